@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("", views.ClientListView.as_view(), name="client_list"),
+    path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
+]

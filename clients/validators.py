@@ -1,0 +1,51 @@
+"""Validation of client identifiers: the ITN (INN) and the login phone number."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+INN_WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN_WEIGHTS_12_A = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN_WEIGHTS_12_B = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_check_digit(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def is_valid_russian_inn(value: str) -> bool:
+    """INN: 10 digits for organisations, 12 for individuals, with check digits."""
+    if not value.isdigit():
+        return False
+    if len(value) == 10:
+        return _inn_check_digit(value, INN_WEIGHTS_10) == int(value[9])
+    if len(value) == 12:
+        return _inn_check_digit(value, INN_WEIGHTS_12_A) == int(value[10]) and (
+            _inn_check_digit(value, INN_WEIGHTS_12_B) == int(value[11])
+        )
+    return False
+
+
+def validate_itn(value: str, country: str = "") -> None:
+    """Check digits where the country's scheme is known (RU), else digits only (5 to 20)."""
+    if not value:
+        return
+    if country == "RU":
+        if not is_valid_russian_inn(value):
+            raise ValidationError(
+                "Enter a valid INN: 10 digits (organisation) or 12 (individual) with correct "
+                "check digits."
+            )
+        return
+    if not value.isdigit() or not 5 <= len(value) <= 20:
+        raise ValidationError("Enter the registration number as 5 to 20 digits.")
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """Return the number in E.164, or raise ValidationError."""
+    try:
+        number = phonenumbers.parse(value, region or None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError("Enter a phone number in international format, e.g. +4930123456.")
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("This phone number is not valid for its country.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

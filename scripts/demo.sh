@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The portal with demo data on embedded defaults: SQLite, an SQLite-backed Celery broker, a
+# Celery worker with beat, and the router simulator. No server to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+export DEBUG=${DEBUG:-1}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+mkdir -p var
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py seed_demo
+.venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
+  --schedule var/celerybeat-schedule > var/celery.log 2>&1 &
+CELERY_PID=$!
+trap 'kill $CELERY_PID 2>/dev/null || true' EXIT INT TERM
+echo
+echo "Clientdesk is starting at http://$HOST:$PORT/  (Celery worker and beat log: var/celery.log)"
+echo "Log in as 'demo' (owner of all three tenants) or another login above; password: clientdesk-demo"
+echo
+.venv/bin/python manage.py runserver "$HOST:$PORT"

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from .models import Membership, Tenant
+
+
+class TenantOwnedAdmin(admin.ModelAdmin):
+    """Base for every tenant-owned model in the admin: filterable and shown by tenant."""
+
+    list_filter = ("tenant",)
+    list_select_related = ("tenant",)
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "currency", "time_zone", "uses_routers", "uses_messaging")
+    list_filter = ("is_active", "uses_routers", "uses_messaging")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantOwnedAdmin):
+    list_display = ("user", "tenant", "role", "is_active", "created_at")
+    list_filter = ("tenant", "role", "is_active")
+    search_fields = ("user__username", "user__email")
+    list_select_related = ("tenant", "user")
+    autocomplete_fields = ("user",)

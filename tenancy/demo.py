@@ -1,0 +1,59 @@
+"""Demo tenants, operators and the superuser for `manage.py seed_demo`."""
+
+from django.contrib.auth import get_user_model
+
+from .models import Membership, Tenant
+from .roles import Role
+
+DEMO_PASSWORD = "clientdesk-demo"
+
+DEMO_TENANTS = {
+    "isp": {
+        "name": "Northwind Broadband",
+        "currency": "EUR",
+        "time_zone": "Europe/Berlin",
+        "uses_routers": True,
+        "uses_messaging": False,
+    },
+    "reseller": {
+        "name": "Contoso Software Store",
+        "currency": "USD",
+        "time_zone": "America/New_York",
+        "uses_routers": False,
+        "uses_messaging": False,
+    },
+    "sms": {
+        "name": "Fabrikam Messaging",
+        "currency": "EUR",
+        "time_zone": "Europe/Riga",
+        "uses_routers": False,
+        "uses_messaging": True,
+    },
+}
+
+
+def seed(context: dict, log) -> None:
+    user_model = get_user_model()
+    admin = user_model.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
+    context["superuser"] = admin
+    context["tenants"] = {}
+    logins = [("admin", "superuser (Django admin)")]
+    everywhere = user_model.objects.create_user(
+        "demo", "demo@example.com", DEMO_PASSWORD, first_name="Dana", last_name="Demo"
+    )
+    for key, fields in DEMO_TENANTS.items():
+        tenant = Tenant.objects.create(slug=f"demo-{key}", **fields)
+        context["tenants"][key] = tenant
+        Membership.objects.for_tenant(tenant).create(
+            tenant=tenant, user=everywhere, role=Role.OWNER
+        )
+        for role in Role:
+            username = f"{key}-{role.value}"
+            user = user_model.objects.create_user(
+                username, f"{username}@example.com", DEMO_PASSWORD, first_name=role.label
+            )
+            Membership.objects.for_tenant(tenant).create(tenant=tenant, user=user, role=role)
+            logins.append((username, f"{role.label} of {tenant.name}"))
+    logins.insert(1, ("demo", "owner in all three tenants (shows the tenant switcher)"))
+    context["logins"] = logins
+    log(f"Created {len(DEMO_TENANTS)} tenants and {len(logins)} logins.")

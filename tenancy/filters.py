@@ -1,0 +1,26 @@
+import django_filters
+from django.db.models import Q
+
+from .models import Membership
+from .roles import Role
+
+
+class MembershipFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
+    is_active = django_filters.BooleanFilter(label="Active")
+
+    class Meta:
+        model = Membership
+        fields = ["q", "role", "is_active"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(user__username__icontains=value)
+            | Q(user__first_name__icontains=value)
+            | Q(user__last_name__icontains=value)
+            | Q(user__email__icontains=value)
+        )

@@ -1,0 +1,56 @@
+"""Fill an empty database with three demo tenants and realistic data.
+
+Each app that has demo data provides `<app>.demo.seed(context, log)`; they run in the order of
+DEMO_SEEDERS and share `context` (tenants, operators, ...).
+"""
+
+import importlib
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from tenancy.demo import DEMO_PASSWORD
+from tenancy.models import Tenant
+
+DEMO_SEEDERS = [
+    "tenancy.demo",
+    "clients.demo",
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo tenants, operators and data (does nothing if they exist, unless --reset)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="Delete the demo data first.")
+
+    def handle(self, *args, reset: bool = False, **options):
+        with scopes_disabled():
+            if Tenant.objects.filter(slug__startswith="demo-").exists():
+                if not reset:
+                    self.stdout.write("Demo data already present (use --reset to recreate).")
+                    self.print_logins()
+                    return
+                self.delete_demo_data()
+            context: dict = {}
+            with transaction.atomic():
+                for module_name in DEMO_SEEDERS:
+                    importlib.import_module(module_name).seed(context, self.stdout.write)
+        self.print_logins()
+
+    def delete_demo_data(self):
+        Tenant.objects.filter(slug__startswith="demo-").delete()
+        get_user_model().objects.filter(username__in=self.demo_usernames()).delete()
+
+    def demo_usernames(self) -> list[str]:
+        from tenancy.demo import DEMO_TENANTS
+        from tenancy.roles import Role
+
+        return ["admin", "demo"] + [f"{k}-{r.value}" for k in DEMO_TENANTS for r in Role]
+
+    def print_logins(self):
+        self.stdout.write(self.style.SUCCESS(f"Logins (password for all: {DEMO_PASSWORD}):"))
+        for username in self.demo_usernames():
+            self.stdout.write(f"  {username}")

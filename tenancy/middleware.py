@@ -1,0 +1,57 @@
+"""Sets request.tenant and request.membership, and the django-scopes scope for the request."""
+
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from .models import Membership
+
+SESSION_TENANT_KEY = "tenant_id"
+
+
+def active_memberships(user) -> list[Membership]:
+    return list(
+        Membership.all_tenants.filter(user=user, is_active=True, tenant__is_active=True)
+        .select_related("tenant")
+        .order_by("tenant__name")
+    )
+
+
+def choose_membership(memberships: list[Membership], tenant_id) -> Membership | None:
+    for membership in memberships:
+        if membership.tenant_id == tenant_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+class TenantMiddleware:
+    """Portal requests run inside `scope(tenant=...)`; the admin runs with scopes disabled
+    (superusers work across tenants there). With no tenant no scope is active, so any query of
+    a tenant-owned model raises instead of leaking."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._admin_prefix = None
+
+    def admin_prefix(self) -> str:
+        if self._admin_prefix is None:
+            self._admin_prefix = reverse("admin:index")
+        return self._admin_prefix
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        request.memberships = []
+        if request.path.startswith(self.admin_prefix()):
+            with scopes_disabled():
+                return self.get_response(request)
+        if request.user.is_authenticated:
+            request.memberships = active_memberships(request.user)
+            membership = choose_membership(
+                request.memberships, request.session.get(SESSION_TENANT_KEY)
+            )
+            if membership is not None:
+                request.membership = membership
+                request.tenant = membership.tenant
+                with scope(tenant=membership.tenant):
+                    return self.get_response(request)
+        return self.get_response(request)

@@ -1,0 +1,67 @@
+"""The view mixins through which every portal view gets its tenant, role check and querysets."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.generic import TemplateView
+
+from .roles import Capability
+
+
+class TenantRequiredMixin:
+    """Refuses a request without a tenant, or whose role lacks `required_capability` (403)."""
+
+    required_capability: str = Capability.VIEW
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is None:
+            return render(request, "tenancy/no_tenant.html", status=403)
+        if not request.membership.allows(self.required_capability):
+            raise PermissionDenied("Your role does not allow this.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class TenantScopedMixin(TenantRequiredMixin):
+    """Supplies the tenant's queryset of `model`: another tenant's object is a 404, never a 403
+    that would confirm it exists."""
+
+    model = None
+
+    def get_queryset(self):
+        return self.model.objects.for_tenant(self.request.tenant)
+
+
+class FilteredTableView(TenantScopedMixin, TemplateView):
+    """A django-filter form over a BaseTable. An HTMX request gets only the table region, so
+    sorting, paging and filtering refresh the table; without JavaScript the links and the form
+    reload the whole page with the same URL."""
+
+    table_class = None
+    filterset_class = None
+    fragment_template_name = "tables/table_region.html"
+
+    def get_filterset(self):
+        return self.filterset_class(
+            self.request.GET or None, queryset=self.get_queryset(), request=self.request
+        )
+
+    def get_table(self, queryset):
+        return self.table_class.for_request(queryset, self.request)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.get_filterset()
+        context["filter"] = filterset
+        context["table"] = self.get_table(filterset.qs)
+        return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return [self.fragment_template_name]
+        return super().get_template_names()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response

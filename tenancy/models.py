@@ -1,0 +1,141 @@
+"""Tenants, operator memberships, and the base of every tenant-owned model."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django_scopes import ScopedManager
+
+from .roles import Role, role_allows
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Berlin).")
+
+
+class Tenant(models.Model):
+    """A service provider. The modules it uses decide which tabs and sections appear."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    expiring_window_days = models.PositiveSmallIntegerField(
+        default=7, help_text="An active subscription ending within this many days is “Expiring”."
+    )
+    uses_routers = models.BooleanField(
+        "internet / MikroTik routers", default=False, help_text="PPPoE accounts and routers."
+    )
+    uses_messaging = models.BooleanField(
+        "messaging", default=False, help_text="SMS / Viber statistics and sender IDs."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: Tenant) -> "TenantQuerySet":
+        return self.filter(tenant=tenant)
+
+
+class _TenantManagerBase(models.Manager.from_queryset(TenantQuerySet)):
+    def for_tenant(self, tenant: Tenant) -> TenantQuerySet:
+        """Rows of one tenant, whatever scope is active; never all tenants."""
+        if tenant is None:
+            raise ValueError("for_tenant() needs a tenant; refusing an unscoped query.")
+        return self.with_scope(tenant=tenant).get_queryset()
+
+
+def TenantManager():  # noqa: N802 - a manager factory, named like the class it returns
+    """The default manager: outside a tenant scope (django-scopes), queries raise ScopeError."""
+    return ScopedManager(tenant="tenant", _manager_class=_TenantManagerBase)
+
+
+class TenantOwnedModel(models.Model):
+    """Base of every row a tenant owns. `clean()` refuses links to another tenant's rows."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for field in self._meta.concrete_fields:
+            if not field.is_relation or not field.many_to_one or field.name == "tenant":
+                continue
+            if not issubclass(field.related_model, TenantOwnedModel):
+                continue
+            related_id = getattr(self, field.attname)
+            if related_id is None or self.tenant_id is None:
+                continue
+            owner = (
+                field.related_model._base_manager.filter(pk=related_id)
+                .values_list("tenant_id", flat=True)
+                .first()
+            )
+            if owner != self.tenant_id:
+                errors[field.name] = "Select a valid choice from your own organisation."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Membership(TenantOwnedModel):
+    """A user's place in a tenant: role, whether active, and their saved preferences."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(default=True)
+    preferences = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    all_tenants = models.Manager()
+
+    class Meta:
+        default_manager_name = "objects"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user")
+        ]
+        indexes = [models.Index(fields=["user", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant_id} as {self.role}"
+
+    def allows(self, capability: str) -> bool:
+        return self.is_active and role_allows(self.role, capability)
+
+
+class TenantSequence(models.Model):
+    """Per-tenant counters, e.g. the client number ("Client ID, your internal reference")."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=40)
+    last_value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="tenant_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.last_value}"

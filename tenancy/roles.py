@@ -1,0 +1,49 @@
+"""Roles of a membership and the capabilities each one grants.
+
+Views ask for a capability, never for a role, so that a role can change what it may do in one
+place.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    ACCOUNTANT = "accountant", "Accountant"
+    VIEWER = "viewer", "Viewer"
+
+
+class Capability(models.TextChoices):
+    VIEW = "view", "See the tenant's data"
+    MANAGE_OPERATORS = "manage_operators", "Manage operators"
+    MANAGE_CLIENTS = "manage_clients", "Create and edit clients"
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions", "Manage packages and subscriptions"
+    MANAGE_HOLDS = "manage_holds", "Place and release holds"
+    TOP_UP = "top_up", "Top up accounts"
+    MANAGE_CREDIT = "manage_credit", "Change credit limits and post adjustments"
+    MANAGE_ROUTERS = "manage_routers", "Manage routers"
+    EXPORT = "export", "Export data"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(Capability.values),
+    Role.MANAGER: frozenset(
+        {
+            Capability.VIEW,
+            Capability.MANAGE_CLIENTS,
+            Capability.MANAGE_SUBSCRIPTIONS,
+            Capability.MANAGE_HOLDS,
+            Capability.MANAGE_ROUTERS,
+            Capability.EXPORT,
+        }
+    ),
+    Role.ACCOUNTANT: frozenset(
+        {Capability.VIEW, Capability.TOP_UP, Capability.MANAGE_CREDIT, Capability.EXPORT}
+    ),
+    Role.VIEWER: frozenset({Capability.VIEW}),
+}
+
+
+def role_allows(role: str, capability: str) -> bool:
+    return capability in ROLE_CAPABILITIES.get(role, frozenset())

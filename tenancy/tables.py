@@ -1,0 +1,173 @@
+"""BaseTable: what every list in the portal shares, and the operators table."""
+
+import django_tables2 as tables
+from django.db.models import F
+
+from .pagination import CappedCountPaginator
+from .preferences import get_preference
+
+PER_PAGE_CHOICES = (10, 20, 50, 100)
+DEFAULT_PER_PAGE = 10
+TABLE_REGISTRY: dict[str, type["BaseTable"]] = {}
+
+
+def parse_positive_int(value, default: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+class BaseTable(tables.Table):
+    """A table that knows its optional, default and always-shown columns, the related rows its
+    visible columns need, and applies the operator's saved columns, sort and page size.
+
+    Sorting always ends on the primary key, so that pages are stable; nulls sort last in both
+    directions (a client that never bought is never on top).
+    """
+
+    default_columns: tuple[str, ...] = ()  # shown when the operator chose nothing; () = all
+    always_columns: tuple[str, ...] = ()  # cannot be hidden
+    related_for_columns: dict[str, tuple[str, ...]] = {}  # column -> select_related paths
+    default_order: str = "-pk"
+    exact_count_limit = CappedCountPaginator.exact_limit
+
+    class Meta:
+        attrs = {"class": "table table-hover table-sm align-middle mb-0"}
+        template_name = "tables/table.html"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        TABLE_REGISTRY[cls.__name__] = cls
+
+    @property
+    def class_name(self) -> str:
+        return type(self).__name__
+
+    # -- columns -------------------------------------------------------------------------
+    @classmethod
+    def preference_key(cls, name: str) -> str:
+        return f"tables.{cls.__name__}.{name}"
+
+    @classmethod
+    def choosable_columns(cls) -> list[tuple[str, str]]:
+        return [
+            (name, str(column.verbose_name or name).strip() or name)
+            for name, column in cls.base_columns.items()
+            if name not in cls.always_columns and column.visible
+        ]
+
+    @classmethod
+    def clean_column_choice(cls, names) -> list[str]:
+        allowed = {name for name, _ in cls.choosable_columns()}
+        return [name for name in names if name in allowed]
+
+    @classmethod
+    def visible_columns(cls, membership) -> list[str]:
+        chosen = get_preference(membership, cls.preference_key("columns"))
+        if isinstance(chosen, list):
+            chosen = cls.clean_column_choice(chosen)
+        else:
+            chosen = list(cls.default_columns) or [n for n, _ in cls.choosable_columns()]
+        return [*cls.always_columns, *chosen]
+
+    @classmethod
+    def related_paths(cls, visible: list[str]) -> list[str]:
+        paths: list[str] = []
+        for name in visible:
+            paths.extend(p for p in cls.related_for_columns.get(name, ()) if p not in paths)
+        return paths
+
+    @classmethod
+    def for_request(cls, queryset, request, **kwargs) -> "BaseTable":
+        """Build the table over `queryset` for this operator and request."""
+        visible = cls.visible_columns(request.membership)
+        paths = cls.related_paths(visible)
+        if paths:
+            queryset = queryset.select_related(*paths)
+        table = cls(queryset, request=request, **kwargs)
+        table.apply_visible(visible)
+        table.apply_order(request.GET.get("sort"))
+        table.apply_pagination(request)
+        return table
+
+    def apply_visible(self, visible: list[str]) -> None:
+        self.visible_names = visible
+        for name, column in type(self).base_columns.items():
+            if name not in visible and column.visible:
+                self.columns.hide(name)
+
+    # -- sorting -------------------------------------------------------------------------
+    def apply_order(self, requested: str | None) -> None:
+        for bound in self.columns:
+            if bound.orderable:
+                bound.column.order = self._orderer(bound)
+        self.order_by = self.valid_order(requested) or self.default_order
+
+    def valid_order(self, requested: str | None) -> str | None:
+        if not requested:
+            return None
+        name = requested.removeprefix("-")
+        if name in self.columns.names() and self.columns[name].orderable:
+            return requested
+        return None
+
+    def _orderer(self, bound):
+        accessors = [str(a).removeprefix("-") for a in bound.order_by]
+
+        def order(queryset, is_descending):
+            keys = [
+                F(a.replace(".", "__")).desc(nulls_last=True)
+                if is_descending
+                else F(a.replace(".", "__")).asc(nulls_last=True)
+                for a in accessors
+            ]
+            tiebreak = F("pk").desc() if is_descending else F("pk").asc()
+            return queryset.order_by(*keys, tiebreak), True
+
+        return order
+
+    # -- pagination ----------------------------------------------------------------------
+    def apply_pagination(self, request) -> None:
+        self.per_page_choices = PER_PAGE_CHOICES
+        per_page = parse_positive_int(request.GET.get("per_page"), 0)
+        if per_page not in PER_PAGE_CHOICES:
+            saved = get_preference(request.membership, "pagination.per_page")
+            per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
+        self.current_per_page = per_page
+        paginator = CappedCountPaginator(
+            self.rows, per_page, count_queryset=self.data.data, exact_limit=self.exact_count_limit
+        )
+        page = min(parse_positive_int(request.GET.get("page"), 1), paginator.num_pages)
+        self.paginator = paginator
+        self.page = paginator.page(page)
+
+
+class MembershipTable(BaseTable):
+    username = tables.Column(
+        accessor="user__username",
+        verbose_name="Username",
+        linkify=("tenancy:operator_edit", {"pk": tables.A("pk")}),
+    )
+    name = tables.Column(
+        accessor="user__first_name",
+        verbose_name="Name",
+        order_by=("user__first_name", "user__last_name"),
+    )
+    email = tables.Column(accessor="user__email", verbose_name="E-mail")
+    role = tables.Column()
+    is_active = tables.BooleanColumn(verbose_name="Active")
+    last_login = tables.DateTimeColumn(accessor="user__last_login", verbose_name="Last login")
+    created_at = tables.DateTimeColumn(verbose_name="Added")
+
+    always_columns = ("username",)
+    related_for_columns = {"username": ("user",)}
+    default_order = "username"
+
+    class Meta(BaseTable.Meta):
+        model = None
+        fields = ()
+
+    def render_name(self, record):
+        return record.user.get_full_name() or "—"

@@ -1,0 +1,164 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView
+
+from .filters import MembershipFilterSet
+from .forms import OperatorCreateForm, OperatorUpdateForm, TablePreferencesForm
+from .middleware import SESSION_TENANT_KEY
+from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from .models import Membership
+from .roles import Capability
+from .services import membership_save_preference, operator_create, operator_update
+from .tables import PER_PAGE_CHOICES, TABLE_REGISTRY, MembershipTable
+
+
+def safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def form_errors_from(form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+class HomeView(TenantRequiredMixin, View):
+    def get(self, request):
+        return redirect("clients:client_list")
+
+
+class TenantSwitchView(View):
+    """Switch the current tenant among the operator's memberships."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        try:
+            tenant_id = int(request.POST.get("tenant", ""))
+        except ValueError:
+            raise Http404("No such tenant.") from None
+        membership = next((m for m in request.memberships if m.tenant_id == tenant_id), None)
+        if membership is None:
+            raise Http404("No such tenant.")
+        request.session[SESSION_TENANT_KEY] = membership.tenant_id
+        messages.success(request, f"Now working in {membership.tenant.name}.")
+        return redirect("home")
+
+
+class TablePreferencesView(TenantRequiredMixin, View):
+    """Saves a table's columns and page size for this operator (a plain POST)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, table_name: str):
+        table_class = TABLE_REGISTRY.get(table_name)
+        if table_class is None:
+            raise Http404("No such table.")
+        form = TablePreferencesForm(
+            request.POST, table_class=table_class, per_page_choices=PER_PAGE_CHOICES
+        )
+        if not form.is_valid():
+            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+        if "columns" in request.POST or request.POST.get("save_columns"):
+            membership_save_preference(
+                membership=request.membership,
+                key=table_class.preference_key("columns"),
+                value=form.cleaned_data["columns"],
+            )
+        if form.cleaned_data.get("per_page"):
+            membership_save_preference(
+                membership=request.membership,
+                key="pagination.per_page",
+                value=form.cleaned_data["per_page"],
+            )
+        if request.htmx:
+            return HttpResponse(status=204, headers={"HX-Trigger": "table-preferences-saved"})
+        return HttpResponseRedirect(safe_next(request, reverse("home")))
+
+
+class OperatorListView(FilteredTableView):
+    model = Membership
+    required_capability = Capability.MANAGE_OPERATORS
+    table_class = MembershipTable
+    filterset_class = MembershipFilterSet
+    template_name = "tenancy/operator_list.html"
+
+
+class OperatorCreateView(TenantRequiredMixin, FormView):
+    required_capability = Capability.MANAGE_OPERATORS
+    form_class = OperatorCreateForm
+    template_name = "tenancy/operator_form.html"
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            membership = operator_create(
+                tenant=self.request.tenant,
+                actor=self.request.user,
+                username=data["username"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                role=data["role"],
+                password=data["password1"],
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Operator {membership.user.username} added.")
+        return redirect("tenancy:operator_list")
+
+
+class OperatorUpdateView(TenantScopedMixin, FormView):
+    model = Membership
+    required_capability = Capability.MANAGE_OPERATORS
+    form_class = OperatorUpdateForm
+    template_name = "tenancy/operator_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.membership = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_membership(self) -> Membership:
+        if self.membership is None:
+            self.membership = get_object_or_404(
+                self.get_queryset().select_related("user"), pk=self.kwargs["pk"]
+            )
+        return self.membership
+
+    def get_initial(self):
+        membership = self.get_membership()
+        user = membership.user
+        return {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "role": membership.role,
+            "is_active": membership.is_active,
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(operator=self.get_membership(), **kwargs)
+
+    def form_valid(self, form):
+        membership = self.get_membership()
+        try:
+            operator_update(membership=membership, actor=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Operator {membership.user.username} saved.")
+        return redirect("tenancy:operator_list")

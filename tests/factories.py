@@ -1,0 +1,84 @@
+"""factory_boy factories. Tenant-owned rows are created with scopes disabled (tests set up data
+across tenants); views under test still run inside the middleware's tenant scope."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django_scopes import scopes_disabled
+
+from clients.models import Client, ClientGroup
+from tenancy.models import Membership, Tenant
+from tenancy.roles import Role
+from tenancy.services import tenant_next_number
+
+TEST_PASSWORD = "a-Long-test-password-42"
+
+
+class UnscopedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with scopes_disabled():
+            return super()._create(model_class, *args, **kwargs)
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Provider {n}")
+    slug = factory.Sequence(lambda n: f"provider-{n}")
+    currency = "EUR"
+    time_zone = "Europe/Berlin"
+    uses_routers = True
+    uses_messaging = True
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"operator{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Operator {n}")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class MembershipFactory(UnscopedFactory):
+    class Meta:
+        model = Membership
+
+    tenant = factory.SubFactory(TenantFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.OWNER
+
+
+class ClientGroupFactory(UnscopedFactory):
+    class Meta:
+        model = ClientGroup
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class ClientFactory(UnscopedFactory):
+    class Meta:
+        model = Client
+
+    tenant = factory.SubFactory(TenantFactory)
+    number = factory.LazyAttribute(lambda c: tenant_next_number(tenant=c.tenant, name="client"))
+    name = factory.Sequence(lambda n: f"Client {n}")
+    company = factory.Sequence(lambda n: f"Company {n} Ltd")
+    login = factory.Sequence(lambda n: f"+49151{n:08d}")
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    contact_name = "Jane Contact"
+    contact_email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    itn = factory.Sequence(lambda n: f"{7700000000 + n}")
