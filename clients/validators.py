@@ -44,8 +44,10 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     """Return the number in E.164, or raise ValidationError."""
     try:
         number = phonenumbers.parse(value, region or None)
-    except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a phone number in international format, e.g. +4930123456.")
+    except phonenumbers.NumberParseException as error:
+        raise ValidationError(
+            "Enter a phone number in international format, e.g. +4930123456."
+        ) from error
     if not phonenumbers.is_valid_number(number):
         raise ValidationError("This phone number is not valid for its country.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

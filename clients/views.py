@@ -5,6 +5,7 @@ from tenancy.mixins import FilteredTableView, TenantScopedMixin
 from .filters import ClientFilterSet
 from .models import Client
 from .tables import ClientTable
+from .tabs import client_tabs_for
 
 
 class ClientListView(FilteredTableView):
@@ -20,3 +21,8 @@ class ClientDetailView(TenantScopedMixin, DetailView):
     slug_url_kwarg = "number"
     template_name = "clients/client_detail.html"
     context_object_name = "client"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["client_tabs"] = client_tabs_for(self.request, self.object)
+        return context
