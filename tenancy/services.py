@@ -99,12 +99,15 @@ def operator_set_active(*, membership: Membership, actor, is_active: bool) -> Me
 
 
 def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:
-    """Reserve `count` numbers of the tenant's sequence `name`; returns the first. Must run in
-    the caller's transaction, so that a rolled-back insert gives its number back."""
+    """Reserve `count` numbers of the tenant's sequence `name`; returns the first. Joins the
+    caller's transaction, so that a rolled-back insert gives its numbers back."""
     from django.db.models import F
 
     from .models import TenantSequence
 
-    sequence, _ = TenantSequence.objects.select_for_update().get_or_create(tenant=tenant, name=name)
-    TenantSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + count)
+    with transaction.atomic():
+        sequence, _ = TenantSequence.objects.select_for_update().get_or_create(
+            tenant=tenant, name=name
+        )
+        TenantSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + count)
     return sequence.last_value + 1

@@ -22,3 +22,10 @@ def field_errors(response, field: str) -> list[str]:
 
 def user_count() -> int:
     return get_user_model().objects.count()
+
+
+def table_html(response) -> str:
+    """Only the table region of a list page (not the navigation, which names the user)."""
+    body = response.content.decode()
+    start = body.index('id="table-region"')
+    return body[start:]
