@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Tenant
+from .models import Membership, Tenant, TenantSequence
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -25,3 +25,8 @@ class MembershipAdmin(TenantOwnedAdmin):
     search_fields = ("user__username", "user__email")
     list_select_related = ("tenant", "user")
     autocomplete_fields = ("user",)
+
+
+@admin.register(TenantSequence)
+class TenantSequenceAdmin(TenantOwnedAdmin):
+    list_display = ("tenant", "name", "last_value")

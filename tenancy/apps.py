@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class TenancyConfig(AppConfig):
     name = "tenancy"
     verbose_name = "Tenancy"
+
+    def ready(self):
+        from .navigation import NavSection, register_nav_section
+        from .roles import Capability
+
+        register_nav_section(
+            NavSection(
+                app="tenancy",
+                label="Operators",
+                url_name="tenancy:operator_list",
+                shown=lambda tenant, membership: membership.allows(Capability.MANAGE_OPERATORS),
+                order=90,
+            )
+        )
