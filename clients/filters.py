@@ -1,11 +1,174 @@
-import django_filters
+"""The filters of the client list.
 
-from .models import Client, ClientStatus
+Every bad value is ignored with a message next to its field (django-filter leaves an invalid
+field out of the query): an unknown status or client type, a date that is not a date, a
+range whose start is after its end. The list then shows what the valid filters select.
+Deleted clients are hidden unless the status filter asks for them (also when nothing is
+filtered at all). Sorting is applied by the table (`?sort=`, the same parameter as the column
+headers); the `sort` field here only offers the choices in the filter bar.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django_filters import (
+    CharFilter,
+    ChoiceFilter,
+    DateFromToRangeFilter,
+    FilterSet,
+    ModelChoiceFilter,
+    MultipleChoiceFilter,
+)
+from django_filters.fields import DateRangeField
+
+from .models import Client, ClientGroup, ClientStatus, PropertyType
+from .selectors import SEARCH_MAX_LENGTH, client_search
+
+SORT_CHOICES = [
+    ("-last_purchase_at", "Last purchase date, latest first"),
+    ("last_purchase_at", "Last purchase date, earliest first"),
+    ("-created_at", "Creation date, latest first"),
+    ("created_at", "Creation date, earliest first"),
+    ("number", "ID, ascending"),
+    ("-number", "ID, descending"),
+    ("name", "Name, A to Z"),
+    ("-name", "Name, Z to A"),
+]
+DEFAULT_SORT = "-last_purchase_at"
 
 
-class ClientFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=ClientStatus.choices)
+class SearchField(forms.CharField):
+    """The search box: surplus characters past SEARCH_MAX_LENGTH are cut, never an error (a
+    pasted paragraph still searches for its beginning)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value[:SEARCH_MAX_LENGTH] if value else value
+
+
+class SortField(forms.ChoiceField):
+    """The sort choice: an unknown value is not an error, the table falls back to its default
+    order (the same as an unknown `?sort=` on a column header)."""
+
+    def validate(self, value):
+        pass
+
+    def clean(self, value):
+        value = super().clean(value)
+        return value if self.valid_value(value) else ""
+
+
+class SortFilter(ChoiceFilter):
+    field_class = SortField
+
+
+class SearchFilter(CharFilter):
+    field_class = SearchField
+
+
+class OrderedDateRangeField(DateRangeField):
+    """A date range whose start must not be after its end."""
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if cleaned and cleaned.start and cleaned.stop and cleaned.start > cleaned.stop:
+            raise ValidationError(
+                "The start date is after the end date; this range was ignored.", code="order"
+            )
+        return cleaned
+
+
+class OrderedDateRangeFilter(DateFromToRangeFilter):
+    field_class = OrderedDateRangeField
+
+
+def tenant_groups(request):
+    if request is None or getattr(request, "tenant", None) is None:
+        return ClientGroup.objects.none()
+    return ClientGroup.objects.for_tenant(request.tenant)
+
+
+class ClientFilterSet(FilterSet):
+    q = SearchFilter(
+        method="filter_search",
+        label="Search",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "maxlength": SEARCH_MAX_LENGTH,
+                "placeholder": "ID, login, company, name, ITN, e-mail, contact",
+                "autocomplete": "off",
+                "aria-label": "Search clients",
+            }
+        ),
+    )
+    status = MultipleChoiceFilter(
+        choices=ClientStatus.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Status",
+    )
+    group = ModelChoiceFilter(
+        queryset=tenant_groups, label="Client type", empty_label="Any client type"
+    )
+    property_type = ChoiceFilter(
+        choices=PropertyType.choices, label="Property type", empty_label="Any property type"
+    )
+    created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
+    purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
+    sort = SortFilter(
+        choices=SORT_CHOICES, method="filter_nothing", label="Sort on", empty_label=None
+    )
 
     class Meta:
         model = Client
-        fields = ["status"]
+        fields = ["q", "status", "group", "property_type", "created", "purchased", "sort"]
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def qs(self):
+        """The filtered rows; Deleted clients only when the status filter names them (the
+        unbound form, i.e. no parameters at all, hides them too)."""
+        if not hasattr(self, "_qs"):
+            queryset = super().qs
+            if not self.selected_statuses:
+                queryset = queryset.exclude(status=ClientStatus.DELETED)
+            self._qs = queryset
+        return self._qs
+
+    @property
+    def cleaned(self) -> dict:
+        """The valid part of the filters (an invalid field is absent)."""
+        if not self.is_bound:
+            return {}
+        self.form.is_valid()
+        return self.form.cleaned_data
+
+    @property
+    def selected_statuses(self) -> list[str]:
+        return list(self.cleaned.get("status") or [])
+
+    def filter_search(self, queryset, name, value):
+        return client_search(queryset, value)
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    # -- what the template shows -------------------------------------------------------------
+    @property
+    def status_active(self) -> bool:
+        """Whether the Status button is highlighted (any status chosen)."""
+        return bool(self.selected_statuses)
+
+    @property
+    def sort_value(self) -> str:
+        requested = self.data.get("sort") if self.is_bound else None
+        return requested if requested in dict(SORT_CHOICES) else DEFAULT_SORT
+
+    @property
+    def active_count(self) -> int:
+        """How many filters (not search or sort) are in force, for the "Filters" button."""
+        data = self.cleaned
+        count = sum(1 for n in ("group", "property_type", "status") if data.get(n))
+        for name in ("created", "purchased"):
+            value = data.get(name)
+            count += bool(value and (value.start or value.stop))
+        return count

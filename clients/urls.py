@@ -6,5 +6,7 @@ app_name = "clients"
 
 urlpatterns = [
     path("", views.ClientListView.as_view(), name="client_list"),
+    path("suggest/", views.ClientSuggestView.as_view(), name="client_suggest"),
+    path("new/", views.ClientCreateView.as_view(), name="client_create"),
     path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
 ]

@@ -1,0 +1,46 @@
+"""The Django admin of clients: superusers work across tenants here (scopes are disabled for
+the admin by the tenancy middleware). Its search and filters mirror the client list's, which
+is also what bench/client_list.py compares the list against."""
+
+from django.contrib import admin
+
+from .models import Client, ClientGroup
+
+
+@admin.register(ClientGroup)
+class ClientGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "description")
+    list_filter = ("tenant",)
+    search_fields = ("name",)
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "name",
+        "tenant",
+        "login",
+        "company",
+        "itn",
+        "status",
+        "group",
+        "created_at",
+        "last_purchase_at",
+    )
+    list_display_links = ("number", "name")
+    list_filter = ("tenant", "status", "property_type", "group", "created_at", "last_purchase_at")
+    search_fields = (
+        "=number",
+        "login",
+        "company",
+        "name",
+        "itn",
+        "email",
+        "contact_name",
+        "contact_email",
+    )
+    list_select_related = ("tenant", "group")
+    ordering = ("-last_purchase_at", "-id")
+    readonly_fields = ("number", "created_at", "updated_at", "search_text")
+    raw_id_fields = ("group",)

@@ -1,0 +1,169 @@
+"""The client form.
+
+It covers every field an operator enters. Left out on purpose: the client ID (assigned from
+the tenant's sequence when the client is saved), the status (a new client is Active; holds
+and deletion have their own actions, since the status follows the holds in force) and the
+creation date (set when the record is created). Last login, login attempts and last purchase
+date are normally recorded by the system; they are editable here so that a client moved from
+an earlier system keeps its history.
+"""
+
+import phonenumbers
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Client, ClientGroup
+from .validators import normalize_phone, validate_itn
+
+COUNTRY_HELP = "Two-letter ISO code (e.g. RU, DE); decides how the ITN and the login are read."
+
+
+class ClientForm(forms.ModelForm):
+    # Declared so that the class never queries groups unscoped; __init__ gives the tenant's.
+    group = forms.ModelChoiceField(
+        queryset=ClientGroup._base_manager.none(), required=False, label="Client type"
+    )
+    site = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = Client
+        fields = [
+            "name",
+            "company",
+            "login",
+            "email",
+            "phone",
+            "address",
+            "contact_name",
+            "contact_email",
+            "country",
+            "itn",
+            "group",
+            "property_type",
+            "activity_type",
+            "region",
+            "site",
+            "postal_address",
+            "accounting_email",
+            "external_tenant_name",
+            "channel",
+            "referer",
+            "registered_on",
+            "last_login_at",
+            "failed_login_attempts",
+            "activation_required",
+            "sms_price",
+            "sms_subscription",
+            "last_purchase_at",
+        ]
+        widgets = {
+            "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "last_login_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "last_purchase_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "sms_price": forms.NumberInput(attrs={"step": "0.0001", "min": "0"}),
+            "failed_login_attempts": forms.NumberInput(attrs={"min": "0"}),
+        }
+        help_texts = {"country": COUNTRY_HELP, "login": "Phone number; saved in E.164."}
+
+    # How the form is laid out: three columns of related fields.
+    SECTIONS = (
+        (
+            "Client",
+            [
+                "name",
+                "company",
+                "group",
+                "property_type",
+                "activity_type",
+                "country",
+                "itn",
+                "region",
+                "site",
+            ],
+        ),
+        (
+            "Contact",
+            [
+                "login",
+                "email",
+                "phone",
+                "address",
+                "postal_address",
+                "contact_name",
+                "contact_email",
+                "accounting_email",
+            ],
+        ),
+        (
+            "Account",
+            [
+                "external_tenant_name",
+                "channel",
+                "referer",
+                "registered_on",
+                "sms_price",
+                "sms_subscription",
+                "activation_required",
+                "last_login_at",
+                "failed_login_attempts",
+                "last_purchase_at",
+            ],
+        ),
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["group"].queryset = ClientGroup.objects.for_tenant(tenant)
+        self.fields["group"].empty_label = "No client type"
+        for name in ("last_login_at", "last_purchase_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise ValidationError("Enter the client's name.")
+        return name
+
+    def clean_country(self):
+        country = (self.cleaned_data.get("country") or "").strip().upper()
+        if country and country not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError("Enter a two-letter ISO country code, e.g. DE or RU.")
+        return country
+
+    def clean_itn(self):
+        return "".join((self.cleaned_data.get("itn") or "").split())
+
+    def clean(self):
+        cleaned = super().clean()
+        country = cleaned.get("country", "")
+        if "country" in self.errors:
+            country = ""
+        login = (cleaned.get("login") or "").strip()
+        if login:
+            try:
+                cleaned["login"] = normalize_phone(login, country or None)
+            except ValidationError as error:
+                self.add_error("login", error)
+        itn = cleaned.get("itn")
+        if itn and "itn" not in self.errors:
+            try:
+                validate_itn(itn, country)
+            except ValidationError as error:
+                self.add_error("itn", error)
+        return cleaned
+
+    def _post_clean(self):
+        # The model's own validation (max lengths, sms_price >= 0, the group belonging to this
+        # tenant) runs on the instance the form builds; the tenant is set first so that
+        # TenantOwnedModel.clean() can check links.
+        self.instance.tenant = self.tenant
+        super()._post_clean()
+
+    def service_data(self) -> dict:
+        """The cleaned values, for `client_create` / `client_update`."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
