@@ -3,3 +3,28 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+    verbose_name = "Billing"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from clients.models import Client
+        from clients.tabs import ClientTab, register_client_tab
+        from exports.registry import register_export_kind
+
+        from .exports import LEDGER_EXPORT
+        from .signals import create_account_with_client
+
+        register_client_tab(
+            ClientTab(
+                key="finance",
+                label="Finance",
+                url_name="billing:client_finance",
+                shown=lambda tenant, membership: True,
+                order=30,
+            )
+        )
+        register_export_kind(LEDGER_EXPORT)
+        post_save.connect(
+            create_account_with_client, sender=Client, dispatch_uid="billing_account_for_client"
+        )

@@ -14,6 +14,8 @@ urlpatterns = [
     ),
     path("", include("tenancy.urls")),
     path("clients/", include("clients.urls")),
+    path("billing/", include("billing.urls")),
+    path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -82,3 +82,23 @@ class ClientFactory(UnscopedFactory):
     contact_name = "Jane Contact"
     contact_email = factory.Sequence(lambda n: f"contact{n}@example.com")
     itn = factory.Sequence(lambda n: f"{7700000000 + n}")
+
+
+# -- billing (issue 4) ------------------------------------------------------------------------
+def make_account(client, *, balance=None, credit_limit=None):
+    """The client's account, topped up / with a credit limit through the services (so that the
+    ledger stays consistent)."""
+    from decimal import Decimal
+
+    from django_scopes import scopes_disabled
+
+    from billing.services import account_for_client, account_set_credit_limit, account_top_up
+
+    with scopes_disabled():
+        account = account_for_client(client=client)
+        if credit_limit is not None:
+            account_set_credit_limit(account=account, credit_limit=Decimal(credit_limit))
+        if balance is not None and Decimal(balance) > 0:
+            account_top_up(account=account, amount=Decimal(balance), comment="Opening balance")
+        account.refresh_from_db()
+    return account

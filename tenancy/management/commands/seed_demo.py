@@ -17,6 +17,7 @@ from tenancy.models import Tenant
 DEMO_SEEDERS = [
     "tenancy.demo",
     "clients.demo",
+    "billing.demo",
 ]
 
 

@@ -1,0 +1,47 @@
+"""Admin for accounts and the ledger. Balances and entries are read-only here: every change of
+money goes through billing.services (a superuser corrects a mistake with a reversing entry,
+posted by a service, never by editing a row)."""
+
+from django.contrib import admin
+
+from tenancy.admin import TenantOwnedAdmin
+
+from .models import Account, CreditLimitChange, LedgerEntry
+
+
+class ReadOnlyAdmin(TenantOwnedAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "client", "balance", "credit_limit", "last_posted_at")
+    list_select_related = ("tenant", "client")
+    search_fields = ("client__name", "client__number")
+    raw_id_fields = ("client",)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "account", "created_at", "kind", "amount", "balance_after")
+    list_display += ("purpose", "operator")
+    list_filter = ("tenant", "kind")
+    list_select_related = ("tenant", "account", "operator")
+    search_fields = ("idempotency_key", "purpose", "comment")
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # no COUNT(*) over millions of entries
+
+
+@admin.register(CreditLimitChange)
+class CreditLimitChangeAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "account", "created_at", "old_limit", "new_limit")
+    list_display += ("operator", "notify", "notified_at")
+    list_filter = ("tenant", "notify")
+    list_select_related = ("tenant", "account", "operator")

@@ -1,0 +1,70 @@
+"""Demo accounts, top-ups and charges for the demo clients (through the services, so that the
+demo ledger passes `manage.py audit_ledger`)."""
+
+import contextlib
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .models import Account, EntryKind
+from .services import (
+    InsufficientFunds,
+    account_charge,
+    account_set_credit_limit,
+    account_top_up,
+    accounts_create_for_clients,
+)
+
+PURPOSES = {
+    "isp": (EntryKind.SUBSCRIPTION_PURCHASE, "Internet package {month}"),
+    "reseller": (EntryKind.SUBSCRIPTION_PURCHASE, "Microsoft 365 Business licences, {month}"),
+    "sms": (EntryKind.MESSAGING_CHARGE, "SMS sending {day}"),
+}
+
+
+def seed(context: dict, log) -> None:
+    rng = random.Random(4)
+    now = timezone.now()
+    entries = 0
+    for key, tenant in context["tenants"].items():
+        clients = context["clients"][key]
+        accounts_create_for_clients(tenant=tenant, client_ids=[c.pk for c in clients])
+        accounts = {
+            a.client_id: a
+            for a in Account.objects.for_tenant(tenant).select_related("tenant", "client")
+        }
+        kind, purpose = PURPOSES[key]
+        for client in clients[:40]:
+            account = accounts[client.pk]
+            if rng.random() < 0.3:
+                account_set_credit_limit(
+                    account=account, credit_limit=Decimal(rng.choice([50, 100, 500]))
+                )
+            moment = now - timedelta(days=rng.randint(60, 120))
+            while moment < now - timedelta(hours=2):
+                if rng.random() < 0.3:
+                    account_top_up(
+                        account=account,
+                        amount=Decimal(rng.choice([50, 100, 200, 500])),
+                        comment=rng.choice(
+                            [
+                                "",
+                                "Bank transfer",
+                                "Card payment",
+                                "Invoice 2026-0" + str(rng.randint(10, 99)),
+                            ]
+                        ),
+                        at=moment,
+                    )
+                else:
+                    cost = Decimal(rng.randint(300, 9000)) / 100
+                    label = purpose.format(month=f"{moment:%B %Y}", day=f"{moment:%Y-%m-%d}")
+                    with contextlib.suppress(InsufficientFunds):
+                        account_charge(
+                            account=account, amount=cost, purpose=label, kind=kind, at=moment
+                        )
+                entries += 1
+                moment += timedelta(days=rng.uniform(0.5, 4), minutes=rng.randint(0, 600))
+    log(f"Created accounts and about {entries} ledger entries.")

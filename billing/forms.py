@@ -1,0 +1,151 @@
+"""Forms of the Finance tab. Each POST form carries an idempotency token: a hidden UUID made
+when the form is rendered, so that a double click or a resubmitted form posts once."""
+
+import uuid
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from .models import MONEY_LIMIT, MONEY_PLACES
+from .selectors import Period, default_period
+
+
+class MoneyField(forms.CharField):
+    """An amount of money with clear messages: empty, not a number, more than 2 decimals,
+    too large, and (with `positive`) zero or negative."""
+
+    def __init__(self, *, positive: bool = True, allow_zero: bool = False, **kwargs):
+        self.positive = positive
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        )
+        kwargs.setdefault(
+            "error_messages", {"required": "Enter an amount.", "max_length": "Enter an amount."}
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        text = value.strip().replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." not in text and text.count(",") == 1:
+            text = text.replace(",", ".")  # "12,50" as typed in much of Europe
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise forms.ValidationError("Enter a number, e.g. 150.00.", code="invalid") from None
+        if not amount.is_finite():
+            raise forms.ValidationError("Enter a number, e.g. 150.00.", code="invalid")
+        exponent = amount.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MONEY_PLACES:
+            raise forms.ValidationError(
+                "Use at most 2 decimal places (cents).", code="max_decimal_places"
+            )
+        if abs(amount) > MONEY_LIMIT:
+            raise forms.ValidationError(
+                f"The amount must be at most {MONEY_LIMIT:,}.", code="max_value"
+            )
+        if self.positive and amount < 0:
+            raise forms.ValidationError("The amount cannot be negative.", code="negative")
+        if amount == 0 and not self.allow_zero:
+            raise forms.ValidationError("The amount must be greater than zero.", code="zero")
+        return amount.quantize(Decimal(1).scaleb(-MONEY_PLACES))
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class IdempotentForm(forms.Form):
+    token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4())
+        self.fields["token"].error_messages["required"] = (
+            "The form has expired; reload the page and try again."
+        )
+        self.fields["token"].error_messages["invalid"] = (
+            "The form has expired; reload the page and try again."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "token" in self.errors:
+            # A hidden field: show its error at the top of the form.
+            self.add_error(None, self.errors.pop("token"))
+        return cleaned
+
+    def idempotency_key(self, action: str) -> str:
+        return f"{action}:{self.cleaned_data['token']}"
+
+
+class TopUpForm(IdempotentForm):
+    prefix = "topup"
+    amount = MoneyField(label="Amount")
+    comment = forms.CharField(label="Comment", required=False, max_length=500)
+
+
+class CreditLimitForm(IdempotentForm):
+    prefix = "credit"
+    amount = MoneyField(label="Amount", allow_zero=True)
+    notify = forms.BooleanField(label="Notify customer", required=False)
+
+
+EARLIEST = date(1900, 1, 1)
+LATEST = date(8999, 12, 31)
+
+
+class PeriodForm(forms.Form):
+    """Start and end date of the transactions shown (both included). Date pickers in the
+    browser; manual entry in ISO (2026-01-31) or day.month.year is accepted."""
+
+    start = forms.DateField(
+        label="Start date",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label="End date",
+        required=False,
+        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, data=None, *, tenant, **kwargs):
+        self.default = default_period(tenant)
+        if data is not None and not (data.get("start") or data.get("end")):
+            data = None  # no period asked for: the default, unbound
+        super().__init__(data, initial=self.default.as_params(), **kwargs)
+        for name in ("start", "end"):
+            self.fields[name].error_messages["invalid"] = "Enter a date such as 2026-01-31."
+
+    def clean(self):
+        cleaned = super().clean()
+        start = cleaned.get("start") or self.default.start
+        end = cleaned.get("end") or self.default.end
+        if "start" in cleaned and "end" in cleaned and end < start:
+            self.add_error("end", "The end date must not be before the start date.")
+        if cleaned.get("start") and start < EARLIEST:
+            self.add_error("start", "Enter a date after 1900.")
+        if cleaned.get("end") and end > LATEST:
+            self.add_error("end", "Enter a date before 9000.")
+        return cleaned
+
+    @property
+    def period(self) -> Period:
+        """The period asked for when valid, else the default (a bad period changes nothing)."""
+        if not self.is_bound or not self.is_valid():
+            return self.default
+        return Period(
+            start=self.cleaned_data.get("start") or self.default.start,
+            end=self.cleaned_data.get("end") or self.default.end,
+        )

@@ -1,0 +1,89 @@
+"""Reads of the ledger that the Finance tab and its export share, so that an export holds
+exactly the rows the operator saw.
+
+A period is a pair of dates in the tenant's time zone, both included: from 00:00 of the start
+day to 00:00 of the day after the end day (exclusive), as aware datetimes. Every read uses the
+index (tenant, account, created_at, id).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from clients.models import Client
+from tenancy.models import Tenant
+
+from .models import Account, LedgerEntry
+
+DEFAULT_PERIOD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+
+    def bounds(self, tenant: Tenant) -> tuple[datetime, datetime]:
+        """[from, until) as aware datetimes for the tenant's day boundaries."""
+        zone = tenant.zone
+        since = datetime.combine(self.start, time.min, tzinfo=zone)
+        until = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone)
+        return since, until
+
+    def as_params(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def default_period(tenant: Tenant, *, now: datetime | None = None) -> Period:
+    """The last 30 days, today included, in the tenant's time zone."""
+    today = timezone.localtime(now or timezone.now(), tenant.zone).date()
+    return Period(start=today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), end=today)
+
+
+def account_or_empty(*, client: Client) -> Account:
+    """The client's account, or an unsaved zero account when nothing was ever posted (a page
+    view does not create rows)."""
+    account = Account.objects.for_tenant(client.tenant).filter(client=client).first()
+    if account is None:
+        account = Account(tenant=client.tenant, client=client)
+    account.client = client
+    return account
+
+
+def ledger_entries(*, account: Account):
+    return LedgerEntry.objects.for_tenant(account.tenant).filter(account_id=account.pk)
+
+
+def ledger_entries_for_period(*, account: Account, period: Period):
+    since, until = period.bounds(account.tenant)
+    return ledger_entries(account=account).filter(created_at__gte=since, created_at__lt=until)
+
+
+def balance_at(*, account: Account, moment: datetime) -> Decimal:
+    """The balance just before `moment`: the balance_after of the latest earlier entry."""
+    if account.pk is None:
+        return Decimal("0.00")
+    value = (
+        ledger_entries(account=account)
+        .filter(created_at__lt=moment)
+        .order_by("-created_at", "-id")
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    return value if value is not None else Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class PeriodBalances:
+    opening: Decimal
+    closing: Decimal
+
+
+def period_balances(*, account: Account, period: Period) -> PeriodBalances:
+    since, until = period.bounds(account.tenant)
+    return PeriodBalances(
+        opening=balance_at(account=account, moment=since),
+        closing=balance_at(account=account, moment=until),
+    )

@@ -1,0 +1,215 @@
+"""The Finance tab of the client page: balance and credit limit, "Set credit" and "Top up
+account" forms, the period and the transactions table, and the export button.
+
+Who may do what (tenancy.roles): owners and accountants top up (TOP_UP) and set the credit
+limit (MANAGE_CREDIT). Managers may not: they place and release holds, and money in lifts a
+financial hold, so keeping payments with the finance roles separates the duty of recording
+money from the duty of deciding who is served. Managers may export (EXPORT); viewers see the
+tab only.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django.views.generic import TemplateView
+
+from clients.models import Client
+from clients.tabs import client_tabs_for
+from exports.services import export_job_create
+from tenancy.mixins import TenantRequiredMixin
+from tenancy.roles import Capability
+
+from .forms import CreditLimitForm, PeriodForm, TopUpForm
+from .selectors import account_or_empty, ledger_entries_for_period, period_balances
+from .services import LedgerError, account_for_client, account_set_credit_limit, account_top_up
+from .tables import LedgerEntryTable
+
+LEDGER_EXPORT_KIND = "billing.ledger"
+
+
+class ClientFinanceMixin(TenantRequiredMixin):
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
+                number=self.kwargs["number"],
+            )
+        return self._client
+
+    def finance_url(self) -> str:
+        url = reverse("billing:client_finance", kwargs={"number": self.get_client().number})
+        query = self.request.GET.urlencode()
+        return f"{url}?{query}" if query else url
+
+
+class ClientFinanceView(ClientFinanceMixin, TemplateView):
+    template_name = "billing/client_finance.html"
+    fragment_template_name = "tables/table_region.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        client = self.get_client()
+        account = account_or_empty(client=client)
+        period_form = kwargs.get("period_form") or PeriodForm(request.GET, tenant=request.tenant)
+        period = period_form.period
+        membership = request.membership
+        context.update(
+            client=client,
+            account=account,
+            currency=request.tenant.currency,
+            period_form=period_form,
+            period=period,
+            balances=period_balances(account=account, period=period),
+            table=LedgerEntryTable.for_request(
+                ledger_entries_for_period(account=account, period=period), request
+            ),
+            client_tabs=client_tabs_for(request, client),
+            active_tab="finance",
+            can_top_up=membership.allows(Capability.TOP_UP),
+            can_set_credit=membership.allows(Capability.MANAGE_CREDIT),
+            can_export=membership.allows(Capability.EXPORT),
+            export_token=uuid.uuid4(),
+        )
+        if context["can_top_up"]:
+            context.setdefault("top_up_form", TopUpForm())
+        if context["can_set_credit"]:
+            context.setdefault(
+                "credit_form", CreditLimitForm(initial={"amount": account.credit_limit})
+            )
+        return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return [self.fragment_template_name]
+        return [self.template_name]
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class _FinancePostView(ClientFinanceMixin, View):
+    """A POST of one of the tab's forms: on success, redirect back to the tab (keeping the
+    period); on bad input, the tab again with the error next to the field and nothing changed."""
+
+    form_class = None
+    form_context_name = ""
+
+    def post(self, request, number):
+        client = self.get_client()
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                self.perform(form, client)
+            except LedgerError as exc:
+                form.add_error("amount", exc)
+            else:
+                return redirect(self.finance_url())
+        return self.render_invalid(form)
+
+    def render_invalid(self, form):
+        view = ClientFinanceView(request=self.request, args=(), kwargs=self.kwargs)
+        view._client = self.get_client()
+        context = view.get_context_data(**{self.form_context_name: form, "form": form})
+        return view.response_class(
+            request=self.request,
+            template=[ClientFinanceView.template_name],
+            context=context,
+            status=400,
+        )
+
+
+class ClientTopUpView(_FinancePostView):
+    required_capability = Capability.TOP_UP
+    form_class = TopUpForm
+    form_context_name = "top_up_form"
+
+    def perform(self, form, client):
+        account = account_for_client(client=client)
+        entry = account_top_up(
+            account=account,
+            amount=form.cleaned_data["amount"],
+            comment=form.cleaned_data["comment"],
+            actor=self.request.user,
+            idempotency_key=form.idempotency_key("top-up"),
+        )
+        currency = self.request.tenant.currency
+        if entry.replayed:
+            messages.info(self.request, "This top-up was already recorded; it was not repeated.")
+        else:
+            messages.success(
+                self.request,
+                f"Account topped up by {entry.amount:,.2f} {currency}. "
+                f"New balance: {entry.balance_after:,.2f} {currency}.",
+            )
+
+
+class ClientSetCreditView(_FinancePostView):
+    required_capability = Capability.MANAGE_CREDIT
+    form_class = CreditLimitForm
+    form_context_name = "credit_form"
+
+    def perform(self, form, client):
+        account = account_for_client(client=client)
+        change = account_set_credit_limit(
+            account=account,
+            credit_limit=form.cleaned_data["amount"],
+            notify=form.cleaned_data["notify"],
+            actor=self.request.user,
+            idempotency_key=form.idempotency_key("credit"),
+        )
+        currency = self.request.tenant.currency
+        if change.replayed:
+            messages.info(self.request, "This change was already recorded.")
+        else:
+            told = " The customer will be notified by e-mail." if change.notify else ""
+            messages.success(
+                self.request, f"Credit limit set to {change.new_limit:,.2f} {currency}.{told}"
+            )
+
+
+class ClientFinanceExportView(ClientFinanceMixin, View):
+    """Queue an .xlsx of the period's transactions. With HTMX the progress appears in the tab;
+    without, the Exports page shows it."""
+
+    required_capability = Capability.EXPORT
+
+    def post(self, request, number):
+        client = self.get_client()
+        period_form = PeriodForm(request.POST, tenant=request.tenant)
+        if period_form.is_bound and not period_form.is_valid():
+            view = ClientFinanceView(request=request, args=(), kwargs=self.kwargs)
+            view._client = client
+            context = view.get_context_data(period_form=period_form)
+            return view.response_class(
+                request=request, template=[view.template_name], context=context, status=400
+            )
+        period = period_form.period
+        sort = request.POST.get("sort")
+        token = (request.POST.get("token") or "").strip()[:60]
+        job = export_job_create(
+            tenant=request.tenant,
+            actor=request.user,
+            kind=LEDGER_EXPORT_KIND,
+            parameters={
+                "client_number": client.number,
+                **period.as_params(),
+                "sort": sort if sort in ("created_at", "-created_at") else "-created_at",
+            },
+            title=f"Transactions of #{client.number} {client.name}, "
+            f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}",
+            idempotency_key=f"ledger-export:{token}" if token else None,
+        )
+        if getattr(request, "htmx", None):
+            from django.shortcuts import render
+
+            return render(request, "exports/includes/job_progress.html", {"job": job})
+        messages.success(request, "The export has started; it will be ready for download here.")
+        return redirect("exports:export_list")

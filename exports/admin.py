@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from tenancy.admin import TenantOwnedAdmin
+
+from .models import ExportJob
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(TenantOwnedAdmin):
+    list_display = ("id", "tenant", "kind", "title", "created_by", "status", "progress", "total")
+    list_display += ("created_at", "finished_at")
+    list_filter = ("tenant", "status", "kind")
+    list_select_related = ("tenant", "created_by")
+    search_fields = ("title", "kind", "created_by__username")
+    readonly_fields = ("created_at", "started_at", "finished_at", "progress", "total")
+    raw_id_fields = ("created_by",)

@@ -1,0 +1,79 @@
+"""Export jobs: an .xlsx file produced by a Celery worker, with progress the page can poll."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from tenancy.models import TenantOwnedModel
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+
+def export_upload_to(job: "ExportJob", filename: str) -> str:
+    return f"exports/{job.tenant_id}/{timezone.now():%Y/%m}/{job.pk}-{filename}"
+
+
+class ExportJob(TenantOwnedModel):
+    """Who asked for which export (`kind`, one of exports.registry's kinds, with the
+    `parameters` that rebuild the rows the operator saw), and how far it got."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=60)
+    title = models.CharField(max_length=255, blank=True, help_text="What the operator sees.")
+    parameters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveBigIntegerField(default=0, help_text="Rows written so far.")
+    total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Rows to write.")
+    file = models.FileField(upload_to=export_upload_to, max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], name="export_job_unique_key"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "created_by", "created_at", "id"], name="export_job_owner_idx"
+            ),
+            models.Index(fields=["tenant", "created_at", "id"], name="export_job_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.kind} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(self.progress * 100 / self.total))
+
+    def get_absolute_url(self) -> str:
+        return reverse("exports:export_detail", kwargs={"pk": self.pk})
+
+    def get_download_url(self) -> str:
+        return reverse("exports:export_download", kwargs={"pk": self.pk})

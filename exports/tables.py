@@ -1,0 +1,28 @@
+import django_tables2 as tables
+
+from tenancy.tables import BaseTable
+
+from .models import ExportJob
+
+
+class ExportJobTable(BaseTable):
+    created_at = tables.DateTimeColumn(verbose_name="Requested", format="Y-m-d H:i")
+    title = tables.Column(verbose_name="Export", orderable=False)
+    created_by = tables.Column(
+        verbose_name="Operator", accessor="created_by__username", orderable=False
+    )
+    status = tables.TemplateColumn(
+        template_name="exports/includes/job_progress_cell.html",
+        verbose_name="Progress",
+        orderable=False,
+    )
+    finished_at = tables.DateTimeColumn(verbose_name="Finished", format="Y-m-d H:i")
+
+    always_columns = ("created_at", "title", "status")
+    related_for_columns = {"created_by": ("created_by",)}
+    default_order = "-created_at"
+
+    class Meta(BaseTable.Meta):
+        model = ExportJob
+        fields = ()
+        row_attrs = {"data-job": lambda record: record.pk}

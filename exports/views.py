@@ -1,0 +1,76 @@
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django.views.generic import TemplateView
+
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin
+from tenancy.roles import Capability
+
+from .filters import ExportJobFilterSet
+from .models import ExportJob, ExportStatus
+from .selectors import export_jobs_visible_to
+from .tables import ExportJobTable
+
+
+class ExportJobListView(FilteredTableView):
+    """The operator's export jobs (an owner's: everyone's), newest first, with progress bars
+    that poll while a job runs and a download link when it is done."""
+
+    model = ExportJob
+    table_class = ExportJobTable
+    filterset_class = ExportJobFilterSet
+    template_name = "exports/export_list.html"
+    required_capability = Capability.EXPORT
+
+    def get_queryset(self):
+        return export_jobs_visible_to(self.request)
+
+
+class ExportJobDetailView(TenantRequiredMixin, TemplateView):
+    """One job's progress: the whole page, or for HTMX polling only the progress fragment
+    (which stops polling once the job is done or failed)."""
+
+    required_capability = Capability.EXPORT
+    template_name = "exports/export_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["job"] = get_object_or_404(export_jobs_visible_to(self.request), pk=kwargs["pk"])
+        return context
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", None):
+            return ["exports/includes/job_progress.html"]
+        return [self.template_name]
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ExportJobDownloadView(TenantRequiredMixin, View):
+    """The file of a finished job. Another tenant's job, or another operator's job for anyone
+    but an owner, is a 404."""
+
+    required_capability = Capability.EXPORT
+
+    def get(self, request, pk):
+        job = get_object_or_404(export_jobs_visible_to(request), pk=pk)
+        if job.status != ExportStatus.DONE or not job.file:
+            raise Http404("This export has no file yet.")
+        try:
+            handle = job.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404("The file of this export is no longer available.") from exc
+        filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=filename,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,209 @@
+"""Streaming .xlsx writing shared by every export (ledger, messaging statistics, ...).
+
+openpyxl in write-only mode: rows go to a temporary XML stream as they come, so memory does not
+grow with the number of rows. Each column declares its type, and cells get real numbers and
+dates with number formats (money in the tenant's currency), a bold header row, frozen panes
+under the header, and a new sheet past Excel's 1,048,576 rows.
+
+Text that a spreadsheet would run as a formula (starting with = + - @, tab, CR or NUL) is
+stored as text with a leading apostrophe (OWASP CSV/formula injection advice), and characters
+that XML cannot hold are dropped.
+
+    columns = [XlsxColumn("Date", "datetime"), XlsxColumn("Amount", "money"), ...]
+    with XlsxStreamWriter(path, columns=columns, title="Ledger", currency="EUR",
+                          time_zone=tenant.zone) as writer:
+        writer.write_rows(rows, on_progress=callback)
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+EXCEL_MAX_ROWS = 1_048_576
+MAX_DATA_ROWS_PER_SHEET = EXCEL_MAX_ROWS - 1  # one row for the header
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+SHEET_TITLE_MAX = 31
+
+NUMBER_FORMATS = {
+    "text": "@",
+    "integer": "#,##0",
+    "number": "#,##0.00",
+    "decimal4": "#,##0.0000",
+    "percent": "0.00%",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm:ss",
+}
+
+
+def money_format(currency: str) -> str:
+    """E.g. #,##0.00 "EUR" — the currency shown in every money cell, the value a number."""
+    code = "".join(ch for ch in (currency or "") if ch.isalnum())[:3]
+    return f'#,##0.00 "{code}";-#,##0.00 "{code}"' if code else "#,##0.00"
+
+
+def neutralise_text(value: str) -> str:
+    """Text safe to open in a spreadsheet: never a formula, no characters XML refuses."""
+    if value and value.startswith(FORMULA_TRIGGERS):
+        value = "'" + value
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+@dataclass(frozen=True)
+class XlsxColumn:
+    header: str
+    kind: str = "text"  # text, integer, number, decimal4, money, percent, date, datetime
+    width: float | None = None
+
+
+class XlsxStreamWriter:
+    """Write rows (sequences of values in column order) to an .xlsx file, streaming."""
+
+    def __init__(
+        self,
+        target,
+        *,
+        columns: list[XlsxColumn],
+        title: str = "Export",
+        currency: str = "",
+        time_zone: ZoneInfo | None = None,
+        rows_per_sheet: int = MAX_DATA_ROWS_PER_SHEET,
+    ):
+        if not 0 < rows_per_sheet <= MAX_DATA_ROWS_PER_SHEET:
+            raise ValueError(f"rows_per_sheet must be 1..{MAX_DATA_ROWS_PER_SHEET}")
+        self.target = target
+        self.columns = columns
+        self.title = self._sheet_title(title)
+        self.time_zone = time_zone
+        self.rows_per_sheet = rows_per_sheet
+        self.workbook = Workbook(write_only=True)
+        self.rows_written = 0
+        self.sheet = None
+        self.sheet_rows = 0
+        self.sheet_count = 0
+        self.header_font = Font(bold=True)
+        self.formats = [
+            money_format(currency) if c.kind == "money" else NUMBER_FORMATS[c.kind] for c in columns
+        ]
+        # Style a template cell per column once; every data cell shares its style array.
+        self._converters = [self._converter(c.kind) for c in columns]
+        self._template_styles = []
+        probe = self.workbook.create_sheet("probe")
+        for fmt in self.formats:
+            cell = WriteOnlyCell(probe)
+            cell.number_format = fmt
+            self._template_styles.append(cell._style)
+        self.workbook.remove(probe)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def __enter__(self) -> "XlsxStreamWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+
+    def close(self) -> None:
+        if self.sheet is None:
+            self._new_sheet()  # an empty export still has its header
+        self.workbook.save(self.target)
+
+    # -- writing ------------------------------------------------------------------------------
+    @staticmethod
+    def _sheet_title(title: str) -> str:
+        cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\").strip() or "Export"
+        return cleaned[:SHEET_TITLE_MAX]
+
+    def _new_sheet(self) -> None:
+        self.sheet_count += 1
+        name = self.title if self.sheet_count == 1 else f"{self.title[:26]} ({self.sheet_count})"
+        sheet = self.workbook.create_sheet(name)
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(self.columns, start=1):
+            width = column.width or max(12, min(60, len(column.header) + 4))
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        header = []
+        for column in self.columns:
+            cell = WriteOnlyCell(sheet, value=neutralise_text(column.header))
+            cell.font = self.header_font
+            cell.alignment = Alignment(vertical="center")
+            header.append(cell)
+        sheet.append(header)
+        self.sheet = sheet
+        self.sheet_rows = 0
+
+    def _converter(self, kind: str) -> Callable:
+        zone = self.time_zone
+
+        def as_text(value):
+            if value is None:
+                return None
+            return neutralise_text(value if isinstance(value, str) else str(value))
+
+        def as_number(value):
+            if value is None or value == "":
+                return None
+            if isinstance(value, bool):
+                return int(value)
+            if isinstance(value, int | float | Decimal):
+                return value
+            return Decimal(str(value))
+
+        def as_datetime(value):
+            if value is None:
+                return None
+            if isinstance(value, datetime):
+                if value.tzinfo is not None:  # Excel has no time zones: the tenant's wall clock
+                    value = value.astimezone(zone) if zone else value
+                    value = value.replace(tzinfo=None)
+                return value
+            return value
+
+        def as_date(value):
+            if isinstance(value, datetime):
+                return as_datetime(value).date()
+            return value if isinstance(value, date) or value is None else as_text(value)
+
+        if kind == "text":
+            return as_text
+        if kind == "datetime":
+            return as_datetime
+        if kind == "date":
+            return as_date
+        return as_number
+
+    def write_row(self, values) -> None:
+        if self.sheet is None or self.sheet_rows >= self.rows_per_sheet:
+            self._new_sheet()
+        sheet = self.sheet
+        cells = []
+        for value, convert, style in zip(
+            values, self._converters, self._template_styles, strict=True
+        ):
+            cell = WriteOnlyCell(sheet, value=convert(value))
+            cell._style = style
+            cells.append(cell)
+        sheet.append(cells)
+        self.sheet_rows += 1
+        self.rows_written += 1
+
+    def write_rows(
+        self,
+        rows: Iterable,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        progress_every: int = 5000,
+    ) -> int:
+        """Write every row; `on_progress(rows_written)` every `progress_every` rows."""
+        for values in rows:
+            self.write_row(values)
+            if on_progress is not None and self.rows_written % progress_every == 0:
+                on_progress(self.rows_written)
+        return self.rows_written
