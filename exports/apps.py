@@ -3,3 +3,18 @@ from django.apps import AppConfig
 
 class ExportsConfig(AppConfig):
     name = "exports"
+    verbose_name = "Exports"
+
+    def ready(self):
+        from tenancy.navigation import NavSection, register_nav_section
+        from tenancy.roles import Capability
+
+        register_nav_section(
+            NavSection(
+                app="exports",
+                label="Exports",
+                url_name="exports:export_list",
+                shown=lambda tenant, membership: membership.allows(Capability.EXPORT),
+                order=80,
+            )
+        )
