@@ -10,6 +10,8 @@ from django import forms
 from .models import MONEY_LIMIT, MONEY_PLACES
 from .selectors import Period, default_period
 
+MAX_INPUT_LENGTH = 40  # longer input is no amount that fits the column
+
 
 class MoneyField(forms.CharField):
     """An amount of money with clear messages: empty, not a number, more than 2 decimals,
@@ -18,14 +20,11 @@ class MoneyField(forms.CharField):
     def __init__(self, *, positive: bool = True, allow_zero: bool = False, **kwargs):
         self.positive = positive
         self.allow_zero = allow_zero
-        kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "widget",
             forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
-        kwargs.setdefault(
-            "error_messages", {"required": "Enter an amount.", "max_length": "Enter an amount."}
-        )
+        kwargs.setdefault("error_messages", {"required": "Enter an amount."})
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -33,6 +32,10 @@ class MoneyField(forms.CharField):
         if value in self.empty_values:
             return None
         text = value.strip().replace(" ", "").replace("\u00a0", "")
+        if len(text) > MAX_INPUT_LENGTH:
+            raise forms.ValidationError(
+                f"The amount must be at most {MONEY_LIMIT:,}.", code="max_value"
+            )
         if "," in text and "." not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # "12,50" as typed in much of Europe
         try:
@@ -55,11 +58,6 @@ class MoneyField(forms.CharField):
         if amount == 0 and not self.allow_zero:
             raise forms.ValidationError("The amount must be greater than zero.", code="zero")
         return amount.quantize(Decimal(1).scaleb(-MONEY_PLACES))
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.pop("maxlength", None)
-        return attrs
 
 
 class IdempotentForm(forms.Form):
