@@ -4,7 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 scripts/services.sh
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clientdesk}
+# A database, queue and cache prefix of this run's own, so that two runs on one machine (two
+# checkouts, CI beside a developer) never share state. pytest-django creates test_<name> and
+# drops it at the end.
+run_id=${CLIENTDESK_RUN_ID:-$$}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clientdesk_run$run_id}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
+export CELERY_TASK_DEFAULT_QUEUE=${CELERY_TASK_DEFAULT_QUEUE:-clientdesk-test-$run_id}
+export CACHE_KEY_PREFIX=${CACHE_KEY_PREFIX:-clientdesk-test-$run_id}
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 exec .venv/bin/pytest --create-db "$@"
