@@ -1,0 +1,143 @@
+import pytest
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from exports.models import ExportJob, ExportStatus
+from exports.services import export_job_create
+from exports.tasks import export_job_run
+from tests.factories import ClientFactory, MembershipFactory, make_account
+from tests.helpers import assert_other_tenant_gives_404, assert_role_refused
+
+pytestmark = pytest.mark.django_db
+
+
+def make_job(tenant, user, *, run=True):
+    customer = ClientFactory(tenant=tenant)
+    make_account(customer, balance="10")
+    with scopes_disabled():
+        job = export_job_create(
+            tenant=tenant,
+            actor=user,
+            kind="billing.ledger",
+            parameters={
+                "client_number": customer.number,
+                "start": "2000-01-01",
+                "end": "2100-01-01",
+            },
+            title=f"Transactions of {customer.name}",
+        )
+    if run:
+        export_job_run(job.pk, tenant_id=tenant.pk)
+    with scopes_disabled():
+        job.refresh_from_db()
+    return job
+
+
+def detail(job):
+    return reverse("exports:export_detail", kwargs={"pk": job.pk})
+
+
+def download(job):
+    return reverse("exports:export_download", kwargs={"pk": job.pk})
+
+
+def test_list_shows_own_jobs_with_download(client, tenant, login_as):
+    me = login_as(tenant, "accountant")
+    colleague = MembershipFactory(tenant=tenant, role="accountant")
+    mine = make_job(tenant, me.user)
+    theirs = make_job(tenant, colleague.user)
+    response = client.get(reverse("exports:export_list"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert mine.title in html and theirs.title not in html
+    assert download(mine) in html
+
+
+def test_owner_sees_every_operators_jobs(client, tenant, owner):
+    colleague = MembershipFactory(tenant=tenant, role="accountant")
+    theirs = make_job(tenant, colleague.user)
+    assert theirs.title in client.get(reverse("exports:export_list")).content.decode()
+    response = client.get(download(theirs))
+    assert response.status_code == 200
+
+
+def test_download_is_the_file(client, tenant, owner):
+    job = make_job(tenant, owner.user)
+    response = client.get(download(job))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    assert ".xlsx" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)
+    assert body[:2] == b"PK"
+
+
+def test_other_operators_job_is_404(client, tenant, login_as):
+    login_as(tenant, "accountant")
+    colleague = MembershipFactory(tenant=tenant, role="manager")
+    job = make_job(tenant, colleague.user)
+    assert_other_tenant_gives_404(client, download(job))
+    assert_other_tenant_gives_404(client, detail(job))
+
+
+def test_other_tenants_job_is_404(client, owner, other_tenant):
+    stranger = MembershipFactory(tenant=other_tenant, role="owner")
+    job = make_job(other_tenant, stranger.user)
+    assert_other_tenant_gives_404(client, download(job))
+    assert_other_tenant_gives_404(client, detail(job))
+    assert job.title not in client.get(reverse("exports:export_list")).content.decode()
+
+
+def test_viewer_has_no_exports(client, tenant, login_as):
+    login_as(tenant, "viewer")
+    assert_role_refused(client, reverse("exports:export_list"))
+
+
+def test_unfinished_job_has_no_download(client, tenant, owner):
+    job = make_job(tenant, owner.user, run=False)
+    assert client.get(download(job)).status_code == 404
+
+
+def test_progress_fragment_polls_while_running(client, tenant, owner):
+    job = make_job(tenant, owner.user, run=False)
+    with scopes_disabled():
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.RUNNING, progress=250, total=1000
+        )
+    response = client.get(detail(job), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert 'hx-trigger="every 1s"' in html and "25%" in html and "250 of 1,000 rows" in html
+    assert "<html" not in html
+    export_job_run(job.pk, tenant_id=tenant.pk)  # running (not stale): not claimed again
+    with scopes_disabled():
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.QUEUED)
+    export_job_run(job.pk, tenant_id=tenant.pk)
+    html = client.get(detail(job), HTTP_HX_REQUEST="true").content.decode()
+    assert "every 1s" not in html and download(job) in html
+    page = client.get(detail(job))
+    assert "<html" in page.content.decode()
+
+
+def test_failed_job_shows_its_error(client, tenant, owner):
+    job = make_job(tenant, owner.user, run=False)
+    with scopes_disabled():
+        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, error="Boom.")
+    html = client.get(detail(job), HTTP_HX_REQUEST="true").content.decode()
+    assert "Boom." in html and "every 1s" not in html
+
+
+def test_list_filters_by_status(client, tenant, owner):
+    done = make_job(tenant, owner.user)
+    queued = make_job(tenant, owner.user, run=False)
+    html = client.get(reverse("exports:export_list"), {"status": "queued"}).content.decode()
+    assert f'data-job="{queued.pk}"' in html and f'data-job="{done.pk}"' not in html
+
+
+def test_export_from_finance_tab_with_htmx_shows_progress(client, tenant, owner):
+    customer = ClientFactory(tenant=tenant)
+    url = reverse("billing:client_finance_export", kwargs={"number": customer.number})
+    response = client.post(
+        url, {"start": "2026-01-01", "end": "2026-01-31"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert 'data-testid="export-job"' in response.content.decode()
