@@ -1,6 +1,7 @@
 """BaseTable: what every list in the portal shares, and the operators table."""
 
 import django_tables2 as tables
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 
 from .pagination import CappedCountPaginator
@@ -86,7 +87,10 @@ class BaseTable(tables.Table):
         paths = cls.related_paths(visible)
         if paths:
             queryset = queryset.select_related(*paths)
-        table = cls(queryset, request=request, **kwargs)
+        # Not `request=request`: django-tables2 would then run RequestConfig, whose default
+        # paginator counts every row (a full COUNT(*)) before apply_pagination replaces it.
+        table = cls(queryset, **kwargs)
+        table.request = request
         table.apply_visible(visible)
         table.apply_order(request.GET.get("sort"))
         table.apply_pagination(request)
@@ -100,9 +104,10 @@ class BaseTable(tables.Table):
 
     # -- sorting -------------------------------------------------------------------------
     def apply_order(self, requested: str | None) -> None:
-        for bound in self.columns:
+        for bound in self.columns.iterall():  # hidden columns too: ?sort= may name one
             if bound.orderable:
-                bound.column.order = self._orderer(bound)
+                # BoundColumn.order is what django-tables2 calls (bound at construction).
+                bound.order = self._orderer(bound)
         self.order_by = self.valid_order(requested) or self.default_order
 
     def valid_order(self, requested: str | None) -> str | None:
@@ -113,16 +118,30 @@ class BaseTable(tables.Table):
             return requested
         return None
 
+    def _nullable(self, path: str) -> bool:
+        """Whether the sort key `path` may be NULL. NULLS LAST is only asked for such keys:
+        PostgreSQL does not see that a NOT NULL column's `DESC NULLS LAST` equals `DESC`, and
+        would sort the whole table instead of reading its index backwards."""
+        model = self._meta.model
+        try:
+            *joins, last = path.split("__")
+            for name in joins:
+                field = model._meta.get_field(name)
+                if field.null:
+                    return True
+                model = field.related_model
+            return model._meta.get_field(last).null
+        except (AttributeError, FieldDoesNotExist):
+            return True
+
     def _orderer(self, bound):
-        accessors = [str(a).removeprefix("-") for a in bound.order_by]
+        accessors = [str(a).removeprefix("-").replace(".", "__") for a in bound.order_by]
 
         def order(queryset, is_descending):
-            keys = [
-                F(a.replace(".", "__")).desc(nulls_last=True)
-                if is_descending
-                else F(a.replace(".", "__")).asc(nulls_last=True)
-                for a in accessors
-            ]
+            keys = []
+            for a in accessors:
+                nulls = {"nulls_last": True} if self._nullable(a) else {}
+                keys.append(F(a).desc(**nulls) if is_descending else F(a).asc(**nulls))
             tiebreak = F("pk").desc() if is_descending else F("pk").asc()
             return queryset.order_by(*keys, tiebreak), True
 
