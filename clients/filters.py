@@ -18,7 +18,7 @@ from django_filters import (
     ModelChoiceFilter,
     MultipleChoiceFilter,
 )
-from django_filters.fields import DateRangeField
+from django_filters.fields import ChoiceField, DateRangeField
 
 from .models import Client, ClientGroup, ClientStatus, PropertyType
 from .selectors import SEARCH_MAX_LENGTH, client_search
@@ -45,7 +45,7 @@ class SearchField(forms.CharField):
         return value[:SEARCH_MAX_LENGTH] if value else value
 
 
-class SortField(forms.ChoiceField):
+class SortField(ChoiceField):
     """The sort choice: an unknown value is not an error, the table falls back to its default
     order (the same as an unknown `?sort=` on a column header)."""
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,7 +124,7 @@ class Client(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "created_at", "id"], name="client_created_idx"),
             models.Index(fields=["tenant", "last_purchase_at", "id"], name="client_purchase_idx"),
-            models.Index(fields=["tenant", "name", "id"], name="client_name_idx"),
+            models.Index("tenant", Lower("name"), "id", name="client_name_lower_idx"),
             models.Index(fields=["tenant", "status"], name="client_status_idx"),
             models.Index(fields=["tenant", "group"], name="client_group_idx"),
         ]

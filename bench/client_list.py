@@ -1,0 +1,543 @@
+"""Benchmark of the client list at the design point: a tenant of 1,000,000 clients beside another.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clientdesk .venv/bin/python bench/client_list.py
+    ... bench/client_list.py --clients 100000      # a quicker run
+    ... bench/client_list.py --reuse               # keep the data of the previous run
+
+It creates its own database (`clientdesk_bench`, on the server of DATABASE_URL), migrates it,
+and loads the clients with PostgreSQL COPY (secondary indexes dropped during the load and built
+after it, `search_text` filled as `Client.save()` would), then measures in one run, for the
+default view, a search, a status filter and a deep page:
+
+- page: the server time of the real view (Django's test Client through every middleware,
+  logged in as the tenant's owner), median of --repeat runs after a warm-up;
+- floor: the bare SQL of the same page, i.e. the statement that fetches the page's rows, taken
+  from the view itself and run on a psycopg cursor ("rows"), and the same plus the page's
+  row count ("rows+count": every statement the page runs on clients_client);
+- admin: the same operation in the Django admin changelist of Client (equivalent search_fields
+  and list_filter, same page size), as a superuser;
+
+and the suggestions' response time (p50/p95 over --suggestions requests of typed prefixes of
+names, companies, IDs, logins and ITNs). Ratios are printed against the floor.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlparse, urlunparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+BENCH_DB = "clientdesk_bench"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=1_000_000, help="clients of the big tenant")
+    parser.add_argument("--other", type=int, default=50_000, help="clients of the other tenant")
+    parser.add_argument("--database", default=BENCH_DB, help="name of the database to create")
+    parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
+    parser.add_argument("--admin-repeat", type=int, default=3, help="timed runs in the admin")
+    parser.add_argument("--suggestions", type=int, default=300, help="suggestion requests")
+    return parser.parse_args()
+
+
+def prepare_environment(args) -> str:
+    source = os.environ.get("DATABASE_URL")
+    if not source or not source.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
+    parsed = urlparse(source)
+    bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    os.environ["DEBUG"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ[name] = "0"
+    os.environ.pop("REDIS_URL", None)  # local-memory cache; nothing here needs Redis
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+    import psycopg
+
+    with psycopg.connect(source, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
+        ).fetchone()
+        if exists and not args.reuse:
+            connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{args.database}"')
+    return bench_url
+
+
+# -- data -----------------------------------------------------------------------------------
+FIRST = [
+    "anna",
+    "boris",
+    "clara",
+    "david",
+    "elena",
+    "felix",
+    "greta",
+    "hugo",
+    "irina",
+    "jonas",
+    "katja",
+    "lukas",
+    "marta",
+    "nikolai",
+    "olga",
+    "pavel",
+    "quinn",
+    "rita",
+    "sergei",
+    "tanja",
+    "ulla",
+    "viktor",
+    "wanda",
+    "xenia",
+    "yuri",
+    "zoe",
+    "alina",
+    "bogdan",
+    "denis",
+    "egor",
+    "fedor",
+    "galina",
+    "igor",
+    "kira",
+    "leon",
+    "maria",
+    "nina",
+    "oleg",
+    "polina",
+    "roman",
+    "sofia",
+    "timur",
+    "uliana",
+    "vera",
+]
+SYLLABLES = [
+    "ba",
+    "ber",
+    "ko",
+    "va",
+    "len",
+    "ro",
+    "man",
+    "shi",
+    "ter",
+    "no",
+    "vi",
+    "ka",
+    "mir",
+    "zel",
+    "dor",
+    "pet",
+    "ran",
+    "sol",
+    "lin",
+    "gra",
+    "fi",
+    "tov",
+    "ski",
+    "mo",
+    "ne",
+    "lu",
+    "ha",
+    "wei",
+    "sen",
+    "tin",
+    "ov",
+    "ev",
+    "in",
+]
+COMPANY_WORDS = [
+    "alpha",
+    "baltic",
+    "cedar",
+    "delta",
+    "echo",
+    "forest",
+    "granite",
+    "harbor",
+    "iris",
+    "juniper",
+    "kite",
+    "lumen",
+    "maple",
+    "nova",
+    "orbit",
+    "pixel",
+    "quartz",
+    "river",
+    "summit",
+    "terra",
+    "union",
+    "vector",
+    "willow",
+    "xenon",
+    "yield",
+    "zenith",
+    "amber",
+    "bright",
+    "coral",
+    "dune",
+    "ember",
+    "frost",
+    "glade",
+]
+SUFFIXES = ["gmbh", "llc", "ltd", "sia", "ooo", "inc", "ag"]
+STATUSES = ["active"] * 85 + ["administrative_hold"] * 5 + ["financial_hold"] * 6 + ["deleted"] * 4
+PROPERTY = ["legal_entity", "individual", "entrepreneur"]
+CHANNELS = ["web", "partner", "sales", "api", "import"]
+
+COLUMNS = [
+    "tenant_id",
+    "number",
+    "name",
+    "company",
+    "login",
+    "email",
+    "phone",
+    "address",
+    "contact_name",
+    "contact_email",
+    "country",
+    "itn",
+    "group_id",
+    "status",
+    "property_type",
+    "activity_type",
+    "region",
+    "site",
+    "postal_address",
+    "accounting_email",
+    "external_tenant_name",
+    "channel",
+    "referer",
+    "registered_on",
+    "last_login_at",
+    "failed_login_attempts",
+    "activation_required",
+    "sms_price",
+    "sms_subscription",
+    "last_purchase_at",
+    "created_at",
+    "updated_at",
+    "search_text",
+]
+
+
+def surname(rng) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+
+
+def client_rows(tenant_id: int, count: int, group_ids: list[int], seed: int):
+    from clients.models import build_search_text
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    for number in range(1, count + 1):
+        first, last = rng.choice(FIRST), surname(rng)
+        name = f"{first.title()} {last.title()}"
+        company = (
+            f"{rng.choice(COMPANY_WORDS).title()} {rng.choice(COMPANY_WORDS).title()} "
+            f"{rng.choice(SUFFIXES).upper()}"
+        )
+        login = f"+7{rng.randint(9000000000, 9999999999)}"
+        email = f"{first}.{last}{number}@example.com"
+        contact = f"{rng.choice(FIRST).title()} {surname(rng).title()}"
+        contact_email = f"contact{number}@{company.split()[0].lower()}.example.com"
+        itn = str(rng.randint(10**9, 10**10 - 1))
+        created = now - timedelta(minutes=rng.randint(0, 5 * 365 * 1440))
+        bought = (
+            min(created + timedelta(minutes=rng.randint(0, 400 * 1440)), now)
+            if rng.random() < 0.8
+            else None
+        )
+        yield (
+            tenant_id,
+            number,
+            name,
+            company,
+            login,
+            email,
+            "",
+            "",
+            contact,
+            contact_email,
+            "RU",
+            itn,
+            rng.choice(group_ids),
+            rng.choice(STATUSES),
+            rng.choice(PROPERTY),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            rng.choice(CHANNELS),
+            "",
+            created.date(),
+            None,
+            0,
+            False,
+            "0.0400",
+            False,
+            bought,
+            created,
+            now,
+            build_search_text(name, company, login, itn, email, contact, contact_email),
+        )
+
+
+def load(args) -> dict:
+    """Tenants, operators, groups and clients; returns what the measurements need."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client, ClientGroup
+    from tenancy.models import Membership, Tenant, TenantSequence
+
+    call_command("migrate", verbosity=0)
+    user_model = get_user_model()
+    with scopes_disabled():
+        big = Tenant.objects.filter(slug="bench-big").first()
+        if big and Client.objects.filter(tenant=big).exists():
+            print(f"Reusing {Client.objects.filter(tenant=big).count():,} clients.")
+            return context_for(big)
+        big = Tenant.objects.create(name="Big provider", slug="bench-big")
+        other = Tenant.objects.create(name="Other provider", slug="bench-other")
+        owner = user_model.objects.create_user("bench-owner", password="bench-password-1")
+        user_model.objects.create_superuser("bench-admin", password="bench-password-1")
+        Membership.objects.create(tenant=big, user=owner, role="owner")
+        groups = {}
+        for tenant in (big, other):
+            groups[tenant.pk] = [
+                ClientGroup.objects.create(tenant=tenant, name=name).pk
+                for name in ("Enterprise", "SMB", "Education", "Non-profit", "Government")
+            ]
+    table = Client._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    started = time.perf_counter()
+    raw = connection.connection  # psycopg connection under Django's
+    for tenant, count, seed in ((big, args.clients, 1), (other, args.other, 2)):
+        with raw.cursor() as cursor:
+            copy_sql = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
+            with cursor.copy(copy_sql) as copy:
+                for row in client_rows(tenant.pk, count, groups[tenant.pk], seed):
+                    copy.write_row(row)
+        TenantSequence.objects.create(tenant=tenant, name="client", last_value=count)
+    loaded = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        started_indexes = time.perf_counter()
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    indexed = time.perf_counter() - started_indexes
+    total = args.clients + args.other
+    print(
+        f"Loaded {total:,} clients in {loaded:.1f} s (COPY, {total / loaded:,.0f} rows/s); "
+        f"indexes and ANALYZE in {indexed:.1f} s."
+    )
+    return context_for(big)
+
+
+def context_for(big) -> dict:
+    from django.contrib.auth import get_user_model
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client
+
+    user_model = get_user_model()
+    with scopes_disabled():
+        clients = Client.objects.filter(tenant=big)
+        total = clients.count()
+        sample = list(
+            clients.filter(number__in=random.Random(7).sample(range(1, total + 1), 200)).values(
+                "number", "name", "company", "login", "itn"
+            )
+        )
+    return {
+        "tenant": big,
+        "total": total,
+        "owner": user_model.objects.get(username="bench-owner"),
+        "admin": user_model.objects.get(username="bench-admin"),
+        "sample": sample,
+    }
+
+
+# -- measuring ------------------------------------------------------------------------------
+def timed(function, repeat: int) -> tuple[float, object]:
+    result = function()  # warm-up (and the result to check)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, result
+
+
+def page_queries(client, url):
+    """The statements the view runs on clients_client: (rows SELECT, [all of them])."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if '"clients_client"' in q["sql"] and "DECLARE" not in q["sql"]
+    ]
+    rows = [s for s in statements if "LIMIT" in s and "COUNT(" not in s and "EXPLAIN" not in s]
+    return rows[-1], statements
+
+
+def run_sql(statements):
+    from django.db import connection
+
+    def execute():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    return execute
+
+
+def measure(args, context) -> None:
+    from django.contrib import admin
+    from django.test import Client as TestClient
+    from django.urls import reverse
+
+    from clients.models import Client
+
+    admin.site._registry[Client].list_per_page = 10  # the list's page size, for a like-for-like
+    operator, superuser = TestClient(), TestClient()
+    operator.force_login(context["owner"])
+    superuser.force_login(context["admin"])
+    tenant = context["tenant"]
+    list_url = reverse("clients:client_list")
+    admin_url = reverse("admin:clients_client_changelist")
+    term = context["sample"][0]["name"].split()[1].lower()  # a surname, as typed
+    deep_page = max(1, int(context["total"] * 0.96 / 10 * 0.8))  # 80% down the list
+    scenarios = [
+        ("default view", {}, {}),
+        ("search", {"q": term}, {"q": term}),
+        ("status filter", {"status": "financial_hold"}, {"status__exact": "financial_hold"}),
+        ("deep page", {"page": deep_page}, {"p": deep_page}),
+    ]
+    print(
+        f"\n{context['total']:,} clients in the measured tenant; search term {term!r}; "
+        f"deep page {deep_page:,} (10 rows a page); median of {args.repeat} runs (admin "
+        f"{args.admin_repeat}).\n"
+    )
+    header = (
+        f"{'operation':<15}{'page ms':>9}{'floor ms':>10}{'rows+count':>12}"
+        f"{'page/floor':>12}{'page/(r+c)':>12}{'admin ms':>10}{'admin/page':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, params, admin_params in scenarios:
+        url = f"{list_url}?{urlencode(params)}" if params else list_url
+        page_ms, response = timed(lambda url=url: operator.get(url), args.repeat)
+        assert response.status_code == 200
+        rows_sql, all_sql = page_queries(operator, url)
+        floor_ms, _ = timed(run_sql([rows_sql]), args.repeat)
+        data_ms, _ = timed(run_sql(all_sql), args.repeat)
+        admin_query = {"tenant__id__exact": tenant.pk, **admin_params}
+        admin_full = f"{admin_url}?{urlencode(admin_query)}"
+        admin_ms, admin_response = timed(
+            lambda u=admin_full: superuser.get(u), max(1, args.admin_repeat)
+        )
+        assert admin_response.status_code == 200, admin_response.status_code
+        print(
+            f"{label:<15}{page_ms:>9.1f}{floor_ms:>10.2f}{data_ms:>12.2f}"
+            f"{page_ms / floor_ms:>11.1f}x{page_ms / data_ms:>11.1f}x{admin_ms:>10.1f}"
+            f"{admin_ms / page_ms:>11.1f}x"
+        )
+    measure_suggestions(args, context, operator)
+
+
+def measure_suggestions(args, context, operator) -> None:
+    from django.urls import reverse
+
+    rng = random.Random(11)
+    url = reverse("clients:client_suggest")
+    terms = []
+    for row in context["sample"]:
+        first, last = row["name"].lower().split()
+        terms += [
+            last[: rng.randint(3, len(last))],
+            first[: rng.randint(3, len(first))],
+            row["company"].split()[0].lower()[:4],
+            str(row["number"])[: rng.randint(1, len(str(row["number"])))],
+            row["login"][: rng.randint(3, 8)],
+            row["itn"][: rng.randint(2, 6)],
+        ]
+    rng.shuffle(terms)
+    terms = terms[: args.suggestions]
+    for term in terms[:10]:
+        operator.get(url, {"q": term})  # warm-up
+    times, empty = [], 0
+    for term in terms:
+        started = time.perf_counter()
+        response = operator.get(url, {"q": term})
+        times.append((time.perf_counter() - started) * 1000)
+        empty += b'data-testid="suggestion"' not in response.content
+    times.sort()
+    p50 = statistics.median(times)
+    p95 = times[int(len(times) * 0.95) - 1]
+    print(
+        f"\nsuggestions: {len(times)} requests (name, company, ID, login and ITN prefixes): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
+        f"({empty} with no match)"
+    )
+
+
+def main():
+    args = parse_args()
+    prepare_environment(args)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # Plain static storage: the manifest of collectstatic is not needed to time a page.
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
+    started = time.perf_counter()
+    context = load(args)
+    print(f"Data ready in {time.perf_counter() - started:.1f} s.")
+    measure(args, context)
+
+
+if __name__ == "__main__":
+    main()
