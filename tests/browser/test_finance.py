@@ -1,0 +1,69 @@
+"""The Finance tab in Chromium: top up, see the new balance and the entry, export and download
+the .xlsx (the export task runs in-process, eagerly, on the live server's commit)."""
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from config.celery import app as celery_app
+from tests.factories import ClientFactory, MembershipFactory, make_account
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def eager_tasks(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def test_top_up_then_export_and_download(page, log_in, eager_tasks, tmp_path):
+    membership = MembershipFactory(role="accountant")
+    tenant = membership.tenant
+    customer = ClientFactory(tenant=tenant, name="Browser Customer")
+    make_account(customer, balance="20")
+
+    log_in(membership.user.username)
+    page.goto(reverse("billing:client_finance", kwargs={"number": customer.number}))
+    balance = page.get_by_test_id("balance")
+    assert balance.inner_text() == "20.00 EUR"
+
+    form = page.get_by_test_id("top-up-form")
+    form.get_by_label("Amount").fill("abc")
+    form.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator('[data-field-error="topup-amount"]').inner_text() == (
+        "Enter a number, e.g. 150.00."
+    )
+    assert page.get_by_test_id("balance").inner_text() == "20.00 EUR"
+
+    form = page.get_by_test_id("top-up-form")
+    form.get_by_label("Amount").fill("125.50")
+    form.get_by_label("Comment").fill("Bank transfer 42")
+    form.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("balance").inner_text() == "145.50 EUR"
+    assert "Account topped up by 125.50 EUR" in page.locator(".alert-success").inner_text()
+    first_row = page.locator("#table-region tbody tr").first
+    assert "125.50" in first_row.inner_text() and "Bank transfer 42" in first_row.inner_text()
+    assert "145.50" in first_row.inner_text()
+    assert page.get_by_test_id("closing-balance").inner_text() == "145.50 EUR"
+
+    page.get_by_test_id("export-button").click()
+    download_link = page.get_by_test_id("export-download")
+    download_link.wait_for()
+    with page.expect_download() as info:
+        download_link.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.suffix == ".xlsx"
+    sheet = load_workbook(path).active
+    assert sheet.max_row == 3  # header, the top-up, the opening balance
+    assert sheet["D2"].value == 125.5 and sheet["F2"].value == "Bank transfer 42"
+    assert sheet["H2"].value == 145.5
+
+    page.goto(reverse("exports:export_list"))
+    assert page.get_by_test_id("export-download").count() == 1
