@@ -11,7 +11,10 @@ class MoneyColumn(tables.Column):
     """A right-aligned amount with 2 decimals; empty cells stay empty."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "text-end text-nowrap font-monospace"}})
+        kwargs.setdefault(
+            "attrs",
+            {"td": {"class": "text-end text-nowrap font-monospace"}, "th": {"class": "text-end"}},
+        )
         kwargs.setdefault("empty_values", (None, ""))
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)

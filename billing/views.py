@@ -13,6 +13,7 @@ import uuid
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
@@ -32,6 +33,17 @@ LEDGER_EXPORT_KIND = "billing.ledger"
 
 
 class ClientFinanceMixin(TenantRequiredMixin):
+    """Dates show in the tenant's time zone (the period is in its days, too)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is None:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(request.tenant.zone):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
     def get_client(self) -> Client:
         if not hasattr(self, "_client"):
             self._client = get_object_or_404(

@@ -16,7 +16,9 @@ class ExportJobTable(BaseTable):
         verbose_name="Progress",
         orderable=False,
     )
-    finished_at = tables.DateTimeColumn(verbose_name="Finished", format="Y-m-d H:i")
+    finished_at = tables.DateTimeColumn(
+        verbose_name="Finished", format="Y-m-d H:i", orderable=False
+    )
 
     always_columns = ("created_at", "title", "status")
     related_for_columns = {"created_by": ("created_by",)}

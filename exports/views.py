@@ -1,5 +1,6 @@
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
@@ -13,7 +14,20 @@ from .selectors import export_jobs_visible_to
 from .tables import ExportJobTable
 
 
-class ExportJobListView(FilteredTableView):
+class TenantTimeZoneMixin:
+    """Times show in the tenant's time zone."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is None:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(request.tenant.zone):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+
+class ExportJobListView(TenantTimeZoneMixin, FilteredTableView):
     """The operator's export jobs (an owner's: everyone's), newest first, with progress bars
     that poll while a job runs and a download link when it is done."""
 
@@ -27,7 +41,7 @@ class ExportJobListView(FilteredTableView):
         return export_jobs_visible_to(self.request)
 
 
-class ExportJobDetailView(TenantRequiredMixin, TemplateView):
+class ExportJobDetailView(TenantTimeZoneMixin, TenantRequiredMixin, TemplateView):
     """One job's progress: the whole page, or for HTMX polling only the progress fragment
     (which stops polling once the job is done or failed)."""
 

@@ -111,6 +111,7 @@ def test_period_selects_entries_and_opening_balance(client, owner, customer, ten
     assert [r.record.purpose for r in response.context["table"].page.object_list] == ["Feb"]
     balances = response.context["balances"]
     assert (balances.opening, balances.closing) == (Decimal("100.00"), Decimal("70.00"))
+    assert "2026-02-01 00:30" in response.content.decode()  # the tenant's wall clock
     manual = client.get(finance_url(customer, start="01.02.2026", end="28.02.2026"))
     assert manual.context["period"] == response.context["period"]
 
