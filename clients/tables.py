@@ -111,6 +111,15 @@ class ClientTable(BaseTable):
     sms_price = tables.Column(
         verbose_name="SMS price", orderable=False, attrs={"td": {"class": "text-end"}}
     )
+    balance = tables.Column(
+        verbose_name="Balance", accessor="account__balance", attrs={"td": {"class": "text-end"}}
+    )
+    credit = tables.Column(
+        verbose_name="Credit",
+        accessor="account__credit_limit",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
     channel = tables.Column(orderable=False, accessor="get_channel_display")
     external_tenant_name = tables.Column(verbose_name="External tenant name", orderable=False)
 
@@ -125,9 +134,11 @@ class ClientTable(BaseTable):
         "group",
         "status",
         "sms_price",
+        "balance",
+        "credit",
         "channel",
     )
-    related_for_columns = {"group": ("group",)}
+    related_for_columns = {"group": ("group",), "balance": ("account",), "credit": ("account",)}
     default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
 
     class Meta(BaseTable.Meta):
@@ -155,3 +166,9 @@ class ClientTable(BaseTable):
 
     def render_sms_price(self, value):
         return f"{value:.4f}"
+
+    def render_balance(self, value):
+        return f"{value:,.2f}"  # billing.Account, created with the client
+
+    def render_credit(self, value):
+        return f"{value:,.2f}"
