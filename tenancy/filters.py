@@ -8,11 +8,19 @@ from .roles import Role
 class MembershipFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
     role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
-    is_active = django_filters.BooleanFilter(label="Active")
+    is_active = django_filters.ChoiceFilter(
+        label="Access",
+        choices=[("true", "Active"), ("false", "Deactivated")],
+        empty_label="Any",
+        method="filter_active",
+    )
 
     class Meta:
         model = Membership
         fields = ["q", "role", "is_active"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value == "true")
 
     def search(self, queryset, name, value):
         value = value.strip()

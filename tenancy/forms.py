@@ -9,7 +9,7 @@ class OperatorDetailsForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(max_length=254, label="E-mail")
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
 class OperatorCreateForm(OperatorDetailsForm):

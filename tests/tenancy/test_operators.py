@@ -179,3 +179,43 @@ def test_deactivated_operator_loses_the_tenant(client, tenant, login_as):
     response = client.get(reverse("clients:client_list"))
     assert response.status_code == 403
     assert "not an active operator" in response.content.decode()
+
+
+def test_operator_list_filters_by_access(client, owner):
+    gone = MembershipFactory(tenant=owner.tenant, role="viewer", is_active=False)
+    inactive = table_html(client.get(reverse("tenancy:operator_list"), {"is_active": "false"}))
+    assert gone.user.username in inactive and owner.user.username not in inactive
+    active = table_html(client.get(reverse("tenancy:operator_list"), {"is_active": "true"}))
+    assert owner.user.username in active and gone.user.username not in active
+    bad = client.get(reverse("tenancy:operator_list"), {"is_active": "maybe", "role": "x"})
+    assert bad.status_code == 200
+    assert 'data-testid="filter-errors"' in bad.content.decode()
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_operator_list_query_count_does_not_grow(
+    client, owner, rows, django_assert_max_num_queries
+):
+    MembershipFactory.create_batch(rows, tenant=owner.tenant, role="viewer")
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("tenancy:operator_list"), {"per_page": 50})
+    assert response.status_code == 200
+
+
+def test_operator_edit_page_query_count(client, owner, django_assert_max_num_queries):
+    other = MembershipFactory(tenant=owner.tenant, role="viewer")
+    with django_assert_max_num_queries(6):
+        client.get(reverse("tenancy:operator_edit", kwargs={"pk": other.pk}))
+
+
+def test_htmx_request_gets_only_the_table_region(client, owner):
+    response = client.get(
+        reverse("tenancy:operator_list"),
+        {"sort": "-username"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="table-region",
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="table-region"')
+    assert "<nav" not in body.split('id="table-region"')[0]
+    assert "HX-Request" in response["Vary"]

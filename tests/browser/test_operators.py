@@ -1,0 +1,38 @@
+"""An owner adds an operator, changes the role, and sees a bad field explained."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_scopes import scopes_disabled
+
+from tenancy.models import Membership
+from tests.factories import MembershipFactory, TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_owner_adds_and_edits_an_operator(page, log_in):
+    owner = MembershipFactory(tenant=TenantFactory(name="Alpha Networks"), role="owner")
+    log_in(owner.user.username)
+    page.get_by_role("link", name="Operators").click()
+    page.get_by_role("link", name="Add operator").click()
+    page.fill("#id_username", "night.shift")
+    page.fill("#id_email", "not-an-email")
+    page.select_option("#id_role", "manager")
+    page.fill("#id_password1", "Str0ng-enough-pass")
+    page.fill("#id_password2", "Str0ng-enough-pass")
+    page.get_by_role("button", name="Save").click()
+    assert page.locator('[data-field-error="email"]').is_visible()
+    assert not get_user_model().objects.filter(username="night.shift").exists()
+
+    page.fill("#id_email", "night.shift@example.com")
+    page.fill("#id_password1", "Str0ng-enough-pass")
+    page.fill("#id_password2", "Str0ng-enough-pass")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("Operator night.shift added.").is_visible()
+
+    page.get_by_role("link", name="night.shift").click()
+    page.select_option("#id_role", "accountant")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("Operator night.shift saved.").is_visible()
+    with scopes_disabled():
+        assert Membership.objects.get(user__username="night.shift").role == "accountant"
