@@ -4,7 +4,7 @@ is also what bench/client_list.py compares the list against."""
 
 from django.contrib import admin
 
-from .models import Client, ClientGroup
+from .models import Client, ClientActivity, ClientGroup
 
 
 @admin.register(ClientGroup)
@@ -44,3 +44,18 @@ class ClientAdmin(admin.ModelAdmin):
     ordering = ("-last_purchase_at", "-id")
     readonly_fields = ("number", "created_at", "updated_at", "search_text")
     raw_id_fields = ("group",)
+
+
+@admin.register(ClientActivity)
+class ClientActivityAdmin(admin.ModelAdmin):
+    """The activity timeline, read-only: lines are written by the services."""
+
+    list_display = ("created_at", "tenant", "client", "verb", "description", "actor", "actor_label")
+    list_filter = ("tenant", "verb", "created_at")
+    search_fields = ("description", "=client__number")
+    list_select_related = ("tenant", "client", "actor")
+    raw_id_fields = ("client", "actor")
+    readonly_fields = ("created_at",)
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -31,4 +31,136 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
     client.full_clean(exclude=["number"], validate_constraints=False)
     client.number = tenant_next_number(tenant=tenant, name="client")
     client.save()
+    activity_record(
+        tenant=tenant, client=client, actor=actor, verb="created", description="Client created"
+    )
     return client
+
+
+# -- activity, edit and delete (client details issue) -----------------------------------------
+def activity_record(
+    *,
+    tenant: Tenant,
+    client: Client | None = None,
+    client_id: int | None = None,
+    actor=None,
+    actor_label: str = "",
+    verb: str,
+    description: str,
+    data: dict | None = None,
+    at=None,
+):
+    """Add a line to a client's activity timeline. Other apps call this (holds, jobs, billing
+    receivers); it joins the caller's transaction, so a rolled-back change leaves no line.
+    Without an operator (`actor=None`) the line is shown as done by `actor_label` ("system"
+    unless said otherwise)."""
+    from django.utils import timezone
+
+    from .models import ClientActivity
+
+    if client is not None:
+        client_id = client.pk
+    if client_id is None:
+        raise ValueError("activity_record() needs a client or a client_id.")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return ClientActivity.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        client_id=client_id,
+        actor=actor,
+        actor_label=(actor_label or ("" if actor else "system"))[:100],
+        verb=verb[:40],
+        description=description[:500],
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+# Edited fields whose values the activity line leaves out (they can be long or personal).
+ACTIVITY_VALUE_LIMIT = 60
+
+
+def _shown(value) -> str:
+    if value in (None, ""):
+        return "—"
+    text = str(value)
+    return text if len(text) <= ACTIVITY_VALUE_LIMIT else text[: ACTIVITY_VALUE_LIMIT - 1] + "…"
+
+
+@transaction.atomic
+def client_update(*, client: Client, actor, **data) -> Client:
+    """Change a client's details (the fields of ClientForm, or some of them). The row is
+    locked and re-read, so that the activity names exactly the fields that changed; a deleted
+    client cannot be edited."""
+    from django.core.exceptions import ValidationError
+
+    unknown = set(data) & PROTECTED_FIELDS
+    if unknown:
+        raise TypeError(f"client_update() does not take {', '.join(sorted(unknown))}")
+    tenant = client.tenant
+    locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
+    if locked.status == ClientStatus.DELETED:
+        raise ValidationError("A deleted client cannot be edited.", code="deleted")
+    changes = {}
+    for name, value in data.items():
+        old = getattr(locked, name)
+        if old != value:
+            changes[name] = (old, value)
+            setattr(locked, name, value)
+    if not changes:
+        return locked
+    locked.full_clean(validate_constraints=False)
+    locked.save()
+    labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
+    if len(changes) == 1:
+        (name, (old, new)), label = next(iter(changes.items())), labels[0]
+        description = f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
+    else:
+        description = "Edited " + ", ".join(labels)
+    activity_record(
+        tenant=tenant,
+        client=locked,
+        actor=actor,
+        verb="edited",
+        description=description,
+        data={"fields": sorted(changes)},
+    )
+    return locked
+
+
+@transaction.atomic
+def client_delete(*, client: Client, actor, comment: str = "") -> Client:
+    """Delete a client: it stays as a tombstone with status Deleted, its ledger, subscriptions
+    and activity intact, and disappears from the list unless the status filter asks for it.
+
+    Refused (ValidationError) while a subscription is active or suspended: nothing is cancelled
+    silently; the operator cancels it first. The client row is locked, and a purchase locks it
+    too, so a subscription cannot be bought while the client is being deleted."""
+    from django.core.exceptions import ValidationError
+
+    from subscriptions.selectors import client_deletion_blockers
+
+    from .signals import send_client_access_changed
+
+    tenant = client.tenant
+    locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
+    if locked.status == ClientStatus.DELETED:
+        raise ValidationError("This client is already deleted.", code="deleted")
+    blockers = client_deletion_blockers(client=locked)
+    if blockers:
+        raise ValidationError(blockers[0].message, code="has_live_subscription")
+    previous = locked.status
+    locked.status = ClientStatus.DELETED
+    locked.save(update_fields=["status", "updated_at"])
+    activity_record(
+        tenant=tenant,
+        client=locked,
+        actor=actor,
+        verb="deleted",
+        description="Client deleted" + (f": {comment}" if comment else ""),
+        data={"previous_status": previous},
+    )
+    send_client_access_changed(
+        sender="clients", client=locked, access=False, reason="client_deleted"
+    )
+    return locked

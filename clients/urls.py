@@ -9,4 +9,11 @@ urlpatterns = [
     path("suggest/", views.ClientSuggestView.as_view(), name="client_suggest"),
     path("new/", views.ClientCreateView.as_view(), name="client_create"),
     path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
+    path("<int:number>/edit/", views.ClientEditView.as_view(), name="client_edit"),
+    path("<int:number>/delete/", views.ClientDeleteView.as_view(), name="client_delete"),
+    path(
+        "<int:number>/sms-subscription/",
+        views.ClientSmsSubscriptionView.as_view(),
+        name="client_sms_subscription",
+    ),
 ]

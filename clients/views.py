@@ -3,10 +3,10 @@ creating a client, and the client page."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views import View
-from django.views.generic import DetailView, FormView
+from django.views.generic import DetailView, FormView, TemplateView
 
 from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
 from tenancy.roles import Capability
@@ -15,13 +15,14 @@ from tenancy.views import form_errors_from
 from .filters import SORT_CHOICES, ClientFilterSet
 from .forms import ClientForm
 from .models import Client
+from .page import client_page_context
 from .selectors import (
     SEARCH_MAX_LENGTH,
     client_suggestions,
     normalize_term,
     suggestions_wanted,
 )
-from .services import client_create
+from .services import client_create, client_delete, client_update
 from .tables import ClientTable
 from .tabs import client_tabs_for
 
@@ -104,9 +105,136 @@ class ClientDetailView(TenantScopedMixin, DetailView):
     context_object_name = "client"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("group")
+        return super().get_queryset().select_related("group", "account")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["client_tabs"] = client_tabs_for(self.request, self.object)
+        context.update(client_page_context(self.request, self.object))
         return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return ["tables/table_region.html"]  # the subscription history, sorted or paged
+        return super().get_template_names()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+# -- edit, delete, SMS subscription (client details issue) -----------------------------------
+class ClientObjectMixin(TenantRequiredMixin):
+    """The client named by its number in the URL; another tenant's is a 404."""
+
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                Client.objects.for_tenant(self.request.tenant).select_related("tenant", "group"),
+                number=self.kwargs["number"],
+            )
+        return self._client
+
+    def client_context(self, client) -> dict:
+        return {"client": client, "client_tabs": client_tabs_for(self.request, client)}
+
+
+class ClientEditView(ClientObjectMixin, FormView):
+    """Edit: every field of the client form; errors next to the fields, nothing saved."""
+
+    required_capability = Capability.MANAGE_CLIENTS
+    form_class = ClientForm
+    template_name = "clients/client_edit.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is not None and request.membership.allows(self.required_capability):
+            client = self.get_client()
+            if client.is_deleted:
+                messages.error(request, "A deleted client cannot be edited.")
+                return redirect(client)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        # A copy: the form writes its values onto its instance while validating.
+        instance = Client.objects.for_tenant(self.request.tenant).get(pk=self.get_client().pk)
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant, "instance": instance}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        context.update(self.client_context(self.get_client()))
+        context["form_sections"] = [
+            {"title": title, "fields": [form[name] for name in names]}
+            for title, names in ClientForm.SECTIONS
+        ]
+        return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        try:
+            client = client_update(
+                client=self.get_client(), actor=self.request.user, **form.service_data()
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Client #{client.number} {client.name} saved.")
+        return redirect(client)
+
+
+class ClientSmsSubscriptionView(ClientObjectMixin, View):
+    """The SMS subscription checkbox with its Save button on the client page."""
+
+    required_capability = Capability.MANAGE_CLIENTS
+    http_method_names = ["post"]
+
+    def post(self, request, number):
+        client = self.get_client()
+        wanted = request.POST.get("sms_subscription") in ("on", "true", "1")
+        try:
+            client = client_update(client=client, actor=request.user, sms_subscription=wanted)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            state = "on" if client.sms_subscription else "off"
+            messages.success(request, f"SMS subscription is {state}.")
+        return redirect(client)
+
+
+class ClientDeleteView(ClientObjectMixin, TemplateView):
+    """Delete: a confirmation page; refused with the reason and a link to the subscription
+    while one is active or suspended. The client stays as a Deleted tombstone."""
+
+    required_capability = Capability.MANAGE_CLIENTS
+    template_name = "clients/client_confirm_delete.html"
+
+    def get_context_data(self, **kwargs):
+        from subscriptions.selectors import client_deletion_blockers
+
+        context = super().get_context_data(**kwargs)
+        client = self.get_client()
+        context.update(self.client_context(client))
+        context["blockers"] = client_deletion_blockers(client=client)
+        return context
+
+    def post(self, request, number):
+        client = self.get_client()
+        try:
+            client = client_delete(
+                client=client, actor=request.user, comment=request.POST.get("comment", "")[:200]
+            )
+        except ValidationError as error:
+            context = self.get_context_data()
+            context["error"] = " ".join(error.messages)
+            return self.render_to_response(context, status=409)
+        messages.success(
+            request,
+            f"Client #{client.number} {client.name} deleted. Its ledger and history are kept.",
+        )
+        return redirect(client)

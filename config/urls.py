@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("tenancy.urls")),
     path("clients/", include("clients.urls")),
     path("billing/", include("billing.urls")),
+    path("subscriptions/", include("subscriptions.urls")),
+    path("messaging/", include("messaging.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

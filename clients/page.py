@@ -1,0 +1,101 @@
+"""What the client page (General info) shows, gathered in a fixed number of queries however
+long the client's history is:
+
+- the client with its client type and account (one query, in the view);
+- the live subscriptions, or the latest period when none is live (one or two);
+- the subscription history: a capped count and one page (two);
+- the quick stats: one aggregate;
+- the newest activity lines with their operators: one.
+
+The Connection details block is filled by the routers app: it registers a provider with
+`register_connection_provider(func)`, where `func(request, client)` returns an object for
+`clients/blocks/connection.html` (or None: "no router is assigned"). Providers should use a
+fixed number of queries too.
+"""
+
+from collections.abc import Callable
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from tenancy.roles import Capability
+
+ACTIVITY_ON_PAGE = 15
+CONNECTION_PROVIDERS: list[Callable] = []
+
+
+def register_connection_provider(provider: Callable) -> None:
+    if provider not in CONNECTION_PROVIDERS:
+        CONNECTION_PROVIDERS.append(provider)
+
+
+def client_connection(request, client):
+    for provider in CONNECTION_PROVIDERS:
+        connection = provider(request, client)
+        if connection is not None:
+            return connection
+    return None
+
+
+def client_account(client):
+    """The account loaded with the client (select_related), or an unsaved zero account."""
+    from billing.models import Account
+
+    try:
+        return client.account
+    except ObjectDoesNotExist:
+        return Account(tenant=client.tenant, client=client)
+
+
+def client_page_context(request, client) -> dict:
+    from subscriptions.models import LIVE_STATUSES, SubscriptionStatus, tenant_today
+    from subscriptions.selectors import (
+        client_current_subscriptions,
+        client_quick_stats,
+        client_subscriptions,
+    )
+    from subscriptions.tables import SubscriptionTable, subscription_badge
+
+    from .models import ClientActivity
+
+    tenant = request.tenant
+    today = tenant_today(tenant)
+    window = tenant.expiring_window_days
+    current = client_current_subscriptions(client=client)
+    for subscription in current:
+        subscription.badge = subscription_badge(subscription.display_status(today, window))
+    live = [s for s in current if s.status in LIVE_STATUSES]
+    blockers = [
+        {
+            "subscription": s,
+            "message": (
+                f"The client has an active subscription ({s.package.name}, until "
+                f"{s.end_date:%Y-%m-%d})."
+                if s.status == SubscriptionStatus.ACTIVE
+                else f"The client has a suspended subscription ({s.package.name})."
+            ),
+        }
+        for s in live
+    ]
+    membership = request.membership
+    activity = (
+        ClientActivity.objects.for_tenant(tenant)
+        .filter(client=client)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:ACTIVITY_ON_PAGE]
+    )
+    history = SubscriptionTable.for_request(client_subscriptions(client=client), request)
+    return {
+        "table": history,  # the table region refreshed by HTMX (sorting, paging)
+        "history": history,
+        "account": client_account(client),
+        "currency": tenant.currency,
+        "today": today,
+        "current_subscriptions": current,
+        "has_live_subscription": bool(live),
+        "delete_blockers": blockers,
+        "stats": client_quick_stats(client=client, today=today),
+        "activity": list(activity),
+        "connection": client_connection(request, client),
+        "can_manage_clients": membership.allows(Capability.MANAGE_CLIENTS),
+        "can_manage_subscriptions": membership.allows(Capability.MANAGE_SUBSCRIPTIONS),
+    }

@@ -1,0 +1,227 @@
+"""Forms of packages and subscriptions. Choices are the tenant's own (never another tenant's
+package), and every bad value is reported next to its field.
+
+Purchase forms carry an idempotency token (billing.forms.IdempotentForm): a double click or a
+resubmitted form buys once."""
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from billing.forms import IdempotentForm, MoneyField
+from clients.forms import ClientForm
+from clients.models import Client, ClientStatus
+from tenancy.models import Tenant
+
+from .models import Package, tenant_today
+from .services import MAX_START_AHEAD_DAYS
+
+# One MikroTik rate-limit figure: 512k, 20M, 1.5M, 100000 (bits per second).
+_RATE = r"\d+(\.\d+)?[kKMG]?"
+RATE_LIMIT_RE = re.compile(rf"^{_RATE}(/{_RATE})?(\s+{_RATE}(/{_RATE})?){{0,4}}(\s+\d)?$")
+PROFILE_RE = re.compile(r"^[\w .@+-]*$")
+
+
+class PackageForm(forms.ModelForm):
+    price = MoneyField(label="Price", allow_zero=True)
+
+    class Meta:
+        model = Package
+        fields = [
+            "name",
+            "price",
+            "period_count",
+            "period_unit",
+            "description",
+            "rate_limit",
+            "pppoe_profile",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "period_count": forms.NumberInput(attrs={"min": "1", "max": "3650"}),
+        }
+        labels = {"period_count": "Period length"}
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["price"].help_text = f"In {tenant.currency}, for one period."
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError("Enter the package's name.")
+        return name
+
+    def clean_period_count(self):
+        count = self.cleaned_data["period_count"]
+        if count is not None and not 1 <= count <= 3650:
+            raise ValidationError("Enter a period between 1 and 3650.")
+        return count
+
+    def clean_rate_limit(self):
+        value = " ".join((self.cleaned_data.get("rate_limit") or "").split())
+        if value and not RATE_LIMIT_RE.match(value):
+            raise ValidationError("Use MikroTik's form rx/tx, e.g. 20M/100M or 512k/2M.")
+        return value
+
+    def clean_pppoe_profile(self):
+        value = (self.cleaned_data.get("pppoe_profile") or "").strip()
+        if not PROFILE_RE.match(value):
+            raise ValidationError("Use letters, digits, spaces and . @ + - _ only.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.cleaned_data.get("period_unit") == "months"
+            and (self.cleaned_data.get("period_count") or 0) > 120
+        ):
+            self.add_error("period_count", "A package runs at most 120 months.")
+        return cleaned
+
+    def _post_clean(self):
+        self.instance.tenant = self.tenant
+        super()._post_clean()
+
+    def validate_unique(self):
+        pass  # the service checks the name among active packages (a partial constraint)
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class PackageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Package) -> str:
+        return f"{obj.name} — {obj.price:,.2f} per {obj.period_label}"
+
+
+class PurchaseFieldsMixin:
+    """Package (the tenant's active ones), start date (the tenant's today by default) and
+    auto-renew."""
+
+    def add_purchase_fields(self, tenant: Tenant, currency: str):
+        self.tenant = tenant
+        today = tenant_today(tenant)
+        self.today = today
+        self.fields["package"] = PackageChoiceField(
+            queryset=Package.objects.for_tenant(tenant).filter(is_active=True),
+            label="Package",
+            empty_label="Choose a package",
+            error_messages={
+                "required": "Choose a package.",
+                "invalid_choice": "Choose one of the packages on sale.",
+            },
+            help_text=f"Prices in {currency}.",
+        )
+        self.fields["start_date"] = forms.DateField(
+            label="Start date",
+            initial=today,
+            input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            error_messages={
+                "required": "Enter the start date.",
+                "invalid": "Enter a date such as 2026-01-31.",
+            },
+        )
+        self.fields["auto_renew"] = forms.BooleanField(label="Auto-renew", required=False)
+
+    def clean_start_date(self):
+        start = self.cleaned_data["start_date"]
+        if start < self.today:
+            raise ValidationError(
+                f"The start date cannot be in the past (today is {self.today:%Y-%m-%d})."
+            )
+        if start > self.today + timedelta(days=MAX_START_AHEAD_DAYS):
+            raise ValidationError("The start date can be at most a year ahead.")
+        return start
+
+
+class SubscriptionForm(PurchaseFieldsMixin, IdempotentForm):
+    """Create subscription, on a client's page."""
+
+    prefix = "sub"
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_purchase_fields(tenant, tenant.currency)
+        self.order_fields(["package", "start_date", "auto_renew", "token"])
+
+
+class OrderForm(PurchaseFieldsMixin, IdempotentForm):
+    """Order subscription: an existing client (by its Client ID) or a new one (the client form,
+    validated only when "New client" is chosen)."""
+
+    prefix = "order"
+    EXISTING, NEW = "existing", "new"
+    who = forms.ChoiceField(
+        label="Client",
+        choices=[(EXISTING, "Existing client"), (NEW, "New client")],
+        initial=EXISTING,
+        widget=forms.RadioSelect,
+    )
+    client_number = forms.IntegerField(
+        label="Client ID",
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"min": "1"}),
+        error_messages={"invalid": "Enter the client's number (Client ID)."},
+    )
+
+    def __init__(self, data=None, *, tenant: Tenant, **kwargs):
+        super().__init__(data, **kwargs)
+        self.add_purchase_fields(tenant, tenant.currency)
+        self.order_fields(["who", "client_number", "package", "start_date", "auto_renew"])
+        self.client_form = ClientForm(data, prefix="client", tenant=tenant)
+        self.client = None
+
+    @property
+    def wants_new_client(self) -> bool:
+        return self.is_bound and self.data.get(self.add_prefix("who")) == self.NEW
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("who") == self.EXISTING:
+            number = cleaned.get("client_number")
+            if number is None and "client_number" not in self.errors:
+                self.add_error("client_number", "Enter the Client ID of an existing client.")
+            elif number is not None:
+                client = (
+                    Client.objects.for_tenant(self.tenant)
+                    .filter(number=number)
+                    .exclude(status=ClientStatus.DELETED)
+                    .first()
+                )
+                if client is None:
+                    self.add_error("client_number", f"There is no client with ID {number}.")
+                self.client = client
+        return cleaned
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if self.wants_new_client:
+            return self.client_form.is_valid() and valid
+        return valid
+
+
+class CancelForm(forms.Form):
+    prefix = "cancel"
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the subscription is cancelled."},
+    )
+    refund = forms.BooleanField(label="Refund the unused part", required=False)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError("Say why the subscription is cancelled.")
+        return reason
+
+
+class AutoRenewForm(forms.Form):
+    auto_renew = forms.BooleanField(required=False)

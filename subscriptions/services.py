@@ -1,0 +1,494 @@
+"""Every write of packages and subscriptions; one function per use case, each in one
+transaction. Money moves only through `billing.services` (charges and refunds on the ledger).
+
+Locks. A purchase locks the client row first, then (through the ledger) the account row; a
+deletion locks the client row too. So two purchases of one package for one client queue up and
+the second sees the first (one subscription, one charge), and a client cannot be deleted while
+a purchase is under way. The partial unique constraint `subscription_one_live_per_package`
+backs this up.
+
+Idempotency. A purchase carries the form's token as its ledger key ("sub-purchase:<token>"):
+a repeated request returns the subscription the first one bought (`replayed` is True) and
+charges nothing. A refund's key is "sub-refund:<subscription id>", so a period is refunded at
+most once. Renewals (issue 6) should use "sub-renewal:<previous subscription id>".
+
+Refunds. Cancelling with a refund gives back the unused whole days of the period, pro rata by
+days: today counts as used when the period has started; a period that has not started yet is
+refunded in full. Rounded to cents, half up, never more than was paid.
+
+For the holds issue: `subscription_suspend_all` / `subscription_resume_all` switch a client's
+subscriptions between Active and Suspended, and `client_access_changed`
+(clients/signals.py) tells the routers app to cut or restore access.
+"""
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.models import MONEY_QUANTUM, EntryKind, LedgerEntry
+from billing.services import (
+    account_charge,
+    account_for_client,
+    account_refund,
+    new_idempotency_key,
+)
+from clients.models import Client, ClientStatus
+from clients.services import activity_record, client_create
+from clients.signals import send_client_access_changed
+from tenancy.models import Tenant
+
+from .models import (
+    LIVE_STATUSES,
+    Package,
+    Subscription,
+    SubscriptionStatus,
+    tenant_today,
+)
+
+HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
+MAX_START_AHEAD_DAYS = 366
+PACKAGE_FIELDS = (
+    "name",
+    "price",
+    "period_count",
+    "period_unit",
+    "description",
+    "rate_limit",
+    "pppoe_profile",
+)
+
+
+def _money(value) -> str:
+    return f"{value:,.2f}"
+
+
+# -- packages ------------------------------------------------------------------------------
+def _check_package_name(package: Package) -> None:
+    if not package.is_active:
+        return
+    clash = (
+        Package.objects.for_tenant(package.tenant)
+        .filter(is_active=True, name=package.name)
+        .exclude(pk=package.pk)
+        .exists()
+    )
+    if clash:
+        raise ValidationError({"name": "An active package with this name already exists."})
+
+
+def _save_package(package: Package) -> Package:
+    package.full_clean(validate_constraints=False)
+    _check_package_name(package)
+    try:
+        with transaction.atomic():
+            package.save()
+    except IntegrityError as exc:  # created concurrently under the same name
+        raise ValidationError({"name": "An active package with this name already exists."}) from exc
+    return package
+
+
+@transaction.atomic
+def package_create(*, tenant: Tenant, actor, **data) -> Package:
+    unknown = set(data) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise TypeError(f"package_create() does not take {', '.join(sorted(unknown))}")
+    return _save_package(Package(tenant=tenant, **data))
+
+
+@transaction.atomic
+def package_update(*, package: Package, actor, **data) -> Package:
+    """Change a package. A new price applies to purchases from now on; subscriptions keep the
+    amount they paid."""
+    unknown = set(data) - set(PACKAGE_FIELDS)
+    if unknown:
+        raise TypeError(f"package_update() does not take {', '.join(sorted(unknown))}")
+    locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    return _save_package(locked)
+
+
+@transaction.atomic
+def package_retire(*, package: Package, actor) -> Package:
+    """Take a package off sale. Its subscriptions run on (and may still auto-renew: the
+    client keeps what they have; issue 6 decides); it cannot be bought again."""
+    locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
+    if locked.is_active:
+        locked.is_active = False
+        locked.retired_at = timezone.now()
+        locked.save(update_fields=["is_active", "retired_at", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def package_reactivate(*, package: Package, actor) -> Package:
+    locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
+    if not locked.is_active:
+        locked.is_active = True
+        locked.retired_at = None
+        _check_package_name(locked)
+        locked.save(update_fields=["is_active", "retired_at", "updated_at"])
+    return locked
+
+
+# -- purchase ------------------------------------------------------------------------------
+def purchase_key(token) -> str:
+    return f"sub-purchase:{token}"
+
+
+def _replayed_purchase(tenant: Tenant, key: str | None) -> Subscription | None:
+    if not key:
+        return None
+    entry = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    subscription = (
+        Subscription.objects.for_tenant(tenant)
+        .select_related("package", "client")
+        .filter(charge_entry=entry)
+        .first()
+    )
+    if subscription is None:
+        raise ValidationError(
+            "This request was already used for another posting; reload the page and try again."
+        )
+    subscription.replayed = True
+    return subscription
+
+
+def _check_start_date(tenant: Tenant, start_date: date) -> None:
+    today = tenant_today(tenant)
+    if start_date < today:
+        raise ValidationError(
+            {"start_date": f"The start date cannot be in the past (today is {today:%Y-%m-%d})."}
+        )
+    if start_date > today + timedelta(days=MAX_START_AHEAD_DAYS):
+        raise ValidationError({"start_date": "The start date can be at most a year ahead."})
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    tenant: Tenant,
+    client: Client,
+    package: Package,
+    start_date: date,
+    auto_renew: bool = False,
+    actor=None,
+    idempotency_key: str | None = None,
+) -> Subscription:
+    """Buy one period of `package` for `client`, charging its price through the ledger in
+    this transaction.
+
+    Refused (ValidationError, nothing changed) when: the client is deleted; the package is
+    retired or another tenant's; the start date is in the past or more than a year ahead;
+    the client already has a live subscription of this package; funds are short
+    (`billing.services.InsufficientFunds`, whose message names the available amount). A client
+    on hold gets the subscription Suspended (it becomes Active when the hold is released).
+    """
+    if client.tenant_id != tenant.pk or package.tenant_id != tenant.pk:
+        raise ValidationError({"package": "Select a valid choice from your own organisation."})
+    replay = _replayed_purchase(tenant, idempotency_key)
+    if replay is not None:
+        return replay
+    locked_client = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
+    replay = _replayed_purchase(tenant, idempotency_key)  # a twin request committed meanwhile
+    if replay is not None:
+        return replay
+    if locked_client.status == ClientStatus.DELETED:
+        raise ValidationError("A deleted client cannot buy a subscription.", code="deleted")
+    package = Package.objects.for_tenant(tenant).get(pk=package.pk)
+    if not package.is_active:
+        raise ValidationError(
+            {"package": f"The package “{package.name}” is retired and cannot be bought."}
+        )
+    _check_start_date(tenant, start_date)
+    subscriptions = Subscription.objects.for_tenant(tenant)
+    if subscriptions.filter(
+        client=locked_client, package=package, status__in=LIVE_STATUSES
+    ).exists():
+        raise ValidationError(
+            {
+                "package": f"The client already has an active subscription of “{package.name}”."
+                " Cancel it or turn on auto-renew instead."
+            },
+            code="duplicate",
+        )
+    end_date = package.end_for(start_date)
+    entry = None
+    if package.price > 0:
+        account = account_for_client(client=locked_client)
+        entry = account_charge(
+            account=account,
+            amount=package.price,
+            purpose=f"Subscription {package.name}, {start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}",
+            kind=EntryKind.SUBSCRIPTION_PURCHASE,
+            actor=actor,
+            idempotency_key=idempotency_key or new_idempotency_key("sub-purchase"),
+        )
+    on_hold = locked_client.status in HOLD_STATUSES
+    subscription = Subscription(
+        tenant=tenant,
+        client=locked_client,
+        package=package,
+        status=SubscriptionStatus.SUSPENDED if on_hold else SubscriptionStatus.ACTIVE,
+        suspended_at=timezone.now() if on_hold else None,
+        start_date=start_date,
+        end_date=end_date,
+        auto_renew=auto_renew,
+        amount_paid=package.price,
+        charge_entry=entry,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    try:
+        with transaction.atomic():
+            subscription.save(force_insert=True)
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"package": f"The client already has an active subscription of “{package.name}”."}
+        ) from exc
+    currency = tenant.currency
+    activity_record(
+        tenant=tenant,
+        client=locked_client,
+        actor=actor,
+        verb="subscription_created",
+        description=(
+            f"Subscription {package.name} bought for {_money(package.price)} {currency}, "
+            f"{start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}"
+            + (", auto-renew on" if auto_renew else "")
+            + (" (suspended: the client is on hold)" if on_hold else "")
+        ),
+        data={"subscription": subscription.pk, "amount": str(package.price)},
+    )
+    if not on_hold:
+        send_client_access_changed(
+            sender="subscriptions",
+            client=locked_client,
+            access=True,
+            reason="subscription_created",
+        )
+    subscription.replayed = False
+    return subscription
+
+
+@transaction.atomic
+def subscription_order(
+    *,
+    tenant: Tenant,
+    actor,
+    package: Package,
+    start_date: date,
+    auto_renew: bool = False,
+    client: Client | None = None,
+    new_client: dict | None = None,
+    idempotency_key: str | None = None,
+) -> Subscription:
+    """The reseller's "Order subscription": an existing client, or a new one (the fields of
+    ClientForm) created in the same transaction, so that it exists only if the purchase goes
+    through. With a fresh client the charge needs funds the new account cannot have, unless
+    the package is free: the operator is told so (InsufficientFunds) and nothing is kept.
+    """
+    if (client is None) == (new_client is None):
+        raise TypeError("subscription_order() takes either client or new_client.")
+    replay = _replayed_purchase(tenant, idempotency_key)
+    if replay is not None:
+        return replay
+    if client is None:
+        client = client_create(tenant=tenant, actor=actor, **new_client)
+    return subscription_create(
+        tenant=tenant,
+        client=client,
+        package=package,
+        start_date=start_date,
+        auto_renew=auto_renew,
+        actor=actor,
+        idempotency_key=idempotency_key,
+    )
+
+
+# -- cancel and auto-renew -----------------------------------------------------------------
+def unused_days(subscription: Subscription, today: date) -> int:
+    """Whole days of the period still to come: today counts as used once the period has
+    started; a period not started yet is unused in full."""
+    if today < subscription.start_date:
+        return subscription.days
+    return max(0, (subscription.end_date - (today + timedelta(days=1))).days)
+
+
+def refund_amount(subscription: Subscription, today: date) -> Decimal:
+    """The pro rata refund of the unused days, in cents, never more than was paid."""
+    days = subscription.days
+    if days <= 0 or subscription.amount_paid <= 0:
+        return Decimal("0.00")
+    share = subscription.amount_paid * Decimal(unused_days(subscription, today)) / Decimal(days)
+    return min(share.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP), subscription.amount_paid)
+
+
+def _lock(subscription: Subscription) -> Subscription:
+    return (
+        Subscription.objects.for_tenant(subscription.tenant)
+        .select_for_update(of=("self",))
+        .select_related("package", "client")
+        .get(pk=subscription.pk)
+    )
+
+
+@transaction.atomic
+def subscription_cancel(
+    *, subscription: Subscription, actor, reason: str, refund: bool = False
+) -> Subscription:
+    """Cancel an active or suspended subscription, with a reason. With `refund`, the unused
+    part goes back to the client's balance as a ledger refund (at most once per period)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the subscription is cancelled."})
+    locked = _lock(subscription)
+    tenant = locked.tenant
+    if not locked.is_live:
+        raise ValidationError(
+            f"This subscription is {locked.get_status_display().lower()}; only an active or "
+            "suspended one can be cancelled.",
+            code="not_live",
+        )
+    today = tenant_today(tenant)
+    amount = refund_amount(locked, today) if refund else Decimal("0.00")
+    entry = None
+    if amount > 0:
+        entry = account_refund(
+            account=account_for_client(client=locked.client),
+            amount=amount,
+            purpose=(
+                f"Refund of {unused_days(locked, today)} unused days of {locked.package.name}, "
+                f"{locked.start_date:%Y-%m-%d} – {locked.end_date:%Y-%m-%d}"
+            ),
+            comment=reason[:500],
+            actor=actor,
+            idempotency_key=f"sub-refund:{locked.pk}",
+        )
+    locked.status = SubscriptionStatus.CANCELLED
+    locked.cancelled_at = timezone.now()
+    locked.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
+    locked.cancel_reason = reason[:500]
+    locked.refunded_amount = amount
+    locked.refund_entry = entry
+    locked.auto_renew = False
+    locked.save()
+    refunded = f", {_money(amount)} {tenant.currency} refunded" if amount > 0 else ""
+    activity_record(
+        tenant=tenant,
+        client=locked.client,
+        actor=actor,
+        verb="subscription_cancelled",
+        description=f"Subscription {locked.package.name} cancelled{refunded}: {reason}",
+        data={"subscription": locked.pk, "refund": str(amount)},
+    )
+    still_active = (
+        Subscription.objects.for_tenant(tenant)
+        .filter(client_id=locked.client_id, status=SubscriptionStatus.ACTIVE)
+        .exists()
+    )
+    if not still_active:
+        send_client_access_changed(
+            sender="subscriptions",
+            client=locked.client,
+            access=False,
+            reason="subscription_cancelled",
+        )
+    return locked
+
+
+@transaction.atomic
+def subscription_set_auto_renew(
+    *, subscription: Subscription, actor, auto_renew: bool
+) -> Subscription:
+    locked = _lock(subscription)
+    if not locked.is_live:
+        raise ValidationError(
+            "Auto-renew can be changed only on an active or suspended subscription."
+        )
+    if locked.auto_renew == auto_renew:
+        return locked
+    locked.auto_renew = auto_renew
+    locked.save(update_fields=["auto_renew", "updated_at"])
+    activity_record(
+        tenant=locked.tenant,
+        client=locked.client,
+        actor=actor,
+        verb="auto_renew_changed",
+        description=f"Auto-renew {'on' if auto_renew else 'off'} for {locked.package.name}",
+        data={"subscription": locked.pk, "auto_renew": auto_renew},
+    )
+    return locked
+
+
+# -- holds (issue 6 builds on these) -------------------------------------------------------
+@transaction.atomic
+def subscription_suspend_all(
+    *, client: Client, actor=None, actor_label: str = "", reason: str = ""
+) -> int:
+    """Suspend every active subscription of the client (a hold was set). One UPDATE; returns
+    how many changed. Idempotent: suspended ones stay as they are."""
+    tenant = client.tenant
+    now = timezone.now()
+    changed = (
+        Subscription.objects.for_tenant(tenant)
+        .filter(client=client, status=SubscriptionStatus.ACTIVE)
+        .update(status=SubscriptionStatus.SUSPENDED, suspended_at=now, updated_at=now)
+    )
+    if changed:
+        activity_record(
+            tenant=tenant,
+            client=client,
+            actor=actor,
+            actor_label=actor_label,
+            verb="subscriptions_suspended",
+            description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
+            data={"count": changed},
+        )
+        send_client_access_changed(
+            sender="subscriptions", client=client, access=False, reason="subscriptions_suspended"
+        )
+    return changed
+
+
+@transaction.atomic
+def subscription_resume_all(
+    *, client: Client, actor=None, actor_label: str = "", extend: bool = True
+) -> int:
+    """Return every suspended subscription of the client to Active (the hold was released).
+    With `extend`, each end date moves on by the whole days it was suspended, so that the
+    client loses no paid days. Returns how many changed."""
+    tenant = client.tenant
+    now = timezone.now()
+    suspended = list(
+        Subscription.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(client=client, status=SubscriptionStatus.SUSPENDED)
+    )
+    for subscription in suspended:
+        if extend and subscription.suspended_at:
+            subscription.end_date += timedelta(days=(now - subscription.suspended_at).days)
+        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.suspended_at = None
+        subscription.updated_at = now
+    Subscription.objects.for_tenant(tenant).bulk_update(
+        suspended, ["status", "suspended_at", "end_date", "updated_at"]
+    )
+    if suspended:
+        activity_record(
+            tenant=tenant,
+            client=client,
+            actor=actor,
+            actor_label=actor_label,
+            verb="subscriptions_resumed",
+            description=f"{len(suspended)} subscription(s) active again",
+            data={"count": len(suspended)},
+        )
+        send_client_access_changed(
+            sender="subscriptions", client=client, access=True, reason="subscription_resumed"
+        )
+    return len(suspended)

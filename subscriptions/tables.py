@@ -1,0 +1,135 @@
+"""Tables of packages and of a client's subscriptions (the history)."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from tenancy.tables import BaseTable
+
+from .models import Package, Subscription, tenant_today
+
+STATUS_BADGES = {
+    "active": "text-bg-success",
+    "expiring": "text-bg-warning",
+    "scheduled": "text-bg-info",
+    "suspended": "text-bg-secondary",
+    "cancelled": "text-bg-dark",
+    "expired": "text-bg-light border",
+}
+STATUS_LABELS = {
+    "active": "Active",
+    "expiring": "Expiring",
+    "scheduled": "Starts later",
+    "suspended": "Suspended",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
+
+
+def subscription_badge(status: str) -> str:
+    return format_html(
+        '<span class="badge {}" data-subscription-status="{}">{}</span>',
+        STATUS_BADGES.get(status, "text-bg-secondary"),
+        status,
+        STATUS_LABELS.get(status, status),
+    )
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "text-end text-nowrap font-monospace"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"{value:,.2f}"
+
+
+class PackageTable(BaseTable):
+    name = tables.Column(
+        verbose_name="Name", linkify=("subscriptions:package_edit", {"pk": tables.A("pk")})
+    )
+    price = MoneyColumn(verbose_name="Price")
+    period = tables.Column(
+        verbose_name="Period", accessor="period_count", order_by=("period_unit", "period_count")
+    )
+    rate_limit = tables.Column(verbose_name="Rate limit", default="—")
+    pppoe_profile = tables.Column(verbose_name="PPPoE profile", default="—")
+    live_count = tables.Column(
+        verbose_name="Active subscriptions", attrs={"td": {"class": "text-end"}}
+    )
+    is_active = tables.Column(verbose_name="Status")
+    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d")
+
+    always_columns = ("name",)
+    default_columns = ("price", "period", "rate_limit", "pppoe_profile", "live_count", "is_active")
+    default_order = "name"
+
+    class Meta(BaseTable.Meta):
+        model = Package
+        fields = ()
+        row_attrs = {"data-package": lambda record: record.pk}
+
+    def render_period(self, record):
+        return record.period_label
+
+    def render_is_active(self, value):
+        if value:
+            return format_html('<span class="badge text-bg-success">On sale</span>')
+        return format_html('<span class="badge text-bg-secondary">Retired</span>')
+
+
+class SubscriptionTable(BaseTable):
+    """A client's subscription history, newest first. The status shown is derived (Expiring
+    within the tenant's window, in its time zone)."""
+
+    package = tables.Column(verbose_name="Package", accessor="package__name", orderable=False)
+    status = tables.Column(verbose_name="Status", orderable=False)
+    start_date = tables.DateColumn(verbose_name="Start", format="Y-m-d")
+    end_date = tables.DateColumn(verbose_name="End", format="Y-m-d", orderable=False)
+    amount_paid = MoneyColumn(verbose_name="Amount", orderable=False)
+    auto_renew = tables.BooleanColumn(verbose_name="Auto-renew", orderable=False)
+    view = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())
+
+    always_columns = ("package", "status", "start_date", "end_date", "amount_paid", "view")
+    default_order = "-start_date"
+
+    class Meta(BaseTable.Meta):
+        model = Subscription
+        fields = ()
+        row_attrs = {"data-subscription": lambda record: record.pk}
+
+    @classmethod
+    def for_request(cls, queryset, request, **kwargs):
+        table = super().for_request(queryset, request, **kwargs)
+        table.today = tenant_today(request.tenant)
+        table.window = request.tenant.expiring_window_days
+        return table
+
+    def _orderer(self, bound):
+        from django.db.models import F
+
+        def order(queryset, is_descending):
+            if is_descending:
+                return queryset.order_by(F("start_date").desc(), F("pk").desc()), True
+            return queryset.order_by(F("start_date").asc(), F("pk").asc()), True
+
+        return order
+
+    def render_status(self, record):
+        return subscription_badge(record.display_status(self.today, self.window))
+
+    def render_amount_paid(self, record):
+        if record.refunded_amount:
+            return format_html(
+                '{}<div class="small text-body-secondary">refunded {}</div>',
+                f"{record.amount_paid:,.2f}",
+                f"{record.refunded_amount:,.2f}",
+            )
+        return f"{record.amount_paid:,.2f}"
+
+    def render_view(self, record):
+        return format_html(
+            '<a href="{}" class="btn btn-sm btn-outline-secondary" '
+            'data-testid="subscription-view">View</a>',
+            reverse("subscriptions:subscription_detail", kwargs={"pk": record.pk}),
+        )

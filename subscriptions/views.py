@@ -1,0 +1,490 @@
+"""Pages of packages and subscriptions. Thin: parse, call a service or selector, render.
+
+Who may do what (tenancy.roles): MANAGE_SUBSCRIPTIONS (owners, managers) creates, edits and
+retires packages, buys and cancels subscriptions (with the computed refund of the unused part:
+the operator chooses whether to refund, not how much) and toggles auto-renew. Ordering a
+subscription for a new client needs MANAGE_CLIENTS as well. Everyone else sees the pages.
+Another tenant's package, subscription or client is a 404.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views import View
+from django.views.generic import DetailView, FormView, TemplateView
+
+from billing.models import LedgerEntry
+from billing.services import InsufficientFunds
+from clients.models import Client
+from clients.tabs import client_tabs_for
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from tenancy.roles import Capability
+from tenancy.views import form_errors_from
+
+from .filters import PackageFilterSet, SubscriptionFilterSet
+from .forms import AutoRenewForm, CancelForm, OrderForm, PackageForm, SubscriptionForm
+from .models import LIVE_STATUSES, Package, Subscription, tenant_today
+from .selectors import client_subscriptions, subscription_periods
+from .services import (
+    package_create,
+    package_reactivate,
+    package_retire,
+    package_update,
+    purchase_key,
+    refund_amount,
+    subscription_cancel,
+    subscription_create,
+    subscription_order,
+    subscription_set_auto_renew,
+    unused_days,
+)
+from .tables import PackageTable, SubscriptionTable, subscription_badge
+
+
+def _purchase_message(request, subscription) -> None:
+    if getattr(subscription, "replayed", False):
+        messages.info(request, "This purchase was already recorded; nothing was charged again.")
+        return
+    currency = request.tenant.currency
+    charged = (
+        f" {subscription.amount_paid:,.2f} {currency} charged."
+        if subscription.amount_paid
+        else " Free of charge."
+    )
+    messages.success(
+        request,
+        f"Subscription {subscription.package.name} created for #{subscription.client.number} "
+        f"{subscription.client.name}, {subscription.start_date:%Y-%m-%d} – "
+        f"{subscription.end_date:%Y-%m-%d}.{charged}",
+    )
+
+
+# -- packages ------------------------------------------------------------------------------
+class PackageListView(FilteredTableView):
+    model = Package
+    table_class = PackageTable
+    filterset_class = PackageFilterSet
+    template_name = "subscriptions/package_list.html"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .annotate(
+                live_count=Count("subscriptions", filter=Q(subscriptions__status__in=LIVE_STATUSES))
+            )
+        )
+
+
+class PackageFormView(TenantRequiredMixin, FormView):
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    form_class = PackageForm
+    template_name = "subscriptions/package_form.html"
+    package = None
+
+    def get_form_kwargs(self):
+        kwargs = {**super().get_form_kwargs(), "tenant": self.request.tenant}
+        if self.package is not None:
+            kwargs["instance"] = self.package
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(package=self.package, **kwargs)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        try:
+            package = self.save(form)
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Package “{package.name}” saved.")
+        return redirect("subscriptions:package_list")
+
+
+class PackageCreateView(PackageFormView):
+    def save(self, form):
+        return package_create(
+            tenant=self.request.tenant, actor=self.request.user, **form.service_data()
+        )
+
+
+class PackageEditView(PackageFormView):
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is not None:
+            self.package = get_object_or_404(
+                Package.objects.for_tenant(request.tenant), pk=kwargs["pk"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, form):
+        # The form has written its values onto self.package; the service re-reads the row.
+        return package_update(package=self.package, actor=self.request.user, **form.service_data())
+
+
+class PackageRetireView(TenantScopedMixin, View):
+    """POST: take the package off sale (or, with reactivate, back on sale)."""
+
+    model = Package
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    http_method_names = ["post"]
+    reactivate = False
+
+    def post(self, request, pk):
+        package = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            if self.reactivate:
+                package = package_reactivate(package=package, actor=request.user)
+                messages.success(request, f"Package “{package.name}” is on sale again.")
+            else:
+                package = package_retire(package=package, actor=request.user)
+                messages.success(
+                    request,
+                    f"Package “{package.name}” retired: it can no longer be bought; its "
+                    "subscriptions keep running.",
+                )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("subscriptions:package_edit", pk=package.pk)
+
+
+# -- a client's subscriptions --------------------------------------------------------------
+class ClientMixin(TenantRequiredMixin):
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
+                number=self.kwargs["number"],
+            )
+        return self._client
+
+    def client_context(self, client, tab="subscriptions") -> dict:
+        return {
+            "client": client,
+            "client_tabs": client_tabs_for(self.request, client),
+            "active_tab": tab,
+        }
+
+
+class ClientSubscriptionsView(ClientMixin, TemplateView):
+    """The Subscriptions tab: every period of the client, filtered by status or package."""
+
+    template_name = "subscriptions/client_subscriptions.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        client = self.get_client()
+        filterset = SubscriptionFilterSet(
+            self.request.GET or None,
+            queryset=client_subscriptions(client=client),
+            request=self.request,
+        )
+        context.update(
+            self.client_context(client),
+            filter=filterset,
+            table=SubscriptionTable.for_request(filterset.qs, self.request),
+        )
+        return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return ["tables/table_region.html"]
+        return [self.template_name]
+
+    def render_to_response(self, context, **kwargs):
+        from django.utils.cache import patch_vary_headers
+
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class SubscriptionCreateView(ClientMixin, FormView):
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    form_class = SubscriptionForm
+    template_name = "subscriptions/subscription_form.html"
+
+    def get(self, request, *args, **kwargs):
+        client = self.get_client()
+        if client.is_deleted:
+            messages.error(request, "A deleted client cannot buy a subscription.")
+            return redirect(client)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
+    def get_context_data(self, **kwargs):
+        from billing.selectors import account_or_empty
+
+        context = super().get_context_data(**kwargs)
+        client = self.get_client()
+        context.update(self.client_context(client), account=account_or_empty(client=client))
+        return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        client = self.get_client()
+        try:
+            subscription = subscription_create(
+                tenant=self.request.tenant,
+                client=client,
+                package=form.cleaned_data["package"],
+                start_date=form.cleaned_data["start_date"],
+                auto_renew=form.cleaned_data["auto_renew"],
+                actor=self.request.user,
+                idempotency_key=purchase_key(form.cleaned_data["token"]),
+            )
+        except InsufficientFunds as error:
+            form.add_error("package", error)
+            return self.form_invalid(form)
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        _purchase_message(self.request, subscription)
+        return redirect(client)
+
+
+class OrderSubscriptionView(TenantRequiredMixin, FormView):
+    """Order subscription (Clients section): an existing client or a new one, then the
+    package; the new client is created only if the purchase goes through."""
+
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    form_class = OrderForm
+    template_name = "subscriptions/order_form.html"
+
+    def get_form_kwargs(self):
+        kwargs = {**super().get_form_kwargs(), "tenant": self.request.tenant}
+        if self.request.method == "GET":
+            initial = dict(kwargs.get("initial") or {})
+            number = self.request.GET.get("client", "")
+            if number.isdigit():
+                initial["client_number"] = int(number)
+            package = self.request.GET.get("package", "")
+            if package.isdigit():
+                initial["package"] = int(package)
+            kwargs["initial"] = initial
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        from clients.forms import ClientForm
+
+        context["client_sections"] = [
+            {"title": title, "fields": [form.client_form[name] for name in names]}
+            for title, names in ClientForm.SECTIONS
+        ]
+        context["can_create_clients"] = self.request.membership.allows(Capability.MANAGE_CLIENTS)
+        return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        new = form.cleaned_data["who"] == OrderForm.NEW
+        if new and not self.request.membership.allows(Capability.MANAGE_CLIENTS):
+            raise PermissionDenied("Your role does not allow creating clients.")
+        try:
+            subscription = subscription_order(
+                tenant=self.request.tenant,
+                actor=self.request.user,
+                package=form.cleaned_data["package"],
+                start_date=form.cleaned_data["start_date"],
+                auto_renew=form.cleaned_data["auto_renew"],
+                client=None if new else form.client,
+                new_client=form.client_form.service_data() if new else None,
+                idempotency_key=purchase_key(form.cleaned_data["token"]),
+            )
+        except InsufficientFunds as error:
+            message = error.messages[0]
+            if new:
+                message += (
+                    " A new client has no funds yet: create the client, top up the account, "
+                    "then buy the subscription. Nothing was saved."
+                )
+            form.add_error("package", message)
+            return self.form_invalid(form)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    if field in form.fields:
+                        form.add_error(field, errors)
+                    elif new and field in form.client_form.fields:
+                        form.client_form.add_error(field, errors)
+                    else:
+                        form.add_error(None, errors)
+            else:
+                form.add_error(None, error)
+            return self.form_invalid(form)
+        _purchase_message(self.request, subscription)
+        return redirect(subscription.client)
+
+
+class SubscriptionMixin(TenantScopedMixin):
+    model = Subscription
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "client",
+                "package",
+                "created_by",
+                "cancelled_by",
+                "charge_entry",
+                "refund_entry",
+            )
+        )
+
+    def get_subscription(self) -> Subscription:
+        if not hasattr(self, "_subscription"):
+            self._subscription = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        return self._subscription
+
+
+class SubscriptionDetailView(SubscriptionMixin, DetailView):
+    """View subscription: its status, its periods (renewals) with amounts, and the ledger
+    entries that paid and refunded them."""
+
+    template_name = "subscriptions/subscription_detail.html"
+    context_object_name = "subscription"
+
+    def get_object(self, queryset=None):
+        return self.get_subscription()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subscription = self.object
+        tenant = self.request.tenant
+        today = tenant_today(tenant)
+        periods = list(subscription_periods(subscription=subscription)[:100])
+        entry_ids = [
+            pk for p in periods for pk in (p.charge_entry_id, p.refund_entry_id) if pk is not None
+        ]
+        entries = (
+            LedgerEntry.objects.for_tenant(tenant)
+            .filter(pk__in=entry_ids)
+            .select_related("operator")
+            .order_by("-created_at", "-id")
+        )
+        for period in periods:
+            period.badge = subscription_badge(
+                period.display_status(today, tenant.expiring_window_days)
+            )
+        context.update(
+            client=subscription.client,
+            client_tabs=client_tabs_for(self.request, subscription.client),
+            active_tab="subscriptions",
+            badge=subscription_badge(
+                subscription.display_status(today, tenant.expiring_window_days)
+            ),
+            periods=periods,
+            entries=entries,
+            currency=tenant.currency,
+            can_manage=self.request.membership.allows(Capability.MANAGE_SUBSCRIPTIONS),
+            refund_preview=refund_amount(subscription, today) if subscription.is_live else None,
+            unused=unused_days(subscription, today),
+        )
+        return context
+
+
+class SubscriptionCancelView(SubscriptionMixin, FormView):
+    """Cancel subscription: a reason, and whether to refund the unused part (shown)."""
+
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    form_class = CancelForm
+    template_name = "subscriptions/subscription_cancel.html"
+
+    def get(self, request, *args, **kwargs):
+        subscription = self.get_subscription()
+        if not subscription.is_live:
+            messages.info(request, "This subscription is not active; there is nothing to cancel.")
+            return redirect(subscription)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subscription = self.get_subscription()
+        today = tenant_today(self.request.tenant)
+        context.update(
+            subscription=subscription,
+            client=subscription.client,
+            client_tabs=client_tabs_for(self.request, subscription.client),
+            active_tab="subscriptions",
+            refund_preview=refund_amount(subscription, today),
+            unused=unused_days(subscription, today),
+            currency=self.request.tenant.currency,
+        )
+        return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        subscription = self.get_subscription()
+        try:
+            subscription = subscription_cancel(
+                subscription=subscription,
+                actor=self.request.user,
+                reason=form.cleaned_data["reason"],
+                refund=form.cleaned_data["refund"],
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        refunded = (
+            f" {subscription.refunded_amount:,.2f} {self.request.tenant.currency} refunded to "
+            "the balance."
+            if subscription.refunded_amount
+            else ""
+        )
+        messages.success(
+            self.request, f"Subscription {subscription.package.name} cancelled.{refunded}"
+        )
+        return redirect(subscription.client)
+
+
+class SubscriptionAutoRenewView(SubscriptionMixin, View):
+    """POST: turn auto-renew on or off."""
+
+    required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        subscription = self.get_subscription()
+        form = AutoRenewForm(request.POST)
+        if not form.is_valid():  # a BooleanField never fails; kept for symmetry
+            raise Http404
+        try:
+            subscription = subscription_set_auto_renew(
+                subscription=subscription,
+                actor=request.user,
+                auto_renew=form.cleaned_data["auto_renew"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            state = "on" if subscription.auto_renew else "off"
+            messages.success(request, f"Auto-renew is {state} for {subscription.package.name}.")
+        target = request.POST.get("next")
+        if target == "client":
+            return redirect(subscription.client)
+        return redirect(reverse("subscriptions:subscription_detail", kwargs={"pk": pk}))
