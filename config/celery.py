@@ -11,4 +11,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # name -> entry; later issues add their jobs here.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Routers (issue 7): read /ppp/active from every enabled router, set each PPPoE account
+    # Online / Offline / Unknown, and reconcile holds on the routers.
+    "routers-poll": {
+        "task": "routers.tasks.routers_poll",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+}

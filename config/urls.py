@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("messaging/", include("messaging.urls")),
+    path("routers/", include("routers.urls")),
     path("exports/", include("exports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,3 +3,42 @@ from django.apps import AppConfig
 
 class RoutersConfig(AppConfig):
     name = "routers"
+    verbose_name = "Routers"
+
+    def ready(self):
+        from clients.tabs import ClientTab, register_client_tab
+        from tenancy.navigation import NavSection, register_nav_section
+        from tenancy.roles import Capability
+
+        from . import crypto
+
+        # Production refuses to start without ROUTER_SECRET_KEY (or with a malformed one).
+        crypto.check_configuration()
+
+        register_nav_section(
+            NavSection(
+                app="routers",
+                label="Routers",
+                url_name="routers:router_list",
+                shown=lambda tenant, membership: (
+                    tenant.uses_routers and membership.allows(Capability.VIEW)
+                ),
+                order=30,
+            )
+        )
+        register_client_tab(
+            ClientTab(
+                key="connection",
+                label="Connection",
+                url_name="routers:client_connection",
+                shown=lambda tenant, membership: tenant.uses_routers,
+                order=20,
+            )
+        )
+        try:
+            from clients.signals import client_access_changed
+        except ImportError:  # pragma: no cover - the clients app always has it today
+            return
+        from .signals import apply_client_access
+
+        client_access_changed.connect(apply_client_access, dispatch_uid="routers_client_access")

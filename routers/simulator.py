@@ -311,8 +311,8 @@ class SimulatedRouter:
                 ".id": session_id,
                 "name": name,
                 "service": "pppoe",
-                "caller-id": caller_id or f"02:00:00:{number >> 16 & 255:02X}:"
-                f"{number >> 8 & 255:02X}:{number & 255:02X}",
+                "caller-id": caller_id
+                or f"02:00:00:{number >> 16 & 255:02X}:{number >> 8 & 255:02X}:{number & 255:02X}",
                 "address": address or f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}",
                 "encoding": "",
                 "session-id": f"0x{8100000 + number:X}",
@@ -394,9 +394,7 @@ class SimulatedRouter:
                     conn.sendall(self._tagged(reply, tag))
                     continue
                 if not logged_in:
-                    conn.sendall(
-                        self._tagged([["!fatal", "not logged in"]], tag)
-                    )
+                    conn.sendall(self._tagged([["!fatal", "not logged in"]], tag))
                     return
                 if self.drop_connections:
                     return
@@ -577,9 +575,7 @@ class SimulatedRouter:
     def _secret_set(self, key: str, attrs: dict[str, str]) -> None:
         row = self.secrets[key]
         new_name = attrs.get("name")
-        if new_name and any(
-            s["name"] == new_name and k != key for k, s in self.secrets.items()
-        ):
+        if new_name and any(s["name"] == new_name and k != key for k, s in self.secrets.items()):
             raise CommandTrap("failure: secret with the same name already exists")
         for field in self._SECRET_FIELDS:
             if field in attrs:

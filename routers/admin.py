@@ -1,0 +1,79 @@
+"""Admin for routers and PPPoE accounts. Passwords are write-only here too: the encrypted
+column is never shown, and the router form takes a new password or keeps the stored one."""
+
+from django import forms
+from django.contrib import admin
+
+from tenancy.admin import TenantOwnedAdmin
+
+from .models import PppoeAccount, Router
+
+
+class RouterAdminForm(forms.ModelForm):
+    new_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored password.",
+    )
+
+    class Meta:
+        model = Router
+        fields = ("tenant", "name", "host", "port", "use_tls", "verify_tls", "username")
+        fields += ("timeout", "enabled")
+
+    def save(self, commit=True):
+        router = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            router.set_password(self.cleaned_data["new_password"])
+        if commit:
+            router.save()
+        return router
+
+
+@admin.register(Router)
+class RouterAdmin(TenantOwnedAdmin):
+    form = RouterAdminForm
+    list_display = (
+        "name",
+        "tenant",
+        "host",
+        "port",
+        "use_tls",
+        "enabled",
+        "is_reachable",
+        "last_polled_at",
+    )
+    list_filter = ("tenant", "enabled", "is_reachable")
+    search_fields = ("name", "host")
+    readonly_fields = (
+        "is_reachable",
+        "last_polled_at",
+        "last_success_at",
+        "last_error",
+        "last_error_kind",
+        "sessions_online",
+        "identity",
+        "version",
+    )
+
+
+@admin.register(PppoeAccount)
+class PppoeAccountAdmin(TenantOwnedAdmin):
+    list_display = ("username", "tenant", "client", "router", "status", "enabled", "sync_state")
+    list_filter = ("tenant", "status", "enabled", "sync_state")
+    list_select_related = ("tenant", "client", "router")
+    search_fields = ("username", "client__name")
+    raw_id_fields = ("client", "router")
+    readonly_fields = (
+        "status",
+        "last_seen_at",
+        "address",
+        "caller_id",
+        "uptime",
+        "checked_at",
+        "sync_state",
+        "sync_error",
+        "synced_at",
+        "sync_version",
+    )

@@ -1,0 +1,77 @@
+"""Filters of the Routers page and the PPPoE accounts list."""
+
+import django_filters
+from django.db.models import Q
+
+from .models import ConnectionStatus, PppoeAccount, Router
+
+
+class RouterFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    state = django_filters.ChoiceFilter(
+        label="State",
+        method="filter_state",
+        empty_label="Any state",
+        choices=[
+            ("reachable", "Reachable"),
+            ("unreachable", "Unreachable"),
+            ("never", "Never polled"),
+            ("disabled", "Disabled"),
+        ],
+    )
+
+    class Meta:
+        model = Router
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(host__icontains=value) | Q(identity__icontains=value)
+        )
+
+    def filter_state(self, queryset, name, value):
+        if value == "disabled":
+            return queryset.filter(enabled=False)
+        queryset = queryset.filter(enabled=True)
+        if value == "never":
+            return queryset.filter(is_reachable__isnull=True)
+        return queryset.filter(is_reachable=value == "reachable")
+
+
+def tenant_routers(request):
+    if request is None or getattr(request, "tenant", None) is None:
+        return Router.objects.none()
+    return Router.objects.for_tenant(request.tenant)
+
+
+class PppoeAccountFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    router = django_filters.ModelChoiceFilter(queryset=tenant_routers, empty_label="Any router")
+    status = django_filters.ChoiceFilter(
+        choices=ConnectionStatus.choices, empty_label="Any status", label="Status"
+    )
+    enabled = django_filters.ChoiceFilter(
+        label="Access",
+        method="filter_enabled",
+        empty_label="Any",
+        choices=[("yes", "Enabled"), ("no", "Disabled (hold or expiry)")],
+    )
+
+    class Meta:
+        model = PppoeAccount
+        fields = ["q", "router", "status", "enabled"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        query = Q(username__icontains=value) | Q(client__name__icontains=value)
+        if value.isdigit():
+            query |= Q(client__number=int(value))
+        return queryset.filter(query)
+
+    def filter_enabled(self, queryset, name, value):
+        return queryset.filter(enabled=value == "yes")

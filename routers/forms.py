@@ -1,0 +1,116 @@
+"""Forms of the routers app. Passwords are write-only: a password field never renders its
+value, and on edit an empty password keeps the stored one."""
+
+import ipaddress
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Router, pppoe_profile_validator, pppoe_username_validator
+
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
+
+
+def clean_host(value: str) -> str:
+    value = value.strip()
+    candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        pass
+    if HOSTNAME_RE.match(value) and not value.replace(".", "").isdigit():
+        return value.lower()
+    raise ValidationError(
+        "Enter an IP address or a host name, e.g. 192.0.2.1 or core1.example.net."
+    )
+
+
+class RouterForm(forms.ModelForm):
+    password = forms.CharField(
+        label="API password",
+        required=False,
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = Router
+        fields = ["name", "host", "port", "use_tls", "verify_tls", "username", "timeout", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = bool(self.instance and self.instance.pk)
+        self.order_fields(["name", "host", "port", "use_tls", "verify_tls", "username", "password"])
+        if self.editing:
+            self.fields["password"].help_text = "Leave empty to keep the stored password."
+        else:
+            self.fields["password"].required = True
+        self.fields["timeout"].widget.attrs.update(step="0.5", min="0.5", max="60")
+
+    def clean_host(self):
+        return clean_host(self.cleaned_data["host"])
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password", "")
+        if password and not password.isprintable():
+            raise ValidationError("The password may not contain control characters.")
+        return password
+
+    def clean(self):
+        data = super().clean()
+        port, tls = data.get("port"), data.get("use_tls")
+        if data.get("verify_tls") and not tls:
+            self.add_error("verify_tls", "Certificates are only checked when TLS is used.")
+        if tls and port == 8728:
+            self.add_error("port", "8728 is the plain API port; API-SSL listens on 8729.")
+        if tls is False and port == 8729:
+            self.add_error("port", "8729 is the API-SSL port: tick “Use TLS” or use 8728.")
+        return data
+
+    def service_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["password"] = self.cleaned_data.get("password") or None
+        return data
+
+
+class PppoeAccountForm(forms.Form):
+    router = forms.ModelChoiceField(queryset=Router.objects.none(), empty_label=None)
+    username = forms.CharField(
+        label="PPPoE username", max_length=64, validators=[pppoe_username_validator]
+    )
+    password = forms.CharField(
+        label="PPPoE password",
+        required=False,
+        strip=False,
+        max_length=64,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    profile = forms.CharField(
+        max_length=64,
+        initial="default",
+        validators=[pppoe_profile_validator],
+        help_text="The /ppp/profile on the router (speed and address pool).",
+    )
+
+    def __init__(self, *args, tenant, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["router"].queryset = Router.objects.for_tenant(tenant)
+        if account is not None:
+            self.fields["password"].help_text = "Leave empty to keep the current password."
+        else:
+            self.fields["password"].required = True
+            self.fields["password"].help_text = "At least 6 characters."
+
+    def clean_password(self):
+        password = self.cleaned_data.get("password", "")
+        if password and (len(password) < 6 or not password.isprintable() or " " in password):
+            raise ValidationError("Use at least 6 printable characters without spaces.")
+        return password

@@ -1,0 +1,223 @@
+"""MikroTik routers and the PPPoE accounts Clientdesk keeps on them.
+
+A Router's password is stored encrypted (routers.crypto); the model exposes it only through
+`router.password` (decrypts) and `router.set_password()`. The poll state (reachable, last
+poll, last error and its kind, sessions online) is written by the poller in one statement per
+router.
+
+A PppoeAccount has two kinds of state:
+- what the router last told us: `status` (Online / Offline / Unknown), `last_seen_at`,
+  `address`, `caller_id`, `uptime`, `checked_at`;
+- what Clientdesk wants on the router (the desired state): username, password, profile and
+  `enabled` (False while the client is on hold or its subscription expired, with
+  `disabled_reason`). `sync_state` says whether the router is known to match: a change makes
+  it Pending; the enforcement task and every poll bring the router in line and mark it Synced.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from tenancy.models import TenantOwnedModel
+
+from . import crypto
+
+API_PORT = 8728
+API_TLS_PORT = 8729
+# The comment that marks a /ppp/secret as Clientdesk's; followed by the account id. Clientdesk
+# never changes or removes a secret without it.
+SECRET_COMMENT_PREFIX = "clientdesk:"
+
+router_username_validator = RegexValidator(
+    r"^[\x21-\x7e]+$", "Use printable ASCII characters without spaces."
+)
+pppoe_username_validator = RegexValidator(
+    r"^[A-Za-z0-9._@+-]+$",
+    "Use letters, digits and . _ @ + - only (no spaces).",
+)
+pppoe_profile_validator = RegexValidator(
+    r"^[A-Za-z0-9._ -]+$", "Use letters, digits, spaces and . _ - only."
+)
+
+
+def secret_comment(account_id: int) -> str:
+    return f"{SECRET_COMMENT_PREFIX}{account_id}"
+
+
+class PollErrorKind(models.TextChoices):
+    """Why a router could not be read; shown as the reason a status is unavailable."""
+
+    NONE = "", "No error"
+    OFFLINE = "offline", "Router offline"
+    NETWORK = "network", "Network error"
+    TIMEOUT = "timeout", "Router did not answer in time"
+    LOGIN = "login", "Router refused the login"
+    PROTOCOL = "protocol", "Router sent an unreadable reply"
+    TLS = "tls", "TLS handshake failed"
+    CONFIG = "config", "Router password unreadable"
+
+
+class Router(TenantOwnedModel):
+    name = models.CharField(max_length=100)
+    host = models.CharField(max_length=255, help_text="IP address or host name of the router.")
+    port = models.PositiveIntegerField(
+        "API port",
+        default=API_PORT,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+        help_text="8728 for the plain API, 8729 for API-SSL.",
+    )
+    use_tls = models.BooleanField(
+        "Use TLS (API-SSL)", default=False, help_text="Connect with TLS (RouterOS api-ssl)."
+    )
+    verify_tls = models.BooleanField(
+        "Verify the certificate",
+        default=False,
+        help_text="Check the router's certificate against the system's CAs. Leave off for "
+        "RouterOS's usual self-signed certificate.",
+    )
+    username = models.CharField(
+        max_length=100, validators=[router_username_validator], help_text="API user."
+    )
+    password_encrypted = models.TextField(editable=False, default="")
+    timeout = models.FloatField(
+        "Timeout (seconds)",
+        default=5.0,
+        validators=[MinValueValidator(0.5), MaxValueValidator(60)],
+        help_text="Connect and read timeout for each API call.",
+    )
+    enabled = models.BooleanField(default=True, help_text="Polled every minute when enabled.")
+
+    # Poll state, written by the poller.
+    is_reachable = models.BooleanField(null=True, editable=False)  # None: never polled
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    last_error_kind = models.CharField(
+        max_length=20, choices=PollErrorKind.choices, blank=True, editable=False
+    )
+    sessions_online = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    identity = models.CharField(max_length=255, blank=True, editable=False)
+    version = models.CharField(max_length=100, blank=True, editable=False)
+    # A full reconciliation of /ppp/secret is due (an account moved away, or the router was
+    # unreachable); the poller clears it after an audit.
+    audit_due = models.BooleanField(default=True, editable=False)
+    last_audit_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="router_unique_name"),
+        ]
+        indexes = [models.Index(fields=["tenant", "enabled"], name="router_enabled_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("routers:router_edit", kwargs={"pk": self.pk})
+
+    # The password: write-only from the outside, never in repr, forms or logs.
+    @property
+    def password(self) -> str:
+        return crypto.decrypt(self.password_encrypted)
+
+    def set_password(self, value: str) -> None:
+        self.password_encrypted = crypto.encrypt(value)
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def status_label(self) -> str:
+        if not self.enabled:
+            return "Disabled"
+        if self.is_reachable is None:
+            return "Never polled"
+        return "Reachable" if self.is_reachable else "Unreachable"
+
+
+class ConnectionStatus(models.TextChoices):
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class SyncState(models.TextChoices):
+    PENDING = "pending", "Waiting to be applied on the router"
+    SYNCED = "synced", "Applied on the router"
+    ERROR = "error", "Router refused the change"
+
+
+class PppoeAccount(TenantOwnedModel):
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="pppoe_account"
+    )
+    router = models.ForeignKey(Router, on_delete=models.PROTECT, related_name="accounts")
+    username = models.CharField(
+        "PPPoE username", max_length=64, validators=[pppoe_username_validator]
+    )
+    password_encrypted = models.TextField(editable=False, default="")
+    profile = models.CharField(
+        max_length=64,
+        default="default",
+        validators=[pppoe_profile_validator],
+        help_text="The /ppp/profile on the router (speed, pool); usually the package's.",
+    )
+
+    # Observed on the router by the poller.
+    status = models.CharField(
+        max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.UNKNOWN
+    )
+    last_seen_at = models.DateTimeField("Last seen online", null=True, blank=True)
+    address = models.CharField("Current address", max_length=64, blank=True)
+    caller_id = models.CharField("Caller ID", max_length=64, blank=True)
+    uptime = models.CharField(max_length=32, blank=True)
+    checked_at = models.DateTimeField("Status checked at", null=True, blank=True)
+
+    # Desired on the router.
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    sync_state = models.CharField(
+        max_length=10, choices=SyncState.choices, default=SyncState.PENDING
+    )
+    sync_error = models.CharField(max_length=500, blank=True)
+    # Bumped by every change of the desired state; a router write marks the account Synced
+    # only if the version it applied is still the current one.
+    sync_version = models.PositiveIntegerField(default=1)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["username", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["router", "username"], name="pppoe_account_unique_username"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="pppoe_account_status_idx"),
+            models.Index(
+                fields=["router"],
+                condition=~models.Q(sync_state="synced") | models.Q(enabled=False),
+                name="pppoe_account_attention_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def password(self) -> str:
+        return crypto.decrypt(self.password_encrypted)
+
+    def set_password(self, value: str) -> None:
+        self.password_encrypted = crypto.encrypt(value)
+
+    @property
+    def comment(self) -> str:
+        return secret_comment(self.pk)

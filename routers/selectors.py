@@ -1,0 +1,102 @@
+"""Reads that more than one view needs: the client's connection (the Connection tab and the
+Connection details block of the client page) and the Routers page's queryset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count
+
+from tenancy.models import Tenant
+
+from .models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
+from .tables import STATUS_INDICATORS
+
+UNAVAILABLE_REASONS = {
+    "never": "Never connected: the router has not been polled yet.",
+    "disabled": "The router is disabled in Clientdesk, so it is not polled.",
+    PollErrorKind.OFFLINE: "Router offline",
+    PollErrorKind.TIMEOUT: "Router offline: it did not answer in time",
+    PollErrorKind.NETWORK: "Network error",
+    PollErrorKind.LOGIN: "Network error: the router refused Clientdesk's login",
+    PollErrorKind.PROTOCOL: "Network error: the router sent an unreadable reply",
+    PollErrorKind.TLS: "Network error: the TLS connection to the router failed",
+    PollErrorKind.CONFIG: "The router's stored password cannot be read",
+}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the Connection block shows."""
+
+    account: PppoeAccount | None
+    username: str = ""
+    server: str = ""
+    status: str = ""
+    status_label: str = ""
+    indicator: str = ""
+    last_seen: datetime | None = None
+    checked_at: datetime | None = None
+    address: str = ""
+    caller_id: str = ""
+    uptime: str = ""
+    enabled: bool = True
+    disabled_reason: str = ""
+    unavailable_reason: str = ""  # set when the status is Unknown
+    router_error: str = ""
+
+    @property
+    def exists(self) -> bool:
+        return self.account is not None
+
+
+def connection_of_account(account: PppoeAccount | None) -> Connection:
+    if account is None:
+        return Connection(account=None)
+    router = account.router
+    status = account.status
+    reason = ""
+    if status == ConnectionStatus.UNKNOWN:
+        if not router.enabled:
+            reason = UNAVAILABLE_REASONS["disabled"]
+        elif router.is_reachable is None or account.checked_at is None:
+            reason = (
+                UNAVAILABLE_REASONS.get(router.last_error_kind, "Network error")
+                if router.is_reachable is False
+                else UNAVAILABLE_REASONS["never"]
+            )
+        else:
+            reason = UNAVAILABLE_REASONS.get(router.last_error_kind, "Network error")
+    return Connection(
+        account=account,
+        username=account.username,
+        server=f"{router.name} ({router.address})",
+        status=status,
+        status_label=account.get_status_display(),
+        indicator=STATUS_INDICATORS.get(status, "⚪"),
+        last_seen=account.last_seen_at,
+        checked_at=account.checked_at,
+        address=account.address,
+        caller_id=account.caller_id,
+        uptime=account.uptime,
+        enabled=account.enabled,
+        disabled_reason=account.disabled_reason,
+        unavailable_reason=reason,
+        router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
+    )
+
+
+def connection_for_client(client) -> Connection:
+    """One query: the account with its router."""
+    account = (
+        PppoeAccount.objects.for_tenant(Tenant(pk=client.tenant_id))
+        .select_related("router")
+        .filter(client_id=client.pk)
+        .first()
+    )
+    return connection_of_account(account)
+
+
+def routers_for_page(tenant: Tenant):
+    return Router.objects.for_tenant(tenant).annotate(accounts_count=Count("accounts"))

@@ -1,0 +1,223 @@
+"""Every write of the routers app with a business rule: one function per use case, each in one
+transaction. Router work that follows a change (provisioning, enforcement) is queued with
+`transaction.on_commit`, so that a rolled-back change never reaches a router; the poller
+applies whatever a task could not (the desired state lives in the database).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clients.models import Client
+from tenancy.models import Tenant
+
+from . import crypto
+from .models import PppoeAccount, Router, SyncState
+from .poller import router_locks
+from .reconcile import DesiredSecret, reconcile
+from .routeros import RouterConnection, RouterError, RouterTarget, test_connection
+
+logger = logging.getLogger(__name__)
+
+ROUTER_FIELDS = ("name", "host", "port", "use_tls", "verify_tls", "username", "timeout", "enabled")
+
+
+class RouterBusy(Exception):
+    """Another worker is polling or writing this router; try again shortly."""
+
+
+# -- routers -----------------------------------------------------------------------------------
+def _check_unique_router_name(tenant: Tenant, name: str, exclude_pk=None) -> None:
+    clash = Router.objects.for_tenant(tenant).filter(name__iexact=name)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": "A router with this name already exists."})
+
+
+@transaction.atomic
+def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Router:
+    _check_unique_router_name(tenant, fields["name"])
+    router = Router(tenant=tenant, **{k: v for k, v in fields.items() if k in ROUTER_FIELDS})
+    router.set_password(password)
+    router.full_clean()
+    router.save()
+    logger.info("Router %s created by %s", router.pk, getattr(actor, "pk", None))
+    return router
+
+
+@transaction.atomic
+def router_update(*, router: Router, actor=None, password: str | None = None, **fields) -> Router:
+    """Change a router; an empty or missing `password` keeps the stored one."""
+    if "name" in fields:
+        _check_unique_router_name(router.tenant, fields["name"], exclude_pk=router.pk)
+    for name, value in fields.items():
+        if name in ROUTER_FIELDS:
+            setattr(router, name, value)
+    if password:
+        router.set_password(password)
+    router.audit_due = True  # new address or credentials: check everything on the next poll
+    router.full_clean()
+    router.save()
+    logger.info("Router %s changed by %s", router.pk, getattr(actor, "pk", None))
+    return router
+
+
+def router_test_connection(*, router: Router) -> tuple[str, str]:
+    """(identity, version), or RouterError with the reason in plain words."""
+    try:
+        target = RouterTarget.of(router)
+    except crypto.SecretUnreadable as exc:
+        raise RouterError("config", str(exc)) from exc
+    return test_connection(target)
+
+
+# -- PPPoE accounts ----------------------------------------------------------------------------
+def _queue_sync(account: PppoeAccount) -> None:
+    from .tasks import pppoe_account_sync
+
+    account_id, tenant_id = account.pk, account.tenant_id
+    transaction.on_commit(lambda: pppoe_account_sync.delay(account_id, tenant_id=tenant_id))
+
+
+@transaction.atomic
+def pppoe_account_save(
+    *,
+    tenant: Tenant,
+    client: Client,
+    router: Router,
+    username: str,
+    password: str | None = None,
+    profile: str = "default",
+    actor=None,
+) -> PppoeAccount:
+    """Create the client's PPPoE account or change it, and queue its provisioning as a
+    /ppp/secret on the router. A new account needs a password; for a change an empty one keeps
+    the stored password. Moving the account to another router makes that router's next poll
+    remove the old secret (it is Clientdesk's, by its comment)."""
+    if client.tenant_id != tenant.pk or router.tenant_id != tenant.pk:
+        raise ValidationError("Select a valid choice from your own organisation.")
+    account = (
+        PppoeAccount.objects.for_tenant(tenant).select_for_update().filter(client=client).first()
+    )
+    clash = PppoeAccount.objects.for_tenant(tenant).filter(router=router, username=username)
+    if account is not None:
+        clash = clash.exclude(pk=account.pk)
+    if clash.exists():
+        raise ValidationError(
+            {"username": "This username is already used by another client on this router."}
+        )
+    if account is None:
+        if not password:
+            raise ValidationError({"password": "Set a password for the new account."})
+        account = PppoeAccount(tenant=tenant, client=client, router=router)
+    elif account.router_id != router.pk:
+        Router.objects.for_tenant(tenant).filter(pk=account.router_id).update(audit_due=True)
+    account.router = router
+    account.username = username
+    account.profile = profile or "default"
+    if password:
+        account.set_password(password)
+    account.sync_state = SyncState.PENDING
+    account.sync_version = (account.sync_version or 0) + 1 if account.pk else 1
+    account.full_clean(exclude=["client"])
+    account.save()
+    _queue_sync(account)
+    logger.info(
+        "PPPoE account %s of client %s saved by %s",
+        account.pk,
+        client.pk,
+        getattr(actor, "pk", None),
+    )
+    return account
+
+
+@transaction.atomic
+def pppoe_account_set_access(
+    account: PppoeAccount, enabled: bool, reason: str = "", *, actor=None
+) -> PppoeAccount:
+    """The enforcement of holds and expiry: `enabled=False` disables the client's /ppp/secret
+    and removes its session, `enabled=True` enables it again. Recorded as the desired state at
+    once; the router follows through a task with retries and, failing that, the next poll.
+    Setting the state it already has changes nothing."""
+    accounts = PppoeAccount.objects.for_tenant(Tenant(pk=account.tenant_id))
+    current = accounts.select_for_update().get(pk=account.pk)
+    reason = (reason or "")[:200]
+    if current.enabled == enabled and (enabled or current.disabled_reason == reason):
+        return current
+    current.enabled = enabled
+    current.disabled_reason = "" if enabled else reason
+    current.sync_state = SyncState.PENDING
+    current.sync_version = F("sync_version") + 1
+    current.save(
+        update_fields=["enabled", "disabled_reason", "sync_state", "sync_version", "updated_at"]
+    )
+    current.refresh_from_db(fields=["sync_version"])
+    _queue_sync(current)
+    logger.info(
+        "PPPoE account %s %s (%s) by %s",
+        current.pk,
+        "enabled" if enabled else "disabled",
+        reason or "no reason given",
+        getattr(actor, "pk", None),
+    )
+    return current
+
+
+def client_set_router_access(*, client: Client, enabled: bool, reason: str = "") -> bool:
+    """For the holds and expiry jobs: apply `enabled` to the client's account, if it has
+    one. Returns whether there was an account."""
+    account = (
+        PppoeAccount.objects.for_tenant(Tenant(pk=client.tenant_id)).filter(client=client).first()
+    )
+    if account is None:
+        return False
+    pppoe_account_set_access(account, enabled, reason)
+    return True
+
+
+def pppoe_account_push(*, account: PppoeAccount) -> bool:
+    """Bring the router in line with this one account now (the enforcement task): provision or
+    update its secret, and remove its session when disabled. Returns True when the router was
+    written; raises RouterError when it cannot be reached (the task retries) and RouterBusy
+    while a poll holds the router (the poll or a retry applies the change)."""
+    tenant = Tenant(pk=account.tenant_id)
+    router = Router.objects.for_tenant(tenant).get(pk=account.router_id)
+    if not router.enabled:
+        return False
+    with router_locks([router.pk]) as held:
+        if not held:
+            raise RouterBusy(f"Router {router.pk} is being polled.")
+        fresh = PppoeAccount.objects.for_tenant(tenant).filter(pk=account.pk).first()
+        if fresh is None or fresh.router_id != router.pk:
+            return False
+        if fresh.sync_state == SyncState.SYNCED and fresh.enabled:
+            return False
+        want = DesiredSecret(
+            account_id=fresh.pk,
+            username=fresh.username,
+            profile=fresh.profile,
+            enabled=fresh.enabled,
+            pending=True,
+            version=fresh.sync_version,
+            password=fresh.password,
+        )
+        target = RouterTarget.of(router)
+        with RouterConnection(target, deadline=time.monotonic() + 3 * target.timeout) as conn:
+            result = reconcile(conn, [want])
+        accounts = PppoeAccount.objects.for_tenant(tenant).filter(pk=fresh.pk)
+        if fresh.pk in result.errors:
+            accounts.update(sync_state=SyncState.ERROR, sync_error=result.errors[fresh.pk][:500])
+            return False
+        accounts.filter(sync_version=want.version).update(
+            sync_state=SyncState.SYNCED, sync_error="", synced_at=timezone.now()
+        )
+        if want.username in result.kicked:
+            accounts.update(status="offline", address="", caller_id="", uptime="")
+        return True

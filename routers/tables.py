@@ -1,0 +1,136 @@
+"""Tables of the Routers page and the PPPoE accounts list."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from tenancy.tables import BaseTable
+
+from .models import ConnectionStatus, PppoeAccount, Router
+
+STATUS_INDICATORS = {
+    ConnectionStatus.ONLINE: "🟢",
+    ConnectionStatus.OFFLINE: "🔴",
+    ConnectionStatus.UNKNOWN: "⚪",
+}
+
+
+def connection_status_html(status: str | None) -> str:
+    """🟢 Online / 🔴 Offline / ⚪ Unknown, as DESIGN.md shows them (also on the client list)."""
+    if not status:
+        return format_html('<span class="text-body-secondary" data-connection="none">—</span>')
+    label = ConnectionStatus(status).label
+    return format_html(
+        '<span class="text-nowrap" data-connection="{}">{} {}</span>',
+        status,
+        STATUS_INDICATORS.get(status, "⚪"),
+        label,
+    )
+
+
+def short_datetime(value) -> str:
+    if not value:
+        return "—"
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+class RouterTable(BaseTable):
+    name = tables.Column(linkify=("routers:router_edit", {"pk": tables.A("pk")}))
+    address = tables.Column(verbose_name="Address", accessor="host", order_by=("host", "port"))
+    state = tables.Column(verbose_name="Status", accessor="is_reachable", orderable=False)
+    last_polled_at = tables.Column(verbose_name="Last poll")
+    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    sessions_online = tables.Column(
+        verbose_name="Sessions online", attrs={"td": {"class": "text-end"}}
+    )
+    accounts_count = tables.Column(
+        verbose_name="Accounts", attrs={"td": {"class": "text-end"}}, orderable=False
+    )
+    identity = tables.Column(verbose_name="RouterOS identity", orderable=False)
+    version = tables.Column(verbose_name="Version", orderable=False)
+
+    always_columns = ("name",)
+    default_columns = (
+        "address",
+        "state",
+        "last_polled_at",
+        "last_error",
+        "sessions_online",
+        "accounts_count",
+    )
+    default_order = "name"
+
+    class Meta(BaseTable.Meta):
+        model = Router
+        fields = ()
+        empty_text = "No routers yet."
+        row_attrs = {"data-router": lambda record: record.pk}
+
+    def render_address(self, record):
+        tls = " 🔒" if record.use_tls else ""
+        return f"{record.address}{tls}"
+
+    def render_state(self, record):
+        label = record.status_label
+        css = {
+            "Reachable": "text-bg-success",
+            "Unreachable": "text-bg-danger",
+            "Disabled": "text-bg-secondary",
+        }.get(label, "text-bg-light")
+        return format_html('<span class="badge {}" data-state="{}">{}</span>', css, label, label)
+
+    def render_last_polled_at(self, value):
+        return short_datetime(value)
+
+    def render_last_error(self, record):
+        if not record.last_error:
+            return "—"
+        return format_html('<span class="small text-danger">{}</span>', record.last_error)
+
+
+class PppoeAccountTable(BaseTable):
+    username = tables.Column(verbose_name="PPPoE username")
+    client = tables.Column(
+        verbose_name="Client", accessor="client__name", order_by=("client__number",)
+    )
+    router = tables.Column(verbose_name="Router", accessor="router__name", orderable=False)
+    status = tables.Column(verbose_name="Status")
+    last_seen_at = tables.Column(verbose_name="Last seen")
+    address = tables.Column(verbose_name="Address", orderable=False)
+    caller_id = tables.Column(verbose_name="Caller ID", orderable=False)
+    uptime = tables.Column(orderable=False)
+    enabled = tables.Column(verbose_name="Access", orderable=False)
+    sync_state = tables.Column(verbose_name="On the router", orderable=False)
+
+    always_columns = ("username",)
+    related_for_columns = {"client": ("client",), "router": ("router",)}
+    default_order = "username"
+
+    class Meta(BaseTable.Meta):
+        model = PppoeAccount
+        fields = ()
+        empty_text = "No PPPoE accounts match."
+
+    def render_client(self, record):
+        url = reverse("routers:client_connection", kwargs={"number": record.client.number})
+        return format_html('<a href="{}">#{} {}</a>', url, record.client.number, record.client.name)
+
+    def render_status(self, value):
+        return connection_status_html(value)
+
+    def render_last_seen_at(self, value):
+        return short_datetime(value)
+
+    def render_enabled(self, record):
+        if record.enabled:
+            return "Enabled"
+        return format_html(
+            '<span class="text-danger">Disabled</span> '
+            '<small class="text-body-secondary">{}</small>',
+            record.disabled_reason,
+        )
+
+    def render_sync_state(self, record):
+        return record.get_sync_state_display()

@@ -1,0 +1,245 @@
+"""The Routers page (list, create, edit, Test connection, Poll now), the PPPoE accounts list
+and the client's Connection tab. Thin: parse, call a service or selector, render.
+
+Who may do what: every role sees the pages; owners and managers (MANAGE_ROUTERS) add and change
+routers and accounts, test connections and poll. Router passwords are never rendered back: the
+password field is write-only and an empty one keeps the stored password."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django.views.generic import TemplateView
+
+from clients.models import Client
+from clients.tabs import client_tabs_for
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from tenancy.roles import Capability
+from tenancy.views import form_errors_from
+
+from .filters import PppoeAccountFilterSet, RouterFilterSet
+from .forms import PppoeAccountForm, RouterForm
+from .models import PppoeAccount, Router
+from .poller import poll_routers
+from .routeros import RouterError
+from .selectors import connection_of_account, routers_for_page
+from .services import pppoe_account_save, router_create, router_test_connection, router_update
+from .tables import PppoeAccountTable, RouterTable
+
+
+class RoutersEnabledMixin:
+    """The routers pages exist only for tenants that use routers (others get a 404)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and not tenant.uses_routers:
+            raise Http404("This organisation does not use routers.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RouterListView(RoutersEnabledMixin, FilteredTableView):
+    model = Router
+    table_class = RouterTable
+    filterset_class = RouterFilterSet
+    template_name = "routers/router_list.html"
+
+    def get_queryset(self):
+        return routers_for_page(self.request.tenant)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            can_manage=self.request.membership.allows(Capability.MANAGE_ROUTERS), **kwargs
+        )
+
+
+class RouterFormMixin(RoutersEnabledMixin, TenantScopedMixin):
+    model = Router
+    required_capability = Capability.MANAGE_ROUTERS
+    template_name = "routers/router_form.html"
+
+    def get_router(self):
+        return None
+
+    def render_form(self, form, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "router": self.get_router()},
+            status=status,
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_form(RouterForm(instance=self.get_router()))
+
+    def post(self, request, *args, **kwargs):
+        router = self.get_router()
+        form = RouterForm(request.POST, instance=router)
+        if form.is_valid():
+            try:
+                router = self.save(form)
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(request, f"Router “{router.name}” saved.")
+                return redirect("routers:router_list")
+        return self.render_form(form, status=400)
+
+
+class RouterCreateView(RouterFormMixin, View):
+    def save(self, form):
+        data = form.service_data()
+        return router_create(tenant=self.request.tenant, actor=self.request.user, **data)
+
+
+class RouterUpdateView(RouterFormMixin, View):
+    def get_router(self):
+        if not hasattr(self, "_router"):
+            self._router = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        return self._router
+
+    def save(self, form):
+        # ModelForm validation already assigned the fields to the instance; reload it so that
+        # the service starts from the stored row.
+        router = Router.objects.for_tenant(self.request.tenant).get(pk=self.get_router().pk)
+        return router_update(router=router, actor=self.request.user, **form.service_data())
+
+
+class RouterTestView(RoutersEnabledMixin, TenantScopedMixin, View):
+    """Test connection: the identity and version, or the error in plain words. With HTMX only
+    the result fragment is returned."""
+
+    model = Router
+    required_capability = Capability.MANAGE_ROUTERS
+
+    def post(self, request, pk):
+        router = get_object_or_404(self.get_queryset(), pk=pk)
+        try:
+            identity, version = router_test_connection(router=router)
+            result = {"ok": True, "identity": identity, "version": version}
+        except RouterError as error:
+            result = {"ok": False, "error": error.message}
+        if request.htmx:
+            response = render(
+                request, "routers/test_result.html", {"router": router, "result": result}
+            )
+            patch_vary_headers(response, ["HX-Request"])
+            return response
+        if result["ok"]:
+            messages.success(
+                request,
+                f"Connected to “{router.name}”: identity {identity}, RouterOS {version}.",
+            )
+        else:
+            messages.error(request, f"Could not connect to “{router.name}”: {result['error']}")
+        return redirect("routers:router_edit", pk=router.pk)
+
+
+class RouterPollView(RoutersEnabledMixin, TenantScopedMixin, View):
+    """Poll now: one router, at once (the same cycle as the minute's poll)."""
+
+    model = Router
+    required_capability = Capability.MANAGE_ROUTERS
+
+    def post(self, request, pk):
+        router = get_object_or_404(self.get_queryset(), pk=pk)
+        report = poll_routers([router.pk], deadline_seconds=3 * router.timeout + 5)
+        if report.skipped:
+            messages.info(request, f"“{router.name}” is being polled right now.")
+        elif router.pk in report.errors:
+            messages.error(request, f"“{router.name}”: {report.errors[router.pk]}")
+        elif report.polled:
+            messages.success(request, f"“{router.name}” polled.")
+        else:
+            messages.info(request, f"“{router.name}” is disabled and was not polled.")
+        return redirect("routers:router_list")
+
+
+class PppoeAccountListView(RoutersEnabledMixin, FilteredTableView):
+    model = PppoeAccount
+    table_class = PppoeAccountTable
+    filterset_class = PppoeAccountFilterSet
+    template_name = "routers/account_list.html"
+
+
+class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateView):
+    """The client's Connection tab: the connection details and the account form."""
+
+    template_name = "routers/client_connection.html"
+
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                Client.objects.for_tenant(self.request.tenant), number=self.kwargs["number"]
+            )
+        return self._client
+
+    def get_account(self):
+        if not hasattr(self, "_account"):
+            self._account = (
+                PppoeAccount.objects.for_tenant(self.request.tenant)
+                .select_related("router")
+                .filter(client=self.get_client())
+                .first()
+            )
+        return self._account
+
+    def get_form(self, data=None):
+        account = self.get_account()
+        initial = {}
+        if account is not None:
+            initial = {
+                "router": account.router_id,
+                "username": account.username,
+                "profile": account.profile,
+            }
+        return PppoeAccountForm(data, tenant=self.request.tenant, account=account, initial=initial)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        client = self.get_client()
+        can_manage = request.membership.allows(Capability.MANAGE_ROUTERS)
+        context.update(
+            client=client,
+            connection=connection_of_account(self.get_account()),
+            client_tabs=client_tabs_for(request, client),
+            active_tab="connection",
+            can_manage=can_manage,
+            has_routers=Router.objects.for_tenant(request.tenant).exists(),
+        )
+        if can_manage:
+            context.setdefault("form", self.get_form())
+        return context
+
+    def post(self, request, number):
+        if not request.membership.allows(Capability.MANAGE_ROUTERS):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Your role does not allow this.")
+        client = self.get_client()
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                pppoe_account_save(
+                    tenant=request.tenant,
+                    client=client,
+                    router=form.cleaned_data["router"],
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password"] or None,
+                    profile=form.cleaned_data["profile"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form_errors_from(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"PPPoE account {form.cleaned_data['username']} saved; it is being set up "
+                    "on the router.",
+                )
+                return redirect(reverse("routers:client_connection", kwargs={"number": number}))
+        context = self.get_context_data(form=form)
+        return self.render_to_response(context, status=400)
