@@ -57,6 +57,10 @@ def prepare_environment(args) -> str:
     bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    if not os.environ.get("ROUTER_SECRET_KEY"):
+        from cryptography.fernet import Fernet
+
+        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()  # no router here
     os.environ["DEBUG"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver"
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):

@@ -105,6 +105,7 @@ class ClientFilterSet(FilterSet):
         choices=ClientStatus.choices,
         widget=forms.CheckboxSelectMultiple,
         label="Status",
+        distinct=False,  # no join: DISTINCT would only make PostgreSQL sort every match
     )
     group = ModelChoiceFilter(
         queryset=tenant_groups, label="Client type", empty_label="Any client type"

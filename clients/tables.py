@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django_tables2.rows import BoundRows
 
 from tenancy.tables import BaseTable
 
@@ -50,12 +52,12 @@ class ClientNameColumn(tables.Column):
         kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
         super().__init__(**kwargs)
 
-    def render(self, record):
+    def render(self, record, url=None):
         return format_html(
             '<span class="text-body-secondary small me-1">#{}</span><a href="{}" '
             'class="fw-semibold" data-testid="client-link">{}</a> {}',
             record.number,
-            client_url(record),
+            url or client_url(record),
             record.name,
             status_badge(record),
         )
@@ -88,13 +90,45 @@ class DateColumn(tables.Column):
     this one formats directly, which matters on a 100-row page."""
 
     def render(self, value):
-        if isinstance(value, datetime):
-            value = timezone.localtime(value).date()
-        return date_format(value, "SHORT_DATE_FORMAT")
+        return short_date(value)
+
+
+def short_date(value) -> str:
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return date_format(value, "SHORT_DATE_FORMAT")
 
 
 def client_url(client) -> str:
     return reverse("clients:client_detail", kwargs={"number": client.number})
+
+
+def _text(value) -> str:
+    return "—" if value in (None, "") else value
+
+
+def _date(value) -> str:
+    return "—" if value is None else short_date(value)
+
+
+# The cells of the list rendered without django-tables2's per-cell machinery (which inspects
+# each render method's signature for every cell: about 1.7 ms a row). A column not named here
+# (e.g. one another app adds) is rendered by django-tables2 as usual.
+FAST_CELLS = {
+    "name": lambda table, c, url: ClientNameColumn.render(None, c, url),
+    "number": lambda table, c, url: c.number,
+    "login": lambda table, c, url: _text(c.login),
+    "company": lambda table, c, url: _text(c.company),
+    "contact": lambda table, c, url: _text(ContactColumn.render(None, c)),
+    "itn": lambda table, c, url: _text(c.itn),
+    "created_at": lambda table, c, url: _date(c.created_at),
+    "last_purchase_at": lambda table, c, url: _date(c.last_purchase_at),
+    "group": lambda table, c, url: _text(c.group.name if c.group_id else None),
+    "status": lambda table, c, url: status_badge(c),
+    "sms_price": lambda table, c, url: f"{c.sms_price:.4f}",
+    "channel": lambda table, c, url: _text(c.get_channel_display()),
+    "external_tenant_name": lambda table, c, url: _text(c.external_tenant_name),
+}
 
 
 class ClientTable(BaseTable):
@@ -140,16 +174,70 @@ class ClientTable(BaseTable):
     )
     related_for_columns = {"group": ("group",), "balance": ("account",), "credit": ("account",)}
     default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
+    deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
 
     class Meta(BaseTable.Meta):
         model = Client
         fields = ()
         empty_text = "No clients match."
+        template_name = "clients/client_table.html"
         row_attrs = {
             "data-href": lambda record: client_url(record),
             "class": "row-link",
             "data-client": lambda record: record.number,
         }
+
+    def apply_pagination(self, request) -> None:
+        """Deep pages are read in two steps: the page's ids from the sort index alone (an
+        index-only scan: the indexes of the default sort and the status filter carry the
+        status), then those rows by primary key. A plain OFFSET would read the full row of
+        every client it skips: 14.7 s instead of about 0.15 s at offset 768,000 of 1,000,000
+        clients, with the table bigger than the cache."""
+        super().apply_pagination(request)
+        page, per_page = self.page, self.paginator.per_page
+        offset = (page.number - 1) * per_page
+        if offset < self.deferred_join_offset:
+            return
+        ordered = self.data.data
+        ids = list(ordered.values_list("pk", flat=True)[offset : offset + per_page])
+        by_pk = {client.pk: client for client in ordered.order_by().filter(pk__in=ids)}
+        page.object_list = BoundRows([by_pk[pk] for pk in ids if pk in by_pk], table=self)
+
+    def rows_html(self) -> str:
+        """The page's <tr> rows (see FAST_CELLS); rendered by clients/client_table.html."""
+        columns = [
+            (bound.name, bound.attrs["td"].as_html(), FAST_CELLS.get(bound.name))
+            for bound in self.columns
+        ]
+        # One reverse() for the page: the detail URL differs only by the number.
+        url_pattern = reverse("clients:client_detail", kwargs={"number": 1234567890})
+        rows = []
+        for bound_row in self.page.object_list:
+            client = bound_row.record
+            url = url_pattern.replace("1234567890", str(client.number))
+            cells = [
+                format_html(
+                    "<td {}>{}</td>",
+                    td,
+                    fast(self, client, url) if fast else bound_row.get_cell(name),
+                )
+                for name, td, fast in columns
+            ]
+            rows.append(
+                format_html(
+                    '<tr class="row-link" data-href="{}" data-client="{}">{}</tr>',
+                    url,
+                    client.number,
+                    mark_safe("".join(cells)),  # noqa: S308 - each cell escaped above
+                )
+            )
+        if not rows:
+            return format_html(
+                '<tr><td colspan="{}" class="text-center text-body-secondary py-3">{}</td></tr>',
+                len(columns),
+                self.empty_text,
+            )
+        return mark_safe("".join(rows))  # noqa: S308 - each row built with format_html
 
     def _orderer(self, bound):
         """Names sort without regard to case ("alpha" before "Bravo"), on the

@@ -430,3 +430,15 @@ def test_anonymous_is_sent_to_login(client, list_url):
     response = client.get(list_url)
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_deep_pages_read_ids_first_and_keep_the_order(client, list_url, thirty, monkeypatch):
+    """Past `deferred_join_offset` rows the page is fetched by id; same rows, same order."""
+    expected = {
+        sort: [listed_numbers(client.get(list_url, {"page": p, "sort": sort})) for p in (2, 3)]
+        for sort in ("-last_purchase_at", "created_at", "-number")
+    }
+    monkeypatch.setattr(ClientTable, "deferred_join_offset", 5)
+    for sort, pages in expected.items():
+        got = [listed_numbers(client.get(list_url, {"page": p, "sort": sort})) for p in (2, 3)]
+        assert got == pages
