@@ -36,6 +36,14 @@ class RoutersConfig(AppConfig):
             )
         )
         try:
+            from clients.page import register_connection_provider
+        except ImportError:  # pragma: no cover
+            pass
+        else:
+            from .selectors import client_connection_provider
+
+            register_connection_provider(client_connection_provider)
+        try:
             from clients.signals import client_access_changed
         except ImportError:  # pragma: no cover - the clients app always has it today
             return

@@ -98,5 +98,15 @@ def connection_for_client(client) -> Connection:
     return connection_of_account(account)
 
 
+def client_connection_provider(request, client) -> Connection | None:
+    """For the client page's Connection details block (clients.page): None when the tenant
+    does not use routers or the client has no account ("no router is assigned")."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not tenant.uses_routers:
+        return None
+    connection = connection_for_client(client)
+    return connection if connection.exists else None
+
+
 def routers_for_page(tenant: Tenant):
     return Router.objects.for_tenant(tenant).annotate(accounts_count=Count("accounts"))
