@@ -102,3 +102,45 @@ def make_account(client, *, balance=None, credit_limit=None):
             account_top_up(account=account, amount=Decimal(balance), comment="Opening balance")
         account.refresh_from_db()
     return account
+
+
+# -- packages and subscriptions (issue 5) -----------------------------------------------------
+def _decimal(value):
+    from decimal import Decimal
+
+    return Decimal(value)
+
+
+def _tenant_today(tenant):
+    from subscriptions.models import tenant_today
+
+    return tenant_today(tenant)
+
+
+class PackageFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.Package"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Package {n}")
+    price = factory.LazyFunction(lambda: _decimal("30.00"))
+    period_count = 1
+    period_unit = "months"
+    rate_limit = "20M/100M"
+    pppoe_profile = "default"
+
+
+class SubscriptionFactory(UnscopedFactory):
+    """A subscription row written directly (no ledger entry): for history and page tests. Tests
+    of purchases go through subscriptions.services.subscription_create."""
+
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    tenant = factory.SubFactory(TenantFactory)
+    client = factory.SubFactory(ClientFactory, tenant=factory.SelfAttribute("..tenant"))
+    package = factory.SubFactory(PackageFactory, tenant=factory.SelfAttribute("..tenant"))
+    status = "active"
+    start_date = factory.LazyAttribute(lambda s: _tenant_today(s.tenant))
+    end_date = factory.LazyAttribute(lambda s: s.package.end_for(s.start_date))
+    amount_paid = factory.LazyAttribute(lambda s: s.package.price)
