@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Subquery
 from django.utils import timezone
 
 from clients.models import Client
@@ -45,7 +46,10 @@ def default_period(tenant: Tenant, *, now: datetime | None = None) -> Period:
 def account_or_empty(*, client: Client) -> Account:
     """The client's account, or an unsaved zero account when nothing was ever posted (a page
     view does not create rows)."""
-    account = Account.objects.for_tenant(client.tenant).filter(client=client).first()
+    try:
+        account = client.account  # fetched with the client when it was select_related
+    except Account.DoesNotExist:
+        account = None
     if account is None:
         account = Account(tenant=client.tenant, client=client)
     account.client = client
@@ -82,8 +86,29 @@ class PeriodBalances:
 
 
 def period_balances(*, account: Account, period: Period) -> PeriodBalances:
+    """Opening and closing balance in one round trip: two index look-ups (the latest entry
+    before each bound) as scalar subqueries of one SELECT."""
+    zero = Decimal("0.00")
+    if account.pk is None:
+        return PeriodBalances(opening=zero, closing=zero)
     since, until = period.bounds(account.tenant)
+
+    def latest_before(moment):
+        return Subquery(
+            ledger_entries(account=account)
+            .filter(created_at__lt=moment)
+            .order_by("-created_at", "-id")
+            .values("balance_after")[:1]
+        )
+
+    row = (
+        Account.objects.for_tenant(account.tenant)
+        .filter(pk=account.pk)
+        .values_list(latest_before(since), latest_before(until))
+        .first()
+    )
+    opening, closing = row if row else (None, None)
     return PeriodBalances(
-        opening=balance_at(account=account, moment=since),
-        closing=balance_at(account=account, moment=until),
+        opening=opening if opening is not None else zero,
+        closing=closing if closing is not None else zero,
     )

@@ -140,6 +140,34 @@ def _post_entry(
     if amount == 0:
         raise AmountOutOfRange("The amount must not be zero.", code="zero")
     key = idempotency_key or new_idempotency_key(kind)
+    try:
+        entry = _post_entry_locked(
+            account=account,
+            kind=kind,
+            amount=amount,
+            purpose=purpose,
+            comment=comment,
+            actor=actor,
+            key=key,
+            allow_overdraft=allow_overdraft,
+            reverses=reverses,
+            at=at,
+        )
+    except IntegrityError:
+        # The same key was committed meanwhile for another account of this tenant (the
+        # same account cannot race: its row lock serialises postings). The transaction (or
+        # its savepoint, when the caller has one open) is rolled back; answer as a retry.
+        existing = LedgerEntry.objects.for_tenant(account.tenant).filter(idempotency_key=key)
+        existing = existing.first()
+        if existing is None:
+            raise
+        return _replay(existing, account=account, kind=kind, amount=amount)
+    return entry
+
+
+def _post_entry_locked(
+    *, account, kind, amount, purpose, comment, actor, key, allow_overdraft, reverses, at
+) -> LedgerEntry:
     tenant = account.tenant
     entries = LedgerEntry.objects.for_tenant(tenant)
     with transaction.atomic():
@@ -180,15 +208,7 @@ def _post_entry(
             idempotency_key=key,
             reverses=reverses,
         )
-        try:
-            with transaction.atomic():
-                entry.save(force_insert=True)
-        except IntegrityError:
-            # The same key was just committed for another account of this tenant.
-            existing = entries.filter(idempotency_key=key).first()
-            if existing is None:
-                raise
-            return _replay(existing, account=locked, kind=kind, amount=amount)
+        entry.save(force_insert=True)
         Account.objects.for_tenant(tenant).filter(pk=locked.pk).update(
             balance=new_balance, last_posted_at=when, updated_at=now
         )

@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.db.models import F
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from tenancy.tables import BaseTable
 
@@ -41,6 +43,7 @@ class LedgerEntryTable(BaseTable):
         model = LedgerEntry
         fields = ()
         row_attrs = {"data-entry": lambda record: record.pk}
+        template_name = "billing/ledger_table.html"
 
     def _orderer(self, bound):
         # created_at is NOT NULL: plain ASC/DESC (no NULLS LAST), so that PostgreSQL reads the
@@ -51,6 +54,36 @@ class LedgerEntryTable(BaseTable):
             return queryset.order_by(F("created_at").asc(), F("pk").asc()), True
 
         return order
+
+    ROW_HTML = (
+        '<tr data-entry="{}"><td>{}</td>'
+        '<td class="text-end text-nowrap font-monospace">{}</td>'
+        '<td class="text-end text-nowrap font-monospace">{}</td>'
+        "<td>{}</td>"
+        '<td class="text-end text-nowrap font-monospace">{}</td></tr>'
+    )
+
+    def tbody_html(self):
+        """The page's rows, built here rather than cell by cell through django-tables2's
+        template (which costs ~1.5 ms a row); the same cells as the columns above render.
+        The columns are fixed (all always shown), so nothing depends on the column chooser."""
+        zone = timezone.get_current_timezone()
+        rows = []
+        for bound in self.page.object_list:
+            entry = bound.record
+            credit, debit = entry.credit, entry.debit
+            rows.append(
+                format_html(
+                    self.ROW_HTML,
+                    entry.pk,
+                    entry.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    f"{credit:,.2f}" if credit is not None else "",
+                    f"{debit:,.2f}" if debit is not None else "",
+                    self.render_purpose(entry, entry.purpose),
+                    f"{entry.balance_after:,.2f}",
+                )
+            )
+        return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html
 
     def render_purpose(self, record, value):
         if record.comment:

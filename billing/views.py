@@ -47,7 +47,7 @@ class ClientFinanceMixin(TenantRequiredMixin):
     def get_client(self) -> Client:
         if not hasattr(self, "_client"):
             self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
+                Client.objects.for_tenant(self.request.tenant).select_related("tenant", "account"),
                 number=self.kwargs["number"],
             )
         return self._client

@@ -148,7 +148,7 @@ def test_tab_runs_a_fixed_number_of_queries(
     for i in range(entries):
         account_top_up(account=account, amount="1", comment=f"c{i}")
     client.get(finance_url(customer))  # warm up session and caches
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = client.get(finance_url(customer, per_page=100))
     assert len(response.context["table"].page.object_list) == entries
 

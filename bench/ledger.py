@@ -1,0 +1,737 @@
+"""Benchmark of the ledger at the design point: 10,000,000 entries across one tenant.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/ledger.py
+    ... bench/ledger.py --entries 1000000 --export-rows 100000   # a quicker run
+    ... bench/ledger.py --reuse                                  # keep the previous data
+
+It creates its own database (`clientdesk_bench_ledger` on the server of DATABASE_URL), migrates
+it and loads with PostgreSQL COPY (triggers and secondary indexes off during the load, built
+after it): --clients clients with an account each, and --entries ledger entries with an
+unbroken balance_after chain, of which one client ("tab client") has --tab-entries (100,000)
+and one ("export client") has --export-rows (1,000,000) entries in the last year. Then, in one
+run, it measures:
+
+- Finance tab: the server time of the real view (Django's test Client through every
+  middleware, as the tenant's owner) for the default period (last 30 days) and for a year, at
+  10 and 100 rows a page, against the floor: the view's own statements on the billing tables
+  (opening and closing balance, capped count, page rows) run on a bare cursor;
+- posting throughput: --writers threads (8) posting top-ups and charges through
+  `billing.services` on one account, and on one account each, against the same statements
+  (lock, key check, insert, update) on bare psycopg connections;
+- export: the export job for the export client's year (--export-rows rows) run by
+  `exports.services.export_job_execute` in a child process, against openpyxl write-only writing
+  the same rows, same cell types and formats, read with psycopg, in another child process
+  (no Django); wall time and peak memory (ru_maxrss) of each;
+- `manage.py audit_ledger` over all entries.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode, urlparse, urlunparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+BENCH_DB = "clientdesk_bench_ledger"
+TENANT_SLUG = "bench-ledger"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=10_000_000, help="ledger entries in all")
+    parser.add_argument("--clients", type=int, default=100_000, help="clients of the tenant")
+    parser.add_argument("--tab-entries", type=int, default=100_000, help="the tab client's")
+    parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows to export")
+    parser.add_argument("--writers", type=int, default=8, help="concurrent posting threads")
+    parser.add_argument("--postings", type=int, default=250, help="postings per writer")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
+    parser.add_argument("--database", default=BENCH_DB, help="name of the database to create")
+    parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
+    parser.add_argument("--skip-export", action="store_true", help="no export measurement")
+    parser.add_argument("--skip-audit", action="store_true", help="no audit_ledger run")
+    parser.add_argument("--child", choices=["export", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def prepare_environment(args) -> str:
+    source = os.environ.get("DATABASE_URL")
+    if not source or not source.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
+    parsed = urlparse(source)
+    bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
+    if args.child:
+        return bench_url  # the parent set everything up
+    os.environ["BENCH_SOURCE_URL"] = source
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    os.environ["DEBUG"] = "0"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+        os.environ[name] = "0"
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("MEDIA_ROOT", "/tmp/clientdesk-bench-ledger-media")
+    import psycopg
+
+    with psycopg.connect(source, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
+        ).fetchone()
+        if exists and not args.reuse:
+            connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{args.database}"')
+    return bench_url
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    override_settings(STORAGES=storages).enable()
+
+
+# -- data -----------------------------------------------------------------------------------
+CLIENT_COLUMNS = [
+    "tenant_id",
+    "number",
+    "name",
+    "company",
+    "login",
+    "email",
+    "phone",
+    "address",
+    "contact_name",
+    "contact_email",
+    "country",
+    "itn",
+    "status",
+    "property_type",
+    "activity_type",
+    "region",
+    "site",
+    "postal_address",
+    "accounting_email",
+    "external_tenant_name",
+    "channel",
+    "referer",
+    "failed_login_attempts",
+    "activation_required",
+    "sms_price",
+    "sms_subscription",
+    "created_at",
+    "updated_at",
+    "search_text",
+]
+ENTRY_COLUMNS = [
+    "tenant_id",
+    "account_id",
+    "created_at",
+    "amount",
+    "kind",
+    "purpose",
+    "comment",
+    "balance_after",
+    "idempotency_key",
+]
+
+
+def client_rows(tenant_id: int, count: int, now: datetime):
+    for number in range(1, count + 1):
+        name = f"Bench Client {number}"
+        yield (
+            tenant_id,
+            number,
+            name,
+            f"Company {number}",
+            f"+4915{number:08d}",
+            f"client{number}@example.com",
+            "",
+            "",
+            "",
+            "",
+            "DE",
+            "",
+            "active",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            0,
+            False,
+            "0.0350",
+            True,
+            now,
+            now,
+            f"{name.lower()} company {number}",
+        )
+
+
+PURPOSES = ["SMS sending", "Viber sending", "Subscription", "=SUM(A1:A2) test", "-adjustment"]
+
+
+def entry_rows(tenant_id, plan, now, rng):
+    """(account_id, count, days back) -> entries spread evenly over the days, oldest first,
+    charges and top-ups keeping the balance around zero; balance_after chained."""
+    key = 0
+    for account_id, count, days in plan:
+        balance = Decimal("0.00")
+        start = now - timedelta(days=days)
+        step = timedelta(days=days) / max(count, 1)
+        for i in range(count):
+            key += 1
+            if balance < 50:
+                amount = Decimal(rng.choice([100, 200, 500, 1000]))
+                kind, purpose, comment = "top_up", "Account top-up", "Bank transfer"
+            else:
+                amount = -Decimal(rng.randint(1, 4000)) / 100
+                kind = "messaging_charge"
+                purpose = f"{PURPOSES[i % len(PURPOSES)]} {i}"
+                comment = "" if i % 3 else "@daily"
+            balance += amount
+            yield (
+                tenant_id,
+                account_id,
+                start + step * i,
+                amount,
+                kind,
+                purpose,
+                comment,
+                balance,
+                f"bench:{key}",
+            )
+
+
+def copy_rows(raw, table, columns, rows) -> int:
+    count = 0
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def secondary_indexes(cursor, table):
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+        [table],
+    )
+    return cursor.fetchall()
+
+
+def load(args) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django_scopes import scopes_disabled
+
+    from billing.models import Account, LedgerEntry
+    from clients.models import Client
+    from tenancy.models import Membership, Tenant, TenantSequence
+
+    call_command("migrate", verbosity=0)
+    with scopes_disabled():
+        tenant = Tenant.objects.filter(slug=TENANT_SLUG).first()
+        if tenant and LedgerEntry.objects.filter(tenant=tenant).exists():
+            print("Reusing the data of the previous run.")
+            return context_for(tenant)
+        tenant = Tenant.objects.create(
+            name="Ledger bench", slug=TENANT_SLUG, currency="EUR", time_zone="Europe/Berlin"
+        )
+        owner = get_user_model().objects.create_user("bench-owner", password="bench-password-1")
+        Membership.objects.create(tenant=tenant, user=owner, role="owner")
+    now = datetime.now(UTC).replace(microsecond=0)
+    rng = random.Random(4)
+    clients = max(args.clients, 3)
+    rest = args.entries - args.tab_entries - args.export_rows
+    if rest < 0:
+        sys.exit("--entries must be at least --tab-entries + --export-rows.")
+    entry_table, account_table = LedgerEntry._meta.db_table, Account._meta.db_table
+    raw = connection.connection
+    started = time.perf_counter()
+    with transaction.atomic():
+        copy_rows(raw, Client._meta.db_table, CLIENT_COLUMNS, client_rows(tenant.pk, clients, now))
+        TenantSequence.objects.create(tenant=tenant, name="client", last_value=clients)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {account_table} (tenant_id, client_id, balance, credit_limit, "
+                "created_at, updated_at) SELECT tenant_id, id, 0, 0, %s, %s "
+                f"FROM {Client._meta.db_table} WHERE tenant_id = %s ORDER BY number",
+                [now, now, tenant.pk],
+            )
+    with scopes_disabled():
+        account_ids = list(
+            Account.objects.filter(tenant=tenant)
+            .order_by("client__number")
+            .values_list("id", flat=True)
+        )
+    tab_account, export_account, others = account_ids[0], account_ids[1], account_ids[2:]
+    per_other, extra = divmod(rest, len(others))
+    plan = [(tab_account, args.tab_entries, 730), (export_account, args.export_rows, 365)]
+    plan += [(aid, per_other + (1 if i < extra else 0), 730) for i, aid in enumerate(others)]
+    print(f"Loaded {clients:,} clients and accounts in {time.perf_counter() - started:.1f} s.")
+    with connection.cursor() as cursor:
+        indexes = secondary_indexes(cursor, entry_table)
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute(f"ALTER TABLE {entry_table} DISABLE TRIGGER ALL")  # FK checks
+    started = time.perf_counter()
+    with transaction.atomic():
+        loaded = copy_rows(raw, entry_table, ENTRY_COLUMNS, entry_rows(tenant.pk, plan, now, rng))
+    copied = time.perf_counter() - started
+    print(f"COPY of {loaded:,} entries in {copied:.1f} s ({loaded / copied:,.0f} rows/s).")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {entry_table} ENABLE TRIGGER ALL")
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute(
+            f"UPDATE {account_table} a SET balance = s.total, last_posted_at = s.last "
+            f"FROM (SELECT account_id, SUM(amount) AS total, MAX(created_at) AS last "
+            f"FROM {entry_table} GROUP BY account_id) s WHERE s.account_id = a.id"
+        )
+        cursor.execute(f"VACUUM ANALYZE {entry_table}")
+        cursor.execute(f"VACUUM ANALYZE {account_table}")
+        cursor.execute(f"VACUUM ANALYZE {Client._meta.db_table}")
+    print(f"Indexes, balances and ANALYZE in {time.perf_counter() - started:.1f} s.")
+    return context_for(tenant)
+
+
+def context_for(tenant) -> dict:
+    from django.contrib.auth import get_user_model
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client
+
+    with scopes_disabled():
+        tab_client = Client.objects.get(tenant=tenant, number=1)
+        export_client = Client.objects.get(tenant=tenant, number=2)
+    return {
+        "tenant": tenant,
+        "owner": get_user_model().objects.get(username="bench-owner"),
+        "tab_client": tab_client,
+        "export_client": export_client,
+    }
+
+
+# -- measuring helpers ----------------------------------------------------------------------
+def timed(function, repeat: int) -> tuple[float, object]:
+    result = function()  # warm-up
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, result
+
+
+def billing_statements(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "billing_" in q["sql"] and "DECLARE" not in q["sql"]
+    ], response
+
+
+def run_sql(statements):
+    from django.db import connection
+
+    def execute():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    return execute
+
+
+# -- Finance tab ----------------------------------------------------------------------------
+def row_count(html: str) -> str:
+    """The page's own row count ("About 52,000 rows (estimated)" -> "~52,000")."""
+    import re
+
+    found = re.search(r'data-testid="row-count">\s*(About )?([\d,]+)', html)
+    if not found:
+        return "?"
+    return ("~" if found.group(1) else "") + found.group(2)
+
+
+def measure_tab(args, context) -> None:
+    from django.test import Client as TestClient
+    from django.urls import reverse
+    from django.utils import timezone
+
+    operator = TestClient()
+    operator.force_login(context["owner"])
+    tenant = context["tenant"]
+    url = reverse("billing:client_finance", kwargs={"number": context["tab_client"].number})
+    today = timezone.localtime(timezone.now(), tenant.zone).date()
+    year = {"start": (today - timedelta(days=364)).isoformat(), "end": today.isoformat()}
+    scenarios = [
+        ("30 days, 10/page", {"per_page": 10}),
+        ("30 days, 100/page", {"per_page": 100}),
+        ("1 year, 10/page", {**year, "per_page": 10}),
+        ("1 year, 100/page", {**year, "per_page": 100}),
+        ("1 year, page 50", {**year, "per_page": 10, "page": 50}),
+    ]
+    print(
+        f"\nFinance tab of a client with {args.tab_entries:,} entries over 2 years "
+        f"(median of {args.repeat} runs):"
+    )
+    header = f"{'period':<20}{'rows':>8}{'page ms':>10}{'SQL ms':>9}{'page/SQL':>10}{'queries':>9}"
+    print(header)
+    print("-" * len(header))
+    for label, params in scenarios:
+        full = f"{url}?{urlencode(params)}"
+        page_ms, response = timed(lambda u=full: operator.get(u), args.repeat)
+        statements, response = billing_statements(operator, full)
+        sql_ms, _ = timed(run_sql(statements), args.repeat)
+        count = row_count(response.content.decode())
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as all_queries:
+            operator.get(full)
+        print(
+            f"{label:<20}{count:>8}{page_ms:>10.1f}{sql_ms:>9.2f}"
+            f"{page_ms / sql_ms:>9.1f}x{len(all_queries):>9}"
+        )
+
+
+# -- posting throughput ---------------------------------------------------------------------
+def measure_posting(args, context) -> None:
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from billing.models import Account
+    from billing.services import InsufficientFunds, account_charge, account_top_up
+
+    tenant = context["tenant"]
+    with scopes_disabled():
+        accounts = list(
+            Account.objects.filter(tenant=tenant)
+            .select_related("tenant")
+            .order_by("-id")[: args.writers + 1]
+        )
+    shared, own = accounts[0], accounts[1:]
+
+    def django_writer(account, n, barrier, errors):
+        barrier.wait()
+        try:
+            for i in range(n):
+                try:
+                    if i % 2:
+                        account_charge(account=account, amount="1.25", purpose="Bench charge")
+                    else:
+                        account_top_up(account=account, amount="2.50")
+                except InsufficientFunds:
+                    pass
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def bare_writer(account, n, barrier, errors):
+        import psycopg
+
+        with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+            barrier.wait()
+            try:
+                for i in range(n):
+                    amount = Decimal("-1.25") if i % 2 else Decimal("2.50")
+                    key = f"bare:{threading.get_ident()}:{i}:{time.monotonic_ns()}"
+                    with conn.transaction():
+                        balance, limit = conn.execute(
+                            "SELECT balance, credit_limit FROM billing_account WHERE id = %s "
+                            "FOR UPDATE",
+                            [account.pk],
+                        ).fetchone()
+                        conn.execute(
+                            "SELECT id FROM billing_ledgerentry WHERE tenant_id = %s AND "
+                            "idempotency_key = %s",
+                            [tenant.pk, key],
+                        ).fetchone()
+                        if amount < 0 and balance + amount + limit < 0:
+                            continue
+                        now = datetime.now(UTC)
+                        conn.execute(
+                            "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, "
+                            "amount, kind, purpose, comment, balance_after, idempotency_key) "
+                            "VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s)",
+                            [
+                                tenant.pk,
+                                account.pk,
+                                now,
+                                amount,
+                                "adjustment",
+                                "Bare",
+                                balance + amount,
+                                key,
+                            ],
+                        )
+                        conn.execute(
+                            "UPDATE billing_account SET balance = %s, last_posted_at = %s, "
+                            "updated_at = %s WHERE id = %s",
+                            [balance + amount, now, now, account.pk],
+                        )
+            except Exception as exc:
+                errors.append(exc)
+
+    def run(writer, targets):
+        barrier = threading.Barrier(len(targets))
+        errors: list = []
+        threads = [
+            threading.Thread(target=writer, args=(a, args.postings, barrier, errors))
+            for a in targets
+        ]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        if errors:
+            raise errors[0]
+        return len(targets) * args.postings / elapsed
+
+    print(
+        f"\nPosting throughput, {args.writers} writers x {args.postings} postings "
+        "(top-up and charge alternating), postings/s:"
+    )
+    header = f"{'scenario':<22}{'services':>10}{'bare SQL':>10}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+    for label, targets in (
+        ("one account", [shared] * args.writers),
+        ("distinct accounts", own[: args.writers]),
+    ):
+        services = run(django_writer, targets)
+        bare = run(bare_writer, targets)
+        print(f"{label:<22}{services:>10,.0f}{bare:>10,.0f}{bare / services:>7.1f}x")
+
+
+# -- export ---------------------------------------------------------------------------------
+def child_export(job_id: int) -> dict:
+    from django_scopes import scope, scopes_disabled
+
+    from exports.models import ExportJob
+    from exports.services import export_job_execute
+
+    with scopes_disabled():
+        job = ExportJob.objects.select_related("tenant").get(pk=job_id)
+    started = time.perf_counter()
+    with scope(tenant=job.tenant):
+        job = export_job_execute(job=job)
+    elapsed = time.perf_counter() - started
+    return {
+        "seconds": elapsed,
+        "rows": job.progress,
+        "status": job.status,
+        "error": job.error,
+        "path": job.file.path if job.file else "",
+        "size": job.file.size if job.file else 0,
+    }
+
+
+def child_floor(job_id: int) -> dict:
+    """The same rows, types and formats, with psycopg and openpyxl only (no Django)."""
+    from zoneinfo import ZoneInfo
+
+    import psycopg
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    url = os.environ["DATABASE_URL"]
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        job = conn.execute(
+            "SELECT j.parameters, t.time_zone, t.currency, j.tenant_id FROM exports_exportjob j "
+            "JOIN tenancy_tenant t ON t.id = j.tenant_id WHERE j.id = %s",
+            [job_id],
+        ).fetchone()
+        params, zone_name, currency, tenant_id = job
+        zone = ZoneInfo(zone_name)
+        since = datetime.fromisoformat(params["start"]).replace(tzinfo=zone)
+        until = (datetime.fromisoformat(params["end"]) + timedelta(days=1)).replace(tzinfo=zone)
+        account_id = conn.execute(
+            "SELECT a.id FROM billing_account a JOIN clients_client c ON c.id = a.client_id "
+            "WHERE c.tenant_id = %s AND c.number = %s",
+            [tenant_id, params["client_number"]],
+        ).fetchone()[0]
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("Floor")
+        sheet.freeze_panes = "A2"
+        sheet.append(["Entry", "Date", "Credit", "Debit", "Purpose", "Comment", "Kind", "Balance"])
+        money = f'#,##0.00 "{currency}";-#,##0.00 "{currency}"'
+        formats = ["#,##0", "yyyy-mm-dd hh:mm:ss", money, money, "@", "@", "@", money]
+        labels = {"top_up": "Top-up", "messaging_charge": "Messaging charge"}
+        styles = []  # one styled cell per column; the data cells share its style (fastest)
+        for fmt in formats:
+            template = WriteOnlyCell(sheet)
+            template.number_format = fmt
+            styles.append(template._style)
+        with conn.cursor(name="floor") as cursor:
+            cursor.itersize = 2000
+            cursor.execute(
+                "SELECT id, created_at, amount, purpose, comment, kind, balance_after "
+                "FROM billing_ledgerentry WHERE tenant_id = %s AND account_id = %s AND "
+                "created_at >= %s AND created_at < %s ORDER BY created_at DESC, id DESC",
+                [tenant_id, account_id, since, until],
+            )
+            rows = 0
+            for pk, created, amount, purpose, comment, kind, after in cursor:
+                if purpose[:1] in "=+-@\t\r":
+                    purpose = "'" + purpose
+                if comment[:1] in "=+-@\t\r":
+                    comment = "'" + comment
+                values = (
+                    pk,
+                    created.astimezone(zone).replace(tzinfo=None),
+                    -amount if amount < 0 else None,
+                    amount if amount > 0 else None,
+                    purpose,
+                    comment,
+                    labels.get(kind, kind),
+                    after,
+                )
+                cells = []
+                for value, style in zip(values, styles, strict=True):
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell._style = style
+                    cells.append(cell)
+                sheet.append(cells)
+                rows += 1
+        path = Path(os.environ.get("MEDIA_ROOT", "/tmp")) / "floor.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(path)
+    return {"seconds": time.perf_counter() - started, "rows": rows, "size": path.stat().st_size}
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process image, so unlike
+    ru_maxrss it does not carry the parent's peak over the fork and exec."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child(args, kind: str, job_id: int) -> dict:
+    command = [sys.executable, __file__, "--child", kind, "--job", str(job_id)]
+    command += ["--database", args.database]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def measure_export(args, context) -> None:
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from exports.models import ExportJob
+
+    tenant, client = context["tenant"], context["export_client"]
+    today = timezone.localtime(timezone.now(), tenant.zone).date()
+    parameters = {
+        "client_number": client.number,
+        "start": (today - timedelta(days=400)).isoformat(),
+        "end": today.isoformat(),
+        "sort": "-created_at",
+    }
+    with scopes_disabled():
+        job = ExportJob.objects.create(
+            tenant=tenant,
+            created_by=context["owner"],
+            kind="billing.ledger",
+            parameters=parameters,
+            title="Bench export",
+        )
+    print(f"\nExport of the export client's year ({args.export_rows:,} rows expected):")
+    floor = run_child(args, "floor", job.pk)
+    export = run_child(args, "export", job.pk)
+    if export["status"] != "done":
+        print(f"  export failed: {export['error']}")
+        return
+    header = f"{'':<26}{'rows':>11}{'seconds':>9}{'rows/s':>9}{'peak MB':>9}{'file MB':>9}"
+    print(header)
+    print("-" * len(header))
+    for label, result in (("export job (Django)", export), ("openpyxl floor (no Django)", floor)):
+        print(
+            f"{label:<26}{result['rows']:>11,}{result['seconds']:>9.1f}"
+            f"{result['rows'] / result['seconds']:>9,.0f}{result['peak_mb']:>9.0f}"
+            f"{result['size'] / 2**20:>9.1f}"
+        )
+    print(f"export / floor: {export['seconds'] / floor['seconds']:.2f}x time")
+
+
+def measure_audit(args) -> None:
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("audit_ledger")
+    print(f"audit_ledger over all entries: {time.perf_counter() - started:.1f} s")
+
+
+def main():
+    args = parse_args()
+    prepare_environment(args)
+    if args.child:
+        if args.child == "floor":
+            result = child_floor(args.job)
+        else:
+            setup_django()
+            result = child_export(args.job)
+        result["peak_mb"] = peak_memory_mb()
+        print(json.dumps(result))
+        return
+    setup_django()
+    started = time.perf_counter()
+    context = load(args)
+    print(f"Data ready in {time.perf_counter() - started:.1f} s.")
+    measure_tab(args, context)
+    measure_posting(args, context)
+    if not args.skip_export:
+        measure_export(args, context)
+    if not args.skip_audit:
+        print()
+        measure_audit(args)
+
+
+if __name__ == "__main__":
+    main()
