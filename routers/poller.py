@@ -258,7 +258,8 @@ def poll_one(plan_: RouterPlan, *, deadline: float, watch: Watch | None = None) 
         kicked = outcome.reconciled.kicked
         outcome.active = [row for row in active if row.get("name") not in kicked]
         outcome.ok = True
-    except RouterError:
+    except RouterError as exc:
+        error = exc
         if conn.transport is not None and conn.transport.aborted:
             error = RouterError(
                 PollErrorKind.TIMEOUT,

@@ -104,43 +104,47 @@ def make_account(client, *, balance=None, credit_limit=None):
     return account
 
 
-# -- packages and subscriptions (issue 5) -----------------------------------------------------
-def _decimal(value):
-    from decimal import Decimal
-
-    return Decimal(value)
+# -- routers (issue 7) ------------------------------------------------------------------------
+ROUTER_TEST_PASSWORD = "router-Api-pass-91"
 
 
-def _tenant_today(tenant):
-    from subscriptions.models import tenant_today
+class RouterFactory(UnscopedFactory):
+    """A router; point it at a simulator with host/port (the password is set encrypted)."""
 
-    return tenant_today(tenant)
-
-
-class PackageFactory(UnscopedFactory):
     class Meta:
-        model = "subscriptions.Package"
+        model = "routers.Router"
+        skip_postgeneration_save = True
 
     tenant = factory.SubFactory(TenantFactory)
-    name = factory.Sequence(lambda n: f"Package {n}")
-    price = factory.LazyFunction(lambda: _decimal("30.00"))
-    period_count = 1
-    period_unit = "months"
-    rate_limit = "20M/100M"
-    pppoe_profile = "default"
+    name = factory.Sequence(lambda n: f"Router {n}")
+    host = "127.0.0.1"
+    port = 8728
+    username = "admin"
+    timeout = 1.0
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):  # noqa: N805
+        obj.set_password(ROUTER_TEST_PASSWORD if extracted is None else extracted)
+        if create:
+            with scopes_disabled():
+                obj.save(update_fields=["password_encrypted"])
 
 
-class SubscriptionFactory(UnscopedFactory):
-    """A subscription row written directly (no ledger entry): for history and page tests. Tests
-    of purchases go through subscriptions.services.subscription_create."""
-
+class PppoeAccountFactory(UnscopedFactory):
     class Meta:
-        model = "subscriptions.Subscription"
+        model = "routers.PppoeAccount"
+        skip_postgeneration_save = True
 
     tenant = factory.SubFactory(TenantFactory)
     client = factory.SubFactory(ClientFactory, tenant=factory.SelfAttribute("..tenant"))
-    package = factory.SubFactory(PackageFactory, tenant=factory.SelfAttribute("..tenant"))
-    status = "active"
-    start_date = factory.LazyAttribute(lambda s: _tenant_today(s.tenant))
-    end_date = factory.LazyAttribute(lambda s: s.package.end_for(s.start_date))
-    amount_paid = factory.LazyAttribute(lambda s: s.package.price)
+    router = factory.SubFactory(RouterFactory, tenant=factory.SelfAttribute("..tenant"))
+    username = factory.Sequence(lambda n: f"pppoe{n}")
+    profile = "default"
+    sync_state = "synced"
+
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):  # noqa: N805
+        obj.set_password(extracted or "ppp-secret-1")
+        if create:
+            with scopes_disabled():
+                obj.save(update_fields=["password_encrypted"])
