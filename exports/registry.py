@@ -16,12 +16,24 @@ from .xlsx import XlsxColumn
 
 
 @dataclass
+class SheetSpec:
+    """One sheet of a workbook that has several (e.g. one per statistics grouping)."""
+
+    title: str
+    columns: list[XlsxColumn]
+    rows: Iterable
+
+
+@dataclass
 class ExportSpec:
     columns: list[XlsxColumn]
     rows: Iterable
     filename: str
     sheet_title: str = "Export"
     total: int | None = None
+    # When set, the workbook has these sheets, each with its own columns (columns and rows
+    # above are then ignored).
+    sheets: list[SheetSpec] | None = None
 
 
 @dataclass(frozen=True)

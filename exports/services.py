@@ -121,9 +121,16 @@ def export_job_execute(
                 time_zone=tenant.zone,
                 rows_per_sheet=rows_per_sheet,
             )
-            written = writer.write_rows(
-                spec.rows, on_progress=report, progress_every=progress_every
-            )
+            if spec.sheets:
+                for sheet in spec.sheets:
+                    writer.start_sheet(sheet.title, sheet.columns)
+                    written = writer.write_rows(
+                        sheet.rows, on_progress=report, progress_every=progress_every
+                    )
+            else:
+                written = writer.write_rows(
+                    spec.rows, on_progress=report, progress_every=progress_every
+                )
             writer.close()
             handle.seek(0)
             job.file.save(spec.filename, File(handle, name=spec.filename), save=False)

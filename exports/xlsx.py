@@ -83,14 +83,20 @@ class XlsxStreamWriter:
         self.title = self._sheet_title(title)
         self.time_zone = time_zone
         self.rows_per_sheet = rows_per_sheet
+        self.currency = currency
         self.workbook = Workbook(write_only=True)
         self.rows_written = 0
         self.sheet = None
         self.sheet_rows = 0
         self.sheet_count = 0
         self.header_font = Font(bold=True)
+        self._set_columns(columns)
+
+    def _set_columns(self, columns: list[XlsxColumn]) -> None:
+        self.columns = columns
         self.formats = [
-            money_format(currency) if c.kind == "money" else NUMBER_FORMATS[c.kind] for c in columns
+            money_format(self.currency) if c.kind == "money" else NUMBER_FORMATS[c.kind]
+            for c in columns
         ]
         # Style a template cell per column once; every data cell shares its style array.
         self._converters = [self._converter(c.kind) for c in columns]
@@ -101,6 +107,14 @@ class XlsxStreamWriter:
             cell.number_format = fmt
             self._template_styles.append(cell._style)
         self.workbook.remove(probe)
+
+    def start_sheet(self, title: str, columns: list[XlsxColumn]) -> None:
+        """Begin another sheet with its own title and columns (a workbook of several reports);
+        the rows written next go there."""
+        self.title = self._sheet_title(title)
+        self.sheet_count = 0
+        self._set_columns(columns)
+        self._new_sheet()
 
     # -- life cycle ---------------------------------------------------------------------------
     def __enter__(self) -> "XlsxStreamWriter":

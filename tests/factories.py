@@ -104,6 +104,83 @@ def make_account(client, *, balance=None, credit_limit=None):
     return account
 
 
+# -- messaging (issue 8) ----------------------------------------------------------------------
+class SenderIdFactory(UnscopedFactory):
+    class Meta:
+        model = "messaging.SenderId"
+
+    client = factory.SubFactory(ClientFactory)
+    tenant = factory.SelfAttribute("client.tenant")
+    name = factory.Sequence(lambda n: f"Shop{n}")
+    channel = "sms"
+    status = "approved"
+    purpose = "Order notifications"
+    sample_text = "Your order 123 has shipped."
+    documents_note = "Company registration extract"
+
+
+def message_record(client, /, **overrides) -> dict:
+    """One ingestion record for `client` (dict as the gateway's CSV / JSON lines carry it)."""
+    message_record.counter += 1
+    record = {
+        "key": f"msg-{message_record.counter}",
+        "client": client.number,
+        "channel": "sms",
+        "sender": "Shop",
+        "recipient": "+37129123456",
+        "text": "Hello",
+        "status": "delivered",
+        "sent_at": "2026-03-10T12:00:00+00:00",
+    }
+    record.update(overrides)
+    return record
+
+
+message_record.counter = 0
+
+
+# -- packages and subscriptions (issue 5) -----------------------------------------------------
+def _decimal(value):
+    from decimal import Decimal
+
+    return Decimal(value)
+
+
+def _tenant_today(tenant):
+    from subscriptions.models import tenant_today
+
+    return tenant_today(tenant)
+
+
+class PackageFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.Package"
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Package {n}")
+    price = factory.LazyFunction(lambda: _decimal("30.00"))
+    period_count = 1
+    period_unit = "months"
+    rate_limit = "20M/100M"
+    pppoe_profile = "default"
+
+
+class SubscriptionFactory(UnscopedFactory):
+    """A subscription row written directly (no ledger entry): for history and page tests. Tests
+    of purchases go through subscriptions.services.subscription_create."""
+
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    tenant = factory.SubFactory(TenantFactory)
+    client = factory.SubFactory(ClientFactory, tenant=factory.SelfAttribute("..tenant"))
+    package = factory.SubFactory(PackageFactory, tenant=factory.SelfAttribute("..tenant"))
+    status = "active"
+    start_date = factory.LazyAttribute(lambda s: _tenant_today(s.tenant))
+    end_date = factory.LazyAttribute(lambda s: s.package.end_for(s.start_date))
+    amount_paid = factory.LazyAttribute(lambda s: s.package.price)
+
+
 # -- routers (issue 7) ------------------------------------------------------------------------
 ROUTER_TEST_PASSWORD = "router-Api-pass-91"
 

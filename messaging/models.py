@@ -1,0 +1,256 @@
+"""Messaging: sender IDs (the Names tab), message records, and the daily rollups that the
+Statistics tab reads.
+
+Message records are large (the design point is 100M per tenant), so the reports never read
+them: they read one rollup per report grain (DESIGN.md, "Known pitfalls"):
+
+* `DailySenderStat`  — client × day × channel × sender: the day and sender ID reports;
+* `DailyRouteStat`   — client × day × channel × country × operator: the operator and country
+  reports.
+
+A day is the tenant's calendar day of the message's `sent_at` (stored on the message as `day`
+at ingestion, so that re-aggregating a day reads one index range). Ingestion and delivery
+reports mark the (client, day) pairs they touch in `DirtyDay`; the rollup job rebuilds exactly
+those pairs (delete + INSERT ... SELECT), so a late delivery report re-aggregates the day the
+message was sent on. `MessagingCharge` holds, per client and day, what is due (from the
+rollup) and what has been charged to the ledger; the charge job posts the difference.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from clients.models import Client
+from tenancy.models import TenantOwnedModel
+
+from .numbers import OperatorSource
+from .validators import validate_sender_name
+
+PRICE_DIGITS = {"max_digits": 14, "decimal_places": 4}
+
+
+class MessageChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    VIBER = "viber", "Viber"
+
+
+class SenderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    BLOCKED = "blocked", "Blocked"
+
+
+class SenderId(TenantOwnedModel):
+    """A name a client sends from (the Names tab), with the questionnaire the provider needs
+    before it registers the name with operators."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sender_ids")
+    name = models.CharField(
+        max_length=16,
+        validators=[validate_sender_name],
+        help_text="Alphanumeric: up to 11 Latin letters and digits; numeric: up to 15 digits.",
+    )
+    channel = models.CharField(
+        max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS
+    )
+    status = models.CharField(
+        max_length=10, choices=SenderStatus.choices, default=SenderStatus.PENDING
+    )
+    purpose = models.TextField("Purpose of the messages", blank=True, max_length=1000)
+    sample_text = models.TextField("Sample text", blank=True, max_length=1000)
+    documents_note = models.TextField(
+        "Company documents",
+        blank=True,
+        max_length=1000,
+        help_text="Which documents the company provided (registration, trademark, letter).",
+    )
+    status_reason = models.CharField("Reason", max_length=255, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sender ID"
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "client", "channel", Lower("name"), name="sender_id_unique_name"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "client", "name", "id"], name="sender_client_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_channel_display()})"
+
+    @property
+    def questionnaire_complete(self) -> bool:
+        return all(v.strip() for v in (self.purpose, self.sample_text, self.documents_note))
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == SenderStatus.APPROVED
+
+
+class MessageStatus(models.TextChoices):
+    SENT = "sent", "Sent (awaiting report)"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+    REJECTED = "rejected", "Rejected"
+
+
+FINAL_STATUSES = frozenset(
+    {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.EXPIRED, MessageStatus.REJECTED}
+)
+
+
+class OperatorSourceChoices(models.TextChoices):
+    GATEWAY = OperatorSource.GATEWAY, "Gateway report"
+    PREFIX = OperatorSource.PREFIX, "Number prefix"
+    UNKNOWN = OperatorSource.UNKNOWN, "Unknown"
+
+
+class Message(TenantOwnedModel):
+    """One message as the gateway sent it. `key` is the idempotency key (the gateway's message
+    id): importing the same message again changes nothing, and delivery reports name it."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
+    sender = models.CharField("Sender ID", max_length=16)
+    recipient = models.CharField(max_length=16, help_text="E.164")
+    country = models.CharField(max_length=2, blank=True)
+    operator = models.CharField(max_length=64, blank=True)
+    operator_source = models.CharField(
+        max_length=8, choices=OperatorSourceChoices.choices, default=OperatorSource.UNKNOWN
+    )
+    mcc_mnc = models.CharField("MCC/MNC", max_length=6, blank=True)
+    parts = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT
+    )
+    price = models.DecimalField(
+        **PRICE_DIGITS, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    sent_at = models.DateTimeField()
+    day = models.DateField(help_text="The tenant's calendar day of sent_at.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="message_unique_key"),
+        ]
+        indexes = [
+            # Re-aggregating one (client, day) reads one range of this index.
+            models.Index(fields=["tenant", "client", "day"], name="message_client_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.recipient}"
+
+
+class StatCounters(models.Model):
+    """The figures every rollup row carries. `sent_parts` excludes rejected messages (the
+    gateway never sent them); `price` is what the client is charged (rejected ones are free)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
+    messages = models.PositiveIntegerField(default=0)
+    sent_parts = models.PositiveBigIntegerField(default=0)
+    delivered_parts = models.PositiveBigIntegerField(default=0)
+    pending_parts = models.PositiveBigIntegerField("Awaiting report", default=0)
+    failed_parts = models.PositiveBigIntegerField("Failed or expired", default=0)
+    rejected_parts = models.PositiveBigIntegerField(default=0)
+    price = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))
+
+    class Meta:
+        abstract = True
+
+
+class DailySenderStat(TenantOwnedModel, StatCounters):
+    sender = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "client", "day", "channel", "sender"],
+                name="daily_sender_stat_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day} {self.channel} {self.sender}"
+
+
+class DailyRouteStat(TenantOwnedModel, StatCounters):
+    country = models.CharField(max_length=2, blank=True)
+    operator = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "client", "day", "channel", "country", "operator"],
+                name="daily_route_stat_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day} {self.channel} {self.country} {self.operator}"
+
+
+class DirtyDay(TenantOwnedModel):
+    """A (client, day) whose messages changed since its rollups were built. `generation` grows
+    on every change, so that the rollup job removes only the marks it has caught up with."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    generation = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "client", "day"], name="dirty_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day} (gen {self.generation})"
+
+
+class MessagingCharge(TenantOwnedModel):
+    """What one client owes for one day's messages (`due_*`, kept by the rollup job) and what
+    was posted to the ledger for it (`charged_*`, kept by the charge job). `settled` is False
+    while the two differ; the charge job posts the difference: the first posting is the day's
+    charge, later ones are corrections (a late report, a re-priced message)."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    due_parts = models.PositiveBigIntegerField(default=0)
+    due_amount = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))
+    charged_parts = models.PositiveBigIntegerField(default=0)
+    charged_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    postings = models.PositiveIntegerField(default=0)
+    settled = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "client", "day"], name="messaging_charge_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "settled", "day"], name="messaging_charge_todo_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.day}: due {self.due_amount}, charged {self.charged_amount}"

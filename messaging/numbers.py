@@ -1,0 +1,74 @@
+"""Recipient numbers: E.164 form, country, and the operator when the gateway did not say.
+
+The country comes from the number (phonenumbers' region for it). The operator comes, in order
+of trust, from the gateway's delivery report or route (``gateway``), else from phonenumbers'
+carrier prefix data (``prefix``), which knows the operator a number range was allocated to and
+so misses ported numbers, else it is unknown. Every message records which source its operator
+came from, so that a report can say how sure it is.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import carrier
+from phonenumbers.geocoder import _region_display_name
+
+UNKNOWN_COUNTRY = ""
+
+
+class OperatorSource:
+    GATEWAY = "gateway"
+    PREFIX = "prefix"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ResolvedNumber:
+    e164: str
+    country: str  # ISO 3166-1 alpha-2, "" when the number belongs to no single country
+    operator: str
+    operator_source: str
+
+
+class InvalidRecipient(ValueError):
+    pass
+
+
+def normalise_recipient(raw: str) -> phonenumbers.PhoneNumber:
+    """Parse a recipient given in international form (with or without the leading +)."""
+    value = (raw or "").strip().replace(" ", "")
+    if not value:
+        raise InvalidRecipient("The recipient is empty.")
+    if not value.startswith("+"):
+        value = "+" + value.removeprefix("00")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidRecipient(f"“{raw}” is not a phone number.") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidRecipient(f"“{raw}” is not a possible phone number.")
+    return number
+
+
+def resolve_recipient(raw: str, *, gateway_operator: str = "") -> ResolvedNumber:
+    number = normalise_recipient(raw)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    country = phonenumbers.region_code_for_number(number) or UNKNOWN_COUNTRY
+    if country == "001":  # non-geographic numbers (satellite, international services)
+        country = UNKNOWN_COUNTRY
+    gateway_operator = (gateway_operator or "").strip()
+    if gateway_operator:
+        return ResolvedNumber(e164, country, gateway_operator[:64], OperatorSource.GATEWAY)
+    name = carrier.name_for_number(number, "en")
+    if name:
+        return ResolvedNumber(e164, country, name[:64], OperatorSource.PREFIX)
+    return ResolvedNumber(e164, country, "", OperatorSource.UNKNOWN)
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str:
+    """ "Latvia" for "LV"; "Unknown country" for ""."""
+    if not code:
+        return "Unknown country"
+    return _region_display_name(code, "en") or code

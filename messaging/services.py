@@ -1,0 +1,692 @@
+"""Every write of the messaging app: ingestion, delivery reports, rollups, daily charges and
+sender IDs. Each use case is one function with keyword-only arguments.
+
+Ingestion (`messages_ingest`) takes records in batches; each batch is one transaction that
+inserts the new messages (`bulk_create`, ON CONFLICT DO NOTHING on (tenant, key)) and marks
+their (client, day) pairs dirty. A record whose key exists already is skipped, so a re-import
+changes nothing. Delivery reports (`messages_apply_reports`) update status, delivery time and
+the gateway's operator, and mark the day the message was *sent* on dirty, however late they come.
+
+The rollup job (`rollups_refresh`) rebuilds the rollups of the dirty pairs set-wise: for a batch
+of pairs, DELETE their rows and INSERT ... SELECT ... GROUP BY from the messages, in one
+transaction; then it removes the dirty marks whose generation it has seen (a mark bumped while
+it worked stays, and is rebuilt on the next run). It also refreshes what each (client, day) owes
+(`MessagingCharge.due_*`). One run per tenant at a time (a PostgreSQL advisory lock), so two
+workers never rebuild the same day at once; a second run returns at once.
+
+The charge job (`messaging_charges_post`) posts, for each closed day (before today in the
+tenant's time zone) whose due amount differs from what was charged, the difference to the
+ledger through billing's `account_charge` / `account_refund` (never touching a balance itself):
+the first posting is "SMS sending on DATE, N parts" with the key "sms:<tenant>:<client>:<day>",
+later ones are corrections with their own sequence-numbered keys. The charge row is locked
+(`SELECT ... FOR UPDATE`) while it posts, so two runs at once post once.
+
+Decisions where the issue was silent:
+* failed and expired messages are charged (the gateway sent them); rejected ones are not;
+* the price of a message is the client's SMS price × parts, unless the record carries a price;
+* Viber messages are not segmented: one message is one part;
+* the charge is posted with an overdraft allowed (the traffic has happened); the financial-hold
+  job decides what a negative balance means.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from billing.models import EntryKind
+from billing.services import LedgerError, account_charge, account_for_client, account_refund
+from clients.models import Client
+from tenancy.models import Tenant
+
+from .models import (
+    FINAL_STATUSES,
+    DailyRouteStat,
+    DailySenderStat,
+    DirtyDay,
+    Message,
+    MessageChannel,
+    MessageStatus,
+    MessagingCharge,
+    SenderId,
+    SenderStatus,
+)
+from .numbers import InvalidRecipient, OperatorSource, resolve_recipient
+from .parts import count_parts
+
+logger = logging.getLogger(__name__)
+
+INGEST_BATCH = 2000
+ROLLUP_BATCH = 500
+MAX_KEPT_ERRORS = 1000
+CENT = Decimal("0.01")
+PRICE_QUANTUM = Decimal("0.0001")
+ROLLUP_LOCK = 80801
+CHARGE_LOCK = 80802
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@contextmanager
+def tenant_job_lock(job: int, tenant: Tenant):
+    """Yield True when this process may run `job` for `tenant` (no other run holds it). A
+    session-level PostgreSQL advisory lock; on SQLite (the demo), writers are serialised by the
+    database itself, so the lock is always granted."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [job, tenant.pk])
+        granted = cursor.fetchone()[0]
+    try:
+        yield granted
+    finally:
+        if granted:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [job, tenant.pk])
+
+
+def dirty_days_mark(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> int:
+    """Mark (client id, day) pairs for re-aggregation; an existing mark's generation grows."""
+    pairs = sorted(set(pairs))
+    table = _table(DirtyDay)
+    for batch in _batches(pairs, 500):
+        values = ", ".join(["(%s, %s, %s, 1)"] * len(batch))
+        params: list = []
+        for client_id, day in batch:
+            params.extend([tenant.pk, client_id, day])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, client_id, day, generation) VALUES {values} "
+                f"ON CONFLICT (tenant_id, client_id, day) "
+                f"DO UPDATE SET generation = {table}.generation + 1",
+                params,
+            )
+    return len(pairs)
+
+
+def local_day(moment: datetime, tenant: Tenant) -> date:
+    return timezone.localtime(moment, tenant.zone).date()
+
+
+def _parse_moment(value, tenant: Tenant, field_name: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = parse_datetime(str(value).strip())
+        if moment is None:
+            raise ValueError(f"{field_name}: “{value}” is not a date and time (ISO 8601).")
+    if timezone.is_naive(moment):  # a naive time is the tenant's wall clock
+        moment = timezone.make_aware(moment, tenant.zone)
+    return moment
+
+
+# -- ingestion -------------------------------------------------------------------------------
+@dataclass
+class IngestError:
+    index: int
+    key: str
+    message: str
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    created: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    days_marked: int = 0
+
+    def add_error(self, index: int, key: str, message: str) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(IngestError(index, key, message))
+
+
+class _ClientCache:
+    """Client number -> (id, SMS price), read per batch for the numbers not yet seen."""
+
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+        self.known: dict[int, tuple[int, Decimal] | None] = {}
+
+    def load(self, numbers: set[int]) -> None:
+        missing = numbers - self.known.keys()
+        if not missing:
+            return
+        for number in missing:
+            self.known[number] = None
+        rows = (
+            Client.objects.for_tenant(self.tenant)
+            .filter(number__in=missing)
+            .values_list("number", "id", "sms_price")
+        )
+        for number, pk, price in rows:
+            self.known[number] = (pk, price)
+
+    def get(self, number: int) -> tuple[int, Decimal] | None:
+        return self.known.get(number)
+
+
+def _client_number(record: dict) -> int | None:
+    value = record.get("client")
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Message:
+    """A Message from one record, or ValueError with a message an operator can act on."""
+    key = str(record.get("key") or "").strip()
+    if not key:
+        raise ValueError("key: missing (each message needs its gateway id).")
+    if len(key) > 100:
+        raise ValueError("key: longer than 100 characters.")
+    number = _client_number(record)
+    client = clients.get(number) if number is not None else None
+    if client is None:
+        raise ValueError(f"client: no client with ID “{record.get('client')}”.")
+    client_id, sms_price = client
+    channel = str(record.get("channel") or MessageChannel.SMS).strip().lower()
+    if channel not in MessageChannel.values:
+        raise ValueError(f"channel: “{channel}” is not sms or viber.")
+    sender = str(record.get("sender") or "").strip()
+    if not sender or len(sender) > 16:
+        raise ValueError("sender: missing or longer than 16 characters.")
+    try:
+        resolved = resolve_recipient(
+            str(record.get("recipient") or ""), gateway_operator=str(record.get("operator") or "")
+        )
+    except InvalidRecipient as exc:
+        raise ValueError(f"recipient: {exc}") from exc
+    status = str(record.get("status") or MessageStatus.SENT).strip().lower()
+    if status not in MessageStatus.values:
+        raise ValueError(f"status: “{status}” is not one of {', '.join(MessageStatus.values)}.")
+    sent_at = _parse_moment(record.get("sent_at"), tenant, "sent_at")
+    if sent_at is None:
+        raise ValueError("sent_at: missing.")
+    delivered_at = _parse_moment(record.get("delivered_at"), tenant, "delivered_at")
+    text = record.get("text")
+    if channel == MessageChannel.VIBER:
+        parts = 1
+    elif text is not None:
+        parts = count_parts(str(text)).parts
+    else:
+        try:
+            raw_parts = record.get("parts")
+            parts = 1 if raw_parts in (None, "") else int(raw_parts)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("parts: not a whole number.") from exc
+        if not 1 <= parts <= 255:
+            raise ValueError("parts: must be between 1 and 255.")
+    raw_price = record.get("price")
+    if raw_price in (None, ""):
+        price = (sms_price * parts).quantize(PRICE_QUANTUM)
+    else:
+        try:
+            price = Decimal(str(raw_price)).quantize(PRICE_QUANTUM)
+        except (InvalidOperation, ValueError) as exc:
+            raise ValueError(f"price: “{raw_price}” is not a number.") from exc
+        if not price.is_finite() or price < 0 or price >= Decimal("1e9"):
+            raise ValueError("price: must be zero or more.")
+    mcc_mnc = str(record.get("mcc_mnc") or "").strip()
+    if mcc_mnc and not (mcc_mnc.isdigit() and 5 <= len(mcc_mnc) <= 6):
+        raise ValueError("mcc_mnc: five or six digits.")
+    return Message(
+        tenant=tenant,
+        client_id=client_id,
+        key=key,
+        channel=channel,
+        sender=sender,
+        recipient=resolved.e164,
+        country=resolved.country,
+        operator=resolved.operator,
+        operator_source=resolved.operator_source,
+        mcc_mnc=mcc_mnc,
+        parts=parts,
+        status=status,
+        price=price,
+        sent_at=sent_at,
+        day=local_day(sent_at, tenant),
+        delivered_at=delivered_at if status == MessageStatus.DELIVERED else None,
+        status_changed_at=delivered_at or (sent_at if status != MessageStatus.SENT else None),
+    )
+
+
+def messages_ingest(
+    *, tenant: Tenant, records: Iterable[dict], batch_size: int = INGEST_BATCH
+) -> IngestResult:
+    """Store message records (dicts: key, client (number), channel, sender, recipient, text or
+    parts, status, price, sent_at, delivered_at, operator, mcc_mnc). Bad records are counted and
+    described in the result; they do not stop the others."""
+    result = IngestResult()
+    clients = _ClientCache(tenant)
+    messages = Message.objects.for_tenant(tenant)
+    index = 0
+    for batch in _batches(records, batch_size):
+        clients.load({n for r in batch if (n := _client_number(r)) is not None})
+        built: dict[str, Message] = {}
+        for record in batch:
+            index += 1
+            result.received += 1
+            try:
+                message = _build_message(record, tenant=tenant, clients=clients)
+            except ValueError as exc:
+                result.add_error(index, str(record.get("key") or ""), str(exc))
+                continue
+            if message.key in built:
+                result.duplicates += 1
+                continue
+            built[message.key] = message
+        with transaction.atomic():
+            existing = set(messages.filter(key__in=list(built)).values_list("key", flat=True))
+            new = [m for k, m in built.items() if k not in existing]
+            result.duplicates += len(existing)
+            if new:
+                messages.bulk_create(new, ignore_conflicts=True, batch_size=batch_size)
+                result.created += len(new)
+                result.days_marked += dirty_days_mark(
+                    tenant=tenant, pairs={(m.client_id, m.day) for m in new}
+                )
+    return result
+
+
+# -- delivery reports ------------------------------------------------------------------------
+@dataclass
+class ReportResult:
+    received: int = 0
+    applied: int = 0
+    unchanged: int = 0
+    unknown: int = 0
+    failed: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def messages_apply_reports(
+    *, tenant: Tenant, reports: Iterable[dict], batch_size: int = INGEST_BATCH
+) -> ReportResult:
+    """Apply delivery reports (dicts: key, status, at / delivered_at, operator, mcc_mnc).
+
+    A final status (delivered, failed, expired, rejected) may replace "sent" or another final
+    status (gateways correct themselves), but a report never takes a message back to "sent".
+    A report naming an unknown message is counted and ignored; the same report twice changes
+    nothing. The day the message was sent on is marked for re-aggregation.
+    """
+    result = ReportResult()
+    messages = Message.objects.for_tenant(tenant)
+    index = 0
+    for batch in _batches(reports, batch_size):
+        wanted: dict[str, dict] = {}
+        for report in batch:
+            index += 1
+            result.received += 1
+            key = str(report.get("key") or "").strip()
+            status = str(report.get("status") or "").strip().lower()
+            if not key or status not in FINAL_STATUSES:
+                result.failed += 1
+                if len(result.errors) < MAX_KEPT_ERRORS:
+                    result.errors.append(
+                        IngestError(index, key, "A report needs a key and a final status.")
+                    )
+                continue
+            try:
+                at = _parse_moment(report.get("at") or report.get("delivered_at"), tenant, "at")
+            except ValueError as exc:
+                result.failed += 1
+                result.errors.append(IngestError(index, key, str(exc)))
+                continue
+            wanted[key] = {**report, "status": status, "at": at or timezone.now()}
+        with transaction.atomic():
+            found = {
+                m.key: m
+                for m in messages.select_for_update()
+                .filter(key__in=list(wanted))
+                .only("id", "key", "client_id", "day", "status", "operator", "operator_source")
+                .order_by("id")
+            }
+            result.unknown += len(wanted.keys() - found.keys())
+            changed: list[Message] = []
+            for key, message in found.items():
+                report = wanted[key]
+                operator = str(report.get("operator") or "").strip()[:64]
+                mcc_mnc = str(report.get("mcc_mnc") or "").strip()[:6]
+                new_operator = bool(operator) and (
+                    operator != message.operator
+                    or message.operator_source != OperatorSource.GATEWAY
+                )
+                if report["status"] == message.status and not new_operator:
+                    result.unchanged += 1
+                    continue
+                message.status = report["status"]
+                message.status_changed_at = report["at"]
+                message.delivered_at = (
+                    report["at"] if report["status"] == MessageStatus.DELIVERED else None
+                )
+                if new_operator:
+                    message.operator = operator
+                    message.operator_source = OperatorSource.GATEWAY
+                if mcc_mnc.isdigit():
+                    message.mcc_mnc = mcc_mnc
+                changed.append(message)
+            if changed:
+                Message.objects.for_tenant(tenant).bulk_update(
+                    changed,
+                    [
+                        "status",
+                        "status_changed_at",
+                        "delivered_at",
+                        "operator",
+                        "operator_source",
+                        "mcc_mnc",
+                    ],
+                    batch_size=1000,
+                )
+                dirty_days_mark(tenant=tenant, pairs={(m.client_id, m.day) for m in changed})
+            result.applied += len(changed)
+    return result
+
+
+# -- rollups ---------------------------------------------------------------------------------
+@dataclass
+class RollupResult:
+    days: int = 0
+    batches: int = 0
+    skipped_locked: bool = False
+
+
+COUNTER_COLUMNS = (
+    "messages, sent_parts, delivered_parts, pending_parts, failed_parts, rejected_parts, price"
+)
+COUNTER_SQL = """COUNT(*),
+    SUM(CASE WHEN m.status <> 'rejected' THEN m.parts ELSE 0 END),
+    SUM(CASE WHEN m.status = 'delivered' THEN m.parts ELSE 0 END),
+    SUM(CASE WHEN m.status = 'sent' THEN m.parts ELSE 0 END),
+    SUM(CASE WHEN m.status IN ('failed', 'expired') THEN m.parts ELSE 0 END),
+    SUM(CASE WHEN m.status = 'rejected' THEN m.parts ELSE 0 END),
+    SUM(CASE WHEN m.status <> 'rejected' THEN m.price ELSE 0 END)"""
+
+ROLLUP_GRAINS = (
+    (DailySenderStat, ("channel", "sender")),
+    (DailyRouteStat, ("channel", "country", "operator")),
+)
+
+
+def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> None:
+    """Rebuild the rollups and the due charges of one batch of dirty marks."""
+    dirty = _table(DirtyDay)
+    message = _table(Message)
+    charge = _table(MessagingCharge)
+    ids = [row[0] for row in batch]
+    id_list = ", ".join(["%s"] * len(ids))
+    pairs_sql = f"SELECT client_id, day FROM {dirty} WHERE tenant_id = %s AND id IN ({id_list})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, dims in ROLLUP_GRAINS:
+            table = _table(model)
+            dim_cols = ", ".join(dims)
+            dim_m = ", ".join(f"m.{d}" for d in dims)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE tenant_id = %s AND (client_id, day) IN ({pairs_sql})",
+                [tenant.pk, tenant.pk, *ids],
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, client_id, day, {dim_cols}, {COUNTER_COLUMNS}) "
+                f"SELECT m.tenant_id, m.client_id, m.day, {dim_m}, {COUNTER_SQL} "
+                f"FROM {dirty} d JOIN {message} m ON m.tenant_id = d.tenant_id "
+                f"AND m.client_id = d.client_id AND m.day = d.day "
+                f"WHERE d.tenant_id = %s AND d.id IN ({id_list}) "
+                f"GROUP BY m.tenant_id, m.client_id, m.day, {dim_m}",
+                [tenant.pk, *ids],
+            )
+        sender = _table(DailySenderStat)
+        cursor.execute(
+            f"INSERT INTO {charge} (tenant_id, client_id, day, due_parts, due_amount, "
+            f"charged_parts, charged_amount, postings, settled, updated_at) "
+            f"SELECT s.tenant_id, s.client_id, s.day, SUM(s.sent_parts), SUM(s.price), 0, 0, 0, "
+            f"(SUM(s.sent_parts) = 0 AND SUM(s.price) = 0), %s "
+            f"FROM {dirty} d JOIN {sender} s ON s.tenant_id = d.tenant_id "
+            f"AND s.client_id = d.client_id AND s.day = d.day "
+            f"WHERE d.tenant_id = %s AND d.id IN ({id_list}) "
+            f"GROUP BY s.tenant_id, s.client_id, s.day "
+            f"ON CONFLICT (tenant_id, client_id, day) DO UPDATE SET "
+            f"due_parts = excluded.due_parts, due_amount = excluded.due_amount, "
+            f"settled = ({charge}.charged_parts = excluded.due_parts "
+            f"AND {charge}.charged_amount = ROUND(excluded.due_amount, 2)), "
+            f"updated_at = excluded.updated_at",
+            [timezone.now(), tenant.pk, *ids],
+        )
+        seen = " OR ".join(["(id = %s AND generation = %s)"] * len(batch))
+        params: list = [tenant.pk]
+        for row in batch:
+            params.extend([row[0], row[3]])
+        cursor.execute(f"DELETE FROM {dirty} WHERE tenant_id = %s AND ({seen})", params)
+
+
+def rollups_refresh(*, tenant: Tenant, batch_size: int = ROLLUP_BATCH) -> RollupResult:
+    """Rebuild the rollups of every dirty (client, day) of the tenant; see the module doc."""
+    result = RollupResult()
+    with tenant_job_lock(ROLLUP_LOCK, tenant) as granted:
+        if not granted:
+            result.skipped_locked = True
+            return result
+        marks = DirtyDay.objects.for_tenant(tenant)
+        last_id = 0
+        while True:
+            batch = list(
+                marks.filter(id__gt=last_id)
+                .order_by("id")
+                .values_list("id", "client_id", "day", "generation")[:batch_size]
+            )
+            if not batch:
+                break
+            _rebuild_batch(tenant, batch)
+            last_id = batch[-1][0]
+            result.days += len(batch)
+            result.batches += 1
+    return result
+
+
+def rollups_rebuild_all(*, tenant: Tenant) -> RollupResult:
+    """Mark every (client, day) that has messages dirty and rebuild (repair, tenant time-zone
+    change)."""
+    pairs = Message.objects.for_tenant(tenant).values_list("client_id", "day").distinct().iterator()
+    for batch in _batches(pairs, 5000):
+        dirty_days_mark(tenant=tenant, pairs=batch)
+    return rollups_refresh(tenant=tenant)
+
+
+# -- daily charges ---------------------------------------------------------------------------
+@dataclass
+class ChargeResult:
+    charged: int = 0
+    corrections: int = 0
+    settled_without_posting: int = 0
+    failed: int = 0
+    amount: Decimal = Decimal("0.00")
+
+
+def charge_purpose(day: date, parts: int) -> str:
+    return f"SMS sending on {day.isoformat()}, {parts:,} parts"
+
+
+def charge_key(tenant: Tenant, client_id: int, day: date, posting: int) -> str:
+    base = f"sms:{tenant.pk}:{client_id}:{day.isoformat()}"
+    return base if posting == 0 else f"{base}:correction:{posting}"
+
+
+def _settle_one(
+    tenant: Tenant, charge_id: int, *, at: datetime | None, result: ChargeResult
+) -> None:
+    charges = MessagingCharge.objects.for_tenant(tenant)
+    with transaction.atomic():
+        row = charges.select_for_update().filter(pk=charge_id, settled=False).first()
+        if row is None:  # settled by a concurrent run
+            return
+        due = row.due_amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        difference = due - row.charged_amount
+        posted = False
+        if difference:
+            client = (
+                Client.objects.for_tenant(tenant).select_related("tenant").get(pk=row.client_id)
+            )
+            account = account_for_client(client=client)
+            key = charge_key(tenant, row.client_id, row.day, row.postings)
+            if row.postings == 0:
+                purpose = charge_purpose(row.day, row.due_parts)
+            else:
+                purpose = (
+                    f"{charge_purpose(row.day, row.due_parts)} (correction: was "
+                    f"{row.charged_parts:,} parts, {row.charged_amount:,.2f})"
+                )
+            if difference > 0:
+                account_charge(
+                    account=account,
+                    amount=difference,
+                    purpose=purpose,
+                    kind=EntryKind.MESSAGING_CHARGE,
+                    idempotency_key=key,
+                    allow_overdraft=True,
+                    at=at,
+                )
+            else:
+                account_refund(
+                    account=account, amount=-difference, purpose=purpose, idempotency_key=key
+                )
+            posted = True
+            if row.postings == 0:
+                result.charged += 1
+            else:
+                result.corrections += 1
+            result.amount += difference
+        else:
+            result.settled_without_posting += 1
+        charges.filter(pk=row.pk).update(
+            charged_amount=due,
+            charged_parts=row.due_parts,
+            postings=row.postings + (1 if posted else 0),
+            settled=True,
+            updated_at=timezone.now(),
+        )
+
+
+def messaging_charges_post(
+    *, tenant: Tenant, now: datetime | None = None, at: datetime | None = None
+) -> ChargeResult:
+    """Charge every closed day (before today in the tenant's time zone) not yet settled.
+    Rollups are refreshed first, so that the day's figures include every report so far."""
+    rollups_refresh(tenant=tenant)
+    result = ChargeResult()
+    today = local_day(now or timezone.now(), tenant)
+    todo = list(
+        MessagingCharge.objects.for_tenant(tenant)
+        .filter(settled=False, day__lt=today)
+        .order_by("day", "client_id")
+        .values_list("id", flat=True)
+    )
+    for charge_id in todo:
+        try:
+            _settle_one(tenant, charge_id, at=at, result=result)
+        except LedgerError:
+            logger.exception("Messaging charge %s of tenant %s failed", charge_id, tenant.pk)
+            result.failed += 1
+    return result
+
+
+# -- sender IDs ------------------------------------------------------------------------------
+def _full_clean(sender: SenderId) -> None:
+    sender.full_clean(validate_constraints=False)
+    clash = (
+        SenderId.objects.for_tenant(sender.tenant)
+        .filter(client_id=sender.client_id, channel=sender.channel, name__iexact=sender.name)
+        .exclude(pk=sender.pk)
+        .exists()
+    )
+    if clash:
+        raise ValidationError(
+            {"name": "This client already has this sender ID on this channel."}, code="unique"
+        )
+
+
+def sender_id_create(*, client: Client, actor=None, **fields) -> SenderId:
+    sender = SenderId(tenant=client.tenant, client=client, status=SenderStatus.PENDING, **fields)
+    with transaction.atomic():
+        _full_clean(sender)
+        sender.save()
+    return sender
+
+
+EDITABLE_FIELDS = ("name", "channel", "purpose", "sample_text", "documents_note")
+
+
+def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
+    """Edit a sender ID. A new name or channel needs a new approval: an approved or rejected
+    sender goes back to pending (a blocked one stays blocked)."""
+    renamed = any(k in fields and fields[k] != getattr(sender, k) for k in ("name", "channel"))
+    for key, value in fields.items():
+        if key not in EDITABLE_FIELDS:
+            raise ValueError(f"{key} cannot be edited here.")
+        setattr(sender, key, value)
+    if renamed and sender.status in (SenderStatus.APPROVED, SenderStatus.REJECTED):
+        sender.status = SenderStatus.PENDING
+        sender.status_reason = ""
+        sender.decided_by = None
+        sender.decided_at = None
+    with transaction.atomic():
+        _full_clean(sender)
+        sender.save()
+    return sender
+
+
+ALLOWED_DECISIONS = {
+    SenderStatus.APPROVED: {SenderStatus.PENDING, SenderStatus.REJECTED, SenderStatus.BLOCKED},
+    SenderStatus.REJECTED: {SenderStatus.PENDING, SenderStatus.APPROVED},
+    SenderStatus.BLOCKED: {SenderStatus.PENDING, SenderStatus.APPROVED, SenderStatus.REJECTED},
+}
+
+
+def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str = "") -> SenderId:
+    """Approve, reject (a reason is required) or block a sender ID."""
+    reason = (reason or "").strip()
+    if status not in ALLOWED_DECISIONS:
+        raise ValidationError({"status": "Choose approve, reject or block."})
+    if status == SenderStatus.REJECTED and not reason:
+        raise ValidationError({"reason": "Give the reason for the rejection."})
+    if len(reason) > 255:
+        raise ValidationError({"reason": "At most 255 characters."})
+    with transaction.atomic():
+        locked = SenderId.objects.for_tenant(sender.tenant).select_for_update().get(pk=sender.pk)
+        if locked.status not in ALLOWED_DECISIONS[status]:
+            raise ValidationError(
+                {
+                    "status": f"A {locked.get_status_display().lower()} sender ID cannot be "
+                    f"{SenderStatus(status).label.lower()}."
+                }
+            )
+        locked.status = status
+        locked.status_reason = reason
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.save(
+            update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"]
+        )
+    return locked

@@ -1,0 +1,148 @@
+"""Tables of the Statistics tab (aggregated rows of one report, with a totals row) and of the
+Names tab (the client's sender IDs)."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+
+from tenancy.tables import BaseTable
+
+from .models import SenderId, SenderStatus
+
+
+def _int(value) -> str:
+    return f"{value:,}"
+
+
+class StatisticsTable(tables.Table):
+    """One report's rows. Sorting happens in memory (a report has at most a few hundred rows,
+    already aggregated by the database); the totals row is the table's footer."""
+
+    label = tables.Column(
+        verbose_name="Group", footer="Total", attrs={"td": {"class": "text-nowrap"}}
+    )
+    sent = tables.Column(
+        verbose_name="Send SMS (parts)",
+        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        footer=lambda table: _int(table.totals.sent),
+    )
+    delivered = tables.Column(
+        verbose_name="SMS (Parts) Delivered",
+        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        footer=lambda table: _int(table.totals.delivered),
+    )
+    pending = tables.Column(
+        verbose_name="Awaiting report",
+        attrs={
+            "td": {"class": "text-end font-monospace text-body-secondary"},
+            "th": {"class": "text-end"},
+        },
+        footer=lambda table: _int(table.totals.pending),
+    )
+    efficiency = tables.Column(
+        verbose_name="Efficiency",
+        accessor="efficiency",
+        order_by=("efficiency_sort",),
+        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        footer=lambda table: _percent(table.totals.efficiency),
+    )
+    price = tables.Column(
+        verbose_name="SMS Price",
+        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        footer=lambda table: f"{table.totals.price:,.2f}",
+    )
+
+    class Meta:
+        attrs = {
+            "class": "table table-sm table-hover align-middle mb-0",
+            "data-testid": "statistics-table",
+        }
+        template_name = "messaging/statistics_table.html"
+        order_by_field = "sort"
+        empty_text = "No messages in this period."
+
+    def __init__(self, data, *, group_label: str, totals, **kwargs):
+        super().__init__(data, **kwargs)
+        self.totals = totals
+        self.columns["label"].column.verbose_name = group_label
+
+    def render_label(self, value, record):
+        if record.flag:
+            return format_html(
+                '{} <span class="badge text-bg-warning" data-testid="sender-flag" '
+                'title="Messages from a sender ID that is not approved">{}</span>',
+                value,
+                record.flag,
+            )
+        return value
+
+    def render_sent(self, value):
+        return _int(value)
+
+    def render_delivered(self, value):
+        return _int(value)
+
+    def render_pending(self, value):
+        return _int(value)
+
+    def render_efficiency(self, value):
+        return _percent(value)
+
+    def render_price(self, value):
+        return f"{value:,.2f}"
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value:.2f} %"
+
+
+STATUS_BADGES = {
+    SenderStatus.PENDING: "text-bg-secondary",
+    SenderStatus.APPROVED: "text-bg-success",
+    SenderStatus.REJECTED: "text-bg-danger",
+    SenderStatus.BLOCKED: "text-bg-dark",
+}
+
+
+class SenderIdTable(BaseTable):
+    name = tables.Column(verbose_name="Name", attrs={"td": {"class": "font-monospace"}})
+    channel = tables.Column(verbose_name="Channel")
+    status = tables.Column(verbose_name="Status")
+    questionnaire = tables.Column(
+        verbose_name="Questionnaire", accessor="purpose", orderable=False, empty_values=()
+    )
+    status_reason = tables.Column(verbose_name="Reason", orderable=False)
+    created_at = tables.DateTimeColumn(verbose_name="Added", format="Y-m-d")
+    actions = tables.TemplateColumn(
+        template_name="messaging/includes/sender_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    always_columns = ("name", "actions")
+    default_order = "name"
+
+    class Meta(BaseTable.Meta):
+        model = SenderId
+        fields = ()
+        attrs = {
+            "class": "table table-hover table-sm align-middle mb-0",
+            "data-testid": "sender-table",
+        }
+
+    def render_status(self, value, record):
+        return format_html(
+            '<span class="badge {}" data-testid="sender-status">{}</span>',
+            STATUS_BADGES.get(record.status, "text-bg-secondary"),
+            record.get_status_display(),
+        )
+
+    def render_questionnaire(self, record):
+        if record.questionnaire_complete:
+            return format_html(
+                '<span class="text-success" data-testid="questionnaire">{}</span>', "Complete"
+            )
+        return format_html(
+            '<span class="text-warning-emphasis" data-testid="questionnaire">{}</span>',
+            "Incomplete",
+        )

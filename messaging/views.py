@@ -1,0 +1,284 @@
+"""The Statistics and Names tabs of the client page (messaging tenants only; elsewhere 404).
+
+Who may do what (tenancy.roles): every role sees both tabs; exporting needs EXPORT (owner,
+manager, accountant); adding, editing, approving, rejecting and blocking sender IDs needs
+MANAGE_CLIENTS (owner, manager). Another tenant's client or sender ID is a 404.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views import View
+from django.views.generic import TemplateView
+from django_tables2 import RequestConfig
+
+from clients.models import Client
+from clients.tabs import client_tabs_for
+from exports.services import export_job_create
+from tenancy.mixins import TenantRequiredMixin
+from tenancy.roles import Capability
+
+from .exports import STATISTICS_EXPORT_KIND
+from .forms import (
+    DEFAULT_EXPORT_COLUMNS,
+    SenderDecisionForm,
+    SenderIdForm,
+    StatisticsExportForm,
+    StatisticsPeriodForm,
+)
+from .models import SenderId
+from .selectors import DEFAULT_REPORT, REPORTS, statistics_report
+from .services import sender_id_create, sender_id_decide, sender_id_update
+from .tables import SenderIdTable, StatisticsTable
+
+
+class ClientMessagingMixin(TenantRequiredMixin):
+    """The client of the URL, in a tenant that uses messaging; dates in the tenant's zone."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.tenant is None:
+            return super().dispatch(request, *args, **kwargs)
+        if not request.tenant.uses_messaging:
+            raise Http404("This organisation does not use messaging.")
+        with timezone.override(request.tenant.zone):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
+                number=self.kwargs["number"],
+            )
+        return self._client
+
+    def tab_context(self, active: str) -> dict:
+        client = self.get_client()
+        return {
+            "client": client,
+            "client_tabs": client_tabs_for(self.request, client),
+            "active_tab": active,
+            "currency": self.request.tenant.currency,
+        }
+
+
+# -- Statistics -------------------------------------------------------------------------------
+class ClientStatisticsView(ClientMessagingMixin, TemplateView):
+    template_name = "messaging/client_statistics.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request = self.request
+        client = self.get_client()
+        report_key = request.GET.get("report") or DEFAULT_REPORT
+        if report_key not in REPORTS:
+            report_key = DEFAULT_REPORT
+        form = StatisticsPeriodForm(request.GET, tenant=request.tenant)
+        period = form.period
+        channel = form.chosen_channel
+        report = statistics_report(client=client, report=report_key, period=period, channel=channel)
+        table = StatisticsTable(
+            report.rows, group_label=report.kind.group_label, totals=report.totals
+        )
+        RequestConfig(request, paginate=False).configure(table)
+        keep = {k: v for k, v in request.GET.items() if k in ("start", "end", "channel") and v}
+        tabs = [
+            {
+                "key": kind.key,
+                "label": kind.label,
+                "url": f"{request.path}?{urlencode({**keep, 'report': kind.key})}",
+            }
+            for kind in REPORTS.values()
+        ]
+        can_export = request.membership.allows(Capability.EXPORT)
+        context.update(self.tab_context("statistics"))
+        context.update(
+            report=report,
+            report_tabs=tabs,
+            form=form,
+            period=period,
+            channel=channel,
+            table=table,
+            chart=report.chart(),
+            can_export=can_export,
+        )
+        if can_export:
+            context.setdefault(
+                "export_form",
+                StatisticsExportForm(
+                    initial={
+                        "start": period.start.isoformat(),
+                        "end": period.end.isoformat(),
+                        "channel": channel,
+                        "reports": [report_key],
+                        "columns": DEFAULT_EXPORT_COLUMNS,
+                        "token": uuid.uuid4(),
+                    }
+                ),
+            )
+        return context
+
+
+class ClientStatisticsExportView(ClientMessagingMixin, View):
+    """The export pop-up's POST: an export job (one sheet per chosen grouping) with progress.
+    With HTMX the pop-up shows the job's progress bar; without, the Exports page does."""
+
+    required_capability = Capability.EXPORT
+
+    def post(self, request, number):
+        client = self.get_client()
+        form = StatisticsExportForm(request.POST)
+        htmx = getattr(request, "htmx", None)
+        if not form.is_valid():
+            if htmx:
+                return render(
+                    request,
+                    "messaging/includes/export_form.html",
+                    {"export_form": form, "client": client},
+                )
+            view = ClientStatisticsView(request=request, args=(), kwargs=self.kwargs)
+            view._client = client
+            context = view.get_context_data(export_form=form, export_failed=True)
+            return view.response_class(
+                request=request, template=[view.template_name], context=context, status=400
+            )
+        data = form.cleaned_data
+        token = data.get("token")
+        job = export_job_create(
+            tenant=request.tenant,
+            actor=request.user,
+            kind=STATISTICS_EXPORT_KIND,
+            parameters={
+                "client_number": client.number,
+                "start": data["start"].isoformat(),
+                "end": data["end"].isoformat(),
+                "channel": data.get("channel") or "",
+                "reports": data["reports"],
+                "columns": data["columns"],
+            },
+            title=f"Statistics of client #{client.number}, {data['start']:%Y-%m-%d} – "
+            f"{data['end']:%Y-%m-%d}",
+            idempotency_key=f"statistics-export:{token}" if token else None,
+        )
+        if htmx:
+            return render(request, "exports/includes/job_progress.html", {"job": job})
+        messages.success(request, "The export has started; it will be ready for download here.")
+        return redirect("exports:export_list")
+
+
+# -- Names ------------------------------------------------------------------------------------
+class ClientNamesView(ClientMessagingMixin, TemplateView):
+    template_name = "messaging/client_names.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        client = self.get_client()
+        queryset = SenderId.objects.for_tenant(self.request.tenant).filter(client=client)
+        context.update(self.tab_context("names"))
+        context.update(
+            table=SenderIdTable.for_request(queryset, self.request),
+            can_manage=self.request.membership.allows(Capability.MANAGE_CLIENTS),
+        )
+        return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return ["tables/table_region.html"]
+        return [self.template_name]
+
+
+class _SenderMixin(ClientMessagingMixin):
+    required_capability = Capability.MANAGE_CLIENTS
+
+    def get_sender(self) -> SenderId:
+        return get_object_or_404(
+            SenderId.objects.for_tenant(self.request.tenant).select_related("tenant"),
+            client=self.get_client(),
+            pk=self.kwargs["pk"],
+        )
+
+    def names_url(self) -> str:
+        return reverse("messaging:client_names", kwargs={"number": self.get_client().number})
+
+
+class SenderIdFormView(_SenderMixin, View):
+    """Add (no pk) or edit a sender ID. Bad input: the form again with the error next to the
+    field, status 400, nothing saved."""
+
+    template_name = "messaging/sender_form.html"
+
+    def get_instance(self):
+        return self.get_sender() if "pk" in self.kwargs else None
+
+    def render_form(self, form, status=200):
+        context = self.tab_context("names")
+        context.update(form=form, sender=self.get_instance(), names_url=self.names_url())
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, number, pk=None):
+        client = self.get_client()
+        return self.render_form(SenderIdForm(instance=self.get_instance(), client=client))
+
+    def post(self, request, number, pk=None):
+        client = self.get_client()
+        instance = self.get_instance()
+        original = None
+        if instance is not None:
+            original = {f: getattr(instance, f) for f in SenderIdForm.Meta.fields}
+        form = SenderIdForm(request.POST, instance=instance, client=client)
+        if form.is_valid():
+            fields = {f: form.cleaned_data[f] for f in SenderIdForm.Meta.fields}
+            try:
+                if instance is None:
+                    sender = sender_id_create(client=client, actor=request.user, **fields)
+                    messages.success(request, f"Sender ID {sender.name} added; it awaits approval.")
+                else:
+                    for name, value in original.items():  # the service compares with these
+                        setattr(instance, name, value)
+                    sender = sender_id_update(sender=instance, actor=request.user, **fields)
+                    messages.success(request, f"Sender ID {sender.name} saved.")
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, errors)
+            else:
+                return redirect(self.names_url())
+        return self.render_form(form, status=400)
+
+
+class SenderIdDecideView(_SenderMixin, View):
+    """Approve, reject (with a reason) or block a sender ID."""
+
+    def post(self, request, number, pk):
+        sender = self.get_sender()
+        form = SenderDecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                sender = sender_id_decide(
+                    sender=sender,
+                    status=form.cleaned_data["status"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, errors)
+            else:
+                messages.success(
+                    request, f"Sender ID {sender.name} is now {sender.get_status_display()}."
+                )
+                return redirect(self.names_url())
+        view = ClientNamesView(request=request, args=(), kwargs={"number": number})
+        view._client = self.get_client()
+        context = view.get_context_data(decision_form=form, decision_sender=sender)
+        return view.response_class(
+            request=request, template=[view.template_name], context=context, status=400
+        )
