@@ -28,7 +28,7 @@ def simulators():
         kwargs.setdefault("username", "admin")
         kwargs.setdefault("password", ROUTER_TEST_PASSWORD)
         batch = []
-        for i in range(n):
+        for _ in range(n):
             identity = kwargs.get("identity") or f"sim-{len(started)}"
             options = {k: v for k, v in kwargs.items() if k != "identity"}
             sim = SimulatedRouter(identity=identity, **options)
