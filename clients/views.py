@@ -105,7 +105,7 @@ class ClientDetailView(TenantScopedMixin, DetailView):
     context_object_name = "client"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("group", "account")
+        return super().get_queryset().select_related("tenant", "group", "account")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from tenancy.tables import BaseTable
 
@@ -74,8 +75,8 @@ class PackageTable(BaseTable):
 
     def render_is_active(self, value):
         if value:
-            return format_html('<span class="badge text-bg-success">On sale</span>')
-        return format_html('<span class="badge text-bg-secondary">Retired</span>')
+            return mark_safe('<span class="badge text-bg-success">On sale</span>')
+        return mark_safe('<span class="badge text-bg-secondary">Retired</span>')
 
 
 class SubscriptionTable(BaseTable):

@@ -182,7 +182,7 @@ def test_query_count_does_not_grow_with_history(
             ClientActivity.objects.create(
                 tenant=tenant, client=customer, verb="edited", description=f"Edit {i}"
             )
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(11):
         response = client.get(page_url(customer))
     assert response.status_code == 200
 
