@@ -83,6 +83,10 @@ def prepare_environment(args) -> str:
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("MEDIA_ROOT", "/tmp/clientdesk-bench-ledger-media")
+    if not os.environ.get("ROUTER_SECRET_KEY"):  # required outside DEBUG by the routers app
+        from cryptography.fernet import Fernet
+
+        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
     import psycopg
 
     with psycopg.connect(source, autocommit=True) as connection:

@@ -1,6 +1,9 @@
 """Check every account: balance == sum of its entries, and each entry's balance_after equals
 the previous entry's balance_after plus its amount (in the order (created_at, id)). Exits
-non-zero when anything is off. Two set-based queries, no loop over accounts."""
+non-zero when anything is off. Two set-based queries, no loop over accounts.
+
+Differences are compared as >= half a cent rather than <>: exact on PostgreSQL's numeric, and
+right on SQLite (the demo), which does this arithmetic in floating point."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -15,7 +18,7 @@ SELECT a.id, a.tenant_id, a.balance, COALESCE(s.total, 0) AS total
 FROM {account} a
 LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM {entry} {entry_where}
            GROUP BY account_id) s ON s.account_id = a.id
-WHERE {account_where} a.balance <> COALESCE(s.total, 0)
+WHERE {account_where} ABS(a.balance - COALESCE(s.total, 0)) >= 0.005
 ORDER BY a.id
 LIMIT %s
 """
@@ -27,7 +30,7 @@ SELECT account_id, id, amount, balance_after, previous FROM (
                PARTITION BY account_id ORDER BY created_at, id) AS previous
     FROM {entry} {entry_where}
 ) chain
-WHERE balance_after <> previous + amount
+WHERE ABS(balance_after - previous - amount) >= 0.005
 ORDER BY account_id, id
 LIMIT %s
 """
