@@ -36,7 +36,7 @@ def direct_report(client, report: str, start, end, channel: str = "") -> dict:
                 row["delivered"] += m.parts
             if m.status == "sent":
                 row["pending"] += m.parts
-    return {k: v for k, v in figures.items()}
+    return dict(figures)
 
 
 def report_as_dict(report) -> dict:
