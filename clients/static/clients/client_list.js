@@ -56,6 +56,17 @@
       input.setAttribute("aria-expanded", open() ? "true" : "false");
     }
   });
+  // Keep the URL short: leave out empty filter fields (the server treats absent and empty
+  // alike, so the pushed URL reproduces the same view).
+  form.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt !== form) return;
+    const parameters = event.detail.parameters;
+    const names = Array.from(new Set(Array.from(form.elements).map((el) => el.name).filter(Boolean)));
+    names.forEach(function (name) {
+      const value = parameters[name];
+      if (value === "" || (Array.isArray(value) && value.every((v) => v === ""))) delete parameters[name];
+    });
+  });
   // The Status button is highlighted while any status is ticked.
   const status = document.getElementById("status-filter");
   if (status) {
