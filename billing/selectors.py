@@ -16,7 +16,7 @@ from django.utils import timezone
 from clients.models import Client
 from tenancy.models import Tenant
 
-from .models import Account, LedgerEntry
+from .models import Account, CreditLimitChange, LedgerEntry
 
 DEFAULT_PERIOD_DAYS = 30
 
@@ -111,4 +111,16 @@ def period_balances(*, account: Account, period: Period) -> PeriodBalances:
     return PeriodBalances(
         opening=opening if opening is not None else zero,
         closing=closing if closing is not None else zero,
+    )
+
+
+def recent_credit_limit_changes(*, account: Account, limit: int = 5):
+    """The latest changes of the credit limit, newest first, with who made them."""
+    if account.pk is None:
+        return []
+    return list(
+        CreditLimitChange.objects.for_tenant(account.tenant)
+        .filter(account_id=account.pk)
+        .select_related("operator")
+        .order_by("-created_at", "-id")[:limit]
     )

@@ -25,7 +25,12 @@ from tenancy.mixins import TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
-from .selectors import account_or_empty, ledger_entries_for_period, period_balances
+from .selectors import (
+    account_or_empty,
+    ledger_entries_for_period,
+    period_balances,
+    recent_credit_limit_changes,
+)
 from .services import LedgerError, account_for_client, account_set_credit_limit, account_top_up
 from .tables import LedgerEntryTable
 
@@ -77,6 +82,7 @@ class ClientFinanceView(ClientFinanceMixin, TemplateView):
             period_form=period_form,
             period=period,
             balances=period_balances(account=account, period=period),
+            credit_changes=recent_credit_limit_changes(account=account),
             table=LedgerEntryTable.for_request(
                 ledger_entries_for_period(account=account, period=period), request
             ),

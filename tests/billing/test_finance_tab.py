@@ -148,7 +148,7 @@ def test_tab_runs_a_fixed_number_of_queries(
     for i in range(entries):
         account_top_up(account=account, amount="1", comment=f"c{i}")
     client.get(finance_url(customer))  # warm up session and caches
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(finance_url(customer, per_page=100))
     assert len(response.context["table"].page.object_list) == entries
 
@@ -226,6 +226,9 @@ def test_set_credit_with_notice(
     assert response.status_code == 302
     assert state(customer) == (0, Decimal("300.00"), 0, 1)
     assert [m.to for m in mailoutbox] == [["client@example.com"]]
+    history = client.get(finance_url(customer)).content.decode()
+    assert 'data-testid="credit-history"' in history and "0.00 → 300.00" in history
+    assert owner.user.username in history
 
 
 # -- bad input -------------------------------------------------------------------------------
