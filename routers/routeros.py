@@ -12,6 +12,8 @@ in plain words for the Routers page; the password never appears in either.
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import socket
 import ssl
 import time
@@ -33,6 +35,22 @@ from librouteros.query import Key
 from .models import PollErrorKind
 
 ENCODING = "utf-8"
+PASSWORD_WORD = re.compile(r"=password=.*?(?=['\"]?$)")
+
+
+class RedactPasswords(logging.Filter):
+    """librouteros logs every word it sends at DEBUG, the login's `=password=` and a
+    secret's password included: blank them before any handler sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "=password=" in message:
+            record.msg = PASSWORD_WORD.sub("=password=********", message)
+            record.args = ()
+        return True
+
+
+logging.getLogger("librouteros").addFilter(RedactPasswords())
 
 
 class RouterError(Exception):

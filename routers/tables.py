@@ -117,8 +117,8 @@ class PppoeAccountTable(BaseTable):
         url = reverse("routers:client_connection", kwargs={"number": record.client.number})
         return format_html('<a href="{}">#{} {}</a>', url, record.client.number, record.client.name)
 
-    def render_status(self, value):
-        return connection_status_html(value)
+    def render_status(self, record):
+        return connection_status_html(record.status)
 
     def render_last_seen_at(self, value):
         return short_datetime(value)
