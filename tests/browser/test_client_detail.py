@@ -1,0 +1,67 @@
+"""The client page in Chromium: open a client from the list, buy a subscription, see it
+current with the balance lowered, cancel it with a refund, delete the client."""
+
+from decimal import Decimal
+
+import pytest
+
+from tests.factories import ClientFactory, MembershipFactory, PackageFactory, make_account
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_buy_cancel_and_delete(page, log_in):
+    membership = MembershipFactory(role="manager")
+    tenant = membership.tenant
+    customer = ClientFactory(tenant=tenant, name="Browser Buyer")
+    make_account(customer, balance="100")
+    PackageFactory(tenant=tenant, name="Fiber 500", price=Decimal("40.00"))
+
+    log_in(membership.user.username)
+    page.goto("/clients/")
+    page.get_by_test_id("client-link").filter(has_text="Browser Buyer").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("no-subscription").is_visible()
+    assert page.get_by_test_id("client-balance").inner_text() == "100.00 EUR"
+
+    page.get_by_test_id("subscription-create").click()
+    form = page.get_by_test_id("subscription-form")
+    form.get_by_label("Package").select_option(label="Fiber 500 — 40.00 per 1 month")
+    form.get_by_label("Auto-renew").check()
+    page.get_by_test_id("buy").click()
+    page.wait_for_load_state("networkidle")
+
+    assert "Subscription Fiber 500 created" in page.locator(".alert-success").inner_text()
+    current = page.get_by_test_id("current-subscription")
+    assert "Fiber 500" in current.inner_text()
+    assert current.locator('[data-subscription-status="active"]').is_visible()
+    assert page.get_by_test_id("client-balance").inner_text() == "60.00 EUR"
+    assert page.get_by_test_id("stat-total").inner_text() == "1"
+    assert "Subscription Fiber 500 bought" in page.get_by_test_id("activity").inner_text()
+
+    page.get_by_test_id("client-delete").click()  # refused while the subscription is active
+    assert page.get_by_test_id("unable-to-delete").inner_text() == "Unable to delete client"
+    page.get_by_test_id("delete-blocker").get_by_role("link", name="View subscription").click()
+    assert "Subscription purchase" in page.get_by_test_id("ledger-entries").inner_text()
+    assert "Subscription purchase" in page.get_by_test_id("ledger-entries").inner_text()
+    page.get_by_test_id("subscription-cancel").click()
+    form = page.get_by_test_id("cancel-form")
+    page.get_by_test_id("confirm-cancel").click()  # no reason: refused next to the field
+    assert "Say why" in page.locator('[data-field-error="cancel-reason"]').inner_text()
+    form = page.get_by_test_id("cancel-form")
+    form.get_by_label("Reason").fill("Moving abroad")
+    form.get_by_label("Refund the unused part").check()
+    page.get_by_test_id("confirm-cancel").click()
+    page.wait_for_load_state("networkidle")
+    assert "cancelled" in page.locator(".alert-success").inner_text()
+    current = page.get_by_test_id("current-subscription")
+    assert current.locator('[data-subscription-status="cancelled"]').is_visible()
+    balance = Decimal(page.get_by_test_id("client-balance").inner_text().split()[0])
+    assert Decimal("60.00") < balance <= Decimal("100.00")
+
+    page.get_by_test_id("client-delete").click()
+    page.get_by_test_id("confirm-delete").click()
+    page.wait_for_load_state("networkidle")
+    assert "deleted" in page.locator(".alert-success").inner_text()
+    assert page.get_by_test_id("tombstone").is_visible()
+    assert page.locator('[data-status="deleted"]').first.is_visible()
