@@ -28,6 +28,24 @@ class Tenant(models.Model):
     expiring_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="An active subscription ending within this many days is “Expiring”."
     )
+    # Holds and expiry (issue 6).
+    financial_hold_grace_days = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="A client whose available funds stay below zero this many days goes on "
+        "financial hold (0: at the next run).",
+    )
+    suspended_days_extend = models.BooleanField(
+        "give back days on hold",
+        default=True,
+        help_text="When a hold is released, move each subscription's end date on by the "
+        "whole days it was suspended.",
+    )
+    hold_on_failed_renewal = models.BooleanField(
+        "financial hold when auto-renewal fails",
+        default=False,
+        help_text="When funds do not cover an auto-renewal, the subscription expires and, "
+        "with this on, the client also goes on financial hold until a top-up.",
+    )
     uses_routers = models.BooleanField(
         "internet / MikroTik routers", default=False, help_text="PPPoE accounts and routers."
     )
