@@ -314,7 +314,7 @@ def classify(exc: BaseException, where: str) -> RouterError | None:
     return None
 
 
-def test_connection(target: RouterTarget) -> tuple[str, str]:
+def read_identity(target: RouterTarget) -> tuple[str, str]:
     """(identity, version) of the router, or RouterError."""
     with RouterConnection(target, deadline=time.monotonic() + 3 * target.timeout) as conn:
         return conn.identity_and_version()

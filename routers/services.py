@@ -21,7 +21,7 @@ from . import crypto
 from .models import PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
-from .routeros import RouterConnection, RouterError, RouterTarget, test_connection
+from .routeros import RouterConnection, RouterError, RouterTarget, read_identity
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def router_test_connection(*, router: Router) -> tuple[str, str]:
         target = RouterTarget.of(router)
     except crypto.SecretUnreadable as exc:
         raise RouterError("config", str(exc)) from exc
-    return test_connection(target)
+    return read_identity(target)
 
 
 # -- PPPoE accounts ----------------------------------------------------------------------------
