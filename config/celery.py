@@ -11,6 +11,8 @@ app = Celery("clientdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+from django.conf import settings  # noqa: E402 - after DJANGO_SETTINGS_MODULE is set
+
 # name -> entry; later issues add their jobs here.
 app.conf.beat_schedule = {
     # Routers (issue 7): read /ppp/active from every enabled router, set each PPPoE account
@@ -30,5 +32,17 @@ app.conf.beat_schedule = {
     "messaging-charges": {
         "task": "messaging.tasks.messaging_charges_post_all",
         "schedule": crontab(minute=15),
+    },
+    # Holds and expiry (issue 6): financial holds every few minutes, expiry and auto-renewal
+    # hourly (intervals in settings, from the environment); each fans out one task per tenant.
+    "holds-financial": {
+        "task": "holds.tasks.financial_holds_run_all",
+        "schedule": float(settings.HOLDS_FINANCIAL_INTERVAL),
+        "options": {"expires": settings.HOLDS_FINANCIAL_INTERVAL * 0.9},
+    },
+    "holds-expiry": {
+        "task": "holds.tasks.expiry_run_all",
+        "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),
+        "options": {"expires": settings.HOLDS_EXPIRY_INTERVAL * 0.9},
     },
 }

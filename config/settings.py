@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "messaging",
     "routers",
     "exports",
+    "holds",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat's schedule is declared in one place: config/celery.py (CELERY_BEAT_SCHEDULE there).
+# Holds and expiry (issue 6): how often beat runs each job, in seconds.
+HOLDS_FINANCIAL_INTERVAL = env_int("HOLDS_FINANCIAL_INTERVAL", 300)
+HOLDS_EXPIRY_INTERVAL = env_int("HOLDS_EXPIRY_INTERVAL", 3600)
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 

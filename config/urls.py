@@ -19,6 +19,7 @@ urlpatterns = [
     path("messaging/", include("messaging.urls")),
     path("routers/", include("routers.urls")),
     path("exports/", include("exports.urls")),
+    path("dashboard/", include("holds.urls")),
     path("admin/", admin.site.urls),
 ]
 

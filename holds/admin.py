@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from tenancy.admin import TenantOwnedAdmin
+
+from .models import ClientHold, FundsShortfall, JobRun, Notification, NotificationTemplate
+from .notifications import DEFAULTS
+
+
+@admin.register(ClientHold)
+class ClientHoldAdmin(TenantOwnedAdmin):
+    list_display = ("client", "kind", "reason", "set_at", "set_by", "set_by_job", "lifted_at")
+    list_filter = ("tenant", "kind", ("lifted_at", admin.EmptyFieldListFilter))
+    raw_id_fields = ("client", "set_by", "lifted_by")
+    search_fields = ("reason", "client__name")
+
+
+@admin.register(FundsShortfall)
+class FundsShortfallAdmin(TenantOwnedAdmin):
+    list_display = ("client", "since")
+    raw_id_fields = ("client",)
+
+
+@admin.register(JobRun)
+class JobRunAdmin(TenantOwnedAdmin):
+    list_display = ("job", "tenant", "started_at", "finished_at", "status", "result")
+    list_filter = ("tenant", "job", "status")
+
+
+@admin.register(Notification)
+class NotificationAdmin(TenantOwnedAdmin):
+    list_display = ("key", "client", "kind", "created_at", "sent_at", "outcome")
+    list_filter = ("tenant", "kind")
+    raw_id_fields = ("client", "subscription", "hold")
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(TenantOwnedAdmin):
+    """The e-mails a tenant sends, in Django's template language. Context: client, tenant,
+    hold, subscription, package, currency. Without a row, the default wording is used."""
+
+    list_display = ("tenant", "kind", "subject", "updated_at")
+    list_filter = ("tenant", "kind")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        kind = initial.get("kind")
+        if kind in DEFAULTS:
+            initial.setdefault("subject", DEFAULTS[kind][0])
+            initial.setdefault("body", DEFAULTS[kind][1])
+        return initial

@@ -1,0 +1,189 @@
+"""Holds (blocking records, as Kill Bill's blocking states), the tracking of negative funds,
+the scheduled jobs' runs, and the e-mails the client gets.
+
+A client is Active only when no hold is in force; an administrative hold is shown over a
+financial one; lifting one leaves the other. `Client.status` is stored (the list filters a
+million rows on it) and kept in line with the holds in force by `holds.services`.
+
+Negative funds. `FundsShortfall` has one row per client whose available funds (balance +
+credit limit) are below zero, with `since`: the time of the posting (or credit-limit change)
+that took them below zero. It is kept by receivers on the ledger (holds/receivers.py) in the
+posting's own transaction, only when a posting crosses zero, so that the hot path of the ledger
+pays nothing otherwise; the financial-holds job reconciles it with the accounts in two set-based
+statements (a row missed by a bulk loader starts its grace period when the job first sees it).
+A separate table rather than an Account column, so that billing's model stays billing's.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from tenancy.models import TenantOwnedModel
+
+
+class HoldKind(models.TextChoices):
+    ADMINISTRATIVE = "administrative", "Administrative hold"
+    FINANCIAL = "financial", "Financial hold"
+
+
+class ClientHold(TenantOwnedModel):
+    """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=16, choices=HoldKind.choices)
+    reason = models.CharField(max_length=500)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    set_by_job = models.CharField(
+        max_length=60, blank=True, help_text="The job that set it, when no operator did."
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_by_job = models.CharField(max_length=60, blank=True)
+    lift_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "kind"],
+                condition=Q(lifted_at__isnull=True),
+                name="hold_one_in_force_per_kind",
+                violation_error_message="The client is already on this kind of hold.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "set_at"], name="hold_set_at_idx"),
+            models.Index(
+                fields=["tenant", "kind", "client"],
+                condition=Q(lifted_at__isnull=True),
+                name="hold_in_force_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "in force" if self.in_force else "lifted"
+        return f"{self.get_kind_display()} ({state}): {self.reason}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def set_by_label(self) -> str:
+        if self.set_by_id:
+            return self.set_by.get_full_name() or self.set_by.get_username()
+        return self.set_by_job or "system"
+
+
+class FundsShortfall(TenantOwnedModel):
+    """Since when a client's available funds have been below zero (one row while they are)."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="funds_shortfall"
+    )
+    since = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "since"], name="shortfall_since_idx")]
+
+    def __str__(self) -> str:
+        return f"Client {self.client_id} below zero since {self.since:%Y-%m-%d %H:%M}"
+
+
+class JobName(models.TextChoices):
+    FINANCIAL_HOLDS = "financial_holds", "Financial holds"
+    EXPIRY = "expiry", "Expiry and auto-renewal"
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "Done"
+    SKIPPED = "skipped", "Skipped (another run was under way)"
+    FAILED = "failed", "Failed"
+
+
+class JobRun(TenantOwnedModel):
+    """One run of a scheduled job for one tenant, with what it did (shown on the dashboard)."""
+
+    job = models.CharField(max_length=32, choices=JobName.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    queries = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def summary(self) -> str:
+        if self.error:
+            return self.error.splitlines()[0][:200] if self.error else ""
+        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.result.items()) or "—"
+
+
+class NotificationKind(models.TextChoices):
+    HOLD_SET = "hold_set", "A hold was set"
+    EXPIRING = "expiring", "A subscription is about to expire"
+    EXPIRED = "expired", "A subscription has expired"
+
+
+class NotificationTemplate(TenantOwnedModel):
+    """A tenant's wording of one e-mail, in Django's template language. Without a row, the
+    default in holds/notifications.py is used. Context: client, tenant, hold, subscription,
+    package, currency, today."""
+
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind"], name="notification_template_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+class Notification(TenantOwnedModel):
+    """An e-mail owed to a client. `key` makes it once only ("expiring:<subscription>",
+    "expired:<subscription>", "hold:<hold>"); a Celery task sends it after the commit."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    key = models.CharField(max_length=80)
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    hold = models.ForeignKey(
+        ClientHold, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="notification_unique_key")
+        ]
+        indexes = [models.Index(fields=["tenant", "sent_at"], name="notification_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → client {self.client_id}"

@@ -1,0 +1,43 @@
+"""The dashboard's tables: short lists (the first rows, soonest first), not paged lists, so
+they are plain django-tables2 tables rather than BaseTable's operator-configured ones."""
+
+import django_tables2 as tables
+
+DASHBOARD_ROWS = 20
+
+
+class DashboardTable(tables.Table):
+    class Meta:
+        template_name = "django_tables2/bootstrap5.html"
+        attrs = {"class": "table table-sm table-hover align-middle mb-0"}
+        orderable = False
+
+
+class ExpiringSubscriptionTable(DashboardTable):
+    client = tables.Column(
+        verbose_name="Client",
+        accessor="client__name",
+        linkify=lambda record: record.client.get_absolute_url(),
+    )
+    package = tables.Column(verbose_name="Package", accessor="package__name")
+    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d")
+    auto_renew = tables.BooleanColumn(verbose_name="Auto-renew")
+
+    class Meta(DashboardTable.Meta):
+        attrs = {**DashboardTable.Meta.attrs, "data-testid": "expiring-table"}
+
+
+class HoldTable(DashboardTable):
+    client = tables.Column(
+        verbose_name="Client",
+        accessor="client__name",
+        linkify=lambda record: record.client.get_absolute_url(),
+    )
+    kind = tables.Column(verbose_name="Hold", accessor="get_kind_display")
+    reason = tables.Column(verbose_name="Reason")
+    set_by = tables.Column(verbose_name="Set by", accessor="set_by_label")
+    set_at = tables.DateTimeColumn(verbose_name="Set at", format="H:i")
+    lifted_at = tables.DateTimeColumn(verbose_name="Lifted", format="H:i", default="in force")
+
+    class Meta(DashboardTable.Meta):
+        attrs = {**DashboardTable.Meta.attrs, "data-testid": "holds-today-table"}

@@ -1,0 +1,81 @@
+"""The dashboard, and the hold / release actions of the client page (thin: parse, call a
+service, redirect)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import TemplateView
+
+from clients.models import Client
+from subscriptions.models import tenant_today
+from tenancy.mixins import TenantRequiredMixin
+from tenancy.roles import Capability
+
+from .forms import HoldReasonForm
+from .models import HoldKind
+from .selectors import clients_by_status, expiring_subscriptions, holds_set_today, last_job_runs
+from .services import client_place_hold, client_release_hold
+from .tables import DASHBOARD_ROWS, ExpiringSubscriptionTable, HoldTable
+
+
+class DashboardView(TenantRequiredMixin, TemplateView):
+    template_name = "holds/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tenant = self.request.tenant
+        today = tenant_today(tenant)
+        expiring = expiring_subscriptions(tenant, today)
+        holds = holds_set_today(tenant, today)
+        expiring_rows = list(expiring[: DASHBOARD_ROWS + 1])
+        hold_rows = list(holds[: DASHBOARD_ROWS + 1])
+        context.update(
+            {
+                "today": today,
+                "statuses": clients_by_status(tenant),
+                "expiring_table": ExpiringSubscriptionTable(expiring_rows[:DASHBOARD_ROWS]),
+                "expiring_more": len(expiring_rows) > DASHBOARD_ROWS,
+                "expiring_count": expiring.count()
+                if len(expiring_rows) > DASHBOARD_ROWS
+                else len(expiring_rows),
+                "holds_table": HoldTable(hold_rows[:DASHBOARD_ROWS]),
+                "holds_count": holds.count() if len(hold_rows) > DASHBOARD_ROWS else len(hold_rows),
+                "job_runs": last_job_runs(tenant),
+                "window": tenant.expiring_window_days,
+            }
+        )
+        return context
+
+
+class ClientHoldActionView(TenantRequiredMixin, View):
+    """POST only: put the client on administrative hold, or release it, with a reason. Bad
+    input changes nothing and says why on the client page."""
+
+    required_capability = Capability.MANAGE_HOLDS
+    http_method_names = ["post"]
+    action = "place"
+
+    def post(self, request, number):
+        client = get_object_or_404(
+            Client.objects.for_tenant(request.tenant).select_related("tenant"), number=number
+        )
+        form = HoldReasonForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors["reason"]))
+            return redirect(client)
+        service = client_place_hold if self.action == "place" else client_release_hold
+        try:
+            service(
+                tenant=request.tenant,
+                client=client,
+                kind=HoldKind.ADMINISTRATIVE,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            done = "put on administrative hold" if self.action == "place" else "released"
+            messages.success(request, f"Client #{client.number} {done}.")
+        return redirect(client)
