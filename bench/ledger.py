@@ -414,11 +414,19 @@ def measure_tab(args, context) -> None:
         ("1 year, 100/page", {**year, "per_page": 100}),
         ("1 year, page 50", {**year, "per_page": 10, "page": 50}),
     ]
+    empty_url = reverse("billing:client_finance", kwargs={"number": empty_client(tenant).number})
+    empty_ms, _ = timed(lambda: operator.get(empty_url), args.repeat)
     print(
         f"\nFinance tab of a client with {args.tab_entries:,} entries over 2 years "
-        f"(median of {args.repeat} runs):"
+        f"(median of {args.repeat} runs). The same tab of a client with no entries takes "
+        f"{empty_ms:.1f} ms: the fixed cost of a portal page (session, operator and tenant, "
+        "client, templates, forms). 'SQL' is the floor: the view's statements on the billing "
+        "tables run on a bare cursor; 'data' is page minus that fixed cost."
     )
-    header = f"{'period':<20}{'rows':>8}{'page ms':>10}{'SQL ms':>9}{'page/SQL':>10}{'queries':>9}"
+    header = (
+        f"{'period':<20}{'rows':>8}{'page ms':>10}{'SQL ms':>9}{'page/SQL':>10}"
+        f"{'data ms':>9}{'data/SQL':>10}{'queries':>9}"
+    )
     print(header)
     print("-" * len(header))
     for label, params in scenarios:
@@ -432,10 +440,27 @@ def measure_tab(args, context) -> None:
 
         with CaptureQueriesContext(connection) as all_queries:
             operator.get(full)
+        data_ms = max(page_ms - empty_ms, 0.01)
         print(
-            f"{label:<20}{count:>8}{page_ms:>10.1f}{sql_ms:>9.2f}"
-            f"{page_ms / sql_ms:>9.1f}x{len(all_queries):>9}"
+            f"{label:<20}{count:>8}{page_ms:>10.1f}{sql_ms:>9.2f}{page_ms / sql_ms:>9.1f}x"
+            f"{data_ms:>9.1f}{data_ms / sql_ms:>9.1f}x{len(all_queries):>9}"
         )
+
+
+def empty_client(tenant):
+    """A client of the tenant with no ledger entries (created once)."""
+    from django.db import transaction
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client
+    from tenancy.services import tenant_next_number
+
+    with scopes_disabled(), transaction.atomic():
+        found = Client.objects.filter(tenant=tenant, name="Bench empty client").first()
+        if found:
+            return found
+        number = tenant_next_number(tenant=tenant, name="client")
+        return Client.objects.create(tenant=tenant, number=number, name="Bench empty client")
 
 
 # -- posting throughput ---------------------------------------------------------------------
@@ -456,6 +481,7 @@ def measure_posting(args, context) -> None:
     shared, own = accounts[0], accounts[1:]
 
     def django_writer(account, n, barrier, errors):
+        connection.close()  # never share the parent's connection
         barrier.wait()
         try:
             for i in range(n):
@@ -467,7 +493,7 @@ def measure_posting(args, context) -> None:
                 except InsufficientFunds:
                     pass
         except Exception as exc:  # reported below
-            errors.append(exc)
+            errors.put(repr(exc))
         finally:
             connection.close()
 
@@ -479,7 +505,7 @@ def measure_posting(args, context) -> None:
             try:
                 for i in range(n):
                     amount = Decimal("-1.25") if i % 2 else Decimal("2.50")
-                    key = f"bare:{threading.get_ident()}:{i}:{time.monotonic_ns()}"
+                    key = f"bare:{os.getpid()}:{threading.get_ident()}:{i}:{time.monotonic_ns()}"
                     with conn.transaction():
                         balance, limit = conn.execute(
                             "SELECT balance, credit_limit FROM billing_account WHERE id = %s "
@@ -515,39 +541,58 @@ def measure_posting(args, context) -> None:
                             [balance + amount, now, now, account.pk],
                         )
             except Exception as exc:
-                errors.append(exc)
+                errors.put(repr(exc))
 
-    def run(writer, targets):
-        barrier = threading.Barrier(len(targets))
-        errors: list = []
-        threads = [
-            threading.Thread(target=writer, args=(a, args.postings, barrier, errors))
-            for a in targets
-        ]
+    def run(writer, targets, mode):
+        """Writers as threads of this process, or as forked processes (like gunicorn and
+        Celery workers, each with its own interpreter and connection)."""
+        import multiprocessing
+        import queue
+
+        from django.db import connections
+
+        if mode == "processes":
+            context = multiprocessing.get_context("fork")
+            barrier, errors, spawn = (
+                context.Barrier(len(targets) + 1),
+                context.Queue(),
+                context.Process,
+            )
+            connections.close_all()  # the children open their own
+        else:
+            barrier, errors, spawn = (
+                threading.Barrier(len(targets) + 1),
+                queue.Queue(),
+                threading.Thread,
+            )
+        workers = [spawn(target=writer, args=(a, args.postings, barrier, errors)) for a in targets]
+        for worker in workers:
+            worker.start()
+        barrier.wait()
         started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        for worker in workers:
+            worker.join()
         elapsed = time.perf_counter() - started
-        if errors:
-            raise errors[0]
+        if not errors.empty():
+            raise RuntimeError(errors.get())
         return len(targets) * args.postings / elapsed
 
     print(
         f"\nPosting throughput, {args.writers} writers x {args.postings} postings "
         "(top-up and charge alternating), postings/s:"
     )
-    header = f"{'scenario':<22}{'services':>10}{'bare SQL':>10}{'ratio':>8}"
+    header = f"{'scenario':<26}{'services':>10}{'bare SQL':>10}{'ratio':>8}"
     print(header)
     print("-" * len(header))
-    for label, targets in (
-        ("one account", [shared] * args.writers),
-        ("distinct accounts", own[: args.writers]),
+    for label, targets, mode in (
+        ("one account, processes", [shared] * args.writers, "processes"),
+        ("distinct, processes", own[: args.writers], "processes"),
+        ("one account, threads", [shared] * args.writers, "threads"),
+        ("distinct, threads", own[: args.writers], "threads"),
     ):
-        services = run(django_writer, targets)
-        bare = run(bare_writer, targets)
-        print(f"{label:<22}{services:>10,.0f}{bare:>10,.0f}{bare / services:>7.1f}x")
+        services = run(django_writer, targets, mode)
+        bare = run(bare_writer, targets, mode)
+        print(f"{label:<26}{services:>10,.0f}{bare:>10,.0f}{bare / services:>7.1f}x")
 
 
 # -- export ---------------------------------------------------------------------------------

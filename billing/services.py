@@ -26,6 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from clients.models import Client
@@ -171,11 +172,20 @@ def _post_entry_locked(
     tenant = account.tenant
     entries = LedgerEntry.objects.for_tenant(tenant)
     with transaction.atomic():
-        locked = _locked_account(account)
-        # Read after the lock: a concurrent posting with the same key on this account has
-        # committed by now (READ COMMITTED gives each statement a fresh snapshot).
-        existing = entries.filter(idempotency_key=key).first()
-        if existing is not None:
+        # Lock the account and look the key up in one round trip (the lock is held until
+        # commit, so every statement less shortens the queue on a busy account). The key is
+        # read after the lock is granted: a concurrent posting with the same key on this
+        # account has committed by then (READ COMMITTED: each statement sees what committed).
+        locked = (
+            Account.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .annotate(
+                existing_entry_id=Subquery(entries.filter(idempotency_key=key).values("pk")[:1])
+            )
+            .get(pk=account.pk)
+        )
+        if locked.existing_entry_id is not None:
+            existing = entries.get(pk=locked.existing_entry_id)
             return _replay(existing, account=locked, kind=kind, amount=amount)
         new_balance = locked.balance + amount
         if abs(new_balance) > MONEY_LIMIT:
