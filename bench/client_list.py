@@ -27,6 +27,7 @@ import random
 import statistics
 import sys
 import time
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlparse, urlunparse
@@ -523,11 +524,16 @@ def measure_suggestions(args, context, operator) -> None:
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when redirected to a file
     args = parse_args()
     prepare_environment(args)
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("axes").setLevel(logging.WARNING)  # one line per force_login otherwise
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
     from django.conf import settings
     from django.test.utils import override_settings
 

@@ -159,6 +159,42 @@ class ClientFilterSet(FilterSet):
         """Whether the Status button is highlighted (any status chosen)."""
         return bool(self.selected_statuses)
 
+    # The filter bar is rendered from plain lists rather than Django's widget templates: it is
+    # on every page of the list, and a widget template per checkbox and select costs more than
+    # the list's own query.
+    @property
+    def status_choices(self):
+        return ClientStatus.choices
+
+    @property
+    def selects(self) -> list[dict]:
+        """Client type and property type: name, label, choices and the chosen value."""
+        raw = self.data if self.is_bound else {}
+        groups = [
+            (str(pk), name)
+            for pk, name in self.filters["group"]
+            .get_queryset(self.request)
+            .values_list("pk", "name")
+        ]
+        return [
+            {
+                "name": "group",
+                "label": "Client type",
+                "empty_label": "Any client type",
+                "choices": groups,
+                "chosen": raw.get("group", ""),
+                "field": self.form["group"],
+            },
+            {
+                "name": "property_type",
+                "label": "Property type",
+                "empty_label": "Any property type",
+                "choices": PropertyType.choices,
+                "chosen": raw.get("property_type", ""),
+                "field": self.form["property_type"],
+            },
+        ]
+
     @property
     def sort_value(self) -> str:
         requested = self.data.get("sort") if self.is_bound else None
