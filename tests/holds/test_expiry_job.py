@@ -1,0 +1,239 @@
+"""The expiry and auto-renewal job: the tenant's day boundary, renewal through the ledger when
+funds allow (exactly enough too), expiry otherwise (with the optional financial hold), e-mails
+once, a second run changing nothing, and a bounded number of queries."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scopes_disabled
+
+from billing.models import Account, LedgerEntry
+from clients.models import ClientActivity, ClientStatus
+from clients.signals import client_access_changed
+from holds.models import ClientHold, HoldKind, JobName, JobStatus, Notification
+from holds.services import client_place_hold, expiry_run, job_run, renewal_key
+from subscriptions.models import Subscription, SubscriptionStatus
+from tests.holds.conftest import refresh
+
+pytestmark = pytest.mark.django_db
+
+# Berlin is UTC+1 in January: 23:00 UTC on 9 January is already 10 January there.
+BEFORE_MIDNIGHT = datetime(2027, 1, 9, 22, 59, tzinfo=UTC)  # 23:59 on the 9th in Berlin
+AFTER_MIDNIGHT = datetime(2027, 1, 9, 23, 0, tzinfo=UTC)  # 00:00 on the 10th in Berlin
+END = date(2027, 1, 10)
+
+
+@pytest.fixture
+def signals():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["client"].pk, kwargs["access"], kwargs["reason"]))
+
+    client_access_changed.connect(receiver, dispatch_uid="test_expiry_receiver")
+    yield received
+    client_access_changed.disconnect(dispatch_uid="test_expiry_receiver")
+
+
+def ledger(tenant):
+    with scopes_disabled():
+        return sorted(
+            LedgerEntry.objects.filter(tenant=tenant).values_list(
+                "account_id", "amount", "idempotency_key"
+            )
+        )
+
+
+def test_expires_at_the_tenants_midnight(tenant, funded, subscribe, signals):
+    client = funded(tenant)
+    sub = subscribe(client, END)
+    with scopes_disabled():
+        assert expiry_run(tenant=tenant, now=BEFORE_MIDNIGHT)["expired"] == 0
+        assert refresh(sub).status == SubscriptionStatus.ACTIVE
+        assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 1
+    assert refresh(sub).status == SubscriptionStatus.EXPIRED
+    with scopes_disabled():
+        line = ClientActivity.objects.get(client=client, verb="subscription_expired")
+    assert line.who == "system"
+
+
+def test_renews_with_exactly_enough_funds(
+    tenant, funded, subscribe, signals, django_capture_on_commit_callbacks
+):
+    client = funded(tenant, balance="20", credit="10")  # available 30.00 = the price
+    sub = subscribe(client, END, price="30.00", auto_renew=True, days=30)
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        result = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+    assert result["renewed"] == 1 and result["expired"] == 0
+    assert refresh(sub).status == SubscriptionStatus.EXPIRED
+    with scopes_disabled():
+        new = Subscription.objects.get(renewal_of=sub)
+        entry = LedgerEntry.objects.get(idempotency_key=renewal_key(sub.pk))
+        account = Account.objects.get(client=client)
+    assert (new.start_date, new.end_date, new.status) == (
+        END,
+        END + timedelta(days=30),
+        SubscriptionStatus.ACTIVE,
+    )
+    assert new.charge_entry == entry and entry.amount == Decimal("-30.00")
+    assert new.origin_id == sub.pk and new.auto_renew and new.created_by is None
+    assert account.available == Decimal("0.00")
+    assert (client.pk, True, "subscription_renewed") in signals
+    assert refresh(client).status == ClientStatus.ACTIVE  # funds exactly zero: no debt
+
+
+def test_renewal_of_a_renewal_points_at_the_first(tenant, funded, subscribe):
+    client = funded(tenant, balance="100")
+    sub = subscribe(client, END, price="10.00", auto_renew=True, days=1)
+    with scopes_disabled():
+        expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+        expiry_run(tenant=tenant, now=AFTER_MIDNIGHT + timedelta(days=1))
+        periods = list(Subscription.objects.filter(client=client).order_by("start_date"))
+    assert [p.status for p in periods] == ["expired", "expired", "active"]
+    assert {p.origin_id for p in periods[1:]} == {sub.pk}
+
+
+@pytest.mark.parametrize("hold_on_failure", [False, True])
+def test_short_of_funds_expires_and_optionally_holds(
+    tenant, funded, subscribe, signals, hold_on_failure, django_capture_on_commit_callbacks
+):
+    tenant.hold_on_failed_renewal = hold_on_failure
+    tenant.save()
+    client = funded(tenant, balance="29.99")
+    sub = subscribe(client, END, price="30.00", auto_renew=True)
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        result = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+    assert result["renewed"] == 0 and result["expired"] == 1
+    assert refresh(sub).status == SubscriptionStatus.EXPIRED
+    assert ledger(tenant) == [(refresh(client).account.pk, Decimal("29.99"), ledger(tenant)[0][2])]
+    assert (client.pk, False, "subscription_expired") in signals
+    status = refresh(client).status
+    assert status == (ClientStatus.FINANCIAL_HOLD if hold_on_failure else ClientStatus.ACTIVE)
+    if hold_on_failure:
+        with scopes_disabled():
+            hold = ClientHold.objects.get(client=client)
+        assert hold.kind == HoldKind.FINANCIAL and "Auto-renewal" in hold.reason
+        # Money coming in lifts it at once.
+        from billing.services import account_top_up
+
+        with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+            account_top_up(account=refresh(client).account, amount=Decimal("5"))
+        assert refresh(client).status == ClientStatus.ACTIVE
+
+
+def test_suspended_subscription_waits_while_days_are_given_back(tenant, funded, subscribe):
+    client = funded(tenant)
+    sub = subscribe(client, END)
+    with scopes_disabled():
+        client_place_hold(tenant=tenant, client=client, reason="Check")
+        assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 0
+        assert refresh(sub).status == SubscriptionStatus.SUSPENDED
+        tenant.suspended_days_extend = False
+        tenant.save()
+        assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 1
+    assert refresh(sub).status == SubscriptionStatus.EXPIRED
+
+
+def test_run_twice_same_state_and_ledger(tenant, funded, subscribe):
+    rich = funded(tenant, balance="100")
+    poor = funded(tenant, balance="1")
+    subscribe(rich, END, auto_renew=True)
+    subscribe(poor, END, auto_renew=True)
+    subscribe(poor, END - timedelta(days=3))
+    with scopes_disabled():
+        first = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+        state = sorted(Subscription.objects.values_list("client_id", "status", "end_date"))
+        books, lines = ledger(tenant), ClientActivity.objects.count()
+        second = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+        assert sorted(Subscription.objects.values_list("client_id", "status", "end_date")) == state
+        assert ledger(tenant) == books and ClientActivity.objects.count() == lines
+    assert (first["renewed"], first["expired"]) == (1, 2)
+    assert (second["renewed"], second["expired"]) == (0, 0)
+
+
+def test_e_mails_about_to_expire_and_expired_once_each(
+    tenant, funded, subscribe, django_capture_on_commit_callbacks
+):
+    tenant.expiring_window_days = 7
+    tenant.save()
+    client = funded(tenant, email="c@example.com")
+    soon = subscribe(client, END + timedelta(days=7))  # the window's last day
+    subscribe(client, END + timedelta(days=8))  # outside the window
+    gone = subscribe(client, END)
+    with scopes_disabled():
+        for _ in range(2):
+            with django_capture_on_commit_callbacks(execute=True):
+                expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+        keys = set(Notification.objects.values_list("key", flat=True))
+    assert keys == {f"expiring:{soon.pk}", f"expired:{gone.pk}"}
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert len(subjects) == 2
+    assert any("has expired" in s for s in subjects) and any("ends on" in s for s in subjects)
+
+
+def test_job_run_is_recorded(tenant, funded, subscribe):
+    subscribe(funded(tenant), END)
+    with scopes_disabled():
+        run = job_run(tenant=tenant, job=JobName.EXPIRY, now=AFTER_MIDNIGHT)
+    assert run.status == JobStatus.OK and run.result["expired"] == 1 and run.finished_at
+
+
+def test_failure_is_recorded_not_raised(tenant, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("holds.services.expiry_run", boom)
+    with scopes_disabled():
+        run = job_run(tenant=tenant, job=JobName.EXPIRY)
+    assert run.status == JobStatus.FAILED and "database went away" in run.error
+
+
+def _queries(func) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        func()
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("job", ["expiry", "financial"])
+def test_query_count_does_not_grow_with_rows(tenant, other_tenant, funded, subscribe, job):
+    """Expiry without renewals, and financial holds: the same number of statements for 2 rows
+    as for 40 (the bulk inserts go by 2,000)."""
+    from holds.services import financial_holds_run
+
+    counts = []
+    for t, n in ((tenant, 2), (other_tenant, 40)):
+        t.financial_hold_grace_days = 0
+        t.save()
+        for _ in range(n):
+            client = funded(t)
+            subscribe(client, END, days=30)
+            subscribe(client, END + timedelta(days=3), days=30)  # expiring
+            with scopes_disabled():
+                Account.objects.filter(client=client).update(balance=Decimal("-1"))
+        with scopes_disabled():
+            if job == "expiry":
+                counts.append(_queries(lambda t=t: expiry_run(tenant=t, now=AFTER_MIDNIGHT)))
+            else:
+                financial_holds_run(tenant=t)  # starts tracking
+                counts.append(_queries(lambda t=t: financial_holds_run(tenant=t)))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 25
+
+
+def test_renewals_cost_a_fixed_number_of_queries_each(tenant, funded, subscribe):
+    def setup(n):
+        for _ in range(n):
+            subscribe(funded(tenant, balance="100"), END, auto_renew=True)
+
+    setup(2)
+    with scopes_disabled():
+        two = _queries(lambda: expiry_run(tenant=tenant, now=AFTER_MIDNIGHT))
+    setup(5)
+    with scopes_disabled():
+        five = _queries(lambda: expiry_run(tenant=tenant, now=AFTER_MIDNIGHT))
+    per_renewal = (five - two) / 3
+    assert per_renewal == int(per_renewal) and per_renewal <= 16, (two, five)
