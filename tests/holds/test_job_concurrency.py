@@ -1,0 +1,106 @@
+"""Two workers at once on PostgreSQL (own connections, real transactions): the advisory lock
+lets one run of a job per tenant through; renewing one period twice at once charges once (row
+lock with SKIP LOCKED, then the ledger's key); a top-up racing the financial job leaves a
+consistent state."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from billing.models import LedgerEntry
+from holds.models import JobName, JobRun
+from holds.services import job_run, renewal_key, subscription_renew
+from subscriptions.models import Subscription, SubscriptionStatus
+from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = datetime(2027, 1, 9, 23, 30, tzinfo=UTC)
+END = date(2027, 1, 10)
+
+
+def parallel(*calls):
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        try:
+            with scopes_disabled():
+                return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(run, c) for c in calls]]
+
+
+def due_renewals(tenant, n=5):
+    package = PackageFactory(
+        tenant=tenant, price=Decimal("10.00"), period_count=30, period_unit="days"
+    )
+    subs = []
+    for _ in range(n):
+        client = ClientFactory(tenant=tenant)
+        make_account(client, balance="25")
+        subs.append(
+            SubscriptionFactory(
+                tenant=tenant,
+                client=client,
+                package=package,
+                start_date=END - timedelta(days=30),
+                end_date=END,
+                auto_renew=True,
+            )
+        )
+    return subs
+
+
+def test_two_workers_run_the_expiry_job_once(tenant):
+    subs = due_renewals(tenant)
+    runs = parallel(
+        lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW),
+        lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW),
+    )
+    with scopes_disabled():
+        charges = LedgerEntry.objects.filter(idempotency_key__startswith="sub-renewal:").count()
+        renewed = Subscription.objects.filter(renewal_of__in=subs).count()
+        assert JobRun.objects.count() == sum(r is not None for r in runs)
+    assert charges == renewed == len(subs)
+    # Afterwards each worker's run changes nothing.
+    again = parallel(*[lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW)] * 2)
+    assert all(r is None or r.result["renewed"] == 0 for r in again)
+
+
+def test_one_period_renewed_twice_at_once_charges_once(tenant):
+    (sub,) = due_renewals(tenant, 1)
+    outcomes = parallel(
+        *[lambda: subscription_renew(tenant=tenant, subscription_id=sub.pk, today=END)] * 4
+    )
+    assert sorted(outcomes) == ["renewed", "skipped", "skipped", "skipped"]
+    with scopes_disabled():
+        assert LedgerEntry.objects.filter(idempotency_key=renewal_key(sub.pk)).count() == 1
+        assert Subscription.objects.filter(client=sub.client, status="active").count() == 1
+        sub.refresh_from_db()
+    assert sub.status == SubscriptionStatus.EXPIRED
+
+
+def test_two_workers_run_the_financial_job_once(tenant):
+    tenant.financial_hold_grace_days = 0
+    tenant.save()
+    from billing.services import account_charge
+
+    clients = [ClientFactory(tenant=tenant) for _ in range(4)]
+    for client in clients:
+        account = make_account(client)
+        with scopes_disabled():
+            account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
+    parallel(*[lambda: job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS)] * 2)
+    from holds.models import ClientHold
+
+    with scopes_disabled():
+        assert ClientHold.objects.filter(lifted_at__isnull=True).count() == 4
