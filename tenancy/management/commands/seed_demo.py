@@ -18,6 +18,7 @@ DEMO_SEEDERS = [
     "tenancy.demo",
     "clients.demo",
     "billing.demo",
+    "subscriptions.demo",
 ]
 
 
