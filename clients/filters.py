@@ -20,6 +20,8 @@ from django_filters import (
 )
 from django_filters.fields import ChoiceField, DateRangeField
 
+from holds.filters import ExpiringWithinFilter
+
 from .models import Client, ClientGroup, ClientStatus, PropertyType
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
@@ -115,13 +117,23 @@ class ClientFilterSet(FilterSet):
     )
     created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
     purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
+    expiring = ExpiringWithinFilter()  # the holds issue: a subscription ends within N days
     sort = SortFilter(
         choices=SORT_CHOICES, method="filter_nothing", label="Sort on", empty_label=None
     )
 
     class Meta:
         model = Client
-        fields = ["q", "status", "group", "property_type", "created", "purchased", "sort"]
+        fields = [
+            "q",
+            "status",
+            "group",
+            "property_type",
+            "created",
+            "purchased",
+            "expiring",
+            "sort",
+        ]
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -204,7 +216,7 @@ class ClientFilterSet(FilterSet):
     def active_count(self) -> int:
         """How many filters (not search or sort) are in force, for the "Filters" button."""
         data = self.cleaned
-        count = sum(1 for n in ("group", "property_type", "status") if data.get(n))
+        count = sum(1 for n in ("group", "property_type", "status", "expiring") if data.get(n))
         for name in ("created", "purchased"):
             value = data.get(name)
             count += bool(value and (value.start or value.stop))
