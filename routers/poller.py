@@ -129,7 +129,9 @@ def routers_to_poll(router_ids: list[int] | None = None) -> list[Router]:
         queryset = Router.objects.for_tenant(tenant).filter(enabled=True)
         if router_ids is not None:
             queryset = queryset.filter(pk__in=router_ids)
-        routers.extend(queryset)
+        for router in queryset:
+            router.tenant = tenant  # no query per router for its tenant
+            routers.append(router)
     return routers
 
 
@@ -308,10 +310,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
         if result is not None and result.synced:
             _mark_synced(accounts, result.synced, now)
         if result is not None and result.errors:
-            for account_id, message in result.errors.items():  # rare: one row each
-                accounts.filter(pk=account_id).update(
-                    sync_state=SyncState.ERROR, sync_error=_clean(message, 500)
-                )
+            _mark_errors(accounts, result.errors)
         fields = {
             "is_reachable": True,
             "last_polled_at": now,
@@ -397,6 +396,27 @@ def _mark_synced(accounts, synced: dict[int, int], now: datetime) -> None:
         ).exclude(sync_state=SyncState.SYNCED).update(
             sync_state=SyncState.SYNCED, sync_error="", synced_at=now
         )
+
+
+def _mark_errors(accounts, errors: dict[int, str]) -> None:
+    """The accounts the router refused, each with its message, in one statement."""
+    ids = list(errors)
+    messages = [_clean(errors[i], 500) for i in ids]
+    if connection.vendor == "postgresql":
+        table = PppoeAccount._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table} AS a SET sync_state = %s, sync_error = s.message
+                  FROM unnest(%s::bigint[], %s::text[]) AS s(id, message)
+                 WHERE a.id = s.id
+                   AND (a.sync_state <> %s OR a.sync_error <> s.message)
+                """,
+                [SyncState.ERROR, ids, messages, SyncState.ERROR],
+            )
+        return
+    for account_id, message in zip(ids, messages, strict=True):
+        accounts.filter(pk=account_id).update(sync_state=SyncState.ERROR, sync_error=message)
 
 
 # -- the cycle ---------------------------------------------------------------------------------
