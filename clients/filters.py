@@ -35,6 +35,13 @@ SORT_CHOICES = [
     ("name", "Name, A to Z"),
     ("-name", "Name, Z to A"),
 ]
+# The PPPoE account's status (routers.models.ConnectionStatus), or no account at all.
+CONNECTION_CHOICES = [
+    ("online", "🟢 Online"),
+    ("offline", "🔴 Offline"),
+    ("unknown", "⚪ Unknown"),
+    ("none", "No PPPoE account"),
+]
 DEFAULT_SORT = "-last_purchase_at"
 
 
@@ -118,6 +125,12 @@ class ClientFilterSet(FilterSet):
     created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
     purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
     expiring = ExpiringWithinFilter()  # the holds issue: a subscription ends within N days
+    connection = ChoiceFilter(  # the routers issue: the PPPoE account's live status
+        choices=CONNECTION_CHOICES,
+        method="filter_connection",
+        label="Connection status",
+        empty_label="Any connection status",
+    )
     sort = SortFilter(
         choices=SORT_CHOICES, method="filter_nothing", label="Sort on", empty_label=None
     )
@@ -132,6 +145,7 @@ class ClientFilterSet(FilterSet):
             "created",
             "purchased",
             "expiring",
+            "connection",
             "sort",
         ]
 
@@ -164,6 +178,11 @@ class ClientFilterSet(FilterSet):
 
     def filter_nothing(self, queryset, name, value):
         return queryset
+
+    def filter_connection(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(pppoe_account__isnull=True)
+        return queryset.filter(pppoe_account__status=value)
 
     # -- what the template shows -------------------------------------------------------------
     @property
@@ -205,6 +224,21 @@ class ClientFilterSet(FilterSet):
                 "chosen": raw.get("property_type", ""),
                 "field": self.form["property_type"],
             },
+        ] + self.connection_selects(raw)
+
+    def connection_selects(self, raw) -> list[dict]:
+        tenant = getattr(self.request, "tenant", None)
+        if tenant is None or not tenant.uses_routers:
+            return []
+        return [
+            {
+                "name": "connection",
+                "label": "Connection status",
+                "empty_label": "Any connection status",
+                "choices": CONNECTION_CHOICES,
+                "chosen": raw.get("connection", ""),
+                "field": self.form["connection"],
+            }
         ]
 
     @property
@@ -216,7 +250,8 @@ class ClientFilterSet(FilterSet):
     def active_count(self) -> int:
         """How many filters (not search or sort) are in force, for the "Filters" button."""
         data = self.cleaned
-        count = sum(1 for n in ("group", "property_type", "status", "expiring") if data.get(n))
+        names = ("group", "property_type", "status", "expiring", "connection")
+        count = sum(1 for n in names if data.get(n))
         for name in ("created", "purchased"):
             value = data.get(name)
             count += bool(value and (value.start or value.stop))

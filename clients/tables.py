@@ -10,6 +10,7 @@ connection status.
 from datetime import datetime
 
 import django_tables2 as tables
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -111,6 +112,18 @@ def _date(value) -> str:
     return "—" if value is None else short_date(value)
 
 
+def connection_cell(client) -> str:
+    """The routers app's 🟢 Online / 🔴 Offline / ⚪ Unknown of the client's PPPoE account
+    (fetched with the row through related_for_columns: no query per row); — without one."""
+    from routers.tables import connection_status_html
+
+    try:
+        account = client.pppoe_account
+    except ObjectDoesNotExist:
+        account = None
+    return connection_status_html(account.status if account else None)
+
+
 # The cells of the list rendered without django-tables2's per-cell machinery (which inspects
 # each render method's signature for every cell: about 1.7 ms a row). A column not named here
 # (e.g. one another app adds) is rendered by django-tables2 as usual.
@@ -128,6 +141,7 @@ FAST_CELLS = {
     "sms_price": lambda table, c, url: f"{c.sms_price:.4f}",
     "channel": lambda table, c, url: _text(c.get_channel_display()),
     "external_tenant_name": lambda table, c, url: _text(c.external_tenant_name),
+    "connection": lambda table, c, url: connection_cell(c),
 }
 
 
@@ -156,6 +170,12 @@ class ClientTable(BaseTable):
     )
     channel = tables.Column(orderable=False, accessor="get_channel_display")
     external_tenant_name = tables.Column(verbose_name="External tenant name", orderable=False)
+    connection = tables.Column(
+        verbose_name="Connection",
+        accessor="pppoe_account__status",
+        orderable=False,
+        empty_values=(),
+    )
 
     always_columns = ("name",)
     default_columns = (
@@ -167,14 +187,31 @@ class ClientTable(BaseTable):
         "last_purchase_at",
         "group",
         "status",
+        "connection",
         "sms_price",
         "balance",
         "credit",
         "channel",
     )
-    related_for_columns = {"group": ("group",), "balance": ("account",), "credit": ("account",)}
+    related_for_columns = {
+        "group": ("group",),
+        "balance": ("account",),
+        "credit": ("account",),
+        "connection": ("pppoe_account",),
+    }
     default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
+
+    @classmethod
+    def visible_columns(cls, membership) -> list[str]:
+        """The Connection column only for tenants that use routers."""
+        visible = super().visible_columns(membership)
+        if not membership.tenant.uses_routers:
+            visible = [name for name in visible if name != "connection"]
+        return visible
+
+    def render_connection(self, record):
+        return connection_cell(record)
 
     class Meta(BaseTable.Meta):
         model = Client

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from tenancy.tables import BaseTable
 
@@ -20,7 +21,7 @@ STATUS_INDICATORS = {
 def connection_status_html(status: str | None) -> str:
     """🟢 Online / 🔴 Offline / ⚪ Unknown, as DESIGN.md shows them (also on the client list)."""
     if not status:
-        return format_html('<span class="text-body-secondary" data-connection="none">—</span>')
+        return mark_safe('<span class="text-body-secondary" data-connection="none">—</span>')  # noqa: S308
     label = ConnectionStatus(status).label
     return format_html(
         '<span class="text-nowrap" data-connection="{}">{} {}</span>',
