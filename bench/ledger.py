@@ -58,8 +58,13 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
     parser.add_argument("--database", default=BENCH_DB, help="name of the database to create")
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
-    parser.add_argument("--skip-export", action="store_true", help="no export measurement")
-    parser.add_argument("--skip-audit", action="store_true", help="no audit_ledger run")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["tab", "posting", "export", "audit"],
+        default=["tab", "posting", "export", "audit"],
+        help="measure only these (all by default)",
+    )
     parser.add_argument("--child", choices=["export", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--job", type=int, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -705,7 +710,9 @@ def peak_memory_mb() -> float:
 def run_child(args, kind: str, job_id: int) -> dict:
     command = [sys.executable, __file__, "--child", kind, "--job", str(job_id)]
     command += ["--database", args.database]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, env=os.environ)
+    output = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+    if output.returncode:
+        sys.exit(f"The {kind} child failed:\n{output.stderr[-3000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -773,11 +780,13 @@ def main():
     started = time.perf_counter()
     context = load(args)
     print(f"Data ready in {time.perf_counter() - started:.1f} s.")
-    measure_tab(args, context)
-    measure_posting(args, context)
-    if not args.skip_export:
+    if "tab" in args.only:
+        measure_tab(args, context)
+    if "posting" in args.only:
+        measure_posting(args, context)
+    if "export" in args.only:
         measure_export(args, context)
-    if not args.skip_audit:
+    if "audit" in args.only:
         print()
         measure_audit(args)
 
