@@ -19,3 +19,11 @@ def export_job_run(job_id: int, *, tenant_id: int) -> str | None:
         if job is None:
             return None
         return export_job_execute(job=job).status
+
+
+@shared_task(acks_late=True)
+def export_jobs_purge_expired() -> int:
+    """Beat: delete export jobs and files older than the retention (a week)."""
+    from .services import export_jobs_purge
+
+    return export_jobs_purge()
