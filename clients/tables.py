@@ -297,3 +297,29 @@ class ClientTable(BaseTable):
 
     def render_credit(self, value):
         return f"{value:,.2f}"
+
+
+class ClientActivityTable(BaseTable):
+    """A client's whole activity, newest first (the client page shows the latest lines). Sorted
+    by time only: the index (tenant, client, created_at DESC, id DESC) serves it."""
+
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    description = tables.Column(verbose_name="What happened", orderable=False)
+    who = tables.Column(verbose_name="Who", accessor="who", orderable=False, empty_values=())
+
+    always_columns = ("created_at", "description", "who")
+    related_for_columns = {"who": ("actor",)}
+    default_order = "-created_at"
+
+    class Meta(BaseTable.Meta):
+        model = None
+        fields = ()
+        row_attrs = {"data-activity": lambda record: record.verb}
+
+    def _orderer(self, bound):
+        def order(queryset, is_descending):
+            if is_descending:
+                return queryset.order_by(F("created_at").desc(), F("pk").desc()), True
+            return queryset.order_by(F("created_at").asc(), F("pk").asc()), True
+
+        return order

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
     path("<int:number>/edit/", views.ClientEditView.as_view(), name="client_edit"),
     path("<int:number>/delete/", views.ClientDeleteView.as_view(), name="client_delete"),
+    path("<int:number>/activity/", views.ClientActivityView.as_view(), name="client_activity"),
     path(
         "<int:number>/sms-subscription/",
         views.ClientSmsSubscriptionView.as_view(),

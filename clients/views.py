@@ -238,3 +238,31 @@ class ClientDeleteView(ClientObjectMixin, TemplateView):
             f"Client #{client.number} {client.name} deleted. Its ledger and history are kept.",
         )
         return redirect(client)
+
+
+class ClientActivityView(ClientObjectMixin, TemplateView):
+    """The client's whole activity timeline, paged (the client page shows the latest lines)."""
+
+    template_name = "clients/client_activity.html"
+
+    def get_context_data(self, **kwargs):
+        from .models import ClientActivity
+        from .tables import ClientActivityTable
+
+        context = super().get_context_data(**kwargs)
+        client = self.get_client()
+        lines = ClientActivity.objects.for_tenant(self.request.tenant).filter(client=client)
+        context.update(self.client_context(client))
+        context["table"] = ClientActivityTable.for_request(lines, self.request)
+        return context
+
+    def get_template_names(self):
+        htmx = getattr(self.request, "htmx", None)
+        if htmx and not htmx.boosted and htmx.target == "table-region":
+            return ["tables/table_region.html"]
+        return [self.template_name]
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response

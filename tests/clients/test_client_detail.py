@@ -264,3 +264,32 @@ def test_viewer_sees_no_write_controls(client, tenant, login_as, customer):
     assert 'data-testid="client-edit"' not in html
     assert 'data-testid="subscription-create"' not in html
     assert 'data-testid="client-delete"' not in html
+
+
+def test_activity_page_lists_everything_newest_first(client, owner, customer, tenant):
+    with scopes_disabled():
+        for i in range(25):
+            ClientActivity.objects.create(
+                tenant=tenant,
+                client=customer,
+                verb="edited",
+                description=f"Edit {i}",
+                created_at=timezone.now() - timedelta(minutes=100 - i),
+            )
+    page = client.get(page_url(customer))
+    assert len(page.context["activity"]) == 15
+    assert page.context["activity"][0].description == "Edit 24"
+    url = reverse("clients:client_activity", kwargs={"number": customer.number})
+    table = client.get(url, {"per_page": 20}).context["table"]
+    assert table.paginator.count == 25
+    assert [r.record.description for r in table.page.object_list][:2] == ["Edit 24", "Edit 23"]
+    assert "Edit 0" in client.get(url, {"per_page": 20, "page": 2}).content.decode()
+
+
+def test_activity_page_of_other_tenant_is_404(client, owner, tenant, other_tenant):
+    mine = ClientFactory(tenant=tenant)
+    foreign = ClientFactory(tenant=other_tenant)
+    while foreign.number <= mine.number:
+        foreign = ClientFactory(tenant=other_tenant)
+    url = reverse("clients:client_activity", kwargs={"number": foreign.number})
+    assert client.get(url).status_code == 404
