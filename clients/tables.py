@@ -23,6 +23,7 @@ from django_tables2.rows import BoundRows
 from tenancy.tables import BaseTable
 
 from .models import Client, ClientStatus
+from .selectors import normalize_term
 
 STATUS_BADGE_CLASSES = {
     ClientStatus.ACTIVE: "text-bg-success",
@@ -201,6 +202,12 @@ class ClientTable(BaseTable):
     }
     default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
+    sort_matches_limit = 2000  # a search with at most this many matches sorts them all
+
+    @property
+    def searching(self) -> bool:
+        request = getattr(self, "request", None)
+        return bool(request and normalize_term(request.GET.get("q")))
 
     @classmethod
     def visible_columns(cls, membership) -> list[str]:
@@ -233,9 +240,17 @@ class ClientTable(BaseTable):
         super().apply_pagination(request)
         page, per_page = self.page, self.paginator.per_page
         offset = (page.number - 1) * per_page
+        ordered = self.data.data
+        if self.searching and self.paginator.count <= self.sort_matches_limit:
+            # Few matches: take them all by the search's own index, then sort those. Left to
+            # itself PostgreSQL may walk the sort index hoping to meet a rare match early; for
+            # '+7909114' in 1,000,000 clients that took 12 s instead of 50 ms.
+            ids = list(ordered.order_by().values_list("pk", flat=True)[: self.sort_matches_limit])
+            rows = ordered.filter(pk__in=ids)[offset : offset + per_page]
+            page.object_list = BoundRows(rows, table=self)
+            return
         if offset < self.deferred_join_offset:
             return
-        ordered = self.data.data
         ids = list(ordered.values_list("pk", flat=True)[offset : offset + per_page])
         by_pk = {client.pk: client for client in ordered.order_by().filter(pk__in=ids)}
         page.object_list = BoundRows([by_pk[pk] for pk in ids if pk in by_pk], table=self)

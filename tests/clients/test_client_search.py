@@ -145,3 +145,34 @@ def test_search_never_reaches_another_tenant(client, owner, other_tenant, make_c
     make_client(other_tenant, name="Foreign Quartz", itn="9999999999", login="+79990000000")
     for term in ("foreign", "quartz", "9999999999", "+7999", "1"):
         assert listed_numbers(client.get(list_url, {"q": term})) == []
+
+
+def test_few_matches_are_sorted_after_fetching_them_all(
+    client, owner, make_client, list_url, days_ago, monkeypatch
+):
+    """A search with few matches takes them by the search index, then sorts: same rows and
+    order as the plain plan, on every page and sort."""
+    from clients.tables import ClientTable
+
+    for i in range(25):
+        make_client(
+            owner.tenant,
+            name=f"Rare Match {i}",
+            last_purchase_at=days_ago(i % 7) if i % 4 else None,
+        )
+    make_client(owner.tenant, name="Other Person")
+    plain = {}
+    monkeypatch.setattr(ClientTable, "sort_matches_limit", 0)
+    for sort in ("-last_purchase_at", "last_purchase_at", "name", "-number"):
+        plain[sort] = [
+            listed_numbers(client.get(list_url, {"q": "rare", "sort": sort, "page": p}))
+            for p in (1, 2, 3)
+        ]
+    monkeypatch.setattr(ClientTable, "sort_matches_limit", 2000)
+    for sort, pages in plain.items():
+        got = [
+            listed_numbers(client.get(list_url, {"q": "rare", "sort": sort, "page": p}))
+            for p in (1, 2, 3)
+        ]
+        assert got == pages
+        assert sum(len(p) for p in got) == 25
