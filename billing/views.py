@@ -11,7 +11,7 @@ tab only.
 import uuid
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -226,8 +226,6 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
             idempotency_key=f"ledger-export:{token}" if token else None,
         )
         if getattr(request, "htmx", None):
-            from django.shortcuts import render
-
             return render(request, "exports/includes/job_progress.html", {"job": job})
         messages.success(request, "The export has started; it will be ready for download here.")
         return redirect("exports:export_list")
