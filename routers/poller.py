@@ -366,7 +366,7 @@ def _mark_online(accounts, router_id: int, online: dict[str, dict], now: datetim
         account.status = ConnectionStatus.ONLINE
         account.last_seen_at = account.checked_at = now
         account.address, account.caller_id, account.uptime = addresses[i], callers[i], uptimes[i]
-    PppoeAccount.objects.bulk_update(
+    accounts.bulk_update(
         rows,
         ["status", "last_seen_at", "checked_at", "address", "caller_id", "uptime"],
         batch_size=500,

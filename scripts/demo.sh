@@ -10,10 +10,14 @@ PORT=${PORT:-8000}
 mkdir -p var
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo
+# Simulated MikroTik routers (routers/simulator.py) for the demo ISP's routers; sessions come
+# and go, so statuses change from one poll to the next.
+.venv/bin/python manage.py run_router_simulator --from-db --churn 20 > var/simulator.log 2>&1 &
+SIMULATOR_PID=$!
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
   --schedule var/celerybeat-schedule > var/celery.log 2>&1 &
 CELERY_PID=$!
-trap 'kill $CELERY_PID 2>/dev/null || true' EXIT INT TERM
+trap 'kill $CELERY_PID $SIMULATOR_PID 2>/dev/null || true' EXIT INT TERM
 echo
 echo "Clientdesk is starting at http://$HOST:$PORT/  (Celery worker and beat log: var/celery.log)"
 echo "Log in as 'demo' (owner of all three tenants) or another login above; password: clientdesk-demo"

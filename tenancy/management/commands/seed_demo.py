@@ -19,7 +19,7 @@ DEMO_SEEDERS = [
     "clients.demo",
     "billing.demo",
     "subscriptions.demo",
-    "holds.demo",  # last: puts holds behind the demo statuses, then runs the jobs
+    "routers.demo",
 ]
 
 
