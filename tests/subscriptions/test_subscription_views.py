@@ -510,3 +510,30 @@ def test_another_tenants_objects_are_404(client, owner, tenant, other_tenant, to
     assert foreign_sub.status == "active" and not foreign_sub.auto_renew
     foreign_package.refresh_from_db()
     assert foreign_package.is_active and foreign_package.name.startswith("Package")
+
+
+def test_subscriptions_tab_expiring_filter_and_htmx_fragment(
+    client, owner, customer, tenant, today
+):
+    tenant.expiring_window_days = 7
+    tenant.save()
+    SubscriptionFactory(
+        tenant=tenant,
+        client=customer,
+        start_date=today - timedelta(days=20),
+        end_date=today + timedelta(days=7),
+    )
+    SubscriptionFactory(
+        tenant=tenant,
+        client=customer,
+        start_date=today - timedelta(days=20),
+        end_date=today + timedelta(days=8),
+    )
+    url = reverse("subscriptions:client_subscriptions", kwargs={"number": customer.number})
+    expiring = client.get(url, {"status": "expiring"}).context["table"]
+    assert [r.record.end_date for r in expiring.page.object_list] == [today + timedelta(days=7)]
+    active = client.get(url, {"status": "active"}).context["table"]
+    assert [r.record.end_date for r in active.page.object_list] == [today + timedelta(days=8)]
+    fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table-region")
+    assert fragment.content.decode().lstrip().startswith('<div id="table-region"')
+    assert "HX-Request" in fragment["Vary"]
