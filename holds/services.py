@@ -696,8 +696,10 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
             start, end = old.end_date, package.end_for(old.end_date)
             entry = None
             if package.price > 0:
+                account = account_for_client(client=client)
+                account.tenant = tenant  # saves billing a query for it
                 entry = account_charge(
-                    account=account_for_client(client=client),
+                    account=account,
                     amount=package.price,
                     purpose=f"Renewal of {package.name}, {start:%Y-%m-%d} – {end:%Y-%m-%d}",
                     kind=EntryKind.SUBSCRIPTION_PURCHASE,

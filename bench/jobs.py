@@ -1,0 +1,394 @@
+"""Benchmark of the holds and expiry jobs: 1,000,000 subscriptions of which 100,000 are due,
+50,000 with auto-renew and the funds to renew.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres nice .venv/bin/python bench/jobs.py
+    ... bench/jobs.py --subscriptions 100000 --due 10000 --renewable 5000   # a quicker run
+
+It creates its own database (`clientdesk_bench_jobs`), migrates it and loads with COPY one
+tenant with --subscriptions / 2 clients (two packages, one subscription of each per client),
+an account per client, and a ledger entry behind every non-zero balance (balance == sum of
+entries): the --renewable due subscriptions' clients have funds, --debtors clients are below
+zero (untracked, as after a bulk load). Then, in one run:
+
+- the floor: one UPDATE of the due rows that the job expires (those it does not renew), timed
+  inside a transaction that is rolled back;
+- the financial-holds job twice (the first run starts tracking the debtors, the second, past
+  the grace period, puts them on hold) and once more (nothing to do);
+- the expiry job: renewals (one short transaction each), then the set-based expiry, with the
+  time of each phase; and a second run (nothing to do).
+Each with its wall time and its number of SQL statements (counted by an execute wrapper).
+"""
+
+import argparse
+import os
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+BENCH_DB = "clientdesk_bench_jobs"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscriptions", type=int, default=1_000_000)
+    parser.add_argument("--due", type=int, default=100_000)
+    parser.add_argument("--renewable", type=int, default=50_000)
+    parser.add_argument("--debtors", type=int, default=10_000)
+    parser.add_argument("--database", default=BENCH_DB)
+    parser.add_argument("--profile", action="store_true", help="the slowest statements")
+    return parser.parse_args()
+
+
+def prepare_environment(args) -> None:
+    source = os.environ.get("DATABASE_URL")
+    if not source or not source.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
+    parsed = urlparse(source)
+    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{args.database}"))
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    os.environ["DEBUG"] = "0"
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CELERY_BROKER_URL"] = "memory://"
+    os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if not os.environ.get("ROUTER_SECRET_KEY"):
+        from cryptography.fernet import Fernet
+
+        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
+    import psycopg
+
+    with psycopg.connect(source, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{args.database}"')
+
+
+def copy_rows(cursor, table, columns, rows) -> int:
+    count = 0
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def load(args, now: datetime):
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from subscriptions.models import Package, tenant_today
+    from tenancy.models import Tenant
+
+    with scopes_disabled():
+        tenant = Tenant.objects.create(
+            name="Bench jobs",
+            slug="bench-jobs",
+            currency="EUR",
+            time_zone="Europe/Berlin",
+            financial_hold_grace_days=3,
+        )
+        packages = [
+            Package.objects.create(
+                tenant=tenant, name=name, price="10.00", period_count=30, period_unit="days"
+            )
+            for name in ("Bench A", "Bench B")
+        ]
+    today = tenant_today(tenant, now)
+    n_clients = args.subscriptions // 2
+    t0 = time.perf_counter()
+    with connection.cursor() as c:
+        raw = c.cursor
+        copy_rows(
+            raw,
+            "clients_client",
+            [
+                "tenant_id",
+                "number",
+                "name",
+                "company",
+                "login",
+                "email",
+                "phone",
+                "address",
+                "contact_name",
+                "contact_email",
+                "country",
+                "itn",
+                "status",
+                "property_type",
+                "activity_type",
+                "region",
+                "site",
+                "postal_address",
+                "accounting_email",
+                "external_tenant_name",
+                "channel",
+                "referer",
+                "failed_login_attempts",
+                "activation_required",
+                "sms_price",
+                "sms_subscription",
+                "created_at",
+                "updated_at",
+                "search_text",
+            ],
+            (
+                (
+                    tenant.pk,
+                    i,
+                    f"Bench {i}",
+                    "",
+                    "",
+                    f"c{i}@example.com",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "active",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    0,
+                    False,
+                    "0",
+                    False,
+                    now,
+                    now,
+                    f"bench {i}",
+                )
+                for i in range(1, n_clients + 1)
+            ),
+        )
+        raw.execute("SELECT min(id) FROM clients_client WHERE tenant_id = %s", [tenant.pk])
+        first = raw.fetchone()[0]
+        # Subscription k (0-based) belongs to client k // 2, package k % 2. The first --due are
+        # due (end date today or earlier); of those the first --renewable auto-renew with funds,
+        # the next quarter auto-renew without funds.
+        renewable, due = args.renewable, args.due
+        short = (due - renewable) // 2
+
+        def subscription_rows():
+            for k in range(args.subscriptions):
+                client = first + k // 2
+                if k < due:
+                    end = today - timedelta(days=k % 3)
+                else:
+                    end = today + timedelta(days=1 + k % 365)
+                yield (
+                    tenant.pk,
+                    client,
+                    packages[k % 2].pk,
+                    "active",
+                    end - timedelta(days=30),
+                    end,
+                    k < renewable + short,
+                    "10.00",
+                    "0.00",
+                    now,
+                    now,
+                    "",
+                )
+
+        copy_rows(
+            raw,
+            "subscriptions_subscription",
+            [
+                "tenant_id",
+                "client_id",
+                "package_id",
+                "status",
+                "start_date",
+                "end_date",
+                "auto_renew",
+                "amount_paid",
+                "refunded_amount",
+                "created_at",
+                "updated_at",
+                "cancel_reason",
+            ],
+            subscription_rows(),
+        )
+        # Funds: the clients of the renewable subscriptions hold 100.00 (room for both of
+        # their subscriptions); the last --debtors clients owe 10.00.
+        funded = {first + k // 2 for k in range(renewable)}
+        debtors = set(range(first + n_clients - args.debtors, first + n_clients))
+
+        def balance(cid):
+            return "100.00" if cid in funded else ("-10.00" if cid in debtors else "0.00")
+
+        copy_rows(
+            raw,
+            "billing_account",
+            [
+                "tenant_id",
+                "client_id",
+                "balance",
+                "credit_limit",
+                "created_at",
+                "updated_at",
+                "last_posted_at",
+            ],
+            (
+                (
+                    tenant.pk,
+                    cid,
+                    balance(cid),
+                    "0.00",
+                    now,
+                    now,
+                    now - timedelta(days=1) if balance(cid) != "0.00" else None,
+                )
+                for cid in range(first, first + n_clients)
+            ),
+        )
+        raw.execute(
+            "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, "
+            "purpose, comment, balance_after, idempotency_key) SELECT tenant_id, id, "
+            "last_posted_at, balance, CASE WHEN balance > 0 THEN 'top_up' ELSE 'adjustment' END,"
+            " 'Bench opening', '', balance, 'bench-open:' || id FROM billing_account "
+            "WHERE tenant_id = %s AND balance <> 0",
+            [tenant.pk],
+        )
+        raw.execute("ANALYZE")
+    print(
+        f"loaded {args.subscriptions:,} subscriptions, {n_clients:,} clients in "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    return tenant, today
+
+
+class Counter:
+    """Counts statements; with --profile, also sums their time by the statement's start."""
+
+    profile: dict | None = None
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        if self.profile is None:
+            return execute(sql, params, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = sql[:90]
+            total, n = self.profile.get(key, (0.0, 0))
+            self.profile[key] = (total + time.perf_counter() - t0, n + 1)
+
+
+def measure(label, func):
+    from django.db import connection
+
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        t0 = time.perf_counter()
+        result = func()
+        elapsed = time.perf_counter() - t0
+    print(f"{label:<48} {elapsed:9.2f} s {counter.count:>9,} queries  {result}", flush=True)
+    return elapsed, counter.count, result
+
+
+def main():
+    args = parse_args()
+    prepare_environment(args)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django_scopes import scopes_disabled
+
+    import holds.services as services
+    from holds.models import JobName
+
+    call_command("migrate", verbosity=0)
+    if args.profile:
+        Counter.profile = {}
+    now = datetime.now(UTC)
+    tenant, today = load(args, now)
+
+    # The floor: one UPDATE of the rows the expiry job will expire (due, not renewed).
+    def floor():
+        with transaction.atomic():
+            with connection.cursor() as c:
+                c.execute(
+                    "UPDATE subscriptions_subscription s SET status = 'expired', updated_at = %s "
+                    "WHERE s.tenant_id = %s AND s.status = 'active' AND s.end_date <= %s AND NOT "
+                    "(s.auto_renew AND EXISTS (SELECT 1 FROM billing_account a WHERE "
+                    "a.client_id = s.client_id AND a.balance + a.credit_limit >= 10))",
+                    [now, tenant.pk, today],
+                )
+                rows = c.rowcount
+            transaction.set_rollback(True)
+        return f"{rows:,} rows (rolled back)"
+
+    # Phases of the expiry job, timed from inside.
+    phases = {}
+
+    def timed(name, func):
+        def wrapper(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return func(*a, **kw)
+            finally:
+                phases[name] = phases.get(name, 0) + time.perf_counter() - t0
+
+        return wrapper
+
+    services._expire_due = timed("expire UPDATE ... RETURNING", services._expire_due)
+    services._after_expiry = timed("activity, e-mails, access", services._after_expiry)
+    services.subscription_renew = timed("renewals", services.subscription_renew)
+
+    with scopes_disabled():
+        measure("floor: one UPDATE of the rows to expire", floor)
+        grace = timedelta(days=tenant.financial_hold_grace_days)
+        measure(
+            "financial holds, 1st run (tracking starts)",
+            lambda: services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now).result,
+        )
+        measure(
+            "financial holds, past the grace (holds set)",
+            lambda: (
+                services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now + grace).result
+            ),
+        )
+        measure(
+            "financial holds, again (nothing to do)",
+            lambda: (
+                services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now + grace).result
+            ),
+        )
+        measure(
+            "expiry and auto-renewal",
+            lambda: services.job_run(tenant=tenant, job=JobName.EXPIRY, now=now).result,
+        )
+        if Counter.profile is not None:
+            top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:12]
+            for sql, (total, n) in top:
+                print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
+        for name, seconds in phases.items():
+            print(f"  {name:<46} {seconds:9.2f} s", flush=True)
+        measure(
+            "expiry and auto-renewal, again (nothing to do)",
+            lambda: services.job_run(tenant=tenant, job=JobName.EXPIRY, now=now).result,
+        )
+
+
+if __name__ == "__main__":
+    main()
