@@ -213,9 +213,16 @@ def main():
         with scopes_disabled():
             online = PppoeAccount.objects.filter(status="online").count()
         connection.close()
+        report(args, floors, polls, audits, statements, online)
     finally:
         simulators.terminate()
-        simulators.wait(timeout=10)
+        try:
+            simulators.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            simulators.kill()
+
+
+def report(args, floors, polls, audits, statements, online):
     floor, poll, audit = (statistics.median(v) for v in (floors, polls, audits))
     per_router = statistics.median(statements) / args.routers
     print(
