@@ -38,7 +38,10 @@ def subscription_badge(status: str) -> str:
 
 class MoneyColumn(tables.Column):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "text-end text-nowrap font-monospace"}})
+        kwargs.setdefault(
+            "attrs",
+            {"td": {"class": "text-end text-nowrap font-monospace"}, "th": {"class": "text-end"}},
+        )
         super().__init__(*args, **kwargs)
 
     def render(self, value):
@@ -56,7 +59,8 @@ class PackageTable(BaseTable):
     rate_limit = tables.Column(verbose_name="Rate limit", default="—")
     pppoe_profile = tables.Column(verbose_name="PPPoE profile", default="—")
     live_count = tables.Column(
-        verbose_name="Active subscriptions", attrs={"td": {"class": "text-end"}}
+        verbose_name="Active subscriptions",
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
     is_active = tables.Column(verbose_name="Status")
     created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d")
