@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import ClientFactory, MembershipFactory
+from tests.factories import TEST_PASSWORD, ClientFactory, MembershipFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -126,3 +126,30 @@ def test_status_filter_sort_and_paging_refresh_the_table(page, log_in, operator_
     page.get_by_test_id("sort-select").select_option("last_purchase_at")
     expect(page).to_have_url(re.compile(r"sort=last_purchase_at"))
     expect(page.locator(ROWS).first).to_contain_text("Anastasia Quartzova")
+
+
+def test_list_works_without_javascript(browser, live_server, operator_with_clients):
+    """Search, status, sort and paging are plain links and a GET form."""
+    membership, target = operator_with_clients
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("input[name=username]", membership.user.username)
+        page.fill("input[name=password]", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto("/clients/")
+        expect(page.locator(ROWS)).to_have_count(10)
+        page.get_by_test_id("status-button").click()  # <details> opens without JavaScript
+        page.locator("#status-filter input[value=active]").check()
+        page.get_by_test_id("client-search").fill("quartz")
+        page.get_by_test_id("client-search").press("Enter")
+        expect(page).to_have_url(re.compile(r"q=quartz.*status=active|status=active.*q=quartz"))
+        expect(page.locator(ROWS)).to_have_count(1)
+        expect(page.locator(ROWS)).to_contain_text("Anastasia Quartzova")
+        page.goto("/clients/")
+        page.locator("a[rel=next]").click()
+        expect(page).to_have_url(re.compile(r"page=2"))
+        expect(page.locator(ROWS).first).to_contain_text("Client Person 10")
+    finally:
+        context.close()

@@ -67,12 +67,19 @@
       if (value === "" || (Array.isArray(value) && value.every((v) => v === ""))) delete parameters[name];
     });
   });
-  // The Status button is highlighted while any status is ticked.
+  // The Status button is highlighted while any status is ticked; its panel closes on a click
+  // elsewhere or Escape, like a drop-down.
   const status = document.getElementById("status-filter");
   if (status) {
     status.addEventListener("change", function () {
       const ticked = status.querySelectorAll("input[type=checkbox]:checked").length;
-      status.querySelector(".dropdown-toggle").classList.toggle("filter-active", ticked > 0);
+      status.querySelector("summary").classList.toggle("filter-active", ticked > 0);
+    });
+    document.addEventListener("click", function (event) {
+      if (status.open && !status.contains(event.target)) status.open = false;
+    });
+    status.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && status.open) { status.open = false; status.querySelector("summary").focus(); }
     });
   }
 })();
