@@ -1,5 +1,25 @@
 """Client pages: the list (whole page, or only the table for HTMX), the search suggestions,
-creating a client, and the client page."""
+creating a client, and the client page.
+
+Decisions about the client list where the issue was silent:
+- Deleted clients are hidden whenever the status filter names no status, also with no
+  parameters at all; ticking Deleted (alone or with others) shows them.
+- A bad filter value (unknown status or client type, a date that is not one, a range whose
+  start is after its end) is ignored with a message next to its field and above the table; an
+  unknown sort or page size silently falls back (the default sort, the saved page size); a page
+  number that is not one gives page 1, a page past the end gives the last page.
+- The search box takes 100 characters; longer input is cut, not refused. Digits search the ID
+  (exactly), the login and the ITN (by their start); text of 3 characters or more is found
+  anywhere in name, company, login, ITN, e-mail and contact person, each word in any order;
+  1-2 letters match the start of the name.
+- Suggestions start at 3 letters or 1 digit, show 8 at most: the exact ID, then logins and
+  ITNs starting with the digits, names starting with the text, then matches anywhere. Deleted
+  clients are suggested too (with their badge): an operator looking one up by ID expects it.
+- Sortable columns are those an index serves: ID, name (case-insensitive), creation date, last
+  purchase date (and the balance, from billing). Never-bought clients are last either way.
+- The create form has every field an operator types; the status is not among them (a new client
+  is Active; holds and deletion have their own actions).
+"""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
