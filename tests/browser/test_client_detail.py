@@ -65,3 +65,27 @@ def test_buy_cancel_and_delete(page, log_in):
     assert "deleted" in page.locator(".alert-success").inner_text()
     assert page.get_by_test_id("tombstone").is_visible()
     assert page.locator('[data-status="deleted"]').first.is_visible()
+
+
+def test_order_subscription_for_a_new_client(page, log_in):
+    membership = MembershipFactory(role="manager")
+    tenant = membership.tenant
+    PackageFactory(tenant=tenant, name="Trial", price=Decimal("0.00"))
+    log_in(membership.user.username)
+    page.goto("/clients/")
+    page.get_by_test_id("order-subscription").click()
+    form = page.get_by_test_id("order-form")
+    assert not form.locator("#id_client-name").is_visible()  # the new-client part shows on demand
+    form.get_by_label("New client").check()
+    assert not form.get_by_label("Client ID").is_visible()
+    form.locator("#id_client-name").fill("Ordered Online Ltd")
+    form.get_by_label("Package").select_option(label="Trial — 0.00 per 1 month")
+    page.get_by_test_id("order-submit").click()
+    page.wait_for_load_state("networkidle")
+    assert "Subscription Trial created" in page.locator(".alert-success").inner_text()
+    assert page.locator("h1").inner_text().startswith("Ordered Online Ltd")
+    assert (
+        page.get_by_test_id("current-subscription")
+        .locator('[data-subscription-status="active"]')
+        .is_visible()
+    )
