@@ -40,7 +40,9 @@ def short_datetime(value) -> str:
 class RouterTable(BaseTable):
     name = tables.Column(linkify=("routers:router_edit", {"pk": tables.A("pk")}))
     address = tables.Column(verbose_name="Address", accessor="host", order_by=("host", "port"))
-    state = tables.Column(verbose_name="Status", accessor="is_reachable", orderable=False)
+    state = tables.Column(
+        verbose_name="Status", accessor="is_reachable", orderable=False, empty_values=()
+    )
     last_polled_at = tables.Column(verbose_name="Last poll")
     last_error = tables.Column(verbose_name="Last error", orderable=False)
     sessions_online = tables.Column(
