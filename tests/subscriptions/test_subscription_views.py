@@ -537,3 +537,40 @@ def test_subscriptions_tab_expiring_filter_and_htmx_fragment(
     fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table-region")
     assert fragment.content.decode().lstrip().startswith('<div id="table-region"')
     assert "HX-Request" in fragment["Vary"]
+
+
+@pytest.mark.parametrize("renewals", [1, 30])
+def test_subscription_page_queries_do_not_grow_with_renewals(
+    client, owner, customer, tenant, package, funded, today, renewals, django_assert_max_num_queries
+):
+    client.post(create_url(customer), buy_data(package, today))
+    with scopes_disabled():
+        first = Subscription.objects.get(client=customer)
+        Subscription.objects.filter(pk=first.pk).update(status="expired")
+        previous, start = first, first.end_date
+        for _ in range(renewals):
+            previous = SubscriptionFactory(
+                tenant=tenant,
+                client=customer,
+                package=package,
+                status="expired",
+                start_date=start,
+                end_date=package.end_for(start),
+                renewal_of=previous,
+                origin=first,
+            )
+            start = previous.end_date
+    with django_assert_max_num_queries(9):
+        response = client.get(detail_url(previous))
+    assert len(response.context["periods"]) == renewals + 1
+
+
+def test_package_filters_ignore_bad_values_with_a_message(client, owner, tenant):
+    PackageFactory(tenant=tenant, name="Daily", period_unit="days", period_count=1)
+    PackageFactory(tenant=tenant, name="Monthly")
+    response = client.get(PACKAGES_URL, {"period_unit": "days"})
+    assert [r.record.name for r in response.context["table"].page.object_list] == ["Daily"]
+    bad = client.get(PACKAGES_URL, {"period_unit": "weeks", "status": "gone"})
+    assert bad.status_code == 200
+    assert set(bad.context["filter"].errors) == {"period_unit", "status"}
+    assert bad.context["table"].paginator.count == 2
