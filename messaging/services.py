@@ -433,7 +433,11 @@ ROLLUP_GRAINS = (
 
 
 def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> None:
-    """Rebuild the rollups and the due charges of one batch of dirty marks."""
+    """Rebuild the rollups and the due charges of one batch of dirty marks.
+
+    The messages are read as `(client_id, day) IN (SELECT ... dirty marks)`, which both
+    PostgreSQL and SQLite drive from the marks into the (tenant, client, day) index; SQLite
+    planned the equivalent JOIN as a scan of every message of the tenant (700x slower)."""
     dirty = _table(DirtyDay)
     message = _table(Message)
     charge = _table(MessagingCharge)
@@ -452,11 +456,10 @@ def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> N
             cursor.execute(
                 f"INSERT INTO {table} (tenant_id, client_id, day, {dim_cols}, {COUNTER_COLUMNS}) "
                 f"SELECT m.tenant_id, m.client_id, m.day, {dim_m}, {COUNTER_SQL} "
-                f"FROM {dirty} d JOIN {message} m ON m.tenant_id = d.tenant_id "
-                f"AND m.client_id = d.client_id AND m.day = d.day "
-                f"WHERE d.tenant_id = %s AND d.id IN ({id_list}) "
+                f"FROM {message} m WHERE m.tenant_id = %s "
+                f"AND (m.client_id, m.day) IN ({pairs_sql}) "
                 f"GROUP BY m.tenant_id, m.client_id, m.day, {dim_m}",
-                [tenant.pk, *ids],
+                [tenant.pk, tenant.pk, *ids],
             )
         sender = _table(DailySenderStat)
         cursor.execute(
@@ -464,22 +467,23 @@ def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> N
             f"charged_parts, charged_amount, postings, settled, updated_at) "
             f"SELECT s.tenant_id, s.client_id, s.day, SUM(s.sent_parts), SUM(s.price), 0, 0, 0, "
             f"(SUM(s.sent_parts) = 0 AND SUM(s.price) = 0), %s "
-            f"FROM {dirty} d JOIN {sender} s ON s.tenant_id = d.tenant_id "
-            f"AND s.client_id = d.client_id AND s.day = d.day "
-            f"WHERE d.tenant_id = %s AND d.id IN ({id_list}) "
+            f"FROM {sender} s WHERE s.tenant_id = %s AND (s.client_id, s.day) IN ({pairs_sql}) "
             f"GROUP BY s.tenant_id, s.client_id, s.day "
             f"ON CONFLICT (tenant_id, client_id, day) DO UPDATE SET "
             f"due_parts = excluded.due_parts, due_amount = excluded.due_amount, "
             f"settled = ({charge}.charged_parts = excluded.due_parts "
             f"AND {charge}.charged_amount = ROUND(excluded.due_amount, 2)), "
             f"updated_at = excluded.updated_at",
-            [timezone.now(), tenant.pk, *ids],
+            [timezone.now(), tenant.pk, tenant.pk, *ids],
         )
-        seen = " OR ".join(["(id = %s AND generation = %s)"] * len(batch))
+        seen = ", ".join(["(%s, %s)"] * len(batch))
         params: list = [tenant.pk]
         for row in batch:
             params.extend([row[0], row[3]])
-        cursor.execute(f"DELETE FROM {dirty} WHERE tenant_id = %s AND ({seen})", params)
+        cursor.execute(
+            f"DELETE FROM {dirty} WHERE tenant_id = %s AND (id, generation) IN (VALUES {seen})",
+            params,
+        )
 
 
 def rollups_refresh(*, tenant: Tenant, batch_size: int = ROLLUP_BATCH) -> RollupResult:

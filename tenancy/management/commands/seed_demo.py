@@ -20,6 +20,7 @@ DEMO_SEEDERS = [
     "billing.demo",
     "subscriptions.demo",
     "routers.demo",
+    "messaging.demo",
     "holds.demo",  # last: puts holds behind the demo statuses, then runs the jobs
 ]
 

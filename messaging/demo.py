@@ -1,0 +1,201 @@
+"""Demo traffic for the messaging tenant: three months of SMS and Viber messages from a few
+dozen clients, to recipients in six countries and their operators, from approved, pending and
+unregistered sender IDs, with delivery reports (the last two days still partly awaiting them).
+
+Fast on SQLite (a few seconds): recipients are resolved once into a pool, messages are built
+directly and written with bulk_create, and the rollups and charges come from the app's own
+jobs (`rollups_refresh`, then `messaging_charges_post` once per night of the last two
+weeks, dated the night after, as beat would have run it; older days count as billed before the
+portal's ledger starts). The first three clients also have traffic but their days are marked
+as charged without ledger entries: billing's demo already gave them "SMS sending" entries of
+their own over the same months, and a ledger entry cannot be dated before an existing one.
+"""
+
+import random
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from billing.services import account_for_client, account_top_up
+
+from .models import (
+    Message,
+    MessageChannel,
+    MessageStatus,
+    MessagingCharge,
+    SenderId,
+    SenderStatus,
+)
+from .numbers import InvalidRecipient, resolve_recipient
+from .services import dirty_days_mark, messaging_charges_post, rollups_refresh
+
+DAYS = 90
+CHARGED_DAYS = 14
+# (country calling code + national prefixes, digits after the prefix, weight)
+NUMBER_PLANS = [
+    ("+37129", 6, 18),
+    ("+37126", 6, 10),
+    ("+37125", 6, 8),
+    ("+37120", 6, 6),
+    ("+3706", 7, 10),
+    ("+3725", 7, 8),
+    ("+49151", 8, 8),
+    ("+49172", 8, 6),
+    ("+49176", 8, 5),
+    ("+48501", 6, 6),
+    ("+48601", 6, 5),
+    ("+7916", 7, 5),
+    ("+7903", 7, 5),
+]
+SMS_SENDERS = ["Shop", "Bank", "Delivery", "Clinic", "Taxi", "Promo", "1919", "Info"]
+VIBER_SENDERS = ["ShopViber", "BankViber", "Promo"]
+PARTS = [1] * 70 + [2] * 20 + [3] * 8 + [4] * 2
+
+
+def _recipient_pool(rng: random.Random) -> list:
+    pool = []
+    for prefix, digits, weight in NUMBER_PLANS:
+        for _ in range(weight * 4):
+            raw = prefix + "".join(rng.choice("0123456789") for _ in range(digits))
+            try:
+                pool.append(resolve_recipient(raw))
+            except InvalidRecipient:
+                continue
+    return pool
+
+
+def _senders(tenant, client, rng: random.Random) -> tuple[list[str], list[str]]:
+    sms = rng.sample(SMS_SENDERS, rng.randint(1, 3))
+    viber = rng.sample(VIBER_SENDERS, 1) if rng.random() < 0.5 else []
+    rows = []
+    named = [(n, MessageChannel.SMS) for n in sms] + [(n, MessageChannel.VIBER) for n in viber]
+    for index, (name, channel) in enumerate(named):
+        status = SenderStatus.APPROVED if index == 0 else rng.choice(list(SenderStatus.values))
+        complete = status == SenderStatus.APPROVED or rng.random() < 0.5
+        rows.append(
+            SenderId(
+                tenant=tenant,
+                client=client,
+                name=name,
+                channel=channel,
+                status=status,
+                status_reason="Trademark letter missing" if status == SenderStatus.REJECTED else "",
+                purpose="Order and delivery notifications" if complete else "",
+                sample_text=f"{name}: your order 4711 is on its way." if complete else "",
+                documents_note="Company register extract, trademark certificate"
+                if complete
+                else "",
+            )
+        )
+    SenderId.objects.for_tenant(tenant).bulk_create(rows)
+    if rng.random() < 0.3:  # sends under a name nobody registered: flagged in the reports
+        sms.append("SALE")
+    return sms, viber
+
+
+def seed(context: dict, log) -> None:
+    tenant = context["tenants"]["sms"]
+    clients = context["clients"]["sms"]
+    rng = random.Random(8)
+    zone = tenant.zone
+    now = timezone.now()
+    today = timezone.localtime(now, zone).date()
+    first_day = today - timedelta(days=DAYS - 1)
+    pool = _recipient_pool(rng)
+    pre_charged = clients[:3]  # billing's demo charged these already (see the docstring)
+    traffic_clients = pre_charged + clients[40:60]
+    messages = []
+    for client in traffic_clients:
+        sms_senders, viber_senders = _senders(tenant, client, rng)
+        base = rng.lognormvariate(2.8, 0.7)  # messages a day, 16 on the median
+        price = client.sms_price or Decimal("0.0350")
+        viber_share = 0.25 if viber_senders else 0.0
+        for offset in range(DAYS):
+            day = first_day + timedelta(days=offset)
+            weekend = day.weekday() >= 5
+            count = int(base * (0.45 if weekend else 1.0) * rng.uniform(0.6, 1.4))
+            for _ in range(count):
+                wall = datetime.combine(day, time(rng.randint(7, 21), rng.randint(0, 59)))
+                sent_at = timezone.make_aware(wall, zone)
+                if sent_at > now:
+                    continue
+                number = rng.choice(pool)
+                viber = rng.random() < viber_share
+                parts = 1 if viber else rng.choice(PARTS)
+                age = (now - sent_at).total_seconds()
+                roll = rng.random()
+                if roll < 0.01:
+                    status = MessageStatus.REJECTED
+                elif age < 2 * 86400 and roll < 0.25:
+                    status = MessageStatus.SENT
+                elif roll < 0.05:
+                    status = MessageStatus.FAILED
+                elif roll < 0.07:
+                    status = MessageStatus.EXPIRED
+                else:
+                    status = MessageStatus.DELIVERED
+                gateway = rng.random() < 0.3 and number.operator
+                delivered_at = (
+                    sent_at + timedelta(seconds=rng.randint(2, 600))
+                    if status == MessageStatus.DELIVERED
+                    else None
+                )
+                messages.append(
+                    Message(
+                        tenant=tenant,
+                        client=client,
+                        key=f"demo-{len(messages) + 1}",
+                        channel=MessageChannel.VIBER if viber else MessageChannel.SMS,
+                        sender=rng.choice(viber_senders if viber else sms_senders),
+                        recipient=number.e164,
+                        country=number.country,
+                        operator=number.operator,
+                        operator_source="gateway" if gateway else number.operator_source,
+                        parts=parts,
+                        status=status,
+                        price=(price * parts).quantize(Decimal("0.0001")),
+                        sent_at=sent_at,
+                        day=day,
+                        delivered_at=delivered_at,
+                        status_changed_at=delivered_at,
+                    )
+                )
+    Message.objects.for_tenant(tenant).bulk_create(messages, batch_size=5000)
+    dirty_days_mark(tenant=tenant, pairs={(m.client_id, m.day) for m in messages})
+    rollups_refresh(tenant=tenant, batch_size=2000)
+    charges = MessagingCharge.objects.for_tenant(tenant)
+    for row in charges.filter(client__in=pre_charged):
+        charges.filter(pk=row.pk).update(
+            charged_parts=row.due_parts,
+            charged_amount=row.due_amount.quantize(Decimal("0.01")),
+            settled=True,
+        )
+    # The charge job's own postings, night by night, for the last CHARGED_DAYS days; the days
+    # before were billed before the portal's ledger starts (marked settled, no entries).
+    first_charged = today - timedelta(days=CHARGED_DAYS)
+    for row in charges.filter(day__lt=first_charged):
+        charges.filter(pk=row.pk).update(
+            charged_parts=row.due_parts,
+            charged_amount=row.due_amount.quantize(Decimal("0.01")),
+            settled=True,
+        )
+    start = timezone.make_aware(datetime.combine(first_charged, time(6, 0)), zone)
+    for client in clients[40:60]:
+        account_top_up(
+            account=account_for_client(client=client),
+            amount=Decimal(rng.choice([100, 200, 500])),
+            comment="Opening payment",
+            at=start,
+        )
+    posted = 0
+    for offset in range(DAYS - CHARGED_DAYS, DAYS):
+        night = timezone.make_aware(
+            datetime.combine(first_day + timedelta(days=offset), time(0, 15)), zone
+        )
+        result = messaging_charges_post(tenant=tenant, now=night, at=night)
+        posted += result.charged
+    log(
+        f"Messaging: {len(messages):,} messages from {len(traffic_clients)} clients over "
+        f"{DAYS} days; {posted:,} daily charges posted."
+    )
