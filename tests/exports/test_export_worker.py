@@ -19,7 +19,7 @@ from tests.factories import ClientFactory, MembershipFactory, TenantFactory, mak
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_for(job, timeout=60):
+def wait_for(job, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with scopes_disabled():
