@@ -188,7 +188,7 @@ class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateVie
 
     def get_form(self, data=None):
         account = self.get_account()
-        initial = {}
+        initial = {"profile": self.package_profile()}
         if account is not None:
             initial = {
                 "router": account.router_id,
@@ -196,6 +196,15 @@ class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateVie
                 "profile": account.profile,
             }
         return PppoeAccountForm(data, tenant=self.request.tenant, account=account, initial=initial)
+
+    def package_profile(self) -> str:
+        """A new account's profile: the PPPoE profile of the client's current package."""
+        from subscriptions.selectors import client_current_subscriptions
+
+        for subscription in client_current_subscriptions(client=self.get_client()):
+            if subscription.package.pppoe_profile:
+                return subscription.package.pppoe_profile
+        return "default"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -335,3 +335,14 @@ def test_accounts_list_filters_by_status(client, owner, tenant, sim, router_for)
     poll_routers()
     body = client.get(reverse("routers:account_list"), {"status": "online"}).content.decode()
     assert "alice" in body and "bob" not in body
+
+
+def test_a_new_account_takes_the_profile_of_the_clients_package(client, owner, tenant):
+    from tests.factories import PackageFactory, SubscriptionFactory
+
+    RouterFactory(tenant=tenant)
+    customer = ClientFactory(tenant=tenant)
+    package = PackageFactory(tenant=tenant, pppoe_profile="fiber-100M")
+    SubscriptionFactory(tenant=tenant, client=customer, package=package)
+    response = client.get(reverse("routers:client_connection", kwargs={"number": customer.number}))
+    assert response.context["form"]["profile"].value() == "fiber-100M"
