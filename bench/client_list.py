@@ -539,7 +539,7 @@ def main():
     import logging
 
     logging.getLogger("axes").setLevel(logging.WARNING)  # one line per force_login otherwise
-    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+    warnings.filterwarnings("ignore", message="No directory at")
     from django.conf import settings
     from django.test.utils import override_settings
 
