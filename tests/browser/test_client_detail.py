@@ -89,3 +89,24 @@ def test_order_subscription_for_a_new_client(page, log_in):
         .locator('[data-subscription-status="active"]')
         .is_visible()
     )
+
+
+def test_order_subscription_picks_an_existing_client_from_suggestions(page, log_in):
+    membership = MembershipFactory(role="manager")
+    tenant = membership.tenant
+    customer = ClientFactory(tenant=tenant, name="Suggested Customer")
+    make_account(customer, balance="50")
+    PackageFactory(tenant=tenant, name="Home 50", price=Decimal("25.00"))
+    log_in(membership.user.username)
+    page.goto("/subscriptions/order/")
+    page.get_by_test_id("order-client-search").fill("Suggested")
+    suggestion = page.get_by_test_id("order-client-suggestions").get_by_test_id("suggestion")
+    suggestion.first.click()
+    assert page.locator("#id_order-client_number").input_value() == str(customer.number)
+    page.get_by_test_id("order-form").get_by_label("Package").select_option(
+        label="Home 50 — 25.00 per 1 month"
+    )
+    page.get_by_test_id("order-submit").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Suggested Customer")
+    assert page.get_by_test_id("client-balance").inner_text() == "25.00 EUR"
