@@ -674,7 +674,11 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
     lock the row (SKIP LOCKED: another worker has it), charge the package's price through the
     ledger with the period's key, end the old period (Expired) and create the new one.
     Returns "renewed", "insufficient" (nothing changed) or "skipped" (not due any more or
-    locked by another worker)."""
+    locked by another worker).
+
+    The new period starts on the old end date (no gap, no overlap). When the job has not run
+    for longer than a period, the new period may be due at once: the next run renews it again,
+    one period per run, each with its own key."""
     try:
         with transaction.atomic():
             old = (
