@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.urls import reverse
 
@@ -56,6 +57,7 @@ def test_check_deploy_is_clean_for_production_settings(tmp_path):
         "ALLOWED_HOSTS": "portal.example.com",
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "ROUTER_SECRET_KEY": Fernet.generate_key().decode(),
         "CLIENTDESK_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
