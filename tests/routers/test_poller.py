@@ -158,7 +158,7 @@ def test_overall_deadline_cuts_a_router_that_trickles(simulators, router_for):
 
 
 def test_statements_per_router_are_bounded(simulators, router_for):
-    """The same number of SQL statements for 5 and for 200 accounts a router."""
+    """The same number of SQL statements for 3 and for 60 accounts a router."""
 
     def statements(count, sim):
         router = router_for(sim)
@@ -171,7 +171,7 @@ def test_statements_per_router_are_bounded(simulators, router_for):
         return len(ctx.captured_queries)
 
     small, large = simulators(2)
-    assert statements(5, small) == statements(200, large) <= 12
+    assert statements(3, small) == statements(60, large) <= 12
 
 
 def test_running_twice_gives_the_same_state(sim, router_for):
