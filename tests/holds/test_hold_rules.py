@@ -343,3 +343,43 @@ def test_ledger_pays_no_extra_query_unless_funds_cross_zero(
 
         with django_assert_num_queries(0):
             _track(tenant, client.pk, Decimal("10"), Decimal("5"), timezone.now())
+
+
+def test_job_release_gives_the_days_back(tenant, funded, subscribe):
+    tenant.financial_hold_grace_days = 0
+    tenant.save()
+    client = funded(tenant)
+    end = tenant_today(tenant) + timedelta(days=10)
+    sub = subscribe(client, end)
+    _go_negative(client)
+    with scopes_disabled():
+        financial_holds_run(tenant=tenant)
+        refresh(sub)
+        sub.suspended_at = timezone.now() - timedelta(days=2, hours=3)
+        sub.save()
+        account_top_up(account=_account(client), amount=Decimal("10"))
+        assert financial_holds_run(tenant=tenant)["released"] == 1
+    assert refresh(sub).status == SubscriptionStatus.ACTIVE
+    assert sub.end_date == end + timedelta(days=2)
+    with scopes_disabled():
+        verbs = set(ClientActivity.objects.filter(client=client).values_list("verb", flat=True))
+    assert {
+        "hold_set",
+        "subscriptions_suspended",
+        "hold_released",
+        "subscriptions_resumed",
+    } <= verbs
+
+
+def test_job_repairs_a_status_out_of_line_with_the_holds(tenant, funded):
+    from clients.models import Client
+
+    stale = funded(tenant)
+    held = funded(tenant)
+    with scopes_disabled():
+        client_place_hold(tenant=tenant, client=held, reason="Check")
+        Client.objects.filter(pk=stale.pk).update(status=ClientStatus.FINANCIAL_HOLD)
+        Client.objects.filter(pk=held.pk).update(status=ClientStatus.ACTIVE)
+        assert financial_holds_run(tenant=tenant)["statuses_repaired"] == 2
+    assert refresh(stale).status == ClientStatus.ACTIVE
+    assert refresh(held).status == ClientStatus.ADMINISTRATIVE_HOLD
