@@ -177,3 +177,30 @@ def test_client_list_expiring_within_n_days(client, tenant, login_as, funded, su
         response = client.get(url, {"expiring": bad})
         assert response.status_code == 200
         assert "No subscription" in table_html(response)  # the bad filter is ignored
+
+
+def test_top_up_on_the_finance_tab_lifts_the_financial_hold_at_once(
+    client, tenant, login_as, funded, subscribe, django_capture_on_commit_callbacks
+):
+    from uuid import uuid4
+
+    from holds.services import financial_holds_run
+
+    tenant.financial_hold_grace_days = 0
+    tenant.save()
+    login_as(tenant, "accountant")
+    customer = funded(tenant)
+    sub = subscribe(customer, tenant_today(tenant) + timedelta(days=9))
+    with scopes_disabled():
+        from billing.models import Account
+        from billing.services import account_charge
+
+        account = Account.objects.select_related("tenant").get(client=customer)
+        account_charge(account=account, amount="12.50", purpose="Usage", allow_overdraft=True)
+        financial_holds_run(tenant=tenant)
+    assert refresh(customer).status == ClientStatus.FINANCIAL_HOLD
+    url = reverse("billing:client_top_up", kwargs={"number": customer.number})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"topup-amount": "12.50", "topup-comment": "", "topup-token": uuid4()})
+    assert refresh(customer).status == ClientStatus.ACTIVE
+    assert refresh(sub).status == SubscriptionStatus.ACTIVE
