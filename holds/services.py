@@ -75,6 +75,7 @@ JOB_TOP_UP = "top-up"
 BATCH = 2000
 FANOUT_CHUNK = 500
 ZERO = Decimal("0")
+JOB_RUNS_KEPT = timedelta(days=30)  # older runs are deleted by the next run of the job
 
 
 def _money(value) -> str:
@@ -570,7 +571,9 @@ def job_run(*, tenant: Tenant, job: str, now: datetime | None = None) -> JobRun 
         if not held:
             logger.info("Job %s for tenant %s is running elsewhere; skipped.", job, tenant.pk)
             return None
-        run = JobRun.objects.for_tenant(tenant).create(tenant=tenant, job=job)
+        runs = JobRun.objects.for_tenant(tenant)
+        runs.filter(job=job, started_at__lt=timezone.now() - JOB_RUNS_KEPT).delete()
+        run = runs.create(tenant=tenant, job=job)
         try:
             run.result = func(tenant=tenant, now=now)
             run.status = JobStatus.OK
