@@ -9,7 +9,16 @@ from django.urls import reverse
 from tenancy.models import TenantOwnedModel
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
-PROJECT_APPS = {"tenancy", "clients", "subscriptions", "billing", "messaging", "routers", "exports"}
+PROJECT_APPS = {
+    "tenancy",
+    "clients",
+    "subscriptions",
+    "billing",
+    "messaging",
+    "routers",
+    "exports",
+    "holds",
+}
 PROJECT_MODELS = [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
 
 
