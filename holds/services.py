@@ -33,6 +33,7 @@ charge at most once even if two renewals of one period were attempted.
 """
 
 import logging
+import time
 import traceback
 import zlib
 from collections import Counter, defaultdict
@@ -40,6 +41,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
@@ -75,6 +78,7 @@ JOB_TOP_UP = "top-up"
 BATCH = 2000
 FANOUT_CHUNK = 500
 ZERO = Decimal("0")
+MAX_RENEWAL_ERRORS = 100  # past this many failed renewals in a run, something is wrong: stop
 JOB_RUNS_KEPT = timedelta(days=30)  # older runs are deleted by the next run of the job
 
 
@@ -668,6 +672,13 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
 
 
 # -- the expiry and auto-renewal job -------------------------------------------------------
+def renewal_budget_seconds() -> float:
+    """How long one run may spend on renewals before leaving the rest to the next run (which
+    the task queues at once): well inside Celery's soft time limit."""
+    configured = getattr(settings, "HOLDS_RENEWAL_SECONDS", None)
+    return configured if configured is not None else settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.7
+
+
 def renewal_key(subscription_id: int) -> str:
     return f"sub-renewal:{subscription_id}"
 
@@ -765,17 +776,27 @@ def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
     )
     outcomes = Counter()
     failed = []
-    for subscription_id in renewable:
+    deferred_from = None  # renewals from this id on wait for the next run (time budget)
+    deadline = time.monotonic() + renewal_budget_seconds()
+    for index, subscription_id in enumerate(renewable):
+        if time.monotonic() > deadline or len(failed) >= MAX_RENEWAL_ERRORS:
+            deferred_from = subscription_id
+            outcomes["deferred"] = len(renewable) - index
+            break
         try:
             outcomes[
                 subscription_renew(tenant=tenant, subscription_id=subscription_id, today=today)
             ] += 1
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:  # one bad row must not stop the run; it stays due for the next
             logger.exception("Renewal of subscription %s failed", subscription_id)
             failed.append(subscription_id)
-    # 2. Expire everything else that is due, in one statement.
+    # 2. Expire everything else that is due, in one statement (renewals not reached wait).
     with transaction.atomic():
-        expired = _expire_due(tenant, today=today, now=now, exclude=failed)
+        expired = _expire_due(
+            tenant, today=today, now=now, exclude=failed, auto_renew_from=deferred_from
+        )
         held = _after_expiry(tenant, expired, now=now)
         # 3. About to expire: one e-mail per period.
         expiring = list(
@@ -800,6 +821,7 @@ def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         )
     return {
         "renewed": outcomes["renewed"],
+        "renewals_deferred": outcomes["deferred"],
         "renewal_short_of_funds": outcomes["insufficient"],
         "renewal_errors": len(failed),
         "expired": len(expired),
@@ -808,9 +830,12 @@ def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
     }
 
 
-def _expire_due(tenant: Tenant, *, today: date, now: datetime, exclude) -> list[tuple]:
-    """One UPDATE ... RETURNING of every due subscription (locked rows skipped); returns rows
-    of (id, client_id, package_id, auto_renew)."""
+def _expire_due(
+    tenant: Tenant, *, today: date, now: datetime, exclude, auto_renew_from: int | None = None
+) -> list[tuple]:
+    """One UPDATE ... RETURNING of every due subscription (locked rows skipped), except the
+    renewals that failed with an error and, when the run ran out of time, the auto-renew ones
+    from `auto_renew_from` on; returns rows of (id, client_id, package_id, auto_renew)."""
     table = Subscription._meta.db_table
     statuses = ["active"] + ([] if tenant.suspended_days_extend else ["suspended"])
     marks = ", ".join(["%s"] * len(statuses))
@@ -819,6 +844,9 @@ def _expire_due(tenant: Tenant, *, today: date, now: datetime, exclude) -> list[
     if exclude:
         skip = f" AND id NOT IN ({', '.join(['%s'] * len(exclude))})"
         params += list(exclude)
+    if auto_renew_from is not None:
+        skip += " AND NOT (auto_renew AND id >= %s)"
+        params.append(auto_renew_from)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = (
         f"UPDATE {table} SET status = %s, updated_at = %s "  # noqa: S608 - names are ours

@@ -31,7 +31,10 @@ def financial_holds_run(tenant_id: int) -> dict | None:
 
 @shared_task(acks_late=True)
 def expiry_run(tenant_id: int) -> dict | None:
-    return _run(JobName.EXPIRY, tenant_id)
+    result = _run(JobName.EXPIRY, tenant_id)
+    if result and result.get("renewals_deferred"):
+        expiry_run.delay(tenant_id)  # out of time with renewals left: go on at once
+    return result
 
 
 @shared_task(acks_late=True)

@@ -237,3 +237,17 @@ def test_renewals_cost_a_fixed_number_of_queries_each(tenant, funded, subscribe)
         five = _queries(lambda: expiry_run(tenant=tenant, now=AFTER_MIDNIGHT))
     per_renewal = (five - two) / 3
     assert per_renewal == int(per_renewal) and per_renewal <= 16, (two, five)
+
+
+def test_out_of_time_renewals_wait_for_the_next_run(tenant, funded, subscribe, settings):
+    renewing = subscribe(funded(tenant, balance="100"), END, auto_renew=True)
+    plain = subscribe(funded(tenant), END)
+    settings.HOLDS_RENEWAL_SECONDS = -1  # no time at all for renewals
+    with scopes_disabled():
+        result = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
+    assert (result["renewals_deferred"], result["renewed"], result["expired"]) == (1, 0, 1)
+    assert refresh(renewing).status == SubscriptionStatus.ACTIVE  # not expired: still due
+    assert refresh(plain).status == SubscriptionStatus.EXPIRED
+    settings.HOLDS_RENEWAL_SECONDS = None
+    with scopes_disabled():
+        assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["renewed"] == 1
