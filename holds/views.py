@@ -62,8 +62,7 @@ class ClientHoldActionView(TenantRequiredMixin, View):
         )
         form = HoldReasonForm(request.POST)
         if not form.is_valid():
-            messages.error(request, " ".join(form.errors["reason"]))
-            return redirect(client)
+            return self.page_with_errors(request, number, form)
         service = client_place_hold if self.action == "place" else client_release_hold
         try:
             service(
@@ -79,3 +78,14 @@ class ClientHoldActionView(TenantRequiredMixin, View):
             done = "put on administrative hold" if self.action == "place" else "released"
             messages.success(request, f"Client #{client.number} {done}.")
         return redirect(client)
+
+    def page_with_errors(self, request, number, form):
+        """The client page again (400), the error next to the reason field, nothing changed."""
+        from clients.views import ClientDetailView
+
+        request.hold_form = form  # read by the {% client_holds %} tag
+        view = ClientDetailView()
+        view.setup(request, number=number)
+        response = view.get(request, number=number)
+        response.status_code = 400
+        return response

@@ -30,4 +30,5 @@ def client_holds(context, client):
         "financial_hold": HoldKind.FINANCIAL in kinds,
         "can_manage_holds": request.membership.allows(Capability.MANAGE_HOLDS),
         "csrf_token": context.get("csrf_token"),
+        "form": getattr(request, "hold_form", None),
     }

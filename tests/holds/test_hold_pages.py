@@ -77,8 +77,10 @@ def test_get_is_not_allowed(client, tenant, login_as, funded):
 def test_bad_reason_is_refused_and_changes_nothing(client, tenant, login_as, funded, data, message):
     login_as(tenant, "manager")
     customer = funded(tenant)
-    body = client.post(hold_url(customer), data, follow=True).content.decode()
-    assert message in body
+    response = client.post(hold_url(customer), data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'data-field-error="hold-reason"' in body and message in body
     assert refresh(customer).status == ClientStatus.ACTIVE
     with scopes_disabled():
         assert not ClientHold.objects.exists()
