@@ -6,7 +6,7 @@ routers and accounts, test connections and poll. Router passwords are never rend
 password field is write-only and an empty one keeps the stored password."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -225,8 +225,6 @@ class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateVie
 
     def post(self, request, number):
         if not request.membership.allows(Capability.MANAGE_ROUTERS):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied("Your role does not allow this.")
         client = self.get_client()
         form = self.get_form(request.POST)
