@@ -18,7 +18,7 @@ from clients.models import Client
 from tenancy.models import Tenant
 
 from . import crypto
-from .models import PppoeAccount, Router, SyncState
+from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
 from .routeros import RouterConnection, RouterError, RouterTarget, read_identity
@@ -65,6 +65,14 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
     router.audit_due = True  # new address or credentials: check everything on the next poll
     router.full_clean()
     router.save()
+    if not router.enabled:
+        # No longer polled: what was last seen is no longer known.
+        PppoeAccount.objects.for_tenant(router.tenant).filter(router=router).exclude(
+            status=ConnectionStatus.UNKNOWN
+        ).update(status=ConnectionStatus.UNKNOWN, address="", caller_id="", uptime="")
+        Router.objects.for_tenant(router.tenant).filter(pk=router.pk).update(
+            is_reachable=None, sessions_online=None
+        )
     logger.info("Router %s changed by %s", router.pk, getattr(actor, "pk", None))
     return router
 

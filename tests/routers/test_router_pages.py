@@ -346,3 +346,18 @@ def test_a_new_account_takes_the_profile_of_the_clients_package(client, owner, t
     SubscriptionFactory(tenant=tenant, client=customer, package=package)
     response = client.get(reverse("routers:client_connection", kwargs={"number": customer.number}))
     assert response.context["form"]["profile"].value() == "fiber-100M"
+
+
+def test_disabling_a_router_makes_its_statuses_unknown(client, owner, tenant, sim, router_for):
+    router = router_for(sim)
+    account = PppoeAccountFactory(tenant=tenant, router=router, username="alice")
+    sim.connect_session("alice")
+    poll_routers()
+    url = reverse("routers:router_edit", kwargs={"pk": router.pk})
+    data = {**VALID_ROUTER, "host": "127.0.0.1", "port": str(sim.port), "password": ""}
+    data.pop("enabled")
+    assert client.post(url, data).status_code == 302
+    tab = reverse("routers:client_connection", kwargs={"number": account.client.number})
+    body = client.get(tab).content.decode()
+    assert "⚪ Unknown" in body and "disabled in Clientdesk" in body
+    assert poll_routers().polled == 0
