@@ -133,7 +133,8 @@ def client_suggestions(*, tenant, value: str | None, limit: int = SUGGEST_LIMIT)
         ranks.append(("Login", base.filter(login__startswith=f"+{digits}")))
         ranks.append(("ITN", base.filter(itn__startswith=digits)))
     if len(term) >= TRIGRAM_MIN_LENGTH:
-        ranks.append(("Name", base.filter(search_text__startswith=term)))
+        if not digits:  # a name seldom starts with digits; skip a query that finds nothing
+            ranks.append(("Name", base.filter(search_text__startswith=term)))
         words = term.split()[:MAX_WORDS]
         if any(len(w) >= TRIGRAM_MIN_LENGTH for w in words):
             anywhere = Q()
