@@ -181,3 +181,12 @@ def test_delivery_reports_update_status_and_operator(tenant):
         tenant=tenant, reports=[{"key": "a", "status": "delivered", "at": "2026-03-10T12:00:05Z"}]
     )
     assert (again.applied, again.unchanged) == (0, 1)
+
+
+def test_the_key_is_unique_per_tenant_not_across_tenants(tenant, other_tenant):
+    mine, theirs = ClientFactory(tenant=tenant), ClientFactory(tenant=other_tenant)
+    assert messages_ingest(tenant=tenant, records=[message_record(mine, key="gw-1")]).created == 1
+    result = messages_ingest(tenant=other_tenant, records=[message_record(theirs, key="gw-1")])
+    assert result.created == 1
+    with scopes_disabled():
+        assert Message.objects.filter(key="gw-1").count() == 2

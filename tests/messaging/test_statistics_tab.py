@@ -209,3 +209,10 @@ def test_a_fixed_number_of_queries(client, owner, traffic, tenant):
     large = {r: count(r) for r in small}
     assert large == small
     assert max(large.values()) <= 10, large
+
+
+def test_reports_never_read_the_message_records(client, owner, traffic):
+    for report in ("day", "operator", "sender", "viber_sender", "country"):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url(traffic, report=report, **PERIOD))
+        assert not [q for q in queries if "messaging_message" in q["sql"]], report
