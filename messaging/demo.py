@@ -103,8 +103,7 @@ def seed(context: dict, log) -> None:
     today = timezone.localtime(now, zone).date()
     first_day = today - timedelta(days=DAYS - 1)
     pool = _recipient_pool(rng)
-    pre_charged = clients[:3]  # billing's demo charged these already (see the docstring)
-    traffic_clients = pre_charged + clients[40:60]
+    traffic_clients = clients[:3] + clients[40:60]  # billing's demo charged the first three
     messages = []
     for client in traffic_clients:
         sms_senders, viber_senders = _senders(tenant, client, rng)
@@ -164,29 +163,29 @@ def seed(context: dict, log) -> None:
     Message.objects.for_tenant(tenant).bulk_create(messages, batch_size=5000)
     dirty_days_mark(tenant=tenant, pairs={(m.client_id, m.day) for m in messages})
     rollups_refresh(tenant=tenant, batch_size=2000)
-    charges = MessagingCharge.objects.for_tenant(tenant)
-    for row in charges.filter(client__in=pre_charged):
-        charges.filter(pk=row.pk).update(
-            charged_parts=row.due_parts,
-            charged_amount=row.due_amount.quantize(Decimal("0.01")),
-            settled=True,
-        )
-    # The charge job's own postings, night by night, for the last CHARGED_DAYS days; the days
-    # before were billed before the portal's ledger starts (marked settled, no entries).
+    # The charge job's own postings, night by night, for the last CHARGED_DAYS days, for the
+    # clients whose ledger has nothing after that (other demos post too, and a ledger entry is
+    # never dated before an existing one). Every other day counts as billed before (settled,
+    # no entry).
     first_charged = today - timedelta(days=CHARGED_DAYS)
-    for row in charges.filter(day__lt=first_charged):
+    start = timezone.make_aware(datetime.combine(first_charged, time(6, 0)), zone)
+    job_charged = []
+    for client in clients[40:60]:
+        account = account_for_client(client=client)
+        if account.last_posted_at is None or account.last_posted_at < start:
+            account_top_up(
+                account=account,
+                amount=Decimal(rng.choice([100, 200, 500])),
+                comment="Opening payment",
+                at=start,
+            )
+            job_charged.append(client.pk)
+    charges = MessagingCharge.objects.for_tenant(tenant)
+    for row in charges.exclude(client_id__in=job_charged, day__gte=first_charged):
         charges.filter(pk=row.pk).update(
             charged_parts=row.due_parts,
             charged_amount=row.due_amount.quantize(Decimal("0.01")),
             settled=True,
-        )
-    start = timezone.make_aware(datetime.combine(first_charged, time(6, 0)), zone)
-    for client in clients[40:60]:
-        account_top_up(
-            account=account_for_client(client=client),
-            amount=Decimal(rng.choice([100, 200, 500])),
-            comment="Opening payment",
-            at=start,
         )
     posted = 0
     for offset in range(DAYS - CHARGED_DAYS, DAYS):
