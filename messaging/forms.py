@@ -104,8 +104,7 @@ class SenderIdForm(forms.ModelForm):
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
-        self.fields["name"].max_length = 15
-        self.fields["name"].widget.attrs.update(maxlength=15, autocomplete="off")
+        self.fields["name"].widget.attrs.update(maxlength=16, autocomplete="off")
         for name in ("purpose", "sample_text", "documents_note"):
             self.fields[name].max_length = 1000
 
