@@ -17,7 +17,17 @@ SIMULATOR_PID=$!
 .venv/bin/celery -A config worker --beat --loglevel=INFO --concurrency=2 \
   --schedule var/celerybeat-schedule > var/celery.log 2>&1 &
 CELERY_PID=$!
-trap 'kill $CELERY_PID $SIMULATOR_PID 2>/dev/null || true' EXIT INT TERM
+stop_background() {
+  # Celery's worker with embedded beat may linger after TERM; it gets a few seconds, then KILL.
+  kill "$CELERY_PID" "$SIMULATOR_PID" 2>/dev/null || true
+  for _ in 1 2 3 4 5; do
+    kill -0 "$CELERY_PID" 2>/dev/null || break
+    sleep 1
+  done
+  pkill -KILL -P "$CELERY_PID" 2>/dev/null || true
+  kill -KILL "$CELERY_PID" "$SIMULATOR_PID" 2>/dev/null || true
+}
+trap stop_background EXIT INT TERM
 echo
 echo "Clientdesk is starting at http://$HOST:$PORT/  (Celery worker and beat log: var/celery.log)"
 echo "Log in as 'demo' (owner of all three tenants) or another login above; password: clientdesk-demo"
