@@ -242,6 +242,12 @@ class ClientFilterSet(FilterSet):
         ]
 
     @property
+    def search_value(self) -> str:
+        """What the search box shows: the searched text, i.e. cut to SEARCH_MAX_LENGTH."""
+        raw = self.data.get("q", "") if self.is_bound else ""
+        return str(raw).strip()[:SEARCH_MAX_LENGTH]
+
+    @property
     def sort_value(self) -> str:
         requested = self.data.get("sort") if self.is_bound else None
         return requested if requested in dict(SORT_CHOICES) else DEFAULT_SORT

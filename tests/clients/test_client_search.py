@@ -97,6 +97,8 @@ def test_ten_thousand_characters_are_cut_not_an_error(client, owner, make_client
     assert response.status_code == 200
     # The first SEARCH_MAX_LENGTH characters are searched: 80 Q then 20 Z match nothing ...
     assert listed_numbers(response) == []
+    box = response.content.decode().split('data-testid="client-search"')[0].rsplit("<input", 1)[1]
+    assert f'value="{long_name}{"Z" * 20}"' in box  # the box shows what was searched
     # ... while a long query that starts with the name finds it when cut to the limit.
     response = client.get(list_url, {"q": ("q" * 80 + " ") * 130})
     assert response.status_code == 200
