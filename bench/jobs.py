@@ -17,6 +17,27 @@ zero (untracked, as after a bulk load). Then, in one run:
 - the expiry job: renewals (one short transaction each), then the set-based expiry, with the
   time of each phase; and a second run (nothing to do).
 Each with its wall time and its number of SQL statements (counted by an execute wrapper).
+
+A full run (1,000,000 / 100,000 / 50,000 / 10,000 debtors) on 2 cores under `nice`, with
+other test suites running beside it (load average 9-12), 23 November 2026:
+
+    load (COPY 1M subscriptions, 500k clients, accounts, opening entries)    234 s
+    floor: one UPDATE of the 50,000 rows to expire        3.48 s          1 statement
+    financial holds, 1st run (10,000 start their grace)   4.19 s          9 statements
+    financial holds, past the grace (10,000 holds set)   25.60 s         43 statements
+    financial holds, again (nothing to do)                2.86 s          9 statements
+    expiry and auto-renewal                             1843.31 s    600,136 statements
+      renewals (50,000, one transaction each)           1828.22 s    12 statements each
+      expire UPDATE ... RETURNING (50,000 rows)            2.25 s          1 statement
+      activity, e-mails, access for them                   7.58 s
+      (and 16,877 "about to expire" e-mails owed)
+    expiry and auto-renewal, again (nothing to do)        0.25 s          7 statements
+
+The set-based part of the expiry job (everything but the renewals) took about 15 s for
+50,000 expiries, i.e. the floor's UPDATE plus the activity lines and e-mails it owes; the
+renewals cost 37 ms each on this loaded machine (12 round trips through billing's posting:
+lock, key check, insert, update, and the subscription rows). In production a run renews for
+70% of Celery's soft time limit and the task queues the next run at once.
 """
 
 import argparse
