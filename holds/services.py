@@ -304,7 +304,16 @@ def client_release_hold(
 
 def financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool:
     """Lift the client's financial hold when available funds are zero or more (called right
-    after a posting that brought money in). Returns whether a hold was lifted."""
+    after a posting that brought money in). Returns whether a hold was lifted. Never raises:
+    the posting has committed already, and the financial job lifts any hold missed here."""
+    try:
+        return _financial_hold_release_if_funded(tenant=tenant, client_id=client_id)
+    except Exception:
+        logger.exception("Lifting the financial hold of client %s failed", client_id)
+        return False
+
+
+def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool:
     holds = ClientHold.objects.for_tenant(tenant)
     if not holds.filter(
         client_id=client_id, kind=HoldKind.FINANCIAL, lifted_at__isnull=True
@@ -484,8 +493,20 @@ def _holds_release_bulk(
 ) -> list[int]:
     """Lift these holds; clients left without a hold get their subscriptions back."""
     holds = ClientHold.objects.for_tenant(tenant)
+    # Lock the clients first (the order an operator's hold and the top-up release use), skipping
+    # those locked elsewhere (the next run gets them); then read the holds again.
+    candidates = holds.filter(pk__in=hold_ids).values_list("client_id", flat=True)
+    locked = list(
+        Client.objects.for_tenant(tenant)
+        .filter(pk__in=list(candidates))
+        .order_by("pk")
+        .select_for_update(skip_locked=True)
+        .values_list("pk", flat=True)
+    )
     rows = list(
-        holds.filter(pk__in=hold_ids, lifted_at__isnull=True).values_list("pk", "client_id", "kind")
+        holds.filter(pk__in=hold_ids, client_id__in=locked, lifted_at__isnull=True).values_list(
+            "pk", "client_id", "kind"
+        )
     )
     if not rows:
         return []
@@ -649,7 +670,6 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
             .filter(kind=HoldKind.FINANCIAL, lifted_at__isnull=True, set_by_job=JOB_FINANCIAL)
             .alias(a=F("client__account__balance") + F("client__account__credit_limit"))
             .filter(a__gte=0)
-            .select_for_update(skip_locked=True, of=("self",))
             .values_list(
                 "pk", "client_id", "client__account__balance", "client__account__credit_limit"
             )
