@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -104,3 +105,35 @@ def test_two_workers_run_the_financial_job_once(tenant):
 
     with scopes_disabled():
         assert ClientHold.objects.filter(lifted_at__isnull=True).count() == 4
+
+
+def test_top_up_release_racing_the_job_lifts_each_hold_once(tenant):
+    from billing.services import account_charge, account_top_up
+    from clients.models import ClientStatus
+    from holds.models import ClientHold
+    from holds.services import financial_hold_release_if_funded, financial_holds_run
+
+    tenant.financial_hold_grace_days = 0
+    tenant.save()
+    clients = [ClientFactory(tenant=tenant) for _ in range(6)]
+    with scopes_disabled():
+        for client in clients:
+            account = make_account(client)
+            account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
+        financial_holds_run(tenant=tenant)
+        with mock.patch("holds.receivers._release_after_commit"):  # raced below instead
+            for client in clients:
+                account_top_up(account=make_account(client), amount=Decimal("5"))
+        assert ClientHold.objects.filter(lifted_at__isnull=True).count() == 6
+    calls = [lambda: job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS)]
+    calls += [
+        lambda c=c: financial_hold_release_if_funded(tenant=tenant, client_id=c.pk) for c in clients
+    ]
+    parallel(*calls)
+    with scopes_disabled():
+        holds = list(ClientHold.objects.values_list("client_id", "lifted_at"))
+        statuses = {
+            c.status for c in type(clients[0]).objects.filter(pk__in=[c.pk for c in clients])
+        }
+    assert len(holds) == 6 and all(lifted for _, lifted in holds)
+    assert statuses == {ClientStatus.ACTIVE}
