@@ -43,7 +43,7 @@ from decimal import Decimal
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
@@ -718,7 +718,7 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
             old = (
                 Subscription.objects.for_tenant(tenant)
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("package", "client")
+                .select_related("package", "client__account")
                 .filter(
                     pk=subscription_id,
                     status=SubscriptionStatus.ACTIVE,
@@ -734,8 +734,12 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
             start, end = old.end_date, package.end_for(old.end_date)
             entry = None
             if package.price > 0:
-                account = account_for_client(client=client)
+                try:
+                    account = client.account  # read with the subscription: one query less
+                except ObjectDoesNotExist:
+                    account = account_for_client(client=client)
                 account.tenant = tenant  # saves billing a query for it
+                account.client = client
                 entry = account_charge(
                     account=account,
                     amount=package.price,
