@@ -13,7 +13,6 @@ app.autodiscover_tasks()
 
 from django.conf import settings  # noqa: E402 - after DJANGO_SETTINGS_MODULE is set
 
-# name -> entry; later issues add their jobs here.
 app.conf.beat_schedule = {
     # Routers (issue 7): read /ppp/active from every enabled router, set each PPPoE account
     # Online / Offline / Unknown, and reconcile holds on the routers.
@@ -44,5 +43,10 @@ app.conf.beat_schedule = {
         "task": "holds.tasks.expiry_run_all",
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),
         "options": {"expires": settings.HOLDS_EXPIRY_INTERVAL * 0.9},
+    },
+    # Exports (issue 4): delete finished jobs and their files once they are a week old.
+    "exports-purge": {
+        "task": "exports.tasks.export_jobs_purge_expired",
+        "schedule": crontab(minute=40, hour=3),
     },
 }
