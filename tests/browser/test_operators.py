@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from tenancy.models import Membership
 from tests.factories import MembershipFactory, TenantFactory
@@ -21,18 +22,18 @@ def test_owner_adds_and_edits_an_operator(page, log_in):
     page.fill("#id_password1", "Str0ng-enough-pass")
     page.fill("#id_password2", "Str0ng-enough-pass")
     page.get_by_role("button", name="Save").click()
-    assert page.locator('[data-field-error="email"]').is_visible()
+    expect(page.locator('[data-field-error="email"]')).to_be_visible()
     assert not get_user_model().objects.filter(username="night.shift").exists()
 
     page.fill("#id_email", "night.shift@example.com")
     page.fill("#id_password1", "Str0ng-enough-pass")
     page.fill("#id_password2", "Str0ng-enough-pass")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Operator night.shift added.").is_visible()
+    expect(page.get_by_text("Operator night.shift added.")).to_be_visible()
 
     page.get_by_role("link", name="night.shift").click()
     page.select_option("#id_role", "accountant")
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("Operator night.shift saved.").is_visible()
+    expect(page.get_by_text("Operator night.shift saved.")).to_be_visible()
     with scopes_disabled():
         assert Membership.objects.get(user__username="night.shift").role == "accountant"
