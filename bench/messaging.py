@@ -25,6 +25,23 @@ Then, in the same run:
 - the daily charge job for one closed day of every client (one ledger entry each).
 
 The tenant's time zone is UTC here, so that generated timestamps and days agree trivially.
+
+Figures of a full run (20,000,000 records, busy client 2,000,000, 1,000 clients; 2 cores,
+PostgreSQL 15, run with `nice` beside other test runs, 2026-11-23):
+
+    COPY 20M records 33k/s; indexes built after the load; total load 995 s
+    rollup job, full build: 365,000 client-days in 800 s = 456 client-days/s, 25,000 records/s
+    rollup rows: 2,106,198 by sender, 4,034,493 by route
+    year report, busy client      rollups   raw GROUP BY   ratio
+      by day                      29.7 ms      4,025 ms     135x
+      by operator                 11.1 ms      4,415 ms     398x
+      by sender ID                 6.7 ms      3,857 ms     578x
+      by Viber sender ID           4.3 ms      3,339 ms     772x
+      by country                  12.3 ms      4,035 ms     327x
+    Statistics page, a year by day: 30 ms (whole request)
+    ingestion 3,785 records/s; re-import of 20,000 known keys 3.8 s; delivery reports 5,693/s
+    incremental rollup of the 350 client-days they touched: 2.7 s
+    daily charges: 1,000 clients in 15.7 s (64/s); a second run posts nothing (0.09 s)
 """
 
 import argparse
