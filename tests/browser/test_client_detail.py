@@ -4,6 +4,7 @@ current with the balance lowered, cancel it with a refund, delete the client."""
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import ClientFactory, MembershipFactory, PackageFactory, make_account
 
@@ -21,7 +22,7 @@ def test_buy_cancel_and_delete(page, log_in):
     page.goto("/clients/")
     page.get_by_test_id("client-link").filter(has_text="Browser Buyer").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_test_id("no-subscription").is_visible()
+    expect(page.get_by_test_id("no-subscription")).to_be_visible()
     assert page.get_by_test_id("client-balance").inner_text() == "100.00 EUR"
 
     page.get_by_test_id("subscription-create").click()
@@ -34,7 +35,7 @@ def test_buy_cancel_and_delete(page, log_in):
     assert "Subscription Fiber 500 created" in page.locator(".alert-success").inner_text()
     current = page.get_by_test_id("current-subscription")
     assert "Fiber 500" in current.inner_text()
-    assert current.locator('[data-subscription-status="active"]').is_visible()
+    expect(current.locator('[data-subscription-status="active"]')).to_be_visible()
     assert page.get_by_test_id("client-balance").inner_text() == "60.00 EUR"
     assert page.get_by_test_id("stat-total").inner_text() == "1"
     assert "Subscription Fiber 500 bought" in page.get_by_test_id("activity").inner_text()
@@ -55,7 +56,7 @@ def test_buy_cancel_and_delete(page, log_in):
     page.wait_for_load_state("networkidle")
     assert "cancelled" in page.locator(".alert-success").inner_text()
     current = page.get_by_test_id("current-subscription")
-    assert current.locator('[data-subscription-status="cancelled"]').is_visible()
+    expect(current.locator('[data-subscription-status="cancelled"]')).to_be_visible()
     balance = Decimal(page.get_by_test_id("client-balance").inner_text().split()[0])
     assert Decimal("60.00") < balance <= Decimal("100.00")
 
@@ -63,8 +64,8 @@ def test_buy_cancel_and_delete(page, log_in):
     page.get_by_test_id("confirm-delete").click()
     page.wait_for_load_state("networkidle")
     assert "deleted" in page.locator(".alert-success").inner_text()
-    assert page.get_by_test_id("tombstone").is_visible()
-    assert page.locator('[data-status="deleted"]').first.is_visible()
+    expect(page.get_by_test_id("tombstone")).to_be_visible()
+    expect(page.locator('[data-status="deleted"]').first).to_be_visible()
 
 
 def test_order_subscription_for_a_new_client(page, log_in):
@@ -75,9 +76,9 @@ def test_order_subscription_for_a_new_client(page, log_in):
     page.goto("/clients/")
     page.get_by_test_id("order-subscription").click()
     form = page.get_by_test_id("order-form")
-    assert not form.locator("#id_client-name").is_visible()  # the new-client part shows on demand
+    expect(form.locator("#id_client-name")).to_be_hidden()  # the new-client part shows on demand
     form.get_by_label("New client").check()
-    assert not form.get_by_label("Client ID").is_visible()
+    expect(form.get_by_label("Client ID")).to_be_hidden()
     form.locator("#id_client-name").fill("Ordered Online Ltd")
     form.get_by_label("Package").select_option(label="Trial — 0.00 per 1 month")
     page.get_by_test_id("order-submit").click()

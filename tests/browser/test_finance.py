@@ -4,6 +4,7 @@ the .xlsx (the export task runs in-process, eagerly, on the live server's commit
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from tests.factories import ClientFactory, MembershipFactory, make_account
@@ -66,4 +67,4 @@ def test_top_up_then_export_and_download(page, log_in, eager_tasks, tmp_path):
     assert sheet["H2"].value == 145.5
 
     page.goto(reverse("exports:export_list"))
-    assert page.get_by_test_id("export-download").count() == 1
+    expect(page.get_by_test_id("export-download")).to_have_count(1)

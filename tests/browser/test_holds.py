@@ -4,6 +4,7 @@ subscription suspended and the status badge change, then releases it; the dashbo
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from subscriptions.models import tenant_today
 from tests.factories import ClientFactory, MembershipFactory, SubscriptionFactory
@@ -22,7 +23,7 @@ def test_hold_suspends_and_release_resumes(page, log_in):
     log_in(membership.user.username)
     page.goto(customer.get_absolute_url())
     current = page.get_by_test_id("current-subscription")
-    assert current.locator('[data-subscription-status="active"]').is_visible()
+    expect(current.locator('[data-subscription-status="active"]')).to_be_visible()
 
     page.get_by_test_id("hold-place").click()  # no reason: the browser asks for one
     assert page.get_by_test_id("hold-reason").evaluate("e => !e.validity.valid")
@@ -30,9 +31,9 @@ def test_hold_suspends_and_release_resumes(page, log_in):
     page.get_by_test_id("hold-place").click()
     page.wait_for_load_state("networkidle")
     assert "administrative hold" in page.locator(".alert-success").inner_text()
-    assert page.locator('h1 ~ [data-status="administrative_hold"]').is_visible()
+    expect(page.locator('h1 ~ [data-status="administrative_hold"]')).to_be_visible()
     current = page.get_by_test_id("current-subscription")
-    assert current.locator('[data-subscription-status="suspended"]').is_visible()
+    expect(current.locator('[data-subscription-status="suspended"]')).to_be_visible()
     assert "Equipment check on site" in page.get_by_test_id("client-holds").inner_text()
     assert "Administrative hold set" in page.get_by_test_id("activity").inner_text()
 
@@ -45,7 +46,7 @@ def test_hold_suspends_and_release_resumes(page, log_in):
     page.get_by_test_id("hold-release").click()
     page.wait_for_load_state("networkidle")
     assert "released" in page.locator(".alert-success").inner_text()
-    assert page.locator('h1 ~ [data-status="active"]').is_visible()
+    expect(page.locator('h1 ~ [data-status="active"]')).to_be_visible()
     current = page.get_by_test_id("current-subscription")
-    assert current.locator('[data-subscription-status="active"]').is_visible()
-    assert page.get_by_test_id("no-holds").is_visible()
+    expect(current.locator('[data-subscription-status="active"]')).to_be_visible()
+    expect(page.get_by_test_id("no-holds")).to_be_visible()

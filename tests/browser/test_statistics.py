@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from messaging.services import messages_ingest, rollups_refresh
@@ -75,7 +76,7 @@ def test_statistics_groupings_period_chart_and_export(page, log_in, eager_tasks,
     page.goto(reverse("clients:client_detail", kwargs={"number": customer.number}))
     page.get_by_test_id("client-tabs").get_by_role("link", name="Statistics").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator("canvas#statistics-chart").count() == 1
+    expect(page.locator("canvas#statistics-chart")).to_have_count(1)
     page.wait_for_function("() => window.statisticsChart !== undefined")
     state = chart_state(page)
     assert state["type"] == "line" and state["labels"] == 30 and state["drawn"]
