@@ -14,14 +14,13 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
 from clients.models import Client
 from clients.tabs import client_tabs_for
 from exports.services import export_job_create
-from tenancy.mixins import TenantRequiredMixin
+from tenancy.mixins import TableFragmentMixin, TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
@@ -63,9 +62,8 @@ class ClientFinanceMixin(TenantRequiredMixin):
         return f"{url}?{query}" if query else url
 
 
-class ClientFinanceView(ClientFinanceMixin, TemplateView):
+class ClientFinanceView(TableFragmentMixin, ClientFinanceMixin, TemplateView):
     template_name = "billing/client_finance.html"
-    fragment_template_name = "tables/table_region.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -100,17 +98,6 @@ class ClientFinanceView(ClientFinanceMixin, TemplateView):
                 "credit_form", CreditLimitForm(initial={"amount": account.credit_limit})
             )
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return [self.fragment_template_name]
-        return [self.template_name]
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
 
 
 class _FinancePostView(ClientFinanceMixin, View):

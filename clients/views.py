@@ -28,7 +28,12 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from tenancy.mixins import (
+    FilteredTableView,
+    TableFragmentMixin,
+    TenantRequiredMixin,
+    TenantScopedMixin,
+)
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -117,7 +122,9 @@ class ClientCreateView(TenantRequiredMixin, FormView):
         return redirect(client)
 
 
-class ClientDetailView(TenantScopedMixin, DetailView):
+class ClientDetailView(TableFragmentMixin, TenantScopedMixin, DetailView):
+    """The client page (General info); its table region is the subscription history."""
+
     model = Client
     slug_field = "number"
     slug_url_kwarg = "number"
@@ -132,17 +139,6 @@ class ClientDetailView(TenantScopedMixin, DetailView):
         context["client_tabs"] = client_tabs_for(self.request, self.object)
         context.update(client_page_context(self.request, self.object))
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return ["tables/table_region.html"]  # the subscription history, sorted or paged
-        return super().get_template_names()
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
 
 
 # -- edit, delete, SMS subscription (client details issue) -----------------------------------
@@ -260,7 +256,7 @@ class ClientDeleteView(ClientObjectMixin, TemplateView):
         return redirect(client)
 
 
-class ClientActivityView(ClientObjectMixin, TemplateView):
+class ClientActivityView(TableFragmentMixin, ClientObjectMixin, TemplateView):
     """The client's whole activity timeline, paged (the client page shows the latest lines)."""
 
     template_name = "clients/client_activity.html"
@@ -275,14 +271,3 @@ class ClientActivityView(ClientObjectMixin, TemplateView):
         context.update(self.client_context(client))
         context["table"] = ClientActivityTable.for_request(lines, self.request)
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return ["tables/table_region.html"]
-        return [self.template_name]
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response

@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig
 from clients.models import Client
 from clients.tabs import client_tabs_for
 from exports.services import export_job_create
-from tenancy.mixins import TenantRequiredMixin
+from tenancy.mixins import TableFragmentMixin, TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .exports import STATISTICS_EXPORT_KIND
@@ -175,7 +175,7 @@ class ClientStatisticsExportView(ClientMessagingMixin, View):
 
 
 # -- Names ------------------------------------------------------------------------------------
-class ClientNamesView(ClientMessagingMixin, TemplateView):
+class ClientNamesView(TableFragmentMixin, ClientMessagingMixin, TemplateView):
     template_name = "messaging/client_names.html"
 
     def get_context_data(self, **kwargs):
@@ -188,12 +188,6 @@ class ClientNamesView(ClientMessagingMixin, TemplateView):
             can_manage=self.request.membership.allows(Capability.MANAGE_CLIENTS),
         )
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return ["tables/table_region.html"]
-        return [self.template_name]
 
 
 class _SenderMixin(ClientMessagingMixin):

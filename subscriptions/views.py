@@ -20,7 +20,12 @@ from billing.models import LedgerEntry
 from billing.services import InsufficientFunds
 from clients.models import Client
 from clients.tabs import client_tabs_for
-from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from tenancy.mixins import (
+    FilteredTableView,
+    TableFragmentMixin,
+    TenantRequiredMixin,
+    TenantScopedMixin,
+)
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -173,7 +178,7 @@ class ClientMixin(TenantRequiredMixin):
         }
 
 
-class ClientSubscriptionsView(ClientMixin, TemplateView):
+class ClientSubscriptionsView(TableFragmentMixin, ClientMixin, TemplateView):
     """The Subscriptions tab: every period of the client, filtered by status or package."""
 
     template_name = "subscriptions/client_subscriptions.html"
@@ -192,19 +197,6 @@ class ClientSubscriptionsView(ClientMixin, TemplateView):
             table=SubscriptionTable.for_request(filterset.qs, self.request),
         )
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return ["tables/table_region.html"]
-        return [self.template_name]
-
-    def render_to_response(self, context, **kwargs):
-        from django.utils.cache import patch_vary_headers
-
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
 
 
 class SubscriptionCreateView(ClientMixin, FormView):

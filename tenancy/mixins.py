@@ -31,14 +31,36 @@ class TenantScopedMixin(TenantRequiredMixin):
         return self.model.objects.for_tenant(self.request.tenant)
 
 
-class FilteredTableView(TenantScopedMixin, TemplateView):
+class TableFragmentMixin:
+    """A page with a table: an HTMX request aimed at #table-region (sort headers, page links,
+    the filter form) gets only `fragment_template_name`; any other request gets the whole page.
+    Every response says `Vary: HX-Request`, so that a cache never serves one for the other."""
+
+    fragment_template_name = "tables/table_region.html"
+    fragment_target = "table-region"
+
+    def wants_table_fragment(self) -> bool:
+        htmx = getattr(self.request, "htmx", None)
+        return bool(htmx and not htmx.boosted and htmx.target == self.fragment_target)
+
+    def get_template_names(self):
+        if self.wants_table_fragment():
+            return [self.fragment_template_name]
+        return super().get_template_names()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):
     """A django-filter form over a BaseTable. An HTMX request gets only the table region, so
     sorting, paging and filtering refresh the table; without JavaScript the links and the form
     reload the whole page with the same URL."""
 
     table_class = None
     filterset_class = None
-    fragment_template_name = "tables/table_region.html"
 
     def get_filterset(self):
         return self.filterset_class(
@@ -54,14 +76,3 @@ class FilteredTableView(TenantScopedMixin, TemplateView):
         context["filter"] = filterset
         context["table"] = self.get_table(filterset.qs)
         return context
-
-    def get_template_names(self):
-        htmx = getattr(self.request, "htmx", None)
-        if htmx and not htmx.boosted and htmx.target == "table-region":
-            return [self.fragment_template_name]
-        return super().get_template_names()
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
