@@ -69,6 +69,8 @@ ROLLUP_BATCH = 1000
 MAX_KEPT_ERRORS = 1000
 CENT = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")
+CHANNELS = frozenset(MessageChannel.values)
+STATUSES = frozenset(MessageStatus.values)
 ROLLUP_LOCK = 80801
 CHARGE_LOCK = 80802
 
@@ -209,7 +211,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
         raise ValueError(f"client: no client with ID “{record.get('client')}”.")
     client_id, sms_price = client
     channel = str(record.get("channel") or MessageChannel.SMS).strip().lower()
-    if channel not in MessageChannel.values:
+    if channel not in CHANNELS:
         raise ValueError(f"channel: “{channel}” is not sms or viber.")
     sender = str(record.get("sender") or "").strip()
     if not sender or len(sender) > 16:
@@ -221,7 +223,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
     except InvalidRecipient as exc:
         raise ValueError(f"recipient: {exc}") from exc
     status = str(record.get("status") or MessageStatus.SENT).strip().lower()
-    if status not in MessageStatus.values:
+    if status not in STATUSES:
         raise ValueError(f"status: “{status}” is not one of {', '.join(MessageStatus.values)}.")
     sent_at = _parse_moment(record.get("sent_at"), tenant, "sent_at")
     if sent_at is None:
