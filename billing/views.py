@@ -11,16 +11,14 @@ tab only.
 import uuid
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from clients.models import Client
-from clients.tabs import client_tabs_for
+from clients.mixins import ClientPageMixin
 from exports.services import export_job_create
-from tenancy.mixins import TableFragmentMixin, TenantRequiredMixin
+from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
@@ -36,25 +34,12 @@ from .tables import LedgerEntryTable
 LEDGER_EXPORT_KIND = "billing.ledger"
 
 
-class ClientFinanceMixin(TenantRequiredMixin):
+class ClientFinanceMixin(ClientPageMixin):
     """Dates show in the tenant's time zone (the period is in its days, too)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.tenant is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(request.tenant.zone):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
-
-    def get_client(self) -> Client:
-        if not hasattr(self, "_client"):
-            self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant).select_related("tenant", "account"),
-                number=self.kwargs["number"],
-            )
-        return self._client
+    client_select_related = ("tenant", "account")
+    active_tab = "finance"
+    tenant_time_zone = True
 
     def finance_url(self) -> str:
         url = reverse("billing:client_finance", kwargs={"number": self.get_client().number})
@@ -73,8 +58,8 @@ class ClientFinanceView(TableFragmentMixin, ClientFinanceMixin, TemplateView):
         period_form = kwargs.get("period_form") or PeriodForm(request.GET, tenant=request.tenant)
         period = period_form.period
         membership = request.membership
+        context.update(self.client_context(client))
         context.update(
-            client=client,
             account=account,
             currency=request.tenant.currency,
             period_form=period_form,
@@ -84,8 +69,6 @@ class ClientFinanceView(TableFragmentMixin, ClientFinanceMixin, TemplateView):
             table=LedgerEntryTable.for_request(
                 ledger_entries_for_period(account=account, period=period), request
             ),
-            client_tabs=client_tabs_for(request, client),
-            active_tab="finance",
             can_top_up=membership.allows(Capability.TOP_UP),
             can_set_credit=membership.allows(Capability.MANAGE_CREDIT),
             can_export=membership.allows(Capability.EXPORT),

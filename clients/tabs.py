@@ -36,3 +36,12 @@ def client_tabs_for(request, client) -> list[dict]:
         for t in CLIENT_TABS
         if t.shown(request.tenant, request.membership)
     ]
+
+
+def client_tab_context(request, client, active_tab: str | None = None) -> dict:
+    """What the client page's header and tabs read: the client, its tabs, and the active tab
+    (left out for the default tab, General info)."""
+    context = {"client": client, "client_tabs": client_tabs_for(request, client)}
+    if active_tab:
+        context["active_tab"] = active_tab
+    return context

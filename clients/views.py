@@ -23,22 +23,18 @@ Decisions about the client list where the issue was silent:
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from tenancy.mixins import (
-    FilteredTableView,
-    TableFragmentMixin,
-    TenantRequiredMixin,
-    TenantScopedMixin,
-)
+from tenancy.mixins import FilteredTableView, TableFragmentMixin, TenantRequiredMixin
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
 from .filters import SORT_CHOICES, ClientFilterSet
 from .forms import ClientForm
+from .mixins import ClientPageMixin
 from .models import Client
 from .page import client_page_context
 from .selectors import (
@@ -49,7 +45,6 @@ from .selectors import (
 )
 from .services import client_create, client_delete, client_update
 from .tables import ClientTable
-from .tabs import client_tabs_for
 
 
 class ClientListView(FilteredTableView):
@@ -122,39 +117,28 @@ class ClientCreateView(TenantRequiredMixin, FormView):
         return redirect(client)
 
 
-class ClientDetailView(TableFragmentMixin, TenantScopedMixin, DetailView):
+class ClientDetailView(TableFragmentMixin, ClientPageMixin, DetailView):
     """The client page (General info); its table region is the subscription history."""
 
-    model = Client
-    slug_field = "number"
-    slug_url_kwarg = "number"
+    client_select_related = ("tenant", "group", "account")
     template_name = "clients/client_detail.html"
     context_object_name = "client"
 
-    def get_queryset(self):
-        return super().get_queryset().select_related("tenant", "group", "account")
+    def get_object(self, queryset=None):
+        return self.get_client()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["client_tabs"] = client_tabs_for(self.request, self.object)
+        context.update(self.client_context(self.object))
         context.update(client_page_context(self.request, self.object))
         return context
 
 
 # -- edit, delete, SMS subscription (client details issue) -----------------------------------
-class ClientObjectMixin(TenantRequiredMixin):
-    """The client named by its number in the URL; another tenant's is a 404."""
+class ClientObjectMixin(ClientPageMixin):
+    """The client page's actions (edit, delete, activity) show its client type."""
 
-    def get_client(self) -> Client:
-        if not hasattr(self, "_client"):
-            self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant).select_related("tenant", "group"),
-                number=self.kwargs["number"],
-            )
-        return self._client
-
-    def client_context(self, client) -> dict:
-        return {"client": client, "client_tabs": client_tabs_for(self.request, client)}
+    client_select_related = ("tenant", "group")
 
 
 class ClientEditView(ClientObjectMixin, FormView):

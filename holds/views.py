@@ -3,11 +3,11 @@ service, redirect)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
-from clients.models import Client
+from clients.mixins import ClientPageMixin
 from subscriptions.models import tenant_today
 from tenancy.mixins import TenantRequiredMixin
 from tenancy.roles import Capability
@@ -48,7 +48,7 @@ class DashboardView(TenantRequiredMixin, TemplateView):
         return context
 
 
-class ClientHoldActionView(TenantRequiredMixin, View):
+class ClientHoldActionView(ClientPageMixin, View):
     """POST only: put the client on administrative hold, or release it, with a reason. Bad
     input changes nothing and says why on the client page."""
 
@@ -57,9 +57,7 @@ class ClientHoldActionView(TenantRequiredMixin, View):
     action = "place"
 
     def post(self, request, number):
-        client = get_object_or_404(
-            Client.objects.for_tenant(request.tenant).select_related("tenant"), number=number
-        )
+        client = self.get_client()
         form = HoldReasonForm(request.POST)
         if not form.is_valid():
             return self.page_with_errors(request, number, form)

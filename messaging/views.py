@@ -12,16 +12,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
-from clients.models import Client
-from clients.tabs import client_tabs_for
+from clients.mixins import ClientPageMixin
 from exports.services import export_job_create
-from tenancy.mixins import TableFragmentMixin, TenantRequiredMixin
+from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
 
 from .exports import STATISTICS_EXPORT_KIND
@@ -38,34 +36,20 @@ from .services import sender_id_create, sender_id_decide, sender_id_update
 from .tables import SenderIdTable, StatisticsTable
 
 
-class ClientMessagingMixin(TenantRequiredMixin):
-    """The client of the URL, in a tenant that uses messaging; dates in the tenant's zone."""
+class ClientMessagingMixin(ClientPageMixin):
+    """The client of the URL, in a tenant that uses messaging (elsewhere a 404); dates in the
+    tenant's zone."""
+
+    tenant_time_zone = True
 
     def dispatch(self, request, *args, **kwargs):
-        if request.tenant is None:
-            return super().dispatch(request, *args, **kwargs)
-        if not request.tenant.uses_messaging:
+        if request.tenant is not None and not request.tenant.uses_messaging:
             raise Http404("This organisation does not use messaging.")
-        with timezone.override(request.tenant.zone):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
-
-    def get_client(self) -> Client:
-        if not hasattr(self, "_client"):
-            self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
-                number=self.kwargs["number"],
-            )
-        return self._client
+        return super().dispatch(request, *args, **kwargs)
 
     def tab_context(self, active: str) -> dict:
-        client = self.get_client()
         return {
-            "client": client,
-            "client_tabs": client_tabs_for(self.request, client),
-            "active_tab": active,
+            **self.client_context(active_tab=active),
             "currency": self.request.tenant.currency,
         }
 

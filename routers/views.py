@@ -14,9 +14,8 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
-from clients.models import Client
-from clients.tabs import client_tabs_for
-from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from clients.mixins import ClientPageMixin
+from tenancy.mixins import FilteredTableView, TenantScopedMixin
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -164,17 +163,12 @@ class PppoeAccountListView(RoutersEnabledMixin, FilteredTableView):
     template_name = "routers/account_list.html"
 
 
-class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateView):
+class ClientConnectionView(RoutersEnabledMixin, ClientPageMixin, TemplateView):
     """The client's Connection tab: the connection details and the account form."""
 
     template_name = "routers/client_connection.html"
-
-    def get_client(self) -> Client:
-        if not hasattr(self, "_client"):
-            self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant), number=self.kwargs["number"]
-            )
-        return self._client
+    client_select_related = ()
+    active_tab = "connection"
 
     def get_account(self):
         if not hasattr(self, "_account"):
@@ -211,11 +205,9 @@ class ClientConnectionView(RoutersEnabledMixin, TenantRequiredMixin, TemplateVie
         request = self.request
         client = self.get_client()
         can_manage = request.membership.allows(Capability.MANAGE_ROUTERS)
+        context.update(self.client_context(client))
         context.update(
-            client=client,
             connection=connection_of_account(self.get_account()),
-            client_tabs=client_tabs_for(request, client),
-            active_tab="connection",
             can_manage=can_manage,
             has_routers=Router.objects.for_tenant(request.tenant).exists(),
         )

@@ -18,8 +18,8 @@ from django.views.generic import DetailView, FormView, TemplateView
 
 from billing.models import LedgerEntry
 from billing.services import InsufficientFunds
-from clients.models import Client
-from clients.tabs import client_tabs_for
+from clients.mixins import ClientPageMixin
+from clients.tabs import client_tab_context
 from tenancy.mixins import (
     FilteredTableView,
     TableFragmentMixin,
@@ -161,21 +161,8 @@ class PackageRetireView(TenantScopedMixin, View):
 
 
 # -- a client's subscriptions --------------------------------------------------------------
-class ClientMixin(TenantRequiredMixin):
-    def get_client(self) -> Client:
-        if not hasattr(self, "_client"):
-            self._client = get_object_or_404(
-                Client.objects.for_tenant(self.request.tenant).select_related("tenant"),
-                number=self.kwargs["number"],
-            )
-        return self._client
-
-    def client_context(self, client, tab="subscriptions") -> dict:
-        return {
-            "client": client,
-            "client_tabs": client_tabs_for(self.request, client),
-            "active_tab": tab,
-        }
+class ClientMixin(ClientPageMixin):
+    active_tab = "subscriptions"
 
 
 class ClientSubscriptionsView(TableFragmentMixin, ClientMixin, TemplateView):
@@ -380,9 +367,7 @@ class SubscriptionDetailView(SubscriptionMixin, DetailView):
                 period.display_status(today, tenant.expiring_window_days)
             )
         context.update(
-            client=subscription.client,
-            client_tabs=client_tabs_for(self.request, subscription.client),
-            active_tab="subscriptions",
+            **client_tab_context(self.request, subscription.client, active_tab="subscriptions"),
             badge=subscription_badge(
                 subscription.display_status(today, tenant.expiring_window_days)
             ),
@@ -416,9 +401,7 @@ class SubscriptionCancelView(SubscriptionMixin, FormView):
         today = tenant_today(self.request.tenant)
         context.update(
             subscription=subscription,
-            client=subscription.client,
-            client_tabs=client_tabs_for(self.request, subscription.client),
-            active_tab="subscriptions",
+            **client_tab_context(self.request, subscription.client, active_tab="subscriptions"),
             refund_preview=refund_amount(subscription, today),
             unused=unused_days(subscription, today),
             currency=self.request.tenant.currency,

@@ -1,0 +1,58 @@
+"""The view mixin of every page and action under a client (/clients/<number>/...), whichever
+app it belongs to: General info, Subscriptions, Finance, Connection, Statistics, Names, the
+edit, delete and hold actions.
+
+It supplies the client named by the per-tenant number in the URL, from the tenant's scoped
+queryset (another tenant's client is a 404, never a 403 that would confirm it exists), with
+the related rows the page needs (`client_select_related`), and the context that every client
+page's header and tabs read (`client_context()`: client, client_tabs, active_tab).
+
+An app keeps what is its own as a small override: the tab it marks active (`active_tab`),
+whether dates show in the tenant's time zone (`tenant_time_zone`), a 404 for tenants that do
+not use the module (an extra mixin before this one), more related rows.
+"""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from tenancy.mixins import TenantRequiredMixin
+
+from .models import Client
+from .tabs import client_tab_context
+
+
+class ClientPageMixin(TenantRequiredMixin):
+    client_select_related: tuple[str, ...] = ("tenant",)
+    active_tab: str | None = None  # None: the client page's default tab (General info)
+    # Render dates and times in the tenant's time zone: the response is rendered inside the
+    # override, since a TemplateResponse would otherwise render after it ends.
+    tenant_time_zone: bool = False
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.tenant_time_zone or request.tenant is None:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(request.tenant.zone):
+            response = super().dispatch(request, *args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
+
+    def get_client_queryset(self):
+        queryset = Client.objects.for_tenant(self.request.tenant)
+        if self.client_select_related:
+            queryset = queryset.select_related(*self.client_select_related)
+        return queryset
+
+    def get_client(self) -> Client:
+        if not hasattr(self, "_client"):
+            self._client = get_object_or_404(
+                self.get_client_queryset(), number=self.kwargs["number"]
+            )
+        return self._client
+
+    def client_context(self, client: Client | None = None, active_tab: str | None = None) -> dict:
+        return client_tab_context(
+            self.request,
+            client if client is not None else self.get_client(),
+            active_tab=active_tab or self.active_tab,
+        )
