@@ -32,11 +32,9 @@ import sys
 import time
 import warnings
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common
 
 BENCH_DB = "clientdesk_bench"
 
@@ -51,39 +49,6 @@ def parse_args():
     parser.add_argument("--admin-repeat", type=int, default=3, help="timed runs in the admin")
     parser.add_argument("--suggestions", type=int, default=300, help="suggestion requests")
     return parser.parse_args()
-
-
-def prepare_environment(args) -> str:
-    source = os.environ.get("DATABASE_URL")
-    if not source or not source.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
-    parsed = urlparse(source)
-    bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if not os.environ.get("ROUTER_SECRET_KEY"):
-        from cryptography.fernet import Fernet
-
-        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()  # no router here
-    os.environ["DEBUG"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ[name] = "0"
-    os.environ.pop("REDIS_URL", None)  # local-memory cache; nothing here needs Redis
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
-        ).fetchone()
-        if exists and not args.reuse:
-            connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{args.database}"')
-    return bench_url
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -208,42 +173,6 @@ STATUSES = ["active"] * 85 + ["administrative_hold"] * 5 + ["financial_hold"] * 
 PROPERTY = ["legal_entity", "individual", "entrepreneur"]
 CHANNELS = ["web", "partner", "sales", "api", "import"]
 
-COLUMNS = [
-    "tenant_id",
-    "number",
-    "name",
-    "company",
-    "login",
-    "email",
-    "phone",
-    "address",
-    "contact_name",
-    "contact_email",
-    "country",
-    "itn",
-    "group_id",
-    "status",
-    "property_type",
-    "activity_type",
-    "region",
-    "site",
-    "postal_address",
-    "accounting_email",
-    "external_tenant_name",
-    "channel",
-    "referer",
-    "registered_on",
-    "last_login_at",
-    "failed_login_attempts",
-    "activation_required",
-    "sms_price",
-    "sms_subscription",
-    "last_purchase_at",
-    "created_at",
-    "updated_at",
-    "search_text",
-]
-
 
 def surname(rng) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
@@ -272,54 +201,42 @@ def client_rows(tenant_id: int, count: int, group_ids: list[int], seed: int):
             if rng.random() < 0.8
             else None
         )
-        yield (
-            tenant_id,
-            number,
-            name,
-            company,
-            login,
-            email,
-            "",
-            "",
-            contact,
-            contact_email,
-            "RU",
-            itn,
-            rng.choice(group_ids),
-            rng.choice(STATUSES),
-            rng.choice(PROPERTY),
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            rng.choice(CHANNELS),
-            "",
-            created.date(),
-            None,
-            0,
-            False,
-            "0.0400",
-            False,
-            bought,
-            created,
-            now,
-            build_search_text(name, company, login, itn, email, contact, contact_email),
-        )
+        yield {
+            "tenant_id": tenant_id,
+            "number": number,
+            "name": name,
+            "company": company,
+            "login": login,
+            "email": email,
+            "contact_name": contact,
+            "contact_email": contact_email,
+            "country": "RU",
+            "itn": itn,
+            "group_id": rng.choice(group_ids),
+            "status": rng.choice(STATUSES),
+            "property_type": rng.choice(PROPERTY),
+            "channel": rng.choice(CHANNELS),
+            "registered_on": created.date(),
+            "sms_price": "0.0400",
+            "last_purchase_at": bought,
+            "created_at": created,
+            "updated_at": now,
+            "search_text": build_search_text(
+                name, company, login, itn, email, contact, contact_email
+            ),
+        }
 
 
 def load(args) -> dict:
     """Tenants, operators, groups and clients; returns what the measurements need."""
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django_scopes import scopes_disabled
 
     from clients.models import Client, ClientGroup
     from tenancy.models import Membership, Tenant, TenantSequence
 
-    call_command("migrate", verbosity=0)
+    common.migrate()
     user_model = get_user_model()
     with scopes_disabled():
         big = Tenant.objects.filter(slug="bench-big").first()
@@ -339,29 +256,16 @@ def load(args) -> dict:
             ]
     table = Client._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        indexes = common.drop_secondary_indexes(cursor, table)
     started = time.perf_counter()
     raw = connection.connection  # psycopg connection under Django's
     for tenant, count, seed in ((big, args.clients, 1), (other, args.other, 2)):
-        with raw.cursor() as cursor:
-            copy_sql = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN"
-            with cursor.copy(copy_sql) as copy:
-                for row in client_rows(tenant.pk, count, groups[tenant.pk], seed):
-                    copy.write_row(row)
+        common.copy_clients(raw, client_rows(tenant.pk, count, groups[tenant.pk], seed))
         TenantSequence.objects.create(tenant=tenant, name="client", last_value=count)
     loaded = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '1GB'")
         started_indexes = time.perf_counter()
-        for _, definition in indexes:
-            cursor.execute(definition)
+        common.build_indexes(cursor, indexes)
         cursor.execute(f"VACUUM ANALYZE {table}")
     indexed = time.perf_counter() - started_indexes
     total = args.clients + args.other
@@ -397,51 +301,12 @@ def context_for(big) -> dict:
 
 
 # -- measuring ------------------------------------------------------------------------------
-LAST_CPU_MS = [0.0]
-
-
-def timed(function, repeat: int) -> tuple[float, object]:
-    """Median wall time in ms (and the last result). The median CPU time of this process is
-    kept in LAST_CPU_MS: Python's own share, which the load of the machine does not inflate."""
-    result = function()  # warm-up (and the result to check)
-    times, cpu = [], []
-    for _ in range(repeat):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        result = function()
-        times.append(time.perf_counter() - started)
-        cpu.append(time.process_time() - started_cpu)
-    LAST_CPU_MS[0] = statistics.median(cpu) * 1000
-    return statistics.median(times) * 1000, result
-
-
 def page_queries(client, url):
     """The statements the view runs on clients_client: (those that fetch the page's rows, all
     of them, i.e. with the row count)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    statements = [
-        q["sql"]
-        for q in captured.captured_queries
-        if '"clients_client"' in q["sql"] and "DECLARE" not in q["sql"]
-    ]
+    statements, _ = common.captured_statements(client, url, lambda sql: '"clients_client"' in sql)
     rows = [s for s in statements if "COUNT(" not in s and "EXPLAIN" not in s]
     return rows, statements
-
-
-def run_sql(statements):
-    from django.db import connection
-
-    def execute():
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                cursor.fetchall()
-
-    return execute
 
 
 def measure(args, context) -> None:
@@ -475,30 +340,27 @@ def measure(args, context) -> None:
         f"{args.admin_repeat}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
         "CPUs.\n"
     )
-    header = (
+    common.print_header(
         f"{'operation':<15}{'page ms':>9}{'(cpu)':>7}{'floor ms':>10}{'rows+count':>12}"
         f"{'page/floor':>12}{'page/(r+c)':>12}{'admin ms':>10}{'admin/page':>12}"
     )
-    print(header)
-    print("-" * len(header))
     for label, params, admin_params in scenarios:
         url = f"{list_url}?{urlencode(params)}" if params else list_url
-        page_ms, response = timed(lambda url=url: operator.get(url), args.repeat)
-        page_cpu_ms = LAST_CPU_MS[0]
-        assert response.status_code == 200
+        page = common.timed(lambda url=url: operator.get(url), args.repeat)
+        assert page.result.status_code == 200
         rows_sql, all_sql = page_queries(operator, url)
-        floor_ms, _ = timed(run_sql(rows_sql), args.repeat)
-        data_ms, _ = timed(run_sql(all_sql), args.repeat)
+        floor_ms = common.timed(common.run_sql(rows_sql), args.repeat).ms
+        data_ms = common.timed(common.run_sql(all_sql), args.repeat).ms
         admin_query = {"tenant__id__exact": tenant.pk, **admin_params}
         admin_full = f"{admin_url}?{urlencode(admin_query)}"
-        admin_ms, admin_response = timed(
-            lambda u=admin_full: superuser.get(u), max(1, args.admin_repeat)
-        )
-        assert admin_response.status_code == 200, admin_response.status_code
+        admin = common.timed(lambda u=admin_full: superuser.get(u), max(1, args.admin_repeat))
+        assert admin.result.status_code == 200, admin.result.status_code
+        page_ms, admin_ms = page.ms, admin.ms
         print(
-            f"{label:<15}{page_ms:>9.1f}{page_cpu_ms:>7.1f}{floor_ms:>10.2f}{data_ms:>12.2f}"
-            f"{page_ms / floor_ms:>11.1f}x{page_ms / data_ms:>11.1f}x{admin_ms:>10.1f}"
-            f"{admin_ms / page_ms:>11.1f}x"
+            f"{label:<15}{page_ms:>9.1f}{page.cpu_ms:>7.1f}{floor_ms:>10.2f}{data_ms:>12.2f}"
+            f"{common.ratio(page_ms, floor_ms, '>11.1f')}"
+            f"{common.ratio(page_ms, data_ms, '>11.1f')}{admin_ms:>10.1f}"
+            f"{common.ratio(admin_ms, page_ms, '>11.1f')}"
         )
     measure_suggestions(args, context, operator)
 
@@ -531,7 +393,7 @@ def measure_suggestions(args, context, operator) -> None:
         empty += b'data-testid="suggestion"' not in response.content
     times.sort()
     p50 = statistics.median(times)
-    p95 = times[int(len(times) * 0.95) - 1]
+    p95 = common.percentile(times, 0.95)
     print(
         f"\nsuggestions: {len(times)} requests (name, company, ID, login and ITN prefixes): "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
@@ -542,23 +404,12 @@ def measure_suggestions(args, context, operator) -> None:
 def main():
     sys.stdout.reconfigure(line_buffering=True)  # progress shows when redirected to a file
     args = parse_args()
-    prepare_environment(args)
-    import django
-
-    django.setup()
+    common.prepare_environment(args.database, reuse=args.reuse)
+    common.setup_django()
     import logging
 
     logging.getLogger("axes").setLevel(logging.WARNING)  # one line per force_login otherwise
     warnings.filterwarnings("ignore", message="No directory at")
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    # Plain static storage: the manifest of collectstatic is not needed to time a page.
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    override_settings(STORAGES=storages).enable()
     started = time.perf_counter()
     context = load(args)
     print(f"Data ready in {time.perf_counter() - started:.1f} s.")

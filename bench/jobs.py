@@ -44,14 +44,10 @@ renewal reads the account with the subscription: 11 statements each (22 ms each 
 
 import argparse
 import os
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common
 
 BENCH_DB = "clientdesk_bench_jobs"
 
@@ -68,43 +64,18 @@ def parse_args():
 
 
 def prepare_environment(args) -> None:
-    source = os.environ.get("DATABASE_URL")
-    if not source or not source.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
-    parsed = urlparse(source)
-    os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{args.database}"))
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ["DEBUG"] = "0"
-    os.environ.pop("REDIS_URL", None)
     os.environ["CELERY_BROKER_URL"] = "memory://"
     os.environ["CELERY_RESULT_BACKEND"] = "cache+memory://"
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    if not os.environ.get("ROUTER_SECRET_KEY"):
-        from cryptography.fernet import Fernet
-
-        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{args.database}"')
-
-
-def copy_rows(cursor, table, columns, rows) -> int:
-    count = 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+    common.prepare_environment(args.database)
 
 
 def load(args, now: datetime):
     from django.db import connection
     from django_scopes import scopes_disabled
 
-    from subscriptions.models import Package, tenant_today
+    from billing.models import Account
+    from subscriptions.models import Package, Subscription, tenant_today
     from tenancy.models import Tenant
 
     with scopes_disabled():
@@ -126,72 +97,19 @@ def load(args, now: datetime):
     t0 = time.perf_counter()
     with connection.cursor() as c:
         raw = c.cursor
-        copy_rows(
-            raw,
-            "clients_client",
-            [
-                "tenant_id",
-                "number",
-                "name",
-                "company",
-                "login",
-                "email",
-                "phone",
-                "address",
-                "contact_name",
-                "contact_email",
-                "country",
-                "itn",
-                "status",
-                "property_type",
-                "activity_type",
-                "region",
-                "site",
-                "postal_address",
-                "accounting_email",
-                "external_tenant_name",
-                "channel",
-                "referer",
-                "failed_login_attempts",
-                "activation_required",
-                "sms_price",
-                "sms_subscription",
-                "created_at",
-                "updated_at",
-                "search_text",
-            ],
+        common.copy_clients(
+            raw.connection,
             (
-                (
-                    tenant.pk,
-                    i,
-                    f"Bench {i}",
-                    "",
-                    "",
-                    f"c{i}@example.com",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "active",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    0,
-                    False,
-                    "0",
-                    False,
-                    now,
-                    now,
-                    f"bench {i}",
-                )
+                {
+                    "tenant_id": tenant.pk,
+                    "number": i,
+                    "name": f"Bench {i}",
+                    "email": f"c{i}@example.com",
+                    "status": "active",
+                    "created_at": now,
+                    "updated_at": now,
+                    "search_text": f"bench {i}",
+                }
                 for i in range(1, n_clients + 1)
             ),
         )
@@ -210,40 +128,22 @@ def load(args, now: datetime):
                     end = today - timedelta(days=k % 3)
                 else:
                     end = today + timedelta(days=1 + k % 365)
-                yield (
-                    tenant.pk,
-                    client,
-                    packages[k % 2].pk,
-                    "active",
-                    end - timedelta(days=30),
-                    end,
-                    k < renewable + short,
-                    "10.00",
-                    "0.00",
-                    now,
-                    now,
-                    "",
-                )
+                yield {
+                    "tenant_id": tenant.pk,
+                    "client_id": client,
+                    "package_id": packages[k % 2].pk,
+                    "status": "active",
+                    "start_date": end - timedelta(days=30),
+                    "end_date": end,
+                    "auto_renew": k < renewable + short,
+                    "amount_paid": "10.00",
+                    "refunded_amount": "0.00",
+                    "created_at": now,
+                    "updated_at": now,
+                    "cancel_reason": "",
+                }
 
-        copy_rows(
-            raw,
-            "subscriptions_subscription",
-            [
-                "tenant_id",
-                "client_id",
-                "package_id",
-                "status",
-                "start_date",
-                "end_date",
-                "auto_renew",
-                "amount_paid",
-                "refunded_amount",
-                "created_at",
-                "updated_at",
-                "cancel_reason",
-            ],
-            subscription_rows(),
-        )
+        common.copy_objects(raw.connection, Subscription, subscription_rows())
         # Funds: the clients of the renewable subscriptions hold 100.00 (room for both of
         # their subscriptions); the last --debtors clients owe 10.00.
         funded = {first + k // 2 for k in range(renewable)}
@@ -252,28 +152,19 @@ def load(args, now: datetime):
         def balance(cid):
             return "100.00" if cid in funded else ("-10.00" if cid in debtors else "0.00")
 
-        copy_rows(
-            raw,
-            "billing_account",
-            [
-                "tenant_id",
-                "client_id",
-                "balance",
-                "credit_limit",
-                "created_at",
-                "updated_at",
-                "last_posted_at",
-            ],
+        common.copy_objects(
+            raw.connection,
+            Account,
             (
-                (
-                    tenant.pk,
-                    cid,
-                    balance(cid),
-                    "0.00",
-                    now,
-                    now,
-                    now - timedelta(days=1) if balance(cid) != "0.00" else None,
-                )
+                {
+                    "tenant_id": tenant.pk,
+                    "client_id": cid,
+                    "balance": balance(cid),
+                    "credit_limit": "0.00",
+                    "created_at": now,
+                    "updated_at": now,
+                    "last_posted_at": now - timedelta(days=1) if balance(cid) != "0.00" else None,
+                }
                 for cid in range(first, first + n_clients)
             ),
         )
@@ -319,10 +210,9 @@ def measure(label, func):
     from django.db import connection
 
     counter = Counter()
-    with connection.execute_wrapper(counter):
-        t0 = time.perf_counter()
+    with connection.execute_wrapper(counter), common.Stopwatch() as watch:
         result = func()
-        elapsed = time.perf_counter() - t0
+    elapsed = watch.seconds
     print(f"{label:<48} {elapsed:9.2f} s {counter.count:>9,} queries  {result}", flush=True)
     return elapsed, counter.count, result
 
@@ -330,11 +220,8 @@ def measure(label, func):
 def main():
     args = parse_args()
     prepare_environment(args)
-    import django
-
-    django.setup()
+    common.setup_django(plain_static=False)
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django_scopes import scopes_disabled
 
@@ -342,7 +229,7 @@ def main():
     from holds.models import JobName
 
     settings.HOLDS_RENEWAL_SECONDS = 10**9  # every renewal in the one timed run (no budget)
-    call_command("migrate", verbosity=0)
+    common.migrate()
     if args.profile:
         Counter.profile = {}
     now = datetime.now(UTC)

@@ -30,7 +30,6 @@ import json
 import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import threading
@@ -38,10 +37,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import urlencode
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common
 
 BENCH_DB = "clientdesk_bench_ledger"
 TENANT_SLUG = "bench-ledger"
@@ -70,88 +68,15 @@ def parse_args():
     return parser.parse_args()
 
 
-def prepare_environment(args) -> str:
-    source = os.environ.get("DATABASE_URL")
-    if not source or not source.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
-    parsed = urlparse(source)
-    bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
+def prepare_environment(args) -> None:
     if args.child:
-        return bench_url  # the parent set everything up
-    os.environ["BENCH_SOURCE_URL"] = source
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ["DEBUG"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ[name] = "0"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        return  # the parent set everything up
+    os.environ["BENCH_SOURCE_URL"] = common.source_url()
     os.environ.setdefault("MEDIA_ROOT", "/tmp/clientdesk-bench-ledger-media")
-    if not os.environ.get("ROUTER_SECRET_KEY"):  # required outside DEBUG by the routers app
-        from cryptography.fernet import Fernet
-
-        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
-        ).fetchone()
-        if exists and not args.reuse:
-            connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{args.database}"')
-    return bench_url
-
-
-def setup_django():
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    override_settings(STORAGES=storages).enable()
+    common.prepare_environment(args.database, reuse=args.reuse)
 
 
 # -- data -----------------------------------------------------------------------------------
-CLIENT_COLUMNS = [
-    "tenant_id",
-    "number",
-    "name",
-    "company",
-    "login",
-    "email",
-    "phone",
-    "address",
-    "contact_name",
-    "contact_email",
-    "country",
-    "itn",
-    "status",
-    "property_type",
-    "activity_type",
-    "region",
-    "site",
-    "postal_address",
-    "accounting_email",
-    "external_tenant_name",
-    "channel",
-    "referer",
-    "failed_login_attempts",
-    "activation_required",
-    "sms_price",
-    "sms_subscription",
-    "created_at",
-    "updated_at",
-    "search_text",
-]
 ENTRY_COLUMNS = [
     "tenant_id",
     "account_id",
@@ -168,37 +93,21 @@ ENTRY_COLUMNS = [
 def client_rows(tenant_id: int, count: int, now: datetime):
     for number in range(1, count + 1):
         name = f"Bench Client {number}"
-        yield (
-            tenant_id,
-            number,
-            name,
-            f"Company {number}",
-            f"+4915{number:08d}",
-            f"client{number}@example.com",
-            "",
-            "",
-            "",
-            "",
-            "DE",
-            "",
-            "active",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            0,
-            False,
-            "0.0350",
-            True,
-            now,
-            now,
-            f"{name.lower()} company {number}",
-        )
+        yield {
+            "tenant_id": tenant_id,
+            "number": number,
+            "name": name,
+            "company": f"Company {number}",
+            "login": f"+4915{number:08d}",
+            "email": f"client{number}@example.com",
+            "country": "DE",
+            "status": "active",
+            "sms_price": "0.0350",
+            "sms_subscription": True,
+            "created_at": now,
+            "updated_at": now,
+            "search_text": f"{name.lower()} company {number}",
+        }
 
 
 PURPOSES = ["SMS sending", "Viber sending", "Subscription", "=SUM(A1:A2) test", "-adjustment"]
@@ -236,30 +145,8 @@ def entry_rows(tenant_id, plan, now, rng):
             )
 
 
-def copy_rows(raw, table, columns, rows) -> int:
-    count = 0
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
-
-
-def secondary_indexes(cursor, table):
-    cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-        [table],
-    )
-    return cursor.fetchall()
-
-
 def load(args) -> dict:
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django_scopes import scopes_disabled
 
@@ -267,7 +154,7 @@ def load(args) -> dict:
     from clients.models import Client
     from tenancy.models import Membership, Tenant, TenantSequence
 
-    call_command("migrate", verbosity=0)
+    common.migrate()
     with scopes_disabled():
         tenant = Tenant.objects.filter(slug=TENANT_SLUG).first()
         if tenant and LedgerEntry.objects.filter(tenant=tenant).exists():
@@ -288,7 +175,7 @@ def load(args) -> dict:
     raw = connection.connection
     started = time.perf_counter()
     with transaction.atomic():
-        copy_rows(raw, Client._meta.db_table, CLIENT_COLUMNS, client_rows(tenant.pk, clients, now))
+        common.copy_clients(raw, client_rows(tenant.pk, clients, now))
         TenantSequence.objects.create(tenant=tenant, name="client", last_value=clients)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -309,21 +196,19 @@ def load(args) -> dict:
     plan += [(aid, per_other + (1 if i < extra else 0), 730) for i, aid in enumerate(others)]
     print(f"Loaded {clients:,} clients and accounts in {time.perf_counter() - started:.1f} s.")
     with connection.cursor() as cursor:
-        indexes = secondary_indexes(cursor, entry_table)
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
+        indexes = common.drop_secondary_indexes(cursor, entry_table)
         cursor.execute(f"ALTER TABLE {entry_table} DISABLE TRIGGER ALL")  # FK checks
     started = time.perf_counter()
     with transaction.atomic():
-        loaded = copy_rows(raw, entry_table, ENTRY_COLUMNS, entry_rows(tenant.pk, plan, now, rng))
+        loaded = common.copy_rows(
+            raw, entry_table, ENTRY_COLUMNS, entry_rows(tenant.pk, plan, now, rng)
+        )
     copied = time.perf_counter() - started
     print(f"COPY of {loaded:,} entries in {copied:.1f} s ({loaded / copied:,.0f} rows/s).")
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {entry_table} ENABLE TRIGGER ALL")
-        cursor.execute("SET maintenance_work_mem = '1GB'")
-        for _, definition in indexes:
-            cursor.execute(definition)
+        common.build_indexes(cursor, indexes)
         cursor.execute(
             f"UPDATE {account_table} a SET balance = s.total, last_posted_at = s.last "
             f"FROM (SELECT account_id, SUM(amount) AS total, MAX(created_at) AS last "
@@ -351,47 +236,6 @@ def context_for(tenant) -> dict:
         "tab_client": tab_client,
         "export_client": export_client,
     }
-
-
-# -- measuring helpers ----------------------------------------------------------------------
-LAST_MIN_MS = [0.0]  # the fastest of the last timed() runs, beside the median it returns
-
-
-def timed(function, repeat: int) -> tuple[float, object]:
-    result = function()  # warm-up
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    LAST_MIN_MS[0] = min(times) * 1000
-    return statistics.median(times) * 1000, result
-
-
-def billing_statements(client, url):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return [
-        q["sql"]
-        for q in captured.captured_queries
-        if "billing_" in q["sql"] and "DECLARE" not in q["sql"]
-    ], response
-
-
-def run_sql(statements):
-    from django.db import connection
-
-    def execute():
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                cursor.fetchall()
-
-    return execute
 
 
 # -- Finance tab ----------------------------------------------------------------------------
@@ -424,8 +268,8 @@ def measure_tab(args, context) -> None:
         ("1 year, page 50", {**year, "per_page": 10, "page": 50}),
     ]
     empty_url = reverse("billing:client_finance", kwargs={"number": empty_client(tenant).number})
-    empty_ms, _ = timed(lambda: operator.get(empty_url), args.repeat)
-    empty_min = LAST_MIN_MS[0]
+    empty = common.timed(lambda: operator.get(empty_url), args.repeat)
+    empty_ms, empty_min = empty.ms, empty.min_ms
     print(
         f"\nFinance tab of a client with {args.tab_entries:,} entries over 2 years "
         f"(median of {args.repeat} runs). The same tab of a client with no entries takes "
@@ -434,19 +278,19 @@ def measure_tab(args, context) -> None:
         "view's statements on the billing tables run on a bare cursor; 'data' is page minus "
         "that fixed cost."
     )
-    header = (
+    common.print_header(
         f"{'period':<20}{'rows':>8}{'page ms':>10}{'SQL ms':>9}{'page/SQL':>10}"
         f"{'data ms':>9}{'data/SQL':>10}{'queries':>9}"
     )
-    print(header)
-    print("-" * len(header))
     for label, params in scenarios:
         full = f"{url}?{urlencode(params)}"
-        page_ms, response = timed(lambda u=full: operator.get(u), args.repeat)
-        page_min = LAST_MIN_MS[0]
-        statements, response = billing_statements(operator, full)
-        sql_ms, _ = timed(run_sql(statements), args.repeat)
-        sql_min = LAST_MIN_MS[0]
+        page = common.timed(lambda u=full: operator.get(u), args.repeat)
+        page_ms, page_min = page.ms, page.min_ms
+        statements, response = common.captured_statements(
+            operator, full, lambda sql: "billing_" in sql
+        )
+        floor = common.timed(common.run_sql(statements), args.repeat)
+        sql_ms, sql_min = floor.ms, floor.min_ms
         count = row_count(response.content.decode())
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -455,8 +299,9 @@ def measure_tab(args, context) -> None:
             operator.get(full)
         data_ms = max(page_ms - empty_ms, 0.01)
         print(
-            f"{label:<20}{count:>8}{page_ms:>10.1f}{sql_ms:>9.2f}{page_ms / sql_ms:>9.1f}x"
-            f"{data_ms:>9.1f}{data_ms / sql_ms:>9.1f}x{len(all_queries):>9}"
+            f"{label:<20}{count:>8}{page_ms:>10.1f}{sql_ms:>9.2f}"
+            f"{common.ratio(page_ms, sql_ms, '>9.1f')}"
+            f"{data_ms:>9.1f}{common.ratio(data_ms, sql_ms, '>9.1f')}{len(all_queries):>9}"
             f"   (fastest: page {page_min:.1f}, SQL {sql_min:.2f}, "
             f"data {max(page_min - empty_min, 0):.1f} ms)"
         )
@@ -600,9 +445,7 @@ def measure_posting(args, context) -> None:
         f"\nPosting throughput, {args.writers} writers x {args.postings} postings "
         "(top-up and charge alternating), postings/s:"
     )
-    header = f"{'scenario':<26}{'services':>10}{'bare SQL':>10}{'ratio':>8}"
-    print(header)
-    print("-" * len(header))
+    common.print_header(f"{'scenario':<26}{'services':>10}{'bare SQL':>10}{'ratio':>8}")
     for label, targets, mode in (
         ("one account, processes", [shared] * args.writers, "processes"),
         ("distinct, processes", own[: args.writers], "processes"),
@@ -611,7 +454,7 @@ def measure_posting(args, context) -> None:
     ):
         services = run(django_writer, targets, mode)
         bare = run(bare_writer, targets, mode)
-        print(f"{label:<26}{services:>10,.0f}{bare:>10,.0f}{bare / services:>7.1f}x")
+        print(f"{label:<26}{services:>10,.0f}{bare:>10,.0f}{common.ratio(bare, services, '>7.1f')}")
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -624,13 +467,11 @@ def child_export(job_id: int) -> dict:
     with scopes_disabled():
         job = ExportJob.objects.select_related("tenant").get(pk=job_id)
     baseline = current_memory_mb()  # Django and every app loaded, before the first row
-    started, cpu = time.perf_counter(), time.process_time()
-    with scope(tenant=job.tenant):
+    with common.Stopwatch() as watch, scope(tenant=job.tenant):
         job = export_job_execute(job=job)
-    elapsed = time.perf_counter() - started
     return {
-        "seconds": elapsed,
-        "cpu": time.process_time() - cpu,
+        "seconds": watch.seconds,
+        "cpu": watch.cpu,
         "baseline_mb": baseline,
         "rows": job.progress,
         "status": job.status,
@@ -650,8 +491,7 @@ def child_floor(job_id: int) -> dict:
 
     url = os.environ["DATABASE_URL"]
     baseline = current_memory_mb()
-    started, cpu = time.perf_counter(), time.process_time()
-    with psycopg.connect(url) as conn:
+    with common.Stopwatch() as watch, psycopg.connect(url) as conn:
         job = conn.execute(
             "SELECT j.parameters, t.time_zone, t.currency, j.tenant_id FROM exports_exportjob j "
             "JOIN tenancy_tenant t ON t.id = j.tenant_id WHERE j.id = %s",
@@ -713,8 +553,8 @@ def child_floor(job_id: int) -> dict:
         path.parent.mkdir(parents=True, exist_ok=True)
         workbook.save(path)
     return {
-        "seconds": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
+        "seconds": watch.seconds,
+        "cpu": watch.cpu,
         "baseline_mb": baseline,
         "rows": rows,
         "size": path.stat().st_size,
@@ -786,12 +626,10 @@ def measure_export(args, context) -> None:
     if export["status"] != "done":
         print(f"  export failed: {export['error']}")
         return
-    header = (
+    common.print_header(
         f"{'(run side by side)':<26}{'rows':>11}{'wall s':>8}{'CPU s':>8}{'rows/CPU s':>11}"
         f"{'peak MB':>9}{'before MB':>10}{'file MB':>9}"
     )
-    print(header)
-    print("-" * len(header))
     for label, result in (("export job (Django)", export), ("openpyxl floor (no Django)", floor)):
         print(
             f"{label:<26}{result['rows']:>11,}{result['seconds']:>8.1f}{result['cpu']:>8.1f}"
@@ -799,9 +637,9 @@ def measure_export(args, context) -> None:
             f"{result['baseline_mb']:>10.0f}{result['size'] / 2**20:>9.1f}"
         )
     print(
-        f"export / floor: {export['cpu'] / floor['cpu']:.2f}x CPU time, "
-        f"{export['seconds'] / floor['seconds']:.2f}x wall time; the export's own memory "
-        f"(peak minus the process before its first row): "
+        f"export / floor: {common.ratio(export['cpu'], floor['cpu'], '.2f')} CPU time, "
+        f"{common.ratio(export['seconds'], floor['seconds'], '.2f')} wall time; "
+        "the export's own memory (peak minus the process before its first row): "
         f"{export['peak_mb'] - export['baseline_mb']:.0f} MB"
     )
 
@@ -821,12 +659,12 @@ def main():
         if args.child == "floor":
             result = child_floor(args.job)
         else:
-            setup_django()
+            common.setup_django()
             result = child_export(args.job)
         result["peak_mb"] = peak_memory_mb()
         print(json.dumps(result))
         return
-    setup_django()
+    common.setup_django()
     started = time.perf_counter()
     context = load(args)
     print(f"Data ready in {time.perf_counter() - started:.1f} s.")

@@ -45,18 +45,13 @@ PostgreSQL 15, run with `nice` beside other test runs, 2026-11-23):
 """
 
 import argparse
-import os
 import random
-import statistics
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common
+from common import log
 
 BENCH_DB = "clientdesk_bench_messaging"
 YEAR_END = date(2026, 10, 31)
@@ -93,53 +88,6 @@ def parse_args():
     parser.add_argument("--raw-repeat", type=int, default=3)
     parser.add_argument("--ingest", type=int, default=100_000)
     return parser.parse_args()
-
-
-def prepare_environment(args) -> str:
-    source = os.environ.get("DATABASE_URL")
-    if not source or not source.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
-    parsed = urlparse(source)
-    bench_url = urlunparse(parsed._replace(path=f"/{args.database}"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if not os.environ.get("ROUTER_SECRET_KEY"):
-        from cryptography.fernet import Fernet
-
-        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
-    os.environ["DEBUG"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-        os.environ[name] = "0"
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [args.database]
-        ).fetchone()
-        if exists and not args.reuse:
-            connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{args.database}"')
-    return bench_url
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    fn()  # warm-up
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -287,11 +235,8 @@ def raw_report(tenant, client, key: str):
 
 def main():
     args = parse_args()
-    prepare_environment(args)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    common.prepare_environment(args.database, reuse=args.reuse)
+    common.setup_django()  # plain static storage: no collectstatic manifest needed
     from django.db import connection
     from django.test import Client as TestClient
     from django.urls import reverse
@@ -311,18 +256,18 @@ def main():
     from tenancy.models import Tenant
 
     with scopes_disabled():
-        call_command("migrate", verbosity=0)
+        common.migrate()
         tenant = Tenant.objects.filter(slug="bench-messaging").first()
         if tenant is None or not args.reuse:
             log(f"Loading {args.records:,} records ({args.busy:,} of the busy client) ...")
-            start = time.perf_counter()
-            tenant = create_tenant_and_clients(args)
-            load_messages(args, tenant)
-            log(f"Loaded in {time.perf_counter() - start:,.0f} s")
+            with common.Stopwatch() as watch:
+                tenant = create_tenant_and_clients(args)
+                load_messages(args, tenant)
+            log(f"Loaded in {watch.seconds:,.0f} s")
             log("Rollup job over every (client, day) ...")
-            start = time.perf_counter()
-            result = rollups_rebuild_all(tenant=tenant)
-            elapsed = time.perf_counter() - start
+            with common.Stopwatch() as watch:
+                result = rollups_rebuild_all(tenant=tenant)
+            elapsed = watch.seconds
             log(
                 f"ROLLUP full build: {result.days:,} client-days in {elapsed:,.1f} s = "
                 f"{result.days / elapsed:,.0f} client-days/s, {args.records / elapsed:,.0f} "
@@ -341,34 +286,28 @@ def main():
         header = f"{'report (busy client, one year)':34} {'rollups':>10} {'raw GROUP BY':>13}"
         print(f"{header} {'ratio':>8}")
         for key in REPORTS:
-            fast, report = timed(
+            fast = common.timed(
                 lambda key=key: statistics_report(client=busy, report=key, period=period),
                 args.repeat,
             )
-            slow, rows = timed(lambda key=key: raw_report(tenant, busy, key), args.raw_repeat)
+            slow = common.timed(lambda key=key: raw_report(tenant, busy, key), args.raw_repeat)
+            report, rows = fast.result, slow.result
             raw_sent = sum(r[-6] for r in rows)
             assert raw_sent == report.totals.sent, (key, raw_sent, report.totals.sent)
             print(
-                f"{REPORTS[key].label:34} {fast * 1000:8.1f} ms {slow * 1000:10.1f} ms "
-                f"{slow / fast:7.0f}x  (sent {report.totals.sent:,} parts, {len(report.rows)} rows)"
+                f"{REPORTS[key].label:34} {fast.ms:8.1f} ms {slow.ms:10.1f} ms "
+                f"{common.ratio(slow.ms, fast.ms, '7.0f')}  "
+                f"(sent {report.totals.sent:,} parts, {len(report.rows)} rows)"
             )
-        from django.conf import settings
-        from django.test.utils import override_settings
-
-        storages = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        override_settings(STORAGES=storages).enable()  # no collectstatic manifest needed
         browser = TestClient()
         from django.contrib.auth import get_user_model
 
         browser.force_login(get_user_model().objects.get(username="bench"))
         url = reverse("messaging:client_statistics", kwargs={"number": busy.number})
         query = {"report": "day", "start": YEAR_START.isoformat(), "end": YEAR_END.isoformat()}
-        page, response = timed(lambda: browser.get(url, query), args.repeat)
-        assert response.status_code == 200, response.status_code
-        print(f"{'Statistics page, year by day':34} {page * 1000:8.1f} ms (whole request)")
+        page = common.timed(lambda: browser.get(url, query), args.repeat)
+        assert page.result.status_code == 200, page.result.status_code
+        print(f"{'Statistics page, year by day':34} {page.ms:8.1f} ms (whole request)")
         print()
 
         # Ingestion and delivery reports, then the incremental rollup of the touched days.
@@ -389,30 +328,27 @@ def main():
             }
             for i, route in ((i, rng.choice(ROUTES[:-1])) for i in range(args.ingest))
         ]
-        start = time.perf_counter()
-        ingested = messages_ingest(tenant=tenant, records=records)
-        elapsed = time.perf_counter() - start
+        with common.Stopwatch() as watch:
+            ingested = messages_ingest(tenant=tenant, records=records)
+        elapsed = watch.seconds
         log(
             f"INGEST {ingested.created:,} new records in {elapsed:,.1f} s = "
             f"{ingested.created / elapsed:,.0f} records/s ({ingested.failed} refused)"
         )
-        start = time.perf_counter()
-        again = messages_ingest(tenant=tenant, records=records[:20000])
-        log(
-            f"INGEST re-import of 20,000: {again.duplicates:,} skipped in "
-            f"{time.perf_counter() - start:,.1f} s"
-        )
+        with common.Stopwatch() as watch:
+            again = messages_ingest(tenant=tenant, records=records[:20000])
+        log(f"INGEST re-import of 20,000: {again.duplicates:,} skipped in {watch.seconds:,.1f} s")
         reports = [{"key": r["key"], "status": "delivered"} for r in records]
-        start = time.perf_counter()
-        applied = messages_apply_reports(tenant=tenant, reports=reports)
-        elapsed = time.perf_counter() - start
+        with common.Stopwatch() as watch:
+            applied = messages_apply_reports(tenant=tenant, reports=reports)
+        elapsed = watch.seconds
         log(
             f"REPORTS {applied.applied:,} delivery reports in {elapsed:,.1f} s = "
             f"{applied.applied / elapsed:,.0f}/s"
         )
-        start = time.perf_counter()
-        incremental = rollups_refresh(tenant=tenant)
-        elapsed = time.perf_counter() - start
+        with common.Stopwatch() as watch:
+            incremental = rollups_refresh(tenant=tenant)
+        elapsed = watch.seconds
         log(
             f"ROLLUP incremental: {incremental.days:,} client-days in {elapsed:,.1f} s "
             f"({incremental.days / elapsed:,.0f} client-days/s)"
@@ -428,16 +364,18 @@ def main():
                 [tenant.pk, last_day],
             )
         todo = charges.filter(settled=False).count()
-        start = time.perf_counter()
-        charged = messaging_charges_post(tenant=tenant, now=datetime(2026, 11, 1, 1, tzinfo=UTC))
-        elapsed = time.perf_counter() - start
+        with common.Stopwatch() as watch:
+            charged = messaging_charges_post(
+                tenant=tenant, now=datetime(2026, 11, 1, 1, tzinfo=UTC)
+            )
+        elapsed = watch.seconds
         log(
             f"CHARGES {charged.charged:,} daily charges ({todo:,} due) in {elapsed:,.1f} s = "
             f"{charged.charged / max(elapsed, 1e-9):,.0f}/s"
         )
-        start = time.perf_counter()
-        second = messaging_charges_post(tenant=tenant, now=datetime(2026, 11, 1, 1, tzinfo=UTC))
-        log(f"CHARGES second run: {second.charged} posted in {time.perf_counter() - start:,.2f} s")
+        with common.Stopwatch() as watch:
+            second = messaging_charges_post(tenant=tenant, now=datetime(2026, 11, 1, 1, tzinfo=UTC))
+        log(f"CHARGES second run: {second.charged} posted in {watch.seconds:,.2f} s")
 
 
 if __name__ == "__main__":

@@ -26,11 +26,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+import common
 
 BENCH_DB = "clientdesk_bench_routers"
 ROUTER_PASSWORD = "bench-router-pw"
@@ -47,32 +44,12 @@ def parse_args():
     return parser.parse_args()
 
 
-def prepare_environment(args) -> str:
-    source = os.environ.get("DATABASE_URL")
-    if not source or not source.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server (the bench creates its own database).")
-    bench_url = urlunparse(urlparse(source)._replace(path=f"/{args.database}"))
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    if not os.environ.get("ROUTER_SECRET_KEY"):
-        from cryptography.fernet import Fernet
-
-        os.environ["ROUTER_SECRET_KEY"] = Fernet.generate_key().decode()
-    os.environ["DEBUG"] = "0"
-    os.environ["ALLOWED_HOSTS"] = "testserver"
+def prepare_environment(args) -> None:
     os.environ["ROUTER_POLL_WORKERS"] = str(args.workers)
-    os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import psycopg
-
-    with psycopg.connect(source, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{args.database}"')
-    return source
+    common.prepare_environment(args.database)
 
 
 def load(args):
-    from django.core.management import call_command
     from django_scopes import scopes_disabled
 
     from clients.models import Client
@@ -80,7 +57,7 @@ def load(args):
     from routers.models import PppoeAccount, Router, SyncState
     from tenancy.models import Tenant
 
-    call_command("migrate", verbosity=0)
+    common.migrate()
     started = time.monotonic()
     with scopes_disabled():
         tenant = Tenant.objects.create(name="Bench ISP", slug="bench-isp", uses_routers=True)
@@ -131,7 +108,7 @@ def start_simulators(args):
             "--online",
             "1",
         ],
-        cwd=BASE_DIR,
+        cwd=common.BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -156,12 +133,10 @@ def floor_once(args) -> float:
             api.close()
         return len(rows)
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=args.workers) as pool:
+    with common.Stopwatch() as watch, ThreadPoolExecutor(max_workers=args.workers) as pool:
         sessions = sum(pool.map(read, range(args.routers)))
-    elapsed = time.monotonic() - started
     assert sessions == args.routers * args.sessions, sessions
-    return elapsed
+    return watch.seconds
 
 
 def poll_once(router_ids, *, audit: bool):
@@ -178,10 +153,9 @@ def poll_once(router_ids, *, audit: bool):
             Router.objects.update(audit_due=True)
         else:
             Router.objects.update(audit_due=False, last_audit_at=timezone.now())
-    with CaptureQueriesContext(connection) as queries:
-        started = time.monotonic()
+    with CaptureQueriesContext(connection) as queries, common.Stopwatch() as watch:
         report = poll_routers(deadline_seconds=120)
-        elapsed = time.monotonic() - started
+    elapsed = watch.seconds
     assert report.reachable == len(router_ids), report.errors
     return elapsed, len(queries.captured_queries)
 
@@ -189,9 +163,7 @@ def poll_once(router_ids, *, audit: bool):
 def main():
     args = parse_args()
     prepare_environment(args)
-    import django
-
-    django.setup()
+    common.setup_django(plain_static=False)
     router_ids = load(args)
     simulators = start_simulators(args)
     try:
@@ -232,7 +204,10 @@ def report(args, floors, polls, audits, statements, online):
     print(f"floor (librouteros alone, /ppp/active from all): {floor:.2f}s  runs {fmt(floors)}")
     print(f"poll cycle (read + reconcile + write):           {poll:.2f}s  runs {fmt(polls)}")
     print(f"audit cycle (also every /ppp/secret):            {audit:.2f}s  runs {fmt(audits)}")
-    print(f"poll / floor: {poll / floor:.2f}x   audit / floor: {audit / floor:.2f}x")
+    print(
+        f"poll / floor: {common.ratio(poll, floor, '.2f')}   "
+        f"audit / floor: {common.ratio(audit, floor, '.2f')}"
+    )
     print(
         f"SQL statements per poll cycle: {statistics.median(statements):.0f} "
         f"({per_router:.2f} per router)"
