@@ -6,8 +6,9 @@ DEMO_SEEDERS and share `context` (tenants, operators, ...).
 
 import importlib
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
 
@@ -29,7 +30,12 @@ class Command(BaseCommand):
     help = "Create demo tenants, operators and data (does nothing if they exist, unless --reset)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true", help="Delete the demo data first.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Empty the whole database first (DEBUG only: the ledger is never deleted row by "
+            "row, so a reset is a flush of the demo database).",
+        )
 
     def handle(self, *args, reset: bool = False, **options):
         with scopes_disabled():
@@ -46,8 +52,11 @@ class Command(BaseCommand):
         self.print_logins()
 
     def delete_demo_data(self):
-        Tenant.objects.filter(slug__startswith="demo-").delete()
-        get_user_model().objects.filter(username__in=self.demo_usernames()).delete()
+        if not settings.DEBUG:
+            raise CommandError(
+                "--reset empties the database; it runs only with DEBUG=1 (the demo)."
+            )
+        call_command("flush", interactive=False, verbosity=0)
 
     def demo_usernames(self) -> list[str]:
         from tenancy.demo import DEMO_TENANTS
