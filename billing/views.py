@@ -41,6 +41,16 @@ class ClientFinanceMixin(ClientPageMixin):
     active_tab = "finance"
     tenant_time_zone = True
 
+    def render_finance_tab(self, status=400, **extra):
+        """The Finance tab again, with `extra` context (a form with its errors); nothing was
+        changed, so 400."""
+        view = ClientFinanceView(request=self.request, args=(), kwargs=self.kwargs)
+        view._client = self.get_client()
+        context = view.get_context_data(**extra)
+        return view.response_class(
+            request=self.request, template=[view.template_name], context=context, status=status
+        )
+
     def finance_url(self) -> str:
         url = reverse("billing:client_finance", kwargs={"number": self.get_client().number})
         query = self.request.GET.urlencode()
@@ -100,18 +110,7 @@ class _FinancePostView(ClientFinanceMixin, View):
                 form.add_error("amount", exc)
             else:
                 return redirect(self.finance_url())
-        return self.render_invalid(form)
-
-    def render_invalid(self, form):
-        view = ClientFinanceView(request=self.request, args=(), kwargs=self.kwargs)
-        view._client = self.get_client()
-        context = view.get_context_data(**{self.form_context_name: form, "form": form})
-        return view.response_class(
-            request=self.request,
-            template=[ClientFinanceView.template_name],
-            context=context,
-            status=400,
-        )
+        return self.render_finance_tab(**{self.form_context_name: form, "form": form})
 
 
 class ClientTopUpView(_FinancePostView):
@@ -173,12 +172,7 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
         client = self.get_client()
         period_form = PeriodForm(request.POST, tenant=request.tenant)
         if period_form.is_bound and not period_form.is_valid():
-            view = ClientFinanceView(request=request, args=(), kwargs=self.kwargs)
-            view._client = client
-            context = view.get_context_data(period_form=period_form)
-            return view.response_class(
-                request=request, template=[view.template_name], context=context, status=400
-            )
+            return self.render_finance_tab(period_form=period_form)
         period = period_form.period
         sort = request.POST.get("sort")
         token = (request.POST.get("token") or "").strip()[:60]

@@ -115,6 +115,13 @@ class ClientForm(forms.ModelForm):
         ),
     )
 
+    def sections(self) -> list[dict]:
+        """The bound fields by section, for clients/includes/client_form_sections.html."""
+        return [
+            {"title": title, "fields": [self[name] for name in names]}
+            for title, names in self.SECTIONS
+        ]
+
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant

@@ -8,34 +8,23 @@ the related rows the page needs (`client_select_related`), and the context that 
 page's header and tabs read (`client_context()`: client, client_tabs, active_tab).
 
 An app keeps what is its own as a small override: the tab it marks active (`active_tab`),
-whether dates show in the tenant's time zone (`tenant_time_zone`), a 404 for tenants that do
+whether dates show in the tenant's time zone (`tenant_time_zone`, off by default: only
+Finance and the messaging tabs turn it on today), a 404 for tenants that do
 not use the module (an extra mixin before this one), more related rows.
 """
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from tenancy.mixins import TenantRequiredMixin
+from tenancy.mixins import TenantRequiredMixin, TenantTimeZoneMixin
 
 from .models import Client
 from .tabs import client_tab_context
 
 
-class ClientPageMixin(TenantRequiredMixin):
+class ClientPageMixin(TenantTimeZoneMixin, TenantRequiredMixin):
     client_select_related: tuple[str, ...] = ("tenant",)
     active_tab: str | None = None  # None: the client page's default tab (General info)
-    # Render dates and times in the tenant's time zone: the response is rendered inside the
-    # override, since a TemplateResponse would otherwise render after it ends.
-    tenant_time_zone: bool = False
-
-    def dispatch(self, request, *args, **kwargs):
-        if not self.tenant_time_zone or request.tenant is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(request.tenant.zone):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
+    tenant_time_zone = False
 
     def get_client_queryset(self):
         queryset = Client.objects.for_tenant(self.request.tenant)

@@ -28,7 +28,12 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from tenancy.mixins import FilteredTableView, TableFragmentMixin, TenantRequiredMixin
+from tenancy.mixins import (
+    FilteredTableView,
+    InvalidFormStatusMixin,
+    TableFragmentMixin,
+    TenantRequiredMixin,
+)
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -98,11 +103,7 @@ class ClientCreateView(TenantRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = context["form"]
-        context["form_sections"] = [
-            {"title": title, "fields": [form[name] for name in names]}
-            for title, names in ClientForm.SECTIONS
-        ]
+        context["form_sections"] = context["form"].sections()
         return context
 
     def form_valid(self, form):
@@ -141,7 +142,7 @@ class ClientObjectMixin(ClientPageMixin):
     client_select_related = ("tenant", "group")
 
 
-class ClientEditView(ClientObjectMixin, FormView):
+class ClientEditView(InvalidFormStatusMixin, ClientObjectMixin, FormView):
     """Edit: every field of the client form; errors next to the fields, nothing saved."""
 
     required_capability = Capability.MANAGE_CLIENTS
@@ -163,18 +164,9 @@ class ClientEditView(ClientObjectMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = context["form"]
         context.update(self.client_context(self.get_client()))
-        context["form_sections"] = [
-            {"title": title, "fields": [form[name] for name in names]}
-            for title, names in ClientForm.SECTIONS
-        ]
+        context["form_sections"] = context["form"].sections()
         return context
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def form_valid(self, form):
         try:

@@ -1,30 +1,16 @@
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
-from tenancy.mixins import FilteredTableView, TenantRequiredMixin
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantTimeZoneMixin
 from tenancy.roles import Capability
 
 from .filters import ExportJobFilterSet
 from .models import ExportJob, ExportStatus
 from .selectors import export_jobs_visible_to
 from .tables import ExportJobTable
-
-
-class TenantTimeZoneMixin:
-    """Times show in the tenant's time zone."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.tenant is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(request.tenant.zone):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
 
 
 class ExportJobListView(TenantTimeZoneMixin, FilteredTableView):

@@ -22,6 +22,7 @@ from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
 from tenancy.mixins import (
     FilteredTableView,
+    InvalidFormStatusMixin,
     TableFragmentMixin,
     TenantRequiredMixin,
     TenantScopedMixin,
@@ -84,7 +85,7 @@ class PackageListView(FilteredTableView):
         )
 
 
-class PackageFormView(TenantRequiredMixin, FormView):
+class PackageFormView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
     required_capability = Capability.MANAGE_SUBSCRIPTIONS
     form_class = PackageForm
     template_name = "subscriptions/package_form.html"
@@ -98,11 +99,6 @@ class PackageFormView(TenantRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(package=self.package, **kwargs)
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def form_valid(self, form):
         try:
@@ -186,7 +182,7 @@ class ClientSubscriptionsView(TableFragmentMixin, ClientMixin, TemplateView):
         return context
 
 
-class SubscriptionCreateView(ClientMixin, FormView):
+class SubscriptionCreateView(InvalidFormStatusMixin, ClientMixin, FormView):
     required_capability = Capability.MANAGE_SUBSCRIPTIONS
     form_class = SubscriptionForm
     template_name = "subscriptions/subscription_form.html"
@@ -208,11 +204,6 @@ class SubscriptionCreateView(ClientMixin, FormView):
         client = self.get_client()
         context.update(self.client_context(client), account=account_or_empty(client=client))
         return context
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def form_valid(self, form):
         client = self.get_client()
@@ -236,7 +227,7 @@ class SubscriptionCreateView(ClientMixin, FormView):
         return redirect(client)
 
 
-class OrderSubscriptionView(TenantRequiredMixin, FormView):
+class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
     """Order subscription (Clients section): an existing client or a new one, then the
     package; the new client is created only if the purchase goes through."""
 
@@ -259,20 +250,9 @@ class OrderSubscriptionView(TenantRequiredMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = context["form"]
-        from clients.forms import ClientForm
-
-        context["client_sections"] = [
-            {"title": title, "fields": [form.client_form[name] for name in names]}
-            for title, names in ClientForm.SECTIONS
-        ]
+        context["client_sections"] = context["form"].client_form.sections()
         context["can_create_clients"] = self.request.membership.allows(Capability.MANAGE_CLIENTS)
         return context
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def form_valid(self, form):
         new = form.cleaned_data["who"] == OrderForm.NEW
@@ -381,7 +361,7 @@ class SubscriptionDetailView(SubscriptionMixin, DetailView):
         return context
 
 
-class SubscriptionCancelView(SubscriptionMixin, FormView):
+class SubscriptionCancelView(InvalidFormStatusMixin, SubscriptionMixin, FormView):
     """Cancel subscription: a reason, and whether to refund the unused part (shown)."""
 
     required_capability = Capability.MANAGE_SUBSCRIPTIONS
@@ -407,11 +387,6 @@ class SubscriptionCancelView(SubscriptionMixin, FormView):
             currency=self.request.tenant.currency,
         )
         return context
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def form_valid(self, form):
         subscription = self.get_subscription()
