@@ -11,13 +11,14 @@ tab only.
 import uuid
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
 from exports.services import export_job_create
+from exports.views import export_started_response
 from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
 
@@ -40,16 +41,6 @@ class ClientFinanceMixin(ClientPageMixin):
     client_select_related = ("tenant", "account")
     active_tab = "finance"
     tenant_time_zone = True
-
-    def render_finance_tab(self, status=400, **extra):
-        """The Finance tab again, with `extra` context (a form with its errors); nothing was
-        changed, so 400."""
-        view = ClientFinanceView(request=self.request, args=(), kwargs=self.kwargs)
-        view._client = self.get_client()
-        context = view.get_context_data(**extra)
-        return view.response_class(
-            request=self.request, template=[view.template_name], context=context, status=status
-        )
 
     def finance_url(self) -> str:
         url = reverse("billing:client_finance", kwargs={"number": self.get_client().number})
@@ -99,67 +90,68 @@ class _FinancePostView(ClientFinanceMixin, View):
 
     form_class = None
     form_context_name = ""
+    replayed_message = ""  # an info message when the idempotency key was seen before
 
     def post(self, request, number):
         client = self.get_client()
         form = self.form_class(request.POST)
         if form.is_valid():
             try:
-                self.perform(form, client)
+                done = self.perform(form, account_for_client(client=client))
             except LedgerError as exc:
                 form.add_error("amount", exc)
             else:
+                if done.replayed:
+                    messages.info(request, self.replayed_message)
+                else:
+                    messages.success(request, self.success_message(done))
                 return redirect(self.finance_url())
-        return self.render_finance_tab(**{self.form_context_name: form, "form": form})
+        return self.render_client_tab(
+            ClientFinanceView, **{self.form_context_name: form, "form": form}
+        )
 
 
 class ClientTopUpView(_FinancePostView):
     required_capability = Capability.TOP_UP
     form_class = TopUpForm
     form_context_name = "top_up_form"
+    replayed_message = "This top-up was already recorded; it was not repeated."
 
-    def perform(self, form, client):
-        account = account_for_client(client=client)
-        entry = account_top_up(
+    def perform(self, form, account):
+        return account_top_up(
             account=account,
             amount=form.cleaned_data["amount"],
             comment=form.cleaned_data["comment"],
             actor=self.request.user,
             idempotency_key=form.idempotency_key("top-up"),
         )
+
+    def success_message(self, entry) -> str:
         currency = self.request.tenant.currency
-        if entry.replayed:
-            messages.info(self.request, "This top-up was already recorded; it was not repeated.")
-        else:
-            messages.success(
-                self.request,
-                f"Account topped up by {entry.amount:,.2f} {currency}. "
-                f"New balance: {entry.balance_after:,.2f} {currency}.",
-            )
+        return (
+            f"Account topped up by {entry.amount:,.2f} {currency}. "
+            f"New balance: {entry.balance_after:,.2f} {currency}."
+        )
 
 
 class ClientSetCreditView(_FinancePostView):
     required_capability = Capability.MANAGE_CREDIT
     form_class = CreditLimitForm
     form_context_name = "credit_form"
+    replayed_message = "This change was already recorded."
 
-    def perform(self, form, client):
-        account = account_for_client(client=client)
-        change = account_set_credit_limit(
+    def perform(self, form, account):
+        return account_set_credit_limit(
             account=account,
             credit_limit=form.cleaned_data["amount"],
             notify=form.cleaned_data["notify"],
             actor=self.request.user,
             idempotency_key=form.idempotency_key("credit"),
         )
-        currency = self.request.tenant.currency
-        if change.replayed:
-            messages.info(self.request, "This change was already recorded.")
-        else:
-            told = " The customer will be notified by e-mail." if change.notify else ""
-            messages.success(
-                self.request, f"Credit limit set to {change.new_limit:,.2f} {currency}.{told}"
-            )
+
+    def success_message(self, change) -> str:
+        told = " The customer will be notified by e-mail." if change.notify else ""
+        return f"Credit limit set to {change.new_limit:,.2f} {self.request.tenant.currency}.{told}"
 
 
 class ClientFinanceExportView(ClientFinanceMixin, View):
@@ -172,7 +164,7 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
         client = self.get_client()
         period_form = PeriodForm(request.POST, tenant=request.tenant)
         if period_form.is_bound and not period_form.is_valid():
-            return self.render_finance_tab(period_form=period_form)
+            return self.render_client_tab(ClientFinanceView, period_form=period_form)
         period = period_form.period
         sort = request.POST.get("sort")
         token = (request.POST.get("token") or "").strip()[:60]
@@ -189,7 +181,4 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
             f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}",
             idempotency_key=f"ledger-export:{token}" if token else None,
         )
-        if getattr(request, "htmx", None):
-            return render(request, "exports/includes/job_progress.html", {"job": job})
-        messages.success(request, "The export has started; it will be ready for download here.")
-        return redirect("exports:export_list")
+        return export_started_response(request, job)

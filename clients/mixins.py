@@ -45,3 +45,13 @@ class ClientPageMixin(TenantTimeZoneMixin, TenantRequiredMixin):
             client if client is not None else self.get_client(),
             active_tab=active_tab or self.active_tab,
         )
+
+    def render_client_tab(self, view_class, status=400, **extra):
+        """Another view of this client's tabs (the tab a refused POST came from), rendered with
+        `extra` context (the form with its errors) and `status`: 400, nothing was changed."""
+        view = view_class(request=self.request, args=(), kwargs=self.kwargs)
+        view._client = self.get_client()
+        context = view.get_context_data(**extra)
+        return view.response_class(
+            request=self.request, template=[view.template_name], context=context, status=status
+        )

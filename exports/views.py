@@ -1,5 +1,6 @@
+from django.contrib import messages
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
@@ -11,6 +12,15 @@ from .filters import ExportJobFilterSet
 from .models import ExportJob, ExportStatus
 from .selectors import export_jobs_visible_to
 from .tables import ExportJobTable
+
+
+def export_started_response(request, job):
+    """The answer to a page's export button once its job is queued: with HTMX the job's
+    progress bar in place; without, the Exports page, which shows it."""
+    if getattr(request, "htmx", None):
+        return render(request, "exports/includes/job_progress.html", {"job": job})
+    messages.success(request, "The export has started; it will be ready for download here.")
+    return redirect("exports:export_list")
 
 
 class ExportJobListView(TenantTimeZoneMixin, FilteredTableView):

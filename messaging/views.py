@@ -19,6 +19,7 @@ from django_tables2 import RequestConfig
 
 from clients.mixins import ClientPageMixin
 from exports.services import export_job_create
+from exports.views import export_started_response
 from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
 
@@ -128,11 +129,8 @@ class ClientStatisticsExportView(ClientMessagingMixin, View):
                     "messaging/includes/export_form.html",
                     {"export_form": form, "client": client},
                 )
-            view = ClientStatisticsView(request=request, args=(), kwargs=self.kwargs)
-            view._client = client
-            context = view.get_context_data(export_form=form, export_failed=True)
-            return view.response_class(
-                request=request, template=[view.template_name], context=context, status=400
+            return self.render_client_tab(
+                ClientStatisticsView, export_form=form, export_failed=True
             )
         data = form.cleaned_data
         token = data.get("token")
@@ -152,10 +150,7 @@ class ClientStatisticsExportView(ClientMessagingMixin, View):
             f"{data['end']:%Y-%m-%d}",
             idempotency_key=f"statistics-export:{token}" if token else None,
         )
-        if htmx:
-            return render(request, "exports/includes/job_progress.html", {"job": job})
-        messages.success(request, "The export has started; it will be ready for download here.")
-        return redirect("exports:export_list")
+        return export_started_response(request, job)
 
 
 # -- Names ------------------------------------------------------------------------------------
@@ -254,9 +249,4 @@ class SenderIdDecideView(_SenderMixin, View):
                     request, f"Sender ID {sender.name} is now {sender.get_status_display()}."
                 )
                 return redirect(self.names_url())
-        view = ClientNamesView(request=request, args=(), kwargs={"number": number})
-        view._client = self.get_client()
-        context = view.get_context_data(decision_form=form, decision_sender=sender)
-        return view.response_class(
-            request=request, template=[view.template_name], context=context, status=400
-        )
+        return self.render_client_tab(ClientNamesView, decision_form=form, decision_sender=sender)
