@@ -40,7 +40,6 @@ class ClientFinanceMixin(ClientPageMixin):
 
     client_select_related = ("tenant", "account")
     active_tab = "finance"
-    tenant_time_zone = True
 
     def finance_url(self) -> str:
         url = reverse("billing:client_finance", kwargs={"number": self.get_client().number})

@@ -7,24 +7,22 @@ queryset (another tenant's client is a 404, never a 403 that would confirm it ex
 the related rows the page needs (`client_select_related`), and the context that every client
 page's header and tabs read (`client_context()`: client, client_tabs, active_tab).
 
-An app keeps what is its own as a small override: the tab it marks active (`active_tab`),
-whether dates show in the tenant's time zone (`tenant_time_zone`, off by default: only
-Finance and the messaging tabs turn it on today), a 404 for tenants that do
-not use the module (an extra mixin before this one), more related rows.
+An app keeps what is its own as a small override: the tab it marks active (`active_tab`), a 404
+for tenants that do not use the module (an extra mixin before this one), more related rows.
+Dates show in the tenant's time zone on every portal page (TenantMiddleware).
 """
 
 from django.shortcuts import get_object_or_404
 
-from tenancy.mixins import TenantRequiredMixin, TenantTimeZoneMixin
+from tenancy.mixins import TenantRequiredMixin
 
 from .models import Client
 from .tabs import client_tab_context
 
 
-class ClientPageMixin(TenantTimeZoneMixin, TenantRequiredMixin):
+class ClientPageMixin(TenantRequiredMixin):
     client_select_related: tuple[str, ...] = ("tenant",)
     active_tab: str | None = None  # None: the client page's default tab (General info)
-    tenant_time_zone = False
 
     def get_client_queryset(self):
         queryset = Client.objects.for_tenant(self.request.tenant)

@@ -5,7 +5,7 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
-from tenancy.mixins import FilteredTableView, TenantRequiredMixin, TenantTimeZoneMixin
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .filters import ExportJobFilterSet
@@ -23,7 +23,7 @@ def export_started_response(request, job):
     return redirect("exports:export_list")
 
 
-class ExportJobListView(TenantTimeZoneMixin, FilteredTableView):
+class ExportJobListView(FilteredTableView):
     """The operator's export jobs (an owner's: everyone's), newest first, with progress bars
     that poll while a job runs and a download link when it is done."""
 
@@ -37,7 +37,7 @@ class ExportJobListView(TenantTimeZoneMixin, FilteredTableView):
         return export_jobs_visible_to(self.request)
 
 
-class ExportJobDetailView(TenantTimeZoneMixin, TenantRequiredMixin, TemplateView):
+class ExportJobDetailView(TenantRequiredMixin, TemplateView):
     """One job's progress: the whole page, or for HTMX polling only the progress fragment
     (which stops polling once the job is done or failed)."""
 

@@ -41,8 +41,6 @@ class ClientMessagingMixin(ClientPageMixin):
     """The client of the URL, in a tenant that uses messaging (elsewhere a 404); dates in the
     tenant's zone."""
 
-    tenant_time_zone = True
-
     def dispatch(self, request, *args, **kwargs):
         if request.tenant is not None and not request.tenant.uses_messaging:
             raise Http404("This organisation does not use messaging.")

@@ -1,6 +1,7 @@
 """Sets request.tenant and request.membership, and the django-scopes scope for the request."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from .models import Membership
@@ -24,7 +25,9 @@ def choose_membership(memberships: list[Membership], tenant_id) -> Membership | 
 
 
 class TenantMiddleware:
-    """Portal requests run inside `scope(tenant=...)`; the admin runs with scopes disabled
+    """Portal requests run inside `scope(tenant=...)` and in the tenant's time zone (dates on
+    every page are the tenant's; the response is rendered inside both, before it comes back
+    here); the admin runs with scopes disabled
     (superusers work across tenants there). With no tenant no scope is active, so any query of
     a tenant-owned model raises instead of leaking."""
 
@@ -52,6 +55,6 @@ class TenantMiddleware:
             if membership is not None:
                 request.membership = membership
                 request.tenant = membership.tenant
-                with scope(tenant=membership.tenant):
+                with scope(tenant=membership.tenant), timezone.override(membership.tenant.zone):
                     return self.get_response(request)
         return self.get_response(request)

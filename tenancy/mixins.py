@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView
 
@@ -30,22 +29,6 @@ class TenantScopedMixin(TenantRequiredMixin):
 
     def get_queryset(self):
         return self.model.objects.for_tenant(self.request.tenant)
-
-
-class TenantTimeZoneMixin:
-    """Dates and times show in the tenant's time zone (when `tenant_time_zone`). The response
-    is rendered inside the override: a TemplateResponse would otherwise render after it."""
-
-    tenant_time_zone: bool = True
-
-    def dispatch(self, request, *args, **kwargs):
-        if not self.tenant_time_zone or request.tenant is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(request.tenant.zone):
-            response = super().dispatch(request, *args, **kwargs)
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
-            return response
 
 
 class InvalidFormStatusMixin:

@@ -99,3 +99,12 @@ def test_table_preferences_reject_unknown_table_and_bad_values(client, owner):
     assert response.status_code == 302 and response["Location"] == reverse("home")
     owner.refresh_from_db()
     assert owner.preferences == {"pagination.per_page": 20}
+
+
+def test_pages_show_times_in_the_tenants_time_zone(client, owner, make_client):
+    from datetime import UTC, datetime
+
+    created = datetime(2026, 1, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 January in Berlin
+    customer = make_client(owner.tenant, created_at=created)
+    page = client.get(reverse("clients:client_detail", kwargs={"number": customer.number}))
+    assert "2026-01-02 00:30" in page.content.decode()
