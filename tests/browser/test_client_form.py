@@ -1,6 +1,6 @@
 """New client, Edit client and the client's Activity page in Chromium: a manager creates a
-client (a bad phone first, explained next to the field), lands on its page, edits it, and sees
-both changes in the whole activity timeline."""
+client (a bad phone first, explained next to the field), lands on its page, edits it, turns its
+SMS subscription on, and sees every change in the whole activity timeline."""
 
 import pytest
 from django_scopes import scopes_disabled
@@ -52,11 +52,21 @@ def test_create_edit_and_see_the_activity(page, log_in):
     client.refresh_from_db()
     assert client.email == "hello@harbour.example"
 
+    sms = page.get_by_test_id("sms-subscription-form")
+    sms.get_by_label("SMS subscription").check()
+    sms.get_by_role("button", name="Save").click()
+    expect(page.locator(".alert-success")).to_contain_text("SMS subscription is on.")
+    expect(
+        page.get_by_test_id("sms-subscription-form").get_by_label("SMS subscription")
+    ).to_be_checked()
+    client.refresh_from_db()
+    assert client.sms_subscription
+
     page.get_by_test_id("activity-all").click()
     expect(page.get_by_role("heading", name="Activity")).to_be_visible()
     rows = page.locator("#table-region tbody tr")
-    expect(rows).to_have_count(2)
-    expect(rows.first).to_contain_text("hello@harbour.example")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1)).to_contain_text("hello@harbour.example")
     expect(page.locator('#table-region [data-activity="created"]')).to_contain_text(
         "Client created"
     )
