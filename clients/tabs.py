@@ -1,41 +1,23 @@
-"""The tabs of the client page. Apps add theirs to CLIENT_TABS (key, label, url name, and a
-test of the tenant and membership that says whether it shows), so that the client page does not
-import every app."""
+"""The tabs of the client page. Apps add theirs with `register_client_tab` (key, label, url
+name taking the client's number, and a test of the tenant and membership that says whether it
+shows), so that the client page does not import every app."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from tenancy.navigation import PageLink, PageLinks, always
 
-from django.urls import reverse
-
-
-@dataclass(frozen=True)
-class ClientTab:
-    key: str
-    label: str
-    url_name: str
-    shown: Callable = lambda tenant, membership: True
-    order: int = 50
+CLIENT_TABS = PageLinks()
 
 
-CLIENT_TABS: list[ClientTab] = []
+def ClientTab(*, key: str, label: str, url_name: str, shown=always, order: int = 50):  # noqa: N802
+    """A tab of the client page; its URL takes the client's number."""
+    return PageLink(key=key, label=label, url_name=url_name, shown=shown, order=order)
 
 
-def register_client_tab(tab: ClientTab) -> None:
-    if all(existing.key != tab.key for existing in CLIENT_TABS):
-        CLIENT_TABS.append(tab)
-        CLIENT_TABS.sort(key=lambda t: t.order)
+def register_client_tab(tab: PageLink) -> None:
+    CLIENT_TABS.register(tab)
 
 
 def client_tabs_for(request, client) -> list[dict]:
-    return [
-        {
-            "key": t.key,
-            "label": t.label,
-            "url": reverse(t.url_name, kwargs={"number": client.number}),
-        }
-        for t in CLIENT_TABS
-        if t.shown(request.tenant, request.membership)
-    ]
+    return CLIENT_TABS.for_request(request.tenant, request.membership, number=client.number)
 
 
 def client_tab_context(request, client, active_tab: str | None = None) -> dict:
