@@ -233,6 +233,14 @@ def _post_entry_locked(
 
 
 # -- use cases ------------------------------------------------------------------------------
+def positive_money(value, *, what: str) -> Decimal:
+    """`value` as money, refused unless it is greater than zero (e.g. what="A refund")."""
+    amount = to_money(value)
+    if amount <= 0:
+        raise AmountOutOfRange(f"{what} must be greater than zero.", code="not_positive")
+    return amount
+
+
 def account_top_up(
     *,
     account: Account,
@@ -244,9 +252,7 @@ def account_top_up(
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Money in. The amount must be positive."""
-    amount = to_money(amount)
-    if amount <= 0:
-        raise AmountOutOfRange("A top-up must be greater than zero.", code="not_positive")
+    amount = positive_money(amount, what="A top-up")
     return _post_entry(
         account=account,
         kind=EntryKind.TOP_UP,
@@ -274,9 +280,7 @@ def account_charge(
     """Money out (`amount` is the positive cost). Refused with InsufficientFunds when balance +
     credit limit would fall below zero, unless `allow_overdraft`. A subscription purchase also
     sets the client's last purchase date."""
-    amount = to_money(amount)
-    if amount <= 0:
-        raise AmountOutOfRange("A charge must be greater than zero.", code="not_positive")
+    amount = positive_money(amount, what="A charge")
     if kind in (EntryKind.TOP_UP, EntryKind.REFUND, EntryKind.REVERSAL):
         raise ValueError(f"{kind} is not a charge.")
     return _post_entry(
@@ -302,9 +306,7 @@ def account_refund(
     idempotency_key: str | None = None,
 ) -> LedgerEntry:
     """Money given back to the client's balance (e.g. an unused subscription period)."""
-    amount = to_money(amount)
-    if amount <= 0:
-        raise AmountOutOfRange("A refund must be greater than zero.", code="not_positive")
+    amount = positive_money(amount, what="A refund")
     return _post_entry(
         account=account,
         kind=EntryKind.REFUND,
