@@ -22,6 +22,7 @@ from exports.services import export_job_create
 from exports.views import export_started_response
 from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
+from tenancy.views import form_errors_from
 
 from .exports import STATISTICS_EXPORT_KIND
 from .forms import (
@@ -217,9 +218,8 @@ class SenderIdFormView(_SenderMixin, View):
                         setattr(instance, name, value)
                     sender = sender_id_update(sender=instance, actor=request.user, **fields)
                     messages.success(request, f"Sender ID {sender.name} saved.")
-            except ValidationError as exc:
-                for field_name, errors in exc.message_dict.items():
-                    form.add_error(field_name if field_name in form.fields else None, errors)
+            except ValidationError as error:
+                form_errors_from(form, error)
             else:
                 return redirect(self.names_url())
         return self.render_form(form, status=400)
@@ -239,9 +239,8 @@ class SenderIdDecideView(_SenderMixin, View):
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                 )
-            except ValidationError as exc:
-                for field_name, errors in exc.message_dict.items():
-                    form.add_error(field_name if field_name in form.fields else None, errors)
+            except ValidationError as error:
+                form_errors_from(form, error)
             else:
                 messages.success(
                     request, f"Sender ID {sender.name} is now {sender.get_status_display()}."
