@@ -65,20 +65,6 @@ def ledger_entries_for_period(*, account: Account, period: Period):
     return ledger_entries(account=account).filter(created_at__gte=since, created_at__lt=until)
 
 
-def balance_at(*, account: Account, moment: datetime) -> Decimal:
-    """The balance just before `moment`: the balance_after of the latest earlier entry."""
-    if account.pk is None:
-        return Decimal("0.00")
-    value = (
-        ledger_entries(account=account)
-        .filter(created_at__lt=moment)
-        .order_by("-created_at", "-id")
-        .values_list("balance_after", flat=True)
-        .first()
-    )
-    return value if value is not None else Decimal("0.00")
-
-
 @dataclass(frozen=True)
 class PeriodBalances:
     opening: Decimal

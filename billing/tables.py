@@ -6,7 +6,7 @@ from django.utils.safestring import mark_safe
 
 from tenancy.tables import BaseTable
 
-from .models import CreditLimitChange, LedgerEntry
+from .models import LedgerEntry
 
 
 class MoneyColumn(tables.Column):
@@ -91,18 +91,3 @@ class LedgerEntryTable(BaseTable):
                 '{}<div class="small text-body-secondary">{}</div>', value, record.comment
             )
         return value
-
-
-class CreditLimitChangeTable(BaseTable):
-    created_at = tables.DateTimeColumn(verbose_name="Date", format="Y-m-d H:i")
-    old_limit = MoneyColumn(verbose_name="Old limit", orderable=False)
-    new_limit = MoneyColumn(verbose_name="New limit", orderable=False)
-    operator = tables.Column(verbose_name="Operator", orderable=False, default="System")
-    notify = tables.BooleanColumn(verbose_name="Customer notified", orderable=False)
-
-    related_for_columns = {"operator": ("operator",)}
-    default_order = "-created_at"
-
-    class Meta(BaseTable.Meta):
-        model = CreditLimitChange
-        fields = ()
