@@ -15,8 +15,6 @@ fixed number of queries too.
 
 from collections.abc import Callable
 
-from django.core.exceptions import ObjectDoesNotExist
-
 from tenancy.roles import Capability
 
 ACTIVITY_ON_PAGE = 15
@@ -36,18 +34,9 @@ def client_connection(request, client):
     return None
 
 
-def client_account(client):
-    """The account loaded with the client (select_related), or an unsaved zero account."""
-    from billing.models import Account
-
-    try:
-        return client.account
-    except ObjectDoesNotExist:
-        return Account(tenant=client.tenant, client=client)
-
-
 def client_page_context(request, client) -> dict:
-    from subscriptions.models import LIVE_STATUSES, SubscriptionStatus, tenant_today
+    from billing.selectors import account_or_empty
+    from subscriptions.models import LIVE_STATUSES, tenant_today
     from subscriptions.selectors import (
         client_current_subscriptions,
         client_quick_stats,
@@ -64,18 +53,6 @@ def client_page_context(request, client) -> dict:
     for subscription in current:
         subscription.badge = subscription_badge(subscription.display_status(today, window))
     live = [s for s in current if s.status in LIVE_STATUSES]
-    blockers = [
-        {
-            "subscription": s,
-            "message": (
-                f"The client has an active subscription ({s.package.name}, until "
-                f"{s.end_date:%Y-%m-%d})."
-                if s.status == SubscriptionStatus.ACTIVE
-                else f"The client has a suspended subscription ({s.package.name})."
-            ),
-        }
-        for s in live
-    ]
     membership = request.membership
     activity = (
         ClientActivity.objects.for_tenant(tenant)
@@ -87,12 +64,11 @@ def client_page_context(request, client) -> dict:
     return {
         "table": history,  # the table region refreshed by HTMX (sorting, paging)
         "history": history,
-        "account": client_account(client),
+        "account": account_or_empty(client=client),
         "currency": tenant.currency,
         "today": today,
         "current_subscriptions": current,
         "has_live_subscription": bool(live),
-        "delete_blockers": blockers,
         "stats": client_quick_stats(client=client, today=today),
         "activity": list(activity),
         "connection": client_connection(request, client),
