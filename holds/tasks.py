@@ -37,21 +37,22 @@ def expiry_run(tenant_id: int) -> dict | None:
     return result
 
 
-@shared_task(acks_late=True)
-def financial_holds_run_all() -> int:
+def _per_active_tenant(task) -> int:
     """Beat: one task per active tenant."""
     ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in ids:
-        financial_holds_run.delay(tenant_id)
+        task.delay(tenant_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def financial_holds_run_all() -> int:
+    return _per_active_tenant(financial_holds_run)
 
 
 @shared_task(acks_late=True)
 def expiry_run_all() -> int:
-    ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in ids:
-        expiry_run.delay(tenant_id)
-    return len(ids)
+    return _per_active_tenant(expiry_run)
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)

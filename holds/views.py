@@ -19,6 +19,14 @@ from .services import client_place_hold, client_release_hold
 from .tables import DASHBOARD_ROWS, ExpiringSubscriptionTable, HoldTable
 
 
+def _first_rows(queryset) -> tuple[list, int]:
+    """The first DASHBOARD_ROWS rows and the total, counted only when there are more."""
+    rows = list(queryset[: DASHBOARD_ROWS + 1])
+    if len(rows) <= DASHBOARD_ROWS:
+        return rows, len(rows)
+    return rows[:DASHBOARD_ROWS], queryset.count()
+
+
 class DashboardView(TenantRequiredMixin, TemplateView):
     template_name = "holds/dashboard.html"
 
@@ -26,21 +34,17 @@ class DashboardView(TenantRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant = self.request.tenant
         today = tenant_today(tenant)
-        expiring = expiring_subscriptions(tenant, today)
-        holds = holds_set_today(tenant, today)
-        expiring_rows = list(expiring[: DASHBOARD_ROWS + 1])
-        hold_rows = list(holds[: DASHBOARD_ROWS + 1])
+        expiring_rows, expiring_count = _first_rows(expiring_subscriptions(tenant, today))
+        hold_rows, holds_count = _first_rows(holds_set_today(tenant, today))
         context.update(
             {
                 "today": today,
                 "statuses": clients_by_status(tenant),
-                "expiring_table": ExpiringSubscriptionTable(expiring_rows[:DASHBOARD_ROWS]),
-                "expiring_more": len(expiring_rows) > DASHBOARD_ROWS,
-                "expiring_count": expiring.count()
-                if len(expiring_rows) > DASHBOARD_ROWS
-                else len(expiring_rows),
-                "holds_table": HoldTable(hold_rows[:DASHBOARD_ROWS]),
-                "holds_count": holds.count() if len(hold_rows) > DASHBOARD_ROWS else len(hold_rows),
+                "expiring_table": ExpiringSubscriptionTable(expiring_rows),
+                "expiring_more": expiring_count > len(expiring_rows),
+                "expiring_count": expiring_count,
+                "holds_table": HoldTable(hold_rows),
+                "holds_count": holds_count,
                 "job_runs": last_job_runs(tenant),
                 "window": tenant.expiring_window_days,
             }
