@@ -141,3 +141,22 @@ def test_export_from_finance_tab_with_htmx_shows_progress(client, tenant, owner)
     )
     assert response.status_code == 200
     assert 'data-testid="export-job"' in response.content.decode()
+
+
+def test_list_and_detail_run_a_fixed_number_of_queries(client, tenant, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    colleague = MembershipFactory(tenant=tenant, role="accountant")
+    first = make_job(tenant, owner.user)
+    one_job = queries(reverse("exports:export_list"))
+    one_detail = queries(detail(first))
+    for user in (owner.user, colleague.user, colleague.user):
+        make_job(tenant, user)
+    assert queries(reverse("exports:export_list")) == one_job
+    assert queries(detail(first)) == one_detail
