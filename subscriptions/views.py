@@ -279,16 +279,7 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
             form.add_error("package", message)
             return self.form_invalid(form)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    if field in form.fields:
-                        form.add_error(field, errors)
-                    elif new and field in form.client_form.fields:
-                        form.client_form.add_error(field, errors)
-                    else:
-                        form.add_error(None, errors)
-            else:
-                form.add_error(None, error)
+            form_errors_from(form, error, subforms=[form.client_form] if new else [])
             return self.form_invalid(form)
         _purchase_message(self.request, subscription)
         return redirect(subscription.client)

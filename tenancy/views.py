@@ -26,13 +26,19 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
-def form_errors_from(form, error: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
+def form_errors_from(form, error: ValidationError, subforms=()) -> None:
+    """Put a service's ValidationError next to the fields it names: on `form`, or on the first
+    of `subforms` (a form nested in it) that has the field; any other error goes on top of
+    `form`."""
+    if not hasattr(error, "error_dict"):
         form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        target = next((f for f in (form, *subforms) if field in f.fields), None)
+        if target is None:
+            form.add_error(None, errors)
+        else:
+            target.add_error(field, errors)
 
 
 class HomeView(TenantRequiredMixin, View):
