@@ -147,3 +147,25 @@ def test_parallel_postings_on_distinct_accounts():
             Decimal("25.00")
         }
     call_command("audit_ledger", tenant=tenant.slug)
+
+
+def test_credit_notice_task_run_at_once_by_several_workers_sends_once():
+    from django.core import mail
+
+    from billing.models import CreditLimitChange
+    from billing.services import account_set_credit_limit
+    from billing.tasks import credit_limit_change_notify
+
+    tenant = TenantFactory()
+    account = make_account(ClientFactory(tenant=tenant, email="c@example.com"))
+    with scopes_disabled():
+        change = account_set_credit_limit(account=account, credit_limit="10", notify=True)
+        CreditLimitChange.objects.filter(pk=change.pk).update(notified_at=None)
+    mail.outbox.clear()
+    results = run_parallel(
+        [lambda: credit_limit_change_notify(change.pk, tenant_id=tenant.pk)] * 4, threads=4
+    )
+    assert sorted(results) == [False, False, False, True]
+    assert len(mail.outbox) == 1
+    with scopes_disabled():
+        assert CreditLimitChange.objects.get(pk=change.pk).notified_at is not None
