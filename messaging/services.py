@@ -72,7 +72,6 @@ PRICE_QUANTUM = Decimal("0.0001")
 CHANNELS = frozenset(MessageChannel.values)
 STATUSES = frozenset(MessageStatus.values)
 ROLLUP_LOCK = 80801
-CHARGE_LOCK = 80802
 
 
 # -- helpers ---------------------------------------------------------------------------------

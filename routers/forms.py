@@ -7,7 +7,13 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Router, pppoe_profile_validator, pppoe_username_validator
+from .models import (
+    API_PORT,
+    API_TLS_PORT,
+    Router,
+    pppoe_profile_validator,
+    pppoe_username_validator,
+)
 
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
@@ -68,9 +74,9 @@ class RouterForm(forms.ModelForm):
         port, tls = data.get("port"), data.get("use_tls")
         if data.get("verify_tls") and not tls:
             self.add_error("verify_tls", "Certificates are only checked when TLS is used.")
-        if tls and port == 8728:
+        if tls and port == API_PORT:
             self.add_error("port", "8728 is the plain API port; API-SSL listens on 8729.")
-        if tls is False and port == 8729:
+        if tls is False and port == API_TLS_PORT:
             self.add_error("port", "8729 is the API-SSL port: tick “Use TLS” or use 8728.")
         return data
 

@@ -590,12 +590,3 @@ class SimulatedRouter:
         if value in ("no", "false", ""):
             return "false"
         raise CommandTrap(f"value of disabled must be yes or no, not {value!r}")
-
-
-def populate(router: SimulatedRouter, count: int, *, prefix: str = "user", online: float = 1.0):
-    """`count` secrets named prefix0..., and `online` of them dialled in (benchmarks, demo)."""
-    for number in range(count):
-        name = f"{prefix}{number}"
-        router.add_secret(name, password=f"pw{number}", service="pppoe")
-        if number < count * online:
-            router.connect_session(name)
