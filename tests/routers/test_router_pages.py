@@ -4,6 +4,8 @@ tenants (404 on every URL), bad input, and router passwords that never come back
 import logging
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -359,3 +361,31 @@ def test_disabling_a_router_makes_its_statuses_unknown(client, owner, tenant, si
     body = client.get(tab).content.decode()
     assert "⚪ Unknown" in body and "disabled in Clientdesk" in body
     assert poll_routers().polled == 0
+
+
+@pytest.mark.parametrize("url_name", ["routers:router_list", "routers:account_list"])
+def test_lists_make_a_fixed_number_of_queries(client, owner, tenant, url_name):
+    router = RouterFactory(tenant=tenant)
+    PppoeAccountFactory(tenant=tenant, router=router)
+    url = reverse(url_name)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(5):
+        PppoeAccountFactory(tenant=tenant, router=RouterFactory(tenant=tenant))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_connection_tab_makes_a_fixed_number_of_queries(client, owner, tenant):
+    account = PppoeAccountFactory(tenant=tenant)
+    url = reverse("routers:client_connection", kwargs={"number": account.client.number})
+    client.get(url)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url).status_code == 200
+    for _ in range(5):
+        RouterFactory(tenant=tenant)
+    with CaptureQueriesContext(connection) as more_routers:
+        assert client.get(url).status_code == 200
+    assert len(more_routers.captured_queries) == len(first.captured_queries)
