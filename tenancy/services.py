@@ -85,19 +85,6 @@ def operator_update(
     return membership
 
 
-def operator_set_active(*, membership: Membership, actor, is_active: bool) -> Membership:
-    user = membership.user
-    return operator_update(
-        membership=membership,
-        actor=actor,
-        role=membership.role,
-        is_active=is_active,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-    )
-
-
 def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:
     """Reserve `count` numbers of the tenant's sequence `name`; returns the first. Joins the
     caller's transaction, so that a rolled-back insert gives its numbers back."""
