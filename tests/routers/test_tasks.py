@@ -7,6 +7,7 @@ from django_scopes import scopes_disabled
 from config.celery import app as celery_app
 from routers import crypto
 from routers.models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
+from routers.services import pppoe_account_save
 from routers.tasks import pppoe_account_sync, routers_poll
 from tests.factories import ClientFactory, PppoeAccountFactory
 
@@ -58,3 +59,21 @@ def test_demo_seeder_creates_routers_and_accounts(tenant):
         assert all(r.password == demo.DEMO_ROUTER_PASSWORD for r in routers)
         down = routers.get(name="Old POP West")
         assert PppoeAccount.objects.filter(router=down).exists()
+
+
+def test_sync_task_run_twice_gives_the_same_state(sim, router_for, tenant):
+    router = router_for(sim)
+    with scopes_disabled():
+        account = pppoe_account_save(
+            tenant=tenant,
+            client=ClientFactory(tenant=tenant),
+            router=router,
+            username="alice",
+            password="Secret-pass-1",
+        )
+    assert pppoe_account_sync.delay(account.pk, tenant_id=tenant.pk).get() is True
+    secret = dict(sim.secret("alice"))
+    assert pppoe_account_sync.delay(account.pk, tenant_id=tenant.pk).get() is False
+    assert sim.secret("alice") == secret
+    with scopes_disabled():
+        assert PppoeAccount.objects.get(pk=account.pk).sync_state == "synced"
