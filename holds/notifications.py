@@ -40,16 +40,22 @@ DEFAULTS = {
 }
 
 
-def template_for(tenant: Tenant, kind: str) -> tuple[str, str]:
-    own = NotificationTemplate.objects.for_tenant(tenant).filter(kind=kind).first()
-    if own is not None:
-        return own.subject, own.body
-    return DEFAULTS[kind]
+def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
+    """Subject and body of each kind: the tenant's own where it has one (one query for all
+    kinds), else the default."""
+    texts = dict(DEFAULTS)
+    texts.update(
+        (kind, (subject, body))
+        for kind, subject, body in NotificationTemplate.objects.for_tenant(tenant).values_list(
+            "kind", "subject", "body"
+        )
+    )
+    return texts
 
 
-def render_notification(notification: Notification) -> tuple[str, str]:
+def render_notification(notification: Notification, templates) -> tuple[str, str]:
     tenant = notification.tenant
-    subject, body = template_for(tenant, notification.kind)
+    subject, body = templates[notification.kind]
     subscription = notification.subscription
     context = Context(
         {
@@ -68,7 +74,8 @@ def render_notification(notification: Notification) -> tuple[str, str]:
 
 def notifications_send(*, tenant: Tenant, ids) -> int:
     """Send the e-mails owed (each once: locked, SKIP LOCKED, marked sent in the same
-    transaction). Returns how many were sent."""
+    transaction), reading the tenant's templates once, not once per e-mail. Returns how many
+    were sent."""
     sent = 0
     with transaction.atomic():
         pending = list(
@@ -77,12 +84,13 @@ def notifications_send(*, tenant: Tenant, ids) -> int:
             .select_related("client", "hold", "subscription__package")
             .filter(pk__in=ids, sent_at__isnull=True)
         )
+        templates = notification_templates(tenant) if pending else {}
         for notification in pending:
             notification.tenant = tenant
             if not notification.client.email:
                 notification.outcome = "no e-mail address"
             else:
-                subject, body = render_notification(notification)
+                subject, body = render_notification(notification, templates)
                 send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.client.email])
                 notification.outcome = "sent"
                 sent += 1

@@ -383,3 +383,29 @@ def test_job_repairs_a_status_out_of_line_with_the_holds(tenant, funded):
         assert financial_holds_run(tenant=tenant)["statuses_repaired"] == 2
     assert refresh(stale).status == ClientStatus.ACTIVE
     assert refresh(held).status == ClientStatus.ADMINISTRATIVE_HOLD
+
+
+def test_sending_notifications_costs_no_query_per_email(tenant, funded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from holds.models import Notification, NotificationKind
+    from holds.notifications import notifications_send
+
+    def send(count, start):
+        with scopes_disabled():
+            ids = [
+                Notification.objects.create(
+                    tenant=tenant,
+                    client=funded(tenant, email=f"c{start + i}@example.com"),
+                    kind=NotificationKind.EXPIRING,
+                    key=f"test:{start + i}",
+                ).pk
+                for i in range(count)
+            ]
+            with CaptureQueriesContext(connection) as ctx:
+                assert notifications_send(tenant=tenant, ids=ids) == count
+        return len(ctx.captured_queries)
+
+    assert send(1, 0) == send(4, 1)
+    assert len(mail.outbox) == 5
