@@ -16,6 +16,7 @@ from clients.models import Client, ClientStatus
 from tenancy.models import Tenant
 
 from .models import Package, tenant_today
+from .selectors import packages_on_sale
 from .services import MAX_START_AHEAD_DAYS
 
 # One MikroTik rate-limit figure: 512k, 20M, 1.5M, 100000 (bits per second).
@@ -107,7 +108,7 @@ class PurchaseFieldsMixin:
         today = tenant_today(tenant)
         self.today = today
         self.fields["package"] = PackageChoiceField(
-            queryset=Package.objects.for_tenant(tenant).filter(is_active=True),
+            queryset=packages_on_sale(tenant=tenant),
             label="Package",
             empty_label="Choose a package",
             error_messages={
