@@ -90,21 +90,6 @@ class StatisticsTable(tables.Table):
             )
         return value
 
-    def render_sent(self, value):
-        return _int(value)
-
-    def render_delivered(self, value):
-        return _int(value)
-
-    def render_pending(self, value):
-        return _int(value)
-
-    def render_efficiency(self, value):
-        return _percent(value)
-
-    def render_price(self, value):
-        return f"{value:,.2f}"
-
 
 def _percent(value) -> str:
     return "—" if value is None else f"{value:.2f} %"
