@@ -160,3 +160,13 @@ def test_list_and_detail_run_a_fixed_number_of_queries(client, tenant, owner):
         make_job(tenant, user)
     assert queries(reverse("exports:export_list")) == one_job
     assert queries(detail(first)) == one_detail
+
+
+def test_bad_filter_says_why_and_filters_nothing_out(client, tenant, owner):
+    job = make_job(tenant, owner.user)
+    for params in ({"status": "bogus"}, {"kind": "nope"}):
+        response = client.get(reverse("exports:export_list"), params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Select a valid choice" in html
+        assert f'data-job="{job.pk}"' in html
