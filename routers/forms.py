@@ -14,6 +14,7 @@ from .models import (
     pppoe_profile_validator,
     pppoe_username_validator,
 )
+from .services import ROUTER_FIELDS
 
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
@@ -45,7 +46,7 @@ class RouterForm(forms.ModelForm):
 
     class Meta:
         model = Router
-        fields = ["name", "host", "port", "use_tls", "verify_tls", "username", "timeout", "enabled"]
+        fields = list(ROUTER_FIELDS)  # exactly what router_create/router_update accept
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
