@@ -8,7 +8,7 @@ from clients.models import Client, ClientStatus
 from subscriptions.models import Subscription, SubscriptionStatus, tenant_today
 from tenancy.models import Tenant
 
-from .models import ClientHold, JobName, JobRun, JobStatus
+from .models import ClientHold, JobName, JobRun
 
 
 def clients_by_status(tenant: Tenant) -> list[dict]:
@@ -58,12 +58,3 @@ def last_job_runs(tenant: Tenant) -> list[dict]:
         last = runs.filter(job=value).order_by("-started_at", "-pk").first()
         out.append({"job": value, "label": label, "run": last})
     return out
-
-
-__all__ = [
-    "JobStatus",
-    "clients_by_status",
-    "expiring_subscriptions",
-    "holds_set_today",
-    "last_job_runs",
-]
