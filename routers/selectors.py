@@ -87,15 +87,28 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
     )
 
 
-def connection_for_client(client) -> Connection:
-    """One query: the account with its router."""
-    account = (
+def account_of_client(client) -> PppoeAccount | None:
+    """One query: the client's PPPoE account with its router, or None."""
+    return (
         PppoeAccount.objects.for_tenant(Tenant(pk=client.tenant_id))
         .select_related("router")
         .filter(client_id=client.pk)
         .first()
     )
-    return connection_of_account(account)
+
+
+def connection_for_client(client) -> Connection:
+    return connection_of_account(account_of_client(client))
+
+
+def client_package_profile(client) -> str:
+    """A new account's profile: the PPPoE profile of the client's current package."""
+    from subscriptions.selectors import client_current_subscriptions
+
+    for subscription in client_current_subscriptions(client=client):
+        if subscription.package.pppoe_profile:
+            return subscription.package.pppoe_profile
+    return "default"
 
 
 def client_connection_provider(request, client) -> Connection | None:

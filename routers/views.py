@@ -24,7 +24,12 @@ from .forms import PppoeAccountForm, RouterForm
 from .models import PppoeAccount, Router
 from .poller import poll_routers
 from .routeros import RouterError
-from .selectors import connection_of_account, routers_for_page
+from .selectors import (
+    account_of_client,
+    client_package_profile,
+    connection_of_account,
+    routers_for_page,
+)
 from .services import pppoe_account_save, router_create, router_test_connection, router_update
 from .tables import PppoeAccountTable, RouterTable
 
@@ -172,33 +177,20 @@ class ClientConnectionView(RoutersEnabledMixin, ClientPageMixin, TemplateView):
 
     def get_account(self):
         if not hasattr(self, "_account"):
-            self._account = (
-                PppoeAccount.objects.for_tenant(self.request.tenant)
-                .select_related("router")
-                .filter(client=self.get_client())
-                .first()
-            )
+            self._account = account_of_client(self.get_client())
         return self._account
 
     def get_form(self, data=None):
         account = self.get_account()
-        initial = {"profile": self.package_profile()}
-        if account is not None:
+        if account is None:
+            initial = {"profile": client_package_profile(self.get_client())}
+        else:
             initial = {
                 "router": account.router_id,
                 "username": account.username,
                 "profile": account.profile,
             }
         return PppoeAccountForm(data, tenant=self.request.tenant, account=account, initial=initial)
-
-    def package_profile(self) -> str:
-        """A new account's profile: the PPPoE profile of the client's current package."""
-        from subscriptions.selectors import client_current_subscriptions
-
-        for subscription in client_current_subscriptions(client=self.get_client()):
-            if subscription.package.pppoe_profile:
-                return subscription.package.pppoe_profile
-        return "default"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
