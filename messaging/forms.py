@@ -9,6 +9,7 @@ from billing.forms import PeriodForm
 
 from .models import MessageChannel, SenderId, SenderStatus
 from .selectors import REPORTS
+from .services import EDITABLE_FIELDS
 
 MAX_PERIOD_DAYS = 731
 CHANNEL_CHOICES = [("", "All channels"), *MessageChannel.choices]
@@ -93,7 +94,7 @@ class StatisticsExportForm(forms.Form):
 class SenderIdForm(forms.ModelForm):
     class Meta:
         model = SenderId
-        fields = ["name", "channel", "purpose", "sample_text", "documents_note"]
+        fields = list(EDITABLE_FIELDS)  # exactly what sender_id_update accepts
         widgets = {
             "purpose": forms.Textarea(attrs={"rows": 2}),
             "sample_text": forms.Textarea(attrs={"rows": 3}),
