@@ -293,3 +293,23 @@ def test_activity_page_of_other_tenant_is_404(client, owner, tenant, other_tenan
         foreign = ClientFactory(tenant=other_tenant)
     url = reverse("clients:client_activity", kwargs={"number": foreign.number})
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_activity_page_query_count_does_not_grow(
+    client, owner, tenant, customer, rows, django_assert_max_num_queries
+):
+    with scopes_disabled():
+        for i in range(rows):
+            ClientActivity.objects.create(
+                tenant=tenant,
+                client=customer,
+                actor=owner.user,
+                verb="edited",
+                description=f"Edit {i}",
+            )
+    url = reverse("clients:client_activity", kwargs={"number": customer.number})
+    with django_assert_max_num_queries(6):
+        response = client.get(url, {"per_page": 50})
+    assert response.status_code == 200
+    assert len(response.context["table"].page.object_list) == rows

@@ -574,3 +574,28 @@ def test_package_filters_ignore_bad_values_with_a_message(client, owner, tenant)
     assert bad.status_code == 200
     assert set(bad.context["filter"].errors) == {"period_unit", "status"}
     assert bad.context["table"].paginator.count == 2
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_package_list_query_count_does_not_grow(
+    client, owner, tenant, rows, django_assert_max_num_queries
+):
+    PackageFactory.create_batch(rows, tenant=tenant)
+    with django_assert_max_num_queries(5):
+        response = client.get(PACKAGES_URL, {"per_page": 50})
+    assert response.status_code == 200
+    assert len(response.context["table"].page.object_list) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_client_subscriptions_tab_query_count_does_not_grow(
+    client, owner, tenant, customer, package, rows, django_assert_max_num_queries
+):
+    SubscriptionFactory.create_batch(
+        rows, tenant=tenant, client=customer, package=package, status="expired"
+    )
+    url = reverse("subscriptions:client_subscriptions", kwargs={"number": customer.number})
+    with django_assert_max_num_queries(7):
+        response = client.get(url, {"per_page": 50})
+    assert response.status_code == 200
+    assert len(response.context["table"].page.object_list) == rows
