@@ -203,9 +203,6 @@ class SenderIdFormView(_SenderMixin, View):
     def post(self, request, number, pk=None):
         client = self.get_client()
         instance = self.get_instance()
-        original = None
-        if instance is not None:
-            original = {f: getattr(instance, f) for f in SenderIdForm.Meta.fields}
         form = SenderIdForm(request.POST, instance=instance, client=client)
         if form.is_valid():
             fields = {f: form.cleaned_data[f] for f in SenderIdForm.Meta.fields}
@@ -214,9 +211,11 @@ class SenderIdFormView(_SenderMixin, View):
                     sender = sender_id_create(client=client, actor=request.user, **fields)
                     messages.success(request, f"Sender ID {sender.name} added; it awaits approval.")
                 else:
-                    for name, value in original.items():  # the service compares with these
-                        setattr(instance, name, value)
-                    sender = sender_id_update(sender=instance, actor=request.user, **fields)
+                    # The form wrote its input on `instance`; the service compares with the
+                    # stored row, so it gets a fresh one (as RouterUpdateView does).
+                    sender = sender_id_update(
+                        sender=self.get_sender(), actor=request.user, **fields
+                    )
                     messages.success(request, f"Sender ID {sender.name} saved.")
             except ValidationError as error:
                 form_errors_from(form, error)
