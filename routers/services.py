@@ -227,5 +227,5 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
             sync_state=SyncState.SYNCED, sync_error="", synced_at=timezone.now()
         )
         if want.username in result.kicked:
-            accounts.update(status="offline", address="", caller_id="", uptime="")
+            accounts.update(status=ConnectionStatus.OFFLINE, address="", caller_id="", uptime="")
         return True
