@@ -197,9 +197,22 @@ class ClientFilterSet(FilterSet):
     def status_choices(self):
         return ClientStatus.choices
 
+    def _select(self, name: str, choices, raw) -> dict:
+        """One drop-down of the filter bar; its labels are the filter's own."""
+        filter_ = self.filters[name]
+        return {
+            "name": name,
+            "label": filter_.label,
+            "empty_label": filter_.extra["empty_label"],
+            "choices": choices,
+            "chosen": raw.get(name, ""),
+            "field": self.form[name],
+        }
+
     @property
     def selects(self) -> list[dict]:
-        """Client type and property type: name, label, choices and the chosen value."""
+        """Client type, property type and (for tenants that use routers) connection status:
+        name, label, choices and the chosen value."""
         raw = self.data if self.is_bound else {}
         groups = [
             (str(pk), name)
@@ -207,39 +220,14 @@ class ClientFilterSet(FilterSet):
             .get_queryset(self.request)
             .values_list("pk", "name")
         ]
-        return [
-            {
-                "name": "group",
-                "label": "Client type",
-                "empty_label": "Any client type",
-                "choices": groups,
-                "chosen": raw.get("group", ""),
-                "field": self.form["group"],
-            },
-            {
-                "name": "property_type",
-                "label": "Property type",
-                "empty_label": "Any property type",
-                "choices": PropertyType.choices,
-                "chosen": raw.get("property_type", ""),
-                "field": self.form["property_type"],
-            },
-        ] + self.connection_selects(raw)
-
-    def connection_selects(self, raw) -> list[dict]:
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is None or not tenant.uses_routers:
-            return []
-        return [
-            {
-                "name": "connection",
-                "label": "Connection status",
-                "empty_label": "Any connection status",
-                "choices": CONNECTION_CHOICES,
-                "chosen": raw.get("connection", ""),
-                "field": self.form["connection"],
-            }
+        selects = [
+            self._select("group", groups, raw),
+            self._select("property_type", PropertyType.choices, raw),
         ]
+        tenant = getattr(self.request, "tenant", None)
+        if tenant is not None and tenant.uses_routers:
+            selects.append(self._select("connection", CONNECTION_CHOICES, raw))
+        return selects
 
     @property
     def search_value(self) -> str:
