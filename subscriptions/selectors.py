@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 
+from billing.models import LedgerEntry
 from clients.models import Client
 from tenancy.models import Tenant
 
@@ -125,6 +126,20 @@ def subscription_periods(*, subscription: Subscription):
         .filter(Q(pk=origin_id) | Q(origin_id=origin_id))
         .select_related("package", "created_by")
         .order_by("-start_date", "-id")
+    )
+
+
+def periods_ledger_entries(*, tenant: Tenant, periods: list[Subscription]):
+    """The ledger entries that paid and refunded `periods`, newest first, with their
+    operators (one query however many periods)."""
+    entry_ids = [
+        pk for p in periods for pk in (p.charge_entry_id, p.refund_entry_id) if pk is not None
+    ]
+    return (
+        LedgerEntry.objects.for_tenant(tenant)
+        .filter(pk__in=entry_ids)
+        .select_related("operator")
+        .order_by("-created_at", "-id")
     )
 
 

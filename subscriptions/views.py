@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from billing.models import LedgerEntry
 from billing.services import InsufficientFunds
 from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
@@ -33,7 +32,7 @@ from tenancy.views import form_errors_from
 from .filters import PackageFilterSet, SubscriptionFilterSet
 from .forms import AutoRenewForm, CancelForm, OrderForm, PackageForm, SubscriptionForm
 from .models import LIVE_STATUSES, Package, Subscription, tenant_today
-from .selectors import client_subscriptions, subscription_periods
+from .selectors import client_subscriptions, periods_ledger_entries, subscription_periods
 from .services import (
     package_create,
     package_reactivate,
@@ -324,15 +323,6 @@ class SubscriptionDetailView(SubscriptionMixin, DetailView):
         tenant = self.request.tenant
         today = tenant_today(tenant)
         periods = list(subscription_periods(subscription=subscription)[:100])
-        entry_ids = [
-            pk for p in periods for pk in (p.charge_entry_id, p.refund_entry_id) if pk is not None
-        ]
-        entries = (
-            LedgerEntry.objects.for_tenant(tenant)
-            .filter(pk__in=entry_ids)
-            .select_related("operator")
-            .order_by("-created_at", "-id")
-        )
         for period in periods:
             period.badge = subscription_badge(
                 period.display_status(today, tenant.expiring_window_days)
@@ -343,7 +333,7 @@ class SubscriptionDetailView(SubscriptionMixin, DetailView):
                 subscription.display_status(today, tenant.expiring_window_days)
             ),
             periods=periods,
-            entries=entries,
+            entries=periods_ledger_entries(tenant=tenant, periods=periods),
             currency=tenant.currency,
             can_manage=self.request.membership.allows(Capability.MANAGE_SUBSCRIPTIONS),
             refund_preview=refund_amount(subscription, today) if subscription.is_live else None,
