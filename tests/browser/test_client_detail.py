@@ -1,6 +1,7 @@
 """The client page in Chromium: open a client from the list, buy a subscription, see it
 current with the balance lowered, cancel it with a refund, delete the client."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -111,3 +112,36 @@ def test_order_subscription_picks_an_existing_client_from_suggestions(page, log_
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith("Suggested Customer")
     assert page.get_by_test_id("client-balance").inner_text() == "25.00 EUR"
+
+
+def test_activity_page_lists_every_line_and_pages(page, log_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from clients.models import ClientActivity
+
+    membership = MembershipFactory(role="viewer")
+    customer = ClientFactory(tenant=membership.tenant, name="Busy Client")
+    with scopes_disabled():
+        for i in range(12):
+            ClientActivity.objects.create(
+                tenant=membership.tenant,
+                client=customer,
+                verb="edited",
+                description=f"Edit {i}",
+                created_at=timezone.now() - timedelta(minutes=100 - i),
+            )
+
+    log_in(membership.user.username)
+    page.goto(customer.get_absolute_url())
+    page.get_by_test_id("activity-all").click()
+    region = page.locator("#table-region")
+    expect(region).to_contain_text("Edit 11")
+    expect(region).not_to_contain_text("Edit 0")
+
+    page.locator("a[rel=next]").click()  # HTMX: the URL follows
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(region).to_contain_text("Edit 0")
+    expect(region).not_to_contain_text("Edit 11")
