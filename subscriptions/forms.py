@@ -103,7 +103,7 @@ class PurchaseFieldsMixin:
     """Package (the tenant's active ones), start date (the tenant's today by default) and
     auto-renew."""
 
-    def add_purchase_fields(self, tenant: Tenant, currency: str):
+    def add_purchase_fields(self, tenant: Tenant):
         self.tenant = tenant
         today = tenant_today(tenant)
         self.today = today
@@ -115,7 +115,7 @@ class PurchaseFieldsMixin:
                 "required": "Choose a package.",
                 "invalid_choice": "Choose one of the packages on sale.",
             },
-            help_text=f"Prices in {currency}.",
+            help_text=f"Prices in {tenant.currency}.",
         )
         self.fields["start_date"] = forms.DateField(
             label="Start date",
@@ -147,7 +147,7 @@ class SubscriptionForm(PurchaseFieldsMixin, IdempotentForm):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_purchase_fields(tenant, tenant.currency)
+        self.add_purchase_fields(tenant)
         self.order_fields(["package", "start_date", "auto_renew", "token"])
 
 
@@ -173,7 +173,7 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
 
     def __init__(self, data=None, *, tenant: Tenant, **kwargs):
         super().__init__(data, **kwargs)
-        self.add_purchase_fields(tenant, tenant.currency)
+        self.add_purchase_fields(tenant)
         self.order_fields(["who", "client_number", "package", "start_date", "auto_renew"])
         self.client_form = ClientForm(data, prefix="client", tenant=tenant)
         self.client = None
