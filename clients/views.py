@@ -78,15 +78,15 @@ class ClientSuggestView(TenantRequiredMixin, View):
     """The drop-down under the search box: the best few clients for what is typed so far."""
 
     def get(self, request):
-        term = request.GET.get("q", "")
-        suggestions = client_suggestions(tenant=request.tenant, value=term)
+        value = request.GET.get("q", "")
+        term = normalize_term(value)
         response = render(
             request,
             "clients/client_suggestions.html",
             {
-                "suggestions": suggestions,
-                "term": normalize_term(term),
-                "wanted": suggestions_wanted(normalize_term(term)),
+                "suggestions": client_suggestions(tenant=request.tenant, value=value),
+                "term": term,
+                "wanted": suggestions_wanted(term),
             },
         )
         patch_vary_headers(response, ["HX-Request"])
