@@ -110,16 +110,6 @@ class SubscriptionTable(BaseTable):
         table.window = request.tenant.expiring_window_days
         return table
 
-    def _orderer(self, bound):
-        from django.db.models import F
-
-        def order(queryset, is_descending):
-            if is_descending:
-                return queryset.order_by(F("start_date").desc(), F("pk").desc()), True
-            return queryset.order_by(F("start_date").asc(), F("pk").asc()), True
-
-        return order
-
     def render_status(self, record):
         return subscription_badge(record.display_status(self.today, self.window))
 
