@@ -7,6 +7,7 @@ capped count and one page), and the quick stats (one aggregate).
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
@@ -79,8 +80,6 @@ def client_quick_stats(*, client: Client, today: date | None = None) -> QuickSta
             first=Min("start_date"),
         )
     )
-    from decimal import Decimal
-
     revenue = (totals["paid"] or Decimal("0")) - (totals["refunded"] or Decimal("0"))
     return QuickStats(
         total_subscriptions=totals["count"],
