@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "core",
     "tenancy",
     "clients",
     "subscriptions",
