@@ -9,6 +9,24 @@ from django.conf import settings
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """Leave Redis as the run found it: this run's queue, its kombu bindings and its cache keys
+    (each run has its own queue name and cache prefix, so nothing of another run is touched)."""
+    if not settings.REDIS_URL or hasattr(session.config, "workerinput"):
+        return
+    import redis
+
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    connection = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+        keys += connection.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*")
+        connection.delete(*keys)
+        connection.zrem("_kombu.binding_deadlines", queue)
+    finally:
+        connection.close()
+
+
 def pytest_configure(config):
     if not settings.IS_POSTGRES and not os.environ.get("CLIENTDESK_ALLOW_SQLITE_TESTS"):
         raise pytest.UsageError(
