@@ -11,7 +11,7 @@ from django.db.models import Count
 from tenancy.models import Tenant
 
 from .models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
-from .tables import STATUS_INDICATORS
+from .tables import connection_status_html
 
 UNAVAILABLE_REASONS = {
     "never": "Never connected: the router has not been polled yet.",
@@ -35,7 +35,6 @@ class Connection:
     server: str = ""
     status: str = ""
     status_label: str = ""
-    indicator: str = ""
     last_seen: datetime | None = None
     checked_at: datetime | None = None
     address: str = ""
@@ -49,6 +48,10 @@ class Connection:
     @property
     def exists(self) -> bool:
         return self.account is not None
+
+    @property
+    def status_html(self) -> str:
+        return connection_status_html(self.status)
 
 
 def connection_of_account(account: PppoeAccount | None) -> Connection:
@@ -74,7 +77,6 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         server=f"{router.name} ({router.address})",
         status=status,
         status_label=account.get_status_display(),
-        indicator=STATUS_INDICATORS.get(status, "⚪"),
         last_seen=account.last_seen_at,
         checked_at=account.checked_at,
         address=account.address,

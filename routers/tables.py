@@ -11,23 +11,18 @@ from tenancy.tables import BaseTable
 
 from .models import ConnectionStatus, PppoeAccount, Router
 
-STATUS_INDICATORS = {
-    ConnectionStatus.ONLINE: "🟢",
-    ConnectionStatus.OFFLINE: "🔴",
-    ConnectionStatus.UNKNOWN: "⚪",
-}
-
 
 def connection_status_html(status: str | None) -> str:
-    """🟢 Online / 🔴 Offline / ⚪ Unknown, as DESIGN.md shows them (also on the client list)."""
+    """Online / Offline / Unknown with a coloured dot drawn by CSS (green, red, hollow grey), so
+    that the indicator shows on desktops without an emoji font; the word beside it is what a
+    screen reader reads. Used by the client list, the accounts list and the client page."""
     if not status:
         return mark_safe('<span class="text-body-secondary" data-connection="none">—</span>')  # noqa: S308
-    label = ConnectionStatus(status).label
     return format_html(
-        '<span class="text-nowrap" data-connection="{}">{} {}</span>',
+        '<span class="text-nowrap" data-connection="{0}">'
+        '<span class="status-dot status-dot-{0}" aria-hidden="true"></span>{1}</span>',
         status,
-        STATUS_INDICATORS.get(status, "⚪"),
-        label,
+        ConnectionStatus(status).label,
     )
 
 

@@ -4,6 +4,7 @@ account (a short password first), see it provisioned, and its status go Online."
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from routers.simulator import SimulatedRouter
@@ -93,5 +94,17 @@ def test_routers_page_and_connection_tab(page, log_in, eager_tasks, sim):
     page.wait_for_load_state("networkidle")
     page.goto(reverse("routers:client_connection", kwargs={"number": customer.number}))
     status = page.get_by_test_id("connection-status").inner_text()
-    assert "🟢 Online" in status and "10.77.0.2" in status
+    assert "Online" in status and "10.77.0.2" in status
+    assert_status_dot_drawn(page.get_by_test_id("connection-status"), "rgb(25, 135, 84)")
     assert "Api-pass-12" not in page.content() and "Sub-pass-99" not in page.content()
+
+
+def assert_status_dot_drawn(container, colour: str) -> None:
+    """The indicator is drawn by the page (a CSS dot with a size and a colour), not a character
+    that needs an emoji font: this machine has none, as most operators' kiosks."""
+    assert not any(ord(ch) > 0x2600 for ch in container.inner_text())
+    dot = container.locator(".status-dot")
+    expect(dot).to_be_visible()
+    box = dot.bounding_box()
+    assert box and box["width"] >= 6 and box["height"] >= 6
+    assert dot.evaluate("el => getComputedStyle(el).backgroundColor") == colour
