@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -41,8 +41,15 @@ def form_errors_from(form, error: ValidationError, subforms=()) -> None:
             target.add_error(field, errors)
 
 
-class HomeView(TenantRequiredMixin, View):
+class HomeView(View):
+    """Where a login lands: the client list, or the administration for a superuser who is no
+    operator of any tenant (rather than a page that refuses them)."""
+
     def get(self, request):
+        if request.tenant is None and request.user.is_superuser:
+            return redirect("admin:index")
+        if request.tenant is None:
+            return render(request, "tenancy/no_tenant.html", status=403)
         return redirect("clients:client_list")
 
 
