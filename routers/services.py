@@ -51,7 +51,7 @@ def _check_address_allowed(router: Router) -> None:
         raise ValidationError({"host": error.message}) from error
 
 
-def _address_to_check(router: Router, previous: tuple[str, int] | None) -> bool:
+def _address_needs_check(router: Router, previous: tuple[str, int]) -> bool:
     """Every save checks the address, except switching off a router whose address did not
     change: a router that is never connected to can always be disabled."""
     return router.enabled or previous != (router.host, router.port)
@@ -82,7 +82,7 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
         router.set_password(password)
     router.audit_due = True  # new address or credentials: check everything on the next poll
     router.full_clean()
-    if _address_to_check(router, previous):
+    if _address_needs_check(router, previous):
         _check_address_allowed(router)
     router.save()
     if not router.enabled:
