@@ -34,9 +34,10 @@ def database_url(source: str, database: str) -> str:
 
 def prepare_environment(database: str, *, reuse: bool = False, create: bool = True) -> str:
     """Point DATABASE_URL at `database` on DATABASE_URL's server and set what Django needs to
-    run outside DEBUG in a test client (no Redis, no HTTPS redirect, a throwaway router key);
-    create the database (dropped first unless `reuse` keeps an existing one). Scripts set any
-    environment of their own before this. Returns the database's URL."""
+    run outside DEBUG in a test client (no Redis, no HTTPS redirect, a throwaway router key,
+    loopback as the only outbound network); create the database (dropped first unless `reuse`
+    keeps an existing one). Scripts set any environment of their own before this. Returns the
+    database's URL."""
     source = source_url()
     bench_url = database_url(source, database)
     os.environ["DATABASE_URL"] = bench_url
@@ -50,6 +51,7 @@ def prepare_environment(database: str, *, reuse: bool = False, create: bool = Tr
     for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
         os.environ[name] = "0"
     os.environ.pop("REDIS_URL", None)  # local-memory cache; no bench needs Redis
+    os.environ["OUTBOUND_ALLOWED_NETWORKS"] = "127.0.0.0/8"  # the simulated routers' network
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if create:
         create_database(source, database, reuse=reuse)

@@ -5,6 +5,7 @@ broker, local-memory cache) so that the demo needs no server. Production sets DA
 REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
 """
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -27,6 +28,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def env_networks(name: str, default: str = "") -> list[str]:
+    """Comma-separated CIDRs. A typo stops the start, rather than silently allowing or refusing
+    the wrong networks."""
+    networks = env_list(name, default)
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {error}") from None
+    return networks
 
 
 TESTING = "pytest" in sys.modules or env_bool("CLIENTDESK_TESTING")
@@ -234,6 +247,14 @@ CELERY_TASK_IGNORE_RESULT = True
 # Holds and expiry (issue 6): how often beat runs each job, in seconds.
 HOLDS_FINANCIAL_INTERVAL = env_int("HOLDS_FINANCIAL_INTERVAL", 300)
 HOLDS_EXPIRY_INTERVAL = env_int("HOLDS_EXPIRY_INTERVAL", 3600)
+
+# The networks Clientdesk may connect to on a tenant's behalf (routers, webhooks), enforced by
+# core/outbound.py. Unset: every public and private network, but never loopback, link-local (the
+# cloud metadata address included), unspecified, multicast, broadcast or reserved addresses.
+# Set (comma-separated CIDRs): exactly those networks. The tests allow loopback only.
+OUTBOUND_ALLOWED_NETWORKS = env_networks(
+    "OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8" if TESTING else ""
+)
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .models import (
     API_PORT,
@@ -19,6 +20,9 @@ from .services import ROUTER_FIELDS
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
 )
+
+PORT_MIN, PORT_MAX = 1, 65535
+PORT_MESSAGE = f"Enter a port from {PORT_MIN} to {PORT_MAX}."
 
 
 def clean_host(value: str) -> str:
@@ -57,6 +61,13 @@ class RouterForm(forms.ModelForm):
         else:
             self.fields["password"].required = True
         self.fields["timeout"].widget.attrs.update(step="0.5", min="0.5", max="60")
+        port = self.fields["port"]  # one message for anything that is not a TCP port
+        port.error_messages["invalid"] = PORT_MESSAGE
+        port.validators = [
+            MinValueValidator(PORT_MIN, PORT_MESSAGE),
+            MaxValueValidator(PORT_MAX, PORT_MESSAGE),
+        ]
+        port.widget.attrs.update(min=str(PORT_MIN), max=str(PORT_MAX))
 
     def clean_host(self):
         return clean_host(self.cleaned_data["host"])

@@ -55,6 +55,7 @@ class PollErrorKind(models.TextChoices):
     PROTOCOL = "protocol", "Router sent an unreadable reply"
     TLS = "tls", "TLS handshake failed"
     CONFIG = "config", "Router password unreadable"
+    ADDRESS = "address", "Router address not allowed"
 
 
 class Router(TenantOwnedModel):

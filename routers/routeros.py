@@ -32,6 +32,8 @@ from librouteros.login import plain
 from librouteros.protocol import ApiProtocol
 from librouteros.query import Key
 
+from core import outbound
+
 from .models import PollErrorKind
 
 ENCODING = "utf-8"
@@ -163,6 +165,11 @@ def tls_context(verify: bool) -> ssl.SSLContext:
     return context
 
 
+def server_name(host: str) -> str:
+    """The TLS server name of a host as stored: an IPv6 literal without its brackets."""
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
 class RouterConnection:
     """A logged-in API session. Use as a context manager; `deadline` is a time.monotonic()
     instant after which every call fails."""
@@ -180,17 +187,20 @@ class RouterConnection:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("deadline passed")
-            sock = socket.create_connection(
-                (target.host, target.port), timeout=min(target.timeout, left)
-            )
+            # Resolved and checked against the outbound address policy at every connection;
+            # the socket goes to a checked address, never to a second resolution of the name.
+            checked = outbound.check_host(target.host, target.port)
+            sock = outbound.connect(checked, timeout=min(target.timeout, left))
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if target.use_tls:
                     sock.settimeout(
                         min(target.timeout, max(0.01, self.deadline - time.monotonic()))
                     )
+                    # The name as configured, not the address connected to: SNI and the
+                    # certificate check are about the router's name.
                     sock = tls_context(target.verify_tls).wrap_socket(
-                        sock, server_hostname=target.host
+                        sock, server_hostname=server_name(target.host)
                     )
                 self.transport = BufferedDeadlineTransport(
                     sock, timeout=target.timeout, deadline=self.deadline
@@ -272,6 +282,10 @@ class translate_errors:  # noqa: N801 - used as a context manager
 
 
 def classify(exc: BaseException, where: str) -> RouterError | None:
+    if isinstance(exc, outbound.AddressRefused):
+        return RouterError(PollErrorKind.ADDRESS, exc.message)
+    if isinstance(exc, outbound.HostUnresolvable):
+        return RouterError(PollErrorKind.OFFLINE, f"The host name of {where} cannot be resolved.")
     if isinstance(exc, TrapError | FatalError) and "invalid user name or password" in str(exc):
         return RouterError(
             PollErrorKind.LOGIN, f"{where} refused the login: wrong username or password."

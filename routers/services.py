@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from clients.models import Client
+from core import outbound
 from tenancy.models import Tenant
 
 from . import crypto
@@ -41,12 +42,28 @@ def _check_unique_router_name(tenant: Tenant, name: str, exclude_pk=None) -> Non
         raise ValidationError({"name": "A router with this name already exists."})
 
 
+def _check_address_allowed(router: Router) -> None:
+    """The router's host must resolve, and only to addresses the outbound address policy
+    allows (the poller checks again at every connection, as the name's answer may change)."""
+    try:
+        outbound.check_host(router.host, router.port)
+    except outbound.OutboundError as error:
+        raise ValidationError({"host": error.message}) from error
+
+
+def _address_needs_check(router: Router, previous: tuple[str, int]) -> bool:
+    """Every save checks the address, except switching off a router whose address did not
+    change: a router that is never connected to can always be disabled."""
+    return router.enabled or previous != (router.host, router.port)
+
+
 @transaction.atomic
 def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Router:
     _check_unique_router_name(tenant, fields["name"])
     router = Router(tenant=tenant, **{k: v for k, v in fields.items() if k in ROUTER_FIELDS})
     router.set_password(password)
     router.full_clean()
+    _check_address_allowed(router)
     router.save()
     logger.info("Router %s created by %s", router.pk, getattr(actor, "pk", None))
     return router
@@ -57,6 +74,7 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
     """Change a router; an empty or missing `password` keeps the stored one."""
     if "name" in fields:
         _check_unique_router_name(router.tenant, fields["name"], exclude_pk=router.pk)
+    previous = (router.host, router.port)
     for name, value in fields.items():
         if name in ROUTER_FIELDS:
             setattr(router, name, value)
@@ -64,6 +82,8 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
         router.set_password(password)
     router.audit_due = True  # new address or credentials: check everything on the next poll
     router.full_clean()
+    if _address_needs_check(router, previous):
+        _check_address_allowed(router)
     router.save()
     if not router.enabled:
         # No longer polled: what was last seen is no longer known.

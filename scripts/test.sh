@@ -12,5 +12,8 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clientdes
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/15}
 export CELERY_TASK_DEFAULT_QUEUE=${CELERY_TASK_DEFAULT_QUEUE:-clientdesk-test-$run_id}
 export CACHE_KEY_PREFIX=${CACHE_KEY_PREFIX:-clientdesk-test-$run_id}
+# The simulated routers listen on loopback, the only network the tests may connect to (the
+# settings default to this under pytest; exported for the processes the tests start).
+export OUTBOUND_ALLOWED_NETWORKS=${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.0/8}
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
 exec .venv/bin/pytest --create-db "$@"

@@ -1,5 +1,8 @@
 """Assertions that later issues reuse."""
 
+import select
+import socket
+
 from django.contrib.auth import get_user_model
 
 
@@ -29,3 +32,49 @@ def table_html(response) -> str:
     body = response.content.decode()
     start = body.index('id="table-region"')
     return body[start:]
+
+
+def fake_dns(monkeypatch, answers: dict[str, list[str] | None]) -> list[str]:
+    """Answer getaddrinfo for the names in `answers` (a list of addresses, or None for a name
+    that does not resolve) without asking any DNS server; every other host goes to the real
+    resolver. Returns the names looked up, in order, so that a test can count resolutions."""
+    real = socket.getaddrinfo
+    looked_up: list[str] = []
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        if host not in answers:
+            return real(host, port, family, type, proto, flags)
+        looked_up.append(host)
+        if answers[host] is None:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        infos = []
+        for address in answers[host]:
+            if ":" in address:
+                infos.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0)))
+            else:
+                infos.append((socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)))
+        return infos
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return looked_up
+
+
+class RecordingListener:
+    """A TCP port on `host` that counts the connections made to it, to prove that none was."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.create_server((host, 0))
+        self.host, self.port = self.sock.getsockname()[:2]
+        self.accepted = 0
+
+    def connections(self, wait: float = 0.3) -> int:
+        """Connections made so far (waiting up to `wait` seconds for one in flight)."""
+        while select.select([self.sock], [], [], wait)[0]:
+            conn, _ = self.sock.accept()
+            conn.close()
+            self.accepted += 1
+            wait = 0.05
+        return self.accepted
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,6 +1,7 @@
 """The Routers page and a client's Connection tab in Chromium, against a simulated router:
-add a router (a bad host first), Test connection, Poll now, then create the client's PPPoE
-account (a short password first), see it provisioned, and its status go Online."""
+add a router (a bad host and a refused address first), Test connection, Poll now, then create
+the client's PPPoE account (a short password first), see it provisioned, and its status go
+Online."""
 
 import pytest
 from django.urls import reverse
@@ -47,6 +48,14 @@ def test_routers_page_and_connection_tab(page, log_in, eager_tasks, sim):
     page.wait_for_load_state("networkidle")
     assert "IP address or a host name" in page.locator('[data-field-error="host"]').inner_text()
     assert page.locator("#id_password").input_value() == ""  # never sent back
+
+    form = page.get_by_test_id("router-form")
+    form.locator("#id_host").fill("10.0.0.1")  # outside the tests' outbound networks
+    form.locator("#id_password").fill("Api-pass-12")
+    form.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    host_error = page.locator('[data-field-error="host"]').inner_text()
+    assert "10.0.0.1 is outside the networks Clientdesk may connect to" in host_error
 
     form = page.get_by_test_id("router-form")
     form.locator("#id_host").fill("127.0.0.1")

@@ -20,9 +20,10 @@ from django_scopes import scopes_disabled
 from routers import crypto
 from routers.models import PollErrorKind, Router
 from routers.poller import poll_routers
-from routers.routeros import RouterTarget, read_identity
+from routers.routeros import RouterError, RouterTarget, read_identity
 from routers.simulator import SimulatedRouter
 from tests.factories import ROUTER_TEST_PASSWORD, PppoeAccountFactory, RouterFactory
+from tests.helpers import fake_dns
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +162,29 @@ def test_production_checks_the_key(monkeypatch, settings):
     monkeypatch.setenv(crypto.ENV_NAME, Fernet.generate_key().decode())
     crypto.check_configuration()
     assert crypto.decrypt(crypto.encrypt("x")) == "x"
+
+
+def test_tls_names_the_router_by_its_host_name_not_the_address_connected_to(
+    server_tls, tls_sim, tenant, monkeypatch
+):
+    """The socket goes to the checked address; SNI (and a certificate check) still use the
+    router's configured name."""
+    names: list[str | None] = []
+    monkeypatch.setattr(server_tls, "sni_callback", lambda sock, name, context: names.append(name))
+    fake_dns(monkeypatch, {"router.test": ["127.0.0.1"]})
+    router = RouterFactory(tenant=tenant, host="router.test", port=tls_sim.port, use_tls=True)
+    assert read_identity(RouterTarget.of(router))[0] == "tls-router"
+    assert names == ["router.test"]
+    with pytest.raises(RouterError) as untrusted:
+        read_identity(
+            RouterTarget.of(
+                RouterFactory(
+                    tenant=tenant,
+                    host="router.test",
+                    port=tls_sim.port,
+                    use_tls=True,
+                    verify_tls=True,
+                )
+            )
+        )
+    assert untrusted.value.kind == PollErrorKind.TLS and names[-1] == "router.test"

@@ -1,0 +1,204 @@
+"""The outbound address policy: where Clientdesk may connect on a tenant's behalf.
+
+A tenant chooses the host of a router (and of any future webhook). Unchecked, that host could be
+the portal's own database or cache, or the cloud metadata service, and the answer would tell the
+tenant what listens there. So every such connection goes through here: the host is resolved,
+EVERY address it resolves to is checked, and only a checked address is connected to. The name is
+never resolved a second time, so an answer that changes between the check and the connection
+(DNS rebinding) cannot slip through.
+
+The deployment's OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDRs) decides. Set: exactly those
+networks are allowed. Unset: every public and private network is, and loopback, link-local (the
+cloud metadata address included), unspecified, multicast, broadcast and reserved addresses are
+refused. An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the IPv4 address it maps.
+
+    checked = check_host(host, port)            # OutboundError when refused or unresolvable
+    sock = connect(checked, timeout=5)          # a TCP socket to one of the checked addresses
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+METADATA = "the cloud metadata address"
+LOOPBACK = "a loopback address (this server itself)"
+LINK_LOCAL = "a link-local address"
+UNSPECIFIED = "an unspecified address"
+MULTICAST = "a multicast address"
+BROADCAST = "the broadcast address"
+RESERVED = "a reserved address"
+NOT_LISTED = "outside the networks Clientdesk may connect to"
+
+# What the default policy refuses, the most specific first (the metadata address is link-local).
+REFUSED_BY_DEFAULT: tuple[tuple[IPNetwork, str], ...] = tuple(
+    (ipaddress.ip_network(network), reason)
+    for network, reason in (
+        ("169.254.169.254/32", METADATA),
+        ("fd00:ec2::254/128", METADATA),  # the IPv6 metadata address of some clouds
+        ("0.0.0.0/8", UNSPECIFIED),  # "this network": 0.0.0.0 reaches the server itself
+        ("::/128", UNSPECIFIED),
+        ("127.0.0.0/8", LOOPBACK),
+        ("::1/128", LOOPBACK),
+        ("169.254.0.0/16", LINK_LOCAL),
+        ("fe80::/10", LINK_LOCAL),
+        ("224.0.0.0/4", MULTICAST),
+        ("ff00::/8", MULTICAST),
+        ("255.255.255.255/32", BROADCAST),
+        ("240.0.0.0/4", RESERVED),
+        ("fec0::/10", RESERVED),  # the deprecated IPv6 site-local range
+    )
+)
+
+
+class OutboundError(Exception):
+    """Clientdesk will not connect to this host; `message` says why in plain words."""
+
+    def __init__(self, message: str, *, host: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.host = host
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AddressRefused(OutboundError):
+    """The host is, or resolves to, an address the policy refuses."""
+
+
+class HostUnresolvable(OutboundError):
+    """The host name has no address."""
+
+
+@dataclass(frozen=True)
+class CheckedHost:
+    """A host and the addresses it resolved to, every one of them allowed. `host` stays as
+    given: it is the TLS server name and what messages show."""
+
+    host: str
+    port: int
+    addresses: tuple[tuple[int, tuple], ...]  # (family, sockaddr), in the resolver's order
+
+
+# -- the policy --------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _parse_networks(networks: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(n.strip(), strict=False) for n in networks)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"OUTBOUND_ALLOWED_NETWORKS: {error}") from None
+
+
+def allowed_networks() -> tuple[IPNetwork, ...]:
+    """The deployment's allowed networks; empty means the default policy."""
+    return _parse_networks(tuple(getattr(settings, "OUTBOUND_ALLOWED_NETWORKS", None) or ()))
+
+
+def judged_address(address: str | IPAddress) -> IPAddress:
+    """The address as the policy judges it: an IPv4-mapped IPv6 address is its IPv4 address."""
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def refusal_reason(address: str | IPAddress) -> str | None:
+    """Why the policy refuses `address` (e.g. "a loopback address (this server itself)"), or
+    None when it is allowed."""
+    ip = judged_address(address)
+    allowed = allowed_networks()
+    if allowed:
+        return None if any(ip in network for network in allowed) else NOT_LISTED
+    for network, reason in REFUSED_BY_DEFAULT:
+        if ip in network:
+            return reason
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_reserved:
+        return RESERVED  # unassigned IPv6 space, and the deprecated IPv4-compatible ::a.b.c.d
+    return None
+
+
+# -- resolving and connecting ------------------------------------------------------------------
+def resolve(host: str, port: int) -> tuple[tuple[int, tuple], ...]:
+    """Every (family, sockaddr) of `host` for a TCP connection, without duplicates."""
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, OverflowError) as error:
+        raise HostUnresolvable(f"The host name {host} cannot be resolved.", host=host) from error
+    addresses = tuple(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
+    if not addresses:
+        raise HostUnresolvable(f"The host name {host} cannot be resolved.", host=host)
+    return addresses
+
+
+def _address_text(sockaddr: tuple) -> str:
+    return str(sockaddr[0]).split("%", 1)[0]  # an IPv6 zone (fe80::1%eth0) is not an address
+
+
+def check_host(host: str, port: int) -> CheckedHost:
+    """Resolve `host` and check every address it resolves to; one refused address refuses the
+    host (a connection could land on any of them). Raises AddressRefused or HostUnresolvable."""
+    addresses = resolve(host, port)
+    for _, sockaddr in addresses:
+        address = _address_text(sockaddr)
+        reason = refusal_reason(address)
+        if reason is not None:
+            raise AddressRefused(refusal_message(host, address, reason), host=host)
+    return CheckedHost(host=host, port=port, addresses=addresses)
+
+
+def refusal_message(host: str, address: str, reason: str) -> str:
+    """E.g. "db.example.net resolves to 127.0.0.1, a loopback address (this server itself):
+    Clientdesk may not connect to it." """
+    name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if _same_address(name, address):
+        sentence = f"{address} is {reason}"
+    else:
+        sentence = f"{host} resolves to {address}, {reason}"
+    return (
+        f"{sentence}." if reason == NOT_LISTED else f"{sentence}: Clientdesk may not connect to it."
+    )
+
+
+def _same_address(name: str, address: str) -> bool:
+    try:
+        return ipaddress.ip_address(name) == ipaddress.ip_address(address)
+    except ValueError:
+        return False
+
+
+def connect(checked: CheckedHost, *, timeout: float) -> socket.socket:
+    """A TCP socket connected to the first checked address that answers (in the resolver's
+    order, as socket.create_connection does). Never resolves the name again."""
+    *others, last = checked.addresses
+    for family, sockaddr in others:
+        try:
+            return _connect_to(family, sockaddr, timeout)
+        except OSError:
+            continue
+    return _connect_to(*last, timeout)
+
+
+def _connect_to(family: int, sockaddr: tuple, timeout: float) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def open_connection(host: str, port: int, *, timeout: float) -> socket.socket:
+    """check_host() then connect(): the one call for any outbound TCP connection."""
+    return connect(check_host(host, port), timeout=timeout)
