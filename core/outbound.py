@@ -11,6 +11,9 @@ The deployment's OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDRs) decides. Set:
 networks are allowed. Unset: every public and private network is, and loopback, link-local (the
 cloud metadata address included), unspecified, multicast, broadcast and reserved addresses are
 refused. An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the IPv4 address it maps.
+Whatever the setting, the address and port of the portal's own services (database, Redis, the
+broker, the mail server) are refused: a network may be allowed for routers (loopback in the demo,
+the private network of a compose stack) and still hold the portal's PostgreSQL.
 
     checked = check_host(host, port)            # OutboundError when refused or unresolvable
     sock = connect(checked, timeout=5)          # a TCP socket to one of the checked addresses
@@ -22,6 +25,7 @@ import functools
 import ipaddress
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -37,6 +41,7 @@ MULTICAST = "a multicast address"
 BROADCAST = "the broadcast address"
 RESERVED = "a reserved address"
 NOT_LISTED = "outside the networks Clientdesk may connect to"
+OWN_SERVICE = "a service of Clientdesk itself (its database, cache, broker or mail server)"
 
 # What the default policy refuses, the most specific first (the metadata address is link-local).
 REFUSED_BY_DEFAULT: tuple[tuple[IPNetwork, str], ...] = tuple(
@@ -144,13 +149,52 @@ def _address_text(sockaddr: tuple) -> str:
     return str(sockaddr[0]).split("%", 1)[0]  # an IPv6 zone (fe80::1%eth0) is not an address
 
 
+def own_service_endpoints() -> frozenset[tuple[IPAddress, int]]:
+    """(address, port) of each service the portal itself talks to, from its settings."""
+    return _resolved_endpoints(tuple(_own_service_hosts()))
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_endpoints(hosts: tuple[tuple[str, int], ...]) -> frozenset[tuple[IPAddress, int]]:
+    """Resolved once per process: the portal's own services do not move while it runs."""
+    endpoints = set()
+    for host, port in hosts:
+        try:
+            addresses = resolve(host, port)
+        except HostUnresolvable:
+            continue
+        endpoints.update((judged_address(_address_text(a)), port) for _, a in addresses)
+    return frozenset(endpoints)
+
+
+def _own_service_hosts() -> list[tuple[str, int]]:
+    database = settings.DATABASES["default"]
+    hosts = []
+    if database.get("HOST"):
+        hosts.append((database["HOST"], int(database.get("PORT") or 5432)))
+    for url in sorted({getattr(settings, name, "") or "" for name in _SERVICE_URL_SETTINGS}):
+        parts = urlsplit(url)
+        if parts.scheme.startswith(("redis", "rediss", "amqp", "amqps")) and parts.hostname:
+            default = 6379 if parts.scheme.startswith("redis") else 5672
+            hosts.append((parts.hostname, parts.port or default))
+    if getattr(settings, "EMAIL_HOST", ""):
+        hosts.append((settings.EMAIL_HOST, int(settings.EMAIL_PORT)))
+    return hosts
+
+
+_SERVICE_URL_SETTINGS = ("REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+
+
 def check_host(host: str, port: int) -> CheckedHost:
     """Resolve `host` and check every address it resolves to; one refused address refuses the
     host (a connection could land on any of them). Raises AddressRefused or HostUnresolvable."""
     addresses = resolve(host, port)
+    own = own_service_endpoints()
     for _, sockaddr in addresses:
         address = _address_text(sockaddr)
-        reason = refusal_reason(address)
+        reason = refusal_reason(address) or (
+            OWN_SERVICE if (judged_address(address), port) in own else None
+        )
         if reason is not None:
             raise AddressRefused(refusal_message(host, address, reason), host=host)
     return CheckedHost(host=host, port=port, addresses=addresses)

@@ -225,3 +225,24 @@ def test_connect_tries_the_next_checked_address(listener):
     only_closed = outbound.CheckedHost("one.example", closed, checked.addresses[:1])
     with pytest.raises(ConnectionRefusedError):
         outbound.connect(only_closed, timeout=1)
+
+
+# -- the portal's own services -----------------------------------------------------------------
+def test_own_database_and_redis_are_refused_even_on_an_allowed_network(settings):
+    """The demo and the tests allow loopback for the router simulator; the portal's PostgreSQL
+    and Redis listen there too, and a router pointed at them is refused before any connection."""
+    database = settings.DATABASES["default"]
+    db_port = int(database.get("PORT") or 5432)
+    with pytest.raises(outbound.AddressRefused) as refused:
+        outbound.check_host(database["HOST"], db_port)
+    assert "a service of Clientdesk itself" in refused.value.message
+    with pytest.raises(outbound.AddressRefused):
+        outbound.check_host("127.0.0.1", 6379)
+    # Another port of the same address is a router like any other.
+    assert outbound.check_host("127.0.0.1", 8728).addresses
+
+
+def test_own_service_refused_through_another_name(monkeypatch):
+    fake_dns(monkeypatch, {"db-alias.test": ["127.0.0.1"]})
+    with pytest.raises(outbound.AddressRefused):
+        outbound.check_host("db-alias.test", 6379)
