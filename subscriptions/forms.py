@@ -151,9 +151,13 @@ class SubscriptionForm(PurchaseFieldsMixin, IdempotentForm):
         self.order_fields(["package", "start_date", "auto_renew", "token"])
 
 
+PAYMENT_FIELDS = ("payment", "payment_comment")
+
+
 class OrderForm(PurchaseFieldsMixin, IdempotentForm):
     """Order subscription: an existing client (by its Client ID) or a new one (the client form,
-    validated only when "New client" is chosen)."""
+    validated only when "New client" is chosen), and, for a role that may top up, the payment
+    received with the order."""
 
     prefix = "order"
     EXISTING, NEW = "existing", "new"
@@ -171,12 +175,33 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
         error_messages={"invalid": "Enter the client's number (Client ID)."},
     )
 
-    def __init__(self, data=None, *, tenant: Tenant, **kwargs):
+    def __init__(self, data=None, *, tenant: Tenant, can_take_payment: bool = False, **kwargs):
         super().__init__(data, **kwargs)
         self.add_purchase_fields(tenant)
-        self.order_fields(["who", "client_number", "package", "start_date", "auto_renew"])
+        if can_take_payment:
+            self.add_payment_fields(tenant)
+        self.order_fields(
+            ["who", "client_number", "package", "start_date", "auto_renew", *PAYMENT_FIELDS]
+        )
         self.client_form = ClientForm(data, prefix="client", tenant=tenant)
         self.client = None
+
+    def add_payment_fields(self, tenant: Tenant) -> None:
+        self.fields["payment"] = MoneyField(
+            label="Payment received",
+            required=False,
+            help_text=f"In {tenant.currency}; recorded as a top-up before the charge.",
+        )
+        self.fields["payment_comment"] = forms.CharField(
+            label="Payment comment",
+            required=False,
+            max_length=500,
+            help_text="E.g. the receipt or bank transfer number.",
+        )
+
+    @property
+    def payment_fields(self) -> list:
+        return [self[name] for name in PAYMENT_FIELDS if name in self.fields]
 
     @property
     def wants_new_client(self) -> bool:

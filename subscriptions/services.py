@@ -33,6 +33,8 @@ from billing.services import (
     account_charge,
     account_for_client,
     account_refund,
+    account_set_credit_limit,
+    account_top_up,
     new_idempotency_key,
 )
 from clients.models import Client, ClientStatus
@@ -285,20 +287,35 @@ def subscription_order(
     auto_renew: bool = False,
     client: Client | None = None,
     new_client: dict | None = None,
+    payment: Decimal | None = None,
+    payment_comment: str = "",
     idempotency_key: str | None = None,
 ) -> Subscription:
-    """The reseller's "Order subscription": an existing client, or a new one (the fields of
-    ClientForm) created in the same transaction, so that it exists only if the purchase goes
-    through. With a fresh client the charge needs funds the new account cannot have, unless
-    the package is free: the operator is told so (InsufficientFunds) and nothing is kept.
+    """The reseller's "Order subscription", in one transaction: an existing client or a new one
+    (the fields of ClientForm), the payment received with the order (a top-up with its
+    comment), and the purchase. A new client starts with the tenant's credit for a first order,
+    so that the order can be charged to credit where the tenant allows it. Nothing is kept
+    when any step is refused, and a retried request (the same idempotency key) posts nothing
+    twice.
     """
     if (client is None) == (new_client is None):
         raise TypeError("subscription_order() takes either client or new_client.")
     replay = _replayed_purchase(tenant, idempotency_key)
     if replay is not None:
         return replay
+    key = idempotency_key or new_idempotency_key("sub-purchase")
     if client is None:
         client = client_create(tenant=tenant, actor=actor, **new_client)
+        _grant_first_order_credit(tenant=tenant, client=client, actor=actor, key=key)
+    if payment:
+        account_top_up(
+            account=account_for_client(client=client),
+            amount=payment,
+            actor=actor,
+            comment=payment_comment,
+            purpose=f"Payment received with the order of {package.name}",
+            idempotency_key=f"order-payment:{key}",  # not "sub-": it is the client's money in
+        )
     return subscription_create(
         tenant=tenant,
         client=client,
@@ -306,8 +323,18 @@ def subscription_order(
         start_date=start_date,
         auto_renew=auto_renew,
         actor=actor,
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
     )
+
+
+def _grant_first_order_credit(*, tenant: Tenant, client: Client, actor, key: str) -> None:
+    if tenant.new_client_credit_limit > 0:
+        account_set_credit_limit(
+            account=account_for_client(client=client),
+            credit_limit=tenant.new_client_credit_limit,
+            actor=actor,
+            idempotency_key=f"order-credit:{key}",
+        )
 
 
 # -- cancel and auto-renew -----------------------------------------------------------------

@@ -235,7 +235,11 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
     template_name = "subscriptions/order_form.html"
 
     def get_form_kwargs(self):
-        kwargs = {**super().get_form_kwargs(), "tenant": self.request.tenant}
+        kwargs = {
+            **super().get_form_kwargs(),
+            "tenant": self.request.tenant,
+            "can_take_payment": self.request.membership.allows(Capability.TOP_UP),
+        }
         if self.request.method == "GET":
             initial = dict(kwargs.get("initial") or {})
             number = self.request.GET.get("client", "")
@@ -266,22 +270,26 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
                 auto_renew=form.cleaned_data["auto_renew"],
                 client=None if new else form.client,
                 new_client=form.client_form.service_data() if new else None,
+                payment=form.cleaned_data.get("payment"),
+                payment_comment=form.cleaned_data.get("payment_comment", ""),
                 idempotency_key=purchase_key(form.cleaned_data["token"]),
             )
         except InsufficientFunds as error:
-            message = error.messages[0]
-            if new:
-                message += (
-                    " A new client has no funds yet: create the client, top up the account, "
-                    "then buy the subscription. Nothing was saved."
-                )
-            form.add_error("package", message)
+            form.add_error(
+                "payment" if "payment" in form.fields else "package",
+                f"{error.messages[0]} {self._funds_hint(form)} Nothing was saved.",
+            )
             return self.form_invalid(form)
         except ValidationError as error:
             form_errors_from(form, error, subforms=[form.client_form] if new else [])
             return self.form_invalid(form)
         _purchase_message(self.request, subscription)
         return redirect(subscription.client)
+
+    def _funds_hint(self, form) -> str:
+        if "payment" in form.fields:
+            return "Enter the payment received with the order (at least the difference)."
+        return "Ask an owner or accountant to take the payment, or to raise the credit limit."
 
 
 class SubscriptionMixin(TenantScopedMixin):

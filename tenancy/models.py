@@ -4,7 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django_scopes import ScopedManager
 
@@ -28,7 +28,6 @@ class Tenant(models.Model):
     expiring_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="An active subscription ending within this many days is “Expiring”."
     )
-    # Holds and expiry (issue 6).
     financial_hold_grace_days = models.PositiveSmallIntegerField(
         default=3,
         help_text="A client whose available funds stay below zero this many days goes on "
@@ -45,6 +44,15 @@ class Tenant(models.Model):
         default=False,
         help_text="When funds do not cover an auto-renewal, the subscription expires and, "
         "with this on, the client also goes on financial hold until a top-up.",
+    )
+    new_client_credit_limit = models.DecimalField(
+        "credit for a new client's first order",
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text="The credit limit a client created by Order subscription starts with, so "
+        "that its first order can be charged to credit (0: a payment is needed with the order).",
     )
     uses_routers = models.BooleanField(
         "internet / MikroTik routers", default=False, help_text="PPPoE accounts and routers."

@@ -198,10 +198,105 @@ def test_order_new_client_kept_only_if_purchase_goes_through(client, owner, tena
     )
     response = client.post(ORDER_URL, data)
     assert response.status_code == 400
-    assert "Insufficient funds" in field_errors(response, "package")[0]
-    assert "Nothing was saved" in field_errors(response, "package")[0]
+    assert "Insufficient funds" in field_errors(response, "payment")[0]
+    assert "Enter the payment received" in field_errors(response, "payment")[0]
+    assert "Nothing was saved" in field_errors(response, "payment")[0]
     with scopes_disabled():
         assert Client.objects.count() == before
+
+
+def new_order(package, today, name="Paid At The Desk", **extra):
+    return order_data(
+        package, today, **{"order-who": "new", "client-name": name}, **NEW_CLIENT_DEFAULTS, **extra
+    )
+
+
+def ledger_of(name):
+    with scopes_disabled():
+        created = Client.objects.get(name=name)
+        entries = list(
+            LedgerEntry.objects.filter(account__client=created)
+            .order_by("pk")
+            .values_list("kind", "amount", "balance_after", "comment")
+        )
+        return created, Account.objects.get(client=created), entries
+
+
+def test_order_new_client_with_the_payment_in_one_step(client, owner, package, today):
+    """The seed's path: the customer is added when a subscription is ordered, and the payment
+    taken at the same time is recorded as a top-up with its comment, then charged."""
+    data = new_order(package, today, **{"order-payment": "50", "order-payment_comment": "Rcpt 7"})
+    response = client.post(ORDER_URL, data)
+    assert response.status_code == 302
+    created, account, entries = ledger_of("Paid At The Desk")
+    assert response.url == created.get_absolute_url()
+    assert entries == [
+        ("top_up", Decimal("50.00"), Decimal("50.00"), "Rcpt 7"),
+        ("subscription_purchase", Decimal("-30.00"), Decimal("20.00"), ""),
+    ]
+    assert account.balance == Decimal("20.00")
+    with scopes_disabled():
+        verbs = list(created.activities.order_by("pk").values_list("verb", flat=True))
+    assert verbs[0] == "created" and "subscription_created" in verbs and "top_up" in verbs
+
+
+def test_order_retried_with_the_same_token_posts_once(client, owner, package, today):
+    data = new_order(package, today, **{"order-payment": "30"})
+    assert client.post(ORDER_URL, data).status_code == 302
+    assert client.post(ORDER_URL, data).status_code == 302
+    with scopes_disabled():
+        assert Client.objects.filter(name="Paid At The Desk").count() == 1
+    _, account, entries = ledger_of("Paid At The Desk")
+    assert len(entries) == 2 and account.balance == Decimal("0.00")
+
+
+def test_order_refusal_keeps_what_was_typed(client, owner, package, today):
+    data = new_order(package, today, name="Typed Carefully", **{"order-payment": "10.50"})
+    data["client-email"] = "typed@example.com"
+    response = client.post(ORDER_URL, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert 'value="Typed Carefully"' in body and 'value="typed@example.com"' in body
+    assert 'value="10.50"' in body
+    with scopes_disabled():
+        assert not Client.objects.filter(name="Typed Carefully").exists()
+        assert not LedgerEntry.objects.filter(comment="Typed Carefully").exists()
+
+
+def test_manager_orders_a_new_client_on_the_tenants_credit(client, tenant, login_as, today):
+    """A manager takes no money (no payment field); the tenant's credit for a first order lets
+    the order be charged to the new account's credit."""
+    tenant.new_client_credit_limit = Decimal("100.00")
+    tenant.save()
+    login_as(tenant, "manager")
+    package = PackageFactory(tenant=tenant, name="Office 365", price=Decimal("45.00"))
+    page = client.get(ORDER_URL)
+    assert "payment" not in page.context["form"].fields
+    response = client.post(ORDER_URL, new_order(package, today, **{"order-payment": "999"}))
+    assert response.status_code == 302
+    _, account, entries = ledger_of("Paid At The Desk")
+    assert entries == [("subscription_purchase", Decimal("-45.00"), Decimal("-45.00"), "")]
+    assert account.credit_limit == Decimal("100.00") and account.balance == Decimal("-45.00")
+
+
+def test_manager_without_credit_is_told_who_can_take_the_payment(client, tenant, login_as, today):
+    login_as(tenant, "manager")
+    package = PackageFactory(tenant=tenant, price=Decimal("45.00"))
+    response = client.post(ORDER_URL, new_order(package, today))
+    assert response.status_code == 400
+    assert "Ask an owner or accountant" in field_errors(response, "package")[0]
+    with scopes_disabled():
+        assert not Client.objects.filter(name="Paid At The Desk").exists()
+
+
+def test_order_existing_client_with_a_payment(client, owner, customer, package, today):
+    data = order_data(
+        package, today, **{"order-client_number": customer.number, "order-payment": "30"}
+    )
+    response = client.post(ORDER_URL, data)
+    assert response.status_code == 302
+    balance, entries, subscriptions = state(customer)
+    assert balance == Decimal("0.00") and entries == 2 and len(subscriptions) == 1
 
 
 def test_order_new_client_validated_as_on_client_form(client, owner, tenant, package, today):
