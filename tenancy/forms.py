@@ -68,8 +68,9 @@ class OperatorUpdateForm(OperatorDetailsForm):
         super().__init__(*args, **kwargs)
         self.identity_shared = identity_shared
         if identity_shared:  # shown, not editable: a disabled field keeps its initial value
-            for name in IDENTITY_FIELDS:
+            for name in IDENTITY_FIELDS:  # nor refused: the owner could not correct it
                 self.fields[name].disabled = True
+                self.fields[name].required = False
 
 
 class AccountForm(IdentityForm):

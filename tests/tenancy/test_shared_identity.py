@@ -89,6 +89,17 @@ def test_the_service_refuses_an_identity_change_of_a_shared_operator(tenant, sha
     assert snapshot(tenant) == before_a and snapshot(shared.tenant) == before_b
 
 
+def test_a_shared_operator_without_an_email_still_gets_a_new_role(
+    client, other_tenant, shared, owner_b
+):
+    get_user_model().objects.filter(pk=shared.user_id).update(email="")
+    response = client.post(edit_url(shared), {"role": "manager", "is_active": "on"})
+    assert response.status_code == 302
+    shared.refresh_from_db()
+    assert shared.role == "manager"
+    assert get_user_model().objects.get(pk=shared.user_id).email == ""
+
+
 def test_a_staff_member_is_shared_too(client, other_tenant, owner_b):
     staff = MembershipFactory(tenant=other_tenant, user=UserFactory(is_staff=True, email="s@x.io"))
     client.post(edit_url(staff), {**IDENTITY, "role": "viewer", "is_active": "on"})
