@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tenancy.views import HomeView
+from tenancy.views import AccountView, HomeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    path("account/", AccountView.as_view(), name="account"),
     path("", include("tenancy.urls")),
     path("clients/", include("clients.urls")),
     path("billing/", include("billing.urls")),

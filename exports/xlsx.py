@@ -5,9 +5,12 @@ grow with the number of rows. Each column declares its type, and cells get real 
 dates with number formats (money in the tenant's currency), a bold header row, frozen panes
 under the header, and a new sheet past Excel's 1,048,576 rows.
 
-Text that a spreadsheet would run as a formula (starting with = + - @, tab, CR or NUL) is
-stored as text with a leading apostrophe (OWASP CSV/formula injection advice), and characters
-that XML cannot hold are dropped.
+No cell is ever a formula: every text cell is written as an explicit string (never `<f>`),
+characters that XML cannot hold are dropped first, and text whose first visible character a
+spreadsheet would read as the start of a formula (= + - @, their full-width and small forms, the
+minus sign), once leading blanks, line breaks and invisible characters are skipped, gets a leading
+apostrophe (OWASP CSV/formula injection advice), so that it stays text when re-typed or saved as
+CSV too.
 
     columns = [XlsxColumn("Date", "datetime"), XlsxColumn("Amount", "money"), ...]
     with XlsxStreamWriter(path, columns=columns, title="Ledger", currency="EUR",
@@ -15,6 +18,7 @@ that XML cannot hold are dropped.
         writer.write_rows(rows, on_progress=callback)
 """
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,7 +33,10 @@ from openpyxl.utils import get_column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
 MAX_DATA_ROWS_PER_SHEET = EXCEL_MAX_ROWS - 1  # one row for the header
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+FORMULA_SIGNS = frozenset("=+-@\u2212")  # with NFKC, also ＝＋－＠ and ﹦﹢﹣﹫
+LEADING_BREAKS = ("\t", "\r")  # OWASP lists them as formula starters on their own
+# Skipped before the first visible character: spreadsheets and CSV importers trim them.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
 SHEET_TITLE_MAX = 31
 
 NUMBER_FORMATS = {
@@ -49,11 +56,38 @@ def money_format(currency: str) -> str:
     return f'#,##0.00 "{code}";-#,##0.00 "{code}"' if code else "#,##0.00"
 
 
+def first_visible_character(value: str) -> str:
+    """The character a spreadsheet would start reading at, or "" when there is none."""
+    for ch in value:
+        if not ch.isspace() and unicodedata.category(ch) not in INVISIBLE_CATEGORIES:
+            return ch
+    return ""
+
+
+def starts_like_formula(value: str) -> bool:
+    """Would a spreadsheet (or a CSV import of it) start a formula with this text?"""
+    if value.startswith(LEADING_BREAKS):
+        return True
+    first = first_visible_character(value)
+    return bool(first) and (
+        first in FORMULA_SIGNS or unicodedata.normalize("NFKC", first)[:1] in FORMULA_SIGNS
+    )
+
+
 def neutralise_text(value: str) -> str:
-    """Text safe to open in a spreadsheet: never a formula, no characters XML refuses."""
-    if value and value.startswith(FORMULA_TRIGGERS):
-        value = "'" + value
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    """Text safe to open in a spreadsheet: no characters XML refuses, then never a formula.
+
+    The order matters: a character XML refuses in front of "=" would hide the sign from the
+    check and then be dropped, leaving a live formula."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if starts_like_formula(value) else value
+
+
+def text_cell(sheet, value: str) -> WriteOnlyCell:
+    """A cell that holds text as text: openpyxl never infers a formula from it."""
+    cell = WriteOnlyCell(sheet, value=neutralise_text(value))
+    cell.data_type = "s"
+    return cell
 
 
 @dataclass(frozen=True)
@@ -132,8 +166,10 @@ class XlsxStreamWriter:
     # -- writing ------------------------------------------------------------------------------
     @staticmethod
     def _sheet_title(title: str) -> str:
-        cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\").strip() or "Export"
-        return cleaned[:SHEET_TITLE_MAX]
+        """A name Excel accepts: no characters XML refuses, none of []:*?/\\, no apostrophe at
+        either end."""
+        cleaned = "".join(ch for ch in ILLEGAL_CHARACTERS_RE.sub("", title) if ch not in "[]:*?/\\")
+        return cleaned.strip().strip("'").strip()[:SHEET_TITLE_MAX].strip() or "Export"
 
     def _new_sheet(self) -> None:
         self.sheet_count += 1
@@ -145,7 +181,7 @@ class XlsxStreamWriter:
             sheet.column_dimensions[get_column_letter(index)].width = width
         header = []
         for column in self.columns:
-            cell = WriteOnlyCell(sheet, value=neutralise_text(column.header))
+            cell = text_cell(sheet, column.header)
             cell.font = self.header_font
             cell.alignment = Alignment(vertical="center")
             header.append(cell)
@@ -202,6 +238,8 @@ class XlsxStreamWriter:
             values, self._converters, self._template_styles, strict=True
         ):
             cell = WriteOnlyCell(sheet, value=convert(value))
+            if isinstance(cell.value, str):  # text stays text, never an inferred formula
+                cell.data_type = "s"
             cell._style = style
             cells.append(cell)
         sheet.append(cells)

@@ -1,27 +1,49 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core import validators
+from django.core.validators import RegexValidator
 
 from .roles import Role
+from .services import IDENTITY_FIELDS, operator_login, operator_name_max_length
+
+LOGIN_NAME_VALIDATOR = RegexValidator(
+    r"^[\w.+-]+\Z", "Letters, digits and ./+/-/_ only (no @: the tenant is added)."
+)
 
 
-class OperatorDetailsForm(forms.Form):
+class IdentityForm(forms.Form):
+    """A person's name and e-mail."""
+
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(max_length=254, label="E-mail")
+
+
+class OperatorDetailsForm(IdentityForm):
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 
 
 class OperatorCreateForm(OperatorDetailsForm):
-    username = forms.CharField(
-        max_length=150,
-        validators=[UnicodeUsernameValidator()],
-        help_text="Letters, digits and @/./+/-/_ only.",
-    )
+    """The typed name becomes a login in the tenant's namespace (see operator_login); the form
+    shows the suffix next to the field."""
+
+    username = forms.CharField(max_length=150, validators=[LOGIN_NAME_VALIDATOR])
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 
     field_order = ["username", "first_name", "last_name", "email", "role", "password1"]
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.max_length = operator_name_max_length(tenant)
+        field.validators.append(validators.MaxLengthValidator(field.max_length))
+        field.widget.attrs["maxlength"] = str(field.max_length)
+        field.suffix = operator_login(tenant=tenant, name="")
+        field.help_text = (
+            f"The operator logs in as this name followed by {field.suffix}. "
+            "Letters, digits and ./+/-/_ only."
+        )
 
     def clean_password2(self):
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
@@ -36,6 +58,23 @@ class OperatorUpdateForm(OperatorDetailsForm):
     is_active = forms.BooleanField(
         required=False, label="Active", help_text="An inactive operator cannot use this tenant."
     )
+
+    SHARED_IDENTITY_NOTE = (
+        "This person also works elsewhere in Clientdesk, so only they can change their name "
+        "and e-mail (My account)."
+    )
+
+    def __init__(self, *args, identity_shared: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.identity_shared = identity_shared
+        if identity_shared:  # shown, not editable: a disabled field keeps its initial value
+            for name in IDENTITY_FIELDS:  # nor refused: the owner could not correct it
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+
+
+class AccountForm(IdentityForm):
+    """My account: the signed-in person's own name and e-mail."""
 
 
 class TablePreferencesForm(forms.Form):

@@ -36,6 +36,21 @@ def _check_keeps_an_owner(membership: Membership, *, role: str, is_active: bool)
         )
 
 
+LOGIN_NAME_MAX = 150  # auth_user.username
+
+
+def operator_login(*, tenant: Tenant, name: str) -> str:
+    """The login of an operator an owner adds: the typed name in the tenant's own namespace
+    (`ivan` in tenant `northwind` logs in as `ivan@northwind`). Tenant slugs are unique, so
+    whether a login is free depends only on this tenant's operators: the answer never tells an
+    owner that a name exists in another tenant."""
+    return f"{name}@{tenant.slug}"
+
+
+def operator_name_max_length(tenant: Tenant) -> int:
+    return LOGIN_NAME_MAX - len(operator_login(tenant=tenant, name=""))
+
+
 @transaction.atomic
 def operator_create(
     *,
@@ -48,15 +63,36 @@ def operator_create(
     role: str,
     password: str,
 ) -> Membership:
-    """Create a user and their membership in the tenant."""
+    """Create a user, with a login in the tenant's namespace, and their membership."""
+    if "@" in username:
+        raise ValidationError({"username": "Type the name without @: the tenant is added."})
+    login = operator_login(tenant=tenant, name=username)
     user_model = get_user_model()
-    if user_model.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "This username is already taken."})
-    user = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
+    if user_model.objects.filter(username__iexact=login).exists():
+        raise ValidationError({"username": f"This tenant already has an operator {login}."})
+    user = user_model(username=login, email=email, first_name=first_name, last_name=last_name)
     user.set_password(password)
     user.full_clean()
     user.save()
     return Membership.objects.for_tenant(tenant).create(tenant=tenant, user=user, role=role)
+
+
+def identity_is_shared(membership: Membership) -> bool:
+    """Does this person's name and e-mail belong to more than this tenant? True when they also
+    work in another tenant, or are staff: then only they (My account) or a superuser edit it."""
+    user = membership.user
+    if user.is_staff or user.is_superuser:
+        return True
+    return (
+        Membership.all_tenants.filter(user_id=user.pk).exclude(tenant_id=membership.tenant_id)
+    ).exists()
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email")
+
+
+def _identity_changes(user, **values) -> dict:
+    return {field: value for field, value in values.items() if getattr(user, field) != value}
 
 
 @transaction.atomic
@@ -70,19 +106,44 @@ def operator_update(
     first_name: str,
     last_name: str,
 ) -> Membership:
-    """Change an operator's role, details or access. Nobody deactivates or demotes themselves,
-    and the tenant always keeps an active owner."""
+    """Change an operator's role, access and, when they belong to this tenant only, their name
+    and e-mail (see identity_is_shared). Nobody deactivates or demotes themselves, and the
+    tenant always keeps an active owner."""
     membership = Membership.all_tenants.select_for_update().get(pk=membership.pk)
     if membership.user_id == actor.pk and (role != membership.role or not is_active):
         raise ValidationError({"role": "You cannot change your own role or deactivate yourself."})
     _check_keeps_an_owner(membership, role=role, is_active=is_active)
+    user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
+    membership.user = user
+    changes = _identity_changes(user, email=email, first_name=first_name, last_name=last_name)
+    if changes and identity_is_shared(membership):
+        raise ValidationError(
+            dict.fromkeys(changes, "This person also works elsewhere: only they can change it.")
+        )
     membership.role = role
     membership.is_active = is_active
     membership.save(update_fields=["role", "is_active"])
-    user = membership.user
-    user.email, user.first_name, user.last_name = email, first_name, last_name
-    user.save(update_fields=["email", "first_name", "last_name"])
+    _identity_save(user, changes)
     return membership
+
+
+def _identity_save(user, changes: dict) -> None:
+    if not changes:
+        return
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=list(changes))
+
+
+@transaction.atomic
+def account_update(*, user, email: str, first_name: str, last_name: str):
+    """A person changes their own name and e-mail (My account): what every tenant they work
+    in shows."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    _identity_save(
+        user, _identity_changes(user, email=email, first_name=first_name, last_name=last_name)
+    )
+    return user
 
 
 def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:

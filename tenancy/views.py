@@ -8,12 +8,23 @@ from django.views import View
 from django.views.generic import FormView
 
 from .filters import MembershipFilterSet
-from .forms import OperatorCreateForm, OperatorUpdateForm, TablePreferencesForm
+from .forms import AccountForm, OperatorCreateForm, OperatorUpdateForm, TablePreferencesForm
 from .middleware import SESSION_TENANT_KEY
-from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
+from .mixins import (
+    FilteredTableView,
+    InvalidFormStatusMixin,
+    TenantRequiredMixin,
+    TenantScopedMixin,
+)
 from .models import Membership
 from .roles import Capability
-from .services import membership_save_preference, operator_create, operator_update
+from .services import (
+    account_update,
+    identity_is_shared,
+    membership_save_preference,
+    operator_create,
+    operator_update,
+)
 from .tables import PER_PAGE_CHOICES, TABLE_REGISTRY, MembershipTable
 
 
@@ -115,6 +126,9 @@ class OperatorCreateView(TenantRequiredMixin, FormView):
     form_class = OperatorCreateForm
     template_name = "tenancy/operator_form.html"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
     def form_valid(self, form):
         data = form.cleaned_data
         try:
@@ -163,6 +177,10 @@ class OperatorUpdateView(TenantScopedMixin, FormView):
             "is_active": membership.is_active,
         }
 
+    def get_form_kwargs(self):
+        shared = identity_is_shared(self.get_membership())
+        return {**super().get_form_kwargs(), "identity_shared": shared}
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(operator=self.get_membership(), **kwargs)
 
@@ -175,3 +193,20 @@ class OperatorUpdateView(TenantScopedMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"Operator {membership.user.username} saved.")
         return redirect("tenancy:operator_list")
+
+
+class AccountView(InvalidFormStatusMixin, FormView):
+    """My account: the signed-in person edits their own name and e-mail, which every tenant
+    they work in shows (an owner edits only what belongs to their tenant)."""
+
+    form_class = AccountForm
+    template_name = "tenancy/account_form.html"
+
+    def get_initial(self):
+        user = self.request.user
+        return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+
+    def form_valid(self, form):
+        account_update(user=self.request.user, **form.cleaned_data)
+        messages.success(self.request, "Your details are saved.")
+        return redirect("account")

@@ -1,4 +1,6 @@
-// Clientdesk: small progressive enhancements; every page works without them.
+// Clientdesk: small progressive enhancements; every page works without them. Pages carry no
+// inline script (the Content-Security-Policy refuses it): behaviour is asked for with data-
+// attributes, and listeners sit on the document so that content swapped in by HTMX gets it too.
 (function () {
   "use strict";
   // A click anywhere on a row with data-href opens it (links inside keep their own behaviour).
@@ -8,4 +10,25 @@
     if (event.ctrlKey || event.metaKey) { window.open(row.dataset.href, "_blank"); return; }
     window.location.assign(row.dataset.href);
   });
+  // A date picked in a form with data-autosubmit (a period) shows its figures at once.
+  document.addEventListener("change", function (event) {
+    const input = event.target.closest("form[data-autosubmit] input[type=date]");
+    if (input && input.value) input.form.requestSubmit();
+  });
+  // A form with a data-once button is sent once: the idempotency token already makes a repeat
+  // harmless on the server; this just spares the operator a confusing second round trip.
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("button[data-once]").forEach(function (button) {
+      setTimeout(function () { button.disabled = true; }, 0);
+    });
+  });
+  // Progress bars take their width from data-progress (set through the CSSOM, which the
+  // policy allows, rather than a style attribute, which it refuses).
+  function showProgress(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
+    });
+  }
+  if (window.htmx) window.htmx.onLoad(showProgress);
+  else document.addEventListener("DOMContentLoaded", function () { showProgress(document); });
 })();

@@ -45,13 +45,41 @@ def browser():
         browser.close()
 
 
+# Runs before any page script (and outside the page's Content-Security-Policy): every violation
+# is logged to the console, where the page fixture collects it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+                event.lineNumber);
+});
+"""
+
+
+def is_csp_violation(message) -> bool:
+    text = message.text
+    return message.type == "error" and (
+        text.startswith("CSP violation") or "Content Security Policy" in text
+    )
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations():
+    """The Content-Security-Policy violations the page reported; the page fixture fails the test
+    when any is left at the end."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(20_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on("console", lambda m: csp_violations.append(m.text) if is_csp_violation(m) else None)
     yield page
     context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

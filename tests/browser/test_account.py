@@ -46,3 +46,22 @@ def test_change_password_then_log_in_with_the_new_one(page, log_in):
     expect(page).to_have_url(re.compile(r"/login/"))
     log_in(user.username, NEW_PASSWORD)
     expect(page.get_by_test_id("user-menu")).to_contain_text(user.username)
+
+
+def test_my_account_changes_my_name_and_email_in_every_tenant(page, log_in):
+    """A person who works in two tenants changes their own name and e-mail (a bad one first)."""
+    first = MembershipFactory(role="viewer")
+    MembershipFactory(role="owner", user=first.user)
+    log_in(first.user.username)
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("link", name="My account").click()
+    expect(page.get_by_role("heading", name="My account")).to_be_visible()
+    page.get_by_label("E-mail").fill("not-an-email")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator('[data-field-error="email"]')).to_be_visible()
+    page.get_by_label("First name").fill("Maria")
+    page.get_by_label("E-mail").fill("maria@example.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Your details are saved.")).to_be_visible()
+    first.user.refresh_from_db()
+    assert (first.user.first_name, first.user.email) == ("Maria", "maria@example.com")

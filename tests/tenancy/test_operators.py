@@ -52,7 +52,7 @@ def test_operator_list_filters_by_role(client, owner):
 def test_owner_adds_operator(client, owner):
     response = client.post(reverse("tenancy:operator_create"), VALID)
     assert response.status_code == 302
-    added = get_user_model().objects.get(username="new.operator")
+    added = get_user_model().objects.get(username="new.operator@tenant-a")
     assert added.check_password(VALID["password1"])
     with scopes_disabled():
         membership = Membership.objects.get(user=added)
@@ -66,6 +66,8 @@ def test_owner_adds_operator(client, owner):
         ({"username": ""}, "username"),
         ({"username": "x" * 151}, "username"),
         ({"username": "bad name!"}, "username"),
+        ({"username": "ivan@tenant-b"}, "username"),
+        ({"username": "x" * (150 - len("@tenant-a") + 1)}, "username"),
         ({"email": ""}, "email"),
         ({"email": "not-an-email"}, "email"),
         ({"email": "a" * 250 + "@example.com"}, "email"),
@@ -87,11 +89,14 @@ def test_bad_input_on_add_is_shown_next_to_the_field(client, owner, changes, fie
 
 
 def test_duplicate_username_is_refused(client, owner):
+    assert client.post(reverse("tenancy:operator_create"), VALID).status_code == 302
     response = client.post(
-        reverse("tenancy:operator_create"), {**VALID, "username": owner.user.username.upper()}
+        reverse("tenancy:operator_create"), {**VALID, "username": VALID["username"].upper()}
     )
-    assert field_errors(response, "username") == ["This username is already taken."]
-    assert len(memberships_of(owner.tenant)) == 1
+    assert field_errors(response, "username") == [
+        "This tenant already has an operator NEW.OPERATOR@tenant-a."
+    ]
+    assert len(memberships_of(owner.tenant)) == 2
 
 
 def test_owner_changes_role_and_deactivates(client, owner):
