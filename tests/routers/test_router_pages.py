@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 VALID_ROUTER = {
     "name": "Core 1",
-    "host": "192.0.2.10",
+    "host": "127.0.0.1",
     "port": "8728",
     "username": "api",
     "password": "Very-secret-router-pw",
