@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from billing.services import account_charge, account_for_client, account_top_up
+from clients.demo import recorded_times_to_minute
 from clients.models import Client, ClientStatus
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 
@@ -121,4 +122,5 @@ def seed(context: dict, log) -> None:
             )
         for job in (JobName.FINANCIAL_HOLDS, JobName.EXPIRY):
             job_run(tenant=tenant, job=job)
+        recorded_times_to_minute(tenant)
     log(f"Holds: {held} holds behind demo statuses, {renewals} auto-renewals due, jobs run once")

@@ -1,40 +1,91 @@
 """Demo routers and PPPoE accounts for the internet provider.
 
-Three routers on local ports that `manage.py run_router_simulator --from-db` serves (the demo
-script starts it), and a fourth on an address that cannot be reached, so that the demo shows a
-router offline and its clients "Connection status unavailable: Router offline". Each client with an
-internet subscription gets an account on one of the routers, with the package's PPPoE profile.
+Every demo router is on this machine (127.0.0.1): the demo connects to nothing else. Three are
+served by `manage.py run_router_simulator --from-db` (the demo script starts it) on ports
+free when the demo was seeded; the fourth is on a closed local port, so that the demo shows a
+router offline and its clients "Connection status unavailable: Router offline". Each client with
+an internet subscription gets an account on one of the routers, with the package's PPPoE
+profile. The routers' API password is the checkout's own (DEMO_ROUTER_PASSWORD, which the demo
+script keeps in var/), or a random one.
 """
+
+import os
+import secrets
+import socket
+
+from django.core.management.base import CommandError
 
 from routers.models import PppoeAccount, Router, SyncState
 
-DEMO_ROUTER_PASSWORD = "demo-router-api"
-DEMO_ROUTERS = [
-    ("Core North", 18728),
-    ("Core South", 18729),
-    ("Tower East", 18730),
-    ("Old POP West", 8728),  # on a documentation address (192.0.2.0/24): unreachable
-]
-UNREACHABLE_HOST = "192.0.2.10"
+LOOPBACK = "127.0.0.1"
+LIVE_ROUTERS = ["Core North", "Core South", "Tower East"]
+UNREACHABLE_ROUTER = "Old POP West"
+# TCP port 1 (tcpmux, unused in practice) is below 1024: no unprivileged process can listen
+# on it, so a router there is refused at once. Checked when the demo is seeded.
+CLOSED_PORT = 1
+FIRST_PORT = 18728  # the simulated routers take the first free run of ports from here
+PASSWORD_ENV = "DEMO_ROUTER_PASSWORD"
 ACCOUNTS = 120  # clients of the demo ISP with a PPPoE account
+
+
+def accepts_connections(port: int, host: str = LOOPBACK) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
+def is_free(port: int, host: str = LOOPBACK) -> bool:
+    """Whether a server (the simulator) could listen on the port now."""
+    with socket.socket() as listener:
+        try:
+            listener.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def closed_port() -> int:
+    if accepts_connections(CLOSED_PORT):
+        raise CommandError(
+            f"Something listens on {LOOPBACK}:{CLOSED_PORT}; the demo's offline router needs "
+            "that port closed."
+        )
+    return CLOSED_PORT
+
+
+def simulator_ports(count: int) -> list[int]:
+    """The first run of `count` free ports from FIRST_PORT, so that a second demo on this
+    machine (another checkout) gets ports of its own while the first one runs."""
+    for start in range(FIRST_PORT, 65536 - count, count):
+        ports = list(range(start, start + count))
+        if all(is_free(port) for port in ports):
+            return ports
+    raise CommandError(f"No {count} free local ports for the simulated routers.")
+
+
+def router_password() -> str:
+    return os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(18)
 
 
 def seed(context: dict, log) -> None:
     tenant = context["tenants"].get("isp")
     if tenant is None:
         return
+    password = router_password()
+    addresses = list(zip(LIVE_ROUTERS, simulator_ports(len(LIVE_ROUTERS)), strict=True))
+    addresses.append((UNREACHABLE_ROUTER, closed_port()))
     routers = []
-    for name, port in DEMO_ROUTERS:
+    for name, port in addresses:
         router = Router(
             tenant=tenant,
             name=name,
-            host=UNREACHABLE_HOST if name == "Old POP West" else "127.0.0.1",
+            host=LOOPBACK,
             port=port,
             username="clientdesk",
             timeout=3,
             audit_due=True,
         )
-        router.set_password(DEMO_ROUTER_PASSWORD)
+        router.set_password(password)
         router.save()
         routers.append(router)
     profiles = _profiles(tenant)
@@ -55,7 +106,8 @@ def seed(context: dict, log) -> None:
         accounts.append(account)
     PppoeAccount.objects.bulk_create(accounts)
     context["routers"] = routers
-    log(f"  routers: {len(routers)} routers, {len(accounts)} PPPoE accounts")
+    ports = ", ".join(f"{r.name} {r.host}:{r.port}" for r in routers)
+    log(f"  routers: {len(routers)} routers ({ports}), {len(accounts)} PPPoE accounts")
 
 
 def _profiles(tenant) -> dict[int, str]:

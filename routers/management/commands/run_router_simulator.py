@@ -5,11 +5,13 @@
     manage.py run_router_simulator --from-db --churn 20      # the demo: the routers in the
                                                              # database that point at this host
 
-With `--from-db`, every enabled Router whose host is local gets a simulator on its port, with
+With `--from-db`, every enabled Router whose host is local gets a simulator on its port (but
+the demo's offline router, on a port left closed on purpose), with
 its API username and password and a /ppp/secret for each of its PPPoE accounts (as
 Clientdesk would have provisioned them); about `--online` of them are dialled in, and with
 `--churn` sessions come and go every so many seconds, so that statuses change over time.
-Runs until interrupted.
+Runs until interrupted. A port that is taken stops it with an error naming the port, so that
+the demo never runs with a router silently missing.
 """
 
 import signal
@@ -87,12 +89,14 @@ class Command(BaseCommand):
 
         from django_scopes import scopes_disabled
 
+        from routers.demo import CLOSED_PORT
         from routers.models import PppoeAccount, Router, secret_comment
 
         rng = random.Random(7)
         routers = []
         with scopes_disabled():
-            for router in Router.objects.filter(enabled=True, host__in=LOCAL_HOSTS):
+            local = Router.objects.filter(enabled=True, host__in=LOCAL_HOSTS)
+            for router in local.exclude(port=CLOSED_PORT).order_by("port"):
                 sim = SimulatedRouter(
                     identity=router.name.replace(" ", "-"),
                     username=router.username,
@@ -115,7 +119,12 @@ class Command(BaseCommand):
                 try:
                     sim.start(options["host"], router.port)
                 except OSError as exc:
-                    self.stderr.write(f"Port {router.port} for {router.name}: {exc}")
-                    continue
+                    for started in routers:
+                        started.stop()
+                    raise CommandError(
+                        f"Port {router.port} for router {router.name} is taken ({exc}): stop "
+                        "what listens there (another demo?) or seed again "
+                        "(manage.py seed_demo --reset) to take free ports."
+                    ) from exc
                 routers.append(sim)
         return routers

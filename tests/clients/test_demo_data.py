@@ -1,0 +1,368 @@
+"""The demo data passes the portal's own forms: every edit form, opened on the seeded objects and
+submitted unchanged with the values it rendered, saves (a redirect, no field error) and changes
+no stored field.
+
+The edit forms are found, not listed: every URL pattern that names an object (`number` for a
+client, `pk` for another row) is opened on seeded objects, and each form in the page's context
+that is bound to a stored object (a ModelForm's instance) or filled from one (initial values) is
+matched to the POST form the page rendered. A new edit page is covered without anyone
+remembering; a new object URL whose rows the walk cannot find fails
+`test_every_object_url_has_seeded_objects` until its model is named below."""
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from io import StringIO
+from urllib.parse import urljoin
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.forms import BaseForm, BaseModelForm
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RoutePattern
+from django_scopes import scopes_disabled
+
+from clients.models import Client
+from exports.models import ExportJob
+from messaging.models import SenderId
+from subscriptions.models import Package
+from tenancy.demo import DEMO_TENANTS
+from tenancy.models import Tenant
+
+OBJECT_KWARGS = {"number", "pk"}
+# Object URLs whose view does not say its model (`model = ...`): the model of their `pk`.
+PK_MODELS = {
+    "subscriptions:package_edit": Package,
+    "messaging:sender_update": SenderId,
+    "messaging:sender_decide": SenderId,
+    "exports:export_detail": ExportJob,
+    "exports:export_download": ExportJob,
+}
+SKIPPED_NAMESPACES = ("admin:",)  # the Django admin's own forms, for superusers
+SAMPLE = 40  # objects per tenant for every edit form but the client's (all clients)
+FULL_COVERAGE = {"clients:client_edit"}
+# The edit forms the walk must find on the demo (it may find more).
+KNOWN_EDIT_FORMS = {
+    ("clients:client_edit", "ClientForm"),
+    ("billing:client_finance", "CreditLimitForm"),
+    ("routers:router_edit", "RouterForm"),
+    ("routers:client_connection", "PppoeAccountForm"),
+    ("subscriptions:package_edit", "PackageForm"),
+    ("messaging:sender_update", "SenderIdForm"),
+    ("tenancy:operator_edit", "OperatorUpdateForm"),
+}
+
+
+# -- the URL patterns that name an object --------------------------------------------------
+@dataclass
+class ObjectUrl:
+    name: str
+    route: str
+    view_class: type
+    kwargs: set[str]
+
+    @property
+    def model(self):
+        if self.kwargs == {"number"}:
+            return Client
+        return PK_MODELS.get(self.name) or getattr(self.view_class, "model", None)
+
+    def url_for(self, obj) -> str:
+        kwargs = {"pk": obj.pk} if "pk" in self.kwargs else {}
+        if "number" in self.kwargs:
+            kwargs["number"] = obj.number if isinstance(obj, Client) else obj.client.number
+        return reverse(self.name, kwargs=kwargs)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver) and isinstance(entry.pattern, RoutePattern):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and isinstance(entry.pattern, RoutePattern):
+            view_class = getattr(entry.callback, "view_class", None)
+            if entry.name and view_class is not None:
+                route = prefix + str(entry.pattern)
+                yield f"{namespace}{entry.name}", route, view_class, entry.pattern.converters
+
+
+def object_urls() -> list[ObjectUrl]:
+    found = []
+    for name, route, view_class, converters in _walk(get_resolver().url_patterns):
+        kwargs = set(converters)
+        if name.startswith(SKIPPED_NAMESPACES) or not kwargs or not kwargs <= OBJECT_KWARGS:
+            continue
+        found.append(ObjectUrl(name, route, view_class, kwargs))
+    return found
+
+
+# -- the forms a page rendered, as a browser would submit them -----------------------------
+@dataclass
+class HtmlForm:
+    method: str
+    action: str
+    names: set[str] = field(default_factory=set)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+
+
+class FormParser(HTMLParser):
+    """Collects each <form> with the name/value pairs an unchanged submission sends."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[HtmlForm] = []
+        self._form = None
+        self._select = None  # (name, options, selected)
+        self._option = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: (v if v is not None else "") for k, v in attrs}
+        if tag == "form":
+            self._form = HtmlForm(attrs.get("method", "get").lower(), attrs.get("action", ""))
+            self.forms.append(self._form)
+        if self._form is None or ("disabled" in attrs and tag != "form"):
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text").lower()
+            if kind in ("submit", "button", "reset", "image", "file"):
+                return
+            self._form.names.add(name)
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self._form.pairs.append((name, attrs.get("value", "on")))
+            else:
+                self._form.pairs.append((name, attrs.get("value", "")))
+        elif tag == "select" and name:
+            self._form.names.add(name)
+            self._select = (name, [], [])
+        elif tag == "option" and self._select is not None:
+            self._option = [attrs.get("value"), ""]
+            self._select[1].append(self._option)
+            if "selected" in attrs:
+                self._select[2].append(self._option)
+        elif tag == "textarea" and name:
+            self._form.names.add(name)
+            self._textarea = [name, ""]
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+        elif self._option is not None:
+            self._option[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "option":
+            self._option = None
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            self._form.pairs.append((name, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            name, options, selected = self._select
+            for option in selected or options[:1]:
+                value = option[0] if option[0] is not None else option[1].strip()
+                self._form.pairs.append((name, value))
+            self._select = None
+
+
+def rendered_forms(html: str) -> list[HtmlForm]:
+    parser = FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def context_forms(response) -> list[BaseForm]:
+    forms, seen = [], set()
+    for context in response.context or []:
+        for value in context.flatten().values():
+            if isinstance(value, BaseForm) and id(value) not in seen:
+                seen.add(id(value))
+                forms.append(value)
+    return forms
+
+
+def is_edit_form(form: BaseForm, stored: list[dict]) -> bool:
+    """A form for a stored object: bound to it (a ModelForm's instance), or filled from it:
+    every initial value (but the idempotency token of the finance tab's forms) is a stored
+    value of the page's object or its rows. A period or filter form is filled from defaults."""
+    if isinstance(form, BaseModelForm):
+        return form.instance.pk is not None
+    values = [v for v in form.initial.items() if v[0] != "token"]
+    known = [value for row in stored for value in row.values()]
+    return bool(values) and all(value in known for _, value in values)
+
+
+def html_form_for(form: BaseForm, page: str) -> HtmlForm | None:
+    """The smallest POST form of the page that has every field of `form`."""
+    names = {form.add_prefix(name) for name, f in form.fields.items() if not f.disabled}
+    matches = [f for f in rendered_forms(page) if f.method == "post" and names <= f.names]
+    return min(matches, key=lambda f: len(f.names), default=None)
+
+
+# -- what "changes nothing" compares --------------------------------------------------------
+# The provisioning state of a PPPoE account: saving the account queues its provisioning on
+# the router again, changed or not (provisioning is idempotent); not a value of the form.
+BOOKKEEPING = {"sync_state", "sync_version", "sync_error", "synced_at"}
+
+
+def stored_values(obj, fields=None) -> dict:
+    """The object's stored fields (or `fields` of them), except the time it was last saved and
+    the provisioning bookkeeping."""
+    fresh = type(obj)._base_manager.get(pk=obj.pk)
+    return {
+        f.attname: getattr(fresh, f.attname)
+        for f in fresh._meta.concrete_fields
+        if not getattr(f, "auto_now", False)
+        and f.name not in BOOKKEEPING
+        and (fields is None or f.name in fields)
+    }
+
+
+def values_behind(obj, form: BaseForm) -> list[dict]:
+    """Every stored field of the URL's object, what it links to (a membership's user) and its
+    one-to-one rows (a client's account, its PPPoE account); of another instance the form
+    edits, the fields it shows."""
+    instance = form.instance if isinstance(form, BaseModelForm) else None
+    edited = None if instance is None or instance.pk is None else (type(instance), instance.pk)
+    values = [stored_values(row) for row in rows_behind(obj) if (type(row), row.pk) != edited]
+    if edited is not None:
+        fields = set(form.fields) if edited != (type(obj), obj.pk) else None
+        values.append(stored_values(instance, fields=fields))
+    return values
+
+
+def rows_behind(obj) -> list:
+    rows = [obj]
+    for f in obj._meta.concrete_fields:
+        if f.is_relation and f.name != "tenant":
+            target = getattr(obj, f.name)
+            if target is not None:
+                rows.append(target)
+    for relation in obj._meta.related_objects:
+        if relation.one_to_one:
+            target = getattr(obj, relation.get_accessor_name(), None)
+            if target is not None:
+                rows.append(target)
+    return rows
+
+
+# -- the demo database ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo data, seeded once for the module (each test runs in a transaction that is
+    rolled back), and the database emptied afterwards for the tests that follow."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", stdout=StringIO())
+        with scopes_disabled():
+            tenants = {key: Tenant.objects.get(slug=f"demo-{key}") for key in DEMO_TENANTS}
+        yield tenants
+        call_command("flush", interactive=False, verbosity=0)
+
+
+def samples(object_url: ObjectUrl, tenant) -> list:
+    model = object_url.model
+    rows = model.objects.for_tenant(tenant).order_by("pk")
+    if model is Client:
+        rows = rows.exclude(status="deleted")
+    rows = list(rows)
+    if object_url.name in FULL_COVERAGE or len(rows) <= SAMPLE:
+        return rows
+    step = len(rows) / SAMPLE
+    return [rows[int(i * step)] for i in range(SAMPLE)]
+
+
+def owner_of(key: str):
+    return get_user_model().objects.get(username=f"{key}-owner")
+
+
+def edit_forms_on(client, url: str, obj) -> tuple[list, str]:
+    response = client.get(url)
+    if response.status_code != 200:
+        return [], ""
+    forms = []
+    for form in context_forms(response):
+        with scopes_disabled():
+            stored = [stored_values(row) for row in rows_behind(obj)]
+        if is_edit_form(form, stored):
+            forms.append(form)
+    return forms, response.content.decode()
+
+
+def submit_unchanged(client, url: str, form: BaseForm, page: str):
+    html_form = html_form_for(form, page)
+    assert html_form is not None, f"{url}: no POST form renders {type(form).__name__}"
+    target = urljoin(url, html_form.action) if html_form.action else url
+    data: dict[str, list[str]] = {}
+    for name, value in html_form.pairs:
+        data.setdefault(name, []).append(value)
+    return target, client.post(target, data)
+
+
+def field_errors_of(response) -> dict:
+    errors = {}
+    for form in context_forms(response) if response.context else []:
+        if form.is_bound and form.errors:
+            errors.update({k: list(v) for k, v in form.errors.items()})
+    return errors
+
+
+def test_every_object_url_has_seeded_objects():
+    unknown = [u.name for u in object_urls() if u.model is None]
+    assert not unknown, f"name the model of these object URLs in PK_MODELS: {unknown}"
+
+
+@pytest.mark.django_db
+def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
+    walked: dict[tuple[str, str], int] = {}
+    failures: dict[tuple[str, str], list[str]] = {}
+    for key, tenant in demo.items():
+        client.force_login(owner_of(key))
+        with scopes_disabled():
+            candidates = {u.name: (u, samples(u, tenant)) for u in object_urls()}
+        for name, (object_url, objects) in candidates.items():
+            found = False
+            for index, obj in enumerate(objects):
+                if index >= 3 and not found:
+                    break  # a page without an edit form
+                url = object_url.url_for(obj)
+                forms, page = edit_forms_on(client, url, obj)
+                found = found or bool(forms)
+                for form in forms:
+                    with scopes_disabled():
+                        before = values_behind(obj, form)
+                    target, response = submit_unchanged(client, url, form, page)
+                    with scopes_disabled():
+                        after = values_behind(obj, form)
+                    label = (name, type(form).__name__)
+                    walked[label] = walked.get(label, 0) + 1
+                    if response.status_code != 302:
+                        errors = field_errors_of(response)
+                        failures.setdefault(label, []).append(
+                            f"{url} → {target}: {response.status_code} {errors}"
+                        )
+                    elif before != after:
+                        changed = [
+                            (k, b[k], a[k])
+                            for b, a in zip(before, after, strict=True)
+                            for k in b
+                            if b[k] != a[k]
+                        ]
+                        failures.setdefault(label, []).append(f"{url}: changed {changed}")
+    with capsys.disabled():
+        print("\nEdit forms walked (form: submissions):")
+        for (name, form_name), count in sorted(walked.items()):
+            print(f"  {name} {form_name}: {count}")
+    assert set(walked) >= KNOWN_EDIT_FORMS, f"not found: {KNOWN_EDIT_FORMS - set(walked)}"
+    with scopes_disabled():
+        clients = Client.objects.exclude(status="deleted").count()
+    assert walked[("clients:client_edit", "ClientForm")] == clients
+    report = [
+        f"{name} {form_name}: {len(items)} of {walked[name, form_name]}, e.g.\n    "
+        + "\n    ".join(items[:5])
+        for (name, form_name), items in sorted(failures.items())
+    ]
+    assert not failures, "refused or changed:\n" + "\n".join(report)
