@@ -21,6 +21,8 @@ DEMO_TENANTS = {
         "time_zone": "America/New_York",
         "uses_routers": False,
         "uses_messaging": False,
+        # A reseller's new customers order on credit: the first order needs no payment.
+        "new_client_credit_limit": "500.00",
     },
     "sms": {
         "name": "Fabrikam Messaging",

@@ -75,7 +75,9 @@ LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]"}
 
 
 def is_loopback(text: str) -> bool:
-    if text in LOCAL_NAMES or text.endswith(".localhost"):
+    """Loopback, or a name under .test: reserved, it never resolves on any network, and the
+    tests answer it with fake_dns (tests/helpers.py), pointing it at 127.0.0.1."""
+    if text in LOCAL_NAMES or text.endswith((".localhost", ".test")):
         return True
     try:
         return ipaddress.ip_address(text.strip("[]")).is_loopback
