@@ -234,6 +234,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
     else {}
 )
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+if CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_DEFAULT_QUEUE != "celery":
+    # Deployments (or test runs) sharing one Redis database on queues of their own each
+    # redeliver only their own unacknowledged messages.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        f"{name}_key": f"{CELERY_TASK_DEFAULT_QUEUE}:{name}"
+        for name in ("unacked", "unacked_index", "unacked_mutex")
+    }
 # Job leases (core/leases.py): a running export renews its lease at every progress report; one
 # that stops renewing for JOB_LEASE_SECONDS is taken over by the next task or by beat's sweep,
 # every LEASE_SWEEP_INTERVAL seconds.
@@ -241,7 +249,6 @@ JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
 LEASE_SWEEP_INTERVAL = env_int("LEASE_SWEEP_INTERVAL", 60)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Beat's schedule is declared in one place: config/celery.py (CELERY_BEAT_SCHEDULE there).
 # Holds and expiry (issue 6): how often beat runs each job, in seconds.
