@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -80,6 +81,23 @@ pytestmark = pytest.mark.django_db
 
 def test_both_records_of_work_are_leased():
     assert {ExportJob, JobRun} <= set(leased_models())
+
+
+def test_beat_sweeps_expired_leases_every_interval():
+    entry = celery_app.conf.beat_schedule["leases-sweep"]
+    assert entry["task"] == "core.tasks.leases_sweep"
+    assert entry["schedule"] == settings.LEASE_SWEEP_INTERVAL == 60
+    celery_app.loader.import_default_modules()  # what a worker does at start
+    assert "core.tasks.leases_sweep" in celery_app.tasks
+
+
+def test_visibility_timeout_is_twice_the_longest_task_and_well_under_an_hour():
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert timeout == 2 * settings.CELERY_TASK_TIME_LIMIT == 1320
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    # A test run on a queue of its own redelivers only its own messages.
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["unacked_key"] == f"{queue}:unacked"
 
 
 def test_claim_takes_a_queued_job_once_with_a_lease(queued_export):
