@@ -81,6 +81,15 @@ class ExportJob(TenantOwnedModel, Leased):
         return export_job_recover(job=self, lease=lease, now=now)
 
     @property
+    def stalled(self) -> bool:
+        """Running past its lease: its worker stopped, and the sweep restarts or fails it."""
+        return (
+            self.status == ExportStatus.RUNNING
+            and self.lease_expires_at is not None
+            and self.lease_expires_at < timezone.now()
+        )
+
+    @property
     def restarted(self) -> bool:
         """Shown while it runs again after its worker stopped."""
         return self.attempts > 1 and self.is_active

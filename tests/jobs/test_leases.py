@@ -221,6 +221,26 @@ def test_the_export_page_says_a_job_restarted(client, tenant, queued_export):
     assert 'data-testid="export-restarted"' in html and "attempt 2" in html
 
 
+def test_the_export_page_says_a_stalled_job_will_restart(client, tenant, queued_export):
+    with scopes_disabled():
+        client.force_login(queued_export.created_by)
+    lease_claim(ExportJob, queued_export.pk)
+    page = queued_export.get_absolute_url()
+    assert 'data-testid="export-stalled"' not in client.get(page).content.decode()
+    expire(queued_export)
+    assert 'data-testid="export-stalled"' in client.get(page).content.decode()
+
+
+def test_the_holds_dashboard_shows_the_failed_run_with_its_reason(client, tenant, owner):
+    with scopes_disabled():
+        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.FINANCIAL_HOLDS)
+    expire(dead)
+    leases_sweep()
+    html = client.get(reverse("holds:dashboard")).content.decode()
+    assert 'data-job-status="failed"' in html
+    assert "The worker stopped before this run finished" in html
+
+
 def test_job_run_lease_is_the_hard_time_limit(tenant, settings):
     settings.CELERY_TASK_TIME_LIMIT = 100
     with scopes_disabled():
