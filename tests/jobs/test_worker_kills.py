@@ -132,6 +132,7 @@ class Worker:
 def workers(tmp_path, settings):
     """start() -> a Worker; every worker is stopped at the end, with its log on failure."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     app.control.purge()
     started = []
@@ -144,6 +145,7 @@ def workers(tmp_path, settings):
     yield start
     for worker in started:
         worker.stop()
+    app.conf.task_always_eager = eager
     print(log.read_text() if log.exists() else "")
 
 
