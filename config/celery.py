@@ -44,6 +44,13 @@ app.conf.beat_schedule = {
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),
         "options": {"expires": settings.HOLDS_EXPIRY_INTERVAL * 0.9},
     },
+    # Jobs that stop (core/leases.py): fail or requeue the exports and job runs whose worker
+    # died (OOM killer, restart) once their lease expired, without waiting for redelivery.
+    "leases-sweep": {
+        "task": "core.tasks.leases_sweep",
+        "schedule": float(settings.LEASE_SWEEP_INTERVAL),
+        "options": {"expires": settings.LEASE_SWEEP_INTERVAL * 0.9},
+    },
     # Exports (issue 4): delete finished jobs and their files once they are a week old.
     "exports-purge": {
         "task": "exports.tasks.export_jobs_purge_expired",

@@ -249,16 +249,38 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
-CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
-# Above twice the longest task, so that a slow task is never redelivered while it runs.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT + 60)
+# How long Redis keeps a delivered, unacknowledged message before giving it to another worker:
+# the wait before a task whose whole worker died is redelivered (README, "Jobs that stop").
+# Twice the longest task (the hard time limit), so that a slow task is never redelivered while
+# it runs; the broker looks for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"visibility_timeout": 4 * CELERY_TASK_TIME_LIMIT}
+    {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": 1,
+    }
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
     else {}
 )
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+if CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_DEFAULT_QUEUE != "celery":
+    # Deployments (or test runs) sharing one Redis database on queues of their own each
+    # redeliver only their own unacknowledged messages.
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        f"{name}_key": f"{CELERY_TASK_DEFAULT_QUEUE}:{name}"
+        for name in ("unacked", "unacked_index", "unacked_mutex")
+    }
+# Job leases (core/leases.py): a running export renews its lease at every progress report; one
+# that stops renewing for JOB_LEASE_SECONDS is taken over by the next task or by beat's sweep,
+# every LEASE_SWEEP_INTERVAL seconds.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
+LEASE_SWEEP_INTERVAL = env_int("LEASE_SWEEP_INTERVAL", 60)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Job state lives in the database (export jobs, job runs); nothing reads Celery's results.
 CELERY_TASK_IGNORE_RESULT = True

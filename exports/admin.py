@@ -13,4 +13,5 @@ class ExportJobAdmin(TenantOwnedAdmin):
     list_select_related = ("tenant", "created_by")
     search_fields = ("title", "kind", "created_by__username")
     readonly_fields = ("created_at", "started_at", "finished_at", "progress", "total")
+    readonly_fields += ("attempts", "heartbeat_at", "lease_expires_at")
     raw_id_fields = ("created_by",)

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.leases import Leased
 from tenancy.models import TenantOwnedModel
 
 
@@ -22,9 +23,10 @@ def export_upload_to(job: "ExportJob", filename: str) -> str:
     return f"exports/{job.tenant_id}/{timezone.now():%Y/%m}/{job.pk}-{filename}"
 
 
-class ExportJob(TenantOwnedModel):
+class ExportJob(TenantOwnedModel, Leased):
     """Who asked for which export (`kind`, one of exports.registry's kinds, with the
-    `parameters` that rebuild the rows the operator saw), and how far it got."""
+    `parameters` that rebuild the rows the operator saw), and how far it got. The worker
+    writing it holds a lease renewed at each progress report (core/leases.py)."""
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,10 +57,42 @@ class ExportJob(TenantOwnedModel):
                 fields=["tenant", "created_by", "created_at", "id"], name="export_job_owner_idx"
             ),
             models.Index(fields=["tenant", "created_at", "id"], name="export_job_created_idx"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status=ExportStatus.RUNNING),
+                name="export_job_running_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.title or self.kind} ({self.get_status_display()})"
+
+    @classmethod
+    def lease_interrupted_reason(cls, attempts: int) -> str:
+        return (
+            f"The export was interrupted {attempts} times (the worker stopped, e.g. out of "
+            "memory). Choose a shorter period and try again."
+        )
+
+    def lease_on_expired(self, lease, now) -> str:
+        """Restart the export from the beginning, until it was interrupted too often."""
+        from .services import export_job_recover
+
+        return export_job_recover(job=self, lease=lease, now=now)
+
+    @property
+    def stalled(self) -> bool:
+        """Running past its lease: its worker stopped, and the sweep restarts or fails it."""
+        return (
+            self.status == ExportStatus.RUNNING
+            and self.lease_expires_at is not None
+            and self.lease_expires_at < timezone.now()
+        )
+
+    @property
+    def restarted(self) -> bool:
+        """Shown while it runs again after its worker stopped."""
+        return self.attempts > 1 and self.is_active
 
     @property
     def is_active(self) -> bool:

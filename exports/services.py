@@ -1,11 +1,14 @@
 """Creating and running export jobs.
 
 `export_job_create` records the job and queues the Celery task once the transaction commits.
-`export_job_execute` is what the task calls: it claims the job (queued -> running, one worker
-only), asks the job's kind for its rows, streams them into an .xlsx in a temporary file with
-`XlsxStreamWriter`, updating `progress` every `progress_every` rows in its own small UPDATE
-(so the page's polling sees it), then stores the file and marks the job done, or failed with a
-message an operator can read.
+`export_job_execute` is what the task calls: it claims the job under a lease (queued -> running,
+one worker only; or takes over a job whose worker stopped and whose lease expired), asks the
+job's kind for its rows, streams them into an .xlsx in a temporary file with `XlsxStreamWriter`,
+updating `progress` and renewing the lease every `progress_every` rows in one small UPDATE (so
+the page's polling sees it), then stores the file and marks the job done, or failed with a
+message an operator can read. A job whose worker died is queued again by beat's sweep
+(`export_job_recover`) and restarts from the first row, or fails with its reason after
+LEASE_MAX_ATTEMPTS interruptions.
 """
 
 import logging
@@ -13,11 +16,19 @@ import tempfile
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from core.leases import (
+    Lease,
+    LeaseLost,
+    lease_claim,
+    lease_fail,
+    lease_finish,
+    lease_renew,
+    lease_requeue,
+)
 from tenancy.models import Tenant
 
 from .models import ExportJob, ExportStatus
@@ -67,27 +78,24 @@ def _queue(job: ExportJob) -> None:
     export_job_run.delay(job.pk, tenant_id=job.tenant_id)
 
 
-def stale_after() -> timedelta:
-    """A running job older than the hard time limit lost its worker: it may be claimed again."""
-    return timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 660) + 60)
-
-
-def export_job_claim(*, job: ExportJob) -> bool:
-    """queued -> running, for one worker only (a conditional UPDATE)."""
+def export_job_claim(*, job: ExportJob) -> Lease | None:
+    """Claim a queued job, or take over one whose worker stopped (its lease expired), for
+    this worker only; it restarts from the first row. None when the job is finished or a
+    live worker holds it."""
     now = timezone.now()
-    jobs = ExportJob.objects.for_tenant(job.tenant).filter(pk=job.pk)
-    claimed = jobs.filter(status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, started_at=now, progress=0
-    ) or jobs.filter(status=ExportStatus.RUNNING, started_at__lt=now - stale_after()).update(
-        started_at=now, progress=0
-    )
-    return bool(claimed)
+    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error="")
 
 
-def _fail(job: ExportJob, message: str) -> None:
-    ExportJob.objects.for_tenant(job.tenant).filter(pk=job.pk).update(
-        status=ExportStatus.FAILED, error=message, finished_at=timezone.now()
-    )
+def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
+    """The sweep found the job's lease expired: queue it again, or fail it with its reason
+    once it was interrupted LEASE_MAX_ATTEMPTS times."""
+    if lease.attempt >= ExportJob.LEASE_MAX_ATTEMPTS:
+        reason = ExportJob.lease_interrupted_reason(lease.attempt)
+        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
+    if not lease_requeue(lease, now):
+        return ""
+    transaction.on_commit(lambda: _queue(job))
+    return "requeued"
 
 
 def export_job_execute(
@@ -96,62 +104,80 @@ def export_job_execute(
     progress_every: int = PROGRESS_EVERY,
     rows_per_sheet: int = MAX_DATA_ROWS_PER_SHEET,
 ) -> ExportJob:
-    if not export_job_claim(job=job):
-        logger.info("Export job %s is not queued (status %s); skipping", job.pk, job.status)
-        return job
-    tenant = job.tenant
-    jobs = ExportJob.objects.for_tenant(tenant).filter(pk=job.pk)
-    export_kind = get_export_kind(job.kind)
-    try:
-        if export_kind is None:
-            raise ExportGone(f"This kind of export ({job.kind}) is no longer available.")
-        spec = export_kind.build(job)
-        if spec.total is not None:
-            jobs.update(total=spec.total)
-
-        def report(rows: int) -> None:
-            jobs.update(progress=rows)
-
-        with tempfile.TemporaryFile(suffix=".xlsx") as handle:
-            writer = XlsxStreamWriter(
-                handle,
-                columns=spec.columns,
-                title=spec.sheet_title,
-                currency=tenant.currency,
-                time_zone=tenant.zone,
-                rows_per_sheet=rows_per_sheet,
-            )
-            if spec.sheets:
-                for sheet in spec.sheets:
-                    writer.start_sheet(sheet.title, sheet.columns)
-                    written = writer.write_rows(
-                        sheet.rows, on_progress=report, progress_every=progress_every
-                    )
-            else:
-                written = writer.write_rows(
-                    spec.rows, on_progress=report, progress_every=progress_every
-                )
-            writer.close()
-            handle.seek(0)
-            job.file.save(spec.filename, File(handle, name=spec.filename), save=False)
-        jobs.update(
-            status=ExportStatus.DONE,
-            file=job.file.name,
-            progress=written,
-            total=written,
-            error="",
-            finished_at=timezone.now(),
+    lease = export_job_claim(job=job)
+    if lease is None:
+        job.refresh_from_db()
+        logger.info(
+            "Export job %s is %s (lease until %s); left to its worker",
+            job.pk,
+            job.status,
+            job.lease_expires_at,
         )
+        return job
+    try:
+        _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
+    except LeaseLost:
+        logger.warning("Export job %s was taken over by another worker; this one stops", job.pk)
     except SoftTimeLimitExceeded:
         logger.warning("Export job %s hit the time limit", job.pk)
-        _fail(job, "The export took too long. Choose a shorter period and try again.")
+        lease_fail(lease, "The export took too long. Choose a shorter period and try again.")
     except ExportGone as exc:
-        _fail(job, str(exc))
+        lease_fail(lease, str(exc))
     except Exception:
         logger.exception("Export job %s failed", job.pk)
-        _fail(job, "The export failed. Please try again; if it fails again, contact support.")
+        lease_fail(
+            lease, "The export failed. Please try again; if it fails again, contact support."
+        )
     job.refresh_from_db()
     return job
+
+
+def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet: int) -> None:
+    """Stream the rows into a temporary file, renewing the lease at each progress report, then
+    store the file and mark the job done (only while this worker still holds it)."""
+    tenant = job.tenant
+    export_kind = get_export_kind(job.kind)
+    if export_kind is None:
+        raise ExportGone(f"This kind of export ({job.kind}) is no longer available.")
+    spec = export_kind.build(job)
+    lease_renew(lease, total=spec.total)
+
+    def report(rows: int) -> None:
+        lease_renew(lease, progress=rows)
+
+    with tempfile.TemporaryFile(suffix=".xlsx") as handle:
+        writer = XlsxStreamWriter(
+            handle,
+            columns=spec.columns,
+            title=spec.sheet_title,
+            currency=tenant.currency,
+            time_zone=tenant.zone,
+            rows_per_sheet=rows_per_sheet,
+        )
+        if spec.sheets:
+            for sheet in spec.sheets:
+                writer.start_sheet(sheet.title, sheet.columns)
+                written = writer.write_rows(
+                    sheet.rows, on_progress=report, progress_every=progress_every
+                )
+        else:
+            written = writer.write_rows(
+                spec.rows, on_progress=report, progress_every=progress_every
+            )
+        writer.close()
+        handle.seek(0)
+        job.file.save(spec.filename, File(handle, name=spec.filename), save=False)
+    done = lease_finish(
+        lease,
+        status=ExportStatus.DONE,
+        file=job.file.name,
+        progress=written,
+        total=written,
+        error="",
+    )
+    if not done:
+        job.file.delete(save=False)
+        raise LeaseLost(f"ExportJob {job.pk}")
 
 
 EXPORT_RETENTION = timedelta(days=7)

@@ -14,11 +14,14 @@ statements (a row missed by a bulk loader starts its grace period when the job f
 A separate table rather than an Account column, so that billing's model stays billing's.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.leases import Leased
 from tenancy.models import TenantOwnedModel
 
 
@@ -107,8 +110,13 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class JobRun(TenantOwnedModel):
-    """One run of a scheduled job for one tenant, with what it did (shown on the dashboard)."""
+class JobRun(TenantOwnedModel, Leased):
+    """One run of a scheduled job for one tenant, with what it did (shown on the dashboard).
+    Its lease is a deadline: the hard time limit, which the task cannot outlive."""
+
+    LEASE_QUEUED = None
+    LEASE_RUNNING = JobStatus.RUNNING
+    LEASE_FAILED = JobStatus.FAILED
 
     job = models.CharField(max_length=32, choices=JobName.choices)
     started_at = models.DateTimeField(default=timezone.now)
@@ -119,10 +127,28 @@ class JobRun(TenantOwnedModel):
     queries = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status=JobStatus.RUNNING),
+                name="jobrun_running_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+
+    @classmethod
+    def lease_interrupted_reason(cls, attempts: int) -> str:
+        return (
+            "The worker stopped before this run finished (restarted or out of memory); "
+            "nothing it did was kept, and the next run does its work."
+        )
 
     @property
     def summary(self) -> str:

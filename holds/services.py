@@ -53,6 +53,7 @@ from billing.services import InsufficientFunds, account_charge, account_for_clie
 from clients.models import Client, ClientActivity, ClientStatus
 from clients.services import activity_record
 from clients.signals import send_client_access_changed
+from core.leases import lease_create, lease_fail, lease_finish, leases_fail_running
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import subscription_resume_all, subscription_suspend_all
 from tenancy.models import Tenant
@@ -590,24 +591,28 @@ def job_lock(job: str, tenant_id: int):
 
 def job_run(*, tenant: Tenant, job: str, now: datetime | None = None) -> JobRun | None:
     """Run one job for one tenant and record the run; None when another worker is running it.
-    A failure is recorded with its traceback (and logged), not raised: the next run retries."""
+    A failure is recorded with its traceback (and logged), not raised: the next run retries.
+    The run holds a lease until the hard time limit; a run left `running` by a worker that
+    died is failed with its reason here (holding the lock, no other worker runs this job for
+    this tenant) or by beat's sweep once its lease expired."""
     func = {JobName.FINANCIAL_HOLDS: financial_holds_run, JobName.EXPIRY: expiry_run}[job]
     with job_lock(job, tenant.pk) as held:
         if not held:
             logger.info("Job %s for tenant %s is running elsewhere; skipped.", job, tenant.pk)
             return None
-        runs = JobRun.objects.for_tenant(tenant)
-        runs.filter(job=job, started_at__lt=timezone.now() - JOB_RUNS_KEPT).delete()
-        run = runs.create(tenant=tenant, job=job)
+        runs = JobRun.objects.for_tenant(tenant).filter(job=job)
+        runs.filter(started_at__lt=timezone.now() - JOB_RUNS_KEPT).delete()
+        if connection.vendor == "postgresql":
+            leases_fail_running(runs, JobRun.lease_interrupted_reason(1))
+        run, lease = lease_create(runs, tenant=tenant, job=job)
         try:
-            run.result = func(tenant=tenant, now=now)
-            run.status = JobStatus.OK
+            result = func(tenant=tenant, now=now)
         except Exception:
             logger.exception("Job %s for tenant %s failed", job, tenant.pk)
-            run.status = JobStatus.FAILED
-            run.error = traceback.format_exc()[-5000:]
-        run.finished_at = timezone.now()
-        run.save(update_fields=["result", "status", "error", "finished_at"])
+            lease_fail(lease, traceback.format_exc()[-5000:])
+        else:
+            lease_finish(lease, status=JobStatus.OK, result=result)
+        run.refresh_from_db()
         return run
 
 

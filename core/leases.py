@@ -1,0 +1,203 @@
+"""Leases of the records of work a worker does (an export, a run of a scheduled job).
+
+A worker that claims a record holds its lease until `lease_expires_at` and renews it while it
+works (a heartbeat), or, for work that cannot report while it runs, gets a deadline the task
+cannot outlive (the hard time limit). A worker killed by the OOM killer or a restart renews
+nothing, so its lease expires; then the next task for the record, or beat's sweep
+(`leases_sweep`), takes the record over: it restarts the work, or fails it with a reason the
+operator reads once `LEASE_MAX_ATTEMPTS` claims were interrupted. Nothing stays `running` past
+its lease.
+
+`attempts` is the fencing token: each claim adds one, and renew, finish and fail apply only while
+it is unchanged, so a worker that lost its lease (too slow, taken over) can no longer write over
+the work of the one that took it.
+
+A leased model has `status`, `error` (text) and `finished_at` fields of its own; it names its
+status values in LEASE_QUEUED (None when it has no queued state), LEASE_RUNNING and LEASE_FAILED.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """The record was taken over (or finished) by another worker: stop without writing."""
+
+
+class Leased(models.Model):
+    """Mixin of the records of work: the lease, its last heartbeat and the number of claims."""
+
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Until when the worker that runs it holds it."
+    )
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claims so far.")
+
+    LEASE_QUEUED: str | None = "queued"
+    LEASE_RUNNING = "running"
+    LEASE_FAILED = "failed"
+    LEASE_MAX_ATTEMPTS = 3
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+    @classmethod
+    def lease_interrupted_reason(cls, attempts: int) -> str:
+        """What the operator reads on a record whose worker stopped and that was given up."""
+        times = "once" if attempts == 1 else f"{attempts} times"
+        return f"The worker stopped during this work ({times}: restarted or out of memory)."
+
+    def lease_on_expired(self, lease: "Lease", now: datetime) -> str:
+        """What the sweep does with this record once its lease expired: fail it (here) or
+        queue it again (a model that can restart its work overrides this). Returns what it
+        did: "failed", "requeued" or "" when another worker got there first."""
+        reason = self.lease_interrupted_reason(lease.attempt)
+        return "failed" if lease_fail(lease, reason, expired_before=now) else ""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """One claim of one record: the token that renew, finish and fail need."""
+
+    model: type[Leased]
+    pk: int
+    attempt: int
+
+    def rows(self, expired_before: datetime | None = None):
+        rows = self.model._base_manager.filter(
+            pk=self.pk, attempts=self.attempt, status=self.model.LEASE_RUNNING
+        )
+        if expired_before is not None:
+            rows = rows.filter(_expired(expired_before))
+        return rows
+
+
+def _expired(now: datetime) -> Q:
+    # A running record without a lease predates leases: its worker is long gone.
+    return Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
+
+
+def _claimable(model: type[Leased], now: datetime) -> Q:
+    expired_running = Q(status=model.LEASE_RUNNING) & _expired(now)
+    if model.LEASE_QUEUED is None:
+        return expired_running
+    return Q(status=model.LEASE_QUEUED) | expired_running
+
+
+def _lease_fields(model: type[Leased], now: datetime) -> dict:
+    return {"lease_expires_at": now + model.lease_duration(), "heartbeat_at": now}
+
+
+def lease_create(queryset, *, now: datetime | None = None, **fields) -> tuple[Leased, Lease]:
+    """Create a record already running under a lease held by the caller (work that is not
+    queued first, e.g. a scheduled job's run)."""
+    now = now or timezone.now()
+    model = queryset.model
+    record = queryset.create(
+        status=model.LEASE_RUNNING, attempts=1, **_lease_fields(model, now), **fields
+    )
+    return record, Lease(model, record.pk, 1)
+
+
+def lease_claim(model: type[Leased], pk: int, *, now=None, **changes) -> Lease | None:
+    """Claim a queued record, or take over a running one whose lease expired, for this worker
+    only (one conditional UPDATE on the number of attempts: of two claims at once one wins).
+    None when the record is finished, or running under a live lease. A record taken over
+    after LEASE_MAX_ATTEMPTS interrupted claims is failed with its reason instead."""
+    now = now or timezone.now()
+    rows = model._base_manager.filter(pk=pk)
+    current = rows.filter(_claimable(model, now)).values_list("attempts", flat=True).first()
+    if current is None:
+        return None
+    if current >= model.LEASE_MAX_ATTEMPTS:
+        reason = model.lease_interrupted_reason(current)
+        lease_fail(Lease(model, pk, current), reason, now=now, expired_before=now)
+        return None
+    won = (
+        rows.filter(_claimable(model, now), attempts=current).update(
+            status=model.LEASE_RUNNING,
+            attempts=current + 1,
+            **_lease_fields(model, now),
+            **changes,
+        )
+        == 1
+    )
+    return Lease(model, pk, current + 1) if won else None
+
+
+def lease_renew(lease: Lease, **changes) -> None:
+    """The heartbeat: extend the lease (with any progress in `changes`, in the same UPDATE).
+    Raises LeaseLost when another worker took the record over."""
+    now = timezone.now()
+    if not lease.rows().update(**_lease_fields(lease.model, now), **changes):
+        raise LeaseLost(f"{lease.model.__name__} {lease.pk} attempt {lease.attempt}")
+
+
+def lease_finish(lease: Lease, *, status: str, now=None, expired_before=None, **changes) -> bool:
+    """End the work with `status`; False when this worker no longer holds the record."""
+    now = now or timezone.now()
+    return bool(
+        lease.rows(expired_before).update(
+            status=status, finished_at=now, lease_expires_at=None, **changes
+        )
+    )
+
+
+def lease_fail(lease: Lease, reason: str, **kwargs) -> bool:
+    """Fail the work with a reason the operator reads; False when no longer held."""
+    return lease_finish(lease, status=lease.model.LEASE_FAILED, error=reason, **kwargs)
+
+
+def lease_requeue(lease: Lease, now: datetime) -> bool:
+    """Put a record whose lease expired back in the queue (the claim of the next task adds
+    an attempt); False when another worker took it or it has no queued state."""
+    if lease.model.LEASE_QUEUED is None:
+        return False
+    return bool(
+        lease.rows(expired_before=now).update(
+            status=lease.model.LEASE_QUEUED, lease_expires_at=None, heartbeat_at=None
+        )
+    )
+
+
+def leases_fail_running(queryset, reason: str) -> int:
+    """Fail every running record of `queryset`, whatever its lease: for a caller that knows
+    their workers are gone (it holds the lock they held while they ran)."""
+    model = queryset.model
+    return queryset.filter(status=model.LEASE_RUNNING).update(
+        status=model.LEASE_FAILED, error=reason, finished_at=timezone.now(), lease_expires_at=None
+    )
+
+
+def leased_models() -> list[type[Leased]]:
+    return [m for m in apps.get_models() if issubclass(m, Leased)]
+
+
+def leases_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Beat: every record of every leased model still running past its lease is failed or
+    queued again (its `lease_on_expired`), so that recovery does not wait for the broker to
+    redeliver a task. Returns how many records each outcome had."""
+    now = now or timezone.now()
+    outcomes: dict[str, int] = {}
+    for model in leased_models():
+        expired = model._base_manager.filter(_expired(now), status=model.LEASE_RUNNING)
+        for record in expired.order_by("pk").iterator(chunk_size=500):
+            outcome = record.lease_on_expired(Lease(model, record.pk, record.attempts), now)
+            if outcome:
+                logger.warning("%s %s: lease expired, %s", model.__name__, record.pk, outcome)
+                key = f"{model._meta.label_lower}:{outcome}"
+                outcomes[key] = outcomes.get(key, 0) + 1
+    return outcomes
