@@ -252,9 +252,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 600)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT + 60)
 # How long Redis keeps a delivered, unacknowledged message before giving it to another worker:
 # the wait before a task whose whole worker died is redelivered (README, "Jobs that stop").
-# Twice the longest task (the hard time limit), so that a slow task is never redelivered while
-# it runs; the broker looks for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT)
+# Above twice the longest task (the hard time limit), so that a slow task is never redelivered
+# while it runs; the broker looks for such messages every CELERY_UNACKED_RESTORE_INTERVAL seconds.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * CELERY_TASK_TIME_LIMIT + 60)
 if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
 CELERY_BROKER_TRANSPORT_OPTIONS = (

@@ -20,6 +20,7 @@ def pytest_sessionfinish(session, exitstatus):
     connection = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     try:
         keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+        keys += connection.scan_iter(match=f"{queue}:*")  # its unacked messages and their index
         keys += connection.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*")
         connection.delete(*keys)
         connection.zrem("_kombu.binding_deadlines", queue)

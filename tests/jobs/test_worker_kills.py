@@ -355,8 +355,11 @@ def test_pool_killed_during_a_holds_job_the_next_run_fails_it_and_does_the_work(
     worker.kill_pool()
     lock.release()
     wait_until(backends_gone, 30, "the killed pool process's session ends")
-    next_run = financial_holds_run.delay(tenant.pk)  # the next run beat queues
+    # The next run beat queues; its result is kept (results are ignored otherwise) so that the
+    # test waits for it, and forgotten after.
+    next_run = financial_holds_run.apply_async((tenant.pk,), ignore_result=False)
     next_run.get(timeout=30)  # it did the work, or the redelivered task did it before
+    next_run.forget()
     assert_held_once(tenant, customer, dead_run)
 
 
