@@ -7,6 +7,8 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.numbers import BoundedInputMixin
+
 from .models import (
     API_PORT,
     API_TLS_PORT,
@@ -35,7 +37,7 @@ def clean_host(value: str) -> str:
     )
 
 
-class RouterForm(forms.ModelForm):
+class RouterForm(BoundedInputMixin, forms.ModelForm):
     password = forms.CharField(
         label="API password",
         required=False,
