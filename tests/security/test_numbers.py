@@ -117,3 +117,34 @@ def test_dates_outside_the_range_are_refused():
     for bad in (date(1, 1, 1), datetime(9999, 12, 31, 23, 0)):
         with pytest.raises(ValidationError):
             check_date_range(bad)
+
+
+def project_forms():
+    """Every form class the portal's apps define (ModelForms included)."""
+    from django import forms
+    from django.apps import apps
+
+    project = {a.name for a in apps.get_app_configs() if not a.name.startswith("django")}
+    found, pending = [], [forms.BaseForm]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.split(".")[0] in project:
+            found.append(cls)
+    return found
+
+
+def test_every_form_with_a_number_or_date_field_is_bounded():
+    from django import forms
+
+    from core.numbers import BoundedInputMixin
+
+    bounded_kinds = (forms.IntegerField, forms.DateField, forms.DateTimeField)
+    unbounded = [
+        f"{cls.__module__}.{cls.__name__}"
+        for cls in project_forms()
+        if any(isinstance(f, bounded_kinds) for f in cls.base_fields.values())
+        and not issubclass(cls, BoundedInputMixin)
+    ]
+    assert project_forms(), "no form found"
+    assert unbounded == []
