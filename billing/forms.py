@@ -2,15 +2,20 @@
 when the form is rendered, so that a double click or a resubmitted form posts once."""
 
 import uuid
-from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from core.numbers import EARLIEST_DATE, LATEST_DATE, BoundedInputMixin, parse_decimal
 
 from .models import MONEY_LIMIT, MONEY_PLACES
 from .selectors import Period, default_period
 
-MAX_INPUT_LENGTH = 40  # longer input is no amount that fits the column
+MONEY_MESSAGES = {
+    "invalid": "Enter a number, e.g. 150.00.",
+    "out_of_range": f"The amount must be at most {MONEY_LIMIT:,}.",
+    "max_decimal_places": "Use at most 2 decimal places (cents).",
+}
 
 
 class MoneyField(forms.CharField):
@@ -31,36 +36,20 @@ class MoneyField(forms.CharField):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
-        text = value.strip().replace(" ", "").replace("\u00a0", "")
-        if len(text) > MAX_INPUT_LENGTH:
-            raise forms.ValidationError(
-                f"The amount must be at most {MONEY_LIMIT:,}.", code="max_value"
-            )
-        if "," in text and "." not in text and text.count(",") == 1:
-            text = text.replace(",", ".")  # "12,50" as typed in much of Europe
         try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise forms.ValidationError("Enter a number, e.g. 150.00.", code="invalid") from None
-        if not amount.is_finite():
-            raise forms.ValidationError("Enter a number, e.g. 150.00.", code="invalid")
-        exponent = amount.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -MONEY_PLACES:
-            raise forms.ValidationError(
-                "Use at most 2 decimal places (cents).", code="max_decimal_places"
-            )
-        if abs(amount) > MONEY_LIMIT:
-            raise forms.ValidationError(
-                f"The amount must be at most {MONEY_LIMIT:,}.", code="max_value"
-            )
+            amount = parse_decimal(value, max_value=MONEY_LIMIT, places=MONEY_PLACES)
+        except ValidationError as error:
+            raise ValidationError(
+                MONEY_MESSAGES.get(error.code, error.message), error.code
+            ) from None
         if self.positive and amount < 0:
             raise forms.ValidationError("The amount cannot be negative.", code="negative")
         if amount == 0 and not self.allow_zero:
             raise forms.ValidationError("The amount must be greater than zero.", code="zero")
-        return amount.quantize(Decimal(1).scaleb(-MONEY_PLACES))
+        return amount
 
 
-class IdempotentForm(forms.Form):
+class IdempotentForm(BoundedInputMixin, forms.Form):
     token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def __init__(self, *args, **kwargs):
@@ -97,11 +86,11 @@ class CreditLimitForm(IdempotentForm):
     notify = forms.BooleanField(label="Notify customer", required=False)
 
 
-EARLIEST = date(1900, 1, 1)
-LATEST = date(8999, 12, 31)
+EARLIEST = EARLIEST_DATE
+LATEST = LATEST_DATE
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(BoundedInputMixin, forms.Form):
     """Start and end date of the transactions shown (both included). Date pickers in the
     browser; manual entry in ISO (2026-01-31) or day.month.year is accepted."""
 

@@ -93,7 +93,7 @@ class ClientSuggestView(TenantRequiredMixin, View):
         return response
 
 
-class ClientCreateView(TenantRequiredMixin, FormView):
+class ClientCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
     required_capability = Capability.MANAGE_CLIENTS
     form_class = ClientForm
     template_name = "clients/client_form.html"

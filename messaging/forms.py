@@ -6,6 +6,7 @@ from datetime import timedelta
 from django import forms
 
 from billing.forms import PeriodForm
+from core.numbers import BoundedInputMixin
 
 from .models import MessageChannel, SenderId, SenderStatus
 from .selectors import REPORTS
@@ -56,7 +57,7 @@ class StatisticsPeriodForm(PeriodForm):
         return self.channel_only
 
 
-class StatisticsExportForm(forms.Form):
+class StatisticsExportForm(BoundedInputMixin, forms.Form):
     """The export pop-up: which groupings (one sheet each) and which columns."""
 
     start = forms.DateField(label="Start date", input_formats=["%Y-%m-%d"])

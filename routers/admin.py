@@ -4,12 +4,13 @@ column is never shown, and the router form takes a new password or keeps the sto
 from django import forms
 from django.contrib import admin
 
+from core.numbers import BoundedInputMixin
 from tenancy.admin import TenantOwnedAdmin
 
 from .models import PppoeAccount, Router
 
 
-class RouterAdminForm(forms.ModelForm):
+class RouterAdminForm(BoundedInputMixin, forms.ModelForm):
     new_password = forms.CharField(
         required=False,
         strip=False,

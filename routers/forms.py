@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from core.numbers import BoundedInputMixin
+
 from .models import (
     API_PORT,
     API_TLS_PORT,
@@ -39,7 +41,7 @@ def clean_host(value: str) -> str:
     )
 
 
-class RouterForm(forms.ModelForm):
+class RouterForm(BoundedInputMixin, forms.ModelForm):
     password = forms.CharField(
         label="API password",
         required=False,

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from billing.forms import IdempotentForm, MoneyField
 from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
+from core.numbers import BoundedInputMixin
 from tenancy.models import Tenant
 
 from .models import Package, tenant_today
@@ -25,7 +26,7 @@ RATE_LIMIT_RE = re.compile(rf"^{_RATE}(/{_RATE})?(\s+{_RATE}(/{_RATE})?){{0,4}}(
 PROFILE_RE = re.compile(r"^[\w .@+-]*$")
 
 
-class PackageForm(forms.ModelForm):
+class PackageForm(BoundedInputMixin, forms.ModelForm):
     price = MoneyField(label="Price", allow_zero=True)
 
     class Meta:

@@ -19,6 +19,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from billing.services import InsufficientFunds
 from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
+from core.numbers import BIGINT_MAX, query_integer
 from tenancy.mixins import (
     FilteredTableView,
     InvalidFormStatusMixin,
@@ -242,12 +243,12 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
         }
         if self.request.method == "GET":
             initial = dict(kwargs.get("initial") or {})
-            number = self.request.GET.get("client", "")
-            if number.isdigit():
-                initial["client_number"] = int(number)
-            package = self.request.GET.get("package", "")
-            if package.isdigit():
-                initial["package"] = int(package)
+            number = query_integer(self.request.GET.get("client"))
+            if number is not None:
+                initial["client_number"] = number
+            package = query_integer(self.request.GET.get("package"), max_value=BIGINT_MAX)
+            if package is not None:
+                initial["package"] = package
             kwargs["initial"] = initial
         return kwargs
 

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,6 +51,10 @@ def form_errors_from(form, error: ValidationError, subforms=()) -> None:
             form.add_error(None, errors)
         else:
             target.add_error(field, errors)
+
+
+class PasswordChangeView(InvalidFormStatusMixin, auth_views.PasswordChangeView):
+    """Django's password change, answering a refused change with 400 like every other form."""
 
 
 class HomeView(View):
@@ -121,7 +126,7 @@ class OperatorListView(FilteredTableView):
     template_name = "tenancy/operator_list.html"
 
 
-class OperatorCreateView(TenantRequiredMixin, FormView):
+class OperatorCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
     required_capability = Capability.MANAGE_OPERATORS
     form_class = OperatorCreateForm
     template_name = "tenancy/operator_form.html"
@@ -149,7 +154,7 @@ class OperatorCreateView(TenantRequiredMixin, FormView):
         return redirect("tenancy:operator_list")
 
 
-class OperatorUpdateView(TenantScopedMixin, FormView):
+class OperatorUpdateView(InvalidFormStatusMixin, TenantScopedMixin, FormView):
     model = Membership
     required_capability = Capability.MANAGE_OPERATORS
     form_class = OperatorUpdateForm

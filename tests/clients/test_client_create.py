@@ -146,7 +146,7 @@ def test_bad_input_shows_a_message_next_to_the_field_and_creates_nothing(
     client, owner, create_url, overrides, field, message
 ):
     response = client.post(create_url, valid_data(**overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = " ".join(field_errors(response, field))
     assert message.lower() in errors.lower(), errors
     assert f'data-field-error="{field}"' in response.content.decode()
@@ -155,7 +155,7 @@ def test_bad_input_shows_a_message_next_to_the_field_and_creates_nothing(
 
 def test_empty_form_creates_nothing(client, owner, create_url):
     response = client.post(create_url, {})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert field_errors(response, "name")
     assert client_count() == 0
 
@@ -163,7 +163,7 @@ def test_empty_form_creates_nothing(client, owner, create_url):
 def test_another_tenants_group_is_refused(client, owner, other_tenant, create_url):
     foreign = ClientGroupFactory(tenant=other_tenant)
     response = client.post(create_url, valid_data(group=foreign.pk))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "valid choice" in " ".join(field_errors(response, "group"))
     assert client_count() == 0
 

@@ -82,3 +82,14 @@ def test_production_refuses_to_start_without_a_secret(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_refused_password_change_answers_400_and_keeps_the_password(client, owner):
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "An0ther-long-pass", "new_password2": "x"},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["old_password"]
+    owner.user.refresh_from_db()
+    assert owner.user.check_password(TEST_PASSWORD)
