@@ -45,6 +45,7 @@ from django.utils.dateparse import parse_datetime
 from billing.models import EntryKind
 from billing.services import LedgerError, account_charge, account_for_client, account_refund
 from clients.models import Client
+from core.text import clean_text, describe_character, refused_characters
 from tenancy.models import Tenant
 
 from .models import (
@@ -197,8 +198,25 @@ def _client_number(record: dict) -> int | None:
         return None
 
 
+# Only counted into parts, never stored: a control character there harms nothing.
+UNSTORED_FIELDS = frozenset({"text"})
+
+
+def _refuse_control_characters(record: dict) -> None:
+    """A record from a gateway or a file with a character PostgreSQL refuses (NUL) or no screen
+    shows is refused with the field and the character named, like any other bad value."""
+    for name, value in record.items():
+        if name in UNSTORED_FIELDS or not isinstance(value, str):
+            continue
+        refused = refused_characters(value)
+        if refused:
+            shown = ", ".join(describe_character(c) for c in refused)
+            raise ValueError(f"{clean_text(str(name))}: control character {shown} is not allowed.")
+
+
 def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Message:
     """A Message from one record, or ValueError with a message an operator can act on."""
+    _refuse_control_characters(record)
     key = str(record.get("key") or "").strip()
     if not key:
         raise ValueError("key: missing (each message needs its gateway id).")
@@ -294,7 +312,7 @@ def messages_ingest(
             try:
                 message = _build_message(record, tenant=tenant, clients=clients)
             except ValueError as exc:
-                result.add_error(index, str(record.get("key") or ""), str(exc))
+                result.add_error(index, clean_text(str(record.get("key") or "")), str(exc))
                 continue
             if message.key in built:
                 result.duplicates += 1
@@ -390,8 +408,15 @@ def messages_apply_reports(
         for report in batch:
             index += 1
             result.received += 1
-            key = str(report.get("key") or "").strip()
+            key = clean_text(str(report.get("key") or "")).strip()
             status = str(report.get("status") or "").strip().lower()
+            try:
+                _refuse_control_characters(report)
+            except ValueError as exc:
+                result.failed += 1
+                if len(result.errors) < MAX_KEPT_ERRORS:
+                    result.errors.append(IngestError(index, key, str(exc)))
+                continue
             if not key or status not in FINAL_STATUSES:
                 result.failed += 1
                 if len(result.errors) < MAX_KEPT_ERRORS:

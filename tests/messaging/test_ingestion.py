@@ -190,3 +190,47 @@ def test_the_key_is_unique_per_tenant_not_across_tenants(tenant, other_tenant):
     assert result.created == 1
     with scopes_disabled():
         assert Message.objects.filter(key="gw-1").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("key", "k\x00ey"),
+        ("sender", "\x01Shop"),
+        ("recipient", "+3712912\x1f3456"),
+        ("operator", "L\x7fMT"),
+    ],
+)
+def test_records_with_control_characters_are_refused_one_by_one(tenant, field, value):
+    """NUL (which PostgreSQL refuses) and the other control characters in a gateway's record
+    refuse that record with the field and the character named; the rest are stored."""
+    client = ClientFactory(tenant=tenant)
+    records = [message_record(client, **{field: value}), message_record(client, key="fine")]
+    result = messages_ingest(tenant=tenant, records=records)
+    assert (result.created, result.failed) == (1, 1)
+    assert result.errors[0].message.startswith(f"{field}: control character U+00")
+    assert "\x00" not in result.errors[0].key
+    with scopes_disabled():
+        assert list(Message.objects.values_list("key", flat=True)) == ["fine"]
+
+
+def test_a_control_character_in_the_message_text_only_counts_parts(tenant):
+    client = ClientFactory(tenant=tenant)
+    result = messages_ingest(tenant=tenant, records=[message_record(client, text="Hi\x00there")])
+    assert result.created == 1
+
+
+def test_reports_with_control_characters_are_refused(tenant):
+    client = ClientFactory(tenant=tenant)
+    messages_ingest(tenant=tenant, records=[message_record(client, key="a", status="sent")])
+    result = messages_apply_reports(
+        tenant=tenant,
+        reports=[
+            {"key": "a\x00", "status": "delivered"},
+            {"key": "a", "status": "delivered", "operator": "Tele\x002"},
+        ],
+    )
+    assert result.failed == 2 and result.applied == 0
+    assert all("control character U+0000" in error.message for error in result.errors)
+    with scopes_disabled():
+        assert Message.objects.get(key="a").status == "sent"
