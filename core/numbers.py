@@ -121,17 +121,19 @@ def check_date_range(value):
 class BoundedIntegerField(forms.IntegerField):
     """A whole number within [min_value, max_value] (by default a 32-bit column's 0 to
     2,147,483,647). Text too long to be such a number is refused before Python reads it; the
-    range is checked by IntegerField's own validators, with their messages."""
+    range is checked by IntegerField's own validators, with their messages; a form may word the
+    refusal of too long a text as error_messages["out_of_range"]."""
 
     def __init__(self, *, min_value: int = 0, max_value: int = INTEGER_MAX, **kwargs):
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
     def to_python(self, value):
         if value not in self.empty_values and len(_compact(value)) > MAX_NUMBER_LENGTH:
-            raise ValidationError(
+            message = self.error_messages.get(
+                "out_of_range",
                 f"Enter a whole number from {self.min_value:,} to {self.max_value:,}.",
-                code="out_of_range",
             )
+            raise ValidationError(message, code="out_of_range")
         return super().to_python(value)
 
 

@@ -64,7 +64,7 @@ class RouterForm(BoundedInputMixin, forms.ModelForm):
             self.fields["password"].required = True
         self.fields["timeout"].widget.attrs.update(step="0.5", min="0.5", max="60")
         port = self.fields["port"]  # one message for anything that is not a TCP port
-        port.error_messages["invalid"] = PORT_MESSAGE
+        port.error_messages["invalid"] = port.error_messages["out_of_range"] = PORT_MESSAGE
         port.validators = [
             MinValueValidator(PORT_MIN, PORT_MESSAGE),
             MaxValueValidator(PORT_MAX, PORT_MESSAGE),
