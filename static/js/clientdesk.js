@@ -10,10 +10,23 @@
     if (event.ctrlKey || event.metaKey) { window.open(row.dataset.href, "_blank"); return; }
     window.location.assign(row.dataset.href);
   });
-  // A date picked in a form with data-autosubmit (a period) shows its figures at once.
+  // Changes that must not refresh a list, stopped before any form or HTMX hears them: the
+  // search box (Enter or a suggestion searches), and a date still being typed (Chromium reports
+  // 0002-10-15 while the operator types the year 2026). A date refreshes once it is complete.
+  function isCompleteDate(input) {
+    return /^\d{4}-\d{2}-\d{2}$/.test(input.value) && Number(input.value.slice(0, 4)) >= 1900;
+  }
+  document.addEventListener("change", function (event) {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement)) return;
+    if (input.matches("[data-no-refresh]") || (input.type === "date" && !isCompleteDate(input))) {
+      event.stopPropagation();
+    }
+  }, true);
+  // A date picked or typed in a form with data-autosubmit (a period) shows its figures at once.
   document.addEventListener("change", function (event) {
     const input = event.target.closest("form[data-autosubmit] input[type=date]");
-    if (input && input.value) input.form.requestSubmit();
+    if (input) input.form.requestSubmit();
   });
   // A form with a data-once button is sent once: the idempotency token already makes a repeat
   // harmless on the server; this just spares the operator a confusing second round trip.

@@ -59,7 +59,8 @@ document.addEventListener("securitypolicyviolation", function (event) {
 def is_csp_violation(message) -> bool:
     text = message.text
     return message.type == "error" and (
-        text.startswith("CSP violation") or "Content Security Policy" in text
+        text.startswith(("CSP violation", "htmx:evalDisallowedError"))  # htmx obeys the policy
+        or "Content Security Policy" in text
     )
 
 

@@ -128,6 +128,25 @@ def test_status_filter_sort_and_paging_refresh_the_table(page, log_in, operator_
     expect(page.locator(ROWS).first).to_contain_text("Anastasia Quartzova")
 
 
+def test_typing_a_date_refreshes_the_list_once_the_date_is_complete(
+    page, log_in, operator_with_clients
+):
+    """Typing 10152026 into a date of the filter bar keeps the focus and the digits: the list
+    refreshes once, when the date is complete, never on 0002-10-15 or 0202-10-15 on the way."""
+    membership, _ = operator_with_clients
+    log_in(membership.user.username)
+    page.goto("/clients/")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "created_after" in r.url else None)
+    start = page.get_by_label("Creation date from")
+    start.focus()  # the first part of the date (the month, in this browser's mm/dd/yyyy)
+    start.press_sequentially("10152026", delay=60)
+    expect(start).to_have_value("2026-10-15")
+    expect(page).to_have_url(re.compile(r"created_after=2026-10-15"))
+    assert start.evaluate("el => el === document.activeElement")
+    assert all("created_after=2026-10-15" in url for url in requests), requests
+
+
 def test_list_works_without_javascript(browser, live_server, operator_with_clients):
     """Search, status, sort and paging are plain links and a GET form."""
     membership, target = operator_with_clients
