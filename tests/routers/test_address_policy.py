@@ -12,6 +12,7 @@ from routers.routeros import RouterError
 from routers.services import pppoe_account_push
 from tests.factories import PppoeAccountFactory, RouterFactory
 from tests.helpers import RecordingListener, fake_dns, field_errors
+from tests.routers.test_router_pages import VALID_ROUTER as ROUTER
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +20,6 @@ pytestmark = pytest.mark.django_db
 ONLY_127_0_0_1 = override_settings(OUTBOUND_ALLOWED_NETWORKS=["127.0.0.1/32"])
 DEFAULT_POLICY = override_settings(OUTBOUND_ALLOWED_NETWORKS=[])
 REFUSED_127_0_0_2 = "127.0.0.2 is outside the networks Clientdesk may connect to."
-
-ROUTER = {
-    "name": "Core 1",
-    "host": "127.0.0.1",
-    "port": "8728",
-    "username": "api",
-    "password": "Very-secret-router-pw",
-    "timeout": "5",
-    "enabled": "on",
-}
 
 
 @pytest.fixture
