@@ -12,6 +12,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
 from .models import Client, ClientGroup
@@ -20,7 +21,7 @@ from .validators import normalize_phone, validate_itn
 COUNTRY_HELP = "Two-letter ISO code (e.g. RU, DE); decides how the ITN and the login are read."
 
 
-class ClientForm(BoundedInputMixin, forms.ModelForm):
+class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     # Declared so that the class never queries groups unscoped; __init__ gives the tenant's.
     group = forms.ModelChoiceField(
         queryset=ClientGroup._base_manager.none(), required=False, label="Client type"

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from core.validators import InternationalEmailField
 from tenancy.models import TenantOwnedModel
 
 SEARCH_TEXT_MAX = 1000
@@ -69,11 +70,11 @@ class Client(TenantOwnedModel):
     login = models.CharField(
         max_length=16, blank=True, help_text="The client's phone number in E.164, e.g. +4930123456."
     )
-    email = models.EmailField("E-mail", blank=True)
+    email = InternationalEmailField("E-mail", blank=True)
     phone = models.CharField(max_length=32, blank=True)
     address = models.CharField(max_length=255, blank=True)
     contact_name = models.CharField("Contact person", max_length=200, blank=True)
-    contact_email = models.EmailField("Contact person's e-mail", blank=True)
+    contact_email = InternationalEmailField("Contact person's e-mail", blank=True)
     country = models.CharField(
         max_length=2, blank=True, help_text="ISO country code; decides how the ITN is checked."
     )
@@ -94,7 +95,7 @@ class Client(TenantOwnedModel):
     region = models.CharField(max_length=120, blank=True)
     site = models.URLField(blank=True)
     postal_address = models.CharField(max_length=255, blank=True)
-    accounting_email = models.EmailField("Accounting e-mail", blank=True)
+    accounting_email = InternationalEmailField("Accounting e-mail", blank=True)
     external_tenant_name = models.CharField(
         max_length=255, blank=True, help_text="E.g. the Microsoft tenant domain."
     )

@@ -109,7 +109,9 @@ def client_update(*, client: Client, actor, **data) -> Client:
             setattr(locked, name, value)
     if not changes:
         return locked
-    locked.full_clean(validate_constraints=False)
+    # Only what changed is validated: a stored value today's rules refuse stays as it was.
+    unchanged = [f.name for f in Client._meta.concrete_fields if f.name not in changes]
+    locked.full_clean(exclude=unchanged, validate_constraints=False)
     locked.save()
     labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
     if len(changes) == 1:

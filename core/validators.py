@@ -1,0 +1,36 @@
+"""Validators every app shares."""
+
+import re
+
+from django import forms
+from django.core.validators import EmailValidator
+from django.db import models
+
+
+class InternationalEmailValidator(EmailValidator):
+    """An e-mail address as RFC 6531 allows it: the local part may hold any non-ASCII letter
+    (müller@beispiel.de, иван@почта.рф), as well as the ASCII characters RFC 5322 allows;
+    domains are checked by Django as before (IDNA)."""
+
+    user_regex = re.compile(
+        r"(^[-!#$%&'*+/=?^_`{}|~0-9A-Z\u0080-\U0010FFFF]+"
+        r"(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z\u0080-\U0010FFFF]+)*\Z"
+        r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
+        re.IGNORECASE,
+    )
+
+
+validate_international_email = InternationalEmailValidator()
+
+
+class InternationalEmailFormField(forms.EmailField):
+    default_validators = [validate_international_email]
+
+
+class InternationalEmailField(models.EmailField):
+    """An EmailField that accepts internationalised addresses (see the validator)."""
+
+    default_validators = [validate_international_email]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": InternationalEmailFormField, **kwargs})
