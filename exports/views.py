@@ -18,7 +18,9 @@ def export_started_response(request, job):
     """The answer to a page's export button once its job is queued: with HTMX the job's
     progress bar in place; without, the Exports page, which shows it."""
     if getattr(request, "htmx", None):
-        return render(request, "exports/includes/job_progress.html", {"job": job})
+        return render(
+            request, "exports/includes/job_progress.html", {"job": job, "auto_download": True}
+        )
     messages.success(request, "The export has started; it will be ready for download here.")
     return redirect("exports:export_list")
 
@@ -46,7 +48,13 @@ class ExportJobDetailView(TenantRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["job"] = get_object_or_404(export_jobs_visible_to(self.request), pk=kwargs["pk"])
+        job = get_object_or_404(export_jobs_visible_to(self.request), pk=kwargs["pk"])
+        context["job"] = job
+        # Polled by the page that started it: the file downloads by itself once it is ready,
+        # for the operator who asked (an owner watching the Exports page gets no one else's).
+        context["auto_download"] = bool(self.request.htmx) and job.created_by_id == (
+            self.request.user.pk
+        )
         return context
 
     def get_template_names(self):

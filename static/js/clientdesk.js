@@ -42,6 +42,15 @@
       bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
     });
   }
-  if (window.htmx) window.htmx.onLoad(showProgress);
-  else document.addEventListener("DOMContentLoaded", function () { showProgress(document); });
+  // An export that finished while its operator is on the page downloads by itself, once; the
+  // Download button stays for another copy, and the Exports page keeps the history.
+  function startDownloads(root) {
+    root.querySelectorAll("a[data-auto-download]").forEach(function (link) {
+      link.removeAttribute("data-auto-download");
+      link.click();
+    });
+  }
+  function enhance(root) { showProgress(root); startDownloads(root); }
+  if (window.htmx) window.htmx.onLoad(enhance);
+  else document.addEventListener("DOMContentLoaded", function () { enhance(document); });
 })();

@@ -118,6 +118,23 @@ def test_progress_fragment_polls_while_running(client, tenant, owner):
     assert "<html" in page.content.decode()
 
 
+def test_a_finished_job_downloads_by_itself_only_for_the_operator_who_asked(
+    client, tenant, owner, login_as
+):
+    mine = make_job(tenant, owner.user)
+    colleague = MembershipFactory(tenant=tenant, role="accountant")
+    theirs = make_job(tenant, colleague.user)
+    polled = client.get(detail(mine), HTTP_HX_REQUEST="true").content.decode()
+    assert "data-auto-download" in polled
+    # The owner sees a colleague's job finish on the Exports page, but gets no file of theirs.
+    assert (
+        "data-auto-download"
+        not in client.get(detail(theirs), HTTP_HX_REQUEST="true").content.decode()
+    )
+    # The job's own page, opened later, offers the button only.
+    assert "data-auto-download" not in client.get(detail(mine)).content.decode()
+
+
 def test_failed_job_shows_its_error(client, tenant, owner):
     job = make_job(tenant, owner.user, run=False)
     with scopes_disabled():
