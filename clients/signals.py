@@ -19,6 +19,26 @@ from django.dispatch import Signal
 
 client_access_changed = Signal()
 
+# How each reason reads on screen (an account disabled on the router says why in these words).
+ACCESS_REASON_LABELS = {
+    "subscription_created": "subscription bought",
+    "subscription_cancelled": "subscription cancelled",
+    "subscription_resumed": "subscription resumed",
+    "subscriptions_suspended": "subscriptions suspended",
+    "subscription_expired": "subscription expired",
+    "subscription_renewed": "subscription renewed",
+    "client_deleted": "client deleted",
+    "hold_set": "client on hold",
+    "hold_released": "hold released",
+}
+
+
+def access_reason_label(reason: str) -> str:
+    """The words for a reason of `client_access_changed`; an unknown one reads as itself,
+    without underscores."""
+    return ACCESS_REASON_LABELS.get(reason, reason.replace("_", " "))
+
+
 # Billing entries recorded in the activity. Subscription purchases and refunds are recorded by
 # the subscriptions services themselves (with the package and period), and daily messaging
 # charges would drown the timeline.

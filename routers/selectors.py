@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Count
 
+from clients.signals import access_reason_label
 from tenancy.models import Tenant
 
 from .models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
@@ -83,7 +84,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         caller_id=account.caller_id,
         uptime=account.uptime,
         enabled=account.enabled,
-        disabled_reason=account.disabled_reason,
+        disabled_reason=access_reason_label(account.disabled_reason),
         unavailable_reason=reason,
         router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
     )

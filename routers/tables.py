@@ -7,6 +7,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from clients.signals import access_reason_label
 from tenancy.tables import BaseTable
 
 from .models import ConnectionStatus, PppoeAccount, Router
@@ -127,7 +128,7 @@ class PppoeAccountTable(BaseTable):
         return format_html(
             '<span class="text-danger">Disabled</span> '
             '<small class="text-body-secondary">{}</small>',
-            record.disabled_reason,
+            access_reason_label(record.disabled_reason),
         )
 
     def render_sync_state(self, record):
