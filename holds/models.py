@@ -152,9 +152,31 @@ class JobRun(TenantOwnedModel, Leased):
 
     @property
     def summary(self) -> str:
+        """What the run did, in an operator's words: the counts that are not zero, without the
+        job's own bookkeeping (statuses repaired, shortfalls tracked). The figures stay in
+        `result` for the admin."""
         if self.error:
-            return self.error.splitlines()[0][:200] if self.error else ""
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.result.items()) or "—"
+            return self.error.splitlines()[0][:200]
+        done = [
+            f"{label} {self.result[key]:,}"
+            for key, label in RESULT_LABELS.items()
+            if self.result.get(key)
+        ]
+        return ", ".join(done) or "Nothing to do."
+
+
+# The figures of a run an operator reads on the dashboard, in this order.
+RESULT_LABELS = {
+    "held": "Put on financial hold:",
+    "financial_holds": "Put on financial hold:",
+    "released": "Released:",
+    "renewed": "Renewed:",
+    "expired": "Expired:",
+    "renewal_short_of_funds": "Not renewed for want of funds:",
+    "renewal_errors": "Renewals that failed:",
+    "renewals_deferred": "Renewals left for the next run:",
+    "expiring_notices": "Expiry notices sent:",
+}
 
 
 class NotificationKind(models.TextChoices):

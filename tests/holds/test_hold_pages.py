@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from clients.models import ClientStatus
-from holds.models import ClientHold, HoldKind, JobName
+from holds.models import ClientHold, HoldKind, JobName, JobRun, JobStatus
 from holds.services import client_place_hold, job_run
 from subscriptions.models import SubscriptionStatus, tenant_today
 from tests.helpers import assert_other_tenant_gives_404, assert_role_refused, table_html
@@ -126,6 +126,23 @@ def test_dashboard_shows_statuses_expiring_holds_and_job_runs(
     assert "Soon GmbH" in body and "Later AG" not in body
     assert "Checking the contract" in body
     assert 'data-job-status="ok"' in body and "Not run yet." in body  # financial never ran
+
+
+def test_dashboard_says_what_a_job_did_in_words(client, tenant, login_as):
+    """The counts an operator cares about, in words and without zeros; the job's bookkeeping
+    (statuses repaired, shortfalls tracked) stays in the run's result for the admin."""
+    login_as(tenant, "viewer")
+    result = {"held": 2, "released": 0, "newly_negative": 3, "statuses_repaired": 4}
+    with scopes_disabled():
+        JobRun.objects.create(
+            tenant=tenant, job=JobName.FINANCIAL_HOLDS, status=JobStatus.OK, result=result
+        )
+        JobRun.objects.create(
+            tenant=tenant, job=JobName.EXPIRY, status=JobStatus.OK, result={"renewed": 0}
+        )
+    body = client.get(reverse("holds:dashboard")).content.decode()
+    assert "Put on financial hold: 2" in body and "Nothing to do." in body
+    assert "repaired" not in body and "newly negative" not in body and "Released:" not in body
 
 
 def test_dashboard_query_count_is_fixed(client, tenant, login_as, funded, subscribe):
