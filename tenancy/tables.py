@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
+from django.utils.text import capfirst
 
 from .pagination import CappedCountPaginator
 from .preferences import get_preference
@@ -53,8 +54,10 @@ class BaseTable(tables.Table):
 
     @classmethod
     def choosable_columns(cls) -> list[tuple[str, str]]:
+        """(name, label) of the columns the chooser offers, labelled as their headers read
+        (a model field's verbose name starts lower-case; the header capitalises it)."""
         return [
-            (name, str(column.verbose_name or name).strip() or name)
+            (name, capfirst(str(column.verbose_name or name).strip() or name))
             for name, column in cls.base_columns.items()
             if name not in cls.always_columns and column.visible
         ]

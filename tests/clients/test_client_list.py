@@ -47,6 +47,14 @@ def test_client_name_column_cannot_be_hidden():
     assert "external_tenant_name" in dict(ClientTable.choosable_columns())
 
 
+def test_every_table_labels_its_chooser_columns_as_their_headers_read():
+    from tenancy.tables import TABLE_REGISTRY
+
+    for table in TABLE_REGISTRY.values():
+        for name, label in table.choosable_columns():
+            assert label[:1] == label[:1].upper(), f"{table.__name__}.{name}: {label!r}"
+
+
 def test_contact_column_shows_name_and_email(client, owner, make_client, list_url):
     make_client(owner.tenant, contact_name="Olga Orlova", contact_email="olga@acme.example")
     html = client.get(list_url).content.decode()
