@@ -21,6 +21,7 @@ from .tabs import client_tab_context
 
 
 class ClientPageMixin(TenantRequiredMixin):
+    nav_section = "clients"  # every tab of a client's page, whichever app serves it
     client_select_related: tuple[str, ...] = ("tenant",)
     active_tab: str | None = None  # None: the client page's default tab (General info)
 

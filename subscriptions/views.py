@@ -232,6 +232,7 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
     package; the new client is created only if the purchase goes through."""
 
     required_capability = Capability.MANAGE_SUBSCRIPTIONS
+    nav_section = "clients"  # ordered from the Clients section, as the seed says
     form_class = OrderForm
     template_name = "subscriptions/order_form.html"
 
@@ -295,6 +296,7 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
 
 class SubscriptionMixin(TenantScopedMixin):
     model = Subscription
+    nav_section = "clients"  # a client's subscription, opened from the client's page
 
     def get_queryset(self):
         return (
