@@ -4,7 +4,7 @@ whichever app serves them, its subscriptions) and Order subscription belong to C
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from tests.factories import (
     ClientFactory,
@@ -16,24 +16,11 @@ from tests.factories import (
     TenantFactory,
     make_account,
 )
+from tests.helpers import client_pages
 
 pytestmark = pytest.mark.django_db
 
 ACTIVE = re.compile(r'<a class="nav-link active" href="[^"]*" aria-current="page">([^<]+)</a>')
-
-
-def client_page_names(patterns=None, namespace=""):
-    """Every named URL that takes just a client's number: the client's pages and tabs."""
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from client_page_names(entry.url_patterns, inner)
-        elif isinstance(entry, URLPattern) and entry.name and takes_only_a_number(entry):
-            yield f"{namespace}{entry.name}"
-
-
-def takes_only_a_number(entry: URLPattern) -> bool:
-    return set(getattr(entry.pattern, "converters", {})) == {"number"}
 
 
 @pytest.fixture
@@ -56,16 +43,10 @@ def active_section(response) -> list[str]:
 
 def test_every_page_of_a_client_lights_clients(client, world):
     customer, subscription = world
-    shown = 0
-    for name in sorted(set(client_page_names())):
-        response = client.get(reverse(name, kwargs={"number": customer.number}))
-        if response.status_code != 200 or "text/html" not in response["Content-Type"]:
-            continue  # a POST-only action or a redirect
-        if b'class="navbar' not in response.content:
-            continue  # a fragment (suggestions, a table region)
+    pages = client_pages(client, customer)
+    assert len(pages) >= 5  # the page and its tabs were really walked
+    for name, response in pages.items():
         assert active_section(response) == ["Clients"], name
-        shown += 1
-    assert shown >= 5  # the page and its tabs were really walked
     subscription_page = reverse("subscriptions:subscription_detail", kwargs={"pk": subscription.pk})
     assert active_section(client.get(subscription_page)) == ["Clients"]
     assert active_section(client.get(reverse("subscriptions:order"))) == ["Clients"]
@@ -74,3 +55,13 @@ def test_every_page_of_a_client_lights_clients(client, world):
 def test_other_sections_light_themselves(client, world):
     assert active_section(client.get(reverse("routers:router_list"))) == ["Routers"]
     assert active_section(client.get(reverse("subscriptions:package_list"))) == ["Packages"]
+
+
+def test_edit_and_delete_stay_on_every_tab_of_a_client(client, world):
+    customer, _ = world
+    for name, response in client_pages(client, customer).items():
+        body = response.content.decode()
+        if 'data-testid="client-tabs"' not in body:
+            continue  # a page of its own (the activity, the edit form)
+        assert 'data-testid="client-edit"' in body, name
+        assert 'data-testid="client-delete"' in body, name
