@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.formatting import money
 from tenancy.tables import BaseTable
 
 from .models import LedgerEntry
@@ -22,7 +23,7 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        return f"{value:,.2f}"
+        return money(value)
 
 
 class LedgerEntryTable(BaseTable):
@@ -77,10 +78,10 @@ class LedgerEntryTable(BaseTable):
                     self.ROW_HTML,
                     entry.pk,
                     entry.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    f"{credit:,.2f}" if credit is not None else "",
-                    f"{debit:,.2f}" if debit is not None else "",
+                    money(credit) if credit is not None else "",
+                    money(debit) if debit is not None else "",
                     self.render_purpose(entry, entry.purpose),
-                    f"{entry.balance_after:,.2f}",
+                    money(entry.balance_after),
                 )
             )
         return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html

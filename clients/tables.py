@@ -21,6 +21,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRows
 
+from core.formatting import money
 from tenancy.tables import BaseTable
 
 from .models import Channel, Client, ClientStatus
@@ -320,10 +321,10 @@ class ClientTable(BaseTable):
         return f"{value:.4f}"
 
     def render_balance(self, value):
-        return f"{value:,.2f}"  # billing.Account, created with the client
+        return money(value)  # billing.Account, created with the client
 
     def render_credit(self, value):
-        return f"{value:,.2f}"
+        return money(value)
 
 
 class ClientActivityTable(BaseTable):

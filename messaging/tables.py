@@ -4,6 +4,7 @@ Names tab (the client's sender IDs)."""
 import django_tables2 as tables
 from django.utils.html import format_html
 
+from core.formatting import money
 from tenancy.tables import BaseTable
 
 from .models import SenderId, SenderStatus
@@ -11,6 +12,10 @@ from .models import SenderId, SenderStatus
 
 def _int(value) -> str:
     return f"{value:,}"
+
+
+# A figure column: right-aligned in its header, its cells and the totals row alike.
+FIGURE = {"th": {"class": "text-end"}, "tf": {"class": "text-end font-monospace"}}
 
 
 class StatisticsTable(tables.Table):
@@ -22,33 +27,30 @@ class StatisticsTable(tables.Table):
     )
     sent = tables.Column(
         verbose_name="Send SMS (parts)",
-        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _int(table.totals.sent),
     )
     delivered = tables.Column(
         verbose_name="SMS (Parts) Delivered",
-        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _int(table.totals.delivered),
     )
     pending = tables.Column(
         verbose_name="Awaiting report",
-        attrs={
-            "td": {"class": "text-end font-monospace text-body-secondary"},
-            "th": {"class": "text-end"},
-        },
+        attrs={**FIGURE, "td": {"class": "text-end font-monospace text-body-secondary"}},
         footer=lambda table: _int(table.totals.pending),
     )
     efficiency = tables.Column(
         verbose_name="Efficiency",
         accessor="efficiency",
         order_by=("efficiency_sort",),
-        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
+        attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _percent(table.totals.efficiency),
     )
     price = tables.Column(
         verbose_name="SMS Price",
-        attrs={"td": {"class": "text-end font-monospace"}, "th": {"class": "text-end"}},
-        footer=lambda table: f"{table.totals.price:,.2f}",
+        attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
+        footer=lambda table: money(table.totals.price),
     )
 
     class Meta:
@@ -75,7 +77,7 @@ class StatisticsTable(tables.Table):
                 _int(r.delivered),
                 _int(r.pending),
                 _percent(r.efficiency),
-                f"{r.price:,.2f}",
+                money(r.price),
             )
             for r in self.data
         ]

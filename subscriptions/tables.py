@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from core.formatting import money
 from tenancy.tables import BaseTable
 
 from .models import Package, Subscription, tenant_today
@@ -45,7 +46,7 @@ class MoneyColumn(tables.Column):
         super().__init__(*args, **kwargs)
 
     def render(self, value):
-        return f"{value:,.2f}"
+        return money(value)
 
 
 class PackageTable(BaseTable):
@@ -117,10 +118,10 @@ class SubscriptionTable(BaseTable):
         if record.refunded_amount:
             return format_html(
                 '{}<div class="small text-body-secondary">refunded {}</div>',
-                f"{record.amount_paid:,.2f}",
-                f"{record.refunded_amount:,.2f}",
+                money(record.amount_paid),
+                money(record.refunded_amount),
             )
-        return f"{record.amount_paid:,.2f}"
+        return money(record.amount_paid)
 
     def render_view(self, record):
         return format_html(

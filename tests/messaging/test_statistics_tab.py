@@ -216,3 +216,20 @@ def test_reports_never_read_the_message_records(client, owner, traffic):
         with CaptureQueriesContext(connection) as queries:
             client.get(url(traffic, report=report, **PERIOD))
         assert not [q for q in queries if "messaging_message" in q["sql"]], report
+
+
+def test_amounts_round_as_the_ledger_and_the_file_do_and_totals_align(client, owner, tenant):
+    """0.665 is 0.67 on the page, as in the .xlsx (0.00 rounds half away from zero) and the
+    ledger (half up); Python's own formatting would have shown 0.66."""
+    customer = ClientFactory(tenant=tenant, sms_price=Decimal("0.3325"))
+    records = [
+        message_record(customer, key=f"r{i}", sent_at="2026-03-10T10:00:00Z") for i in range(2)
+    ]
+    with scopes_disabled():
+        messages_ingest(tenant=tenant, records=records)
+        rollups_refresh(tenant=tenant)
+    body = client.get(url(customer, **PERIOD)).content.decode()
+    totals = body[body.index('data-testid="statistics-totals"') :].split("</tfoot>")[0]
+    assert '<td class="font-monospace text-end">0.67</td>' in totals
+    assert totals.count('class="font-monospace text-end"') == 5  # every figure, aligned
+    assert ">0.67</td>" in body.split('data-testid="statistics-totals"')[0]  # the day's row
