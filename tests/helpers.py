@@ -80,20 +80,11 @@ class RecordingListener:
         self.sock.close()
 
 
-def client_page_names(patterns=None, namespace=""):
+def client_page_names() -> list[str]:
     """Every named URL that takes just a client's number: the client's pages and tabs."""
-    from django.urls import URLPattern, URLResolver, get_resolver
+    from tests.security.walker import portal_routes
 
-    for entry in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from client_page_names(entry.url_patterns, inner)
-        elif isinstance(entry, URLPattern) and entry.name and _takes_only_a_number(entry):
-            yield f"{namespace}{entry.name}"
-
-
-def _takes_only_a_number(entry) -> bool:
-    return set(getattr(entry.pattern, "converters", {})) == {"number"}
+    return [route.name for route in portal_routes() if route.arguments == ("number",)]
 
 
 def client_pages(client, customer) -> dict:
@@ -102,7 +93,7 @@ def client_pages(client, customer) -> dict:
     from django.urls import reverse
 
     pages = {}
-    for name in sorted(set(client_page_names())):
+    for name in client_page_names():
         response = client.get(reverse(name, kwargs={"number": customer.number}))
         html = response.status_code == 200 and "text/html" in response["Content-Type"]
         if html and b'class="navbar' in response.content:

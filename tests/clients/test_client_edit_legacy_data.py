@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 from clients.models import Client, ClientActivity
 from tests.factories import ClientFactory
 from tests.helpers import field_errors
-from tests.security.walker import page_forms
+from tests.html_forms import page_forms
 
 pytestmark = pytest.mark.django_db
 

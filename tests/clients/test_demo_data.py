@@ -9,17 +9,14 @@ matched to the POST form the page rendered. A new edit page is covered without a
 remembering; a new object URL whose rows the walk cannot find fails
 `test_every_object_url_has_seeded_objects` until its model is named below."""
 
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from io import StringIO
-from urllib.parse import urljoin
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.forms import BaseForm, BaseModelForm
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.urls.resolvers import RoutePattern
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from clients.models import Client
@@ -28,6 +25,8 @@ from messaging.models import SenderId
 from subscriptions.models import Package
 from tenancy.demo import DEMO_TENANTS
 from tenancy.models import Tenant
+from tests.html_forms import Form, page_forms
+from tests.security.walker import portal_routes
 
 OBJECT_KWARGS = {"number", "pk"}
 # Object URLs whose view does not say its model (`model = ...`): the model of their `pk`.
@@ -38,7 +37,6 @@ PK_MODELS = {
     "exports:export_detail": ExportJob,
     "exports:export_download": ExportJob,
 }
-SKIPPED_NAMESPACES = ("admin:",)  # the Django admin's own forms, for superusers
 SAMPLE = 40  # objects per tenant for every edit form but the client's (all clients)
 FULL_COVERAGE = {"clients:client_edit"}
 # The edit forms the walk must find on the demo (it may find more).
@@ -74,107 +72,18 @@ class ObjectUrl:
         return reverse(self.name, kwargs=kwargs)
 
 
-def _walk(patterns, prefix="", namespace=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver) and isinstance(entry.pattern, RoutePattern):
-            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
-        elif isinstance(entry, URLPattern) and isinstance(entry.pattern, RoutePattern):
-            view_class = getattr(entry.callback, "view_class", None)
-            if entry.name and view_class is not None:
-                route = prefix + str(entry.pattern)
-                yield f"{namespace}{entry.name}", route, view_class, entry.pattern.converters
-
-
 def object_urls() -> list[ObjectUrl]:
     found = []
-    for name, route, view_class, converters in _walk(get_resolver().url_patterns):
-        kwargs = set(converters)
-        if name.startswith(SKIPPED_NAMESPACES) or not kwargs or not kwargs <= OBJECT_KWARGS:
+    for route in portal_routes():
+        kwargs = set(route.arguments)
+        view_class = getattr(route.callback, "view_class", None)
+        if view_class is None or not kwargs or not kwargs <= OBJECT_KWARGS:
             continue
-        found.append(ObjectUrl(name, route, view_class, kwargs))
+        found.append(ObjectUrl(route.name, route.route, view_class, kwargs))
     return found
 
 
 # -- the forms a page rendered, as a browser would submit them -----------------------------
-@dataclass
-class HtmlForm:
-    method: str
-    action: str
-    names: set[str] = field(default_factory=set)
-    pairs: list[tuple[str, str]] = field(default_factory=list)
-
-
-class FormParser(HTMLParser):
-    """Collects each <form> with the name/value pairs an unchanged submission sends."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms: list[HtmlForm] = []
-        self._form = None
-        self._select = None  # (name, options, selected)
-        self._option = None
-        self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {k: (v if v is not None else "") for k, v in attrs}
-        if tag == "form":
-            self._form = HtmlForm(attrs.get("method", "get").lower(), attrs.get("action", ""))
-            self.forms.append(self._form)
-        if self._form is None or ("disabled" in attrs and tag != "form"):
-            return
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text").lower()
-            if kind in ("submit", "button", "reset", "image", "file"):
-                return
-            self._form.names.add(name)
-            if kind in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self._form.pairs.append((name, attrs.get("value", "on")))
-            else:
-                self._form.pairs.append((name, attrs.get("value", "")))
-        elif tag == "select" and name:
-            self._form.names.add(name)
-            self._select = (name, [], [])
-        elif tag == "option" and self._select is not None:
-            self._option = [attrs.get("value"), ""]
-            self._select[1].append(self._option)
-            if "selected" in attrs:
-                self._select[2].append(self._option)
-        elif tag == "textarea" and name:
-            self._form.names.add(name)
-            self._textarea = [name, ""]
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-        elif self._option is not None:
-            self._option[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        elif tag == "option":
-            self._option = None
-        elif tag == "textarea" and self._textarea is not None:
-            name, text = self._textarea
-            self._form.pairs.append((name, text[1:] if text.startswith("\n") else text))
-            self._textarea = None
-        elif tag == "select" and self._select is not None:
-            name, options, selected = self._select
-            for option in selected or options[:1]:
-                value = option[0] if option[0] is not None else option[1].strip()
-                self._form.pairs.append((name, value))
-            self._select = None
-
-
-def rendered_forms(html: str) -> list[HtmlForm]:
-    parser = FormParser()
-    parser.feed(html)
-    return parser.forms
-
-
 def context_forms(response) -> list[BaseForm]:
     forms, seen = [], set()
     for context in response.context or []:
@@ -196,11 +105,15 @@ def is_edit_form(form: BaseForm, stored: list[dict]) -> bool:
     return bool(values) and all(value in known for _, value in values)
 
 
-def html_form_for(form: BaseForm, page: str) -> HtmlForm | None:
+def html_form_for(form: BaseForm, page: str, url: str) -> Form | None:
     """The smallest POST form of the page that has every field of `form`."""
     names = {form.add_prefix(name) for name, f in form.fields.items() if not f.disabled}
-    matches = [f for f in rendered_forms(page) if f.method == "post" and names <= f.names]
-    return min(matches, key=lambda f: len(f.names), default=None)
+    matches = [
+        f
+        for f in page_forms(page, url)
+        if f.method == "post" and names <= {field.name for field in f.fields}
+    ]
+    return min(matches, key=lambda f: len(f.fields), default=None)
 
 
 # -- what "changes nothing" compares --------------------------------------------------------
@@ -293,13 +206,9 @@ def edit_forms_on(client, url: str, obj) -> tuple[list, str]:
 
 
 def submit_unchanged(client, url: str, form: BaseForm, page: str):
-    html_form = html_form_for(form, page)
+    html_form = html_form_for(form, page, url)
     assert html_form is not None, f"{url}: no POST form renders {type(form).__name__}"
-    target = urljoin(url, html_form.action) if html_form.action else url
-    data: dict[str, list[str]] = {}
-    for name, value in html_form.pairs:
-        data.setdefault(name, []).append(value)
-    return target, client.post(target, data)
+    return html_form.action, client.post(html_form.action, html_form.data())
 
 
 def field_errors_of(response) -> dict:
