@@ -11,9 +11,10 @@ The deployment's OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDRs) decides. Set:
 networks are allowed. Unset: every public and private network is, and loopback, link-local (the
 cloud metadata address included), unspecified, multicast, broadcast and reserved addresses are
 refused. An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the IPv4 address it maps.
-Whatever the setting, the address and port of the portal's own services (database, Redis, the
-broker, the mail server) are refused: a network may be allowed for routers (loopback in the demo,
-the private network of a compose stack) and still hold the portal's PostgreSQL.
+Whatever the setting, the ports of the portal's own services (database, Redis, the broker, the
+mail server) are refused on their hosts, on every loopback address and on this server's own
+addresses: a network may be allowed for routers (loopback in the demo, the private network of a
+compose stack) and still hold the portal's PostgreSQL.
 
     checked = check_host(host, port)            # OutboundError when refused or unresolvable
     sock = connect(checked, timeout=5)          # a TCP socket to one of the checked addresses
@@ -24,6 +25,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -150,21 +152,39 @@ def _address_text(sockaddr: tuple) -> str:
 
 
 def own_service_endpoints() -> frozenset[tuple[IPAddress, int]]:
-    """(address, port) of each service the portal itself talks to, from its settings."""
-    return _resolved_endpoints(tuple(_own_service_hosts()))
+    """(address, port) pairs where the portal's own services may listen: each service's port on
+    the addresses its host resolves to, on every loopback address and on this server's own
+    addresses (a service bound to all interfaces answers on each of them)."""
+    hosts = _own_service_hosts()
+    ports = {port for _, port in hosts}
+    addresses = set(_resolved_addresses(socket.gethostname()))
+    for host, _ in hosts:
+        addresses.update(_resolved_addresses(host))
+    return frozenset((address, port) for address in addresses for port in ports)
 
 
-@functools.lru_cache(maxsize=4)
-def _resolved_endpoints(hosts: tuple[tuple[str, int], ...]) -> frozenset[tuple[IPAddress, int]]:
-    """Resolved once per process: the portal's own services do not move while it runs."""
-    endpoints = set()
-    for host, port in hosts:
-        try:
-            addresses = resolve(host, port)
-        except HostUnresolvable:
-            continue
-        endpoints.update((judged_address(_address_text(a)), port) for _, a in addresses)
-    return frozenset(endpoints)
+def _is_own_service(address: IPAddress, port: int, own: frozenset) -> bool:
+    ports = {p for _, p in own}
+    return (address, port) in own or (port in ports and address.is_loopback)
+
+
+_RESOLVED: dict[str, tuple[float, tuple[IPAddress, ...]]] = {}
+RESOLVED_FOR_SECONDS = 60.0
+
+
+def _resolved_addresses(host: str) -> tuple[IPAddress, ...]:
+    """The host's addresses, remembered for a minute (a container that moves is seen again);
+    a host that does not resolve is asked again next time, never remembered as empty."""
+    now = time.monotonic()
+    cached = _RESOLVED.get(host)
+    if cached and now - cached[0] < RESOLVED_FOR_SECONDS:
+        return cached[1]
+    try:
+        found = tuple(judged_address(_address_text(a)) for _, a in resolve(host, 0))
+    except HostUnresolvable:
+        return ()
+    _RESOLVED[host] = (now, found)
+    return found
 
 
 def _own_service_hosts() -> list[tuple[str, int]]:
@@ -193,7 +213,7 @@ def check_host(host: str, port: int) -> CheckedHost:
     for _, sockaddr in addresses:
         address = _address_text(sockaddr)
         reason = refusal_reason(address) or (
-            OWN_SERVICE if (judged_address(address), port) in own else None
+            OWN_SERVICE if _is_own_service(judged_address(address), port, own) else None
         )
         if reason is not None:
             raise AddressRefused(refusal_message(host, address, reason), host=host)

@@ -238,6 +238,9 @@ def test_own_database_and_redis_are_refused_even_on_an_allowed_network(settings)
     assert "a service of Clientdesk itself" in refused.value.message
     with pytest.raises(outbound.AddressRefused):
         outbound.check_host("127.0.0.1", 6379)
+    # Another loopback address reaches a service listening on all of them.
+    with pytest.raises(outbound.AddressRefused):
+        outbound.check_host("127.0.0.2", db_port)
     # Another port of the same address is a router like any other.
     assert outbound.check_host("127.0.0.1", 8728).addresses
 
@@ -246,3 +249,14 @@ def test_own_service_refused_through_another_name(monkeypatch):
     fake_dns(monkeypatch, {"db-alias.test": ["127.0.0.1"]})
     with pytest.raises(outbound.AddressRefused):
         outbound.check_host("db-alias.test", 6379)
+
+
+def test_own_service_ports_are_refused_on_this_servers_own_address(monkeypatch, settings):
+    """Under the default policy a private network is allowed; the server's own address on it
+    still does not reach the portal's Redis."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    fake_dns(monkeypatch, {"portal-host.test": ["10.20.30.40"], "edge.test": ["10.20.30.40"]})
+    monkeypatch.setattr(socket, "gethostname", lambda: "portal-host.test")
+    with pytest.raises(outbound.AddressRefused):
+        outbound.check_host("edge.test", 6379)
+    assert outbound.check_host("edge.test", 8728).addresses
