@@ -293,8 +293,9 @@ def subscription_order(
 ) -> Subscription:
     """The reseller's "Order subscription", in one transaction: an existing client or a new one
     (the fields of ClientForm), the payment received with the order (a top-up with its
-    comment), and the purchase. A new client starts with the tenant's credit for a first order,
-    so that the order can be charged to credit where the tenant allows it. Nothing is kept
+    comment), and the purchase. A new client whose payment does not cover the price gets the
+    tenant's credit for a first order, so that the order is charged to credit where the tenant
+    allows it; a free or fully paid order grants no credit. Nothing is kept
     when any step is refused, and a retried request (the same idempotency key) posts nothing
     twice.
     """
@@ -306,7 +307,8 @@ def subscription_order(
     key = idempotency_key or new_idempotency_key("sub-purchase")
     if client is None:
         client = client_create(tenant=tenant, actor=actor, **new_client)
-        _grant_first_order_credit(tenant=tenant, client=client, actor=actor, key=key)
+        if package.price > (payment or 0):
+            _grant_first_order_credit(tenant=tenant, client=client, actor=actor, key=key)
     if payment:
         account_top_up(
             account=account_for_client(client=client),

@@ -279,6 +279,19 @@ def test_manager_orders_a_new_client_on_the_tenants_credit(client, tenant, login
     assert account.credit_limit == Decimal("100.00") and account.balance == Decimal("-45.00")
 
 
+def test_a_paid_or_free_first_order_grants_no_credit(client, tenant, owner, today):
+    tenant.new_client_credit_limit = Decimal("100.00")
+    tenant.save()
+    free = PackageFactory(tenant=tenant, name="Trial", price=Decimal("0"))
+    paid = PackageFactory(tenant=tenant, name="Office", price=Decimal("45.00"))
+    assert client.post(ORDER_URL, new_order(free, today, name="Free Order")).status_code == 302
+    order = new_order(paid, today, name="Paid Order", **{"order-payment": "45"})
+    assert client.post(ORDER_URL, order).status_code == 302
+    with scopes_disabled():
+        limits = Account.objects.filter(client__name__in=["Free Order", "Paid Order"])
+        assert sorted(limits.values_list("credit_limit", flat=True)) == [0, 0]
+
+
 def test_manager_without_credit_is_told_who_can_take_the_payment(client, tenant, login_as, today):
     login_as(tenant, "manager")
     package = PackageFactory(tenant=tenant, price=Decimal("45.00"))
