@@ -22,6 +22,7 @@ COUNTRY_HELP = "Two-letter ISO code (e.g. RU, DE); decides how the ITN and the l
 
 
 class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
+    depends_on = {"login": ("country",), "itn": ("country",)}  # both are read by the country
     # Declared so that the class never queries groups unscoped; __init__ gives the tenant's.
     group = forms.ModelChoiceField(
         queryset=ClientGroup._base_manager.none(), required=False, label="Client type"

@@ -10,15 +10,19 @@ and the service then sees (and records) exactly the fields that changed.
 
 class UnchangedValuesKeptMixin:
     """For a ModelForm editing a stored row (`instance.pk`): the fields left as rendered keep
-    the stored value, and neither the form's nor the model's validation refuses them."""
+    the stored value, and neither the form's nor the model's validation refuses them.
+
+    `depends_on` names the fields read by another field (a login and an ITN by the country):
+    such a field counts as changed when what it depends on changed, and is validated again."""
+
+    depends_on: dict[str, tuple[str, ...]] = {}
 
     def fields_left_alone(self) -> list[str]:
         if not self.is_bound or getattr(self.instance, "pk", None) is None:
             return []
         model_fields = {f.name for f in self.instance._meta.concrete_fields}
-        return [
-            name for name in self.fields if name in model_fields and self._left_as_rendered(name)
-        ]
+        alone = [n for n in self.fields if n in model_fields and self._left_as_rendered(n)]
+        return [n for n in alone if all(d in alone for d in self.depends_on.get(n, ()))]
 
     def _left_as_rendered(self, name: str) -> bool:
         """Unchanged as Django compares values, or submitted exactly as the page showed it (a

@@ -161,7 +161,9 @@ def _bounded(field: forms.Field) -> forms.Field:
     if isinstance(field, forms.IntegerField) and whole:  # Decimal- and FloatField subclass it
         bounded = BoundedIntegerField(
             min_value=field.min_value if field.min_value is not None else -INTEGER_MAX - 1,
-            max_value=min(field.max_value, INTEGER_MAX)
+            # A declared (or model-derived) bound is kept up to a bigint column's; without one,
+            # a 32-bit column's.
+            max_value=min(field.max_value, BIGINT_MAX)
             if field.max_value is not None
             else INTEGER_MAX,
             required=field.required,

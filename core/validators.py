@@ -6,6 +6,11 @@ from django import forms
 from django.core.validators import EmailValidator
 from django.db import models
 
+# Non-ASCII characters a person types in an address: from U+00A0 on, without the invisible and
+# direction-changing ones (U+200B-U+200F, U+2028-U+202E, U+2060-U+206F, U+FEFF) that would make
+# two addresses look alike.
+_LETTERS = "\u00a1-\u200a\u2010-\u2027\u2030-\u205f\u2070-\ufefe\uff00-\U0010ffff"
+
 
 class InternationalEmailValidator(EmailValidator):
     """An e-mail address as RFC 6531 allows it: the local part may hold any non-ASCII letter
@@ -13,8 +18,8 @@ class InternationalEmailValidator(EmailValidator):
     domains are checked by Django as before (IDNA)."""
 
     user_regex = re.compile(
-        r"(^[-!#$%&'*+/=?^_`{}|~0-9A-Z\u0080-\U0010FFFF]+"
-        r"(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z\u0080-\U0010FFFF]+)*\Z"
+        rf"(^[-!#$%&'*+/=?^_`{{}}|~0-9A-Z{_LETTERS}]+"
+        rf"(\.[-!#$%&'*+/=?^_`{{}}|~0-9A-Z{_LETTERS}]+)*\Z"
         r'|^"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"\Z)',
         re.IGNORECASE,
     )

@@ -214,7 +214,7 @@ class XlsxStreamWriter:
                     value = value.astimezone(zone) if zone else value
                     value = value.replace(tzinfo=None)
                 return value
-            return value
+            return value if isinstance(value, date) else as_text(value)
 
         def as_date(value):
             if isinstance(value, datetime):

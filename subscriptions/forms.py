@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from billing.forms import IdempotentForm, MoneyField
 from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
-from core.numbers import BoundedInputMixin
+from core.numbers import BIGINT_MAX, BoundedInputMixin
 from tenancy.models import Tenant
 
 from .models import Package, tenant_today
@@ -172,6 +172,7 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
         label="Client ID",
         required=False,
         min_value=1,
+        max_value=BIGINT_MAX,  # the Client ID column
         widget=forms.NumberInput(attrs={"min": "1"}),
         error_messages={"invalid": "Enter the client's number (Client ID)."},
     )

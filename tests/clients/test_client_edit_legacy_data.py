@@ -91,6 +91,15 @@ def test_a_changed_value_is_validated(client, owner, legacy_client, field, value
     assert stored(legacy_client) == before and edits(legacy_client) == []
 
 
+def test_a_changed_country_validates_the_login_and_itn_it_reads(client, owner, legacy_client):
+    data = as_rendered(client, legacy_client)
+    data["country"] = ["LV"]
+    response = client.post(edit_url(legacy_client), data)
+    assert response.status_code == 400
+    assert field_errors(response, "login")  # the legacy login is no Latvian number either
+    assert stored(legacy_client)["country"] == "RU"
+
+
 @pytest.mark.parametrize("address", ["müller@beispiel.de", "иван@почта.рф", "josé@correo.es"])
 def test_internationalised_email_addresses_are_accepted(client, owner, legacy_client, address):
     data = as_rendered(client, legacy_client)
@@ -99,3 +108,11 @@ def test_internationalised_email_addresses_are_accepted(client, owner, legacy_cl
     assert response.status_code == 302
     assert stored(legacy_client)["email"] == address
     assert edits(legacy_client) == [f"E-mail: {LEGACY['email']} → {address}"]
+
+
+@pytest.mark.parametrize("address", ["pay\u200bpal@example.com", "\u202egro.elpmaxe@ab"])
+def test_invisible_characters_in_an_address_are_refused(client, owner, legacy_client, address):
+    data = as_rendered(client, legacy_client)
+    data["email"] = [address]
+    response = client.post(edit_url(legacy_client), data)
+    assert response.status_code == 400 and field_errors(response, "email")
