@@ -26,6 +26,7 @@ from core.leases import (
     lease_claim,
     lease_fail,
     lease_finish,
+    lease_heartbeat,
     lease_renew,
     lease_requeue,
 )
@@ -115,7 +116,8 @@ def export_job_execute(
         )
         return job
     try:
-        _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
+        with lease_heartbeat(lease):
+            _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
     except LeaseLost:
         logger.warning("Export job %s was taken over by another worker; this one stops", job.pk)
     except SoftTimeLimitExceeded:
@@ -133,8 +135,9 @@ def export_job_execute(
 
 
 def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet: int) -> None:
-    """Stream the rows into a temporary file, renewing the lease at each progress report, then
-    store the file and mark the job done (only while this worker still holds it)."""
+    """Stream the rows into a temporary file, renewing the lease at each progress report (and
+    from the heartbeat between them), then store the file and mark the job done (only while
+    this worker still holds it)."""
     tenant = job.tenant
     export_kind = get_export_kind(job.kind)
     if export_kind is None:

@@ -294,3 +294,24 @@ def test_two_claims_at_once_on_postgresql_one_wins(queued_export):
         assert len(won) == 1, leases
         ExportJob._base_manager.filter(pk=queued_export.pk).update(attempts=1)
         assert won[0].attempt == 2, round_
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_lease_alive_while_the_work_cannot_report(settings, queued_export):
+    """A phase that reports nothing for longer than the lease (a slow first query, saving a
+    large file) keeps its lease: the heartbeat renews it from its own thread."""
+    import time
+
+    from core.leases import lease_heartbeat
+
+    settings.JOB_LEASE_SECONDS = 1
+    lease = lease_claim(ExportJob, queued_export.pk)
+    with lease_heartbeat(lease):
+        time.sleep(2.5)  # more than twice the lease, without a report
+        lease_renew(lease)  # still held: no LeaseLost
+    job = reload(queued_export)
+    assert job.status == ExportStatus.RUNNING and job.lease_expires_at > timezone.now()
+    time.sleep(1.5)  # the heartbeat stopped with the work: the lease runs out...
+    assert lease_claim(ExportJob, queued_export.pk) is not None  # ...and is taken over
+    with pytest.raises(LeaseLost):
+        lease_renew(lease)
