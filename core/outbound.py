@@ -240,16 +240,23 @@ def _same_address(name: str, address: str) -> bool:
         return False
 
 
+MAX_ADDRESSES_TRIED = 4
+
+
 def connect(checked: CheckedHost, *, timeout: float) -> socket.socket:
     """A TCP socket connected to the first checked address that answers (in the resolver's
-    order, as socket.create_connection does). Never resolves the name again."""
-    *others, last = checked.addresses
+    order, as socket.create_connection does), within `timeout` for all the tries together and
+    at most MAX_ADDRESSES_TRIED of them: a name with many dead addresses cannot hold a poll or
+    a page for minutes. Never resolves the name again."""
+    deadline = time.monotonic() + timeout
+    *others, last = checked.addresses[:MAX_ADDRESSES_TRIED]
     for family, sockaddr in others:
         try:
-            return _connect_to(family, sockaddr, timeout)
+            return _connect_to(family, sockaddr, max(0.1, deadline - time.monotonic()))
         except OSError:
-            continue
-    return _connect_to(*last, timeout)
+            if time.monotonic() >= deadline:
+                raise
+    return _connect_to(*last, max(0.1, deadline - time.monotonic()))
 
 
 def _connect_to(family: int, sockaddr: tuple, timeout: float) -> socket.socket:

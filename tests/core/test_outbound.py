@@ -251,6 +251,23 @@ def test_own_service_refused_through_another_name(monkeypatch):
         outbound.check_host("db-alias.test", 6379)
 
 
+def test_connect_tries_a_few_addresses_within_one_deadline(listener):
+    """A name with many dead addresses: at most MAX_ADDRESSES_TRIED are tried, the listener
+    behind them never reached."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    dead = [(socket.AF_INET, ("127.0.0.1", closed))] * outbound.MAX_ADDRESSES_TRIED
+    checked = outbound.CheckedHost(
+        host="many.example",
+        port=closed,
+        addresses=(*dead, (socket.AF_INET, ("127.0.0.1", listener.port))),
+    )
+    with pytest.raises(OSError):
+        outbound.connect(checked, timeout=1)
+    assert listener.connections() == 0
+
+
 def test_own_service_ports_are_refused_on_this_servers_own_address(monkeypatch, settings):
     """Under the default policy a private network is allowed; the server's own address on it
     still does not reach the portal's Redis."""
