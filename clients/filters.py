@@ -124,7 +124,7 @@ class ClientFilterSet(FilterSet):
     )
     created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
     purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
-    expiring = ExpiringWithinFilter()  # the holds issue: a subscription ends within N days
+    expiring = ExpiringWithinFilter()  # a subscription ends within N days
     connection = ChoiceFilter(  # the routers issue: the PPPoE account's live status
         choices=CONNECTION_CHOICES,
         method="filter_connection",

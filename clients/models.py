@@ -1,7 +1,7 @@
 """Clients and client types (groups).
 
 `status` is stored (not derived per page) because the list filters and sorts a million rows on
-it; the holds issue keeps it in line with the holds in force.
+it; the holds app keeps it in line with the holds in force.
 `search_text` is a lower-cased copy of the searchable fields, kept by `save()` and by the bulk
 loaders, so that one trigram index serves the search box. The PostgreSQL-only indexes (pg_trgm,
 prefix pattern ops, DESC NULLS LAST) are created by migration 0002 on PostgreSQL only, so that

@@ -37,7 +37,7 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
     return client
 
 
-# -- activity, edit and delete (client details issue) -----------------------------------------
+# -- activity, edit and delete -----------------------------------------------------------------
 def activity_record(
     *,
     tenant: Tenant,

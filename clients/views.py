@@ -135,7 +135,7 @@ class ClientDetailView(TableFragmentMixin, ClientPageMixin, DetailView):
         return context
 
 
-# -- edit, delete, SMS subscription (client details issue) -----------------------------------
+# -- edit, delete, SMS subscription -----------------------------------------------------------
 class ClientObjectMixin(ClientPageMixin):
     """The client page's actions (edit, delete, activity) show its client type."""
 

@@ -14,14 +14,14 @@ app.autodiscover_tasks()
 from django.conf import settings  # noqa: E402 - after DJANGO_SETTINGS_MODULE is set
 
 app.conf.beat_schedule = {
-    # Routers (issue 7): read /ppp/active from every enabled router, set each PPPoE account
+    # Routers: read /ppp/active from every enabled router, set each PPPoE account
     # Online / Offline / Unknown, and reconcile holds on the routers.
     "routers-poll": {
         "task": "routers.tasks.routers_poll",
         "schedule": 60.0,
         "options": {"expires": 50},
     },
-    # Messaging (issue 8): rebuild the rollups of the days that changed; then, hourly, charge
+    # Messaging: rebuild the rollups of the days that changed; then, hourly, charge
     # each client's closed days (a day closes at midnight in the tenant's time zone, so the
     # hourly run charges it within the hour wherever the tenant is).
     "messaging-rollups": {
@@ -32,7 +32,7 @@ app.conf.beat_schedule = {
         "task": "messaging.tasks.messaging_charges_post_all",
         "schedule": crontab(minute=15),
     },
-    # Holds and expiry (issue 6): financial holds every few minutes, expiry and auto-renewal
+    # Holds and expiry: financial holds every few minutes, expiry and auto-renewal
     # hourly (intervals in settings, from the environment); each fans out one task per tenant.
     "holds-financial": {
         "task": "holds.tasks.financial_holds_run_all",
@@ -51,7 +51,7 @@ app.conf.beat_schedule = {
         "schedule": float(settings.LEASE_SWEEP_INTERVAL),
         "options": {"expires": settings.LEASE_SWEEP_INTERVAL * 0.9},
     },
-    # Exports (issue 4): delete finished jobs and their files once they are a week old.
+    # Exports: delete finished jobs and their files once they are a week old.
     "exports-purge": {
         "task": "exports.tasks.export_jobs_purge_expired",
         "schedule": crontab(minute=40, hour=3),

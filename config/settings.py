@@ -287,7 +287,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Job state lives in the database (export jobs, job runs); nothing reads Celery's results.
 CELERY_TASK_IGNORE_RESULT = True
 # Beat's schedule is declared in one place: config/celery.py (CELERY_BEAT_SCHEDULE there).
-# Holds and expiry (issue 6): how often beat runs each job, in seconds.
+# Holds and expiry: how often beat runs each job, in seconds.
 HOLDS_FINANCIAL_INTERVAL = env_int("HOLDS_FINANCIAL_INTERVAL", 300)
 HOLDS_EXPIRY_INTERVAL = env_int("HOLDS_EXPIRY_INTERVAL", 3600)
 

@@ -1,6 +1,6 @@
 """Holds, and the two scheduled jobs (financial holds; expiry and auto-renewal).
 
-Rules (issue 6)
+Rules
 - Administrative hold: set and released by an operator with MANAGE_HOLDS (manager, owner), with
   a reason. Setting it suspends every active subscription at once; releasing the last hold in
   force returns them to Active. Days on hold are given back (each end date moves on by the whole

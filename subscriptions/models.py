@@ -208,7 +208,7 @@ class Subscription(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "client", "-start_date", "-id"], name="subscription_history_idx"
             ),
-            # The expiry job and the "expiring within N days" filter (issue 6).
+            # The expiry job and the "expiring within N days" filter.
             models.Index(fields=["tenant", "status", "end_date"], name="subscription_due_idx"),
             models.Index(fields=["tenant", "package", "status"], name="subscription_package_idx"),
         ]

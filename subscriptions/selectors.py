@@ -144,7 +144,7 @@ def periods_ledger_entries(*, tenant: Tenant, periods: list[Subscription]):
 
 def subscriptions_expiring(*, tenant: Tenant, within_days: int | None = None, today=None):
     """Active subscriptions ending within the window (the tenant's by default), by end date:
-    the dashboard and the client list's "expiring within N days" filter (issue 6)."""
+    the dashboard and the client list's "expiring within N days" filter."""
     today = today or tenant_today(tenant)
     days = tenant.expiring_window_days if within_days is None else within_days
     return Subscription.objects.for_tenant(tenant).filter(

@@ -10,13 +10,13 @@ backs this up.
 Idempotency. A purchase carries the form's token as its ledger key ("sub-purchase:<token>"):
 a repeated request returns the subscription the first one bought (`replayed` is True) and
 charges nothing. A refund's key is "sub-refund:<subscription id>", so a period is refunded at
-most once. Renewals (issue 6) should use "sub-renewal:<previous subscription id>".
+most once. Renewals use "sub-renewal:<previous subscription id>".
 
 Refunds. Cancelling with a refund gives back the unused whole days of the period, pro rata by
 days: today counts as used when the period has started; a period that has not started yet is
 refunded in full. Rounded to cents, half up, never more than was paid.
 
-For the holds issue: `subscription_suspend_all` / `subscription_resume_all` switch a client's
+For holds: `subscription_suspend_all` / `subscription_resume_all` switch a client's
 subscriptions between Active and Suspended, and `client_access_changed`
 (clients/signals.py) tells the routers app to cut or restore access.
 """
@@ -116,7 +116,7 @@ def package_update(*, package: Package, actor, **data) -> Package:
 @transaction.atomic
 def package_retire(*, package: Package, actor) -> Package:
     """Take a package off sale. Its subscriptions run on (and may still auto-renew: the
-    client keeps what they have; issue 6 decides); it cannot be bought again."""
+    client keeps what they have); it cannot be bought again."""
     locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
     if locked.is_active:
         locked.is_active = False
@@ -454,7 +454,7 @@ def subscription_set_auto_renew(
     return locked
 
 
-# -- holds (issue 6 builds on these) -------------------------------------------------------
+# -- holds (the holds app builds on these) -------------------------------------------------------
 @transaction.atomic
 def subscription_suspend_all(
     *, client: Client, actor=None, actor_label: str = "", reason: str = ""

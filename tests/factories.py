@@ -84,7 +84,7 @@ class ClientFactory(UnscopedFactory):
     itn = factory.Sequence(lambda n: f"{7700000000 + n}")
 
 
-# -- billing (issue 4) ------------------------------------------------------------------------
+# -- billing -----------------------------------------------------------------------------------
 def make_account(client, *, balance=None, credit_limit=None):
     """The client's account, topped up / with a credit limit through the services (so that the
     ledger stays consistent)."""
@@ -104,7 +104,7 @@ def make_account(client, *, balance=None, credit_limit=None):
     return account
 
 
-# -- messaging (issue 8) ----------------------------------------------------------------------
+# -- messaging ---------------------------------------------------------------------------------
 class SenderIdFactory(UnscopedFactory):
     class Meta:
         model = "messaging.SenderId"
@@ -139,7 +139,7 @@ def message_record(client, /, **overrides) -> dict:
 message_record.counter = 0
 
 
-# -- packages and subscriptions (issue 5) -----------------------------------------------------
+# -- packages and subscriptions ----------------------------------------------------------------
 def _decimal(value):
     from decimal import Decimal
 
@@ -181,7 +181,7 @@ class SubscriptionFactory(UnscopedFactory):
     amount_paid = factory.LazyAttribute(lambda s: s.package.price)
 
 
-# -- routers (issue 7) ------------------------------------------------------------------------
+# -- routers -----------------------------------------------------------------------------------
 ROUTER_TEST_PASSWORD = "router-Api-pass-91"
 
 
