@@ -147,7 +147,7 @@ class JobRun(TenantOwnedModel, Leased):
     def lease_interrupted_reason(cls, attempts: int) -> str:
         return (
             "The worker stopped before this run finished (restarted or out of memory); "
-            "nothing it did was kept, and the next run does its work."
+            "what it had done is kept, and the next run does the rest."
         )
 
     @property
