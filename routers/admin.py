@@ -3,11 +3,13 @@ column is never shown, and the router form takes a new password or keeps the sto
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from core.numbers import BoundedInputMixin
 from tenancy.admin import TenantOwnedAdmin
 
 from .models import PppoeAccount, Router
+from .services import router_address_check
 
 
 class RouterAdminForm(BoundedInputMixin, forms.ModelForm):
@@ -22,6 +24,19 @@ class RouterAdminForm(BoundedInputMixin, forms.ModelForm):
         model = Router
         fields = ("tenant", "name", "host", "port", "use_tls", "verify_tls", "username")
         fields += ("timeout", "enabled")
+
+    def clean(self):
+        """The same address rule as the portal's router form: a superuser cannot point a
+        router at an address the outbound policy refuses either (switching one off is fine)."""
+        cleaned = super().clean()
+        host, port = cleaned.get("host"), cleaned.get("port")
+        moved = {"host", "port"} & set(self.changed_data)
+        if host and port and (cleaned.get("enabled") or moved):
+            try:
+                router_address_check(host=host, port=port)
+            except ValidationError as error:
+                self.add_error("host", error.message_dict["host"])
+        return cleaned
 
     def save(self, commit=True):
         router = super().save(commit=False)

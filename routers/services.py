@@ -42,13 +42,18 @@ def _check_unique_router_name(tenant: Tenant, name: str, exclude_pk=None) -> Non
         raise ValidationError({"name": "A router with this name already exists."})
 
 
-def _check_address_allowed(router: Router) -> None:
-    """The router's host must resolve, and only to addresses the outbound address policy
-    allows (the poller checks again at every connection, as the name's answer may change)."""
+def router_address_check(*, host: str, port: int) -> None:
+    """The host must resolve, and only to addresses the outbound address policy allows (the
+    poller checks again at every connection, as the name's answer may change). Raises a
+    ValidationError on "host". The portal's form and the admin's both ask here."""
     try:
-        outbound.check_host(router.host, router.port)
+        outbound.check_host(host, port)
     except outbound.OutboundError as error:
         raise ValidationError({"host": error.message}) from error
+
+
+def _check_address_allowed(router: Router) -> None:
+    router_address_check(host=router.host, port=router.port)
 
 
 def _address_needs_check(router: Router, previous: tuple[str, int]) -> bool:

@@ -214,3 +214,26 @@ def test_the_ports_at_the_ends_of_the_range_are_accepted(client, owner, port):
     response = client.post(reverse("routers:router_create"), {**ROUTER, "port": port})
     assert response.status_code == 302
     assert all_routers()[0].port == int(port)
+
+
+@DEFAULT_POLICY
+def test_the_admin_refuses_a_router_address_the_policy_refuses(client, tenant):
+    """Superusers work across tenants in the admin, under the same address rule."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    data = {
+        "tenant": tenant.pk,
+        "name": "Metadata",
+        "host": "169.254.169.254",
+        "port": "8728",
+        "username": "api",
+        "new_password": "Very-secret-router-pw",
+        "timeout": "5",
+        "enabled": "on",
+    }
+    response = client.post(reverse("admin:routers_router_add"), data)
+    assert response.status_code == 200  # the admin re-shows its form
+    assert "the cloud metadata address" in response.content.decode()
+    with scopes_disabled():
+        assert not Router.objects.filter(name="Metadata").exists()
