@@ -99,3 +99,19 @@ def client_pages(client, customer) -> dict:
         if html and b'class="navbar' in response.content:
             pages[name] = response
     return pages
+
+
+def ledger_export_create(actor, customer, *, start="2026-03-01", end="2026-03-31", **extra):
+    """The export of a client's transactions over a period, as the Finance tab asks for it."""
+    from django_scopes import scopes_disabled
+
+    from exports.services import export_job_create
+
+    with scopes_disabled():
+        return export_job_create(
+            tenant=customer.tenant,
+            actor=actor,
+            kind="billing.ledger",
+            parameters={"client_number": customer.number, "start": start, "end": end},
+            **extra,
+        )

@@ -3,10 +3,13 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from exports.models import ExportJob, ExportStatus
-from exports.services import export_job_create
 from exports.tasks import export_job_run
 from tests.factories import ClientFactory, MembershipFactory, make_account
-from tests.helpers import assert_other_tenant_gives_404, assert_role_refused
+from tests.helpers import (
+    assert_other_tenant_gives_404,
+    assert_role_refused,
+    ledger_export_create,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -14,18 +17,13 @@ pytestmark = pytest.mark.django_db
 def make_job(tenant, user, *, run=True):
     customer = ClientFactory(tenant=tenant)
     make_account(customer, balance="10")
-    with scopes_disabled():
-        job = export_job_create(
-            tenant=tenant,
-            actor=user,
-            kind="billing.ledger",
-            parameters={
-                "client_number": customer.number,
-                "start": "2000-01-01",
-                "end": "2100-01-01",
-            },
-            title=f"Transactions of {customer.name}",
-        )
+    job = ledger_export_create(
+        user,
+        customer,
+        start="2000-01-01",
+        end="2100-01-01",
+        title=f"Transactions of {customer.name}",
+    )
     if run:
         export_job_run(job.pk, tenant_id=tenant.pk)
     with scopes_disabled():

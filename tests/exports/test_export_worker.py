@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from billing.services import account_charge, account_top_up
 from config.celery import app
 from exports.models import ExportJob, ExportStatus
-from exports.services import export_job_create
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory, make_account
+from tests.helpers import ledger_export_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,17 +43,7 @@ def test_export_runs_on_a_real_worker(celery_eager):
         account_charge(account=account, amount="3.5", purpose=f"=day {day}", at=at)
     app.control.purge()  # nothing left over from other runs on this Redis database
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        with scopes_disabled():
-            job = export_job_create(
-                tenant=tenant,
-                actor=operator.user,
-                kind="billing.ledger",
-                parameters={
-                    "client_number": customer.number,
-                    "start": "2026-03-01",
-                    "end": "2026-03-31",
-                },
-            )
+        job = ledger_export_create(operator.user, customer)
         job = wait_for(job)
     assert job.status == ExportStatus.DONE, job.error
     assert (job.progress, job.total) == (40, 40)

@@ -26,10 +26,11 @@ from core.leases import (
     leases_sweep,
 )
 from exports.models import ExportJob, ExportStatus
-from exports.services import export_job_create, export_job_execute
+from exports.services import export_job_execute
 from holds.models import JobName, JobRun, JobStatus
 from holds.services import job_run
 from tests.factories import ClientFactory, MembershipFactory, make_account
+from tests.helpers import ledger_export_create
 
 
 @pytest.fixture(autouse=True)
@@ -50,17 +51,8 @@ def queued_export(tenant, monkeypatch, django_capture_on_commit_callbacks):
     operator = MembershipFactory(tenant=tenant, role="accountant")
     customer = ClientFactory(tenant=tenant)
     make_account(customer, balance="10")
-    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        job = export_job_create(
-            tenant=tenant,
-            actor=operator.user,
-            kind="billing.ledger",
-            parameters={
-                "client_number": customer.number,
-                "start": "2000-01-01",
-                "end": "2100-01-01",
-            },
-        )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = ledger_export_create(operator.user, customer, start="2000-01-01", end="2100-01-01")
     job.sent = sent
     return job
 

@@ -33,10 +33,10 @@ from billing.services import account_charge, account_top_up
 from clients.models import ClientStatus
 from config.celery import app
 from exports.models import ExportJob, ExportStatus
-from exports.services import export_job_create
 from holds.models import ClientHold, FundsShortfall, HoldKind, JobRun, JobStatus
 from holds.tasks import financial_holds_run
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory, make_account
+from tests.helpers import ledger_export_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -227,17 +227,7 @@ def export_blocked_mid_way(tenant, table_lock) -> tuple[ExportJob, TableLock]:
     """The export of those transactions, queued on commit, its worker blocked reading them."""
     operator, customer = client_with_transactions(tenant)
     lock = table_lock(LedgerEntry._meta.db_table)
-    with scopes_disabled():
-        job = export_job_create(
-            tenant=tenant,
-            actor=operator.user,
-            kind="billing.ledger",
-            parameters={
-                "client_number": customer.number,
-                "start": "2026-03-01",
-                "end": "2026-03-31",
-            },
-        )
+    job = ledger_export_create(operator.user, customer)
     wait_until(lock.waiters, 60, "export blocked on the ledger")
     with scopes_disabled():
         job.refresh_from_db()
