@@ -125,7 +125,7 @@ class ClientFilterSet(FilterSet):
     created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
     purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
     expiring = ExpiringWithinFilter()  # a subscription ends within N days
-    connection = ChoiceFilter(  # the routers issue: the PPPoE account's live status
+    connection = ChoiceFilter(  # the PPPoE account's live status, for tenants with routers
         choices=CONNECTION_CHOICES,
         method="filter_connection",
         label="Connection status",
@@ -148,6 +148,13 @@ class ClientFilterSet(FilterSet):
             "connection",
             "sort",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tenant = getattr(self.request, "tenant", None)
+        if tenant is not None and not tenant.uses_routers:
+            # No routers, no connection status: the filter, its field and its message go.
+            self.filters.pop("connection", None)
 
     # -- queries ---------------------------------------------------------------------------
     @property

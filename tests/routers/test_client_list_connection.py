@@ -65,3 +65,17 @@ def test_tenants_without_routers_have_no_connection_column(client, login_as):
     body = client.get(reverse("clients:client_list")).content.decode()
     assert "Connection status" not in body
     assert 'data-connection="' not in body
+
+
+def test_tenants_without_routers_have_no_connection_filter(client, login_as):
+    """Neither the field, nor its out-of-band message on an HTMX refresh (which had no place
+    to go on their page), nor the filtering itself."""
+    shop = TenantFactory(uses_routers=False)
+    login_as(shop, "owner")
+    ClientFactory(tenant=shop, name="Visible Anyway")
+    response = client.get(
+        reverse("clients:client_list"), {"connection": "online"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert "filter-error-connection" not in body and "Visible Anyway" in body
+    assert "connection" not in response.context["filter"].form.fields
