@@ -12,8 +12,16 @@ class TenantOwnedAdmin(admin.ModelAdmin):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "currency", "time_zone", "uses_routers", "uses_messaging")
-    list_filter = ("is_active", "uses_routers", "uses_messaging")
+    list_display = (
+        "name",
+        "slug",
+        "currency",
+        "time_zone",
+        "uses_routers",
+        "uses_messaging",
+        "uses_reseller",
+    )
+    list_filter = ("is_active", "uses_routers", "uses_messaging", "uses_reseller")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 

@@ -14,6 +14,8 @@ DEMO_TENANTS = {
         "time_zone": "Europe/Berlin",
         "uses_routers": True,
         "uses_messaging": False,
+        "date_format": "d.m.Y",
+        "time_format": "H:i",
     },
     "reseller": {
         "name": "Contoso Software Store",
@@ -21,6 +23,9 @@ DEMO_TENANTS = {
         "time_zone": "America/New_York",
         "uses_routers": False,
         "uses_messaging": False,
+        "uses_reseller": True,
+        "date_format": "m/d/Y",
+        "time_format": "h:i A",
         # A reseller's new customers order on credit: the first order needs no payment.
         "new_client_credit_limit": "500.00",
     },
@@ -30,6 +35,8 @@ DEMO_TENANTS = {
         "time_zone": "Europe/Riga",
         "uses_routers": False,
         "uses_messaging": True,
+        "date_format": "Y-m-d",
+        "time_format": "H:i",
     },
 }
 

@@ -8,6 +8,13 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django_scopes import ScopedManager
 
+from core.formatting import (
+    DATE_FORMAT_CHOICES,
+    DEFAULT_DATE_FORMAT,
+    DEFAULT_TIME_FORMAT,
+    TIME_FORMAT_CHOICES,
+)
+
 from .roles import Role, role_allows
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")
@@ -59,6 +66,24 @@ class Tenant(models.Model):
     )
     uses_messaging = models.BooleanField(
         "messaging", default=False, help_text="SMS / Viber statistics and sender IDs."
+    )
+    uses_reseller = models.BooleanField(
+        "software reseller",
+        default=False,
+        help_text="Customers ordered with subscriptions: contact person, ITN, client type, "
+        "external tenant name.",
+    )
+    date_format = models.CharField(
+        max_length=10,
+        choices=DATE_FORMAT_CHOICES,
+        default=DEFAULT_DATE_FORMAT,
+        help_text="How every page shows and reads a date.",
+    )
+    time_format = models.CharField(
+        max_length=10,
+        choices=TIME_FORMAT_CHOICES,
+        default=DEFAULT_TIME_FORMAT,
+        help_text="How every page shows a time of day.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
