@@ -35,9 +35,7 @@ charge at most once even if two renewals of one period were attempted.
 import logging
 import time
 import traceback
-import zlib
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -54,6 +52,7 @@ from clients.models import Client, ClientActivity, ClientStatus
 from clients.services import activity_record
 from clients.signals import send_client_access_changed
 from core.leases import lease_create, lease_fail, lease_finish, leases_fail_running
+from core.locks import advisory_lock, lock_namespace
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import subscription_resume_all, subscription_suspend_all
 from tenancy.models import Tenant
@@ -570,23 +569,7 @@ def _subscriptions_resume_bulk(tenant: Tenant, client_ids, *, now: datetime) -> 
 
 
 # -- running a job: one at a time per tenant, recorded -------------------------------------
-@contextmanager
-def job_lock(job: str, tenant_id: int):
-    """A PostgreSQL session advisory lock per job and tenant: True when this worker holds it.
-    Elsewhere (the demo's SQLite, one worker) it always holds."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = zlib.crc32(f"holds:{job}".encode()) & 0x7FFFFFFF
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, tenant_id])
-        held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, tenant_id])
+JOB_LOCKS = {job: lock_namespace(f"holds.{job}") for job in JobName.values}
 
 
 def job_run(*, tenant: Tenant, job: str, now: datetime | None = None) -> JobRun | None:
@@ -596,7 +579,7 @@ def job_run(*, tenant: Tenant, job: str, now: datetime | None = None) -> JobRun 
     died is failed with its reason here (holding the lock, no other worker runs this job for
     this tenant) or by beat's sweep once its lease expired."""
     func = {JobName.FINANCIAL_HOLDS: financial_holds_run, JobName.EXPIRY: expiry_run}[job]
-    with job_lock(job, tenant.pk) as held:
+    with advisory_lock(JOB_LOCKS[job], tenant.pk) as held:
         if not held:
             logger.info("Job %s for tenant %s is running elsewhere; skipped.", job, tenant.pk)
             return None

@@ -31,7 +31,6 @@ Decisions where the issue was silent:
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -45,6 +44,7 @@ from django.utils.dateparse import parse_datetime
 from billing.models import EntryKind
 from billing.services import LedgerError, account_charge, account_for_client, account_refund
 from clients.models import Client
+from core.locks import advisory_lock, lock_namespace
 from core.text import clean_text, describe_character, refused_characters
 from tenancy.models import Tenant
 
@@ -72,7 +72,7 @@ CENT = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")
 CHANNELS = frozenset(MessageChannel.values)
 STATUSES = frozenset(MessageStatus.values)
-ROLLUP_LOCK = 80801
+ROLLUP_LOCK = lock_namespace("messaging.rollups")  # one rollup run per tenant
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -84,25 +84,6 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-@contextmanager
-def tenant_job_lock(job: int, tenant: Tenant):
-    """Yield True when this process may run `job` for `tenant` (no other run holds it). A
-    session-level PostgreSQL advisory lock; on SQLite (the demo), writers are serialised by the
-    database itself, so the lock is always granted."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [job, tenant.pk])
-        granted = cursor.fetchone()[0]
-    try:
-        yield granted
-    finally:
-        if granted:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [job, tenant.pk])
 
 
 def dirty_days_mark(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> int:
@@ -596,7 +577,7 @@ def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> N
 def rollups_refresh(*, tenant: Tenant, batch_size: int = ROLLUP_BATCH) -> RollupResult:
     """Rebuild the rollups of every dirty (client, day) of the tenant; see the module doc."""
     result = RollupResult()
-    with tenant_job_lock(ROLLUP_LOCK, tenant) as granted:
+    with advisory_lock(ROLLUP_LOCK, tenant.pk) as granted:
         if not granted:
             result.skipped_locked = True
             return result

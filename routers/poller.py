@@ -29,7 +29,6 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.locks import advisory_locks, lock_namespace
 from tenancy.models import Tenant
 
 from . import crypto
@@ -53,7 +53,6 @@ from .routeros import RouterConnection, RouterError, RouterTarget
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAMESPACE = 72_07  # first key of pg_try_advisory_lock(int, int); the router id is second
 AUDIT_INTERVAL = timedelta(minutes=15)
 
 
@@ -95,30 +94,13 @@ class CycleReport:
 
 
 # -- locks -------------------------------------------------------------------------------------
-@contextmanager
+ROUTER_LOCKS = lock_namespace("routers.router")  # polling or enforcing one router
+
+
 def router_locks(router_ids: list[int]):
-    """Yield the ids among `router_ids` that this process now holds; the others are being
-    polled (or enforced) elsewhere. Session-level advisory locks, taken and released in one
-    statement each; a worker that dies releases them with its connection. Other databases (the
-    SQLite demo, which runs a single worker) get every id."""
-    if not router_ids or connection.vendor != "postgresql":
-        yield list(router_ids)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_lock(%s, id::int)",
-            [list(router_ids), LOCK_NAMESPACE],
-        )
-        held = [row[0] for row in cursor.fetchall()]
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
-                    [LOCK_NAMESPACE, held],
-                )
+    """The ids among `router_ids` this process now holds (core.locks); the others are being
+    polled or enforced elsewhere."""
+    return advisory_locks(ROUTER_LOCKS, router_ids)
 
 
 # -- planning ----------------------------------------------------------------------------------
