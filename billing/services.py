@@ -14,7 +14,7 @@ Amounts are Decimal (never float), quantized to 0.01 with ROUND_HALF_UP: a compu
 as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 decimals before
 they get here, so an operator's amount is never rounded silently.
 
-Other issues call `account_charge` (subscription purchases, daily messaging charges) with their
+Other apps call `account_charge` (subscription purchases, daily messaging charges) with their
 own idempotency keys (e.g. "sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a
 job that runs twice charges once.
 """

@@ -1,7 +1,7 @@
 """Signals of the clients app, and the receivers that write billing events to the activity.
 
 `client_access_changed` is the one place where other apps learn that a client's service
-should be cut or restored (the routers issue disables or enables the PPPoE secret). It is sent
+should be cut or restored (the routers app disables or enables the PPPoE secret). It is sent
 after the transaction that made the change has committed (`transaction.on_commit`), with:
 
 - `sender`: the module or service that decided it (a string, e.g. "subscriptions");
@@ -9,7 +9,7 @@ after the transaction that made the change has committed (`transaction.on_commit
 - `access`: True when the client should have access again, False when it should be cut;
 - `reason`: a short machine reason: "subscription_created", "subscription_cancelled",
   "subscription_resumed", "subscriptions_suspended", "client_deleted", and, from the holds
-  issue, "hold_set", "hold_released", "subscription_expired", "subscription_renewed".
+  app, "hold_set", "hold_released", "subscription_expired", "subscription_renewed".
 
 Receivers must be idempotent: the desired state is given, not a delta.
 """

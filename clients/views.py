@@ -1,7 +1,7 @@
 """Client pages: the list (whole page, or only the table for HTMX), the search suggestions,
 creating a client, and the client page.
 
-Decisions about the client list where the issue was silent:
+Decisions about the client list where the requirements were silent:
 - Deleted clients are hidden whenever the status filter names no status, also with no
   parameters at all; ticking Deleted (alone or with others) shows them.
 - A bad filter value (unknown status or client type, a date that is not one, a range whose

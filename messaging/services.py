@@ -21,7 +21,7 @@ the first posting is "SMS sending on DATE, N parts" with the key "sms:<tenant>:<
 later ones are corrections with their own sequence-numbered keys. The charge row is locked
 (`SELECT ... FOR UPDATE`) while it posts, so two runs at once post once.
 
-Decisions where the issue was silent:
+Decisions where the requirements were silent:
 * failed and expired messages are charged (the gateway sent them); rejected ones are not;
 * the price of a message is the client's SMS price × parts, unless the record carries a price;
 * Viber messages are not segmented: one message is one part;

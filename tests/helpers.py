@@ -1,4 +1,4 @@
-"""Assertions that later issues reuse."""
+"""Assertions and set-ups that tests of several apps share."""
 
 import select
 import socket
