@@ -4,20 +4,9 @@ posted by a service, never by editing a row)."""
 
 from django.contrib import admin
 
-from tenancy.admin import TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin
 
 from .models import Account, CreditLimitChange, LedgerEntry
-
-
-class ReadOnlyAdmin(TenantOwnedAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)

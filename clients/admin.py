@@ -1,21 +1,28 @@
 """The Django admin of clients: superusers work across tenants here (scopes are disabled for
 the admin by the tenancy middleware). Its search and filters mirror the client list's, which
-is also what bench/client_list.py compares the list against."""
+is also what bench/client_list.py compares the list against.
+
+Clients are read here and edited in the portal: its form keeps untouched legacy values and
+checks changed ones, and its services number new clients, open their accounts, record the
+activity line and keep the status in line with the holds in force (a status edited here would
+contradict the holds)."""
 
 from django.contrib import admin
+
+from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
 from .models import Client, ClientActivity, ClientGroup
 
 
 @admin.register(ClientGroup)
-class ClientGroupAdmin(admin.ModelAdmin):
+class ClientGroupAdmin(TenantOwnedAdmin):
     list_display = ("name", "tenant", "description")
     list_filter = ("tenant",)
     search_fields = ("name",)
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(ReadOnlyAdmin):
     list_display = (
         "number",
         "name",
@@ -47,7 +54,7 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientActivity)
-class ClientActivityAdmin(admin.ModelAdmin):
+class ClientActivityAdmin(ReadOnlyAdmin):
     """The activity timeline, read-only: lines are written by the services."""
 
     list_display = ("created_at", "tenant", "client", "verb", "description", "actor", "actor_label")
@@ -56,6 +63,3 @@ class ClientActivityAdmin(admin.ModelAdmin):
     list_select_related = ("tenant", "client", "actor")
     raw_id_fields = ("client", "actor")
     readonly_fields = ("created_at",)
-
-    def has_change_permission(self, request, obj=None):
-        return False

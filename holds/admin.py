@@ -1,13 +1,13 @@
 from django.contrib import admin
 
-from tenancy.admin import TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
 from .models import ClientHold, FundsShortfall, JobRun, Notification, NotificationTemplate
 from .notifications import DEFAULTS
 
 
 @admin.register(ClientHold)
-class ClientHoldAdmin(TenantOwnedAdmin):
+class ClientHoldAdmin(ReadOnlyAdmin):
     list_display = ("client", "kind", "reason", "set_at", "set_by", "set_by_job", "lifted_at")
     list_filter = ("tenant", "kind", ("lifted_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("client", "set_by", "lifted_by")
@@ -15,19 +15,19 @@ class ClientHoldAdmin(TenantOwnedAdmin):
 
 
 @admin.register(FundsShortfall)
-class FundsShortfallAdmin(TenantOwnedAdmin):
+class FundsShortfallAdmin(ReadOnlyAdmin):
     list_display = ("client", "since")
     raw_id_fields = ("client",)
 
 
 @admin.register(JobRun)
-class JobRunAdmin(TenantOwnedAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
     list_display = ("job", "tenant", "started_at", "finished_at", "status", "result")
     list_filter = ("tenant", "job", "status")
 
 
 @admin.register(Notification)
-class NotificationAdmin(TenantOwnedAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("key", "client", "kind", "created_at", "sent_at", "outcome")
     list_filter = ("tenant", "kind")
     raw_id_fields = ("client", "subscription", "hold")

@@ -1,16 +1,21 @@
+"""Messaging in the admin: read only. Sender IDs are decided in the portal (Names), messages
+and reports arrive through ingestion, and rollups and charges are written by their jobs."""
+
 from django.contrib import admin
+
+from tenancy.admin import ReadOnlyAdmin
 
 from .models import DailyRouteStat, DailySenderStat, DirtyDay, Message, MessagingCharge, SenderId
 
 
-class TenantAdmin(admin.ModelAdmin):
-    list_select_related = ("client",)
+class MessagingAdmin(ReadOnlyAdmin):
+    list_select_related = ("tenant", "client")
     raw_id_fields = ("client",)
     show_full_result_count = False
 
 
 @admin.register(SenderId)
-class SenderIdAdmin(TenantAdmin):
+class SenderIdAdmin(MessagingAdmin):
     list_display = ("name", "channel", "status", "client", "tenant", "created_at")
     list_filter = ("tenant", "channel", "status")
     search_fields = ("name",)
@@ -18,7 +23,7 @@ class SenderIdAdmin(TenantAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(TenantAdmin):
+class MessageAdmin(MessagingAdmin):
     list_display = (
         "key",
         "client",
@@ -38,13 +43,13 @@ class MessageAdmin(TenantAdmin):
 
 
 @admin.register(DailySenderStat)
-class DailySenderStatAdmin(TenantAdmin):
+class DailySenderStatAdmin(MessagingAdmin):
     list_display = ("day", "client", "channel", "sender", "sent_parts", "delivered_parts", "price")
     list_filter = ("tenant", "channel")
 
 
 @admin.register(DailyRouteStat)
-class DailyRouteStatAdmin(TenantAdmin):
+class DailyRouteStatAdmin(MessagingAdmin):
     list_display = (
         "day",
         "client",
@@ -59,13 +64,13 @@ class DailyRouteStatAdmin(TenantAdmin):
 
 
 @admin.register(DirtyDay)
-class DirtyDayAdmin(TenantAdmin):
+class DirtyDayAdmin(MessagingAdmin):
     list_display = ("day", "client", "generation")
     list_filter = ("tenant",)
 
 
 @admin.register(MessagingCharge)
-class MessagingChargeAdmin(TenantAdmin):
+class MessagingChargeAdmin(MessagingAdmin):
     list_display = (
         "day",
         "client",

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from core.numbers import BoundedInputMixin
-from tenancy.admin import TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
 from .models import PppoeAccount, Router
 from .services import router_address_check
@@ -75,7 +75,9 @@ class RouterAdmin(TenantOwnedAdmin):
 
 
 @admin.register(PppoeAccount)
-class PppoeAccountAdmin(TenantOwnedAdmin):
+class PppoeAccountAdmin(ReadOnlyAdmin):
+    """Accounts are changed in the portal, whose services bring the router to the same state."""
+
     list_display = ("username", "tenant", "client", "router", "status", "enabled", "sync_state")
     list_filter = ("tenant", "status", "enabled", "sync_state")
     list_select_related = ("tenant", "client", "router")

@@ -4,11 +4,13 @@ move the money on the ledger."""
 
 from django.contrib import admin
 
+from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
+
 from .models import Package, Subscription
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(TenantOwnedAdmin):
     list_display = ("name", "tenant", "price", "period_count", "period_unit", "is_active")
     list_filter = ("tenant", "is_active", "period_unit")
     search_fields = ("name", "pppoe_profile")
@@ -17,7 +19,7 @@ class PackageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "tenant",

@@ -10,6 +10,20 @@ class TenantOwnedAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
 
 
+class ReadOnlyAdmin(TenantOwnedAdmin):
+    """Rows whose every change has a business rule (a service, the ledger, a job): the admin
+    shows them and changes nothing, so no superuser edit bypasses the portal's rules."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = (
@@ -36,5 +50,7 @@ class MembershipAdmin(TenantOwnedAdmin):
 
 
 @admin.register(TenantSequence)
-class TenantSequenceAdmin(TenantOwnedAdmin):
+class TenantSequenceAdmin(ReadOnlyAdmin):
+    """Client numbers are handed out by the sequence; an edited value would reuse numbers."""
+
     list_display = ("tenant", "name", "last_value")

@@ -50,3 +50,32 @@ def test_superuser_sees_every_tenants_rows_in_the_admin(client, tenant, other_te
         assert response.status_code == 200, url
     body = client.get(reverse("admin:clients_client_changelist")).content.decode()
     assert "Row of A" in body and "Row of B" in body
+
+
+# The models a superuser may change in the admin, and why that bypasses no rule of the portal.
+# Every other model is read only there (tenancy.admin.ReadOnlyAdmin).
+EDITABLE_IN_ADMIN = {
+    "tenancy.Tenant": "tenants and their modules exist only in the admin",
+    "tenancy.Membership": "superusers grant operators access across tenants",
+    "clients.ClientGroup": "a name and a description, no rule beyond the model's",
+    "subscriptions.Package": "the model's validators are the package form's rules",
+    "routers.Router": "its form checks the address like the portal's (router_address_check)",
+    "holds.NotificationTemplate": "the wording of e-mails, checked as a template",
+}
+
+
+@pytest.mark.parametrize("model", PROJECT_MODELS, ids=lambda m: m._meta.label)
+def test_only_models_without_service_rules_are_editable_in_the_admin(model, rf):
+    request = rf.get("/admin/")
+    request.user = UserFactory.build(is_superuser=True, is_staff=True)
+    model_admin = admin.site._registry[model]
+    editable = any(
+        (
+            model_admin.has_add_permission(request),
+            model_admin.has_change_permission(request),
+            model_admin.has_delete_permission(request),
+        )
+    )
+    assert editable == (model._meta.label in EDITABLE_IN_ADMIN), (
+        f"{model._meta.label}: {'editable' if editable else 'read only'} in the admin"
+    )
