@@ -128,15 +128,16 @@ def _date(value) -> str:
 
 
 def connection_cell(client) -> str:
-    """The routers app's 🟢 Online / 🔴 Offline / ⚪ Unknown of the client's PPPoE account
-    (fetched with the row through related_for_columns: no query per row); — without one."""
-    from routers.tables import connection_status_html
+    """The routers app's 🟢 Online / 🔴 Offline / ⚪ Unknown (and why) of the client's PPPoE
+    account (fetched with the row and its router through related_for_columns: no query per
+    row); — without one."""
+    from routers.tables import account_status_html
 
     try:
         account = client.pppoe_account
     except ObjectDoesNotExist:
         account = None
-    return connection_status_html(account.status if account else None)
+    return account_status_html(account)
 
 
 # The cells of the list rendered without django-tables2's per-cell machinery (which inspects
@@ -212,7 +213,7 @@ class ClientTable(BaseTable):
         "group": ("group",),
         "balance": ("account",),
         "credit": ("account",),
-        "connection": ("pppoe_account",),
+        "connection": ("pppoe_account", "pppoe_account__router"),
     }
     default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination

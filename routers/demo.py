@@ -2,23 +2,35 @@
 
 Every demo router is on this machine (127.0.0.1): the demo connects to nothing else. Three are
 served by `manage.py run_router_simulator --from-db` (the demo script starts it) on ports
-free when the demo was seeded; the fourth is on a closed local port, so that the demo shows a
-router offline and its clients "Connection status unavailable: Router offline". Each client with
-an internet subscription gets an account on one of the routers, with the package's PPPoE
-profile. The routers' API password is the checkout's own (DEMO_ROUTER_PASSWORD, which the demo
-script keeps in var/), or a random one.
+free when the demo was seeded; the fourth is on a closed local port. Together they show each
+reason a connection status is unavailable (routers.availability):
+
+- "Old POP West" is on the closed port: the MikroTik server is offline;
+- "Tower East" accepts the connection but never answers (the simulator's hang="login", as a
+  tower whose link drops the replies): a network connectivity issue;
+- on "Core North" and "Core South" sessions come and go, but a few clients have never
+  connected: their accounts have no `last_seen_at`, and the simulator never dials them in.
+
+Each client with an internet subscription gets an account on one of the routers, with the
+package's PPPoE profile; the others were last seen online some hours ago. The routers' API
+password is the checkout's own (DEMO_ROUTER_PASSWORD, which the demo script keeps in var/), or
+a random one.
 """
 
 import os
 import secrets
 import socket
+from datetime import timedelta
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from routers.models import PppoeAccount, Router, SyncState
 
 LOOPBACK = "127.0.0.1"
-LIVE_ROUTERS = ["Core North", "Core South", "Tower East"]
+LIVE_ROUTERS = ["Core North", "Core South"]
+STALLED_ROUTER = "Tower East"  # accepts the connection, never answers
+SIMULATED_ROUTERS = [*LIVE_ROUTERS, STALLED_ROUTER]
 UNREACHABLE_ROUTER = "Old POP West"
 # TCP port 1 (tcpmux, unused in practice) is below 1024: no unprivileged process can listen
 # on it, so a router there is refused at once. Checked when the demo is seeded.
@@ -67,14 +79,34 @@ def router_password() -> str:
     return os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(18)
 
 
+def simulated_hang(router_name: str) -> str | None:
+    """The simulator's hang mode for a demo router: the stalled one never answers."""
+    return "login" if router_name == STALLED_ROUTER else None
+
+
+def router_of(index: int, routers: dict[str, Router]) -> Router:
+    """Every tenth client on the offline router, every tenth on the stalled one, the others
+    on the two live routers."""
+    if index % 10 == 9:
+        return routers[UNREACHABLE_ROUTER]
+    if index % 10 == 8:
+        return routers[STALLED_ROUTER]
+    return routers[LIVE_ROUTERS[index % 2]]
+
+
+def never_connected(index: int) -> bool:
+    """One client in twenty, on the live routers (one on each), has never dialled in."""
+    return index % 20 in (4, 15)
+
+
 def seed(context: dict, log) -> None:
     tenant = context["tenants"].get("isp")
     if tenant is None:
         return
     password = router_password()
-    addresses = list(zip(LIVE_ROUTERS, simulator_ports(len(LIVE_ROUTERS)), strict=True))
+    addresses = list(zip(SIMULATED_ROUTERS, simulator_ports(len(SIMULATED_ROUTERS)), strict=True))
     addresses.append((UNREACHABLE_ROUTER, closed_port()))
-    routers = []
+    routers = {}
     for name, port in addresses:
         router = Router(
             tenant=tenant,
@@ -87,26 +119,28 @@ def seed(context: dict, log) -> None:
         )
         router.set_password(password)
         router.save()
-        routers.append(router)
+        routers[name] = router
     profiles = _profiles(tenant)
     clients = context["clients"]["isp"][:ACCOUNTS]
+    now = timezone.now()
     accounts = []
     for index, client in enumerate(clients):
-        # Most on the three live routers; every tenth on the one that is down.
-        router = routers[3] if index % 10 == 9 else routers[index % 3]
         account = PppoeAccount(
             tenant=tenant,
             client=client,
-            router=router,
+            router=router_of(index, routers),
             username=f"isp{client.number:05d}",
             profile=profiles.get(client.pk, "default"),
             sync_state=SyncState.SYNCED,
+            last_seen_at=None
+            if never_connected(index)
+            else now - timedelta(hours=1 + index % 47, minutes=index * 7 % 60),
         )
         account.set_password(f"pppoe-{client.number:05d}")
         accounts.append(account)
     PppoeAccount.objects.bulk_create(accounts)
-    context["routers"] = routers
-    ports = ", ".join(f"{r.name} {r.host}:{r.port}" for r in routers)
+    context["routers"] = list(routers.values())
+    ports = ", ".join(f"{r.name} {r.host}:{r.port}" for r in routers.values())
     log(f"  routers: {len(routers)} routers ({ports}), {len(accounts)} PPPoE accounts")
 
 

@@ -45,7 +45,9 @@ def secret_comment(account_id: int) -> str:
 
 
 class PollErrorKind(models.TextChoices):
-    """Why a router could not be read; shown as the reason a status is unavailable."""
+    """Why a router could not be read. OFFLINE: not reached at all (refused, unreachable, no
+    connection within the timeout); NETWORK and TIMEOUT: reached, then the exchange failed.
+    routers.availability turns each into the reason a status is unavailable."""
 
     NONE = "", "No error"
     OFFLINE = "offline", "Router offline"

@@ -12,9 +12,10 @@ One cycle:
    overall deadline: routers still running then are cut off and recorded as timed out, so one
    hung router never delays the others past it.
 4. As each router finishes, its results are written in a bounded number of statements (about
-   five, whatever its number of accounts): online accounts in one UPDATE, the others offline in
-   one, the reconciled accounts in one or two, the router row in one. A router that could not
-   be read sets its accounts Unknown in one statement and records the error.
+   five, whatever its number of accounts): online accounts in one UPDATE, the others in one
+   (Offline, or Unknown when never seen online: the client has never connected), the
+   reconciled accounts in one or two, the router row in one. A router that could not be read
+   sets its accounts Unknown in one statement and records the error.
 
 Running a cycle twice, or two at once, leaves the same state as running it once: every write
 sets absolute values from what the router said, and the advisory lock keeps two pollers off
@@ -34,7 +35,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.locks import advisory_locks, lock_namespace
@@ -77,6 +78,7 @@ class RouterOutcome:
     ok: bool
     active: list[dict] = field(default_factory=list)
     reconciled: ReconcileResult | None = None
+    kicked: set[str] = field(default_factory=set)  # seen in /ppp/active, then removed
     full_audit: bool = False
     identity: str = ""
     version: str = ""
@@ -239,7 +241,7 @@ def poll_one(plan_: RouterPlan, *, deadline: float, watch: Watch | None = None) 
                 outcome.identity, outcome.version = conn.identity_and_version()
         finally:
             conn.close()
-        kicked = outcome.reconciled.kicked
+        outcome.kicked = kicked = outcome.reconciled.kicked
         outcome.active = [row for row in active if row.get("name") not in kicked]
         outcome.ok = True
     except RouterError as exc:
@@ -285,9 +287,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             if isinstance(name, str | int) and str(name):
                 online[str(name)] = row
         _mark_online(accounts, outcome.router_id, online, now)
-        accounts.exclude(username__in=list(online)).update(
-            status=ConnectionStatus.OFFLINE, address="", caller_id="", uptime="", checked_at=now
-        )
+        _mark_not_online(accounts, online, outcome.kicked, now)
         result = outcome.reconciled
         if result is not None and result.synced:
             _mark_synced(accounts, result.synced, now)
@@ -352,6 +352,27 @@ def _mark_online(accounts, router_id: int, online: dict[str, dict], now: datetim
         rows,
         ["status", "last_seen_at", "checked_at", "address", "caller_id", "uptime"],
         batch_size=500,
+    )
+
+
+def _mark_not_online(accounts, online: dict[str, dict], kicked: set[str], now: datetime) -> None:
+    """In one statement: an account seen before (or whose session was just removed, so seen
+    now) is Offline; one never seen in /ppp/active is Unknown: the client has never connected."""
+    never_seen = Q(last_seen_at__isnull=True)
+    last_seen = F("last_seen_at")
+    if kicked:
+        never_seen &= ~Q(username__in=list(kicked))
+        last_seen = Case(When(username__in=list(kicked), then=Value(now)), default=last_seen)
+    accounts.exclude(username__in=list(online)).update(
+        status=Case(
+            When(never_seen, then=Value(ConnectionStatus.UNKNOWN)),
+            default=Value(ConnectionStatus.OFFLINE),
+        ),
+        last_seen_at=last_seen,
+        address="",
+        caller_id="",
+        uptime="",
+        checked_at=now,
     )
 
 

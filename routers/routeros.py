@@ -170,6 +170,20 @@ def server_name(host: str) -> str:
     return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
+def connect_or_offline(checked, target: RouterTarget, *, timeout: float) -> socket.socket:
+    """The TCP connection. A router that does not accept it within the timeout is offline
+    (switched off, or no route to it), like one that refuses it; a timeout after the
+    connection was accepted is a network issue (classify)."""
+    try:
+        return outbound.connect(checked, timeout=timeout)
+    except TimeoutError as exc:
+        raise RouterError(
+            PollErrorKind.OFFLINE,
+            f"{target.host}:{target.port} did not accept the connection in time: the router "
+            "is off or cannot be reached.",
+        ) from exc
+
+
 class RouterConnection:
     """A logged-in API session. Use as a context manager; `deadline` is a time.monotonic()
     instant after which every call fails."""
@@ -190,7 +204,7 @@ class RouterConnection:
             # Resolved and checked against the outbound address policy at every connection;
             # the socket goes to a checked address, never to a second resolution of the name.
             checked = outbound.check_host(target.host, target.port)
-            sock = outbound.connect(checked, timeout=min(target.timeout, left))
+            sock = connect_or_offline(checked, target, timeout=min(target.timeout, left))
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if target.use_tls:
@@ -290,7 +304,7 @@ def classify(exc: BaseException, where: str) -> RouterError | None:
         return RouterError(
             PollErrorKind.LOGIN, f"{where} refused the login: wrong username or password."
         )
-    if isinstance(exc, TimeoutError | socket.timeout):
+    if isinstance(exc, TimeoutError | socket.timeout):  # connected, then no answer in time
         return RouterError(PollErrorKind.TIMEOUT, f"{where} did not answer in time (timed out).")
     if isinstance(exc, ConnectionRefusedError):
         return RouterError(

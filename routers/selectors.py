@@ -11,20 +11,9 @@ from django.db.models import Count
 from clients.signals import access_reason_label
 from tenancy.models import Tenant
 
-from .models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
+from .availability import why_unavailable
+from .models import ConnectionStatus, PppoeAccount, Router
 from .tables import connection_status_html
-
-UNAVAILABLE_REASONS = {
-    "never": "Never connected: the router has not been polled yet.",
-    "disabled": "The router is disabled in Clientdesk, so it is not polled.",
-    PollErrorKind.OFFLINE: "Router offline",
-    PollErrorKind.TIMEOUT: "Router offline: it did not answer in time",
-    PollErrorKind.NETWORK: "Network error",
-    PollErrorKind.LOGIN: "Network error: the router refused Clientdesk's login",
-    PollErrorKind.PROTOCOL: "Network error: the router sent an unreadable reply",
-    PollErrorKind.TLS: "Network error: the TLS connection to the router failed",
-    PollErrorKind.CONFIG: "The router's stored password cannot be read",
-}
 
 
 @dataclass(frozen=True)
@@ -60,18 +49,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         return Connection(account=None)
     router = account.router
     status = account.status
-    reason = ""
-    if status == ConnectionStatus.UNKNOWN:
-        if not router.enabled:
-            reason = UNAVAILABLE_REASONS["disabled"]
-        elif router.is_reachable is None or account.checked_at is None:
-            reason = (
-                UNAVAILABLE_REASONS.get(router.last_error_kind, "Network error")
-                if router.is_reachable is False
-                else UNAVAILABLE_REASONS["never"]
-            )
-        else:
-            reason = UNAVAILABLE_REASONS.get(router.last_error_kind, "Network error")
+    why = why_unavailable(account)
     return Connection(
         account=account,
         username=account.username,
@@ -85,7 +63,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         uptime=account.uptime,
         enabled=account.enabled,
         disabled_reason=access_reason_label(account.disabled_reason),
-        unavailable_reason=reason,
+        unavailable_reason=why.reason if why else "",
         router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
     )
 

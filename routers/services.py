@@ -251,6 +251,12 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
         accounts.filter(sync_version=want.version).update(
             sync_state=SyncState.SYNCED, sync_error="", synced_at=timezone.now()
         )
-        if want.username in result.kicked:
-            accounts.update(status=ConnectionStatus.OFFLINE, address="", caller_id="", uptime="")
+        if want.username in result.kicked:  # it was online until now
+            accounts.update(
+                status=ConnectionStatus.OFFLINE,
+                last_seen_at=timezone.now(),
+                address="",
+                caller_id="",
+                uptime="",
+            )
         return True

@@ -11,12 +11,14 @@ prefixed by their length in the 1-5 byte encoding, sentences ended by an empty w
 
 It holds `/ppp/secret` and `/ppp/active` in memory (`print`, `add`, `set`, `remove`), and
 answers `/system/identity/print` and `/system/resource/print`. Knobs, all changeable while it
-runs: `latency` (seconds before each reply), `hang` ("login": never answer anything; "command":
-answer the login, then nothing), `drop_connections` (close the socket on the first command
+runs: `latency` (seconds before each reply), `hang` ("login": accept the connection but never
+answer anything, as a router behind a link that drops its replies; "command": answer the login,
+then nothing), `drop_connections` (close the socket on the first command
 after the login), `reject_logins` (every login refused, as with wrong credentials) and
 `malformed` (answer commands with bytes that are not a valid sentence).
 
-`churn(...)` makes sessions come and go (the demo); a disabled secret never comes online.
+`churn(...)` makes sessions come and go (the demo); a disabled secret never comes online, nor
+one named in `never_dial_in` (a client whose equipment was never connected).
 """
 
 from __future__ import annotations
@@ -219,6 +221,7 @@ class SimulatedRouter:
         self.drop_connections = False
         self.reject_logins = False
         self.malformed = False
+        self.never_dial_in: set[str] = set()  # usernames churn leaves offline
         self.secrets: dict[str, dict[str, str]] = {}
         self.active: dict[str, dict[str, str]] = {}
         self.commands: list[str] = []  # every command word received, for tests
@@ -344,7 +347,9 @@ class SimulatedRouter:
             while not self._stopped.wait(interval):
                 with self.lock:
                     enabled = [
-                        s["name"] for s in self.secrets.values() if s.get("disabled") != "true"
+                        s["name"]
+                        for s in self.secrets.values()
+                        if s.get("disabled") != "true" and s["name"] not in self.never_dial_in
                     ]
                     online = self.active_names()
                     for name in enabled:
@@ -384,8 +389,10 @@ class SimulatedRouter:
                 with self.lock:
                     self.commands.append(command)
                 if self.hang == "login" or (self.hang == "command" and logged_in):
-                    self._stopped.wait()
-                    return
+                    # Never answer; read on until the client gives up and closes, so that a
+                    # stalled router holds no thread past its client (the demo polls it
+                    # every minute).
+                    continue
                 if self.latency:
                     time.sleep(self.latency)
                 attrs, queries, tag = self._parse_words(words[1:])

@@ -10,21 +10,43 @@ from django.utils.safestring import mark_safe
 from clients.signals import access_reason_label
 from tenancy.tables import BaseTable
 
+from .availability import Unavailable, why_unavailable
 from .models import ConnectionStatus, PppoeAccount, Router
 
 
-def connection_status_html(status: str | None) -> str:
+def connection_status_html(status: str | None, why: Unavailable | None = None) -> str:
     """Online / Offline / Unknown with a coloured dot drawn by CSS (green, red, hollow grey), so
     that the indicator shows on desktops without an emoji font; the word beside it is what a
-    screen reader reads. Used by the client list, the accounts list and the client page."""
+    screen reader reads. An Unknown status given `why` says in a short word why it is
+    unavailable, and in full in the tooltip. Used by the client list, the accounts list and
+    the client page."""
     if not status:
         return mark_safe('<span class="text-body-secondary" data-connection="none">—</span>')  # noqa: S308
+    label = ConnectionStatus(status).label
+    if why is None:
+        return format_html(
+            '<span class="text-nowrap" data-connection="{0}">'
+            '<span class="status-dot status-dot-{0}" aria-hidden="true"></span>{1}</span>',
+            status,
+            label,
+        )
     return format_html(
-        '<span class="text-nowrap" data-connection="{0}">'
-        '<span class="status-dot status-dot-{0}" aria-hidden="true"></span>{1}</span>',
+        '<span class="text-nowrap" data-connection="{0}" data-unavailable="{2}" '
+        'title="Connection status unavailable: {3}">'
+        '<span class="status-dot status-dot-{0}" aria-hidden="true"></span>{1} '
+        '<small class="text-body-secondary">({2})</small></span>',
         status,
-        ConnectionStatus(status).label,
+        label,
+        why.word,
+        why.reason,
     )
+
+
+def account_status_html(account) -> str:
+    """The status of a PPPoE account (its router selected with it), or — without one."""
+    if account is None:
+        return connection_status_html(None)
+    return connection_status_html(account.status, why_unavailable(account))
 
 
 def short_datetime(value) -> str:
@@ -104,7 +126,7 @@ class PppoeAccountTable(BaseTable):
     sync_state = tables.Column(verbose_name="On the router", orderable=False)
 
     always_columns = ("username",)
-    related_for_columns = {"client": ("client",), "router": ("router",)}
+    related_for_columns = {"client": ("client",), "router": ("router",), "status": ("router",)}
     default_order = "username"
 
     class Meta(BaseTable.Meta):
@@ -117,7 +139,7 @@ class PppoeAccountTable(BaseTable):
         return format_html('<a href="{}">#{} {}</a>', url, record.client.number, record.client.name)
 
     def render_status(self, record):
-        return connection_status_html(record.status)
+        return account_status_html(record)
 
     def render_last_seen_at(self, value):
         return short_datetime(value)

@@ -1,9 +1,12 @@
 """The client list's Connection status column and filter."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from routers.poller import poll_routers
 from tests.factories import ClientFactory, PppoeAccountFactory, TenantFactory
@@ -16,7 +19,13 @@ pytestmark = pytest.mark.django_db
 def statuses(tenant, sim, router_for):
     router = router_for(sim)
     online = PppoeAccountFactory(tenant=tenant, router=router, username="on1", client__name="On")
-    offline = PppoeAccountFactory(tenant=tenant, router=router, username="off1", client__name="Off")
+    offline = PppoeAccountFactory(
+        tenant=tenant,
+        router=router,
+        username="off1",
+        client__name="Off",
+        last_seen_at=timezone.now() - timedelta(hours=2),  # seen before, gone now
+    )
     sim.connect_session("on1")
     poll_routers()
     none = ClientFactory(tenant=tenant, name="Nobody")

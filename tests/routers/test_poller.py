@@ -45,8 +45,9 @@ def test_online_and_offline(sim, router_for):
     assert alice.status == ConnectionStatus.ONLINE
     assert alice.address == "10.9.0.5" and alice.caller_id == "AA:BB:CC:00:11:22"
     assert alice.uptime.endswith("s") and alice.last_seen_at and alice.checked_at
-    assert accounts["bob"].status == ConnectionStatus.OFFLINE
-    assert accounts["bob"].last_seen_at is None
+    # Never seen online: not Offline as if it had left, but unavailable (never connected).
+    assert accounts["bob"].status == ConnectionStatus.UNKNOWN
+    assert accounts["bob"].last_seen_at is None and accounts["bob"].checked_at
     router = reload(router)
     assert router.is_reachable is True and router.sessions_online == 1
     assert router.last_error == "" and router.identity == "sim-0"
@@ -213,7 +214,7 @@ def test_concurrent_polls_skip_a_router_already_being_polled(sim, router_for):
     assert sorted(len(r.skipped) for r in reports) == [0, 1]
     accounts = accounts_by_name()
     assert accounts["alice"].status == ConnectionStatus.ONLINE
-    assert accounts["bob"].status == ConnectionStatus.OFFLINE
+    assert accounts["bob"].status == ConnectionStatus.UNKNOWN  # never connected
 
 
 def test_disabled_routers_and_tenants_without_routers_are_not_polled(sim, router_for, tenant):
@@ -230,5 +231,5 @@ def test_a_session_without_account_is_ignored(sim, router_for):
     sim.connect_session("stranger")
     poll_routers()
     assert reload(router).sessions_online == 1
-    assert accounts_by_name()["alice"].status == ConnectionStatus.OFFLINE
+    assert accounts_by_name()["alice"].status == ConnectionStatus.UNKNOWN  # never connected
     assert ClientFactory._meta.model  # factories importable

@@ -93,9 +93,28 @@ def test_hang_modes_block_until_the_client_gives_up(router, mode):
         list(api.path("ppp", "active"))
 
 
-def test_churn_never_brings_a_disabled_secret_online(router):
+def test_a_hung_connection_ends_when_its_client_gives_up(router):
+    """The demo polls its stalled router every minute: no connection (and thread) is kept."""
+    import time
+
+    router.hang = "login"
+    with socket.create_connection((router.host, router.port), timeout=2) as client:
+        client.sendall(encode_sentence(["/login", "=name=admin", "=password=pw"]))
+        deadline = time.monotonic() + 5
+        while "/login" not in router.commands and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(router._connections) == 1
+    deadline = time.monotonic() + 5
+    while router._connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not router._connections
+
+
+def test_churn_never_brings_a_disabled_or_never_dialling_secret_online(router):
     router.add_secret("on", "x")
     router.add_secret("off", "x", disabled="yes")
+    router.add_secret("never", "x")
+    router.never_dial_in.add("never")
     router.churn(interval=0.01, share_online=1.0)
     import time
 
@@ -103,4 +122,5 @@ def test_churn_never_brings_a_disabled_secret_online(router):
     while "on" not in router.active_names() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.1)
-    assert "on" in router.active_names() and "off" not in router.active_names()
+    assert "on" in router.active_names()
+    assert "off" not in router.active_names() and "never" not in router.active_names()

@@ -8,8 +8,11 @@
 With `--from-db`, every enabled Router whose host is local gets a simulator on its port (but
 the demo's offline router, on a port left closed on purpose), with
 its API username and password and a /ppp/secret for each of its PPPoE accounts (as
-Clientdesk would have provisioned them); about `--online` of them are dialled in, and with
-`--churn` sessions come and go every so many seconds, so that statuses change over time.
+Clientdesk would have provisioned them); about `--online` of those seen online before are
+dialled in, and with `--churn` sessions come and go every so many seconds, so that statuses
+change over time. An account never seen online stays so (the demo's clients who have never
+connected), and the demo's stalled router accepts connections but never answers
+(routers.demo).
 Runs until interrupted. A port that is taken stops it with an error naming the port, so that
 the demo never runs with a router silently missing.
 """
@@ -89,7 +92,7 @@ class Command(BaseCommand):
 
         from django_scopes import scopes_disabled
 
-        from routers.demo import CLOSED_PORT
+        from routers.demo import CLOSED_PORT, simulated_hang
         from routers.models import PppoeAccount, Router, secret_comment
 
         rng = random.Random(7)
@@ -102,8 +105,9 @@ class Command(BaseCommand):
                     username=router.username,
                     password=router.password,
                 )
+                sim.hang = simulated_hang(router.name)
                 accounts = PppoeAccount.objects.filter(router=router).only(
-                    "id", "username", "password_encrypted", "profile", "enabled"
+                    "id", "username", "password_encrypted", "profile", "enabled", "last_seen_at"
                 )
                 for account in accounts:
                     sim.add_secret(
@@ -114,7 +118,9 @@ class Command(BaseCommand):
                         comment=secret_comment(account.pk),
                         disabled="no" if account.enabled else "yes",
                     )
-                    if account.enabled and rng.random() < options["online"]:
+                    if account.last_seen_at is None:
+                        sim.never_dial_in.add(account.username)
+                    elif account.enabled and rng.random() < options["online"]:
                         sim.connect_session(account.username)
                 try:
                     sim.start(options["host"], router.port)
