@@ -38,8 +38,6 @@ _GONE = object()
 class ProjectTask(Task):
     """The base class of every task of the project's apps."""
 
-    abstract = True
-
 
 def project_task(*args, **options):
     """`shared_task` on the project's base, for tasks that take no tenant."""
