@@ -83,11 +83,6 @@ def jobs_registered(tenant=None) -> list[Job]:
     return [job for job in _JOBS.values() if tenant is None or job.applies(tenant)]
 
 
-def job_label(name: str) -> str:
-    job = _JOBS.get(name)
-    return job.label if job else name
-
-
 def job_result_labels(name: str) -> dict[str, str]:
     job = _JOBS.get(name)
     return job.result_labels if job else {}

@@ -25,6 +25,14 @@ class _JobRunManagerBase(models.Manager):
         return self.with_scope(tenant=tenant).get_queryset()
 
 
+def job_choices() -> list[tuple[str, str]]:
+    """The registered jobs (core/jobs.py), read when the choices are: a job an app registers
+    needs no migration."""
+    from .jobs import jobs_registered
+
+    return [(job.name, job.label) for job in jobs_registered()]
+
+
 class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     OK = "ok", "Done"
@@ -41,7 +49,7 @@ class JobRun(Leased):
     LEASE_FAILED = JobStatus.FAILED
 
     tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
-    job = models.CharField(max_length=32, help_text="The registered job's name (core/jobs.py).")
+    job = models.CharField(max_length=32, choices=job_choices)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
@@ -62,7 +70,7 @@ class JobRun(Leased):
         ]
 
     def __str__(self) -> str:
-        return f"{self.job_label} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
     @classmethod
     def lease_duration(cls) -> timedelta:
@@ -74,12 +82,6 @@ class JobRun(Leased):
             "The worker stopped before this run finished (restarted or out of memory); "
             "what it had done is kept, and the next run does the rest."
         )
-
-    @property
-    def job_label(self) -> str:
-        from .jobs import job_label
-
-        return job_label(self.job)
 
     @property
     def summary(self) -> str:

@@ -3,6 +3,8 @@ holds' migration 0003 copies the rows over and drops the old table)."""
 
 import django.db.models.deletion
 import django.utils.timezone
+
+import core.models
 from django.db import migrations, models
 
 
@@ -36,12 +38,7 @@ class Migration(migrations.Migration):
                     "attempts",
                     models.PositiveSmallIntegerField(default=0, help_text="Claims so far."),
                 ),
-                (
-                    "job",
-                    models.CharField(
-                        help_text="The registered job's name (core/jobs.py).", max_length=32
-                    ),
-                ),
+                ("job", models.CharField(choices=core.models.job_choices, max_length=32)),
                 ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 (
