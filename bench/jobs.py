@@ -225,10 +225,12 @@ def main():
     from django.db import connection, transaction
     from django_scopes import scopes_disabled
 
-    import holds.services as services
-    from holds.models import JobName
+    import subscriptions.lifecycle as lifecycle
+    from core.jobs import job_run
+    from holds.services import FINANCIAL_HOLDS_JOB
+    from subscriptions.services import EXPIRY_JOB
 
-    settings.HOLDS_RENEWAL_SECONDS = 10**9  # every renewal in the one timed run (no budget)
+    settings.SUBSCRIPTIONS_RENEWAL_SECONDS = 10**9  # every renewal in the one timed run (no budget)
     common.migrate()
     if args.profile:
         Counter.profile = {}
@@ -263,32 +265,28 @@ def main():
 
         return wrapper
 
-    services._expire_due = timed("expire UPDATE ... RETURNING", services._expire_due)
-    services._after_expiry = timed("activity, e-mails, access", services._after_expiry)
-    services.subscription_renew = timed("renewals", services.subscription_renew)
+    lifecycle._expire_due = timed("expire UPDATE ... RETURNING", lifecycle._expire_due)
+    lifecycle._after_expiry = timed("activity, e-mails, access", lifecycle._after_expiry)
+    lifecycle.subscription_renew = timed("renewals", lifecycle.subscription_renew)
 
     with scopes_disabled():
         measure("floor: one UPDATE of the rows to expire", floor)
         grace = timedelta(days=tenant.financial_hold_grace_days)
         measure(
             "financial holds, 1st run (tracking starts)",
-            lambda: services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now).result,
+            lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB, now=now).result,
         )
         measure(
             "financial holds, past the grace (holds set)",
-            lambda: (
-                services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now + grace).result
-            ),
+            lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB, now=now + grace).result,
         )
         measure(
             "financial holds, again (nothing to do)",
-            lambda: (
-                services.job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS, now=now + grace).result
-            ),
+            lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB, now=now + grace).result,
         )
         measure(
             "expiry and auto-renewal",
-            lambda: services.job_run(tenant=tenant, job=JobName.EXPIRY, now=now).result,
+            lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=now).result,
         )
         if Counter.profile is not None:
             top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:12]
@@ -298,7 +296,7 @@ def main():
             print(f"  {name:<46} {seconds:9.2f} s", flush=True)
         measure(
             "expiry and auto-renewal, again (nothing to do)",
-            lambda: services.job_run(tenant=tenant, job=JobName.EXPIRY, now=now).result,
+            lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=now).result,
         )
 
 

@@ -76,6 +76,33 @@ def activity_record(
     )
 
 
+ACTIVITY_BATCH = 2000
+
+
+def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system") -> None:
+    """Many activity lines at once, for the scheduled jobs: `lines` are (client_id, verb,
+    description, data), all by `actor_label`; one INSERT per ACTIVITY_BATCH lines."""
+    from django.utils import timezone
+
+    from .models import ClientActivity
+
+    now = timezone.now()
+    objs = [
+        ClientActivity(
+            tenant=tenant,
+            client_id=client_id,
+            actor=None,
+            actor_label=actor_label[:100],
+            verb=verb[:40],
+            description=description[:500],
+            data=data,
+            created_at=now,
+        )
+        for client_id, verb, description, data in lines
+    ]
+    ClientActivity.objects.for_tenant(tenant).bulk_create(objs, batch_size=ACTIVITY_BATCH)
+
+
 # Edited fields whose values the activity line leaves out (they can be long or personal).
 ACTIVITY_VALUE_LIMIT = 60
 

@@ -11,7 +11,10 @@ after the transaction that made the change has committed (`transaction.on_commit
   "subscription_resumed", "subscriptions_suspended", "client_deleted", and, from the holds
   app, "hold_set", "hold_released", "subscription_expired", "subscription_renewed".
 
-Receivers must be idempotent: the desired state is given, not a delta.
+Receivers must be idempotent: the desired state is given, not a delta. A scheduled job that
+changes many clients sends it with `send_client_access_changed_later`: after the commit, from
+Celery tasks in chunks (clients/tasks.py), so that the job's own run stays a fixed number of
+statements.
 """
 
 from django.db import transaction
@@ -55,6 +58,43 @@ def send_client_access_changed(*, sender: str, client, access: bool, reason: str
         )
 
     transaction.on_commit(send)
+
+
+ACCESS_FANOUT_CHUNK = 500
+
+
+def send_client_access_changed_later(
+    *, sender: str, tenant, client_ids, access: bool, reason: str
+) -> None:
+    """Send `client_access_changed` for many clients after the commit, from Celery tasks of
+    ACCESS_FANOUT_CHUNK clients each."""
+    client_ids = sorted(set(client_ids))
+    if not client_ids:
+        return
+    from .tasks import client_access_fanout
+
+    tenant_id = tenant.pk
+    for start in range(0, len(client_ids), ACCESS_FANOUT_CHUNK):
+        ids = client_ids[start : start + ACCESS_FANOUT_CHUNK]
+        transaction.on_commit(
+            lambda ids=ids: client_access_fanout.delay(tenant_id, ids, access, reason, sender)
+        )
+
+
+def client_access_changed_send_many(
+    *, tenant, client_ids, access: bool, reason: str, sender: str
+) -> int:
+    """The fan-out task's work: one query for the clients, then the signal for each."""
+    from .models import Client
+
+    count = 0
+    for client in Client.objects.for_tenant(tenant).filter(pk__in=client_ids):
+        client.tenant = tenant
+        client_access_changed.send(
+            sender=sender, tenant=tenant, client=client, access=access, reason=reason
+        )
+        count += 1
+    return count
 
 
 def record_ledger_entry(sender, instance, created, raw=False, **kwargs):

@@ -32,15 +32,15 @@ app.conf.beat_schedule = {
         "task": "messaging.tasks.messaging_charges_post_all",
         "schedule": crontab(minute=15),
     },
-    # Holds and expiry: financial holds every few minutes, expiry and auto-renewal
-    # hourly (intervals in settings, from the environment); each fans out one task per tenant.
+    # Financial holds every few minutes, expiry and auto-renewal hourly (intervals in
+    # settings, from the environment); each fans out one task per tenant.
     "holds-financial": {
         "task": "holds.tasks.financial_holds_run_all",
         "schedule": float(settings.HOLDS_FINANCIAL_INTERVAL),
         "options": {"expires": settings.HOLDS_FINANCIAL_INTERVAL * 0.9},
     },
-    "holds-expiry": {
-        "task": "holds.tasks.expiry_run_all",
+    "subscriptions-expiry": {
+        "task": "subscriptions.tasks.expiry_run_all",
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),
         "options": {"expires": settings.HOLDS_EXPIRY_INTERVAL * 0.9},
     },

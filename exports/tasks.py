@@ -1,27 +1,17 @@
-"""Celery entry points of exports: thin (ids in, reload, return if gone, call a service)."""
+"""Celery entry points of exports: thin (ids in, reload, return if gone, call a service), on
+the project's task base (core/tasks.py)."""
 
-from celery import shared_task
-from django_scopes import scope
-
-from tenancy.models import Tenant
-
-from .models import ExportJob
-from .services import export_job_execute
+from core.tasks import project_task, tenant_task
 
 
-@shared_task(acks_late=True)
-def export_job_run(job_id: int, *, tenant_id: int) -> str | None:
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return None
-    with scope(tenant=tenant):
-        job = ExportJob.objects.for_tenant(tenant).filter(pk=job_id).first()
-        if job is None:
-            return None
-        return export_job_execute(job=job).status
+@tenant_task(model="exports.ExportJob")
+def export_job_run(job) -> str | None:
+    from .services import export_job_execute
+
+    return export_job_execute(job=job).status
 
 
-@shared_task(acks_late=True)
+@project_task
 def export_jobs_purge_expired() -> int:
     """Beat: delete export jobs and files older than the retention (a week)."""
     from .services import export_jobs_purge

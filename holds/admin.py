@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from core.models import JobRun
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import ClientHold, FundsShortfall, JobRun, Notification, NotificationTemplate
+from .models import ClientHold, FundsShortfall, Notification, NotificationTemplate
 from .notifications import DEFAULTS
 
 
@@ -22,6 +23,9 @@ class FundsShortfallAdmin(ReadOnlyAdmin):
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdmin):
+    """Core's record of every scheduled job's runs, read beside the dashboard that shows them
+    (core has no admin of its own: it is below tenancy, whose ReadOnlyAdmin this is)."""
+
     list_display = ("job", "tenant", "started_at", "finished_at", "status", "result")
     list_filter = ("tenant", "job", "status")
 

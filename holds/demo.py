@@ -21,10 +21,12 @@ from django.utils import timezone
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.demo import recorded_times_to_minute
 from clients.models import Client, ClientStatus
+from core.jobs import job_run
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
+from subscriptions.services import EXPIRY_JOB
 
-from .models import ClientHold, FundsShortfall, HoldKind, JobName, NotificationTemplate
-from .services import clients_refresh_status, job_run
+from .models import ClientHold, FundsShortfall, HoldKind, NotificationTemplate
+from .services import FINANCIAL_HOLDS_JOB, clients_refresh_status
 
 REASONS = [
     "Contract under review",
@@ -120,7 +122,7 @@ def seed(context: dict, log) -> None:
                 body="Hello {{ client.name }},\n\nyour internet access is paused: "
                 "{{ hold.reason }}.\n\nCall us to resume it.\n",
             )
-        for job in (JobName.FINANCIAL_HOLDS, JobName.EXPIRY):
+        for job in (FINANCIAL_HOLDS_JOB, EXPIRY_JOB):
             job_run(tenant=tenant, job=job)
         recorded_times_to_minute(tenant)
     log(f"Holds: {held} holds behind demo statuses, {renewals} auto-renewals due, jobs run once")

@@ -1,5 +1,5 @@
 """Holds (blocking records, as Kill Bill's blocking states), the tracking of negative funds,
-the scheduled jobs' runs, and the e-mails the client gets.
+and the e-mails the client gets. The runs of the scheduled jobs are core's `JobRun`.
 
 A client is Active only when no hold is in force; an administrative hold is shown over a
 financial one; lifting one leaves the other. `Client.status` is stored (the list filters a
@@ -14,14 +14,11 @@ statements (a row missed by a bulk loader starts its grace period when the job f
 A separate table rather than an Account column, so that billing's model stays billing's.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.leases import Leased
 from tenancy.models import TenantOwnedModel
 
 
@@ -96,87 +93,6 @@ class FundsShortfall(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Client {self.client_id} below zero since {self.since:%Y-%m-%d %H:%M}"
-
-
-class JobName(models.TextChoices):
-    FINANCIAL_HOLDS = "financial_holds", "Financial holds"
-    EXPIRY = "expiry", "Expiry and auto-renewal"
-
-
-class JobStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    OK = "ok", "Done"
-    SKIPPED = "skipped", "Skipped (another run was under way)"
-    FAILED = "failed", "Failed"
-
-
-class JobRun(TenantOwnedModel, Leased):
-    """One run of a scheduled job for one tenant, with what it did (shown on the dashboard).
-    Its lease is a deadline: the hard time limit, which the task cannot outlive."""
-
-    LEASE_QUEUED = None
-    LEASE_RUNNING = JobStatus.RUNNING
-    LEASE_FAILED = JobStatus.FAILED
-
-    job = models.CharField(max_length=32, choices=JobName.choices)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
-    result = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    queries = models.PositiveIntegerField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["tenant", "job", "-started_at"], name="jobrun_last_idx"),
-            models.Index(
-                fields=["lease_expires_at"],
-                condition=Q(status=JobStatus.RUNNING),
-                name="jobrun_running_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
-
-    @classmethod
-    def lease_duration(cls) -> timedelta:
-        return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
-
-    @classmethod
-    def lease_interrupted_reason(cls, attempts: int) -> str:
-        return (
-            "The worker stopped before this run finished (restarted or out of memory); "
-            "what it had done is kept, and the next run does the rest."
-        )
-
-    @property
-    def summary(self) -> str:
-        """What the run did, in an operator's words: the counts that are not zero, without the
-        job's own bookkeeping (statuses repaired, shortfalls tracked). The figures stay in
-        `result` for the admin."""
-        if self.error:
-            return self.error.splitlines()[0][:200]
-        done = [
-            f"{label} {self.result[key]:,}"
-            for key, label in RESULT_LABELS.items()
-            if self.result.get(key)
-        ]
-        return ", ".join(done) or "Nothing to do."
-
-
-# The figures of a run an operator reads on the dashboard, in this order.
-RESULT_LABELS = {
-    "held": "Put on financial hold:",
-    "financial_holds": "Put on financial hold:",
-    "released": "Released:",
-    "renewed": "Renewed:",
-    "expired": "Expired:",
-    "renewal_short_of_funds": "Not renewed for want of funds:",
-    "renewal_errors": "Renewals that failed:",
-    "renewals_deferred": "Renewals left for the next run:",
-    "expiring_notices": "Expiry notices sent:",
-}
 
 
 class NotificationKind(models.TextChoices):

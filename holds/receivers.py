@@ -9,6 +9,10 @@ ledger no extra query:
   after the commit, the financial hold is lifted (`financial_hold_release_if_funded`), in a
   transaction of its own that locks the client, so that the posting never waits on a client row
   (a purchase locks client then account; this order stays the same).
+
+And on subscriptions' `expiry_done` hook (inside the expiry run's transaction): the e-mails of
+what expired and what is about to, and financial holds after failed renewals
+(`expiry_follow_up`).
 """
 
 from decimal import Decimal
@@ -59,3 +63,11 @@ def credit_limit_changed(sender, instance, created, raw=False, **kwargs):
     _track(instance.tenant, account.client_id, before, after, instance.created_at)
     if instance.new_limit > instance.old_limit and after >= ZERO:
         _release_after_commit(instance.tenant, account.client_id)
+
+
+def expiry_run_done(sender, tenant, now, today, expired, failed_renewals, **kwargs) -> dict:
+    from .services import expiry_follow_up
+
+    return expiry_follow_up(
+        tenant=tenant, now=now, today=today, expired=expired, failed_renewals=failed_renewals
+    )

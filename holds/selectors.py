@@ -8,7 +8,7 @@ from clients.models import Client, ClientStatus
 from subscriptions.models import Subscription, SubscriptionStatus, tenant_today
 from tenancy.models import Tenant
 
-from .models import ClientHold, JobName, JobRun
+from .models import ClientHold
 
 
 def clients_by_status(tenant: Tenant) -> list[dict]:
@@ -48,13 +48,3 @@ def holds_set_today(tenant: Tenant, today=None):
         .select_related("client", "set_by", "lifted_by")
         .order_by("-set_at", "-pk")
     )
-
-
-def last_job_runs(tenant: Tenant) -> list[dict]:
-    """The latest run of each job, and the latest that finished (one query per job)."""
-    runs = JobRun.objects.for_tenant(tenant)
-    out = []
-    for value, label in JobName.choices:
-        last = runs.filter(job=value).order_by("-started_at", "-pk").first()
-        out.append({"job": value, "label": label, "run": last})
-    return out

@@ -1,10 +1,11 @@
-"""Holds, and the two scheduled jobs (financial holds; expiry and auto-renewal).
+"""Holds, the client's status from its holds, funds shortfalls and the financial-hold job.
 
 Rules
 - Administrative hold: set and released by an operator with MANAGE_HOLDS (manager, owner), with
   a reason. Setting it suspends every active subscription at once; releasing the last hold in
-  force returns them to Active. Days on hold are given back (each end date moves on by the whole
-  days it was suspended) unless the tenant turns `suspended_days_extend` off.
+  force returns them to Active, with the days on hold given back unless the tenant turns
+  `suspended_days_extend` off (the rule is subscriptions' `subscriptions_resume`, which the
+  financial-hold job's bulk release uses too).
 - Financial hold: set by the job when available funds (balance + credit limit) have been below
   zero for the tenant's `financial_hold_grace_days`, with the debt as the reason; lifted right
   after the commit of any posting that brings funds to zero or more (holds/receivers.py), and by
@@ -12,58 +13,48 @@ Rules
   or raise the credit limit, which lifts it.
 - Holds are independent: the client is Active only when none is in force, Administrative hold
   is shown over Financial hold, lifting one leaves the other (and the subscriptions suspended).
-- Expiry: an active subscription whose end date (exclusive, in the tenant's time zone) is today
-  or earlier expires. With auto-renew, the next period (from the old end date) is bought first,
-  through the ledger with the key "sub-renewal:<previous subscription id>", when funds allow;
-  else it expires and, with the tenant's `hold_on_failed_renewal`, the client goes on financial
-  hold until money comes in. A package taken off sale still renews (the client keeps what they
-  have). While a client is on hold its subscriptions are Suspended and do not expire, unless the
-  tenant does not give days back: then a suspended period expires when its end date passes.
+- After an expiry run (subscriptions' job; this app listens to its `expiry_done` hook, connected
+  in HoldsConfig.ready()): the e-mails of subscriptions expired and about to expire are owed,
+  and, with the tenant's `hold_on_failed_renewal`, a client whose auto-renewal failed for want
+  of funds goes on financial hold until money comes in.
 - Every change is a line of the client's activity with "system" as the actor when no operator
   did it; e-mails (hold set, about to expire, expired) are owed once each (Notification.key) and
-  sent by Celery after the commit; `client_access_changed` is sent for holds, releases, expiry
-  and renewal (the routers app cuts or restores PPPoE access).
+  sent by Celery after the commit; `client_access_changed` is sent for holds and releases (the
+  routers app cuts or restores PPPoE access).
 
-Jobs are per tenant, set-based and idempotent: a fixed number of statements for the whole
-run, except the bulk inserts of activity lines and e-mails (one per 2,000 rows) and renewals
-that charge money (each in its own short transaction, per subscription). One run per job and
-tenant at a time (a PostgreSQL advisory lock; a second worker records nothing and returns),
-candidate rows are locked with SKIP LOCKED, and the ledger's idempotency keys make a renewal
-charge at most once even if two renewals of one period were attempted.
+The financial-hold job (registered as "financial_holds" in HoldsConfig.ready(), run through
+core/jobs.py: one run per tenant at a time, recorded) is set-based and idempotent: a fixed
+number of statements for the whole run, except the bulk inserts of activity lines and e-mails
+(one per 2,000 rows); candidate rows are locked with SKIP LOCKED.
 """
 
 import logging
-import time
-import traceback
-from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from billing.models import Account, EntryKind
-from billing.services import InsufficientFunds, account_charge, account_for_client
-from clients.models import Client, ClientActivity, ClientStatus
-from clients.services import activity_record
-from clients.signals import send_client_access_changed
-from core.leases import lease_create, lease_fail, lease_finish, leases_fail_running
-from core.locks import advisory_lock, lock_namespace
-from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
-from subscriptions.services import subscription_resume_all, subscription_suspend_all
+from billing.models import Account
+from clients.models import Client, ClientStatus
+from clients.services import activities_record_bulk, activity_record
+from clients.signals import send_client_access_changed, send_client_access_changed_later
+from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import (
+    clients_with_active_subscription,
+    subscription_resume_all,
+    subscription_suspend_all,
+    subscriptions_resume,
+    subscriptions_suspend,
+)
 from tenancy.models import Tenant
 
 from .models import (
     ClientHold,
     FundsShortfall,
     HoldKind,
-    JobName,
-    JobRun,
-    JobStatus,
     Notification,
     NotificationKind,
 )
@@ -72,14 +63,19 @@ logger = logging.getLogger(__name__)
 
 REASON_MAX = 500
 SYSTEM = "system"
-JOB_FINANCIAL = "financial holds"
+FINANCIAL_HOLDS_JOB = "financial_holds"  # the registered job (core/jobs.py)
+JOB_FINANCIAL = "financial holds"  # who set or lifted a hold, as the hold records it
 JOB_RENEWAL = "auto-renewal"
 JOB_TOP_UP = "top-up"
 BATCH = 2000
 FANOUT_CHUNK = 500
 ZERO = Decimal("0")
-MAX_RENEWAL_ERRORS = 100  # past this many failed renewals in a run, something is wrong: stop
-JOB_RUNS_KEPT = timedelta(days=30)  # older runs are deleted by the next run of the job
+
+# The figures of the financial-hold job an operator reads on the dashboard, in this order.
+FINANCIAL_HOLDS_RESULT_LABELS = {
+    "held": "Put on financial hold:",
+    "released": "Released:",
+}
 
 
 def _money(value) -> str:
@@ -171,14 +167,6 @@ def _kinds_in_force(tenant: Tenant, client: Client) -> set[str]:
         ClientHold.objects.for_tenant(tenant)
         .filter(client=client, lifted_at__isnull=True)
         .values_list("kind", flat=True)
-    )
-
-
-def _has_active_subscription(tenant: Tenant, client: Client) -> bool:
-    return (
-        Subscription.objects.for_tenant(tenant)
-        .filter(client=client, status=SubscriptionStatus.ACTIVE)
-        .exists()
     )
 
 
@@ -288,15 +276,12 @@ def client_release_hold(
     )
     if not remaining:
         subscription_resume_all(
-            client=locked,
-            actor=operator,
-            actor_label="" if operator else SYSTEM,
-            extend=tenant.suspended_days_extend,
+            client=locked, actor=operator, actor_label="" if operator else SYSTEM
         )
         send_client_access_changed(
             sender="holds",
             client=locked,
-            access=_has_active_subscription(tenant, locked),
+            access=bool(clients_with_active_subscription(tenant=tenant, client_ids=[locked.pk])),
             reason="hold_released",
         )
     return hold
@@ -384,52 +369,6 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
     return created
 
 
-def access_changed_later(*, tenant: Tenant, client_ids, access: bool, reason: str) -> None:
-    """Send client_access_changed for many clients after the commit, from Celery tasks in
-    chunks, so that a job's own run stays a fixed number of statements."""
-    client_ids = sorted(set(client_ids))
-    if not client_ids:
-        return
-    from .tasks import client_access_fanout
-
-    tenant_id = tenant.pk
-    for start in range(0, len(client_ids), FANOUT_CHUNK):
-        ids = client_ids[start : start + FANOUT_CHUNK]
-        transaction.on_commit(
-            lambda ids=ids: client_access_fanout.delay(tenant_id, ids, access, reason)
-        )
-
-
-def access_changed_send(*, tenant: Tenant, client_ids, access: bool, reason: str) -> int:
-    """The fan-out task's work: one query for the clients, then the signal for each."""
-    clients = Client.objects.for_tenant(tenant).filter(pk__in=client_ids)
-    count = 0
-    for client in clients:
-        client.tenant = tenant
-        send_client_access_changed(sender="holds", client=client, access=access, reason=reason)
-        count += 1
-    return count
-
-
-def _activities(tenant: Tenant, lines) -> None:
-    """Bulk activity lines: (client_id, verb, description, data), all by "system"."""
-    now = timezone.now()
-    objs = [
-        ClientActivity(
-            tenant=tenant,
-            client_id=client_id,
-            actor=None,
-            actor_label=SYSTEM,
-            verb=verb[:40],
-            description=description[:500],
-            data=data,
-            created_at=now,
-        )
-        for client_id, verb, description, data in lines
-    ]
-    ClientActivity.objects.for_tenant(tenant).bulk_create(objs, batch_size=BATCH)
-
-
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
 def _holds_place_bulk(
     tenant: Tenant, reasons: dict[int, str], *, kind: str, job: str, now: datetime
@@ -458,11 +397,7 @@ def _holds_place_bulk(
         return []
     created = holds.bulk_create(new, batch_size=BATCH)
     client_ids = [h.client_id for h in created]
-    subscriptions = Subscription.objects.for_tenant(tenant).filter(
-        client_id__in=client_ids, status=SubscriptionStatus.ACTIVE
-    )
-    suspended = Counter(subscriptions.values_list("client_id", flat=True))
-    subscriptions.update(status=SubscriptionStatus.SUSPENDED, suspended_at=now, updated_at=now)
+    suspended = subscriptions_suspend(tenant=tenant, client_ids=client_ids, now=now)
     clients_refresh_status(tenant=tenant, client_ids=client_ids)
     label = HoldKind(kind).label
     lines = []
@@ -477,14 +412,16 @@ def _holds_place_bulk(
                     {"count": suspended[hold.client_id]},
                 )
             )
-    _activities(tenant, lines)
+    activities_record_bulk(tenant=tenant, lines=lines)
     notifications_create(
         tenant=tenant,
         rows=[
             (h.client_id, NotificationKind.HOLD_SET, f"hold:{h.pk}", None, h.pk) for h in created
         ],
     )
-    access_changed_later(tenant=tenant, client_ids=client_ids, access=False, reason="hold_set")
+    send_client_access_changed_later(
+        sender="holds", tenant=tenant, client_ids=client_ids, access=False, reason="hold_set"
+    )
     return client_ids
 
 
@@ -520,7 +457,7 @@ def _holds_release_bulk(
         )
     )
     free = [c for c in client_ids if c not in still_held]
-    resumed = _subscriptions_resume_bulk(tenant, free, now=now)
+    resumed = subscriptions_resume(tenant=tenant, client_ids=free, now=now)
     clients_refresh_status(tenant=tenant, client_ids=client_ids)
     lines = []
     for pk, client_id, kind in rows:
@@ -537,66 +474,15 @@ def _holds_release_bulk(
                     {"count": resumed[client_id]},
                 )
             )
-    _activities(tenant, lines)
-    with_active = set(
-        Subscription.objects.for_tenant(tenant)
-        .filter(client_id__in=free, status=SubscriptionStatus.ACTIVE)
-        .values_list("client_id", flat=True)
+    activities_record_bulk(tenant=tenant, lines=lines)
+    send_client_access_changed_later(
+        sender="holds",
+        tenant=tenant,
+        client_ids=clients_with_active_subscription(tenant=tenant, client_ids=free),
+        access=True,
+        reason="hold_released",
     )
-    access_changed_later(tenant=tenant, client_ids=with_active, access=True, reason="hold_released")
     return client_ids
-
-
-def _subscriptions_resume_bulk(tenant: Tenant, client_ids, *, now: datetime) -> Counter:
-    if not client_ids:
-        return Counter()
-    subscriptions = Subscription.objects.for_tenant(tenant)
-    suspended = list(
-        subscriptions.filter(client_id__in=client_ids, status=SubscriptionStatus.SUSPENDED).only(
-            "pk", "client_id", "end_date", "suspended_at"
-        )
-    )
-    for subscription in suspended:
-        if tenant.suspended_days_extend and subscription.suspended_at:
-            subscription.end_date += timedelta(days=(now - subscription.suspended_at).days)
-        subscription.status = SubscriptionStatus.ACTIVE
-        subscription.suspended_at = None
-        subscription.updated_at = now
-    subscriptions.bulk_update(
-        suspended, ["status", "suspended_at", "end_date", "updated_at"], batch_size=BATCH
-    )
-    return Counter(s.client_id for s in suspended)
-
-
-# -- running a job: one at a time per tenant, recorded -------------------------------------
-JOB_LOCKS = {job: lock_namespace(f"holds.{job}") for job in JobName.values}
-
-
-def job_run(*, tenant: Tenant, job: str, now: datetime | None = None) -> JobRun | None:
-    """Run one job for one tenant and record the run; None when another worker is running it.
-    A failure is recorded with its traceback (and logged), not raised: the next run retries.
-    The run holds a lease until the hard time limit; a run left `running` by a worker that
-    died is failed with its reason here (holding the lock, no other worker runs this job for
-    this tenant) or by beat's sweep once its lease expired."""
-    func = {JobName.FINANCIAL_HOLDS: financial_holds_run, JobName.EXPIRY: expiry_run}[job]
-    with advisory_lock(JOB_LOCKS[job], tenant.pk) as held:
-        if not held:
-            logger.info("Job %s for tenant %s is running elsewhere; skipped.", job, tenant.pk)
-            return None
-        runs = JobRun.objects.for_tenant(tenant).filter(job=job)
-        runs.filter(started_at__lt=timezone.now() - JOB_RUNS_KEPT).delete()
-        if connection.vendor == "postgresql":
-            leases_fail_running(runs, JobRun.lease_interrupted_reason(1))
-        run, lease = lease_create(runs, tenant=tenant, job=job)
-        try:
-            result = func(tenant=tenant, now=now)
-        except Exception:
-            logger.exception("Job %s for tenant %s failed", job, tenant.pk)
-            lease_fail(lease, traceback.format_exc()[-5000:])
-        else:
-            lease_finish(lease, status=JobStatus.OK, result=result)
-        run.refresh_from_db()
-        return run
 
 
 # -- the financial holds job ----------------------------------------------------------------
@@ -679,243 +565,44 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
     }
 
 
-# -- the expiry and auto-renewal job -------------------------------------------------------
-def renewal_budget_seconds() -> float:
-    """How long one run may spend on renewals before leaving the rest to the next run (which
-    the task queues at once): well inside Celery's soft time limit."""
-    configured = getattr(settings, "HOLDS_RENEWAL_SECONDS", None)
-    return configured if configured is not None else settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.7
-
-
-def renewal_key(subscription_id: int) -> str:
-    return f"sub-renewal:{subscription_id}"
-
-
-def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> str:
-    """Buy the next period of one due auto-renew subscription, in its own short transaction:
-    lock the row (SKIP LOCKED: another worker has it), charge the package's price through the
-    ledger with the period's key, end the old period (Expired) and create the new one.
-    Returns "renewed", "insufficient" (nothing changed) or "skipped" (not due any more or
-    locked by another worker).
-
-    The new period starts on the old end date (no gap, no overlap). When the job has not run
-    for longer than a period, the new period may be due at once: the next run renews it again,
-    one period per run, each with its own key."""
-    try:
-        with transaction.atomic():
-            old = (
-                Subscription.objects.for_tenant(tenant)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("package", "client__account")
-                .filter(
-                    pk=subscription_id,
-                    status=SubscriptionStatus.ACTIVE,
-                    auto_renew=True,
-                    end_date__lte=today,
-                )
-                .first()
-            )
-            if old is None:
-                return "skipped"
-            package, client = old.package, old.client
-            client.tenant = tenant
-            start, end = old.end_date, package.end_for(old.end_date)
-            entry = None
-            if package.price > 0:
-                try:
-                    account = client.account  # read with the subscription: one query less
-                except ObjectDoesNotExist:
-                    account = account_for_client(client=client)
-                account.tenant = tenant  # saves billing a query for it
-                account.client = client
-                entry = account_charge(
-                    account=account,
-                    amount=package.price,
-                    purpose=f"Renewal of {package.name}, {start:%Y-%m-%d} – {end:%Y-%m-%d}",
-                    kind=EntryKind.SUBSCRIPTION_PURCHASE,
-                    idempotency_key=renewal_key(old.pk),
-                )
-            now = timezone.now()
-            old.status = SubscriptionStatus.EXPIRED
-            old.updated_at = now
-            old.save(update_fields=["status", "updated_at"])
-            new = Subscription.objects.for_tenant(tenant).create(
-                tenant=tenant,
-                client=client,
-                package=package,
-                status=SubscriptionStatus.ACTIVE,
-                start_date=start,
-                end_date=end,
-                auto_renew=True,
-                amount_paid=package.price,
-                charge_entry=entry,
-                renewal_of=old,
-                origin_id=old.origin_id or old.pk,
-                created_at=now,
-            )
-            activity_record(
-                tenant=tenant,
-                client=client,
-                actor_label=SYSTEM,
-                verb="subscription_renewed",
-                description=(
-                    f"Subscription {package.name} renewed for {_money(package.price)} "
-                    f"{tenant.currency}, {start:%Y-%m-%d} – {end:%Y-%m-%d}"
-                ),
-                data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
-            )
-            send_client_access_changed(
-                sender="holds", client=client, access=True, reason="subscription_renewed"
-            )
-    except InsufficientFunds:
-        return "insufficient"
-    return "renewed"
-
-
-def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
-    """Renew what can be renewed, expire the rest of what is due, and owe the e-mails of
-    subscriptions about to expire (once each)."""
-    now = now or timezone.now()
-    today = tenant_today(tenant, now)
-    subscriptions = Subscription.objects.for_tenant(tenant)
-    # 1. Renewals with funds, each in its own transaction (per account, short).
-    renewable = list(
-        subscriptions.filter(status=SubscriptionStatus.ACTIVE, auto_renew=True, end_date__lte=today)
-        .alias(a=F("client__account__balance") + F("client__account__credit_limit"))
-        .filter(Q(package__price=0) | Q(a__gte=F("package__price")))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    outcomes = Counter()
-    failed = []
-    deferred_from = None  # renewals from this id on wait for the next run (time budget)
-    deadline = time.monotonic() + renewal_budget_seconds()
-    for index, subscription_id in enumerate(renewable):
-        if time.monotonic() > deadline or len(failed) >= MAX_RENEWAL_ERRORS:
-            deferred_from = subscription_id
-            outcomes["deferred"] = len(renewable) - index
-            break
-        try:
-            outcomes[
-                subscription_renew(tenant=tenant, subscription_id=subscription_id, today=today)
-            ] += 1
-        except SoftTimeLimitExceeded:
-            raise
-        except Exception:  # one bad row must not stop the run; it stays due for the next
-            logger.exception("Renewal of subscription %s failed", subscription_id)
-            failed.append(subscription_id)
-    # 2. Expire everything else that is due, in one statement (renewals not reached wait).
-    with transaction.atomic():
-        expired = _expire_due(
-            tenant, today=today, now=now, exclude=failed, auto_renew_from=deferred_from
-        )
-        held = _after_expiry(tenant, expired, now=now)
-        # 3. About to expire: one e-mail per period.
-        expiring = list(
-            subscriptions.filter(
-                status=SubscriptionStatus.ACTIVE,
-                end_date__gt=today,
-                end_date__lte=today + timedelta(days=tenant.expiring_window_days),
-                client__email__gt="",
-            )
-            .filter(
-                ~Exists(
-                    Notification.objects.for_tenant(tenant).filter(
-                        subscription=OuterRef("pk"), kind=NotificationKind.EXPIRING
-                    )
-                )
-            )
-            .values_list("pk", "client_id")
-        )
-        notifications_create(
-            tenant=tenant,
-            rows=[(c, NotificationKind.EXPIRING, f"expiring:{s}", s, None) for s, c in expiring],
-        )
-    return {
-        "renewed": outcomes["renewed"],
-        "renewals_deferred": outcomes["deferred"],
-        "renewal_short_of_funds": outcomes["insufficient"],
-        "renewal_errors": len(failed),
-        "expired": len(expired),
-        "financial_holds": held,
-        "expiring_notices": len(expiring),
-    }
-
-
-def _expire_due(
-    tenant: Tenant, *, today: date, now: datetime, exclude, auto_renew_from: int | None = None
-) -> list[tuple]:
-    """One UPDATE ... RETURNING of every due subscription (locked rows skipped), except the
-    renewals that failed with an error and, when the run ran out of time, the auto-renew ones
-    from `auto_renew_from` on; returns rows of (id, client_id, package_id, auto_renew)."""
-    table = Subscription._meta.db_table
-    statuses = ["active"] + ([] if tenant.suspended_days_extend else ["suspended"])
-    marks = ", ".join(["%s"] * len(statuses))
-    params = [SubscriptionStatus.EXPIRED, now, tenant.pk, tenant.pk, today, *statuses]
-    skip = ""
-    if exclude:
-        skip = f" AND id NOT IN ({', '.join(['%s'] * len(exclude))})"
-        params += list(exclude)
-    if auto_renew_from is not None:
-        skip += " AND NOT (auto_renew AND id >= %s)"
-        params.append(auto_renew_from)
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    sql = (
-        f"UPDATE {table} SET status = %s, updated_at = %s "  # noqa: S608 - names are ours
-        f"WHERE tenant_id = %s AND id IN (SELECT id FROM {table} WHERE tenant_id = %s "
-        f"AND end_date <= %s AND status IN ({marks}){skip}{lock}) "
-        f"RETURNING id, client_id, package_id, auto_renew"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime) -> int:
-    """Activity, e-mails and access for the expired rows; financial holds for failed renewals
-    when the tenant wants them. Returns how many clients went on hold."""
-    if not expired:
-        return 0
-    names = dict(
-        Package.objects.for_tenant(tenant)
-        .filter(pk__in={r[2] for r in expired})
-        .values_list("pk", "name")
-    )
-    lines = []
-    for pk, client_id, package_id, auto_renew in expired:
-        why = " (auto-renewal: not enough funds)" if auto_renew else ""
-        lines.append(
-            (
-                client_id,
-                "subscription_expired",
-                f"Subscription {names.get(package_id, package_id)} expired{why}",
-                {"subscription": pk},
-            )
-        )
-    _activities(tenant, lines)
+# -- after an expiry run (subscriptions' `expiry_done` hook) ---------------------------------
+def expiry_follow_up(
+    *, tenant: Tenant, now: datetime, today: date, expired: list[tuple], failed_renewals: dict
+) -> dict:
+    """Owe the e-mails of the subscriptions the run expired and of those about to expire
+    (once each), and put on financial hold the clients whose auto-renewal failed for want of
+    funds when the tenant wants it. Returns the run's figures for these."""
     notifications_create(
         tenant=tenant,
         rows=[(c, NotificationKind.EXPIRED, f"expired:{s}", s, None) for s, c, _, _ in expired],
     )
-    client_ids = {r[1] for r in expired}
-    with_active = set(
+    held = _holds_for_failed_renewals(tenant, failed_renewals, now=now)
+    expiring = list(
         Subscription.objects.for_tenant(tenant)
-        .filter(client_id__in=client_ids, status=SubscriptionStatus.ACTIVE)
-        .values_list("client_id", flat=True)
+        .filter(
+            status=SubscriptionStatus.ACTIVE,
+            end_date__gt=today,
+            end_date__lte=today + timedelta(days=tenant.expiring_window_days),
+            client__email__gt="",
+        )
+        .filter(
+            ~Exists(
+                Notification.objects.for_tenant(tenant).filter(
+                    subscription=OuterRef("pk"), kind=NotificationKind.EXPIRING
+                )
+            )
+        )
+        .values_list("pk", "client_id")
     )
-    access_changed_later(
+    notifications_create(
         tenant=tenant,
-        client_ids=client_ids - with_active,
-        access=False,
-        reason="subscription_expired",
+        rows=[(c, NotificationKind.EXPIRING, f"expiring:{s}", s, None) for s, c in expiring],
     )
-    if not tenant.hold_on_failed_renewal:
-        return 0
-    failed = defaultdict(list)
-    for _pk, client_id, package_id, auto_renew in expired:
-        if auto_renew:
-            failed[client_id].append(names.get(package_id, str(package_id)))
-    if not failed:
+    return {"financial_holds": held, "expiring_notices": len(expiring)}
+
+
+def _holds_for_failed_renewals(tenant: Tenant, failed: dict, *, now: datetime) -> int:
+    if not tenant.hold_on_failed_renewal or not failed:
         return 0
     locked = set(
         Client.objects.for_tenant(tenant)

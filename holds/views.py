@@ -8,13 +8,14 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from core.jobs import job_runs_last
 from subscriptions.models import tenant_today
 from tenancy.mixins import TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .forms import HoldReasonForm
 from .models import HoldKind
-from .selectors import clients_by_status, expiring_subscriptions, holds_set_today, last_job_runs
+from .selectors import clients_by_status, expiring_subscriptions, holds_set_today
 from .services import client_place_hold, client_release_hold
 from .tables import DASHBOARD_ROWS, ExpiringSubscriptionTable, HoldTable
 
@@ -45,7 +46,7 @@ class DashboardView(TenantRequiredMixin, TemplateView):
                 "expiring_count": expiring_count,
                 "holds_table": HoldTable(hold_rows),
                 "holds_count": holds_count,
-                "job_runs": last_job_runs(tenant),
+                "job_runs": job_runs_last(tenant),
                 "window": tenant.expiring_window_days,
             }
         )

@@ -5,7 +5,13 @@ def _uses_messaging(tenant, membership) -> bool:
     return bool(tenant and tenant.uses_messaging)
 
 
+def _tenant_uses_messaging(tenant) -> bool:
+    return bool(tenant.uses_messaging)
+
+
 class MessagingConfig(AppConfig):
+    """Registers its client tabs, its export and its two scheduled jobs (core/jobs.py)."""
+
     name = "messaging"
     verbose_name = "Messaging"
 
@@ -34,3 +40,25 @@ class MessagingConfig(AppConfig):
             )
         )
         register_export_kind(STATISTICS_EXPORT)
+        self._register_jobs()
+
+    @staticmethod
+    def _register_jobs():
+        from core.jobs import job_register
+
+        from . import services
+
+        job_register(
+            services.ROLLUPS_JOB,
+            label="Messaging statistics",
+            run=services.rollups_job,
+            result_labels=services.ROLLUPS_RESULT_LABELS,
+            applies=_tenant_uses_messaging,
+        )
+        job_register(
+            services.CHARGES_JOB,
+            label="Daily messaging charges",
+            run=services.messaging_charges_job,
+            result_labels=services.CHARGES_RESULT_LABELS,
+            applies=_tenant_uses_messaging,
+        )

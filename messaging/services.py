@@ -11,8 +11,9 @@ The rollup job (`rollups_refresh`) rebuilds the rollups of the dirty pairs set-w
 of pairs, DELETE their rows and INSERT ... SELECT ... GROUP BY from the messages, in one
 transaction; then it removes the dirty marks whose generation it has seen (a mark bumped while
 it worked stays, and is rebuilt on the next run). It also refreshes what each (client, day) owes
-(`MessagingCharge.due_*`). One run per tenant at a time (a PostgreSQL advisory lock), so two
-workers never rebuild the same day at once; a second run returns at once.
+(`MessagingCharge.due_*`). One run per tenant at a time (the "messaging_rollups" job's lock,
+core/jobs.py, taken by beat's recorded run and by a direct call alike), so two workers never
+rebuild the same day at once; a second run returns at once.
 
 The charge job (`messaging_charges_post`) posts, for each closed day (before today in the
 tenant's time zone) whose due amount differs from what was charged, the difference to the
@@ -44,7 +45,7 @@ from django.utils.dateparse import parse_datetime
 from billing.models import EntryKind
 from billing.services import LedgerError, account_charge, account_for_client, account_refund
 from clients.models import Client
-from core.locks import advisory_lock, lock_namespace
+from core.jobs import job_lock
 from core.text import clean_text, describe_character, refused_characters
 from tenancy.models import Tenant
 
@@ -72,7 +73,8 @@ CENT = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")
 CHANNELS = frozenset(MessageChannel.values)
 STATUSES = frozenset(MessageStatus.values)
-ROLLUP_LOCK = lock_namespace("messaging.rollups")  # one rollup run per tenant
+ROLLUPS_JOB = "messaging_rollups"  # registered jobs (core/jobs.py), in MessagingConfig.ready()
+CHARGES_JOB = "messaging_charges"
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -576,26 +578,36 @@ def _rebuild_batch(tenant: Tenant, batch: list[tuple[int, int, date, int]]) -> N
 
 def rollups_refresh(*, tenant: Tenant, batch_size: int = ROLLUP_BATCH) -> RollupResult:
     """Rebuild the rollups of every dirty (client, day) of the tenant; see the module doc."""
-    result = RollupResult()
-    with advisory_lock(ROLLUP_LOCK, tenant.pk) as granted:
+    with job_lock(ROLLUPS_JOB, tenant.pk) as granted:
         if not granted:
-            result.skipped_locked = True
-            return result
-        marks = DirtyDay.objects.for_tenant(tenant)
-        last_id = 0
-        while True:
-            batch = list(
-                marks.filter(id__gt=last_id)
-                .order_by("id")
-                .values_list("id", "client_id", "day", "generation")[:batch_size]
-            )
-            if not batch:
-                break
-            _rebuild_batch(tenant, batch)
-            last_id = batch[-1][0]
-            result.days += len(batch)
-            result.batches += 1
+            return RollupResult(skipped_locked=True)
+        return _rollups_rebuild_dirty(tenant, batch_size)
+
+
+def _rollups_rebuild_dirty(tenant: Tenant, batch_size: int) -> RollupResult:
+    """The rollup job's work, under its lock (taken by the caller)."""
+    result = RollupResult()
+    marks = DirtyDay.objects.for_tenant(tenant)
+    last_id = 0
+    while True:
+        batch = list(
+            marks.filter(id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "client_id", "day", "generation")[:batch_size]
+        )
+        if not batch:
+            break
+        _rebuild_batch(tenant, batch)
+        last_id = batch[-1][0]
+        result.days += len(batch)
+        result.batches += 1
     return result
+
+
+def rollups_job(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """The registered rollup job: core/jobs.py's `job_run` holds its lock while this runs."""
+    result = _rollups_rebuild_dirty(tenant, ROLLUP_BATCH)
+    return {"days": result.days, "batches": result.batches}
 
 
 def rollups_rebuild_all(*, tenant: Tenant) -> RollupResult:
@@ -702,6 +714,27 @@ def messaging_charges_post(
             logger.exception("Messaging charge %s of tenant %s failed", charge_id, tenant.pk)
             result.failed += 1
     return result
+
+
+def messaging_charges_job(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """The registered charge job (one run per tenant at a time, recorded)."""
+    result = messaging_charges_post(tenant=tenant, now=now)
+    return {
+        "charged": result.charged,
+        "corrections": result.corrections,
+        "settled_without_posting": result.settled_without_posting,
+        "failed": result.failed,
+        "amount": str(result.amount),
+    }
+
+
+# The figures of the two jobs an operator reads on the dashboard.
+ROLLUPS_RESULT_LABELS = {"days": "Client days rebuilt:"}
+CHARGES_RESULT_LABELS = {
+    "charged": "Days charged:",
+    "corrections": "Corrections posted:",
+    "failed": "Charges that failed:",
+}
 
 
 # -- sender IDs ------------------------------------------------------------------------------

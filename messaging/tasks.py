@@ -1,61 +1,42 @@
-"""Celery entry points of messaging: thin (ids in, reload, return if gone, call a service).
+"""Celery entry points of messaging: thin (ids in, reload, return if gone, call a service), on
+the project's task base (core/tasks.py).
 
 Beat (config/celery.py) runs `messaging_rollups_refresh_all` every few minutes and
-`messaging_charges_post_all` every hour; each fans out one task per messaging tenant. Both are
-idempotent: a second run at once finds the advisory lock taken (rollups) or the charge rows
-settled (charges) and does nothing.
+`messaging_charges_post_all` every hour; each fans out one task per messaging tenant, which
+runs the registered job (core/jobs.py: one run per tenant at a time, recorded). Both are
+idempotent: a second run at once finds the job's lock taken, or the charge rows settled.
 """
 
-from celery import shared_task
-from django_scopes import scope
+from core.jobs import job_run_result
+from core.tasks import project_task, tenant_task, tenants_fan_out
 
-from tenancy.models import Tenant
-
-from .services import messaging_charges_post, rollups_refresh
+from .services import CHARGES_JOB, ROLLUPS_JOB
 
 SOFT_LIMIT = 540
+MESSAGING_TENANTS = {"uses_messaging": True}
 
 
-def _messaging_tenant(tenant_id: int) -> Tenant | None:
-    return Tenant.objects.filter(pk=tenant_id, uses_messaging=True, is_active=True).first()
+@tenant_task(tenants=MESSAGING_TENANTS, soft_time_limit=SOFT_LIMIT)
+def messaging_rollups_refresh(tenant) -> int | None:
+    """The client days rebuilt (None when another run was under way)."""
+    result = job_run_result(tenant=tenant, job=ROLLUPS_JOB)
+    return None if result is None else result.get("days")
 
 
-@shared_task(acks_late=True, soft_time_limit=SOFT_LIMIT)
-def messaging_rollups_refresh(tenant_id: int) -> int | None:
-    tenant = _messaging_tenant(tenant_id)
-    if tenant is None:
+@tenant_task(tenants=MESSAGING_TENANTS, soft_time_limit=SOFT_LIMIT)
+def messaging_charges_post_for_tenant(tenant) -> int | None:
+    """The postings made (None when another run was under way)."""
+    result = job_run_result(tenant=tenant, job=CHARGES_JOB)
+    if result is None:
         return None
-    with scope(tenant=tenant):
-        return rollups_refresh(tenant=tenant).days
+    return result.get("charged", 0) + result.get("corrections", 0)
 
 
-@shared_task(acks_late=True, soft_time_limit=SOFT_LIMIT)
-def messaging_charges_post_for_tenant(tenant_id: int) -> int | None:
-    tenant = _messaging_tenant(tenant_id)
-    if tenant is None:
-        return None
-    with scope(tenant=tenant):
-        result = messaging_charges_post(tenant=tenant)
-        return result.charged + result.corrections
-
-
-def _messaging_tenant_ids() -> list[int]:
-    return list(
-        Tenant.objects.filter(uses_messaging=True, is_active=True).values_list("pk", flat=True)
-    )
-
-
-@shared_task(soft_time_limit=60)
+@project_task(soft_time_limit=60)
 def messaging_rollups_refresh_all() -> int:
-    ids = _messaging_tenant_ids()
-    for tenant_id in ids:
-        messaging_rollups_refresh.delay(tenant_id)
-    return len(ids)
+    return tenants_fan_out(messaging_rollups_refresh, **MESSAGING_TENANTS)
 
 
-@shared_task(soft_time_limit=60)
+@project_task(soft_time_limit=60)
 def messaging_charges_post_all() -> int:
-    ids = _messaging_tenant_ids()
-    for tenant_id in ids:
-        messaging_charges_post_for_tenant.delay(tenant_id)
-    return len(ids)
+    return tenants_fan_out(messaging_charges_post_for_tenant, **MESSAGING_TENANTS)

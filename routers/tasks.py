@@ -1,13 +1,11 @@
 """Celery entry points of the routers app: thin (ids in, reload, return if gone, call a
-service). The poller is on Celery beat every minute (config/celery.py)."""
+service), on the project's task base (core/tasks.py). The poller is on Celery beat every
+minute (config/celery.py)."""
 
-from celery import shared_task
 from celery.exceptions import MaxRetriesExceededError
-from django_scopes import scope
 
-from tenancy.models import Tenant
+from core.tasks import project_task, tenant_task
 
-from .models import PppoeAccount
 from .poller import poll_routers
 from .routeros import RouterError
 from .services import RouterBusy, pppoe_account_push
@@ -15,8 +13,7 @@ from .services import RouterBusy, pppoe_account_push
 POLL_SOFT_TIME_LIMIT = 55  # the cycle's own deadline (45 s) comes first
 
 
-@shared_task(
-    acks_late=True,
+@project_task(
     expires=50,  # a cycle queued behind a slow one is dropped: the next minute's replaces it
     soft_time_limit=POLL_SOFT_TIME_LIMIT,
     time_limit=POLL_SOFT_TIME_LIMIT + 10,
@@ -28,23 +25,23 @@ def routers_poll(router_ids: list[int] | None = None) -> dict:
     return {"polled": report.polled, "reachable": report.reachable, "skipped": report.skipped}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=5, soft_time_limit=60, time_limit=70)
-def pppoe_account_sync(self, account_id: int, *, tenant_id: int) -> bool:
+@tenant_task(
+    model="routers.PppoeAccount",
+    gone=False,
+    bind=True,
+    max_retries=5,
+    soft_time_limit=60,
+    time_limit=70,
+)
+def pppoe_account_sync(self, account) -> bool:
     """Apply one account's desired state on its router now. Retries while the router cannot be
     reached or is being polled; after the last retry the poller brings the router in line."""
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        return False
-    with scope(tenant=tenant):
-        account = PppoeAccount.objects.for_tenant(tenant).filter(pk=account_id).first()
-        if account is None:
-            return False
+    try:
+        return pppoe_account_push(account=account)
+    except (RouterError, RouterBusy) as exc:
         try:
-            return pppoe_account_push(account=account)
-        except (RouterError, RouterBusy) as exc:
-            try:
-                raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries))
-            except MaxRetriesExceededError:
-                return False
-            except (RouterError, RouterBusy):
-                return False
+            raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries))
+        except MaxRetriesExceededError:
+            return False
+        except (RouterError, RouterBusy):
+            return False

@@ -2,12 +2,18 @@ from django.apps import AppConfig
 
 
 class SubscriptionsConfig(AppConfig):
+    """Registers the expiry and auto-renewal job (core/jobs.py); its `expiry_done` hook is
+    for the apps above (holds connects to it), so that this app imports none of them."""
+
     name = "subscriptions"
     verbose_name = "Packages and subscriptions"
 
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
+        from core.jobs import job_register
         from tenancy.navigation import NavSection, register_nav_section
+
+        from .services import EXPIRY_JOB, EXPIRY_RESULT_LABELS, expiry_run
 
         # Every kind of provider sells packages: internet plans, software licences, message
         # bundles. So the section and the tab show for every tenant.
@@ -26,4 +32,10 @@ class SubscriptionsConfig(AppConfig):
                 url_name="subscriptions:client_subscriptions",
                 order=10,
             )
+        )
+        job_register(
+            EXPIRY_JOB,
+            label="Expiry and auto-renewal",
+            run=expiry_run,
+            result_labels=EXPIRY_RESULT_LABELS,
         )

@@ -16,9 +16,10 @@ Refunds. Cancelling with a refund gives back the unused whole days of the period
 days: today counts as used when the period has started; a period that has not started yet is
 refunded in full. Rounded to cents, half up, never more than was paid.
 
-For holds: `subscription_suspend_all` / `subscription_resume_all` switch a client's
-subscriptions between Active and Suspended, and `client_access_changed`
-(clients/signals.py) tells the routers app to cut or restore access.
+A subscription's life after the purchase (the paid period, suspend and resume for holds,
+renewal, expiry and the expiry job) is written in `subscriptions/lifecycle.py` and re-exported
+here, so that this module stays the one place other apps import a subscription's rules from.
+`client_access_changed` (clients/signals.py) tells the routers app to cut or restore access.
 """
 
 from datetime import date, timedelta
@@ -28,9 +29,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import MONEY_QUANTUM, EntryKind, LedgerEntry
+from billing.models import MONEY_QUANTUM, LedgerEntry
 from billing.services import (
-    account_charge,
     account_for_client,
     account_refund,
     account_set_credit_limit,
@@ -42,6 +42,20 @@ from clients.services import activity_record, client_create
 from clients.signals import send_client_access_changed
 from tenancy.models import Tenant
 
+from .lifecycle import (
+    EXPIRY_JOB,
+    EXPIRY_RESULT_LABELS,
+    clients_with_active_subscription,
+    expiry_done,
+    expiry_run,
+    renewal_key,
+    subscription_period_buy,
+    subscription_renew,
+    subscription_resume_all,
+    subscription_suspend_all,
+    subscriptions_resume,
+    subscriptions_suspend,
+)
 from .models import (
     LIVE_STATUSES,
     Package,
@@ -49,6 +63,21 @@ from .models import (
     SubscriptionStatus,
     tenant_today,
 )
+
+__all__ = [  # the rules written in lifecycle.py, public from here
+    "EXPIRY_JOB",
+    "EXPIRY_RESULT_LABELS",
+    "clients_with_active_subscription",
+    "expiry_done",
+    "expiry_run",
+    "renewal_key",
+    "subscription_period_buy",
+    "subscription_renew",
+    "subscription_resume_all",
+    "subscription_suspend_all",
+    "subscriptions_resume",
+    "subscriptions_suspend",
+]
 
 HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 MAX_START_AHEAD_DAYS = 366
@@ -219,39 +248,25 @@ def subscription_create(
             },
             code="duplicate",
         )
-    end_date = package.end_for(start_date)
-    entry = None
-    if package.price > 0:
-        account = account_for_client(client=locked_client)
-        entry = account_charge(
-            account=account,
-            amount=package.price,
-            purpose=f"Subscription {package.name}, {start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}",
-            kind=EntryKind.SUBSCRIPTION_PURCHASE,
-            actor=actor,
-            idempotency_key=idempotency_key or new_idempotency_key("sub-purchase"),
-        )
     on_hold = locked_client.status in HOLD_STATUSES
-    subscription = Subscription(
-        tenant=tenant,
-        client=locked_client,
-        package=package,
-        status=SubscriptionStatus.SUSPENDED if on_hold else SubscriptionStatus.ACTIVE,
-        suspended_at=timezone.now() if on_hold else None,
-        start_date=start_date,
-        end_date=end_date,
-        auto_renew=auto_renew,
-        amount_paid=package.price,
-        charge_entry=entry,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-    )
     try:
         with transaction.atomic():
-            subscription.save(force_insert=True)
+            subscription = subscription_period_buy(
+                tenant=tenant,
+                client=locked_client,
+                package=package,
+                start_date=start_date,
+                auto_renew=auto_renew,
+                purpose=f"Subscription {package.name}",
+                idempotency_key=idempotency_key or new_idempotency_key("sub-purchase"),
+                status=SubscriptionStatus.SUSPENDED if on_hold else SubscriptionStatus.ACTIVE,
+                actor=actor,
+            )
     except IntegrityError as exc:
         raise ValidationError(
             {"package": f"The client already has an active subscription of “{package.name}”."}
         ) from exc
+    end_date = subscription.end_date
     currency = tenant.currency
     activity_record(
         tenant=tenant,
@@ -452,72 +467,3 @@ def subscription_set_auto_renew(
         data={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked
-
-
-# -- holds (the holds app builds on these) -------------------------------------------------------
-@transaction.atomic
-def subscription_suspend_all(
-    *, client: Client, actor=None, actor_label: str = "", reason: str = ""
-) -> int:
-    """Suspend every active subscription of the client (a hold was set). One UPDATE; returns
-    how many changed. Idempotent: suspended ones stay as they are."""
-    tenant = client.tenant
-    now = timezone.now()
-    changed = (
-        Subscription.objects.for_tenant(tenant)
-        .filter(client=client, status=SubscriptionStatus.ACTIVE)
-        .update(status=SubscriptionStatus.SUSPENDED, suspended_at=now, updated_at=now)
-    )
-    if changed:
-        activity_record(
-            tenant=tenant,
-            client=client,
-            actor=actor,
-            actor_label=actor_label,
-            verb="subscriptions_suspended",
-            description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
-            data={"count": changed},
-        )
-        send_client_access_changed(
-            sender="subscriptions", client=client, access=False, reason="subscriptions_suspended"
-        )
-    return changed
-
-
-@transaction.atomic
-def subscription_resume_all(
-    *, client: Client, actor=None, actor_label: str = "", extend: bool = True
-) -> int:
-    """Return every suspended subscription of the client to Active (the hold was released).
-    With `extend`, each end date moves on by the whole days it was suspended, so that the
-    client loses no paid days. Returns how many changed."""
-    tenant = client.tenant
-    now = timezone.now()
-    suspended = list(
-        Subscription.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(client=client, status=SubscriptionStatus.SUSPENDED)
-    )
-    for subscription in suspended:
-        if extend and subscription.suspended_at:
-            subscription.end_date += timedelta(days=(now - subscription.suspended_at).days)
-        subscription.status = SubscriptionStatus.ACTIVE
-        subscription.suspended_at = None
-        subscription.updated_at = now
-    Subscription.objects.for_tenant(tenant).bulk_update(
-        suspended, ["status", "suspended_at", "end_date", "updated_at"]
-    )
-    if suspended:
-        activity_record(
-            tenant=tenant,
-            client=client,
-            actor=actor,
-            actor_label=actor_label,
-            verb="subscriptions_resumed",
-            description=f"{len(suspended)} subscription(s) active again",
-            data={"count": len(suspended)},
-        )
-        send_client_access_changed(
-            sender="subscriptions", client=client, access=True, reason="subscription_resumed"
-        )
-    return len(suspended)

@@ -10,9 +10,12 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from clients.models import ClientStatus
-from holds.models import ClientHold, HoldKind, JobName, JobRun, JobStatus
-from holds.services import client_place_hold, job_run
+from core.jobs import job_run
+from core.models import JobRun, JobStatus
+from holds.models import ClientHold, HoldKind
+from holds.services import FINANCIAL_HOLDS_JOB, client_place_hold
 from subscriptions.models import SubscriptionStatus, tenant_today
+from subscriptions.services import EXPIRY_JOB
 from tests.helpers import assert_other_tenant_gives_404, assert_role_refused, table_html
 from tests.holds.conftest import refresh
 
@@ -119,7 +122,7 @@ def test_dashboard_shows_statuses_expiring_holds_and_job_runs(
     subscribe(funded(tenant, name="Later AG"), today + timedelta(days=30))
     with scopes_disabled():
         client_place_hold(tenant=tenant, client=held, reason="Checking the contract")
-        job_run(tenant=tenant, job=JobName.EXPIRY)
+        job_run(tenant=tenant, job=EXPIRY_JOB)
     body = client.get(reverse("holds:dashboard")).content.decode()
     assert 'data-status-count="administrative_hold">1<' in body
     assert 'data-status-count="active">2<' in body
@@ -135,10 +138,10 @@ def test_dashboard_says_what_a_job_did_in_words(client, tenant, login_as):
     result = {"held": 2, "released": 0, "newly_negative": 3, "statuses_repaired": 4}
     with scopes_disabled():
         JobRun.objects.create(
-            tenant=tenant, job=JobName.FINANCIAL_HOLDS, status=JobStatus.OK, result=result
+            tenant=tenant, job=FINANCIAL_HOLDS_JOB, status=JobStatus.OK, result=result
         )
         JobRun.objects.create(
-            tenant=tenant, job=JobName.EXPIRY, status=JobStatus.OK, result={"renewed": 0}
+            tenant=tenant, job=EXPIRY_JOB, status=JobStatus.OK, result={"renewed": 0}
         )
     body = client.get(reverse("holds:dashboard")).content.decode()
     assert "Put on financial hold: 2" in body and "Nothing to do." in body

@@ -14,9 +14,11 @@ from django.db import connection
 from django_scopes import scopes_disabled
 
 from billing.models import LedgerEntry
-from holds.models import JobName, JobRun
-from holds.services import job_run, renewal_key, subscription_renew
+from core.jobs import job_run
+from core.models import JobRun
+from holds.services import FINANCIAL_HOLDS_JOB
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import EXPIRY_JOB, renewal_key, subscription_renew
 from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,8 +66,8 @@ def due_renewals(tenant, n=5):
 def test_two_workers_run_the_expiry_job_once(tenant):
     subs = due_renewals(tenant)
     runs = parallel(
-        lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW),
-        lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW),
+        lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=NOW),
+        lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=NOW),
     )
     with scopes_disabled():
         charges = LedgerEntry.objects.filter(idempotency_key__startswith="sub-renewal:").count()
@@ -73,7 +75,7 @@ def test_two_workers_run_the_expiry_job_once(tenant):
         assert JobRun.objects.count() == sum(r is not None for r in runs)
     assert charges == renewed == len(subs)
     # Afterwards each worker's run changes nothing.
-    again = parallel(*[lambda: job_run(tenant=tenant, job=JobName.EXPIRY, now=NOW)] * 2)
+    again = parallel(*[lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=NOW)] * 2)
     assert all(r is None or r.result["renewed"] == 0 for r in again)
 
 
@@ -100,7 +102,7 @@ def test_two_workers_run_the_financial_job_once(tenant):
         account = make_account(client)
         with scopes_disabled():
             account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
-    parallel(*[lambda: job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS)] * 2)
+    parallel(*[lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB)] * 2)
     from holds.models import ClientHold
 
     with scopes_disabled():
@@ -125,7 +127,7 @@ def test_top_up_release_racing_the_job_lifts_each_hold_once(tenant):
             for client in clients:
                 account_top_up(account=make_account(client), amount=Decimal("5"))
         assert ClientHold.objects.filter(lifted_at__isnull=True).count() == 6
-    calls = [lambda: job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS)]
+    calls = [lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB)]
     calls += [
         lambda c=c: financial_hold_release_if_funded(tenant=tenant, client_id=c.pk) for c in clients
     ]

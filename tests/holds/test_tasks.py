@@ -8,9 +8,11 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account
 from clients.signals import client_access_changed
+from clients.tasks import client_access_fanout
 from config.celery import app
+from core.models import JobRun
 from holds import tasks
-from holds.models import JobRun
+from subscriptions import tasks as subscription_tasks
 from subscriptions.models import tenant_today
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +21,14 @@ pytestmark = pytest.mark.django_db
 def test_beat_schedule_declares_both_jobs():
     schedule = app.conf.beat_schedule
     assert schedule["holds-financial"]["task"] == "holds.tasks.financial_holds_run_all"
-    assert schedule["holds-expiry"]["task"] == "holds.tasks.expiry_run_all"
-    assert schedule["holds-financial"]["schedule"] < schedule["holds-expiry"]["schedule"]
+    assert schedule["subscriptions-expiry"]["task"] == "subscriptions.tasks.expiry_run_all"
+    assert schedule["holds-financial"]["schedule"] < schedule["subscriptions-expiry"]["schedule"]
 
 
 def test_run_all_runs_each_active_tenant(tenant, other_tenant):
     other_tenant.is_active = False
     other_tenant.save()
-    assert tasks.expiry_run_all.delay().get() == 1
+    assert subscription_tasks.expiry_run_all.delay().get() == 1
     assert tasks.financial_holds_run_all.delay().get() == 1
     with scopes_disabled():
         assert set(JobRun.objects.values_list("tenant_id", "job")) == {
@@ -36,9 +38,9 @@ def test_run_all_runs_each_active_tenant(tenant, other_tenant):
 
 
 def test_task_for_a_missing_tenant_returns_quietly():
-    assert tasks.expiry_run.delay(999999).get() is None
+    assert subscription_tasks.expiry_run.delay(999999).get() is None
     assert tasks.notifications_send.delay(999999, [1]).get() == 0
-    assert tasks.client_access_fanout.delay(999999, [1], False, "x").get() == 0
+    assert client_access_fanout.delay(999999, [1], False, "x").get() == 0
 
 
 def test_job_sends_access_changes_after_commit(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from config.celery import app as celery_app
+from core.jobs import job_run
 from core.leases import (
     Lease,
     LeaseLost,
@@ -25,10 +26,11 @@ from core.leases import (
     leased_models,
     leases_sweep,
 )
+from core.models import JobRun, JobStatus
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_job_execute
-from holds.models import JobName, JobRun, JobStatus
-from holds.services import job_run
+from holds.services import FINANCIAL_HOLDS_JOB
+from subscriptions.services import EXPIRY_JOB
 from tests.factories import ClientFactory, MembershipFactory, make_account
 from tests.helpers import ledger_export_create
 
@@ -225,7 +227,7 @@ def test_the_export_page_says_a_stalled_job_will_restart(client, tenant, queued_
 
 def test_the_holds_dashboard_shows_the_failed_run_with_its_reason(client, tenant, owner):
     with scopes_disabled():
-        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.FINANCIAL_HOLDS)
+        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=FINANCIAL_HOLDS_JOB)
     expire(dead)
     leases_sweep()
     html = client.get(reverse("holds:dashboard")).content.decode()
@@ -236,7 +238,7 @@ def test_the_holds_dashboard_shows_the_failed_run_with_its_reason(client, tenant
 def test_job_run_lease_is_the_hard_time_limit(tenant, settings):
     settings.CELERY_TASK_TIME_LIMIT = 100
     with scopes_disabled():
-        run, lease = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.EXPIRY)
+        run, lease = lease_create(JobRun.objects.all(), tenant=tenant, job=EXPIRY_JOB)
     assert lease == Lease(JobRun, run.pk, 1)
     left = run.lease_expires_at - timezone.now()
     assert timedelta(seconds=125) < left <= timedelta(seconds=130)
@@ -244,10 +246,10 @@ def test_job_run_lease_is_the_hard_time_limit(tenant, settings):
 
 def test_sweep_fails_an_expired_job_run_with_its_reason(tenant):
     with scopes_disabled():
-        live, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.EXPIRY)
-        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.FINANCIAL_HOLDS)
+        live, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=EXPIRY_JOB)
+        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=FINANCIAL_HOLDS_JOB)
     expire(dead)
-    assert leases_sweep() == {"holds.jobrun:failed": 1}
+    assert leases_sweep() == {"core.jobrun:failed": 1}
     dead, live = reload(dead), reload(live)
     assert (dead.status, dead.lease_expires_at) == (JobStatus.FAILED, None)
     assert dead.finished_at and "worker stopped" in dead.summary
@@ -256,9 +258,9 @@ def test_sweep_fails_an_expired_job_run_with_its_reason(tenant):
 
 def test_next_run_fails_a_run_whose_worker_died_and_does_the_work(tenant):
     with scopes_disabled():
-        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.FINANCIAL_HOLDS)
-        other, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=JobName.EXPIRY)
-        run = job_run(tenant=tenant, job=JobName.FINANCIAL_HOLDS)
+        dead, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=FINANCIAL_HOLDS_JOB)
+        other, _ = lease_create(JobRun.objects.all(), tenant=tenant, job=EXPIRY_JOB)
+        run = job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB)
     assert run.status == JobStatus.OK and run.finished_at and run.lease_expires_at is None
     assert reload(dead).status == JobStatus.FAILED
     assert reload(dead).error == JobRun.lease_interrupted_reason(1)

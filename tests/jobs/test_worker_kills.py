@@ -32,8 +32,9 @@ from billing.models import LedgerEntry
 from billing.services import account_charge, account_top_up
 from clients.models import ClientStatus
 from config.celery import app
+from core.models import JobRun, JobStatus
 from exports.models import ExportJob, ExportStatus
-from holds.models import ClientHold, FundsShortfall, HoldKind, JobRun, JobStatus
+from holds.models import ClientHold, FundsShortfall, HoldKind
 from holds.tasks import financial_holds_run
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory, make_account
 from tests.helpers import ledger_export_create

@@ -10,6 +10,7 @@ from tenancy.models import TenantOwnedModel
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
 
 PROJECT_APPS = {
+    "core",
     "tenancy",
     "clients",
     "subscriptions",

@@ -2,6 +2,7 @@
 funds allow (exactly enough too), expiry otherwise (with the optional financial hold), e-mails
 once, a second run changing nothing, and a bounded number of queries."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,9 +15,12 @@ from django_scopes import scopes_disabled
 from billing.models import Account, LedgerEntry
 from clients.models import ClientActivity, ClientStatus
 from clients.signals import client_access_changed
-from holds.models import ClientHold, HoldKind, JobName, JobStatus, Notification
-from holds.services import client_place_hold, expiry_run, job_run, renewal_key
+from core.jobs import _JOBS, job_get, job_run
+from core.models import JobStatus
+from holds.models import ClientHold, HoldKind, Notification
+from holds.services import client_place_hold
 from subscriptions.models import Subscription, SubscriptionStatus
+from subscriptions.services import EXPIRY_JOB, expiry_run, renewal_key
 from tests.holds.conftest import refresh
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +182,7 @@ def test_e_mails_about_to_expire_and_expired_once_each(
 def test_job_run_is_recorded(tenant, funded, subscribe):
     subscribe(funded(tenant), END)
     with scopes_disabled():
-        run = job_run(tenant=tenant, job=JobName.EXPIRY, now=AFTER_MIDNIGHT)
+        run = job_run(tenant=tenant, job=EXPIRY_JOB, now=AFTER_MIDNIGHT)
     assert run.status == JobStatus.OK and run.result["expired"] == 1 and run.finished_at
 
 
@@ -186,9 +190,9 @@ def test_failure_is_recorded_not_raised(tenant, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("holds.services.expiry_run", boom)
+    monkeypatch.setitem(_JOBS, EXPIRY_JOB, replace(job_get(EXPIRY_JOB), run=boom))
     with scopes_disabled():
-        run = job_run(tenant=tenant, job=JobName.EXPIRY)
+        run = job_run(tenant=tenant, job=EXPIRY_JOB)
     assert run.status == JobStatus.FAILED and "database went away" in run.error
 
 
@@ -242,12 +246,12 @@ def test_renewals_cost_a_fixed_number_of_queries_each(tenant, funded, subscribe)
 def test_out_of_time_renewals_wait_for_the_next_run(tenant, funded, subscribe, settings):
     renewing = subscribe(funded(tenant, balance="100"), END, auto_renew=True)
     plain = subscribe(funded(tenant), END)
-    settings.HOLDS_RENEWAL_SECONDS = -1  # no time at all for renewals
+    settings.SUBSCRIPTIONS_RENEWAL_SECONDS = -1  # no time at all for renewals
     with scopes_disabled():
         result = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
     assert (result["renewals_deferred"], result["renewed"], result["expired"]) == (1, 0, 1)
     assert refresh(renewing).status == SubscriptionStatus.ACTIVE  # not expired: still due
     assert refresh(plain).status == SubscriptionStatus.EXPIRED
-    settings.HOLDS_RENEWAL_SECONDS = None
+    settings.SUBSCRIPTIONS_RENEWAL_SECONDS = None
     with scopes_disabled():
         assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["renewed"] == 1

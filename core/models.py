@@ -1,0 +1,99 @@
+"""Records every app shares: the runs of scheduled jobs.
+
+Core is below tenancy, so the tenant is named by the string "tenancy.Tenant" and the rows get
+django-scopes' ScopedManager directly (an unscoped query raises, as for every tenant-owned
+row); `JobRun.objects.for_tenant(tenant)` reads one tenant's runs whatever scope is active.
+Which jobs exist, and what their figures mean, is the registry's (core/jobs.py).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from .leases import Leased
+
+
+class _JobRunManagerBase(models.Manager):
+    def for_tenant(self, tenant) -> models.QuerySet:
+        """Runs of one tenant, whatever scope is active; never all tenants."""
+        if tenant is None:
+            raise ValueError("for_tenant() needs a tenant; refusing an unscoped query.")
+        return self.with_scope(tenant=tenant).get_queryset()
+
+
+def job_choices() -> list[tuple[str, str]]:
+    """The registered jobs (core/jobs.py), read when the choices are: a job an app registers
+    needs no migration."""
+    from .jobs import jobs_registered
+
+    return [(job.name, job.label) for job in jobs_registered()]
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "Done"
+    SKIPPED = "skipped", "Skipped (another run was under way)"
+    FAILED = "failed", "Failed"
+
+
+class JobRun(Leased):
+    """One run of a scheduled job for one tenant, with what it did (shown on the dashboard).
+    Its lease is a deadline: the hard time limit, which the task cannot outlive."""
+
+    LEASE_QUEUED = None
+    LEASE_RUNNING = JobStatus.RUNNING
+    LEASE_FAILED = JobStatus.FAILED
+
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
+    job = models.CharField(max_length=32, choices=job_choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    queries = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = ScopedManager(tenant="tenant", _manager_class=_JobRunManagerBase)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "job", "-started_at"], name="core_jobrun_last_idx"),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(status=JobStatus.RUNNING),
+                name="core_jobrun_running_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+
+    @classmethod
+    def lease_interrupted_reason(cls, attempts: int) -> str:
+        return (
+            "The worker stopped before this run finished (restarted or out of memory); "
+            "what it had done is kept, and the next run does the rest."
+        )
+
+    @property
+    def summary(self) -> str:
+        """What the run did, in an operator's words: the figures its job labels that are not
+        zero, without the job's own bookkeeping (those stay in `result` for the admin)."""
+        from .jobs import job_result_labels
+
+        if self.error:
+            return self.error.splitlines()[0][:200]
+        done = [
+            f"{label} {self.result[key]:,}"
+            for key, label in job_result_labels(self.job).items()
+            if self.result.get(key)
+        ]
+        return ", ".join(done) or "Nothing to do."

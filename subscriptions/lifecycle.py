@@ -1,0 +1,452 @@
+"""A subscription's life after its purchase: the paid period (bought by a purchase or a
+renewal), suspension and resumption (holds), renewal, expiry, and the expiry and auto-renewal
+job. `subscriptions.services` re-exports the public functions: import them from there.
+
+Rules
+- A paid period (`subscription_period_buy`): the package's price charged through the ledger
+  with the caller's key (nothing when free), then the period's row. A purchase and a renewal
+  both buy their periods here.
+- Suspend (`subscriptions_suspend`): the active subscriptions of some clients become Suspended
+  (a hold was set). Resume (`subscriptions_resume`): their suspended ones become Active again,
+  each end date moved on by the whole days it was suspended unless the tenant turns
+  `suspended_days_extend` off. Both are set-based; the operator's hold and release (one client)
+  and the financial-hold job (many) use the same two functions.
+- Expiry: an active subscription whose end date (exclusive, in the tenant's time zone) is today
+  or earlier expires. With auto-renew, the next period (from the old end date) is bought first,
+  through the ledger with the key "sub-renewal:<previous subscription id>", when funds allow;
+  else it expires. A package taken off sale still renews (the client keeps what they have).
+  While a client is on hold its subscriptions are Suspended and do not expire, unless the
+  tenant does not give days back: then a suspended period expires when its end date passes.
+
+The job (`expiry_run`, registered as "expiry" in SubscriptionsConfig.ready()) is per tenant,
+set-based and idempotent: a fixed number of statements for the whole run, except the bulk
+inserts of activity lines (one per 2,000 rows) and renewals that charge money (each in its own
+short transaction, per subscription). One run per tenant at a time (core/jobs.py), candidate
+rows locked with SKIP LOCKED, and the ledger's keys make a renewal charge at most once.
+
+The hook `expiry_done` (below) is how the apps above learn what a run expired, in the run's
+transaction: the holds app connects to it in HoldsConfig.ready() to owe the e-mails (expired,
+about to expire) and, with the tenant's `hold_on_failed_renewal`, to put the clients whose
+auto-renewal failed for want of funds on financial hold. This app never imports holds.
+"""
+
+import logging
+import time
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.dispatch import Signal
+from django.utils import timezone
+
+from billing.models import EntryKind
+from billing.services import InsufficientFunds, account_charge, account_for_client
+from clients.models import Client
+from clients.services import activities_record_bulk, activity_record
+from clients.signals import send_client_access_changed, send_client_access_changed_later
+from tenancy.models import Tenant
+
+from .models import Package, Subscription, SubscriptionStatus, tenant_today
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = "system"
+EXPIRY_JOB = "expiry"
+BATCH = 2000
+MAX_RENEWAL_ERRORS = 100  # past this many failed renewals in a run, something is wrong: stop
+
+# The figures of a run an operator reads on the dashboard, in this order ("financial_holds"
+# and "expiring_notices" come from the receivers of `expiry_done`).
+EXPIRY_RESULT_LABELS = {
+    "financial_holds": "Put on financial hold:",
+    "renewed": "Renewed:",
+    "expired": "Expired:",
+    "renewal_short_of_funds": "Not renewed for want of funds:",
+    "renewal_errors": "Renewals that failed:",
+    "renewals_deferred": "Renewals left for the next run:",
+    "expiring_notices": "Expiry notices sent:",
+}
+
+# Sent by `expiry_run` inside its transaction, after the due subscriptions expired, with
+# `tenant`, `now`, `today`, `expired` (rows of (subscription id, client id, package name,
+# auto_renew): those with auto_renew expired because their renewal found too little money) and
+# `failed_renewals` ({client id: [package names]}). A receiver returns a dict of figures for
+# the run's result ("financial_holds", "expiring_notices"), or None.
+expiry_done = Signal()
+
+
+def _money(value) -> str:
+    return f"{value:,.2f}"
+
+
+# -- the paid period ------------------------------------------------------------------------
+def subscription_period_buy(
+    *,
+    tenant: Tenant,
+    client: Client,
+    package: Package,
+    start_date: date,
+    auto_renew: bool,
+    purpose: str,
+    idempotency_key: str,
+    status: str = SubscriptionStatus.ACTIVE,
+    actor=None,
+    account=None,
+    renewal_of: Subscription | None = None,
+) -> Subscription:
+    """Buy one period of `package` from `start_date`: charge its price through the ledger
+    ("<purpose>, <start> – <end>", the caller's key; nothing for a free package), then insert
+    the period's row. Joins the caller's transaction; raises what the ledger raises
+    (InsufficientFunds) and the database's IntegrityError for a second live period."""
+    end_date = package.end_for(start_date)
+    entry = None
+    if package.price > 0:
+        entry = account_charge(
+            account=account or account_for_client(client=client),
+            amount=package.price,
+            purpose=f"{purpose}, {start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}",
+            kind=EntryKind.SUBSCRIPTION_PURCHASE,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+    now = timezone.now()
+    subscription = Subscription(
+        tenant=tenant,
+        client=client,
+        package=package,
+        status=status,
+        suspended_at=now if status == SubscriptionStatus.SUSPENDED else None,
+        start_date=start_date,
+        end_date=end_date,
+        auto_renew=auto_renew,
+        amount_paid=package.price,
+        charge_entry=entry,
+        renewal_of=renewal_of,
+        origin_id=(renewal_of.origin_id or renewal_of.pk) if renewal_of else None,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+    )
+    subscription.save(force_insert=True)
+    return subscription
+
+
+# -- suspend and resume (holds) -------------------------------------------------------------
+def subscriptions_suspend(*, tenant: Tenant, client_ids, now: datetime | None = None) -> Counter:
+    """Suspend every active subscription of these clients (a hold was set): one UPDATE.
+    Returns how many each client had suspended. Idempotent: suspended ones stay as they are."""
+    now = now or timezone.now()
+    active = Subscription.objects.for_tenant(tenant).filter(
+        client_id__in=list(client_ids), status=SubscriptionStatus.ACTIVE
+    )
+    suspended = Counter(active.values_list("client_id", flat=True))
+    if suspended:
+        active.update(status=SubscriptionStatus.SUSPENDED, suspended_at=now, updated_at=now)
+    return suspended
+
+
+def subscriptions_resume(*, tenant: Tenant, client_ids, now: datetime | None = None) -> Counter:
+    """Return every suspended subscription of these clients to Active (their last hold was
+    released), each end date moved on by the whole days it was suspended unless the tenant
+    turns `suspended_days_extend` off, so that the client loses no paid day. Returns how
+    many each client had resumed."""
+    client_ids = list(client_ids)
+    if not client_ids:
+        return Counter()
+    now = now or timezone.now()
+    subscriptions = Subscription.objects.for_tenant(tenant)
+    suspended = list(
+        subscriptions.select_for_update()
+        .filter(client_id__in=client_ids, status=SubscriptionStatus.SUSPENDED)
+        .only("pk", "client_id", "end_date", "suspended_at")
+    )
+    for subscription in suspended:
+        if tenant.suspended_days_extend and subscription.suspended_at:
+            subscription.end_date += timedelta(days=(now - subscription.suspended_at).days)
+        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.suspended_at = None
+        subscription.updated_at = now
+    subscriptions.bulk_update(
+        suspended, ["status", "suspended_at", "end_date", "updated_at"], batch_size=BATCH
+    )
+    return Counter(s.client_id for s in suspended)
+
+
+@transaction.atomic
+def subscription_suspend_all(
+    *, client: Client, actor=None, actor_label: str = "", reason: str = ""
+) -> int:
+    """One client's `subscriptions_suspend`, with its activity line and access cut. Returns
+    how many changed."""
+    tenant = client.tenant
+    changed = subscriptions_suspend(tenant=tenant, client_ids=[client.pk])[client.pk]
+    if changed:
+        activity_record(
+            tenant=tenant,
+            client=client,
+            actor=actor,
+            actor_label=actor_label,
+            verb="subscriptions_suspended",
+            description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
+            data={"count": changed},
+        )
+        send_client_access_changed(
+            sender="subscriptions", client=client, access=False, reason="subscriptions_suspended"
+        )
+    return changed
+
+
+@transaction.atomic
+def subscription_resume_all(*, client: Client, actor=None, actor_label: str = "") -> int:
+    """One client's `subscriptions_resume`, with its activity line and access restored.
+    Returns how many changed."""
+    tenant = client.tenant
+    resumed = subscriptions_resume(tenant=tenant, client_ids=[client.pk])[client.pk]
+    if resumed:
+        activity_record(
+            tenant=tenant,
+            client=client,
+            actor=actor,
+            actor_label=actor_label,
+            verb="subscriptions_resumed",
+            description=f"{resumed} subscription(s) active again",
+            data={"count": resumed},
+        )
+        send_client_access_changed(
+            sender="subscriptions", client=client, access=True, reason="subscription_resumed"
+        )
+    return resumed
+
+
+def clients_with_active_subscription(*, tenant: Tenant, client_ids) -> set[int]:
+    """Which of these clients have an active subscription (access follows it)."""
+    return set(
+        Subscription.objects.for_tenant(tenant)
+        .filter(client_id__in=list(client_ids), status=SubscriptionStatus.ACTIVE)
+        .values_list("client_id", flat=True)
+    )
+
+
+# -- renewal --------------------------------------------------------------------------------
+def renewal_budget_seconds() -> float:
+    """How long one run may spend on renewals before leaving the rest to the next run (which
+    the task queues at once): well inside Celery's soft time limit."""
+    configured = getattr(settings, "SUBSCRIPTIONS_RENEWAL_SECONDS", None)
+    return configured if configured is not None else settings.CELERY_TASK_SOFT_TIME_LIMIT * 0.7
+
+
+def renewal_key(subscription_id: int) -> str:
+    return f"sub-renewal:{subscription_id}"
+
+
+def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> str:
+    """Buy the next period of one due auto-renew subscription, in its own short transaction:
+    lock the row (SKIP LOCKED: another worker has it), end the old period (Expired) and buy
+    the new one with the period's key. Returns "renewed", "insufficient" (nothing changed) or
+    "skipped" (not due any more or locked by another worker).
+
+    The new period starts on the old end date (no gap, no overlap). When the job has not run
+    for longer than a period, the new period may be due at once: the next run renews it again,
+    one period per run, each with its own key."""
+    try:
+        with transaction.atomic():
+            old = (
+                Subscription.objects.for_tenant(tenant)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("package", "client__account")
+                .filter(
+                    pk=subscription_id,
+                    status=SubscriptionStatus.ACTIVE,
+                    auto_renew=True,
+                    end_date__lte=today,
+                )
+                .first()
+            )
+            if old is None:
+                return "skipped"
+            _renew(tenant, old)
+    except InsufficientFunds:
+        return "insufficient"
+    return "renewed"
+
+
+def _renew(tenant: Tenant, old: Subscription) -> Subscription:
+    package, client = old.package, old.client
+    client.tenant = tenant
+    account = None
+    if package.price > 0:
+        try:
+            account = client.account  # read with the subscription: one query less
+        except ObjectDoesNotExist:
+            account = account_for_client(client=client)
+        account.tenant = tenant  # saves billing a query for it
+        account.client = client
+    old.status = SubscriptionStatus.EXPIRED
+    old.updated_at = timezone.now()
+    old.save(update_fields=["status", "updated_at"])
+    new = subscription_period_buy(
+        tenant=tenant,
+        client=client,
+        package=package,
+        start_date=old.end_date,
+        auto_renew=True,
+        purpose=f"Renewal of {package.name}",
+        idempotency_key=renewal_key(old.pk),
+        account=account,
+        renewal_of=old,
+    )
+    activity_record(
+        tenant=tenant,
+        client=client,
+        actor_label=SYSTEM,
+        verb="subscription_renewed",
+        description=(
+            f"Subscription {package.name} renewed for {_money(package.price)} "
+            f"{tenant.currency}, {new.start_date:%Y-%m-%d} – {new.end_date:%Y-%m-%d}"
+        ),
+        data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
+    )
+    send_client_access_changed(
+        sender="subscriptions", client=client, access=True, reason="subscription_renewed"
+    )
+    return new
+
+
+# -- the expiry and auto-renewal job --------------------------------------------------------
+def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """Renew what can be renewed, expire the rest of what is due, and tell `expiry_done`."""
+    now = now or timezone.now()
+    today = tenant_today(tenant, now)
+    renewals = _renewals_run(tenant, today)
+    with transaction.atomic():
+        expired = _expire_due(
+            tenant,
+            today=today,
+            now=now,
+            exclude=renewals["failed"],
+            auto_renew_from=renewals["deferred_from"],
+        )
+        figures = _after_expiry(tenant, expired, now=now, today=today)
+    outcomes = renewals["outcomes"]
+    return {
+        "renewed": outcomes["renewed"],
+        "renewals_deferred": outcomes["deferred"],
+        "renewal_short_of_funds": outcomes["insufficient"],
+        "renewal_errors": len(renewals["failed"]),
+        "expired": len(expired),
+        "financial_holds": figures.get("financial_holds", 0),
+        "expiring_notices": figures.get("expiring_notices", 0),
+    }
+
+
+def _renewals_run(tenant: Tenant, today: date) -> dict:
+    """Renew every due auto-renew subscription whose funds allow, each in its own transaction,
+    within the time budget; one bad row does not stop the run (it stays due for the next)."""
+    renewable = list(
+        Subscription.objects.for_tenant(tenant)
+        .filter(status=SubscriptionStatus.ACTIVE, auto_renew=True, end_date__lte=today)
+        .alias(a=F("client__account__balance") + F("client__account__credit_limit"))
+        .filter(Q(package__price=0) | Q(a__gte=F("package__price")))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    outcomes = Counter()
+    failed = []
+    deferred_from = None  # renewals from this id on wait for the next run (time budget)
+    deadline = time.monotonic() + renewal_budget_seconds()
+    for index, subscription_id in enumerate(renewable):
+        if time.monotonic() > deadline or len(failed) >= MAX_RENEWAL_ERRORS:
+            deferred_from = subscription_id
+            outcomes["deferred"] = len(renewable) - index
+            break
+        try:
+            outcomes[
+                subscription_renew(tenant=tenant, subscription_id=subscription_id, today=today)
+            ] += 1
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            logger.exception("Renewal of subscription %s failed", subscription_id)
+            failed.append(subscription_id)
+    return {"outcomes": outcomes, "failed": failed, "deferred_from": deferred_from}
+
+
+def _expire_due(
+    tenant: Tenant, *, today: date, now: datetime, exclude, auto_renew_from: int | None = None
+) -> list[tuple]:
+    """One UPDATE ... RETURNING of every due subscription (locked rows skipped), except the
+    renewals that failed with an error and, when the run ran out of time, the auto-renew ones
+    from `auto_renew_from` on; returns rows of (id, client_id, package_id, auto_renew)."""
+    table = Subscription._meta.db_table
+    statuses = ["active"] + ([] if tenant.suspended_days_extend else ["suspended"])
+    marks = ", ".join(["%s"] * len(statuses))
+    params = [SubscriptionStatus.EXPIRED, now, tenant.pk, tenant.pk, today, *statuses]
+    skip = ""
+    if exclude:
+        skip = f" AND id NOT IN ({', '.join(['%s'] * len(exclude))})"
+        params += list(exclude)
+    if auto_renew_from is not None:
+        skip += " AND NOT (auto_renew AND id >= %s)"
+        params.append(auto_renew_from)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {table} SET status = %s, updated_at = %s "  # noqa: S608 - names are ours
+        f"WHERE tenant_id = %s AND id IN (SELECT id FROM {table} WHERE tenant_id = %s "
+        f"AND end_date <= %s AND status IN ({marks}){skip}{lock}) "
+        f"RETURNING id, client_id, package_id, auto_renew"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today: date) -> dict:
+    """Activity and access for the expired rows, then `expiry_done` (e-mails, holds); returns
+    the figures its receivers reported."""
+    names = dict(
+        Package.objects.for_tenant(tenant)
+        .filter(pk__in={r[2] for r in expired})
+        .values_list("pk", "name")
+    )
+    rows = [(pk, c, names.get(p, str(p)), auto) for pk, c, p, auto in expired]
+    activities_record_bulk(
+        tenant=tenant,
+        lines=[
+            (
+                client_id,
+                "subscription_expired",
+                f"Subscription {name} expired"
+                + (" (auto-renewal: not enough funds)" if auto_renew else ""),
+                {"subscription": pk},
+            )
+            for pk, client_id, name, auto_renew in rows
+        ],
+    )
+    client_ids = {r[1] for r in rows}
+    still_active = clients_with_active_subscription(tenant=tenant, client_ids=client_ids)
+    send_client_access_changed_later(
+        sender="subscriptions",
+        tenant=tenant,
+        client_ids=client_ids - still_active,
+        access=False,
+        reason="subscription_expired",
+    )
+    failed = defaultdict(list)
+    for _pk, client_id, name, auto_renew in rows:
+        if auto_renew:
+            failed[client_id].append(name)
+    figures = Counter()
+    responses = expiry_done.send(
+        sender=EXPIRY_JOB,
+        tenant=tenant,
+        now=now,
+        today=today,
+        expired=rows,
+        failed_renewals=dict(failed),
+    )
+    for _receiver, response in responses:
+        figures.update(response or {})
+    return figures
