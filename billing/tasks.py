@@ -3,6 +3,7 @@
 from celery import shared_task
 from django_scopes import scope
 
+from core.formatting import tenant_formatting
 from tenancy.models import Tenant
 
 from .models import CreditLimitChange
@@ -16,7 +17,7 @@ def credit_limit_change_notify(change_id: int, *, tenant_id: int) -> bool:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return False
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         change = CreditLimitChange.objects.for_tenant(tenant).filter(pk=change_id).first()
         if change is None:
             return False

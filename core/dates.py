@@ -40,9 +40,7 @@ def date_message() -> str:
 
 
 def datetime_message() -> str:
-    return (
-        f"Enter a date and time as {datetime_format_name()}, e.g. {format_datetime(EXAMPLE)}."
-    )
+    return f"Enter a date and time as {datetime_format_name()}, e.g. {format_datetime(EXAMPLE)}."
 
 
 def _digits_only(text: str) -> date | None:
@@ -178,4 +176,3 @@ class DateTimeField(forms.DateTimeField):
         if parsed is None:
             raise ValidationError(datetime_message(), code="invalid")
         return from_current_timezone(parsed)
-

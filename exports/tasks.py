@@ -3,6 +3,7 @@
 from celery import shared_task
 from django_scopes import scope
 
+from core.formatting import tenant_formatting
 from tenancy.models import Tenant
 
 from .models import ExportJob
@@ -14,7 +15,7 @@ def export_job_run(job_id: int, *, tenant_id: int) -> str | None:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return None
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         job = ExportJob.objects.for_tenant(tenant).filter(pk=job_id).first()
         if job is None:
             return None

@@ -53,6 +53,7 @@ from billing.services import InsufficientFunds, account_charge, account_for_clie
 from clients.models import Client, ClientActivity, ClientStatus
 from clients.services import activity_record
 from clients.signals import send_client_access_changed
+from core.formatting import format_date, format_datetime
 from core.leases import lease_create, lease_fail, lease_finish, leases_fail_running
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import subscription_resume_all, subscription_suspend_all
@@ -664,7 +665,7 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         currency = tenant.currency
         reasons = {
             pk: f"Debt: available funds {_money(balance + limit)} {currency} "
-            f"(below zero since {timezone.localtime(since, tenant.zone):%Y-%m-%d %H:%M})"
+            f"(below zero since {format_datetime(timezone.localtime(since, tenant.zone))})"
             for pk, balance, limit, since in due
         }
         held = _holds_place_bulk(
@@ -748,7 +749,7 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
                 entry = account_charge(
                     account=account,
                     amount=package.price,
-                    purpose=f"Renewal of {package.name}, {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+                    purpose=f"Renewal of {package.name}, {format_date(start)} – {format_date(end)}",
                     kind=EntryKind.SUBSCRIPTION_PURCHASE,
                     idempotency_key=renewal_key(old.pk),
                 )
@@ -777,7 +778,7 @@ def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> 
                 verb="subscription_renewed",
                 description=(
                     f"Subscription {package.name} renewed for {_money(package.price)} "
-                    f"{tenant.currency}, {start:%Y-%m-%d} – {end:%Y-%m-%d}"
+                    f"{tenant.currency}, {format_date(start)} – {format_date(end)}"
                 ),
                 data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
             )

@@ -4,6 +4,7 @@ service). Beat's schedule is in config/celery.py."""
 from celery import shared_task
 from django_scopes import scope
 
+from core.formatting import tenant_formatting
 from tenancy.models import Tenant
 
 from .models import JobName
@@ -19,7 +20,7 @@ def _run(job: str, tenant_id: int) -> dict | None:
     tenant = _tenant(tenant_id)
     if tenant is None:
         return None
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         run = job_run(tenant=tenant, job=job)
     return None if run is None else {"status": run.status, **run.result}
 
@@ -62,7 +63,7 @@ def notifications_send(tenant_id: int, ids: list[int]) -> int:
     tenant = _tenant(tenant_id)
     if tenant is None:
         return 0
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         return send(tenant=tenant, ids=ids)
 
 
@@ -73,7 +74,7 @@ def client_access_fanout(tenant_id: int, client_ids: list[int], access: bool, re
     tenant = _tenant(tenant_id)
     if tenant is None:
         return 0
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         return access_changed_send(
             tenant=tenant, client_ids=client_ids, access=access, reason=reason
         )

@@ -5,7 +5,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from core.formatting import money
-from tenancy.tables import BaseTable
+from tenancy.tables import BaseTable, DayColumn
 
 from .models import SenderId, SenderStatus
 
@@ -113,7 +113,7 @@ class SenderIdTable(BaseTable):
         verbose_name="Questionnaire", accessor="purpose", orderable=False, empty_values=()
     )
     status_reason = tables.Column(verbose_name="Reason", orderable=False)
-    created_at = tables.DateTimeColumn(verbose_name="Added", format="Y-m-d")
+    created_at = DayColumn(verbose_name="Added")
     actions = tables.TemplateColumn(
         template_name="messaging/includes/sender_actions.html",
         verbose_name="",

@@ -9,6 +9,7 @@ settled (charges) and does nothing.
 from celery import shared_task
 from django_scopes import scope
 
+from core.formatting import tenant_formatting
 from tenancy.models import Tenant
 
 from .services import messaging_charges_post, rollups_refresh
@@ -25,7 +26,7 @@ def messaging_rollups_refresh(tenant_id: int) -> int | None:
     tenant = _messaging_tenant(tenant_id)
     if tenant is None:
         return None
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         return rollups_refresh(tenant=tenant).days
 
 
@@ -34,7 +35,7 @@ def messaging_charges_post_for_tenant(tenant_id: int) -> int | None:
     tenant = _messaging_tenant(tenant_id)
     if tenant is None:
         return None
-    with scope(tenant=tenant):
+    with scope(tenant=tenant), tenant_formatting(tenant):
         result = messaging_charges_post(tenant=tenant)
         return result.charged + result.corrections
 

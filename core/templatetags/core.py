@@ -7,6 +7,7 @@ and time, `{{ value|clock }}` a time of day. Templates use these instead of Djan
 
 from django import template
 
+from core.dates import DateInput
 from core.formatting import format_date, format_datetime, format_time
 
 register = template.Library()
@@ -25,3 +26,12 @@ def moment(value) -> str:
 @register.filter
 def clock(value) -> str:
     return format_time(value)
+
+
+@register.simple_tag
+def date_input(name, value=None, **attrs):
+    """The shared date input where no form field renders one (the client list's ranges, whose
+    from and to sit in one filter); `aria_label=` becomes aria-label."""
+    attrs = {key.replace("_", "-"): text for key, text in attrs.items()}
+    attrs["class"] = " ".join(filter(None, ["form-control form-control-sm", attrs.get("class")]))
+    return DateInput().render(name, value, attrs=attrs)
