@@ -114,9 +114,8 @@ def test_the_date_field_reads_the_tenants_format(key, typed):
     ],
 )
 def test_the_date_field_refuses_another_format_naming_the_tenants(key, typed, message):
-    with formats_of(formats(key)):
-        with pytest.raises(ValidationError) as refused:
-            DateField().clean(typed)
+    with formats_of(formats(key)), pytest.raises(ValidationError) as refused:
+        DateField().clean(typed)
     assert refused.value.messages == [message]
 
 
