@@ -50,11 +50,14 @@
     const text = input.value.trim();
     return text === "" || isoDay(text, input.dataset.dateInput) !== "";
   }
-  // A date that has just become complete (typed or picked) is announced once as a change,
-  // which the list forms listen to; the change the browser reports on leaving the field with
-  // that same value is then not a second refresh.
+  // A date that has just become complete (typed or picked) is written in the tenant's format
+  // (10152026 becomes 10/15/2026) and announced once as a change, which the list forms listen
+  // to; the change the browser reports on leaving the field is then not a second refresh.
   function announceDate(input) {
-    if (!isDateOnly(input) || !isCompleteOrEmpty(input) || input.value === input.dataset.sent) return;
+    if (!isDateOnly(input) || !isCompleteOrEmpty(input)) return;
+    const iso = isoDay(input.value.trim(), input.dataset.dateInput);
+    if (iso) input.value = tenantDay(iso, input.dataset.dateInput);
+    if (input.value === input.dataset.sent) return;
     input.dataset.sent = input.value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
