@@ -23,7 +23,10 @@ class StatisticsTable(tables.Table):
     already aggregated by the database); the totals row is the table's footer."""
 
     label = tables.Column(
-        verbose_name="Group", footer="Total", attrs={"td": {"class": "text-nowrap"}}
+        verbose_name="Group",
+        footer="Total",
+        attrs={"td": {"class": "text-nowrap"}},
+        order_by=("label_sort",),
     )
     sent = tables.Column(
         verbose_name="Send SMS (parts)",
