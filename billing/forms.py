@@ -6,6 +6,7 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.dates import DateField
 from core.numbers import EARLIEST_DATE, LATEST_DATE, BoundedInputMixin, parse_decimal
 
 from .models import MONEY_LIMIT, MONEY_PLACES
@@ -91,29 +92,19 @@ LATEST = LATEST_DATE
 
 
 class PeriodForm(BoundedInputMixin, forms.Form):
-    """Start and end date of the transactions shown (both included). Date pickers in the
-    browser; manual entry in ISO (2026-01-31) or day.month.year is accepted."""
+    """Start and end date of the transactions shown (both included), typed in the tenant's
+    date format (or picked in the calendar beside the field); ISO is read too (links)."""
 
-    start = forms.DateField(
-        label="Start date",
-        required=False,
-        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    end = forms.DateField(
-        label="End date",
-        required=False,
-        input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    start = DateField(label="Start date", required=False)
+    end = DateField(label="End date", required=False)
 
     def __init__(self, data=None, *, tenant, **kwargs):
         self.default = default_period(tenant)
         if data is not None and not (data.get("start") or data.get("end")):
             data = None  # no period asked for: the default, unbound
-        super().__init__(data, initial=self.default.as_params(), **kwargs)
-        for name in ("start", "end"):
-            self.fields[name].error_messages["invalid"] = "Enter a date such as 2026-01-31."
+        super().__init__(
+            data, initial={"start": self.default.start, "end": self.default.end}, **kwargs
+        )
 
     def clean(self):
         cleaned = super().clean()

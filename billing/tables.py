@@ -1,11 +1,10 @@
 import django_tables2 as tables
 from django.db.models import F
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from core.formatting import money
-from tenancy.tables import BaseTable
+from core.formatting import format_datetime, money
+from tenancy.tables import BaseTable, MomentColumn
 
 from .models import LedgerEntry
 
@@ -31,7 +30,7 @@ class LedgerEntryTable(BaseTable):
     in), as the operators' manual names them. Sortable by date only: the index
     (tenant, account, created_at, id) serves both directions."""
 
-    created_at = tables.DateTimeColumn(verbose_name="Date", format="Y-m-d H:i")
+    created_at = MomentColumn(verbose_name="Date")
     credit = MoneyColumn(verbose_name="Credit", accessor="credit", orderable=False)
     debit = MoneyColumn(verbose_name="Debit", accessor="debit", orderable=False)
     purpose = tables.Column(verbose_name="Purpose", orderable=False)
@@ -68,7 +67,6 @@ class LedgerEntryTable(BaseTable):
         """The page's rows, built here rather than cell by cell through django-tables2's
         template (which costs ~1.5 ms a row); the same cells as the columns above render.
         The columns are fixed (all always shown), so nothing depends on the column chooser."""
-        zone = timezone.get_current_timezone()
         rows = []
         for bound in self.page.object_list:
             entry = bound.record
@@ -77,7 +75,7 @@ class LedgerEntryTable(BaseTable):
                 format_html(
                     self.ROW_HTML,
                     entry.pk,
-                    entry.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    format_datetime(entry.created_at),
                     money(credit) if credit is not None else "",
                     money(debit) if debit is not None else "",
                     self.render_purpose(entry, entry.purpose),

@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from core.formatting import format_date
 from exports.services import export_job_create
 from exports.views import export_started_response
 from tenancy.mixins import TableFragmentMixin
@@ -177,7 +178,7 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
                 "sort": sort if sort in ("created_at", "-created_at") else "-created_at",
             },
             title=f"Transactions of #{client.number} {client.name}, "
-            f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}",
+            f"{format_date(period.start)} – {format_date(period.end)}",
             idempotency_key=f"ledger-export:{token}" if token else None,
         )
         return export_started_response(request, job)

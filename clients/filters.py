@@ -18,8 +18,9 @@ from django_filters import (
     ModelChoiceFilter,
     MultipleChoiceFilter,
 )
-from django_filters.fields import ChoiceField, DateRangeField
+from django_filters.fields import ChoiceField, DateRangeField, RangeField
 
+from core.dates import DateField
 from holds.filters import ExpiringWithinFilter
 
 from .models import Client, ClientGroup, ClientStatus, PropertyType
@@ -75,7 +76,10 @@ class SearchFilter(CharFilter):
 
 
 class OrderedDateRangeField(DateRangeField):
-    """A date range whose start must not be after its end."""
+    """A date range, in the tenant's date format, whose start must not be after its end."""
+
+    def __init__(self, *args, **kwargs):
+        RangeField.__init__(self, (DateField(), DateField()), *args, **kwargs)
 
     def clean(self, value):
         cleaned = super().clean(value)

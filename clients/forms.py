@@ -12,6 +12,7 @@ import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.dates import DateField, DateTimeField
 from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
@@ -60,14 +61,12 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             "sms_subscription",
             "last_purchase_at",
         ]
+        field_classes = {  # in the tenant's date format (and clock), like every date input
+            "registered_on": DateField,
+            "last_login_at": DateTimeField,
+            "last_purchase_at": DateTimeField,
+        }
         widgets = {
-            "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "last_login_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            ),
-            "last_purchase_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
-            ),
             "sms_price": forms.NumberInput(attrs={"step": "0.0001", "min": "0"}),
             "failed_login_attempts": forms.NumberInput(attrs={"min": "0"}),
         }

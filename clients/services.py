@@ -1,7 +1,10 @@
 """Writes of clients that carry business rules; one function per use case, one transaction each."""
 
+from datetime import date
+
 from django.db import transaction
 
+from core.formatting import format_datetime
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
@@ -110,7 +113,7 @@ ACTIVITY_VALUE_LIMIT = 60
 def _shown(value) -> str:
     if value in (None, ""):
         return "—"
-    text = str(value)
+    text = format_datetime(value) if isinstance(value, date) else str(value)
     return text if len(text) <= ACTIVITY_VALUE_LIMIT else text[: ACTIVITY_VALUE_LIMIT - 1] + "…"
 
 

@@ -7,7 +7,6 @@ Balance and Credit (from `billing.Account`) after `sms_price`; the routers app a
 connection status.
 """
 
-from datetime import datetime
 from html import escape
 
 import django_tables2 as tables
@@ -15,14 +14,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format, get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRows
 
-from core.formatting import money
-from tenancy.tables import BaseTable
+from core.formatting import format_date, money
+from tenancy.tables import BaseTable, DayColumn, MomentColumn
 
 from .models import Channel, Client, ClientStatus
 from .selectors import normalize_term
@@ -87,33 +84,6 @@ class ContactColumn(tables.Column):
         return " ".join(p for p in (record.contact_name, record.contact_email) if p)
 
 
-class DateColumn(tables.Column):
-    """A date (a datetime shown as its date in the current time zone) in the short format.
-
-    django-tables2's DateColumn is a TemplateColumn that compiles a template for every cell;
-    this one formats directly, which matters on a 100-row page."""
-
-    def render(self, value):
-        return short_date(value)
-
-
-# Django date-format letters that have a strftime equivalent (zero-padded or not).
-_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "j": "{day}", "n": "{month}"}
-
-
-def short_date(value) -> str:
-    """The date in the active locale's SHORT_DATE_FORMAT (a datetime in the current time zone).
-    Formats made only of d/j/m/n/Y/y and punctuation are done with strftime: Django's
-    formatter costs about 0.1 ms a call, two calls a row."""
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date()
-    pattern = get_format("SHORT_DATE_FORMAT")
-    if any(ch.isalpha() and ch not in _STRFTIME for ch in pattern) or "\\" in pattern:
-        return date_format(value, "SHORT_DATE_FORMAT")
-    translated = "".join(_STRFTIME.get(ch, ch.replace("%", "%%")) for ch in pattern)
-    return value.strftime(translated).format(day=value.day, month=value.month)
-
-
 def client_url(client) -> str:
     return reverse("clients:client_detail", kwargs={"number": client.number})
 
@@ -124,7 +94,7 @@ def _text(value) -> str:
 
 
 def _date(value) -> str:
-    return "—" if value is None else escape(short_date(value))
+    return "—" if value is None else escape(format_date(value))
 
 
 def connection_cell(client) -> str:
@@ -168,8 +138,8 @@ class ClientTable(BaseTable):
     company = tables.Column(orderable=False)
     contact = ContactColumn(verbose_name="Contact person", accessor="contact_name", orderable=False)
     itn = tables.Column(verbose_name="ITN", orderable=False)
-    created_at = DateColumn(verbose_name="Creation date")
-    last_purchase_at = DateColumn(verbose_name="Last purchase date")
+    created_at = DayColumn(verbose_name="Creation date")
+    last_purchase_at = DayColumn(verbose_name="Last purchase date")
     group = tables.Column(verbose_name="Client type", accessor="group__name", orderable=False)
     status = StatusColumn(verbose_name="Status", orderable=False)
     sms_price = tables.Column(
@@ -332,7 +302,7 @@ class ClientActivityTable(BaseTable):
     """A client's whole activity, newest first (the client page shows the latest lines). Sorted
     by time only: the index (tenant, client, created_at DESC, id DESC) serves it."""
 
-    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    created_at = MomentColumn(verbose_name="When")
     description = tables.Column(verbose_name="What happened", orderable=False)
     who = tables.Column(verbose_name="Who", accessor="who", orderable=False, empty_values=())
 

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    "core.formatting.TenantFormatsMiddleware",  # needs request.tenant
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -111,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.tenancy",
             ],
+            # Dates in the tenant's formats (`day`, `moment`, `clock`) on every template.
+            "builtins": ["core.templatetags.core"],
         },
     },
 ]

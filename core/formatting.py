@@ -3,9 +3,18 @@
 Python formats a Decimal half-to-even (0.665 -> "0.66") while the ledger quantizes half-up and a
 spreadsheet's 0.00 format rounds half away from zero (0.67): a page, its .xlsx and the charge
 would disagree by a cent. Every amount a page shows goes through `money` instead.
+
+Dates and times likewise: every page, list cell and e-mail shows them through `format_date`,
+`format_time` and `format_datetime` (templates: the `day` and `moment` filters), in the formats
+of the tenant being served, which a native date input cannot follow (it shows the browser's).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
 
 CENT = Decimal("0.01")
 
@@ -33,3 +42,112 @@ DATE_FORMAT_CHOICES = [(key, spec["name"]) for key, spec in DATE_FORMATS.items()
 TIME_FORMAT_CHOICES = [(key, spec["name"]) for key, spec in TIME_FORMATS.items()]
 DEFAULT_DATE_FORMAT = "Y-m-d"
 DEFAULT_TIME_FORMAT = "H:i"
+
+
+# The formats of the tenant being served (date key, time key): set for a request by
+# TenantFormatsMiddleware and for a task by `tenant_formatting`; the portal's defaults otherwise
+# (the admin, a task that formats for no tenant).
+_active_formats: ContextVar[tuple[str, str]] = ContextVar(
+    "active_formats", default=(DEFAULT_DATE_FORMAT, DEFAULT_TIME_FORMAT)
+)
+
+
+def tenant_format_keys(tenant) -> tuple[str, str]:
+    """The tenant's date and time format keys; a key no longer offered falls back to the default."""
+    date_key = getattr(tenant, "date_format", None)
+    time_key = getattr(tenant, "time_format", None)
+    return (
+        date_key if date_key in DATE_FORMATS else DEFAULT_DATE_FORMAT,
+        time_key if time_key in TIME_FORMATS else DEFAULT_TIME_FORMAT,
+    )
+
+
+@contextmanager
+def formats_of(tenant):
+    """Within: every date and time is shown and read in the tenant's formats."""
+    token = _active_formats.set(tenant_format_keys(tenant))
+    try:
+        yield
+    finally:
+        _active_formats.reset(token)
+
+
+@contextmanager
+def tenant_formatting(tenant):
+    """For work outside a request (a task, an e-mail): the tenant's formats and time zone."""
+    with formats_of(tenant), timezone.override(tenant.zone):
+        yield
+
+
+def active_date_format() -> str:
+    """The active date format's key, e.g. "d.m.Y" (the widget hands it to the page's script)."""
+    return _active_formats.get()[0]
+
+
+def date_pattern() -> str:
+    """The active date format as strftime reads and writes it, e.g. "%d.%m.%Y"."""
+    return DATE_FORMATS[_active_formats.get()[0]]["strftime"]
+
+
+def time_pattern() -> str:
+    return TIME_FORMATS[_active_formats.get()[1]]["strftime"]
+
+
+def date_format_name() -> str:
+    """What an operator reads in a placeholder or a message, e.g. "DD.MM.YYYY"."""
+    return DATE_FORMATS[_active_formats.get()[0]]["name"]
+
+
+def datetime_format_name() -> str:
+    """E.g. "DD.MM.YYYY HH:MM" or "MM/DD/YYYY hh:mm AM"."""
+    clock = "HH:MM" if _active_formats.get()[1] == "H:i" else "hh:mm AM"
+    return f"{date_format_name()} {clock}"
+
+
+def _local(value: datetime) -> datetime:
+    """An aware datetime in the current time zone (the tenant's); a naive one as it is."""
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
+def format_date(value) -> str:
+    """A date in the active format ("" for none); a datetime as its day in the tenant's zone.
+    strftime rather than Django's formatter: list cells call this on every row."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value).date()
+    return value.strftime(date_pattern())
+
+
+def format_time(value) -> str:
+    """A time of day in the active format, a datetime's in the tenant's zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value)
+    return value.strftime(time_pattern())
+
+
+def format_datetime(value) -> str:
+    """Date and time in the active formats, in the tenant's zone: "15.10.2026 17:30"."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return format_date(value)
+    local = _local(value)
+    return f"{local.strftime(date_pattern())} {local.strftime(time_pattern())}"
+
+
+class TenantFormatsMiddleware:
+    """After TenantMiddleware: the request's pages show and read dates in its tenant's formats
+    (the response is rendered inside, before it comes back here)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        tenant = getattr(request, "tenant", None)
+        if tenant is None:
+            return self.get_response(request)
+        with formats_of(tenant):
+            return self.get_response(request)

@@ -14,7 +14,8 @@ is gone, and call a service. `tenant_task` writes that preamble once:
 
 - the tenant is loaded by id, active only (and matching `tenants`, e.g. {"uses_messaging":
   True}); gone or inactive, the task returns `gone` without doing anything;
-- the work runs inside `django_scopes.scope(tenant=...)`;
+- the work runs inside `django_scopes.scope(tenant=...)` and the tenant's date and time formats
+  (`core.formatting.tenant_formatting`);
 - with `model` ("app_label.Model"), the object is reloaded by the id given first, within the
   tenant (gone: `gone` again), and handed over with its `tenant` set;
 - `bind=True` hands the task itself first (for `self.retry`).
@@ -31,6 +32,8 @@ from collections.abc import Callable
 from celery import Task, shared_task
 from django.apps import apps
 from django_scopes import scope
+
+from .formatting import tenant_formatting
 
 _GONE = object()
 
@@ -105,7 +108,7 @@ def tenant_task(
                 tenant = active_tenant(kwargs.pop("tenant_id"), **filters)
             if tenant is None:
                 return gone
-            with scope(tenant=tenant):
+            with scope(tenant=tenant), tenant_formatting(tenant):
                 first = tenant if model is None else _reload(model, tenant, object_id)
                 if first is None:
                     return gone

@@ -1,12 +1,12 @@
 import django_tables2 as tables
 
-from tenancy.tables import BaseTable
+from tenancy.tables import BaseTable, MomentColumn
 
 from .models import ExportJob
 
 
 class ExportJobTable(BaseTable):
-    created_at = tables.DateTimeColumn(verbose_name="Requested", format="Y-m-d H:i")
+    created_at = MomentColumn(verbose_name="Requested")
     title = tables.Column(verbose_name="Export", orderable=False)
     created_by = tables.Column(
         verbose_name="Operator", accessor="created_by__username", orderable=False
@@ -16,9 +16,7 @@ class ExportJobTable(BaseTable):
         verbose_name="Progress",
         orderable=False,
     )
-    finished_at = tables.DateTimeColumn(
-        verbose_name="Finished", format="Y-m-d H:i", orderable=False
-    )
+    finished_at = MomentColumn(verbose_name="Finished", orderable=False)
 
     always_columns = ("created_at", "title", "status")
     related_for_columns = {"created_by": ("created_by",)}

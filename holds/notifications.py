@@ -22,10 +22,10 @@ DEFAULTS = {
         "Your subscriptions are suspended until the hold is released.\n\n{{ tenant.name }}\n",
     ),
     NotificationKind.EXPIRING: (
-        "{{ tenant.name }}: {{ package.name }} ends on {{ subscription.end_date|date:'Y-m-d' }}",
+        "{{ tenant.name }}: {{ package.name }} ends on {{ subscription.end_date|day }}",
         "Dear {{ client.name }},\n\n"
         "your subscription {{ package.name }} is paid until "
-        "{{ subscription.end_date|date:'Y-m-d' }}.\n"
+        "{{ subscription.end_date|day }}.\n"
         "{% if subscription.auto_renew %}It renews automatically for {{ package.price }} "
         "{{ currency }} if your available funds allow it on that day."
         "{% else %}Renew it in time to keep the service.{% endif %}\n\n{{ tenant.name }}\n",
@@ -33,7 +33,7 @@ DEFAULTS = {
     NotificationKind.EXPIRED: (
         "{{ tenant.name }}: {{ package.name }} has expired",
         "Dear {{ client.name }},\n\n"
-        "your subscription {{ package.name }} ended on {{ subscription.end_date|date:'Y-m-d' }}"
+        "your subscription {{ package.name }} ended on {{ subscription.end_date|day }}"
         "{% if subscription.auto_renew %} and could not be renewed: your available funds did not "
         "cover {{ package.price }} {{ currency }}{% endif %}.\n\n{{ tenant.name }}\n",
     ),

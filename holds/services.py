@@ -41,6 +41,7 @@ from billing.models import Account
 from clients.models import Client, ClientStatus
 from clients.services import activities_record_bulk, activity_record
 from clients.signals import send_client_access_changed, send_client_access_changed_later
+from core.formatting import format_datetime
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
     clients_with_active_subscription,
@@ -533,7 +534,7 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         currency = tenant.currency
         reasons = {
             pk: f"Debt: available funds {_money(balance + limit)} {currency} "
-            f"(below zero since {timezone.localtime(since, tenant.zone):%Y-%m-%d %H:%M})"
+            f"(below zero since {format_datetime(timezone.localtime(since, tenant.zone))})"
             for pk, balance, limit, since in due
         }
         held = _holds_place_bulk(

@@ -3,6 +3,8 @@ they are plain django-tables2 tables rather than BaseTable's operator-configured
 
 import django_tables2 as tables
 
+from tenancy.tables import ClockColumn, DayColumn
+
 DASHBOARD_ROWS = 20
 
 
@@ -20,7 +22,7 @@ class ExpiringSubscriptionTable(DashboardTable):
         linkify=lambda record: record.client.get_absolute_url(),
     )
     package = tables.Column(verbose_name="Package", accessor="package__name")
-    end_date = tables.DateColumn(verbose_name="Ends", format="Y-m-d")
+    end_date = DayColumn(verbose_name="Ends")
     auto_renew = tables.BooleanColumn(verbose_name="Auto-renew")
 
     class Meta(DashboardTable.Meta):
@@ -36,8 +38,8 @@ class HoldTable(DashboardTable):
     kind = tables.Column(verbose_name="Hold", accessor="get_kind_display")
     reason = tables.Column(verbose_name="Reason")
     set_by = tables.Column(verbose_name="Set by", accessor="set_by_label")
-    set_at = tables.DateTimeColumn(verbose_name="Set at", format="H:i")
-    lifted_at = tables.DateTimeColumn(verbose_name="Lifted", format="H:i", default="in force")
+    set_at = ClockColumn(verbose_name="Set at")
+    lifted_at = ClockColumn(verbose_name="Lifted", default="in force")
 
     class Meta(DashboardTable.Meta):
         attrs = {**DashboardTable.Meta.attrs, "data-testid": "holds-today-table"}

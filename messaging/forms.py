@@ -6,6 +6,7 @@ from datetime import timedelta
 from django import forms
 
 from billing.forms import PeriodForm
+from core.dates import DateField
 from core.numbers import BoundedInputMixin
 
 from .models import MessageChannel, SenderId, SenderStatus
@@ -60,8 +61,8 @@ class StatisticsPeriodForm(PeriodForm):
 class StatisticsExportForm(BoundedInputMixin, forms.Form):
     """The export pop-up: which groupings (one sheet each) and which columns."""
 
-    start = forms.DateField(label="Start date", input_formats=["%Y-%m-%d"])
-    end = forms.DateField(label="End date", input_formats=["%Y-%m-%d"])
+    start = DateField(label="Start date")
+    end = DateField(label="End date")
     channel = forms.ChoiceField(choices=CHANNEL_CHOICES, required=False)
     reports = forms.MultipleChoiceField(
         label="Groupings",

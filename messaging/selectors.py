@@ -23,6 +23,7 @@ from django.db.models import Sum
 
 from billing.selectors import Period
 from clients.models import Client
+from core.formatting import format_date
 
 from .models import DailyRouteStat, DailySenderStat, MessageChannel, SenderId
 from .numbers import country_name
@@ -107,6 +108,12 @@ class ReportRow:
         return round(self.delivered * 100 / self.known, 2) if self.known > 0 else None
 
     @property
+    def label_sort(self):
+        """A day sorts as a date (its label is in the tenant's format, 10/15/2026); any other
+        group by its label."""
+        return self.values.get("day") or self.label
+
+    @property
     def efficiency_sort(self) -> float:
         return -1.0 if self.efficiency is None else self.efficiency
 
@@ -132,7 +139,7 @@ class Report:
             day = self.period.start
             while day <= self.period.end:
                 row = by_day.get(day)
-                labels.append(day.isoformat())
+                labels.append(format_date(day))
                 sent.append(row.sent if row else 0)
                 delivered.append(row.delivered if row else 0)
                 day += timedelta(days=1)
@@ -153,7 +160,7 @@ class Report:
 
 def _label(kind: ReportKind, values: dict) -> str:
     if kind.key == "day":
-        return values["day"].isoformat()
+        return format_date(values["day"])
     if kind.key == "operator":
         return f"{country_name(values['country'])} - {values['operator'] or UNKNOWN_OPERATOR}"
     if kind.key == "country":

@@ -45,6 +45,7 @@ from django.utils.dateparse import parse_datetime
 from billing.models import EntryKind
 from billing.services import LedgerError, account_charge, account_for_client, account_refund
 from clients.models import Client
+from core.formatting import format_date
 from core.jobs import job_lock
 from core.text import clean_text, describe_character, refused_characters
 from tenancy.models import Tenant
@@ -630,7 +631,7 @@ class ChargeResult:
 
 
 def charge_purpose(day: date, parts: int) -> str:
-    return f"SMS sending on {day.isoformat()}, {parts:,} parts"
+    return f"SMS sending on {format_date(day)}, {parts:,} parts"
 
 
 def charge_key(tenant: Tenant, client_id: int, day: date, posting: int) -> str:

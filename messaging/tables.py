@@ -5,7 +5,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from core.formatting import money
-from tenancy.tables import BaseTable
+from tenancy.tables import BaseTable, DayColumn
 
 from .models import SenderId, SenderStatus
 
@@ -23,7 +23,10 @@ class StatisticsTable(tables.Table):
     already aggregated by the database); the totals row is the table's footer."""
 
     label = tables.Column(
-        verbose_name="Group", footer="Total", attrs={"td": {"class": "text-nowrap"}}
+        verbose_name="Group",
+        footer="Total",
+        attrs={"td": {"class": "text-nowrap"}},
+        order_by=("label_sort",),
     )
     sent = tables.Column(
         verbose_name="Send SMS (parts)",
@@ -113,7 +116,7 @@ class SenderIdTable(BaseTable):
         verbose_name="Questionnaire", accessor="purpose", orderable=False, empty_values=()
     )
     status_reason = tables.Column(verbose_name="Reason", orderable=False)
-    created_at = tables.DateTimeColumn(verbose_name="Added", format="Y-m-d")
+    created_at = DayColumn(verbose_name="Added")
     actions = tables.TemplateColumn(
         template_name="messaging/includes/sender_actions.html",
         verbose_name="",

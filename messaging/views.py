@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from clients.mixins import ClientPageMixin
+from core.formatting import format_date
 from exports.services import export_job_create
 from exports.views import export_started_response
 from tenancy.mixins import TableFragmentMixin
@@ -99,8 +100,8 @@ class ClientStatisticsView(ClientMessagingMixin, TemplateView):
                 "export_form",
                 StatisticsExportForm(
                     initial={
-                        "start": period.start.isoformat(),
-                        "end": period.end.isoformat(),
+                        "start": period.start,
+                        "end": period.end,
                         "channel": channel,
                         "reports": [report_key],
                         "columns": DEFAULT_EXPORT_COLUMNS,
@@ -145,8 +146,8 @@ class ClientStatisticsExportView(ClientMessagingMixin, View):
                 "reports": data["reports"],
                 "columns": data["columns"],
             },
-            title=f"Statistics of client #{client.number}, {data['start']:%Y-%m-%d} – "
-            f"{data['end']:%Y-%m-%d}",
+            title=f"Statistics of client #{client.number}, {format_date(data['start'])} – "
+            f"{format_date(data['end'])}",
             idempotency_key=f"statistics-export:{token}" if token else None,
         )
         return export_started_response(request, job)

@@ -2,12 +2,11 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from clients.signals import access_reason_label
+from core.formatting import format_datetime
 from tenancy.tables import BaseTable
 
 from .availability import Unavailable, why_unavailable
@@ -50,9 +49,7 @@ def account_status_html(account) -> str:
 
 
 def short_datetime(value) -> str:
-    if not value:
-        return "—"
-    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return format_datetime(value) if value else "—"
 
 
 class RouterTable(BaseTable):

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from billing.forms import IdempotentForm, MoneyField
 from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
+from core.dates import DateField
+from core.formatting import format_date
 from core.numbers import BIGINT_MAX, BoundedInputMixin
 from tenancy.models import Tenant
 
@@ -118,15 +120,10 @@ class PurchaseFieldsMixin:
             },
             help_text=f"Prices in {tenant.currency}.",
         )
-        self.fields["start_date"] = forms.DateField(
+        self.fields["start_date"] = DateField(
             label="Start date",
             initial=today,
-            input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            error_messages={
-                "required": "Enter the start date.",
-                "invalid": "Enter a date such as 2026-01-31.",
-            },
+            error_messages={"required": "Enter the start date."},
         )
         self.fields["auto_renew"] = forms.BooleanField(label="Auto-renew", required=False)
 
@@ -134,7 +131,7 @@ class PurchaseFieldsMixin:
         start = self.cleaned_data["start_date"]
         if start < self.today:
             raise ValidationError(
-                f"The start date cannot be in the past (today is {self.today:%Y-%m-%d})."
+                f"The start date cannot be in the past (today is {format_date(self.today)})."
             )
         if start > self.today + timedelta(days=MAX_START_AHEAD_DAYS):
             raise ValidationError("The start date can be at most a year ahead.")

@@ -48,6 +48,7 @@ from billing.services import InsufficientFunds, account_charge, account_for_clie
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
 from clients.signals import send_client_access_changed, send_client_access_changed_later
+from core.formatting import format_date
 from tenancy.models import Tenant
 
 from .models import Package, Subscription, SubscriptionStatus, tenant_today
@@ -108,7 +109,7 @@ def subscription_period_buy(
         entry = account_charge(
             account=account or account_for_client(client=client),
             amount=package.price,
-            purpose=f"{purpose}, {start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}",
+            purpose=f"{purpose}, {format_date(start_date)} – {format_date(end_date)}",
             kind=EntryKind.SUBSCRIPTION_PURCHASE,
             actor=actor,
             idempotency_key=idempotency_key,
@@ -305,7 +306,7 @@ def _renew(tenant: Tenant, old: Subscription) -> Subscription:
         verb="subscription_renewed",
         description=(
             f"Subscription {package.name} renewed for {_money(package.price)} "
-            f"{tenant.currency}, {new.start_date:%Y-%m-%d} – {new.end_date:%Y-%m-%d}"
+            f"{tenant.currency}, {format_date(new.start_date)} – {format_date(new.end_date)}"
         ),
         data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
     )

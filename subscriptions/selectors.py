@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from billing.models import LedgerEntry
 from clients.models import Client
+from core.formatting import format_date
 from tenancy.models import Tenant
 
 from .models import LIVE_STATUSES, Package, Subscription, SubscriptionStatus, tenant_today
@@ -106,7 +107,7 @@ def client_deletion_blockers(*, client: Client) -> list[DeletionBlocker]:
         if subscription.status == SubscriptionStatus.ACTIVE:
             message = (
                 f"The client has an active subscription ({subscription.package.name}, until "
-                f"{subscription.end_date:%Y-%m-%d}). Cancel it first."
+                f"{format_date(subscription.end_date)}). Cancel it first."
             )
         else:
             message = (

@@ -40,6 +40,7 @@ from billing.services import (
 from clients.models import Client, ClientStatus
 from clients.services import activity_record, client_create
 from clients.signals import send_client_access_changed
+from core.formatting import format_date
 from tenancy.models import Tenant
 
 from .lifecycle import (
@@ -194,7 +195,7 @@ def _check_start_date(tenant: Tenant, start_date: date) -> None:
     today = tenant_today(tenant)
     if start_date < today:
         raise ValidationError(
-            {"start_date": f"The start date cannot be in the past (today is {today:%Y-%m-%d})."}
+            {"start_date": f"The start date cannot be in the past (today is {format_date(today)})."}
         )
     if start_date > today + timedelta(days=MAX_START_AHEAD_DAYS):
         raise ValidationError({"start_date": "The start date can be at most a year ahead."})
@@ -275,7 +276,7 @@ def subscription_create(
         verb="subscription_created",
         description=(
             f"Subscription {package.name} bought for {_money(package.price)} {currency}, "
-            f"{start_date:%Y-%m-%d} – {end_date:%Y-%m-%d}"
+            f"{format_date(start_date)} – {format_date(end_date)}"
             + (", auto-renew on" if auto_renew else "")
             + (" (suspended: the client is on hold)" if on_hold else "")
         ),
@@ -407,7 +408,7 @@ def subscription_cancel(
             amount=amount,
             purpose=(
                 f"Refund of {unused_days(locked, today)} unused days of {locked.package.name}, "
-                f"{locked.start_date:%Y-%m-%d} – {locked.end_date:%Y-%m-%d}"
+                f"{format_date(locked.start_date)} – {format_date(locked.end_date)}"
             ),
             comment=reason[:500],
             actor=actor,

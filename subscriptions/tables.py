@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.formatting import money
-from tenancy.tables import BaseTable
+from tenancy.tables import BaseTable, DayColumn
 
 from .models import Package, Subscription, tenant_today
 
@@ -64,7 +64,7 @@ class PackageTable(BaseTable):
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
     is_active = tables.Column(verbose_name="Status")
-    created_at = tables.DateTimeColumn(verbose_name="Created", format="Y-m-d")
+    created_at = DayColumn(verbose_name="Created")
 
     always_columns = ("name",)
     default_columns = ("price", "period", "rate_limit", "pppoe_profile", "live_count", "is_active")
@@ -90,8 +90,8 @@ class SubscriptionTable(BaseTable):
 
     package = tables.Column(verbose_name="Package", accessor="package__name", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
-    start_date = tables.DateColumn(verbose_name="Start", format="Y-m-d")
-    end_date = tables.DateColumn(verbose_name="End", format="Y-m-d", orderable=False)
+    start_date = DayColumn(verbose_name="Start")
+    end_date = DayColumn(verbose_name="End", orderable=False)
     amount_paid = MoneyColumn(verbose_name="Amount", orderable=False)
     auto_renew = tables.BooleanColumn(verbose_name="Auto-renew", orderable=False)
     view = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())

@@ -19,6 +19,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from billing.services import InsufficientFunds
 from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
+from core.formatting import format_date
 from core.numbers import BIGINT_MAX, query_integer
 from tenancy.mixins import (
     FilteredTableView,
@@ -63,8 +64,8 @@ def _purchase_message(request, subscription) -> None:
     messages.success(
         request,
         f"Subscription {subscription.package.name} created for #{subscription.client.number} "
-        f"{subscription.client.name}, {subscription.start_date:%Y-%m-%d} – "
-        f"{subscription.end_date:%Y-%m-%d}.{charged}",
+        f"{subscription.client.name}, {format_date(subscription.start_date)} – "
+        f"{format_date(subscription.end_date)}.{charged}",
     )
 
 

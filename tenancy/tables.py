@@ -5,6 +5,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django.utils.text import capfirst
 
+from core.formatting import format_date, format_datetime, format_time
+
 from .pagination import CappedCountPaginator
 from .preferences import get_preference
 
@@ -19,6 +21,28 @@ def parse_positive_int(value, default: int) -> int:
     except (TypeError, ValueError):
         return default
     return number if number > 0 else default
+
+
+class DayColumn(tables.Column):
+    """A date (a datetime's day in the tenant's zone) in the tenant's format. Formatted
+    directly: django-tables2's DateColumn compiles a template for every cell."""
+
+    def render(self, value):
+        return format_date(value)
+
+
+class MomentColumn(tables.Column):
+    """A date and time of day in the tenant's formats and time zone."""
+
+    def render(self, value):
+        return format_datetime(value)
+
+
+class ClockColumn(tables.Column):
+    """A time of day in the tenant's clock and time zone (a list of today's events)."""
+
+    def render(self, value):
+        return format_time(value)
 
 
 class BaseTable(tables.Table):
@@ -180,8 +204,8 @@ class MembershipTable(BaseTable):
     email = tables.Column(accessor="user__email", verbose_name="E-mail")
     role = tables.Column()
     is_active = tables.BooleanColumn(verbose_name="Active")
-    last_login = tables.DateTimeColumn(accessor="user__last_login", verbose_name="Last login")
-    created_at = tables.DateTimeColumn(verbose_name="Added")
+    last_login = MomentColumn(accessor="user__last_login", verbose_name="Last login")
+    created_at = MomentColumn(verbose_name="Added")
 
     always_columns = ("username",)
     related_for_columns = {"username": ("user",)}

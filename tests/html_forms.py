@@ -123,7 +123,9 @@ class FormParser(HTMLParser):
                 else:
                     existing.value = checked
             return
-        if kind == "number" or a.get("inputmode") in NUMBER_INPUTMODES:
+        if "data-date-input" in a:  # the portal's date inputs: text in the tenant's format
+            field_kind = "date"
+        elif kind == "number" or a.get("inputmode") in NUMBER_INPUTMODES:
             field_kind = "number"
         elif kind in ("date", "datetime-local", "month", "time"):
             field_kind = "date"

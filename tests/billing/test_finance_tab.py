@@ -112,8 +112,11 @@ def test_period_selects_entries_and_opening_balance(client, owner, customer, ten
     balances = response.context["balances"]
     assert (balances.opening, balances.closing) == (Decimal("100.00"), Decimal("70.00"))
     assert "2026-02-01 00:30" in response.content.decode()  # the tenant's wall clock
+    tenant.date_format = "d.m.Y"
+    tenant.save(update_fields=["date_format"])
     manual = client.get(finance_url(customer, start="01.02.2026", end="28.02.2026"))
     assert manual.context["period"] == response.context["period"]
+    assert "01.02.2026 00:30" in manual.content.decode()
 
 
 def test_end_before_start_shows_error_and_keeps_default(client, owner, customer):
@@ -127,7 +130,9 @@ def test_end_before_start_shows_error_and_keeps_default(client, owner, customer)
 
 def test_bad_date_shows_error(client, owner, customer):
     response = client.get(finance_url(customer, start="yesterday"))
-    assert response.context["period_form"].errors["start"] == ["Enter a date such as 2026-01-31."]
+    assert response.context["period_form"].errors["start"] == [
+        "Enter a date as YYYY-MM-DD, e.g. 2026-01-31."
+    ]
 
 
 def test_htmx_paging_returns_table_fragment(client, owner, customer):

@@ -67,3 +67,47 @@ def test_top_up_then_export_and_download(page, log_in, eager_tasks, tmp_path):
 
     page.goto(reverse("exports:export_list"))
     expect(page.get_by_test_id("export-download")).to_have_count(1)
+
+
+def test_typing_a_period_in_the_tenants_format_refreshes_once_and_keeps_focus(page, log_in):
+    """DD.MM.YYYY tenant: typing 15.10.2026 key by key refreshes the transactions once, when
+    the date is complete, without losing the field; the Calendar button writes the day it
+    picks in the same format."""
+    membership = MembershipFactory(role="accountant")
+    tenant = membership.tenant
+    tenant.date_format = "d.m.Y"
+    tenant.save(update_fields=["date_format"])
+    customer = ClientFactory(tenant=tenant, name="Period Customer")
+    make_account(customer, balance="20")
+    log_in(membership.user.username)
+    page.goto(reverse("billing:client_finance", kwargs={"number": customer.number}))
+
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "start=" in r.url else None)
+    start = page.get_by_label("Start date")
+    expect(start).to_have_attribute("placeholder", "DD.MM.YYYY")
+    end_value = page.get_by_label("End date").input_value()
+    start.fill("")
+    start.press_sequentially("15.10.2026", delay=60)
+    expect(page.get_by_test_id("period-balances")).to_contain_text(
+        f"Period 15.10.2026 – {end_value}"
+    )
+    page.wait_for_load_state("networkidle")
+    assert len(requests) == 1, requests
+    start = page.get_by_label("Start date")
+    assert start.evaluate("el => el === document.activeElement")
+    expect(start).to_have_value("15.10.2026")
+    start.press("Tab")  # leaving the field is not a second refresh
+    page.wait_for_load_state("networkidle")
+    assert len(requests) == 1, requests
+
+    # The calendar: the browser's picker behind the button; its day comes back as DD.MM.YYYY.
+    page.locator("#field-end [data-date-picker]").click()
+    picker = page.locator("#field-end input.date-picker-native")
+    expect(picker).to_have_count(1)
+    picker.evaluate(
+        "el => { el.value = '2026-11-20'; el.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    expect(page.get_by_test_id("period-balances")).to_contain_text("Period 15.10.2026 – 20.11.2026")
+    expect(page.get_by_label("End date")).to_have_value("20.11.2026")
+    assert "start=15.10.2026" in page.url and "end=20.11.2026" in page.url

@@ -136,7 +136,7 @@ def test_manager_may_create(client, tenant, login_as, create_url):
         ({"email": "nope"}, "email", "valid email"),
         ({"contact_email": "nope@"}, "contact_email", "valid email"),
         ({"site": "http://"}, "site", "valid URL"),
-        ({"registered_on": "2026-02-31"}, "registered_on", "valid date"),
+        ({"registered_on": "2026-02-31"}, "registered_on", "Enter a date as YYYY-MM-DD"),
         ({"failed_login_attempts": "-1"}, "failed_login_attempts", "greater than or equal to 0"),
         ({"channel": "pigeon"}, "channel", "valid choice"),
         ({"property_type": "castle"}, "property_type", "valid choice"),

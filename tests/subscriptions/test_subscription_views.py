@@ -113,7 +113,7 @@ def test_duplicate_package_refused_next_to_field(
         ("sub-package", "", "Choose a package."),
         ("sub-package", "999999", "Choose one of the packages on sale."),
         ("sub-start_date", "", "Enter the start date."),
-        ("sub-start_date", "31.02.2026", "Enter a date such as 2026-01-31."),
+        ("sub-start_date", "31.02.2026", "Enter a date as YYYY-MM-DD, e.g. 2026-01-31."),
         ("sub-start_date", "2000-01-01", "cannot be in the past"),
         ("sub-token", "", "The form has expired"),
     ],
