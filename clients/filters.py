@@ -23,6 +23,7 @@ from django_filters.fields import ChoiceField, DateRangeField
 from holds.filters import ExpiringWithinFilter
 
 from .models import Client, ClientGroup, ClientStatus, PropertyType
+from .modules import LIST_FILTERS, default_sort_for, hidden_names, sort_offered
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
 SORT_CHOICES = [
@@ -42,7 +43,6 @@ CONNECTION_CHOICES = [
     ("unknown", "⚪ Unknown"),
     ("none", "No PPPoE account"),
 ]
-DEFAULT_SORT = "-last_purchase_at"
 
 
 class SearchField(forms.CharField):
@@ -151,10 +151,13 @@ class ClientFilterSet(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is not None and not tenant.uses_routers:
-            # No routers, no connection status: the filter, its field and its message go.
-            self.filters.pop("connection", None)
+        self.tenant = getattr(self.request, "tenant", None)
+        if self.tenant is not None:
+            # A filter of a module the tenant does not use goes with its field and message
+            # (clients/modules.py: LIST_FILTERS); its parameter is then simply ignored.
+            for name in hidden_names(LIST_FILTERS, self.tenant):
+                self.filters.pop(name, None)
+            self.filters["sort"].extra["choices"] = self.sort_choices
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -218,23 +221,34 @@ class ClientFilterSet(FilterSet):
 
     @property
     def selects(self) -> list[dict]:
-        """Client type, property type and (for tenants that use routers) connection status:
-        name, label, choices and the chosen value."""
+        """The drop-downs the tenant's modules offer (client type, property type, connection
+        status): name, label, choices and the chosen value."""
         raw = self.data if self.is_bound else {}
-        groups = [
-            (str(pk), name)
-            for pk, name in self.filters["group"]
-            .get_queryset(self.request)
-            .values_list("pk", "name")
+        choices = {
+            "group": lambda: [
+                (str(pk), name)
+                for pk, name in self.filters["group"]
+                .get_queryset(self.request)
+                .values_list("pk", "name")
+            ],
+            "property_type": lambda: PropertyType.choices,
+            "connection": lambda: CONNECTION_CHOICES,
+        }
+        return [
+            self._select(name, offer(), raw)
+            for name, offer in choices.items()
+            if name in self.filters
         ]
-        selects = [
-            self._select("group", groups, raw),
-            self._select("property_type", PropertyType.choices, raw),
-        ]
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is not None and tenant.uses_routers:
-            selects.append(self._select("connection", CONNECTION_CHOICES, raw))
-        return selects
+
+    @property
+    def sort_choices(self) -> list[tuple[str, str]]:
+        """The sorts of the columns the tenant's modules offer."""
+        return [(value, label) for value, label in SORT_CHOICES if sort_offered(value, self.tenant)]
+
+    @property
+    def offers(self) -> set[str]:
+        """The names of the filters this tenant's list has, for the filter bar."""
+        return set(self.filters)
 
     @property
     def search_value(self) -> str:
@@ -245,7 +259,7 @@ class ClientFilterSet(FilterSet):
     @property
     def sort_value(self) -> str:
         requested = self.data.get("sort") if self.is_bound else None
-        return requested if requested in dict(SORT_CHOICES) else DEFAULT_SORT
+        return requested if requested in dict(self.sort_choices) else default_sort_for(self.tenant)
 
     @property
     def active_count(self) -> int:

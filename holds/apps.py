@@ -8,6 +8,7 @@ class HoldsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
@@ -18,7 +19,7 @@ class HoldsConfig(AppConfig):
                 app="holds",
                 label="Dashboard",
                 url_name="holds:dashboard",
-                shown=lambda tenant, membership: membership.allows(Capability.VIEW),
+                shown=for_modules(capability=Capability.VIEW),
                 order=5,
             )
         )

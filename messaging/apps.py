@@ -1,10 +1,6 @@
 from django.apps import AppConfig
 
 
-def _uses_messaging(tenant, membership) -> bool:
-    return bool(tenant and tenant.uses_messaging)
-
-
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messaging"
@@ -12,6 +8,7 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
         from exports.registry import register_export_kind
+        from tenancy.modules import MESSAGING, for_modules
 
         from .exports import STATISTICS_EXPORT
 
@@ -20,7 +17,7 @@ class MessagingConfig(AppConfig):
                 key="statistics",
                 label="Statistics",
                 url_name="messaging:client_statistics",
-                shown=_uses_messaging,
+                shown=for_modules(MESSAGING),
                 order=40,
             )
         )
@@ -29,7 +26,7 @@ class MessagingConfig(AppConfig):
                 key="names",
                 label="Names",
                 url_name="messaging:client_names",
-                shown=_uses_messaging,
+                shown=for_modules(MESSAGING),
                 order=45,
             )
         )
