@@ -58,12 +58,13 @@ class ClientNameColumn(tables.Column):
         kwargs.setdefault("verbose_name", "Client name")
         kwargs.setdefault("accessor", "name")
         kwargs.setdefault("order_by", ("name",))
-        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        # Long names wrap (the list fits 1,440 px); the number and the badge never break.
+        kwargs.setdefault("attrs", {"td": {"class": "client-name-cell"}})
         super().__init__(**kwargs)
 
     def render(self, record, url=None):
         return mark_safe(  # noqa: S308 - every value escaped
-            f'<span class="text-body-secondary small me-1">#{record.number}</span>'
+            f'<span class="text-body-secondary small me-1 text-nowrap">#{record.number}</span>'
             f'<a href="{escape(url or client_url(record))}" class="fw-semibold" '
             f'data-testid="client-link">{escape(record.name)}</a> {status_badge(record)}'
         )
