@@ -23,7 +23,14 @@ from django_filters.fields import ChoiceField, DateRangeField
 from holds.filters import ExpiringWithinFilter
 
 from .models import Client, ClientGroup, ClientStatus, PropertyType
-from .modules import LIST_FILTERS, default_sort_for, hidden_names, sort_offered
+from .modules import (
+    CLIENT_FIELDS,
+    LIST_FILTERS,
+    default_sort_for,
+    hidden_names,
+    shows,
+    sort_offered,
+)
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
 SORT_CHOICES = [
@@ -35,6 +42,17 @@ SORT_CHOICES = [
     ("-number", "ID, descending"),
     ("name", "Name, A to Z"),
     ("-name", "Name, Z to A"),
+]
+# The fields the search box reads (clients.selectors.client_search), as its placeholder names
+# them.
+SEARCHED_FIELDS = [
+    ("number", "ID"),
+    ("login", "login"),
+    ("company", "company"),
+    ("name", "name"),
+    ("itn", "ITN"),
+    ("email", "e-mail"),
+    ("contact_name", "contact person"),
 ]
 # The PPPoE account's status (routers.models.ConnectionStatus), or no account at all.
 CONNECTION_CHOICES = [
@@ -104,7 +122,6 @@ class ClientFilterSet(FilterSet):
             attrs={
                 "type": "search",
                 "maxlength": SEARCH_MAX_LENGTH,
-                "placeholder": "ID, login, company, name, ITN, e-mail, contact",
                 "autocomplete": "off",
                 "aria-label": "Search clients",
             }
@@ -244,6 +261,13 @@ class ClientFilterSet(FilterSet):
     def sort_choices(self) -> list[tuple[str, str]]:
         """The sorts of the columns the tenant's modules offer."""
         return [(value, label) for value, label in SORT_CHOICES if sort_offered(value, self.tenant)]
+
+    @property
+    def search_placeholder(self) -> str:
+        """What the search box finds, among the fields the tenant's modules show."""
+        return ", ".join(
+            label for name, label in SEARCHED_FIELDS if shows(CLIENT_FIELDS, name, self.tenant)
+        )
 
     @property
     def offers(self) -> set[str]:

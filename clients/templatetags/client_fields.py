@@ -1,7 +1,8 @@
 """`{% client_field "sms_price" "SMS price" %}…{% endclient_field %}`: one row of the client
 page's General info (a <dt> with its label, a <dd> with the content), rendered only when the
 tenant's modules show that field (clients/modules.py: CLIENT_FIELDS). The row carries
-`data-field="<name>"`, the same mark as the field's wrapper in the client form."""
+`data-field="<name>"`, the same mark as the field's wrapper in the client form.
+`{% field_shown "itn" as show_itn %}` asks the same question elsewhere."""
 
 from django import template
 from django.utils.html import format_html
@@ -32,6 +33,13 @@ class ClientFieldNode(template.Node):
             format_html(' data-testid="{}"', testid) if testid else "",
             self.nodelist.render(context),
         )
+
+
+@register.simple_tag(takes_context=True)
+def field_shown(context, name: str) -> bool:
+    """`{% field_shown "itn" as show_itn %}`: whether the tenant's modules show the field."""
+    request = context.get("request")
+    return shows(CLIENT_FIELDS, name, context.get("tenant") or getattr(request, "tenant", None))
 
 
 @register.tag("client_field")

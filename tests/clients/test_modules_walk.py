@@ -30,7 +30,15 @@ from clients.modules import (
 )
 from clients.tables import ClientTable
 from clients.tabs import CLIENT_TABS
-from tenancy.modules import ALL_MODULES, MODULE_FLAGS, modules_of_test, tenant_modules, uses_any
+from tenancy.modules import (
+    ALL_MODULES,
+    FEATURES,
+    MODULE_FLAGS,
+    SUBSCRIPTIONS,
+    modules_of_test,
+    tenant_modules,
+    uses_any,
+)
 from tenancy.navigation import NAV_SECTIONS
 from tests.factories import ClientFactory, ClientGroupFactory, TenantFactory
 
@@ -179,6 +187,24 @@ def test_client_page_rows_blocks_tabs_and_sections(walk, client):
         page = client.get(reverse(link.url_name))
         assert page.status_code == (200 if expected else 404), link.key
 
+    dashboard = client.get(reverse("holds:dashboard")).content.decode()
+    expiring = uses_any(tenant, FEATURES["subscriptions"])
+    assert ('data-block="expiring"' in dashboard) == expiring
+    assert ('data-testid="subscription-create"' in html) == expiring
+
+
+def test_search_placeholder_and_suggestions_name_only_fields_shown(walk, client):
+    tenant, membership, customer = walk
+    html = client.get(reverse("clients:client_list")).content.decode()
+    placeholder = re.search(r'name="q"[^>]*placeholder="([^"]*)"', html).group(1)
+    assert ("ITN" in placeholder) == shows(CLIENT_FIELDS, "itn", tenant)
+    assert ("login" in placeholder) == shows(CLIENT_FIELDS, "login", tenant)
+    suggestions = client.get(reverse("clients:client_suggest"), {"q": "Every Field"})
+    text = suggestions.content.decode()
+    assert "Every Field" in text
+    assert ("ITN 123456789" in text) == shows(CLIENT_FIELDS, "itn", tenant)
+    assert (customer.login in text) == shows(CLIENT_FIELDS, "login", tenant)
+
 
 def test_client_forms_have_the_fields_of_the_modules(walk, client):
     tenant, membership, customer = walk
@@ -187,7 +213,7 @@ def test_client_forms_have_the_fields_of_the_modules(walk, client):
         client.get(reverse("clients:client_edit", kwargs={"number": customer.number})),
     ]
     order = client.get(reverse("subscriptions:order"))
-    if uses_any(tenant, ("internet", "reseller")):
+    if uses_any(tenant, SUBSCRIPTIONS):
         pages.append(order)
     else:
         assert order.status_code == 404
