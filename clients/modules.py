@@ -101,6 +101,30 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     INTERNET: ("name", "phone", "connection", "last_purchase_at", "balance"),
     MESSAGING: ("number", "login", "company", "name", "sms_price", "balance", "credit", "channel"),
 }
+# What a column takes at least, in pixels, with long values (long words and e-mails do not
+# break, the Client name wraps from 16rem beside its number and badge); the defaults of a
+# tenant fill at most DEFAULT_WIDTH_PX, the table's width on a 1,440 px screen.
+COLUMN_WIDTH_PX = {
+    "name": 300,
+    "number": 50,
+    "login": 160,
+    "company": 200,
+    "email": 240,
+    "phone": 180,
+    "contact": 320,
+    "itn": 130,
+    "created_at": 130,
+    "last_purchase_at": 200,
+    "group": 160,
+    "status": 150,
+    "sms_price": 90,
+    "balance": 100,
+    "credit": 80,
+    "channel": 100,
+    "connection": 130,
+    "external_tenant_name": 220,
+}
+DEFAULT_WIDTH_PX = 1400
 # A tenant without modules: who the clients are and what they owe.
 DEFAULT_COLUMNS_WITHOUT_MODULES = ("name", "company", "phone", "created_at", "group", "balance")
 
@@ -151,13 +175,31 @@ def shows(registry: dict[str, frozenset[str]], name: str, tenant) -> bool:
 def default_columns_for(tenant) -> tuple[str, ...]:
     """The default columns of the tenant's modules, in the order of the first module that
     names them; the list shows its columns in this order (a messaging provider's ID, Login
-    and Company before the Client name, as its document has them)."""
-    modules = tenant_modules(tenant)
-    names: list[str] = []
-    for module, columns in DEFAULT_COLUMNS.items():
-        if module in modules:
-            names.extend(name for name in columns if name not in names)
-    return tuple(names) or DEFAULT_COLUMNS_WITHOUT_MODULES
+    and Company before the Client name, as its document has them).
+
+    One module's defaults fit the width; with several modules, their columns are taken in
+    turn (each module's first, then each one's second, ...) while they fit DEFAULT_WIDTH_PX,
+    so that every module keeps its leading columns and the list still needs no scrolling."""
+    lists = [
+        columns for module, columns in DEFAULT_COLUMNS.items() if module in tenant_modules(tenant)
+    ]
+    if not lists:
+        return DEFAULT_COLUMNS_WITHOUT_MODULES
+    union: list[str] = []
+    for columns in lists:
+        union.extend(name for name in columns if name not in union)
+    chosen: set[str] = set()
+    width = 0
+    for rank in range(max(len(columns) for columns in lists)):
+        for columns in lists:
+            name = columns[rank] if rank < len(columns) else None
+            if name is None or name in chosen:
+                continue
+            if width + COLUMN_WIDTH_PX.get(name, 120) > DEFAULT_WIDTH_PX:
+                continue
+            chosen.add(name)
+            width += COLUMN_WIDTH_PX.get(name, 120)
+    return tuple(name for name in union if name in chosen)
 
 
 def sort_offered(sort: str, tenant) -> bool:

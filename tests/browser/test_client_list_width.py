@@ -18,6 +18,7 @@ DEMO_LIKE = {
     "internet": {"uses_routers": True, "uses_messaging": False, "uses_reseller": False},
     "reseller": {"uses_routers": False, "uses_messaging": False, "uses_reseller": True},
     "messaging": {"uses_routers": False, "uses_messaging": True, "uses_reseller": False},
+    "every module": {"uses_routers": True, "uses_messaging": True, "uses_reseller": True},
 }
 STATUSES = list(ClientStatus.values)
 
