@@ -207,7 +207,7 @@ class ClientTable(BaseTable):
         "credit": ("account",),
         "connection": ("pppoe_account",),
     }
-    default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
+    default_order = "-last_purchase_at"  # replaced per tenant: see apply_order
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
     sort_matches_limit = 2000  # a search with at most this many matches sorts them all
 
