@@ -20,7 +20,6 @@ class BillingConfig(AppConfig):
                 key="finance",
                 label="Finance",
                 url_name="billing:client_finance",
-                shown=lambda tenant, membership: True,
                 order=30,
             )
         )

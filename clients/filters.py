@@ -24,6 +24,14 @@ from core.dates import DateField
 from holds.filters import ExpiringWithinFilter
 
 from .models import Client, ClientGroup, ClientStatus, PropertyType
+from .modules import (
+    CLIENT_FIELDS,
+    LIST_FILTERS,
+    default_sort_for,
+    hidden_names,
+    shows,
+    sort_offered,
+)
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
 SORT_CHOICES = [
@@ -36,6 +44,17 @@ SORT_CHOICES = [
     ("name", "Name, A to Z"),
     ("-name", "Name, Z to A"),
 ]
+# The fields the search box reads (clients.selectors.client_search), as its placeholder names
+# them.
+SEARCHED_FIELDS = [
+    ("number", "ID"),
+    ("login", "login"),
+    ("company", "company"),
+    ("name", "name"),
+    ("itn", "ITN"),
+    ("email", "e-mail"),
+    ("contact_name", "contact person"),
+]
 # The PPPoE account's status (routers.models.ConnectionStatus), or no account at all.
 CONNECTION_CHOICES = [
     ("online", "🟢 Online"),
@@ -43,7 +62,6 @@ CONNECTION_CHOICES = [
     ("unknown", "⚪ Unknown"),
     ("none", "No PPPoE account"),
 ]
-DEFAULT_SORT = "-last_purchase_at"
 
 
 class SearchField(forms.CharField):
@@ -108,7 +126,6 @@ class ClientFilterSet(FilterSet):
             attrs={
                 "type": "search",
                 "maxlength": SEARCH_MAX_LENGTH,
-                "placeholder": "ID, login, company, name, ITN, e-mail, contact",
                 "autocomplete": "off",
                 "aria-label": "Search clients",
             }
@@ -155,10 +172,13 @@ class ClientFilterSet(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is not None and not tenant.uses_routers:
-            # No routers, no connection status: the filter, its field and its message go.
-            self.filters.pop("connection", None)
+        self.tenant = getattr(self.request, "tenant", None)
+        if self.tenant is not None:
+            # A filter of a module the tenant does not use goes with its field and message
+            # (clients/modules.py: LIST_FILTERS); its parameter is then simply ignored.
+            for name in hidden_names(LIST_FILTERS, self.tenant):
+                self.filters.pop(name, None)
+            self.filters["sort"].extra["choices"] = self.sort_choices
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -222,23 +242,41 @@ class ClientFilterSet(FilterSet):
 
     @property
     def selects(self) -> list[dict]:
-        """Client type, property type and (for tenants that use routers) connection status:
-        name, label, choices and the chosen value."""
+        """The drop-downs the tenant's modules offer (client type, property type, connection
+        status): name, label, choices and the chosen value."""
         raw = self.data if self.is_bound else {}
-        groups = [
-            (str(pk), name)
-            for pk, name in self.filters["group"]
-            .get_queryset(self.request)
-            .values_list("pk", "name")
+        choices = {
+            "group": lambda: [
+                (str(pk), name)
+                for pk, name in self.filters["group"]
+                .get_queryset(self.request)
+                .values_list("pk", "name")
+            ],
+            "property_type": lambda: PropertyType.choices,
+            "connection": lambda: CONNECTION_CHOICES,
+        }
+        return [
+            self._select(name, offer(), raw)
+            for name, offer in choices.items()
+            if name in self.filters
         ]
-        selects = [
-            self._select("group", groups, raw),
-            self._select("property_type", PropertyType.choices, raw),
-        ]
-        tenant = getattr(self.request, "tenant", None)
-        if tenant is not None and tenant.uses_routers:
-            selects.append(self._select("connection", CONNECTION_CHOICES, raw))
-        return selects
+
+    @property
+    def sort_choices(self) -> list[tuple[str, str]]:
+        """The sorts of the columns the tenant's modules offer."""
+        return [(value, label) for value, label in SORT_CHOICES if sort_offered(value, self.tenant)]
+
+    @property
+    def search_placeholder(self) -> str:
+        """What the search box finds, among the fields the tenant's modules show."""
+        return ", ".join(
+            label for name, label in SEARCHED_FIELDS if shows(CLIENT_FIELDS, name, self.tenant)
+        )
+
+    @property
+    def offers(self) -> set[str]:
+        """The names of the filters this tenant's list has, for the filter bar."""
+        return set(self.filters)
 
     @property
     def search_value(self) -> str:
@@ -249,7 +287,7 @@ class ClientFilterSet(FilterSet):
     @property
     def sort_value(self) -> str:
         requested = self.data.get("sort") if self.is_bound else None
-        return requested if requested in dict(SORT_CHOICES) else DEFAULT_SORT
+        return requested if requested in dict(self.sort_choices) else default_sort_for(self.tenant)
 
     @property
     def active_count(self) -> int:

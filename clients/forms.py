@@ -6,6 +6,10 @@ and deletion have their own actions, since the status follows the holds in force
 creation date (set when the record is created). Last login, login attempts and last purchase
 date are normally recorded by the system; they are editable here so that a client moved from
 an earlier system keeps its history.
+
+The tenant's modules decide which fields the form has (clients/modules.py: CLIENT_FIELDS): a
+field of another module is not in the form at all, so it is never required nor refused, and
+saving keeps its stored value (a new client gets the model's default).
 """
 
 import phonenumbers
@@ -17,6 +21,7 @@ from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
 from .models import Client, ClientGroup
+from .modules import CLIENT_FIELDS, hidden_names
 from .validators import normalize_phone, validate_itn
 
 COUNTRY_HELP = "Two-letter ISO code (e.g. RU, DE); decides how the ITN and the login are read."
@@ -120,18 +125,22 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
 
     def sections(self) -> list[dict]:
         """The bound fields by section, for clients/includes/client_form_sections.html."""
-        return [
-            {"title": title, "fields": [self[name] for name in names]}
+        sections = [
+            {"title": title, "fields": [self[name] for name in names if name in self.fields]}
             for title, names in self.SECTIONS
         ]
+        return [section for section in sections if section["fields"]]
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        for name in hidden_names(CLIENT_FIELDS, tenant):
+            self.fields.pop(name, None)
         self.fields["group"].queryset = ClientGroup.objects.for_tenant(tenant)
         self.fields["group"].empty_label = "No client type"
         for name in ("last_login_at", "last_purchase_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+            if name in self.fields:
+                self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -175,5 +184,6 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
         super()._post_clean()
 
     def service_data(self) -> dict:
-        """The cleaned values, for `client_create` / `client_update`."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+        """The cleaned values of the fields the form has, for `client_create` /
+        `client_update` (a field of another module is not touched)."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}

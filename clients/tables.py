@@ -4,7 +4,8 @@ Only columns with an index that serves their order are sortable (ID, name, creat
 last purchase date: `(tenant_id, column, id)` indexes, see models.py and migration 0002);
 sorting a million rows on an unindexed column would take seconds. The billing app adds
 Balance and Credit (from `billing.Account`) after `sms_price`; the routers app adds the
-connection status.
+connection status. Which columns a tenant is offered, shows by default and sorts on by
+default is declared in clients/modules.py.
 """
 
 from html import escape
@@ -22,6 +23,7 @@ from core.formatting import format_date, money
 from tenancy.tables import BaseTable, DayColumn, MomentColumn
 
 from .models import Channel, Client, ClientStatus
+from .modules import LIST_COLUMNS, default_columns_for, default_sort_for
 from .selectors import normalize_term
 
 STATUS_BADGE_CLASSES = {
@@ -53,12 +55,13 @@ class ClientNameColumn(tables.Column):
         kwargs.setdefault("verbose_name", "Client name")
         kwargs.setdefault("accessor", "name")
         kwargs.setdefault("order_by", ("name",))
-        kwargs.setdefault("attrs", {"td": {"class": "text-nowrap"}})
+        # Long names wrap (the list fits 1,440 px); the number and the badge never break.
+        kwargs.setdefault("attrs", {"td": {"class": "client-name-cell"}})
         super().__init__(**kwargs)
 
     def render(self, record, url=None):
         return mark_safe(  # noqa: S308 - every value escaped
-            f'<span class="text-body-secondary small me-1">#{record.number}</span>'
+            f'<span class="text-body-secondary small me-1 text-nowrap">#{record.number}</span>'
             f'<a href="{escape(url or client_url(record))}" class="fw-semibold" '
             f'data-testid="client-link">{escape(record.name)}</a> {status_badge(record)}'
         )
@@ -118,6 +121,8 @@ FAST_CELLS = {
     "number": lambda table, c, url: str(c.number),
     "login": lambda table, c, url: _text(c.login),
     "company": lambda table, c, url: _text(c.company),
+    "email": lambda table, c, url: _text(c.email),
+    "phone": lambda table, c, url: _text(c.phone),
     "contact": lambda table, c, url: conditional_escape(ContactColumn.render(None, c)) or "—",
     "itn": lambda table, c, url: _text(c.itn),
     "created_at": lambda table, c, url: _date(c.created_at),
@@ -136,6 +141,8 @@ class ClientTable(BaseTable):
     number = tables.Column(verbose_name="ID")
     login = tables.Column(verbose_name="Login", orderable=False)
     company = tables.Column(orderable=False)
+    email = tables.Column(verbose_name="E-mail", orderable=False)
+    phone = tables.Column(verbose_name="Phone", orderable=False)
     contact = ContactColumn(verbose_name="Contact person", accessor="contact_name", orderable=False)
     itn = tables.Column(verbose_name="ITN", orderable=False)
     created_at = DayColumn(verbose_name="Creation date")
@@ -164,28 +171,14 @@ class ClientTable(BaseTable):
     )
 
     always_columns = ("name",)
-    default_columns = (
-        "login",
-        "company",
-        "contact",
-        "itn",
-        "created_at",
-        "last_purchase_at",
-        "group",
-        "status",
-        "connection",
-        "sms_price",
-        "balance",
-        "credit",
-        "channel",
-    )
+    column_modules = LIST_COLUMNS  # the tenant's modules decide (clients/modules.py)
     related_for_columns = {
         "group": ("group",),
         "balance": ("account",),
         "credit": ("account",),
         "connection": ("pppoe_account", "pppoe_account__router"),
     }
-    default_order = "-last_purchase_at"  # most recent purchase on top, never-bought last
+    default_order = "-last_purchase_at"  # replaced per tenant: see apply_order
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
     sort_matches_limit = 2000  # a search with at most this many matches sorts them all
 
@@ -195,12 +188,17 @@ class ClientTable(BaseTable):
         return bool(request and normalize_term(request.GET.get("q")))
 
     @classmethod
-    def visible_columns(cls, membership) -> list[str]:
-        """The Connection column only for tenants that use routers."""
-        visible = super().visible_columns(membership)
-        if not membership.tenant.uses_routers:
-            visible = [name for name in visible if name != "connection"]
-        return visible
+    def default_columns_for(cls, tenant) -> tuple[str, ...]:
+        return default_columns_for(tenant)
+
+    @classmethod
+    def column_sequence(cls, tenant) -> tuple[str, ...]:
+        """The default columns lead, in their module's order; the others follow."""
+        return (*default_columns_for(tenant), "...")
+
+    def apply_order(self, requested: str | None) -> None:
+        self.default_order = default_sort_for(getattr(self.request, "tenant", None))
+        super().apply_order(requested)
 
     def render_connection(self, record):
         return connection_cell(record)

@@ -37,7 +37,7 @@ from tenancy.mixins import (
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
-from .filters import SORT_CHOICES, ClientFilterSet
+from .filters import ClientFilterSet
 from .forms import ClientForm
 from .mixins import ClientPageMixin
 from .models import Client
@@ -64,9 +64,7 @@ class ClientListView(FilteredTableView):
     fragment_template_name = "clients/client_list_fragment.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            sort_choices=SORT_CHOICES, search_max_length=SEARCH_MAX_LENGTH, **kwargs
-        )
+        return super().get_context_data(search_max_length=SEARCH_MAX_LENGTH, **kwargs)
 
     def get_queryset(self):
         # Columns the list never shows stay in the database (search_text is up to 1,000

@@ -13,6 +13,7 @@ class HoldsConfig(AppConfig):
 
         from core.jobs import job_register
         from subscriptions.services import expiry_done
+        from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
@@ -28,7 +29,7 @@ class HoldsConfig(AppConfig):
                 app="holds",
                 label="Dashboard",
                 url_name="holds:dashboard",
-                shown=lambda tenant, membership: membership.allows(Capability.VIEW),
+                shown=for_modules(capability=Capability.VIEW),
                 order=5,
             )
         )

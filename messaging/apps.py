@@ -1,14 +1,6 @@
 from django.apps import AppConfig
 
 
-def _uses_messaging(tenant, membership) -> bool:
-    return bool(tenant and tenant.uses_messaging)
-
-
-def _tenant_uses_messaging(tenant) -> bool:
-    return bool(tenant.uses_messaging)
-
-
 class MessagingConfig(AppConfig):
     """Registers its client tabs, its export and its two scheduled jobs (core/jobs.py)."""
 
@@ -18,6 +10,7 @@ class MessagingConfig(AppConfig):
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
         from exports.registry import register_export_kind
+        from tenancy.modules import MESSAGING, for_modules
 
         from .exports import STATISTICS_EXPORT
 
@@ -26,7 +19,7 @@ class MessagingConfig(AppConfig):
                 key="statistics",
                 label="Statistics",
                 url_name="messaging:client_statistics",
-                shown=_uses_messaging,
+                shown=for_modules(MESSAGING),
                 order=40,
             )
         )
@@ -35,7 +28,7 @@ class MessagingConfig(AppConfig):
                 key="names",
                 label="Names",
                 url_name="messaging:client_names",
-                shown=_uses_messaging,
+                shown=for_modules(MESSAGING),
                 order=45,
             )
         )

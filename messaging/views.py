@@ -9,7 +9,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -21,7 +20,8 @@ from clients.mixins import ClientPageMixin
 from core.formatting import format_date
 from exports.services import export_job_create
 from exports.views import export_started_response
-from tenancy.mixins import TableFragmentMixin
+from tenancy.mixins import ModuleRequiredMixin, TableFragmentMixin
+from tenancy.modules import MESSAGING, modules_of
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -39,14 +39,11 @@ from .services import sender_id_create, sender_id_decide, sender_id_update
 from .tables import SenderIdTable, StatisticsTable
 
 
-class ClientMessagingMixin(ClientPageMixin):
+class ClientMessagingMixin(ModuleRequiredMixin, ClientPageMixin):
     """The client of the URL, in a tenant that uses messaging (elsewhere a 404); dates in the
     tenant's zone."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.tenant is not None and not request.tenant.uses_messaging:
-            raise Http404("This organisation does not use messaging.")
-        return super().dispatch(request, *args, **kwargs)
+    required_modules = modules_of(MESSAGING)
 
     def tab_context(self, active: str) -> dict:
         return {

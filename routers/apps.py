@@ -7,6 +7,7 @@ class RoutersConfig(AppConfig):
 
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
+        from tenancy.modules import INTERNET, for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
@@ -20,9 +21,7 @@ class RoutersConfig(AppConfig):
                 app="routers",
                 label="Routers",
                 url_name="routers:router_list",
-                shown=lambda tenant, membership: (
-                    tenant.uses_routers and membership.allows(Capability.VIEW)
-                ),
+                shown=for_modules(INTERNET, capability=Capability.VIEW),
                 order=30,
             )
         )
@@ -31,7 +30,7 @@ class RoutersConfig(AppConfig):
                 key="connection",
                 label="Connection",
                 url_name="routers:client_connection",
-                shown=lambda tenant, membership: tenant.uses_routers,
+                shown=for_modules(INTERNET),
                 order=20,
             )
         )

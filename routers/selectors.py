@@ -10,6 +10,7 @@ from django.db.models import Count
 
 from clients.signals import access_reason_label
 from tenancy.models import Tenant
+from tenancy.modules import INTERNET, uses_any
 
 from .availability import why_unavailable
 from .models import ConnectionStatus, PppoeAccount, Router
@@ -96,7 +97,7 @@ def client_connection_provider(request, client) -> Connection | None:
     """For the client page's Connection details block (clients.page): None when the tenant
     does not use routers or the client has no account ("no router is assigned")."""
     tenant = getattr(request, "tenant", None)
-    if tenant is None or not tenant.uses_routers:
+    if tenant is None or not uses_any(tenant, {INTERNET}):
         return None
     connection = connection_for_client(client)
     return connection if connection.exists else None

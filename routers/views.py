@@ -7,7 +7,6 @@ password field is write-only and an empty one keeps the stored password."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -15,7 +14,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
-from tenancy.mixins import FilteredTableView, TenantScopedMixin
+from tenancy.mixins import FilteredTableView, ModuleRequiredMixin, TenantScopedMixin
+from tenancy.modules import INTERNET, modules_of
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -34,14 +34,10 @@ from .services import pppoe_account_save, router_create, router_test_connection,
 from .tables import PppoeAccountTable, RouterTable
 
 
-class RoutersEnabledMixin:
+class RoutersEnabledMixin(ModuleRequiredMixin):
     """The routers pages exist only for tenants that use routers (others get a 404)."""
 
-    def dispatch(self, request, *args, **kwargs):
-        tenant = getattr(request, "tenant", None)
-        if tenant is not None and not tenant.uses_routers:
-            raise Http404("This organisation does not use routers.")
-        return super().dispatch(request, *args, **kwargs)
+    required_modules = modules_of(INTERNET)
 
 
 class RouterListView(RoutersEnabledMixin, FilteredTableView):

@@ -11,17 +11,19 @@ class SubscriptionsConfig(AppConfig):
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
         from core.jobs import job_register
+        from tenancy.modules import SUBSCRIPTIONS, for_modules
         from tenancy.navigation import NavSection, register_nav_section
 
         from .services import EXPIRY_JOB, EXPIRY_RESULT_LABELS, expiry_run
 
-        # Every kind of provider sells packages: internet plans, software licences, message
-        # bundles. So the section and the tab show for every tenant.
+        # Internet plans and software licences are sold as packages; a messaging provider
+        # charges per message, so the section and the tab show only with those modules.
         register_nav_section(
             NavSection(
                 app="subscriptions",
                 label="Packages",
                 url_name="subscriptions:package_list",
+                shown=for_modules(*SUBSCRIPTIONS),
                 order=20,
             )
         )
@@ -30,6 +32,7 @@ class SubscriptionsConfig(AppConfig):
                 key="subscriptions",
                 label="Subscriptions",
                 url_name="subscriptions:client_subscriptions",
+                shown=for_modules(*SUBSCRIPTIONS),
                 order=10,
             )
         )

@@ -24,10 +24,12 @@ from core.numbers import BIGINT_MAX, query_integer
 from tenancy.mixins import (
     FilteredTableView,
     InvalidFormStatusMixin,
+    ModuleRequiredMixin,
     TableFragmentMixin,
     TenantRequiredMixin,
     TenantScopedMixin,
 )
+from tenancy.modules import SUBSCRIPTIONS
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -51,6 +53,12 @@ from .services import (
 from .tables import PackageTable, SubscriptionTable, subscription_badge
 
 
+class SubscriptionsEnabledMixin(ModuleRequiredMixin):
+    """Packages and subscriptions exist only for the modules that sell them (others: 404)."""
+
+    required_modules = SUBSCRIPTIONS
+
+
 def _purchase_message(request, subscription) -> None:
     if getattr(subscription, "replayed", False):
         messages.info(request, "This purchase was already recorded; nothing was charged again.")
@@ -70,7 +78,7 @@ def _purchase_message(request, subscription) -> None:
 
 
 # -- packages ------------------------------------------------------------------------------
-class PackageListView(FilteredTableView):
+class PackageListView(SubscriptionsEnabledMixin, FilteredTableView):
     model = Package
     table_class = PackageTable
     filterset_class = PackageFilterSet
@@ -86,7 +94,9 @@ class PackageListView(FilteredTableView):
         )
 
 
-class PackageFormView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
+class PackageFormView(
+    SubscriptionsEnabledMixin, InvalidFormStatusMixin, TenantRequiredMixin, FormView
+):
     required_capability = Capability.MANAGE_SUBSCRIPTIONS
     form_class = PackageForm
     template_name = "subscriptions/package_form.html"
@@ -131,7 +141,7 @@ class PackageEditView(PackageFormView):
         return package_update(package=self.package, actor=self.request.user, **form.service_data())
 
 
-class PackageRetireView(TenantScopedMixin, View):
+class PackageRetireView(SubscriptionsEnabledMixin, TenantScopedMixin, View):
     """POST: take the package off sale (or, with reactivate, back on sale)."""
 
     model = Package
@@ -158,7 +168,7 @@ class PackageRetireView(TenantScopedMixin, View):
 
 
 # -- a client's subscriptions --------------------------------------------------------------
-class ClientMixin(ClientPageMixin):
+class ClientMixin(SubscriptionsEnabledMixin, ClientPageMixin):
     active_tab = "subscriptions"
 
 
@@ -228,7 +238,9 @@ class SubscriptionCreateView(InvalidFormStatusMixin, ClientMixin, FormView):
         return redirect(client)
 
 
-class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
+class OrderSubscriptionView(
+    SubscriptionsEnabledMixin, InvalidFormStatusMixin, TenantRequiredMixin, FormView
+):
     """Order subscription (Clients section): an existing client or a new one, then the
     package; the new client is created only if the purchase goes through."""
 
@@ -295,7 +307,7 @@ class OrderSubscriptionView(InvalidFormStatusMixin, TenantRequiredMixin, FormVie
         return "Ask an owner or accountant to take the payment, or to raise the credit limit."
 
 
-class SubscriptionMixin(TenantScopedMixin):
+class SubscriptionMixin(SubscriptionsEnabledMixin, TenantScopedMixin):
     model = Subscription
     nav_section = "clients"  # a client's subscription, opened from the client's page
 

@@ -6,6 +6,7 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self):
+        from .modules import for_modules
         from .navigation import NavSection, register_nav_section
         from .roles import Capability
 
@@ -14,7 +15,7 @@ class TenancyConfig(AppConfig):
                 app="tenancy",
                 label="Operators",
                 url_name="tenancy:operator_list",
-                shown=lambda tenant, membership: membership.allows(Capability.MANAGE_OPERATORS),
+                shown=for_modules(capability=Capability.MANAGE_OPERATORS),
                 order=90,
             )
         )

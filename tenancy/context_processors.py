@@ -1,3 +1,4 @@
+from .modules import features_for
 from .navigation import nav_sections_for
 from .roles import Capability
 
@@ -23,4 +24,5 @@ def tenancy(request):
         "memberships": getattr(request, "memberships", []),
         "nav_sections": nav_sections_for(tenant, membership),
         "can": {c: bool(membership and membership.allows(c)) for c in Capability.values},
+        "features": features_for(tenant),
     }

@@ -1,10 +1,12 @@
 """The view mixins through which every portal view gets its tenant, role check and querysets."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView
 
+from .modules import uses_any
 from .roles import Capability
 
 
@@ -18,6 +20,19 @@ class TenantRequiredMixin:
             return render(request, "tenancy/no_tenant.html", status=403)
         if not request.membership.allows(self.required_capability):
             raise PermissionDenied("Your role does not allow this.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ModuleRequiredMixin:
+    """Pages of a module exist only for tenants that use it (tenancy.modules): for any other
+    tenant they are a 404, as a URL that names nothing. Put it before the tenant mixins."""
+
+    required_modules: frozenset[str] = frozenset()
+
+    def dispatch(self, request, *args, **kwargs):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and not uses_any(tenant, self.required_modules):
+            raise Http404("This organisation does not use this module.")
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -7,6 +7,7 @@ from django.utils.text import capfirst
 
 from core.formatting import format_date, format_datetime, format_time
 
+from .modules import uses_any
 from .pagination import CappedCountPaginator
 from .preferences import get_preference
 
@@ -72,33 +73,61 @@ class BaseTable(tables.Table):
         return type(self).__name__
 
     # -- columns -------------------------------------------------------------------------
+    # Column -> the modules it belongs to (tenancy.modules); a column not named here shows for
+    # every tenant. A tenant's table has only the columns of its modules: the chooser offers
+    # no other, a saved choice or `?sort=` naming another is ignored.
+    column_modules: dict[str, frozenset[str]] = {}
+
     @classmethod
     def preference_key(cls, name: str) -> str:
         return f"tables.{cls.__name__}.{name}"
 
     @classmethod
-    def choosable_columns(cls) -> list[tuple[str, str]]:
-        """(name, label) of the columns the chooser offers, labelled as their headers read
-        (a model field's verbose name starts lower-case; the header capitalises it)."""
+    def offered_to(cls, name: str, tenant) -> bool:
+        return tenant is None or uses_any(tenant, cls.column_modules.get(name, ()))
+
+    @classmethod
+    def hidden_by_modules(cls, tenant) -> tuple[str, ...]:
+        return tuple(name for name in cls.base_columns if not cls.offered_to(name, tenant))
+
+    @classmethod
+    def choosable_columns(cls, tenant=None) -> list[tuple[str, str]]:
+        """(name, label) of the columns the chooser offers (to `tenant`; None: every column),
+        labelled as their headers read (a model field's verbose name starts lower-case; the
+        header capitalises it)."""
         return [
             (name, capfirst(str(column.verbose_name or name).strip() or name))
             for name, column in cls.base_columns.items()
-            if name not in cls.always_columns and column.visible
+            if name not in cls.always_columns and column.visible and cls.offered_to(name, tenant)
         ]
 
     @classmethod
-    def clean_column_choice(cls, names) -> list[str]:
-        allowed = {name for name, _ in cls.choosable_columns()}
+    def clean_column_choice(cls, names, tenant=None) -> list[str]:
+        allowed = {name for name, _ in cls.choosable_columns(tenant)}
         return [name for name in names if name in allowed]
 
     @classmethod
+    def default_columns_for(cls, tenant) -> tuple[str, ...]:
+        """The columns shown when the operator chose nothing; () = all it is offered."""
+        return cls.default_columns
+
+    @classmethod
+    def column_sequence(cls, tenant) -> tuple[str, ...] | None:
+        """The order of the columns for `tenant` (django-tables2's `sequence`); None: as
+        declared."""
+        return None
+
+    @classmethod
     def visible_columns(cls, membership) -> list[str]:
+        tenant = getattr(membership, "tenant", None)
         chosen = get_preference(membership, cls.preference_key("columns"))
         if isinstance(chosen, list):
-            chosen = cls.clean_column_choice(chosen)
+            chosen = cls.clean_column_choice(chosen, tenant)
         else:
-            chosen = list(cls.default_columns) or [n for n, _ in cls.choosable_columns()]
-        return [*cls.always_columns, *chosen]
+            offered = [n for n, _ in cls.choosable_columns(tenant)]
+            defaults = cls.default_columns_for(tenant)
+            chosen = [n for n in defaults if n in offered] if defaults else offered
+        return [*cls.always_columns, *(n for n in chosen if n not in cls.always_columns)]
 
     @classmethod
     def related_paths(cls, visible: list[str]) -> list[str]:
@@ -110,14 +139,20 @@ class BaseTable(tables.Table):
     @classmethod
     def for_request(cls, queryset, request, **kwargs) -> "BaseTable":
         """Build the table over `queryset` for this operator and request."""
+        tenant = getattr(request, "tenant", None)
         visible = cls.visible_columns(request.membership)
         paths = cls.related_paths(visible)
         if paths:
             queryset = queryset.select_related(*paths)
+        kwargs.setdefault("exclude", cls.hidden_by_modules(tenant))
+        sequence = cls.column_sequence(tenant)
+        if sequence:
+            kwargs.setdefault("sequence", sequence)
         # Not `request=request`: django-tables2 would then run RequestConfig, whose default
         # paginator counts every row (a full COUNT(*)) before apply_pagination replaces it.
         table = cls(queryset, **kwargs)
         table.request = request
+        table.chooser_columns = cls.choosable_columns(tenant)
         table.apply_visible(visible)
         table.apply_order(request.GET.get("sort"))
         table.apply_pagination(request)
@@ -125,8 +160,9 @@ class BaseTable(tables.Table):
 
     def apply_visible(self, visible: list[str]) -> None:
         self.visible_names = visible
+        excluded = set(self.exclude or ())
         for name, column in type(self).base_columns.items():
-            if name not in visible and column.visible:
+            if name not in visible and name not in excluded and column.visible:
                 self.columns.hide(name)
 
     # -- sorting -------------------------------------------------------------------------

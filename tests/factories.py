@@ -31,8 +31,10 @@ class TenantFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"provider-{n}")
     currency = "EUR"
     time_zone = "Europe/Berlin"
+    # Every module, so that a test sees every field, column and tab unless it says otherwise.
     uses_routers = True
     uses_messaging = True
+    uses_reseller = True
 
 
 class UserFactory(factory.django.DjangoModelFactory):
