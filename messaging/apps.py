@@ -1,6 +1,13 @@
 from django.apps import AppConfig
 
 
+def _tenant_uses_messaging(tenant) -> bool:
+    """Which tenants the messaging jobs run for."""
+    from tenancy.modules import MESSAGING, uses_any
+
+    return uses_any(tenant, {MESSAGING})
+
+
 class MessagingConfig(AppConfig):
     """Registers its client tabs, its export and its two scheduled jobs (core/jobs.py)."""
 
