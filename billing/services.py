@@ -8,7 +8,16 @@ All changes of a balance go through `_post_entry`, which, in one transaction:
    or amount is an `IdempotencyConflict`;
 3. checks the funds (a charge may not take balance + credit limit below zero unless the caller
    allows an overdraft) and that the new balance fits the column;
-4. writes the entry with its `balance_after` and the new balance.
+4. writes the entry with its `balance_after` and the new balance;
+5. announces the change (`billing.signals.funds_changed`, in the transaction, and
+   `funds_changed_committed` after it): holds tracks negative funds and lifts financial holds
+   from there.
+
+Each use case records its own line in the client's activity (`_record_entry`, in the posting's
+transaction): a top-up, an operator's adjustment, a reversal and a refund do; a subscription
+purchase or refund is recorded by the subscriptions service that made it (with its package and
+period, so it passes `activity=False`), and daily messaging charges are not recorded (they
+would drown the timeline). A credit-limit change records its line in `account_set_credit_limit`.
 
 Amounts are Decimal (never float), quantized to 0.01 with ROUND_HALF_UP: a computed charge such
 as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 decimals before
@@ -30,6 +39,8 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from clients.models import Client
+from clients.services import activity_record
+from core.formatting import money
 from tenancy.models import Tenant
 
 from .models import (
@@ -41,6 +52,7 @@ from .models import (
     EntryKind,
     LedgerEntry,
 )
+from .signals import funds_changed, funds_changed_committed
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +148,7 @@ def _post_entry(
     allow_overdraft: bool = False,
     reverses: LedgerEntry | None = None,
     at: datetime | None = None,
+    activity: bool = False,
 ) -> LedgerEntry:
     amount = to_money(amount)
     if amount == 0:
@@ -153,6 +166,7 @@ def _post_entry(
             allow_overdraft=allow_overdraft,
             reverses=reverses,
             at=at,
+            activity=activity,
         )
     except IntegrityError:
         # The same key was committed meanwhile for another account of this tenant (the
@@ -167,7 +181,7 @@ def _post_entry(
 
 
 def _post_entry_locked(
-    *, account, kind, amount, purpose, comment, actor, key, allow_overdraft, reverses, at
+    *, account, kind, amount, purpose, comment, actor, key, allow_overdraft, reverses, at, activity
 ) -> LedgerEntry:
     tenant = account.tenant
     entries = LedgerEntry.objects.for_tenant(tenant)
@@ -226,10 +240,54 @@ def _post_entry_locked(
             Client.objects.for_tenant(tenant).filter(pk=locked.client_id).update(
                 last_purchase_at=when
             )
+        locked.balance = new_balance
+        entry.replayed = False
+        _announce(locked, before=locked.available - amount, entry=entry, at=when)
+        if activity:
+            _record_entry(entry)
     account.balance = new_balance
     account.last_posted_at = when
-    entry.replayed = False
     return entry
+
+
+def _announce(account: Account, *, before: Decimal, at, entry=None, credit_change=None) -> None:
+    """`funds_changed` now (the account row is locked) and `funds_changed_committed` after the
+    commit; see billing/signals.py."""
+    details = {
+        "tenant": account.tenant,
+        "account": account,
+        "client_id": account.client_id,
+        "before": before,
+        "after": account.available,
+        "entry": entry,
+        "credit_change": credit_change,
+        "at": at,
+    }
+    funds_changed.send(sender=Account, **details)
+    if funds_changed_committed.has_listeners(Account):
+        transaction.on_commit(lambda: funds_changed_committed.send(sender=Account, **details))
+
+
+def _record_entry(entry: LedgerEntry) -> None:
+    """The entry's line in the client's activity."""
+    currency = entry.tenant.currency
+    description = f"{entry.get_kind_display()} {money(abs(entry.amount))} {currency}"
+    description += f", balance {money(entry.balance_after)} {currency}"
+    if entry.comment:
+        description += f" ({entry.comment})"
+    activity_record(
+        tenant=entry.tenant,
+        client_id=entry.account.client_id,
+        actor=entry.operator,
+        verb=entry.kind,
+        description=description,
+        data={
+            "entry": entry.pk,
+            "amount": str(entry.amount),
+            "balance_after": str(entry.balance_after),
+        },
+        at=entry.created_at,
+    )
 
 
 # -- use cases ------------------------------------------------------------------------------
@@ -251,7 +309,7 @@ def account_top_up(
     idempotency_key: str | None = None,
     at: datetime | None = None,
 ) -> LedgerEntry:
-    """Money in. The amount must be positive."""
+    """Money in, recorded in the client's activity. The amount must be positive."""
     amount = positive_money(amount, what="A top-up")
     return _post_entry(
         account=account,
@@ -262,6 +320,7 @@ def account_top_up(
         actor=actor,
         idempotency_key=idempotency_key,
         at=at,
+        activity=True,
     )
 
 
@@ -279,7 +338,9 @@ def account_charge(
 ) -> LedgerEntry:
     """Money out (`amount` is the positive cost). Refused with InsufficientFunds when balance +
     credit limit would fall below zero, unless `allow_overdraft`. A subscription purchase also
-    sets the client's last purchase date."""
+    sets the client's last purchase date. Only an adjustment (an operator's correction) is
+    recorded in the activity here; a purchase is recorded by its service, a daily messaging
+    charge not at all."""
     amount = positive_money(amount, what="A charge")
     if kind in (EntryKind.TOP_UP, EntryKind.REFUND, EntryKind.REVERSAL):
         raise ValueError(f"{kind} is not a charge.")
@@ -293,6 +354,7 @@ def account_charge(
         idempotency_key=idempotency_key,
         allow_overdraft=allow_overdraft,
         at=at,
+        activity=kind == EntryKind.ADJUSTMENT,
     )
 
 
@@ -304,8 +366,10 @@ def account_refund(
     actor=None,
     comment: str = "",
     idempotency_key: str | None = None,
+    activity: bool = True,
 ) -> LedgerEntry:
-    """Money given back to the client's balance (e.g. an unused subscription period)."""
+    """Money given back to the client's balance (e.g. a messaging overcharge corrected), and
+    its activity line unless the caller records its own (`activity=False`)."""
     amount = positive_money(amount, what="A refund")
     return _post_entry(
         account=account,
@@ -315,6 +379,7 @@ def account_refund(
         comment=comment,
         actor=actor,
         idempotency_key=idempotency_key,
+        activity=activity,
     )
 
 
@@ -341,6 +406,7 @@ def entry_reverse(
             idempotency_key=key,
             allow_overdraft=True,
             reverses=entry,
+            activity=True,
         )
     except IntegrityError as exc:  # reversed concurrently under another key
         raise LedgerError("This entry has already been reversed.", code="already_reversed") from exc
@@ -386,6 +452,11 @@ def account_set_credit_limit(
         Account.objects.for_tenant(tenant).filter(pk=locked.pk).update(
             credit_limit=credit_limit, updated_at=timezone.now()
         )
+        before = locked.available
+        locked.credit_limit = credit_limit
+        change.replayed = False
+        _announce(locked, before=before, credit_change=change, at=change.created_at)
+        _record_credit_change(change)
         if notify:
             from .tasks import credit_limit_change_notify
 
@@ -393,8 +464,23 @@ def account_set_credit_limit(
                 lambda: credit_limit_change_notify.delay(change.pk, tenant_id=tenant.pk)
             )
     account.credit_limit = credit_limit
-    change.replayed = False
     return change
+
+
+def _record_credit_change(change: CreditLimitChange) -> None:
+    """The change's line in the client's activity."""
+    activity_record(
+        tenant=change.tenant,
+        client_id=change.account.client_id,
+        actor=change.operator,
+        verb="credit_limit_changed",
+        description=(
+            f"Credit limit {money(change.old_limit)} → {money(change.new_limit)} "
+            f"{change.tenant.currency}"
+        ),
+        data={"old": str(change.old_limit), "new": str(change.new_limit)},
+        at=change.created_at,
+    )
 
 
 def credit_limit_change_send_notice(*, change: CreditLimitChange) -> bool:

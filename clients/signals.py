@@ -1,4 +1,4 @@
-"""Signals of the clients app, and the receivers that write billing events to the activity.
+"""Signals of the clients app: what other apps learn about a client's access.
 
 `client_access_changed` is the one place where other apps learn that a client's service
 should be cut or restored (the routers app disables or enables the PPPoE secret). It is sent
@@ -40,13 +40,6 @@ def access_reason_label(reason: str) -> str:
     """The words for a reason of `client_access_changed`; an unknown one reads as itself,
     without underscores."""
     return ACCESS_REASON_LABELS.get(reason, reason.replace("_", " "))
-
-
-# Billing entries recorded in the activity. Subscription purchases and refunds are recorded by
-# the subscriptions services themselves (with the package and period), and daily messaging
-# charges would drown the timeline.
-LEDGER_KINDS_IN_ACTIVITY = {"top_up", "adjustment", "refund", "reversal"}
-OWN_KEY_PREFIXES = ("sub-",)
 
 
 def send_client_access_changed(*, sender: str, client, access: bool, reason: str) -> None:
@@ -95,52 +88,3 @@ def client_access_changed_send_many(
         )
         count += 1
     return count
-
-
-def record_ledger_entry(sender, instance, created, raw=False, **kwargs):
-    """post_save of billing.LedgerEntry: top-ups, adjustments, refunds and reversals."""
-    if not created or raw or instance.kind not in LEDGER_KINDS_IN_ACTIVITY:
-        return
-    if instance.idempotency_key.startswith(OWN_KEY_PREFIXES):
-        return
-    from .services import activity_record
-
-    currency = instance.tenant.currency
-    label = instance.get_kind_display()
-    description = f"{label} {abs(instance.amount):,.2f} {currency}"
-    description += f", balance {instance.balance_after:,.2f} {currency}"
-    if instance.comment:
-        description += f" ({instance.comment})"
-    activity_record(
-        tenant=instance.tenant,
-        client_id=instance.account.client_id,
-        actor=instance.operator,
-        verb=instance.kind,
-        description=description,
-        data={
-            "entry": instance.pk,
-            "amount": str(instance.amount),
-            "balance_after": str(instance.balance_after),
-        },
-        at=instance.created_at,
-    )
-
-
-def record_credit_limit_change(sender, instance, created, raw=False, **kwargs):
-    """post_save of billing.CreditLimitChange."""
-    if not created or raw:
-        return
-    from .services import activity_record
-
-    currency = instance.tenant.currency
-    activity_record(
-        tenant=instance.tenant,
-        client_id=instance.account.client_id,
-        actor=instance.operator,
-        verb="credit_limit_changed",
-        description=(
-            f"Credit limit {instance.old_limit:,.2f} → {instance.new_limit:,.2f} {currency}"
-        ),
-        data={"old": str(instance.old_limit), "new": str(instance.new_limit)},
-        at=instance.created_at,
-    )

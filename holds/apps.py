@@ -9,15 +9,14 @@ class HoldsConfig(AppConfig):
     verbose_name = "Holds and scheduled jobs"
 
     def ready(self):
-        from django.db.models.signals import post_save
-
+        from billing.signals import funds_changed, funds_changed_committed
         from core.jobs import job_register
         from subscriptions.services import expiry_done
         from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
-        from .receivers import credit_limit_changed, expiry_run_done, ledger_entry_posted
+        from . import receivers
         from .services import (
             FINANCIAL_HOLDS_JOB,
             FINANCIAL_HOLDS_RESULT_LABELS,
@@ -35,11 +34,9 @@ class HoldsConfig(AppConfig):
         )
         # Available funds change with every posting and every credit-limit change: track since
         # when they are negative, and lift a financial hold as soon as they are not.
-        post_save.connect(
-            ledger_entry_posted, sender="billing.LedgerEntry", dispatch_uid="holds_ledger"
-        )
-        post_save.connect(
-            credit_limit_changed, sender="billing.CreditLimitChange", dispatch_uid="holds_credit"
+        funds_changed.connect(receivers.funds_changed, dispatch_uid="holds_funds")
+        funds_changed_committed.connect(
+            receivers.funds_changed_committed, dispatch_uid="holds_funds_committed"
         )
         job_register(
             FINANCIAL_HOLDS_JOB,
@@ -47,4 +44,4 @@ class HoldsConfig(AppConfig):
             run=financial_holds_run,
             result_labels=FINANCIAL_HOLDS_RESULT_LABELS,
         )
-        expiry_done.connect(expiry_run_done, dispatch_uid="holds_expiry_done")
+        expiry_done.connect(receivers.expiry_run_done, dispatch_uid="holds_expiry_done")

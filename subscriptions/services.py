@@ -413,6 +413,7 @@ def subscription_cancel(
             comment=reason[:500],
             actor=actor,
             idempotency_key=f"sub-refund:{locked.pk}",
+            activity=False,  # the cancellation's line below says it, with the period
         )
     locked.status = SubscriptionStatus.CANCELLED
     locked.cancelled_at = timezone.now()

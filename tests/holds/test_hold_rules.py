@@ -4,7 +4,6 @@ e-mail, the access signal, and bad input."""
 
 from datetime import timedelta
 from decimal import Decimal
-from unittest import mock
 
 import pytest
 from django.core import mail
@@ -332,17 +331,35 @@ def test_tenant_template_is_used(tenant, funded, django_capture_on_commit_callba
 def test_ledger_pays_no_extra_query_unless_funds_cross_zero(
     tenant, funded, django_assert_num_queries
 ):
+    """billing announces each posting once; holds' receiver decides without a query when
+    funds do not cross zero."""
+    from billing.signals import funds_changed
+    from holds import receivers
+
     client = funded(tenant, balance="100")
     account = _account(client)
+    heard = []
+
+    def listen(sender, **details):
+        heard.append((details["before"], details["after"]))
+
     with scopes_disabled():
         account_charge(account=account, amount=Decimal("1"), purpose="warm-up")
-        with mock.patch("holds.receivers._track") as track:
+        funds_changed.connect(listen, dispatch_uid="test_listen")
+        try:
             account_charge(account=account, amount=Decimal("1"), purpose="x")
-        assert track.call_count == 1  # called, and it decides without a query:
-        from holds.receivers import _track
-
+        finally:
+            funds_changed.disconnect(dispatch_uid="test_listen")
+        assert heard == [(Decimal("99.00"), Decimal("98.00"))]
         with django_assert_num_queries(0):
-            _track(tenant, client.pk, Decimal("10"), Decimal("5"), timezone.now())
+            receivers.funds_changed(
+                None,
+                tenant=tenant,
+                client_id=client.pk,
+                before=Decimal("10"),
+                after=Decimal("5"),
+                at=timezone.now(),
+            )
 
 
 def test_job_release_gives_the_days_back(tenant, funded, subscribe):
