@@ -6,6 +6,7 @@ from datetime import timedelta
 from django import forms
 
 from billing.forms import PeriodForm
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
 from .models import MessageChannel, SenderId, SenderStatus
@@ -92,7 +93,9 @@ class StatisticsExportForm(BoundedInputMixin, forms.Form):
         return cleaned
 
 
-class SenderIdForm(forms.ModelForm):
+class SenderIdForm(UnchangedValuesKeptMixin, forms.ModelForm):
+    depends_on = {"name": ("channel",)}  # unique per channel
+
     class Meta:
         model = SenderId
         fields = list(EDITABLE_FIELDS)  # exactly what sender_id_update accepts

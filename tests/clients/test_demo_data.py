@@ -1,6 +1,8 @@
 """The demo data passes the portal's own forms: every edit form, opened on the seeded objects and
-submitted unchanged with the values it rendered, saves (a redirect, no field error) and changes
-no stored field.
+submitted unchanged with the values it rendered, saves (a redirect, no field error), changes
+no stored field and writes no row (no activity line, ledger entry, credit change or any other
+row: the tenant's rows of every model are counted before and after), and is built on the
+shared piece that keeps untouched values (core.forms.UnchangedValuesKeptMixin).
 
 The edit forms are found, not listed: every URL pattern that names an object (`number` for a
 client, `pk` for another row) is opened on seeded objects, and each form in the page's context
@@ -13,13 +15,16 @@ from dataclasses import dataclass
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.forms import BaseForm, BaseModelForm
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from clients.models import Client
+from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
 from messaging.models import SenderId
 from subscriptions.models import Package
@@ -163,6 +168,38 @@ def rows_behind(obj) -> list:
     return rows
 
 
+# Rows a request writes whatever it does: the session (a message for the next page) and the
+# login throttle's records.
+NOT_COUNTED_APPS = {"sessions", "axes"}
+
+
+def row_count_query() -> str:
+    """One query: the number of rows of every model (its tenant's rows when it has a tenant),
+    found by walking the apps, so that a new model is counted without anyone naming it."""
+    parts = []
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.app_label in NOT_COUNTED_APPS or meta.proxy or not meta.managed:
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        where = ""
+        if any(f.name == "tenant" and f.is_relation for f in model._meta.concrete_fields):
+            column = connection.ops.quote_name(model._meta.get_field("tenant").column)
+            where = f" WHERE {column} = %(tenant)s"
+        parts.append(f"SELECT '{model._meta.label}', count(*) FROM {table}{where}")
+    return " UNION ALL ".join(parts)
+
+
+def row_counts(query: str, tenant) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"tenant": tenant.pk})
+        return dict(cursor.fetchall())
+
+
+def rows_written(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {label: after[label] - before[label] for label in after if after[label] != before[label]}
+
+
 # -- the demo database ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
@@ -228,6 +265,7 @@ def test_every_object_url_has_seeded_objects():
 def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
     walked: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], list[str]] = {}
+    count_query = row_count_query()
     for key, tenant in demo.items():
         client.force_login(owner_of(key))
         with scopes_disabled():
@@ -243,11 +281,18 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
                 for form in forms:
                     with scopes_disabled():
                         before = values_behind(obj, form)
+                    counts_before = row_counts(count_query, tenant)
                     target, response = submit_unchanged(client, url, form, page)
                     with scopes_disabled():
                         after = values_behind(obj, form)
+                    written = rows_written(counts_before, row_counts(count_query, tenant))
                     label = (name, type(form).__name__)
                     walked[label] = walked.get(label, 0) + 1
+                    if not isinstance(form, UnchangedValuesKeptMixin):
+                        failures.setdefault(label, []).append(
+                            f"{type(form).__name__} does not keep untouched values: "
+                            "derive it from core.forms.UnchangedValuesKeptMixin"
+                        )
                     if response.status_code != 302:
                         errors = field_errors_of(response)
                         failures.setdefault(label, []).append(
@@ -261,6 +306,8 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
                             if b[k] != a[k]
                         ]
                         failures.setdefault(label, []).append(f"{url}: changed {changed}")
+                    if written:
+                        failures.setdefault(label, []).append(f"{url}: rows written {written}")
     with capsys.disabled():
         print("\nEdit forms walked (form: submissions):")
         for (name, form_name), count in sorted(walked.items()):
