@@ -97,8 +97,10 @@ def seed(context: dict, log) -> None:
                 last_end = today + timedelta(days=rng.randint(-25, 40))
             days_per_period = max(1, (package.end_for(today) - today).days)
             count = max(1, min(10, rng.randint(1, 400 // days_per_period + 1)))
-            # Only periods that have begun: the current one at most is live.
-            periods = [p for p in _periods(package, last_end, count) if p[0] <= today]
+            # Only periods that have begun (the current one at most is live), since the client
+            # became one.
+            joined = timezone.localtime(client.created_at, tenant.zone).date()
+            periods = [p for p in _periods(package, last_end, count) if joined < p[0] <= today]
             if not periods:
                 continue
             made += _seed_history(tenant, client, package, periods, today, now, rng)

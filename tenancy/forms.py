@@ -79,8 +79,11 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
                 self.fields[name].required = False
 
 
-class AccountForm(IdentityForm):
-    """My account: the signed-in person's own name and e-mail."""
+class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
+    """My account: the signed-in person's own name and e-mail (an e-mail stored under older
+    rules is kept when left as shown)."""
+
+    stored_fields = ("first_name", "last_name", "email")
 
 
 class TablePreferencesForm(forms.Form):

@@ -12,6 +12,8 @@ remembering; a new object URL whose rows the walk cannot find fails
 `test_every_object_url_has_seeded_objects` until its model is named below."""
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -19,15 +21,19 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Min
 from django.forms import BaseForm, BaseModelForm
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from clients.models import Client
+from billing.models import Account, LedgerEntry
+from clients.demo import REGIONS
+from clients.models import Client, ClientStatus
 from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
-from messaging.models import SenderId
-from subscriptions.models import Package
+from holds.models import ClientHold, FundsShortfall, HoldKind
+from messaging.models import Message, SenderId
+from subscriptions.models import Package, Subscription
 from tenancy.demo import DEMO_TENANTS
 from tenancy.models import Tenant
 from tests.html_forms import Form, page_forms
@@ -262,6 +268,7 @@ def test_every_object_url_has_seeded_objects():
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(900)  # some 500 submissions, on a machine that may be busy
 def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
     walked: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], list[str]] = {}
@@ -322,3 +329,148 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
         for (name, form_name), items in sorted(failures.items())
     ]
     assert not failures, "refused or changed:\n" + "\n".join(report)
+
+
+# -- the demo data is coherent -----------------------------------------------------------------
+def demo_clients(demo) -> list[Client]:
+    with scopes_disabled():
+        return list(Client.objects.filter(tenant__in=demo.values()).order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_last_purchase_date_is_the_newest_purchase(demo):
+    """Only a client with a subscription has a last purchase date: the time of its newest
+    purchase (the charge's time, or the subscription's when it was free)."""
+    newest: dict[int, object] = {}
+    with scopes_disabled():
+        subscriptions = Subscription.objects.filter(tenant__in=demo.values())
+        for sub in subscriptions.select_related("charge_entry"):
+            bought = sub.charge_entry.created_at if sub.charge_entry else sub.created_at
+            newest[sub.client_id] = max(newest.get(sub.client_id, bought), bought)
+    clients = demo_clients(demo)
+    wrong = [
+        (c.tenant_id, c.number, c.last_purchase_at, newest.get(c.pk))
+        for c in clients
+        if c.last_purchase_at != newest.get(c.pk)
+    ]
+    assert not wrong, f"last purchase date is not the newest purchase: {wrong[:5]}"
+    assert any(c.last_purchase_at is None for c in clients)  # some never bought
+
+
+@pytest.mark.django_db
+def test_ledger_entries_are_in_date_order_and_chain_the_balance(demo):
+    with scopes_disabled():
+        entries = (
+            LedgerEntry.objects.filter(tenant__in=demo.values())
+            .order_by("account_id", "pk")
+            .values_list("account_id", "pk", "created_at", "amount", "balance_after")
+        )
+        balances = dict(
+            Account.objects.filter(tenant__in=demo.values()).values_list("pk", "balance")
+        )
+    running: dict[int, Decimal] = {}
+    last_at: dict[int, object] = {}
+    wrong = []
+    for account_id, pk, created_at, amount, balance_after in entries:
+        if account_id in last_at and created_at < last_at[account_id]:
+            wrong.append(f"entry {pk} dated before the one posted before it")
+        running[account_id] = running.get(account_id, Decimal("0")) + amount
+        if balance_after != running[account_id]:
+            wrong.append(f"entry {pk}: balance after {balance_after}, sum {running[account_id]}")
+        last_at[account_id] = created_at
+    for account_id, balance in balances.items():
+        if balance != running.get(account_id, Decimal("0")):
+            wrong.append(f"account {account_id}: balance {balance} != sum of its entries")
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.django_db
+def test_regions_belong_to_the_clients_country(demo):
+    clients = demo_clients(demo)
+    wrong = [
+        (c.number, c.country, c.region)
+        for c in clients
+        if c.region and c.region not in REGIONS.get(c.country, ())
+    ]
+    assert not wrong, f"regions of another country: {wrong[:10]}"
+    assert any(c.region for c in clients) and any(not c.region for c in clients)
+
+
+@pytest.mark.django_db
+def test_sender_ids_exist_and_are_decided_before_their_traffic(demo):
+    wrong = []
+    with scopes_disabled():
+        senders = list(SenderId.objects.filter(tenant=demo["sms"]).select_related("client"))
+        for sender in senders:
+            first = Message.objects.filter(
+                client=sender.client, channel=sender.channel, sender=sender.name
+            ).aggregate(first=Min("sent_at"))["first"]
+            if sender.created_at < sender.client.created_at:
+                wrong.append(f"{sender.name}: registered before its client joined")
+            if sender.decided_at and sender.decided_at < sender.created_at:
+                wrong.append(f"{sender.name}: decided before it was registered")
+            if first is not None and first <= (sender.decided_at or sender.created_at):
+                wrong.append(f"{sender.name}: traffic from {first}, before it was decided")
+    assert senders and not wrong, wrong[:10]
+    assert any(s.status == "approved" and s.decided_by_id for s in senders)
+
+
+def shortfall_start(entries: list, credit_limit: Decimal):
+    """The time of the entry after which the available funds (balance + credit limit) have
+    been below zero ever since, per the ledger; None when they are not below zero."""
+    since = None
+    for created_at, amount, balance_after in entries:
+        after = balance_after + credit_limit
+        if after - amount >= 0 > after:
+            since = created_at
+        elif after >= 0:
+            since = None
+    return since
+
+
+@pytest.mark.django_db
+def test_financial_holds_start_when_the_ledger_went_below_zero(demo):
+    wrong = []
+    with scopes_disabled():
+        holds = ClientHold.objects.filter(tenant__in=demo.values(), lifted_at__isnull=True)
+        financial = list(holds.filter(kind=HoldKind.FINANCIAL).select_related("client__tenant"))
+        for shortfall in FundsShortfall.objects.filter(tenant__in=demo.values()):
+            account = Account.objects.get(client_id=shortfall.client_id)
+            entries = account.entries.order_by("pk").values_list(
+                "created_at", "amount", "balance_after"
+            )
+            since = shortfall_start(list(entries), account.credit_limit)
+            if shortfall.since != since:
+                wrong.append(
+                    f"client {shortfall.client_id}: since {shortfall.since}, ledger {since}"
+                )
+        shortfalls = dict(
+            FundsShortfall.objects.filter(tenant__in=demo.values()).values_list(
+                "client_id", "since"
+            )
+        )
+        for hold in financial:
+            since = shortfalls.get(hold.client_id)
+            grace = timedelta(days=hold.client.tenant.financial_hold_grace_days)
+            if since is None or hold.set_at < since + grace:
+                wrong.append(f"hold {hold.pk}: set {hold.set_at}, below zero since {since}")
+        administrative = list(holds.filter(kind=HoldKind.ADMINISTRATIVE).select_related("client"))
+        for hold in administrative:
+            if hold.set_by_id is None or not hold.reason or hold.set_at < hold.client.created_at:
+                wrong.append(f"administrative hold {hold.pk}: no operator, reason or date")
+        statuses = dict(
+            Client.objects.filter(status=ClientStatus.FINANCIAL_HOLD).values_list("pk", "status")
+        )
+    assert financial and administrative
+    assert set(statuses) == {h.client_id for h in financial}
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.django_db
+def test_demo_records_still_look_imported(demo):
+    """Coherent, yet not tidy: some e-mails keep the name's own letters, phone numbers are
+    written in several ways, fields are missing."""
+    clients = demo_clients(demo)
+    assert any(not c.email.isascii() for c in clients)
+    assert any(c.phone.startswith("00") for c in clients) and any(" " in c.phone for c in clients)
+    assert any(not c.country for c in clients) and any(not c.email for c in clients)
