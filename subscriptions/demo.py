@@ -1,12 +1,13 @@
 """Demo packages and subscription histories for `manage.py seed_demo`.
 
 Every tenant gets packages (one retired). Clients past the first 40 of each tenant (the billing
-demo gives those its own ledger) get a history of consecutive periods ending around today:
-expired periods behind, a current one that is Active, Expiring (some forced inside the
-tenant's window), Suspended for clients on hold, or Cancelled; deleted clients keep only
-completed periods. Each period is paid through the ledger (a dated top-up first, then a dated
-charge per period), so the demo ledger stays consistent and View subscription shows its
-entries.
+demo gives those its own ledger) get a history of consecutive periods ending around today,
+none before the client joined: expired periods behind, a current one that is Active, Expiring
+(some forced inside the tenant's window), Suspended for clients on hold, or Cancelled; deleted
+clients keep only completed periods. Each period is paid through the ledger (a dated top-up
+first, then a dated charge per period), so the demo ledger stays consistent, View subscription
+shows its entries, and the client's last purchase date is the newest period's charge (the
+ledger records it).
 """
 
 import random

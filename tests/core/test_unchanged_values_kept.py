@@ -126,3 +126,15 @@ def test_a_changed_value_is_validated(client, owner, tenant, make):
     assert response.status_code in (200, 400)
     assert response.context["form"].errors.get(legacy.field)
     assert stored(legacy.obj, legacy.field) == legacy.stored
+
+
+def test_my_account_keeps_an_old_email_left_as_shown(client, owner):
+    user = owner.user
+    get_user_model().objects.filter(pk=user.pk).update(email="kasse at old-domain")
+    url = reverse("account")
+    html = client.get(url).content.decode()
+    form = next(f for f in page_forms(html, url) if f.method == "post" and "email" in f.data())
+    data = {**form.data(), "first_name": "Kasse"}
+    assert client.post(form.action, data).status_code == 302
+    user.refresh_from_db()
+    assert (user.first_name, user.email) == ("Kasse", "kasse at old-domain")
