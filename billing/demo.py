@@ -1,5 +1,9 @@
 """Demo accounts, top-ups and charges for the demo clients (through the services, so that the
-demo ledger passes `manage.py audit_ledger`)."""
+demo ledger passes `manage.py audit_ledger` and its entries are in date order).
+
+The first 40 clients of each tenant were billed by the provider's previous system: their
+charges are invoices carried over (adjustments), not purchases in the portal, so they have no
+subscription and no last purchase date (a purchase is a subscription, subscriptions.demo)."""
 
 import contextlib
 import random
@@ -18,8 +22,8 @@ from .services import (
 )
 
 PURPOSES = {
-    "isp": (EntryKind.SUBSCRIPTION_PURCHASE, "Internet package {month}"),
-    "reseller": (EntryKind.SUBSCRIPTION_PURCHASE, "Microsoft 365 Business licences, {month}"),
+    "isp": (EntryKind.ADJUSTMENT, "Invoice from the previous system: internet, {month}"),
+    "reseller": (EntryKind.ADJUSTMENT, "Invoice from the previous system: licences, {month}"),
     "sms": (EntryKind.MESSAGING_CHARGE, "SMS sending {day}"),
 }
 
@@ -42,7 +46,8 @@ def seed(context: dict, log) -> None:
                 account_set_credit_limit(
                     account=account, credit_limit=Decimal(rng.choice([50, 100, 500]))
                 )
-            moment = now - timedelta(days=rng.randint(60, 120))
+            # The ledger starts when the client did, at the earliest.
+            moment = max(client.created_at, now - timedelta(days=rng.randint(60, 120)))
             while moment < now - timedelta(hours=2):
                 if rng.random() < 0.3:
                     account_top_up(

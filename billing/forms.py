@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from core.dates import DateField
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import EARLIEST_DATE, LATEST_DATE, BoundedInputMixin, parse_decimal
 
 from .models import MONEY_LIMIT, MONEY_PLACES
@@ -81,8 +82,12 @@ class TopUpForm(IdempotentForm):
     comment = forms.CharField(label="Comment", required=False, max_length=500)
 
 
-class CreditLimitForm(IdempotentForm):
+class CreditLimitForm(UnchangedValuesKeptMixin, IdempotentForm):
+    """Filled from the account's credit limit (on POST too): a limit left as shown is the stored
+    one, so that saving it unchanged records nothing."""
+
     prefix = "credit"
+    stored_fields = ("amount",)
     amount = MoneyField(label="Amount", allow_zero=True)
     notify = forms.BooleanField(label="Notify customer", required=False)
 

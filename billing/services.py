@@ -419,10 +419,11 @@ def account_set_credit_limit(
     actor=None,
     notify: bool = False,
     idempotency_key: str | None = None,
-) -> CreditLimitChange:
+) -> CreditLimitChange | None:
     """Set how far below zero the balance may go; logged with old and new value. With
     `notify`, the client (and its accounting e-mail) is told by a Celery task once the change
-    has committed."""
+    has committed. The limit the account already has records nothing (no change row, no
+    notice) and returns None: a form saved unchanged changed nothing."""
     credit_limit = to_money(credit_limit)
     if credit_limit < 0:
         raise AmountOutOfRange("The credit limit cannot be negative.", code="negative")
@@ -440,6 +441,8 @@ def account_set_credit_limit(
                 )
             existing.replayed = True
             return existing
+        if locked.credit_limit == credit_limit:
+            return None
         change = changes.create(
             tenant=tenant,
             account=locked,

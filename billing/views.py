@@ -36,6 +36,11 @@ from .tables import LedgerEntryTable
 LEDGER_EXPORT_KIND = "billing.ledger"
 
 
+def credit_form_initial(account) -> dict:
+    """What the credit form shows and compares a submission with: the stored limit."""
+    return {"amount": account.credit_limit}
+
+
 class ClientFinanceMixin(ClientPageMixin):
     """Dates show in the tenant's time zone (the period is in its days, too)."""
 
@@ -78,30 +83,36 @@ class ClientFinanceView(TableFragmentMixin, ClientFinanceMixin, TemplateView):
         if context["can_top_up"]:
             context.setdefault("top_up_form", TopUpForm())
         if context["can_set_credit"]:
-            context.setdefault(
-                "credit_form", CreditLimitForm(initial={"amount": account.credit_limit})
-            )
+            context.setdefault("credit_form", CreditLimitForm(initial=credit_form_initial(account)))
         return context
 
 
 class _FinancePostView(ClientFinanceMixin, View):
     """A POST of one of the tab's forms: on success, redirect back to the tab (keeping the
-    period); on bad input, the tab again with the error next to the field and nothing changed."""
+    period); on bad input, the tab again with the error next to the field and nothing changed.
+    A form that edits a stored value is filled from it on POST too, as on the page, so that a
+    value left as shown is known as unchanged; a submission that changes nothing says so."""
 
     form_class = None
     form_context_name = ""
     replayed_message = ""  # an info message when the idempotency key was seen before
+    unchanged_message = "Nothing changed."
+
+    def stored_initial(self, client) -> dict:
+        return {}
 
     def post(self, request, number):
         client = self.get_client()
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, initial=self.stored_initial(client))
         if form.is_valid():
             try:
                 done = self.perform(form, account_for_client(client=client))
             except LedgerError as exc:
                 form.add_error("amount", exc)
             else:
-                if done.replayed:
+                if done is None:
+                    messages.info(request, self.unchanged_message)
+                elif done.replayed:
                     messages.info(request, self.replayed_message)
                 else:
                     messages.success(request, self.success_message(done))
@@ -139,6 +150,10 @@ class ClientSetCreditView(_FinancePostView):
     form_class = CreditLimitForm
     form_context_name = "credit_form"
     replayed_message = "This change was already recorded."
+    unchanged_message = "Nothing changed: the credit limit is already set to this amount."
+
+    def stored_initial(self, client) -> dict:
+        return credit_form_initial(account_or_empty(client=client))
 
     def perform(self, form, account):
         return account_set_credit_limit(

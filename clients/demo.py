@@ -1,10 +1,16 @@
 """Demo clients for each tenant.
 
 The records look imported from older systems: names with accents and in mixed case, phone
-numbers written every which way, several countries, fields left empty. Every value is one the
-client form accepts and saves unchanged: the login in E.164 (what the form stores), e-mail
-addresses in ASCII, registration numbers that pass the country's check, dates to the minute
-(what the form's date-time fields show).
+numbers written every which way, several countries, e-mail addresses with the name's own
+letters (umlauts, ł, ā) or typed in capitals, fields left empty. Every value is one the client
+form accepts as typed: the login in E.164 (what the form stores), internationalised e-mail
+addresses as RFC 6531 allows, registration numbers that pass the country's check, a region of
+the client's country (REGIONS; none without a country).
+
+What other records decide is left to them: the last purchase date is set by the purchases
+(subscriptions.demo charges each period through the ledger, which records it), and a financial
+hold by the ledger going below zero (holds.demo), so a seeded client is never "on financial
+hold" or "bought" without the records behind it.
 """
 
 import random
@@ -13,7 +19,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import phonenumbers
-from django.db.models.functions import TruncMinute
 from django.utils import timezone
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
@@ -112,10 +117,16 @@ REGIONS = {
     "LT": ["Vilnius", "Kaunas"],
     "EE": ["Harju", "Tartu"],
     "RU": ["Moscow", "Saint Petersburg"],
-    "": ["", "Berlin", "Riga", "New York"],
 }
+MISSING_REGION = 0.15  # share of records imported without a region
+STATUSES = [ClientStatus.ACTIVE, ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.DELETED]
 # How an operator once typed a phone number into the free-text phone field.
 PHONE_STYLES = ("international", "national", "e164", "dashes", "dots", "spaced")
+
+
+def email_letters(text: str) -> str:
+    """The letters of a name as an internationalised address keeps them (ü, ł, ā), lower case."""
+    return "".join(ch for ch in text if ch.isalnum()).lower()
 
 
 def ascii_slug(text: str) -> str:
@@ -177,16 +188,28 @@ def itn_for(country: str, company: bool, rng: random.Random) -> str:
 
 
 def to_minute(moment):
-    """Dates the system recorded, to the minute: the precision the client form shows."""
+    """Dates typed into the old system, to the minute."""
     return moment.replace(second=0, microsecond=0) if moment else None
 
 
-def recorded_times_to_minute(tenant) -> None:
-    """The purchase times the demo's jobs and postings recorded, kept to the minute like the
-    rest of the demo (the client form shows and saves minutes)."""
-    Client.objects.for_tenant(tenant).exclude(last_purchase_at=None).update(
-        last_purchase_at=TruncMinute("last_purchase_at")
-    )
+def region_for(country: str, rng: random.Random) -> str:
+    """A region of the client's country, or none (none at all without a country)."""
+    if not country or rng.random() < MISSING_REGION:
+        return ""
+    return rng.choice(REGIONS[country])
+
+
+def email_for(first: str, last: str, number: int, rng: random.Random) -> str:
+    """An address as the old system kept it: mostly ASCII, some with the name's own letters,
+    some typed with capitals long ago."""
+    roll = rng.random()
+    if roll < 0.2 and email_letters(first + last) != ascii_slug(first + last).lower():
+        return f"{email_letters(first)}.{email_letters(last)}{number}@example.com"
+    person = f"{ascii_slug(first)}.{ascii_slug(last)}".lower()
+    email = f"{person}{number}@example.com"
+    if roll > 0.85:
+        email = email.title().replace("@Example.Com", "@Example.com")  # typed by hand long ago
+    return email
 
 
 def mixed_case(text: str, rng: random.Random) -> str:
@@ -205,14 +228,11 @@ def _client(tenant, key, number, group, rng, now) -> Client:
     countries, weights = zip(*COUNTRIES[key], strict=True)
     country = rng.choices(countries, weights=weights)[0]
     created = now - timedelta(days=rng.randint(1, 900), minutes=rng.randint(0, 1440))
-    bought = created + timedelta(days=rng.randint(0, 300)) if rng.random() < 0.8 else None
-    logged_in = now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440))
-    status = rng.choices(list(ClientStatus), weights=[85, 5, 6, 4])[0]
+    logged_in = max(created, now - timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 1440)))
+    # A financial hold comes from the ledger (holds.demo), not from the imported record.
+    status = rng.choices(STATUSES, weights=[89, 6, 5])[0]
     slug = company.split()[0].lower()
-    person = f"{ascii_slug(first)}.{ascii_slug(last)}".lower()
-    email = f"{person}{number}@example.com"
-    if rng.random() < 0.15:
-        email = email.title().replace("@Example.Com", "@Example.com")  # typed by hand long ago
+    email = email_for(first, last, number, rng)
     return Client(
         tenant=tenant,
         number=number,
@@ -229,7 +249,7 @@ def _client(tenant, key, number, group, rng, now) -> Client:
         group=group,
         status=status,
         property_type=rng.choice(list(PropertyType)),
-        region=rng.choice(REGIONS[country]),
+        region=region_for(country, rng),
         site=f"https://{slug}.example.com",
         channel=rng.choice(list(Channel)),
         external_tenant_name=f"{slug}{number}.onmicrosoft.com" if key == "reseller" else "",
@@ -238,7 +258,6 @@ def _client(tenant, key, number, group, rng, now) -> Client:
         failed_login_attempts=rng.choice([0] * 8 + [1, 3]),
         sms_price=Decimal(rng.choice(["0.0350", "0.0420", "0.0510"])) if key == "sms" else 0,
         sms_subscription=key == "sms",
-        last_purchase_at=to_minute(min(bought, now)) if bought else None,
         created_at=created,
     )
 

@@ -5,6 +5,7 @@ from datetime import date
 from django.db import transaction
 
 from core.formatting import format_datetime
+from core.validators import full_clean_changed
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
@@ -140,8 +141,7 @@ def client_update(*, client: Client, actor, **data) -> Client:
     if not changes:
         return locked
     # Only what changed is validated: a stored value today's rules refuse stays as it was.
-    unchanged = [f.name for f in Client._meta.concrete_fields if f.name not in changes]
-    locked.full_clean(exclude=unchanged, validate_constraints=False)
+    full_clean_changed(locked, changes, validate_constraints=False)
     locked.save()
     labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
     if len(changes) == 1:

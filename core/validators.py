@@ -39,3 +39,10 @@ class InternationalEmailField(models.EmailField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": InternationalEmailFormField, **kwargs})
+
+
+def full_clean_changed(instance: models.Model, changed, *, exclude=(), **kwargs) -> None:
+    """The model's validation of the fields that changed only: a stored value today's rules
+    refuse stays as it was, never refused on a save that did not touch it (core.forms)."""
+    unchanged = [f.name for f in instance._meta.concrete_fields if f.name not in changed]
+    instance.full_clean(exclude=[*unchanged, *exclude], **kwargs)

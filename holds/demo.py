@@ -1,31 +1,36 @@
 """Demo holds and jobs for `manage.py seed_demo` (runs after the clients, billing and, when
 present, subscriptions seeders):
 
-- the demo clients whose status is a hold get the ClientHold record behind it (and their active
-  subscriptions suspended), so that the stored status agrees with the holds in force;
-- a few clients go below zero through the ledger, with the start of their shortfall moved back
-  past the grace period, so that the financial-holds job puts them on hold on its first run;
-- a few auto-renew subscriptions end today: those with funds are renewed through the ledger,
-  the others expire;
+- the demo clients on administrative hold get the ClientHold record behind it, set by the
+  tenant's manager with a reason, after the client joined (and their active subscriptions
+  suspended since then), so that the stored status agrees with the holds in force;
+- a few clients go below zero through the ledger: an overdue invoice dated past the grace
+  period and after the account's latest entry, so that the shortfall starts at that entry and
+  the financial-holds job puts them on hold on its first run (no client is on financial hold
+  without the ledger behind it);
+- a few auto-renew subscriptions end today, bought a period ago through the ledger: those with
+  funds are renewed through the ledger, the others expire;
 - both jobs then run once, so that the dashboard shows their last run and result, and beat
   (every few minutes / hourly) keeps running them in the demo's worker;
 - one tenant has its own wording of the "hold set" e-mail (Admin → Notification templates).
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
+from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
-from clients.demo import recorded_times_to_minute
 from clients.models import Client, ClientStatus
 from core.jobs import job_run
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB
+from tenancy.models import Membership
+from tenancy.roles import Role
 
-from .models import ClientHold, FundsShortfall, HoldKind, NotificationTemplate
+from .models import ClientHold, HoldKind, NotificationTemplate
 from .services import FINANCIAL_HOLDS_JOB, clients_refresh_status
 
 REASONS = [
@@ -36,84 +41,24 @@ REASONS = [
 ]
 
 
+DEBTORS = 0.06  # share of a tenant's active clients the ledger puts on financial hold
+
+
 def seed(context: dict, log) -> None:
     rng = random.Random(66)
     now = timezone.now()
-    held = renewals = 0
+    held = debtors = renewals = 0
     for key, tenant in context["tenants"].items():
-        clients = Client.objects.for_tenant(tenant)
-        hold_kinds = {
-            ClientStatus.ADMINISTRATIVE_HOLD: HoldKind.ADMINISTRATIVE,
-            ClientStatus.FINANCIAL_HOLD: HoldKind.FINANCIAL,
-        }
-        on_hold = list(clients.filter(status__in=list(hold_kinds)).values_list("pk", "status"))
-        ClientHold.objects.for_tenant(tenant).bulk_create(
-            [
-                ClientHold(
-                    tenant=tenant,
-                    client_id=pk,
-                    kind=hold_kinds[status],
-                    reason=rng.choice(REASONS)
-                    if status == ClientStatus.ADMINISTRATIVE_HOLD
-                    else "Debt: invoices unpaid",
-                    set_by_job="demo",
-                    set_at=now - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 23)),
-                )
-                for pk, status in on_hold
-            ]
+        held += _administrative_holds(tenant, rng, now)
+        active = list(
+            Client.objects.for_tenant(tenant)
+            .filter(status=ClientStatus.ACTIVE)
+            .select_related("tenant", "account")
+            .order_by("pk")[40:]
         )
-        Subscription.objects.for_tenant(tenant).filter(
-            client_id__in=[pk for pk, _ in on_hold], status=SubscriptionStatus.ACTIVE
-        ).update(status=SubscriptionStatus.SUSPENDED, suspended_at=now)
-        held += len(on_hold)
-
-        active = list(clients.filter(status=ClientStatus.ACTIVE).order_by("pk")[40:120])
         rng.shuffle(active)
-        # Debtors: below zero since before the grace period.
-        for client in active[:4]:
-            account = account_for_client(client=client)
-            owed = account.balance + account.credit_limit + Decimal(rng.randint(5, 60))
-            account_charge(
-                account=account,
-                amount=owed,
-                purpose="Overdue invoice (demo)",
-                allow_overdraft=True,
-            )
-        FundsShortfall.objects.for_tenant(tenant).filter(
-            client__in=[c.pk for c in active[:4]]
-        ).update(since=now - timedelta(days=tenant.financial_hold_grace_days + 1))
-        # Auto-renewals due today: funded ones renew, the others expire.
-        package = Package.objects.for_tenant(tenant).filter(is_active=True).first()
-        if package is None:
-            package = Package.objects.for_tenant(tenant).create(
-                tenant=tenant, name="Monthly (demo)", price=Decimal("20.00")
-            )
-        today = tenant_today(tenant)
-        for index, client in enumerate(active[4:10]):
-            if (
-                Subscription.objects.for_tenant(tenant)
-                .filter(client=client, package=package, status__in=["active", "suspended"])
-                .exists()
-            ):
-                continue
-            if index < 4:
-                account_top_up(
-                    account=account_for_client(client=client),
-                    amount=package.price + Decimal("10"),
-                    comment="Top-up for the renewal (demo)",
-                )
-            start = today - timedelta(days=30)
-            Subscription.objects.for_tenant(tenant).create(
-                tenant=tenant,
-                client=client,
-                package=package,
-                start_date=start,
-                end_date=today,
-                auto_renew=True,
-                amount_paid=package.price,
-            )
-            renewals += 1
-        clients_refresh_status(tenant=tenant, client_ids=[pk for pk, _ in on_hold])
+        debtors += _debtors(tenant, active, rng, now)
+        renewals += _renewals_due(tenant, active, rng)
         if key == "isp":
             NotificationTemplate.objects.for_tenant(tenant).create(
                 tenant=tenant,
@@ -124,5 +69,119 @@ def seed(context: dict, log) -> None:
             )
         for job in (FINANCIAL_HOLDS_JOB, EXPIRY_JOB):
             job_run(tenant=tenant, job=job)
-        recorded_times_to_minute(tenant)
-    log(f"Holds: {held} holds behind demo statuses, {renewals} auto-renewals due, jobs run once")
+    log(
+        f"Holds: {held} administrative holds, {debtors} clients below zero for the "
+        f"financial-holds job, {renewals} auto-renewals due, jobs run once"
+    )
+
+
+def _manager(tenant):
+    membership = Membership.objects.for_tenant(tenant).filter(role=Role.MANAGER).first()
+    return membership.user if membership else None
+
+
+def _administrative_holds(tenant, rng, now) -> int:
+    """The hold behind each demo client whose status is Administrative hold: set by the
+    manager, with a reason, after the client joined; its subscriptions suspended since."""
+    clients = Client.objects.for_tenant(tenant).filter(status=ClientStatus.ADMINISTRATIVE_HOLD)
+    manager = _manager(tenant)
+    holds = [
+        ClientHold(
+            tenant=tenant,
+            client_id=pk,
+            kind=HoldKind.ADMINISTRATIVE,
+            reason=rng.choice(REASONS),
+            set_by=manager,
+            set_at=max(joined, now - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 23))),
+        )
+        for pk, joined in clients.values_list("pk", "created_at")
+    ]
+    ClientHold.objects.for_tenant(tenant).bulk_create(holds)
+    subscriptions = Subscription.objects.for_tenant(tenant)
+    for hold in holds:
+        subscriptions.filter(
+            client_id=hold.client_id,
+            status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED],
+        ).update(status=SubscriptionStatus.SUSPENDED, suspended_at=hold.set_at)
+    clients_refresh_status(tenant=tenant, client_ids=[h.client_id for h in holds])
+    return len(holds)
+
+
+def _debtors(tenant, active: list, rng, now) -> int:
+    """Clients whose ledger has been quiet since before the grace period get an overdue
+    invoice dated then, which takes their available funds below zero: the shortfall starts at
+    that entry, and the financial-holds job holds them on its first run."""
+    grace = timedelta(days=tenant.financial_hold_grace_days)
+    wanted = max(2, round(len(active) * DEBTORS))
+    made = 0
+    for client in active:
+        if made >= wanted:
+            break
+        account = account_for_client(client=client)
+        due = now - grace - timedelta(days=rng.randint(1, 12), minutes=rng.randint(0, 1440))
+        if due <= client.created_at or (account.last_posted_at and due <= account.last_posted_at):
+            continue
+        account_charge(
+            account=account,
+            amount=account.balance + account.credit_limit + Decimal(rng.randint(5, 60)),
+            purpose="Overdue invoice (demo)",
+            allow_overdraft=True,
+            at=due,
+        )
+        active.remove(client)  # not among the auto-renewals below
+        made += 1
+    return made
+
+
+def _renewals_due(tenant, active: list, rng) -> int:
+    """Auto-renew subscriptions ending today, bought a period ago through the ledger: the first
+    four paid with money to spare (they renew), the others exactly (they expire)."""
+    package = Package.objects.for_tenant(tenant).filter(is_active=True).first()
+    if package is None:
+        package = Package.objects.for_tenant(tenant).create(
+            tenant=tenant, name="Monthly (demo)", price=Decimal("20.00")
+        )
+    today = tenant_today(tenant)
+    start = today - timedelta(days=30)
+    bought = datetime.combine(start, time(10, rng.randint(0, 59)), tzinfo=tenant.zone)
+    made = 0
+    for client in active:
+        if made >= 6:
+            break
+        account = account_for_client(client=client)
+        if client.created_at >= bought or (
+            account.last_posted_at and account.last_posted_at > bought
+        ):
+            continue
+        overlapping = Subscription.objects.for_tenant(tenant).filter(
+            client=client, end_date__gt=start
+        )
+        if overlapping.exists():
+            continue  # a period of its own runs then
+        spare = package.price + Decimal("10") if made < 4 else Decimal("0")
+        account_top_up(
+            account=account,
+            amount=package.price + spare,
+            comment="Payment for the subscription (demo)",
+            at=bought,
+        )
+        entry = account_charge(
+            account=account,
+            amount=package.price,
+            purpose=f"Subscription {package.name}, {start:%Y-%m-%d} – {today:%Y-%m-%d}",
+            kind=EntryKind.SUBSCRIPTION_PURCHASE,
+            at=bought,
+        )
+        Subscription.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            client=client,
+            package=package,
+            start_date=start,
+            end_date=today,
+            auto_renew=True,
+            amount_paid=package.price,
+            charge_entry=entry,
+            created_at=bought,
+        )
+        made += 1
+    return made

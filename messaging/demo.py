@@ -9,6 +9,10 @@ weeks, dated the night after, as beat would have run it; older days count as bil
 portal's ledger starts). The first three clients also have traffic but their days are marked
 as charged without ledger entries: billing's demo already gave them "SMS sending" entries of
 their own over the same months, and a ledger entry cannot be dated before an existing one.
+
+A sender ID is registered after its client joined and decided (by the tenant's manager) a few
+days later; a client's traffic starts the day after its sender IDs were registered and
+decided, so no message is older than the name it was sent under.
 """
 
 import random
@@ -18,6 +22,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from billing.services import account_for_client, account_top_up
+from tenancy.models import Membership
+from tenancy.roles import Role
 
 from .models import (
     Message,
@@ -65,7 +71,16 @@ def _recipient_pool(rng: random.Random) -> list:
     return pool
 
 
-def _senders(tenant, client, rng: random.Random) -> tuple[list[str], list[str]]:
+def _registered_at(client, first_day_start: datetime, rng: random.Random) -> datetime:
+    """When a sender ID was registered: after the client joined, most before the demo's
+    traffic begins."""
+    wanted = first_day_start - timedelta(days=rng.randint(5, 120), minutes=rng.randint(0, 1440))
+    return max(wanted, client.created_at + timedelta(hours=rng.randint(1, 48)))
+
+
+def _senders(tenant, client, rng, *, first_day_start, decider) -> tuple[list, list, datetime]:
+    """The client's sender IDs, and when its traffic may start (all of them registered and
+    decided)."""
     sms = rng.sample(SMS_SENDERS, rng.randint(1, 3))
     viber = rng.sample(VIBER_SENDERS, 1) if rng.random() < 0.5 else []
     rows = []
@@ -73,6 +88,10 @@ def _senders(tenant, client, rng: random.Random) -> tuple[list[str], list[str]]:
     for index, (name, channel) in enumerate(named):
         status = SenderStatus.APPROVED if index == 0 else rng.choice(list(SenderStatus.values))
         complete = status == SenderStatus.APPROVED or rng.random() < 0.5
+        created = _registered_at(client, first_day_start, rng)
+        decided = None
+        if status != SenderStatus.PENDING:
+            decided = created + timedelta(days=rng.randint(0, 6), hours=rng.randint(1, 20))
         rows.append(
             SenderId(
                 tenant=tenant,
@@ -86,12 +105,16 @@ def _senders(tenant, client, rng: random.Random) -> tuple[list[str], list[str]]:
                 documents_note="Company register extract, trademark certificate"
                 if complete
                 else "",
+                created_at=created,
+                decided_at=decided,
+                decided_by=decider if decided else None,
             )
         )
     SenderId.objects.for_tenant(tenant).bulk_create(rows)
     if rng.random() < 0.3:  # sends under a name nobody registered: flagged in the reports
         sms.append("SALE")
-    return sms, viber
+    known = [row.decided_at or row.created_at for row in rows]
+    return sms, viber, max(known) + timedelta(days=1)
 
 
 def seed(context: dict, log) -> None:
@@ -104,9 +127,17 @@ def seed(context: dict, log) -> None:
     first_day = today - timedelta(days=DAYS - 1)
     pool = _recipient_pool(rng)
     traffic_clients = clients[:3] + clients[40:60]  # billing's demo charged the first three
+    first_day_start = timezone.make_aware(datetime.combine(first_day, time(0, 0)), zone)
+    manager = Membership.objects.for_tenant(tenant).filter(role=Role.MANAGER).first()
     messages = []
     for client in traffic_clients:
-        sms_senders, viber_senders = _senders(tenant, client, rng)
+        sms_senders, viber_senders, traffic_from = _senders(
+            tenant,
+            client,
+            rng,
+            first_day_start=first_day_start,
+            decider=manager.user if manager else None,
+        )
         base = rng.lognormvariate(2.8, 0.7)  # messages a day, 16 on the median
         price = client.sms_price or Decimal("0.0350")
         viber_share = 0.25 if viber_senders else 0.0
@@ -117,7 +148,7 @@ def seed(context: dict, log) -> None:
             for _ in range(count):
                 wall = datetime.combine(day, time(rng.randint(7, 21), rng.randint(0, 59)))
                 sent_at = timezone.make_aware(wall, zone)
-                if sent_at > now:
+                if sent_at > now or sent_at < traffic_from:
                     continue
                 number = rng.choice(pool)
                 viber = rng.random() < viber_share

@@ -7,6 +7,7 @@ from django import forms
 
 from billing.forms import PeriodForm
 from core.dates import DateField
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
 from .models import MessageChannel, SenderId, SenderStatus
@@ -93,7 +94,9 @@ class StatisticsExportForm(BoundedInputMixin, forms.Form):
         return cleaned
 
 
-class SenderIdForm(forms.ModelForm):
+class SenderIdForm(UnchangedValuesKeptMixin, forms.ModelForm):
+    depends_on = {"name": ("channel",)}  # unique per channel
+
     class Meta:
         model = SenderId
         fields = list(EDITABLE_FIELDS)  # exactly what sender_id_update accepts

@@ -48,6 +48,7 @@ from clients.models import Client
 from core.formatting import format_date
 from core.jobs import job_lock
 from core.text import clean_text, describe_character, refused_characters
+from core.validators import full_clean_changed
 from tenancy.models import Tenant
 
 from .models import (
@@ -739,8 +740,15 @@ CHARGES_RESULT_LABELS = {
 
 
 # -- sender IDs ------------------------------------------------------------------------------
-def _full_clean(sender: SenderId) -> None:
-    sender.full_clean(validate_constraints=False)
+def _full_clean(sender: SenderId, changed=None) -> None:
+    """Validate the sender ID, or of an edit only the fields in `changed` (a name registered
+    under older rules stays as it was)."""
+    if changed is None:
+        sender.full_clean(validate_constraints=False)
+    else:
+        full_clean_changed(sender, changed, validate_constraints=False)
+        if not {"name", "channel"} & set(changed):
+            return
     clash = (
         SenderId.objects.for_tenant(sender.tenant)
         .filter(client_id=sender.client_id, channel=sender.channel, name__iexact=sender.name)
@@ -766,19 +774,24 @@ EDITABLE_FIELDS = ("name", "channel", "purpose", "sample_text", "documents_note"
 
 def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     """Edit a sender ID. A new name or channel needs a new approval: an approved or rejected
-    sender goes back to pending (a blocked one stays blocked)."""
-    renamed = any(k in fields and fields[k] != getattr(sender, k) for k in ("name", "channel"))
-    for key, value in fields.items():
-        if key not in EDITABLE_FIELDS:
-            raise ValueError(f"{key} cannot be edited here.")
-        setattr(sender, key, value)
+    sender goes back to pending (a blocked one stays blocked). Only what changed is validated;
+    a save that changes nothing writes nothing."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"{', '.join(sorted(unknown))} cannot be edited here.")
+    changed = {key for key, value in fields.items() if getattr(sender, key) != value}
+    if not changed:
+        return sender
+    renamed = bool({"name", "channel"} & changed)
+    for key in changed:
+        setattr(sender, key, fields[key])
     if renamed and sender.status in (SenderStatus.APPROVED, SenderStatus.REJECTED):
         sender.status = SenderStatus.PENDING
         sender.status_reason = ""
         sender.decided_by = None
         sender.decided_at = None
     with transaction.atomic():
-        _full_clean(sender)
+        _full_clean(sender, changed)
         sender.save()
     return sender
 

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
 from .models import (
@@ -41,7 +42,9 @@ def clean_host(value: str) -> str:
     )
 
 
-class RouterForm(BoundedInputMixin, forms.ModelForm):
+class RouterForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
+    depends_on = {"port": ("use_tls",), "verify_tls": ("use_tls",)}  # checked against TLS
+
     password = forms.CharField(
         label="API password",
         required=False,
@@ -100,7 +103,10 @@ class RouterForm(BoundedInputMixin, forms.ModelForm):
         return data
 
 
-class PppoeAccountForm(forms.Form):
+class PppoeAccountForm(UnchangedValuesKeptMixin, forms.Form):
+    """The view fills it from the client's account (on POST too) when there is one."""
+
+    stored_fields = ("router", "username", "profile")
     router = forms.ModelChoiceField(queryset=Router.objects.none(), empty_label=None)
     username = forms.CharField(
         label="PPPoE username", max_length=64, validators=[pppoe_username_validator]

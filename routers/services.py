@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from core import outbound
+from core.validators import full_clean_changed
 from tenancy.models import Tenant
 
 from . import crypto
@@ -76,17 +77,27 @@ def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Rou
 
 @transaction.atomic
 def router_update(*, router: Router, actor=None, password: str | None = None, **fields) -> Router:
-    """Change a router; an empty or missing `password` keeps the stored one."""
-    if "name" in fields:
+    """Change a router; an empty or missing `password` keeps the stored one. Only what changed
+    is validated (a stored value today's rules refuse stays as it was; the address policy is
+    checked on every save of an enabled router all the same); a save that changes nothing
+    writes nothing."""
+    changed = {
+        name
+        for name, value in fields.items()
+        if name in ROUTER_FIELDS and getattr(router, name) != value
+    }
+    if not changed and not password:
+        return router
+    if "name" in changed:
         _check_unique_router_name(router.tenant, fields["name"], exclude_pk=router.pk)
     previous = (router.host, router.port)
-    for name, value in fields.items():
-        if name in ROUTER_FIELDS:
-            setattr(router, name, value)
+    for name in changed:
+        setattr(router, name, fields[name])
     if password:
         router.set_password(password)
+        changed.add("password_encrypted")
     router.audit_due = True  # new address or credentials: check everything on the next poll
-    router.full_clean()
+    full_clean_changed(router, changed)
     if _address_needs_check(router, previous):
         _check_address_allowed(router)
     router.save()
@@ -152,14 +163,26 @@ def pppoe_account_save(
         account = PppoeAccount(tenant=tenant, client=client, router=router)
     elif account.router_id != router.pk:
         Router.objects.for_tenant(tenant).filter(pk=account.router_id).update(audit_due=True)
+    given = {"router": router.pk, "username": username, "profile": profile or "default"}
+    changed = {
+        name
+        for name, value in given.items()
+        if account.pk is None
+        or getattr(account, f"{name}_id" if name == "router" else name) != value
+    }
     account.router = router
     account.username = username
-    account.profile = profile or "default"
+    account.profile = given["profile"]
     if password:
         account.set_password(password)
+        changed.add("password_encrypted")
     account.sync_state = SyncState.PENDING
     account.sync_version = (account.sync_version or 0) + 1 if account.pk else 1
-    account.full_clean(exclude=["client"])
+    # Only what changed is validated: a username imported under older rules stays as it was.
+    if account.pk is None:
+        account.full_clean(exclude=["client"])
+    else:
+        full_clean_changed(account, changed, exclude=["client"])
     account.save()
     _queue_sync(account)
     logger.info(

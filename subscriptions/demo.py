@@ -1,12 +1,13 @@
 """Demo packages and subscription histories for `manage.py seed_demo`.
 
 Every tenant gets packages (one retired). Clients past the first 40 of each tenant (the billing
-demo gives those its own ledger) get a history of consecutive periods ending around today:
-expired periods behind, a current one that is Active, Expiring (some forced inside the
-tenant's window), Suspended for clients on hold, or Cancelled; deleted clients keep only
-completed periods. Each period is paid through the ledger (a dated top-up first, then a dated
-charge per period), so the demo ledger stays consistent and View subscription shows its
-entries.
+demo gives those its own ledger) get a history of consecutive periods ending around today,
+none before the client joined: expired periods behind, a current one that is Active, Expiring
+(some forced inside the tenant's window), Suspended for clients on hold, or Cancelled; deleted
+clients keep only completed periods. Each period is paid through the ledger (a dated top-up
+first, then a dated charge per period), so the demo ledger stays consistent, View subscription
+shows its entries, and the client's last purchase date is the newest period's charge (the
+ledger records it).
 """
 
 import random
@@ -97,8 +98,10 @@ def seed(context: dict, log) -> None:
                 last_end = today + timedelta(days=rng.randint(-25, 40))
             days_per_period = max(1, (package.end_for(today) - today).days)
             count = max(1, min(10, rng.randint(1, 400 // days_per_period + 1)))
-            # Only periods that have begun: the current one at most is live.
-            periods = [p for p in _periods(package, last_end, count) if p[0] <= today]
+            # Only periods that have begun (the current one at most is live), since the client
+            # became one.
+            joined = timezone.localtime(client.created_at, tenant.zone).date()
+            periods = [p for p in _periods(package, last_end, count) if joined < p[0] <= today]
             if not periods:
                 continue
             made += _seed_history(tenant, client, package, periods, today, now, rng)

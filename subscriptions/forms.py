@@ -15,6 +15,7 @@ from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
 from core.dates import DateField
 from core.formatting import format_date
+from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BIGINT_MAX, BoundedInputMixin
 from tenancy.models import Tenant
 
@@ -28,7 +29,9 @@ RATE_LIMIT_RE = re.compile(rf"^{_RATE}(/{_RATE})?(\s+{_RATE}(/{_RATE})?){{0,4}}(
 PROFILE_RE = re.compile(r"^[\w .@+-]*$")
 
 
-class PackageForm(BoundedInputMixin, forms.ModelForm):
+class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
+    depends_on = {"period_count": ("period_unit",)}  # at most 120 months
+
     price = MoneyField(label="Price", allow_zero=True)
 
     class Meta:

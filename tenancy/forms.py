@@ -3,6 +3,8 @@ from django.contrib.auth import password_validation
 from django.core import validators
 from django.core.validators import RegexValidator
 
+from core.forms import UnchangedValuesKeptMixin
+
 from .roles import Role
 from .services import IDENTITY_FIELDS, operator_login, operator_name_max_length
 
@@ -54,7 +56,11 @@ class OperatorCreateForm(OperatorDetailsForm):
         return second
 
 
-class OperatorUpdateForm(OperatorDetailsForm):
+class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
+    """Filled from the membership and its person (on POST too): an e-mail stored under older
+    rules is kept when left as shown."""
+
+    stored_fields = ("first_name", "last_name", "email", "role", "is_active")
     is_active = forms.BooleanField(
         required=False, label="Active", help_text="An inactive operator cannot use this tenant."
     )
@@ -73,8 +79,11 @@ class OperatorUpdateForm(OperatorDetailsForm):
                 self.fields[name].required = False
 
 
-class AccountForm(IdentityForm):
-    """My account: the signed-in person's own name and e-mail."""
+class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
+    """My account: the signed-in person's own name and e-mail (an e-mail stored under older
+    rules is kept when left as shown)."""
+
+    stored_fields = ("first_name", "last_name", "email")
 
 
 class TablePreferencesForm(forms.Form):

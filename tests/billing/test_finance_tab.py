@@ -236,6 +236,29 @@ def test_set_credit_with_notice(
     assert owner.user.username in history
 
 
+@pytest.mark.parametrize("typed", ["50.00", "50", " 50.0 "])
+def test_credit_saved_unchanged_records_nothing_and_says_so(
+    client, owner, customer, typed, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_account(customer, credit_limit="50")
+    before = state(customer)
+    with scopes_disabled():
+        activities = customer.activities.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            credit_url(customer),
+            {"credit-amount": typed, "credit-notify": "on", "credit-token": uuid4()},
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert state(customer) == before
+    with scopes_disabled():
+        assert customer.activities.count() == activities
+    assert mailoutbox == []
+    page = response.content.decode()
+    assert "Nothing changed" in page and "Credit limit set" not in page
+
+
 # -- bad input -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "amount, message",

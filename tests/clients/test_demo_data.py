@@ -1,28 +1,43 @@
 """The demo data passes the portal's own forms: every edit form, opened on the seeded objects and
-submitted unchanged with the values it rendered, saves (a redirect, no field error) and changes
-no stored field.
+submitted unchanged with the values it rendered, saves (a redirect, no field error), changes
+no stored field and writes no row (no activity line, ledger entry, credit change or any other
+row: the tenant's rows of every model are counted before and after), and is built on the
+shared piece that keeps untouched values (core.forms.UnchangedValuesKeptMixin).
 
 The edit forms are found, not listed: every URL pattern that names an object (`number` for a
-client, `pk` for another row) is opened on seeded objects, and each form in the page's context
-that is bound to a stored object (a ModelForm's instance) or filled from one (initial values) is
-matched to the POST form the page rendered. A new edit page is covered without anyone
+client, `pk` for another row; OWN_DATA_URLS for the signed-in person's own) is opened on
+seeded objects, and each form in the page's context that is bound to a stored object (a
+ModelForm's instance) or filled from one (initial values) is matched to the POST form the page
+rendered. A new edit page is covered without anyone
 remembering; a new object URL whose rows the walk cannot find fails
-`test_every_object_url_has_seeded_objects` until its model is named below."""
+`test_every_object_url_has_seeded_objects` until its model is named below.
+
+The tests after the walk check that the demo is coherent where operators look (purchases,
+ledger order, regions, sender IDs, holds) while it still looks imported."""
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.db.models import Min
 from django.forms import BaseForm, BaseModelForm
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from clients.models import Client
+from billing.models import Account, LedgerEntry
+from clients.demo import REGIONS
+from clients.models import Client, ClientStatus
+from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
-from messaging.models import SenderId
-from subscriptions.models import Package
+from holds.models import ClientHold, FundsShortfall, HoldKind
+from messaging.models import Message, SenderId
+from subscriptions.models import Package, Subscription
 from tenancy.demo import DEMO_TENANTS
 from tenancy.models import Tenant
 from tests.html_forms import Form, page_forms
@@ -37,6 +52,8 @@ PK_MODELS = {
     "exports:export_detail": ExportJob,
     "exports:export_download": ExportJob,
 }
+# Pages that edit the signed-in person's own data, with no object in the URL: the person.
+OWN_DATA_URLS = {"account"}
 SAMPLE = 40  # objects per tenant for every edit form but the client's (all clients)
 FULL_COVERAGE = {"clients:client_edit"}
 # The edit forms the walk must find on the demo (it may find more).
@@ -48,6 +65,7 @@ KNOWN_EDIT_FORMS = {
     ("subscriptions:package_edit", "PackageForm"),
     ("messaging:sender_update", "SenderIdForm"),
     ("tenancy:operator_edit", "OperatorUpdateForm"),
+    ("account", "AccountForm"),
 }
 
 
@@ -61,6 +79,8 @@ class ObjectUrl:
 
     @property
     def model(self):
+        if self.name in OWN_DATA_URLS:
+            return get_user_model()
         if self.kwargs == {"number"}:
             return Client
         return PK_MODELS.get(self.name) or getattr(self.view_class, "model", None)
@@ -77,6 +97,8 @@ def object_urls() -> list[ObjectUrl]:
     for route in portal_routes():
         kwargs = set(route.arguments)
         view_class = getattr(route.callback, "view_class", None)
+        if route.name in OWN_DATA_URLS and not kwargs:
+            found.append(ObjectUrl(route.name, route.route, view_class, kwargs))
         if view_class is None or not kwargs or not kwargs <= OBJECT_KWARGS:
             continue
         found.append(ObjectUrl(route.name, route.route, view_class, kwargs))
@@ -163,6 +185,38 @@ def rows_behind(obj) -> list:
     return rows
 
 
+# Rows a request writes whatever it does: the session (a message for the next page) and the
+# login throttle's records.
+NOT_COUNTED_APPS = {"sessions", "axes"}
+
+
+def row_count_query() -> str:
+    """One query: the number of rows of every model (its tenant's rows when it has a tenant),
+    found by walking the apps, so that a new model is counted without anyone naming it."""
+    parts = []
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.app_label in NOT_COUNTED_APPS or meta.proxy or not meta.managed:
+            continue
+        table = connection.ops.quote_name(model._meta.db_table)
+        where = ""
+        if any(f.name == "tenant" and f.is_relation for f in model._meta.concrete_fields):
+            column = connection.ops.quote_name(model._meta.get_field("tenant").column)
+            where = f" WHERE {column} = %(tenant)s"
+        parts.append(f"SELECT '{model._meta.label}', count(*) FROM {table}{where}")
+    return " UNION ALL ".join(parts)
+
+
+def row_counts(query: str, tenant) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"tenant": tenant.pk})
+        return dict(cursor.fetchall())
+
+
+def rows_written(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {label: after[label] - before[label] for label in after if after[label] != before[label]}
+
+
 # -- the demo database ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
@@ -177,6 +231,8 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def samples(object_url: ObjectUrl, tenant) -> list:
+    if object_url.name in OWN_DATA_URLS:
+        return [owner_of(tenant.slug.removeprefix("demo-"))]  # the one the walk signs in as
     model = object_url.model
     rows = model.objects.for_tenant(tenant).order_by("pk")
     if model is Client:
@@ -225,9 +281,11 @@ def test_every_object_url_has_seeded_objects():
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(900)  # some 500 submissions, on a machine that may be busy
 def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
     walked: dict[tuple[str, str], int] = {}
     failures: dict[tuple[str, str], list[str]] = {}
+    count_query = row_count_query()
     for key, tenant in demo.items():
         client.force_login(owner_of(key))
         with scopes_disabled():
@@ -243,11 +301,18 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
                 for form in forms:
                     with scopes_disabled():
                         before = values_behind(obj, form)
+                    counts_before = row_counts(count_query, tenant)
                     target, response = submit_unchanged(client, url, form, page)
                     with scopes_disabled():
                         after = values_behind(obj, form)
+                    written = rows_written(counts_before, row_counts(count_query, tenant))
                     label = (name, type(form).__name__)
                     walked[label] = walked.get(label, 0) + 1
+                    if not isinstance(form, UnchangedValuesKeptMixin):
+                        failures.setdefault(label, []).append(
+                            f"{type(form).__name__} does not keep untouched values: "
+                            "derive it from core.forms.UnchangedValuesKeptMixin"
+                        )
                     if response.status_code != 302:
                         errors = field_errors_of(response)
                         failures.setdefault(label, []).append(
@@ -261,6 +326,8 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
                             if b[k] != a[k]
                         ]
                         failures.setdefault(label, []).append(f"{url}: changed {changed}")
+                    if written:
+                        failures.setdefault(label, []).append(f"{url}: rows written {written}")
     with capsys.disabled():
         print("\nEdit forms walked (form: submissions):")
         for (name, form_name), count in sorted(walked.items()):
@@ -275,3 +342,148 @@ def test_every_edit_form_saves_the_demo_data_unchanged(client, demo, capsys):
         for (name, form_name), items in sorted(failures.items())
     ]
     assert not failures, "refused or changed:\n" + "\n".join(report)
+
+
+# -- the demo data is coherent -----------------------------------------------------------------
+def demo_clients(demo) -> list[Client]:
+    with scopes_disabled():
+        return list(Client.objects.filter(tenant__in=demo.values()).order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_last_purchase_date_is_the_newest_purchase(demo):
+    """Only a client with a subscription has a last purchase date: the time of its newest
+    purchase (the charge's time, or the subscription's when it was free)."""
+    newest: dict[int, object] = {}
+    with scopes_disabled():
+        subscriptions = Subscription.objects.filter(tenant__in=demo.values())
+        for sub in subscriptions.select_related("charge_entry"):
+            bought = sub.charge_entry.created_at if sub.charge_entry else sub.created_at
+            newest[sub.client_id] = max(newest.get(sub.client_id, bought), bought)
+    clients = demo_clients(demo)
+    wrong = [
+        (c.tenant_id, c.number, c.last_purchase_at, newest.get(c.pk))
+        for c in clients
+        if c.last_purchase_at != newest.get(c.pk)
+    ]
+    assert not wrong, f"last purchase date is not the newest purchase: {wrong[:5]}"
+    assert any(c.last_purchase_at is None for c in clients)  # some never bought
+
+
+@pytest.mark.django_db
+def test_ledger_entries_are_in_date_order_and_chain_the_balance(demo):
+    with scopes_disabled():
+        entries = (
+            LedgerEntry.objects.filter(tenant__in=demo.values())
+            .order_by("account_id", "pk")
+            .values_list("account_id", "pk", "created_at", "amount", "balance_after")
+        )
+        balances = dict(
+            Account.objects.filter(tenant__in=demo.values()).values_list("pk", "balance")
+        )
+    running: dict[int, Decimal] = {}
+    last_at: dict[int, object] = {}
+    wrong = []
+    for account_id, pk, created_at, amount, balance_after in entries:
+        if account_id in last_at and created_at < last_at[account_id]:
+            wrong.append(f"entry {pk} dated before the one posted before it")
+        running[account_id] = running.get(account_id, Decimal("0")) + amount
+        if balance_after != running[account_id]:
+            wrong.append(f"entry {pk}: balance after {balance_after}, sum {running[account_id]}")
+        last_at[account_id] = created_at
+    for account_id, balance in balances.items():
+        if balance != running.get(account_id, Decimal("0")):
+            wrong.append(f"account {account_id}: balance {balance} != sum of its entries")
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.django_db
+def test_regions_belong_to_the_clients_country(demo):
+    clients = demo_clients(demo)
+    wrong = [
+        (c.number, c.country, c.region)
+        for c in clients
+        if c.region and c.region not in REGIONS.get(c.country, ())
+    ]
+    assert not wrong, f"regions of another country: {wrong[:10]}"
+    assert any(c.region for c in clients) and any(not c.region for c in clients)
+
+
+@pytest.mark.django_db
+def test_sender_ids_exist_and_are_decided_before_their_traffic(demo):
+    wrong = []
+    with scopes_disabled():
+        senders = list(SenderId.objects.filter(tenant=demo["sms"]).select_related("client"))
+        for sender in senders:
+            first = Message.objects.filter(
+                client=sender.client, channel=sender.channel, sender=sender.name
+            ).aggregate(first=Min("sent_at"))["first"]
+            if sender.created_at < sender.client.created_at:
+                wrong.append(f"{sender.name}: registered before its client joined")
+            if sender.decided_at and sender.decided_at < sender.created_at:
+                wrong.append(f"{sender.name}: decided before it was registered")
+            if first is not None and first <= (sender.decided_at or sender.created_at):
+                wrong.append(f"{sender.name}: traffic from {first}, before it was decided")
+    assert senders and not wrong, wrong[:10]
+    assert any(s.status == "approved" and s.decided_by_id for s in senders)
+
+
+def shortfall_start(entries: list, credit_limit: Decimal):
+    """The time of the entry after which the available funds (balance + credit limit) have
+    been below zero ever since, per the ledger; None when they are not below zero."""
+    since = None
+    for created_at, amount, balance_after in entries:
+        after = balance_after + credit_limit
+        if after - amount >= 0 > after:
+            since = created_at
+        elif after >= 0:
+            since = None
+    return since
+
+
+@pytest.mark.django_db
+def test_financial_holds_start_when_the_ledger_went_below_zero(demo):
+    wrong = []
+    with scopes_disabled():
+        holds = ClientHold.objects.filter(tenant__in=demo.values(), lifted_at__isnull=True)
+        financial = list(holds.filter(kind=HoldKind.FINANCIAL).select_related("client__tenant"))
+        for shortfall in FundsShortfall.objects.filter(tenant__in=demo.values()):
+            account = Account.objects.get(client_id=shortfall.client_id)
+            entries = account.entries.order_by("pk").values_list(
+                "created_at", "amount", "balance_after"
+            )
+            since = shortfall_start(list(entries), account.credit_limit)
+            if shortfall.since != since:
+                wrong.append(
+                    f"client {shortfall.client_id}: since {shortfall.since}, ledger {since}"
+                )
+        shortfalls = dict(
+            FundsShortfall.objects.filter(tenant__in=demo.values()).values_list(
+                "client_id", "since"
+            )
+        )
+        for hold in financial:
+            since = shortfalls.get(hold.client_id)
+            grace = timedelta(days=hold.client.tenant.financial_hold_grace_days)
+            if since is None or hold.set_at < since + grace:
+                wrong.append(f"hold {hold.pk}: set {hold.set_at}, below zero since {since}")
+        administrative = list(holds.filter(kind=HoldKind.ADMINISTRATIVE).select_related("client"))
+        for hold in administrative:
+            if hold.set_by_id is None or not hold.reason or hold.set_at < hold.client.created_at:
+                wrong.append(f"administrative hold {hold.pk}: no operator, reason or date")
+        statuses = dict(
+            Client.objects.filter(status=ClientStatus.FINANCIAL_HOLD).values_list("pk", "status")
+        )
+    assert financial and administrative
+    assert set(statuses) == {h.client_id for h in financial}
+    assert not wrong, wrong[:10]
+
+
+@pytest.mark.django_db
+def test_demo_records_still_look_imported(demo):
+    """Coherent, yet not tidy: some e-mails keep the name's own letters, phone numbers are
+    written in several ways, fields are missing."""
+    clients = demo_clients(demo)
+    assert any(not c.email.isascii() for c in clients)
+    assert any(c.phone.startswith("00") for c in clients) and any(" " in c.phone for c in clients)
+    assert any(not c.country for c in clients) and any(not c.email for c in clients)
