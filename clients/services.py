@@ -172,7 +172,7 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
 
     from subscriptions.selectors import client_deletion_blockers
 
-    from .signals import send_client_access_changed
+    from .signals import client_deleted
 
     tenant = client.tenant
     locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
@@ -192,7 +192,5 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
         description="Client deleted" + (f": {comment}" if comment else ""),
         data={"previous_status": previous},
     )
-    send_client_access_changed(
-        sender="clients", client=locked, access=False, reason="client_deleted"
-    )
+    transaction.on_commit(lambda: client_deleted.send(sender=Client, tenant=tenant, client=locked))
     return locked

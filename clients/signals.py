@@ -1,15 +1,16 @@
 """Signals of the clients app: what other apps learn about a client's access.
 
 `client_access_changed` is the one place where other apps learn that a client's service
-should be cut or restored (the routers app disables or enables the PPPoE secret). It is sent
-after the transaction that made the change has committed (`transaction.on_commit`), with:
+should be cut or restored (the routers app disables or enables the PPPoE secret). Only the
+holds app sends it (it owns access: holds, and what subscriptions and deletions change, which
+it hears through `subscriptions_changed` and `client_deleted`), once per change, after the
+transaction that made the change has committed (`transaction.on_commit`), with:
 
-- `sender`: the module or service that decided it (a string, e.g. "subscriptions");
+- `sender`: "holds";
 - `tenant`, `client`: who;
 - `access`: True when the client should have access again, False when it should be cut;
-- `reason`: a short machine reason: "subscription_created", "subscription_cancelled",
-  "subscription_resumed", "subscriptions_suspended", "client_deleted", and, from the holds
-  app, "hold_set", "hold_released", "subscription_expired", "subscription_renewed".
+- `reason`: a short machine reason: "hold_set", "hold_released", "subscription_created",
+  "subscription_renewed", "subscription_cancelled", "subscription_expired", "client_deleted".
 
 Receivers must be idempotent: the desired state is given, not a delta. A scheduled job that
 changes many clients sends it with `send_client_access_changed_later`: after the commit, from
@@ -21,6 +22,10 @@ from django.db import transaction
 from django.dispatch import Signal
 
 client_access_changed = Signal()
+
+# Sent after the commit when a client is deleted: `tenant`, `client`. The holds app, which
+# owns access, cuts the client's service.
+client_deleted = Signal()
 
 # How each reason reads on screen (an account disabled on the router says why in these words).
 ACCESS_REASON_LABELS = {

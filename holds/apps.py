@@ -10,8 +10,9 @@ class HoldsConfig(AppConfig):
 
     def ready(self):
         from billing.signals import funds_changed, funds_changed_committed
+        from clients.signals import client_deleted
         from core.jobs import job_register
-        from subscriptions.services import expiry_done
+        from subscriptions.services import expiry_done, subscriptions_changed
         from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
@@ -45,3 +46,9 @@ class HoldsConfig(AppConfig):
             result_labels=FINANCIAL_HOLDS_RESULT_LABELS,
         )
         expiry_done.connect(receivers.expiry_run_done, dispatch_uid="holds_expiry_done")
+        # This app owns access: what subscriptions and clients change, it passes on to the
+        # routers app as `client_access_changed`, once per change.
+        subscriptions_changed.connect(
+            receivers.subscriptions_changed, dispatch_uid="holds_subscriptions_changed"
+        )
+        client_deleted.connect(receivers.client_deleted, dispatch_uid="holds_client_deleted")

@@ -12,6 +12,10 @@ reversal or a higher credit limit) and funds are not negative, the financial hol
 that a posting never waits on a client row (a purchase locks client then account; this order
 stays the same).
 
+subscriptions' `subscriptions_changed` and clients' `client_deleted` (after their commits):
+this app owns access, so it alone sends `client_access_changed`, once per change
+(`access_follow_subscriptions`, `access_cut_for_deleted`).
+
 subscriptions' `expiry_done` hook (inside the expiry run's transaction): the e-mails of what
 expired and what is about to, and financial holds after failed renewals (`expiry_follow_up`).
 """
@@ -19,7 +23,12 @@ expired and what is about to, and financial holds after failed renewals (`expiry
 from decimal import Decimal
 
 from .models import FundsShortfall
-from .services import expiry_follow_up, financial_hold_release_if_funded
+from .services import (
+    access_cut_for_deleted,
+    access_follow_subscriptions,
+    expiry_follow_up,
+    financial_hold_release_if_funded,
+)
 
 ZERO = Decimal("0")
 
@@ -43,3 +52,11 @@ def expiry_run_done(sender, tenant, now, today, expired, failed_renewals, **kwar
     return expiry_follow_up(
         tenant=tenant, now=now, today=today, expired=expired, failed_renewals=failed_renewals
     )
+
+
+def subscriptions_changed(sender, *, tenant, client_ids, active: bool, reason: str, **kwargs):
+    access_follow_subscriptions(tenant=tenant, client_ids=client_ids, active=active, reason=reason)
+
+
+def client_deleted(sender, *, tenant, client, **kwargs):
+    access_cut_for_deleted(client=client)

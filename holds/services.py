@@ -288,6 +288,31 @@ def client_release_hold(
     return hold
 
 
+# -- access: this app alone sends client_access_changed -------------------------------------
+def access_follow_subscriptions(*, tenant: Tenant, client_ids, active: bool, reason: str) -> int:
+    """subscriptions' `subscriptions_changed` (after its commit): access follows the
+    subscriptions, except that a client on hold (or deleted) is given none. Returns how many
+    clients were told."""
+    clients = Client.objects.for_tenant(tenant).filter(pk__in=list(client_ids))
+    if active:
+        clients = clients.filter(status=ClientStatus.ACTIVE)
+    if len(client_ids) == 1:  # an operator's purchase or cancellation: tell the router now
+        told = list(clients)
+        for client in told:
+            send_client_access_changed(sender="holds", client=client, access=active, reason=reason)
+        return len(told)
+    told = list(clients.values_list("pk", flat=True))
+    send_client_access_changed_later(
+        sender="holds", tenant=tenant, client_ids=told, access=active, reason=reason
+    )
+    return len(told)
+
+
+def access_cut_for_deleted(*, client: Client) -> None:
+    """clients' `client_deleted` (after its commit): a deleted client has no service."""
+    send_client_access_changed(sender="holds", client=client, access=False, reason="client_deleted")
+
+
 def financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool:
     """Lift the client's financial hold when available funds are zero or more (called right
     after a posting that brought money in). Returns whether a hold was lifted. Never raises:

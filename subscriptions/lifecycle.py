@@ -47,7 +47,6 @@ from billing.models import EntryKind
 from billing.services import InsufficientFunds, account_charge, account_for_client
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
-from clients.signals import send_client_access_changed, send_client_access_changed_later
 from core.formatting import format_date
 from tenancy.models import Tenant
 
@@ -78,6 +77,29 @@ EXPIRY_RESULT_LABELS = {
 # `failed_renewals` ({client id: [package names]}). A receiver returns a dict of figures for
 # the run's result ("financial_holds", "expiring_notices"), or None.
 expiry_done = Signal()
+
+# Sent after the commit when subscriptions start or stop giving clients service: bought,
+# renewed (`active=True`), cancelled or expired with no other active one left (`active=False`).
+# Arguments: `tenant`, `client_ids`, `active`, `reason` ("subscription_created",
+# "subscription_renewed", "subscription_cancelled", "subscription_expired"). The holds app, which
+# owns access, turns it into `client_access_changed` (a client on hold keeps no access).
+# Suspension and resumption are the holds app's own changes: they announce nothing here.
+subscriptions_changed = Signal()
+
+
+def subscriptions_changed_announce(*, tenant: Tenant, client_ids, active: bool, reason: str):
+    """`subscriptions_changed` once the current transaction commits (nothing for no clients)."""
+    client_ids = sorted(set(client_ids))
+    if client_ids:
+        transaction.on_commit(
+            lambda: subscriptions_changed.send(
+                sender=Subscription,
+                tenant=tenant,
+                client_ids=client_ids,
+                active=active,
+                reason=reason,
+            )
+        )
 
 
 def _money(value) -> str:
@@ -194,9 +216,6 @@ def subscription_suspend_all(
             description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
             data={"count": changed},
         )
-        send_client_access_changed(
-            sender="subscriptions", client=client, access=False, reason="subscriptions_suspended"
-        )
     return changed
 
 
@@ -215,9 +234,6 @@ def subscription_resume_all(*, client: Client, actor=None, actor_label: str = ""
             verb="subscriptions_resumed",
             description=f"{resumed} subscription(s) active again",
             data={"count": resumed},
-        )
-        send_client_access_changed(
-            sender="subscriptions", client=client, access=True, reason="subscription_resumed"
         )
     return resumed
 
@@ -310,8 +326,8 @@ def _renew(tenant: Tenant, old: Subscription) -> Subscription:
         ),
         data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
     )
-    send_client_access_changed(
-        sender="subscriptions", client=client, access=True, reason="subscription_renewed"
+    subscriptions_changed_announce(
+        tenant=tenant, client_ids=[client.pk], active=True, reason="subscription_renewed"
     )
     return new
 
@@ -428,11 +444,10 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
     )
     client_ids = {r[1] for r in rows}
     still_active = clients_with_active_subscription(tenant=tenant, client_ids=client_ids)
-    send_client_access_changed_later(
-        sender="subscriptions",
+    subscriptions_changed_announce(
         tenant=tenant,
         client_ids=client_ids - still_active,
-        access=False,
+        active=False,
         reason="subscription_expired",
     )
     failed = defaultdict(list)

@@ -19,7 +19,9 @@ refunded in full. Rounded to cents, half up, never more than was paid.
 A subscription's life after the purchase (the paid period, suspend and resume for holds,
 renewal, expiry and the expiry job) is written in `subscriptions/lifecycle.py` and re-exported
 here, so that this module stays the one place other apps import a subscription's rules from.
-`client_access_changed` (clients/signals.py) tells the routers app to cut or restore access.
+A purchase, a renewal, a cancellation and an expiry announce `subscriptions_changed` after the
+commit (lifecycle.py); the holds app, which owns access, decides from it whether the client's
+service is cut or restored.
 """
 
 from datetime import date, timedelta
@@ -39,7 +41,6 @@ from billing.services import (
 )
 from clients.models import Client, ClientStatus
 from clients.services import activity_record, client_create
-from clients.signals import send_client_access_changed
 from core.formatting import format_date
 from tenancy.models import Tenant
 
@@ -54,6 +55,8 @@ from .lifecycle import (
     subscription_renew,
     subscription_resume_all,
     subscription_suspend_all,
+    subscriptions_changed,
+    subscriptions_changed_announce,
     subscriptions_resume,
     subscriptions_suspend,
 )
@@ -76,6 +79,8 @@ __all__ = [  # the rules written in lifecycle.py, public from here
     "subscription_renew",
     "subscription_resume_all",
     "subscription_suspend_all",
+    "subscriptions_changed",
+    "subscriptions_changed_announce",
     "subscriptions_resume",
     "subscriptions_suspend",
 ]
@@ -282,13 +287,9 @@ def subscription_create(
         ),
         data={"subscription": subscription.pk, "amount": str(package.price)},
     )
-    if not on_hold:
-        send_client_access_changed(
-            sender="subscriptions",
-            client=locked_client,
-            access=True,
-            reason="subscription_created",
-        )
+    subscriptions_changed_announce(
+        tenant=tenant, client_ids=[locked_client.pk], active=True, reason="subscription_created"
+    )
     subscription.replayed = False
     return subscription
 
@@ -438,10 +439,10 @@ def subscription_cancel(
         .exists()
     )
     if not still_active:
-        send_client_access_changed(
-            sender="subscriptions",
-            client=locked.client,
-            access=False,
+        subscriptions_changed_announce(
+            tenant=tenant,
+            client_ids=[locked.client_id],
+            active=False,
             reason="subscription_cancelled",
         )
     return locked

@@ -1,0 +1,123 @@
+"""The holds app owns access: `client_access_changed` is sent by it alone, once per change,
+whatever made the change (a hold, a release, a purchase, a cancellation, a deletion)."""
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django_scopes import scopes_disabled
+
+from billing.services import account_top_up
+from clients.services import client_delete
+from clients.signals import client_access_changed
+from holds.services import client_place_hold, client_release_hold
+from subscriptions.models import tenant_today
+from subscriptions.services import subscription_cancel, subscription_create
+from tests.factories import PackageFactory, UserFactory
+
+from .conftest import refresh
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def heard():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((sender, kwargs["client"].pk, kwargs["access"], kwargs["reason"]))
+
+    client_access_changed.connect(receiver, dispatch_uid="test_access_owner")
+    yield received
+    client_access_changed.disconnect(dispatch_uid="test_access_owner")
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run a change and what it owes after its commit, inside the tenant-free test scope."""
+
+    def run(change, **kwargs):
+        with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+            return change(**kwargs)
+
+    return run
+
+
+def test_a_hold_and_its_release_are_told_once_each(tenant, funded, subscribe, heard, commit):
+    client = funded(tenant, balance="10")
+    subscribe(client, tenant_today(tenant) + timedelta(days=10))
+    manager = UserFactory()
+    commit(client_place_hold, tenant=tenant, client=client, reason="Abuse", actor=manager)
+    assert heard == [("holds", client.pk, False, "hold_set")]
+    commit(client_release_hold, tenant=tenant, client=client, reason="Done", actor=manager)
+    assert heard[1:] == [("holds", client.pk, True, "hold_released")]
+
+
+def test_a_purchase_and_a_cancellation_are_told_by_holds(tenant, funded, heard, commit):
+    client = funded(tenant, balance="100")
+    package = PackageFactory(tenant=tenant, price=Decimal("10.00"))
+    subscription = commit(
+        subscription_create,
+        tenant=tenant,
+        client=client,
+        package=package,
+        start_date=tenant_today(tenant),
+        actor=None,
+    )
+    assert heard == [("holds", client.pk, True, "subscription_created")]
+    commit(subscription_cancel, subscription=subscription, actor=None, reason="Moving")
+    assert heard[1:] == [("holds", client.pk, False, "subscription_cancelled")]
+
+
+def test_a_purchase_for_a_client_on_hold_gives_no_access(tenant, funded, heard, commit):
+    client = funded(tenant, balance="100")
+    commit(client_place_hold, tenant=tenant, client=client, reason="Abuse", actor=None)
+    heard.clear()
+    package = PackageFactory(tenant=tenant, price=Decimal("10.00"))
+    commit(
+        subscription_create,
+        tenant=tenant,
+        client=client,
+        package=package,
+        start_date=tenant_today(tenant),
+        actor=None,
+    )
+    assert heard == []
+
+
+def test_a_deletion_is_told_once(tenant, funded, heard, commit):
+    client = funded(tenant)
+    commit(client_delete, client=refresh(client), actor=None)
+    assert heard == [("holds", client.pk, False, "client_deleted")]
+
+
+def test_a_top_up_that_lifts_a_financial_hold_is_told_once(
+    tenant, funded, subscribe, heard, commit
+):
+    tenant.financial_hold_grace_days = 0
+    tenant.save()
+    client = funded(tenant, balance="-5")
+    subscribe(client, tenant_today(tenant) + timedelta(days=10))
+    commit(client_place_hold, tenant=tenant, client=client, reason="Debt", kind="financial")
+    heard.clear()
+    with scopes_disabled():
+        account = client.account
+    commit(account_top_up, account=account, amount=Decimal("10"))
+    assert heard == [("holds", client.pk, True, "hold_released")]
+
+
+SENDS = re.compile(r"send_client_access_changed(_later)?\(|client_access_changed\.send\(")
+
+
+def test_only_the_holds_app_sends_client_access_changed():
+    senders = {
+        path.relative_to(ROOT).parts[0]
+        for path in ROOT.glob("*/**/*.py")
+        if path.parts[len(ROOT.parts)] not in {"tests", ".venv", "bench"}
+        and SENDS.search(path.read_text())
+    }
+    assert senders <= {"holds", "clients"}  # clients defines the senders and the fan-out task
+    defining = [p for p in (ROOT / "clients").rglob("*.py") if SENDS.search(p.read_text())]
+    assert {p.name for p in defining} <= {"signals.py"}
