@@ -8,7 +8,7 @@ opens the database for the stories instead, and empties it once they are over.
 """
 
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from io import StringIO
 
@@ -180,8 +180,27 @@ def row_count(page) -> int:
     return int(re.sub(r"\D", "", text))
 
 
-def wait_for_refresh(page) -> None:
+@contextmanager
+def refreshed(page):
+    """Wait until what the steps inside set off is on the page: the table or fragment htmx
+    swaps in, or the page a link or a form loads. (A load state alone does not wait for an htmx
+    request: the page reached it long before.)"""
+    page.evaluate(
+        """() => {
+            window.storyRefreshed = false;
+            document.body.addEventListener(
+                "htmx:afterSettle", () => { window.storyRefreshed = true; }, {once: true}
+            );
+        }"""
+    )
+    yield
+    page.wait_for_function("() => window.storyRefreshed !== false")  # undefined on a new page
     page.wait_for_load_state("networkidle")
+
+
+def named(text: str):
+    """An accessible name as a button or link with an icon has it (the icon's glyph first)."""
+    return re.compile(rf"^\W*{re.escape(text)}\W*$")
 
 
 def download_headers(page, click, folder) -> dict[str, list]:

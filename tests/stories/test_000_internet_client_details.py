@@ -29,7 +29,8 @@ from tests.stories.conftest import (
     go_to_clients,
     list_table,
     log_in,
-    wait_for_refresh,
+    named,
+    refreshed,
 )
 
 pytestmark = pytest.mark.browser
@@ -123,10 +124,10 @@ def test_click_on_a_clients_name_in_the_list(page, customer):
     """Click on a client's name in the list"""
     client = customer.client
     page.get_by_role("combobox", name="Search").fill(str(client.number))
-    page.keyboard.press("Enter")
-    wait_for_refresh(page)
-    list_table(page).get_by_role("link", name=client.name).first.click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        page.keyboard.press("Enter")
+    with refreshed(page):
+        list_table(page).get_by_role("link", name=client.name).first.click()
     expect(page).to_have_url(re.compile(rf"/clients/{client.number}/$"))
     expect(page.get_by_role("heading", name=re.compile(re.escape(client.name)))).to_be_visible()
 
@@ -255,13 +256,13 @@ def test_available_actions_from_the_client_details_page(page, customer):
     client_page(page, customer.client)
     actions = page.get_by_test_id("client-actions")
     for action in ["Edit", "Create subscription", "View subscription", "Delete"]:
-        expect(actions.get_by_role("link", name=action, exact=True)).to_be_visible()
+        expect(actions.get_by_role("link", name=named(action))).to_be_visible()
 
 
 def test_edit_modifies_client_information(page, customer):
     """Edit - Modify client information"""
-    page.get_by_test_id("client-actions").get_by_role("link", name="Edit", exact=True).click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        page.get_by_test_id("client-actions").get_by_role("link", name=named("Edit")).click()
     expect(page.get_by_label("Name", exact=True)).to_have_value(customer.client.name)
     page.go_back()
 
@@ -270,8 +271,8 @@ def test_create_subscription_adds_a_new_subscription(page, customer):
     """Create Subscription - Add a new subscription"""
     client_page(page, customer.client)
     actions = page.get_by_test_id("client-actions")
-    actions.get_by_role("link", name="Create subscription", exact=True).click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        actions.get_by_role("link", name=named("Create subscription")).click()
     expect(page.get_by_label(re.compile(r"^Package"))).to_be_visible()
     page.go_back()
 
@@ -282,8 +283,8 @@ def test_view_subscription_shows_subscription_details(page, customer):
         package = customer.client.subscriptions.get(status=SubscriptionStatus.ACTIVE).package.name
     client_page(page, customer.client)
     actions = page.get_by_test_id("client-actions")
-    actions.get_by_role("link", name="View subscription", exact=True).click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        actions.get_by_role("link", name=named("View subscription")).click()
     expect(page.get_by_text(package).first).to_be_visible()
 
 
@@ -293,8 +294,8 @@ def test_unable_to_delete_a_client_with_an_active_subscription(page, customer):
     client": Check if the client has an active subscription. Active subscriptions must be
     cancelled before the client can be deleted."""
     client_page(page, customer.client)
-    page.get_by_test_id("client-actions").get_by_role("link", name="Delete", exact=True).click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        page.get_by_test_id("client-actions").get_by_role("link", name=named("Delete")).click()
     expect(page.get_by_text("Unable to delete client")).to_be_visible()
     expect(page.get_by_text(re.compile("active subscription", re.I)).first).to_be_visible()
     with scopes_disabled():
@@ -305,10 +306,10 @@ def test_delete_a_client_without_an_active_subscription(page, client_to_delete):
     """To delete a client: Click the Delete button; Confirm the deletion. You can only delete a
     client if: They have no active subscription; All past subscriptions are completed"""
     client_page(page, client_to_delete)
-    page.get_by_test_id("client-actions").get_by_role("link", name="Delete", exact=True).click()
-    wait_for_refresh(page)
-    page.get_by_role("button", name=re.compile("^Delete")).click()
-    wait_for_refresh(page)
+    with refreshed(page):
+        page.get_by_test_id("client-actions").get_by_role("link", name=named("Delete")).click()
+    with refreshed(page):
+        page.get_by_role("button", name=re.compile("^Delete")).click()
     expect(page.get_by_text(re.compile("deleted", re.I)).first).to_be_visible()
     with scopes_disabled():
         assert Client.objects.get(pk=client_to_delete.pk).status == ClientStatus.DELETED
