@@ -25,8 +25,6 @@ from tenancy.demo import DEMO_PASSWORD
 from tenancy.models import Tenant
 from tests.browsing import assert_no_csp_violations, log_in_through_form, open_page
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(autouse=True)
 def _live_server_helper(request):

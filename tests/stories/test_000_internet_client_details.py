@@ -263,7 +263,7 @@ def test_edit_modifies_client_information(page, customer):
     """Edit - Modify client information"""
     with refreshed(page):
         page.get_by_test_id("client-actions").get_by_role("link", name=named("Edit")).click()
-    expect(page.get_by_label("Name", exact=True)).to_have_value(customer.client.name)
+    expect(page.get_by_label(re.compile(r"^Name\b"))).to_have_value(customer.client.name)
     page.go_back()
 
 
