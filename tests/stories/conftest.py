@@ -1,5 +1,5 @@
-"""What the story tests share: the real demo, seeded once per story, the live server and one
-Chromium page per story, and the few ways of looking at a page that every story uses.
+"""What the story tests share: the real demo, seeded once for the stories, the live server and
+one Chromium page per story, and the few ways of looking at a page that every story uses.
 
 A story's steps are tests that run in order on one database state, as an operator's path
 does: step two finds what step one left. pytest-django gives every test that uses the live
@@ -42,17 +42,17 @@ def _live_server_helper(request):
 @pytest.fixture(scope="package")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo's three tenants, seeded as `make demo` seeds them, once for the stories (each
-    story works in a tenant of its own, and seeding takes long); exports run
-    at once (as the demo's worker would run them) into a media folder of the story's own."""
+    story works in a tenant of its own, and seeding takes long). Afterwards tasks run at once,
+    as the demo's worker would run them: exports into a media folder of the stories' own."""
     media = tmp_path_factory.mktemp("media")
     with ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
         stack.enter_context(override_settings(MEDIA_ROOT=str(media)))
+        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
         stack.callback(
             setattr, celery_app.conf, "task_always_eager", celery_app.conf.task_always_eager
         )
         celery_app.conf.task_always_eager = True
-        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
         with scopes_disabled():
             tenants = {tenant.slug.removeprefix("demo-"): tenant for tenant in Tenant.objects.all()}
         try:
@@ -64,7 +64,7 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(scope="module")
 def page(browser, live_server, demo):
     """One browser context for the whole story; a Content-Security-Policy violation anywhere
-    on the way fails the last step."""
+    on the way fails the story (at its last step's teardown)."""
     violations: list[str] = []
     with open_page(browser, live_server.url, violations) as page:
         yield page
