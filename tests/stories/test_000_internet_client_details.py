@@ -71,7 +71,7 @@ def has_live(client) -> bool:
 
 @pytest.fixture(scope="module")
 def customer(demo, routers):
-    """A client who is online, with an active subscription and a history behind it."""
+    """A client who is online, with one active subscription and a history behind it."""
     with scopes_disabled():
         candidates = (
             PppoeAccount.objects.filter(
@@ -86,7 +86,9 @@ def customer(demo, routers):
             .order_by("client__number")
         )
         for account in candidates:
-            if account.client.subscriptions.count() >= 3:
+            subscriptions = account.client.subscriptions
+            one_current = subscriptions.filter(status=SubscriptionStatus.ACTIVE).count() == 1
+            if one_current and subscriptions.count() >= 3:
                 return account
     raise AssertionError("The demo has no online client with a subscription history.")
 
