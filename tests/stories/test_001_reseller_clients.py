@@ -297,8 +297,36 @@ def test_add_a_new_customer_only_when_purchasing_a_subscription(page, reseller):
     expect(page.get_by_role("link", name=named("New client"))).to_have_count(0)
 
 
+def test_order_subscription_for_an_existing_customer(page, customer):
+    """Order subscription: an existing customer, whose last purchase date becomes today's."""
+    with scopes_disabled():
+        bought = customer.subscriptions.count()
+        current = set(
+            customer.subscriptions.filter(status__in=["active", "suspended"]).values_list(
+                "package__name", flat=True
+            )
+        )
+    with refreshed(page):
+        page.get_by_role("link", name="Order subscription").click()
+    page.get_by_label("Existing client", exact=True).check()
+    page.get_by_label("Client ID", exact=True).fill(str(customer.number))
+    package = page.get_by_label(re.compile(r"^Package"))
+    offered = [o.strip() for o in package.locator("option").all_inner_texts()[1:]]
+    package.select_option(label=next(o for o in offered if o.split(" — ")[0] not in current))
+    page.get_by_label("Payment received").fill("500.00")
+    with refreshed(page):
+        page.get_by_role("button", name=named("Order subscription")).click()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(customer.name)))).to_be_visible()
+    with scopes_disabled():
+        assert customer.subscriptions.count() == bought + 1
+        last_purchase = Client.objects.get(pk=customer.pk).last_purchase_at
+    assert last_purchase is not None
+    assert customer.last_purchase_at is None or last_purchase > customer.last_purchase_at
+
+
 def test_order_subscription_for_a_new_customer(page, reseller):
     """Order subscription: a new customer, added with the subscription ordered for them."""
+    go_to_clients(page)
     with refreshed(page):
         page.get_by_role("link", name="Order subscription").click()
     page.get_by_label("New client", exact=True).check()

@@ -25,6 +25,7 @@ from tests.stories.conftest import (
     card,
     cells,
     column_headers,
+    column_index,
     definition,
     download_headers,
     fill_date,
@@ -321,15 +322,10 @@ def test_transactions_list_columns(page):
     table = list_table(page)
     assert_shows_terms(column_headers(table), TRANSACTIONS)
     first = table.locator("tbody tr").first
-    debit = first.locator("td").nth(column_index_of(table, "Debit")).inner_text()
-    balance = first.locator("td").nth(column_index_of(table, "Balance")).inner_text()
+    debit = first.locator("td").nth(column_index(table, "Debit")).inner_text()
+    balance = first.locator("td").nth(column_index(table, "Balance")).inner_text()
     assert money_of(debit) == Decimal("25.00")
     assert money_of(balance) == money_of(page.get_by_test_id("balance").inner_text())
-
-
-def column_index_of(table, seed_term: str) -> int:
-    headers = column_headers(table)
-    return headers.index(find_shown(seed_term, headers))
 
 
 def test_period_selection_for_the_transaction_history(page, customer, sms, today):
