@@ -6,6 +6,7 @@ import os
 import pytest
 from django.conf import settings
 
+from tests.browsing import browser  # noqa: F401 - one Chromium for page and story tests
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory
 
 

@@ -1,0 +1,93 @@
+"""Playwright driving Debian's Chromium, shared by the page tests (tests/browser/) and the
+story tests (tests/stories/): one browser for the whole run, pages that report every
+Content-Security-Policy violation, and the real login form.
+
+Playwright's own browser download cannot work on a closed network, so the executable is the
+system's chromium (CHROMIUM_PATH, default /usr/bin/chromium). A missing browser is an error,
+never a skip.
+"""
+
+import os
+import shutil
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+# Generous waits: CI machines are small and may be busy; expect() retries until then.
+expect.set_options(timeout=15_000)
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        raise RuntimeError(f"Chromium not found at {path}; install Debian's chromium package.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+# Runs before any page script (and outside the page's Content-Security-Policy): every violation
+# is logged to the console, where the page collects it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("CSP violation: " + event.violatedDirective + " blocked " +
+                (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+                event.lineNumber);
+});
+"""
+
+
+def is_csp_violation(message) -> bool:
+    text = message.text
+    return message.type == "error" and (
+        text.startswith(("CSP violation", "htmx:evalDisallowedError"))  # htmx obeys the policy
+        or "Content Security Policy" in text
+    )
+
+
+@contextmanager
+def open_page(browser, base_url: str, csp_violations: list):
+    """A page in a browser context of its own; the policy violations it reports are appended
+    to `csp_violations`, which the caller checks when it is done with the page."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(20_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+    page = context.new_page()
+    page.on("console", lambda m: csp_violations.append(m.text) if is_csp_violation(m) else None)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def assert_no_csp_violations(csp_violations: list) -> None:
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+def log_in_through_form(page, username: str, password: str) -> None:
+    """Fill the real login form, as an operator does."""
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
