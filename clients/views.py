@@ -34,6 +34,7 @@ from tenancy.mixins import (
     TableFragmentMixin,
     TenantRequiredMixin,
 )
+from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
@@ -95,6 +96,13 @@ class ClientCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
     required_capability = Capability.MANAGE_CLIENTS
     form_class = ClientForm
     template_name = "clients/client_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        """A reseller's customers are added by ordering a subscription for them."""
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and not adds_clients_directly(tenant):
+            return redirect("subscriptions:order")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "tenant": self.request.tenant}

@@ -185,8 +185,22 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
         self.order_fields(
             ["who", "client_number", "package", "start_date", "auto_renew", *PAYMENT_FIELDS]
         )
-        self.client_form = ClientForm(data, prefix="client", tenant=tenant)
+        self.client_form = self._new_client_form(data, tenant)
         self.client = None
+
+    def _new_client_form(self, data, tenant: Tenant) -> ClientForm:
+        """Bound (validated, with its messages) only when "New client" is chosen; otherwise
+        what was typed in it is shown again, unchecked."""
+        if self.wants_new_client:
+            return ClientForm(data, prefix="client", tenant=tenant)
+        form = ClientForm(prefix="client", tenant=tenant)
+        if data is not None:
+            form.initial = {
+                name: data.get(form.add_prefix(name))
+                for name in form.fields
+                if data.get(form.add_prefix(name)) not in (None, "")
+            }
+        return form
 
     def add_payment_fields(self, tenant: Tenant) -> None:
         self.fields["payment"] = MoneyField(

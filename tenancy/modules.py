@@ -73,8 +73,18 @@ def for_modules(*keys: str, capability: str | None = None) -> ForModules:
     return ForModules(keys, capability=capability)
 
 
+def adds_clients_directly(tenant) -> bool:
+    """Whether the tenant's operators add clients with the New client form. A software
+    reseller adds a customer only when ordering a subscription for it (Order subscription
+    creates the customer); a tenant that also runs internet or messaging, or none of the
+    modules, adds clients directly."""
+    return tenant_modules(tenant) != {RESELLER}
+
+
 def features_for(tenant) -> dict[str, bool]:
-    return {name: uses_any(tenant, modules) for name, modules in FEATURES.items()}
+    features = {name: uses_any(tenant, modules) for name, modules in FEATURES.items()}
+    features["new_client"] = adds_clients_directly(tenant)
+    return features
 
 
 def modules_of_test(shown) -> frozenset[str]:

@@ -42,7 +42,10 @@ def customer(us_tenant):
 
 
 def test_list_client_page_and_last_seen_share_the_tenants_format(client, login_as, customer):
-    login_as(customer.tenant, "owner")
+    membership = login_as(customer.tenant, "owner")
+    membership.preferences = {"tables.ClientTable.columns": ["created_at", "last_purchase_at"]}
+    with scopes_disabled():
+        membership.save(update_fields=["preferences"])
     listing = client.get(reverse("clients:client_list"), {"q": "Format Customer"}).content.decode()
     assert "07/23/2025" in listing and "07/24/2025" in listing  # created, last purchase
 

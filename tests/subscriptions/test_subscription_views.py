@@ -707,3 +707,18 @@ def test_client_subscriptions_tab_query_count_does_not_grow(
         response = client.get(url, {"per_page": 50})
     assert response.status_code == 200
     assert len(response.context["table"].page.object_list) == rows
+
+
+def test_refused_order_for_an_existing_client_leaves_the_new_client_part_unchecked(
+    client, owner, customer, package, today
+):
+    """An order for an existing client that is refused (here: no funds) says why next to its
+    own fields; the New client part, not chosen, shows what was typed in it and no message."""
+    make_account(customer, balance="0")
+    data = order_data(package, today, **{"order-client_number": customer.number})
+    data["client-email"] = "typed@example.com"
+    response = client.post(ORDER_URL, data)
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert not form.client_form.is_bound and not form.client_form.errors
+    assert 'value="typed@example.com"' in response.content.decode()
