@@ -28,6 +28,7 @@ from core.jobs import job_run
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB
 from tenancy.models import Membership
+from tenancy.modules import SUBSCRIPTIONS, uses_any
 from tenancy.roles import Role
 
 from .models import ClientHold, HoldKind, NotificationTemplate
@@ -58,7 +59,8 @@ def seed(context: dict, log) -> None:
         )
         rng.shuffle(active)
         debtors += _debtors(tenant, active, rng, now)
-        renewals += _renewals_due(tenant, active, rng)
+        if uses_any(tenant, SUBSCRIPTIONS):
+            renewals += _renewals_due(tenant, active, rng)
         if key == "isp":
             NotificationTemplate.objects.for_tenant(tenant).create(
                 tenant=tenant,

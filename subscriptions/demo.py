@@ -20,6 +20,7 @@ from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import ClientStatus
 from clients.services import activity_record
+from tenancy.modules import SUBSCRIPTIONS, uses_any
 
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, add_months, tenant_today
 
@@ -38,11 +39,6 @@ PACKAGES = {
         ("Microsoft 365 E3, annual", "432.00", 12, PeriodUnit.MONTHS, "", "", True),
         ("Antivirus Pro, 30 days", "4.99", 30, PeriodUnit.DAYS, "", "", True),
         ("Office 2019 licence", "149.00", 12, PeriodUnit.MONTHS, "", "", False),
-    ],
-    "sms": [
-        ("SMS bundle 1,000", "35.00", 1, PeriodUnit.MONTHS, "", "", True),
-        ("SMS bundle 10,000", "300.00", 1, PeriodUnit.MONTHS, "", "", True),
-        ("Viber bundle 5,000", "120.00", 1, PeriodUnit.MONTHS, "", "", True),
     ],
 }
 FIRST_CLIENT = 40  # the billing demo posts dated entries for the first 40 clients
@@ -69,6 +65,8 @@ def seed(context: dict, log) -> None:
     now = timezone.now()
     made = 0
     for key, tenant in context["tenants"].items():
+        if not uses_any(tenant, SUBSCRIPTIONS):
+            continue  # a messaging provider charges per message, it sells no packages
         packages = []
         for name, price, count, unit, rate, profile, active in PACKAGES[key]:
             packages.append(
