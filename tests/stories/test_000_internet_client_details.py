@@ -15,7 +15,8 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from clients.models import Client, ClientStatus
-from routers.demo import UNREACHABLE_ROUTER
+from routers.availability import NETWORK_ISSUE, NEVER_CONNECTED, SERVER_OFFLINE
+from routers.demo import LIVE_ROUTERS, STALLED_ROUTER, UNREACHABLE_ROUTER
 from routers.management.commands.run_router_simulator import Command as RouterSimulator
 from routers.models import ConnectionStatus, PppoeAccount
 from routers.poller import poll_routers
@@ -249,6 +250,47 @@ def test_unknown_status_cannot_be_determined_when_the_mikrotik_server_is_offline
     expect(unavailable).to_be_visible()
     reason = unavailable.inner_text().split("Connection status unavailable", 1)[1]
     assert len(reason.strip(" :\n")) > 3, "no reason is given"
+
+
+def unavailable_account(demo, **where):
+    with scopes_disabled():
+        return (
+            PppoeAccount.objects.filter(tenant=demo["isp"], status=ConnectionStatus.UNKNOWN)
+            .filter(**where)
+            .select_related("client")
+            .order_by("pk")
+            .first()
+        )
+
+
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("the router is down", SERVER_OFFLINE),
+        ("the router does not answer", NETWORK_ISSUE),
+        ("the client never dialled in", NEVER_CONNECTED),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_connection_status_unavailable_says_why(page, demo, routers, case, reason):
+    """Troubleshooting: "Connection status unavailable" This can happen if: The MikroTik
+    server is offline; There's a network connectivity issue; The client has never
+    connected."""
+    where = {
+        "the router is down": {"router__name": UNREACHABLE_ROUTER},
+        "the router does not answer": {"router__name": STALLED_ROUTER},
+        "the client never dialled in": {
+            "router__name__in": LIVE_ROUTERS,
+            "last_seen_at__isnull": True,
+        },
+    }[case]
+    account = unavailable_account(demo, **where)
+    assert account is not None, f"the demo has no client for which {case}"
+    client_page(page, account.client)
+    details = card(page, "Connection details")
+    expect(details.get_by_text(re.compile("Connection status unavailable"))).to_contain_text(
+        reason.reason
+    )
 
 
 # -- Available Actions -----------------------------------------------------------------------
