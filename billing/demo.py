@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from core.formatting import format_date_for
+
 from .models import Account, EntryKind
 from .services import (
     InsufficientFunds,
@@ -65,7 +67,9 @@ def seed(context: dict, log) -> None:
                     )
                 else:
                     cost = Decimal(rng.randint(300, 9000)) / 100
-                    label = purpose.format(month=f"{moment:%B %Y}", day=f"{moment:%Y-%m-%d}")
+                    label = purpose.format(
+                        month=f"{moment:%B %Y}", day=format_date_for(tenant, moment)
+                    )
                     with contextlib.suppress(InsufficientFunds):
                         account_charge(
                             account=account, amount=cost, purpose=label, kind=kind, at=moment

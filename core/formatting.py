@@ -109,6 +109,12 @@ def _local(value: datetime) -> datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
+def format_date_for(tenant, value) -> str:
+    """`format_date` in `tenant`'s format, where no request or task set it (e.g. demo data)."""
+    with formats_of(tenant):
+        return format_date(value)
+
+
 def format_date(value) -> str:
     """A date in the active format ("" for none); a datetime as its day in the tenant's zone.
     strftime rather than Django's formatter: list cells call this on every row."""

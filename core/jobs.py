@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from .formatting import tenant_formatting
 from .leases import lease_create, lease_fail, lease_finish, leases_fail_running
 from .locks import advisory_lock, lock_namespace
 
@@ -119,7 +120,8 @@ def job_run(*, tenant, job: str, now: datetime | None = None):
         job_runs_fail_dead(runs)
         run, lease = lease_create(runs, tenant=tenant, job=job)
         try:
-            result = registered.run(tenant=tenant, now=now)
+            with tenant_formatting(tenant):  # what the job writes reads in the tenant's formats
+                result = registered.run(tenant=tenant, now=now)
         except Exception:
             logger.exception("Job %s for tenant %s failed", job, tenant.pk)
             lease_fail(lease, traceback.format_exc()[-5000:])

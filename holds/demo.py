@@ -24,6 +24,8 @@ from django.utils import timezone
 from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import Client, ClientStatus
+from clients.signals import send_client_access_changed_later
+from core.formatting import format_date_for
 from core.jobs import job_run
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB
@@ -105,7 +107,12 @@ def _administrative_holds(tenant, rng, now) -> int:
             client_id=hold.client_id,
             status__in=[SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED],
         ).update(status=SubscriptionStatus.SUSPENDED, suspended_at=hold.set_at)
-    clients_refresh_status(tenant=tenant, client_ids=[h.client_id for h in holds])
+    held = [h.client_id for h in holds]
+    clients_refresh_status(tenant=tenant, client_ids=held)
+    # As an operator's hold does: the router cuts their access (the demo's worker applies it).
+    send_client_access_changed_later(
+        sender="holds", tenant=tenant, client_ids=held, access=False, reason="hold_set"
+    )
     return len(holds)
 
 
@@ -170,7 +177,8 @@ def _renewals_due(tenant, active: list, rng) -> int:
         entry = account_charge(
             account=account,
             amount=package.price,
-            purpose=f"Subscription {package.name}, {start:%Y-%m-%d} – {today:%Y-%m-%d}",
+            purpose=f"Subscription {package.name}, "
+            f"{format_date_for(tenant, start)} – {format_date_for(tenant, today)}",
             kind=EntryKind.SUBSCRIPTION_PURCHASE,
             at=bought,
         )

@@ -20,6 +20,7 @@ from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import ClientStatus
 from clients.services import activity_record
+from core.formatting import format_date_for
 from tenancy.modules import SUBSCRIPTIONS, uses_any
 
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, add_months, tenant_today
@@ -132,7 +133,8 @@ def _seed_history(tenant, client, package, periods, today, now, rng) -> int:
             entry = account_charge(
                 account=account,
                 amount=package.price,
-                purpose=f"Subscription {package.name}, {start:%Y-%m-%d} – {end:%Y-%m-%d}",
+                purpose=f"Subscription {package.name}, "
+                f"{format_date_for(tenant, start)} – {format_date_for(tenant, end)}",
                 kind=EntryKind.SUBSCRIPTION_PURCHASE,
                 idempotency_key=f"sub-purchase:demo-{client.pk}-{number}",
                 allow_overdraft=True,
@@ -175,7 +177,8 @@ def _seed_history(tenant, client, package, periods, today, now, rng) -> int:
             description=(
                 f"Subscription {package.name} "
                 f"{'renewed' if previous else 'bought'} for {package.price:,.2f} "
-                f"{tenant.currency}, {start:%Y-%m-%d} – {end:%Y-%m-%d}"
+                f"{tenant.currency}, "
+                f"{format_date_for(tenant, start)} – {format_date_for(tenant, end)}"
             ),
             data={"subscription": subscription.pk},
             at=at,
