@@ -24,6 +24,7 @@ from django.utils import timezone
 from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import Client, ClientStatus
+from clients.services import activity_record
 from clients.signals import send_client_access_changed_later
 from core.formatting import format_date_for
 from core.jobs import job_run
@@ -109,6 +110,16 @@ def _administrative_holds(tenant, rng, now) -> int:
         ).update(status=SubscriptionStatus.SUSPENDED, suspended_at=hold.set_at)
     held = [h.client_id for h in holds]
     clients_refresh_status(tenant=tenant, client_ids=held)
+    for hold in holds:  # the timeline says who set it and when, as for an operator's hold
+        activity_record(
+            tenant=tenant,
+            client_id=hold.client_id,
+            actor=manager,
+            verb="hold_set",
+            description=f"{HoldKind.ADMINISTRATIVE.label} set: {hold.reason}",
+            data={"hold": hold.pk, "kind": hold.kind},
+            at=hold.set_at,
+        )
     # As an operator's hold does: the router cuts their access (the demo's worker applies it).
     send_client_access_changed_later(
         sender="holds", tenant=tenant, client_ids=held, access=False, reason="hold_set"
