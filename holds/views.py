@@ -86,7 +86,7 @@ class ClientHoldActionView(ClientPageMixin, View):
         """The client page again (400), the error next to the reason field, nothing changed."""
         from clients.views import ClientDetailView
 
-        request.hold_form = form  # read by the {% client_holds %} tag
+        request.hold_form = form  # read by the Holds block (contributions.py)
         view = ClientDetailView()
         view.setup(request, number=number)
         response = view.get(request, number=number)

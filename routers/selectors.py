@@ -94,7 +94,7 @@ def client_package_profile(client) -> str:
 
 
 def client_connection_provider(request, client) -> Connection | None:
-    """For the client page's Connection details block (clients.page): None when the tenant
+    """For the client page's Connection details block (contributions.py): None when the tenant
     does not use routers or the client has no account ("no router is assigned")."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or not uses_any(tenant, {INTERNET}):
