@@ -13,13 +13,14 @@ up the arguments of each render method for every cell, which costs more than the
 A contributed column that is not a RecordColumn is rendered by django-tables2 as usual.
 """
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import django_tables2 as tables
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_tables2.rows import BoundRows
 
 from core.formatting import format_date
@@ -42,7 +43,12 @@ CHANNEL_LABELS = dict(Channel.choices)
 
 def status_badge(client) -> str:
     """The same badge as clients/status_badge.html, without a template render per row."""
-    status = client.status
+    return _status_badge(client.status)
+
+
+@functools.cache
+def _status_badge(status: str) -> str:
+    """One of a handful of badges, built once: the list shows one on every row."""
     return format_html(
         '<span class="badge {}" data-status="{}">{}</span>',
         STATUS_BADGE_CLASSES.get(status, "text-bg-secondary"),
@@ -67,10 +73,19 @@ class ClientNameColumn(RecordColumn):
             '<span class="text-body-secondary small me-1 text-nowrap">#{}</span>'
             '<a href="{}" class="fw-semibold" data-testid="client-link">{}</a> {}',
             record.number,
-            record.get_absolute_url(),
+            client_url(record),
             record.name,
             status_badge(record),
         )
+
+
+def client_url(client) -> str:
+    """The client's page (Client.get_absolute_url), kept on the row's client: the name's link
+    and the row's data-href both need it, and a reverse() costs as much as the row's cells."""
+    url = getattr(client, "list_url", None)
+    if url is None:
+        url = client.list_url = client.get_absolute_url()
+    return url
 
 
 class StatusColumn(RecordColumn):
@@ -142,7 +157,7 @@ class ClientTable(BaseTable):
         empty_text = "No clients match."
         template_name = "clients/client_table.html"
         row_attrs = {
-            "data-href": lambda record: record.get_absolute_url(),
+            "data-href": lambda record: client_url(record),
             "class": "row-link",
             "data-client": lambda record: record.number,
         }
@@ -218,7 +233,8 @@ class ClientTable(BaseTable):
     # -- rows ----------------------------------------------------------------------------------
     def page_rows(self) -> list["ClientRow"]:
         """The page's rows for clients/client_table.html: each client with its URL and its
-        cells, one `cell()` call per cell (see the module's docstring)."""
+        cells, one `cell()` call per cell (see the module's docstring), joined into the row's
+        <td>s here (a template loop per cell would cost as much as the rest of the page)."""
         columns = [
             (bound.name, bound.attrs["td"].as_html(), cell_function(bound.column))
             for bound in self.columns
@@ -230,7 +246,13 @@ class ClientTable(BaseTable):
                 (td, cell(client, name) if cell else bound_row.get_cell(name))
                 for name, td, cell in columns
             ]
-            rows.append(ClientRow(client=client, url=client.get_absolute_url(), cells=cells))
+            rows.append(
+                ClientRow(
+                    client=client,
+                    url=client_url(client),
+                    cells=format_html_join("", "<td {}>{}</td>", cells),
+                )
+            )
         return rows
 
     def _orderer(self, bound):
@@ -251,7 +273,7 @@ class ClientTable(BaseTable):
 class ClientRow:
     client: Client
     url: str
-    cells: list[tuple[str, object]]  # (the <td>'s attributes, the cell)
+    cells: str  # the row's <td>s, every value escaped
 
 
 def cell_function(column):
