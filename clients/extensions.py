@@ -59,6 +59,9 @@ class Registry:
     def for_tenant(self, tenant) -> list:
         return [entry for entry in self.all() if uses_any(tenant, entry.modules)]
 
+    def names(self) -> list[str]:
+        return [entry.name for entry in self.all()]
+
     def modules(self) -> dict[str, frozenset[str]]:
         """Name -> modules of every entry (what a test walks)."""
         return {entry.name: entry.modules for entry in self.all()}
