@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Count
 
 from clients.signals import access_reason_label
+from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
 from tenancy.modules import INTERNET, uses_any
 
@@ -85,8 +86,6 @@ def connection_for_client(client) -> Connection:
 
 def client_package_profile(client) -> str:
     """A new account's profile: the PPPoE profile of the client's current package."""
-    from subscriptions.selectors import client_current_subscriptions
-
     for subscription in client_current_subscriptions(client=client):
         if subscription.package.pppoe_profile:
             return subscription.package.pppoe_profile
