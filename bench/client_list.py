@@ -21,10 +21,13 @@ default view, a search (a surname, and the start of an ITN), a status filter and
   and list_filter, same page size), as a superuser;
 
 and the suggestions' response time (p50/p95 over --suggestions requests of typed prefixes of
-names, companies, IDs, logins and ITNs). Ratios are printed against the floor.
+names, companies, IDs, logins and ITNs). Ratios are printed against the floor. The figures are
+also written to bench/out/client_list.json, under --label ("before" and "after" of a change
+keep both runs side by side; a run replaces only its own label).
 """
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -37,6 +40,7 @@ from urllib.parse import urlencode
 import common
 
 BENCH_DB = "clientdesk_bench"
+OUT_FILE = common.BASE_DIR / "bench" / "out" / "client_list.json"
 
 
 def parse_args():
@@ -48,6 +52,7 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
     parser.add_argument("--admin-repeat", type=int, default=3, help="timed runs in the admin")
     parser.add_argument("--suggestions", type=int, default=300, help="suggestion requests")
+    parser.add_argument("--label", default="latest", help="key of this run in the JSON output")
     return parser.parse_args()
 
 
@@ -313,7 +318,7 @@ def page_queries(client, url):
     return rows, statements
 
 
-def measure(args, context) -> None:
+def measure(args, context) -> dict:
     from django.contrib import admin
     from django.test import Client as TestClient
     from django.urls import reverse
@@ -348,6 +353,7 @@ def measure(args, context) -> None:
         f"{'operation':<15}{'page ms':>9}{'(cpu)':>7}{'floor ms':>10}{'rows+count':>12}"
         f"{'page/floor':>12}{'page/(r+c)':>12}{'admin ms':>10}{'admin/page':>12}"
     )
+    figures = {}
     for label, params, admin_params in scenarios:
         url = f"{list_url}?{urlencode(params)}" if params else list_url
         page = common.timed(lambda url=url: operator.get(url), args.repeat)
@@ -366,10 +372,19 @@ def measure(args, context) -> None:
             f"{common.ratio(page_ms, data_ms, '>11.1f')}{admin_ms:>10.1f}"
             f"{common.ratio(admin_ms, page_ms, '>11.1f')}"
         )
-    measure_suggestions(args, context, operator)
+        figures[label] = {
+            "page_ms": round(page_ms, 2),
+            "cpu_ms": round(page.cpu_ms, 2),
+            "floor_ms": round(floor_ms, 3),
+            "rows_count_ms": round(data_ms, 3),
+            "page_floor": round(page_ms / floor_ms, 2) if floor_ms else None,
+            "page_rows_count": round(page_ms / data_ms, 2) if data_ms else None,
+            "admin_ms": round(admin_ms, 2),
+        }
+    return {"scenarios": figures, "suggestions": measure_suggestions(args, context, operator)}
 
 
-def measure_suggestions(args, context, operator) -> None:
+def measure_suggestions(args, context, operator) -> dict:
     from django.urls import reverse
 
     rng = random.Random(11)
@@ -403,6 +418,23 @@ def measure_suggestions(args, context, operator) -> None:
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {times[-1]:.1f} ms "
         f"({empty} with no match)"
     )
+    return {"requests": len(times), "p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
+
+
+def write_figures(args, context, figures: dict) -> None:
+    """Keep this run's figures in bench/out/client_list.json under its label."""
+    runs = json.loads(OUT_FILE.read_text()) if OUT_FILE.exists() else {}
+    runs[args.label] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "clients": context["total"],
+        "other": args.other,
+        "repeat": args.repeat,
+        "load_average": round(os.getloadavg()[0], 2),
+        **figures,
+    }
+    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OUT_FILE.write_text(json.dumps(runs, indent=2) + "\n")
+    print(f"\nFigures written to {OUT_FILE.relative_to(common.BASE_DIR)} ({args.label!r}).")
 
 
 def main():
@@ -417,7 +449,7 @@ def main():
     started = time.perf_counter()
     context = load(args)
     print(f"Data ready in {time.perf_counter() - started:.1f} s.")
-    measure(args, context)
+    write_figures(args, context, measure(args, context))
 
 
 if __name__ == "__main__":

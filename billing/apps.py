@@ -8,10 +8,12 @@ class BillingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from clients.extensions import register_list_column, register_page_context
         from clients.models import Client
         from clients.tabs import ClientTab, register_client_tab
         from exports.registry import register_export_kind
 
+        from . import contributions
         from .exports import LEDGER_EXPORT
         from .signals import create_account_with_client
 
@@ -23,6 +25,9 @@ class BillingConfig(AppConfig):
                 order=30,
             )
         )
+        register_list_column(contributions.BALANCE_COLUMN)
+        register_list_column(contributions.CREDIT_COLUMN)
+        register_page_context(contributions.ACCOUNT_CONTEXT)
         register_export_kind(LEDGER_EXPORT)
         post_save.connect(
             create_account_with_client, sender=Client, dispatch_uid="billing_account_for_client"

@@ -1,10 +1,11 @@
 import django_tables2 as tables
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.formatting import format_datetime, money
-from tenancy.tables import BaseTable, MomentColumn
+from tenancy.tables import BaseTable, FieldColumn, MomentColumn, RecordColumn
 
 from .models import LedgerEntry
 
@@ -23,6 +24,24 @@ class MoneyColumn(tables.Column):
 
     def render(self, value):
         return money(value)
+
+
+class ClientAccountColumn(RecordColumn):
+    """An amount of the client's account on the client list (contributed to
+    clients.extensions: Balance, Credit); the account is fetched with the row."""
+
+    def __init__(self, field: str, **kwargs):
+        self.field = field
+        kwargs.setdefault("accessor", f"account__{field}")
+        kwargs.setdefault("attrs", {"td": {"class": "text-end"}})
+        super().__init__(**kwargs)
+
+    def cell(self, record, name):
+        try:
+            account = record.account
+        except ObjectDoesNotExist:
+            return FieldColumn.EMPTY
+        return money(getattr(account, self.field))
 
 
 class LedgerEntryTable(BaseTable):

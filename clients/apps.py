@@ -7,6 +7,10 @@ class ClientsConfig(AppConfig):
     def ready(self):
         from tenancy.navigation import NavSection, register_nav_section
 
+        from .page import register_client_blocks
+
         register_nav_section(
             NavSection(app="clients", label="Clients", url_name="clients:client_list", order=10)
         )
+        # The client page's own blocks; the apps above register theirs (clients.extensions).
+        register_client_blocks()

@@ -6,7 +6,13 @@ range whose start is after its end. The list then shows what the valid filters s
 Deleted clients are hidden unless the status filter asks for them (also when nothing is
 filtered at all). Sorting is applied by the table (`?sort=`, the same parameter as the column
 headers); the `sort` field here only offers the choices in the filter bar.
+
+The apps above add their filters through clients.extensions (subscriptions: expiring within N
+days; routers: the connection status), for the tenants of their modules. How the filter bar
+shows all of them is clients.filter_bar's.
 """
+
+import copy
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,17 +27,10 @@ from django_filters import (
 from django_filters.fields import ChoiceField, DateRangeField, RangeField
 
 from core.dates import DateField
-from holds.filters import ExpiringWithinFilter
 
+from .extensions import LIST_FILTERS
 from .models import Client, ClientGroup, ClientStatus, PropertyType
-from .modules import (
-    CLIENT_FIELDS,
-    LIST_FILTERS,
-    default_sort_for,
-    hidden_names,
-    shows,
-    sort_offered,
-)
+from .modules import CLIENT_FILTERS, hidden_names, sort_offered
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
 SORT_CHOICES = [
@@ -43,24 +42,6 @@ SORT_CHOICES = [
     ("-number", "ID, descending"),
     ("name", "Name, A to Z"),
     ("-name", "Name, Z to A"),
-]
-# The fields the search box reads (clients.selectors.client_search), as its placeholder names
-# them.
-SEARCHED_FIELDS = [
-    ("number", "ID"),
-    ("login", "login"),
-    ("company", "company"),
-    ("name", "name"),
-    ("itn", "ITN"),
-    ("email", "e-mail"),
-    ("contact_name", "contact person"),
-]
-# The PPPoE account's status (routers.models.ConnectionStatus), or no account at all.
-CONNECTION_CHOICES = [
-    ("online", "🟢 Online"),
-    ("offline", "🔴 Offline"),
-    ("unknown", "⚪ Unknown"),
-    ("none", "No PPPoE account"),
 ]
 
 
@@ -145,13 +126,6 @@ class ClientFilterSet(FilterSet):
     )
     created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
     purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
-    expiring = ExpiringWithinFilter()  # a subscription ends within N days
-    connection = ChoiceFilter(  # the PPPoE account's live status, for tenants with routers
-        choices=CONNECTION_CHOICES,
-        method="filter_connection",
-        label="Connection status",
-        empty_label="Any connection status",
-    )
     sort = SortFilter(
         choices=SORT_CHOICES, method="filter_nothing", label="Sort on", empty_label=None
     )
@@ -165,8 +139,6 @@ class ClientFilterSet(FilterSet):
             "property_type",
             "created",
             "purchased",
-            "expiring",
-            "connection",
             "sort",
         ]
 
@@ -175,10 +147,21 @@ class ClientFilterSet(FilterSet):
         self.tenant = getattr(self.request, "tenant", None)
         if self.tenant is not None:
             # A filter of a module the tenant does not use goes with its field and message
-            # (clients/modules.py: LIST_FILTERS); its parameter is then simply ignored.
-            for name in hidden_names(LIST_FILTERS, self.tenant):
+            # (clients/modules.py: CLIENT_FILTERS); its parameter is then simply ignored.
+            for name in hidden_names(CLIENT_FILTERS, self.tenant):
                 self.filters.pop(name, None)
-            self.filters["sort"].extra["choices"] = self.sort_choices
+            self.filters["sort"].extra["choices"] = sort_choices_for(self.tenant)
+        for contributed in LIST_FILTERS.for_tenant(self.tenant):
+            self.add_filter(contributed.name, contributed.filter)
+
+    def add_filter(self, name: str, filter_) -> None:
+        """A filter another app contributes, bound to this FilterSet as a declared one is."""
+        added = copy.deepcopy(filter_)
+        if added.field_name is None:
+            added.field_name = name
+        added.model = self.queryset.model
+        added.parent = self
+        self.filters[name] = added
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -210,92 +193,7 @@ class ClientFilterSet(FilterSet):
     def filter_nothing(self, queryset, name, value):
         return queryset
 
-    def filter_connection(self, queryset, name, value):
-        if value == "none":
-            return queryset.filter(pppoe_account__isnull=True)
-        return queryset.filter(pppoe_account__status=value)
 
-    # -- what the template shows -------------------------------------------------------------
-    @property
-    def status_active(self) -> bool:
-        """Whether the Status button is highlighted (any status chosen)."""
-        return bool(self.selected_statuses)
-
-    # The filter bar is rendered from plain lists rather than Django's widget templates: it is
-    # on every page of the list, and a widget template per checkbox and select costs more than
-    # the list's own query.
-    @property
-    def status_choices(self):
-        return ClientStatus.choices
-
-    def _select(self, name: str, choices, raw) -> dict:
-        """One drop-down of the filter bar; its labels are the filter's own."""
-        filter_ = self.filters[name]
-        return {
-            "name": name,
-            "label": filter_.label,
-            "empty_label": filter_.extra["empty_label"],
-            "choices": choices,
-            "chosen": raw.get(name, ""),
-            "field": self.form[name],
-        }
-
-    @property
-    def selects(self) -> list[dict]:
-        """The drop-downs the tenant's modules offer (client type, property type, connection
-        status): name, label, choices and the chosen value."""
-        raw = self.data if self.is_bound else {}
-        choices = {
-            "group": lambda: [
-                (str(pk), name)
-                for pk, name in self.filters["group"]
-                .get_queryset(self.request)
-                .values_list("pk", "name")
-            ],
-            "property_type": lambda: PropertyType.choices,
-            "connection": lambda: CONNECTION_CHOICES,
-        }
-        return [
-            self._select(name, offer(), raw)
-            for name, offer in choices.items()
-            if name in self.filters
-        ]
-
-    @property
-    def sort_choices(self) -> list[tuple[str, str]]:
-        """The sorts of the columns the tenant's modules offer."""
-        return [(value, label) for value, label in SORT_CHOICES if sort_offered(value, self.tenant)]
-
-    @property
-    def search_placeholder(self) -> str:
-        """What the search box finds, among the fields the tenant's modules show."""
-        return ", ".join(
-            label for name, label in SEARCHED_FIELDS if shows(CLIENT_FIELDS, name, self.tenant)
-        )
-
-    @property
-    def offers(self) -> set[str]:
-        """The names of the filters this tenant's list has, for the filter bar."""
-        return set(self.filters)
-
-    @property
-    def search_value(self) -> str:
-        """What the search box shows: the searched text, i.e. cut to SEARCH_MAX_LENGTH."""
-        raw = self.data.get("q", "") if self.is_bound else ""
-        return str(raw).strip()[:SEARCH_MAX_LENGTH]
-
-    @property
-    def sort_value(self) -> str:
-        requested = self.data.get("sort") if self.is_bound else None
-        return requested if requested in dict(self.sort_choices) else default_sort_for(self.tenant)
-
-    @property
-    def active_count(self) -> int:
-        """How many filters (not search or sort) are in force, for the "Filters" button."""
-        data = self.cleaned
-        names = ("group", "property_type", "status", "expiring", "connection")
-        count = sum(1 for n in names if data.get(n))
-        for name in ("created", "purchased"):
-            value = data.get(name)
-            count += bool(value and (value.start or value.stop))
-        return count
+def sort_choices_for(tenant) -> list[tuple[str, str]]:
+    """The sorts of the columns the tenant's modules offer."""
+    return [(value, label) for value, label in SORT_CHOICES if sort_offered(value, tenant)]

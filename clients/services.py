@@ -9,6 +9,7 @@ from core.validators import full_clean_changed
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
+from .extensions import deletion_blockers
 from .models import Client, ClientStatus
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
@@ -165,12 +166,11 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     """Delete a client: it stays as a tombstone with status Deleted, its ledger, subscriptions
     and activity intact, and disappears from the list unless the status filter asks for it.
 
-    Refused (ValidationError) while a subscription is active or suspended: nothing is cancelled
-    silently; the operator cancels it first. The client row is locked, and a purchase locks it
-    too, so a subscription cannot be bought while the client is being deleted."""
+    Refused (ValidationError) while a delete guard objects (clients.extensions; subscriptions:
+    a subscription is active or suspended): nothing is cancelled silently; the operator
+    cancels it first. The client row is locked, and a purchase locks it too, so a subscription
+    cannot be bought while the client is being deleted."""
     from django.core.exceptions import ValidationError
-
-    from subscriptions.selectors import client_deletion_blockers
 
     from .signals import client_deleted
 
@@ -178,9 +178,9 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
     if locked.status == ClientStatus.DELETED:
         raise ValidationError("This client is already deleted.", code="deleted")
-    blockers = client_deletion_blockers(client=locked)
+    blockers = deletion_blockers(locked)
     if blockers:
-        raise ValidationError(blockers[0].message, code="has_live_subscription")
+        raise ValidationError(blockers[0].message, code=blockers[0].code)
     previous = locked.status
     locked.status = ClientStatus.DELETED
     locked.save(update_fields=["status", "updated_at"])

@@ -2,28 +2,33 @@
 
 Only columns with an index that serves their order are sortable (ID, name, creation date,
 last purchase date: `(tenant_id, column, id)` indexes, see models.py and migration 0002);
-sorting a million rows on an unindexed column would take seconds. The billing app adds
-Balance and Credit (from `billing.Account`) after `sms_price`; the routers app adds the
-connection status. Which columns a tenant is offered, shows by default and sorts on by
-default is declared in clients/modules.py.
+sorting a million rows on an unindexed column would take seconds. The apps above add their
+columns through clients.extensions (billing: Balance and Credit after the SMS price; routers:
+the connection status); which columns a tenant is offered, shows by default and sorts on by
+default is declared in clients/modules.py and with each contributed column.
+
+The rows come from clients/client_table.html; each cell is its column's `cell(record, name)`
+(tenancy.tables.RecordColumn), called directly: django-tables2's own per-cell rendering looks
+up the arguments of each render method for every cell, which costs more than the page's query.
+A contributed column that is not a RecordColumn is rendered by django-tables2 as usual.
 """
 
-from html import escape
+import functools
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import django_tables2 as tables
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.db.models.functions import Lower
-from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django_tables2.rows import BoundRows
 
-from core.formatting import format_date, money
-from tenancy.tables import BaseTable, DayColumn, MomentColumn
+from core.formatting import format_date
+from tenancy.tables import BaseTable, FieldColumn, MomentColumn, RecordColumn
 
+from .extensions import LIST_COLUMNS
 from .models import Channel, Client, ClientStatus
-from .modules import LIST_COLUMNS, default_columns_for, default_sort_for
+from .modules import default_columns_for, default_sort_for, list_column_modules
 from .selectors import normalize_term
 
 STATUS_BADGE_CLASSES = {
@@ -32,23 +37,27 @@ STATUS_BADGE_CLASSES = {
     ClientStatus.FINANCIAL_HOLD: "text-bg-danger",
     ClientStatus.DELETED: "text-bg-secondary",
 }
-
-
 STATUS_LABELS = dict(ClientStatus.choices)
 CHANNEL_LABELS = dict(Channel.choices)
 
 
 def status_badge(client) -> str:
-    """The same badge as clients/status_badge.html, built without a template: the list renders
-    it on every row, where a template render per cell costs more than the query."""
-    status = client.status
-    return mark_safe(  # noqa: S308 - every value escaped
-        f'<span class="badge {STATUS_BADGE_CLASSES.get(status, "text-bg-secondary")}" '
-        f'data-status="{escape(status)}">{escape(STATUS_LABELS.get(status, status))}</span>'
+    """The same badge as clients/status_badge.html, without a template render per row."""
+    return _status_badge(client.status)
+
+
+@functools.cache
+def _status_badge(status: str) -> str:
+    """One of a handful of badges, built once: the list shows one on every row."""
+    return format_html(
+        '<span class="badge {}" data-status="{}">{}</span>',
+        STATUS_BADGE_CLASSES.get(status, "text-bg-secondary"),
+        status,
+        STATUS_LABELS.get(status, status),
     )
 
 
-class ClientNameColumn(tables.Column):
+class ClientNameColumn(RecordColumn):
     """ID, name (a real link, so it opens in a new tab) and the status as a badge."""
 
     def __init__(self, **kwargs):
@@ -59,128 +68,125 @@ class ClientNameColumn(tables.Column):
         kwargs.setdefault("attrs", {"td": {"class": "client-name-cell"}})
         super().__init__(**kwargs)
 
-    def render(self, record, url=None):
-        return mark_safe(  # noqa: S308 - every value escaped
-            f'<span class="text-body-secondary small me-1 text-nowrap">#{record.number}</span>'
-            f'<a href="{escape(url or client_url(record))}" class="fw-semibold" '
-            f'data-testid="client-link">{escape(record.name)}</a> {status_badge(record)}'
+    def cell(self, record, name):
+        return format_html(
+            '<span class="text-body-secondary small me-1 text-nowrap">#{}</span>'
+            '<a href="{}" class="fw-semibold" data-testid="client-link">{}</a> {}',
+            record.number,
+            client_url(record),
+            record.name,
+            status_badge(record),
         )
 
 
-class StatusColumn(tables.Column):
-    def render(self, record):
+def client_url(client) -> str:
+    """The client's page (Client.get_absolute_url), kept on the row's client: the name's link
+    and the row's data-href both need it, and a reverse() costs as much as the row's cells."""
+    url = getattr(client, "list_url", None)
+    if url is None:
+        url = client.list_url = client.get_absolute_url()
+    return url
+
+
+class StatusColumn(RecordColumn):
+    def cell(self, record, name):
         return status_badge(record)
 
 
-class ContactColumn(tables.Column):
+class ContactColumn(RecordColumn):
     """The contact person's name and, under it, their e-mail."""
 
-    def render(self, record):
-        name, email = record.contact_name, record.contact_email
+    def cell(self, record, name):
+        contact, email = record.contact_name, record.contact_email
         if email:
             return format_html(
-                '<div>{}</div><div class="small text-body-secondary">{}</div>', name, email
+                '<div>{}</div><div class="small text-body-secondary">{}</div>', contact, email
             )
-        return name
+        return contact or FieldColumn.EMPTY
 
     def value(self, record, value):
         return " ".join(p for p in (record.contact_name, record.contact_email) if p)
 
 
-def client_url(client) -> str:
-    return reverse("clients:client_detail", kwargs={"number": client.number})
+class GroupColumn(RecordColumn):
+    """The client type's name (the group is fetched with the row: related_for_columns)."""
+
+    def cell(self, record, name):
+        return record.group.name if record.group_id else FieldColumn.EMPTY
 
 
-def _text(value) -> str:
-    """A cell's text, escaped; — when empty."""
-    return "—" if value in (None, "") else escape(str(value))
+def sms_price_text(value) -> str:
+    return f"{value:.4f}"
 
 
-def _date(value) -> str:
-    return "—" if value is None else escape(format_date(value))
-
-
-def connection_cell(client) -> str:
-    """The routers app's 🟢 Online / 🔴 Offline / ⚪ Unknown (and why) of the client's PPPoE
-    account (fetched with the row and its router through related_for_columns: no query per
-    row); — without one."""
-    from routers.tables import account_status_html
-
-    try:
-        account = client.pppoe_account
-    except ObjectDoesNotExist:
-        account = None
-    return account_status_html(account)
-
-
-# The cells of the list rendered without django-tables2's per-cell machinery (which inspects
-# each render method's signature for every cell: about 1.7 ms a row). A column not named here
-# (e.g. one another app adds) is rendered by django-tables2 as usual.
-FAST_CELLS = {
-    "name": lambda table, c, url: ClientNameColumn.render(None, c, url),
-    "number": lambda table, c, url: str(c.number),
-    "login": lambda table, c, url: _text(c.login),
-    "company": lambda table, c, url: _text(c.company),
-    "email": lambda table, c, url: _text(c.email),
-    "phone": lambda table, c, url: _text(c.phone),
-    "contact": lambda table, c, url: conditional_escape(ContactColumn.render(None, c)) or "—",
-    "itn": lambda table, c, url: _text(c.itn),
-    "created_at": lambda table, c, url: _date(c.created_at),
-    "last_purchase_at": lambda table, c, url: _date(c.last_purchase_at),
-    "group": lambda table, c, url: _text(c.group.name if c.group_id else None),
-    "status": lambda table, c, url: status_badge(c),
-    "sms_price": lambda table, c, url: f"{c.sms_price:.4f}",
-    "channel": lambda table, c, url: _text(CHANNEL_LABELS.get(c.channel, c.channel)),
-    "external_tenant_name": lambda table, c, url: _text(c.external_tenant_name),
-    "connection": lambda table, c, url: conditional_escape(connection_cell(c)),
-}
+def channel_label(value) -> str:
+    return CHANNEL_LABELS.get(value, value)
 
 
 class ClientTable(BaseTable):
     name = ClientNameColumn()
-    number = tables.Column(verbose_name="ID")
-    login = tables.Column(verbose_name="Login", orderable=False)
-    company = tables.Column(orderable=False)
-    email = tables.Column(verbose_name="E-mail", orderable=False)
-    phone = tables.Column(verbose_name="Phone", orderable=False)
+    number = FieldColumn(verbose_name="ID")
+    login = FieldColumn(verbose_name="Login", orderable=False)
+    company = FieldColumn(orderable=False)
+    email = FieldColumn(verbose_name="E-mail", orderable=False)
+    phone = FieldColumn(verbose_name="Phone", orderable=False)
     contact = ContactColumn(verbose_name="Contact person", accessor="contact_name", orderable=False)
-    itn = tables.Column(verbose_name="ITN", orderable=False)
-    created_at = DayColumn(verbose_name="Creation date")
-    last_purchase_at = DayColumn(verbose_name="Last purchase date")
-    group = tables.Column(verbose_name="Client type", accessor="group__name", orderable=False)
+    itn = FieldColumn(verbose_name="ITN", orderable=False)
+    created_at = FieldColumn(verbose_name="Creation date", format=format_date)
+    last_purchase_at = FieldColumn(verbose_name="Last purchase date", format=format_date)
+    group = GroupColumn(verbose_name="Client type", accessor="group__name", orderable=False)
     status = StatusColumn(verbose_name="Status", orderable=False)
-    sms_price = tables.Column(
-        verbose_name="SMS price", orderable=False, attrs={"td": {"class": "text-end"}}
-    )
-    balance = tables.Column(
-        verbose_name="Balance", accessor="account__balance", attrs={"td": {"class": "text-end"}}
-    )
-    credit = tables.Column(
-        verbose_name="Credit",
-        accessor="account__credit_limit",
+    sms_price = FieldColumn(
+        verbose_name="SMS price",
         orderable=False,
+        format=sms_price_text,
         attrs={"td": {"class": "text-end"}},
     )
-    channel = tables.Column(orderable=False, accessor="get_channel_display")
-    external_tenant_name = tables.Column(verbose_name="External tenant name", orderable=False)
-    connection = tables.Column(
-        verbose_name="Connection",
-        accessor="pppoe_account__status",
-        orderable=False,
-        empty_values=(),
-    )
+    channel = FieldColumn(orderable=False, format=channel_label)
+    external_tenant_name = FieldColumn(verbose_name="External tenant name", orderable=False)
 
     always_columns = ("name",)
-    column_modules = LIST_COLUMNS  # the tenant's modules decide (clients/modules.py)
-    related_for_columns = {
-        "group": ("group",),
-        "balance": ("account",),
-        "credit": ("account",),
-        "connection": ("pppoe_account", "pppoe_account__router"),
-    }
+    own_related_for_columns = {"group": ("group",)}
     default_order = "-last_purchase_at"  # replaced per tenant: see apply_order
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
     sort_matches_limit = 2000  # a search with at most this many matches sorts them all
+
+    class Meta(BaseTable.Meta):
+        model = Client
+        fields = ()
+        empty_text = "No clients match."
+        template_name = "clients/client_table.html"
+        row_attrs = {
+            "data-href": lambda record: client_url(record),
+            "class": "row-link",
+            "data-client": lambda record: record.number,
+        }
+
+    # -- the columns the apps above contribute (clients.extensions) ---------------------------
+    _own_columns: OrderedDict | None = None
+    _contributions_version = -1
+
+    @classmethod
+    def prepare_columns(cls) -> None:
+        """Add the registered columns, each after the one it follows in the chooser, with
+        their modules and related rows; again only when the registry changed."""
+        if cls._contributions_version == LIST_COLUMNS.version:
+            return
+        if cls._own_columns is None:
+            cls._own_columns = OrderedDict(cls.base_columns)
+        ordered = list(cls._own_columns.items())
+        for contributed in LIST_COLUMNS.all():
+            names = [name for name, _ in ordered]
+            after = contributed.after
+            position = names.index(after) + 1 if after in names else len(ordered)
+            ordered.insert(position, (contributed.name, contributed.column))
+        cls.base_columns = OrderedDict(ordered)
+        cls.column_modules = list_column_modules()  # the tenant's modules decide
+        cls.related_for_columns = {
+            **cls.own_related_for_columns,
+            **{c.name: c.related for c in LIST_COLUMNS.all() if c.related},
+        }
+        cls._contributions_version = LIST_COLUMNS.version
 
     @property
     def searching(self) -> bool:
@@ -199,20 +205,6 @@ class ClientTable(BaseTable):
     def apply_order(self, requested: str | None) -> None:
         self.default_order = default_sort_for(getattr(self.request, "tenant", None))
         super().apply_order(requested)
-
-    def render_connection(self, record):
-        return connection_cell(record)
-
-    class Meta(BaseTable.Meta):
-        model = Client
-        fields = ()
-        empty_text = "No clients match."
-        template_name = "clients/client_table.html"
-        row_attrs = {
-            "data-href": lambda record: client_url(record),
-            "class": "row-link",
-            "data-client": lambda record: record.number,
-        }
 
     def apply_pagination(self, request) -> None:
         """Deep pages are read in two steps: the page's ids from the sort index alone (an
@@ -238,40 +230,30 @@ class ClientTable(BaseTable):
         by_pk = {client.pk: client for client in ordered.order_by().filter(pk__in=ids)}
         page.object_list = BoundRows([by_pk[pk] for pk in ids if pk in by_pk], table=self)
 
-    def rows_html(self) -> str:
-        """The page's <tr> rows (see FAST_CELLS); rendered by clients/client_table.html."""
+    # -- rows ----------------------------------------------------------------------------------
+    def page_rows(self) -> list["ClientRow"]:
+        """The page's rows for clients/client_table.html: each client with its URL and its
+        cells, one `cell()` call per cell (see the module's docstring), joined into the row's
+        <td>s here (a template loop per cell would cost as much as the rest of the page)."""
         columns = [
-            (bound.name, bound.attrs["td"].as_html(), FAST_CELLS.get(bound.name))
+            (bound.name, bound.attrs["td"].as_html(), cell_function(bound.column))
             for bound in self.columns
         ]
-        # One reverse() for the page: the detail URL differs only by the number.
-        url_pattern = reverse("clients:client_detail", kwargs={"number": 1234567890})
-        # Every cell function returns escaped HTML (stdlib html.escape: format_html per cell
-        # was the largest cost of a 100-row page); other columns go through django-tables2.
         rows = []
         for bound_row in self.page.object_list:
             client = bound_row.record
-            url = url_pattern.replace("1234567890", str(client.number))
-            cells = "".join(
-                f"<td {td}>{fast(self, client, url) if fast else self._slow_cell(bound_row, name)}"
-                "</td>"
-                for name, td, fast in columns
-            )
+            cells = [
+                (td, cell(client, name) if cell else bound_row.get_cell(name))
+                for name, td, cell in columns
+            ]
             rows.append(
-                f'<tr class="row-link" data-href="{escape(url)}" data-client="{client.number}">'
-                f"{cells}</tr>"
+                ClientRow(
+                    client=client,
+                    url=client_url(client),
+                    cells=format_html_join("", "<td {}>{}</td>", cells),
+                )
             )
-        if not rows:
-            return format_html(
-                '<tr><td colspan="{}" class="text-center text-body-secondary py-3">{}</td></tr>',
-                len(columns),
-                self.empty_text,
-            )
-        return mark_safe("".join(rows))  # noqa: S308 - every cell and attribute escaped
-
-    @staticmethod
-    def _slow_cell(bound_row, name: str) -> str:
-        return conditional_escape(bound_row.get_cell(name))
+        return rows
 
     def _orderer(self, bound):
         """Names sort without regard to case ("alpha" before "Bravo"), on the
@@ -286,14 +268,17 @@ class ClientTable(BaseTable):
 
         return order
 
-    def render_sms_price(self, value):
-        return f"{value:.4f}"
 
-    def render_balance(self, value):
-        return money(value)  # billing.Account, created with the client
+@dataclass(frozen=True)
+class ClientRow:
+    client: Client
+    url: str
+    cells: str  # the row's <td>s, every value escaped
 
-    def render_credit(self, value):
-        return money(value)
+
+def cell_function(column):
+    """The column's `cell(record, name)`, or None for django-tables2's own rendering."""
+    return column.cell if isinstance(column, RecordColumn) else None
 
 
 class ClientActivityTable(BaseTable):

@@ -38,10 +38,12 @@ from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 from tenancy.views import form_errors_from
 
+from .extensions import deletion_blockers, page_select_related
+from .filter_bar import ClientFilterBar
 from .filters import ClientFilterSet
 from .forms import ClientForm
 from .mixins import ClientPageMixin
-from .models import Client
+from .models import Client, ClientActivity
 from .page import client_page_context
 from .selectors import (
     SEARCH_MAX_LENGTH,
@@ -50,7 +52,7 @@ from .selectors import (
     suggestions_wanted,
 )
 from .services import client_create, client_delete, client_update
-from .tables import ClientTable
+from .tables import ClientActivityTable, ClientTable
 
 
 class ClientListView(FilteredTableView):
@@ -65,7 +67,9 @@ class ClientListView(FilteredTableView):
     fragment_template_name = "clients/client_list_fragment.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(search_max_length=SEARCH_MAX_LENGTH, **kwargs)
+        context = super().get_context_data(search_max_length=SEARCH_MAX_LENGTH, **kwargs)
+        context["filter_bar"] = ClientFilterBar(context["filter"])
+        return context
 
     def get_queryset(self):
         # Columns the list never shows stay in the database (search_text is up to 1,000
@@ -125,11 +129,16 @@ class ClientCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
 
 
 class ClientDetailView(TableFragmentMixin, ClientPageMixin, DetailView):
-    """The client page (General info); its table region is the subscription history."""
+    """The client page (General info): the blocks of clients.extensions, their related rows
+    fetched with the client; its table region is the subscription history."""
 
-    client_select_related = ("tenant", "group", "account")
+    client_select_related = ("tenant", "group")
     template_name = "clients/client_detail.html"
     context_object_name = "client"
+
+    def get_client_queryset(self):
+        related = page_select_related(self.request.tenant)
+        return super().get_client_queryset().select_related(*related)
 
     def get_object(self, queryset=None):
         return self.get_client()
@@ -206,19 +215,18 @@ class ClientSmsSubscriptionView(ClientObjectMixin, View):
 
 
 class ClientDeleteView(ClientObjectMixin, TemplateView):
-    """Delete: a confirmation page; refused with the reason and a link to the subscription
-    while one is active or suspended. The client stays as a Deleted tombstone."""
+    """Delete: a confirmation page; refused with the reasons of the delete guards
+    (clients.extensions; subscriptions: an active or suspended subscription) and their links.
+    The client stays as a Deleted tombstone."""
 
     required_capability = Capability.MANAGE_CLIENTS
     template_name = "clients/client_confirm_delete.html"
 
     def get_context_data(self, **kwargs):
-        from subscriptions.selectors import client_deletion_blockers
-
         context = super().get_context_data(**kwargs)
         client = self.get_client()
         context.update(self.client_context(client))
-        context["blockers"] = client_deletion_blockers(client=client)
+        context["blockers"] = deletion_blockers(client)
         return context
 
     def post(self, request, number):
@@ -244,9 +252,6 @@ class ClientActivityView(TableFragmentMixin, ClientObjectMixin, TemplateView):
     template_name = "clients/client_activity.html"
 
     def get_context_data(self, **kwargs):
-        from .models import ClientActivity
-        from .tables import ClientActivityTable
-
         context = super().get_context_data(**kwargs)
         client = self.get_client()
         lines = ClientActivity.objects.for_tenant(self.request.tenant).filter(client=client)

@@ -2,14 +2,16 @@ from django.apps import AppConfig
 
 
 class HoldsConfig(AppConfig):
-    """Registers the financial-hold job (core/jobs.py) and listens to subscriptions'
-    `expiry_done` hook (e-mails of expiries, financial holds after failed renewals)."""
+    """Registers the financial-hold job (core/jobs.py) and the client page's Holds block
+    (contributions.py), and listens to subscriptions' `expiry_done` hook (e-mails of
+    expiries, financial holds after failed renewals)."""
 
     name = "holds"
     verbose_name = "Holds and scheduled jobs"
 
     def ready(self):
         from billing.signals import funds_changed, funds_changed_committed
+        from clients.extensions import register_page_block
         from clients.signals import client_deleted
         from core.jobs import job_register
         from subscriptions.services import expiry_done, subscriptions_changed
@@ -18,6 +20,7 @@ class HoldsConfig(AppConfig):
         from tenancy.roles import Capability
 
         from . import receivers
+        from .contributions import HOLDS_BLOCK
         from .services import (
             FINANCIAL_HOLDS_JOB,
             FINANCIAL_HOLDS_RESULT_LABELS,
@@ -33,6 +36,7 @@ class HoldsConfig(AppConfig):
                 order=5,
             )
         )
+        register_page_block(HOLDS_BLOCK)
         # Available funds change with every posting and every credit-limit change: track since
         # when they are negative, and lift a financial hold as soon as they are not.
         funds_changed.connect(receivers.funds_changed, dispatch_uid="holds_funds")

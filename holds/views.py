@@ -8,6 +8,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from clients.views import ClientDetailView
 from core.jobs import job_runs_last
 from subscriptions.models import tenant_today
 from tenancy.mixins import TenantRequiredMixin
@@ -84,9 +85,7 @@ class ClientHoldActionView(ClientPageMixin, View):
 
     def page_with_errors(self, request, number, form):
         """The client page again (400), the error next to the reason field, nothing changed."""
-        from clients.views import ClientDetailView
-
-        request.hold_form = form  # read by the {% client_holds %} tag
+        request.hold_form = form  # read by the Holds block (contributions.py)
         view = ClientDetailView()
         view.setup(request, number=number)
         response = view.get(request, number=number)

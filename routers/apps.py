@@ -6,12 +6,17 @@ class RoutersConfig(AppConfig):
     verbose_name = "Routers"
 
     def ready(self):
+        from clients.extensions import (
+            register_list_column,
+            register_list_filter,
+            register_page_block,
+        )
         from clients.tabs import ClientTab, register_client_tab
         from tenancy.modules import INTERNET, for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
-        from . import crypto
+        from . import contributions, crypto
 
         # Production refuses to start without ROUTER_SECRET_KEY (or with a malformed one).
         crypto.check_configuration()
@@ -34,14 +39,9 @@ class RoutersConfig(AppConfig):
                 order=20,
             )
         )
-        try:
-            from clients.page import register_connection_provider
-        except ImportError:  # pragma: no cover
-            pass
-        else:
-            from .selectors import client_connection_provider
-
-            register_connection_provider(client_connection_provider)
+        register_list_column(contributions.CONNECTION_COLUMN)
+        register_list_filter(contributions.CONNECTION_FILTER)
+        register_page_block(contributions.CONNECTION_BLOCK)
         try:
             from clients.signals import client_access_changed
         except ImportError:  # pragma: no cover - the clients app always has it today

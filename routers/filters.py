@@ -1,4 +1,5 @@
-"""Filters of the Routers page and the PPPoE accounts list."""
+"""Filters of the Routers page and the PPPoE accounts list, and the client list's connection
+status filter."""
 
 import django_filters
 from django.db.models import Q
@@ -75,3 +76,30 @@ class PppoeAccountFilterSet(django_filters.FilterSet):
 
     def filter_enabled(self, queryset, name, value):
         return queryset.filter(enabled=value == "yes")
+
+
+# The PPPoE account's status (ConnectionStatus), or no account at all.
+CONNECTION_CHOICES = [
+    ("online", "🟢 Online"),
+    ("offline", "🔴 Offline"),
+    ("unknown", "⚪ Unknown"),
+    ("none", "No PPPoE account"),
+]
+
+
+class ClientConnectionFilter(django_filters.ChoiceFilter):
+    """The client list's filter on the PPPoE account's live status (contributed to
+    clients.extensions)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", CONNECTION_CHOICES)
+        kwargs.setdefault("label", "Connection status")
+        kwargs.setdefault("empty_label", "Any connection status")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if value == "none":
+            return qs.filter(pppoe_account__isnull=True)
+        return qs.filter(pppoe_account__status=value)

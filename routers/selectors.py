@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Count
 
 from clients.signals import access_reason_label
+from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
 from tenancy.modules import INTERNET, uses_any
 
@@ -85,8 +86,6 @@ def connection_for_client(client) -> Connection:
 
 def client_package_profile(client) -> str:
     """A new account's profile: the PPPoE profile of the client's current package."""
-    from subscriptions.selectors import client_current_subscriptions
-
     for subscription in client_current_subscriptions(client=client):
         if subscription.package.pppoe_profile:
             return subscription.package.pppoe_profile
@@ -94,7 +93,7 @@ def client_package_profile(client) -> str:
 
 
 def client_connection_provider(request, client) -> Connection | None:
-    """For the client page's Connection details block (clients.page): None when the tenant
+    """For the client page's Connection details block (contributions.py): None when the tenant
     does not use routers or the client has no account ("no router is assigned")."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or not uses_any(tenant, {INTERNET}):

@@ -1,13 +1,14 @@
 """Tables of the Routers page and the PPPoE accounts list."""
 
 import django_tables2 as tables
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from clients.signals import access_reason_label
 from core.formatting import format_datetime
-from tenancy.tables import BaseTable
+from tenancy.tables import BaseTable, RecordColumn
 
 from .availability import Unavailable, why_unavailable
 from .models import ConnectionStatus, PppoeAccount, Router
@@ -46,6 +47,25 @@ def account_status_html(account) -> str:
     if account is None:
         return connection_status_html(None)
     return connection_status_html(account.status, why_unavailable(account))
+
+
+class ClientConnectionColumn(RecordColumn):
+    """The client list's Connection column (contributed to clients.extensions): the status of
+    the client's PPPoE account, fetched with the row and its router (no query per row); —
+    without one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Connection")
+        kwargs.setdefault("accessor", "pppoe_account__status")
+        kwargs.setdefault("orderable", False)
+        super().__init__(**kwargs)
+
+    def cell(self, record, name):
+        try:
+            account = record.pppoe_account
+        except ObjectDoesNotExist:
+            account = None
+        return account_status_html(account)
 
 
 def short_datetime(value) -> str:

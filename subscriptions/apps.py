@@ -2,18 +2,25 @@ from django.apps import AppConfig
 
 
 class SubscriptionsConfig(AppConfig):
-    """Registers the expiry and auto-renewal job (core/jobs.py); its `expiry_done` hook is
+    """Registers the expiry and auto-renewal job (core/jobs.py), and its blocks, filter and
+    delete guard with the client page and list (contributions.py); its `expiry_done` hook is
     for the apps above (holds connects to it), so that this app imports none of them."""
 
     name = "subscriptions"
     verbose_name = "Packages and subscriptions"
 
     def ready(self):
+        from clients.extensions import (
+            register_delete_guard,
+            register_list_filter,
+            register_page_block,
+        )
         from clients.tabs import ClientTab, register_client_tab
         from core.jobs import job_register
         from tenancy.modules import SUBSCRIPTIONS, for_modules
         from tenancy.navigation import NavSection, register_nav_section
 
+        from . import contributions
         from .services import EXPIRY_JOB, EXPIRY_RESULT_LABELS, expiry_run
 
         # Internet plans and software licences are sold as packages; a messaging provider
@@ -36,6 +43,10 @@ class SubscriptionsConfig(AppConfig):
                 order=10,
             )
         )
+        for block in contributions.BLOCKS:
+            register_page_block(block)
+        register_list_filter(contributions.EXPIRING_FILTER)
+        register_delete_guard(contributions.LIVE_SUBSCRIPTION_GUARD)
         job_register(
             EXPIRY_JOB,
             label="Expiry and auto-renewal",

@@ -1,10 +1,11 @@
-"""Filters of the Packages page and of a client's subscriptions. A bad value is ignored with
-a message next to its field."""
+"""Filters of the Packages page, of a client's subscriptions, and the client list's "expiring"
+filter. A bad value is ignored with a message next to its field."""
 
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Q
+from django import forms
+from django.db.models import Exists, OuterRef, Q
 
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, tenant_today
 
@@ -90,3 +91,39 @@ class SubscriptionFilterSet(django_filters.FilterSet):
                 | Q(status=SubscriptionStatus.ACTIVE, end_date__lte=today)
             )
         return queryset.filter(status=value)
+
+
+EXPIRING_MAX_DAYS = 366
+
+
+class ExpiringWithinFilter(django_filters.Filter):
+    """The client list's "expiring within N days" filter (contributed to clients.extensions):
+    clients with an active subscription whose end date falls within the next N days of the
+    tenant's today (the same rule as the derived "Expiring" status, with N for the window)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", "Expiring within (days)")
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", EXPIRING_MAX_DAYS)
+        kwargs.setdefault(
+            "widget",
+            forms.NumberInput(
+                attrs={"min": 1, "max": EXPIRING_MAX_DAYS, "placeholder": "days", "size": 5}
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        tenant = self.parent.request.tenant
+        today = tenant_today(tenant)
+        due = Subscription.objects.for_tenant(tenant).filter(
+            client=OuterRef("pk"),
+            status=SubscriptionStatus.ACTIVE,
+            end_date__gt=today,
+            end_date__lte=today + timedelta(days=value),
+        )
+        return qs.filter(Exists(due))

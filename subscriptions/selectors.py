@@ -92,8 +92,11 @@ def client_quick_stats(*, client: Client, today: date | None = None) -> QuickSta
 
 @dataclass(frozen=True)
 class DeletionBlocker:
+    """Why a client cannot be deleted (clients.extensions: a delete guard's reason)."""
+
     message: str
     subscription: Subscription
+    code: str = "has_live_subscription"
 
     @property
     def url(self) -> str:

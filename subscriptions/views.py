@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
+from billing.selectors import account_or_empty
 from billing.services import InsufficientFunds
 from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
@@ -209,8 +210,6 @@ class SubscriptionCreateView(InvalidFormStatusMixin, ClientMixin, FormView):
         return {**super().get_form_kwargs(), "tenant": self.request.tenant}
 
     def get_context_data(self, **kwargs):
-        from billing.selectors import account_or_empty
-
         context = super().get_context_data(**kwargs)
         client = self.get_client()
         context.update(self.client_context(client), account=account_or_empty(client=client))

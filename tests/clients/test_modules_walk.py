@@ -3,8 +3,9 @@
 For each of the 8 combinations of modules, a tenant with those flags and a client with every
 field filled: the client list (with its column chooser and filter bar), the client page, every
 tab, the edit and new-client forms and the order form are read, and what they show is checked
-against the declarations (clients/modules.py, the tabs' and sections' `shown` tests), never
-against a list written per page.
+against the declarations (clients/modules.py and the contributions registered with
+clients.extensions, the tabs' and sections' `shown` tests), never against a list written per
+page.
 """
 
 import itertools
@@ -23,10 +24,10 @@ from clients.forms import ClientForm
 from clients.models import Client
 from clients.modules import (
     CLIENT_FIELDS,
-    LIST_COLUMNS,
-    LIST_FILTERS,
-    PAGE_BLOCKS,
     default_columns_for,
+    list_column_modules,
+    list_filter_modules,
+    page_block_modules,
     shows,
 )
 from clients.tables import ClientTable
@@ -56,6 +57,9 @@ COMBINATIONS = [
 ]
 # How the filter bar names each filter's inputs.
 FILTER_INPUTS = {"created": "created_after", "purchased": "purchased_after"}
+LIST_COLUMNS = list_column_modules()
+LIST_FILTERS = list_filter_modules()
+PAGE_BLOCKS = page_block_modules()
 # General-info rows: the client fields but the status (the page's header carries its badge).
 FORM_FIELDS = ClientForm.Meta.fields
 
