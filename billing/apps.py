@@ -1,3 +1,8 @@
+"""Accounts and the ledger. Sends `funds_changed` (in the posting's transaction) and
+`funds_changed_committed` (after it) for every posting and credit-limit change. Hears no
+event. Contributes the Balance and Credit columns and the account shown on the client page.
+"""
+
 from django.apps import AppConfig
 
 

@@ -461,7 +461,7 @@ def account_set_credit_limit(
         _announce(locked, before=before, credit_change=change, at=change.created_at)
         _record_credit_change(change)
         if notify:
-            from .tasks import credit_limit_change_notify
+            from .tasks import credit_limit_change_notify  # the task calls back: a circle
 
             transaction.on_commit(
                 lambda: credit_limit_change_notify.delay(change.pk, tenant_id=tenant.pk)

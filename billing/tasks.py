@@ -14,6 +14,6 @@ from core.tasks import tenant_task
 def credit_limit_change_notify(change) -> bool:
     """E-mail the client about a credit-limit change. Sends once: the service marks the change
     notified in the same transaction, and a second run finds it marked."""
-    from .services import credit_limit_change_send_notice
+    from .services import credit_limit_change_send_notice  # it queues this task: a circle
 
     return credit_limit_change_send_notice(change=change)

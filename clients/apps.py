@@ -1,3 +1,8 @@
+"""Clients, the list and the client page with its extension points (clients/extensions.py).
+Sends `client_deleted` (after a deletion commits) and defines `client_access_changed`, which
+only the holds app sends. Hears no event: the apps above contribute through the registries.
+"""
+
 from django.apps import AppConfig
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from .models import Client
+from .models import Client, ClientStatus
 
 SEARCH_MAX_LENGTH = 100  # longer input is cut here (the box has maxlength too)
 TRIGRAM_MIN_LENGTH = 3  # pg_trgm needs three characters to use its index
@@ -93,8 +93,6 @@ class Suggestion:
 
     @property
     def status_label(self) -> str:
-        from .models import ClientStatus
-
         return ClientStatus(self.status).label
 
 

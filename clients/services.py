@@ -10,7 +10,8 @@ from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
 from .extensions import deletion_blockers
-from .models import Client, ClientStatus
+from .models import Client, ClientActivity, ClientStatus
+from .signals import client_deleted
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
 # (holds and deletion have their own services) and the bookkeeping columns.
@@ -61,8 +62,6 @@ def activity_record(
     unless said otherwise)."""
     from django.utils import timezone
 
-    from .models import ClientActivity
-
     if client is not None:
         client_id = client.pk
     if client_id is None:
@@ -88,8 +87,6 @@ def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system"
     """Many activity lines at once, for the scheduled jobs: `lines` are (client_id, verb,
     description, data), all by `actor_label`; one INSERT per ACTIVITY_BATCH lines."""
     from django.utils import timezone
-
-    from .models import ClientActivity
 
     now = timezone.now()
     objs = [
@@ -171,8 +168,6 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     cancels it first. The client row is locked, and a purchase locks it too, so a subscription
     cannot be bought while the client is being deleted."""
     from django.core.exceptions import ValidationError
-
-    from .signals import client_deleted
 
     tenant = client.tenant
     locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)

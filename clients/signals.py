@@ -21,6 +21,8 @@ statements.
 from django.db import transaction
 from django.dispatch import Signal
 
+from .models import Client
+
 client_access_changed = Signal()
 
 # Sent after the commit when a client is deleted: `tenant`, `client`. The holds app, which
@@ -69,7 +71,7 @@ def send_client_access_changed_later(
     client_ids = sorted(set(client_ids))
     if not client_ids:
         return
-    from .tasks import client_access_fanout
+    from .tasks import client_access_fanout  # the task sends this signal: a circle
 
     tenant_id = tenant.pk
     for start in range(0, len(client_ids), ACCESS_FANOUT_CHUNK):
@@ -83,8 +85,6 @@ def client_access_changed_send_many(
     *, tenant, client_ids, access: bool, reason: str, sender: str
 ) -> int:
     """The fan-out task's work: one query for the clients, then the signal for each."""
-    from .models import Client
-
     count = 0
     for client in Client.objects.for_tenant(tenant).filter(pk__in=client_ids):
         client.tenant = tenant

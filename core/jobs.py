@@ -99,7 +99,7 @@ def job_lock(name: str, tenant_id: int) -> Iterator[bool]:
 def job_runs_fail_dead(runs) -> int:
     """Fail the runs of `runs` left running: the caller holds the job's lock, so whoever
     ran them is gone (killed, out of memory, restarted)."""
-    from .models import JobRun
+    from .models import JobRun  # core.models reads this registry for its choices: a circle
 
     if connection.vendor != "postgresql":  # no lock there: a live run may be under way
         return 0
@@ -108,7 +108,7 @@ def job_runs_fail_dead(runs) -> int:
 
 def job_run(*, tenant, job: str, now: datetime | None = None):
     """Run job `job` for `tenant` and record the run; None when another worker runs it."""
-    from .models import JobRun, JobStatus
+    from .models import JobRun, JobStatus  # core.models reads this registry: a circle
 
     registered = job_get(job)
     with job_lock(job, tenant.pk) as held:
@@ -133,7 +133,7 @@ def job_run(*, tenant, job: str, now: datetime | None = None):
 
 def job_runs_last(tenant) -> list[dict]:
     """The latest run of each job that applies to the tenant (one query per job)."""
-    from .models import JobRun
+    from .models import JobRun  # core.models reads this registry for its choices: a circle
 
     runs = JobRun.objects.for_tenant(tenant)
     return [

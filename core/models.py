@@ -28,7 +28,7 @@ class _JobRunManagerBase(models.Manager):
 def job_choices() -> list[tuple[str, str]]:
     """The registered jobs (core/jobs.py), read when the choices are: a job an app registers
     needs no migration."""
-    from .jobs import jobs_registered
+    from .jobs import jobs_registered  # core.jobs records runs in this model: a circle
 
     return [(job.name, job.label) for job in jobs_registered()]
 
@@ -87,7 +87,7 @@ class JobRun(Leased):
     def summary(self) -> str:
         """What the run did, in an operator's words: the figures its job labels that are not
         zero, without the job's own bookkeeping (those stay in `result` for the admin)."""
-        from .jobs import job_result_labels
+        from .jobs import job_result_labels  # core.jobs records runs in this model: a circle
 
         if self.error:
             return self.error.splitlines()[0][:200]

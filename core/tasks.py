@@ -130,7 +130,7 @@ def leases_sweep() -> dict[str, int]:
     """Beat: fail or requeue the work whose worker stopped (core/leases.py)."""
     from django_scopes import scopes_disabled
 
-    from .leases import leases_sweep as sweep
+    from .leases import leases_sweep as sweep  # the task bears its name
 
     with scopes_disabled():
         return sweep()

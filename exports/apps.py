@@ -1,3 +1,7 @@
+"""Export jobs and the .xlsx writer; apps register their kinds. Sends no event and hears
+none.
+"""
+
 from django.apps import AppConfig
 
 

@@ -76,7 +76,7 @@ class ExportJob(TenantOwnedModel, Leased):
 
     def lease_on_expired(self, lease, now) -> str:
         """Restart the export from the beginning, until it was interrupted too often."""
-        from .services import export_job_recover
+        from .services import export_job_recover  # the services use this model: a circle
 
         return export_job_recover(job=self, lease=lease, now=now)
 

@@ -74,7 +74,7 @@ def export_job_create(
 
 
 def _queue(job: ExportJob) -> None:
-    from .tasks import export_job_run
+    from .tasks import export_job_run  # the task calls these services: a circle
 
     export_job_run.delay(job.pk, tenant_id=job.tenant_id)
 

@@ -6,7 +6,7 @@ from core.tasks import project_task, tenant_task
 
 @tenant_task(model="exports.ExportJob")
 def export_job_run(job) -> str | None:
-    from .services import export_job_execute
+    from .services import export_job_execute  # the services queue this task: a circle
 
     return export_job_execute(job=job).status
 
@@ -14,6 +14,6 @@ def export_job_run(job) -> str | None:
 @project_task
 def export_jobs_purge_expired() -> int:
     """Beat: delete export jobs and files older than the retention (a week)."""
-    from .services import export_jobs_purge
+    from .services import export_jobs_purge  # the services queue the job task: a circle
 
     return export_jobs_purge()

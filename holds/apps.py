@@ -1,3 +1,8 @@
+"""Holds, negative funds and access. Hears billing's `funds_changed` and
+`funds_changed_committed`, subscriptions' `subscriptions_changed` and `expiry_done`, and
+clients' `client_deleted`; sends `client_access_changed`, the only app that does.
+"""
+
 from django.apps import AppConfig
 
 

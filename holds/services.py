@@ -386,7 +386,7 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
         objs = [o for o in objs if o.key not in existing]
         created += [o.pk for o in notifications.bulk_create(objs)]
     if created:
-        from .tasks import notifications_send
+        from .tasks import notifications_send  # the tasks call these services: a circle
 
         tenant_id = tenant.pk
         for start in range(0, len(created), FANOUT_CHUNK):

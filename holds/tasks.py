@@ -7,7 +7,7 @@ from core.tasks import project_task, tenant_task, tenants_fan_out
 
 @tenant_task()
 def financial_holds_run(tenant) -> dict | None:
-    from .services import FINANCIAL_HOLDS_JOB
+    from .services import FINANCIAL_HOLDS_JOB  # the services queue these tasks: a circle
 
     return job_run_result(tenant=tenant, job=FINANCIAL_HOLDS_JOB)
 
@@ -20,6 +20,6 @@ def financial_holds_run_all() -> int:
 
 @tenant_task(gone=0, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
 def notifications_send(tenant, ids: list[int]) -> int:
-    from .notifications import notifications_send as send
+    from .notifications import notifications_send as send  # the task bears its name
 
     return send(tenant=tenant, ids=ids)

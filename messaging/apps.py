@@ -1,10 +1,14 @@
+"""Messaging traffic, statistics, sender IDs and daily charges. Sends no event and hears
+none; its charges go through billing's posting path.
+"""
+
 from django.apps import AppConfig
+
+from tenancy.modules import MESSAGING, for_modules, uses_any
 
 
 def _tenant_uses_messaging(tenant) -> bool:
     """Which tenants the messaging jobs run for."""
-    from tenancy.modules import MESSAGING, uses_any
-
     return uses_any(tenant, {MESSAGING})
 
 
@@ -16,9 +20,10 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
+        from core.jobs import job_register
         from exports.registry import register_export_kind
-        from tenancy.modules import MESSAGING, for_modules
 
+        from . import services
         from .exports import STATISTICS_EXPORT
 
         register_client_tab(
@@ -40,14 +45,6 @@ class MessagingConfig(AppConfig):
             )
         )
         register_export_kind(STATISTICS_EXPORT)
-        self._register_jobs()
-
-    @staticmethod
-    def _register_jobs():
-        from core.jobs import job_register
-
-        from . import services
-
         job_register(
             services.ROLLUPS_JOB,
             label="Messaging statistics",

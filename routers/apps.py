@@ -1,3 +1,8 @@
+"""MikroTik routers, PPPoE accounts and the poller. Hears `client_access_changed` (disables
+or enables the PPPoE secret). Sends no event. Contributes the connection column, filter and
+block.
+"""
+
 from django.apps import AppConfig
 
 

@@ -26,6 +26,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from routers.models import PppoeAccount, Router, SyncState
+from subscriptions.models import Subscription
 
 LOOPBACK = "127.0.0.1"
 LIVE_ROUTERS = ["Core North", "Core South"]
@@ -146,10 +147,6 @@ def seed(context: dict, log) -> None:
 
 def _profiles(tenant) -> dict[int, str]:
     """The PPPoE profile of each client's newest subscription's package."""
-    try:
-        from subscriptions.models import Subscription
-    except ImportError:  # pragma: no cover
-        return {}
     rows = (
         Subscription.objects.for_tenant(tenant)
         .exclude(package__pppoe_profile="")

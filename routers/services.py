@@ -124,7 +124,7 @@ def router_test_connection(*, router: Router) -> tuple[str, str]:
 
 # -- PPPoE accounts ----------------------------------------------------------------------------
 def _queue_sync(account: PppoeAccount) -> None:
-    from .tasks import pppoe_account_sync
+    from .tasks import pppoe_account_sync  # the task calls these services: a circle
 
     account_id, tenant_id = account.pk, account.tenant_id
     transaction.on_commit(lambda: pppoe_account_sync.delay(account_id, tenant_id=tenant_id))

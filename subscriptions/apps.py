@@ -1,3 +1,9 @@
+"""Packages and a subscription's life. Sends `subscriptions_changed` (after a purchase,
+renewal, cancellation or expiry commits) and `expiry_done` (in the expiry run). Hears no
+event. Contributes the subscription blocks, the Expiring filter and the live-subscription
+delete guard.
+"""
+
 from django.apps import AppConfig
 
 

@@ -4,11 +4,11 @@ Beat's schedule is in config/celery.py."""
 from core.jobs import job_run_result
 from core.tasks import project_task, tenant_task, tenants_fan_out
 
+from .services import EXPIRY_JOB
+
 
 @tenant_task()
 def expiry_run(tenant) -> dict | None:
-    from .services import EXPIRY_JOB
-
     result = job_run_result(tenant=tenant, job=EXPIRY_JOB)
     if result and result.get("renewals_deferred"):
         expiry_run.delay(tenant.pk)  # out of time with renewals left: go on at once

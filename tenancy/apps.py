@@ -1,3 +1,7 @@
+"""Tenants and their modules, memberships and roles, navigation and base tables. Sends no
+event and hears none.
+"""
+
 from django.apps import AppConfig
 
 

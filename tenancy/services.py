@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import Membership, Tenant
+from .models import Membership, Tenant, TenantSequence
 from .roles import Role
 
 
@@ -150,8 +150,6 @@ def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:
     """Reserve `count` numbers of the tenant's sequence `name`; returns the first. Joins the
     caller's transaction, so that a rolled-back insert gives its numbers back."""
     from django.db.models import F
-
-    from .models import TenantSequence
 
     with transaction.atomic():
         sequence, _ = TenantSequence.objects.select_for_update().get_or_create(

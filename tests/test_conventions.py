@@ -7,6 +7,7 @@
   table is built on the one base table.
 """
 
+import ast
 import importlib
 import subprocess
 import sys
@@ -83,3 +84,38 @@ def test_every_list_table_is_built_on_the_base_table(table):
     assert issubclass(table, BaseTable) or bases & set(NOT_LISTS), (
         f"{table.__module__}.{table.__qualname__} is neither a BaseTable nor named in NOT_LISTS"
     )
+
+
+PROJECT_PACKAGES = ["core", "tenancy", *DOMAIN_APPS, "config"]
+
+
+def _function_level_imports():
+    """(place, line) of every import of a project module inside a function, but for
+    AppConfig.ready() (where Django wants them: the models are loaded by then)."""
+    for package in PROJECT_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            source = path.read_text()
+            lines = source.splitlines()
+            for node in ast.walk(ast.parse(source)):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                if node.name == "ready":
+                    continue
+                for inner in ast.walk(node):
+                    if not isinstance(inner, ast.Import | ast.ImportFrom):
+                        continue
+                    module = inner.module if isinstance(inner, ast.ImportFrom) else ""
+                    relative = getattr(inner, "level", 0) > 0
+                    names = [module or ""] + [alias.name for alias in inner.names]
+                    if relative or any(n.split(".")[0] in PROJECT_PACKAGES for n in names):
+                        place = f"{path.relative_to(ROOT)}:{inner.lineno}"
+                        yield place, lines[inner.lineno - 1]
+
+
+def test_function_level_imports_say_why():
+    """An import inside a function only where a circle is truly unavoidable, and it says so on
+    its line; anywhere else the import belongs at the top of the module."""
+    silent = [place for place, line in _function_level_imports() if "#" not in line]
+    assert not silent, "imports inside functions without a reason: " + ", ".join(silent)

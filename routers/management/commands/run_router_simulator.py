@@ -22,6 +22,8 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from routers.demo import CLOSED_PORT, simulated_hang
+from routers.models import PppoeAccount, Router, secret_comment
 from routers.simulator import SimulatedRouter
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -91,9 +93,6 @@ class Command(BaseCommand):
         import random
 
         from django_scopes import scopes_disabled
-
-        from routers.demo import CLOSED_PORT, simulated_hang
-        from routers.models import PppoeAccount, Router, secret_comment
 
         rng = random.Random(7)
         routers = []

@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from tenancy.demo import DEMO_PASSWORD
+from tenancy.demo import DEMO_PASSWORD, DEMO_TENANTS
 from tenancy.models import Tenant
+from tenancy.roles import Role
 
 DEMO_SEEDERS = [
     "tenancy.demo",
@@ -59,8 +60,6 @@ class Command(BaseCommand):
         call_command("flush", interactive=False, verbosity=0)
 
     def demo_usernames(self) -> list[str]:
-        from tenancy.demo import DEMO_TENANTS
-        from tenancy.roles import Role
 
         return ["admin", "demo"] + [f"{k}-{r.value}" for k in DEMO_TENANTS for r in Role]
 
