@@ -5,7 +5,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.formatting import format_datetime, money
-from tenancy.tables import BaseTable, FieldColumn, MomentColumn, RecordColumn
+from core.tables import FieldColumn, MomentColumn, RecordColumn
+from tenancy.tables import BaseTable
 
 from .models import LedgerEntry
 

@@ -18,9 +18,9 @@ from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
 from core.formatting import format_date
+from core.views import TableFragmentMixin
 from exports.services import export_job_create
 from exports.views import export_started_response
-from tenancy.mixins import TableFragmentMixin
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm

@@ -24,7 +24,8 @@ from django.utils.html import format_html, format_html_join
 from django_tables2.rows import BoundRows
 
 from core.formatting import format_date
-from tenancy.tables import BaseTable, FieldColumn, MomentColumn, RecordColumn
+from core.tables import FieldColumn, MomentColumn, RecordColumn
+from tenancy.tables import BaseTable
 
 from .extensions import LIST_COLUMNS
 from .models import Channel, Client, ClientStatus

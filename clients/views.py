@@ -28,15 +28,10 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
-from tenancy.mixins import (
-    FilteredTableView,
-    InvalidFormStatusMixin,
-    TableFragmentMixin,
-    TenantRequiredMixin,
-)
+from core.views import InvalidFormStatusMixin, TableFragmentMixin, form_errors_from
+from tenancy.mixins import FilteredTableView, TenantRequiredMixin
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
-from tenancy.views import form_errors_from
 
 from .extensions import deletion_blockers, page_select_related
 from .filter_bar import ClientFilterBar

@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
-from tenancy.tables import BaseTable, MomentColumn
+from core.tables import MomentColumn
+from tenancy.tables import BaseTable
 
 from .models import ExportJob
 

@@ -3,7 +3,7 @@ they are plain django-tables2 tables rather than BaseTable's operator-configured
 
 import django_tables2 as tables
 
-from tenancy.tables import ClockColumn, DayColumn
+from core.tables import ClockColumn, DayColumn
 
 DASHBOARD_ROWS = 20
 

@@ -5,7 +5,8 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from core.formatting import money
-from tenancy.tables import BaseTable, DayColumn
+from core.tables import DayColumn
+from tenancy.tables import BaseTable
 
 from .models import SenderId, SenderStatus
 

@@ -18,12 +18,12 @@ from django_tables2 import RequestConfig
 
 from clients.mixins import ClientPageMixin
 from core.formatting import format_date
+from core.views import TableFragmentMixin, form_errors_from
 from exports.services import export_job_create
 from exports.views import export_started_response
-from tenancy.mixins import ModuleRequiredMixin, TableFragmentMixin
+from tenancy.mixins import ModuleRequiredMixin
 from tenancy.modules import MESSAGING, modules_of
 from tenancy.roles import Capability
-from tenancy.views import form_errors_from
 
 from .exports import STATISTICS_EXPORT_KIND
 from .forms import (

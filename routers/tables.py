@@ -8,7 +8,8 @@ from django.utils.safestring import mark_safe
 
 from clients.signals import access_reason_label
 from core.formatting import format_datetime
-from tenancy.tables import BaseTable, RecordColumn
+from core.tables import RecordColumn
+from tenancy.tables import BaseTable
 
 from .availability import Unavailable, why_unavailable
 from .models import ConnectionStatus, PppoeAccount, Router

@@ -14,10 +14,10 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from core.views import form_errors_from
 from tenancy.mixins import FilteredTableView, ModuleRequiredMixin, TenantScopedMixin
 from tenancy.modules import INTERNET, modules_of
 from tenancy.roles import Capability
-from tenancy.views import form_errors_from
 
 from .filters import PppoeAccountFilterSet, RouterFilterSet
 from .forms import PppoeAccountForm, RouterForm

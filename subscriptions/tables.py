@@ -6,7 +6,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from core.formatting import money
-from tenancy.tables import BaseTable, DayColumn
+from core.tables import DayColumn
+from tenancy.tables import BaseTable
 
 from .models import Package, Subscription, tenant_today
 

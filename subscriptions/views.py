@@ -22,17 +22,15 @@ from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
 from core.formatting import format_date
 from core.numbers import BIGINT_MAX, query_integer
+from core.views import InvalidFormStatusMixin, TableFragmentMixin, form_errors_from
 from tenancy.mixins import (
     FilteredTableView,
-    InvalidFormStatusMixin,
     ModuleRequiredMixin,
-    TableFragmentMixin,
     TenantRequiredMixin,
     TenantScopedMixin,
 )
 from tenancy.modules import SUBSCRIPTIONS
 from tenancy.roles import Capability
-from tenancy.views import form_errors_from
 
 from .filters import PackageFilterSet, SubscriptionFilterSet
 from .forms import AutoRenewForm, CancelForm, OrderForm, PackageForm, SubscriptionForm

@@ -3,8 +3,9 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView
+
+from core.views import TableFragmentMixin
 
 from .modules import uses_any
 from .roles import Capability
@@ -44,39 +45,6 @@ class TenantScopedMixin(TenantRequiredMixin):
 
     def get_queryset(self):
         return self.model.objects.for_tenant(self.request.tenant)
-
-
-class InvalidFormStatusMixin:
-    """A FormView whose form, re-shown with its errors, answers 400 Bad Request (nothing was
-    changed), so that a script or a test sees the refusal without reading the page."""
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
-
-class TableFragmentMixin:
-    """A page with a table: an HTMX request aimed at #table-region (sort headers, page links,
-    the filter form) gets only `fragment_template_name`; any other request gets the whole page.
-    Every response says `Vary: HX-Request`, so that a cache never serves one for the other."""
-
-    fragment_template_name = "tables/table_region.html"
-    fragment_target = "table-region"
-
-    def wants_table_fragment(self) -> bool:
-        htmx = getattr(self.request, "htmx", None)
-        return bool(htmx and not htmx.boosted and htmx.target == self.fragment_target)
-
-    def get_template_names(self):
-        if self.wants_table_fragment():
-            return [self.fragment_template_name]
-        return super().get_template_names()
-
-    def render_to_response(self, context, **kwargs):
-        response = super().render_to_response(context, **kwargs)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
 
 
 class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):

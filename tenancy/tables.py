@@ -5,78 +5,15 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django.utils.text import capfirst
 
-from core.formatting import format_date, format_datetime, format_time
+from core.pagination import CappedCountPaginator
+from core.tables import MomentColumn, parse_positive_int
 
 from .modules import uses_any
-from .pagination import CappedCountPaginator
 from .preferences import get_preference
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)
 DEFAULT_PER_PAGE = 10
 TABLE_REGISTRY: dict[str, type["BaseTable"]] = {}
-
-
-def parse_positive_int(value, default: int) -> int:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
-
-
-class DayColumn(tables.Column):
-    """A date (a datetime's day in the tenant's zone) in the tenant's format. Formatted
-    directly: django-tables2's DateColumn compiles a template for every cell."""
-
-    def render(self, value):
-        return format_date(value)
-
-
-class MomentColumn(tables.Column):
-    """A date and time of day in the tenant's formats and time zone."""
-
-    def render(self, value):
-        return format_datetime(value)
-
-
-class ClockColumn(tables.Column):
-    """A time of day in the tenant's clock and time zone (a list of today's events)."""
-
-    def render(self, value):
-        return format_time(value)
-
-
-class RecordColumn(tables.Column):
-    """A column whose cell is `cell(record, name)`: what a list that renders its own rows (the
-    client list) calls once per cell, without django-tables2's per-cell look-up of the
-    arguments its render method takes (about 1.5 ms a row of ten columns). django-tables2's
-    own rendering reaches the same method through `render`, so both show the same cell. The
-    cell is text (escaped where it is shown) or safe HTML (format_html)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("empty_values", ())  # `cell` says what an empty value shows
-        super().__init__(*args, **kwargs)
-
-    def cell(self, record, name: str):
-        raise NotImplementedError
-
-    def render(self, record, bound_column):
-        return self.cell(record, bound_column.name)
-
-
-class FieldColumn(RecordColumn):
-    """An attribute of the record (the accessor, else the column's name), — when empty;
-    `format(value)` turns the others into text (e.g. core.formatting.format_date)."""
-
-    EMPTY = "—"
-
-    def __init__(self, *args, format=str, **kwargs):  # noqa: A002 - the natural name
-        self.format = format
-        super().__init__(*args, **kwargs)
-
-    def cell(self, record, name: str):
-        value = getattr(record, str(self.accessor) if self.accessor else name)
-        return self.EMPTY if value is None or value == "" else self.format(value)
 
 
 class BaseTable(tables.Table):

@@ -8,15 +8,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView
 
+from core.views import InvalidFormStatusMixin, form_errors_from
+
 from .filters import MembershipFilterSet
 from .forms import AccountForm, OperatorCreateForm, OperatorUpdateForm, TablePreferencesForm
 from .middleware import SESSION_TENANT_KEY
-from .mixins import (
-    FilteredTableView,
-    InvalidFormStatusMixin,
-    TenantRequiredMixin,
-    TenantScopedMixin,
-)
+from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
 from .models import Membership
 from .roles import Capability
 from .services import (
@@ -36,21 +33,6 @@ def safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
-
-
-def form_errors_from(form, error: ValidationError, subforms=()) -> None:
-    """Put a service's ValidationError next to the fields it names: on `form`, or on the first
-    of `subforms` (a form nested in it) that has the field; any other error goes on top of
-    `form`."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        target = next((f for f in (form, *subforms) if field in f.fields), None)
-        if target is None:
-            form.add_error(None, errors)
-        else:
-            target.add_error(field, errors)
 
 
 class PasswordChangeView(InvalidFormStatusMixin, auth_views.PasswordChangeView):

@@ -31,6 +31,7 @@ from clients.models import Client
 from clients.modules import default_columns_for
 from clients.services import client_delete
 from clients.tables import ClientTable
+from core.tables import FieldColumn
 from tenancy.modules import (
     EVERY_TENANT,
     INTERNET,
@@ -39,7 +40,6 @@ from tenancy.modules import (
     RESELLER,
     SUBSCRIPTIONS,
 )
-from tenancy.tables import FieldColumn
 from tests.factories import ClientFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,53 @@
+"""View pieces every app's pages share and that are not tenancy: the 400 answer of a refused
+form, the table region an HTMX request asks for, and a service's error put next to its field."""
+
+from django.core.exceptions import ValidationError
+from django.utils.cache import patch_vary_headers
+
+
+def form_errors_from(form, error: ValidationError, subforms=()) -> None:
+    """Put a service's ValidationError next to the fields it names: on `form`, or on the first
+    of `subforms` (a form nested in it) that has the field; any other error goes on top of
+    `form`."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        target = next((f for f in (form, *subforms) if field in f.fields), None)
+        if target is None:
+            form.add_error(None, errors)
+        else:
+            target.add_error(field, errors)
+
+
+class InvalidFormStatusMixin:
+    """A FormView whose form, re-shown with its errors, answers 400 Bad Request (nothing was
+    changed), so that a script or a test sees the refusal without reading the page."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class TableFragmentMixin:
+    """A page with a table: an HTMX request aimed at #table-region (sort headers, page links,
+    the filter form) gets only `fragment_template_name`; any other request gets the whole page.
+    Every response says `Vary: HX-Request`, so that a cache never serves one for the other."""
+
+    fragment_template_name = "tables/table_region.html"
+    fragment_target = "table-region"
+
+    def wants_table_fragment(self) -> bool:
+        htmx = getattr(self.request, "htmx", None)
+        return bool(htmx and not htmx.boosted and htmx.target == self.fragment_target)
+
+    def get_template_names(self):
+        if self.wants_table_fragment():
+            return [self.fragment_template_name]
+        return super().get_template_names()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
