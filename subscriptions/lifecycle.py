@@ -202,8 +202,8 @@ def subscriptions_resume(*, tenant: Tenant, client_ids, now: datetime | None = N
 def subscription_suspend_all(
     *, client: Client, actor=None, actor_label: str = "", reason: str = ""
 ) -> int:
-    """One client's `subscriptions_suspend`, with its activity line and access cut. Returns
-    how many changed."""
+    """One client's `subscriptions_suspend`, with its activity line (the holds app, which
+    calls it, tells the routers). Returns how many changed."""
     tenant = client.tenant
     changed = subscriptions_suspend(tenant=tenant, client_ids=[client.pk])[client.pk]
     if changed:
@@ -221,8 +221,8 @@ def subscription_suspend_all(
 
 @transaction.atomic
 def subscription_resume_all(*, client: Client, actor=None, actor_label: str = "") -> int:
-    """One client's `subscriptions_resume`, with its activity line and access restored.
-    Returns how many changed."""
+    """One client's `subscriptions_resume`, with its activity line (the holds app, which
+    calls it, tells the routers). Returns how many changed."""
     tenant = client.tenant
     resumed = subscriptions_resume(tenant=tenant, client_ids=[client.pk])[client.pk]
     if resumed:

@@ -71,3 +71,31 @@ def make_client(db):
         return ClientFactory(tenant=tenant, **kwargs)
 
     return make
+
+
+class AccessChanges(list):
+    """What `client_access_changed` said, as (client id, access, reason); `senders` keeps who
+    sent each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.senders: list[str] = []
+
+    def clear(self) -> None:
+        super().clear()
+        self.senders.clear()
+
+    def __call__(self, sender, **kwargs) -> None:
+        self.append((kwargs["client"].pk, kwargs["access"], kwargs["reason"]))
+        self.senders.append(sender)
+
+
+@pytest.fixture
+def signals():
+    """Every `client_access_changed` sent during the test (AccessChanges)."""
+    from clients.signals import client_access_changed
+
+    received = AccessChanges()
+    client_access_changed.connect(received, dispatch_uid="test_access_changes")
+    yield received
+    client_access_changed.disconnect(dispatch_uid="test_access_changes")

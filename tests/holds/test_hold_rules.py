@@ -14,7 +14,6 @@ from django_scopes import scopes_disabled
 from billing.models import Account
 from billing.services import account_charge, account_set_credit_limit, account_top_up
 from clients.models import ClientActivity, ClientStatus
-from clients.signals import client_access_changed
 from holds.models import ClientHold, FundsShortfall, HoldKind, Notification
 from holds.services import client_place_hold, client_release_hold, financial_holds_run
 from subscriptions.models import SubscriptionStatus, tenant_today
@@ -22,18 +21,6 @@ from tests.factories import UserFactory
 from tests.holds.conftest import refresh
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append((kwargs["client"].pk, kwargs["access"], kwargs["reason"]))
-
-    client_access_changed.connect(receiver, dispatch_uid="test_holds_receiver")
-    yield received
-    client_access_changed.disconnect(dispatch_uid="test_holds_receiver")
 
 
 def _account(client):

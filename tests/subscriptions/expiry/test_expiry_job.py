@@ -14,7 +14,6 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.models import ClientActivity, ClientStatus
-from clients.signals import client_access_changed
 from core.jobs import _JOBS, job_get, job_run
 from core.models import JobStatus
 from holds.models import ClientHold, HoldKind, Notification
@@ -29,18 +28,6 @@ pytestmark = pytest.mark.django_db
 BEFORE_MIDNIGHT = datetime(2027, 1, 9, 22, 59, tzinfo=UTC)  # 23:59 on the 9th in Berlin
 AFTER_MIDNIGHT = datetime(2027, 1, 9, 23, 0, tzinfo=UTC)  # 00:00 on the 10th in Berlin
 END = date(2027, 1, 10)
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(sender, **kwargs):
-        received.append((kwargs["client"].pk, kwargs["access"], kwargs["reason"]))
-
-    client_access_changed.connect(receiver, dispatch_uid="test_expiry_receiver")
-    yield received
-    client_access_changed.disconnect(dispatch_uid="test_expiry_receiver")
 
 
 def ledger(tenant):
