@@ -41,7 +41,7 @@ from billing.models import Account
 from clients.models import Client, ClientStatus
 from clients.services import activities_record_bulk, activity_record
 from clients.signals import send_client_access_changed, send_client_access_changed_later
-from core.formatting import format_datetime
+from core.formatting import format_datetime, money
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
     clients_with_active_subscription,
@@ -77,10 +77,6 @@ FINANCIAL_HOLDS_RESULT_LABELS = {
     "held": "Put on financial hold:",
     "released": "Released:",
 }
-
-
-def _money(value) -> str:
-    return f"{value:,.2f}"
 
 
 def clean_reason(reason, field: str = "reason") -> str:
@@ -343,7 +339,7 @@ def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool
             tenant=tenant,
             client=client,
             kind=HoldKind.FINANCIAL,
-            reason=f"Funds back to {_money(account.available)} {tenant.currency}",
+            reason=f"Funds back to {money(account.available)} {tenant.currency}",
             job=JOB_TOP_UP,
         )
     return True
@@ -558,7 +554,7 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         )
         currency = tenant.currency
         reasons = {
-            pk: f"Debt: available funds {_money(balance + limit)} {currency} "
+            pk: f"Debt: available funds {money(balance + limit)} {currency} "
             f"(below zero since {format_datetime(timezone.localtime(since, tenant.zone))})"
             for pk, balance, limit, since in due
         }
@@ -578,7 +574,7 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
             tenant,
             [r[0] for r in funded],
             job=JOB_FINANCIAL,
-            reasons={c: f"Funds back to {_money(b + lim)} {currency}" for _, c, b, lim in funded},
+            reasons={c: f"Funds back to {money(b + lim)} {currency}" for _, c, b, lim in funded},
             now=now,
         )
         repaired = clients_reconcile_status(tenant=tenant)

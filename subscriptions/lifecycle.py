@@ -47,7 +47,7 @@ from billing.models import EntryKind
 from billing.services import InsufficientFunds, account_charge, account_for_client
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
-from core.formatting import format_date
+from core.formatting import format_date, money
 from tenancy.models import Tenant
 
 from .models import Package, Subscription, SubscriptionStatus, tenant_today
@@ -100,10 +100,6 @@ def subscriptions_changed_announce(*, tenant: Tenant, client_ids, active: bool, 
                 reason=reason,
             )
         )
-
-
-def _money(value) -> str:
-    return f"{value:,.2f}"
 
 
 # -- the paid period ------------------------------------------------------------------------
@@ -321,7 +317,7 @@ def _renew(tenant: Tenant, old: Subscription) -> Subscription:
         actor_label=SYSTEM,
         verb="subscription_renewed",
         description=(
-            f"Subscription {package.name} renewed for {_money(package.price)} "
+            f"Subscription {package.name} renewed for {money(package.price)} "
             f"{tenant.currency}, {format_date(new.start_date)} – {format_date(new.end_date)}"
         ),
         data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},

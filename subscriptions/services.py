@@ -41,7 +41,7 @@ from billing.services import (
 )
 from clients.models import Client, ClientStatus
 from clients.services import activity_record, client_create
-from core.formatting import format_date
+from core.formatting import format_date, money
 from tenancy.models import Tenant
 
 from .lifecycle import (
@@ -96,10 +96,6 @@ PACKAGE_FIELDS = (
     "rate_limit",
     "pppoe_profile",
 )
-
-
-def _money(value) -> str:
-    return f"{value:,.2f}"
 
 
 # -- packages ------------------------------------------------------------------------------
@@ -280,7 +276,7 @@ def subscription_create(
         actor=actor,
         verb="subscription_created",
         description=(
-            f"Subscription {package.name} bought for {_money(package.price)} {currency}, "
+            f"Subscription {package.name} bought for {money(package.price)} {currency}, "
             f"{format_date(start_date)} – {format_date(end_date)}"
             + (", auto-renew on" if auto_renew else "")
             + (" (suspended: the client is on hold)" if on_hold else "")
@@ -424,7 +420,7 @@ def subscription_cancel(
     locked.refund_entry = entry
     locked.auto_renew = False
     locked.save()
-    refunded = f", {_money(amount)} {tenant.currency} refunded" if amount > 0 else ""
+    refunded = f", {money(amount)} {tenant.currency} refunded" if amount > 0 else ""
     activity_record(
         tenant=tenant,
         client=locked.client,
