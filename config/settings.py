@@ -312,6 +312,32 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# -- Operator access (access/): the second factor through django-otp, tracked sessions -------
+# The second factor is asked for after the password (access.middleware.SecondFactorMiddleware,
+# after the tenant's middleware, which it reads); each session's last activity is noted by
+# SessionActivityMiddleware. Sessions stay in the database (Django's default SESSION_ENGINE),
+# which the sessions page and ending sessions rely on.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+INSTALLED_APPS.insert(INSTALLED_APPS.index("tenancy"), "access")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "access.middleware.SessionActivityMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("core.formatting.TenantFormatsMiddleware") + 1,
+    "access.middleware.SecondFactorMiddleware",
+)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+OTP_TOTP_ISSUER = "Clientdesk"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows an app's secret
+# Wrong codes in a row: the next try waits factor x 2^(n-1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+
 # whitenoise: in development and tests, serve straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING

@@ -13,6 +13,7 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("account/", AccountView.as_view(), name="account"),
+    path("account/", include("access.urls")),
     path("", include("tenancy.urls")),
     path("clients/", include("clients.urls")),
     path("billing/", include("billing.urls")),

@@ -3,6 +3,7 @@ form, the table region an HTMX request asks for, and a service's error put next 
 
 from django.core.exceptions import ValidationError
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def form_errors_from(form, error: ValidationError, subforms=()) -> None:
@@ -18,6 +19,16 @@ def form_errors_from(form, error: ValidationError, subforms=()) -> None:
             form.add_error(None, errors)
         else:
             target.add_error(field, errors)
+
+
+def safe_next(request, fallback: str) -> str:
+    """The `next` address a form or link carries, when it stays on this site; else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 class InvalidFormStatusMixin:

@@ -10,9 +10,14 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self):
+        from access.requirements import register_second_factor_requirement
+
         from .modules import for_modules
         from .navigation import NavSection, register_nav_section
         from .roles import Capability
+        from .services import tenant_names_requiring_two_factor
+
+        register_second_factor_requirement("tenancy.tenant", tenant_names_requiring_two_factor)
 
         register_nav_section(
             NavSection(

@@ -86,6 +86,17 @@ class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
     stored_fields = ("first_name", "last_name", "email")
 
 
+class TenantSecurityForm(forms.Form):
+    """The tenant's sign-in rules an owner sets."""
+
+    require_two_factor = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication for every operator",
+        help_text="After the password, every operator enters a code from an authenticator "
+        "app; one who has not set it up is asked to, before any page of this tenant.",
+    )
+
+
 class TablePreferencesForm(forms.Form):
     """Columns and page size of one table, validated against that table's class."""
 

@@ -85,6 +85,12 @@ class Tenant(models.Model):
         default=DEFAULT_TIME_FORMAT,
         help_text="How every page shows a time of day.",
     )
+    require_two_factor = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Every operator of this tenant signs in with a code from an authenticator "
+        "app after the password; one who has none set up is asked to set it up first.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

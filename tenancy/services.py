@@ -4,6 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from access.selectors import has_second_factor
+from access.services import user_sessions_end_all
+
 from .models import Membership, Tenant, TenantSequence
 from .roles import Role
 
@@ -120,11 +123,60 @@ def operator_update(
         raise ValidationError(
             dict.fromkeys(changes, "This person also works elsewhere: only they can change it.")
         )
+    deactivated = membership.is_active and not is_active
     membership.role = role
     membership.is_active = is_active
     membership.save(update_fields=["role", "is_active"])
     _identity_save(user, changes)
+    if deactivated:
+        _sessions_end_if_nowhere_else(membership)
     return membership
+
+
+def _sessions_end_if_nowhere_else(membership: Membership) -> None:
+    """A deactivated operator who works nowhere else is signed out at once, everywhere. One who
+    also works in another tenant keeps their sessions there: this tenant is closed to them
+    from their next request (the tenant middleware reads active memberships only), and an
+    owner here does not sign them out of another tenant's work."""
+    user = membership.user
+    elsewhere = (
+        Membership.all_tenants.filter(user_id=user.pk, is_active=True, tenant__is_active=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if not elsewhere and not user.is_staff:
+        user_sessions_end_all(user=user)
+
+
+def tenant_names_requiring_two_factor(user) -> list[str]:
+    """The tenants this person works in whose owners require a second factor."""
+    return list(
+        Membership.all_tenants.filter(
+            user_id=user.pk, is_active=True, tenant__is_active=True, tenant__require_two_factor=True
+        )
+        .order_by("tenant__name")
+        .values_list("tenant__name", flat=True)
+    )
+
+
+@transaction.atomic
+def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -> bool:
+    """An owner requires (or stops requiring) two-factor authentication of every operator. An
+    owner who has not set it up for themselves cannot require it: they would be the first one
+    sent to set it up, in the middle of their work. Returns whether anything changed."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.require_two_factor == require_two_factor:
+        return False
+    if require_two_factor and not has_second_factor(actor):
+        raise ValidationError(
+            {
+                "require_two_factor": "Set up two-factor authentication for yourself first "
+                "(My account → Two-factor authentication)."
+            }
+        )
+    tenant.require_two_factor = require_two_factor
+    tenant.save(update_fields=["require_two_factor"])
+    return True
 
 
 def _identity_save(user, changes: dict) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
         name="table_preferences",
     ),
     path("operators/", views.OperatorListView.as_view(), name="operator_list"),
+    path("operators/security/", views.TenantSecurityView.as_view(), name="tenant_security"),
     path("operators/add/", views.OperatorCreateView.as_view(), name="operator_create"),
     path("operators/<int:pk>/", views.OperatorUpdateView.as_view(), name="operator_edit"),
 ]

@@ -4,14 +4,19 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import FormView
 
-from core.views import InvalidFormStatusMixin, form_errors_from
+from core.views import InvalidFormStatusMixin, form_errors_from, safe_next
 
 from .filters import MembershipFilterSet
-from .forms import AccountForm, OperatorCreateForm, OperatorUpdateForm, TablePreferencesForm
+from .forms import (
+    AccountForm,
+    OperatorCreateForm,
+    OperatorUpdateForm,
+    TablePreferencesForm,
+    TenantSecurityForm,
+)
 from .middleware import SESSION_TENANT_KEY
 from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
 from .models import Membership
@@ -22,17 +27,9 @@ from .services import (
     membership_save_preference,
     operator_create,
     operator_update,
+    tenant_security_update,
 )
 from .tables import PER_PAGE_CHOICES, TABLE_REGISTRY, MembershipTable
-
-
-def safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 class PasswordChangeView(InvalidFormStatusMixin, auth_views.PasswordChangeView):
@@ -180,6 +177,29 @@ class OperatorUpdateView(InvalidFormStatusMixin, TenantScopedMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, f"Operator {membership.user.username} saved.")
         return redirect("tenancy:operator_list")
+
+
+class TenantSecurityView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
+    """The tenant's sign-in rules (owners only): whether every operator needs two-factor
+    authentication. The tenant's other settings are a superuser's, in the admin."""
+
+    required_capability = Capability.MANAGE_OPERATORS
+    form_class = TenantSecurityForm
+    template_name = "tenancy/tenant_security.html"
+
+    def get_initial(self):
+        return {"require_two_factor": self.request.tenant.require_two_factor}
+
+    def form_valid(self, form):
+        try:
+            changed = tenant_security_update(
+                tenant=self.request.tenant, actor=self.request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Sign-in rules saved." if changed else "Nothing changed.")
+        return redirect("tenancy:tenant_security")
 
 
 class AccountView(InvalidFormStatusMixin, FormView):

@@ -115,3 +115,35 @@ def ledger_export_create(actor, customer, *, start="2026-03-01", end="2026-03-31
             parameters={"client_number": customer.number, "start": start, "end": end},
             **extra,
         )
+
+
+# -- the second factor ---------------------------------------------------------------------
+def totp_device_for(user):
+    """A confirmed authenticator app of `user` (as after enrolment, without recovery codes)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device, key: str | None = None) -> str:
+    """The code the app shows now for `device` (or for the secret `key`), as typed."""
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(key) if key else device.bin_key):06d}"
+
+
+def force_login_verified(client, user):
+    """Log the test client in as `user` with the second factor given, as after the code page
+    (what the admin and any tenant that requires it ask for). Returns the user's app."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from access.services import SESSION_SECOND_FACTOR_KEY
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or totp_device_for(user)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[SESSION_SECOND_FACTOR_KEY] = True
+    session.save()
+    return device

@@ -11,7 +11,7 @@ from routers.poller import poll_routers
 from routers.routeros import RouterError
 from routers.services import pppoe_account_push
 from tests.factories import PppoeAccountFactory, RouterFactory
-from tests.helpers import RecordingListener, fake_dns, field_errors
+from tests.helpers import RecordingListener, fake_dns, field_errors, force_login_verified
 from tests.routers.test_router_pages import VALID_ROUTER as ROUTER
 
 pytestmark = pytest.mark.django_db
@@ -221,7 +221,7 @@ def test_the_admin_refuses_a_router_address_the_policy_refuses(client, tenant):
     """Superusers work across tenants in the admin, under the same address rule."""
     from tests.factories import UserFactory
 
-    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    force_login_verified(client, UserFactory(is_superuser=True, is_staff=True))
     data = {
         "tenant": tenant.pk,
         "name": "Metadata",

@@ -8,9 +8,11 @@ from django.urls import reverse
 
 from tenancy.models import TenantOwnedModel
 from tests.factories import ClientFactory, MembershipFactory, UserFactory
+from tests.helpers import force_login_verified
 
 PROJECT_APPS = {
     "core",
+    "access",
     "tenancy",
     "clients",
     "subscriptions",
@@ -44,7 +46,7 @@ def test_superuser_sees_every_tenants_rows_in_the_admin(client, tenant, other_te
     ClientFactory(tenant=other_tenant, name="Row of B")
     MembershipFactory(tenant=tenant)
     superuser = UserFactory(is_superuser=True, is_staff=True)
-    client.force_login(superuser)
+    force_login_verified(client, superuser)
     for model in PROJECT_MODELS:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         response = client.get(url)
