@@ -91,3 +91,10 @@ def log_in_through_form(page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def give_second_factor(page, code: str) -> None:
+    """Answer the login's second step (the page the password leads to) with `code`."""
+    page.fill("input[name=code]", code)
+    page.click("form:has(input[name=code]) button[type=submit]")
+    page.wait_for_load_state("networkidle")

@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from exports.models import ExportJob
+from tests.browsing import give_second_factor
 from tests.factories import (
     ClientFactory,
     MembershipFactory,
@@ -18,6 +19,7 @@ from tests.factories import (
     UserFactory,
     make_account,
 )
+from tests.helpers import totp_code, totp_device_for
 from tests.security.test_login_required import ALL_URLS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -120,7 +122,10 @@ def test_no_page_of_the_portal_violates_the_policy(page, log_in, one_of_everythi
 
 def test_the_admin_keeps_the_policy_too(page, log_in):
     admin = UserFactory(is_staff=True, is_superuser=True)
+    device = totp_device_for(admin)
     log_in(admin.username)
+    give_second_factor(page, totp_code(device))
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     for url in ("/admin/", "/admin/clients/client/", "/admin/tenancy/membership/"):
         page.goto(url)
         page.wait_for_load_state("networkidle")
