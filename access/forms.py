@@ -1,6 +1,6 @@
 from django import forms
 
-from core.numbers import BIGINT_MAX, BoundedIntegerField
+from core.numbers import BIGINT_MAX, BoundedInputMixin
 
 from .services import CODE_MAX_LENGTH, TOTP_CODE, code_is_well_formed, code_normalise
 
@@ -43,10 +43,10 @@ class EnrolmentForm(CodeForm):
         return bool(TOTP_CODE.match(code_normalise(code)))
 
 
-class SessionEndForm(forms.Form):
+class SessionEndForm(BoundedInputMixin, forms.Form):
     """One of the person's sessions, by the id the sessions page shows."""
 
-    session = BoundedIntegerField(
+    session = forms.IntegerField(
         min_value=1,
         max_value=BIGINT_MAX,
         error_messages={"required": "Choose a session."},

@@ -46,7 +46,9 @@ def seed(context: dict, log) -> None:
     admin = user_model.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD)
     context["superuser"] = admin
     context["tenants"] = {}
-    logins = [("admin", "superuser (Django admin)")]
+    logins = [
+        ("admin", "superuser (Django admin; sets up an authenticator app on its first visit)")
+    ]
     everywhere = user_model.objects.create_user(
         "demo", "demo@example.com", DEMO_PASSWORD, first_name="Dana", last_name="Demo"
     )

@@ -217,6 +217,7 @@ class MembershipTable(BaseTable):
     email = tables.Column(accessor="user__email", verbose_name="E-mail")
     role = tables.Column()
     is_active = tables.BooleanColumn(verbose_name="Active")
+    has_two_factor = tables.BooleanColumn(verbose_name="Two-factor", orderable=False)
     last_login = MomentColumn(accessor="user__last_login", verbose_name="Last login")
     created_at = MomentColumn(verbose_name="Added")
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView
 
+from access.selectors import has_second_factor_subquery
 from core.views import InvalidFormStatusMixin, form_errors_from, safe_next
 
 from .filters import MembershipFilterSet
@@ -103,6 +104,11 @@ class OperatorListView(FilteredTableView):
     table_class = MembershipTable
     filterset_class = MembershipFilterSet
     template_name = "tenancy/operator_list.html"
+
+    def get_queryset(self):
+        """Each operator with whether they use a second factor (the owner who requires it
+        sees who has not set it up yet)."""
+        return super().get_queryset().annotate(has_two_factor=has_second_factor_subquery())
 
 
 class OperatorCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):

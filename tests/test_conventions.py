@@ -86,7 +86,7 @@ def test_every_list_table_is_built_on_the_base_table(table):
     )
 
 
-PROJECT_PACKAGES = ["core", "tenancy", *DOMAIN_APPS, "config"]
+PROJECT_PACKAGES = ["core", "access", "tenancy", *DOMAIN_APPS, "config"]
 
 
 def _function_level_imports():

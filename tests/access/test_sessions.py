@@ -141,3 +141,26 @@ def test_sessions_page_query_count(me, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         response = laptop.get(SESSIONS)
     assert len(response.context["rows"]) == 6
+
+
+def test_last_activity_is_noted_at_most_once_a_minute(me):
+    laptop = browser_logged_in(me.user, FIREFOX)
+    row = OperatorSession.objects.get(session_id=laptop.session.session_key)
+    laptop.get(CLIENTS)
+    row.refresh_from_db()
+    noted = row.last_activity
+    session = laptop.session
+    session["access.seen"] -= 61
+    session.save()
+    laptop.get(CLIENTS)
+    row.refresh_from_db()
+    assert row.last_activity > noted
+
+
+def test_behind_the_trusted_proxy_the_address_is_the_one_it_saw(me, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    http = HttpClient(HTTP_X_FORWARDED_FOR="10.9.8.7, 203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
+    http.post(
+        reverse("login"), {"username": me.user.username, "password": TEST_PASSWORD}, secure=True
+    )
+    assert OperatorSession.objects.get(user=me.user).ip_address == "203.0.113.5"

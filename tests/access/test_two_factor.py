@@ -293,3 +293,20 @@ def test_the_code_page_query_count(client, tenant, django_assert_max_num_queries
     log_in_with_password(client, me.user)
     with django_assert_max_num_queries(6):
         assert client.get(VERIFY).status_code == 200
+
+
+def test_the_operator_list_shows_who_uses_a_second_factor(client, owner):
+    with_app = MembershipFactory(tenant=owner.tenant, role="viewer")
+    totp_device_for(with_app.user)
+    table = client.get(reverse("tenancy:operator_list")).context["table"]
+    by_name = {row.record.user.username: row.record.has_two_factor for row in table.rows}
+    assert by_name == {owner.user.username: False, with_app.user.username: True}
+    assert "Two-factor" in [column.header for column in table.columns]
+
+
+def test_an_htmx_request_waiting_for_the_code_is_sent_to_it_whole(client, tenant):
+    me = MembershipFactory(tenant=tenant)
+    totp_device_for(me.user)
+    log_in_with_password(client, me.user)
+    response = client.get(CLIENTS, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table-region")
+    assert response.status_code == 204 and response["HX-Redirect"].startswith(VERIFY)
