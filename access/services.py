@@ -107,10 +107,19 @@ def _lock_person(user):
 
 
 # -- the second factor ---------------------------------------------------------------------
-@transaction.atomic
-def second_factor_enrol(*, user, key: str, code: str) -> tuple[TOTPDevice, list[str]]:
+def second_factor_enrol(
+    *, user, key: str, code: str, current_session_key: str | None
+) -> tuple[TOTPDevice, list[str]]:
     """Set up the authenticator app whose secret is `key`, confirmed by its first code, and
-    the recovery codes that stand in for it. Returns the device and the codes (shown once)."""
+    the recovery codes that stand in for it. Returns the device and the codes (shown once).
+    The person's other sessions end: they were signed in with the password alone."""
+    device, codes = _second_factor_create(user=user, key=key, code=code)
+    sessions_end_others(user=user, current_key=current_session_key)
+    return device, codes
+
+
+@transaction.atomic
+def _second_factor_create(*, user, key: str, code: str) -> tuple[TOTPDevice, list[str]]:
     _lock_person(user)
     if has_second_factor(user):
         raise ValidationError({"code": "Two-factor authentication is already set up."})

@@ -103,7 +103,10 @@ class TwoFactorEnrolView(InvalidFormStatusMixin, FormView):
     def form_valid(self, form):
         try:
             device, codes = second_factor_enrol(
-                user=self.request.user, key=self.pending_key(), code=form.cleaned_data["code"]
+                user=self.request.user,
+                key=self.pending_key(),
+                code=form.cleaned_data["code"],
+                current_session_key=self.request.session.session_key,
             )
         except ValidationError as error:
             form_errors_from(form, error)

@@ -62,7 +62,10 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
 
     stored_fields = ("first_name", "last_name", "email", "role", "is_active")
     is_active = forms.BooleanField(
-        required=False, label="Active", help_text="An inactive operator cannot use this tenant."
+        required=False,
+        label="Active",
+        help_text="An inactive operator cannot use this tenant; one who works in no "
+        "other tenant is signed out at once.",
     )
 
     SHARED_IDENTITY_NOTE = (

@@ -2,6 +2,7 @@
 recovery codes, turning it off, a tenant's requirement and the admin's."""
 
 import pytest
+from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -310,3 +311,12 @@ def test_an_htmx_request_waiting_for_the_code_is_sent_to_it_whole(client, tenant
     log_in_with_password(client, me.user)
     response = client.get(CLIENTS, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table-region")
     assert response.status_code == 204 and response["HX-Redirect"].startswith(VERIFY)
+
+
+def test_turning_it_on_ends_the_sessions_signed_in_with_the_password_alone(client, owner):
+    phone = HttpClient()
+    phone.force_login(owner.user)
+    client.get(ENROL)
+    client.post(ENROL, {"code": totp_code(None, pending_key(client))})
+    assert phone.get(CLIENTS).status_code == 302
+    assert client.get(CLIENTS).status_code == 200
