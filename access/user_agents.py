@@ -10,7 +10,7 @@ BROWSERS = [
     ("Edge", r"\bEdg(e|A|iOS)?/"),
     ("Opera", r"\bOPR/"),
     ("Firefox", r"\b(Firefox|FxiOS)/"),
-    ("Chrome", r"\b(Chrome|Chromium|CriOS)/"),
+    ("Chrome", r"\b(HeadlessChrome|Chrome|Chromium|CriOS)/"),
     ("Safari", r"\bSafari/"),
 ]
 SYSTEMS = [

@@ -131,6 +131,10 @@ def test_user_agents_in_words():
     assert describe_user_agent(FIREFOX) == "Firefox on Linux"
     assert describe_user_agent(CHROME_WINDOWS) == "Chrome on Windows"
     assert describe_user_agent("") == "Unknown browser"
+    headless = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/156.0 Safari/537.36"
+    )
+    assert describe_user_agent(headless) == "Chrome on Linux"
 
 
 def test_sessions_page_query_count(me, django_assert_max_num_queries):
