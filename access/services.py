@@ -226,7 +226,7 @@ def session_record(request, user) -> None:
 
 
 def session_start(sender, request, user, **kwargs) -> None:
-    """On every login (the form, the admin's, a test client's force_login): the session is
+    """On every login (the portal's form, the admin's, any other way in): the session is
     recorded and remembers whether a second factor is to be asked for."""
     if request is None or not hasattr(request, "session"):
         return

@@ -163,8 +163,8 @@ def test_last_activity_is_noted_at_most_once_a_minute(me):
 
 def test_behind_the_trusted_proxy_the_address_is_the_one_it_saw(me, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    http = HttpClient(HTTP_X_FORWARDED_FOR="10.9.8.7, 203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
+    http = HttpClient(HTTP_X_FORWARDED_FOR="127.0.0.9, 127.0.0.5", HTTP_X_FORWARDED_PROTO="https")
     http.post(
         reverse("login"), {"username": me.user.username, "password": TEST_PASSWORD}, secure=True
     )
-    assert OperatorSession.objects.get(user=me.user).ip_address == "203.0.113.5"
+    assert OperatorSession.objects.get(user=me.user).ip_address == "127.0.0.5"
