@@ -24,7 +24,7 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from redis.exceptions import LockError, RedisError
 
-from .health import redis_client, redis_url
+from .health import redis_client, redis_connect, redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class SingleBeatScheduler(PersistentScheduler):
         self._waiting_said = False
         url = redis_url()
         if url:
-            self._client = redis_client(url, timeout=5)
+            self._client = redis_connect(url, timeout=5)
             self._lock = self._client.lock(
                 settings.BEAT_LOCK_KEY, timeout=settings.BEAT_LOCK_TTL, thread_local=False
             )

@@ -33,9 +33,14 @@ def redis_url() -> str:
     return settings.REDIS_URL or (broker if broker.startswith(("redis://", "rediss://")) else "")
 
 
+def redis_connect(url: str, timeout: float = 2.0) -> redis.Redis:
+    """A client that gives up after `timeout` seconds, rather than hang a probe or a tick."""
+    return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
 @contextmanager
 def redis_client(url: str, timeout: float = 2.0):
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    client = redis_connect(url, timeout)
     try:
         yield client
     finally:
