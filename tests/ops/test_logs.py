@@ -138,3 +138,11 @@ def test_a_router_save_never_logs_its_password(client, owner, logs):
     assert client.post(reverse("routers:router_create"), data).status_code == 302
     assert any(r.name == "django.db.backends" for r in logs.records)  # the SQL was logged
     assert secret not in every_line(logs.records)
+
+
+def test_a_scrape_never_logs_the_metrics_token(client, settings, logs):
+    settings.METRICS_TOKEN = "Metrics-Token-Never-Logged-31"
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {settings.METRICS_TOKEN}"})
+    assert response.status_code == 200
+    assert any(r.name == "clientdesk.request" for r in logs.records)
+    assert settings.METRICS_TOKEN not in every_line(logs.records)
