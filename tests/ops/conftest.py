@@ -1,10 +1,11 @@
 """Fixtures of the operations tests: a closed local port, the Redis of the run, a scrape."""
 
 import socket
+import uuid
 
 import pytest
 import redis
-from django.conf import settings
+from django.conf import settings as django_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -16,14 +17,22 @@ def closed_port():
         return s.getsockname()[1]
 
 
+def own_key_prefix() -> str:
+    """A key prefix of this test's own, under the run's (which the run's end removes), so that
+    tests running side by side never share beat's lock or heartbeat."""
+    return f"{django_settings.CACHES['default']['KEY_PREFIX']}:t{uuid.uuid4().hex[:10]}"
+
+
 @pytest.fixture
-def run_redis():
-    """The run's Redis; beat's keys of this run are removed before and after the test."""
+def run_redis(settings):
+    """The run's Redis, with beat's lock and heartbeat under keys of this test's own."""
+    prefix = own_key_prefix()
+    settings.BEAT_LOCK_KEY = f"{prefix}:beat:lock"
+    settings.BEAT_HEARTBEAT_KEY = f"{prefix}:beat:heartbeat"
     client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [settings.BEAT_LOCK_KEY, settings.BEAT_HEARTBEAT_KEY]
-    client.delete(*keys)
+    client.prefix = prefix
     yield client
-    client.delete(*keys)
+    client.delete(settings.BEAT_LOCK_KEY, settings.BEAT_HEARTBEAT_KEY)
     client.close()
 
 

@@ -29,11 +29,12 @@ def wait_until(predicate, timeout, what):
 
 
 class Beat:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, key_prefix: str):
         directory.mkdir()
         self.log = directory / "beat.log"
         env = os.environ | {
             "CLIENTDESK_TESTING": "1",
+            "CACHE_KEY_PREFIX": key_prefix,  # beat's lock and heartbeat: this test's keys
             "CLIENTDESK_VAR_DIR": str(directory),
             "BEAT_ALIVE_FILE": str(directory / "alive"),
             "BEAT_LOCK_TTL": "3",
@@ -68,7 +69,7 @@ def beats(tmp_path, run_redis):
     started: list[Beat] = []
 
     def start() -> Beat:
-        started.append(Beat(tmp_path / f"beat{len(started)}"))
+        started.append(Beat(tmp_path / f"beat{len(started)}", run_redis.prefix))
         return started[-1]
 
     yield start

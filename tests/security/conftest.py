@@ -1,4 +1,5 @@
 import time
+import uuid
 
 import pytest
 import redis
@@ -18,6 +19,8 @@ def healthy_and_scraped(settings):
     heartbeat is fresh, so /health/ready answers 200, and /metrics answers loopback
     (tests/ops/ tests their refusals and 503s)."""
     settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    settings.BEAT_HEARTBEAT_KEY = f"{prefix}:t{uuid.uuid4().hex[:10]}:beat:heartbeat"
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.set(settings.BEAT_HEARTBEAT_KEY, f"{time.time():.3f}")
     yield
