@@ -23,13 +23,13 @@ task_logger = logging.getLogger("clientdesk.task")
 
 _task_started: dict[str, float] = {}
 REQUEST_ID_HEADER = "X-Request-ID"
-_PLAIN_TOKEN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 def request_id_from(request) -> str:
     """The proxy's request id when it is a plain token; a new one otherwise."""
     given = request.META.get("HTTP_X_REQUEST_ID", "")
-    return given if _PLAIN_TOKEN.match(given) else uuid.uuid4().hex
+    return given if _PLAIN_TOKEN.fullmatch(given) else uuid.uuid4().hex
 
 
 def _view_name(request) -> str:
