@@ -65,48 +65,42 @@ def scrape(browser: Browser) -> dict:
     }
 
 
-def test_the_stack_runs_as_compose_runs_it(stack, router):
-    # Build and release steps: static files as the image builds them, then migrate (one-shot),
-    # side by side.
+def release(stack: Stack, router: SimulatedRouter) -> dict:
+    """migrate (the one-shot service) and, beside it, the static files the image's build
+    collects; then a tenant with an owner, a client with money and a router account."""
     stack.start("migrate")
     stack.run([sys.executable, "manage.py", "collectstatic", "--noinput"], "collectstatic")
     assert stack.processes["migrate"].wait(timeout=120) == 0, stack.log("migrate")
-    seeded = json.loads(
-        stack.run(
-            [sys.executable, "manage.py", "shell", "-c", SEED.format(port=router.port)], "seed"
-        )
-        .strip()
-        .splitlines()[-1]
-    )
+    seed = [sys.executable, "manage.py", "shell", "-c", SEED.format(port=router.port)]
+    return json.loads(stack.run(seed, "seed").strip().splitlines()[-1])
 
-    for name in ("web", "worker", "beat"):
-        stack.start(name)
-    port = wait_until(stack.web_port, 30, "gunicorn listens")
-    browser = Browser(port)
 
+def wait_ready(browser: Browser) -> dict:
     def ready():
         status, body = browser.json("/health/ready")
         return status == 200 and body
 
-    body = wait_until(ready, 30, "/health/ready")
-    assert body["checks"]["beat"]["ok"] and body["checks"]["migrations"]["ok"]
-    assert "Smoke Provider" not in json.dumps(body)
-    assert browser.json("/health/live", https=False) == (200, {"status": "ok"})
+    return wait_until(ready, 30, "/health/ready")
 
-    # Secure defaults: plain HTTP is sent to HTTPS; the proxy's header is trusted.
+
+def log_in(browser: Browser) -> None:
+    """Plain HTTP is sent to HTTPS; through the proxy's header the login form works, and the
+    session cookie is for HTTPS only."""
     response, _ = browser.get("/login/", https=False)
     assert response.status == 301 and response.headers["Location"] == "https://portal.test/login/"
-    response, page = browser.get("/login/")
+    response, _ = browser.get("/login/")
     assert response.status == 200 and "csrftoken" in browser.cookies
-    response, _ = browser.post("/login/", {"username": "smoke-owner", "password": TEST_PASSWORD})
+    response, page = browser.post("/login/", {"username": "smoke-owner", "password": TEST_PASSWORD})
     assert response.status == 302 and response.headers["Location"] == "/", page[:300]
     session = next(c for c in browser.set_cookies if c.startswith("sessionid="))
     assert "Secure" in session and "HttpOnly" in session
     response, _ = browser.get("/clients/")
     assert response.status == 200 and response.headers["Strict-Transport-Security"]
 
-    # An export, run by the worker.
-    response, _ = browser.post(f"/billing/clients/{seeded['client']}/export/", {})
+
+def export_transactions(browser: Browser, client_number: int) -> list:
+    """The Finance tab's export, run by the worker, downloaded from the Exports page."""
+    response, _ = browser.post(f"/billing/clients/{client_number}/export/", {})
     assert response.status == 302 and response.headers["Location"] == "/exports/"
 
     def downloadable():
@@ -114,36 +108,50 @@ def test_the_stack_runs_as_compose_runs_it(stack, router):
         found = re.search(rb'href="(/exports/\d+/download/)"', page)
         return found and found.group(1).decode()
 
-    link = wait_until(downloadable, 30, "the export is done")
-    response, content = browser.get(link)
+    response, content = browser.get(wait_until(downloadable, 30, "the export is done"))
     assert response.status == 200
-    rows = list(load_workbook(io.BytesIO(content), read_only=True).active.values)
-    assert any("Opening balance" in str(row) for row in rows), rows
+    return list(load_workbook(io.BytesIO(content), read_only=True).active.values)
 
-    # A router poll, over TCP to the simulator.
-    response, _ = browser.post(f"/routers/{seeded['router']}/poll/", {})
+
+def tasks_done(samples: dict, task_part: str) -> float:
+    return sum(
+        value
+        for (name, labels), value in samples.items()
+        if name == "clientdesk_celery_tasks_total"
+        and ("outcome", "success") in labels
+        and task_part in dict(labels)["task"]
+    )
+
+
+def test_the_stack_runs_as_compose_runs_it(stack, router):
+    seeded = release(stack, router)
+    for name in ("web", "worker", "beat"):
+        stack.start(name)
+    browser = Browser(wait_until(stack.web_port, 30, "gunicorn listens"))
+    body = wait_ready(browser)
+    assert body["checks"]["beat"]["ok"] and body["checks"]["migrations"]["ok"]
+    assert "Smoke Provider" not in json.dumps(body)
+    assert browser.json("/health/live", https=False) == (200, {"status": "ok"})
+
+    log_in(browser)
+    rows = export_transactions(browser, seeded["client"])
+    assert any("Opening balance" in str(row) for row in rows), rows
+    response, _ = browser.post(f"/routers/{seeded['router']}/poll/", {})  # over TCP to the sim
     assert response.status == 302
     assert stack.query("SELECT status FROM routers_pppoeaccount") == [("online",)]
 
-    # Metrics from every process: web's requests, the worker's task, the poll.
+    # Metrics of every process: web's requests, the worker's task, the poll.
     samples = scrape(browser)
-    export = [
-        k
-        for k in samples
-        if k[0] == "clientdesk_celery_tasks_total"
-        and ("outcome", "success") in k[1]
-        and "export" in dict(k[1])["task"]
-    ]
-    assert export, sorted({k[0] for k in samples})
+    assert tasks_done(samples, "export") == 1
     assert samples[("clientdesk_router_polls_total", (("outcome", "reachable"),))] == 1
     login = (("method", "POST"), ("view", "login"))
     assert samples[("django_http_requests_latency_seconds_by_view_method_count", login)] == 1
     assert samples[("clientdesk_celery_queue_length", (("queue", stack.queue),))] >= 0
 
-    # One JSON line a request, written by web.
-    lines = [json.loads(line) for line in stack.log("web").splitlines()]  # every one JSON
+    # Every line web writes is JSON; one a request; no password in any log.
+    lines = [json.loads(line) for line in stack.log("web").splitlines()]
     logged = [line for line in lines if line.get("event") == "request" and line["view"] == "login"]
-    assert {line["status"] for line in logged} == {200, 302}
+    assert sorted(line["status"] for line in logged) == [200, 302]
     assert TEST_PASSWORD not in stack.log("web") + stack.log("worker")
 
     codes = stack.stop()
