@@ -73,6 +73,7 @@ def request_log(request, status: int, seconds: float) -> None:
         duration_ms,
         extra={
             "event": "request",
+            "request_id": request.request_id,
             "method": request.method,
             "path": request.path,
             "view": view,
@@ -107,6 +108,7 @@ def task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
         duration_ms,
         extra={
             "event": "task",
+            "request_id": task_id,
             "task": name,
             "task_id": task_id,
             "outcome": outcome,
