@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from config.celery import app
-
 ROOT = Path(__file__).resolve().parents[2]
 SENT = "Sending due task leases-sweep"
 
@@ -29,12 +27,13 @@ def wait_until(predicate, timeout, what):
 
 
 class Beat:
-    def __init__(self, directory: Path, key_prefix: str):
+    def __init__(self, directory: Path, key_prefix: str, queue: str):
         directory.mkdir()
         self.log = directory / "beat.log"
         env = os.environ | {
             "CLIENTDESK_TESTING": "1",
             "CACHE_KEY_PREFIX": key_prefix,  # beat's lock and heartbeat: this test's keys
+            "CELERY_TASK_DEFAULT_QUEUE": queue,  # what beat sends goes to this test's queue
             "CLIENTDESK_VAR_DIR": str(directory),
             "BEAT_ALIVE_FILE": str(directory / "alive"),
             "BEAT_LOCK_TTL": "3",
@@ -66,17 +65,20 @@ class Beat:
 
 @pytest.fixture
 def beats(tmp_path, run_redis):
+    """beats() -> a started Beat; all are killed at the end and their queue removed."""
     started: list[Beat] = []
+    queue = f"{run_redis.prefix}-queue"
 
     def start() -> Beat:
-        started.append(Beat(tmp_path / f"beat{len(started)}", run_redis.prefix))
+        started.append(Beat(tmp_path / f"beat{len(started)}", run_redis.prefix, queue))
         return started[-1]
 
     yield start
     for beat in started:
         beat.stop(signal.SIGKILL)
         print(beat.log, beat.text()[-3000:])
-    app.control.purge()
+    run_redis.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    run_redis.zrem("_kombu.binding_deadlines", queue)
 
 
 def test_a_second_beat_waits_and_takes_over_from_a_killed_one(beats, run_redis):
