@@ -304,14 +304,6 @@ OUTBOUND_ALLOWED_NETWORKS = env_networks(
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
-
 # -- Operator access (access/): the second factor through django-otp, tracked sessions -------
 # The second factor is asked for after the password (access.middleware.SecondFactorMiddleware,
 # after the tenant's middleware, which it reads); each session's last activity is noted by
@@ -341,3 +333,87 @@ OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
 # whitenoise: in development and tests, serve straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
+
+# -- Operations: logs, metrics, health, the single beat (README, "Production") ----------------
+# Logs: one line per request and per task (core/logs.py), JSON for an aggregator or plain text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG or TESTING else "json").lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.log_context.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # core.logs writes one line per request; Django's own would be a second.
+        "django.server": {"level": "WARNING"},
+    },
+}
+# Celery keeps Django's logging (the same formats) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_REDIRECT_STDOUTS = False
+
+# Metrics (django-prometheus, prometheus-client; core/metrics.py): requests by view and database
+# queries from django-prometheus' middleware and database backend. /metrics answers a bearer
+# METRICS_TOKEN, or clients in METRICS_ALLOWED_NETWORKS; nobody when neither is set.
+INSTALLED_APPS += ["django_prometheus"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.logs.RequestLogMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports migrations
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Each process's files carry its host and pid: containers sharing the directory each
+    # count pids from 1. Set before any metric exists (django-prometheus makes them on import).
+    from prometheus_client import values as prometheus_values  # reason: multiprocess file names
+
+    from core.metrics_process import process_identifier  # reason: before any metric is made
+
+    prometheus_values.ValueClass = prometheus_values.MultiProcessValue(process_identifier)
+
+# Health: /health/live and /health/ready (core/health.py) answer over plain HTTP too, from any
+# host the load balancer names, so that a container's own check needs neither TLS nor the
+# public name.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+BEAT_HEARTBEAT_MAX_AGE = env_int("BEAT_HEARTBEAT_MAX_AGE", 120)
+HEALTH_JOB_MAX_AGE = env_int("HEALTH_JOB_MAX_AGE", 2 * 3600)
+
+# Only one beat (core/beat.py): beat sends the schedule only while it holds a Redis lock, which
+# it renews every BEAT_LOCK_RENEW seconds; a killed holder's lock lapses after BEAT_LOCK_TTL.
+_REDIS_KEYS = os.environ.get("CACHE_KEY_PREFIX", "clientdesk")
+CELERY_BEAT_SCHEDULER = "core.beat:SingleBeatScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+BEAT_LOCK_KEY = f"{_REDIS_KEYS}:beat:lock"
+BEAT_HEARTBEAT_KEY = f"{_REDIS_KEYS}:beat:heartbeat"
+BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 30)
+BEAT_LOCK_RENEW = env_int("BEAT_LOCK_RENEW", 5)
+BEAT_LOCK_RETRY = env_int("BEAT_LOCK_RETRY", 5)
+if BEAT_LOCK_RENEW * 2 > BEAT_LOCK_TTL:
+    raise ImproperlyConfigured("BEAT_LOCK_TTL must be at least twice BEAT_LOCK_RENEW.")
+CELERY_BEAT_MAX_LOOP_INTERVAL = BEAT_LOCK_RENEW
+BEAT_ALIVE_FILE = os.environ.get("BEAT_ALIVE_FILE", str(VAR_DIR / "beat.alive"))

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from core.views import health_live, health_ready, metrics
 from tenancy.views import AccountView, HomeView, PasswordChangeView
 
 urlpatterns = [
@@ -23,6 +24,9 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("dashboard/", include("holds.urls")),
     path("admin/", admin.site.urls),
+    path("health/live", health_live, name="health_live"),
+    path("health/ready", health_ready, name="health_ready"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 admin.site.site_header = "Clientdesk administration"

@@ -1,5 +1,6 @@
 """The shared pieces every app uses (numbers, text, date formats, locks, job runs, leases,
-the task base, the outbound policy). Sends no event and hears none.
+the task base, the outbound policy), and operations: health, metrics, structured logs, the
+single beat. Sends no event and hears none; hears Celery's task signals (core.logs).
 """
 
 from django.apps import AppConfig
@@ -8,3 +9,6 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        from . import logs  # noqa: F401 - connects the task log and metrics to Celery's signals

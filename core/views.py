@@ -1,9 +1,21 @@
 """View pieces every app's pages share and that are not tenancy: the 400 answer of a refused
-form, the table region an HTMX request asks for, and a service's error put next to its field."""
+form, the table region an HTMX request asks for, and a service's error put next to its field;
+and the operations endpoints (health, metrics) that answer without a login."""
 
+import hmac
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import readiness
+from .metrics import metrics_text
 
 
 def form_errors_from(form, error: ValidationError, subforms=()) -> None:
@@ -62,3 +74,49 @@ class TableFragmentMixin:
         response = super().render_to_response(context, **kwargs)
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+# -- operations: health and metrics (no login; nothing a tenant owns) --------------------------
+@login_not_required
+@never_cache
+@require_GET
+def health_live(request):
+    """The process answers: a container's liveness, which nothing outside it may fail."""
+    return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def health_ready(request):
+    """Whether this deployment can do its work now (core.health): 200, or 503 with the checks
+    that failed."""
+    ready, body = readiness()
+    return JsonResponse(body, status=200 if ready else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request):
+    """Prometheus' text format, for a scraper with METRICS_TOKEN (a bearer token) or from
+    METRICS_ALLOWED_NETWORKS; anyone else gets a 404, as for a page that does not exist."""
+    if not metrics_allowed(request):
+        raise Http404
+    body, content_type = metrics_text()
+    return HttpResponse(body, content_type=content_type)
+
+
+def metrics_allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.METRICS_ALLOWED_NETWORKS
+    )

@@ -10,8 +10,13 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports"
 
     def ready(self):
+        from core.metrics import scrape_register
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
+
+        from .metrics import export_jobs_family
+
+        scrape_register(export_jobs_family)
 
         register_nav_section(
             NavSection(

@@ -39,6 +39,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from core.locks import advisory_locks, lock_namespace
+from core.metrics import router_poll_observed
 from tenancy.models import Tenant
 
 from . import crypto
@@ -489,6 +490,7 @@ def poll_routers(router_ids: list[int] | None = None, *, deadline_seconds: float
 
 def _record(report: CycleReport, outcome: RouterOutcome, now: datetime) -> None:
     save_outcome(outcome, now)
+    router_poll_observed(reachable=outcome.ok, seconds=outcome.seconds)
     report.polled += 1
     if outcome.ok:
         report.reachable += 1

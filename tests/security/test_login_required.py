@@ -9,7 +9,9 @@ from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
-PUBLIC = {"login", "admin:login"}
+# Login, and the operations endpoints (no tenant's data: tests/ops/ checks what they show; a
+# scrape of /metrics needs its token).
+PUBLIC = {"login", "admin:login", "health_live", "health_ready", "metrics"}
 SAMPLE_VALUES = {
     "int": "1",
     "str": "sample",
