@@ -84,24 +84,30 @@ ACTIVITY_BATCH = 2000
 
 
 def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system") -> None:
-    """Many activity lines at once, for the scheduled jobs: `lines` are (client_id, verb,
-    description, data), all by `actor_label`; one INSERT per ACTIVITY_BATCH lines."""
+    """Many activity lines at once, for the scheduled jobs and billing's chunks: `lines` are
+    (client_id, verb, description, data), all by `actor_label`, or (client_id, verb,
+    description, data, actor, at) for lines of an operator (or of nobody: `actor_label`) at a
+    given time; one INSERT per ACTIVITY_BATCH lines."""
     from django.utils import timezone
 
     now = timezone.now()
-    objs = [
-        ClientActivity(
-            tenant=tenant,
-            client_id=client_id,
-            actor=None,
-            actor_label=actor_label[:100],
-            verb=verb[:40],
-            description=description[:500],
-            data=data,
-            created_at=now,
+    objs = []
+    for client_id, verb, description, data, *who in lines:
+        actor, at = who if who else (None, now)
+        if actor is not None and not getattr(actor, "is_authenticated", False):
+            actor = None
+        objs.append(
+            ClientActivity(
+                tenant=tenant,
+                client_id=client_id,
+                actor=actor,
+                actor_label=("" if actor else actor_label)[:100],
+                verb=verb[:40],
+                description=description[:500],
+                data=data,
+                created_at=at or now,
+            )
         )
-        for client_id, verb, description, data in lines
-    ]
     ClientActivity.objects.for_tenant(tenant).bulk_create(objs, batch_size=ACTIVITY_BATCH)
 
 
