@@ -35,8 +35,9 @@ as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 deci
 they get here, so an operator's amount is never rounded silently.
 
 Other apps call `account_charge` (a purchase) or `ledger_post_chunk` / `ledger_post_batch`
-(renewals, daily messaging charges) with their own idempotency keys (e.g. "sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a
-job that runs twice charges once.
+(renewals, daily messaging charges) with their own idempotency keys (e.g.
+"sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a job that runs twice charges
+once.
 """
 
 import logging
@@ -406,7 +407,7 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
     entries = [entry for _, entry in new]
     columns = [[getattr(entry, name) for entry in entries] for name, _ in _ENTRY_COLUMNS]
     cursor.execute(_INSERT_ENTRIES_SQL, [tenant.pk, *columns])
-    ids = dict((key, pk) for pk, key in cursor.fetchall())
+    ids = {key: pk for pk, key in cursor.fetchall()}
     for entry in entries:
         entry.pk = ids[entry.idempotency_key]
         entry._state.adding = False
