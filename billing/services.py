@@ -7,9 +7,11 @@ transaction it:
 1. locks the chunk's account rows in one `SELECT ... ORDER BY id FOR UPDATE` (every writer of
    accounts locks in id order, so that concurrent chunks and single postings queue up instead
    of deadlocking, and none is lost);
-2. reads the chunk's idempotency keys (after the locks): a retried key returns the entry it
-   posted the first time (`entry.replayed` is True) and never posts twice; the same key with
-   another account, kind or amount is an `IdempotencyConflict`;
+2. reads the chunk's idempotency keys in the same statement: a retried key returns the entry
+   it posted the first time (`entry.replayed` is True) and never posts twice; the same key
+   with another account, kind or amount is an `IdempotencyConflict`. A key committed while the
+   statement waited for a lock is caught by the ledger's unique key, and the chunk is posted
+   again, which then reads it;
 3. checks each posting's funds in order against its account's running balance (a charge may
    not take balance + credit limit below zero unless the caller allows an overdraft; the new
    balance must fit the column): a refused posting is refused alone, the rest post;
@@ -50,7 +52,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, ClientStatus
 from clients.services import activities_record_bulk, activity_record
 from core.formatting import money
 from tenancy.models import Tenant
@@ -159,9 +161,14 @@ _INSERT_ENTRIES_SQL = (
     + f") WITH ORDINALITY AS v({', '.join(c for c, _ in _ENTRY_COLUMNS)}, n) ORDER BY n "
     "RETURNING id, idempotency_key"
 )
+# The accounts locked in id order, with their clients' status and the ids of the entries
+# their keys posted before, in one round trip.
 _LOCK_ACCOUNTS_SQL = (
-    f"SELECT id, client_id, balance, credit_limit, last_posted_at FROM {_ACCOUNT_TABLE} "  # noqa: S608
-    "WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE"
+    "SELECT a.id, a.client_id, a.balance, a.credit_limit, a.last_posted_at, "  # noqa: S608
+    "c.status = %s, (SELECT array_agg(e.id) FROM "
+    f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY(%s)) "
+    f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
+    "WHERE a.tenant_id = %s AND a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
 )
 _UPDATE_ACCOUNTS_SQL = (
     f"UPDATE {_ACCOUNT_TABLE} AS a SET balance = v.balance, last_posted_at = v.at, "  # noqa: S608
@@ -175,7 +182,7 @@ _PURCHASES_SQL = (
 _ENTRY_FIELDS = [f.attname for f in LedgerEntry._meta.concrete_fields]
 _POSTED_SQL = (
     f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {_ENTRY_TABLE} "  # noqa: S608
-    "WHERE tenant_id = %s AND idempotency_key = ANY(%s)"
+    "WHERE tenant_id = %s AND id = ANY(%s)"
 )
 
 
@@ -217,6 +224,7 @@ class _LockedAccount:
     balance: Decimal
     credit_limit: Decimal
     last_posted_at: datetime | None
+    client_active: bool
     available_before: Decimal
     entries: list = field(default_factory=list)
 
@@ -250,14 +258,23 @@ def ledger_post_batch(
     postings = list(postings)
     results = []
     for start in range(0, len(postings), chunk_size):
-        chunk = postings[start : start + chunk_size]
+        results += ledger_post_chunk_retried(
+            tenant=tenant, postings=postings[start : start + chunk_size]
+        )
+    return results
+
+
+def ledger_post_chunk_retried(*, tenant: Tenant, postings, attempts: int = 3) -> list:
+    """`ledger_post_chunk` in a transaction of its own, posted again when it met a key
+    committed meanwhile (the retry reads it and answers it as a replay or a conflict)."""
+    for attempt in range(attempts):
         try:
             with transaction.atomic():
-                results += ledger_post_chunk(tenant=tenant, postings=chunk)
+                return ledger_post_chunk(tenant=tenant, postings=postings)
         except IntegrityError:
-            with transaction.atomic():
-                results += ledger_post_chunk(tenant=tenant, postings=chunk)
-    return results
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def ledger_post_chunk(*, tenant: Tenant, postings) -> list[PostingResult]:
@@ -277,8 +294,13 @@ def ledger_post_chunk(*, tenant: Tenant, postings) -> list[PostingResult]:
         return results
     now = timezone.now()
     with connection.cursor() as cursor:
-        accounts = _lock_accounts(cursor, tenant, {r.posting.account_id for r in valid})
-        posted = _posted_entries(cursor, tenant, {r.posting.idempotency_key for r in valid})
+        accounts, posted_ids = _lock_accounts(
+            cursor,
+            tenant,
+            {r.posting.account_id for r in valid},
+            {r.posting.idempotency_key for r in valid},
+        )
+        posted = _posted_entries(cursor, tenant, posted_ids)
         new = _chain_entries(tenant, valid, accounts, posted, now)
         if new:
             _write_entries(cursor, tenant, new, accounts, now)
@@ -308,18 +330,27 @@ def _amount_checked(result: PostingResult) -> bool:
     return True
 
 
-def _lock_accounts(cursor, tenant: Tenant, account_ids) -> dict[int, _LockedAccount]:
-    cursor.execute(_LOCK_ACCOUNTS_SQL, [tenant.pk, sorted(account_ids)])
-    return {
-        pk: _LockedAccount(client_id, balance, limit, last, balance + limit)
-        for pk, client_id, balance, limit, last in cursor.fetchall()
-    }
+def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, list]:
+    """The accounts, locked, and the ids of the entries their keys posted before.
+
+    The keys are read in the statement that waits for the locks, so from its snapshot: an
+    entry that a posting holding the lock committed meanwhile is not seen, and the INSERT of
+    the same key then fails on the unique key (IntegrityError), which the callers answer as
+    a retry. The common case, a new key, costs no round trip of its own."""
+    params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
+    cursor.execute(_LOCK_ACCOUNTS_SQL, params)
+    accounts, posted = {}, []
+    for pk, client_id, balance, limit, last, active, posted_ids in cursor.fetchall():
+        accounts[pk] = _LockedAccount(client_id, balance, limit, last, active, balance + limit)
+        posted = posted_ids or []
+    return accounts, posted
 
 
-def _posted_entries(cursor, tenant: Tenant, keys) -> dict[str, LedgerEntry]:
-    """The entries of these keys posted before (read after the accounts' locks were granted,
-    so that a posting of the same account that held them has committed)."""
-    cursor.execute(_POSTED_SQL, [tenant.pk, list(keys)])
+def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
+    """The entries that the chunk's keys posted before (a statement only when there are)."""
+    if not ids:
+        return {}
+    cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
     entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in cursor.fetchall())
     return {entry.idempotency_key: entry for entry in entries}
 
@@ -441,6 +472,7 @@ def _announce_postings(tenant: Tenant, accounts: dict[int, _LockedAccount]) -> N
                 after=a.available,
                 at=a.last_posted_at,
                 entries=tuple(a.entries),
+                client_active=a.client_active,
             )
             for pk, a in accounts.items()
             if a.entries

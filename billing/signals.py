@@ -8,8 +8,9 @@ are locked, after the new balances and limits are written. Arguments:
 - `changes`: one `FundsChange` per account the chunk changed: `account_id`, `client_id`,
   `before` and `after` (the available funds, balance + credit limit, before the chunk's first
   entry and after its last), `at` (when its last entry was posted), `entries` (the new
-  LedgerEntry rows of that account, in order) and `credit_change` (the CreditLimitChange, or
-  None).
+  LedgerEntry rows of that account, in order), `credit_change` (the CreditLimitChange, or
+  None) and `client_active` (whether the client's status was Active when its account was
+  locked: no hold to lift then).
 
 A receiver of `funds_changed` runs inside the change: it must be quick, must work set-wise over
 `changes` (a chunk may hold a thousand accounts), must not lock other rows that a posting could
@@ -44,6 +45,7 @@ class FundsChange:
     at: datetime
     entries: tuple = ()
     credit_change: object = None
+    client_active: bool = False
 
 
 funds_changed = Signal()

@@ -8,11 +8,13 @@ costs the ledger no extra query:
 - funds came back to zero or more: the row goes.
 
 billing's `funds_changed_committed`, after the commit: when money came in (a top-up, refund,
-reversal or a higher credit limit) and funds are not negative, the financial holds of those
-clients are lifted (`financial_holds_release_if_funded`: one query for the chunk, then a
-release for each client that has one), in a transaction of its own that locks the client, so
-that a posting never waits on a client row (a purchase locks client then account; this order
-stays the same).
+reversal or a higher credit limit), funds are not negative and the client's status was not
+Active when billing locked its account (an Active client has no hold in force, so that the
+common top-up costs nothing here; a hold missed this way is lifted by the financial job), the
+financial holds of those clients are lifted (`financial_holds_release_if_funded`: one query
+for the chunk, then a release for each client that has one), in a transaction of its own
+that locks the client, so that a posting never waits on a client row (a purchase locks client
+then account; this order stays the same).
 
 subscriptions' `subscriptions_changed` and clients' `client_deleted` (after their commits):
 this app owns access, so it alone sends `client_access_changed`, once per change
@@ -50,7 +52,11 @@ def funds_changed(sender, *, tenant, changes, **kwargs):
 
 
 def funds_changed_committed(sender, *, tenant, changes, **kwargs):
-    funded = [c.client_id for c in changes if c.after > c.before and c.after >= ZERO]
+    funded = [
+        c.client_id
+        for c in changes
+        if c.after > c.before and c.after >= ZERO and not c.client_active
+    ]
     if funded:
         financial_holds_release_if_funded(tenant=tenant, client_ids=funded)
 

@@ -40,7 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -757,7 +757,10 @@ def messaging_charges_post(
         .values_list("id", flat=True)
     )
     for chunk in _batches(todo, chunk_size):
-        messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
+        try:
+            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
+        except IntegrityError:  # a key committed meanwhile: the chunk again reads it
+            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
     return result
 
 
