@@ -15,8 +15,8 @@ transaction it:
 3. checks each posting's funds in order against its account's running balance (a charge may
    not take balance + credit limit below zero unless the caller allows an overdraft; the new
    balance must fit the column): a refused posting is refused alone, the rest post;
-4. writes the entries with their `balance_after` chain in one INSERT and the balances in one
-   UPDATE: the same statements for a chunk of one or of a thousand;
+4. writes the entries with their `balance_after` chain, the balances and the last purchase
+   dates in one statement: the same statements for a chunk of one or of a thousand;
 5. announces the chunk once (`billing.signals.funds_changed`, in the transaction, and
    `funds_changed_committed` after it): holds tracks negative funds and lifts financial holds
    from there.
@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import psycopg
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -154,8 +155,17 @@ _ENTRY_COLUMNS = (
 _ENTRY_TABLE = LedgerEntry._meta.db_table
 _ACCOUNT_TABLE = Account._meta.db_table
 _CLIENT_TABLE = Client._meta.db_table
-_INSERT_ENTRIES_SQL = (
-    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {', '.join(c for c, _ in _ENTRY_COLUMNS)}) "  # noqa: S608 - names are ours
+# The chunk's writes in one statement: the balances and the last purchase dates (data-modifying
+# CTEs run to completion whether or not the INSERT reads them), then the entries in the
+# postings' order (so that their ids follow the chain), returning their ids.
+_WRITE_SQL = (
+    f"WITH balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = b.balance, "  # noqa: S608 - names are ours
+    "last_posted_at = b.at, updated_at = %s FROM unnest(%s::bigint[], %s::numeric[], "
+    "%s::timestamptz[]) AS b(id, balance, at) WHERE a.id = b.id RETURNING a.id), "
+    f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.at "
+    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS p(id, at) WHERE c.id = p.id "
+    "RETURNING c.id) "
+    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {', '.join(c for c, _ in _ENTRY_COLUMNS)}) "
     f"SELECT %s, {', '.join(c for c, _ in _ENTRY_COLUMNS)} FROM unnest("
     + ", ".join(f"%s::{t}[]" for _, t in _ENTRY_COLUMNS)
     + f") WITH ORDINALITY AS v({', '.join(c for c, _ in _ENTRY_COLUMNS)}, n) ORDER BY n "
@@ -169,15 +179,6 @@ _LOCK_ACCOUNTS_SQL = (
     f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY(%s)) "
     f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
     "WHERE a.tenant_id = %s AND a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
-)
-_UPDATE_ACCOUNTS_SQL = (
-    f"UPDATE {_ACCOUNT_TABLE} AS a SET balance = v.balance, last_posted_at = v.at, "  # noqa: S608
-    "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[], %s::timestamptz[]) "
-    "AS v(id, balance, at) WHERE a.id = v.id"
-)
-_PURCHASES_SQL = (
-    f"UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = v.at "  # noqa: S608
-    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) WHERE c.id = v.id"
 )
 _ENTRY_FIELDS = [f.attname for f in LedgerEntry._meta.concrete_fields]
 _POSTED_SQL = (
@@ -266,40 +267,47 @@ def ledger_post_batch(
 
 def ledger_post_chunk_retried(*, tenant: Tenant, postings, attempts: int = 3) -> list:
     """`ledger_post_chunk` in a transaction of its own, posted again when it met a key
-    committed meanwhile (the retry reads it and answers it as a replay or a conflict)."""
+    committed meanwhile: the retry reads the keys once the locks are granted (one statement
+    more), so that it answers such a key as a replay or a conflict."""
     for attempt in range(attempts):
         try:
             with transaction.atomic():
-                return ledger_post_chunk(tenant=tenant, postings=postings)
+                return ledger_post_chunk(
+                    tenant=tenant, postings=postings, keys_after_locks=attempt > 0
+                )
         except IntegrityError:
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def ledger_post_chunk(*, tenant: Tenant, postings) -> list[PostingResult]:
+def ledger_post_chunk(
+    *, tenant: Tenant, postings, keys_after_locks: bool = False
+) -> list[PostingResult]:
     """Post `postings` (one tenant's) in the caller's transaction, with the same statements
-    whatever their number: lock their accounts in one statement, in the order of their ids
-    (every writer of accounts locks in this order, so that none deadlocks), read the keys
-    posted before, then in the postings' order check each one's funds and chain its
-    `balance_after`, and write all the entries in one INSERT and all the balances in one
-    UPDATE. One refused posting (funds, a key reused for something else) is refused alone:
+    whatever their number: lock their accounts and read the keys posted before in one
+    statement, in the order of the accounts' ids (every writer of accounts locks in this
+    order, so that none deadlocks), then in the postings' order check each one's funds and
+    chain its `balance_after`, and write the entries, balances and purchase dates in one
+    statement. One refused posting (funds, a key reused for something else) is refused alone:
     the rest post. The chunk is announced once (`funds_changed`, then
     `funds_changed_committed` after the commit) and its activity lines are one INSERT.
-    Raises IntegrityError when a key was committed meanwhile for another account (the
-    transaction is then broken: the caller retries it)."""
+
+    Raises IntegrityError when one of its keys was committed while it waited for the locks
+    (the transaction is then broken): the caller posts it again, with `keys_after_locks`, so
+    that the keys are read once the locks are granted, one statement more."""
     results = [PostingResult(posting) for posting in postings]
     valid = [result for result in results if _amount_checked(result)]
     if not valid:
         return results
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with _ledger_cursor() as cursor:
+        keys = {r.posting.idempotency_key for r in valid}
         accounts, posted_ids = _lock_accounts(
-            cursor,
-            tenant,
-            {r.posting.account_id for r in valid},
-            {r.posting.idempotency_key for r in valid},
+            cursor, tenant, {r.posting.account_id for r in valid}, () if keys_after_locks else keys
         )
+        if keys_after_locks:
+            posted_ids = _posted_ids(cursor, tenant, keys)
         posted = _posted_entries(cursor, tenant, posted_ids)
         new = _chain_entries(tenant, valid, accounts, posted, now)
         if new:
@@ -330,6 +338,21 @@ def _amount_checked(result: PostingResult) -> bool:
     return True
 
 
+def _ledger_cursor():
+    """On PostgreSQL, a cursor that binds parameters on the server (Django's binds them in
+    the client), so that psycopg prepares the chunk's few statements once per connection and
+    PostgreSQL does not plan them again for every posting. It goes through Django's cursor
+    wrapper, so that query counts and execute wrappers see its statements. Elsewhere (the
+    SQLite demo) Django's own cursor, and the portable statements below."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
 def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, list]:
     """The accounts, locked, and the ids of the entries their keys posted before.
 
@@ -337,21 +360,54 @@ def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, lis
     entry that a posting holding the lock committed meanwhile is not seen, and the INSERT of
     the same key then fails on the unique key (IntegrityError), which the callers answer as
     a retry. The common case, a new key, costs no round trip of its own."""
-    params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
-    cursor.execute(_LOCK_ACCOUNTS_SQL, params)
+    if connection.vendor != "postgresql":
+        rows = _lock_accounts_portable(tenant, account_ids, keys)
+    else:
+        params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
+        cursor.execute(_LOCK_ACCOUNTS_SQL, params)
+        rows = cursor.fetchall()
     accounts, posted = {}, []
-    for pk, client_id, balance, limit, last, active, posted_ids in cursor.fetchall():
+    for pk, client_id, balance, limit, last, active, posted_ids in rows:
         accounts[pk] = _LockedAccount(client_id, balance, limit, last, active, balance + limit)
         posted = posted_ids or []
     return accounts, posted
+
+
+def _lock_accounts_portable(tenant: Tenant, account_ids, keys) -> list[tuple]:
+    """`_LOCK_ACCOUNTS_SQL` for databases without arrays (the SQLite demo: one writer)."""
+    posted = list(
+        LedgerEntry.objects.for_tenant(tenant)
+        .filter(idempotency_key__in=list(keys))
+        .values_list("pk", flat=True)
+    )
+    rows = (
+        Account.objects.for_tenant(tenant)
+        .filter(pk__in=sorted(account_ids))
+        .select_for_update()
+        .order_by("pk")
+        .values_list(
+            "pk", "client_id", "balance", "credit_limit", "last_posted_at", "client__status"
+        )
+    )
+    return [(*row[:5], row[5] == ClientStatus.ACTIVE, posted) for row in rows]
+
+
+def _posted_ids(cursor, tenant: Tenant, keys) -> list[int]:
+    """The ids of the entries these keys posted, read once the accounts' locks are granted:
+    every posting that held one of them has committed by then."""
+    entries = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key__in=list(keys))
+    return list(entries.values_list("pk", flat=True))
 
 
 def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
     """The entries that the chunk's keys posted before (a statement only when there are)."""
     if not ids:
         return {}
-    cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
-    entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in cursor.fetchall())
+    entries = LedgerEntry.objects.for_tenant(tenant).filter(pk__in=list(ids))
+    if connection.vendor == "postgresql":
+        cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
+        rows = cursor.fetchall()
+        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in rows)
     return {entry.idempotency_key: entry for entry in entries}
 
 
@@ -433,32 +489,52 @@ def _operator(actor):
 
 
 def _write_entries(cursor, tenant, new, accounts, now) -> None:
-    """One INSERT of the entries, one UPDATE of the balances, and one UPDATE of the last
-    purchase dates when the chunk holds purchases."""
+    """The entries, the balances and the last purchase dates, in one statement."""
     entries = [entry for _, entry in new]
-    columns = [[getattr(entry, name) for entry in entries] for name, _ in _ENTRY_COLUMNS]
-    cursor.execute(_INSERT_ENTRIES_SQL, [tenant.pk, *columns])
+    if connection.vendor != "postgresql":
+        _write_entries_portable(tenant, entries, accounts, now)
+        return
+    changed = [(pk, a) for pk, a in accounts.items() if a.entries]
+    purchases = {}
+    for entry in entries:
+        if entry.kind in PURCHASE_KINDS:
+            purchases[accounts[entry.account_id].client_id] = entry.created_at
+    params = [
+        now,
+        [pk for pk, _ in changed],
+        [a.balance for _, a in changed],
+        [a.last_posted_at for _, a in changed],
+        list(purchases),
+        list(purchases.values()),
+        tenant.pk,
+        *([getattr(entry, name) for entry in entries] for name, _ in _ENTRY_COLUMNS),
+    ]
+    cursor.execute(_WRITE_SQL, params)
     ids = {key: pk for pk, key in cursor.fetchall()}
     for entry in entries:
         entry.pk = ids[entry.idempotency_key]
         entry._state.adding = False
         entry._state.db = "default"
-    changed = [(pk, a) for pk, a in accounts.items() if a.entries]
-    cursor.execute(
-        _UPDATE_ACCOUNTS_SQL,
-        [
-            now,
-            [pk for pk, _ in changed],
-            [a.balance for _, a in changed],
-            [a.last_posted_at for _, a in changed],
-        ],
+
+
+def _write_entries_portable(tenant, entries, accounts, now) -> None:
+    """`_write_entries` for databases without arrays (the SQLite demo)."""
+    LedgerEntry.objects.for_tenant(tenant).bulk_create(entries)
+    for entry in entries:
+        entry._state.adding = False
+    changed = [
+        Account(pk=pk, balance=a.balance, last_posted_at=a.last_posted_at, updated_at=now)
+        for pk, a in accounts.items()
+        if a.entries
+    ]
+    Account.objects.for_tenant(tenant).bulk_update(
+        changed, ["balance", "last_posted_at", "updated_at"]
     )
-    purchases = {}
     for entry in entries:
         if entry.kind in PURCHASE_KINDS:
-            purchases[accounts[entry.account_id].client_id] = entry.created_at
-    if purchases:
-        cursor.execute(_PURCHASES_SQL, [list(purchases), list(purchases.values())])
+            Client.objects.for_tenant(tenant).filter(
+                pk=accounts[entry.account_id].client_id
+            ).update(last_purchase_at=entry.created_at)
 
 
 def _announce_postings(tenant: Tenant, accounts: dict[int, _LockedAccount]) -> None:

@@ -41,14 +41,13 @@ def funds_changed(sender, *, tenant, changes, **kwargs):
     """At most two statements for a whole chunk, none when no account crossed zero."""
     below = [c for c in changes if c.before >= ZERO > c.after]
     back = [c.client_id for c in changes if c.before < ZERO <= c.after]
-    shortfalls = FundsShortfall.objects.for_tenant(tenant)
     if below:
-        shortfalls.bulk_create(
+        FundsShortfall.objects.for_tenant(tenant).bulk_create(
             [FundsShortfall(tenant=tenant, client_id=c.client_id, since=c.at) for c in below],
             ignore_conflicts=True,
         )
     if back:
-        shortfalls.filter(client_id__in=back).delete()
+        FundsShortfall.objects.for_tenant(tenant).filter(client_id__in=back).delete()
 
 
 def funds_changed_committed(sender, *, tenant, changes, **kwargs):

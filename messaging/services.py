@@ -721,6 +721,16 @@ def _accounts_of(tenant: Tenant, client_ids: set[int]) -> dict[int, int]:
 def _charges_mark_settled(tenant: Tenant, rows, due: dict, posted: set) -> None:
     if not rows:
         return
+    if connection.vendor != "postgresql":  # the SQLite demo: a statement a row
+        for row in rows:
+            MessagingCharge.objects.for_tenant(tenant).filter(pk=row.pk).update(
+                charged_amount=due[row.pk],
+                charged_parts=row.due_parts,
+                postings=row.postings + (1 if row.pk in posted else 0),
+                settled=True,
+                updated_at=timezone.now(),
+            )
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(MessagingCharge)} AS m SET charged_amount = v.amount, "  # noqa: S608
