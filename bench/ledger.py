@@ -502,9 +502,9 @@ def measure_batch(args, context, figures) -> None:
     chunk = args.batch_chunk
 
     def floor():
-        now = datetime.now(UTC)
         with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
             for start in range(0, len(ids), chunk):
+                now = datetime.now(UTC)
                 part, money = ids[start : start + chunk], amounts[start : start + chunk]
                 keys = [f"floor:{run}:{start + i}" for i in range(len(part))]
                 with conn.transaction():

@@ -155,20 +155,28 @@ _ENTRY_COLUMNS = (
 _ENTRY_TABLE = LedgerEntry._meta.db_table
 _ACCOUNT_TABLE = Account._meta.db_table
 _CLIENT_TABLE = Client._meta.db_table
-# The chunk's writes in one statement: the balances and the last purchase dates (data-modifying
-# CTEs run to completion whether or not the INSERT reads them), then the entries in the
-# postings' order (so that their ids follow the chain), returning their ids.
+# The chunk's writes in one statement: the entries in the postings' order (so that their ids
+# follow the chain), each account's balance and time from its last entry, and the last purchase
+# date of the clients who bought (data-modifying CTEs run to completion whether or not the
+# INSERT reads them); it returns the entries' ids.
+_ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
+_PURCHASE_KIND_LIST = ", ".join(f"'{kind}'" for kind in sorted(PURCHASE_KINDS))
 _WRITE_SQL = (
-    f"WITH balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = b.balance, "  # noqa: S608 - names are ours
-    "last_posted_at = b.at, updated_at = %s FROM unnest(%s::bigint[], %s::numeric[], "
-    "%s::timestamptz[]) AS b(id, balance, at) WHERE a.id = b.id RETURNING a.id), "
-    f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.at "
-    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS p(id, at) WHERE c.id = p.id "
-    "RETURNING c.id) "
-    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {', '.join(c for c, _ in _ENTRY_COLUMNS)}) "
-    f"SELECT %s, {', '.join(c for c, _ in _ENTRY_COLUMNS)} FROM unnest("
+    "WITH v AS (SELECT * FROM unnest("  # noqa: S608 - names and kinds are ours
     + ", ".join(f"%s::{t}[]" for _, t in _ENTRY_COLUMNS)
-    + f") WITH ORDINALITY AS v({', '.join(c for c, _ in _ENTRY_COLUMNS)}, n) ORDER BY n "
+    + f") WITH ORDINALITY AS v({_ENTRY_NAMES}, n)), "
+    "last AS (SELECT DISTINCT ON (account_id) account_id, balance_after, created_at FROM v "
+    "ORDER BY account_id, n DESC), "
+    f"balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = last.balance_after, "
+    "last_posted_at = last.created_at, updated_at = %s FROM last "
+    "WHERE a.id = last.account_id RETURNING a.id), "
+    f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.created_at FROM "
+    "(SELECT DISTINCT ON (account_id) account_id, created_at FROM v "
+    f"WHERE kind IN ({_PURCHASE_KIND_LIST}) ORDER BY account_id, n DESC) AS p, "
+    f"{_ACCOUNT_TABLE} AS pa WHERE pa.id = p.account_id AND c.id = pa.client_id "
+    "RETURNING c.id) "
+    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
+    f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v ORDER BY n "
     "RETURNING id, idempotency_key"
 )
 # The accounts locked in id order, with their clients' status and the ids of the entries
@@ -507,20 +515,11 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
     if connection.vendor != "postgresql":
         _write_entries_portable(tenant, entries, accounts, now)
         return
-    changed = [(pk, a) for pk, a in accounts.items() if a.entries]
-    purchases = {}
-    for entry in entries:
-        if entry.kind in PURCHASE_KINDS:
-            purchases[accounts[entry.account_id].client_id] = entry.created_at
     params = [
-        now,
-        [pk for pk, _ in changed],
-        [a.balance for _, a in changed],
-        [a.last_posted_at for _, a in changed],
-        list(purchases),
-        list(purchases.values()),
-        tenant.pk,
         *(_column(entries, name) for name, _ in _ENTRY_COLUMNS),
+        now,
+        tenant.pk,
+        "",
     ]
     cursor.execute(_WRITE_SQL, params)
     ids = {key: pk for pk, key in cursor.fetchall()}
@@ -532,12 +531,12 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
 
 def _column(entries, name: str) -> list | None:
     """The entries' values of one column; None (an empty array, which unnest pads with NULLs)
-    when all are NULL, which saves sending a thousand of them."""
+    when all are NULL or empty, which saves sending a thousand of them."""
     values = [getattr(entry, name) for entry in entries]
     return None if name in _NULLABLE_COLUMNS and not any(values) else values
 
 
-_NULLABLE_COLUMNS = frozenset({"operator_id", "reverses_id"})
+_NULLABLE_COLUMNS = frozenset({"operator_id", "reverses_id", "comment"})  # comment: COALESCE
 
 
 def _write_entries_portable(tenant, entries, accounts, now) -> None:
