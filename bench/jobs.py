@@ -14,9 +14,20 @@ zero (untracked, as after a bulk load). Then, in one run:
   inside a transaction that is rolled back;
 - the financial-holds job twice (the first run starts tracking the debtors, the second, past
   the grace period, puts them on hold) and once more (nothing to do);
-- the expiry job: renewals (one short transaction each), then the set-based expiry, with the
-  time of each phase; and a second run (nothing to do).
-Each with its wall time and its number of SQL statements (counted by an execute wrapper).
+- the set-based floor of the renewals: the same writes (balances, entries with their chain,
+  old periods ended, new ones inserted, activity lines) as SQL, a transaction of --chunk
+  subscriptions each, rolled back;
+- the expiry job: renewals (chunks of 1,000 through billing's batch path), then the set-based
+  expiry, with the time of each phase; and a second run (nothing to do);
+- the daily messaging charges of --charge-days client-days (one closed day of as many
+  clients) against their set-based floor (balances, entries, charge rows settled, a chunk a
+  transaction, rolled back), and a second run (nothing to do).
+Each with its wall time and its number of SQL statements (counted by an execute wrapper). The
+figures are written to bench/out/jobs.json: `renewals_per_s` and
+`daily_charges_clients_per_s` with their floors.
+
+The run below is of the per-subscription renewals this job had before the batch path (about
+11 statements and one transaction per renewal, 83/s on 5,000):
 
 A full run (1,000,000 / 100,000 / 50,000 / 10,000 debtors) on 2 cores under `nice`, with
 other test suites running beside it (load average 9-12), 23 November 2026:

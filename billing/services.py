@@ -48,7 +48,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-import psycopg
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -56,6 +55,7 @@ from django.utils import timezone
 from clients.models import Client, ClientStatus
 from clients.services import activities_record_bulk, activity_record
 from core.formatting import money
+from core.sql import bound_cursor
 from tenancy.models import Tenant
 
 from .models import (
@@ -309,7 +309,7 @@ def ledger_post_chunk(
     if not valid:
         return results
     now = timezone.now()
-    with _ledger_cursor() as cursor:
+    with bound_cursor() as cursor:
         keys = {r.posting.idempotency_key for r in valid}
         accounts, posted_ids = _lock_accounts(
             cursor, tenant, {r.posting.account_id for r in valid}, () if keys_after_locks else keys
@@ -350,21 +350,6 @@ def _amount_checked(result: PostingResult) -> bool:
 def _is_money(value) -> bool:
     """Already a Decimal of cents (the jobs pass them so): no copy of the posting needed."""
     return type(value) is Decimal and value.as_tuple().exponent == -2
-
-
-def _ledger_cursor():
-    """On PostgreSQL, a cursor that binds parameters on the server (Django's binds them in
-    the client), so that psycopg prepares the chunk's few statements once per connection and
-    PostgreSQL does not plan them again for every posting. It goes through Django's cursor
-    wrapper, so that query counts and execute wrappers see its statements. Elsewhere (the
-    SQLite demo) Django's own cursor, and the portable statements below."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
 
 
 def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, list]:

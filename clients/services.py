@@ -3,9 +3,10 @@
 import json
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from core.formatting import format_datetime
+from core.sql import bound_cursor, is_postgresql
 from core.validators import full_clean_changed
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
@@ -126,21 +127,26 @@ _ACTIVITY_COLUMNS = (
 )
 
 
+_ACTIVITY_INSERT_SQL = (
+    f"INSERT INTO {ClientActivity._meta.db_table} ({', '.join(_ACTIVITY_COLUMNS)}) "  # noqa: S608 - names are ours
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], "
+    "%s::text[], %s::jsonb[], %s::timestamptz[])"
+)
+
+
 def _activities_insert(tenant: Tenant, rows: list[tuple]) -> None:
+    """One INSERT of the rows, their columns as arrays (core/sql.py)."""
     if not rows:
         return
-    if connection.vendor != "postgresql":  # the SQLite demo: the ORM adapts its types
+    if not is_postgresql():  # the SQLite demo: the ORM adapts its types
         ClientActivity.objects.for_tenant(tenant).bulk_create(
             [ClientActivity(**dict(zip(_ACTIVITY_COLUMNS, row, strict=True))) for row in rows]
         )
         return
-    one = "(" + ", ".join(["%s"] * len(_ACTIVITY_COLUMNS)) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ClientActivity._meta.db_table} ({', '.join(_ACTIVITY_COLUMNS)}) "  # noqa: S608 - names are ours
-            f"VALUES {', '.join([one] * len(rows))}",
-            [value if i != 6 else json.dumps(value) for row in rows for i, value in enumerate(row)],
-        )
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[6] = [json.dumps(data) for data in columns[6]]
+    with bound_cursor() as cursor:
+        cursor.execute(_ACTIVITY_INSERT_SQL, columns)
 
 
 # Edited fields whose values the activity line leaves out (they can be long or personal).

@@ -57,6 +57,7 @@ from billing.services import (
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
 from core.formatting import format_date, money
+from core.sql import bound_cursor, is_postgresql
 from tenancy.models import Tenant
 
 from .models import Package, Subscription, SubscriptionStatus, tenant_today
@@ -353,54 +354,84 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
     """End the old periods and insert the new ones (one statement each), with their activity
     lines (one more), and announce them after the commit."""
     now = timezone.now()
-    subscriptions = Subscription.objects.for_tenant(tenant)
-    subscriptions.filter(pk__in=[old.pk for old in renewed]).update(
+    Subscription.objects.for_tenant(tenant).filter(pk__in=[old.pk for old in renewed]).update(
         status=SubscriptionStatus.EXPIRED, updated_at=now
     )
-    new = subscriptions.bulk_create(
-        [
-            Subscription(
-                tenant=tenant,
-                client_id=old.client_id,
-                package=packages[old.package_id],
-                status=SubscriptionStatus.ACTIVE,
-                start_date=old.end_date,
-                end_date=packages[old.package_id].end_for(old.end_date),
-                auto_renew=True,
-                amount_paid=packages[old.package_id].price,
-                charge_entry=entries.get(old.pk),
-                renewal_of_id=old.pk,
-                origin_id=old.origin_id or old.pk,
-                created_at=now,
-                updated_at=now,
-            )
-            for old in renewed
-        ]
-    )
-    activities_record_bulk(
-        tenant=tenant,
-        lines=[
+    new_ids = _periods_insert(tenant, renewed, packages, entries, now)
+    lines = []
+    for old in renewed:
+        package = packages[old.package_id]
+        end = package.end_for(old.end_date)
+        lines.append(
             (
                 old.client_id,
                 "subscription_renewed",
-                f"Subscription {period.package.name} renewed for {money(period.amount_paid)} "
-                f"{tenant.currency}, {format_date(period.start_date)} – "
-                f"{format_date(period.end_date)}",
+                f"Subscription {package.name} renewed for {money(package.price)} "
+                f"{tenant.currency}, {format_date(old.end_date)} – {format_date(end)}",
                 {
-                    "subscription": period.pk,
+                    "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
-                    "amount": str(period.amount_paid),
+                    "amount": str(package.price),
                 },
             )
-            for old, period in zip(renewed, new, strict=True)
-        ],
-    )
+        )
+    activities_record_bulk(tenant=tenant, lines=lines)
     subscriptions_changed_announce(
         tenant=tenant,
         client_ids=[old.client_id for old in renewed],
         active=True,
         reason="subscription_renewed",
     )
+
+
+_RENEWED_PERIODS_SQL = (
+    f"INSERT INTO {Subscription._meta.db_table} (tenant_id, client_id, package_id, status, "  # noqa: S608 - names are ours
+    "start_date, end_date, auto_renew, amount_paid, refunded_amount, charge_entry_id, "
+    "renewal_of_id, origin_id, created_at, updated_at, cancel_reason) "
+    "SELECT s.tenant_id, s.client_id, s.package_id, %s, s.end_date, v.end_date, TRUE, v.price, "
+    "0, v.entry_id, s.id, COALESCE(s.origin_id, s.id), %s, %s, '' FROM unnest(%s::bigint[], "
+    "%s::date[], %s::numeric[], %s::bigint[]) WITH ORDINALITY AS v(id, end_date, price, "
+    f"entry_id, n) JOIN {Subscription._meta.db_table} s ON s.id = v.id ORDER BY v.n "
+    "RETURNING renewal_of_id, id"
+)
+
+
+def _periods_insert(tenant: Tenant, renewed, packages, entries, now) -> dict[int, int]:
+    """The next period of each renewed one, from its end date, in one INSERT ... SELECT;
+    returns {old id: new id}."""
+    if not is_postgresql():  # the SQLite demo: the ORM's bulk insert
+        new = Subscription.objects.for_tenant(tenant).bulk_create(
+            [
+                Subscription(
+                    tenant=tenant,
+                    client_id=old.client_id,
+                    package=packages[old.package_id],
+                    start_date=old.end_date,
+                    end_date=packages[old.package_id].end_for(old.end_date),
+                    auto_renew=True,
+                    amount_paid=packages[old.package_id].price,
+                    charge_entry=entries.get(old.pk),
+                    renewal_of_id=old.pk,
+                    origin_id=old.origin_id or old.pk,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for old in renewed
+            ]
+        )
+        return {period.renewal_of_id: period.pk for period in new}
+    params = [
+        SubscriptionStatus.ACTIVE.value,
+        now,
+        now,
+        [old.pk for old in renewed],
+        [packages[old.package_id].end_for(old.end_date) for old in renewed],
+        [packages[old.package_id].price for old in renewed],
+        [entries[old.pk].pk if old.pk in entries else None for old in renewed],
+    ]
+    with bound_cursor() as cursor:
+        cursor.execute(_RENEWED_PERIODS_SQL, params)
+        return dict(cursor.fetchall())
 
 
 # -- the expiry and auto-renewal job --------------------------------------------------------
