@@ -41,6 +41,7 @@ from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -672,20 +673,20 @@ def messaging_charges_settle_chunk(
     charges = MessagingCharge.objects.for_tenant(tenant)
     with transaction.atomic():
         rows = list(
-            charges.select_for_update(skip_locked=True)
+            charges.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=list(charge_ids), settled=False)
+            .annotate(account_id=F("client__account__id"))
             .order_by("day", "client_id")
         )
         if not rows:
             return
         due = {row.pk: row.due_amount.quantize(CENT, rounding=ROUND_HALF_UP) for row in rows}
         owing = [row for row in rows if due[row.pk] != row.charged_amount]
-        accounts = _accounts_of(tenant, {row.client_id for row in owing})
+        _accounts_give(tenant, [row for row in owing if row.account_id is None])
         results = ledger_post_chunk(
             tenant=tenant,
             postings=[
-                _charge_posting(tenant, row, accounts[row.client_id], due[row.pk], at)
-                for row in owing
+                _charge_posting(tenant, row, row.account_id, due[row.pk], at) for row in owing
             ],
         )
         posted = set()
@@ -708,14 +709,19 @@ def messaging_charges_settle_chunk(
         _charges_mark_settled(tenant, settled, due, posted)
 
 
-def _accounts_of(tenant: Tenant, client_ids: set[int]) -> dict[int, int]:
-    """client id -> account id, creating the accounts missing (clients loaded in bulk)."""
-    accounts = Account.objects.for_tenant(tenant)
-    found = dict(accounts.filter(client_id__in=client_ids).values_list("client_id", "pk"))
-    if len(found) < len(client_ids):
-        accounts_create_for_clients(tenant=tenant, client_ids=client_ids - set(found))
-        found = dict(accounts.filter(client_id__in=client_ids).values_list("client_id", "pk"))
-    return found
+def _accounts_give(tenant: Tenant, rows: list[MessagingCharge]) -> None:
+    """Accounts for the clients of these rows, which have none (clients loaded in bulk)."""
+    if not rows:
+        return
+    client_ids = {row.client_id for row in rows}
+    accounts_create_for_clients(tenant=tenant, client_ids=client_ids)
+    found = dict(
+        Account.objects.for_tenant(tenant)
+        .filter(client_id__in=client_ids)
+        .values_list("client_id", "pk")
+    )
+    for row in rows:
+        row.account_id = found[row.client_id]
 
 
 def _charges_mark_settled(tenant: Tenant, rows, due: dict, posted: set) -> None:
