@@ -26,6 +26,8 @@ expired and what is about to, and financial holds after failed renewals (`expiry
 
 from decimal import Decimal
 
+from core.sql import bound_cursor, is_postgresql
+
 from .models import FundsShortfall
 from .services import (
     access_cut_for_deleted,
@@ -42,12 +44,29 @@ def funds_changed(sender, *, tenant, changes, **kwargs):
     below = [c for c in changes if c.before >= ZERO > c.after]
     back = [c.client_id for c in changes if c.before < ZERO <= c.after]
     if below:
-        FundsShortfall.objects.for_tenant(tenant).bulk_create(
-            [FundsShortfall(tenant=tenant, client_id=c.client_id, since=c.at) for c in below],
-            ignore_conflicts=True,
-        )
+        _shortfalls_start(tenant, below)
     if back:
         FundsShortfall.objects.for_tenant(tenant).filter(client_id__in=back).delete()
+
+
+_SHORTFALLS_SQL = (
+    f"INSERT INTO {FundsShortfall._meta.db_table} (tenant_id, client_id, since) "  # noqa: S608 - names are ours
+    "SELECT %s, * FROM unnest(%s::bigint[], %s::timestamptz[]) ON CONFLICT DO NOTHING"
+)
+
+
+def _shortfalls_start(tenant, changes) -> None:
+    """Since when these clients' funds are negative (a row each, kept if there is one)."""
+    if not is_postgresql():  # the SQLite demo: the ORM's insert
+        FundsShortfall.objects.for_tenant(tenant).bulk_create(
+            [FundsShortfall(tenant=tenant, client_id=c.client_id, since=c.at) for c in changes],
+            ignore_conflicts=True,
+        )
+        return
+    with bound_cursor() as cursor:
+        cursor.execute(
+            _SHORTFALLS_SQL, [tenant.pk, [c.client_id for c in changes], [c.at for c in changes]]
+        )
 
 
 def funds_changed_committed(sender, *, tenant, changes, **kwargs):
