@@ -262,3 +262,44 @@ def run_sql(statements):
                 cursor.fetchall()
 
     return execute
+
+
+# -- figures written to bench/out/<script>.json ---------------------------------------------
+OUT_DIR = BASE_DIR / "bench" / "out"
+
+
+class Figures:
+    """What a script measured, for bench/out/<script>.json beside its printed table: one
+    object per figure with `name`, `value`, `unit` and, where there is one, `floor` (the same
+    work's floor measured in the same run) and `ratio` (how many times the floor's cost: the
+    floor's rate over the value for a rate, "/s", and the value over the floor otherwise)."""
+
+    def __init__(self, script: str, **run):
+        self.script = script
+        self.run = run
+        self.items: list[dict] = []
+
+    def add(self, name: str, value: float, unit: str, floor: float | None = None, **extra):
+        item = {"name": name, "value": round(value, 4), "unit": unit}
+        if floor is not None:
+            item["floor"] = round(floor, 4)
+            item["ratio"] = round(floor / value if unit.endswith("/s") else value / floor, 3)
+        self.items.append(item | extra)
+        return item
+
+    def write(self) -> Path:
+        """bench/out/<script>.json: the run's settings, the machine's load, the figures."""
+        import json
+
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        path = OUT_DIR / f"{self.script}.json"
+        document = {
+            "script": self.script,
+            "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "load_average": round(os.getloadavg()[0], 2),
+            "run": self.run,
+            "figures": self.items,
+        }
+        path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+        print(f"\nFigures written to {path.relative_to(BASE_DIR)}.")
+        return path

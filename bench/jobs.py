@@ -14,9 +14,20 @@ zero (untracked, as after a bulk load). Then, in one run:
   inside a transaction that is rolled back;
 - the financial-holds job twice (the first run starts tracking the debtors, the second, past
   the grace period, puts them on hold) and once more (nothing to do);
-- the expiry job: renewals (one short transaction each), then the set-based expiry, with the
-  time of each phase; and a second run (nothing to do).
-Each with its wall time and its number of SQL statements (counted by an execute wrapper).
+- the set-based floor of the renewals: the same writes (balances, entries with their chain,
+  old periods ended, new ones inserted, activity lines) as SQL, a transaction of --chunk
+  subscriptions each, rolled back;
+- the expiry job: renewals (chunks of 1,000 through billing's batch path), then the set-based
+  expiry, with the time of each phase; and a second run (nothing to do);
+- the daily messaging charges of --charge-days client-days (one closed day of as many
+  clients) against their set-based floor (balances, entries, charge rows settled, a chunk a
+  transaction, rolled back), and a second run (nothing to do).
+Each with its wall time and its number of SQL statements (counted by an execute wrapper). The
+figures are written to bench/out/jobs.json: `renewals_per_s` and
+`daily_charges_clients_per_s` with their floors.
+
+The run below is of the per-subscription renewals this job had before the batch path (about
+11 statements and one transaction per renewal, 83/s on 5,000):
 
 A full run (1,000,000 / 100,000 / 50,000 / 10,000 debtors) on 2 cores under `nice`, with
 other test suites running beside it (load average 9-12), 23 November 2026:
@@ -46,6 +57,7 @@ import argparse
 import os
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import common
 
@@ -58,6 +70,8 @@ def parse_args():
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--renewable", type=int, default=50_000)
     parser.add_argument("--debtors", type=int, default=10_000)
+    parser.add_argument("--charge-days", type=int, default=100_000, help="client-days to charge")
+    parser.add_argument("--chunk", type=int, default=1000, help="rows a floor's transaction")
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--profile", action="store_true", help="the slowest statements")
     return parser.parse_args()
@@ -206,6 +220,107 @@ class Counter:
             self.profile[key] = (total + time.perf_counter() - t0, n + 1)
 
 
+RENEWAL_FLOOR = [
+    # the charges: one UPDATE of the balances (locking the rows) ...
+    "WITH due AS (SELECT s.client_id, p.price FROM subscriptions_subscription s "
+    "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s) "
+    "FOR UPDATE OF s SKIP LOCKED), total AS (SELECT client_id, SUM(price) AS price FROM due "
+    "GROUP BY client_id) UPDATE billing_account a SET balance = a.balance - total.price, "
+    "last_posted_at = %(now)s, updated_at = %(now)s FROM total "
+    "WHERE a.client_id = total.client_id AND a.tenant_id = %(tenant)s",
+    # ... and an INSERT ... SELECT of the entries, with their balance_after chain;
+    "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, purpose, "
+    "comment, balance_after, idempotency_key) SELECT s.tenant_id, a.id, %(now)s, -p.price, "
+    "'subscription_purchase', 'Renewal of ' || p.name, '', a.balance + COALESCE(SUM(p.price) "
+    "OVER (PARTITION BY a.id ORDER BY s.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),"
+    " 'floor-renewal:' || s.id FROM subscriptions_subscription s JOIN subscriptions_package p "
+    "ON p.id = s.package_id JOIN billing_account a ON a.client_id = s.client_id "
+    "WHERE s.id = ANY(%(ids)s)",
+    # the old periods end, the new ones start, each with its activity line.
+    "UPDATE subscriptions_subscription SET status = 'expired', updated_at = %(now)s "
+    "WHERE id = ANY(%(ids)s)",
+    "INSERT INTO subscriptions_subscription (tenant_id, client_id, package_id, status, "
+    "start_date, end_date, auto_renew, amount_paid, refunded_amount, renewal_of_id, origin_id, "
+    "created_at, updated_at, cancel_reason) SELECT s.tenant_id, s.client_id, s.package_id, "
+    "'active', s.end_date, s.end_date + p.period_count, TRUE, p.price, 0, s.id, "
+    "COALESCE(s.origin_id, s.id), %(now)s, %(now)s, '' FROM subscriptions_subscription s "
+    "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s)",
+    "INSERT INTO clients_clientactivity (tenant_id, client_id, created_at, actor_label, verb, "
+    "description, data) SELECT s.tenant_id, s.client_id, %(now)s, 'system', "
+    "'subscription_renewed', 'Subscription ' || p.name || ' renewed', "
+    "jsonb_build_object('renewal_of', s.id) FROM subscriptions_subscription s "
+    "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s)",
+]
+
+CHARGE_FLOOR = [
+    "WITH due AS (SELECT client_id, ROUND(due_amount, 2) AS amount FROM "
+    "messaging_messagingcharge WHERE id = ANY(%(ids)s) FOR UPDATE SKIP LOCKED) "
+    "UPDATE billing_account a SET balance = a.balance - due.amount, last_posted_at = %(now)s, "
+    "updated_at = %(now)s FROM due WHERE a.client_id = due.client_id AND a.tenant_id = %(tenant)s",
+    "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, purpose, "
+    "comment, balance_after, idempotency_key) SELECT m.tenant_id, a.id, %(now)s, "
+    "-ROUND(m.due_amount, 2), 'messaging_charge', 'SMS sending on ' || m.day, '', a.balance, "
+    "'floor-sms:' || m.id FROM messaging_messagingcharge m JOIN billing_account a "
+    "ON a.client_id = m.client_id WHERE m.id = ANY(%(ids)s)",
+    "UPDATE messaging_messagingcharge SET settled = TRUE, charged_amount = ROUND(due_amount, 2), "
+    "charged_parts = due_parts, postings = postings + 1, updated_at = %(now)s "
+    "WHERE id = ANY(%(ids)s)",
+]
+
+
+def set_based_floor(statements, ids, *, tenant, now, chunk):
+    """The same writes as a job, set-based, a transaction a chunk of `ids`, each rolled back
+    (so that the job finds the data as it was): how long they took."""
+    from django.db import connection, transaction
+
+    with common.Stopwatch() as watch:
+        for start in range(0, len(ids), chunk):
+            params = {"ids": ids[start : start + chunk], "now": now, "tenant": tenant.pk}
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql, params)
+                transaction.set_rollback(True)
+    return watch.seconds
+
+
+def load_charges(tenant, count: int, day) -> list[int]:
+    """`count` client-days to charge (one closed day of as many clients), as the rollup job
+    leaves them: due, not settled."""
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client
+    from messaging.models import MessagingCharge
+
+    with scopes_disabled():
+        clients = list(
+            Client.objects.filter(tenant=tenant).order_by("pk").values_list("pk", flat=True)
+        )[:count]
+    with connection.cursor() as c:
+        common.copy_objects(
+            c.cursor.connection,
+            MessagingCharge,
+            (
+                {
+                    "tenant_id": tenant.pk,
+                    "client_id": cid,
+                    "day": day,
+                    "due_parts": 10 + i % 90,
+                    "due_amount": Decimal(10 + i % 90) * Decimal("0.0350"),
+                    "updated_at": datetime.now(UTC),
+                }
+                for i, cid in enumerate(clients)
+            ),
+        )
+        c.execute("ANALYZE messaging_messagingcharge")
+    with scopes_disabled():
+        return list(
+            MessagingCharge.objects.filter(tenant=tenant, settled=False)
+            .order_by("day", "client_id")
+            .values_list("pk", flat=True)
+        )
+
+
 def measure(label, func):
     from django.db import connection
 
@@ -228,6 +343,8 @@ def main():
     import subscriptions.lifecycle as lifecycle
     from core.jobs import job_run
     from holds.services import FINANCIAL_HOLDS_JOB
+    from messaging.services import CHARGES_JOB
+    from subscriptions.models import Subscription
     from subscriptions.services import EXPIRY_JOB
 
     settings.SUBSCRIPTIONS_RENEWAL_SECONDS = 10**9  # every renewal in the one timed run (no budget)
@@ -267,7 +384,8 @@ def main():
 
     lifecycle._expire_due = timed("expire UPDATE ... RETURNING", lifecycle._expire_due)
     lifecycle._after_expiry = timed("activity, e-mails, access", lifecycle._after_expiry)
-    lifecycle.subscription_renew = timed("renewals", lifecycle.subscription_renew)
+    lifecycle.subscriptions_renew_chunk = timed("renewals", lifecycle.subscriptions_renew_chunk)
+    figures = common.Figures("jobs", **vars(args))
 
     with scopes_disabled():
         measure("floor: one UPDATE of the rows to expire", floor)
@@ -284,9 +402,35 @@ def main():
             "financial holds, again (nothing to do)",
             lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB, now=now + grace).result,
         )
-        measure(
+        renewable = list(
+            Subscription.objects.filter(
+                tenant=tenant, status="active", auto_renew=True, end_date__lte=today
+            )
+            .filter(client__account__balance__gte=10)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        renewal_floor = set_based_floor(
+            RENEWAL_FLOOR, renewable, tenant=tenant, now=now, chunk=args.chunk
+        )
+        print(
+            f"{'floor: set-based renewals (rolled back)':<48} {renewal_floor:9.2f} s "
+            f"{len(renewable) // args.chunk * len(RENEWAL_FLOOR):>9,} queries  "
+            f"{len(renewable):,} renewals",
+            flush=True,
+        )
+        seconds, _, result = measure(
             "expiry and auto-renewal",
             lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=now).result,
+        )
+        figures.add("expiry_job_s", seconds, "s", result=result)
+        figures.add(
+            "renewals_per_s",
+            result["renewed"] / phases["renewals"],
+            "renewals/s",
+            floor=len(renewable) / renewal_floor,
+            renewed=result["renewed"],
+            previous_per_subscription_path_per_s=83,
         )
         if Counter.profile is not None:
             top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:12]
@@ -298,6 +442,33 @@ def main():
             "expiry and auto-renewal, again (nothing to do)",
             lambda: job_run(tenant=tenant, job=EXPIRY_JOB, now=now).result,
         )
+        yesterday = today - timedelta(days=1)
+        charge_ids = load_charges(tenant, args.charge_days, yesterday)
+        charge_floor = set_based_floor(
+            CHARGE_FLOOR, charge_ids, tenant=tenant, now=now, chunk=args.chunk
+        )
+        print(
+            f"{'floor: set-based daily charges (rolled back)':<48} {charge_floor:9.2f} s "
+            f"{len(charge_ids) // args.chunk * len(CHARGE_FLOOR):>9,} queries  "
+            f"{len(charge_ids):,} client-days",
+            flush=True,
+        )
+        seconds, _, result = measure(
+            "daily messaging charges",
+            lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
+        )
+        figures.add(
+            "daily_charges_clients_per_s",
+            len(charge_ids) / seconds,
+            "client-days/s",
+            floor=len(charge_ids) / charge_floor,
+            result=result,
+        )
+        measure(
+            "daily messaging charges, again (nothing to do)",
+            lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
+        )
+    figures.write()
 
 
 if __name__ == "__main__":

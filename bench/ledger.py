@@ -18,11 +18,16 @@ run, it measures:
 - posting throughput: --writers threads (8) posting top-ups and charges through
   `billing.services` on one account, and on one account each, against the same statements
   (lock, key check, insert, update) on bare psycopg connections;
+- batch posting: --batch-entries (100,000) top-ups over as many accounts through
+  `ledger_post_batch` in chunks of --batch-chunk (1,000), against the set-based SQL of the same
+  rows (a locked UPDATE ... FROM, then an INSERT ... SELECT, a transaction a chunk);
 - export: the export job for the export client's year (--export-rows rows) run by
   `exports.services.export_job_execute` in a child process, against openpyxl write-only writing
   the same rows, same cell types and formats, read with psycopg, in another child process
   (no Django); wall time and peak memory (ru_maxrss) of each;
 - `manage.py audit_ledger` over all entries.
+
+The figures are also written to bench/out/ledger.json (`common.Figures`).
 """
 
 import argparse
@@ -53,14 +58,16 @@ def parse_args():
     parser.add_argument("--export-rows", type=int, default=1_000_000, help="rows to export")
     parser.add_argument("--writers", type=int, default=8, help="concurrent posting threads")
     parser.add_argument("--postings", type=int, default=250, help="postings per writer")
+    parser.add_argument("--batch-entries", type=int, default=100_000, help="batch posting")
+    parser.add_argument("--batch-chunk", type=int, default=1000, help="entries per transaction")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
     parser.add_argument("--database", default=BENCH_DB, help="name of the database to create")
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["tab", "posting", "export", "audit"],
-        default=["tab", "posting", "export", "audit"],
+        choices=["tab", "posting", "batch", "export", "audit"],
+        default=["tab", "posting", "batch", "export", "audit"],
         help="measure only these (all by default)",
     )
     parser.add_argument("--child", choices=["export", "floor"], help=argparse.SUPPRESS)
@@ -326,7 +333,7 @@ def empty_client(tenant):
 
 
 # -- posting throughput ---------------------------------------------------------------------
-def measure_posting(args, context) -> None:
+def measure_posting(args, context, figures) -> None:
     from django.db import connection
     from django_scopes import scopes_disabled
 
@@ -446,15 +453,89 @@ def measure_posting(args, context) -> None:
         "(top-up and charge alternating), postings/s:"
     )
     common.print_header(f"{'scenario':<26}{'services':>10}{'bare SQL':>10}{'ratio':>8}")
-    for label, targets, mode in (
-        ("one account, processes", [shared] * args.writers, "processes"),
-        ("distinct, processes", own[: args.writers], "processes"),
-        ("one account, threads", [shared] * args.writers, "threads"),
-        ("distinct, threads", own[: args.writers], "threads"),
+    for label, name, targets, mode in (
+        ("one account, processes", "posting_hot_per_s", [shared] * args.writers, "processes"),
+        ("distinct, processes", "posting_distinct_per_s", own[: args.writers], "processes"),
+        ("one account, threads", "posting_hot_threads_per_s", [shared] * args.writers, "threads"),
+        ("distinct, threads", "posting_distinct_threads_per_s", own[: args.writers], "threads"),
     ):
         services = run(django_writer, targets, mode)
         bare = run(bare_writer, targets, mode)
         print(f"{label:<26}{services:>10,.0f}{bare:>10,.0f}{common.ratio(bare, services, '>7.1f')}")
+        figures.add(name, services, "postings/s", floor=bare, writers=args.writers)
+
+
+# -- batch posting --------------------------------------------------------------------------
+BATCH_FLOOR_UPDATE = (
+    "UPDATE billing_account a SET balance = a.balance + v.amount, last_posted_at = %s, "
+    "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, amount) "
+    "WHERE a.id = v.id AND a.tenant_id = %s"
+)
+BATCH_FLOOR_INSERT = (
+    "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, purpose, "
+    "comment, balance_after, idempotency_key) SELECT a.tenant_id, a.id, %s, v.amount, "
+    "'top_up', v.purpose, '', a.balance, v.key FROM unnest(%s::bigint[], %s::numeric[], "
+    "%s::text[], %s::text[]) AS v(id, amount, purpose, key) JOIN billing_account a ON a.id = v.id"
+)
+
+
+def measure_batch(args, context, figures) -> None:
+    """--batch-entries top-ups, one on each of as many accounts, through
+    `ledger_post_batch` in chunks of --batch-chunk, against the set-based SQL that writes the
+    same rows (a locked UPDATE ... FROM of the balances, then an INSERT ... SELECT of the
+    entries, one transaction a chunk) on a bare psycopg connection."""
+    import psycopg
+    from django_scopes import scopes_disabled
+
+    from billing.models import Account, EntryKind
+    from billing.services import Posting, ledger_post_batch
+
+    tenant = context["tenant"]
+    with scopes_disabled():
+        ids = list(
+            Account.objects.filter(tenant=tenant)
+            .order_by("?")
+            .values_list("id", flat=True)[: args.batch_entries]
+        )
+    run = time.monotonic_ns()
+    amounts = [Decimal(f"{1 + i % 50}.25") for i in range(len(ids))]
+    chunk = args.batch_chunk
+
+    def floor():
+        with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+            for start in range(0, len(ids), chunk):
+                now = datetime.now(UTC)
+                part, money = ids[start : start + chunk], amounts[start : start + chunk]
+                keys = [f"floor:{run}:{start + i}" for i in range(len(part))]
+                with conn.transaction():
+                    conn.execute(BATCH_FLOOR_UPDATE, [now, now, part, money, tenant.pk])
+                    conn.execute(
+                        BATCH_FLOOR_INSERT, [now, part, money, ["Bench batch"] * len(part), keys]
+                    )
+
+    postings = [
+        Posting(
+            account_id=pk,
+            amount=amount,
+            kind=EntryKind.TOP_UP,
+            purpose="Bench batch",
+            idempotency_key=f"batch:{run}:{i}",
+        )
+        for i, (pk, amount) in enumerate(zip(ids, amounts, strict=True))
+    ]
+    with common.Stopwatch() as floor_watch:
+        floor()
+    with scopes_disabled(), common.Stopwatch() as watch:
+        results = ledger_post_batch(tenant=tenant, postings=postings, chunk_size=chunk)
+    assert all(r.posted for r in results), [r.error for r in results if r.error][:3]
+    ours, bare = len(ids) / watch.seconds, len(ids) / floor_watch.seconds
+    print(
+        f"\nBatch posting, {len(ids):,} entries over as many accounts, chunks of {chunk:,}:\n"
+        f"  ledger_post_batch {watch.seconds:8.2f} s {ours:>10,.0f}/s\n"
+        f"  set-based SQL     {floor_watch.seconds:8.2f} s {bare:>10,.0f}/s   "
+        f"ratio {common.ratio(bare, ours, '.2f')}"
+    )
+    figures.add("batch_posting_per_s", ours, "entries/s", floor=bare, entries=len(ids), chunk=chunk)
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -670,13 +751,19 @@ def main():
     print(f"Data ready in {time.perf_counter() - started:.1f} s.")
     if "tab" in args.only:
         measure_tab(args, context)
+    figures = common.Figures(
+        "ledger", entries=args.entries, clients=args.clients, only=args.only, reuse=args.reuse
+    )
     if "posting" in args.only:
-        measure_posting(args, context)
+        measure_posting(args, context, figures)
+    if "batch" in args.only:
+        measure_batch(args, context, figures)
     if "export" in args.only:
         measure_export(args, context)
     if "audit" in args.only:
         print()
         measure_audit(args)
+    figures.write()
 
 
 if __name__ == "__main__":

@@ -255,6 +255,9 @@ def main():
     )
     from tenancy.models import Tenant
 
+    figures = common.Figures(
+        "messaging", records=args.records, busy=args.busy, clients=args.clients, reuse=args.reuse
+    )
     with scopes_disabled():
         common.migrate()
         tenant = Tenant.objects.filter(slug="bench-messaging").first()
@@ -273,6 +276,7 @@ def main():
                 f"{result.days / elapsed:,.0f} client-days/s, {args.records / elapsed:,.0f} "
                 f"records/s"
             )
+            figures.add("rollup_full_client_days_per_s", result.days / elapsed, "client-days/s")
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE messaging_dailysenderstat")
                 cursor.execute("VACUUM ANALYZE messaging_dailyroutestat")
@@ -299,6 +303,7 @@ def main():
                 f"{common.ratio(slow.ms, fast.ms, '7.0f')}  "
                 f"(sent {report.totals.sent:,} parts, {len(report.rows)} rows)"
             )
+            figures.add(f"report_{key}_ms", fast.ms, "ms", floor=slow.ms)
         browser = TestClient()
         from django.contrib.auth import get_user_model
 
@@ -308,6 +313,7 @@ def main():
         page = common.timed(lambda: browser.get(url, query), args.repeat)
         assert page.result.status_code == 200, page.result.status_code
         print(f"{'Statistics page, year by day':34} {page.ms:8.1f} ms (whole request)")
+        figures.add("statistics_page_year_by_day_ms", page.ms, "ms")
         print()
 
         # Ingestion and delivery reports, then the incremental rollup of the touched days.
@@ -335,6 +341,7 @@ def main():
             f"INGEST {ingested.created:,} new records in {elapsed:,.1f} s = "
             f"{ingested.created / elapsed:,.0f} records/s ({ingested.failed} refused)"
         )
+        figures.add("ingest_records_per_s", ingested.created / elapsed, "records/s")
         with common.Stopwatch() as watch:
             again = messages_ingest(tenant=tenant, records=records[:20000])
         log(f"INGEST re-import of 20,000: {again.duplicates:,} skipped in {watch.seconds:,.1f} s")
@@ -346,12 +353,16 @@ def main():
             f"REPORTS {applied.applied:,} delivery reports in {elapsed:,.1f} s = "
             f"{applied.applied / elapsed:,.0f}/s"
         )
+        figures.add("delivery_reports_per_s", applied.applied / elapsed, "reports/s")
         with common.Stopwatch() as watch:
             incremental = rollups_refresh(tenant=tenant)
         elapsed = watch.seconds
         log(
             f"ROLLUP incremental: {incremental.days:,} client-days in {elapsed:,.1f} s "
             f"({incremental.days / elapsed:,.0f} client-days/s)"
+        )
+        figures.add(
+            "rollup_incremental_client_days_per_s", incremental.days / elapsed, "client-days/s"
         )
 
         # The daily charge: every client's last closed day, one ledger entry each.
@@ -373,9 +384,12 @@ def main():
             f"CHARGES {charged.charged:,} daily charges ({todo:,} due) in {elapsed:,.1f} s = "
             f"{charged.charged / max(elapsed, 1e-9):,.0f}/s"
         )
+        figures.add("daily_charges_per_s", charged.charged / max(elapsed, 1e-9), "charges/s")
         with common.Stopwatch() as watch:
             second = messaging_charges_post(tenant=tenant, now=datetime(2026, 11, 1, 1, tzinfo=UTC))
         log(f"CHARGES second run: {second.charged} posted in {watch.seconds:,.2f} s")
+        figures.add("daily_charges_second_run_s", watch.seconds, "s", posted=second.charged)
+    figures.write()
 
 
 if __name__ == "__main__":

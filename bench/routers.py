@@ -212,6 +212,12 @@ def report(args, floors, polls, audits, statements, online):
         f"SQL statements per poll cycle: {statistics.median(statements):.0f} "
         f"({per_router:.2f} per router)"
     )
+    figures = common.Figures("routers", routers=args.routers, sessions=args.sessions)
+    figures.add("poll_cycle_s", poll, "s", floor=floor)
+    figures.add("audit_cycle_s", audit, "s", floor=floor)
+    figures.add("poll_statements_per_router", per_router, "statements")
+    figures.add("online_after_poll", online, "accounts")
+    figures.write()
 
 
 def fmt(values) -> str:

@@ -1,46 +1,61 @@
 """Every write to accounts and the ledger.
 
-All changes of a balance go through `_post_entry`, which, in one transaction:
-1. locks the account row (`SELECT ... FOR UPDATE`), so that concurrent postings on one account
-   queue up and none is lost;
-2. looks up the idempotency key: a retried key returns the entry it posted the first time
-   (`entry.replayed` is True) and never posts twice; the same key with another account, kind
-   or amount is an `IdempotencyConflict`;
-3. checks the funds (a charge may not take balance + credit limit below zero unless the caller
-   allows an overdraft) and that the new balance fits the column;
-4. writes the entry with its `balance_after` and the new balance;
-5. announces the change (`billing.signals.funds_changed`, in the transaction, and
+All changes of a balance go through one posting path, `ledger_post_chunk`; a single posting
+(`_post_entry`, behind every use case below) is the chunk of one, and the jobs that post for
+many clients (renewals, daily messaging charges) hand it their chunks. In the chunk's
+transaction it:
+1. locks the chunk's account rows in one `SELECT ... ORDER BY id FOR UPDATE` (every writer of
+   accounts locks in id order, so that concurrent chunks and single postings queue up instead
+   of deadlocking, and none is lost);
+2. reads the chunk's idempotency keys in the same statement: a retried key returns the entry
+   it posted the first time (`entry.replayed` is True) and never posts twice; the same key
+   with another account, kind or amount is an `IdempotencyConflict`. A key committed while the
+   statement waited for a lock is caught by the ledger's unique key, and the chunk is posted
+   again, which then reads it;
+3. checks each posting's funds in order against its account's running balance (a charge may
+   not take balance + credit limit below zero unless the caller allows an overdraft; the new
+   balance must fit the column): a refused posting is refused alone, the rest post;
+4. writes the entries with their `balance_after` chain, the balances and the last purchase
+   dates in one statement: the same statements for a chunk of one or of a thousand;
+5. announces the chunk once (`billing.signals.funds_changed`, in the transaction, and
    `funds_changed_committed` after it): holds tracks negative funds and lifts financial holds
    from there.
 
-Each use case records its own line in the client's activity (`_record_entry`, in the posting's
-transaction): a top-up, an operator's adjustment, a reversal and a refund do; a subscription
-purchase or refund is recorded by the subscriptions service that made it (with its package and
-period, so it passes `activity=False`), and daily messaging charges are not recorded (they
-would drown the timeline). A credit-limit change records its line in `account_set_credit_limit`.
+Inside the account lock runs only what must commit with the money: the entries, the balances,
+the shortfall rows (a statement only when funds cross zero) and the activity lines (one INSERT
+for the chunk, only for the use cases that record one). Lifting a financial hold, which locks a
+client, runs after the commit.
+
+Each use case says whether its posting records a line in the client's activity: a top-up, an
+operator's adjustment, a reversal and a refund do; a subscription purchase or refund is
+recorded by the subscriptions service that made it (with its package and period, so it passes
+`activity=False`), and daily messaging charges are not recorded (they would drown the
+timeline). A credit-limit change records its line in `account_set_credit_limit`.
 
 Amounts are Decimal (never float), quantized to 0.01 with ROUND_HALF_UP: a computed charge such
 as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 decimals before
 they get here, so an operator's amount is never rounded silently.
 
-Other apps call `account_charge` (subscription purchases, daily messaging charges) with their
-own idempotency keys (e.g. "sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a
-job that runs twice charges once.
+Other apps call `account_charge` (a purchase) or `ledger_post_chunk` / `ledger_post_batch`
+(renewals, daily messaging charges) with their own idempotency keys (e.g.
+"sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a job that runs twice charges
+once.
 """
 
 import logging
 import uuid
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from clients.models import Client
-from clients.services import activity_record
+from clients.models import Client, ClientStatus
+from clients.services import activities_record_bulk, activity_record
 from core.formatting import money
+from core.sql import bound_cursor
 from tenancy.models import Tenant
 
 from .models import (
@@ -52,7 +67,7 @@ from .models import (
     EntryKind,
     LedgerEntry,
 )
-from .signals import funds_changed, funds_changed_committed
+from .signals import FundsChange, funds_changed, funds_changed_committed
 
 logger = logging.getLogger(__name__)
 
@@ -121,19 +136,463 @@ def _locked_account(account: Account) -> Account:
     return Account.objects.for_tenant(account.tenant).select_for_update().get(pk=account.pk)
 
 
-# -- the one posting function ---------------------------------------------------------------
-def _same_request(entry: LedgerEntry, *, account: Account, kind: str, amount: Decimal) -> bool:
-    return entry.account_id == account.pk and entry.kind == kind and entry.amount == amount
+# -- the one posting path -------------------------------------------------------------------
+POSTING_CHUNK = 1000  # entries per transaction in `ledger_post_batch`
+
+# The entries' columns as the chunk's INSERT writes them, with their array types.
+_ENTRY_COLUMNS = (
+    ("account_id", "bigint"),
+    ("created_at", "timestamptz"),
+    ("amount", "numeric"),
+    ("kind", "text"),
+    ("purpose", "text"),
+    ("comment", "text"),
+    ("operator_id", "bigint"),
+    ("balance_after", "numeric"),
+    ("idempotency_key", "text"),
+    ("reverses_id", "bigint"),
+)
+_ENTRY_TABLE = LedgerEntry._meta.db_table
+_ACCOUNT_TABLE = Account._meta.db_table
+_CLIENT_TABLE = Client._meta.db_table
+# The chunk's writes in one statement: the entries in the postings' order (so that their ids
+# follow the chain), each account's balance and time from its last entry, and the last purchase
+# date of the clients who bought (data-modifying CTEs run to completion whether or not the
+# INSERT reads them); it returns the entries' ids.
+_ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
+_PURCHASE_KIND_LIST = ", ".join(f"'{kind}'" for kind in sorted(PURCHASE_KINDS))
+_WRITE_SQL = (
+    "WITH v AS (SELECT * FROM unnest("  # noqa: S608 - names and kinds are ours
+    + ", ".join(f"%s::{t}[]" for _, t in _ENTRY_COLUMNS)
+    + f") WITH ORDINALITY AS v({_ENTRY_NAMES}, n)), "
+    "last AS (SELECT DISTINCT ON (account_id) account_id, balance_after, created_at FROM v "
+    "ORDER BY account_id, n DESC), "
+    f"balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = last.balance_after, "
+    "last_posted_at = last.created_at, updated_at = %s FROM last "
+    "WHERE a.id = last.account_id RETURNING a.id), "
+    f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.created_at FROM "
+    "(SELECT DISTINCT ON (account_id) account_id, created_at FROM v "
+    f"WHERE kind IN ({_PURCHASE_KIND_LIST}) ORDER BY account_id, n DESC) AS p, "
+    f"{_ACCOUNT_TABLE} AS pa WHERE pa.id = p.account_id AND c.id = pa.client_id "
+    "RETURNING c.id) "
+    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
+    f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v ORDER BY n "
+    "RETURNING id, idempotency_key"
+)
+# The accounts locked in id order, with their clients' status and the ids of the entries
+# their keys posted before, in one round trip.
+_LOCK_ACCOUNTS_SQL = (
+    "SELECT a.id, a.client_id, a.balance, a.credit_limit, a.last_posted_at, "  # noqa: S608
+    "c.status = %s, (SELECT array_agg(e.id) FROM "
+    f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY(%s)) "
+    f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
+    "WHERE a.tenant_id = %s AND a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
+)
+_ENTRY_FIELDS = [f.attname for f in LedgerEntry._meta.concrete_fields]
+_POSTED_SQL = (
+    f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {_ENTRY_TABLE} "  # noqa: S608
+    "WHERE tenant_id = %s AND id = ANY(%s)"
+)
 
 
-def _replay(entry: LedgerEntry, *, account: Account, kind: str, amount: Decimal) -> LedgerEntry:
-    if not _same_request(entry, account=account, kind=kind, amount=amount):
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One entry to post. `amount` is signed: positive adds to the balance."""
+
+    account_id: int
+    amount: Decimal
+    kind: str
+    purpose: str
+    idempotency_key: str
+    comment: str = ""
+    actor: object = None
+    allow_overdraft: bool = False
+    reverses: LedgerEntry | None = None
+    at: datetime | None = None
+    activity: bool = False
+
+
+@dataclass(slots=True)
+class PostingResult:
+    """What became of one posting: its entry (new, or `entry.replayed` when the key was posted
+    before), or the LedgerError that refused it (then nothing of it was written)."""
+
+    posting: Posting
+    entry: LedgerEntry | None = None
+    error: LedgerError | None = None
+
+    @property
+    def posted(self) -> bool:
+        """A new entry (not refused, not a replay)."""
+        return self.entry is not None and not self.entry.replayed
+
+
+@dataclass(slots=True)
+class _LockedAccount:
+    client_id: int
+    balance: Decimal
+    credit_limit: Decimal
+    last_posted_at: datetime | None
+    client_active: bool
+    available_before: Decimal
+    entries: list = field(default_factory=list)
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance + self.credit_limit
+
+
+def _replay(entry: LedgerEntry, *, posting: Posting) -> LedgerEntry:
+    """The entry a key posted the first time, if the request is the same one."""
+    same = (
+        entry.account_id == posting.account_id
+        and entry.kind == posting.kind
+        and entry.amount == posting.amount
+    )
+    if not same:
         raise IdempotencyConflict(
             "This request was already used for a different posting; reload the page and try again.",
             code="idempotency_conflict",
         )
     entry.replayed = True
     return entry
+
+
+def ledger_post_batch(
+    *, tenant: Tenant, postings, chunk_size: int = POSTING_CHUNK
+) -> list[PostingResult]:
+    """Post many entries, `chunk_size` to a transaction (each chunk through
+    `ledger_post_chunk`). A chunk that met a key committed meanwhile for another account is
+    posted again: its retry answers that key as a replay or a conflict."""
+    postings = list(postings)
+    results = []
+    for start in range(0, len(postings), chunk_size):
+        results += ledger_post_chunk_retried(
+            tenant=tenant, postings=postings[start : start + chunk_size]
+        )
+    return results
+
+
+def ledger_post_chunk_retried(*, tenant: Tenant, postings, attempts: int = 3) -> list:
+    """`ledger_post_chunk` in a transaction of its own, posted again when it met a key
+    committed meanwhile: the retry reads the keys once the locks are granted (one statement
+    more), so that it answers such a key as a replay or a conflict."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return ledger_post_chunk(
+                    tenant=tenant, postings=postings, keys_after_locks=attempt > 0
+                )
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def ledger_post_chunk(
+    *, tenant: Tenant, postings, keys_after_locks: bool = False
+) -> list[PostingResult]:
+    """Post `postings` (one tenant's) in the caller's transaction, with the same statements
+    whatever their number: lock their accounts and read the keys posted before in one
+    statement, in the order of the accounts' ids (every writer of accounts locks in this
+    order, so that none deadlocks), then in the postings' order check each one's funds and
+    chain its `balance_after`, and write the entries, balances and purchase dates in one
+    statement. One refused posting (funds, a key reused for something else) is refused alone:
+    the rest post. The chunk is announced once (`funds_changed`, then
+    `funds_changed_committed` after the commit) and its activity lines are one INSERT.
+
+    Raises IntegrityError when one of its keys was committed while it waited for the locks
+    (the transaction is then broken): the caller posts it again, with `keys_after_locks`, so
+    that the keys are read once the locks are granted, one statement more."""
+    results = [PostingResult(posting) for posting in postings]
+    valid = [result for result in results if _amount_checked(result)]
+    if not valid:
+        return results
+    now = timezone.now()
+    with bound_cursor() as cursor:
+        keys = {r.posting.idempotency_key for r in valid}
+        accounts, posted_ids = _lock_accounts(
+            cursor, tenant, {r.posting.account_id for r in valid}, () if keys_after_locks else keys
+        )
+        if keys_after_locks:
+            posted_ids = _posted_ids(cursor, tenant, keys)
+        posted = _posted_entries(cursor, tenant, posted_ids)
+        new = _chain_entries(tenant, valid, accounts, posted, now)
+        if new:
+            _write_entries(cursor, tenant, new, accounts, now)
+    posted.update((entry.idempotency_key, entry) for _, entry in new)
+    for result in valid:  # a key given twice in the chunk: the second is the first's replay
+        if result.entry is None and result.error is None:
+            try:
+                first = posted[result.posting.idempotency_key]
+                result.entry = _replay(_copied(first), posting=result.posting)
+            except LedgerError as exc:
+                result.error = exc
+    if new:
+        _announce_postings(tenant, accounts)
+        _record_entries(tenant, new, accounts)
+    return results
+
+
+def _amount_checked(result: PostingResult) -> bool:
+    try:
+        amount = to_money(result.posting.amount)
+        if amount == 0:
+            raise AmountOutOfRange("The amount must not be zero.", code="zero")
+    except LedgerError as exc:
+        result.error = exc
+        return False
+    if not _is_money(result.posting.amount):
+        result.posting = replace(result.posting, amount=amount)
+    return True
+
+
+def _is_money(value) -> bool:
+    """Already a Decimal of cents (the jobs pass them so): no copy of the posting needed."""
+    return type(value) is Decimal and value.as_tuple().exponent == -2
+
+
+def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, list]:
+    """The accounts, locked, and the ids of the entries their keys posted before.
+
+    The keys are read in the statement that waits for the locks, so from its snapshot: an
+    entry that a posting holding the lock committed meanwhile is not seen, and the INSERT of
+    the same key then fails on the unique key (IntegrityError), which the callers answer as
+    a retry. The common case, a new key, costs no round trip of its own."""
+    if connection.vendor != "postgresql":
+        rows = _lock_accounts_portable(tenant, account_ids, keys)
+    else:
+        params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
+        cursor.execute(_LOCK_ACCOUNTS_SQL, params)
+        rows = cursor.fetchall()
+    accounts, posted = {}, []
+    for pk, client_id, balance, limit, last, active, posted_ids in rows:
+        accounts[pk] = _LockedAccount(client_id, balance, limit, last, active, balance + limit)
+        posted = posted_ids or []
+    return accounts, posted
+
+
+def _lock_accounts_portable(tenant: Tenant, account_ids, keys) -> list[tuple]:
+    """`_LOCK_ACCOUNTS_SQL` for databases without arrays (the SQLite demo: one writer)."""
+    posted = list(
+        LedgerEntry.objects.for_tenant(tenant)
+        .filter(idempotency_key__in=list(keys))
+        .values_list("pk", flat=True)
+    )
+    rows = (
+        Account.objects.for_tenant(tenant)
+        .filter(pk__in=sorted(account_ids))
+        .select_for_update()
+        .order_by("pk")
+        .values_list(
+            "pk", "client_id", "balance", "credit_limit", "last_posted_at", "client__status"
+        )
+    )
+    return [(*row[:5], row[5] == ClientStatus.ACTIVE, posted) for row in rows]
+
+
+def _posted_ids(cursor, tenant: Tenant, keys) -> list[int]:
+    """The ids of the entries these keys posted, read once the accounts' locks are granted:
+    every posting that held one of them has committed by then."""
+    entries = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key__in=list(keys))
+    return list(entries.values_list("pk", flat=True))
+
+
+def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
+    """The entries that the chunk's keys posted before (a statement only when there are)."""
+    if not ids:
+        return {}
+    entries = LedgerEntry.objects.for_tenant(tenant).filter(pk__in=list(ids))
+    if connection.vendor == "postgresql":
+        cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
+        rows = cursor.fetchall()
+        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in rows)
+    return {entry.idempotency_key: entry for entry in entries}
+
+
+def _copied(entry: LedgerEntry) -> LedgerEntry:
+    return LedgerEntry.from_db("default", _ENTRY_FIELDS, [getattr(entry, f) for f in _ENTRY_FIELDS])
+
+
+def _chain_entries(tenant, valid, accounts, posted, now) -> list[tuple]:
+    """Check each posting in order against its account's running balance and build its entry;
+    returns (result, entry) of those to write. A key met a second time is left for later."""
+    new = []
+    pending = set()
+    for result in valid:
+        posting = result.posting
+        key = posting.idempotency_key
+        if key in posted:
+            try:
+                result.entry = _replay(posted[key], posting=posting)
+            except LedgerError as exc:
+                result.error = exc
+            continue
+        if key in pending:  # given twice in the chunk: answered from the first, later
+            continue
+        account = accounts.get(posting.account_id)
+        try:
+            entry = _entry_for(tenant, posting, account, now)
+        except LedgerError as exc:
+            result.error = exc
+            continue
+        account.balance = entry.balance_after
+        account.last_posted_at = entry.created_at
+        account.entries.append(entry)
+        result.entry = entry
+        new.append((result, entry))
+        pending.add(key)
+    return new
+
+
+def _entry_for(tenant, posting: Posting, account: _LockedAccount | None, now) -> LedgerEntry:
+    if account is None:
+        raise LedgerError("This account does not exist.", code="no_account")
+    amount = posting.amount
+    new_balance = account.balance + amount
+    if abs(new_balance) > MONEY_LIMIT:
+        raise AmountOutOfRange(
+            f"The balance would exceed {MONEY_LIMIT:,}; nothing was posted.",
+            code="balance_limit",
+        )
+    if amount < 0 and not posting.allow_overdraft and new_balance + account.credit_limit < 0:
+        raise InsufficientFunds(
+            f"Insufficient funds: available {account.available:,.2f} "
+            f"{tenant.currency}, needed {-amount:,.2f}.",
+            code="insufficient_funds",
+        )
+    when = posting.at or now
+    if account.last_posted_at and when < account.last_posted_at:
+        if posting.at is not None:
+            raise LedgerError("An entry cannot be dated before the account's latest entry.")
+        when = account.last_posted_at  # the clock stepped back: keep the ledger in order
+    operator = _operator(posting.actor)
+    entry = LedgerEntry(  # positional, in the order of _ENTRY_FIELDS: the fastest way in
+        None,
+        tenant.pk,
+        posting.account_id,
+        when,
+        amount,
+        posting.kind,
+        posting.purpose[:255],
+        (posting.comment or "")[:500],
+        operator.pk if operator else None,
+        new_balance,
+        posting.idempotency_key,
+        posting.reverses.pk if posting.reverses else None,
+    )
+    entry._state.fields_cache["tenant"] = tenant
+    if operator is not None:
+        entry.operator = operator
+    if posting.reverses is not None:
+        entry.reverses = posting.reverses
+    entry.replayed = False
+    return entry
+
+
+def _operator(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _write_entries(cursor, tenant, new, accounts, now) -> None:
+    """The entries, the balances and the last purchase dates, in one statement."""
+    entries = [entry for _, entry in new]
+    if connection.vendor != "postgresql":
+        _write_entries_portable(tenant, entries, accounts, now)
+        return
+    params = [
+        *(_column(entries, name) for name, _ in _ENTRY_COLUMNS),
+        now,
+        tenant.pk,
+        "",
+    ]
+    cursor.execute(_WRITE_SQL, params)
+    ids = {key: pk for pk, key in cursor.fetchall()}
+    for entry in entries:
+        entry.pk = ids[entry.idempotency_key]
+        entry._state.adding = False
+        entry._state.db = "default"
+
+
+def _column(entries, name: str) -> list | None:
+    """The entries' values of one column; None (an empty array, which unnest pads with NULLs)
+    when all are NULL or empty, which saves sending a thousand of them."""
+    values = [getattr(entry, name) for entry in entries]
+    return None if name in _NULLABLE_COLUMNS and not any(values) else values
+
+
+_NULLABLE_COLUMNS = frozenset({"operator_id", "reverses_id", "comment"})  # comment: COALESCE
+
+
+def _write_entries_portable(tenant, entries, accounts, now) -> None:
+    """`_write_entries` for databases without arrays (the SQLite demo)."""
+    LedgerEntry.objects.for_tenant(tenant).bulk_create(entries)
+    for entry in entries:
+        entry._state.adding = False
+    changed = [
+        Account(pk=pk, balance=a.balance, last_posted_at=a.last_posted_at, updated_at=now)
+        for pk, a in accounts.items()
+        if a.entries
+    ]
+    Account.objects.for_tenant(tenant).bulk_update(
+        changed, ["balance", "last_posted_at", "updated_at"]
+    )
+    for entry in entries:
+        if entry.kind in PURCHASE_KINDS:
+            Client.objects.for_tenant(tenant).filter(
+                pk=accounts[entry.account_id].client_id
+            ).update(last_purchase_at=entry.created_at)
+
+
+def _announce_postings(tenant: Tenant, accounts: dict[int, _LockedAccount]) -> None:
+    _announce(
+        tenant,
+        [
+            FundsChange(
+                account_id=pk,
+                client_id=a.client_id,
+                before=a.available_before,
+                after=a.available,
+                at=a.last_posted_at,
+                entries=tuple(a.entries),
+                client_active=a.client_active,
+            )
+            for pk, a in accounts.items()
+            if a.entries
+        ],
+    )
+
+
+def _announce(tenant: Tenant, changes: list[FundsChange]) -> None:
+    """`funds_changed` now (the account rows are locked) and `funds_changed_committed` after
+    the commit; see billing/signals.py."""
+    funds_changed.send(sender=Account, tenant=tenant, changes=changes)
+    if funds_changed_committed.has_listeners(Account):
+        transaction.on_commit(
+            lambda: funds_changed_committed.send(sender=Account, tenant=tenant, changes=changes)
+        )
+
+
+def _record_entries(tenant: Tenant, new, accounts) -> None:
+    """The activity lines of the entries that ask for one, in one INSERT."""
+    currency = tenant.currency
+    lines = []
+    for result, entry in new:
+        if not result.posting.activity:
+            continue
+        description = f"{entry.get_kind_display()} {money(abs(entry.amount))} {currency}"
+        description += f", balance {money(entry.balance_after)} {currency}"
+        if entry.comment:
+            description += f" ({entry.comment})"
+        data = {
+            "entry": entry.pk,
+            "amount": str(entry.amount),
+            "balance_after": str(entry.balance_after),
+        }
+        client_id = accounts[entry.account_id].client_id
+        lines.append((client_id, entry.kind, description, data, entry.operator, entry.created_at))
+    if lines:
+        activities_record_bulk(tenant=tenant, lines=lines)
 
 
 def _post_entry(
@@ -150,144 +609,42 @@ def _post_entry(
     at: datetime | None = None,
     activity: bool = False,
 ) -> LedgerEntry:
-    amount = to_money(amount)
-    if amount == 0:
-        raise AmountOutOfRange("The amount must not be zero.", code="zero")
-    key = idempotency_key or new_idempotency_key(kind)
+    """One posting: the chunk of one, in its own transaction (or the caller's). Raises what
+    refused it; `account` is given its new balance."""
+    posting = Posting(
+        account_id=account.pk,
+        amount=amount,
+        kind=kind,
+        purpose=purpose,
+        idempotency_key=idempotency_key or new_idempotency_key(kind),
+        comment=comment,
+        actor=actor,
+        allow_overdraft=allow_overdraft,
+        reverses=reverses,
+        at=at,
+        activity=activity,
+    )
+    tenant = account.tenant
     try:
-        entry = _post_entry_locked(
-            account=account,
-            kind=kind,
-            amount=amount,
-            purpose=purpose,
-            comment=comment,
-            actor=actor,
-            key=key,
-            allow_overdraft=allow_overdraft,
-            reverses=reverses,
-            at=at,
-            activity=activity,
-        )
+        with transaction.atomic():
+            (result,) = ledger_post_chunk(tenant=tenant, postings=[posting])
     except IntegrityError:
         # The same key was committed meanwhile for another account of this tenant (the
         # same account cannot race: its row lock serialises postings). The transaction (or
         # its savepoint, when the caller has one open) is rolled back; answer as a retry.
-        existing = LedgerEntry.objects.for_tenant(account.tenant).filter(idempotency_key=key)
-        existing = existing.first()
+        key = posting.idempotency_key
+        existing = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key=key).first()
         if existing is None:
             raise
-        return _replay(existing, account=account, kind=kind, amount=amount)
+        return _replay(existing, posting=replace(posting, amount=to_money(amount)))
+    if result.error is not None:
+        raise result.error
+    entry = result.entry
+    if not entry.replayed:
+        account.balance = entry.balance_after
+        account.last_posted_at = entry.created_at
+    entry.account = account
     return entry
-
-
-def _post_entry_locked(
-    *, account, kind, amount, purpose, comment, actor, key, allow_overdraft, reverses, at, activity
-) -> LedgerEntry:
-    tenant = account.tenant
-    entries = LedgerEntry.objects.for_tenant(tenant)
-    with transaction.atomic():
-        # Lock the account and look the key up in one round trip (the lock is held until
-        # commit, so every statement less shortens the queue on a busy account). The key is
-        # read after the lock is granted: a concurrent posting with the same key on this
-        # account has committed by then (READ COMMITTED: each statement sees what committed).
-        locked = (
-            Account.objects.for_tenant(tenant)
-            .select_for_update(of=("self",))
-            .annotate(
-                existing_entry_id=Subquery(entries.filter(idempotency_key=key).values("pk")[:1])
-            )
-            .get(pk=account.pk)
-        )
-        if locked.existing_entry_id is not None:
-            existing = entries.get(pk=locked.existing_entry_id)
-            return _replay(existing, account=locked, kind=kind, amount=amount)
-        new_balance = locked.balance + amount
-        if abs(new_balance) > MONEY_LIMIT:
-            raise AmountOutOfRange(
-                f"The balance would exceed {MONEY_LIMIT:,}; nothing was posted.",
-                code="balance_limit",
-            )
-        if amount < 0 and not allow_overdraft and new_balance + locked.credit_limit < 0:
-            raise InsufficientFunds(
-                f"Insufficient funds: available {locked.available:,.2f} "
-                f"{tenant.currency}, needed {-amount:,.2f}.",
-                code="insufficient_funds",
-            )
-        now = timezone.now()
-        when = at or now
-        if locked.last_posted_at and when < locked.last_posted_at:
-            if at is not None:
-                raise LedgerError("An entry cannot be dated before the account's latest entry.")
-            when = locked.last_posted_at  # the clock stepped back: keep the ledger in order
-        entry = LedgerEntry(
-            tenant=tenant,
-            account=locked,
-            created_at=when,
-            amount=amount,
-            kind=kind,
-            purpose=purpose[:255],
-            comment=(comment or "")[:500],
-            operator=actor,
-            balance_after=new_balance,
-            idempotency_key=key,
-            reverses=reverses,
-        )
-        entry.save(force_insert=True)
-        Account.objects.for_tenant(tenant).filter(pk=locked.pk).update(
-            balance=new_balance, last_posted_at=when, updated_at=now
-        )
-        if kind in PURCHASE_KINDS:
-            Client.objects.for_tenant(tenant).filter(pk=locked.client_id).update(
-                last_purchase_at=when
-            )
-        locked.balance = new_balance
-        entry.replayed = False
-        _announce(locked, before=locked.available - amount, entry=entry, at=when)
-        if activity:
-            _record_entry(entry)
-    account.balance = new_balance
-    account.last_posted_at = when
-    return entry
-
-
-def _announce(account: Account, *, before: Decimal, at, entry=None, credit_change=None) -> None:
-    """`funds_changed` now (the account row is locked) and `funds_changed_committed` after the
-    commit; see billing/signals.py."""
-    details = {
-        "tenant": account.tenant,
-        "account": account,
-        "client_id": account.client_id,
-        "before": before,
-        "after": account.available,
-        "entry": entry,
-        "credit_change": credit_change,
-        "at": at,
-    }
-    funds_changed.send(sender=Account, **details)
-    if funds_changed_committed.has_listeners(Account):
-        transaction.on_commit(lambda: funds_changed_committed.send(sender=Account, **details))
-
-
-def _record_entry(entry: LedgerEntry) -> None:
-    """The entry's line in the client's activity."""
-    currency = entry.tenant.currency
-    description = f"{entry.get_kind_display()} {money(abs(entry.amount))} {currency}"
-    description += f", balance {money(entry.balance_after)} {currency}"
-    if entry.comment:
-        description += f" ({entry.comment})"
-    activity_record(
-        tenant=entry.tenant,
-        client_id=entry.account.client_id,
-        actor=entry.operator,
-        verb=entry.kind,
-        description=description,
-        data={
-            "entry": entry.pk,
-            "amount": str(entry.amount),
-            "balance_after": str(entry.balance_after),
-        },
-        at=entry.created_at,
-    )
 
 
 # -- use cases ------------------------------------------------------------------------------
@@ -458,7 +815,19 @@ def account_set_credit_limit(
         before = locked.available
         locked.credit_limit = credit_limit
         change.replayed = False
-        _announce(locked, before=before, credit_change=change, at=change.created_at)
+        _announce(
+            tenant,
+            [
+                FundsChange(
+                    account_id=locked.pk,
+                    client_id=locked.client_id,
+                    before=before,
+                    after=locked.available,
+                    at=change.created_at,
+                    credit_change=change,
+                )
+            ],
+        )
         _record_credit_change(change)
         if notify:
             from .tasks import credit_limit_change_notify  # the task calls back: a circle

@@ -309,6 +309,19 @@ def access_cut_for_deleted(*, client: Client) -> None:
     send_client_access_changed(sender="holds", client=client, access=False, reason="client_deleted")
 
 
+def financial_holds_release_if_funded(*, tenant: Tenant, client_ids) -> int:
+    """billing's `funds_changed_committed` for a chunk: lift the financial holds of those of
+    these clients that have one in force and whose funds are back at zero or more; one query
+    for the chunk when none has. Returns how many were lifted."""
+    held = ClientHold.objects.for_tenant(tenant).filter(
+        client_id__in=list(client_ids), kind=HoldKind.FINANCIAL, lifted_at__isnull=True
+    )
+    return sum(
+        financial_hold_release_if_funded(tenant=tenant, client_id=client_id)
+        for client_id in sorted(set(held.values_list("client_id", flat=True)))
+    )
+
+
 def financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool:
     """Lift the client's financial hold when available funds are zero or more (called right
     after a posting that brought money in). Returns whether a hold was lifted. Never raises:

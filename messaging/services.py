@@ -17,10 +17,12 @@ rebuild the same day at once; a second run returns at once.
 
 The charge job (`messaging_charges_post`) posts, for each closed day (before today in the
 tenant's time zone) whose due amount differs from what was charged, the difference to the
-ledger through billing's `account_charge` / `account_refund` (never touching a balance itself):
-the first posting is "SMS sending on DATE, N parts" with the key "sms:<tenant>:<client>:<day>",
-later ones are corrections with their own sequence-numbered keys. The charge row is locked
-(`SELECT ... FOR UPDATE`) while it posts, so two runs at once post once.
+ledger through billing's chunk (`ledger_post_chunk`, never touching a balance itself), by
+chunks of CHARGE_CHUNK client-days, one transaction each: the first posting is "SMS sending
+on DATE, N parts" with the key "sms:<tenant>:<client>:<day>", later ones are corrections with
+their own sequence-numbered keys (a refund when the day now owes less). The chunk's charge rows
+are locked with SKIP LOCKED while it posts, so two runs at once post once, and a rerun finds
+them settled.
 
 Decisions where the requirements were silent:
 * failed and expired messages are charged (the gateway sent them); rejected ones are not;
@@ -38,12 +40,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from billing.models import EntryKind
-from billing.services import LedgerError, account_charge, account_for_client, account_refund
+from billing.models import Account, EntryKind
+from billing.services import Posting, accounts_create_for_clients, ledger_post_chunk
 from clients.models import Client
 from core.formatting import format_date
 from core.jobs import job_lock
@@ -70,6 +73,7 @@ logger = logging.getLogger(__name__)
 
 INGEST_BATCH = 2000
 ROLLUP_BATCH = 1000
+CHARGE_CHUNK = 1000  # client-days settled in one transaction
 MAX_KEPT_ERRORS = 1000
 CENT = Decimal("0.01")
 PRICE_QUANTUM = Decimal("0.0001")
@@ -640,66 +644,125 @@ def charge_key(tenant: Tenant, client_id: int, day: date, posting: int) -> str:
     return base if posting == 0 else f"{base}:correction:{posting}"
 
 
-def _settle_one(
-    tenant: Tenant, charge_id: int, *, at: datetime | None, result: ChargeResult
+def _charge_posting(tenant: Tenant, row: MessagingCharge, account_id: int, due, at) -> Posting:
+    """The posting that brings what was charged for the day to what is due: the day's charge
+    (with an overdraft allowed: the traffic has happened), or a correction, up or down."""
+    difference = due - row.charged_amount
+    purpose = charge_purpose(row.day, row.due_parts)
+    if row.postings:
+        purpose += f" (correction: was {row.charged_parts:,} parts, {row.charged_amount:,.2f})"
+    return Posting(
+        account_id=account_id,
+        amount=-difference,  # owing more takes money out of the balance
+        kind=EntryKind.MESSAGING_CHARGE if difference > 0 else EntryKind.REFUND,
+        purpose=purpose,
+        idempotency_key=charge_key(tenant, row.client_id, row.day, row.postings),
+        allow_overdraft=True,
+        at=at if difference > 0 else None,
+        activity=difference < 0,  # a refund is told in the activity; a charge is not
+    )
+
+
+def messaging_charges_settle_chunk(
+    *, tenant: Tenant, charge_ids, at: datetime | None = None, result: ChargeResult
 ) -> None:
+    """Settle these charge rows in one transaction, with the same statements whatever their
+    number: lock those still unsettled (SKIP LOCKED: another run has the rest), post their
+    differences through billing's chunk, and mark them settled in one UPDATE. A posting the
+    ledger refuses leaves its row unsettled (counted as failed) and the rest settle."""
     charges = MessagingCharge.objects.for_tenant(tenant)
     with transaction.atomic():
-        row = charges.select_for_update().filter(pk=charge_id, settled=False).first()
-        if row is None:  # settled by a concurrent run
+        rows = list(
+            charges.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=list(charge_ids), settled=False)
+            .annotate(account_id=F("client__account__id"))
+            .order_by("day", "client_id")
+        )
+        if not rows:
             return
-        due = row.due_amount.quantize(CENT, rounding=ROUND_HALF_UP)
-        difference = due - row.charged_amount
-        posted = False
-        if difference:
-            client = (
-                Client.objects.for_tenant(tenant).select_related("tenant").get(pk=row.client_id)
-            )
-            account = account_for_client(client=client)
-            key = charge_key(tenant, row.client_id, row.day, row.postings)
-            if row.postings == 0:
-                purpose = charge_purpose(row.day, row.due_parts)
-            else:
-                purpose = (
-                    f"{charge_purpose(row.day, row.due_parts)} (correction: was "
-                    f"{row.charged_parts:,} parts, {row.charged_amount:,.2f})"
+        due = {row.pk: row.due_amount.quantize(CENT, rounding=ROUND_HALF_UP) for row in rows}
+        owing = [row for row in rows if due[row.pk] != row.charged_amount]
+        _accounts_give(tenant, [row for row in owing if row.account_id is None])
+        results = ledger_post_chunk(
+            tenant=tenant,
+            postings=[
+                _charge_posting(tenant, row, row.account_id, due[row.pk], at) for row in owing
+            ],
+        )
+        posted = set()
+        for row, outcome in zip(owing, results, strict=True):
+            if outcome.error is not None:
+                logger.error(
+                    "Messaging charge %s of tenant %s: %s", row.pk, tenant.pk, outcome.error
                 )
-            if difference > 0:
-                account_charge(
-                    account=account,
-                    amount=difference,
-                    purpose=purpose,
-                    kind=EntryKind.MESSAGING_CHARGE,
-                    idempotency_key=key,
-                    allow_overdraft=True,
-                    at=at,
-                )
-            else:
-                account_refund(
-                    account=account, amount=-difference, purpose=purpose, idempotency_key=key
-                )
-            posted = True
+                result.failed += 1
+                continue
+            posted.add(row.pk)
+            result.amount += due[row.pk] - row.charged_amount
             if row.postings == 0:
                 result.charged += 1
             else:
                 result.corrections += 1
-            result.amount += difference
-        else:
-            result.settled_without_posting += 1
-        charges.filter(pk=row.pk).update(
-            charged_amount=due,
-            charged_parts=row.due_parts,
-            postings=row.postings + (1 if posted else 0),
-            settled=True,
-            updated_at=timezone.now(),
+        failed = {row.pk for row in owing} - posted
+        settled = [row for row in rows if row.pk not in failed]
+        result.settled_without_posting += len(settled) - len(posted)
+        _charges_mark_settled(tenant, settled, due, posted)
+
+
+def _accounts_give(tenant: Tenant, rows: list[MessagingCharge]) -> None:
+    """Accounts for the clients of these rows, which have none (clients loaded in bulk)."""
+    if not rows:
+        return
+    client_ids = {row.client_id for row in rows}
+    accounts_create_for_clients(tenant=tenant, client_ids=client_ids)
+    found = dict(
+        Account.objects.for_tenant(tenant)
+        .filter(client_id__in=client_ids)
+        .values_list("client_id", "pk")
+    )
+    for row in rows:
+        row.account_id = found[row.client_id]
+
+
+def _charges_mark_settled(tenant: Tenant, rows, due: dict, posted: set) -> None:
+    if not rows:
+        return
+    if connection.vendor != "postgresql":  # the SQLite demo: a statement a row
+        for row in rows:
+            MessagingCharge.objects.for_tenant(tenant).filter(pk=row.pk).update(
+                charged_amount=due[row.pk],
+                charged_parts=row.due_parts,
+                postings=row.postings + (1 if row.pk in posted else 0),
+                settled=True,
+                updated_at=timezone.now(),
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(MessagingCharge)} AS m SET charged_amount = v.amount, "  # noqa: S608
+            "charged_parts = m.due_parts, postings = m.postings + v.posted, settled = TRUE, "
+            "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[], %s::int[]) "
+            "AS v(id, amount, posted) WHERE m.tenant_id = %s AND m.id = v.id",
+            [
+                timezone.now(),
+                [row.pk for row in rows],
+                [due[row.pk] for row in rows],
+                [1 if row.pk in posted else 0 for row in rows],
+                tenant.pk,
+            ],
         )
 
 
 def messaging_charges_post(
-    *, tenant: Tenant, now: datetime | None = None, at: datetime | None = None
+    *,
+    tenant: Tenant,
+    now: datetime | None = None,
+    at: datetime | None = None,
+    chunk_size: int = CHARGE_CHUNK,
 ) -> ChargeResult:
-    """Charge every closed day (before today in the tenant's time zone) not yet settled.
-    Rollups are refreshed first, so that the day's figures include every report so far."""
+    """Charge every closed day (before today in the tenant's time zone) not yet settled,
+    `chunk_size` client-days to a transaction. Rollups are refreshed first, so that the day's
+    figures include every report so far."""
     rollups_refresh(tenant=tenant)
     result = ChargeResult()
     today = local_day(now or timezone.now(), tenant)
@@ -709,12 +772,11 @@ def messaging_charges_post(
         .order_by("day", "client_id")
         .values_list("id", flat=True)
     )
-    for charge_id in todo:
+    for chunk in _batches(todo, chunk_size):
         try:
-            _settle_one(tenant, charge_id, at=at, result=result)
-        except LedgerError:
-            logger.exception("Messaging charge %s of tenant %s failed", charge_id, tenant.pk)
-            result.failed += 1
+            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
+        except IntegrityError:  # a key committed meanwhile: the chunk again reads it
+            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
     return result
 
 

@@ -20,9 +20,12 @@ Rules
 
 The job (`expiry_run`, registered as "expiry" in SubscriptionsConfig.ready()) is per tenant,
 set-based and idempotent: a fixed number of statements for the whole run, except the bulk
-inserts of activity lines (one per 2,000 rows) and renewals that charge money (each in its own
-short transaction, per subscription). One run per tenant at a time (core/jobs.py), candidate
-rows locked with SKIP LOCKED, and the ledger's keys make a renewal charge at most once.
+inserts of activity lines (one per 2,000 rows) and the renewals, which go by chunks of
+RENEWAL_CHUNK due subscriptions, one transaction and a fixed number of statements a chunk
+(`subscriptions_renew_chunk`: the rows locked with SKIP LOCKED, the charges posted through
+billing's chunk, the old periods ended and the new ones inserted). One run per tenant at a time
+(core/jobs.py), and the ledger's keys make a renewal charge at most once, whichever worker or
+rerun gets to it.
 
 The hook `expiry_done` (below) is how the apps above learn what a run expired, in the run's
 transaction: the holds app connects to it in HoldsConfig.ready() to owe the e-mails (expired,
@@ -37,17 +40,24 @@ from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from billing.models import EntryKind
-from billing.services import InsufficientFunds, account_charge, account_for_client
+from billing.models import Account, EntryKind
+from billing.services import (
+    InsufficientFunds,
+    Posting,
+    account_charge,
+    account_for_client,
+    accounts_create_for_clients,
+    ledger_post_chunk,
+)
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
 from core.formatting import format_date, money
+from core.sql import bound_cursor, is_postgresql
 from tenancy.models import Tenant
 
 from .models import Package, Subscription, SubscriptionStatus, tenant_today
@@ -57,6 +67,7 @@ logger = logging.getLogger(__name__)
 SYSTEM = "system"
 EXPIRY_JOB = "expiry"
 BATCH = 2000
+RENEWAL_CHUNK = 1000  # due subscriptions renewed in one transaction
 MAX_RENEWAL_ERRORS = 100  # past this many failed renewals in a run, something is wrong: stop
 
 # The figures of a run an operator reads on the dashboard, in this order ("financial_holds"
@@ -256,76 +267,171 @@ def renewal_key(subscription_id: int) -> str:
 
 
 def subscription_renew(*, tenant: Tenant, subscription_id: int, today: date) -> str:
-    """Buy the next period of one due auto-renew subscription, in its own short transaction:
-    lock the row (SKIP LOCKED: another worker has it), end the old period (Expired) and buy
-    the new one with the period's key. Returns "renewed", "insufficient" (nothing changed) or
-    "skipped" (not due any more or locked by another worker).
-
-    The new period starts on the old end date (no gap, no overlap). When the job has not run
-    for longer than a period, the new period may be due at once: the next run renews it again,
-    one period per run, each with its own key."""
-    try:
-        with transaction.atomic():
-            old = (
-                Subscription.objects.for_tenant(tenant)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("package", "client__account")
-                .filter(
-                    pk=subscription_id,
-                    status=SubscriptionStatus.ACTIVE,
-                    auto_renew=True,
-                    end_date__lte=today,
-                )
-                .first()
-            )
-            if old is None:
-                return "skipped"
-            _renew(tenant, old)
-    except InsufficientFunds:
-        return "insufficient"
-    return "renewed"
+    """Buy the next period of one due auto-renew subscription: the chunk of one. Returns
+    "renewed", "insufficient" (nothing changed) or "skipped" (not due any more or locked by
+    another worker)."""
+    outcome = subscriptions_renew_chunk(
+        tenant=tenant, subscription_ids=[subscription_id], today=today
+    )
+    for name in ("renewed", "insufficient"):
+        if outcome[name]:
+            return name
+    return "skipped"
 
 
-def _renew(tenant: Tenant, old: Subscription) -> Subscription:
-    package, client = old.package, old.client
-    client.tenant = tenant
-    account = None
-    if package.price > 0:
-        try:
-            account = client.account  # read with the subscription: one query less
-        except ObjectDoesNotExist:
-            account = account_for_client(client=client)
-        account.tenant = tenant  # saves billing a query for it
-        account.client = client
-    old.status = SubscriptionStatus.EXPIRED
-    old.updated_at = timezone.now()
-    old.save(update_fields=["status", "updated_at"])
-    new = subscription_period_buy(
-        tenant=tenant,
-        client=client,
-        package=package,
-        start_date=old.end_date,
-        auto_renew=True,
-        purpose=f"Renewal of {package.name}",
+def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) -> Counter:
+    """Renew these due auto-renew subscriptions in one transaction, with the same statements
+    whatever their number: lock those still due (SKIP LOCKED: another worker has the rest),
+    post their charges through billing's chunk (each with its key "sub-renewal:<id>", so that
+    a rerun never charges twice; one client short of funds is refused alone), end the old
+    periods (Expired) and insert the new ones, from the old end dates (no gap, no overlap).
+    Returns how many were "renewed" and how many found too little money ("insufficient":
+    nothing of them changed; the expiry that follows expires them).
+
+    When the job has not run for longer than a period, the new period may be due at once: the
+    next run renews it again, one period per run, each with its own key."""
+    with transaction.atomic():
+        due = _lock_due_renewals(tenant, subscription_ids, today)
+        if not due:
+            return Counter()
+        packages = _packages_of(tenant, due)
+        charged = [old for old in due if packages[old.package_id].price > 0]
+        results = ledger_post_chunk(
+            tenant=tenant,
+            postings=[_renewal_posting(tenant, old, packages[old.package_id]) for old in charged],
+        )
+        entries = {}
+        outcome = Counter()
+        for old, result in zip(charged, results, strict=True):
+            if isinstance(result.error, InsufficientFunds):
+                outcome["insufficient"] += 1
+            elif result.error is not None:
+                raise result.error
+            else:
+                entries[old.pk] = result.entry
+        renewed = [old for old in due if old.pk in entries or packages[old.package_id].price == 0]
+        if renewed:
+            _periods_renew(tenant, renewed, packages, entries)
+        outcome["renewed"] = len(renewed)
+    return outcome
+
+
+def _lock_due_renewals(tenant: Tenant, subscription_ids, today: date) -> list[Subscription]:
+    return list(
+        Subscription.objects.for_tenant(tenant)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            pk__in=list(subscription_ids),
+            status=SubscriptionStatus.ACTIVE,
+            auto_renew=True,
+            end_date__lte=today,
+        )
+        .annotate(account_id=F("client__account__id"))
+        .only("pk", "client_id", "package_id", "end_date", "origin_id")
+        .order_by("pk")
+    )
+
+
+def _packages_of(tenant: Tenant, due: list[Subscription]) -> dict[int, Package]:
+    return Package.objects.for_tenant(tenant).in_bulk({old.package_id for old in due})
+
+
+def _renewal_posting(tenant: Tenant, old: Subscription, package: Package) -> Posting:
+    if old.account_id is None:  # a client loaded without its account: give it one
+        accounts_create_for_clients(tenant=tenant, client_ids=[old.client_id])
+        old.account_id = Account.objects.for_tenant(tenant).get(client_id=old.client_id).pk
+    end = package.end_for(old.end_date)
+    return Posting(
+        account_id=old.account_id,
+        amount=-package.price,
+        kind=EntryKind.SUBSCRIPTION_PURCHASE,
+        purpose=f"Renewal of {package.name}, {format_date(old.end_date)} – {format_date(end)}",
         idempotency_key=renewal_key(old.pk),
-        account=account,
-        renewal_of=old,
     )
-    activity_record(
-        tenant=tenant,
-        client=client,
-        actor_label=SYSTEM,
-        verb="subscription_renewed",
-        description=(
-            f"Subscription {package.name} renewed for {money(package.price)} "
-            f"{tenant.currency}, {format_date(new.start_date)} – {format_date(new.end_date)}"
-        ),
-        data={"subscription": new.pk, "renewal_of": old.pk, "amount": str(package.price)},
+
+
+def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entries) -> None:
+    """End the old periods and insert the new ones (one statement each), with their activity
+    lines (one more), and announce them after the commit."""
+    now = timezone.now()
+    Subscription.objects.for_tenant(tenant).filter(pk__in=[old.pk for old in renewed]).update(
+        status=SubscriptionStatus.EXPIRED, updated_at=now
     )
+    new_ids = _periods_insert(tenant, renewed, packages, entries, now)
+    lines = []
+    for old in renewed:
+        package = packages[old.package_id]
+        end = package.end_for(old.end_date)
+        lines.append(
+            (
+                old.client_id,
+                "subscription_renewed",
+                f"Subscription {package.name} renewed for {money(package.price)} "
+                f"{tenant.currency}, {format_date(old.end_date)} – {format_date(end)}",
+                {
+                    "subscription": new_ids[old.pk],
+                    "renewal_of": old.pk,
+                    "amount": str(package.price),
+                },
+            )
+        )
+    activities_record_bulk(tenant=tenant, lines=lines)
     subscriptions_changed_announce(
-        tenant=tenant, client_ids=[client.pk], active=True, reason="subscription_renewed"
+        tenant=tenant,
+        client_ids=[old.client_id for old in renewed],
+        active=True,
+        reason="subscription_renewed",
     )
-    return new
+
+
+_RENEWED_PERIODS_SQL = (
+    f"INSERT INTO {Subscription._meta.db_table} (tenant_id, client_id, package_id, status, "  # noqa: S608 - names are ours
+    "start_date, end_date, auto_renew, amount_paid, refunded_amount, charge_entry_id, "
+    "renewal_of_id, origin_id, created_at, updated_at, cancel_reason) "
+    "SELECT s.tenant_id, s.client_id, s.package_id, %s, s.end_date, v.end_date, TRUE, v.price, "
+    "0, v.entry_id, s.id, COALESCE(s.origin_id, s.id), %s, %s, '' FROM unnest(%s::bigint[], "
+    "%s::date[], %s::numeric[], %s::bigint[]) WITH ORDINALITY AS v(id, end_date, price, "
+    f"entry_id, n) JOIN {Subscription._meta.db_table} s ON s.id = v.id ORDER BY v.n "
+    "RETURNING renewal_of_id, id"
+)
+
+
+def _periods_insert(tenant: Tenant, renewed, packages, entries, now) -> dict[int, int]:
+    """The next period of each renewed one, from its end date, in one INSERT ... SELECT;
+    returns {old id: new id}."""
+    if not is_postgresql():  # the SQLite demo: the ORM's bulk insert
+        new = Subscription.objects.for_tenant(tenant).bulk_create(
+            [
+                Subscription(
+                    tenant=tenant,
+                    client_id=old.client_id,
+                    package=packages[old.package_id],
+                    start_date=old.end_date,
+                    end_date=packages[old.package_id].end_for(old.end_date),
+                    auto_renew=True,
+                    amount_paid=packages[old.package_id].price,
+                    charge_entry=entries.get(old.pk),
+                    renewal_of_id=old.pk,
+                    origin_id=old.origin_id or old.pk,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for old in renewed
+            ]
+        )
+        return {period.renewal_of_id: period.pk for period in new}
+    params = [
+        SubscriptionStatus.ACTIVE.value,
+        now,
+        now,
+        [old.pk for old in renewed],
+        [packages[old.package_id].end_for(old.end_date) for old in renewed],
+        [packages[old.package_id].price for old in renewed],
+        [entries[old.pk].pk if old.pk in entries else None for old in renewed],
+    ]
+    with bound_cursor() as cursor:
+        cursor.execute(_RENEWED_PERIODS_SQL, params)
+        return dict(cursor.fetchall())
 
 
 # -- the expiry and auto-renewal job --------------------------------------------------------
@@ -356,8 +462,9 @@ def expiry_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
 
 
 def _renewals_run(tenant: Tenant, today: date) -> dict:
-    """Renew every due auto-renew subscription whose funds allow, each in its own transaction,
-    within the time budget; one bad row does not stop the run (it stays due for the next)."""
+    """Renew every due auto-renew subscription whose funds allow, RENEWAL_CHUNK to a
+    transaction, within the time budget. A chunk that fails is renewed again one subscription
+    at a time, so that one bad row does not stop the others (it stays due for the next run)."""
     renewable = list(
         Subscription.objects.for_tenant(tenant)
         .filter(status=SubscriptionStatus.ACTIVE, auto_renew=True, end_date__lte=today)
@@ -370,21 +477,39 @@ def _renewals_run(tenant: Tenant, today: date) -> dict:
     failed = []
     deferred_from = None  # renewals from this id on wait for the next run (time budget)
     deadline = time.monotonic() + renewal_budget_seconds()
-    for index, subscription_id in enumerate(renewable):
+    for start in range(0, len(renewable), RENEWAL_CHUNK):
         if time.monotonic() > deadline or len(failed) >= MAX_RENEWAL_ERRORS:
-            deferred_from = subscription_id
-            outcomes["deferred"] = len(renewable) - index
+            deferred_from = renewable[start]
+            outcomes["deferred"] = len(renewable) - start
             break
+        chunk = renewable[start : start + RENEWAL_CHUNK]
         try:
-            outcomes[
-                subscription_renew(tenant=tenant, subscription_id=subscription_id, today=today)
-            ] += 1
+            outcomes.update(
+                subscriptions_renew_chunk(tenant=tenant, subscription_ids=chunk, today=today)
+            )
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            logger.exception("Renewals %s-%s failed; renewing them one by one", chunk[0], chunk[-1])
+            failed += _renew_one_by_one(tenant, chunk, today, outcomes)
+    return {"outcomes": outcomes, "failed": failed, "deferred_from": deferred_from}
+
+
+def _renew_one_by_one(tenant: Tenant, chunk: list[int], today: date, outcomes: Counter) -> list:
+    failed = []
+    for subscription_id in chunk:
+        try:
+            outcomes.update(
+                subscriptions_renew_chunk(
+                    tenant=tenant, subscription_ids=[subscription_id], today=today
+                )
+            )
         except SoftTimeLimitExceeded:
             raise
         except Exception:
             logger.exception("Renewal of subscription %s failed", subscription_id)
             failed.append(subscription_id)
-    return {"outcomes": outcomes, "failed": failed, "deferred_from": deferred_from}
+    return failed
 
 
 def _expire_due(

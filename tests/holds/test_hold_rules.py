@@ -320,15 +320,15 @@ def test_ledger_pays_no_extra_query_unless_funds_cross_zero(
 ):
     """billing announces each posting once; holds' receiver decides without a query when
     funds do not cross zero."""
-    from billing.signals import funds_changed
+    from billing.signals import FundsChange, funds_changed
     from holds import receivers
 
     client = funded(tenant, balance="100")
     account = _account(client)
     heard = []
 
-    def listen(sender, **details):
-        heard.append((details["before"], details["after"]))
+    def listen(sender, *, changes, **details):
+        heard.extend((change.before, change.after) for change in changes)
 
     with scopes_disabled():
         account_charge(account=account, amount=Decimal("1"), purpose="warm-up")
@@ -342,10 +342,15 @@ def test_ledger_pays_no_extra_query_unless_funds_cross_zero(
             receivers.funds_changed(
                 None,
                 tenant=tenant,
-                client_id=client.pk,
-                before=Decimal("10"),
-                after=Decimal("5"),
-                at=timezone.now(),
+                changes=[
+                    FundsChange(
+                        account_id=account.pk,
+                        client_id=client.pk,
+                        before=Decimal("10"),
+                        after=Decimal("5"),
+                        at=timezone.now(),
+                    )
+                ],
             )
 
 

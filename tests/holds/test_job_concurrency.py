@@ -123,7 +123,7 @@ def test_top_up_release_racing_the_job_lifts_each_hold_once(tenant):
             account = make_account(client)
             account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
         financial_holds_run(tenant=tenant)
-        with mock.patch("holds.receivers.financial_hold_release_if_funded"):  # raced below
+        with mock.patch("holds.receivers.financial_holds_release_if_funded"):  # raced below
             for client in clients:
                 account_top_up(account=make_account(client), amount=Decimal("5"))
         assert ClientHold.objects.filter(lifted_at__isnull=True).count() == 6
