@@ -43,6 +43,18 @@ def env_networks(name: str, default: str = "") -> list[str]:
 
 
 TESTING = "pytest" in sys.modules or env_bool("CLIENTDESK_TESTING")
+# pytest-xdist runs the tests in several processes at once, each on a database of its own
+# (pytest-django names it after the worker): each takes a queue and a cache prefix of its own too.
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+
+
+def for_test_worker(name: str) -> str:
+    """The name with the test worker's suffix; a process that a test starts inherits the worker
+    and the suffixed name, and keeps it as it is."""
+    suffix = f"-{TEST_WORKER}"
+    return name if not TEST_WORKER or name.endswith(suffix) else name + suffix
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -139,7 +151,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clientdesk"),
+            "KEY_PREFIX": for_test_worker(os.environ.get("CACHE_KEY_PREFIX", "clientdesk")),
         }
     }
 else:
@@ -271,7 +283,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
     else {}
 )
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = for_test_worker(os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"))
 if CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_DEFAULT_QUEUE != "celery":
     # Deployments (or test runs) sharing one Redis database on queues of their own each
     # redeliver only their own unacknowledged messages.
