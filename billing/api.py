@@ -12,8 +12,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
+from clients.api import ClientNumber
 from clients.models import Client
 from core.api import SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
@@ -111,10 +112,8 @@ def ledger_key(request, action: str) -> str | None:
     return f"api-{action}:{digest}"
 
 
-@api_operation(
-    router, "GET", "{int:number}/account/", capability=Capability.VIEW, response=AccountOut
-)
-def client_account(request, number: int):
+@api_operation(router, "GET", "{number}/account/", capability=Capability.VIEW, response=AccountOut)
+def client_account(request, number: ClientNumber):
     """Balance, credit limit and available funds."""
     client = _client(request, number)
     return account_out(account_or_empty(client=client), request.tenant)
@@ -123,12 +122,12 @@ def client_account(request, number: int):
 @api_operation(
     router,
     "GET",
-    "{int:number}/ledger/",
+    "{number}/ledger/",
     capability=Capability.VIEW,
     response=EntryPage,
     exclude_unset=True,
 )
-def client_ledger(request, number: int, query: Query[LedgerQuery]):
+def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
     """The transactions of a period, newest first, with the balance after each."""
     client = _client(request, number)
     period_form = PeriodForm(request.GET, tenant=request.tenant)
@@ -149,12 +148,12 @@ def client_ledger(request, number: int, query: Query[LedgerQuery]):
 @api_operation(
     router,
     "POST",
-    "{int:number}/top-up/",
+    "{number}/top-up/",
     capability=Capability.TOP_UP,
     idempotent=True,
     response={201: TopUpOut},
 )
-def client_top_up(request, number: int, payload: TopUpIn):
+def client_top_up(request, number: ClientNumber, payload: TopUpIn):
     """Money in (a payment received): one ledger entry; a financial hold is lifted."""
     client = _client(request, number)
     form = TopUpForm(
@@ -174,18 +173,20 @@ def client_top_up(request, number: int, payload: TopUpIn):
         idempotency_key=ledger_key(request, "top-up"),
     )
     account = account_for_client(client=client)
-    return 201, TopUpOut(entry=entry_out(entry), account=account_out(account, request.tenant))
+    return Status(
+        201, TopUpOut(entry=entry_out(entry), account=account_out(account, request.tenant))
+    )
 
 
 @api_operation(
     router,
     "POST",
-    "{int:number}/credit-limit/",
+    "{number}/credit-limit/",
     capability=Capability.MANAGE_CREDIT,
     idempotent=True,
     response={200: CreditOut},
 )
-def client_set_credit(request, number: int, payload: CreditIn):
+def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     """Set how far below zero the balance may go; the same limit again changes nothing."""
     client = _client(request, number)
     stored = account_or_empty(client=client)
@@ -207,4 +208,6 @@ def client_set_credit(request, number: int, payload: CreditIn):
         idempotency_key=ledger_key(request, "credit"),
     )
     account = account_for_client(client=client)
-    return 200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
+    return Status(
+        200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
+    )

@@ -14,10 +14,11 @@ form and services.
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from core.api import Problem, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
@@ -31,6 +32,9 @@ from .modules import default_sort_for
 from .services import client_create, client_update
 
 router = Router()
+
+# A client's number in a path: its per-tenant ID (a PositiveBigIntegerField).
+ClientNumber = Annotated[int, Path(ge=1, le=2**63 - 1, description="The client's ID.")]
 
 PAGE_DEFAULT = 20
 PAGE_MAX = 100
@@ -208,17 +212,14 @@ def client_list(request, filters: Query[ClientListQuery]):
 @api_operation(
     router,
     "GET",
-    "{int:number}/",
+    "{number}/",
     capability=Capability.VIEW,
     response=ClientOut,
     exclude_unset=True,
 )
-def client_read(request, number: int, fields: str | None = Query(None, max_length=1000)):
-    chosen = chosen_fields(fields, CLIENT_FIELDS)
-    values = get_object_or_404(
-        client_queryset(request).values(*{COLUMNS[name] for name in chosen}), number=number
-    )
-    return client_row(values, chosen)
+def client_read(request, number: ClientNumber, fields: str | None = Query(None, max_length=1000)):
+    values = get_object_or_404(client_queryset(request).values(*COLUMNS.values()), number=number)
+    return client_row(values, chosen_fields(fields, CLIENT_FIELDS))
 
 
 def _form_data(payload: Schema, *, instance: Client, tenant) -> dict:
@@ -252,13 +253,13 @@ def client_add(request, payload: ClientIn):
     data = _form_data(payload, instance=Client(tenant=request.tenant), tenant=request.tenant)
     form = _valid_form(ClientForm(data, tenant=request.tenant))
     client = client_create(tenant=request.tenant, actor=api_actor(request), **form.service_data())
-    return 201, client_out(client)
+    return Status(201, client_out(client))
 
 
 @api_operation(
-    router, "PATCH", "{int:number}/", capability=Capability.MANAGE_CLIENTS, response=ClientOut
+    router, "PATCH", "{number}/", capability=Capability.MANAGE_CLIENTS, response=ClientOut
 )
-def client_change(request, number: int, payload: ClientPatch):
+def client_change(request, number: ClientNumber, payload: ClientPatch):
     """Change the fields sent; the others keep their stored values."""
     client = get_object_or_404(client_queryset(request).select_related("tenant"), number=number)
     if client.is_deleted:

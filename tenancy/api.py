@@ -22,6 +22,7 @@ from functools import wraps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from ninja import Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
@@ -190,7 +191,7 @@ def request_fingerprint(request) -> str:
 
 def idempotent_answer(view):
     """Answer a retry under the same Idempotency-Key with the first answer. The view returns
-    (status, schema instance); a refusal (an exception) rolls the record back with the rest,
+    Status(code, schema instance); a refusal (an exception) rolls the record back with the rest,
     so a corrected request may use the key again."""
 
     @wraps(view)
@@ -221,11 +222,11 @@ def idempotent_answer(view):
                         "This Idempotency-Key was used for a different request.",
                         [{"field": IDEMPOTENCY_HEADER, "message": "Use a new key."}],
                     ) from None
-                return first.status, first.body
-            status, answer = view(request, *args, **kwargs)
-            record.status = status
-            record.body = answer.model_dump(mode="json")
+                return Status(first.status, first.body)
+            answer = view(request, *args, **kwargs)
+            record.status = answer.status_code
+            record.body = answer.value.model_dump(mode="json")
             record.save(update_fields=["status", "body"])
-            return status, record.body
+            return Status(record.status, record.body)
 
     return remembered

@@ -69,18 +69,39 @@ def issue_token():
 
 
 @pytest.fixture
-def api_as(live_server, issue_token):
+def http_sessions():
+    """Sessions to close at the end, so that no keep-alive connection holds a server thread
+    (and its database connection) past the test."""
+    opened: list[requests.Session] = []
+    yield opened
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
+def api_as(live_server, issue_token, http_sessions):
     """api_as(tenant, scope) -> an ApiClient holding a new token of that scope."""
 
     def make(tenant, scope="owner", **kwargs) -> ApiClient:
-        return ApiClient(live_server.url, issue_token(tenant, scope, **kwargs))
+        api = ApiClient(live_server.url, issue_token(tenant, scope, **kwargs))
+        http_sessions.append(api.session)
+        return api
 
     return make
 
 
 @pytest.fixture
-def anonymous_api(live_server):
-    return ApiClient(live_server.url)
+def anonymous_api(live_server, http_sessions):
+    api = ApiClient(live_server.url)
+    http_sessions.append(api.session)
+    return api
+
+
+@pytest.fixture
+def http_session(http_sessions):
+    session = requests.Session()
+    http_sessions.append(session)
+    return session
 
 
 @pytest.fixture
