@@ -238,7 +238,9 @@ class ApiTokenTable(BaseTable):
     scope = tables.Column(verbose_name="Role or scope")
     created_at = MomentColumn(verbose_name="Created")
     expires_at = MomentColumn(verbose_name="Expires", default="never")
-    last_used_at = MomentColumn(verbose_name="Last used", default="never")
+    last_used_at = MomentColumn(
+        verbose_name="Last used", default="never", attrs={"td": {"data-testid": "last-used"}}
+    )
     state = tables.TemplateColumn(
         template_name="tenancy/api_token_state.html", verbose_name="State", orderable=False
     )
