@@ -33,7 +33,7 @@ TITLES = {
     429: "Too many requests",
 }
 logger = logging.getLogger(__name__)
-ERROR_STATUSES = (401, 403, 404, 413, 422, 429)
+ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429)
 
 
 class ClientdeskAPI(NinjaAPI):

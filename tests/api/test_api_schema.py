@@ -1,11 +1,12 @@
 """The API against its own OpenAPI schema, over real HTTP: Schemathesis generates requests for
-every operation (a few examples each, with a tenant's token): no 500, and every answer keeps to
-the schema. Then the schema's operations are walked with another tenant's token (404 and
+every operation (a few examples each, valid ones and ones with bad values, with a tenant's
+token): no 500, and every answer, refusals included, keeps to the schema. Then the schema's operations are walked with another tenant's token (404 and
 nothing changed) and with every role and scope (403 exactly where the operation's
 `x-capability` is not granted)."""
 
 import pytest
 import schemathesis
+from schemathesis import GenerationMode
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -28,7 +29,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     database=None,
     derandomize=True,
@@ -47,9 +48,10 @@ def operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def examples(operation, test, count=None):
-    """Run `test(case)` on generated requests of `operation`."""
-    run = given(case=operation.as_strategy())(lambda case: test(case))
+def examples(operation, test, count=None, mode=GenerationMode.POSITIVE):
+    """Run `test(case)` on generated requests of `operation` (valid ones, or with bad
+    values)."""
+    run = given(case=operation.as_strategy(generation_mode=mode))(lambda case: test(case))
     chosen = EXAMPLES if count is None else settings(EXAMPLES, max_examples=count)
     chosen(run)()
 
@@ -71,6 +73,7 @@ def test_every_operation_keeps_to_the_schema(
 
     for operation in found:
         examples(operation, check)
+        examples(operation, check, count=5, mode=GenerationMode.NEGATIVE)
 
 
 @pytest.fixture
