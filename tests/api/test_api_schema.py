@@ -1,14 +1,14 @@
 """The API against its own OpenAPI schema, over real HTTP: Schemathesis generates requests for
 every operation (a few examples each, valid ones and ones with bad values, with a tenant's
-token): no 500, and every answer, refusals included, keeps to the schema. Then the schema's operations are walked with another tenant's token (404 and
-nothing changed) and with every role and scope (403 exactly where the operation's
-`x-capability` is not granted)."""
+token): no 500, and every answer, refusals included, keeps to the schema. Then the schema's
+operations are walked with another tenant's token (404 and nothing changed) and with every
+role and scope (403 exactly where the operation's `x-capability` is not granted)."""
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
