@@ -262,3 +262,17 @@ def run_sql(statements):
                 cursor.fetchall()
 
     return execute
+
+
+# -- figures --------------------------------------------------------------------------------
+def write_figures(script: str, figures: dict, label: str = "latest") -> Path:
+    """Keep a run's figures in bench/out/<script>.json under `label` (a run replaces only its
+    own label, so that the runs before and after a change sit side by side)."""
+    import json
+
+    out = BASE_DIR / "bench" / "out" / f"{script}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    runs = json.loads(out.read_text()) if out.exists() else {}
+    runs[label] = figures
+    out.write_text(json.dumps(runs, indent=2, default=str) + "\n")
+    return out

@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from clients.api import ClientNumber
 from clients.models import Client
-from core.api import SortKey, chosen_fields, form_problem, keyset_page
+from core.api import Answer, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
 from tenancy.roles import Capability
 
@@ -33,14 +33,14 @@ ENTRY_FIELDS = ("id", "created_at", "amount", "kind", "purpose", "comment", "bal
 NEWEST_FIRST = (SortKey("created_at", True), SortKey("id", True))
 
 
-class AccountOut(Schema):
+class AccountOut(Answer):
     balance: Decimal
     credit_limit: Decimal
     available: Decimal = Field(description="Balance plus credit limit.")
     currency: str
 
 
-class EntryOut(Schema):
+class EntryOut(Answer):
     """A ledger entry; with `?fields=` only the fields asked for are present."""
 
     id: int | None = None
@@ -52,7 +52,7 @@ class EntryOut(Schema):
     balance_after: Decimal | None = None
 
 
-class EntryPage(Schema):
+class EntryPage(Answer):
     items: list[EntryOut]
     next: str | None = Field(description="The cursor of the next page; null on the last page.")
 
@@ -70,7 +70,7 @@ class TopUpIn(Schema):
     comment: str = Field("", max_length=10000)
 
 
-class TopUpOut(Schema):
+class TopUpOut(Answer):
     entry: EntryOut
     account: AccountOut
 
@@ -80,7 +80,7 @@ class CreditIn(Schema):
     notify: bool = Field(False, description="E-mail the client about the new limit.")
 
 
-class CreditOut(Schema):
+class CreditOut(Answer):
     changed: bool = Field(description="False when the limit already had this value.")
     account: AccountOut
 

@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from core.api import Problem, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
@@ -88,7 +88,7 @@ SORT_KEYS = {
 }
 
 
-class ClientOut(Schema):
+class ClientOut(Answer):
     """A client; with `?fields=` only the fields asked for are present."""
 
     number: int | None = None
@@ -123,7 +123,7 @@ class ClientOut(Schema):
     created_at: datetime | None = None
 
 
-class ClientPage(Schema):
+class ClientPage(Answer):
     items: list[ClientOut]
     next: str | None = Field(description="The cursor of the next page; null on the last page.")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema
 
+from core.api import Answer
 from tenancy.api import api_operation
 from tenancy.modules import MESSAGING
 from tenancy.roles import Capability
@@ -59,14 +60,14 @@ class ReportBatch(Schema):
     reports: list[DeliveryReport] = Field(max_length=BATCH_MAX)
 
 
-class ItemAnswer(Schema):
+class ItemAnswer(Answer):
     index: int = Field(description="The item's position in the batch, from 1.")
     key: str
     state: str = Field(description="accepted, duplicate, refused, unknown or unchanged.")
     reason: str = ""
 
 
-class BatchAnswer(Schema):
+class BatchAnswer(Answer):
     received: int
     accepted: int
     duplicates: int
@@ -74,7 +75,7 @@ class BatchAnswer(Schema):
     items: list[ItemAnswer]
 
 
-class ReportAnswer(Schema):
+class ReportAnswer(Answer):
     received: int
     applied: int
     unchanged: int
