@@ -138,3 +138,34 @@ def test_roles_and_scopes_on_every_operation(
 
         with scopes_disabled():
             examples(operation, as_every_scope, count=1)
+
+
+# A valid body for each operation that takes an Idempotency-Key (by operationId); a new one
+# fails the test below until it is given one here.
+IDEMPOTENT_BODIES = {
+    "clients_api_client_add": ({"name": "Retried Ltd"}, {"name": "Other Ltd"}),
+    "billing_api_client_top_up": ({"amount": "10.00"}, {"amount": "11.00"}),
+    "billing_api_client_set_credit": ({"credit_limit": "30"}, {"credit_limit": "31"}),
+}
+
+
+def test_every_idempotent_operation_replays_its_first_answer(
+    live_server, two_tenants, api_tenant, issue_token, http_session
+):
+    headers = {"Authorization": f"Bearer {issue_token(api_tenant, 'owner')}"}
+    idempotent = [
+        op for op in operations(api_schema(live_server)) if op.definition.raw.get("x-idempotent")
+    ]
+    assert sorted(op.definition.raw["operationId"] for op in idempotent) == sorted(
+        IDEMPOTENT_BODIES
+    )
+    for operation in idempotent:
+        body, other = IDEMPOTENT_BODIES[operation.definition.raw["operationId"]]
+        url = live_server.url + operation.path.replace("{number}", str(two_tenants.number))
+        keyed = {**headers, "Idempotency-Key": f"retry-{operation.path}"}
+        first = http_session.post(url, json=body, headers=keyed)
+        again = http_session.post(url, json=body, headers=keyed)
+        assert first.status_code < 300, first.text
+        assert (again.status_code, again.json()) == (first.status_code, first.json())
+        refused = http_session.post(url, json=other, headers=keyed)
+        assert refused.status_code == 422, refused.text
