@@ -8,13 +8,15 @@ Why django-ninja and not DRF: see the README ("The JSON API"); bench/api.py meas
 
 import logging
 
+import pydantic_core
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import BaseRenderer
 
 from billing.api import router as billing_router
 from clients.api import router as clients_router
@@ -34,6 +36,16 @@ TITLES = {
 }
 logger = logging.getLogger(__name__)
 ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429)
+
+
+class FastJSONRenderer(BaseRenderer):
+    """JSON written by pydantic-core (Rust): a 100-client page spent a seventh of its time in
+    the json module. Decimals stay strings, datetimes ISO 8601, as with Django's encoder."""
+
+    media_type = "application/json"
+
+    def render(self, request, data, *, response_status):
+        return pydantic_core.to_json(data)
 
 
 class ClientdeskAPI(NinjaAPI):
@@ -84,6 +96,7 @@ api = ClientdeskAPI(
         "(`next` is the cursor of the next page) and `?fields=` to choose fields."
     ),
     urls_namespace="api",
+    renderer=FastJSONRenderer(),
     auth=AUTH,
     openapi_url="/schema/",
     docs_url="/docs/",
@@ -175,10 +188,19 @@ api.add_router("/messages/", messaging_router, tags=["messages"])
 
 
 def api_urls():
-    """The API's URL patterns; their views need no login redirect (they answer 401)."""
+    """The API's URL patterns; their views need no login redirect (they answer 401). A path
+    that names no operation is a 404 problem document, as any other error (not a page)."""
     patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if getattr(pattern, "name", None) == "api-root":  # the schema's base URL names it
+            pattern.callback = no_such_operation
+    patterns = [*patterns, re_path(r"^.*$", no_such_operation, name="no_such_operation")]
     _mark_login_not_required(patterns)
     return patterns, app_name, namespace
+
+
+def no_such_operation(request):
+    return problem_response(Problem(404, TITLES[404], "No such operation; see /api/v1/docs/."))
 
 
 def _mark_login_not_required(patterns) -> None:
