@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from pydantic import BaseModel
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -101,8 +101,6 @@ class SortKey:
     nullable: bool = False
 
     def order_by(self):
-        from django.db.models import F  # reason: only the ordering expression needs it
-
         expression = F(self.name)
         # NULLS LAST only where NULLs may be: a plain column's index serves the plain order.
         nulls_last = True if self.nullable else None

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from core.formatting import (
@@ -227,8 +228,6 @@ class ApiToken(TenantOwnedModel):
 
     @property
     def state(self) -> str:
-        from django.utils import timezone  # reason: models.py needs no clock elsewhere
-
         if self.revoked_at is not None:
             return "Revoked"
         return "Active" if self.is_usable(timezone.now()) else "Expired"
