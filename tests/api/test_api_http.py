@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 from billing.models import LedgerEntry
 from clients.models import Client
 from tenancy.models import ApiToken
+from tests.factories import TenantFactory
 
 PROBLEM = "application/problem+json"
 
@@ -172,3 +173,15 @@ def test_rate_limit_and_body_size(api_tenant, api_as, settings):
     settings.API_MAX_BODY_BYTES = 1000
     big = api.post("messages/", json={"records": [{"key": "k" * 2000, "client": 1}]})
     assert_problem(big, 413)
+
+
+def test_message_batches_are_bounded_and_need_the_module(api_tenant, api_as, transactional_db):
+    api = api_as(api_tenant, "ingest")
+    too_many = {"records": [{"key": f"k{n}", "client": 1} for n in range(1001)]}
+    assert_problem(api.post("messages/", json=too_many), 422, "records")
+    assert_problem(
+        api.post("messages/", data=b"{not json", headers={"Content-Type": "application/json"}), 400
+    )
+    assert_problem(api.post("messages/reports/", json={"reports": "many"}), 422, "reports")
+    internet = TenantFactory(uses_messaging=False, uses_reseller=False, uses_routers=True)
+    assert_problem(api_as(internet, "owner").post("messages/", json={"records": []}), 404)
