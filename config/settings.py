@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "ninja",  # the JSON API; its Swagger UI assets are served from static/
     "core",
     "tenancy",
     "clients",
@@ -313,6 +314,11 @@ HOLDS_EXPIRY_INTERVAL = env_int("HOLDS_EXPIRY_INTERVAL", 3600)
 OUTBOUND_ALLOWED_NETWORKS = env_networks(
     "OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8" if TESTING else ""
 )
+
+# The JSON API (config/api.py): the largest body it reads (a batch of 1,000 message records
+# is about 0.3 MB), and how many requests one caller (token or operator) may send in a period.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000)
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 

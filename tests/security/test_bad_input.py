@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
+from tenancy.services import api_token_create
 from tests.factories import (
     ClientFactory,
     ClientGroupFactory,
@@ -55,6 +56,9 @@ class World:
         PppoeAccountFactory(tenant=self.tenant, client=self.client, router=self.router)
         self.sender = SenderIdFactory(client=self.client, tenant=self.tenant, status="pending")
         self.export_job = make_job(self.tenant, self.owner.user)
+        self.api_token = api_token_create(
+            tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
+        ).token
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -82,6 +86,7 @@ PK_BY_ROUTE = {
     "subscriptions:package_": "package",
     "subscriptions:": "subscription",
     "tenancy:operator_": "operator",
+    "tenancy:api_token_": "api_token",
     "messaging:sender_": "sender",
 }
 ARGUMENTS = {
