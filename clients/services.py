@@ -91,6 +91,15 @@ def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system"
     description, data, actor, at) for lines of an operator (or of nobody: `actor_label`) at a
     given time; one INSERT per ACTIVITY_BATCH lines (on PostgreSQL written as SQL, since the
     ORM's insert costs more than the row inside a posting's lock)."""
+    rows = activity_rows(tenant=tenant, lines=lines, actor_label=actor_label)
+    for start in range(0, len(rows), ACTIVITY_BATCH):
+        _activities_insert(tenant, rows[start : start + ACTIVITY_BATCH])
+
+
+def activity_rows(*, tenant: Tenant, lines, actor_label: str = "system") -> list[tuple]:
+    """`activities_record_bulk`'s lines as the rows of ACTIVITY_COLUMNS, for a writer that
+    inserts them in a statement of its own (billing writes a posting's line in the statement
+    that writes its entry, one round trip less inside the account's lock)."""
     from django.utils import timezone
 
     now = timezone.now()
@@ -111,27 +120,35 @@ def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system"
                 at or now,
             )
         )
-    for start in range(0, len(rows), ACTIVITY_BATCH):
-        _activities_insert(tenant, rows[start : start + ACTIVITY_BATCH])
+    return rows
 
 
-_ACTIVITY_COLUMNS = (
-    "tenant_id",
-    "client_id",
-    "actor_id",
-    "actor_label",
-    "verb",
-    "description",
-    "data",
-    "created_at",
+ACTIVITY_TABLE = ClientActivity._meta.db_table
+# The activity's columns as the array INSERTs write them, with their array types.
+ACTIVITY_COLUMNS = (
+    ("tenant_id", "bigint"),
+    ("client_id", "bigint"),
+    ("actor_id", "bigint"),
+    ("actor_label", "text"),
+    ("verb", "text"),
+    ("description", "text"),
+    ("data", "jsonb"),
+    ("created_at", "timestamptz"),
 )
+_ACTIVITY_NAMES = [name for name, _ in ACTIVITY_COLUMNS]
 
 
 _ACTIVITY_INSERT_SQL = (
-    f"INSERT INTO {ClientActivity._meta.db_table} ({', '.join(_ACTIVITY_COLUMNS)}) "  # noqa: S608 - names are ours
-    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], "
-    "%s::text[], %s::jsonb[], %s::timestamptz[])"
+    f"INSERT INTO {ACTIVITY_TABLE} ({', '.join(_ACTIVITY_NAMES)}) "  # noqa: S608 - names are ours
+    "SELECT * FROM unnest(" + ", ".join(f"%s::{kind}[]" for _, kind in ACTIVITY_COLUMNS) + ")"
 )
+
+
+def activity_columns(rows: list[tuple]) -> list[list]:
+    """The rows of `activity_rows` as one array per column (data as JSON text)."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[6] = [json.dumps(data) for data in columns[6]]
+    return columns
 
 
 def _activities_insert(tenant: Tenant, rows: list[tuple]) -> None:
@@ -140,13 +157,11 @@ def _activities_insert(tenant: Tenant, rows: list[tuple]) -> None:
         return
     if not is_postgresql():  # the SQLite demo: the ORM adapts its types
         ClientActivity.objects.for_tenant(tenant).bulk_create(
-            [ClientActivity(**dict(zip(_ACTIVITY_COLUMNS, row, strict=True))) for row in rows]
+            [ClientActivity(**dict(zip(_ACTIVITY_NAMES, row, strict=True))) for row in rows]
         )
         return
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[6] = [json.dumps(data) for data in columns[6]]
     with bound_cursor() as cursor:
-        cursor.execute(_ACTIVITY_INSERT_SQL, columns)
+        cursor.execute(_ACTIVITY_INSERT_SQL, activity_columns(rows))
 
 
 # Edited fields whose values the activity line leaves out (they can be long or personal).

@@ -210,3 +210,22 @@ def test_statements_per_chunk_do_not_grow_with_its_size():
             assert any(isinstance(r.error, InsufficientFunds) for r in results)
             counted.append(len(queries.captured_queries))
     assert counted[0] == counted[1] <= 10
+
+
+def test_a_top_up_writes_its_entry_balance_and_activity_line_in_one_statement():
+    """Inside the account's lock a top-up runs one statement, which also writes its activity
+    line with the new entry's id."""
+    tenant = TenantFactory()
+    (account,) = accounts_of(tenant, 1)
+    with scopes_disabled():
+        account_top_up(
+            account=account, amount=Decimal("1.00")
+        )  # the first: the account's entries begin
+        with CaptureQueriesContext(connection) as queries:
+            entry = account_top_up(account=account, amount=Decimal("2.50"), comment="Cash")
+        line = ClientActivity.objects.filter(client_id=account.client_id).latest("pk")
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SAVEPOINT", "SELECT", "WITH", "RELEASE"]  # the test's transaction
+    assert line.data == {"entry": entry.pk, "amount": "2.50", "balance_after": "3.50"}
+    assert (line.verb, line.created_at) == (EntryKind.TOP_UP, entry.created_at)
+    assert line.description.endswith("balance 3.50 EUR (Cash)")
