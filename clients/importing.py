@@ -52,8 +52,8 @@ from .import_files import (
 )
 from .models import Client, ClientGroup, ClientImport, ClientStatus, ImportStatus, MatchBy
 from .modules import CLIENT_FIELDS, hidden_names
-from .signals import clients_bulk_created
 from .services import activities_record_bulk
+from .signals import clients_bulk_created
 from .validators import normalize_phone
 
 logger = logging.getLogger(__name__)

@@ -38,6 +38,7 @@ class World:
 
     def __init__(self, tmp_path, settings):
         from holds.services import client_place_hold
+        from tests.clients.test_client_import_views import make_import
         from tests.exports.test_export_views import make_job
 
         settings.MEDIA_ROOT = tmp_path / "media"
@@ -55,6 +56,7 @@ class World:
         PppoeAccountFactory(tenant=self.tenant, client=self.client, router=self.router)
         self.sender = SenderIdFactory(client=self.client, tenant=self.tenant, status="pending")
         self.export_job = make_job(self.tenant, self.owner.user)
+        self.client_import = make_import(self.tenant, tmp_path)
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -78,6 +80,8 @@ def _pk(world: World, route: walker.Route):
 # How each URL argument is built; <pk> names the object by the pattern's name.
 PK_BY_ROUTE = {
     "exports:": "export_job",
+    "exports:client_import": "client_import",
+    "clients:client_import": "client_import",
     "routers:": "router",
     "subscriptions:package_": "package",
     "subscriptions:": "subscription",
