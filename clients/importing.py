@@ -271,14 +271,9 @@ class Planner:
     def _client_data(self, cells: list, client: Client | None) -> dict:
         if client is None and "name" not in self.positions:
             raise ValidationError({"name": "Map a column to Name to create clients."})
-        form = ClientForm(
-            data=self._form_data(cells),
-            instance=copy.copy(client) if client else Client(tenant=self.tenant),
-            tenant=self.tenant,
+        form = self._bound_form(
+            self._form_data(cells), copy.copy(client) if client else Client(tenant=self.tenant)
         )
-        for name in list(form.fields):
-            if name not in self.form_fields:
-                form.fields.pop(name)
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
         data = form.service_data()
@@ -287,6 +282,21 @@ class Planner:
         if "group" in self.positions:
             data["group"] = self._group(self.value(cells, "group"))
         return data
+
+    def _bound_form(self, data: dict, instance: Client) -> "ImportClientForm":
+        """The planner's one ClientForm (its mapped fields only), bound to the row: building
+        a form per row would copy its fields 100,000 times for the same validation."""
+        form = getattr(self, "_form", None)
+        if form is None:
+            form = self._form = ImportClientForm(tenant=self.tenant)
+            for name in list(form.fields):
+                if name not in self.form_fields:
+                    form.fields.pop(name)
+        # The client's constraints are on fields outside the form (see ImportClientForm).
+        instance.validate_constraints = _no_constraints
+        form.is_bound, form.data, form.instance = True, data, instance
+        form._errors, form._bound_fields_cache = None, {}
+        return form
 
     def _form_data(self, cells: list) -> dict:
         data = {}
@@ -320,6 +330,19 @@ class Planner:
                     except ValidationError as error:
                         raise ValidationError({name: error.messages}) from error
         return extra
+
+
+class ImportClientForm(ClientForm):
+    """ClientForm as the import binds it: the unique constraints of a client are on fields a
+    file does not give through the form (the number; the external reference, which the import
+    matches itself), so they are not looked up once per row."""
+
+    def validate_unique(self):
+        return None
+
+
+def _no_constraints(exclude=None):
+    return None
 
 
 def _checkbox():
