@@ -41,7 +41,8 @@ def test_map_preview_commit_and_download_refused_rows(page, log_in, settings, tm
     )
     with page.expect_download() as info:
         page.get_by_test_id("import-refused-download").click()
-    sheet = load_workbook(info.value.path()).active
+    with open(info.value.path(), "rb") as handle:
+        sheet = load_workbook(handle).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][:3] == ("R2", "Bob", "not-an-email") and "E-mail" in rows[1][4]
     with scopes_disabled():
