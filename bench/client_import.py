@@ -61,7 +61,11 @@ def read_alone(path: str) -> int:
 def copy_floor(tenant, count: int) -> float:
     from django.db import connection, transaction
 
+    from django.utils import timezone
+
     from clients.models import build_search_text
+
+    now = timezone.now()
 
     def rows():
         for i in range(count):
@@ -75,6 +79,8 @@ def copy_floor(tenant, count: int) -> float:
                 "phone": f"+4930{i:07d}",
                 "external_ref": f"EXT{i}",
                 "search_text": build_search_text(name, email),
+                "created_at": now,
+                "updated_at": now,
             }
 
     started = time.perf_counter()
