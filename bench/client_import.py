@@ -60,7 +60,6 @@ def read_alone(path: str) -> int:
 
 def copy_floor(tenant, count: int) -> float:
     from django.db import connection, transaction
-
     from django.utils import timezone
 
     from clients.models import build_search_text

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.forms import CheckboxInput
 from django.utils import timezone
 
 from core.leases import (
@@ -302,7 +303,7 @@ class Planner:
         data = {}
         for name in self.form_fields:
             value = self.value(cells, name)
-            if isinstance(ClientForm.base_fields[name].widget, _checkbox()):
+            if isinstance(ClientForm.base_fields[name].widget, CheckboxInput):
                 word = str(value).strip().lower()
                 if word not in TRUE_WORDS | FALSE_WORDS:
                     raise ValidationError({name: "Enter yes or no."})
@@ -343,12 +344,6 @@ class ImportClientForm(ClientForm):
 
 def _no_constraints(exclude=None):
     return None
-
-
-def _checkbox():
-    from django.forms import CheckboxInput
-
-    return CheckboxInput
 
 
 def _external_ref(value) -> str:
