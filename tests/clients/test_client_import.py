@@ -281,3 +281,19 @@ def test_the_command_prints_the_counts_last(tenant, tmp_path):
     out = io.StringIO()
     call_command("import_clients", "--tenant", tenant.slug, path, stdout=out)
     assert out.getvalue().splitlines()[-1] == "created 0, updated 0, unchanged 1, refused 1"
+
+
+def test_the_confirmed_mapping_is_remembered_for_the_tenant(tenant, other_tenant, tmp_path):
+    rows = [["Code", "Kunde"], ["K1", "Anna"]]
+    job = upload(tenant, write_csv(tmp_path / "one.csv", rows))
+    assert job.mapping == {"Code": "external_ref"}
+    with scope(tenant=tenant):
+        job = client_import_preview(
+            job=job, mapping={"Code": "external_ref", "Kunde": "name"}, match_by="external_ref"
+        )
+    commit(job)
+    again = upload(tenant, write_csv(tmp_path / "two.csv", rows))
+    assert again.mapping == {"Code": "external_ref", "Kunde": "name"}
+    assert again.preview["unchanged"] == 1
+    elsewhere = upload(other_tenant, write_csv(tmp_path / "three.csv", rows))
+    assert elsewhere.mapping == {"Code": "external_ref"}
