@@ -62,7 +62,7 @@ def copy_floor(tenant, count: int) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from clients.models import build_search_text
+    from clients.models import build_search_text  # after django.setup()
 
     now = timezone.now()
 
@@ -98,8 +98,12 @@ def main():
     from django.conf import settings
     from django_scopes import scope
 
-    from clients.importing import client_import_commit, client_import_execute, client_import_upload
-    from tenancy.models import Tenant
+    from clients.importing import (  # after django.setup()
+        client_import_commit,
+        client_import_execute,
+        client_import_upload,
+    )
+    from tenancy.models import Tenant  # after django.setup()
 
     workdir = tempfile.mkdtemp(prefix="bench-import-")
     settings.MEDIA_ROOT = workdir
