@@ -910,3 +910,42 @@ def credit_limit_change_send_notice(*, change: CreditLimitChange) -> bool:
             notified_at=timezone.now()
         )
     return True
+
+
+# -- opening balances of imported clients ------------------------------------------------------
+def opening_balance_key(*, tenant: Tenant, client_id: int, file_hash: str) -> str:
+    """One opening balance per client and file: a commit that runs again posts nothing."""
+    return f"opening:{tenant.pk}:{client_id}:{file_hash[:32]}"
+
+
+def opening_balances_post(
+    *, tenant: Tenant, actor, file_name: str, file_hash: str, values
+) -> list[PostingResult]:
+    """Post the opening balances of clients just imported, `values` as (client id, signed
+    amount), in the caller's transaction (the import's chunk) through the one posting path.
+    A debt carried over may take funds below zero (`allow_overdraft`)."""
+    values = [(client_id, amount) for client_id, amount in values if amount]
+    if not values:
+        return []
+    accounts = dict(
+        Account.objects.for_tenant(tenant)
+        .filter(client_id__in=[client_id for client_id, _ in values])
+        .values_list("client_id", "pk")
+    )
+    postings = [
+        Posting(
+            account_id=accounts[client_id],
+            amount=to_money(amount),
+            kind=EntryKind.ADJUSTMENT,
+            purpose="Opening balance",
+            comment=f"Imported from {file_name}"[:255],
+            idempotency_key=opening_balance_key(
+                tenant=tenant, client_id=client_id, file_hash=file_hash
+            ),
+            actor=actor,
+            allow_overdraft=True,
+            activity=True,
+        )
+        for client_id, amount in values
+    ]
+    return ledger_post_chunk(tenant=tenant, postings=postings)

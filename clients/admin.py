@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import Client, ClientActivity, ClientGroup
+from .models import Client, ClientActivity, ClientGroup, ClientImport
 
 
 @admin.register(ClientGroup)
@@ -63,3 +63,13 @@ class ClientActivityAdmin(ReadOnlyAdmin):
     list_select_related = ("tenant", "client", "actor")
     raw_id_fields = ("client", "actor")
     readonly_fields = ("created_at",)
+
+
+@admin.register(ClientImport)
+class ClientImportAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "file_name", "created_by", "status", "rows_done", "total")
+    list_display += ("created_at", "finished_at")
+    list_filter = ("tenant", "status", "match_by")
+    list_select_related = ("tenant", "created_by")
+    search_fields = ("file_name", "created_by__username")
+    raw_id_fields = ("created_by",)

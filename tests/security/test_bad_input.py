@@ -39,6 +39,7 @@ class World:
 
     def __init__(self, tmp_path, settings):
         from holds.services import client_place_hold
+        from tests.clients.test_client_import_views import make_import
         from tests.exports.test_export_views import make_job
 
         settings.MEDIA_ROOT = tmp_path / "media"
@@ -59,6 +60,7 @@ class World:
         self.api_token = api_token_create(
             tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
         ).token
+        self.client_import = make_import(self.tenant, tmp_path)
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -82,6 +84,8 @@ def _pk(world: World, route: walker.Route):
 # How each URL argument is built; <pk> names the object by the pattern's name.
 PK_BY_ROUTE = {
     "exports:": "export_job",
+    "exports:client_import": "client_import",
+    "clients:client_import": "client_import",
     "routers:": "router",
     "subscriptions:package_": "package",
     "subscriptions:": "subscription",
