@@ -31,7 +31,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.demo import REGIONS
-from clients.models import Client, ClientStatus
+from clients.models import Client, ClientImport, ClientStatus
 from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
 from holds.models import ClientHold, FundsShortfall, HoldKind
@@ -49,6 +49,8 @@ PK_MODELS = {
     "messaging:sender_decide": SenderId,
     "exports:export_detail": ExportJob,
     "exports:export_download": ExportJob,
+    "clients:client_import_detail": ClientImport,
+    "exports:client_import_refused": ClientImport,
 }
 # Pages that edit the signed-in person's own data, with no object in the URL: the person.
 OWN_DATA_URLS = {"account"}
