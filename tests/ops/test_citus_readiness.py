@@ -37,6 +37,7 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "clients_client",
     "clients_clientactivity",
     "clients_clientgroup",
+    "clients_clientimport",
     "core_jobrun",
     "exports_exportjob",
     "holds_clienthold",
@@ -53,6 +54,8 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "routers_router",
     "subscriptions_package",
     "subscriptions_subscription",
+    "tenancy_apiidempotencyrecord",
+    "tenancy_apitoken",
     "tenancy_membership",
     "tenancy_tenantsequence",
 }
