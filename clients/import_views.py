@@ -1,6 +1,7 @@
 """The Import page of Clients: upload a file, map its columns and see the preview, commit it
 as a job with a progress bar, download the refused rows. Thin: the rules are in
-clients/importing.py. Another tenant's import is a 404; importing needs MANAGE_CLIENTS."""
+clients/importing.py. Another tenant's import is a 404; importing needs MANAGE_CLIENTS, and a column
+that posts money (the opening balance) is offered only to a role that may post it."""
 
 import os
 import tempfile
