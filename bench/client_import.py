@@ -122,7 +122,7 @@ def main():
         started = time.perf_counter()
         job = client_import_upload(tenant=tenant, actor=None, path=path, file_name="clients.xlsx")
         preview_seconds = time.perf_counter() - started
-        job = client_import_commit(job=job, queue=False)
+        job = client_import_commit(job=job, actor=None, queue=False)
         started = time.perf_counter()
         job = client_import_execute(job=job)
         commit_seconds = time.perf_counter() - started

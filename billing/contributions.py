@@ -2,12 +2,16 @@
 for every tenant: the Balance and Credit columns of the list, and the account that the page's
 balance row reads (fetched with the client)."""
 
+from decimal import Decimal
+
 from clients.extensions import ImportColumn, ListColumn, PageContext
 from clients.modules import WITHOUT_MODULES
 from tenancy.modules import INTERNET, MESSAGING
+from tenancy.roles import Capability
 
+from .models import MONEY_PLACES
 from .selectors import account_or_empty
-from .services import accounts_create_for_clients, opening_balances_post, to_money
+from .services import AmountOutOfRange, accounts_create_for_clients, opening_balances_post, to_money
 from .tables import ClientAccountColumn
 
 
@@ -36,11 +40,16 @@ ACCOUNT_CONTEXT = PageContext(name="account", context=account_context, select_re
 
 
 def opening_balance_clean(value):
-    """A cell of the Opening balance column: money, or a row refused with the reason."""
+    """A cell of the Opening balance column: money, or a row refused with the reason. An
+    amount with more than cents is refused rather than rounded: an operator's amount is never
+    rounded silently."""
     text = str(value).strip().replace(" ", "").replace("\u00a0", "")
     if text.count(",") == 1 and "." not in text:
         text = text.replace(",", ".")
-    return to_money(text)
+    amount = to_money(text)
+    if amount != Decimal(text):
+        raise AmountOutOfRange(f"At most {MONEY_PLACES} decimals: the amount is not rounded.")
+    return amount
 
 
 OPENING_BALANCE_COLUMN = ImportColumn(
@@ -48,6 +57,7 @@ OPENING_BALANCE_COLUMN = ImportColumn(
     label="Opening balance",
     clean=opening_balance_clean,
     apply=opening_balances_post,
+    capability=Capability.MANAGE_CREDIT,  # an adjustment, as on the Finance tab
     headers=("balance", "opening balance", "balance carried over", "start balance"),
 )
 

@@ -106,7 +106,8 @@ def to_money(value) -> Decimal:
         raise AmountOutOfRange("Enter a valid amount.") from exc
     if not amount.is_finite():
         raise AmountOutOfRange("Enter a valid amount.")
-    amount = amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
+    if abs(amount) <= MONEY_LIMIT:  # before quantizing: 1e400 has no cents to quantize to
+        amount = amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
     if abs(amount) > MONEY_LIMIT:
         raise AmountOutOfRange(f"The amount must be at most {MONEY_LIMIT:,}.")
     return amount

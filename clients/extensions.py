@@ -216,13 +216,17 @@ class ImportColumn:
     `clean(value) -> value` refuses a cell with a ValidationError (the row is refused, the field
     named by `label`); `apply(tenant=, actor=, file_name=, file_hash=, values=)` runs in the
     chunk's transaction with `values` as [(client_id, cleaned value)] of the clients the chunk
-    created, so that what it writes commits or rolls back with them."""
+    created, so that what it writes commits or rolls back with them, and returns one result per
+    value written, whose `error` is set when it was refused. `capability` is the right the
+    importing operator needs beyond creating clients (money posted to a balance): without it
+    the column is not offered, and a mapping that names it is refused."""
 
     name: str
     label: str
     clean: Callable
     apply: Callable
     headers: tuple[str, ...] = ()
+    capability: str = ""
     modules: frozenset[str] = field(default=EVERY_TENANT)
     order: int = 50
 

@@ -1,6 +1,7 @@
 """The Import page of Clients: upload a file, map its columns and see the preview, commit it
 as a job with a progress bar, download the refused rows. Thin: the rules are in
-clients/importing.py. Another tenant's import is a 404; importing needs MANAGE_CLIENTS."""
+clients/importing.py. Another tenant's import is a 404; importing needs MANAGE_CLIENTS, and a column
+that posts money (the opening balance) is offered only to a role that may post it."""
 
 import os
 import tempfile
@@ -44,10 +45,10 @@ class ClientImportMappingForm(forms.Form):
 
     match_by = forms.ChoiceField(label="Match clients by", choices=MatchBy.choices)
 
-    def __init__(self, *args, job: ClientImport, **kwargs):
+    def __init__(self, *args, job: ClientImport, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.job = job
-        choices = [("", "— not imported —"), *importable_fields(job.tenant).items()]
+        choices = [("", "— not imported —"), *importable_fields(job.tenant, actor).items()]
         self.columns = []
         for index, header in enumerate(job.headers):
             if not header:
@@ -108,19 +109,22 @@ class ClientImportDetailView(TenantRequiredMixin, View):
 
     def get(self, request, pk):
         job = _import_or_404(request, pk)
-        return self._render(job, ClientImportMappingForm(job=job))
+        return self._render(job, ClientImportMappingForm(job=job, actor=request.user))
 
     def post(self, request, pk):
         job = _import_or_404(request, pk)
-        form = ClientImportMappingForm(request.POST, job=job)
+        form = ClientImportMappingForm(request.POST, job=job, actor=request.user)
         if not form.is_valid():
             return self._render(job, form, status=400)
         try:
             job = client_import_preview(
-                job=job, mapping=form.mapping(), match_by=form.cleaned_data["match_by"]
+                job=job,
+                mapping=form.mapping(),
+                match_by=form.cleaned_data["match_by"],
+                actor=request.user,
             )
             if "commit" in request.POST:
-                job = client_import_commit(job=job)
+                job = client_import_commit(job=job, actor=request.user)
                 messages.success(request, "The import has started.")
         except ImportFileError as error:
             form.add_error(None, error)

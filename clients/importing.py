@@ -10,6 +10,11 @@ Decisions where the requirements were silent:
   clients share (ITN, login) refuses the row. Deleted clients are never matched.
 - Contributed columns (billing's opening balance) apply to the clients the import creates:
   an existing client's balance is already its own. Their writes join the chunk's transaction.
+  A column that needs a right (posting money needs MANAGE_CREDIT) is offered only to an
+  operator who has it, and the worker checks the right of the import's creator again. The
+  command runs without an operator: whoever runs it runs the server.
+- A contributed column's write refused (unexpected: its cells were checked by `clean`) fails
+  the import with the line: its chunk rolls back, nothing of it is counted.
 - The mapping is remembered per tenant: the last one an operator confirmed, by header.
 - The file is kept with the import (for the worker) under MEDIA_ROOT/imports/.
 - A chunk's writes, its counts and `rows_done` commit together under the job's lease, so a
@@ -38,10 +43,11 @@ from core.leases import (
     lease_requeue,
 )
 from core.text import refused_characters
-from tenancy.models import Tenant
+from tenancy.models import Membership, Tenant
+from tenancy.roles import Capability
 from tenancy.services import tenant_next_number
 
-from .extensions import IMPORT_COLUMNS
+from .extensions import IMPORT_COLUMNS, ImportColumn
 from .forms import ClientForm
 from .import_files import (
     ImportFile,
@@ -88,36 +94,58 @@ TRUE_WORDS = {"1", "yes", "y", "true", "on", "да"}
 FALSE_WORDS = {"0", "no", "n", "false", "off", "нет", ""}
 
 
+class ImportColumnRefused(Exception):
+    """A contributed column's write was refused in the commit: the chunk rolls back."""
+
+
 # -- fields and mapping ------------------------------------------------------------------------
-def importable_fields(tenant: Tenant) -> dict[str, str]:
-    """Field name -> label of what a file may fill for this tenant: the external reference,
-    the form's fields of the tenant's modules, and the contributed columns."""
+def _operator(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def import_columns(tenant: Tenant, actor) -> list[ImportColumn]:
+    """The contributed columns that `actor` may fill: one needing a right that the actor's
+    membership lacks is left out. No actor is the command."""
+    columns = list(IMPORT_COLUMNS.for_tenant(tenant))
+    if _operator(actor) is None:
+        return columns
+    membership = Membership.objects.for_tenant(tenant).filter(user=actor).first()
+    return [
+        c
+        for c in columns
+        if not c.capability or (membership is not None and membership.allows(c.capability))
+    ]
+
+
+def importable_fields(tenant: Tenant, actor) -> dict[str, str]:
+    """Field name -> label of what a file may fill for this tenant and operator: the external
+    reference, the form's fields of the tenant's modules, and the contributed columns."""
     hidden = hidden_names(CLIENT_FIELDS, tenant)
     fields = {"external_ref": str(Client._meta.get_field("external_ref").verbose_name)}
     for name in ClientForm.Meta.fields:
         if name not in hidden:
             label = str(Client._meta.get_field(name).verbose_name)
             fields[name] = label[:1].upper() + label[1:]
-    for column in IMPORT_COLUMNS.for_tenant(tenant):
+    for column in import_columns(tenant, actor):
         fields[column.name] = column.label
     return fields
 
 
-def _header_index(tenant: Tenant) -> dict[str, str]:
+def _header_index(tenant: Tenant, actor) -> dict[str, str]:
     index: dict[str, str] = {}
-    contributed = {c.name: c.headers for c in IMPORT_COLUMNS.for_tenant(tenant)}
-    for name, label in importable_fields(tenant).items():
+    contributed = {c.name: c.headers for c in import_columns(tenant, actor)}
+    for name, label in importable_fields(tenant, actor).items():
         words = (name, label, *HEADER_SYNONYMS.get(name, ()), *contributed.get(name, ()))
         for word in words:
             index.setdefault(normalize_header(word), name)
     return index
 
 
-def suggested_mapping(tenant: Tenant, headers: list[str]) -> dict[str, str]:
+def suggested_mapping(tenant: Tenant, headers: list[str], actor) -> dict[str, str]:
     """Header -> field: the tenant's remembered choice for that header, else by its wording."""
     remembered = remembered_mapping(tenant)
-    index = _header_index(tenant)
-    fields = importable_fields(tenant)
+    index = _header_index(tenant, actor)
+    fields = importable_fields(tenant, actor)
     mapping: dict[str, str] = {}
     for header in headers:
         key = normalize_header(header)
@@ -140,11 +168,19 @@ def remembered_mapping(tenant: Tenant) -> dict[str, str]:
     return {normalize_header(h): f for h, f in (last or {}).items()}
 
 
-def mapping_checked(tenant: Tenant, headers: list[str], mapping: dict, match_by: str) -> dict:
+def mapping_checked(
+    tenant: Tenant, headers: list[str], mapping: dict, match_by: str, actor
+) -> dict:
     """The mapping the operator chose, refused when it maps a field twice, names a field the
-    tenant has not, or lacks the matching key's column."""
-    fields = importable_fields(tenant)
+    tenant has not or a column the operator may not fill, or lacks the matching key's column."""
+    fields = importable_fields(tenant, actor)
     cleaned = {h: f for h, f in mapping.items() if f and h in headers}
+    for column in IMPORT_COLUMNS.for_tenant(tenant):
+        if column.name in cleaned.values() and column.name not in fields:
+            right = Capability(column.capability).label.lower()
+            raise ValidationError(
+                {"mapping": f"{column.label}: your role may not {right}; do not import it."}
+            )
     unknown = [f for f in cleaned.values() if f not in fields]
     if unknown:
         raise ValidationError({"mapping": f"Unknown field {unknown[0]!r}."})
@@ -186,11 +222,12 @@ class Planner:
     headers: list[str]
     mapping: dict[str, str]
     match_by: str
+    actor: object
     seen: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.labels = importable_fields(self.tenant)
-        self.columns = {c.name: c for c in IMPORT_COLUMNS.for_tenant(self.tenant)}
+        self.labels = importable_fields(self.tenant, self.actor)
+        self.columns = {c.name: c for c in import_columns(self.tenant, self.actor)}
         self.positions = {
             f: self.headers.index(h) for h, f in self.mapping.items() if h in self.headers
         }
@@ -398,11 +435,11 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     file_name = file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "clients"
     source = identify(path, file_name)
     headers = read_headers(iter_rows(source))
-    mapping = suggested_mapping(tenant, headers)
+    mapping = suggested_mapping(tenant, headers, actor)
     match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
     job = ClientImport(
         tenant=tenant,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=_operator(actor),
         file_name=file_name,
         file_hash=file_hash(path),
         headers=headers,
@@ -417,11 +454,13 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     return job
 
 
-def client_import_preview(*, job: ClientImport, mapping: dict, match_by: str) -> ClientImport:
+def client_import_preview(
+    *, job: ClientImport, mapping: dict, match_by: str, actor
+) -> ClientImport:
     """Preview again with the operator's mapping (refused: ValidationError by field)."""
     if job.status != ImportStatus.PREVIEWED:
         raise ValidationError("This import was committed already.")
-    job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by)
+    job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
     job.preview, job.refused, job.total = _preview_counts(job, _source(job))
     job.save(update_fields=["mapping", "match_by", "preview", "refused", "total"])
@@ -435,7 +474,7 @@ def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, 
     total = 0
     rows = iter_rows(source)
     read_headers(rows)
-    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by)
+    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     for chunk in _chunks(rows):
         total += len(chunk)
         if job.match_by not in job.mapping.values():
@@ -452,10 +491,10 @@ def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, 
 
 
 # -- commit ---------------------------------------------------------------------------------
-def client_import_commit(*, job: ClientImport, queue: bool = True) -> ClientImport:
+def client_import_commit(*, job: ClientImport, actor, queue: bool = True) -> ClientImport:
     """Queue the commit after the transaction (the page's button; the command runs it itself,
     `queue=False`); the mapping becomes the tenant's remembered one."""
-    mapping_checked(job.tenant, job.headers, job.mapping, job.match_by)
+    mapping_checked(job.tenant, job.headers, job.mapping, job.match_by, actor)
     updated = ClientImport.objects.for_tenant(job.tenant).filter(
         pk=job.pk, status=ImportStatus.PREVIEWED
     )
@@ -496,8 +535,10 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
             _commit(job, lease, chunk_rows)
     except LeaseLost:
         logger.warning("Client import %s was taken over by another worker", job.pk)
-    except ImportFileError as exc:
-        lease_fail(lease, " ".join(exc.messages))
+    except (ImportFileError, ImportColumnRefused) as exc:
+        lease_fail(lease, str(exc) if isinstance(exc, ImportColumnRefused) else _text(exc))
+    except ValidationError as exc:  # the creator's right was taken away since the preview
+        lease_fail(lease, _text(exc))
     except Exception:
         logger.exception("Client import %s failed", job.pk)
         lease_fail(
@@ -507,10 +548,15 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
     return job
 
 
+def _text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
 def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
+    mapping_checked(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     rows = iter_rows(_source(job))
     read_headers(rows)
-    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by)
+    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     counts = {**dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0), **job.counts}
     refused = list(job.refused) if job.rows_done else []
     done = 0
@@ -580,15 +626,27 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
 
 
 def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
-    for column in IMPORT_COLUMNS.for_tenant(job.tenant):
+    """Write the contributed columns of the chunk's new clients; one refused write raises
+    ImportColumnRefused with its line, so that the chunk rolls back rather than count a
+    client created without its column."""
+    lines = {p.client.pk: p.line for p in created}
+    for column in import_columns(job.tenant, job.created_by):
         values = [(p.client.pk, p.extra[column.name]) for p in created if column.name in p.extra]
-        if values:
-            column.apply(
-                tenant=job.tenant,
-                actor=job.created_by,
-                file_name=job.file_name,
-                file_hash=job.file_hash,
-                values=values,
+        if not values:
+            continue
+        results = column.apply(
+            tenant=job.tenant,
+            actor=job.created_by,
+            file_name=job.file_name,
+            file_hash=job.file_hash,
+            values=values,
+        )
+        refused = next((r.error for r in results if r.error is not None), None)
+        if refused is not None:
+            first, last = min(lines.values()), max(lines.values())
+            raise ImportColumnRefused(
+                f"{column.label} of a client of lines {first}–{last} was refused: "
+                f"{_text(refused)} Nothing from line {first} on was imported."
             )
 
 

@@ -7,12 +7,14 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from openpyxl import Workbook
 
-from billing.models import LedgerEntry
+from billing.models import Account, EntryKind, LedgerEntry
+from billing.services import Posting, ledger_post_chunk, opening_balance_key
 from clients import importing
 from clients.import_files import ImportFileError
 from clients.importing import (
@@ -22,7 +24,7 @@ from clients.importing import (
     client_import_upload,
 )
 from clients.models import Client, ClientActivity, ClientImport, ImportStatus
-from tests.factories import ClientFactory, ClientGroupFactory
+from tests.factories import ClientFactory, ClientGroupFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,7 @@ def upload(tenant, path, name=None):
 
 def commit(job):
     with scope(tenant=job.tenant):
-        return client_import_execute(job=client_import_commit(job=job, queue=False))
+        return client_import_execute(job=client_import_commit(job=job, actor=None, queue=False))
 
 
 @pytest.fixture(autouse=True)
@@ -198,7 +200,7 @@ def test_matching_by_login_normalises_the_phone_and_external_ref_is_chosen(tenan
     )
     job = upload(tenant, path)
     with scope(tenant=tenant):
-        job = client_import_preview(job=job, mapping=job.mapping, match_by="login")
+        job = client_import_preview(job=job, mapping=job.mapping, match_by="login", actor=None)
     assert job.preview["updated"] == 1
     commit(job)
     with scopes_disabled():
@@ -226,7 +228,7 @@ def test_a_killed_commit_resumes_and_posts_each_opening_balance_once(tenant, tmp
     path = write_csv(tmp_path / "k.csv", big_rows(300, bad_every=1000))
     job = upload(tenant, path)
     with scope(tenant=tenant):
-        job = client_import_commit(job=job, queue=False)
+        job = client_import_commit(job=job, actor=None, queue=False)
     real = importing._write_chunk
     calls = []
 
@@ -289,7 +291,10 @@ def test_the_confirmed_mapping_is_remembered_for_the_tenant(tenant, other_tenant
     assert job.mapping == {"Code": "external_ref"}
     with scope(tenant=tenant):
         job = client_import_preview(
-            job=job, mapping={"Code": "external_ref", "Kunde": "name"}, match_by="external_ref"
+            job=job,
+            mapping={"Code": "external_ref", "Kunde": "name"},
+            match_by="external_ref",
+            actor=None,
         )
     commit(job)
     again = upload(tenant, write_csv(tmp_path / "two.csv", rows))
@@ -297,3 +302,94 @@ def test_the_confirmed_mapping_is_remembered_for_the_tenant(tenant, other_tenant
     assert again.preview["unchanged"] == 1
     elsewhere = upload(other_tenant, write_csv(tmp_path / "three.csv", rows))
     assert elsewhere.mapping == {"Code": "external_ref"}
+
+
+# -- opening balances: who may post them, and never rounded or dropped ------------------------
+BALANCES = [["External ID", "Client name", "Opening balance"], ["B1", "Anna", "12.50"]]
+
+
+def upload_as(tenant, path, user):
+    with scope(tenant=tenant):
+        return client_import_upload(tenant=tenant, actor=user, path=path, file_name="b.csv")
+
+
+def test_a_manager_may_not_post_opening_balances_through_the_import(tenant, tmp_path):
+    manager = MembershipFactory(tenant=tenant, role="manager")
+    job = upload_as(tenant, write_csv(tmp_path / "b.csv", BALANCES), manager.user)
+    assert "opening_balance" not in job.mapping.values()
+    with scope(tenant=tenant):
+        assert "opening_balance" not in importing.importable_fields(tenant, manager.user)
+        mapping = {**job.mapping, "Opening balance": "opening_balance"}
+        with pytest.raises(ValidationError, match="Opening balance: your role may not"):
+            client_import_preview(
+                job=job, mapping=mapping, match_by="external_ref", actor=manager.user
+            )
+        ClientImport.objects.filter(pk=job.pk).update(mapping=mapping)  # as if it got through
+        job.refresh_from_db()
+        job = client_import_execute(job=client_import_commit(job=job, actor=None, queue=False))
+    assert job.status == ImportStatus.FAILED and "your role may not" in job.error
+    with scopes_disabled():
+        assert not Client.objects.exists() and not LedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["owner", "accountant"])
+def test_a_right_to_post_adjustments_is_checked_again_when_the_import_runs(tenant, tmp_path, role):
+    member = MembershipFactory(tenant=tenant, role=role)
+    job = upload_as(tenant, write_csv(tmp_path / "b.csv", BALANCES), member.user)
+    assert job.mapping["Opening balance"] == "opening_balance"
+    with scope(tenant=tenant):
+        job = client_import_commit(job=job, actor=member.user, queue=False)
+    if role == "owner":
+        job = commit_queued(job)
+        assert job.status == ImportStatus.DONE, job.error
+        with scopes_disabled():
+            assert [e.amount for e in LedgerEntry.objects.all()] == [Decimal("12.50")]
+        return
+    member.role = "viewer"  # the right is taken away while the import waits for its worker
+    member.save()
+    job = commit_queued(job)
+    assert job.status == ImportStatus.FAILED and "your role may not" in job.error
+    with scopes_disabled():
+        assert not Client.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def commit_queued(job):
+    with scope(tenant=job.tenant):
+        return client_import_execute(job=job)
+
+
+@pytest.mark.parametrize("cell", ["10.005", "1e400", "NaN", "Infinity", "123456789012345678"])
+def test_an_opening_balance_is_refused_rather_than_rounded(tenant, tmp_path, cell):
+    rows = [BALANCES[0], ["B1", "Anna", cell], ["B2", "Boris", "10.01"]]
+    job = upload(tenant, write_csv(tmp_path / "b.csv", rows))
+    assert job.preview["refused"] == 1 and job.refused[0]["line"] == 2
+    assert job.refused[0]["field"] == "Opening balance" and job.refused[0]["reason"]
+    job = commit(job)
+    assert job.counts["created"] == 1 and job.counts["refused"] == 1
+    with scopes_disabled():
+        assert [e.amount for e in LedgerEntry.objects.all()] == [Decimal("10.01")]
+
+
+def test_a_refused_opening_balance_fails_the_chunk_rather_than_count_it_created(tenant, tmp_path):
+    """The posting's key was taken by another entry: the client must not be created without
+    its balance."""
+    path = write_csv(tmp_path / "b.csv", BALANCES)
+    job = upload(tenant, path)
+    with scope(tenant=tenant):
+        before = ClientFactory(tenant=tenant)
+        account = Account.objects.for_tenant(tenant).get(client=before)
+        key = opening_balance_key(tenant=tenant, client_id=before.pk + 1, file_hash=job.file_hash)
+        taken = Posting(
+            account_id=account.pk,
+            amount=Decimal("1.00"),
+            kind=EntryKind.ADJUSTMENT,
+            purpose="Other",
+            idempotency_key=key,
+        )
+        assert ledger_post_chunk(tenant=tenant, postings=[taken])[0].posted
+    job = commit(job)
+    assert job.status == ImportStatus.FAILED
+    assert "Opening balance of a client of lines 2–2 was refused" in job.error
+    with scopes_disabled():
+        assert list(Client.objects.values_list("pk", flat=True)) == [before.pk]
+        assert LedgerEntry.objects.count() == 1

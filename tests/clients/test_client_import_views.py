@@ -113,3 +113,19 @@ def test_the_pages_query_counts(client, tenant, owner, tmp_path, django_assert_m
     with django_assert_max_num_queries(12):
         url = reverse("clients:client_import_detail", kwargs={"pk": job.pk})
         assert client.get(url).status_code == 200
+
+
+def test_the_opening_balance_is_offered_only_to_a_role_that_posts_adjustments(
+    client, tenant, login_as, tmp_path
+):
+    job = make_import(tenant, tmp_path)
+    url = reverse("clients:client_import_detail", kwargs={"pk": job.pk})
+    login_as(tenant, "owner")
+    assert 'value="opening_balance"' in client.get(url).content.decode()
+    login_as(tenant, "manager")
+    assert 'value="opening_balance"' not in client.get(url).content.decode()
+    mapping = {"column_0": "external_ref", "column_1": "name", "column_2": "opening_balance"}
+    response = client.post(url, {**mapping, "match_by": "external_ref", "commit": "1"})
+    assert response.status_code == 400
+    with scopes_disabled():
+        assert ClientImport.objects.get().status == "previewed"

@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 )
                 if options["match_by"] and options["match_by"] != job.match_by:
                     job = client_import_preview(
-                        job=job, mapping=job.mapping, match_by=options["match_by"]
+                        job=job, mapping=job.mapping, match_by=options["match_by"], actor=None
                     )
             except ImportFileError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 job.delete()
                 return
             try:
-                job = client_import_commit(job=job, queue=False)
+                job = client_import_commit(job=job, actor=None, queue=False)
             except Exception as exc:
                 raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
             job = client_import_execute(job=job)
