@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import Answer, Problem, Scalar, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
@@ -170,7 +170,7 @@ class ClientIn(Schema):
     last_login_at: str | None = Field(None, max_length=100, description="YYYY-MM-DDTHH:MM.")
     failed_login_attempts: str | int | None = Field(None)
     activation_required: bool = False
-    sms_price: str | int | float | None = Field(None, description="Up to 4 decimal places.")
+    sms_price: Scalar = Field(None, description="Up to 4 decimal places.")
     sms_subscription: bool = False
     last_purchase_at: str | None = Field(None, max_length=100, description="YYYY-MM-DDTHH:MM.")
 

@@ -270,7 +270,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
         try:
             raw_parts = record.get("parts")
             parts = 1 if raw_parts in (None, "") else int(raw_parts)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: infinity
             raise ValueError("parts: not a whole number.") from exc
         if not 1 <= parts <= 255:
             raise ValueError("parts: must be between 1 and 255.")
