@@ -25,7 +25,7 @@ from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 
-from .filters import ClientFilterSet
+from .filters import ClientFilterSet, sort_choices_for
 from .forms import ClientForm
 from .models import Client, ClientStatus
 from .modules import default_sort_for
@@ -184,6 +184,20 @@ def client_row(values: dict, fields: list[str]) -> dict:
     return {name: values[COLUMNS[name]] for name in fields}
 
 
+def _check_sort(sort: str | None, tenant) -> None:
+    """The list page falls back to its default order on an unknown sort; an integration is
+    told instead, since it would otherwise page through an order it did not ask for."""
+    offered = [value for value, _label in sort_choices_for(tenant)]
+    if sort and sort not in offered:
+        message = f"Not one of {', '.join(offered)}."
+        raise Problem(
+            422,
+            "Invalid request",
+            "Some values were refused.",
+            [{"field": "sort", "message": message}],
+        )
+
+
 def client_queryset(request):
     return Client.objects.for_tenant(request.tenant)
 
@@ -197,6 +211,7 @@ def client_list(request, filters: Query[ClientListQuery]):
     if filterset.is_bound and not filterset.form.is_valid():
         raise form_problem(filterset.form)
     fields = chosen_fields(filters.fields, CLIENT_FIELDS)
+    _check_sort(filters.sort, request.tenant)
     sort = filterset.cleaned.get("sort") or default_sort_for(request.tenant)
     keys = SORT_KEYS[sort]
     queryset = filterset.qs

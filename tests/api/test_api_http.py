@@ -80,6 +80,8 @@ def test_client_list_filters_sorts_pages_and_chooses_fields(api_tenant, api_as, 
 
     assert_problem(api.get("clients/", params={"fields": "name,password"}), 422, "fields")
     assert_problem(api.get("clients/", params={"cursor": "forged"}), 422, "cursor")
+    for unknown in ("password", "-nonsense", "name,number"):
+        assert_problem(api.get("clients/", params={"sort": unknown}), 422, "sort")
     bad_range = {"created_after": "2026-02-01", "created_before": "2026-01-01"}
     assert_problem(api.get("clients/", params=bad_range), 422, "created")
     other_sort = api.get("clients/", params={"sort": "number", "limit": 1}).json()["next"]
