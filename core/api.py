@@ -16,8 +16,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
+from django.http import JsonResponse
 from pydantic import AfterValidator, BaseModel
 
+API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CURSOR_SALT = "api.cursor"
 CURSOR_MAX_LENGTH = 1000
@@ -60,6 +62,15 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = self.errors
         return body
+
+
+def problem_response(problem: Problem) -> JsonResponse:
+    response = JsonResponse(
+        problem.body(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in problem.headers.items():
+        response[name] = value
+    return response
 
 
 def field_errors(error: ValidationError) -> list[dict]:
