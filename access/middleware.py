@@ -6,6 +6,8 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
 
+from core.api import API_PREFIX, Problem, problem_response
+
 from .selectors import has_second_factor
 from .services import SESSION_SECOND_FACTOR_KEY, session_touch
 
@@ -15,6 +17,14 @@ ALLOWED_BEFORE = {
     VERIFY: {"access:verify", "logout"},
     ENROL: {"access:enrol", "logout", "tenancy:tenant_switch"},
 }
+
+
+def second_factor_problem(step: str):
+    """The API promises problem documents: a session still owing its second factor is told so,
+    not sent to a page a program cannot fill in."""
+    where = "give it" if step == VERIFY else "set one up"
+    detail = f"Sign in to the portal and {where} (My account) before using the API."
+    return problem_response(Problem(401, "Second factor required", detail))
 
 
 class SessionActivityMiddleware:
@@ -52,9 +62,13 @@ class SecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return self.get_response(request)
+        if getattr(request, "api_token", None) is not None:  # the token is the credential
+            return self.get_response(request)
         step = self.step_needed(request)
         if step is None or self.url_name(request) in ALLOWED_BEFORE[step]:
             return self.get_response(request)
+        if request.path.startswith(API_PREFIX):
+            return second_factor_problem(step)
         return self.send_to(request, step)
 
     def step_needed(self, request) -> str | None:

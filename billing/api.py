@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from clients.api import ClientNumber
 from clients.models import Client
-from core.api import Answer, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import Answer, Number, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
 from tenancy.roles import Capability
 
@@ -66,7 +66,7 @@ class LedgerQuery(Schema):
 
 
 class TopUpIn(Schema):
-    amount: str | int | float = Field(description="Greater than zero, at most 2 decimals.")
+    amount: Number = Field(description="Greater than zero, at most 2 decimals.")
     comment: str = Field("", max_length=10000)
 
 
@@ -76,7 +76,7 @@ class TopUpOut(Answer):
 
 
 class CreditIn(Schema):
-    credit_limit: str | int | float = Field(description="Zero or more, at most 2 decimals.")
+    credit_limit: Number = Field(description="Zero or more, at most 2 decimals.")
     notify: bool = Field(False, description="E-mail the client about the new limit.")
 
 

@@ -20,12 +20,12 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import Answer, Problem, Scalar, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 
-from .filters import ClientFilterSet
+from .filters import ClientFilterSet, sort_choices_for
 from .forms import ClientForm
 from .models import Client, ClientStatus
 from .modules import default_sort_for
@@ -170,7 +170,7 @@ class ClientIn(Schema):
     last_login_at: str | None = Field(None, max_length=100, description="YYYY-MM-DDTHH:MM.")
     failed_login_attempts: str | int | None = Field(None)
     activation_required: bool = False
-    sms_price: str | int | float | None = Field(None, description="Up to 4 decimal places.")
+    sms_price: Scalar = Field(None, description="Up to 4 decimal places.")
     sms_subscription: bool = False
     last_purchase_at: str | None = Field(None, max_length=100, description="YYYY-MM-DDTHH:MM.")
 
@@ -182,6 +182,20 @@ class ClientPatch(ClientIn):
 def client_row(values: dict, fields: list[str]) -> dict:
     """The chosen fields only: the answer leaves out what was not asked for."""
     return {name: values[COLUMNS[name]] for name in fields}
+
+
+def _check_sort(sort: str | None, tenant) -> None:
+    """The list page falls back to its default order on an unknown sort; an integration is
+    told instead, since it would otherwise page through an order it did not ask for."""
+    offered = [value for value, _label in sort_choices_for(tenant)]
+    if sort and sort not in offered:
+        message = f"Not one of {', '.join(offered)}."
+        raise Problem(
+            422,
+            "Invalid request",
+            "Some values were refused.",
+            [{"field": "sort", "message": message}],
+        )
 
 
 def client_queryset(request):
@@ -197,6 +211,7 @@ def client_list(request, filters: Query[ClientListQuery]):
     if filterset.is_bound and not filterset.form.is_valid():
         raise form_problem(filterset.form)
     fields = chosen_fields(filters.fields, CLIENT_FIELDS)
+    _check_sort(filters.sort, request.tenant)
     sort = filterset.cleaned.get("sort") or default_sort_for(request.tenant)
     keys = SORT_KEYS[sort]
     queryset = filterset.qs

@@ -11,7 +11,7 @@ import logging
 import pydantic_core
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
@@ -20,7 +20,7 @@ from ninja.renderers import BaseRenderer
 
 from billing.api import router as billing_router
 from clients.api import router as clients_router
-from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors
+from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
 from messaging.api import router as messaging_router
 from tenancy.api import AUTH
 
@@ -102,15 +102,6 @@ api = ClientdeskAPI(
     docs_url="/docs/",
     docs=Swagger(settings={"persistAuthorization": True}),
 )
-
-
-def problem_response(problem: Problem) -> JsonResponse:
-    response = JsonResponse(
-        problem.body(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
-    )
-    for name, value in problem.headers.items():
-        response[name] = value
-    return response
 
 
 def _loc(error: dict) -> str:

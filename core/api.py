@@ -7,18 +7,34 @@ costs 50 ms at 1M rows, a keyset page under 1 ms at any depth).
 """
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
-from pydantic import BaseModel
+from django.http import JsonResponse
+from pydantic import AfterValidator, BaseModel
 
+API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CURSOR_SALT = "api.cursor"
 CURSOR_MAX_LENGTH = 1000
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+# A value a form or a service parses further (text or a JSON number). Infinity and NaN, which
+# JSON parsers accept, are refused here with the field named, as nothing can hold them.
+Scalar = Annotated[str | int | float | None, AfterValidator(_finite)]
+Number = Annotated[str | int | float, AfterValidator(_finite)]
 
 
 class Answer(BaseModel):
@@ -46,6 +62,15 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = self.errors
         return body
+
+
+def problem_response(problem: Problem) -> JsonResponse:
+    response = JsonResponse(
+        problem.body(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in problem.headers.items():
+        response[name] = value
+    return response
 
 
 def field_errors(error: ValidationError) -> list[dict]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ninja import Field, Router, Schema
 
-from core.api import Answer
+from core.api import Answer, Scalar
 from tenancy.api import api_operation
 from tenancy.modules import MESSAGING
 from tenancy.roles import Capability
@@ -23,7 +23,7 @@ router = Router()
 
 BATCH_MAX = 1000
 MODULES = frozenset({MESSAGING})
-Value = str | int | float | None
+Value = Scalar
 
 
 class MessageRecord(Schema):

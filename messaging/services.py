@@ -157,16 +157,14 @@ class ItemOutcome:
     reason: str = ""
 
 
-@dataclass
-class IngestResult:
-    """Counts; with `answer_items`, also each record's outcome, in the order received."""
+@dataclass(kw_only=True)
+class BatchResult:
+    """What a batch of records or reports gave: the refused ones counted and the first
+    MAX_KEPT_ERRORS described; with `items`, each one's outcome (the API's answer)."""
 
     received: int = 0
-    created: int = 0
-    duplicates: int = 0
     failed: int = 0
     errors: list[IngestError] = field(default_factory=list)
-    days_marked: int = 0
     items: list[ItemOutcome] | None = None
 
     def add_error(self, index: int, key: str, message: str) -> None:
@@ -178,6 +176,15 @@ class IngestResult:
     def answer(self, index: int, key: str, state: str, reason: str = "") -> None:
         if self.items is not None:
             self.items.append(ItemOutcome(index, key, state, reason))
+
+
+@dataclass(kw_only=True)
+class IngestResult(BatchResult):
+    """Counts; with `answer_items`, also each record's outcome, in the order received."""
+
+    created: int = 0
+    duplicates: int = 0
+    days_marked: int = 0
 
 
 class _ClientCache:
@@ -270,7 +277,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
         try:
             raw_parts = record.get("parts")
             parts = 1 if raw_parts in (None, "") else int(raw_parts)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: infinity
             raise ValueError("parts: not a whole number.") from exc
         if not 1 <= parts <= 255:
             raise ValueError("parts: must be between 1 and 255.")
@@ -360,27 +367,13 @@ def messages_ingest(
 
 
 # -- delivery reports ------------------------------------------------------------------------
-@dataclass
-class ReportResult:
+@dataclass(kw_only=True)
+class ReportResult(BatchResult):
     """Counts; with `answer_items`, also each report's outcome, in the order received."""
 
-    received: int = 0
     applied: int = 0
     unchanged: int = 0
     unknown: int = 0
-    failed: int = 0
-    errors: list[IngestError] = field(default_factory=list)
-    items: list[ItemOutcome] | None = None
-
-    def add_error(self, index: int, key: str, message: str) -> None:
-        self.failed += 1
-        if len(self.errors) < MAX_KEPT_ERRORS:
-            self.errors.append(IngestError(index, key, message))
-        self.answer(index, key, ItemState.REFUSED, message)
-
-    def answer(self, index: int, key: str, state: str, reason: str = "") -> None:
-        if self.items is not None:
-            self.items.append(ItemOutcome(index, key, state, reason))
 
 
 REPORTED_FIELDS = (

@@ -69,7 +69,8 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
         required=False,
         label="Active",
         help_text="An inactive operator cannot use this tenant; one who works in no "
-        "other tenant is signed out at once.",
+        "other tenant is signed out at once. Deactivating revokes the API tokens they created "
+        "here.",
     )
 
     SHARED_IDENTITY_NOTE = (

@@ -4,11 +4,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from core.api import API_PREFIX
+
 from .models import Membership
 from .services import api_token_authenticate
 
 SESSION_TENANT_KEY = "tenant_id"
-API_PREFIX = "/api/"
 BEARER = "bearer "
 
 

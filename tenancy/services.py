@@ -117,7 +117,8 @@ def operator_update(
 ) -> Membership:
     """Change an operator's role, access and, when they belong to this tenant only, their name
     and e-mail (see identity_is_shared). Nobody deactivates or demotes themselves, and the
-    tenant always keeps an active owner."""
+    tenant always keeps an active owner. Deactivation also revokes the API tokens they created
+    here: a token must not outlive the access of the person who holds its secret."""
     membership = Membership.all_tenants.select_for_update().get(pk=membership.pk)
     if membership.user_id == actor.pk and (role != membership.role or not is_active):
         raise ValidationError({"role": "You cannot change your own role or deactivate yourself."})
@@ -136,7 +137,18 @@ def operator_update(
     _identity_save(user, changes)
     if deactivated:
         _sessions_end_if_nowhere_else(membership)
+        _api_tokens_revoke_created_by(membership)
     return membership
+
+
+def _api_tokens_revoke_created_by(membership: Membership) -> int:
+    """Revoke the usable tokens this operator created in this tenant (their tokens elsewhere
+    belong to tenants they still work in)."""
+    return (
+        ApiToken.objects.for_tenant(membership.tenant)
+        .filter(created_by_id=membership.user_id, revoked_at__isnull=True)
+        .update(revoked_at=timezone.now())
+    )
 
 
 def _sessions_end_if_nowhere_else(membership: Membership) -> None:

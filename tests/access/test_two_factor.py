@@ -9,6 +9,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.services import recovery_codes_replace
+from tenancy.services import api_token_create
 from tests.factories import TEST_PASSWORD, MembershipFactory, TenantFactory, UserFactory
 from tests.helpers import (
     assert_role_refused,
@@ -320,3 +321,25 @@ def test_turning_it_on_ends_the_sessions_signed_in_with_the_password_alone(clien
     client.post(ENROL, {"code": totp_code(None, pending_key(client))})
     assert phone.get(CLIENTS).status_code == 302
     assert client.get(CLIENTS).status_code == 200
+
+
+# -- the JSON API --------------------------------------------------------------------------
+def test_the_api_answers_a_session_owing_its_second_factor_with_a_problem(client, tenant):
+    me = MembershipFactory(tenant=tenant, role="owner")
+    totp_device_for(me.user)
+    log_in_with_password(client, me.user)
+    response = client.get("/api/v1/clients/")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["title"] == "Second factor required"
+
+
+def test_a_token_call_from_a_browser_owing_its_second_factor_is_the_tokens(client, tenant):
+    me = MembershipFactory(tenant=tenant, role="owner")
+    totp_device_for(me.user)
+    issued = api_token_create(tenant=tenant, actor=me.user, name="Gateway", scope="viewer")
+    log_in_with_password(client, me.user)
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
+    response = client.get("/api/v1/clients/", **bearer)
+    assert response.status_code == 200, response.content
+    assert client.get(CLIENTS, **bearer).status_code == 302  # pages still wait for the code

@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import LedgerEntry
 from clients.models import Client
+from messaging.models import Message
 from tenancy.models import ApiToken
 from tests.factories import TenantFactory
 
@@ -79,6 +80,8 @@ def test_client_list_filters_sorts_pages_and_chooses_fields(api_tenant, api_as, 
 
     assert_problem(api.get("clients/", params={"fields": "name,password"}), 422, "fields")
     assert_problem(api.get("clients/", params={"cursor": "forged"}), 422, "cursor")
+    for unknown in ("password", "-nonsense", "name,number"):
+        assert_problem(api.get("clients/", params={"sort": unknown}), 422, "sort")
     bad_range = {"created_after": "2026-02-01", "created_before": "2026-01-01"}
     assert_problem(api.get("clients/", params=bad_range), 422, "created")
     other_sort = api.get("clients/", params={"sort": "number", "limit": 1}).json()["next"]
@@ -185,3 +188,26 @@ def test_message_batches_are_bounded_and_need_the_module(api_tenant, api_as, tra
     assert_problem(api.post("messages/reports/", json={"reports": "many"}), 422, "reports")
     internet = TenantFactory(uses_messaging=False, uses_reseller=False, uses_routers=True)
     assert_problem(api_as(internet, "owner").post("messages/", json={"records": []}), 404)
+
+
+def test_non_finite_numbers_are_refused_with_the_field_named(api_tenant, api_as, api_client_of):
+    """JSON parsers accept Infinity and NaN; every number the API takes refuses them."""
+    customer = api_client_of(api_tenant, name="Finite")
+    api = api_as(api_tenant, "owner")
+    json_body = {"Content-Type": "application/json"}
+    record = f'{{"key": "k1", "client": {customer.number}, "sender": "Shop"'
+    for value in ("Infinity", "-Infinity", "NaN"):
+        for field in ("parts", "price"):
+            body = f'{{"records": [{record}, "{field}": {value}}}]}}'
+            assert_problem(
+                api.post("messages/", data=body, headers=json_body), 422, f"records.0.{field}"
+            )
+        top_up = f'{{"amount": {value}}}'
+        url = f"clients/{customer.number}/top-up/"
+        assert_problem(api.post(url, data=top_up, headers=json_body), 422, "amount")
+        price = f'{{"sms_price": {value}}}'
+        url = f"clients/{customer.number}/"
+        assert_problem(api.patch(url, data=price, headers=json_body), 422, "sms_price")
+    with scopes_disabled():
+        assert not Message.objects.filter(tenant=api_tenant).exists()
+        assert not LedgerEntry.objects.filter(tenant=api_tenant).exists()

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from tenancy.models import Membership
+from tenancy.services import api_token_authenticate, api_token_create
 from tests.factories import MembershipFactory
 from tests.helpers import (
     assert_other_tenant_gives_404,
@@ -108,6 +109,22 @@ def test_owner_changes_role_and_deactivates(client, owner):
     assert (other.role, other.is_active) == ("accountant", False)
     other.user.refresh_from_db()
     assert other.user.email == "ab@example.com"
+
+
+def test_deactivation_revokes_the_tokens_the_operator_created_here(client, owner):
+    other = MembershipFactory(tenant=owner.tenant, role="owner")
+    elsewhere = MembershipFactory(user=other.user, role="owner")
+    theirs = api_token_create(tenant=owner.tenant, actor=other.user, name="Mine", scope="viewer")
+    kept = api_token_create(tenant=owner.tenant, actor=owner.user, name="Owner's", scope="viewer")
+    there = api_token_create(
+        tenant=elsewhere.tenant, actor=other.user, name="There", scope="viewer"
+    )
+    url = reverse("tenancy:operator_edit", kwargs={"pk": other.pk})
+    data = {"email": other.user.email, "role": "owner"}  # "Active" unticked
+    assert client.post(url, data).status_code == 302
+    assert api_token_authenticate(theirs.secret) is None
+    assert api_token_authenticate(kept.secret) is not None
+    assert api_token_authenticate(there.secret) is not None
 
 
 def test_owner_cannot_demote_or_deactivate_themselves(client, owner):
