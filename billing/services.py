@@ -37,7 +37,7 @@ Amounts are Decimal (never float), quantized to 0.01 with ROUND_HALF_UP: a compu
 as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 decimals before
 they get here, so an operator's amount is never rounded silently.
 
-Other apps call `account_charge` (a purchase) or `ledger_post_chunk` / `ledger_post_batch`
+Other apps call `account_charge` (a purchase) or `ledger_post_chunk_retried` / `ledger_post_batch`
 (renewals, daily messaging charges) with their own idempotency keys (e.g.
 "sub-renewal:<subscription id>", "sms:<client>:<day>"), so that a job that runs twice charges
 once.
@@ -50,7 +50,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
@@ -63,7 +63,7 @@ from clients.services import (
     activity_rows,
 )
 from core.formatting import money
-from core.sql import bound_cursor
+from core.sql import bound_cursor, is_postgresql
 from tenancy.models import Tenant
 
 from .models import (
@@ -139,6 +139,27 @@ def accounts_create_for_clients(*, tenant: Tenant, client_ids) -> None:
         ignore_conflicts=True,
         batch_size=2000,
     )
+
+
+def account_ids_for_clients(*, tenant: Tenant, client_ids) -> dict[int, int]:
+    """The account id of each of these clients, {client id: account id}, giving an account to
+    those that have none (clients loaded in bulk): one select, and for the missing ones one
+    insert (`ON CONFLICT DO NOTHING`: a concurrent creator wins) and one select, whatever
+    their number."""
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    accounts = Account.objects.for_tenant(tenant)
+    found = dict(accounts.filter(client_id__in=client_ids).values_list("client_id", "pk"))
+    missing = client_ids - found.keys()
+    if missing:
+        accounts.bulk_create(
+            [Account(tenant=tenant, client_id=cid) for cid in missing],
+            ignore_conflicts=True,
+            batch_size=len(missing),
+        )
+        found.update(accounts.filter(client_id__in=missing).values_list("client_id", "pk"))
+    return found
 
 
 def _locked_account(account: Account) -> Account:
@@ -280,8 +301,7 @@ def ledger_post_batch(
     *, tenant: Tenant, postings, chunk_size: int = POSTING_CHUNK
 ) -> list[PostingResult]:
     """Post many entries, `chunk_size` to a transaction (each chunk through
-    `ledger_post_chunk`). A chunk that met a key committed meanwhile for another account is
-    posted again: its retry answers that key as a replay or a conflict."""
+    `ledger_post_chunk_retried`)."""
     postings = list(postings)
     results = []
     for start in range(0, len(postings), chunk_size):
@@ -292,9 +312,11 @@ def ledger_post_batch(
 
 
 def ledger_post_chunk_retried(*, tenant: Tenant, postings, attempts: int = 3) -> list:
-    """`ledger_post_chunk` in a transaction of its own, posted again when it met a key
-    committed meanwhile: the retry reads the keys once the locks are granted (one statement
-    more), so that it answers such a key as a replay or a conflict."""
+    """`ledger_post_chunk` in a transaction of its own, or in a savepoint of the caller's
+    (the jobs that lock their own rows first), posted again when it met a key committed while
+    it waited for its locks: the savepoint is rolled back, keeping the caller's work and
+    locks, and the retry reads the keys once the locks are granted (one statement more), so
+    that it answers such a key as a replay or a conflict. The way every caller posts a chunk."""
     for attempt in range(attempts):
         try:
             with transaction.atomic():
@@ -321,8 +343,9 @@ def ledger_post_chunk(
     entries.
 
     Raises IntegrityError when one of its keys was committed while it waited for the locks
-    (the transaction is then broken): the caller posts it again, with `keys_after_locks`, so
-    that the keys are read once the locks are granted, one statement more."""
+    (the transaction is then broken): `ledger_post_chunk_retried`, which every caller of a
+    chunk goes through, posts it again with `keys_after_locks`, so that the keys are read
+    once the locks are granted, one statement more."""
     results = [PostingResult(posting) for posting in postings]
     valid = [result for result in results if _amount_checked(result)]
     if not valid:
@@ -377,7 +400,7 @@ def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, lis
     entry that a posting holding the lock committed meanwhile is not seen, and the INSERT of
     the same key then fails on the unique key (IntegrityError), which the callers answer as
     a retry. The common case, a new key, costs no round trip of its own."""
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         rows = _lock_accounts_portable(tenant, account_ids, keys)
     else:
         params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
@@ -421,7 +444,7 @@ def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
     if not ids:
         return {}
     entries = LedgerEntry.objects.for_tenant(tenant).filter(pk__in=list(ids))
-    if connection.vendor == "postgresql":
+    if is_postgresql():
         cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
         rows = cursor.fetchall()
         entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in rows)
@@ -516,7 +539,7 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
     """The entries, the balances, the last purchase dates and the activity lines, in one
     statement."""
     entries = [entry for _, entry in new]
-    if connection.vendor != "postgresql":
+    if not is_postgresql():
         _write_entries_portable(tenant, entries, accounts, now)
         activities_record_bulk(tenant=tenant, lines=_activity_lines(tenant, new, accounts))
         return
@@ -652,9 +675,10 @@ def _post_entry(
         with transaction.atomic():
             (result,) = ledger_post_chunk(tenant=tenant, postings=[posting])
     except IntegrityError:
-        # The same key was committed meanwhile for another account of this tenant (the
-        # same account cannot race: its row lock serialises postings). The transaction (or
-        # its savepoint, when the caller has one open) is rolled back; answer as a retry.
+        # The same key was committed while the posting waited for its account's lock (the
+        # keys are read from the snapshot of the statement that waited, see _lock_accounts),
+        # for this account or another. The transaction (or its savepoint, when the caller
+        # has one open) is rolled back; answer as a retry.
         key = posting.idempotency_key
         existing = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key=key).first()
         if existing is None:
@@ -928,10 +952,8 @@ def opening_balances_post(
     values = [(client_id, amount) for client_id, amount in values if amount]
     if not values:
         return []
-    accounts = dict(
-        Account.objects.for_tenant(tenant)
-        .filter(client_id__in=[client_id for client_id, _ in values])
-        .values_list("client_id", "pk")
+    accounts = account_ids_for_clients(
+        tenant=tenant, client_ids=[client_id for client_id, _ in values]
     )
     postings = [
         Posting(
@@ -949,4 +971,4 @@ def opening_balances_post(
         )
         for client_id, amount in values
     ]
-    return ledger_post_chunk(tenant=tenant, postings=postings)
+    return ledger_post_chunk_retried(tenant=tenant, postings=postings)

@@ -17,8 +17,8 @@ rebuild the same day at once; a second run returns at once.
 
 The charge job (`messaging_charges_post`) posts, for each closed day (before today in the
 tenant's time zone) whose due amount differs from what was charged, the difference to the
-ledger through billing's chunk (`ledger_post_chunk`, never touching a balance itself), by
-chunks of CHARGE_CHUNK client-days, one transaction each: the first posting is "SMS sending
+ledger through billing's chunk (`ledger_post_chunk_retried`, never touching a balance itself),
+by chunks of CHARGE_CHUNK client-days, one transaction each: the first posting is "SMS sending
 on DATE, N parts" with the key "sms:<tenant>:<client>:<day>", later ones are corrections with
 their own sequence-numbered keys (a refund when the day now owes less). The chunk's charge rows
 are locked with SKIP LOCKED while it posts, so two runs at once post once, and a rerun finds
@@ -40,13 +40,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from billing.models import Account, EntryKind
-from billing.services import Posting, accounts_create_for_clients, ledger_post_chunk
+from billing.models import EntryKind
+from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
 from clients.models import Client
 from core.formatting import format_date
 from core.jobs import job_lock
@@ -738,7 +738,7 @@ def messaging_charges_settle_chunk(
         due = {row.pk: row.due_amount.quantize(CENT, rounding=ROUND_HALF_UP) for row in rows}
         owing = [row for row in rows if due[row.pk] != row.charged_amount]
         _accounts_give(tenant, [row for row in owing if row.account_id is None])
-        results = ledger_post_chunk(
+        results = ledger_post_chunk_retried(
             tenant=tenant,
             postings=[
                 _charge_posting(tenant, row, row.account_id, due[row.pk], at) for row in owing
@@ -768,13 +768,7 @@ def _accounts_give(tenant: Tenant, rows: list[MessagingCharge]) -> None:
     """Accounts for the clients of these rows, which have none (clients loaded in bulk)."""
     if not rows:
         return
-    client_ids = {row.client_id for row in rows}
-    accounts_create_for_clients(tenant=tenant, client_ids=client_ids)
-    found = dict(
-        Account.objects.for_tenant(tenant)
-        .filter(client_id__in=client_ids)
-        .values_list("client_id", "pk")
-    )
+    found = account_ids_for_clients(tenant=tenant, client_ids={row.client_id for row in rows})
     for row in rows:
         row.account_id = found[row.client_id]
 
@@ -828,10 +822,7 @@ def messaging_charges_post(
         .values_list("id", flat=True)
     )
     for chunk in _batches(todo, chunk_size):
-        try:
-            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
-        except IntegrityError:  # a key committed meanwhile: the chunk again reads it
-            messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
+        messaging_charges_settle_chunk(tenant=tenant, charge_ids=chunk, at=at, result=result)
     return result
 
 

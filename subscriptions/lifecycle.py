@@ -45,14 +45,14 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from billing.models import Account, EntryKind
+from billing.models import EntryKind
 from billing.services import (
     InsufficientFunds,
     Posting,
     account_charge,
     account_for_client,
-    accounts_create_for_clients,
-    ledger_post_chunk,
+    account_ids_for_clients,
+    ledger_post_chunk_retried,
 )
 from clients.models import Client
 from clients.services import activities_record_bulk, activity_record
@@ -296,9 +296,10 @@ def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) 
             return Counter()
         packages = _packages_of(tenant, due)
         charged = [old for old in due if packages[old.package_id].price > 0]
-        results = ledger_post_chunk(
+        _accounts_give(tenant, [old for old in charged if old.account_id is None])
+        results = ledger_post_chunk_retried(
             tenant=tenant,
-            postings=[_renewal_posting(tenant, old, packages[old.package_id]) for old in charged],
+            postings=[_renewal_posting(old, packages[old.package_id]) for old in charged],
         )
         entries = {}
         outcome = Counter()
@@ -336,10 +337,17 @@ def _packages_of(tenant: Tenant, due: list[Subscription]) -> dict[int, Package]:
     return Package.objects.for_tenant(tenant).in_bulk({old.package_id for old in due})
 
 
-def _renewal_posting(tenant: Tenant, old: Subscription, package: Package) -> Posting:
-    if old.account_id is None:  # a client loaded without its account: give it one
-        accounts_create_for_clients(tenant=tenant, client_ids=[old.client_id])
-        old.account_id = Account.objects.for_tenant(tenant).get(client_id=old.client_id).pk
+def _accounts_give(tenant: Tenant, subscriptions: list[Subscription]) -> None:
+    """Accounts for the clients of these subscriptions, which have none (clients loaded in
+    bulk): the same statements for one as for the whole chunk."""
+    if not subscriptions:
+        return
+    found = account_ids_for_clients(tenant=tenant, client_ids={s.client_id for s in subscriptions})
+    for subscription in subscriptions:
+        subscription.account_id = found[subscription.client_id]
+
+
+def _renewal_posting(old: Subscription, package: Package) -> Posting:
     end = package.end_for(old.end_date)
     return Posting(
         account_id=old.account_id,

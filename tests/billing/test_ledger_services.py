@@ -17,10 +17,12 @@ from billing.services import (
     LedgerError,
     account_charge,
     account_for_client,
+    account_ids_for_clients,
     account_refund,
     account_set_credit_limit,
     account_top_up,
     entry_reverse,
+    opening_balances_post,
     to_money,
 )
 from tests.factories import ClientFactory, make_account
@@ -47,6 +49,27 @@ def test_client_gets_an_account_when_created(tenant):
     client = ClientFactory(tenant=tenant)
     with scopes_disabled():
         assert Account.objects.filter(client=client, balance=0, credit_limit=0).exists()
+
+
+def test_account_ids_for_clients_gives_the_missing_ones_and_opening_balances_post_to_them(
+    tenant,
+):
+    """Clients loaded without accounts get them (an opening balance too), the others keep
+    theirs."""
+    kept, bare = ClientFactory(tenant=tenant), ClientFactory(tenant=tenant)
+    with scopes_disabled():
+        kept_account = Account.objects.get(client=kept).pk
+        Account.objects.filter(client=bare).delete()
+        (result,) = opening_balances_post(
+            tenant=tenant, actor=None, file_name="a.xlsx", file_hash="f" * 64, values=[(bare.pk, 5)]
+        )
+        ids = account_ids_for_clients(tenant=tenant, client_ids=[kept.pk, bare.pk])
+        assert ids == {kept.pk: kept_account, bare.pk: Account.objects.get(client=bare).pk}
+        assert (result.entry.account_id, reload(result.entry.account).balance) == (
+            ids[bare.pk],
+            Decimal("5.00"),
+        )
+        assert account_ids_for_clients(tenant=tenant, client_ids=[]) == {}
 
 
 def test_account_for_client_is_get_or_create(tenant):

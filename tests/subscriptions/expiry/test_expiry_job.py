@@ -242,3 +242,28 @@ def test_out_of_time_renewals_wait_for_the_next_run(tenant, funded, subscribe, s
     settings.SUBSCRIPTIONS_RENEWAL_SECONDS = None
     with scopes_disabled():
         assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["renewed"] == 1
+
+
+def test_a_renewal_chunk_gives_missing_accounts_in_the_same_statements_for_two_as_for_six(
+    tenant, other_tenant, funded, subscribe
+):
+    """Clients loaded without their accounts: the chunk gives them accounts with one insert
+    and one select, not a statement each."""
+    from subscriptions.lifecycle import subscriptions_renew_chunk
+
+    counts = []
+    for t, n in ((tenant, 2), (other_tenant, 6)):
+        subscriptions = [subscribe(funded(t), END, auto_renew=True) for _ in range(n)]
+        with scopes_disabled():
+            Account.objects.filter(tenant=t).delete()
+            ids = [s.pk for s in subscriptions]
+            counts.append(
+                _queries(
+                    lambda t=t, ids=ids: subscriptions_renew_chunk(
+                        tenant=t, subscription_ids=ids, today=END
+                    )
+                )
+            )
+            assert Account.objects.filter(tenant=t).count() == n  # given, empty: too little
+            assert not LedgerEntry.objects.filter(tenant=t).exists()
+    assert counts[0] == counts[1], counts
