@@ -53,9 +53,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
-from clients.services import activities_record_bulk, activity_record
 from core.formatting import money
 from core.sql import bound_cursor
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
 from .models import (
@@ -589,10 +589,21 @@ def _record_entries(tenant: Tenant, new, accounts) -> None:
             "amount": str(entry.amount),
             "balance_after": str(entry.balance_after),
         }
-        client_id = accounts[entry.account_id].client_id
-        lines.append((client_id, entry.kind, description, data, entry.operator, entry.created_at))
+        data["kind"] = entry.kind
+        lines.append(
+            EventLine(
+                type="ledger.entry_posted",
+                client_id=accounts[entry.account_id].client_id,
+                description=description,
+                payload=data,
+                object_type="ledger_entry",
+                object_id=entry.pk,
+                actor=entry.operator,
+                at=entry.created_at,
+            )
+        )
     if lines:
-        activities_record_bulk(tenant=tenant, lines=lines)
+        events_record_bulk(tenant=tenant, lines=lines)
 
 
 def _post_entry(
@@ -841,16 +852,18 @@ def account_set_credit_limit(
 
 def _record_credit_change(change: CreditLimitChange) -> None:
     """The change's line in the client's activity."""
-    activity_record(
+    event_record(
         tenant=change.tenant,
+        type="credit_limit.changed",
         client_id=change.account.client_id,
+        object_type="credit_limit_change",
+        object_id=change.pk,
         actor=change.operator,
-        verb="credit_limit_changed",
         description=(
             f"Credit limit {money(change.old_limit)} → {money(change.new_limit)} "
             f"{change.tenant.currency}"
         ),
-        data={"old": str(change.old_limit), "new": str(change.new_limit)},
+        payload={"old": str(change.old_limit), "new": str(change.new_limit)},
         at=change.created_at,
     )
 

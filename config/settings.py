@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "tenancy",
+    "events",
     "clients",
     "subscriptions",
     "billing",

@@ -21,7 +21,7 @@ from billing.services import (
     account_top_up,
     ledger_post_batch,
 )
-from clients.models import ClientActivity
+from events.models import Event
 from tests.factories import ClientFactory, TenantFactory, make_account
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,8 @@ def ledger_of(tenant, accounts):
         ]
         lines = sorted(
             (verb, description.split(" (")[0])
-            for verb, description in ClientActivity.objects.filter(tenant=tenant).values_list(
-                "verb", "description"
+            for verb, description in Event.objects.filter(tenant=tenant).values_list(
+                "type", "description"
             )
         )
     return entries, balances, lines

@@ -1,0 +1,151 @@
+"""Writing events: `event_record` for one change, `events_record_bulk` for a job's chunk.
+
+Rules:
+- An event is written in the transaction of the change it describes (both raise outside
+  one), so a rolled-back change leaves no event and a committed one always has its event.
+- The actor is the operator when one acted (a user that is not signed in counts as none);
+  otherwise `actor_label` names the job or part of the system ("system" by default).
+- A chunk's events are one INSERT (on PostgreSQL written as SQL over arrays: the ORM's insert
+  costs more than the row inside a posting's lock).
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.sql import bound_cursor, is_postgresql
+from tenancy.models import Tenant
+
+from .models import ActorKind, Event
+
+CLIENT = "client"
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One event of a chunk. Without `object_id` the event is about the client itself."""
+
+    type: str
+    client_id: int | None
+    description: str
+    payload: dict = field(default_factory=dict)
+    object_type: str = CLIENT
+    object_id: int | None = None
+    actor: object = None
+    at: datetime | None = None
+
+
+def _operator(actor):
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def _require_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Events are written in the transaction of their change.")
+
+
+def _row(tenant: Tenant, line: EventLine, *, actor_label: str, now: datetime) -> tuple:
+    operator = _operator(line.actor)
+    if operator is not None:
+        kind, label = ActorKind.OPERATOR, ""
+    else:
+        kind = ActorKind.SYSTEM if actor_label in ("", "system") else ActorKind.JOB
+        label = actor_label or "system"
+    object_id = line.object_id
+    if object_id is None and line.object_type == CLIENT:
+        object_id = line.client_id
+    return (
+        tenant.pk,
+        line.at or now,
+        line.type[:60],
+        kind,
+        operator.pk if operator else None,
+        label[:100],
+        line.object_type[:40],
+        object_id,
+        line.client_id,
+        line.description[:500],
+        line.payload if line.payload is not None else {},
+    )
+
+
+_COLUMNS = (
+    "tenant_id",
+    "created_at",
+    "type",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "object_type",
+    "object_id",
+    "client_id",
+    "description",
+    "payload",
+)
+
+
+def event_record(
+    *,
+    tenant: Tenant,
+    type: str,  # noqa: A002 - the event's type, as documented
+    description: str,
+    client_id: int | None = None,
+    object_type: str = CLIENT,
+    object_id: int | None = None,
+    payload: dict | None = None,
+    actor=None,
+    actor_label: str = "",
+    at: datetime | None = None,
+) -> Event:
+    """Record one change, in the caller's transaction."""
+    _require_transaction()
+    line = EventLine(
+        type=type,
+        client_id=client_id,
+        description=description,
+        payload=payload or {},
+        object_type=object_type,
+        object_id=object_id,
+        actor=actor,
+        at=at,
+    )
+    row = _row(tenant, line, actor_label=actor_label, now=timezone.now())
+    return Event.objects.for_tenant(tenant).create(**dict(zip(_COLUMNS, row, strict=True)))
+
+
+EVENT_BATCH = 2000
+
+
+def events_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system") -> None:
+    """Record many changes at once (a job's or a posting chunk's), one INSERT per EVENT_BATCH
+    lines; `lines` are EventLines, all by `actor_label` unless a line names its operator."""
+    _require_transaction()
+    now = timezone.now()
+    rows = [_row(tenant, line, actor_label=actor_label, now=now) for line in lines]
+    for start in range(0, len(rows), EVENT_BATCH):
+        _insert(tenant, rows[start : start + EVENT_BATCH])
+
+
+_INSERT_SQL = (
+    f"INSERT INTO {Event._meta.db_table} ({', '.join(_COLUMNS)}) "  # noqa: S608 - names are ours
+    "SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::text[], "
+    "%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::jsonb[])"
+)
+
+
+def _insert(tenant: Tenant, rows: list[tuple]) -> None:
+    """One INSERT of the rows, their columns as arrays (core/sql.py)."""
+    if not rows:
+        return
+    if not is_postgresql():  # the SQLite demo: the ORM adapts its types
+        Event.objects.for_tenant(tenant).bulk_create(
+            [Event(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+        )
+        return
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[-1] = [json.dumps(payload) for payload in columns[-1]]
+    with bound_cursor() as cursor:
+        cursor.execute(_INSERT_SQL, columns)
