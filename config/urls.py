@@ -22,6 +22,7 @@ urlpatterns = [
     path("messaging/", include("messaging.urls")),
     path("routers/", include("routers.urls")),
     path("exports/", include("exports.urls")),
+    path("audit/", include("events.urls")),
     path("dashboard/", include("holds.urls")),
     path("admin/", admin.site.urls),
     path("health/live", health_live, name="health_live"),
