@@ -21,6 +21,7 @@ OBJECT_TYPES = [
     ("subscription", "Subscription"),
     ("ledger_entry", "Ledger entry"),
     ("credit_limit_change", "Credit limit change"),
+    ("sender_id", "Sender ID"),
 ]
 ID_MAX = 2**63 - 1
 

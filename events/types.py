@@ -18,6 +18,7 @@ EVENT_TYPES: dict[str, str] = {
     "subscription.auto_renew_changed": "Auto-renew changed",
     "ledger.entry_posted": "Ledger entry posted",
     "credit_limit.changed": "Credit limit changed",
+    "sender_id.status_changed": "Sender ID status changed",
 }
 
 # Who reads the audit log: owners all of it, accountants its money events.
