@@ -16,7 +16,10 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self):
+        from core.jobs import job_register
         from tenancy.navigation import NavSection, register_nav_section
+
+        from .services import EVENTS_PRUNE_JOB, events_prune
 
         register_nav_section(
             NavSection(
@@ -26,4 +29,10 @@ class EventsConfig(AppConfig):
                 shown=audit_log_shown,
                 order=90,
             )
+        )
+        job_register(
+            EVENTS_PRUNE_JOB,
+            label="Event retention",
+            run=events_prune,
+            result_labels={"deleted": "Events deleted"},
         )

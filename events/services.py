@@ -11,7 +11,7 @@ Rules:
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -149,3 +149,33 @@ def _insert(tenant: Tenant, rows: list[tuple]) -> None:
     columns[-1] = [json.dumps(payload) for payload in columns[-1]]
     with bound_cursor() as cursor:
         cursor.execute(_INSERT_SQL, columns)
+
+
+# -- retention -------------------------------------------------------------------------------
+EVENTS_PRUNE_JOB = "events_prune"  # the registered job (core/jobs.py)
+PRUNE_BATCH = 5000
+
+
+def events_prune(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """Delete the tenant's events older than its retention, oldest first, PRUNE_BATCH rows a
+    transaction: a killed run loses nothing but time (the next one goes on), rows another
+    deletion holds are skipped (SKIP LOCKED), and a second run finds nothing left to do."""
+    days = tenant.event_retention_days
+    if not days:
+        return {"deleted": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Event.objects.for_tenant(tenant)
+                .filter(created_at__lt=cutoff)
+                .order_by("created_at", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:PRUNE_BATCH]
+            )
+            if batch:
+                Event.objects.for_tenant(tenant).filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < PRUNE_BATCH:
+            return {"deleted": deleted}
