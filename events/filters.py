@@ -4,7 +4,7 @@ Every bad value is ignored with a message next to its field (django-filter leave
 field out of the query). The period's days are the tenant's (core.dates), turned into
 instants so that the (tenant, created_at, id) index serves the range."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.contrib.auth import get_user_model
@@ -26,7 +26,12 @@ OBJECT_TYPES = [
 ID_MAX = 2**63 - 1
 
 
+# Days beyond these hold no event; clamping keeps the instants computable in any time zone.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(8999, 12, 31)
+
+
 def _day_start(day) -> datetime:
+    day = min(max(day, FIRST_DAY), LAST_DAY)
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -65,4 +70,4 @@ class EventFilterSet(django_filters.FilterSet):
         return queryset.filter(created_at__gte=_day_start(value))
 
     def filter_until(self, queryset, name, value):
-        return queryset.filter(created_at__lt=_day_start(value + timedelta(days=1)))
+        return queryset.filter(created_at__lt=_day_start(min(value, LAST_DAY) + timedelta(days=1)))

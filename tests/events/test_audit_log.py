@@ -91,6 +91,12 @@ def test_htmx_gets_the_table_only(client, owner, tenant):
     assert response.status_code == 200 and "navbar" not in html and "Hold 0 of tenant-a" in html
 
 
+@pytest.mark.parametrize("params", [{"until": "9999-12-31"}, {"since": "0001-01-01"}])
+def test_the_ends_of_the_calendar_select_everything(client, owner, tenant, params):
+    seed(tenant)
+    assert "Hold 0 of tenant-a" in shown(client.get(URL, params))
+
+
 @pytest.mark.parametrize(
     "params",
     [
