@@ -22,12 +22,11 @@ default view, a search (a surname, and the start of an ITN), a status filter and
 
 and the suggestions' response time (p50/p95 over --suggestions requests of typed prefixes of
 names, companies, IDs, logins and ITNs). Ratios are printed against the floor. The figures are
-also written to bench/out/client_list.json, under --label ("before" and "after" of a change
-keep both runs side by side; a run replaces only its own label).
+also written to bench/out/client_list.json (common.Figures), which --label names the run in
+(copy the file aside to keep a "before" beside an "after").
 """
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -40,7 +39,6 @@ from urllib.parse import urlencode
 import common
 
 BENCH_DB = "clientdesk_bench"
-OUT_FILE = common.BASE_DIR / "bench" / "out" / "client_list.json"
 
 
 def parse_args():
@@ -52,7 +50,7 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each page")
     parser.add_argument("--admin-repeat", type=int, default=3, help="timed runs in the admin")
     parser.add_argument("--suggestions", type=int, default=300, help="suggestion requests")
-    parser.add_argument("--label", default="latest", help="key of this run in the JSON output")
+    parser.add_argument("--label", default="latest", help="the run's name in the JSON output")
     return parser.parse_args()
 
 
@@ -324,11 +322,12 @@ def measure(args, context) -> dict:
     from django.urls import reverse
 
     from clients.models import Client
+    from tests.helpers import force_login_verified
 
     admin.site._registry[Client].list_per_page = 10  # the list's page size, for a like-for-like
     operator, superuser = TestClient(), TestClient()
     operator.force_login(context["owner"])
-    superuser.force_login(context["admin"])
+    force_login_verified(superuser, context["admin"])  # the admin asks for a second factor
     tenant = context["tenant"]
     list_url = reverse("clients:client_list")
     admin_url = reverse("admin:clients_client_changelist")
@@ -422,19 +421,29 @@ def measure_suggestions(args, context, operator) -> dict:
 
 
 def write_figures(args, context, figures: dict) -> None:
-    """Keep this run's figures in bench/out/client_list.json under its label."""
-    runs = json.loads(OUT_FILE.read_text()) if OUT_FILE.exists() else {}
-    runs[args.label] = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "clients": context["total"],
-        "other": args.other,
-        "repeat": args.repeat,
-        "load_average": round(os.getloadavg()[0], 2),
-        **figures,
-    }
-    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    OUT_FILE.write_text(json.dumps(runs, indent=2) + "\n")
-    print(f"\nFigures written to {OUT_FILE.relative_to(common.BASE_DIR)} ({args.label!r}).")
+    """bench/out/client_list.json (common.Figures): each scenario's page against its floor (the
+    rows' SQL alone), with its CPU, rows-and-count and admin times beside it."""
+    out = common.Figures(
+        "client_list",
+        clients=context["total"],
+        other=args.other,
+        repeat=args.repeat,
+        label=args.label,
+    )
+    for label, scenario in figures["scenarios"].items():
+        out.add(
+            f"{label.replace(' ', '_')}_page_ms",
+            scenario["page_ms"],
+            "ms",
+            scenario["floor_ms"],
+            cpu_ms=scenario["cpu_ms"],
+            rows_count_ms=scenario["rows_count_ms"],
+            admin_ms=scenario["admin_ms"],
+        )
+    suggestions = figures["suggestions"]
+    out.add("suggestions_p50_ms", suggestions["p50_ms"], "ms", requests=suggestions["requests"])
+    out.add("suggestions_p95_ms", suggestions["p95_ms"], "ms", requests=suggestions["requests"])
+    out.write()
 
 
 def main():

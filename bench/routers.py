@@ -50,6 +50,7 @@ def prepare_environment(args) -> None:
 
 
 def load(args):
+    from django.utils import timezone
     from django_scopes import scopes_disabled
 
     from clients.models import Client
@@ -76,6 +77,7 @@ def load(args):
             for i in range(args.routers)
         )
         total = args.routers * args.sessions
+        seen = timezone.now()
         clients = Client.objects.bulk_create(
             (Client(tenant=tenant, number=n + 1, name=f"Subscriber {n + 1}") for n in range(total)),
             batch_size=5000,
@@ -88,6 +90,7 @@ def load(args):
                 username=f"r{i}u{n}",
                 password_encrypted=secret,
                 sync_state=SyncState.SYNCED,
+                last_seen_at=seen,  # seen before: the simulator dials it in (never-seen stay off)
             )
             for i in range(args.routers)
             for n in range(args.sessions)

@@ -13,8 +13,13 @@ class BillingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from clients.extensions import register_list_column, register_page_context
+        from clients.extensions import (
+            register_import_column,
+            register_list_column,
+            register_page_context,
+        )
         from clients.models import Client
+        from clients.signals import clients_bulk_created
         from clients.tabs import ClientTab, register_client_tab
         from exports.registry import register_export_kind
 
@@ -34,6 +39,10 @@ class BillingConfig(AppConfig):
         register_list_column(contributions.CREDIT_COLUMN)
         register_page_context(contributions.ACCOUNT_CONTEXT)
         register_export_kind(LEDGER_EXPORT)
+        register_import_column(contributions.OPENING_BALANCE_COLUMN)
+        clients_bulk_created.connect(
+            contributions.accounts_for_imported_clients, dispatch_uid="billing_imported_accounts"
+        )
         post_save.connect(
             create_account_with_client, sender=Client, dispatch_uid="billing_account_for_client"
         )

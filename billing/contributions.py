@@ -2,11 +2,12 @@
 for every tenant: the Balance and Credit columns of the list, and the account that the page's
 balance row reads (fetched with the client)."""
 
-from clients.extensions import ListColumn, PageContext
+from clients.extensions import ImportColumn, ListColumn, PageContext
 from clients.modules import WITHOUT_MODULES
 from tenancy.modules import INTERNET, MESSAGING
 
 from .selectors import account_or_empty
+from .services import accounts_create_for_clients, opening_balances_post, to_money
 from .tables import ClientAccountColumn
 
 
@@ -32,3 +33,25 @@ CREDIT_COLUMN = ListColumn(
     order=51,
 )
 ACCOUNT_CONTEXT = PageContext(name="account", context=account_context, select_related=("account",))
+
+
+def opening_balance_clean(value):
+    """A cell of the Opening balance column: money, or a row refused with the reason."""
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    return to_money(text)
+
+
+OPENING_BALANCE_COLUMN = ImportColumn(
+    name="opening_balance",
+    label="Opening balance",
+    clean=opening_balance_clean,
+    apply=opening_balances_post,
+    headers=("balance", "opening balance", "balance carried over", "start balance"),
+)
+
+
+def accounts_for_imported_clients(sender, tenant, client_ids, **kwargs):
+    """Every client has its account from the start, also when created in bulk."""
+    accounts_create_for_clients(tenant=tenant, client_ids=client_ids)

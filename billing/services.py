@@ -15,16 +15,17 @@ transaction it:
 3. checks each posting's funds in order against its account's running balance (a charge may
    not take balance + credit limit below zero unless the caller allows an overdraft; the new
    balance must fit the column): a refused posting is refused alone, the rest post;
-4. writes the entries with their `balance_after` chain, the balances and the last purchase
-   dates in one statement: the same statements for a chunk of one or of a thousand;
+4. writes the entries with their `balance_after` chain, the balances, the last purchase
+   dates and the entries' activity lines in one statement: the same statements for a chunk of
+   one or of a thousand;
 5. announces the chunk once (`billing.signals.funds_changed`, in the transaction, and
    `funds_changed_committed` after it): holds tracks negative funds and lifts financial holds
    from there.
 
 Inside the account lock runs only what must commit with the money: the entries, the balances,
-the shortfall rows (a statement only when funds cross zero) and the activity lines (one INSERT
-for the chunk, only for the use cases that record one). Lifting a financial hold, which locks a
-client, runs after the commit.
+the shortfall rows (a statement only when funds cross zero) and the activity lines (in the
+statement that writes the entries, only for the use cases that record one). Lifting a financial
+hold, which locks a client, runs after the commit.
 
 Each use case says whether its posting records a line in the client's activity: a top-up, an
 operator's adjustment, a reversal and a refund do; a subscription purchase or refund is
@@ -55,7 +56,15 @@ from django.utils import timezone
 from clients.models import Client, ClientStatus
 from core.formatting import money
 from core.sql import bound_cursor
-from events.services import EventLine, event_record, events_record_bulk
+from events.services import (
+    EVENT_COLUMNS,
+    EVENT_TABLE,
+    EventLine,
+    event_columns,
+    event_record,
+    event_rows,
+    events_record_bulk,
+)
 from tenancy.models import Tenant
 
 from .models import (
@@ -156,9 +165,10 @@ _ENTRY_TABLE = LedgerEntry._meta.db_table
 _ACCOUNT_TABLE = Account._meta.db_table
 _CLIENT_TABLE = Client._meta.db_table
 # The chunk's writes in one statement: the entries in the postings' order (so that their ids
-# follow the chain), each account's balance and time from its last entry, and the last purchase
-# date of the clients who bought (data-modifying CTEs run to completion whether or not the
-# INSERT reads them); it returns the entries' ids.
+# follow the chain), each account's balance and time from its last entry, the last purchase
+# date of the clients who bought, and the entries' events, which learn their entry's
+# id from the INSERT (data-modifying CTEs run to completion whether or not the final SELECT
+# reads them); it returns the entries' ids.
 _ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
 _PURCHASE_KIND_LIST = ", ".join(f"'{kind}'" for kind in sorted(PURCHASE_KINDS))
 _WRITE_SQL = (
@@ -174,10 +184,19 @@ _WRITE_SQL = (
     "(SELECT DISTINCT ON (account_id) account_id, created_at FROM v "
     f"WHERE kind IN ({_PURCHASE_KIND_LIST}) ORDER BY account_id, n DESC) AS p, "
     f"{_ACCOUNT_TABLE} AS pa WHERE pa.id = p.account_id AND c.id = pa.client_id "
-    "RETURNING c.id) "
-    f"INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
+    "RETURNING c.id), "
+    f"ins AS (INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
     f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v ORDER BY n "
-    "RETURNING id, idempotency_key"
+    "RETURNING id, idempotency_key), "
+    f"act AS (INSERT INTO {EVENT_TABLE} ({', '.join(c for c, _ in EVENT_COLUMNS)}) "
+    "SELECT l.tenant_id, l.created_at, l.type, l.actor_kind, l.actor_id, l.actor_label, "
+    "l.object_type, ins.id, l.client_id, l.description, "
+    "jsonb_build_object('entry', ins.id) || l.payload FROM unnest("
+    + ", ".join(f"%s::{t}[]" for _, t in EVENT_COLUMNS)
+    + ", %s::text[]) AS l("
+    + ", ".join(c for c, _ in EVENT_COLUMNS)
+    + ", idempotency_key) JOIN ins USING (idempotency_key) ORDER BY ins.id RETURNING 1) "
+    "SELECT id, idempotency_key FROM ins"
 )
 # The accounts locked in id order, with their clients' status and the ids of the entries
 # their keys posted before, in one round trip.
@@ -299,7 +318,8 @@ def ledger_post_chunk(
     chain its `balance_after`, and write the entries, balances and purchase dates in one
     statement. One refused posting (funds, a key reused for something else) is refused alone:
     the rest post. The chunk is announced once (`funds_changed`, then
-    `funds_changed_committed` after the commit) and its activity lines are one INSERT.
+    `funds_changed_committed` after the commit) and its activity lines are written with its
+    entries.
 
     Raises IntegrityError when one of its keys was committed while it waited for the locks
     (the transaction is then broken): the caller posts it again, with `keys_after_locks`, so
@@ -330,7 +350,6 @@ def ledger_post_chunk(
                 result.error = exc
     if new:
         _announce_postings(tenant, accounts)
-        _record_entries(tenant, new, accounts)
     return results
 
 
@@ -495,16 +514,22 @@ def _operator(actor):
 
 
 def _write_entries(cursor, tenant, new, accounts, now) -> None:
-    """The entries, the balances and the last purchase dates, in one statement."""
+    """The entries, the balances, the last purchase dates and the activity lines, in one
+    statement."""
     entries = [entry for _, entry in new]
     if connection.vendor != "postgresql":
         _write_entries_portable(tenant, entries, accounts, now)
+        events_record_bulk(tenant=tenant, lines=_event_lines(tenant, new, accounts))
         return
+    rows = event_rows(tenant=tenant, lines=_event_lines(tenant, new, accounts, with_entry=False))
+    keys = [entry.idempotency_key for result, entry in new if result.posting.activity]
     params = [
         *(_column(entries, name) for name, _ in _ENTRY_COLUMNS),
         now,
         tenant.pk,
         "",
+        *(event_columns(rows) if rows else [None] * len(EVENT_COLUMNS)),
+        keys or None,
     ]
     cursor.execute(_WRITE_SQL, params)
     ids = {key: pk for pk, key in cursor.fetchall()}
@@ -573,8 +598,9 @@ def _announce(tenant: Tenant, changes: list[FundsChange]) -> None:
         )
 
 
-def _record_entries(tenant: Tenant, new, accounts) -> None:
-    """The activity lines of the entries that ask for one, in one INSERT."""
+def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> list[EventLine]:
+    """The events of the entries that ask for one; without `with_entry`, their payload and
+    object leave out the entry's id, which the write statement adds."""
     currency = tenant.currency
     lines = []
     for result, entry in new:
@@ -584,26 +610,23 @@ def _record_entries(tenant: Tenant, new, accounts) -> None:
         description += f", balance {money(entry.balance_after)} {currency}"
         if entry.comment:
             description += f" ({entry.comment})"
-        data = {
-            "entry": entry.pk,
-            "amount": str(entry.amount),
-            "balance_after": str(entry.balance_after),
-        }
-        data["kind"] = entry.kind
+        payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
+        payload["kind"] = entry.kind
+        if with_entry:
+            payload = {"entry": entry.pk, **payload}
         lines.append(
             EventLine(
                 type="ledger.entry_posted",
                 client_id=accounts[entry.account_id].client_id,
                 description=description,
-                payload=data,
+                payload=payload,
                 object_type="ledger_entry",
-                object_id=entry.pk,
+                object_id=entry.pk if with_entry else None,
                 actor=entry.operator,
                 at=entry.created_at,
             )
         )
-    if lines:
-        events_record_bulk(tenant=tenant, lines=lines)
+    return lines
 
 
 def _post_entry(
@@ -901,3 +924,42 @@ def credit_limit_change_send_notice(*, change: CreditLimitChange) -> bool:
             notified_at=timezone.now()
         )
     return True
+
+
+# -- opening balances of imported clients ------------------------------------------------------
+def opening_balance_key(*, tenant: Tenant, client_id: int, file_hash: str) -> str:
+    """One opening balance per client and file: a commit that runs again posts nothing."""
+    return f"opening:{tenant.pk}:{client_id}:{file_hash[:32]}"
+
+
+def opening_balances_post(
+    *, tenant: Tenant, actor, file_name: str, file_hash: str, values
+) -> list[PostingResult]:
+    """Post the opening balances of clients just imported, `values` as (client id, signed
+    amount), in the caller's transaction (the import's chunk) through the one posting path.
+    A debt carried over may take funds below zero (`allow_overdraft`)."""
+    values = [(client_id, amount) for client_id, amount in values if amount]
+    if not values:
+        return []
+    accounts = dict(
+        Account.objects.for_tenant(tenant)
+        .filter(client_id__in=[client_id for client_id, _ in values])
+        .values_list("client_id", "pk")
+    )
+    postings = [
+        Posting(
+            account_id=accounts[client_id],
+            amount=to_money(amount),
+            kind=EntryKind.ADJUSTMENT,
+            purpose="Opening balance",
+            comment=f"Imported from {file_name}"[:255],
+            idempotency_key=opening_balance_key(
+                tenant=tenant, client_id=client_id, file_hash=file_hash
+            ),
+            actor=actor,
+            allow_overdraft=True,
+            activity=True,
+        )
+        for client_id, amount in values
+    ]
+    return ledger_post_chunk(tenant=tenant, postings=postings)

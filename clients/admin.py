@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import Client, ClientGroup
+from .models import Client, ClientGroup, ClientImport
 
 
 @admin.register(ClientGroup)
@@ -51,3 +51,13 @@ class ClientAdmin(ReadOnlyAdmin):
     ordering = ("-last_purchase_at", "-id")
     readonly_fields = ("number", "created_at", "updated_at", "search_text")
     raw_id_fields = ("group",)
+
+
+@admin.register(ClientImport)
+class ClientImportAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "file_name", "created_by", "status", "rows_done", "total")
+    list_display += ("created_at", "finished_at")
+    list_filter = ("tenant", "status", "match_by")
+    list_select_related = ("tenant", "created_by")
+    search_fields = ("file_name", "created_by__username")
+    raw_id_fields = ("created_by",)

@@ -206,3 +206,29 @@ def deletion_blockers(client) -> list:
     whatever the tenant's modules: a subscription sold before a module was switched off still
     blocks."""
     return [reason for guard in DELETE_GUARDS.all() for reason in guard.blockers(client)]
+
+
+# -- importing clients ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportColumn:
+    """A column of the client import that another app owns (billing: the opening balance).
+
+    `clean(value) -> value` refuses a cell with a ValidationError (the row is refused, the field
+    named by `label`); `apply(tenant=, actor=, file_name=, file_hash=, values=)` runs in the
+    chunk's transaction with `values` as [(client_id, cleaned value)] of the clients the chunk
+    created, so that what it writes commits or rolls back with them."""
+
+    name: str
+    label: str
+    clean: Callable
+    apply: Callable
+    headers: tuple[str, ...] = ()
+    modules: frozenset[str] = field(default=EVERY_TENANT)
+    order: int = 50
+
+
+IMPORT_COLUMNS = Registry()
+
+
+def register_import_column(column: ImportColumn) -> None:
+    IMPORT_COLUMNS.register(column)

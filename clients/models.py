@@ -9,6 +9,7 @@ the demo still migrates on SQLite.
 """
 
 from decimal import Decimal
+from uuid import uuid4
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -16,6 +17,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from core.leases import Leased
 from core.validators import InternationalEmailField
 from tenancy.models import TenantOwnedModel
 
@@ -117,10 +119,21 @@ class Client(TenantOwnedModel):
     created_at = models.DateTimeField("Creation date", default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.CharField(max_length=SEARCH_TEXT_MAX, editable=False, default="")
+    external_ref = models.CharField(
+        "External reference",
+        max_length=100,
+        blank=True,
+        help_text="The client's ID in the system it was imported from.",
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "number"], name="client_unique_number")
+            models.UniqueConstraint(fields=["tenant", "number"], name="client_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="client_unique_external_ref",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "created_at", "id"], name="client_created_idx"),
@@ -157,3 +170,78 @@ class Client(TenantOwnedModel):
     @property
     def is_deleted(self) -> bool:
         return self.status == ClientStatus.DELETED
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class MatchBy(models.TextChoices):
+    EXTERNAL_REF = "external_ref", "External reference"
+    ITN = "itn", "ITN"
+    LOGIN = "login", "Login"
+
+
+def import_upload_to(job: "ClientImport", filename: str) -> str:
+    return f"imports/{job.tenant_id}/{timezone.now():%Y/%m}/{uuid4().hex}-{filename}"
+
+
+class ClientImport(TenantOwnedModel, Leased):
+    """One uploaded file of clients: its column mapping, its preview, and its commit by a
+    worker under a lease. `rows_done` moves with each committed chunk, in the chunk's
+    transaction, so that a worker that takes over a killed one resumes after the last chunk
+    that committed and the counts stay those of one run."""
+
+    LEASE_QUEUED = ImportStatus.QUEUED
+
+    created_by = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file = models.FileField(upload_to=import_upload_to, max_length=255)
+    file_name = models.CharField(max_length=255)
+    file_hash = models.CharField(max_length=64)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, help_text="Header -> client field.")
+    match_by = models.CharField(
+        max_length=20, choices=MatchBy.choices, default=MatchBy.EXTERNAL_REF
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    preview = models.JSONField(default=dict, help_text="Counts of the preview.")
+    counts = models.JSONField(default=dict, help_text="Counts of the commit so far.")
+    refused = models.JSONField(default=list, help_text="Refused rows: line, field, reason, cells.")
+    rows_done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "created_at", "id"], name="client_import_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    def lease_on_expired(self, lease, now) -> str:
+        """Queue it again: the commit resumes after its last committed chunk."""
+        from .importing import client_import_recover  # the importer uses this model: a circle
+
+        return client_import_recover(job=self, lease=lease, now=now)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        return min(100, int(self.rows_done * 100 / self.total)) if self.total else 0
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_import_detail", kwargs={"pk": self.pk})

@@ -93,3 +93,9 @@ def client_access_changed_send_many(
         )
         count += 1
     return count
+
+
+# Sent in the transaction of a bulk creation (the client import) with `tenant` and
+# `client_ids`: what a post_save receiver of Client would do for each, done for the set
+# (billing opens their accounts).
+clients_bulk_created = Signal()

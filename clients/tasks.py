@@ -13,3 +13,11 @@ def client_access_fanout(
     return client_access_changed_send_many(
         tenant=tenant, client_ids=client_ids, access=access, reason=reason, sender=sender
     )
+
+
+@tenant_task(model="clients.ClientImport")
+def client_import_run(job) -> str:
+    """Commit a previewed import (queued by `client_import_commit`, or again by the sweep)."""
+    from .importing import client_import_execute  # the importer queues this task: a circle
+
+    return client_import_execute(job=job).status

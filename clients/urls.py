@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "clients"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.ClientListView.as_view(), name="client_list"),
     path("suggest/", views.ClientSuggestView.as_view(), name="client_suggest"),
     path("new/", views.ClientCreateView.as_view(), name="client_create"),
+    path("import/", import_views.ClientImportUploadView.as_view(), name="client_import"),
+    path(
+        "import/<int:pk>/",
+        import_views.ClientImportDetailView.as_view(),
+        name="client_import_detail",
+    ),
     path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
     path("<int:number>/edit/", views.ClientEditView.as_view(), name="client_edit"),
     path("<int:number>/delete/", views.ClientDeleteView.as_view(), name="client_delete"),

@@ -43,6 +43,18 @@ def env_networks(name: str, default: str = "") -> list[str]:
 
 
 TESTING = "pytest" in sys.modules or env_bool("CLIENTDESK_TESTING")
+# pytest-xdist runs the tests in several processes at once, each on a database of its own
+# (pytest-django names it after the worker): each takes a queue and a cache prefix of its own too.
+TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+
+
+def for_test_worker(name: str) -> str:
+    """The name with the test worker's suffix; a process that a test starts inherits the worker
+    and the suffixed name, and keeps it as it is."""
+    suffix = f"-{TEST_WORKER}"
+    return name if not TEST_WORKER or name.endswith(suffix) else name + suffix
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -66,6 +78,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "ninja",  # the JSON API; its Swagger UI assets are served from static/
     "core",
     "tenancy",
     "events",
@@ -140,7 +153,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clientdesk"),
+            "KEY_PREFIX": for_test_worker(os.environ.get("CACHE_KEY_PREFIX", "clientdesk")),
         }
     }
 else:
@@ -272,7 +285,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
     else {}
 )
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_TASK_DEFAULT_QUEUE = for_test_worker(os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"))
 if CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_DEFAULT_QUEUE != "celery":
     # Deployments (or test runs) sharing one Redis database on queues of their own each
     # redeliver only their own unacknowledged messages.
@@ -302,6 +315,11 @@ HOLDS_EXPIRY_INTERVAL = env_int("HOLDS_EXPIRY_INTERVAL", 3600)
 OUTBOUND_ALLOWED_NETWORKS = env_networks(
     "OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8" if TESTING else ""
 )
+
+# The JSON API (config/api.py): the largest body it reads (a batch of 1,000 message records
+# is about 0.3 MB), and how many requests one caller (token or operator) may send in a period.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000)
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config.api import api_urls
 from core.views import health_live, health_ready, metrics
 from tenancy.views import AccountView, HomeView, PasswordChangeView
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("audit/", include("events.urls")),
     path("dashboard/", include("holds.urls")),
+    path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),
     path("health/live", health_live, name="health_live"),
     path("health/ready", health_ready, name="health_ready"),

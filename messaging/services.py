@@ -140,19 +140,45 @@ class IngestError:
     message: str
 
 
+class ItemState:
+    """What became of one record or report, for a caller that answers per item (the API)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"  # a report of a message never ingested
+    UNCHANGED = "unchanged"  # a report that repeats what is known
+
+
+@dataclass
+class ItemOutcome:
+    index: int
+    key: str
+    state: str
+    reason: str = ""
+
+
 @dataclass
 class IngestResult:
+    """Counts; with `answer_items`, also each record's outcome, in the order received."""
+
     received: int = 0
     created: int = 0
     duplicates: int = 0
     failed: int = 0
     errors: list[IngestError] = field(default_factory=list)
     days_marked: int = 0
+    items: list[ItemOutcome] | None = None
 
     def add_error(self, index: int, key: str, message: str) -> None:
         self.failed += 1
         if len(self.errors) < MAX_KEPT_ERRORS:
             self.errors.append(IngestError(index, key, message))
+        self.answer(index, key, ItemState.REFUSED, message)
+
+    def answer(self, index: int, key: str, state: str, reason: str = "") -> None:
+        if self.items is not None:
+            self.items.append(ItemOutcome(index, key, state, reason))
 
 
 class _ClientCache:
@@ -284,18 +310,24 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
 
 
 def messages_ingest(
-    *, tenant: Tenant, records: Iterable[dict], batch_size: int = INGEST_BATCH
+    *,
+    tenant: Tenant,
+    records: Iterable[dict],
+    batch_size: int = INGEST_BATCH,
+    answer_items: bool = False,
 ) -> IngestResult:
     """Store message records (dicts: key, client (number), channel, sender, recipient, text or
     parts, status, price, sent_at, delivered_at, operator, mcc_mnc). Bad records are counted and
-    described in the result; they do not stop the others."""
-    result = IngestResult()
+    described in the result; they do not stop the others. The command-line import and the API
+    both come here; the API asks for each record's outcome (`answer_items`)."""
+    result = IngestResult(items=[] if answer_items else None)
     clients = _ClientCache(tenant)
     messages = Message.objects.for_tenant(tenant)
     index = 0
     for batch in _batches(records, batch_size):
         clients.load({n for r in batch if (n := _client_number(r)) is not None})
         built: dict[str, Message] = {}
+        positions: list[tuple[int, str]] = []  # (index, key) of each record built
         for record in batch:
             index += 1
             result.received += 1
@@ -306,8 +338,10 @@ def messages_ingest(
                 continue
             if message.key in built:
                 result.duplicates += 1
+                result.answer(index, message.key, ItemState.DUPLICATE)
                 continue
             built[message.key] = message
+            positions.append((index, message.key))
         with transaction.atomic():
             existing = set(messages.filter(key__in=list(built)).values_list("key", flat=True))
             new = [m for k, m in built.items() if k not in existing]
@@ -318,18 +352,36 @@ def messages_ingest(
                 result.days_marked += dirty_days_mark(
                     tenant=tenant, pairs={(m.client_id, m.day) for m in new}
                 )
+        for position, key in positions:
+            state = ItemState.DUPLICATE if key in existing else ItemState.ACCEPTED
+            result.answer(position, key, state)
+    if result.items is not None:
+        result.items.sort(key=lambda item: item.index)
     return result
 
 
 # -- delivery reports ------------------------------------------------------------------------
 @dataclass
 class ReportResult:
+    """Counts; with `answer_items`, also each report's outcome, in the order received."""
+
     received: int = 0
     applied: int = 0
     unchanged: int = 0
     unknown: int = 0
     failed: int = 0
     errors: list[IngestError] = field(default_factory=list)
+    items: list[ItemOutcome] | None = None
+
+    def add_error(self, index: int, key: str, message: str) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_KEPT_ERRORS:
+            self.errors.append(IngestError(index, key, message))
+        self.answer(index, key, ItemState.REFUSED, message)
+
+    def answer(self, index: int, key: str, state: str, reason: str = "") -> None:
+        if self.items is not None:
+            self.items.append(ItemOutcome(index, key, state, reason))
 
 
 REPORTED_FIELDS = (
@@ -381,7 +433,11 @@ def _update_reported(tenant: Tenant, changed: list[Message]) -> None:
 
 
 def messages_apply_reports(
-    *, tenant: Tenant, reports: Iterable[dict], batch_size: int = INGEST_BATCH
+    *,
+    tenant: Tenant,
+    reports: Iterable[dict],
+    batch_size: int = INGEST_BATCH,
+    answer_items: bool = False,
 ) -> ReportResult:
     """Apply delivery reports (dicts: key, status, at / delivered_at, operator, mcc_mnc).
 
@@ -390,11 +446,12 @@ def messages_apply_reports(
     A report naming an unknown message is counted and ignored; the same report twice changes
     nothing. The day the message was sent on is marked for re-aggregation.
     """
-    result = ReportResult()
+    result = ReportResult(items=[] if answer_items else None)
     messages = Message.objects.for_tenant(tenant)
     index = 0
     for batch in _batches(reports, batch_size):
         wanted: dict[str, dict] = {}
+        positions: dict[str, list[int]] = {}  # key -> indexes of its reports in this batch
         for report in batch:
             index += 1
             result.received += 1
@@ -403,24 +460,18 @@ def messages_apply_reports(
             try:
                 _refuse_control_characters(report)
             except ValueError as exc:
-                result.failed += 1
-                if len(result.errors) < MAX_KEPT_ERRORS:
-                    result.errors.append(IngestError(index, key, str(exc)))
+                result.add_error(index, key, str(exc))
                 continue
             if not key or status not in FINAL_STATUSES:
-                result.failed += 1
-                if len(result.errors) < MAX_KEPT_ERRORS:
-                    result.errors.append(
-                        IngestError(index, key, "A report needs a key and a final status.")
-                    )
+                result.add_error(index, key, "A report needs a key and a final status.")
                 continue
             try:
                 at = _parse_moment(report.get("at") or report.get("delivered_at"), tenant, "at")
             except ValueError as exc:
-                result.failed += 1
-                result.errors.append(IngestError(index, key, str(exc)))
+                result.add_error(index, key, str(exc))
                 continue
             wanted[key] = {**report, "status": status, "at": at or timezone.now()}
+            positions.setdefault(key, []).append(index)
         with transaction.atomic():
             found = {
                 m.key: m
@@ -429,7 +480,9 @@ def messages_apply_reports(
                 .only("id", "key", "client_id", "day", *REPORTED_FIELDS)
                 .order_by("id")
             }
-            result.unknown += len(wanted.keys() - found.keys())
+            unknown = wanted.keys() - found.keys()
+            result.unknown += len(unknown)
+            states = dict.fromkeys(unknown, ItemState.UNKNOWN)
             changed: list[Message] = []
             for key, message in found.items():
                 report = wanted[key]
@@ -441,7 +494,9 @@ def messages_apply_reports(
                 )
                 if report["status"] == message.status and not new_operator:
                     result.unchanged += 1
+                    states[key] = ItemState.UNCHANGED
                     continue
+                states[key] = ItemState.ACCEPTED
                 message.status = report["status"]
                 message.status_changed_at = report["at"]
                 message.delivered_at = (
@@ -457,6 +512,13 @@ def messages_apply_reports(
                 _update_reported(tenant, changed)
                 dirty_days_mark(tenant=tenant, pairs={(m.client_id, m.day) for m in changed})
             result.applied += len(changed)
+        for key, indexes in positions.items():
+            # Of several reports of one message in a batch the last one counts.
+            for position in indexes[:-1]:
+                result.answer(position, key, ItemState.UNCHANGED, "A later report replaces it.")
+            result.answer(indexes[-1], key, states[key])
+    if result.items is not None:
+        result.items.sort(key=lambda item: item.index)
     return result
 
 

@@ -16,4 +16,7 @@ export CACHE_KEY_PREFIX=${CACHE_KEY_PREFIX:-clientdesk-test-$run_id}
 # settings default to this under pytest; exported for the processes the tests start).
 export OUTBOUND_ALLOWED_NETWORKS=${OUTBOUND_ALLOWED_NETWORKS:-127.0.0.0/8}
 export CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium)}
-exec .venv/bin/pytest --create-db "$@"
+# pytest-xdist: one worker per CPU (TEST_WORKERS to choose), each on a database, queue and cache
+# prefix of its own (config/settings.py). A module's tests stay together on one worker, in order
+# (a story's steps, a module's shared fixtures). `-n 0` among the arguments: this one process.
+exec .venv/bin/pytest --create-db -n "${TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Tenant, TenantSequence
+from .models import ApiIdempotencyRecord, ApiToken, Membership, Tenant, TenantSequence
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -54,3 +54,19 @@ class TenantSequenceAdmin(ReadOnlyAdmin):
     """Client numbers are handed out by the sequence; an edited value would reuse numbers."""
 
     list_display = ("tenant", "name", "last_value")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are issued and revoked by owners on the API tokens page; only a digest is kept."""
+
+    list_display = ("name", "tenant", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    search_fields = ("name", "prefix")
+
+
+@admin.register(ApiIdempotencyRecord)
+class ApiIdempotencyRecordAdmin(ReadOnlyAdmin):
+    """The first answers to API retries; an edited one would answer a retry wrongly."""
+
+    list_display = ("tenant", "caller", "key", "status", "created_at")
+    search_fields = ("key",)

@@ -28,3 +28,12 @@ class TenancyConfig(AppConfig):
                 order=90,
             )
         )
+        register_nav_section(
+            NavSection(
+                app="api_tokens",
+                label="API tokens",
+                url_name="tenancy:api_token_list",
+                shown=for_modules(capability=Capability.MANAGE_API_TOKENS),
+                order=95,
+            )
+        )

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from .models import Membership
+from .models import ApiToken, ApiTokenScope, Membership
 from .roles import Role
 
 
@@ -32,3 +32,14 @@ class MembershipFilterSet(django_filters.FilterSet):
             | Q(user__last_name__icontains=value)
             | Q(user__email__icontains=value)
         )
+
+
+class ApiTokenFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", label="Search", max_length=100
+    )
+    scope = django_filters.ChoiceFilter(choices=ApiTokenScope.choices, empty_label="Any scope")
+
+    class Meta:
+        model = ApiToken
+        fields = ["q", "scope"]

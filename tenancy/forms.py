@@ -2,9 +2,13 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core import validators
 from django.core.validators import RegexValidator
+from django.utils import timezone
 
+from core.dates import DateField
 from core.forms import UnchangedValuesKeptMixin
+from core.numbers import BoundedInputMixin
 
+from .models import ApiTokenScope
 from .roles import Role
 from .services import IDENTITY_FIELDS, operator_login, operator_name_max_length
 
@@ -111,3 +115,34 @@ class TablePreferencesForm(forms.Form):
         self.table_class = table_class
         self.fields["columns"].choices = table_class.choosable_columns()
         self.fields["per_page"].choices = [("", "—")] + [(n, n) for n in per_page_choices]
+
+
+class ApiTokenForm(BoundedInputMixin, forms.Form):
+    """A new API token: its name, what it may do, and an optional last day of validity."""
+
+    name = forms.CharField(max_length=100, help_text="Where it is used, e.g. “Payment gateway”.")
+    scope = forms.ChoiceField(
+        label="Role or scope",
+        choices=ApiTokenScope.choices,
+        initial=ApiTokenScope.INGEST,
+        help_text="A role acts as an operator of that role; Ingest only sends messages.",
+    )
+    expires_on = DateField(
+        label="Valid until", required=False, help_text="Its last day; empty: until revoked."
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Enter a name for the token.")
+        return name
+
+    def clean_expires_on(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and day < timezone.localdate(timezone=self.tenant.zone):
+            raise forms.ValidationError("Choose today or a later day.")
+        return day

@@ -5,8 +5,11 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from .models import Membership
+from .services import api_token_authenticate
 
 SESSION_TENANT_KEY = "tenant_id"
+API_PREFIX = "/api/"
+BEARER = "bearer "
 
 
 def active_memberships(user) -> list[Membership]:
@@ -44,6 +47,9 @@ class TenantMiddleware:
         request.tenant = None
         request.membership = None
         request.memberships = []
+        request.api_token = None
+        if request.path.startswith(API_PREFIX) and bearer_secret(request) is not None:
+            return self.with_api_token(request)
         if request.path.startswith(self.admin_prefix()):
             with scopes_disabled():
                 return self.get_response(request)
@@ -58,3 +64,24 @@ class TenantMiddleware:
                 with scope(tenant=membership.tenant), timezone.override(membership.tenant.zone):
                     return self.get_response(request)
         return self.get_response(request)
+
+    def with_api_token(self, request):
+        """An API request with `Authorization: Bearer`: the token, never the session, decides
+        the tenant and what may be done (`request.membership` is the token, which answers
+        `allows()` as a membership does). A token that is unknown, revoked or expired leaves no
+        tenant: the API answers 401."""
+        token = api_token_authenticate(bearer_secret(request))
+        if token is None:
+            return self.get_response(request)
+        request.api_token = token
+        request.membership = token
+        request.tenant = token.tenant
+        with scope(tenant=token.tenant), timezone.override(token.tenant.zone):
+            return self.get_response(request)
+
+
+def bearer_secret(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[: len(BEARER)].lower() != BEARER:
+        return None
+    return header[len(BEARER) :].strip()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from core.formatting import (
@@ -15,7 +16,7 @@ from core.formatting import (
     TIME_FORMAT_CHOICES,
 )
 
-from .roles import Role, role_allows
+from .roles import Role, role_allows, scope_allows
 
 currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")
 
@@ -202,3 +203,72 @@ class TenantSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.last_value}"
+
+
+class ApiTokenScope(models.TextChoices):
+    """A token acts with an operator's role, or only pushes message traffic."""
+
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    ACCOUNTANT = "accountant", "Accountant"
+    VIEWER = "viewer", "Viewer"
+    INGEST = "ingest", "Ingest (messages and delivery reports only)"
+
+
+class ApiToken(TenantOwnedModel):
+    """A tenant's key to the JSON API. Only the SHA-256 digest of the secret is stored (the
+    secret is random, 32 bytes, so a slow hash adds nothing); its first characters (`prefix`)
+    let an owner recognise it. A revoked or expired token authenticates nothing."""
+
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices)
+    prefix = models.CharField(max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "created_at", "id"], name="api_token_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "Revoked"
+        return "Active" if self.is_usable(timezone.now()) else "Expired"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def allows(self, capability: str) -> bool:
+        return scope_allows(self.scope, capability)
+
+
+class ApiIdempotencyRecord(TenantOwnedModel):
+    """The first answer to a POST sent with an `Idempotency-Key`: a retry with the same key
+    gets it again; the same key with another body is refused. Keys are per tenant and caller
+    (token or operator), so two integrations never collide."""
+
+    caller = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "caller", "key"], name="api_idempotency_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller}:{self.key}"

@@ -24,6 +24,8 @@ class Capability(models.TextChoices):
     MANAGE_CREDIT = "manage_credit", "Change credit limits and post adjustments"
     MANAGE_ROUTERS = "manage_routers", "Manage routers"
     EXPORT = "export", "Export data"
+    MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
+    INGEST_MESSAGES = "ingest_messages", "Send message traffic and delivery reports"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -45,5 +47,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+# An API token carries a role, or this narrower scope: a gateway that only pushes traffic.
+INGEST_SCOPE = "ingest"
+SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
+    **ROLE_CAPABILITIES,
+    INGEST_SCOPE: frozenset({Capability.INGEST_MESSAGES}),
+}
+
+
 def role_allows(role: str, capability: str) -> bool:
     return capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def scope_allows(scope: str, capability: str) -> bool:
+    """What an API token of `scope` (a role or INGEST_SCOPE) may do."""
+    return capability in SCOPE_CAPABILITIES.get(scope, frozenset())

@@ -1,13 +1,19 @@
 """Writes with business rules for tenants, operators and their preferences."""
 
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
 
-from .models import Membership, Tenant, TenantSequence
+from .models import ApiToken, Membership, Tenant, TenantSequence
 from .roles import Role
 
 
@@ -209,3 +215,68 @@ def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:
         )
         TenantSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + count)
     return sequence.last_value + 1
+
+
+# -- API tokens --------------------------------------------------------------------------------
+TOKEN_PREFIX = "cd_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # last use is written at most once a minute
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+@transaction.atomic
+def api_token_create(
+    *, tenant: Tenant, actor, name: str, scope: str, expires_at: datetime | None = None
+) -> IssuedToken:
+    """A new token for `tenant`; its secret is in the answer only."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        tenant=tenant,
+        name=name.strip(),
+        scope=scope,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        digest=token_digest(secret),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        expires_at=expires_at,
+    )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "Choose a moment in the future."})
+    token.full_clean(exclude=["prefix", "digest"])
+    token.save()
+    return IssuedToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
+    """Revoke for good; revoking twice keeps the first moment."""
+    locked = ApiToken.objects.for_tenant(token.tenant).select_for_update().get(pk=token.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+    return locked
+
+
+def api_token_authenticate(secret: str) -> ApiToken | None:
+    """The usable token of `secret` (with its tenant), or None. Marks its last use."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = (
+        ApiToken._base_manager.select_related("tenant")
+        .filter(digest=token_digest(secret), tenant__is_active=True)
+        .first()
+    )
+    now = timezone.now()
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiToken._base_manager.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

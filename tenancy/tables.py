@@ -231,3 +231,27 @@ class MembershipTable(BaseTable):
 
     def render_name(self, record):
         return record.user.get_full_name() or "—"
+
+
+class ApiTokenTable(BaseTable):
+    name = tables.Column()
+    prefix = tables.Column(verbose_name="Token", orderable=False)
+    scope = tables.Column(verbose_name="Role or scope")
+    created_at = MomentColumn(verbose_name="Created")
+    expires_at = MomentColumn(verbose_name="Expires", default="never")
+    last_used_at = MomentColumn(
+        verbose_name="Last used", default="never", attrs={"td": {"data-testid": "last-used"}}
+    )
+    state = tables.TemplateColumn(
+        template_name="tenancy/api_token_state.html", verbose_name="State", orderable=False
+    )
+
+    always_columns = ("name", "state")
+    default_order = "-created_at"
+
+    class Meta(BaseTable.Meta):
+        model = None
+        fields = ()
+
+    def render_prefix(self, value):
+        return f"{value}…"

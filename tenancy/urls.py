@@ -15,4 +15,11 @@ urlpatterns = [
     path("operators/security/", views.TenantSecurityView.as_view(), name="tenant_security"),
     path("operators/add/", views.OperatorCreateView.as_view(), name="operator_create"),
     path("operators/<int:pk>/", views.OperatorUpdateView.as_view(), name="operator_edit"),
+    path("settings/api-tokens/", views.ApiTokenListView.as_view(), name="api_token_list"),
+    path("settings/api-tokens/add/", views.ApiTokenCreateView.as_view(), name="api_token_create"),
+    path(
+        "settings/api-tokens/<int:pk>/revoke/",
+        views.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
 ]

@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -10,9 +12,10 @@ from django.views.generic import FormView
 from access.selectors import has_second_factor_subquery
 from core.views import InvalidFormStatusMixin, form_errors_from, safe_next
 
-from .filters import MembershipFilterSet
+from .filters import ApiTokenFilterSet, MembershipFilterSet
 from .forms import (
     AccountForm,
+    ApiTokenForm,
     OperatorCreateForm,
     OperatorUpdateForm,
     TablePreferencesForm,
@@ -20,17 +23,19 @@ from .forms import (
 )
 from .middleware import SESSION_TENANT_KEY
 from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
-from .models import Membership
+from .models import ApiToken, Membership
 from .roles import Capability
 from .services import (
     account_update,
+    api_token_create,
+    api_token_revoke,
     identity_is_shared,
     membership_save_preference,
     operator_create,
     operator_update,
     tenant_security_update,
 )
-from .tables import PER_PAGE_CHOICES, TABLE_REGISTRY, MembershipTable
+from .tables import PER_PAGE_CHOICES, TABLE_REGISTRY, ApiTokenTable, MembershipTable
 
 
 class PasswordChangeView(InvalidFormStatusMixin, auth_views.PasswordChangeView):
@@ -223,3 +228,67 @@ class AccountView(InvalidFormStatusMixin, FormView):
         account_update(user=self.request.user, **form.cleaned_data)
         messages.success(self.request, "Your details are saved.")
         return redirect("account")
+
+
+# -- API tokens --------------------------------------------------------------------------------
+class ApiTokenListView(FilteredTableView):
+    """The tenant's API tokens (owners only): when each was last used, and revocation."""
+
+    model = ApiToken
+    required_capability = Capability.MANAGE_API_TOKENS
+    table_class = ApiTokenTable
+    filterset_class = ApiTokenFilterSet
+    template_name = "tenancy/api_token_list.html"
+    nav_section = "api_tokens"
+
+
+class ApiTokenCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
+    """Create a token and show its secret once, on this answer only (never in a URL, a
+    message or the session)."""
+
+    required_capability = Capability.MANAGE_API_TOKENS
+    form_class = ApiTokenForm
+    template_name = "tenancy/api_token_form.html"
+    nav_section = "api_tokens"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "tenant": self.request.tenant}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            issued = api_token_create(
+                tenant=self.request.tenant,
+                actor=self.request.user,
+                name=data["name"],
+                scope=data["scope"],
+                expires_at=end_of_day(data["expires_on"], self.request.tenant),
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+            return self.form_invalid(form)
+        response = render(
+            self.request, "tenancy/api_token_created.html", {"issued": issued}, status=201
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def end_of_day(day, tenant):
+    """The moment a token valid until `day` (in the tenant's time zone) stops working."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tenant.zone)
+
+
+class ApiTokenRevokeView(TenantScopedMixin, View):
+    model = ApiToken
+    required_capability = Capability.MANAGE_API_TOKENS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        token = api_token_revoke(
+            token=get_object_or_404(self.get_queryset(), pk=pk), actor=request.user
+        )
+        messages.success(request, f"Token {token.name} revoked; it no longer works.")
+        return redirect("tenancy:api_token_list")

@@ -8,12 +8,14 @@ from django.conf import settings
 
 from tests.browsing import browser  # noqa: F401 - one Chromium for page and story tests
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory
+from tests.seeded_demo import seeded_demo  # noqa: F401 - one seeding for all the demo's tests
 
 
 def pytest_sessionfinish(session, exitstatus):
     """Leave Redis as the run found it: this run's queue, its kombu bindings and its cache keys
-    (each run has its own queue name and cache prefix, so nothing of another run is touched)."""
-    if not settings.REDIS_URL or hasattr(session.config, "workerinput"):
+    (each run, and each of its pytest-xdist workers, has its own queue name and cache prefix, so
+    nothing of another run or worker is touched)."""
+    if not settings.REDIS_URL:
         return
     import redis
 

@@ -210,3 +210,29 @@ def test_statements_per_chunk_do_not_grow_with_its_size():
             assert any(isinstance(r.error, InsufficientFunds) for r in results)
             counted.append(len(queries.captured_queries))
     assert counted[0] == counted[1] <= 10
+
+
+def test_a_top_up_writes_its_entry_balance_and_event_in_one_statement():
+    """Inside the account's lock a top-up runs one statement, which also writes its event
+    with the new entry's id."""
+    tenant = TenantFactory()
+    (account,) = accounts_of(tenant, 1)
+    with scopes_disabled():
+        account_top_up(
+            account=account, amount=Decimal("1.00")
+        )  # the first: the account's entries begin
+        with CaptureQueriesContext(connection) as queries:
+            entry = account_top_up(account=account, amount=Decimal("2.50"), comment="Cash")
+        event = Event.objects.filter(client_id=account.client_id).latest("pk")
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert statements == ["SAVEPOINT", "SELECT", "WITH", "RELEASE"]  # the test's transaction
+    assert event.payload == {
+        "entry": entry.pk,
+        "amount": "2.50",
+        "balance_after": "3.50",
+        "kind": EntryKind.TOP_UP,
+    }
+    assert (event.type, event.created_at) == ("ledger.entry_posted", entry.created_at)
+    assert (event.object_type, event.object_id) == ("ledger_entry", entry.pk)
+    assert (event.actor_kind, event.actor_label) == ("system", "system")
+    assert event.description.endswith("balance 3.50 EUR (Cash)")

@@ -5,9 +5,10 @@ whose tenant has one of everything, with its scripts run."""
 
 import pytest
 from django.urls import get_resolver, reverse
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 from playwright.sync_api import expect
 
+from clients.importing import client_import_upload
 from exports.models import ExportJob
 from tests.browsing import give_second_factor
 from tests.factories import (
@@ -53,7 +54,7 @@ def test_an_inline_style_attribute_is_refused_and_reported(page, csp_violations)
 
 
 @pytest.fixture
-def one_of_everything():
+def one_of_everything(tmp_path):
     owner = MembershipFactory(role="owner")
     tenant = owner.tenant
     customer = ClientFactory(tenant=tenant, name="Crawled Customer")
@@ -65,7 +66,15 @@ def one_of_everything():
         job = ExportJob.objects.create(
             tenant=tenant, created_by=owner.user, kind="billing.ledger", title="Running"
         )
+    with scope(tenant=tenant):
+        upload = tmp_path / "clients.csv"
+        upload.write_text("Name,E-mail\nCrawled Import,crawled@example.com\n")
+        client_import = client_import_upload(
+            tenant=tenant, actor=owner.user, path=str(upload), file_name="clients.csv"
+        )
     pks = {
+        "clients:client_import": client_import.pk,
+        "exports:client_import": client_import.pk,
         "exports": job.pk,
         "routers": pppoe.router_id,
         "subscriptions:package": subscription.package_id,

@@ -18,7 +18,6 @@ ledger order, regions, sender IDs, holds) while it still looks imported."""
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.apps import apps
@@ -32,14 +31,13 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.demo import REGIONS
-from clients.models import Client, ClientStatus
+from clients.models import Client, ClientImport, ClientStatus
 from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
 from holds.models import ClientHold, FundsShortfall, HoldKind
 from messaging.models import Message, SenderId
 from subscriptions.models import Package, Subscription
 from tenancy.demo import DEMO_TENANTS
-from tenancy.models import Tenant
 from tests.html_forms import Form, page_forms
 from tests.security.walker import portal_routes
 
@@ -51,6 +49,8 @@ PK_MODELS = {
     "messaging:sender_decide": SenderId,
     "exports:export_detail": ExportJob,
     "exports:export_download": ExportJob,
+    "clients:client_import_detail": ClientImport,
+    "exports:client_import_refused": ClientImport,
 }
 # Pages that edit the signed-in person's own data, with no object in the URL: the person.
 OWN_DATA_URLS = {"account"}
@@ -219,14 +219,12 @@ def rows_written(before: dict[str, int], after: dict[str, int]) -> dict[str, int
 
 # -- the demo database ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo data, seeded once for the module (each test runs in a transaction that is
+def demo(seeded_demo, django_db_blocker):
+    """The demo data, as seeded, once for the module (each test runs in a transaction that is
     rolled back), and the database emptied afterwards for the tests that follow."""
     with django_db_blocker.unblock():
-        call_command("seed_demo", stdout=StringIO())
-        with scopes_disabled():
-            tenants = {key: Tenant.objects.get(slug=f"demo-{key}") for key in DEMO_TENANTS}
-        yield tenants
+        tenants = seeded_demo.restore()
+        yield {key: tenants[key] for key in DEMO_TENANTS}
         call_command("flush", interactive=False, verbosity=0)
 
 

@@ -11,11 +11,11 @@ from django.utils import timezone
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [
-    ("clients", "0006_international_emails"),
+    ("clients", "0007_client_import"),
     ("events", "0001_initial"),
-    ("tenancy", "0006_tenant_event_retention_days"),
+    ("tenancy", "0007_tenant_event_retention_days"),
 ]
-AFTER = [("clients", "0007_activity_into_events")]
+AFTER = [("clients", "0008_activity_into_events")]
 
 
 def migrate(targets):

@@ -1,10 +1,11 @@
 """The jobs that post for many clients, on billing's batch path with small chunks: renewals and
 daily messaging charges run twice, or by two workers at once (their chunks racing, without the
 job's lock), give the state of one run; a worker killed with `kill -9` in the middle of a
-renewal chunk loses nothing and charges nothing twice (PostgreSQL, real connections, a real
-Celery worker; see test_worker_kills.py for how the work is caught mid-way)."""
+renewal chunk or of a daily charges chunk loses nothing and charges nothing twice (PostgreSQL,
+real connections, a real Celery worker; see test_worker_kills.py for how the work is caught
+mid-way)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 
@@ -14,7 +15,14 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from core.models import JobRun, JobStatus
-from messaging.services import messages_ingest, messaging_charges_post, rollups_refresh
+from messaging.models import MessagingCharge
+from messaging.services import (
+    charge_key,
+    messages_ingest,
+    messaging_charges_post,
+    rollups_refresh,
+)
+from messaging.tasks import messaging_charges_post_for_tenant
 from subscriptions.models import Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import expiry_run, renewal_key
 from subscriptions.tasks import expiry_run as expiry_run_task
@@ -153,5 +161,48 @@ def test_worker_killed_mid_renewal_chunk_loses_and_doubles_nothing(workers, tabl
         runs = JobRun.objects.filter(tenant=tenant).order_by("pk")
         assert runs.first().status == JobStatus.FAILED
         assert sum(run.result.get("renewed", 0) for run in runs if run.result) == 5
+    call_command("audit_ledger")
+    assert nothing_running()
+
+
+def test_worker_killed_mid_daily_charges_chunk_loses_and_doubles_nothing(workers, table_lock):  # noqa: F811 - fixtures
+    worker = workers()
+    tenant = TenantFactory()
+    clients = [ClientFactory(tenant=tenant, sms_price=Decimal("0.05")) for _ in range(3)]
+    today = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    days = [today - timedelta(days=back) for back in (3, 2)]  # closed days in any time zone
+    messages_ingest(
+        tenant=tenant,
+        records=[
+            message_record(c, key=f"kill-{c.number}-{d:%d}-{i}", sent_at=d.isoformat())
+            for c in clients
+            for d in days
+            for i in range(1 + c.number % 3)
+        ],
+    )
+    rollups_refresh(tenant=tenant)
+    lock = table_lock(LedgerEntry._meta.db_table)  # the chunk waits on it, charge rows locked
+    messaging_charges_post_for_tenant.delay(tenant.pk)
+    wait_until(lock.waiters, 60, "daily charges chunk blocked on the ledger")
+    worker.kill_pool()
+    lock.release()
+    wait_until(backends_gone, 30, "the killed pool process's session ends")
+    next_run = messaging_charges_post_for_tenant.apply_async((tenant.pk,), ignore_result=False)
+    next_run.get(timeout=30)
+    next_run.forget()
+    with scopes_disabled():
+        rows = list(MessagingCharge.objects.filter(tenant=tenant))
+        assert len(rows) == 6 and all(row.settled and row.postings == 1 for row in rows)
+        for row in rows:
+            key = charge_key(tenant, row.client_id, row.day, 0)
+            charges = LedgerEntry.objects.filter(tenant=tenant, idempotency_key=key)
+            assert [e.amount for e in charges] == [-row.charged_amount], key
+            assert row.charged_amount == row.due_amount.quantize(Decimal("0.01")) > 0
+        owed = {c.pk: -sum(r.charged_amount for r in rows if r.client_id == c.pk) for c in clients}
+        balances = dict(Account.objects.filter(tenant=tenant).values_list("client_id", "balance"))
+        assert balances == owed
+        runs = JobRun.objects.filter(tenant=tenant, job="messaging_charges").order_by("pk")
+        assert runs.first().status == JobStatus.FAILED
+        assert sum(run.result.get("charged", 0) for run in runs if run.result) == 6
     call_command("audit_ledger")
     assert nothing_running()

@@ -35,9 +35,10 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "billing_creditlimitchange",
     "billing_ledgerentry",
     "clients_client",
-    "clients_clientactivity",
     "clients_clientgroup",
+    "clients_clientimport",
     "core_jobrun",
+    "events_event",
     "exports_exportjob",
     "holds_clienthold",
     "holds_fundsshortfall",
@@ -53,6 +54,8 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "routers_router",
     "subscriptions_package",
     "subscriptions_subscription",
+    "tenancy_apiidempotencyrecord",
+    "tenancy_apitoken",
     "tenancy_membership",
     "tenancy_tenantsequence",
 }
@@ -72,6 +75,9 @@ UNIQUE_WITHOUT_TENANT = {
     ("subscriptions_subscription", "subscriptions_subscription_charge_entry_id_key"),
     ("subscriptions_subscription", "subscriptions_subscription_refund_entry_id_key"),
     ("subscriptions_subscription", "subscriptions_subscription_renewal_of_id_key"),
+    # An API token is found by its secret's digest before its tenant is known: under Citus the
+    # tokens become a reference table (few rows, on every node) rather than a distributed one.
+    ("tenancy_apitoken", "tenancy_apitoken_digest_key"),
 }
 
 

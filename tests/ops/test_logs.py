@@ -1,5 +1,6 @@
 """Logs: a request and a task each write one JSON line with who, what and how long; LOG_FORMAT
-switches to text; a login and a router save never log their secrets, whatever the level."""
+switches to text; a login, a router save and an API token never log their secrets, whatever
+the level."""
 
 import json
 import logging
@@ -144,3 +145,18 @@ def test_a_scrape_never_logs_the_metrics_token(client, settings, logs):
     assert response.status_code == 200
     assert any(r.name == "clientdesk.request" for r in logs.records)
     assert settings.METRICS_TOKEN not in every_line(logs.records)
+
+
+def test_an_api_token_is_never_logged_when_made_or_used(client, owner, logs):
+    response = client.post(
+        reverse("tenancy:api_token_create"),
+        {"name": "Payment gateway", "scope": "accountant", "expires_on": ""},
+    )
+    assert response.status_code == 201
+    secret = response.context["issued"].secret
+    client.logout()
+    used = client.get("/api/v1/clients/", headers={"Authorization": f"Bearer {secret}"})
+    assert used.status_code == 200
+    assert any(r.name == "clientdesk.request" for r in logs.records)
+    written = every_line(logs.records)
+    assert secret not in written and secret[-12:] not in written

@@ -1,12 +1,10 @@
 """The demo shows each reason a connection status is unavailable: seeded as `make demo` seeds
 it, its routers simulated as `run_router_simulator --from-db` serves them, and one poll."""
 
-import socket
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
@@ -14,7 +12,7 @@ from routers import demo
 from routers.management.commands.run_router_simulator import Command as SimulatorCommand
 from routers.models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
 from routers.poller import poll_routers
-from tenancy.models import Tenant
+from tests.seeded_demo import move_simulated_routers_to_free_ports
 
 pytestmark = pytest.mark.django_db
 
@@ -25,23 +23,13 @@ REASONS = {
 NEVER = "The client has never connected"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def polled_demo():
-    call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+def polled_demo(seeded_demo):
+    tenant = seeded_demo.restore()["isp"]
+    move_simulated_routers_to_free_ports(tenant)
     with scopes_disabled():
-        tenant = Tenant.objects.get(slug="demo-isp")
         # The stalled router's wait, shortened for the test (3 s in the demo).
         Router.objects.filter(tenant=tenant, name=demo.STALLED_ROUTER).update(timeout=0.5)
-        # Other tests on this machine seed demos too: the simulated routers move from the
-        # demo's ports, free when seeded, to ports free now.
-        for router in Router.objects.filter(tenant=tenant).exclude(port=demo.CLOSED_PORT):
-            Router.objects.filter(pk=router.pk).update(port=free_port())
     sims = SimulatorCommand(stdout=StringIO(), stderr=StringIO()).from_db(
         {"online": 0.7, "host": "127.0.0.1"}
     )

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
+from tenancy.services import api_token_create
 from tests.factories import (
     ClientFactory,
     ClientGroupFactory,
@@ -38,6 +39,7 @@ class World:
 
     def __init__(self, tmp_path, settings):
         from holds.services import client_place_hold
+        from tests.clients.test_client_import_views import make_import
         from tests.exports.test_export_views import make_job
 
         settings.MEDIA_ROOT = tmp_path / "media"
@@ -55,6 +57,10 @@ class World:
         PppoeAccountFactory(tenant=self.tenant, client=self.client, router=self.router)
         self.sender = SenderIdFactory(client=self.client, tenant=self.tenant, status="pending")
         self.export_job = make_job(self.tenant, self.owner.user)
+        self.api_token = api_token_create(
+            tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
+        ).token
+        self.client_import = make_import(self.tenant, tmp_path)
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -78,10 +84,13 @@ def _pk(world: World, route: walker.Route):
 # How each URL argument is built; <pk> names the object by the pattern's name.
 PK_BY_ROUTE = {
     "exports:": "export_job",
+    "exports:client_import": "client_import",
+    "clients:client_import": "client_import",
     "routers:": "router",
     "subscriptions:package_": "package",
     "subscriptions:": "subscription",
     "tenancy:operator_": "operator",
+    "tenancy:api_token_": "api_token",
     "messaging:sender_": "sender",
 }
 ARGUMENTS = {

@@ -50,6 +50,11 @@ def walk(patterns, prefix="", namespace=""):
 
 
 ALL_URLS = sorted(set(walk(get_resolver().url_patterns)))
+# The JSON API answers an anonymous caller 401 (a problem document), not a login page; its
+# schema and documentation are public, and its root names nothing.
+API_URLS = [u for u in ALL_URLS if u[0].startswith("api:")]
+PORTAL_URLS = [u for u in ALL_URLS if not u[0].startswith("api:")]
+API_PUBLIC = {"api:openapi-json", "api:openapi-view"}
 
 
 def test_enumeration_finds_the_portal_pages():
@@ -58,7 +63,7 @@ def test_enumeration_finds_the_portal_pages():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "url"), [u for u in ALL_URLS if u[0] not in PUBLIC])
+@pytest.mark.parametrize(("name", "url"), [u for u in PORTAL_URLS if u[0] not in PUBLIC])
 def test_anonymous_is_sent_to_login(client, name, url):
     response = client.get(url)
     assert response.status_code == 302, f"{name} {url} gave {response.status_code}"
@@ -69,3 +74,21 @@ def test_anonymous_is_sent_to_login(client, name, url):
 @pytest.mark.django_db
 def test_login_page_is_public(client):
     assert client.get(resolve_url("login")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "url"), API_URLS)
+def test_anonymous_api_caller_is_refused(client, name, url):
+    url = url.replace("/sample/", "/1/")
+    answers = [client.get(url), client.post(url, data={}, content_type="application/json")]
+    if name in API_PUBLIC:
+        assert answers[0].status_code == 200
+        return
+    if name in ("api:api-root", "api:no_such_operation"):
+        assert {a.status_code for a in answers} == {404}
+        assert answers[0]["Content-Type"] == "application/problem+json"
+        return
+    statuses = {a.status_code for a in answers} - {405}  # the method the operation lacks
+    assert statuses == {401}, f"{name} {url} gave {statuses}"
+    refused = next(a for a in answers if a.status_code == 401)
+    assert refused["Content-Type"] == "application/problem+json"

@@ -16,8 +16,10 @@ from tests.html_forms import Field, Form, page_forms  # noqa: F401 - the walk's 
 
 # -- URL patterns --------------------------------------------------------------------------
 ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
-# Django's own admin is for superusers only and is walked by Django's tests, not ours.
-NOT_WALKED_NAMESPACES = ("admin:",)
+# Django's own admin is for superusers only and is walked by Django's tests, not ours. The
+# JSON API has no HTML forms: Schemathesis walks it from its own schema, with valid and with
+# bad values (tests/api/test_api_schema.py).
+NOT_WALKED_NAMESPACES = ("admin:", "api:")
 
 
 @dataclass(frozen=True)

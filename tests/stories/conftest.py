@@ -1,4 +1,4 @@
-"""What the story tests share: the real demo, seeded once for the stories, the live server and
+"""What the story tests share: the real demo (tests/seeded_demo.py), the live server and
 one Chromium page per story, and the few ways of looking at a page that every story uses.
 
 A story's steps are tests that run in order on one database state, as an operator's path
@@ -10,20 +10,18 @@ opens the database for the stories instead, and empties it once they are over.
 import re
 from contextlib import ExitStack, contextmanager
 from datetime import date
-from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
-from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from core.formatting import DATE_FORMATS
 from tenancy.demo import DEMO_PASSWORD
-from tenancy.models import Tenant
 from tests.browsing import assert_no_csp_violations, log_in_through_form, open_page
+from tests.seeded_demo import move_simulated_routers_to_free_ports
 
 
 @pytest.fixture(autouse=True)
@@ -40,21 +38,20 @@ def _live_server_helper(request):
 
 
 @pytest.fixture(scope="package")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo's three tenants, seeded as `make demo` seeds them, once for the stories (each
-    story works in a tenant of its own, and seeding takes long). Afterwards tasks run at once,
-    as the demo's worker would run them: exports into a media folder of the stories' own."""
+def demo(seeded_demo, django_db_blocker, tmp_path_factory):
+    """The demo's three tenants, as `make demo` seeds them, once for the stories (each story
+    works in a tenant of its own). Afterwards tasks run at once, as the demo's worker would run
+    them: exports into a media folder of the stories' own."""
     media = tmp_path_factory.mktemp("media")
     with ExitStack() as stack:
         stack.enter_context(django_db_blocker.unblock())
         stack.enter_context(override_settings(MEDIA_ROOT=str(media)))
-        call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
+        tenants = seeded_demo.restore()
+        move_simulated_routers_to_free_ports(tenants["isp"])
         stack.callback(
             setattr, celery_app.conf, "task_always_eager", celery_app.conf.task_always_eager
         )
         celery_app.conf.task_always_eager = True
-        with scopes_disabled():
-            tenants = {tenant.slug.removeprefix("demo-"): tenant for tenant in Tenant.objects.all()}
         try:
             yield tenants
         finally:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0005_tenant_require_two_factor'),
+        ('tenancy', '0006_api_tokens'),
     ]
 
     operations = [

@@ -31,7 +31,9 @@ LEDGER_KINDS = {
 BATCH = 5000
 
 
-def event_type(verb: str) -> str:
+def event_type(verb: str, description: str = "") -> str:
+    if verb == "imported":  # the client import wrote "Imported from" or "Updated from"
+        return "client.updated" if description.startswith("Updated from") else "client.created"
     if verb in LEDGER_KINDS:
         return "ledger.entry_posted"
     return VERB_TYPES.get(verb, f"client.{verb}")
@@ -40,6 +42,8 @@ def event_type(verb: str) -> str:
 def payload_of(verb: str, data: dict) -> dict:
     if verb in LEDGER_KINDS:
         return {**data, "kind": verb}
+    if verb == "imported":
+        return {**data, "source": "import"}
     return data
 
 
@@ -73,7 +77,7 @@ def copy_activity(apps, schema_editor):
                     pk=line.pk,
                     tenant_id=line.tenant_id,
                     created_at=line.created_at,
-                    type=event_type(line.verb),
+                    type=event_type(line.verb, line.description),
                     actor_kind=actor_kind(line.actor_id, line.actor_label),
                     actor_id=line.actor_id,
                     actor_label="" if line.actor_id else (line.actor_label or "system"),
@@ -96,7 +100,7 @@ def copy_activity(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0006_international_emails"),
+        ("clients", "0007_client_import"),
         ("events", "0001_initial"),
     ]
 

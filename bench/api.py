@@ -1,0 +1,268 @@
+"""The JSON API over real HTTP, and the framework it is built on.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/api.py \
+        [--clients 1000000] [--batches 5] [--label latest]
+
+Builds its own database (--clients clients of one messaging tenant), starts gunicorn on
+loopback (one sync worker, the settings of production but no HTTPS) and measures, against a
+floor measured in the same run:
+
+- ingestion: batches of 1,000 new message records posted to /api/v1/messages/ (django-ninja)
+  and to the same operation written with DRF serializers (bench/api_drf.py), in records per
+  second, against `messages_ingest` called directly on the same kind of batches;
+- delivery reports: batches of 1,000 to /api/v1/messages/reports/ against
+  `messages_apply_reports` called directly;
+- a page of 100 clients (every field) from /api/v1/clients/?limit=100 (ninja) and from the
+  DRF view, against its bare SQL (the page's keyset query on a cursor).
+
+Figures go to bench/out/api.json (common.Figures).
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import common
+
+DATABASE = "clientdesk_bench_api"
+BATCH = 1000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def load(clients: int):
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from clients.models import Client
+    from tenancy.models import Tenant, TenantSequence
+    from tenancy.services import api_token_create
+
+    tenant = Tenant.objects.create(
+        name="Bench SMS", slug="bench-sms", uses_messaging=True, currency="EUR"
+    )
+    now = datetime.now(UTC)
+    rows = (
+        {
+            "tenant_id": tenant.pk,
+            "number": n,
+            "name": f"Client {n}",
+            "company": f"Company {n % 977}",
+            "login": f"+7{9000000000 + n}",
+            "email": f"c{n}@example.com",
+            "status": "active",
+            "sms_price": "0.0300",
+            "created_at": now - timedelta(minutes=n),
+            "updated_at": now,
+            "search_text": f"client {n} company {n % 977}",
+        }
+        for n in range(1, clients + 1)
+    )
+    with connection.cursor() as cursor:
+        indexes = common.drop_secondary_indexes(cursor, Client._meta.db_table)
+    common.copy_clients(connection.connection, rows)
+    with connection.cursor() as cursor:
+        common.build_indexes(cursor, indexes)
+        cursor.execute(f"VACUUM ANALYZE {Client._meta.db_table}")
+    TenantSequence.objects.create(tenant=tenant, name="client", last_value=clients)
+    with scopes_disabled():
+        ingest = api_token_create(tenant=tenant, actor=None, name="bench", scope="ingest")
+        owner = api_token_create(tenant=tenant, actor=None, name="bench", scope="owner")
+    return tenant, ingest.secret, owner.secret
+
+
+def records(prefix: str, count: int, clients: int) -> list[dict]:
+    sent = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    return [
+        {
+            "key": f"{prefix}-{n}",
+            "client": 1 + n % min(clients, 5000),
+            "sender": "Shop",
+            "recipient": f"+3712{9000000 + n % 999999:07d}",
+            "text": "Your code is 1234" if n % 3 else "Ваш код 1234, спасибо",
+            "status": "sent",
+            "sent_at": (sent + timedelta(seconds=n)).isoformat(),
+        }
+        for n in range(count)
+    ]
+
+
+def reports(prefix: str, count: int) -> list[dict]:
+    return [{"key": f"{prefix}-{n}", "status": "delivered"} for n in range(count)]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,testserver", "API_RATE_LIMIT": "100000/min"}
+    env["PYTHONPATH"] = os.pathsep.join([str(common.BASE_DIR / "bench"), str(common.BASE_DIR)])
+    env["DJANGO_SETTINGS_MODULE"] = "api_drf_settings"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "300"],
+        cwd=common.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def rate(total: int, seconds: float) -> float:
+    return total / seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1_000_000)
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--pages", type=int, default=30)
+    parser.add_argument("--label", default="latest")
+    args = parser.parse_args()
+
+    common.prepare_environment(DATABASE)
+    common.setup_django()
+    common.migrate()
+    import requests
+    from django_scopes import scope
+
+    from clients.models import Client
+    from messaging.services import messages_apply_reports, messages_ingest
+
+    common.log(f"loading {args.clients:,} clients")
+    tenant, ingest_secret, owner_secret = load(args.clients)
+    port = free_port()
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    figures: dict = {"clients": args.clients, "batch": BATCH, "batches": args.batches}
+    try:
+        http = requests.Session()
+        ingest = {"Authorization": f"Bearer {ingest_secret}"}
+        owner = {"Authorization": f"Bearer {owner_secret}"}
+
+        def post_all(url, key, prefix, make):
+            with common.Stopwatch() as watch:
+                for b in range(args.batches):
+                    body = {key: make(f"{prefix}{b}")}
+                    answer = http.post(f"{base}{url}", json=body, headers=ingest, timeout=300)
+                    assert answer.status_code == 200, answer.text[:300]
+            return rate(args.batches * BATCH, watch.seconds)
+
+        def direct_all(prefix, make, service, key):
+            with common.Stopwatch() as watch, scope(tenant=tenant):
+                for b in range(args.batches):
+                    service(tenant=tenant, answer_items=True, **{key: make(f"{prefix}{b}")})
+            return rate(args.batches * BATCH, watch.seconds)
+
+        def new_records(prefix):
+            return records(prefix, BATCH, args.clients)
+
+        def new_reports(prefix):
+            return reports(prefix, BATCH)
+
+        common.log("warming up")
+        post_all("/api/v1/messages/", "records", "warm-n", new_records)
+        post_all("/api/drf/messages/", "records", "warm-d", new_records)
+        common.log("ingestion")
+        direct = direct_all("direct", new_records, messages_ingest, "records")
+        ninja = post_all("/api/v1/messages/", "records", "ninja", new_records)
+        drf = post_all("/api/drf/messages/", "records", "drf", new_records)
+        figures["ingest_records_per_s"] = {"direct": direct, "ninja": ninja, "drf": drf}
+        common.log("delivery reports")
+        direct_reports = direct_all("direct", new_reports, messages_apply_reports, "reports")
+        ninja_reports = post_all("/api/v1/messages/reports/", "reports", "ninja", new_reports)
+        figures["reports_per_s"] = {"direct": direct_reports, "ninja": ninja_reports}
+
+        common.log("client pages")
+        with scope(tenant=tenant):
+            page = (
+                Client.objects.for_tenant(tenant)
+                .exclude(status="deleted")
+                .order_by("-created_at", "-id")
+                .values()[:101]
+            )
+            sql, params = page.query.sql_with_params()
+        from django.db import connection
+
+        def bare():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+        def over(url):
+            def get():
+                answer = http.get(f"{base}{url}", headers=owner, timeout=60)
+                assert answer.status_code == 200, answer.text[:300]
+                assert len(answer.json()["items"]) == 100
+                return answer
+
+            return get
+
+        floor = common.timed(bare, args.pages)
+        ninja_page = common.timed(over("/api/v1/clients/?limit=100"), args.pages)
+        drf_page = common.timed(over("/api/drf/clients/?limit=100"), args.pages)
+        figures["page_100_ms"] = {
+            "bare_sql": floor.ms,
+            "ninja": ninja_page.ms,
+            "drf": drf_page.ms,
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    common.print_header(f"JSON API at {args.clients:,} clients, batches of {BATCH:,}")
+    ingest_rates = figures["ingest_records_per_s"]
+    print(
+        f"ingestion, records/s: direct {ingest_rates['direct']:,.0f}; "
+        f"ninja {ingest_rates['ninja']:,.0f} "
+        f"({common.ratio(ingest_rates['direct'], ingest_rates['ninja'], '.2f')} slower); "
+        f"DRF {ingest_rates['drf']:,.0f} "
+        f"({common.ratio(ingest_rates['direct'], ingest_rates['drf'], '.2f')} slower)"
+    )
+    report_rates = figures["reports_per_s"]
+    print(
+        f"reports, per s: direct {report_rates['direct']:,.0f}; ninja "
+        f"{report_rates['ninja']:,.0f} "
+        f"({common.ratio(report_rates['direct'], report_rates['ninja'], '.2f')} slower)"
+    )
+    pages = figures["page_100_ms"]
+    print(
+        f"100 clients: bare SQL {pages['bare_sql']:.1f} ms; ninja {pages['ninja']:.1f} ms "
+        f"({common.ratio(pages['ninja'], pages['bare_sql'])}); DRF {pages['drf']:.1f} ms "
+        f"({common.ratio(pages['drf'], pages['bare_sql'])})"
+    )
+    write_figures(args, figures)
+
+
+def write_figures(args, figures: dict) -> None:
+    """bench/out/api.json: each framework's rate against the direct call, each page against its
+    bare SQL."""
+    out = common.Figures("api", clients=args.clients, label=args.label)
+    ingest, reports, pages = (
+        figures["ingest_records_per_s"],
+        figures["reports_per_s"],
+        figures["page_100_ms"],
+    )
+    for framework in ("ninja", "drf"):
+        out.add(f"ingest_{framework}_per_s", ingest[framework], "records/s", ingest["direct"])
+        out.add(f"page_100_{framework}_ms", pages[framework], "ms", pages["bare_sql"])
+    out.add("reports_ninja_per_s", reports["ninja"], "reports/s", reports["direct"])
+    out.write()
+
+
+if __name__ == "__main__":
+    main()

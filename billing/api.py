@@ -1,0 +1,213 @@
+"""A client's money over the JSON API: the account, its ledger by period, top-up and set
+credit, through the Finance tab's forms, selectors and services.
+
+The Idempotency-Key of a top-up also becomes its ledger key (hashed with the caller, since a
+ledger key is unique per tenant): even a retry that missed the API's own record posts once.
+Without the header every top-up is new, as a form submitted twice with two tokens.
+"""
+
+import hashlib
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from clients.api import ClientNumber
+from clients.models import Client
+from core.api import Answer, SortKey, chosen_fields, form_problem, keyset_page
+from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
+from tenancy.roles import Capability
+
+from .forms import CreditLimitForm, PeriodForm, TopUpForm
+from .models import EntryKind
+from .selectors import account_or_empty, ledger_entries_for_period
+from .services import account_for_client, account_set_credit_limit, account_top_up
+
+router = Router()
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 100
+ENTRY_FIELDS = ("id", "created_at", "amount", "kind", "purpose", "comment", "balance_after")
+NEWEST_FIRST = (SortKey("created_at", True), SortKey("id", True))
+
+
+class AccountOut(Answer):
+    balance: Decimal
+    credit_limit: Decimal
+    available: Decimal = Field(description="Balance plus credit limit.")
+    currency: str
+
+
+class EntryOut(Answer):
+    """A ledger entry; with `?fields=` only the fields asked for are present."""
+
+    id: int | None = None
+    created_at: datetime | None = None
+    amount: Decimal | None = Field(None, description="Signed: positive adds to the balance.")
+    kind: EntryKind | None = None
+    purpose: str | None = None
+    comment: str | None = None
+    balance_after: Decimal | None = None
+
+
+class EntryPage(Answer):
+    items: list[EntryOut]
+    next: str | None = Field(description="The cursor of the next page; null on the last page.")
+
+
+class LedgerQuery(Schema):
+    start: date | None = Field(None, description="First day (tenant's time zone); 30 days ago.")
+    end: date | None = Field(None, description="Last day, included; today by default.")
+    cursor: str | None = Field(None, max_length=1000)
+    limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
+    fields: str | None = Field(None, max_length=1000)
+
+
+class TopUpIn(Schema):
+    amount: str | int | float = Field(description="Greater than zero, at most 2 decimals.")
+    comment: str = Field("", max_length=10000)
+
+
+class TopUpOut(Answer):
+    entry: EntryOut
+    account: AccountOut
+
+
+class CreditIn(Schema):
+    credit_limit: str | int | float = Field(description="Zero or more, at most 2 decimals.")
+    notify: bool = Field(False, description="E-mail the client about the new limit.")
+
+
+class CreditOut(Answer):
+    changed: bool = Field(description="False when the limit already had this value.")
+    account: AccountOut
+
+
+def _client(request, number: int) -> Client:
+    queryset = Client.objects.for_tenant(request.tenant).select_related("tenant", "account")
+    return get_object_or_404(queryset, number=number)
+
+
+def account_out(account, tenant) -> AccountOut:
+    return AccountOut(
+        balance=account.balance,
+        credit_limit=account.credit_limit,
+        available=account.available,
+        currency=tenant.currency,
+    )
+
+
+def entry_out(entry, fields=ENTRY_FIELDS) -> EntryOut:
+    return EntryOut(**{name: getattr(entry, name) for name in fields})
+
+
+def ledger_key(request, action: str) -> str | None:
+    """The ledger's idempotency key of this request (at most 100 characters)."""
+    key = idempotency_key(request)
+    if key is None:
+        return None
+    digest = hashlib.sha256(f"{api_caller(request)}\n{key}".encode()).hexdigest()[:40]
+    return f"api-{action}:{digest}"
+
+
+@api_operation(router, "GET", "{number}/account/", capability=Capability.VIEW, response=AccountOut)
+def client_account(request, number: ClientNumber):
+    """Balance, credit limit and available funds."""
+    client = _client(request, number)
+    return account_out(account_or_empty(client=client), request.tenant)
+
+
+@api_operation(
+    router,
+    "GET",
+    "{number}/ledger/",
+    capability=Capability.VIEW,
+    response=EntryPage,
+    exclude_unset=True,
+)
+def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
+    """The transactions of a period, newest first, with the balance after each."""
+    client = _client(request, number)
+    period_form = PeriodForm(request.GET, tenant=request.tenant)
+    if period_form.is_bound and not period_form.is_valid():
+        raise form_problem(period_form)
+    fields = chosen_fields(query.fields, ENTRY_FIELDS)
+    account = account_or_empty(client=client)
+    if account.pk is None:
+        return {"items": [], "next": None}
+    entries = ledger_entries_for_period(account=account, period=period_form.period)
+    rows, cursor = keyset_page(
+        entries, keys=NEWEST_FIRST, sort="-created_at", cursor=query.cursor, limit=query.limit
+    )
+    items = [{name: getattr(entry, name) for name in fields} for entry in rows]
+    return {"items": items, "next": cursor}
+
+
+@api_operation(
+    router,
+    "POST",
+    "{number}/top-up/",
+    capability=Capability.TOP_UP,
+    idempotent=True,
+    response={201: TopUpOut},
+)
+def client_top_up(request, number: ClientNumber, payload: TopUpIn):
+    """Money in (a payment received): one ledger entry; a financial hold is lifted."""
+    client = _client(request, number)
+    form = TopUpForm(
+        {
+            "topup-amount": str(payload.amount),
+            "topup-comment": payload.comment,
+            "topup-token": str(uuid.uuid4()),
+        }
+    )
+    if not form.is_valid():
+        raise form_problem(form)
+    entry = account_top_up(
+        account=account_for_client(client=client),
+        amount=form.cleaned_data["amount"],
+        comment=form.cleaned_data["comment"],
+        actor=api_actor(request),
+        idempotency_key=ledger_key(request, "top-up"),
+    )
+    account = account_for_client(client=client)
+    return Status(
+        201, TopUpOut(entry=entry_out(entry), account=account_out(account, request.tenant))
+    )
+
+
+@api_operation(
+    router,
+    "POST",
+    "{number}/credit-limit/",
+    capability=Capability.MANAGE_CREDIT,
+    idempotent=True,
+    response={200: CreditOut},
+)
+def client_set_credit(request, number: ClientNumber, payload: CreditIn):
+    """Set how far below zero the balance may go; the same limit again changes nothing."""
+    client = _client(request, number)
+    stored = account_or_empty(client=client)
+    form = CreditLimitForm(
+        {
+            "credit-amount": str(payload.credit_limit),
+            "credit-notify": "on" if payload.notify else "",
+            "credit-token": str(uuid.uuid4()),
+        },
+        initial={"amount": stored.credit_limit},
+    )
+    if not form.is_valid():
+        raise form_problem(form, {"amount": "credit_limit"})
+    change = account_set_credit_limit(
+        account=account_for_client(client=client),
+        credit_limit=form.cleaned_data["amount"],
+        notify=form.cleaned_data["notify"],
+        actor=api_actor(request),
+        idempotency_key=ledger_key(request, "credit"),
+    )
+    account = account_for_client(client=client)
+    return Status(
+        200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
+    )

@@ -1,0 +1,606 @@
+"""The client import: a file of clients mapped to client fields, previewed, then committed by
+a worker in chunks. The page (views) and `manage.py import_clients` call these services.
+
+Decisions where the requirements were silent:
+- Each row goes through ClientForm with only its mapped fields, so that a row is refused for
+  exactly what the form would refuse, and an unmapped field of an existing client is kept.
+  The client type is given by its name (an unknown name refuses the row; types are not made).
+- Every row needs its matching key (the external reference, the ITN or the login, as the
+  tenant chooses); a key met twice in the file refuses the later row. A key that several
+  clients share (ITN, login) refuses the row. Deleted clients are never matched.
+- Contributed columns (billing's opening balance) apply to the clients the import creates:
+  an existing client's balance is already its own. Their writes join the chunk's transaction.
+- The mapping is remembered per tenant: the last one an operator confirmed, by header.
+- The file is kept with the import (for the worker) under MEDIA_ROOT/imports/.
+- A chunk's writes, its counts and `rows_done` commit together under the job's lease, so a
+  killed worker's successor resumes after the last committed chunk: each row is counted once.
+"""
+
+import copy
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.forms import CheckboxInput
+from django.utils import timezone
+
+from core.leases import (
+    Lease,
+    LeaseLost,
+    lease_claim,
+    lease_fail,
+    lease_finish,
+    lease_heartbeat,
+    lease_requeue,
+)
+from core.text import refused_characters
+from events.services import EventLine, events_record_bulk
+from tenancy.models import Tenant
+from tenancy.services import tenant_next_number
+
+from .extensions import IMPORT_COLUMNS
+from .forms import ClientForm
+from .import_files import (
+    ImportFile,
+    ImportFileError,
+    identify,
+    iter_rows,
+    normalize_header,
+    read_headers,
+)
+from .models import Client, ClientGroup, ClientImport, ClientStatus, ImportStatus, MatchBy
+from .modules import CLIENT_FIELDS, hidden_names
+from .signals import clients_bulk_created
+from .validators import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 1000
+REFUSED_SHOWN = 1000  # refused rows listed on the page (all are in the download)
+EXTERNAL_REF_MAX = 100
+ACTOR_LABEL = "import"
+
+# Header wording operators know, besides each field's name and label (the providers' documents).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "external_ref": ("external id", "reference", "ref", "id", "client id", "customer id", "code"),
+    "name": ("client name", "customer name", "full name", "client", "customer"),
+    "company": ("company name", "organization", "organisation"),
+    "email": ("e-mail", "email address", "mail"),
+    "phone": ("contact number", "phone number", "telephone", "mobile"),
+    "contact_name": ("contact person", "contact"),
+    "contact_email": ("contact person's e-mail", "contact email"),
+    "itn": ("inn", "tin", "tax id", "registration number"),
+    "group": ("client type", "type", "group"),
+    "external_tenant_name": ("microsoft tenant name", "tenant name"),
+    "accounting_email": ("email accounting", "accounting e-mail"),
+    "activity_type": ("type of activity",),
+    "failed_login_attempts": ("login attempts",),
+    "registered_on": ("registration date",),
+    "last_login_at": ("last login date",),
+    "last_purchase_at": ("last purchase date",),
+    "login": ("login", "username", "pppoe username"),
+}
+TRUE_WORDS = {"1", "yes", "y", "true", "on", "да"}
+FALSE_WORDS = {"0", "no", "n", "false", "off", "нет", ""}
+
+
+# -- fields and mapping ------------------------------------------------------------------------
+def importable_fields(tenant: Tenant) -> dict[str, str]:
+    """Field name -> label of what a file may fill for this tenant: the external reference,
+    the form's fields of the tenant's modules, and the contributed columns."""
+    hidden = hidden_names(CLIENT_FIELDS, tenant)
+    fields = {"external_ref": str(Client._meta.get_field("external_ref").verbose_name)}
+    for name in ClientForm.Meta.fields:
+        if name not in hidden:
+            label = str(Client._meta.get_field(name).verbose_name)
+            fields[name] = label[:1].upper() + label[1:]
+    for column in IMPORT_COLUMNS.for_tenant(tenant):
+        fields[column.name] = column.label
+    return fields
+
+
+def _header_index(tenant: Tenant) -> dict[str, str]:
+    index: dict[str, str] = {}
+    contributed = {c.name: c.headers for c in IMPORT_COLUMNS.for_tenant(tenant)}
+    for name, label in importable_fields(tenant).items():
+        words = (name, label, *HEADER_SYNONYMS.get(name, ()), *contributed.get(name, ()))
+        for word in words:
+            index.setdefault(normalize_header(word), name)
+    return index
+
+
+def suggested_mapping(tenant: Tenant, headers: list[str]) -> dict[str, str]:
+    """Header -> field: the tenant's remembered choice for that header, else by its wording."""
+    remembered = remembered_mapping(tenant)
+    index = _header_index(tenant)
+    fields = importable_fields(tenant)
+    mapping: dict[str, str] = {}
+    for header in headers:
+        key = normalize_header(header)
+        if not key:
+            continue
+        chosen = remembered.get(key, index.get(key, ""))
+        if chosen in fields and chosen not in mapping.values():
+            mapping[header] = chosen
+    return mapping
+
+
+def remembered_mapping(tenant: Tenant) -> dict[str, str]:
+    last = (
+        ClientImport.objects.for_tenant(tenant)
+        .exclude(status=ImportStatus.PREVIEWED)
+        .order_by("-created_at", "-id")
+        .values_list("mapping", flat=True)
+        .first()
+    )
+    return {normalize_header(h): f for h, f in (last or {}).items()}
+
+
+def mapping_checked(tenant: Tenant, headers: list[str], mapping: dict, match_by: str) -> dict:
+    """The mapping the operator chose, refused when it maps a field twice, names a field the
+    tenant has not, or lacks the matching key's column."""
+    fields = importable_fields(tenant)
+    cleaned = {h: f for h, f in mapping.items() if f and h in headers}
+    unknown = [f for f in cleaned.values() if f not in fields]
+    if unknown:
+        raise ValidationError({"mapping": f"Unknown field {unknown[0]!r}."})
+    chosen = list(cleaned.values())
+    twice = {f for f in chosen if chosen.count(f) > 1}
+    if twice:
+        raise ValidationError({"mapping": f"{fields[twice.pop()]} is chosen for two columns."})
+    if match_by not in MatchBy.values:
+        raise ValidationError({"match_by": "Choose how clients are matched."})
+    if match_by not in chosen:
+        raise ValidationError(
+            {"match_by": f"Map a column to {MatchBy(match_by).label}: clients are matched by it."}
+        )
+    return cleaned
+
+
+# -- planning rows ------------------------------------------------------------------------------
+CREATED, UPDATED, UNCHANGED, REFUSED = "created", "updated", "unchanged", "refused"
+
+
+@dataclass
+class RowPlan:
+    line: int
+    action: str
+    cells: list
+    client: Client | None = None
+    data: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    field: str = ""
+    reason: str = ""
+
+
+@dataclass
+class Planner:
+    """Plans the rows of one file for one tenant: the fields are resolved once, the keys seen
+    so far are kept across chunks (a key met twice refuses the later row)."""
+
+    tenant: Tenant
+    headers: list[str]
+    mapping: dict[str, str]
+    match_by: str
+    seen: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.labels = importable_fields(self.tenant)
+        self.columns = {c.name: c for c in IMPORT_COLUMNS.for_tenant(self.tenant)}
+        self.positions = {
+            f: self.headers.index(h) for h, f in self.mapping.items() if h in self.headers
+        }
+        self.form_fields = [
+            f for f in self.positions if f in ClientForm.Meta.fields and f != "group"
+        ]
+        self.groups = {
+            normalize_header(g.name): g for g in ClientGroup.objects.for_tenant(self.tenant)
+        }
+
+    def value(self, cells: list, name: str):
+        position = self.positions.get(name)
+        value = cells[position] if position is not None and position < len(cells) else None
+        return "" if value is None else value
+
+    def key(self, cells: list) -> str:
+        value = str(self.value(cells, self.match_by)).strip()
+        if self.match_by == MatchBy.ITN:
+            return "".join(value.split())
+        if self.match_by == MatchBy.LOGIN and value:
+            country = str(self.value(cells, "country")).strip().upper() or None
+            try:
+                return normalize_phone(value, country)
+            except ValidationError:
+                return value
+        return value
+
+    def plan(self, rows: list[tuple[int, list]]) -> list[RowPlan]:
+        """Plan a chunk: one query for the clients its keys match, then each row alone."""
+        keys = [self.key(cells) for _, cells in rows]
+        existing = self._existing({k for k in keys if k})
+        return [
+            self._plan_row(line, cells, key, existing)
+            for (line, cells), key in zip(rows, keys, strict=True)
+        ]
+
+    def _existing(self, keys: set[str]) -> dict[str, list[Client]]:
+        found: dict[str, list[Client]] = {}
+        clients = (
+            Client.objects.for_tenant(self.tenant)
+            .filter(**{f"{self.match_by}__in": keys})
+            .select_related("group")
+        )
+        for client in clients:
+            found.setdefault(getattr(client, self.match_by), []).append(client)
+        return found
+
+    def _refuse(self, line, cells, name, reason) -> RowPlan:
+        return RowPlan(line, REFUSED, cells, field=self.labels.get(name, name), reason=reason)
+
+    def _plan_row(self, line, cells, key, existing) -> RowPlan:
+        if not key:
+            return self._refuse(line, cells, self.match_by, "Empty: clients are matched by it.")
+        if key in self.seen:
+            return self._refuse(
+                line, cells, self.match_by, f"The same as line {self.seen[key]} of the file."
+            )
+        self.seen[key] = line
+        matches = existing.get(key, [])
+        if len(matches) > 1:
+            return self._refuse(
+                line, cells, self.match_by, f"{len(matches)} clients have this value."
+            )
+        client = matches[0] if matches else None
+        if client is not None and client.is_deleted:
+            return self._refuse(line, cells, self.match_by, "A deleted client has this value.")
+        try:
+            data = self._client_data(cells, client)
+            extra = self._extra(cells)
+        except ValidationError as error:
+            name, reason = _first_error(error)
+            return self._refuse(line, cells, name, reason)
+        if client is None:
+            return RowPlan(line, CREATED, cells, data=data, extra=extra)
+        changes = {n: v for n, v in data.items() if getattr(client, n) != v}
+        action = UPDATED if changes else UNCHANGED
+        return RowPlan(line, action, cells, client=client, data=changes)
+
+    def _client_data(self, cells: list, client: Client | None) -> dict:
+        if client is None and "name" not in self.positions:
+            raise ValidationError({"name": "Map a column to Name to create clients."})
+        form = self._bound_form(
+            self._form_data(cells), copy.copy(client) if client else Client(tenant=self.tenant)
+        )
+        if not form.is_valid():
+            raise ValidationError(form.errors.as_data())
+        data = form.service_data()
+        if "external_ref" in self.positions:
+            data["external_ref"] = _external_ref(self.value(cells, "external_ref"))
+        if "group" in self.positions:
+            data["group"] = self._group(self.value(cells, "group"))
+        return data
+
+    def _bound_form(self, data: dict, instance: Client) -> "ImportClientForm":
+        """The planner's one ClientForm (its mapped fields only), bound to the row: building
+        a form per row would copy its fields 100,000 times for the same validation."""
+        form = getattr(self, "_form", None)
+        if form is None:
+            form = self._form = ImportClientForm(tenant=self.tenant)
+            for name in list(form.fields):
+                if name not in self.form_fields:
+                    form.fields.pop(name)
+        # The client's constraints are on fields outside the form (see ImportClientForm).
+        instance.validate_constraints = _no_constraints
+        form.is_bound, form.data, form.instance = True, data, instance
+        form._errors, form._bound_fields_cache = None, {}
+        return form
+
+    def _form_data(self, cells: list) -> dict:
+        data = {}
+        for name in self.form_fields:
+            value = self.value(cells, name)
+            if isinstance(ClientForm.base_fields[name].widget, CheckboxInput):
+                word = str(value).strip().lower()
+                if word not in TRUE_WORDS | FALSE_WORDS:
+                    raise ValidationError({name: "Enter yes or no."})
+                value = "true" if word in TRUE_WORDS else "false"
+            data[name] = value
+        return data
+
+    def _group(self, value) -> ClientGroup | None:
+        name = str(value).strip()
+        if not name:
+            return None
+        group = self.groups.get(normalize_header(name))
+        if group is None:
+            raise ValidationError({"group": f"No client type is named “{name[:100]}”."})
+        return group
+
+    def _extra(self, cells: list) -> dict:
+        extra = {}
+        for name, column in self.columns.items():
+            if name in self.positions:
+                value = self.value(cells, name)
+                if value not in ("", None):
+                    try:
+                        extra[name] = column.clean(value)
+                    except ValidationError as error:
+                        raise ValidationError({name: error.messages}) from error
+        return extra
+
+
+class ImportClientForm(ClientForm):
+    """ClientForm as the import binds it: the unique constraints of a client are on fields a
+    file does not give through the form (the number; the external reference, which the import
+    matches itself), so they are not looked up once per row."""
+
+    def validate_unique(self):
+        return None
+
+
+def _no_constraints(exclude=None):
+    return None
+
+
+def _external_ref(value) -> str:
+    text = str(value).strip()
+    if len(text) > EXTERNAL_REF_MAX:
+        raise ValidationError({"external_ref": f"At most {EXTERNAL_REF_MAX} characters."})
+    if refused_characters(text):
+        raise ValidationError({"external_ref": "Control characters are not allowed."})
+    return text
+
+
+def _first_error(error: ValidationError) -> tuple[str, str]:
+    if hasattr(error, "error_dict"):
+        name, errors = next(iter(error.error_dict.items()))
+        messages = [m for e in errors for m in e.messages]
+        return ("" if name == "__all__" else name), " ".join(messages)
+    return "", " ".join(error.messages)
+
+
+# -- files and preview ------------------------------------------------------------------------
+def file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source(job: ClientImport) -> ImportFile:
+    return identify(job.file.path, job.file_name)
+
+
+def _chunks(rows: Iterable, size: int = CHUNK_ROWS):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _refused_entry(plan: RowPlan) -> dict:
+    cells = [c.isoformat() if hasattr(c, "isoformat") else c for c in plan.cells]
+    return {"line": plan.line, "field": plan.field, "reason": plan.reason, "cells": cells}
+
+
+def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) -> ClientImport:
+    """Check the file, read its headers, suggest a mapping and preview it. A bad file raises
+    ImportFileError and nothing is kept."""
+    file_name = file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "clients"
+    source = identify(path, file_name)
+    headers = read_headers(iter_rows(source))
+    mapping = suggested_mapping(tenant, headers)
+    match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
+    job = ClientImport(
+        tenant=tenant,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_name=file_name,
+        file_hash=file_hash(path),
+        headers=headers,
+        mapping=mapping,
+        match_by=match_by,
+    )
+    preview = _preview_counts(job, source)  # before the row exists: a bad file leaves nothing
+    with open(path, "rb") as handle:
+        job.file.save(file_name, File(handle), save=False)
+    job.preview, job.refused, job.total = preview
+    job.save()
+    return job
+
+
+def client_import_preview(*, job: ClientImport, mapping: dict, match_by: str) -> ClientImport:
+    """Preview again with the operator's mapping (refused: ValidationError by field)."""
+    if job.status != ImportStatus.PREVIEWED:
+        raise ValidationError("This import was committed already.")
+    job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by)
+    job.match_by = match_by
+    job.preview, job.refused, job.total = _preview_counts(job, _source(job))
+    job.save(update_fields=["mapping", "match_by", "preview", "refused", "total"])
+    return job
+
+
+def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, int]:
+    """Count what a commit would do, writing nothing; a bad file raises ImportFileError."""
+    counts = dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0)
+    refused: list[dict] = []
+    total = 0
+    rows = iter_rows(source)
+    read_headers(rows)
+    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by)
+    for chunk in _chunks(rows):
+        total += len(chunk)
+        if job.match_by not in job.mapping.values():
+            continue
+        for plan in planner.plan(chunk):
+            counts[plan.action] += 1
+            if plan.action == REFUSED:
+                refused.append(_refused_entry(plan))
+    if total == 0:
+        raise ImportFileError("The file has a header row but no clients.", code="empty")
+    if job.match_by not in job.mapping.values():
+        counts[REFUSED] = total
+    return counts, refused, total
+
+
+# -- commit ---------------------------------------------------------------------------------
+def client_import_commit(*, job: ClientImport, queue: bool = True) -> ClientImport:
+    """Queue the commit after the transaction (the page's button; the command runs it itself,
+    `queue=False`); the mapping becomes the tenant's remembered one."""
+    mapping_checked(job.tenant, job.headers, job.mapping, job.match_by)
+    updated = ClientImport.objects.for_tenant(job.tenant).filter(
+        pk=job.pk, status=ImportStatus.PREVIEWED
+    )
+    if updated.update(status=ImportStatus.QUEUED, counts={}, rows_done=0) and queue:
+        transaction.on_commit(lambda: _queue(job))
+    job.refresh_from_db()
+    return job
+
+
+def _queue(job: ClientImport) -> None:
+    from .tasks import client_import_run  # the task calls these services: a circle
+
+    client_import_run.delay(job.pk, tenant_id=job.tenant_id)
+
+
+def client_import_recover(*, job: ClientImport, lease: Lease, now) -> str:
+    """The sweep found the commit's lease expired: queue it again (it resumes after its last
+    committed chunk), or fail it with its reason after LEASE_MAX_ATTEMPTS interruptions."""
+    if lease.attempt >= ClientImport.LEASE_MAX_ATTEMPTS:
+        reason = ClientImport.lease_interrupted_reason(lease.attempt)
+        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
+    if not lease_requeue(lease, now):
+        return ""
+    transaction.on_commit(lambda: _queue(job))
+    return "requeued"
+
+
+def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) -> ClientImport:
+    """The worker's part: claim the import (or take over one whose worker died), then write
+    the chunks after `rows_done`, each in one transaction with its counts."""
+    lease = lease_claim(ClientImport, job.pk)
+    if lease is None:
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    try:
+        with lease_heartbeat(lease):
+            _commit(job, lease, chunk_rows)
+    except LeaseLost:
+        logger.warning("Client import %s was taken over by another worker", job.pk)
+    except ImportFileError as exc:
+        lease_fail(lease, " ".join(exc.messages))
+    except Exception:
+        logger.exception("Client import %s failed", job.pk)
+        lease_fail(
+            lease, "The import failed. Please try again; if it fails again, contact support."
+        )
+    job.refresh_from_db()
+    return job
+
+
+def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
+    rows = iter_rows(_source(job))
+    read_headers(rows)
+    planner = Planner(job.tenant, job.headers, job.mapping, job.match_by)
+    counts = {**dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0), **job.counts}
+    refused = list(job.refused) if job.rows_done else []
+    done = 0
+    for chunk in _chunks(rows, chunk_rows):
+        if done + len(chunk) <= job.rows_done:  # committed by an earlier worker: keys only
+            for _, cells in chunk:
+                planner.seen.setdefault(planner.key(cells), 0)
+            done += len(chunk)
+            continue
+        done += len(chunk)
+        with transaction.atomic():
+            plans = planner.plan(chunk)
+            chunk_counts = _write_chunk(job, plans)
+            for action, n in chunk_counts.items():
+                counts[action] += n
+            refused += [_refused_entry(p) for p in plans if p.action == REFUSED]
+            if not lease.rows().update(
+                rows_done=done, counts=counts, refused=refused, heartbeat_at=timezone.now()
+            ):
+                raise LeaseLost(f"ClientImport {job.pk}")
+    if not lease_finish(lease, status=ImportStatus.DONE, rows_done=done, total=done):
+        raise LeaseLost(f"ClientImport {job.pk}")
+
+
+def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
+    tenant = job.tenant
+    counts = dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0)
+    for plan in plans:
+        counts[plan.action] += 1
+    created = [p for p in plans if p.action == CREATED]
+    updated = [p for p in plans if p.action == UPDATED]
+    actor = job.created_by
+    lines = []
+    source = {"source": "import", "import": job.pk, "file": job.file_name}
+    if created:
+        first = tenant_next_number(tenant=tenant, name="client", count=len(created))
+        clients = []
+        for offset, plan in enumerate(created):
+            client = Client(tenant=tenant, number=first + offset, status=ClientStatus.ACTIVE)
+            for name, value in plan.data.items():
+                setattr(client, name, value)
+            client.refresh_search_text()
+            clients.append(client)
+        Client.objects.for_tenant(tenant).bulk_create(clients)
+        ids = [c.pk for c in clients]
+        clients_bulk_created.send(sender=Client, tenant=tenant, client_ids=ids)
+        for plan, client in zip(created, clients, strict=True):
+            plan.client = client
+            payload = {"number": client.number, "name": client.name, **source}
+            description = f"Imported from {job.file_name}"
+            lines.append(_event_line("client.created", client, description, payload, actor))
+        _apply_columns(job, created)
+    if updated:
+        names = sorted({n for p in updated for n in p.data})
+        for plan in updated:
+            for name, value in plan.data.items():
+                setattr(plan.client, name, value)
+            plan.client.refresh_search_text()
+            plan.client.updated_at = timezone.now()
+            changed = ", ".join(sorted(plan.data))
+            description = f"Updated from {job.file_name}: {changed}"
+            payload = {"fields": sorted(plan.data), **source}
+            lines.append(_event_line("client.updated", plan.client, description, payload, actor))
+        Client.objects.for_tenant(tenant).bulk_update(
+            [p.client for p in updated], [*names, "search_text", "updated_at"]
+        )
+    if lines:
+        events_record_bulk(tenant=tenant, lines=lines, actor_label=ACTOR_LABEL)
+    return counts
+
+
+def _event_line(type_: str, client: Client, description: str, payload: dict, actor) -> EventLine:
+    """A client created or updated by the import: the usual types, with `source` "import"."""
+    return EventLine(
+        type=type_, client_id=client.pk, description=description, payload=payload, actor=actor
+    )
+
+
+def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
+    for column in IMPORT_COLUMNS.for_tenant(job.tenant):
+        values = [(p.client.pk, p.extra[column.name]) for p in created if column.name in p.extra]
+        if values:
+            column.apply(
+                tenant=job.tenant,
+                actor=job.created_by,
+                file_name=job.file_name,
+                file_hash=job.file_hash,
+                values=values,
+            )
+
+
+def summary_line(counts: dict) -> str:
+    return ", ".join(f"{a} {counts.get(a, 0)}" for a in (CREATED, UPDATED, UNCHANGED, REFUSED))

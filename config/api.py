@@ -1,0 +1,211 @@
+"""The root of the JSON API (/api/v1/): one NinjaAPI that mounts each app's part (its
+`api.py`), answers every error as RFC 9457 problem details, and serves its OpenAPI 3 schema
+at /api/v1/schema/ and the interactive docs (Swagger UI from static/, no CDN) at
+/api/v1/docs/.
+
+Why django-ninja and not DRF: see the README ("The JSON API"); bench/api.py measures both.
+"""
+
+import logging
+
+import pydantic_core
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.urls import URLPattern, URLResolver, re_path
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import BaseRenderer
+
+from billing.api import router as billing_router
+from clients.api import router as clients_router
+from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors
+from messaging.api import router as messaging_router
+from tenancy.api import AUTH
+
+TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    422: "Invalid request",
+    429: "Too many requests",
+}
+logger = logging.getLogger(__name__)
+ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429)
+
+
+class FastJSONRenderer(BaseRenderer):
+    """JSON written by pydantic-core (Rust): a 100-client page spent a seventh of its time in
+    the json module. Decimals stay strings, datetimes ISO 8601, as with Django's encoder."""
+
+    media_type = "application/json"
+
+    def render(self, request, data, *, response_status):
+        return pydantic_core.to_json(data)
+
+
+class ClientdeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Error answers are documented as problem details on every operation."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for path in schema["paths"].values():
+            for operation in path.values():
+                for status in ERROR_STATUSES:
+                    operation.setdefault("responses", {})[str(status)] = {
+                        "description": TITLES[status],
+                        "content": {
+                            PROBLEM_CONTENT_TYPE: {
+                                "schema": {"$ref": "#/components/schemas/Problem"}
+                            }
+                        },
+                    }
+        return schema
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+api = ClientdeskAPI(
+    title="Clientdesk API",
+    version="1",
+    description=(
+        "The portal's services over HTTP. Authenticate with `Authorization: Bearer <token>` "
+        "(an owner creates tokens under API tokens), or as a logged-in operator with the CSRF "
+        "token. Errors are RFC 9457 problem details. Lists use cursor pagination "
+        "(`next` is the cursor of the next page) and `?fields=` to choose fields."
+    ),
+    urls_namespace="api",
+    renderer=FastJSONRenderer(),
+    auth=AUTH,
+    openapi_url="/schema/",
+    docs_url="/docs/",
+    docs=Swagger(settings={"persistAuthorization": True}),
+)
+
+
+def problem_response(problem: Problem) -> JsonResponse:
+    response = JsonResponse(
+        problem.body(), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
+    )
+    for name, value in problem.headers.items():
+        response[name] = value
+    return response
+
+
+def _loc(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", ())]
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    if loc and loc[0] == "payload":
+        loc = loc[1:]
+    return ".".join(loc)
+
+
+@api.exception_handler(Problem)
+def on_problem(request, exc: Problem):
+    return problem_response(exc)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_invalid(request, exc: NinjaValidationError):
+    errors = [{"field": _loc(error), "message": str(error.get("msg", ""))} for error in exc.errors]
+    return problem_response(Problem(422, TITLES[422], "Some values were refused.", errors[:100]))
+
+
+@api.exception_handler(DjangoValidationError)
+def on_refused(request, exc: DjangoValidationError):
+    return problem_response(
+        Problem(422, TITLES[422], "Some values were refused.", field_errors(exc))
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    problem = Problem(
+        401,
+        TITLES[401],
+        "Send Authorization: Bearer <token> with a token that is neither revoked nor expired.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+    return problem_response(problem)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    headers = {}
+    if exc.status_code == 429:
+        headers["Retry-After"] = str(getattr(exc, "wait", None) or 1)
+    title = TITLES.get(exc.status_code, "Error")
+    return problem_response(Problem(exc.status_code, title, str(exc), headers=headers))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return problem_response(Problem(404, TITLES[404], "No such object."))
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return problem_response(Problem(403, TITLES[403], "Your role or token does not allow this."))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return problem_response(Problem(413, TITLES[413], "The request body is too large."))
+
+
+@api.exception_handler(Exception)
+def on_failure(request, exc):
+    """A fault is logged with its traceback and answered as a problem, never as HTML."""
+    logger.error("API fault on %s", request.path, exc_info=exc)
+    return problem_response(Problem(500, "Server error", "The request could not be done."))
+
+
+api.add_router("/clients/", clients_router, tags=["clients"])
+api.add_router("/clients/", billing_router, tags=["billing"])
+api.add_router("/messages/", messaging_router, tags=["messages"])
+
+
+def api_urls():
+    """The API's URL patterns; their views need no login redirect (they answer 401). A path
+    that names no operation is a 404 problem document, as any other error (not a page)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if getattr(pattern, "name", None) == "api-root":  # the schema's base URL names it
+            pattern.callback = no_such_operation
+    patterns = [*patterns, re_path(r"^.*$", no_such_operation, name="no_such_operation")]
+    _mark_login_not_required(patterns)
+    return patterns, app_name, namespace
+
+
+def no_such_operation(request):
+    return problem_response(Problem(404, TITLES[404], "No such operation; see /api/v1/docs/."))
+
+
+def _mark_login_not_required(patterns) -> None:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            _mark_login_not_required(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            entry.callback.login_required = False

@@ -1,0 +1,232 @@
+"""How every operation of the JSON API is guarded, the same way for every app's part.
+
+- Who: `Authorization: Bearer <token>` (TenantMiddleware has resolved the token, its tenant
+  and its scope), or a logged-in operator's session with its CSRF token. Either way the
+  request already runs inside its tenant's django-scopes scope, so another tenant's object is
+  a 404, as in the portal.
+- What: each operation names the capability it needs (tenancy.roles), checked against the
+  operator's role or the token's scope (403 otherwise), and the modules it belongs to (a
+  tenant without them gets a 404, as its pages do). Both are also written into the schema
+  (`x-capability`, `x-modules`), so that tests walk them from the schema.
+- Limits: a maximum body size (413) and a rate per caller (429 with `Retry-After`, counted in
+  the Django cache).
+- Retries: an operation declared `idempotent` keeps its first answer under the caller's
+  `Idempotency-Key`; the same key again gets that answer, the same key with another body a
+  422. The record is inserted first in the operation's transaction, so a concurrent identical
+  request waits on the unique key and then reads the committed answer.
+"""
+
+import hashlib
+from functools import wraps
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from ninja import Status
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.throttling import SimpleRateThrottle
+
+from core.api import Problem
+
+from .models import ApiIdempotencyRecord
+from .modules import uses_any
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def api_caller(request) -> str:
+    """Who is calling, for rate limits and idempotency keys: the token, or the operator."""
+    if request.api_token is not None:
+        return f"token:{request.api_token.pk}"
+    return f"user:{request.user.pk}"
+
+
+def api_actor(request):
+    """The operator to record as having done a write; None for a token (the system)."""
+    return request.user if request.api_token is None else None
+
+
+def check_body_size(request) -> None:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        size = int(length)
+    except ValueError:
+        size = 0
+    if size > settings.API_MAX_BODY_BYTES:
+        raise Problem(
+            413,
+            "Request too large",
+            f"The body may have at most {settings.API_MAX_BODY_BYTES:,} bytes.",
+        )
+
+
+class TokenAuth(HttpBearer):
+    """A token TenantMiddleware found usable; anything else is a 401."""
+
+    def __call__(self, request):
+        if request.api_token is None:
+            return None
+        check_body_size(request)
+        return request.api_token
+
+    def authenticate(self, request, token):  # the middleware authenticated already
+        return request.api_token
+
+
+class OperatorSessionAuth(APIKeyCookie):
+    """A logged-in operator with a tenant, CSRF-checked like a portal form."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request, key):
+        if request.api_token is not None or request.tenant is None:
+            return None
+        if not request.user.is_authenticated:
+            return None
+        check_body_size(request)
+        return request.membership
+
+
+class CallerRateThrottle(SimpleRateThrottle):
+    """`API_RATE_LIMIT` requests per caller (token or operator), counted in the cache."""
+
+    scope = "api"
+
+    def __init__(self):
+        super().__init__(rate=settings.API_RATE_LIMIT)
+
+    def allow_request(self, request) -> bool:
+        if self.rate != settings.API_RATE_LIMIT:  # changed by the deployment's settings
+            self.rate = settings.API_RATE_LIMIT
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request):
+        return self.cache_format % {"scope": self.scope, "ident": api_caller(request)}
+
+
+AUTH = [TokenAuth(), OperatorSessionAuth()]
+
+
+def requires(capability: str, modules: frozenset[str] = frozenset()):
+    """The operation needs `capability` (403 otherwise) and, when named, one of `modules`
+    (404 otherwise, as a page of a module the tenant does not use)."""
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(request, *args, **kwargs):
+            if modules and not uses_any(request.tenant, modules):
+                raise Http404("This organisation does not use this module.")
+            if not request.membership.allows(capability):
+                raise Problem(403, "Forbidden", "Your role or token does not allow this.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def operation_extra(capability: str, modules=frozenset(), idempotent: bool = False) -> dict:
+    extra = {"x-capability": str(capability)}
+    if modules:
+        extra["x-modules"] = sorted(modules)
+    if idempotent:
+        extra["x-idempotent"] = True
+        extra["parameters"] = [
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+                "description": "A retry with the same key returns the first answer.",
+            }
+        ]
+    return extra
+
+
+def api_operation(
+    router, method: str, path: str, *, capability, modules=frozenset(), idempotent=False, **kw
+):
+    """Declare an operation on `router` with its capability, modules and idempotency: the one
+    way every app's api.py declares its operations."""
+
+    def decorate(view):
+        wrapped = idempotent_answer(view) if idempotent else view
+        wrapped = requires(capability, modules)(wrapped)
+        extra = operation_extra(capability, modules, idempotent)
+        return router.api_operation(
+            [method],
+            path,
+            openapi_extra=extra,
+            throttle=[CallerRateThrottle()],
+            **kw,
+        )(wrapped)
+
+    return decorate
+
+
+# -- idempotency -----------------------------------------------------------------------------
+def idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > IDEMPOTENCY_KEY_MAX:
+        raise Problem(
+            422,
+            "Invalid request",
+            "The Idempotency-Key header is empty or too long.",
+            [{"field": IDEMPOTENCY_HEADER, "message": "Use 1 to 255 characters, e.g. a UUID."}],
+        )
+    return key
+
+
+def request_fingerprint(request) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}\n".encode())
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def idempotent_answer(view):
+    """Answer a retry under the same Idempotency-Key with the first answer. The view returns
+    Status(code, schema instance); a refusal (an exception) rolls the record back with the rest,
+    so a corrected request may use the key again."""
+
+    @wraps(view)
+    def remembered(request, *args, **kwargs):
+        key = idempotency_key(request)
+        if key is None:
+            return view(request, *args, **kwargs)
+        records = ApiIdempotencyRecord.objects.for_tenant(request.tenant)
+        fingerprint = request_fingerprint(request)
+        caller = api_caller(request)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = records.create(
+                        tenant=request.tenant,
+                        caller=caller,
+                        key=key,
+                        fingerprint=fingerprint,
+                        status=0,
+                        body={},
+                    )
+            except IntegrityError:
+                first = records.get(caller=caller, key=key)
+                if first.fingerprint != fingerprint:
+                    raise Problem(
+                        422,
+                        "Idempotency-Key reused",
+                        "This Idempotency-Key was used for a different request.",
+                        [{"field": IDEMPOTENCY_HEADER, "message": "Use a new key."}],
+                    ) from None
+                return Status(first.status, first.body)
+            answer = view(request, *args, **kwargs)
+            record.status = answer.status_code
+            record.body = answer.value.model_dump(mode="json")
+            record.save(update_fields=["status", "body"])
+            return Status(record.status, record.body)
+
+    return remembered

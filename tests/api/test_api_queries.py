@@ -1,0 +1,48 @@
+"""The API's lists and details run a fixed number of queries, however many rows a page has
+(token, tenant, the page; no count)."""
+
+import pytest
+from django_scopes import scopes_disabled
+
+from tenancy.services import api_token_create
+from tests.factories import ClientFactory, make_account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bearer(tenant):
+    with scopes_disabled():
+        secret = api_token_create(tenant=tenant, actor=None, name="q", scope="owner").secret
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_client_list_and_detail_query_counts(
+    client, tenant, bearer, rows, django_assert_max_num_queries
+):
+    customers = ClientFactory.create_batch(rows, tenant=tenant)
+    client.get("/api/v1/clients/", **bearer)  # the token's last use is written once a minute
+    with django_assert_max_num_queries(3):
+        listed = client.get("/api/v1/clients/", {"limit": 100, "sort": "name"}, **bearer)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == rows
+    with django_assert_max_num_queries(3):
+        read = client.get(f"/api/v1/clients/{customers[-1].number}/", **bearer)
+    assert read.status_code == 200
+
+
+@pytest.mark.parametrize("top_ups", [1, 30])
+def test_ledger_and_account_query_counts(
+    client, tenant, bearer, top_ups, django_assert_max_num_queries
+):
+    customer = ClientFactory(tenant=tenant)
+    for _ in range(top_ups):
+        make_account(customer, balance="1")
+    client.get("/api/v1/clients/", **bearer)
+    with django_assert_max_num_queries(4):
+        ledger = client.get(f"/api/v1/clients/{customer.number}/ledger/", **bearer)
+    assert ledger.status_code == 200 and len(ledger.json()["items"]) == top_ups
+    with django_assert_max_num_queries(3):
+        assert (
+            client.get(f"/api/v1/clients/{customer.number}/account/", **bearer).status_code == 200
+        )

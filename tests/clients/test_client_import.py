@@ -1,0 +1,300 @@
+"""The client import's service: bad files, matching, idempotency, opening balances, a killed
+worker, tenants kept apart, and the command's last line."""
+
+import csv
+import io
+import zipfile
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+from openpyxl import Workbook
+
+from billing.models import LedgerEntry
+from clients import importing
+from clients.import_files import ImportFileError
+from clients.importing import (
+    client_import_commit,
+    client_import_execute,
+    client_import_preview,
+    client_import_upload,
+)
+from clients.models import Client, ClientImport, ImportStatus
+from events.models import Event
+from tests.factories import ClientFactory, ClientGroupFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def write_csv(path, rows, encoding="utf-8"):
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return str(path)
+
+
+def write_xlsx(path, rows):
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return str(path)
+
+
+def upload(tenant, path, name=None):
+    with scope(tenant=tenant):
+        return client_import_upload(
+            tenant=tenant, actor=None, path=path, file_name=name or str(path)
+        )
+
+
+def commit(job):
+    with scope(tenant=job.tenant):
+        return client_import_execute(job=client_import_commit(job=job, queue=False))
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+HEADER = ["External ID", "Client name", "E-mail", "ITN", "Opening balance"]
+
+
+def big_rows(n, bad_every=50):
+    rows = [HEADER]
+    for i in range(n):
+        email = "not-an-email" if i % bad_every == 7 else f"c{i}@example.com"
+        rows.append([f"R{i}", f"Client {i}", email, "", "10.50" if i % 10 == 0 else ""])
+    return rows
+
+
+# -- bad files -------------------------------------------------------------------------------
+def _zip_with(path, names):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(name, "x")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "build, code",
+    [
+        (lambda p: write_csv(p / "e.csv", []), "empty"),
+        (lambda p: write_csv(p / "h.csv", [HEADER]), "empty"),
+        (lambda p: str(_bytes(p / "b.csv", b"\x00\x01\x02binary" * 10)), "type"),
+        (lambda p: str(_bytes(p / "x.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100)), "xls"),
+        (lambda p: _zip_with(p / "a.xlsx", ["word/document.xml"]), "type"),
+        (lambda p: _zip_with(p / "m.xlsx", ["xl/workbook.xml", "xl/vbaProject.bin"]), "macro"),
+        (lambda p: write_xlsx(p / "m.xlsm", [HEADER]), "macro"),
+        (lambda p: write_xlsx(p / "f.xlsx", [HEADER, ["R1", "=1+2", "", "", ""]]), "formula"),
+        (
+            lambda p: write_csv(p / "f.csv", [HEADER, ["R1", "=HYPERLINK(1)", "", "", ""]]),
+            "formula",
+        ),
+        (
+            lambda p: write_csv(p / "w.csv", [HEADER, ["R1", "Ёжик", "", "", ""]], "cp1251"),
+            "encoding",
+        ),
+        (
+            lambda p: write_csv(p / "d.csv", [["Name", "name ", "E-mail"], ["a", "b", "c"]]),
+            "duplicate_header",
+        ),
+        (lambda p: str(_bytes(p / "big.csv", b"a," * (11 * 1024 * 1024))), "too_large"),
+    ],
+)
+def test_a_bad_file_is_refused_with_its_reason_and_writes_nothing(tenant, tmp_path, build, code):
+    path = build(tmp_path)
+    with pytest.raises(ImportFileError) as refused:
+        upload(tenant, path)
+    assert refused.value.code == code and refused.value.messages[0]
+    with scopes_disabled():
+        assert not ClientImport.objects.exists() and not Client.objects.exists()
+
+
+def _bytes(path, data):
+    path.write_bytes(data)
+    return path
+
+
+def test_a_million_rows_are_refused_before_reading_them(tenant, tmp_path, monkeypatch):
+    monkeypatch.setattr("clients.import_files.MAX_ROWS", 20)
+    path = write_csv(tmp_path / "many.csv", big_rows(21))
+    with pytest.raises(ImportFileError) as refused:
+        upload(tenant, path)
+    assert refused.value.code == "too_many"
+    path = write_xlsx(tmp_path / "many.xlsx", big_rows(21))
+    with pytest.raises(ImportFileError):
+        upload(tenant, path)
+
+
+# -- 10,000 rows, 2% refused ------------------------------------------------------------------
+def test_ten_thousand_rows_preview_commit_and_again_unchanged(tenant, tmp_path):
+    path = write_xlsx(tmp_path / "clients.xlsx", big_rows(10_000))
+    job = upload(tenant, path, "clients.xlsx")
+    assert job.mapping == {
+        "External ID": "external_ref",
+        "Client name": "name",
+        "E-mail": "email",
+        "ITN": "itn",
+        "Opening balance": "opening_balance",
+    }
+    assert job.preview == {"created": 9800, "updated": 0, "unchanged": 0, "refused": 200}
+    assert job.refused[0]["line"] == 9 and job.refused[0]["field"] == "E-mail"
+    with scopes_disabled():
+        assert not Client.objects.exists()
+    job = commit(job)
+    assert job.status == ImportStatus.DONE, job.error
+    assert job.counts == job.preview
+    with scope(tenant=tenant):
+        clients = Client.objects.for_tenant(tenant)
+        assert clients.count() == 9800
+        assert sorted(clients.values_list("number", flat=True)) == list(range(1, 9801))
+        imported = Event.objects.for_tenant(tenant).filter(type="client.created")
+        assert imported.filter(description="Imported from clients.xlsx").count() == 9800
+        event = imported.order_by("pk").first()
+        assert event.payload["source"] == "import" and event.payload["import"] == job.pk
+        assert event.object_id == event.client_id
+        assert (event.actor_kind, event.actor_label) == ("job", "import")
+        balances = LedgerEntry.objects.for_tenant(tenant)
+        assert balances.count() == 1000 and {e.amount for e in balances} == {Decimal("10.50")}
+    again = upload(tenant, path, "clients.xlsx")
+    assert again.preview == {"created": 0, "updated": 0, "unchanged": 9800, "refused": 200}
+    with scope(tenant=tenant):  # the preview wrote nothing; a commit of it: the command's test
+        assert Client.objects.for_tenant(tenant).count() == 9800
+
+
+# -- matching ----------------------------------------------------------------------------------
+def test_matching_by_itn_updates_only_mapped_fields(tenant, tmp_path):
+    group = ClientGroupFactory(tenant=tenant, name="Corporate")
+    known = ClientFactory(tenant=tenant, itn="7707083893", country="RU", phone="+100", name="Old")
+    path = write_csv(
+        tmp_path / "itn.csv",
+        [
+            ["INN", "Name", "Client type"],
+            ["7707 083893", "New name", "corporate"],
+            ["7707083893", "Twice", ""],
+            ["", "No key", ""],
+            ["5000000001", "Unknown type", "Nope"],
+        ],
+    )
+    job = upload(tenant, path)
+    assert job.match_by == "itn"
+    assert job.preview == {"created": 0, "updated": 1, "unchanged": 0, "refused": 3}
+    reasons = [(r["line"], r["field"]) for r in job.refused]
+    assert reasons == [(3, "ITN"), (4, "ITN"), (5, "Client type")]
+    commit(job)
+    with scopes_disabled():
+        known.refresh_from_db()
+    assert (known.name, known.group, known.phone) == ("New name", group, "+100")
+
+
+def test_matching_by_login_normalises_the_phone_and_external_ref_is_chosen(tenant, tmp_path):
+    known = ClientFactory(tenant=tenant, login="+4930123456", name="Same")
+    path = write_csv(
+        tmp_path / "login.csv",
+        [["Login", "Country", "Name", "External ID"], ["030 123456", "DE", "Same", "X1"]],
+    )
+    job = upload(tenant, path)
+    with scope(tenant=tenant):
+        job = client_import_preview(job=job, mapping=job.mapping, match_by="login")
+    assert job.preview["updated"] == 1
+    commit(job)
+    with scopes_disabled():
+        known.refresh_from_db()
+    assert known.external_ref == "X1"
+
+
+def test_another_tenants_references_touch_nothing_of_theirs(tenant, other_tenant, tmp_path):
+    theirs = ClientFactory(tenant=other_tenant, external_ref="R1", name="Theirs")
+    path = write_csv(tmp_path / "a.csv", [["External ID", "Name"], ["R1", "Mine"]])
+    job = commit(upload(tenant, path))
+    assert job.counts["created"] == 1
+    with scopes_disabled():
+        theirs.refresh_from_db()
+        assert theirs.name == "Theirs"
+        assert Client.objects.filter(tenant=tenant, external_ref="R1").count() == 1
+
+
+# -- a killed worker ------------------------------------------------------------------------------
+class Killed(BaseException):
+    """What a kill -9 leaves: the worker stops between two chunks, reporting nothing."""
+
+
+def test_a_killed_commit_resumes_and_posts_each_opening_balance_once(tenant, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "k.csv", big_rows(300, bad_every=1000))
+    job = upload(tenant, path)
+    with scope(tenant=tenant):
+        job = client_import_commit(job=job, queue=False)
+    real = importing._write_chunk
+    calls = []
+
+    def dies_on_the_third_chunk(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise Killed
+        return real(*args)
+
+    monkeypatch.setattr(importing, "_write_chunk", dies_on_the_third_chunk)
+    with scope(tenant=tenant), pytest.raises(Killed):
+        client_import_execute(job=job, chunk_rows=100)
+    with scopes_disabled():
+        job.refresh_from_db()
+        assert (job.status, job.rows_done) == ("running", 200)
+        ClientImport.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now())
+    with scope(tenant=tenant):
+        job = client_import_execute(job=job, chunk_rows=100)
+    assert job.status == ImportStatus.DONE
+    assert job.counts == {"created": 299, "updated": 0, "unchanged": 0, "refused": 1}
+    with scopes_disabled():
+        assert Client.objects.filter(tenant=tenant).count() == 299
+        assert LedgerEntry.objects.filter(tenant=tenant).count() == 30
+
+
+def test_the_sweep_requeues_an_expired_import_then_fails_it(tenant, tmp_path):
+    from core.leases import leases_sweep
+
+    path = write_csv(tmp_path / "s.csv", [["External ID", "Name"], ["R1", "A"]])
+    job = upload(tenant, path)
+    with scopes_disabled():
+        ClientImport.objects.filter(pk=job.pk).update(
+            status="running", attempts=3, lease_expires_at=timezone.now()
+        )
+    assert leases_sweep() == {"clients.clientimport:failed": 1}
+    with scopes_disabled():
+        job.refresh_from_db()
+    assert job.status == "failed" and "worker stopped" in job.error
+
+
+# -- the command -------------------------------------------------------------------------------
+def test_the_command_prints_the_counts_last(tenant, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [["External ID", "Name"], ["R1", "A"], ["R2", ""]])
+    out = io.StringIO()
+    call_command("import_clients", "--tenant", tenant.slug, path, "--dry-run", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "created 1, updated 0, unchanged 0, refused 1"
+    with scopes_disabled():
+        assert not Client.objects.exists() and not ClientImport.objects.exists()
+    out = io.StringIO()
+    call_command("import_clients", "--tenant", tenant.slug, path, stdout=out)
+    assert out.getvalue().splitlines()[-1] == "created 1, updated 0, unchanged 0, refused 1"
+    out = io.StringIO()
+    call_command("import_clients", "--tenant", tenant.slug, path, stdout=out)
+    assert out.getvalue().splitlines()[-1] == "created 0, updated 0, unchanged 1, refused 1"
+
+
+def test_the_confirmed_mapping_is_remembered_for_the_tenant(tenant, other_tenant, tmp_path):
+    rows = [["Code", "Kunde"], ["K1", "Anna"]]
+    job = upload(tenant, write_csv(tmp_path / "one.csv", rows))
+    assert job.mapping == {"Code": "external_ref"}
+    with scope(tenant=tenant):
+        job = client_import_preview(
+            job=job, mapping={"Code": "external_ref", "Kunde": "name"}, match_by="external_ref"
+        )
+    commit(job)
+    again = upload(tenant, write_csv(tmp_path / "two.csv", rows))
+    assert again.mapping == {"Code": "external_ref", "Kunde": "name"}
+    assert again.preview["unchanged"] == 1
+    elsewhere = upload(other_tenant, write_csv(tmp_path / "three.csv", rows))
+    assert elsewhere.mapping == {"Code": "external_ref"}
