@@ -245,9 +245,10 @@ RENEWAL_FLOOR = [
     "'active', s.end_date, s.end_date + p.period_count, TRUE, p.price, 0, s.id, "
     "COALESCE(s.origin_id, s.id), %(now)s, %(now)s, '' FROM subscriptions_subscription s "
     "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s)",
-    "INSERT INTO clients_clientactivity (tenant_id, client_id, created_at, actor_label, verb, "
-    "description, data) SELECT s.tenant_id, s.client_id, %(now)s, 'system', "
-    "'subscription_renewed', 'Subscription ' || p.name || ' renewed', "
+    "INSERT INTO events_event (tenant_id, client_id, created_at, actor_kind, actor_label, type, "
+    "object_type, object_id, description, payload) SELECT s.tenant_id, s.client_id, %(now)s, "
+    "'system', 'system', 'subscription.renewed', 'subscription', s.id, "
+    "'Subscription ' || p.name || ' renewed', "
     "jsonb_build_object('renewal_of', s.id) FROM subscriptions_subscription s "
     "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s)",
 ]

@@ -54,16 +54,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
-from clients.services import (
-    ACTIVITY_COLUMNS,
-    ACTIVITY_TABLE,
-    activities_record_bulk,
-    activity_columns,
-    activity_record,
-    activity_rows,
-)
 from core.formatting import money
 from core.sql import bound_cursor, is_postgresql
+from events.services import (
+    EVENT_COLUMNS,
+    EVENT_TABLE,
+    EventLine,
+    event_columns,
+    event_record,
+    event_rows,
+    events_record_bulk,
+)
 from tenancy.models import Tenant
 
 from .models import (
@@ -187,7 +188,7 @@ _ACCOUNT_TABLE = Account._meta.db_table
 _CLIENT_TABLE = Client._meta.db_table
 # The chunk's writes in one statement: the entries in the postings' order (so that their ids
 # follow the chain), each account's balance and time from its last entry, the last purchase
-# date of the clients who bought, and the entries' activity lines, which learn their entry's
+# date of the clients who bought, and the entries' events, which learn their entry's
 # id from the INSERT (data-modifying CTEs run to completion whether or not the final SELECT
 # reads them); it returns the entries' ids.
 _ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
@@ -209,12 +210,13 @@ _WRITE_SQL = (
     f"ins AS (INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
     f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v ORDER BY n "
     "RETURNING id, idempotency_key), "
-    f"act AS (INSERT INTO {ACTIVITY_TABLE} ({', '.join(c for c, _ in ACTIVITY_COLUMNS)}) "
-    "SELECT l.tenant_id, l.client_id, l.actor_id, l.actor_label, l.verb, l.description, "
-    "jsonb_build_object('entry', ins.id) || l.data, l.created_at FROM unnest("
-    + ", ".join(f"%s::{t}[]" for _, t in ACTIVITY_COLUMNS)
+    f"act AS (INSERT INTO {EVENT_TABLE} ({', '.join(c for c, _ in EVENT_COLUMNS)}) "
+    "SELECT l.tenant_id, l.created_at, l.type, l.actor_kind, l.actor_id, l.actor_label, "
+    "l.object_type, ins.id, l.client_id, l.description, "
+    "jsonb_build_object('entry', ins.id) || l.payload FROM unnest("
+    + ", ".join(f"%s::{t}[]" for _, t in EVENT_COLUMNS)
     + ", %s::text[]) AS l("
-    + ", ".join(c for c, _ in ACTIVITY_COLUMNS)
+    + ", ".join(c for c, _ in EVENT_COLUMNS)
     + ", idempotency_key) JOIN ins USING (idempotency_key) ORDER BY ins.id RETURNING 1) "
     "SELECT id, idempotency_key FROM ins"
 )
@@ -541,17 +543,16 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
     entries = [entry for _, entry in new]
     if not is_postgresql():
         _write_entries_portable(tenant, entries, accounts, now)
-        activities_record_bulk(tenant=tenant, lines=_activity_lines(tenant, new, accounts))
+        events_record_bulk(tenant=tenant, lines=_event_lines(tenant, new, accounts))
         return
-    lines = _activity_lines(tenant, new, accounts, with_entry=False)
-    rows = activity_rows(tenant=tenant, lines=lines)
+    rows = event_rows(tenant=tenant, lines=_event_lines(tenant, new, accounts, with_entry=False))
     keys = [entry.idempotency_key for result, entry in new if result.posting.activity]
     params = [
         *(_column(entries, name) for name, _ in _ENTRY_COLUMNS),
         now,
         tenant.pk,
         "",
-        *(activity_columns(rows) if rows else [None] * len(ACTIVITY_COLUMNS)),
+        *(event_columns(rows) if rows else [None] * len(EVENT_COLUMNS)),
         keys or None,
     ]
     cursor.execute(_WRITE_SQL, params)
@@ -621,9 +622,9 @@ def _announce(tenant: Tenant, changes: list[FundsChange]) -> None:
         )
 
 
-def _activity_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> list[tuple]:
-    """The activity lines of the entries that ask for one; without `with_entry`, their data
-    leaves out the entry's id, which the write statement adds."""
+def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> list[EventLine]:
+    """The events of the entries that ask for one; without `with_entry`, their payload and
+    object leave out the entry's id, which the write statement adds."""
     currency = tenant.currency
     lines = []
     for result, entry in new:
@@ -633,11 +634,22 @@ def _activity_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -
         description += f", balance {money(entry.balance_after)} {currency}"
         if entry.comment:
             description += f" ({entry.comment})"
-        data = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
+        payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
+        payload["kind"] = entry.kind
         if with_entry:
-            data = {"entry": entry.pk, **data}
-        client_id = accounts[entry.account_id].client_id
-        lines.append((client_id, entry.kind, description, data, entry.operator, entry.created_at))
+            payload = {"entry": entry.pk, **payload}
+        lines.append(
+            EventLine(
+                type="ledger.entry_posted",
+                client_id=accounts[entry.account_id].client_id,
+                description=description,
+                payload=payload,
+                object_type="ledger_entry",
+                object_id=entry.pk if with_entry else None,
+                actor=entry.operator,
+                at=entry.created_at,
+            )
+        )
     return lines
 
 
@@ -888,16 +900,18 @@ def account_set_credit_limit(
 
 def _record_credit_change(change: CreditLimitChange) -> None:
     """The change's line in the client's activity."""
-    activity_record(
+    event_record(
         tenant=change.tenant,
+        type="credit_limit.changed",
         client_id=change.account.client_id,
+        object_type="credit_limit_change",
+        object_id=change.pk,
         actor=change.operator,
-        verb="credit_limit_changed",
         description=(
             f"Credit limit {money(change.old_limit)} → {money(change.new_limit)} "
             f"{change.tenant.currency}"
         ),
-        data={"old": str(change.old_limit), "new": str(change.new_limit)},
+        payload={"old": str(change.old_limit), "new": str(change.new_limit)},
         at=change.created_at,
     )
 

@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import Client, ClientActivity, ClientGroup, ClientImport
+from .models import Client, ClientGroup, ClientImport
 
 
 @admin.register(ClientGroup)
@@ -51,18 +51,6 @@ class ClientAdmin(ReadOnlyAdmin):
     ordering = ("-last_purchase_at", "-id")
     readonly_fields = ("number", "created_at", "updated_at", "search_text")
     raw_id_fields = ("group",)
-
-
-@admin.register(ClientActivity)
-class ClientActivityAdmin(ReadOnlyAdmin):
-    """The activity timeline, read-only: lines are written by the services."""
-
-    list_display = ("created_at", "tenant", "client", "verb", "description", "actor", "actor_label")
-    list_filter = ("tenant", "verb", "created_at")
-    search_fields = ("description", "=client__number")
-    list_select_related = ("tenant", "client", "actor")
-    raw_id_fields = ("client", "actor")
-    readonly_fields = ("created_at",)
 
 
 @admin.register(ClientImport)

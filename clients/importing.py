@@ -43,6 +43,7 @@ from core.leases import (
     lease_requeue,
 )
 from core.text import refused_characters
+from events.services import EventLine, events_record_bulk
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Capability
 from tenancy.services import tenant_next_number
@@ -59,7 +60,6 @@ from .import_files import (
 )
 from .models import Client, ClientGroup, ClientImport, ClientStatus, ImportStatus, MatchBy
 from .modules import CLIENT_FIELDS, hidden_names
-from .services import activities_record_bulk
 from .signals import clients_bulk_created
 from .validators import normalize_phone
 
@@ -590,6 +590,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
     updated = [p for p in plans if p.action == UPDATED]
     actor = job.created_by
     lines = []
+    source = {"source": "import", "import": job.pk, "file": job.file_name}
     if created:
         first = tenant_next_number(tenant=tenant, name="client", count=len(created))
         clients = []
@@ -604,8 +605,9 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         clients_bulk_created.send(sender=Client, tenant=tenant, client_ids=ids)
         for plan, client in zip(created, clients, strict=True):
             plan.client = client
+            payload = {"number": client.number, "name": client.name, **source}
             description = f"Imported from {job.file_name}"
-            lines.append((client.pk, "imported", description, {"import": job.pk}, actor, None))
+            lines.append(_event_line("client.created", client, description, payload, actor))
         _apply_columns(job, created)
     if updated:
         names = sorted({n for p in updated for n in p.data})
@@ -616,13 +618,21 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
             plan.client.updated_at = timezone.now()
             changed = ", ".join(sorted(plan.data))
             description = f"Updated from {job.file_name}: {changed}"
-            lines.append((plan.client.pk, "imported", description, {"import": job.pk}, actor, None))
+            payload = {"fields": sorted(plan.data), **source}
+            lines.append(_event_line("client.updated", plan.client, description, payload, actor))
         Client.objects.for_tenant(tenant).bulk_update(
             [p.client for p in updated], [*names, "search_text", "updated_at"]
         )
     if lines:
-        activities_record_bulk(tenant=tenant, lines=lines, actor_label=ACTOR_LABEL)
+        events_record_bulk(tenant=tenant, lines=lines, actor_label=ACTOR_LABEL)
     return counts
+
+
+def _event_line(type_: str, client: Client, description: str, payload: dict, actor) -> EventLine:
+    """A client created or updated by the import: the usual types, with `source` "import"."""
+    return EventLine(
+        type=type_, client_id=client.pk, description=description, payload=payload, actor=actor
+    )
 
 
 def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:

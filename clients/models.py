@@ -172,45 +172,6 @@ class Client(TenantOwnedModel):
         return self.status == ClientStatus.DELETED
 
 
-class ClientActivity(TenantOwnedModel):
-    """One line of a client's activity timeline: what happened and who did it.
-
-    Written by `clients.services.activity_record` (never edited afterwards). `actor` is the
-    operator, or empty when the system did it; `actor_label` then says which part of the
-    system ("system", "auto-renewal", "financial holds"). `verb` is a short machine name
-    (see ActivityVerb; other apps may add their own) and `data` keeps the details (amounts,
-    ids, changed fields) for later reading.
-    """
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="activities")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    actor = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=100, blank=True)
-    verb = models.CharField(max_length=40)
-    description = models.CharField(max_length=500)
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        verbose_name_plural = "client activities"
-        indexes = [
-            # The timeline: one client's newest first.
-            models.Index(
-                fields=["tenant", "client", "-created_at", "-id"], name="client_activity_idx"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.verb}: {self.description}"
-
-    @property
-    def who(self) -> str:
-        if self.actor_id and self.actor:
-            return self.actor.get_full_name() or self.actor.get_username()
-        return self.actor_label or "system"
-
-
 class ImportStatus(models.TextChoices):
     PREVIEWED = "previewed", "Previewed"
     QUEUED = "queued", "Queued"

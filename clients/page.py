@@ -4,17 +4,17 @@ read (one query, in the view), then each block's own context, only for the block
 modules show (clients.extensions):
 
 - clients: Basic information (the client's fields; the balance row reads billing's account)
-  and the newest activity lines with their operators (one query);
+  and the newest events of its timeline with their operators (one query);
 - subscriptions: the current subscription, the subscription history and the quick stats;
 - holds: the holds in force; routers: the connection details.
 
 Contributed blocks should use a fixed number of queries too.
 """
 
+from events.selectors import client_events
 from tenancy.roles import Capability
 
 from .extensions import MAIN, SIDE, PageBlock, page_context, register_page_block
-from .models import ClientActivity
 
 ACTIVITY_ON_PAGE = 15
 
@@ -30,8 +30,7 @@ def client_page_context(request, client) -> dict:
 
 def activity_context(request, client) -> dict:
     activity = (
-        ClientActivity.objects.for_tenant(request.tenant)
-        .filter(client=client)
+        client_events(tenant=request.tenant, client_id=client.pk)
         .select_related("actor")
         .order_by("-created_at", "-id")[:ACTIVITY_ON_PAGE]
     )

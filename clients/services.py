@@ -1,18 +1,17 @@
 """Writes of clients that carry business rules; one function per use case, one transaction each."""
 
-import json
 from datetime import date
 
 from django.db import transaction
 
 from core.formatting import format_datetime
-from core.sql import bound_cursor, is_postgresql
 from core.validators import full_clean_changed
+from events.services import event_record
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
 from .extensions import deletion_blockers
-from .models import Client, ClientActivity, ClientStatus
+from .models import Client, ClientStatus
 from .signals import client_deleted
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
@@ -39,133 +38,33 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
     client.full_clean(exclude=["number"], validate_constraints=False)
     client.number = tenant_next_number(tenant=tenant, name="client")
     client.save()
-    activity_record(
-        tenant=tenant, client=client, actor=actor, verb="created", description="Client created"
+    event_record(
+        tenant=tenant,
+        type="client.created",
+        client_id=client.pk,
+        actor=actor,
+        description="Client created",
+        payload={"number": client.number, "name": client.name},
     )
     return client
 
 
-# -- activity, edit and delete -----------------------------------------------------------------
-def activity_record(
-    *,
-    tenant: Tenant,
-    client: Client | None = None,
-    client_id: int | None = None,
-    actor=None,
-    actor_label: str = "",
-    verb: str,
-    description: str,
-    data: dict | None = None,
-    at=None,
-):
-    """Add a line to a client's activity timeline. Other apps call this (holds, jobs, billing
-    receivers); it joins the caller's transaction, so a rolled-back change leaves no line.
-    Without an operator (`actor=None`) the line is shown as done by `actor_label` ("system"
-    unless said otherwise)."""
-    from django.utils import timezone
-
-    if client is not None:
-        client_id = client.pk
-    if client_id is None:
-        raise ValueError("activity_record() needs a client or a client_id.")
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    return ClientActivity.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        client_id=client_id,
-        actor=actor,
-        actor_label=(actor_label or ("" if actor else "system"))[:100],
-        verb=verb[:40],
-        description=description[:500],
-        data=data or {},
-        created_at=at or timezone.now(),
-    )
-
-
-ACTIVITY_BATCH = 2000
-
-
-def activities_record_bulk(*, tenant: Tenant, lines, actor_label: str = "system") -> None:
-    """Many activity lines at once, for the scheduled jobs and billing's chunks: `lines` are
-    (client_id, verb, description, data), all by `actor_label`, or (client_id, verb,
-    description, data, actor, at) for lines of an operator (or of nobody: `actor_label`) at a
-    given time; one INSERT per ACTIVITY_BATCH lines (on PostgreSQL written as SQL, since the
-    ORM's insert costs more than the row inside a posting's lock)."""
-    rows = activity_rows(tenant=tenant, lines=lines, actor_label=actor_label)
-    for start in range(0, len(rows), ACTIVITY_BATCH):
-        _activities_insert(tenant, rows[start : start + ACTIVITY_BATCH])
-
-
-def activity_rows(*, tenant: Tenant, lines, actor_label: str = "system") -> list[tuple]:
-    """`activities_record_bulk`'s lines as the rows of ACTIVITY_COLUMNS, for a writer that
-    inserts them in a statement of its own (billing writes a posting's line in the statement
-    that writes its entry, one round trip less inside the account's lock)."""
-    from django.utils import timezone
-
-    now = timezone.now()
-    rows = []
-    for client_id, verb, description, data, *who in lines:
-        actor, at = who if who else (None, now)
-        if actor is not None and not getattr(actor, "is_authenticated", False):
-            actor = None
-        rows.append(
-            (
-                tenant.pk,
-                client_id,
-                actor.pk if actor else None,
-                ("" if actor else actor_label)[:100],
-                verb[:40],
-                description[:500],
-                data if data is not None else {},
-                at or now,
-            )
-        )
-    return rows
-
-
-ACTIVITY_TABLE = ClientActivity._meta.db_table
-# The activity's columns as the array INSERTs write them, with their array types.
-ACTIVITY_COLUMNS = (
-    ("tenant_id", "bigint"),
-    ("client_id", "bigint"),
-    ("actor_id", "bigint"),
-    ("actor_label", "text"),
-    ("verb", "text"),
-    ("description", "text"),
-    ("data", "jsonb"),
-    ("created_at", "timestamptz"),
-)
-_ACTIVITY_NAMES = [name for name, _ in ACTIVITY_COLUMNS]
-
-
-_ACTIVITY_INSERT_SQL = (
-    f"INSERT INTO {ACTIVITY_TABLE} ({', '.join(_ACTIVITY_NAMES)}) "  # noqa: S608 - names are ours
-    "SELECT * FROM unnest(" + ", ".join(f"%s::{kind}[]" for _, kind in ACTIVITY_COLUMNS) + ")"
-)
-
-
-def activity_columns(rows: list[tuple]) -> list[list]:
-    """The rows of `activity_rows` as one array per column (data as JSON text)."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[6] = [json.dumps(data) for data in columns[6]]
-    return columns
-
-
-def _activities_insert(tenant: Tenant, rows: list[tuple]) -> None:
-    """One INSERT of the rows, their columns as arrays (core/sql.py)."""
-    if not rows:
-        return
-    if not is_postgresql():  # the SQLite demo: the ORM adapts its types
-        ClientActivity.objects.for_tenant(tenant).bulk_create(
-            [ClientActivity(**dict(zip(_ACTIVITY_NAMES, row, strict=True))) for row in rows]
-        )
-        return
-    with bound_cursor() as cursor:
-        cursor.execute(_ACTIVITY_INSERT_SQL, activity_columns(rows))
-
-
+# -- edit and delete -------------------------------------------------------------------------
 # Edited fields whose values the activity line leaves out (they can be long or personal).
 ACTIVITY_VALUE_LIMIT = 60
+
+
+def _changes_payload(changes: dict) -> dict:
+    """Old and new values as JSON (dates and numbers as text, related rows by id)."""
+    return {
+        name: {"old": _as_json(old), "new": _as_json(new)} for name, (old, new) in changes.items()
+    }
+
+
+def _as_json(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return getattr(value, "pk", None) if hasattr(value, "pk") else str(value)
 
 
 def _shown(value) -> str:
@@ -206,13 +105,13 @@ def client_update(*, client: Client, actor, **data) -> Client:
         description = f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
     else:
         description = "Edited " + ", ".join(labels)
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked,
+        type="client.updated",
+        client_id=locked.pk,
         actor=actor,
-        verb="edited",
         description=description,
-        data={"fields": sorted(changes)},
+        payload={"fields": sorted(changes), "changes": _changes_payload(changes)},
     )
     return locked
 
@@ -238,13 +137,13 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     previous = locked.status
     locked.status = ClientStatus.DELETED
     locked.save(update_fields=["status", "updated_at"])
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked,
+        type="client.deleted",
+        client_id=locked.pk,
         actor=actor,
-        verb="deleted",
         description="Client deleted" + (f": {comment}" if comment else ""),
-        data={"previous_status": previous},
+        payload={"previous_status": previous, "comment": comment},
     )
     transaction.on_commit(lambda: client_deleted.send(sender=Client, tenant=tenant, client=locked))
     return locked

@@ -297,7 +297,7 @@ class ClientActivityTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = None
         fields = ()
-        row_attrs = {"data-activity": lambda record: record.verb}
+        row_attrs = {"data-activity": lambda record: record.type}
 
     def _orderer(self, bound):
         def order(queryset, is_descending):

@@ -29,6 +29,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
 from core.views import InvalidFormStatusMixin, TableFragmentMixin, form_errors_from
+from events.selectors import client_events
 from tenancy.mixins import FilteredTableView, TenantRequiredMixin
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
@@ -38,7 +39,7 @@ from .filter_bar import ClientFilterBar
 from .filters import ClientFilterSet
 from .forms import ClientForm
 from .mixins import ClientPageMixin
-from .models import Client, ClientActivity
+from .models import Client
 from .page import client_page_context
 from .selectors import (
     SEARCH_MAX_LENGTH,
@@ -249,7 +250,7 @@ class ClientActivityView(TableFragmentMixin, ClientObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         client = self.get_client()
-        lines = ClientActivity.objects.for_tenant(self.request.tenant).filter(client=client)
+        lines = client_events(tenant=self.request.tenant, client_id=client.pk)
         context.update(self.client_context(client))
         context["table"] = ClientActivityTable.for_request(lines, self.request)
         return context

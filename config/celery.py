@@ -39,6 +39,12 @@ app.conf.beat_schedule = {
         "schedule": float(settings.HOLDS_FINANCIAL_INTERVAL),
         "options": {"expires": settings.HOLDS_FINANCIAL_INTERVAL * 0.9},
     },
+    # Events older than each tenant's retention, deleted in batches (events.services).
+    "events-prune": {
+        "task": "events.tasks.events_prune_run_all",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 23 * 3600.0},
+    },
     "subscriptions-expiry": {
         "task": "subscriptions.tasks.expiry_run_all",
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "ninja",  # the JSON API; its Swagger UI assets are served from static/
     "core",
     "tenancy",
+    "events",
     "clients",
     "subscriptions",
     "billing",

@@ -23,6 +23,7 @@ urlpatterns = [
     path("messaging/", include("messaging.urls")),
     path("routers/", include("routers.urls")),
     path("exports/", include("exports.urls")),
+    path("audit/", include("events.urls")),
     path("dashboard/", include("holds.urls")),
     path("api/v1/", api_urls()),
     path("admin/", admin.site.urls),

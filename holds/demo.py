@@ -24,10 +24,10 @@ from django.utils import timezone
 from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import Client, ClientStatus
-from clients.services import activity_record
 from clients.signals import send_client_access_changed_later
 from core.formatting import format_date_for
 from core.jobs import job_run
+from events.services import event_record
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB
 from tenancy.models import Membership
@@ -111,13 +111,15 @@ def _administrative_holds(tenant, rng, now) -> int:
     held = [h.client_id for h in holds]
     clients_refresh_status(tenant=tenant, client_ids=held)
     for hold in holds:  # the timeline says who set it and when, as for an operator's hold
-        activity_record(
+        event_record(
             tenant=tenant,
+            type="hold.placed",
             client_id=hold.client_id,
+            object_type="hold",
+            object_id=hold.pk,
             actor=manager,
-            verb="hold_set",
             description=f"{HoldKind.ADMINISTRATIVE.label} set: {hold.reason}",
-            data={"hold": hold.pk, "kind": hold.kind},
+            payload={"hold": hold.pk, "kind": hold.kind, "reason": hold.reason},
             at=hold.set_at,
         )
     # As an operator's hold does: the router cuts their access (the demo's worker applies it).

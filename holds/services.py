@@ -39,9 +39,9 @@ from django.utils import timezone
 
 from billing.models import Account
 from clients.models import Client, ClientStatus
-from clients.services import activities_record_bulk, activity_record
 from clients.signals import send_client_access_changed, send_client_access_changed_later
 from core.formatting import format_datetime, money
+from events.services import EventLine, event_record, events_record_bulk
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
     clients_with_active_subscription,
@@ -203,14 +203,16 @@ def client_place_hold(
     )
     locked.status = status_from_holds(kinds | {kind})
     locked.save(update_fields=["status", "updated_at"])
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked,
+        type="hold.placed",
+        client_id=locked.pk,
+        object_type="hold",
+        object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        verb="hold_set",
         description=f"{label} set: {reason}",
-        data={"hold": hold.pk, "kind": kind, "job": job},
+        payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     subscription_suspend_all(
         client=locked, actor=operator, actor_label="" if operator else SYSTEM, reason=label
@@ -257,19 +259,21 @@ def client_release_hold(
     if locked.status != ClientStatus.DELETED:
         locked.status = status_from_holds(remaining)
         locked.save(update_fields=["status", "updated_at"])
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked,
+        type="hold.released",
+        client_id=locked.pk,
+        object_type="hold",
+        object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        verb="hold_released",
         description=f"{label} released: {reason}"
         + (
             f" ({HoldKind(next(iter(remaining))).label.lower()} still in force)"
             if remaining
             else ""
         ),
-        data={"hold": hold.pk, "kind": kind, "job": job},
+        payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     if not remaining:
         subscription_resume_all(
@@ -437,17 +441,26 @@ def _holds_place_bulk(
     label = HoldKind(kind).label
     lines = []
     for hold in created:
-        lines.append((hold.client_id, "hold_set", f"{label} set: {hold.reason}", {"hold": hold.pk}))
+        lines.append(
+            EventLine(
+                type="hold.placed",
+                client_id=hold.client_id,
+                description=f"{label} set: {hold.reason}",
+                payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
+                object_type="hold",
+                object_id=hold.pk,
+            )
+        )
         if suspended[hold.client_id]:
             lines.append(
-                (
-                    hold.client_id,
-                    "subscriptions_suspended",
-                    f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
-                    {"count": suspended[hold.client_id]},
+                EventLine(
+                    type="subscription.suspended",
+                    client_id=hold.client_id,
+                    description=f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
+                    payload={"count": suspended[hold.client_id]},
                 )
             )
-    activities_record_bulk(tenant=tenant, lines=lines)
+    events_record_bulk(tenant=tenant, lines=lines)
     notifications_create(
         tenant=tenant,
         rows=[
@@ -498,18 +511,25 @@ def _holds_release_bulk(
     for pk, client_id, kind in rows:
         reason = reasons.get(client_id, "Funds back to zero or more")
         lines.append(
-            (client_id, "hold_released", f"{HoldKind(kind).label} released: {reason}", {"hold": pk})
+            EventLine(
+                type="hold.released",
+                client_id=client_id,
+                description=f"{HoldKind(kind).label} released: {reason}",
+                payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
+                object_type="hold",
+                object_id=pk,
+            )
         )
         if resumed[client_id]:
             lines.append(
-                (
-                    client_id,
-                    "subscriptions_resumed",
-                    f"{resumed[client_id]} subscription(s) active again",
-                    {"count": resumed[client_id]},
+                EventLine(
+                    type="subscription.resumed",
+                    client_id=client_id,
+                    description=f"{resumed[client_id]} subscription(s) active again",
+                    payload={"count": resumed[client_id]},
                 )
             )
-    activities_record_bulk(tenant=tenant, lines=lines)
+    events_record_bulk(tenant=tenant, lines=lines)
     send_client_access_changed_later(
         sender="holds",
         tenant=tenant,

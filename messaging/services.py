@@ -52,6 +52,7 @@ from core.formatting import format_date
 from core.jobs import job_lock
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
+from events.services import event_record
 from tenancy.models import Tenant
 
 from .models import (
@@ -929,11 +930,23 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
                     f"{SenderStatus(status).label.lower()}."
                 }
             )
+        previous = locked.status
         locked.status = status
         locked.status_reason = reason
         locked.decided_by = actor
         locked.decided_at = timezone.now()
         locked.save(
             update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"]
+        )
+        label = SenderStatus(status).label.lower()
+        event_record(
+            tenant=locked.tenant,
+            type="sender_id.status_changed",
+            client_id=locked.client_id,
+            object_type="sender_id",
+            object_id=locked.pk,
+            actor=actor,
+            description=f"Sender ID {locked.name} {label}" + (f": {reason}" if reason else ""),
+            payload={"name": locked.name, "old": previous, "new": status, "reason": reason},
         )
     return locked

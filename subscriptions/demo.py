@@ -19,8 +19,8 @@ from django.utils import timezone
 from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import ClientStatus
-from clients.services import activity_record
 from core.formatting import format_date_for
+from events.services import event_record
 from tenancy.modules import SUBSCRIPTIONS, uses_any
 
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, add_months, tenant_today
@@ -169,18 +169,20 @@ def _seed_history(tenant, client, package, periods, today, now, rng) -> int:
             created_at=at,
             **extra,
         )
-        activity_record(
+        event_record(
             tenant=tenant,
-            client=client,
+            client_id=client.pk,
+            object_type="subscription",
+            object_id=subscription.pk,
             actor_label="system" if previous else "demo",
-            verb="subscription_created",
+            type="subscription.created",
             description=(
                 f"Subscription {package.name} "
                 f"{'renewed' if previous else 'bought'} for {package.price:,.2f} "
                 f"{tenant.currency}, "
                 f"{format_date_for(tenant, start)} – {format_date_for(tenant, end)}"
             ),
-            data={"subscription": subscription.pk},
+            payload={"subscription": subscription.pk},
             at=at,
         )
         previous = subscription

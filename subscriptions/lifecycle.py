@@ -55,9 +55,9 @@ from billing.services import (
     ledger_post_chunk_retried,
 )
 from clients.models import Client
-from clients.services import activities_record_bulk, activity_record
 from core.formatting import format_date, money
 from core.sql import bound_cursor, is_postgresql
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
 from .models import Package, Subscription, SubscriptionStatus, tenant_today
@@ -214,14 +214,14 @@ def subscription_suspend_all(
     tenant = client.tenant
     changed = subscriptions_suspend(tenant=tenant, client_ids=[client.pk])[client.pk]
     if changed:
-        activity_record(
+        event_record(
             tenant=tenant,
-            client=client,
+            client_id=client.pk,
             actor=actor,
             actor_label=actor_label,
-            verb="subscriptions_suspended",
+            type="subscription.suspended",
             description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
-            data={"count": changed},
+            payload={"count": changed},
         )
     return changed
 
@@ -233,14 +233,14 @@ def subscription_resume_all(*, client: Client, actor=None, actor_label: str = ""
     tenant = client.tenant
     resumed = subscriptions_resume(tenant=tenant, client_ids=[client.pk])[client.pk]
     if resumed:
-        activity_record(
+        event_record(
             tenant=tenant,
-            client=client,
+            client_id=client.pk,
             actor=actor,
             actor_label=actor_label,
-            verb="subscriptions_resumed",
+            type="subscription.resumed",
             description=f"{resumed} subscription(s) active again",
-            data={"count": resumed},
+            payload={"count": resumed},
         )
     return resumed
 
@@ -371,19 +371,21 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
         package = packages[old.package_id]
         end = package.end_for(old.end_date)
         lines.append(
-            (
-                old.client_id,
-                "subscription_renewed",
-                f"Subscription {package.name} renewed for {money(package.price)} "
+            EventLine(
+                type="subscription.renewed",
+                client_id=old.client_id,
+                description=f"Subscription {package.name} renewed for {money(package.price)} "
                 f"{tenant.currency}, {format_date(old.end_date)} – {format_date(end)}",
-                {
+                payload={
                     "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
                     "amount": str(package.price),
                 },
+                object_type="subscription",
+                object_id=new_ids[old.pk],
             )
         )
-    activities_record_bulk(tenant=tenant, lines=lines)
+    events_record_bulk(tenant=tenant, lines=lines)
     subscriptions_changed_announce(
         tenant=tenant,
         client_ids=[old.client_id for old in renewed],
@@ -558,15 +560,17 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
         .values_list("pk", "name")
     )
     rows = [(pk, c, names.get(p, str(p)), auto) for pk, c, p, auto in expired]
-    activities_record_bulk(
+    events_record_bulk(
         tenant=tenant,
         lines=[
-            (
-                client_id,
-                "subscription_expired",
-                f"Subscription {name} expired"
+            EventLine(
+                type="subscription.expired",
+                client_id=client_id,
+                description=f"Subscription {name} expired"
                 + (" (auto-renewal: not enough funds)" if auto_renew else ""),
-                {"subscription": pk},
+                payload={"subscription": pk, "auto_renew": auto_renew},
+                object_type="subscription",
+                object_id=pk,
             )
             for pk, client_id, name, auto_renew in rows
         ],

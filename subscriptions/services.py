@@ -40,8 +40,9 @@ from billing.services import (
     new_idempotency_key,
 )
 from clients.models import Client, ClientStatus
-from clients.services import activity_record, client_create
+from clients.services import client_create
 from core.formatting import format_date, money
+from events.services import event_record
 from tenancy.models import Tenant
 
 from .lifecycle import (
@@ -270,18 +271,20 @@ def subscription_create(
         ) from exc
     end_date = subscription.end_date
     currency = tenant.currency
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked_client,
+        client_id=locked_client.pk,
+        object_type="subscription",
+        object_id=subscription.pk,
         actor=actor,
-        verb="subscription_created",
+        type="subscription.created",
         description=(
             f"Subscription {package.name} bought for {money(package.price)} {currency}, "
             f"{format_date(start_date)} – {format_date(end_date)}"
             + (", auto-renew on" if auto_renew else "")
             + (" (suspended: the client is on hold)" if on_hold else "")
         ),
-        data={"subscription": subscription.pk, "amount": str(package.price)},
+        payload={"subscription": subscription.pk, "amount": str(package.price)},
     )
     subscriptions_changed_announce(
         tenant=tenant, client_ids=[locked_client.pk], active=True, reason="subscription_created"
@@ -421,13 +424,15 @@ def subscription_cancel(
     locked.auto_renew = False
     locked.save()
     refunded = f", {money(amount)} {tenant.currency} refunded" if amount > 0 else ""
-    activity_record(
+    event_record(
         tenant=tenant,
-        client=locked.client,
+        client_id=locked.client_id,
+        object_type="subscription",
+        object_id=locked.pk,
         actor=actor,
-        verb="subscription_cancelled",
+        type="subscription.cancelled",
         description=f"Subscription {locked.package.name} cancelled{refunded}: {reason}",
-        data={"subscription": locked.pk, "refund": str(amount)},
+        payload={"subscription": locked.pk, "refund": str(amount)},
     )
     still_active = (
         Subscription.objects.for_tenant(tenant)
@@ -457,12 +462,14 @@ def subscription_set_auto_renew(
         return locked
     locked.auto_renew = auto_renew
     locked.save(update_fields=["auto_renew", "updated_at"])
-    activity_record(
+    event_record(
         tenant=locked.tenant,
-        client=locked.client,
+        client_id=locked.client_id,
+        object_type="subscription",
+        object_id=locked.pk,
         actor=actor,
-        verb="auto_renew_changed",
+        type="subscription.auto_renew_changed",
         description=f"Auto-renew {'on' if auto_renew else 'off'} for {locked.package.name}",
-        data={"subscription": locked.pk, "auto_renew": auto_renew},
+        payload={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked

@@ -4,7 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
@@ -35,6 +35,12 @@ class Tenant(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     expiring_window_days = models.PositiveSmallIntegerField(
         default=7, help_text="An active subscription ending within this many days is “Expiring”."
+    )
+    event_retention_days = models.PositiveIntegerField(
+        default=730,
+        validators=[MaxValueValidator(36500)],
+        help_text="Events (the audit log and the client timelines) older than this many days "
+        "are deleted by the nightly job (0: kept for ever).",
     )
     financial_hold_grace_days = models.PositiveSmallIntegerField(
         default=3,

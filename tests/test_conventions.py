@@ -21,7 +21,16 @@ from tenancy.models import TenantOwnedModel
 from tenancy.tables import BaseTable
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_APPS = ["clients", "billing", "subscriptions", "holds", "routers", "messaging", "exports"]
+DOMAIN_APPS = [
+    "events",
+    "clients",
+    "billing",
+    "subscriptions",
+    "holds",
+    "routers",
+    "messaging",
+    "exports",
+]
 APP_SHAPE = ("apps.py", "models.py", "services.py", "views.py", "urls.py", "admin.py")
 
 

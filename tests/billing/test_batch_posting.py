@@ -21,7 +21,7 @@ from billing.services import (
     account_top_up,
     ledger_post_batch,
 )
-from clients.models import ClientActivity
+from events.models import Event
 from tests.factories import ClientFactory, TenantFactory, make_account
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +109,8 @@ def ledger_of(tenant, accounts):
         ]
         lines = sorted(
             (verb, description.split(" (")[0])
-            for verb, description in ClientActivity.objects.filter(tenant=tenant).values_list(
-                "verb", "description"
+            for verb, description in Event.objects.filter(tenant=tenant).values_list(
+                "type", "description"
             )
         )
     return entries, balances, lines
@@ -212,9 +212,9 @@ def test_statements_per_chunk_do_not_grow_with_its_size():
     assert counted[0] == counted[1] <= 10
 
 
-def test_a_top_up_writes_its_entry_balance_and_activity_line_in_one_statement():
-    """Inside the account's lock a top-up runs one statement, which also writes its activity
-    line with the new entry's id."""
+def test_a_top_up_writes_its_entry_balance_and_event_in_one_statement():
+    """Inside the account's lock a top-up runs one statement, which also writes its event
+    with the new entry's id."""
     tenant = TenantFactory()
     (account,) = accounts_of(tenant, 1)
     with scopes_disabled():
@@ -223,9 +223,16 @@ def test_a_top_up_writes_its_entry_balance_and_activity_line_in_one_statement():
         )  # the first: the account's entries begin
         with CaptureQueriesContext(connection) as queries:
             entry = account_top_up(account=account, amount=Decimal("2.50"), comment="Cash")
-        line = ClientActivity.objects.filter(client_id=account.client_id).latest("pk")
+        event = Event.objects.filter(client_id=account.client_id).latest("pk")
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     assert statements == ["SAVEPOINT", "SELECT", "WITH", "RELEASE"]  # the test's transaction
-    assert line.data == {"entry": entry.pk, "amount": "2.50", "balance_after": "3.50"}
-    assert (line.verb, line.created_at) == (EntryKind.TOP_UP, entry.created_at)
-    assert line.description.endswith("balance 3.50 EUR (Cash)")
+    assert event.payload == {
+        "entry": entry.pk,
+        "amount": "2.50",
+        "balance_after": "3.50",
+        "kind": EntryKind.TOP_UP,
+    }
+    assert (event.type, event.created_at) == ("ledger.entry_posted", entry.created_at)
+    assert (event.object_type, event.object_id) == ("ledger_entry", entry.pk)
+    assert (event.actor_kind, event.actor_label) == ("system", "system")
+    assert event.description.endswith("balance 3.50 EUR (Cash)")

@@ -120,16 +120,16 @@ def test_activity_page_lists_every_line_and_pages(page, log_in):
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
-    from clients.models import ClientActivity
+    from events.models import Event
 
     membership = MembershipFactory(role="viewer")
     customer = ClientFactory(tenant=membership.tenant, name="Busy Client")
     with scopes_disabled():
         for i in range(12):
-            ClientActivity.objects.create(
+            Event.objects.create(
                 tenant=membership.tenant,
-                client=customer,
-                verb="edited",
+                client_id=customer.pk,
+                type="client.updated",
                 description=f"Edit {i}",
                 created_at=timezone.now() - timedelta(minutes=100 - i),
             )

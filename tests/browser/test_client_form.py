@@ -67,6 +67,6 @@ def test_create_edit_and_see_the_activity(page, log_in):
     rows = page.locator("#table-region tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(1)).to_contain_text("hello@harbour.example")
-    expect(page.locator('#table-region [data-activity="created"]')).to_contain_text(
+    expect(page.locator('#table-region [data-activity="client.created"]')).to_contain_text(
         "Client created"
     )

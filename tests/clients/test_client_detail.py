@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from clients.models import ClientActivity
+from events.models import Event
 from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
 
 pytestmark = pytest.mark.django_db
@@ -179,8 +179,8 @@ def test_query_count_does_not_grow_with_history(
         )
     with scopes_disabled():
         for i in range(history_length):
-            ClientActivity.objects.create(
-                tenant=tenant, client=customer, verb="edited", description=f"Edit {i}"
+            Event.objects.create(
+                tenant=tenant, client_id=customer.pk, type="client.updated", description=f"Edit {i}"
             )
     with django_assert_max_num_queries(11):
         response = client.get(page_url(customer))
@@ -253,7 +253,7 @@ def test_sms_subscription_save(client, owner, customer):
     customer.refresh_from_db()
     assert not customer.sms_subscription
     with scopes_disabled():
-        lines = list(ClientActivity.objects.filter(client=customer, verb="edited"))
+        lines = list(Event.objects.filter(client_id=customer.pk, type="client.updated"))
     assert len(lines) == 2 and "SMS subscription" in lines[0].description
 
 
@@ -269,10 +269,10 @@ def test_viewer_sees_no_write_controls(client, tenant, login_as, customer):
 def test_activity_page_lists_everything_newest_first(client, owner, customer, tenant):
     with scopes_disabled():
         for i in range(25):
-            ClientActivity.objects.create(
+            Event.objects.create(
                 tenant=tenant,
-                client=customer,
-                verb="edited",
+                client_id=customer.pk,
+                type="client.updated",
                 description=f"Edit {i}",
                 created_at=timezone.now() - timedelta(minutes=100 - i),
             )
@@ -301,11 +301,11 @@ def test_activity_page_query_count_does_not_grow(
 ):
     with scopes_disabled():
         for i in range(rows):
-            ClientActivity.objects.create(
+            Event.objects.create(
                 tenant=tenant,
-                client=customer,
+                client_id=customer.pk,
                 actor=owner.user,
-                verb="edited",
+                type="client.updated",
                 description=f"Edit {i}",
             )
     url = reverse("clients:client_activity", kwargs={"number": customer.number})

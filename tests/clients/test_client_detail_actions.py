@@ -9,7 +9,8 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from billing.models import LedgerEntry
-from clients.models import Client, ClientActivity, ClientStatus
+from clients.models import Client, ClientStatus
+from events.models import Event
 from tests.factories import ClientFactory, ClientGroupFactory, SubscriptionFactory, make_account
 from tests.helpers import assert_other_tenant_gives_404, assert_role_refused, field_errors
 
@@ -83,8 +84,8 @@ def test_edit_saves_and_records_changed_fields(client, owner, customer, tenant):
     assert customer.company == "Acme Holding" and customer.group == group
     assert customer.site == "https://acme.example" and customer.sms_price == Decimal("0.0400")
     with scopes_disabled():
-        line = ClientActivity.objects.get(client=customer, verb="edited")
-    assert line.actor == owner.user and "company" in line.data["fields"]
+        line = Event.objects.get(client_id=customer.pk, type="client.updated")
+    assert line.actor == owner.user and "company" in line.payload["fields"]
     assert line.description.startswith("Edited ")
 
 
@@ -92,7 +93,7 @@ def test_edit_without_changes_records_nothing(client, owner, customer):
     client.post(edit_url(customer), edit_data(customer))
     client.post(edit_url(customer), edit_data(customer))
     with scopes_disabled():
-        assert ClientActivity.objects.filter(client=customer, verb="edited").count() == 1
+        assert Event.objects.filter(client_id=customer.pk, type="client.updated").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_delete_without_subscriptions(client, owner, customer):
     assert customer.status == ClientStatus.DELETED
     with scopes_disabled():
         assert LedgerEntry.objects.filter(account__client=customer).count() == 1  # ledger kept
-        line = ClientActivity.objects.get(client=customer, verb="deleted")
+        line = Event.objects.get(client_id=customer.pk, type="client.deleted")
     assert "Closed the business" in line.description
     # the tombstone still opens, read only
     html = client.get(customer.get_absolute_url()).content.decode()

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from clients.models import Client, ClientActivity
+from clients.models import Client
+from events.models import Event
 from tests.factories import ClientFactory
 from tests.helpers import field_errors
 from tests.html_forms import page_forms
@@ -51,7 +52,7 @@ def stored(client_obj) -> dict:
 def edits(client_obj) -> list[str]:
     with scopes_disabled():
         return list(
-            ClientActivity.objects.filter(client=client_obj, verb="edited").values_list(
+            Event.objects.filter(client_id=client_obj.pk, type="client.updated").values_list(
                 "description", flat=True
             )
         )

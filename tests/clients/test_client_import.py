@@ -23,7 +23,8 @@ from clients.importing import (
     client_import_preview,
     client_import_upload,
 )
-from clients.models import Client, ClientActivity, ClientImport, ImportStatus
+from clients.models import Client, ClientImport, ImportStatus
+from events.models import Event
 from tests.factories import ClientFactory, ClientGroupFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,12 +154,12 @@ def test_ten_thousand_rows_preview_commit_and_again_unchanged(tenant, tmp_path):
         clients = Client.objects.for_tenant(tenant)
         assert clients.count() == 9800
         assert sorted(clients.values_list("number", flat=True)) == list(range(1, 9801))
-        assert (
-            ClientActivity.objects.for_tenant(tenant)
-            .filter(description="Imported from clients.xlsx")
-            .count()
-            == 9800
-        )
+        imported = Event.objects.for_tenant(tenant).filter(type="client.created")
+        assert imported.filter(description="Imported from clients.xlsx").count() == 9800
+        event = imported.order_by("pk").first()
+        assert event.payload["source"] == "import" and event.payload["import"] == job.pk
+        assert event.object_id == event.client_id
+        assert (event.actor_kind, event.actor_label) == ("job", "import")
         balances = LedgerEntry.objects.for_tenant(tenant)
         assert balances.count() == 1000 and {e.amount for e in balances} == {Decimal("10.50")}
     again = upload(tenant, path, "clients.xlsx")

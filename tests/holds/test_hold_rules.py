@@ -13,7 +13,8 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account
 from billing.services import account_charge, account_set_credit_limit, account_top_up
-from clients.models import ClientActivity, ClientStatus
+from clients.models import ClientStatus
+from events.models import Event
 from holds.models import ClientHold, FundsShortfall, HoldKind, Notification
 from holds.services import client_place_hold, client_release_hold, financial_holds_run
 from subscriptions.models import SubscriptionStatus, tenant_today
@@ -51,9 +52,9 @@ def test_administrative_hold_suspends_and_release_resumes(
     assert (client.pk, True, "hold_released") in signals
     with scopes_disabled():
         verbs = list(
-            ClientActivity.objects.filter(client=client).order_by("id").values_list("verb", "actor")
+            Event.objects.filter(client_id=client.pk).order_by("id").values_list("type", "actor")
         )
-    assert ("hold_set", manager.pk) in verbs and ("hold_released", manager.pk) in verbs
+    assert ("hold.placed", manager.pk) in verbs and ("hold.released", manager.pk) in verbs
 
 
 @pytest.mark.parametrize("extend", [True, False])
@@ -161,7 +162,7 @@ def test_grace_period_ends_exactly(tenant, funded, subscribe):
     assert refresh(sub).status == SubscriptionStatus.SUSPENDED
     with scopes_disabled():
         hold = ClientHold.objects.get(client=client)
-        line = ClientActivity.objects.filter(client=client, verb="hold_set").get()
+        line = Event.objects.filter(client_id=client.pk, type="hold.placed").get()
     assert hold.set_by_job == "financial holds" and hold.set_by is None
     assert "-10.00 EUR" in hold.reason
     assert line.who == "system"
@@ -269,13 +270,13 @@ def test_financial_job_twice_gives_the_same_state(tenant, funded, subscribe):
         first = financial_holds_run(tenant=tenant)
         snapshot = (
             sorted(ClientHold.objects.values_list("client_id", "kind", "lifted_at")),
-            ClientActivity.objects.count(),
+            Event.objects.count(),
             Notification.objects.count(),
         )
         second = financial_holds_run(tenant=tenant)
         assert snapshot == (
             sorted(ClientHold.objects.values_list("client_id", "kind", "lifted_at")),
-            ClientActivity.objects.count(),
+            Event.objects.count(),
             Notification.objects.count(),
         )
     assert first["held"] == 3 and second["held"] == 0
@@ -371,12 +372,12 @@ def test_job_release_gives_the_days_back(tenant, funded, subscribe):
     assert refresh(sub).status == SubscriptionStatus.ACTIVE
     assert sub.end_date == end + timedelta(days=2)
     with scopes_disabled():
-        verbs = set(ClientActivity.objects.filter(client=client).values_list("verb", flat=True))
+        verbs = set(Event.objects.filter(client_id=client.pk).values_list("type", flat=True))
     assert {
-        "hold_set",
-        "subscriptions_suspended",
-        "hold_released",
-        "subscriptions_resumed",
+        "hold.placed",
+        "subscription.suspended",
+        "hold.released",
+        "subscription.resumed",
     } <= verbs
 
 

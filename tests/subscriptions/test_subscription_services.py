@@ -10,8 +10,9 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, EntryKind, LedgerEntry
 from billing.services import InsufficientFunds
-from clients.models import Client, ClientActivity, ClientStatus
+from clients.models import Client, ClientStatus
 from clients.signals import client_access_changed
+from events.models import Event
 from subscriptions.models import Package, Subscription, SubscriptionStatus
 from subscriptions.services import (
     package_create,
@@ -58,9 +59,10 @@ def test_purchase_charges_price_and_links_entry(tenant, customer, package, funde
     assert entry.operator == owner.user and "Home 100" in entry.purpose
     customer.refresh_from_db()
     assert customer.last_purchase_at == entry.created_at
-    verbs = list(ClientActivity.objects.filter(client=customer).values_list("verb", flat=True))
-    assert "subscription_created" in verbs
-    assert "subscription_purchase" not in verbs  # one line per purchase, not two
+    verbs = list(Event.objects.filter(client_id=customer.pk).values_list("type", flat=True))
+    assert "subscription.created" in verbs
+    purchases = Event.objects.filter(client_id=customer.pk, payload__kind="subscription_purchase")
+    assert not purchases.exists()  # one line per purchase, not two
 
 
 def test_insufficient_funds_changes_nothing(tenant, customer, package, today):
@@ -188,8 +190,8 @@ def test_order_with_new_client_and_free_package_creates_both(tenant, today, owne
         new_client=new_client_data(),
     )
     assert sub.client.name == "Fresh Client" and sub.client.number > 0
-    verbs = set(ClientActivity.objects.filter(client=sub.client).values_list("verb", flat=True))
-    assert {"created", "subscription_created"} <= verbs
+    verbs = set(Event.objects.filter(client_id=sub.client.pk).values_list("type", flat=True))
+    assert {"client.created", "subscription.created"} <= verbs
 
 
 def test_order_with_new_client_rolls_back_when_purchase_fails(tenant, package, today):
@@ -273,9 +275,15 @@ def test_auto_renew_toggle_records_activity(tenant, customer, package, funded, t
     subscription_set_auto_renew(subscription=sub, actor=None, auto_renew=True)
     sub.refresh_from_db()
     assert sub.auto_renew
-    assert ClientActivity.objects.filter(client=customer, verb="auto_renew_changed").count() == 1
+    assert (
+        Event.objects.filter(client_id=customer.pk, type="subscription.auto_renew_changed").count()
+        == 1
+    )
     subscription_set_auto_renew(subscription=sub, actor=None, auto_renew=True)  # no change
-    assert ClientActivity.objects.filter(client=customer, verb="auto_renew_changed").count() == 1
+    assert (
+        Event.objects.filter(client_id=customer.pk, type="subscription.auto_renew_changed").count()
+        == 1
+    )
 
 
 # -- packages ------------------------------------------------------------------------------------
@@ -357,16 +365,18 @@ def test_suspend_and_resume_all(tenant, customer, package, funded, today):
     sub.refresh_from_db()
     assert sub.status == SubscriptionStatus.ACTIVE
     assert sub.end_date == package.end_for(today) + timedelta(days=3)
-    line = ClientActivity.objects.filter(client=customer, verb="subscriptions_suspended").get()
+    line = Event.objects.filter(client_id=customer.pk, type="subscription.suspended").get()
     assert line.actor is None and line.who == "holds"
 
 
 def test_billing_top_up_and_credit_change_appear_in_activity(tenant, customer, owner):
     make_account(customer, balance="25", credit_limit="10")
-    lines = {a.verb: a for a in ClientActivity.objects.filter(client=customer)}
-    assert "top_up" in lines and "25.00 EUR" in lines["top_up"].description
-    assert "credit_limit_changed" in lines
-    assert lines["top_up"].who == "system"
+    lines = {a.type: a for a in Event.objects.filter(client_id=customer.pk)}
+    assert (
+        "ledger.entry_posted" in lines and "25.00 EUR" in lines["ledger.entry_posted"].description
+    )
+    assert "credit_limit.changed" in lines
+    assert lines["ledger.entry_posted"].who == "system"
 
 
 def test_other_client_unaffected(tenant, package, today):

@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.models import Client
+from events.models import Event
 from subscriptions.models import Package, Subscription, SubscriptionStatus
 from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
 from tests.helpers import assert_other_tenant_gives_404, assert_role_refused, field_errors
@@ -236,8 +237,14 @@ def test_order_new_client_with_the_payment_in_one_step(client, owner, package, t
     ]
     assert account.balance == Decimal("20.00")
     with scopes_disabled():
-        verbs = list(created.activities.order_by("pk").values_list("verb", flat=True))
-    assert verbs[0] == "created" and "subscription_created" in verbs and "top_up" in verbs
+        verbs = list(
+            Event.objects.filter(client_id=created.pk).order_by("pk").values_list("type", flat=True)
+        )
+    assert (
+        verbs[0] == "client.created"
+        and "subscription.created" in verbs
+        and "ledger.entry_posted" in verbs
+    )
 
 
 def test_order_retried_with_the_same_token_posts_once(client, owner, package, today):

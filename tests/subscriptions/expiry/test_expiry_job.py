@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
-from clients.models import ClientActivity, ClientStatus
+from clients.models import ClientStatus
 from core.jobs import _JOBS, job_get, job_run
 from core.models import JobStatus
+from events.models import Event
 from holds.models import ClientHold, HoldKind, Notification
 from holds.services import client_place_hold
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -48,7 +49,7 @@ def test_expires_at_the_tenants_midnight(tenant, funded, subscribe, signals):
         assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 1
     assert refresh(sub).status == SubscriptionStatus.EXPIRED
     with scopes_disabled():
-        line = ClientActivity.objects.get(client=client, verb="subscription_expired")
+        line = Event.objects.get(client_id=client.pk, type="subscription.expired")
     assert line.who == "system"
 
 
@@ -138,10 +139,10 @@ def test_run_twice_same_state_and_ledger(tenant, funded, subscribe):
     with scopes_disabled():
         first = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
         state = sorted(Subscription.objects.values_list("client_id", "status", "end_date"))
-        books, lines = ledger(tenant), ClientActivity.objects.count()
+        books, lines = ledger(tenant), Event.objects.count()
         second = expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
         assert sorted(Subscription.objects.values_list("client_id", "status", "end_date")) == state
-        assert ledger(tenant) == books and ClientActivity.objects.count() == lines
+        assert ledger(tenant) == books and Event.objects.count() == lines
     assert (first["renewed"], first["expired"]) == (1, 2)
     assert (second["renewed"], second["expired"]) == (0, 0)
 

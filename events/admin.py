@@ -1,0 +1,25 @@
+"""Events in the Django admin, read-only: the services write them and nothing edits them."""
+
+from django.contrib import admin
+
+from tenancy.admin import ReadOnlyAdmin
+
+from .models import Event
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "tenant",
+        "type",
+        "client_id",
+        "description",
+        "actor",
+        "actor_label",
+    )
+    list_filter = ("tenant", "type", "actor_kind")
+    search_fields = ("description", "=client_id")
+    list_select_related = ("tenant", "actor")
+    raw_id_fields = ("actor",)
+    readonly_fields = ("created_at",)

@@ -1,0 +1,38 @@
+"""Business events: one row per change, written in the change's transaction. The client
+timeline reads them (clients/page.py) and the audit log lists them. Sits between tenancy and
+clients: it knows tenants and operators, never a client model (an event names its client by
+id, so that history outlives the rows it speaks of)."""
+
+from django.apps import AppConfig
+
+from .types import AUDIT_ROLES
+
+
+def audit_log_shown(tenant, membership) -> bool:
+    return membership.role in AUDIT_ROLES
+
+
+class EventsConfig(AppConfig):
+    name = "events"
+
+    def ready(self):
+        from core.jobs import job_register
+        from tenancy.navigation import NavSection, register_nav_section
+
+        from .services import EVENTS_PRUNE_JOB, events_prune
+
+        register_nav_section(
+            NavSection(
+                app="events",
+                label="Audit log",
+                url_name="events:event_list",
+                shown=audit_log_shown,
+                order=90,
+            )
+        )
+        job_register(
+            EVENTS_PRUNE_JOB,
+            label="Event retention",
+            run=events_prune,
+            result_labels={"deleted": "Events deleted"},
+        )

@@ -1,0 +1,66 @@
+"""The event: who did what to which object of a tenant, and what changed."""
+
+from django.db import models
+from django.utils import timezone
+
+from tenancy.models import TenantOwnedModel
+
+
+class ActorKind(models.TextChoices):
+    OPERATOR = "operator", "Operator"
+    API_TOKEN = "api_token", "API token"  # actor_label names the token; its id is in actor_ref
+    JOB = "job", "Scheduled job"
+    SYSTEM = "system", "System"
+
+
+class Event(TenantOwnedModel):
+    """One business change, never edited afterwards (events/services.py writes them).
+
+    `type` is `<object>.<what happened>` (docs/events.md lists each with its payload).
+    `actor` is the operator when one acted; otherwise `actor_kind` says what did it and
+    `actor_label` names it (the job, the token). `object_type`/`object_id` name the changed
+    row and `client_id` the client it concerns, as plain ids rather than foreign keys: events
+    sit below the apps whose rows they describe, and the history stays when a row goes.
+    `description` is the sentence the client timeline shows, written once in the operator's
+    product wording; `payload` keeps the facts (old and new values, amounts, ids).
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    type = models.CharField(max_length=60)
+    actor_kind = models.CharField(
+        max_length=20, choices=ActorKind.choices, default=ActorKind.SYSTEM
+    )
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=100, blank=True)
+    actor_ref = models.BigIntegerField(null=True, blank=True)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=500)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            # The audit log, newest first, paged by (created_at, id) without a count.
+            models.Index(fields=["tenant", "-created_at", "-id"], name="event_tenant_time_idx"),
+            # The audit log filtered by type.
+            models.Index(
+                fields=["tenant", "type", "-created_at", "-id"], name="event_tenant_type_idx"
+            ),
+            # A client's timeline, and the audit log filtered by client.
+            models.Index(
+                fields=["tenant", "client_id", "-created_at", "-id"],
+                name="event_tenant_client_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.type}: {self.description}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id and self.actor:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label or "system"

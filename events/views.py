@@ -1,0 +1,52 @@
+"""The audit log: who changed what across the tenant.
+
+Owners see every event; accountants see the money events only (ledger postings and credit
+limits), read-only like every audit page; other roles are refused (403). The list is a
+filtered BaseTable, refreshed by HTMX like every list, paged without counting the whole
+table (the count stops at the table's exact limit and is then estimated)."""
+
+from django.core.exceptions import PermissionDenied
+
+from tenancy.mixins import FilteredTableView
+from tenancy.roles import Role
+
+from .filters import EventFilterSet
+from .models import Event
+from .tables import EventTable
+from .types import AUDIT_ROLES, MONEY_TYPES
+
+
+def sees_money_only(membership) -> bool:
+    return membership.role != Role.OWNER
+
+
+class EventListView(FilteredTableView):
+    model = Event
+    table_class = EventTable
+    filterset_class = EventFilterSet
+    template_name = "events/event_list.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        membership = getattr(request, "membership", None)
+        if membership is not None and membership.role not in AUDIT_ROLES:
+            raise PermissionDenied("Your role does not allow this.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        events = super().get_queryset()
+        if sees_money_only(self.request.membership):
+            events = events.filter(type__in=sorted(MONEY_TYPES))
+        return events
+
+    def get_filterset(self):
+        return self.filterset_class(
+            self.request.GET or None,
+            queryset=self.get_queryset(),
+            request=self.request,
+            money_only=sees_money_only(self.request.membership),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["money_only"] = sees_money_only(self.request.membership)
+        return context
