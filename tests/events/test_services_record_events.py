@@ -25,6 +25,7 @@ NOT_RECORDED = {
     # An account is opened with its client (client.created says so), at a zero balance.
     "account_for_client": "opens the account a client is created with",
     "accounts_create_for_clients": "opens the accounts clients are created with",
+    "account_ids_for_clients": "opens the accounts of clients that have none, before posting",
     # Bookkeeping of e-mails and statuses derived from events recorded elsewhere.
     "credit_limit_change_send_notice": "marks a notice sent (credit_limit.changed is recorded)",
     "notifications_create": "e-mails owed for holds and expiries already recorded",
