@@ -235,8 +235,14 @@ def test_click_on_the_row_of_the_desired_client(page, customer):
     with refreshed(page):
         search_field(page).press("Enter")
     with refreshed(page):
-        list_table(page).locator("tbody tr").filter(has_text=customer.name).first.click()
+        row_of(page, customer).click()
     expect(page).to_have_url(re.compile(rf"/clients/{customer.number}/$"))
+
+
+def row_of(page, customer):
+    """The client's row in the list: the one whose link opens the client's page."""
+    link = page.locator(f'a[href$="/clients/{customer.number}/"]')
+    return list_table(page).locator("tbody tr").filter(has=link).first
 
 
 def test_the_client_page_contains_the_tabs(page):
