@@ -285,6 +285,10 @@ def test_type_the_itn_and_press_enter_to_view_all_search_results(page, customer)
     ).to_be_visible()
     with refreshed(page):
         search_field(page).press("Enter")
+    # A late answer to the typing may settle the suggestions first: wait for the results' page.
+    expect(page).to_have_url(re.compile(rf"[?&]q={re.escape(customer.itn)}(&|$)"))
+    customer_link = page.locator(f'a[href$="/clients/{customer.number}/"]')
+    expect(list_table(page).locator("tbody tr").filter(has=customer_link).first).to_be_visible()
     assert customer.number in shown_numbers(page)
     assert all(itn == customer.itn for itn in cells(list_table(page), "ITN"))
 
