@@ -24,6 +24,9 @@ def pytest_sessionfinish(session, exitstatus):
     try:
         keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
         keys += connection.scan_iter(match=f"{queue}:*")  # its unacked messages and their index
+        # Queues of the worker processes tests start are named after this one.
+        for prefix in ("_kombu.binding.", "_kombu.binding_permanent."):
+            keys += connection.scan_iter(match=f"{prefix}{queue}:*")
         keys += connection.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*")
         connection.delete(*keys)
         connection.zrem("_kombu.binding_deadlines", queue)
