@@ -54,6 +54,7 @@ def test_accounts_list_filters_and_router_edit(page, log_in):
     expect(row).to_contain_text("alice-ppp")
     expect(row.locator('[data-connection="online"]')).to_be_visible()
 
+    page.wait_for_load_state("networkidle")  # no filter answer still on its way to swap the row
     row.get_by_role("link", name=f"#{alice.number} Alice Online").click()
     expect(page.get_by_test_id("connection-details")).to_contain_text("alice-ppp")
 
