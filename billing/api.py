@@ -165,14 +165,15 @@ def client_top_up(request, number: ClientNumber, payload: TopUpIn):
     )
     if not form.is_valid():
         raise form_problem(form)
+    account = account_for_client(client=client)
     entry = account_top_up(
-        account=account_for_client(client=client),
+        account=account,
         amount=form.cleaned_data["amount"],
         comment=form.cleaned_data["comment"],
         actor=api_actor(request),
         idempotency_key=ledger_key(request, "top-up"),
     )
-    account = account_for_client(client=client)
+    account.refresh_from_db()  # the balance the posting left
     return Status(
         201, TopUpOut(entry=entry_out(entry), account=account_out(account, request.tenant))
     )
@@ -200,14 +201,15 @@ def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     )
     if not form.is_valid():
         raise form_problem(form, {"amount": "credit_limit"})
+    account = account_for_client(client=client)
     change = account_set_credit_limit(
-        account=account_for_client(client=client),
+        account=account,
         credit_limit=form.cleaned_data["amount"],
         notify=form.cleaned_data["notify"],
         actor=api_actor(request),
         idempotency_key=ledger_key(request, "credit"),
     )
-    account = account_for_client(client=client)
+    account.refresh_from_db()  # the limit the change left
     return Status(
         200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
     )

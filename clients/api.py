@@ -39,39 +39,10 @@ ClientNumber = Annotated[int, Path(ge=1, le=2**63 - 1, description="The client's
 PAGE_DEFAULT = 20
 PAGE_MAX = 100
 
-# The fields of a client as the API shows them, in this order.
-CLIENT_FIELDS = (
-    "number",
-    "name",
-    "company",
-    "status",
-    "login",
-    "email",
-    "phone",
-    "address",
-    "contact_name",
-    "contact_email",
-    "country",
-    "itn",
-    "group",
-    "property_type",
-    "activity_type",
-    "region",
-    "site",
-    "postal_address",
-    "accounting_email",
-    "external_tenant_name",
-    "channel",
-    "referer",
-    "registered_on",
-    "last_login_at",
-    "failed_login_attempts",
-    "activation_required",
-    "sms_price",
-    "sms_subscription",
-    "last_purchase_at",
-    "created_at",
-)
+# The fields of a client as the API shows them, in this order: the client form's own, with the
+# number, the status and the creation time that the form does not edit.
+_EDITED = tuple(ClientForm.Meta.fields)
+CLIENT_FIELDS = ("number", *_EDITED[:2], "status", *_EDITED[2:], "created_at")
 # Columns read for each field ("group" is the client type's id).
 COLUMNS = {name: ("group_id" if name == "group" else name) for name in CLIENT_FIELDS}
 

@@ -23,7 +23,6 @@ Decisions where the requirements were silent:
 
 import copy
 import hashlib
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,8 +38,8 @@ from core.leases import (
     lease_claim,
     lease_fail,
     lease_finish,
-    lease_heartbeat,
     lease_requeue,
+    lease_worked,
 )
 from core.text import refused_characters
 from events.services import EventLine, events_record_bulk
@@ -62,8 +61,6 @@ from .models import Client, ClientGroup, ClientImport, ClientStatus, ImportStatu
 from .modules import CLIENT_FIELDS, hidden_names
 from .signals import clients_bulk_created
 from .validators import normalize_phone
-
-logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000
 REFUSED_SHOWN = 1000  # refused rows listed on the page (all are in the download)
@@ -522,6 +519,14 @@ def client_import_recover(*, job: ClientImport, lease: Lease, now) -> str:
     return "requeued"
 
 
+# What an import that stops on an error tells the operator, by the error (a ValidationError:
+# the creator's right was taken away since the preview).
+IMPORT_REASONS = (
+    (ImportColumnRefused, str),
+    (ValidationError, lambda exc: _text(exc)),  # a bad file (ImportFileError) among them
+)
+
+
 def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) -> ClientImport:
     """The worker's part: claim the import (or take over one whose worker died), then write
     the chunks after `rows_done`, each in one transaction with its counts."""
@@ -530,20 +535,10 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    try:
-        with lease_heartbeat(lease):
-            _commit(job, lease, chunk_rows)
-    except LeaseLost:
-        logger.warning("Client import %s was taken over by another worker", job.pk)
-    except (ImportFileError, ImportColumnRefused) as exc:
-        lease_fail(lease, str(exc) if isinstance(exc, ImportColumnRefused) else _text(exc))
-    except ValidationError as exc:  # the creator's right was taken away since the preview
-        lease_fail(lease, _text(exc))
-    except Exception:
-        logger.exception("Client import %s failed", job.pk)
-        lease_fail(
-            lease, "The import failed. Please try again; if it fails again, contact support."
-        )
+    with lease_worked(
+        lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS
+    ):
+        _commit(job, lease, chunk_rows)
     job.refresh_from_db()
     return job
 

@@ -179,6 +179,26 @@ def lease_heartbeat(lease: Lease):
         thread.join()
 
 
+@contextmanager
+def lease_worked(lease: Lease, *, label: str, work: str, reasons=()):
+    """Do a claimed job's work under its heartbeat, and end it the one way every leased job
+    ends: a worker that lost the lease stops quietly; an error of `reasons` (pairs of exception
+    class and a function giving the operator's message) fails the job with that message; any
+    other error is logged and fails it with a plain request to try again. `label` names the job
+    in the log, `work` in the message ("The export failed...")."""
+    try:
+        with lease_heartbeat(lease):
+            yield
+    except LeaseLost:
+        logger.warning("%s was taken over by another worker; this one stops", label)
+    except Exception as exc:
+        reason = next((message(exc) for kind, message in reasons if isinstance(exc, kind)), None)
+        if reason is None:
+            logger.exception("%s failed", label)
+            reason = f"The {work} failed. Please try again; if it fails again, contact support."
+        lease_fail(lease, reason)
+
+
 def lease_finish(lease: Lease, *, status: str, now=None, expired_before=None, **changes) -> bool:
     """End the work with `status`; False when this worker no longer holds the record."""
     now = now or timezone.now()

@@ -26,9 +26,9 @@ from core.leases import (
     lease_claim,
     lease_fail,
     lease_finish,
-    lease_heartbeat,
     lease_renew,
     lease_requeue,
+    lease_worked,
 )
 from tenancy.models import Tenant
 
@@ -99,6 +99,16 @@ def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
     return "requeued"
 
 
+# What an export that stops on an error tells the operator, by the error.
+EXPORT_REASONS = (
+    (
+        SoftTimeLimitExceeded,
+        lambda _: "The export took too long. Choose a shorter period and try again.",
+    ),
+    (ExportGone, str),
+)
+
+
 def export_job_execute(
     *,
     job: ExportJob,
@@ -115,21 +125,8 @@ def export_job_execute(
             job.lease_expires_at,
         )
         return job
-    try:
-        with lease_heartbeat(lease):
-            _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
-    except LeaseLost:
-        logger.warning("Export job %s was taken over by another worker; this one stops", job.pk)
-    except SoftTimeLimitExceeded:
-        logger.warning("Export job %s hit the time limit", job.pk)
-        lease_fail(lease, "The export took too long. Choose a shorter period and try again.")
-    except ExportGone as exc:
-        lease_fail(lease, str(exc))
-    except Exception:
-        logger.exception("Export job %s failed", job.pk)
-        lease_fail(
-            lease, "The export failed. Please try again; if it fails again, contact support."
-        )
+    with lease_worked(lease, label=f"Export job {job.pk}", work="export", reasons=EXPORT_REASONS):
+        _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
     job.refresh_from_db()
     return job
 
