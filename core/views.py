@@ -107,11 +107,20 @@ def metrics(request):
     return HttpResponse(body, content_type=content_type)
 
 
+# Headers a proxy adds to what it forwards: behind one, REMOTE_ADDR is the proxy's own address.
+FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
 def metrics_allowed(request) -> bool:
+    """The token admits from anywhere; the network setting only a scraper that connects
+    directly, since a request forwarded by the proxy carries the proxy's address, which would
+    admit anyone on the internet."""
     token = settings.METRICS_TOKEN
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
+    if any(header in request.headers for header in FORWARDING_HEADERS):
+        return False
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
     except ValueError:

@@ -45,6 +45,17 @@ def test_metrics_refuse_without_the_token_or_network(client, settings):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
 
 
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_metrics_network_rule_ignores_what_the_proxy_forwards(client, settings, header):
+    """Behind the proxy every visitor arrives from the proxy's address: only the token counts."""
+    settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.METRICS_TOKEN = "the-right-token"
+    forwarded = {header: "for=203.0.113.9" if header == "Forwarded" else "203.0.113.9"}
+    assert client.get("/metrics", headers=forwarded).status_code == 404
+    with_token = {**forwarded, "Authorization": "Bearer the-right-token"}
+    assert client.get("/metrics", headers=with_token).status_code == 200
+
+
 def test_families_move_with_a_request_a_task_a_poll_and_an_export(
     client, scrape, owner, tenant, closed_port
 ):
