@@ -325,10 +325,17 @@ def ledger_post_chunk_retried(*, tenant: Tenant, postings, attempts: int = 3) ->
                 return ledger_post_chunk(
                     tenant=tenant, postings=postings, keys_after_locks=attempt > 0
                 )
-        except IntegrityError:
+        except (IntegrityError, KeyPostedWhileWaiting):
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+class KeyPostedWhileWaiting(Exception):
+    """A refused posting's key was committed by another writer while this chunk waited for the
+    account's lock: its refusal (funds that the first posting of the key took, a date before
+    it) is not the answer; the chunk is posted again with the keys read after the locks, and
+    the key is answered as a replay."""
 
 
 def ledger_post_chunk(
@@ -345,9 +352,10 @@ def ledger_post_chunk(
     entries.
 
     Raises IntegrityError when one of its keys was committed while it waited for the locks
-    (the transaction is then broken): `ledger_post_chunk_retried`, which every caller of a
-    chunk goes through, posts it again with `keys_after_locks`, so that the keys are read
-    once the locks are granted, one statement more."""
+    (the transaction is then broken), or KeyPostedWhileWaiting when such a key was refused
+    before it was written: `ledger_post_chunk_retried`, which every caller of a chunk goes
+    through, posts it again with `keys_after_locks`, so that the keys are read once the locks
+    are granted, one statement more."""
     results = [PostingResult(posting) for posting in postings]
     valid = [result for result in results if _amount_checked(result)]
     if not valid:
@@ -362,6 +370,8 @@ def ledger_post_chunk(
             posted_ids = _posted_ids(cursor, tenant, keys)
         posted = _posted_entries(cursor, tenant, posted_ids)
         new = _chain_entries(tenant, valid, accounts, posted, now)
+        if not keys_after_locks:
+            _refusals_checked_for_raced_keys(cursor, tenant, valid, posted)
         if new:
             _write_entries(cursor, tenant, new, accounts, now)
     posted.update((entry.idempotency_key, entry) for _, entry in new)
@@ -375,6 +385,19 @@ def ledger_post_chunk(
     if new:
         _announce_postings(tenant, accounts)
     return results
+
+
+def _refusals_checked_for_raced_keys(cursor, tenant: Tenant, valid, posted) -> None:
+    """The keys were read from the snapshot taken before the locks were granted, so a refusal
+    may come from the very posting that took the funds under the same key meanwhile: one
+    statement, only when something was refused, tells (KeyPostedWhileWaiting)."""
+    refused = {
+        r.posting.idempotency_key
+        for r in valid
+        if r.error is not None and r.posting.idempotency_key not in posted
+    }
+    if refused and _posted_ids(cursor, tenant, refused):
+        raise KeyPostedWhileWaiting
 
 
 def _amount_checked(result: PostingResult) -> bool:
@@ -686,11 +709,12 @@ def _post_entry(
     try:
         with transaction.atomic():
             (result,) = ledger_post_chunk(tenant=tenant, postings=[posting])
-    except IntegrityError:
+    except (IntegrityError, KeyPostedWhileWaiting):
         # The same key was committed while the posting waited for its account's lock (the
         # keys are read from the snapshot of the statement that waited, see _lock_accounts),
-        # for this account or another. The transaction (or its savepoint, when the caller
-        # has one open) is rolled back; answer as a retry.
+        # for this account or another: its write failed on the key, or it was refused for
+        # funds that posting took. The transaction (or its savepoint, when the caller has one
+        # open) is rolled back; answer as a retry.
         key = posting.idempotency_key
         existing = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key=key).first()
         if existing is None:

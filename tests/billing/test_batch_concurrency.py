@@ -6,12 +6,13 @@ leaves its committed chunks and nothing of the chunk it was in."""
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django_scopes import scopes_disabled
 
 from billing.models import Account, EntryKind, LedgerEntry
@@ -183,4 +184,64 @@ def test_a_connection_killed_mid_batch_keeps_the_chunks_before_and_nothing_of_it
         assert set(Account.objects.filter(tenant=tenant).values_list("balance", flat=True)) == {
             Decimal("5.00")
         }
+    audit_is_clean()
+
+
+@pytest.mark.parametrize("path", ["single", "batch"])
+def test_a_key_posted_while_its_retry_waited_for_the_lock_is_replayed_not_refused(path):
+    """The first request takes the whole balance and holds the lock; its retry, under the same
+    key, waits. Once the first commits, the retry sees no funds left: it must answer with the
+    first entry (a replay), not refuse for funds that the first took."""
+    tenant = TenantFactory()
+    with scopes_disabled():
+        account = make_account(ClientFactory(tenant=tenant), balance="40")
+    holding, release = threading.Event(), threading.Event()
+
+    def charge():
+        with scopes_disabled():
+            fresh = Account.objects.select_related("tenant").get(pk=account.pk)
+            return account_charge(
+                account=fresh, amount="40", purpose="Raced", idempotency_key="raced"
+            )
+
+    def first():
+        try:
+            with transaction.atomic():
+                entry = charge()
+                holding.set()
+                release.wait(30)
+            return entry.pk
+        finally:
+            connection.close()
+
+    def batch_charge():
+        posting = Posting(
+            account_id=account.pk,
+            amount=Decimal("-40.00"),
+            kind=EntryKind.ADJUSTMENT,
+            purpose="Raced",
+            idempotency_key="raced",
+        )
+        with scopes_disabled():
+            (result,) = ledger_post_batch(tenant=tenant, postings=[posting])
+        assert result.error is None, result.error
+        return result.entry
+
+    def retry():
+        try:
+            return (charge() if path == "single" else batch_charge()).pk
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first_done = pool.submit(first)
+        assert holding.wait(30)
+        retry_done = pool.submit(retry)
+        backend_waiting_for_a_lock()
+        release.set()
+        assert retry_done.result(timeout=30) == first_done.result(timeout=30)
+    with scopes_disabled():
+        account.refresh_from_db()
+        assert account.balance == Decimal("0.00")
+        assert LedgerEntry.objects.filter(idempotency_key="raced").count() == 1
     audit_is_clean()
