@@ -35,12 +35,10 @@ from tests.factories import (
     message_record,
 )
 from tests.holds.test_job_concurrency import END, NOW, parallel
-from tests.jobs.test_worker_kills import (  # noqa: F401 - the fixtures, used by name
+from tests.jobs.processes import (
     backends_gone,
     nothing_running,
-    table_lock,
     wait_until,
-    workers,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,7 +135,7 @@ def test_daily_charges_twice_or_by_two_workers_at_once_give_one_runs_state():
     call_command("audit_ledger")
 
 
-def test_worker_killed_mid_renewal_chunk_loses_and_doubles_nothing(workers, table_lock):  # noqa: F811 - fixtures
+def test_worker_killed_mid_renewal_chunk_loses_and_doubles_nothing(workers, table_lock):
     worker = workers()
     tenant = TenantFactory()
     subscriptions = due_subscriptions(tenant, end=tenant_today(tenant))
@@ -150,6 +148,8 @@ def test_worker_killed_mid_renewal_chunk_loses_and_doubles_nothing(workers, tabl
     next_run = expiry_run_task.apply_async((tenant.pk,), ignore_result=False)
     next_run.get(timeout=30)
     next_run.forget()
+    # The killed task's redelivery may still be running (it finds nothing left to do).
+    wait_until(nothing_running, 30, "the redelivered run ends")
     with scopes_disabled():
         for subscription, funds in zip(subscriptions, FUNDS, strict=True):
             renewed = Subscription.objects.filter(renewal_of=subscription)
@@ -165,7 +165,7 @@ def test_worker_killed_mid_renewal_chunk_loses_and_doubles_nothing(workers, tabl
     assert nothing_running()
 
 
-def test_worker_killed_mid_daily_charges_chunk_loses_and_doubles_nothing(workers, table_lock):  # noqa: F811 - fixtures
+def test_worker_killed_mid_daily_charges_chunk_loses_and_doubles_nothing(workers, table_lock):
     worker = workers()
     tenant = TenantFactory()
     clients = [ClientFactory(tenant=tenant, sms_price=Decimal("0.05")) for _ in range(3)]
