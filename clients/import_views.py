@@ -138,7 +138,7 @@ class ClientImportDetailView(TenantRequiredMixin, View):
         context = {
             "job": job,
             "form": form,
-            "refused": job.refused[:REFUSED_SHOWN],
+            "refused": job.refused_rows()[:REFUSED_SHOWN],
             "previewed": job.status == ImportStatus.PREVIEWED,
         }
         template = self.template_name

@@ -57,7 +57,15 @@ from .import_files import (
     normalize_header,
     read_headers,
 )
-from .models import Client, ClientGroup, ClientImport, ClientStatus, ImportStatus, MatchBy
+from .models import (
+    Client,
+    ClientGroup,
+    ClientImport,
+    ClientImportRefusal,
+    ClientStatus,
+    ImportStatus,
+    MatchBy,
+)
 from .modules import CLIENT_FIELDS, hidden_names
 from .signals import clients_bulk_created
 from .validators import normalize_phone
@@ -421,9 +429,24 @@ def _chunks(rows: Iterable, size: int = CHUNK_ROWS):
         yield chunk
 
 
-def _refused_entry(plan: RowPlan) -> dict:
+def _refusal(job: ClientImport, plan: RowPlan) -> ClientImportRefusal:
     cells = [c.isoformat() if hasattr(c, "isoformat") else c for c in plan.cells]
-    return {"line": plan.line, "field": plan.field, "reason": plan.reason, "cells": cells}
+    return ClientImportRefusal(
+        tenant_id=job.tenant_id,
+        job=job,
+        line=plan.line,
+        field=plan.field,
+        reason=plan.reason,
+        cells=cells,
+    )
+
+
+def _refusals_replace(job: ClientImport, refusals: list[ClientImportRefusal]) -> None:
+    """The refused rows of a new preview, instead of the previous one's."""
+    job.refused_rows().delete()
+    for refusal in refusals:
+        refusal.job = job
+    ClientImportRefusal.objects.bulk_create(refusals, batch_size=1000)
 
 
 def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) -> ClientImport:
@@ -446,8 +469,9 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     preview = _preview_counts(job, source)  # before the row exists: a bad file leaves nothing
     with open(path, "rb") as handle:
         job.file.save(file_name, File(handle), save=False)
-    job.preview, job.refused, job.total = preview
+    job.preview, refusals, job.total = preview
     job.save()
+    _refusals_replace(job, refusals)
     return job
 
 
@@ -459,15 +483,16 @@ def client_import_preview(
         raise ValidationError("This import was committed already.")
     job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
-    job.preview, job.refused, job.total = _preview_counts(job, _source(job))
-    job.save(update_fields=["mapping", "match_by", "preview", "refused", "total"])
+    job.preview, refusals, job.total = _preview_counts(job, _source(job))
+    job.save(update_fields=["mapping", "match_by", "preview", "total"])
+    _refusals_replace(job, refusals)
     return job
 
 
 def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, int]:
     """Count what a commit would do, writing nothing; a bad file raises ImportFileError."""
     counts = dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0)
-    refused: list[dict] = []
+    refused: list[ClientImportRefusal] = []
     total = 0
     rows = iter_rows(source)
     read_headers(rows)
@@ -479,7 +504,7 @@ def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, 
         for plan in planner.plan(chunk):
             counts[plan.action] += 1
             if plan.action == REFUSED:
-                refused.append(_refused_entry(plan))
+                refused.append(_refusal(job, plan))
     if total == 0:
         raise ImportFileError("The file has a header row but no clients.", code="empty")
     if job.match_by not in job.mapping.values():
@@ -553,7 +578,8 @@ def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
     read_headers(rows)
     planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     counts = {**dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0), **job.counts}
-    refused = list(job.refused) if job.rows_done else []
+    if not job.rows_done:  # the preview's refused rows give way to the commit's
+        job.refused_rows().delete()
     done = 0
     for chunk in _chunks(rows, chunk_rows):
         if done + len(chunk) <= job.rows_done:  # committed by an earlier worker: keys only
@@ -567,10 +593,10 @@ def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
             chunk_counts = _write_chunk(job, plans)
             for action, n in chunk_counts.items():
                 counts[action] += n
-            refused += [_refused_entry(p) for p in plans if p.action == REFUSED]
-            if not lease.rows().update(
-                rows_done=done, counts=counts, refused=refused, heartbeat_at=timezone.now()
-            ):
+            ClientImportRefusal.objects.bulk_create(
+                [_refusal(job, p) for p in plans if p.action == REFUSED]
+            )
+            if not lease.rows().update(rows_done=done, counts=counts, heartbeat_at=timezone.now()):
                 raise LeaseLost(f"ClientImport {job.pk}")
     if not lease_finish(lease, status=ImportStatus.DONE, rows_done=done, total=done):
         raise LeaseLost(f"ClientImport {job.pk}")

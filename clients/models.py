@@ -214,7 +214,6 @@ class ClientImport(TenantOwnedModel, Leased):
     )
     preview = models.JSONField(default=dict, help_text="Counts of the preview.")
     counts = models.JSONField(default=dict, help_text="Counts of the commit so far.")
-    refused = models.JSONField(default=list, help_text="Refused rows: line, field, reason, cells.")
     rows_done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -237,6 +236,10 @@ class ClientImport(TenantOwnedModel, Leased):
     def is_active(self) -> bool:
         return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
 
+    def refused_rows(self):
+        """Its refused rows by line, whatever tenant scope is active (a worker's, a command's)."""
+        return ClientImportRefusal.objects.for_tenant(self.tenant).filter(job=self)
+
     @property
     def percent(self) -> int:
         if self.status == ImportStatus.DONE:
@@ -245,3 +248,23 @@ class ClientImport(TenantOwnedModel, Leased):
 
     def get_absolute_url(self) -> str:
         return reverse("clients:client_import_detail", kwargs={"pk": self.pk})
+
+
+class ClientImportRefusal(TenantOwnedModel):
+    """A row of an import's file that was refused, with its line, field, reason and cells (to
+    be fixed and imported again). The preview's rows until the commit starts, then the
+    commit's, written with each chunk: a row of its own each, so that a chunk appends its
+    refusals rather than rewriting all of those before it."""
+
+    job = models.ForeignKey(ClientImport, on_delete=models.CASCADE, related_name="refusals")
+    line = models.PositiveIntegerField()
+    field = models.CharField(max_length=100, blank=True)
+    reason = models.TextField()
+    cells = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["job", "line"], name="client_import_refusal_idx")]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"

@@ -41,8 +41,8 @@ class ClientImportRefusedView(TenantRequiredMixin, View):
 
 
 def _refused_rows(job: ClientImport, width: int):
-    for row in job.refused:
-        cells = [("" if c is None else str(c)) for c in row["cells"]][:width]
+    for row in job.refused_rows().iterator(chunk_size=2000):
+        cells = [("" if c is None else str(c)) for c in row.cells][:width]
         cells += [""] * (width - len(cells))
-        reason = f"{row['field']}: {row['reason']}" if row["field"] else row["reason"]
-        yield [*cells, row["line"], reason]
+        reason = f"{row.field}: {row.reason}" if row.field else row.reason
+        yield [*cells, row.line, reason]

@@ -144,7 +144,8 @@ def test_ten_thousand_rows_preview_commit_and_again_unchanged(tenant, tmp_path):
         "Opening balance": "opening_balance",
     }
     assert job.preview == {"created": 9800, "updated": 0, "unchanged": 0, "refused": 200}
-    assert job.refused[0]["line"] == 9 and job.refused[0]["field"] == "E-mail"
+    first = job.refused_rows().first()
+    assert first.line == 9 and first.field == "E-mail"
     with scopes_disabled():
         assert not Client.objects.exists()
     job = commit(job)
@@ -185,7 +186,7 @@ def test_matching_by_itn_updates_only_mapped_fields(tenant, tmp_path):
     job = upload(tenant, path)
     assert job.match_by == "itn"
     assert job.preview == {"created": 0, "updated": 1, "unchanged": 0, "refused": 3}
-    reasons = [(r["line"], r["field"]) for r in job.refused]
+    reasons = [(r.line, r.field) for r in job.refused_rows()]
     assert reasons == [(3, "ITN"), (4, "ITN"), (5, "Client type")]
     commit(job)
     with scopes_disabled():
@@ -363,8 +364,9 @@ def commit_queued(job):
 def test_an_opening_balance_is_refused_rather_than_rounded(tenant, tmp_path, cell):
     rows = [BALANCES[0], ["B1", "Anna", cell], ["B2", "Boris", "10.01"]]
     job = upload(tenant, write_csv(tmp_path / "b.csv", rows))
-    assert job.preview["refused"] == 1 and job.refused[0]["line"] == 2
-    assert job.refused[0]["field"] == "Opening balance" and job.refused[0]["reason"]
+    refused = job.refused_rows().get()
+    assert job.preview["refused"] == 1 and refused.line == 2
+    assert refused.field == "Opening balance" and refused.reason
     job = commit(job)
     assert job.counts["created"] == 1 and job.counts["refused"] == 1
     with scopes_disabled():

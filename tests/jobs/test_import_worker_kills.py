@@ -70,7 +70,7 @@ def assert_imported_once(tenant, job) -> None:
             "unchanged": 0,
             "refused": REFUSED,
         }
-        assert len(job.refused) == REFUSED
+        assert job.refused_rows().count() == REFUSED
         assert Client.objects.filter(tenant=tenant).count() == ROWS - REFUSED
         openings = LedgerEntry.objects.filter(tenant=tenant, idempotency_key__startswith="opening:")
         assert openings.count() == BALANCES

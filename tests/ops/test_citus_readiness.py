@@ -37,6 +37,7 @@ PRIMARY_KEYS_WITHOUT_TENANT = {
     "clients_client",
     "clients_clientgroup",
     "clients_clientimport",
+    "clients_clientimportrefusal",
     "core_jobrun",
     "events_event",
     "exports_exportjob",
