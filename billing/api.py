@@ -6,7 +6,6 @@ ledger key is unique per tenant): even a retry that missed the API's own record 
 Without the header every top-up is new, as a form submitted twice with two tokens.
 """
 
-import hashlib
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from clients.api import ClientNumber
 from clients.models import Client
 from core.api import Answer, Number, SortKey, chosen_fields, form_problem, keyset_page
-from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
+from tenancy.api import api_actor, api_operation, idempotency_digest
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
@@ -105,11 +104,8 @@ def entry_out(entry, fields=ENTRY_FIELDS) -> EntryOut:
 
 def ledger_key(request, action: str) -> str | None:
     """The ledger's idempotency key of this request (at most 100 characters)."""
-    key = idempotency_key(request)
-    if key is None:
-        return None
-    digest = hashlib.sha256(f"{api_caller(request)}\n{key}".encode()).hexdigest()[:40]
-    return f"api-{action}:{digest}"
+    digest = idempotency_digest(request)
+    return None if digest is None else f"api-{action}:{digest}"
 
 
 @api_operation(router, "GET", "{number}/account/", capability=Capability.VIEW, response=AccountOut)
