@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from subscriptions.models import Subscription, SubscriptionStatus, tenant_today
+from tenancy.models import ApiIdempotencyRecord
 from tests.api.test_api_http import assert_problem
 from tests.factories import PackageFactory, SubscriptionFactory, TenantFactory, make_account
 
@@ -140,6 +141,13 @@ def test_purchase_charges_once_and_replays_its_first_answer(api_tenant, api_as, 
     assert (again.status_code, again.json()) == (201, body)
     other = api.post(url, json={"package": home.pk}, headers=keyed)
     assert_problem(other, 422, "Idempotency-Key")
+    assert balance_of(customer) == Decimal("70.00")
+
+    # Once the kept answer is purged, the key is still the purchase's ledger key: no new charge.
+    with scopes_disabled():
+        ApiIdempotencyRecord.objects.filter(tenant=api_tenant).delete()
+    late = api.post(url, json={"package": home.pk, "auto_renew": True}, headers=keyed)
+    assert late.status_code == 201 and late.json()["id"] == body["id"]
     assert balance_of(customer) == Decimal("70.00")
 
     # The same package again while this one is live: refused at the package, nothing charged.
