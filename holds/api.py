@@ -11,11 +11,9 @@ on hold.
 
 from datetime import datetime
 
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from clients.api import ClientNumber
-from clients.models import Client
+from clients.api import ClientNumber, client_by_number
 from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
 from tenancy.roles import Capability
@@ -117,11 +115,6 @@ def _hold_page(queryset, query: HoldPageQuery) -> dict:
     return {"items": [hold_row(hold, fields) for hold in rows], "next": cursor}
 
 
-def _client(request, number: int) -> Client:
-    queryset = Client.objects.for_tenant(request.tenant).select_related("tenant")
-    return get_object_or_404(queryset, number=number)
-
-
 @api_operation(
     router, "GET", "holds/", capability=Capability.VIEW, response=HoldPage, exclude_unset=True
 )
@@ -143,7 +136,7 @@ def holds_in_force(request, query: Query[HoldsInForceQuery]):
 )
 def client_holds(request, number: ClientNumber, query: Query[ClientHoldsQuery]):
     """A client's holds, in force and lifted, the newest first."""
-    queryset = hold_queryset(request).filter(client=_client(request, number))
+    queryset = hold_queryset(request).filter(client=client_by_number(request, number))
     if query.in_force is not None:
         queryset = queryset.filter(lifted_at__isnull=query.in_force)
     return _hold_page(queryset, query)
@@ -181,7 +174,7 @@ def _administrative_reason(payload: HoldIn) -> str:
 def client_hold_place(request, number: ClientNumber, payload: HoldIn):
     """Put the client on administrative hold: its active subscriptions are suspended and its
     access cut until the hold is released."""
-    client = _client(request, number)
+    client = client_by_number(request, number)
     hold = client_place_hold(
         tenant=request.tenant,
         client=client,
@@ -203,7 +196,7 @@ def client_hold_place(request, number: ClientNumber, payload: HoldIn):
 def client_hold_release(request, number: ClientNumber, payload: HoldIn):
     """Lift the client's administrative hold, with a reason; with no other hold in force its
     subscriptions resume and its access returns."""
-    client = _client(request, number)
+    client = client_by_number(request, number)
     hold = client_release_hold(
         tenant=request.tenant,
         client=client,

@@ -28,8 +28,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from billing.services import InsufficientFunds
-from clients.api import ClientNumber
-from clients.models import Client
+from clients.api import ClientNumber, client_by_number
 from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation, idempotency_digest
 from tenancy.modules import SUBSCRIPTIONS
@@ -278,11 +277,6 @@ def _subscription_page(request, queryset, query: ClientSubscriptionQuery) -> dic
     return {"items": [view.row(subscription) for subscription in rows], "next": cursor}
 
 
-def _client(request, number: int) -> Client:
-    queryset = Client.objects.for_tenant(request.tenant).select_related("tenant")
-    return get_object_or_404(queryset, number=number)
-
-
 def _subscription(request, subscription_id: int) -> Subscription:
     return get_object_or_404(subscription_queryset(request), pk=subscription_id)
 
@@ -315,7 +309,7 @@ def subscription_list(request, query: Query[SubscriptionListQuery]):
 )
 def client_subscription_list(request, number: ClientNumber, query: Query[ClientSubscriptionQuery]):
     """A client's subscription periods (the Subscriptions tab), newest first by default."""
-    client = _client(request, number)
+    client = client_by_number(request, number)
     return _subscription_page(request, subscription_queryset(request).filter(client=client), query)
 
 
@@ -349,7 +343,7 @@ def subscription_read(
 def subscription_purchase(request, number: ClientNumber, payload: PurchaseIn):
     """Buy one period of a package for the client, charged to its balance (and credit); a
     client on hold gets it Suspended."""
-    client = _client(request, number)
+    client = client_by_number(request, number)
     token = uuid.uuid4()
     form = SubscriptionForm(
         {
