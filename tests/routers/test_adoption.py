@@ -3,9 +3,10 @@ listed and what each would become, the confirmation, adoption twice, the secret 
 left byte for byte as it was, and Clientdesk managing it from then on (holds, audits)."""
 
 import copy
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -377,3 +378,38 @@ def test_the_page_makes_a_fixed_number_of_queries(client, owner, tenant, sim, ro
         response = client.get(url)
     assert len(response.context["proposals"]) == 29
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
+    router = router_for(sim)
+    for n in range(30):
+        sim.add_secret(f"racing-{n:02d}", "pw")
+    results, errors = [], []
+    start = threading.Barrier(2)
+
+    def run():
+        try:
+            start.wait()
+            with scopes_disabled():
+                results.append(
+                    router_adopt_secrets(
+                        tenant=tenant, router=router, actor=None, secret_ids=None, chunk_size=5
+                    )
+                )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(len(r.adopted) for r in results) == 30
+    assert sum(r.clients_created for r in results) == 30
+    with scopes_disabled():
+        assert PppoeAccount.objects.filter(router=router).count() == 30
+        assert Client.objects.filter(tenant=tenant).count() == 30
