@@ -120,24 +120,29 @@ class Command(BaseCommand):
                     )
                     .order_by("-router_secret_id", "pk")
                 )
+                legacy = {secret["name"]: secret for secret in legacy_secrets(router)}
                 for account in accounts:
-                    adopted = bool(account.router_secret_id)
+                    if account.router_secret_id:  # as the router had it, in Clientdesk's state
+                        before = legacy.get(account.username, {})
+                        origin = {"comment": before.get("comment", "")}
+                        origin["service"] = before.get("service", "any")
+                    else:
+                        origin = {"comment": secret_comment(account.pk), "service": "pppoe"}
                     sim.add_secret(
                         account.username,
                         account.password,
                         item_id=account.router_secret_id or None,
                         profile=account.profile,
-                        service="pppoe",
-                        comment="" if adopted else secret_comment(account.pk),
                         disabled="no" if account.enabled else "yes",
+                        **origin,
                     )
                     if account.last_seen_at is None:
                         sim.never_dial_in.add(account.username)
                     elif account.enabled and rng.random() < options["online"]:
                         sim.connect_session(account.username)
-                for legacy in legacy_secrets(router):
-                    if sim.secret(legacy["name"]) is None:
-                        sim.add_secret(**legacy)
+                for secret in legacy.values():
+                    if sim.secret(secret["name"]) is None:
+                        sim.add_secret(**secret)
                 try:
                     sim.start(options["host"], router.port)
                 except OSError as exc:
