@@ -67,6 +67,7 @@ def test_adopt_a_routers_secrets(page, log_in, sim):
     adopted = page.get_by_test_id("adopt-adopted").inner_text()
     assert "olga-77" in adopted and "ivan" in adopted and "left-alone" not in adopted
     assert sim.secrets == kept
+    assert "olga-pw" not in page.content() and "ivan-pw" not in page.content()
 
     page.get_by_role("link", name="Back to the router's secrets").click()
     page.wait_for_load_state("networkidle")

@@ -117,6 +117,7 @@ def test_the_page_lists_only_foreign_secrets_with_their_proposed_clients(client,
     body = response.content.decode()
     assert "New client “New Guy”" in body and "(by comment)" in body
     assert body.count('name="secret"') == 4  # only the adoptable ones can be ticked
+    assert "pw-" not in body  # the secrets' passwords are read, never shown
 
 
 def test_adoption_makes_accounts_and_leaves_the_router_byte_for_byte_unchanged(
