@@ -12,7 +12,10 @@ reason a connection status is unavailable (routers.availability):
   connected: their accounts have no `last_seen_at`, and the simulator never dials them in.
 
 Each client with an internet subscription gets an account on one of the routers, with the
-package's PPPoE profile; the others were last seen online some hours ago. The routers' API
+package's PPPoE profile; the others were last seen online some hours ago. "Core North" also
+has a few secrets from before Clientdesk (`legacy_secrets`), for its Adopt existing secrets
+page: three for new clients (one disabled), one of another service, and one whose name is
+already an account on "Core South" (refused). The routers' API
 password is the checkout's own (DEMO_ROUTER_PASSWORD, which the demo script keeps in var/), or
 a random one.
 """
@@ -39,6 +42,7 @@ CLOSED_PORT = 1
 FIRST_PORT = 18728  # the simulated routers take the first free run of ports from here
 PASSWORD_ENV = "DEMO_ROUTER_PASSWORD"
 ACCOUNTS = 120  # clients of the demo ISP with a PPPoE account
+LEGACY_ROUTER = "Core North"  # has secrets from before Clientdesk, to adopt
 
 
 def accepts_connections(port: int, host: str = LOOPBACK) -> bool:
@@ -157,3 +161,31 @@ def _profiles(tenant) -> dict[int, str]:
     for client_id, profile in rows:
         profiles.setdefault(client_id, profile)
     return profiles
+
+
+def legacy_secrets(router: Router) -> list[dict]:
+    """The secrets "Core North" had before Clientdesk, as add_secret's arguments (none for the
+    other routers); the simulator skips a name it already holds (an adopted one)."""
+    if router.name != LEGACY_ROUTER:
+        return []
+    secrets_ = [
+        {"name": "legacy-01", "password": "legacy-pw-1", "comment": "Legacy subscriber 1"},
+        {
+            "name": "legacy-02",
+            "password": "legacy-pw-2",
+            "comment": "Legacy subscriber 2",
+            "disabled": "yes",
+        },
+        {"name": "legacy-03", "password": "legacy-pw-3", "profile": "default"},
+        {"name": "legacy-vpn", "password": "legacy-pw-4", "service": "l2tp"},
+    ]
+    elsewhere = (
+        PppoeAccount.objects.for_tenant(router.tenant)
+        .filter(router__name=LIVE_ROUTERS[1], router_secret_id="")
+        .order_by("username")
+        .values_list("username", flat=True)
+        .first()
+    )
+    if elsewhere:
+        secrets_.append({"name": elsewhere, "password": "legacy-pw-5", "service": "pppoe"})
+    return secrets_

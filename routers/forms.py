@@ -140,3 +140,56 @@ class PppoeAccountForm(UnchangedValuesKeptMixin, forms.Form):
         if password and (len(password) < 6 or not password.isprintable() or " " in password):
             raise ValidationError("Use at least 6 printable characters without spaces.")
         return password
+
+
+# The RouterOS API's internal id of an item: "*" and a hexadecimal number.
+SECRET_ID_RE = re.compile(r"^\*[0-9A-Fa-f]{1,16}$")
+MAX_SECRETS_SELECTED = 50_000
+
+
+class SecretIdsField(forms.MultipleChoiceField):
+    """The secrets ticked on the adoption page, as RouterOS `.id`s. On the confirmation step
+    the router is read again by the adoption itself, so an id is checked for its shape only:
+    a secret that is no longer the router's own is reported, never adopted."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def valid_value(self, value) -> bool:
+        if self.choices:
+            return super().valid_value(value)
+        return bool(SECRET_ID_RE.match(str(value)))
+
+
+class SecretAdoptionForm(forms.Form):
+    """Which of a router's own secrets to adopt: those ticked, or all of them (`all`). Sent
+    first to see what adoption will do, then again with `confirm` to adopt."""
+
+    secret = SecretIdsField(
+        label="Secrets",
+        required=False,
+        error_messages={"invalid_choice": "Not a secret of this router."},
+    )
+    all = forms.BooleanField(label="All the secrets no account owns", required=False)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, secret_ids: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if secret_ids is not None:
+            self.fields["secret"].choices = [(i, i) for i in secret_ids]
+
+    def clean_secret(self) -> list[str]:
+        chosen = self.cleaned_data["secret"]
+        if len(chosen) > MAX_SECRETS_SELECTED:
+            raise ValidationError(f"Select at most {MAX_SECRETS_SELECTED:,} secrets at a time.")
+        return list(dict.fromkeys(chosen))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all") and not data.get("secret") and "secret" not in self.errors:
+            self.add_error("secret", "Select the secrets to adopt, or all of them.")
+        return data
+
+    @property
+    def secret_ids(self) -> list[str] | None:
+        """The confirmed selection; None means every secret no account owns."""
+        return None if self.cleaned_data.get("all") else self.cleaned_data["secret"]

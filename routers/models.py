@@ -12,6 +12,11 @@ A PppoeAccount has two kinds of state:
   `enabled` (False while the client is on hold or its subscription expired, with
   `disabled_reason`). `sync_state` says whether the router is known to match: a change makes
   it Pending; the enforcement task and every poll bring the router in line and mark it Synced.
+
+Which /ppp/secret is the account's: the one whose comment carries Clientdesk's mark
+(`clientdesk:<account id>`, written when Clientdesk creates the secret), or, for a secret
+adopted from the router as it was, the one whose RouterOS `.id` is `router_secret_id`. An
+adopted secret keeps its own comment: the mark is recorded on our side.
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -192,6 +197,12 @@ class PppoeAccount(TenantOwnedModel):
     # only if the version it applied is still the current one.
     sync_version = models.PositiveIntegerField(default=1)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # The RouterOS `.id` of a secret adopted from the router (empty for the secrets Clientdesk
+    # created, which carry its mark in their comment); cleared when the account moves away.
+    router_secret_id = models.CharField(
+        "Adopted secret's id on the router", max_length=32, blank=True, editable=False
+    )
+    adopted_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -200,6 +211,11 @@ class PppoeAccount(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["router", "username"], name="pppoe_account_unique_username"
+            ),
+            models.UniqueConstraint(
+                fields=["router", "router_secret_id"],
+                condition=~models.Q(router_secret_id=""),
+                name="pppoe_account_unique_adopted_secret",
             ),
         ]
         indexes = [

@@ -154,11 +154,14 @@ def plan(routers: list[Router], now: datetime) -> list[RouterPlan]:
                 "enabled",
                 "sync_state",
                 "sync_version",
+                "router_secret_id",
             )
         )
-        for aid, rid, username, secret, profile, enabled, state, version in rows:
+        for aid, rid, username, secret, profile, enabled, state, version, secret_id in rows:
             try:
-                password = crypto.decrypt(secret)
+                # An adopted secret whose password the router withheld has none stored: the
+                # router's own is left as it is.
+                password = crypto.decrypt(secret) or None
             except crypto.SecretUnreadable:
                 password = None
             desired[rid].append(
@@ -170,6 +173,7 @@ def plan(routers: list[Router], now: datetime) -> list[RouterPlan]:
                     pending=state != SyncState.SYNCED,
                     version=version,
                     password=password,
+                    secret_id=secret_id,
                 )
             )
     plans = []

@@ -2,9 +2,12 @@
 
 Pure router work over an open RouterConnection (no database), shared by the poller (every
 poll, for the accounts that need attention, and a full audit now and then) and the enforcement
-task (one account, at once). Only secrets whose comment carries Clientdesk's mark
-(`clientdesk:<account id>`) are ever changed or removed; a secret of the same name made by
-someone else is left alone and reported.
+task (one account, at once). Only Clientdesk's secrets are ever changed: those whose comment
+carries its mark (`clientdesk:<account id>`), and those adopted from the router as they were,
+known by the RouterOS `.id` recorded on the account (`DesiredSecret.secret_id`); a secret of the
+same name made by someone else is left alone and reported. Only marked secrets are ever removed
+as orphans: an adopted secret that no account wants any more stays on the router, as it was
+before Clientdesk knew it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class DesiredSecret:
     pending: bool  # the router is not known to match: write every field
     version: int
     password: str | None = None
+    secret_id: str = ""  # the RouterOS .id of an adopted secret (its comment has no mark)
 
     def __repr__(self) -> str:  # never the password
         return f"DesiredSecret({self.account_id}, {self.username!r}, enabled={self.enabled})"
@@ -81,6 +85,7 @@ def reconcile(
     secrets = _read_secrets(conn, desired, full=full)
     ours: dict[int, dict] = {}
     by_name: dict[str, dict] = {}
+    by_id = {str(row[".id"]): row for row in secrets if ".id" in row}
     for row in secrets:
         account_id = account_id_of(row.get("comment"))
         if account_id is not None:
@@ -90,7 +95,7 @@ def reconcile(
 
     for want in desired:
         try:
-            _apply_one(conn, want, ours.get(want.account_id), by_name)
+            _apply_one(conn, want, _current_of(want, ours, by_id), by_name)
         except RouterError as error:
             if error.kind != "protocol":  # the connection itself failed: give up on it
                 raise
@@ -117,14 +122,23 @@ def reconcile(
     return result
 
 
+def _current_of(want: DesiredSecret, ours: dict[int, dict], by_id: dict[str, dict]):
+    """The account's secret on the router: marked with its id, or the adopted one by `.id`."""
+    if want.account_id in ours:
+        return ours[want.account_id]
+    return by_id.get(want.secret_id) if want.secret_id else None
+
+
 def _read_secrets(conn: RouterConnection, desired: list[DesiredSecret], *, full: bool):
     if full:
         return conn.select(SECRET_PATH, SECRET_KEYS)
     comments = sorted(w.comment for w in desired)
     names = sorted({w.username for w in desired})
-    return conn.select(
-        SECRET_PATH, SECRET_KEYS, Or(Key("comment").In(*comments), Key("name").In(*names))
-    )
+    wanted = [Key("comment").In(*comments), Key("name").In(*names)]
+    secret_ids = sorted({w.secret_id for w in desired if w.secret_id})
+    if secret_ids:
+        wanted.append(Key(".id").In(*secret_ids))
+    return conn.select(SECRET_PATH, SECRET_KEYS, Or(*wanted))
 
 
 def _apply_one(conn, want: DesiredSecret, current: dict | None, by_name: dict) -> None:

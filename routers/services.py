@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,8 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from clients.models import Client
+from clients.services import client_create
 from core import outbound
 from core.validators import full_clean_changed
+from events.services import EventLine, events_record_bulk
 from tenancy.models import Tenant
 
 from . import crypto
@@ -24,6 +28,7 @@ from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
 from .routeros import RouterConnection, RouterError, RouterTarget, read_identity
+from .selectors import adoption_proposals, foreign_secrets, router_secrets_read
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +168,9 @@ def pppoe_account_save(
         account = PppoeAccount(tenant=tenant, client=client, router=router)
     elif account.router_id != router.pk:
         Router.objects.for_tenant(tenant).filter(pk=account.router_id).update(audit_due=True)
+        # An adopted secret's id means nothing on another router: there Clientdesk creates
+        # a marked secret of its own (the adopted one stays on the old router, untouched).
+        account.router_secret_id = ""
     given = {"router": router.pk, "username": username, "profile": profile or "default"}
     changed = {
         name
@@ -262,7 +270,8 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
             enabled=fresh.enabled,
             pending=True,
             version=fresh.sync_version,
-            password=fresh.password,
+            password=fresh.password or None,
+            secret_id=fresh.router_secret_id,
         )
         target = RouterTarget.of(router)
         with RouterConnection(target, deadline=time.monotonic() + 3 * target.timeout) as conn:
@@ -283,3 +292,135 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
                 uptime="",
             )
         return True
+
+
+# -- adopting the secrets already on a router --------------------------------------------------
+ADOPTION_CHUNK = 200
+# The disabled reason of a secret adopted disabled (shown as "disabled on the router").
+ADOPTED_DISABLED = "disabled_on_router"
+
+
+@dataclass
+class AdoptionResult:
+    """What an adoption did: the secrets adopted (name, client number), how many clients it
+    created, the secrets refused with their reasons, and the selected secrets that are no longer
+    the router's own (adopted meanwhile, or removed from the router)."""
+
+    adopted: list[tuple[str, int]] = field(default_factory=list)
+    clients_created: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    gone: int = 0
+
+
+def router_adopt_secrets(
+    *,
+    tenant: Tenant,
+    router: Router,
+    actor,
+    secret_ids: Collection[str] | None,
+    chunk_size: int = ADOPTION_CHUNK,
+) -> AdoptionResult:
+    """Adopt the router's own /ppp/secret entries that the operator confirmed (`secret_ids`,
+    RouterOS `.id`s; None: every secret no account owns). Each becomes a PppoeAccount of the
+    client it matches (selectors.adoption_proposals) or of a new client made through
+    `client_create` (a number, an account, its event), with the secret's name, password,
+    profile and state (a disabled secret: the account disabled, "disabled on the router"),
+    Synced, as the router already holds it.
+
+    The secret is never written: the mark that makes it Clientdesk's is kept on our side, as
+    its `.id` in `router_secret_id`, and its comment stays as it was. Reconciliation and
+    enforcement find the secret by that id (reconcile.DesiredSecret.secret_id) and change it
+    from then on like any of Clientdesk's; the full audit never removes it as an orphan.
+
+    The router is read live once, outside any transaction; the secrets are then adopted in
+    chunks, one transaction each, the router's row locked so that two adoptions of one router
+    run one after the other, and every chunk matched again against the database inside it. So
+    adopting twice changes nothing (the adopted secrets are no longer foreign), a refused
+    secret never stops the others, and a chunk that fails leaves the chunks before it adopted.
+    Raises RouterError when the router cannot be read."""
+    if router.tenant_id != tenant.pk:
+        raise ValidationError("Select a valid choice from your own organisation.")
+    secrets = foreign_secrets(tenant, router, router_secrets_read(router))
+    if secret_ids is not None:
+        wanted = set(secret_ids)
+        selected = [s for s in secrets if s.secret_id in wanted]
+        gone = len(wanted - {s.secret_id for s in selected})
+    else:
+        selected, gone = secrets, 0
+    result = AdoptionResult(gone=gone)
+    for start in range(0, len(selected), chunk_size):
+        _adopt_chunk(tenant, router, actor, selected[start : start + chunk_size], result)
+    logger.info(
+        "Router %s: %s secrets adopted by %s",
+        router.pk,
+        len(result.adopted),
+        getattr(actor, "pk", None),
+    )
+    return result
+
+
+@transaction.atomic
+def _adopt_chunk(tenant: Tenant, router: Router, actor, secrets, result: AdoptionResult) -> None:
+    Router.objects.for_tenant(tenant).select_for_update().filter(pk=router.pk).first()
+    proposals = adoption_proposals(tenant=tenant, router=router, secrets=secrets)
+    # Adopted by another operator since the router was read: not foreign any more.
+    result.gone += len({s.secret_id for s in secrets} - {p.secret.secret_id for p in proposals})
+    now = timezone.now()
+    accounts, matched_by = [], {}
+    for proposal in proposals:
+        secret = proposal.secret
+        if not proposal.adoptable:
+            result.refused.append((secret.name, proposal.refused))
+            continue
+        client = proposal.client
+        if client is None:
+            try:
+                client = client_create(tenant=tenant, actor=actor, name=proposal.new_client_name)
+            except ValidationError as error:
+                result.refused.append(
+                    (secret.name, f"No client could be made: {error.messages[0]}")
+                )
+                continue
+            result.clients_created += 1
+        account = PppoeAccount(
+            tenant=tenant,
+            client=client,
+            router=router,
+            username=secret.name,
+            profile=secret.profile,
+            enabled=not secret.disabled,
+            disabled_reason=ADOPTED_DISABLED if secret.disabled else "",
+            sync_state=SyncState.SYNCED,
+            sync_version=1,
+            synced_at=now,
+            router_secret_id=secret.secret_id,
+            adopted_at=now,
+        )
+        account.set_password(secret.password)
+        accounts.append(account)
+        matched_by[secret.secret_id] = proposal.matched_by_label
+        result.adopted.append((secret.name, client.number))
+    PppoeAccount.objects.bulk_create(accounts)
+    events_record_bulk(
+        tenant=tenant,
+        lines=[_adopted_event(a, router, matched_by[a.router_secret_id], actor) for a in accounts],
+    )
+
+
+def _adopted_event(account: PppoeAccount, router: Router, matched_by: str, actor) -> EventLine:
+    return EventLine(
+        type="pppoe_account.adopted",
+        client_id=account.client_id,
+        object_type="pppoe_account",
+        object_id=account.pk,
+        description=f"PPPoE account {account.username} adopted from router {router.name} "
+        f"({matched_by})",
+        payload={
+            "router": router.pk,
+            "username": account.username,
+            "secret": account.router_secret_id,
+            "matched_by": matched_by,
+            "enabled": account.enabled,
+        },
+        actor=actor,
+    )

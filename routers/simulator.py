@@ -288,12 +288,20 @@ class SimulatedRouter:
 
     # -- state helpers (tests and the demo use these) --------------------------------------
     def _next_id(self) -> str:
-        return f"*{next(self._ids):X}"
+        while True:  # past the ids given explicitly (add_secret's item_id)
+            key = f"*{next(self._ids):X}"
+            if key not in self.secrets and key not in self.active:
+                return key
 
-    def add_secret(self, name: str, password: str = "", **fields: str) -> str:
+    def add_secret(
+        self, name: str, password: str = "", *, item_id: str | None = None, **fields: str
+    ) -> str:
+        """Add a secret as the router's own console would; `item_id` restores one under the
+        `.id` it had (the demo's adopted secrets, when the simulator starts again)."""
         with self.lock:
             return self._secret_add(
-                {"name": name, "password": password, **{k: str(v) for k, v in fields.items()}}
+                {"name": name, "password": password, **{k: str(v) for k, v in fields.items()}},
+                item_id=item_id,
             )
 
     def secret(self, name: str) -> dict[str, str] | None:
@@ -552,13 +560,15 @@ class SimulatedRouter:
         "disabled",
     )
 
-    def _secret_add(self, attrs: dict[str, str]) -> str:
+    def _secret_add(self, attrs: dict[str, str], item_id: str | None = None) -> str:
         name = attrs.get("name", "")
         if not name:
             raise CommandTrap("failure: name must be set")
         if any(s["name"] == name for s in self.secrets.values()):
             raise CommandTrap("failure: secret with the same name already exists")
-        key = self._next_id()
+        if item_id is not None and item_id in self.secrets:
+            raise CommandTrap("failure: item with such id already exists")
+        key = item_id or self._next_id()
         row = {
             ".id": key,
             "name": name,

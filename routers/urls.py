@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.RouterUpdateView.as_view(), name="router_edit"),
     path("<int:pk>/test/", views.RouterTestView.as_view(), name="router_test"),
     path("<int:pk>/poll/", views.RouterPollView.as_view(), name="router_poll"),
+    path("<int:pk>/adopt/", views.RouterAdoptView.as_view(), name="router_adopt"),
     path("accounts/", views.PppoeAccountListView.as_view(), name="account_list"),
     path("clients/<int:number>/", views.ClientConnectionView.as_view(), name="client_connection"),
 ]

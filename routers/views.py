@@ -1,5 +1,6 @@
-"""The Routers page (list, create, edit, Test connection, Poll now), the PPPoE accounts list
-and the client's Connection tab. Thin: parse, call a service or selector, render.
+"""The Routers page (list, create, edit, Test connection, Poll now), adopting a router's own
+secrets, the PPPoE accounts list and the client's Connection tab. Thin: parse, call a service
+or selector, render.
 
 Who may do what: every role sees the pages; owners and managers (MANAGE_ROUTERS) add and change
 routers and accounts, test connections and poll. Router passwords are never rendered back: the
@@ -20,17 +21,25 @@ from tenancy.modules import INTERNET, modules_of
 from tenancy.roles import Capability
 
 from .filters import PppoeAccountFilterSet, RouterFilterSet
-from .forms import PppoeAccountForm, RouterForm
+from .forms import PppoeAccountForm, RouterForm, SecretAdoptionForm
 from .models import PppoeAccount, Router
 from .poller import poll_routers
 from .routeros import RouterError
 from .selectors import (
     account_of_client,
+    adoption_proposals,
     client_package_profile,
     connection_of_account,
+    router_secrets_read,
     routers_for_page,
 )
-from .services import pppoe_account_save, router_create, router_test_connection, router_update
+from .services import (
+    pppoe_account_save,
+    router_adopt_secrets,
+    router_create,
+    router_test_connection,
+    router_update,
+)
 from .tables import PppoeAccountTable, RouterTable
 
 
@@ -155,6 +164,80 @@ class RouterPollView(RoutersEnabledMixin, TenantScopedMixin, View):
         else:
             messages.info(request, f"“{router.name}” is disabled and was not polled.")
         return redirect("routers:router_list")
+
+
+class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
+    """Adopt the secrets already on a router, in three steps on one URL: the list of the
+    router's /ppp/secret entries that no account owns, read live, each with its proposed
+    client or the reason it is refused (GET); what adopting the ticked ones (or all) will do
+    (POST); the adoption itself and its result (POST with `confirm`). Nothing is adopted
+    before that last step. Who may: as for editing PPPoE accounts (MANAGE_ROUTERS), for the
+    whole page, since it reads the router.
+
+    The list is a live reading of the router, a form of check boxes rather than a stored list:
+    it has no sort, paging or column chooser, and is a plain table, not a BaseTable. A router
+    that cannot be read answers the page with the reason, and nothing is adopted."""
+
+    model = Router
+    required_capability = Capability.MANAGE_ROUTERS
+    template_name = "routers/router_adopt.html"
+
+    def get(self, request, pk):
+        router = get_object_or_404(self.get_queryset(), pk=pk)
+        return self.select_step(router)
+
+    def post(self, request, pk):
+        router = get_object_or_404(self.get_queryset(), pk=pk)
+        if request.POST.get("confirm"):
+            form = SecretAdoptionForm(request.POST)
+            if not form.is_valid():
+                return self.select_step(router, data=request.POST, status=400)
+            return self.adopt(router, form)
+        return self.select_step(router, data=request.POST)
+
+    def render_step(self, router, step: str, status: int = 200, **context):
+        return render(
+            self.request,
+            self.template_name,
+            {"router": router, "step": step, **context},
+            status=status,
+        )
+
+    def select_step(self, router, data=None, status: int = 200):
+        """The list (GET, or a refused selection), or the confirmation of a valid one."""
+        try:
+            secrets = router_secrets_read(router)
+        except RouterError as error:
+            return self.render_step(router, "unreachable", error=error.message)
+        proposals = adoption_proposals(tenant=self.request.tenant, router=router, secrets=secrets)
+        adoptable = [p for p in proposals if p.adoptable]
+        form = SecretAdoptionForm(data, secret_ids=[p.secret.secret_id for p in adoptable])
+        if data is None or not form.is_valid():
+            status = 400 if data is not None else status
+            context = {"form": form, "proposals": proposals, "adoptable": len(adoptable)}
+            return self.render_step(router, "select", status=status, **context)
+        chosen = form.secret_ids
+        if chosen is not None:
+            adoptable = [p for p in adoptable if p.secret.secret_id in set(chosen)]
+        return self.render_step(
+            router,
+            "confirm",
+            chosen=adoptable,
+            adopt_all=chosen is None,
+            new_clients=sum(1 for p in adoptable if p.client is None),
+        )
+
+    def adopt(self, router, form):
+        try:
+            result = router_adopt_secrets(
+                tenant=self.request.tenant,
+                router=router,
+                actor=self.request.user,
+                secret_ids=form.secret_ids,
+            )
+        except RouterError as error:
+            return self.render_step(router, "unreachable", error=error.message)
+        return self.render_step(router, "result", result=result)
 
 
 class PppoeAccountListView(RoutersEnabledMixin, FilteredTableView):

@@ -254,6 +254,8 @@ def other_tenant_urls(other_tenant):
         ("post", reverse("routers:router_edit", kwargs={"pk": router.pk})),
         ("post", reverse("routers:router_test", kwargs={"pk": router.pk})),
         ("post", reverse("routers:router_poll", kwargs={"pk": router.pk})),
+        ("get", reverse("routers:router_adopt", kwargs={"pk": router.pk})),
+        ("post", reverse("routers:router_adopt", kwargs={"pk": router.pk})),
         ("get", reverse("routers:client_connection", kwargs={"number": number})),
         ("post", reverse("routers:client_connection", kwargs={"number": number})),
     ]
@@ -311,6 +313,10 @@ def test_read_only_roles_see_but_cannot_change(client, login_as, tenant, role):
     assert_role_refused(client, reverse("routers:router_edit", kwargs={"pk": router.pk}))
     assert_role_refused(client, reverse("routers:router_test", kwargs={"pk": router.pk}), "post")
     assert_role_refused(client, reverse("routers:router_poll", kwargs={"pk": router.pk}), "post")
+    assert_role_refused(client, reverse("routers:router_adopt", kwargs={"pk": router.pk}))
+    assert_role_refused(
+        client, reverse("routers:router_adopt", kwargs={"pk": router.pk}), "post", {"all": "on"}
+    )
     assert_role_refused(
         client,
         reverse("routers:client_connection", kwargs={"number": customer.number}),

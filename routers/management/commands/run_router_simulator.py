@@ -6,13 +6,14 @@
                                                              # database that point at this host
 
 With `--from-db`, every enabled Router whose host is local gets a simulator on its port (but
-the demo's offline router, on a port left closed on purpose), with
-its API username and password and a /ppp/secret for each of its PPPoE accounts (as
-Clientdesk would have provisioned them); about `--online` of those seen online before are
-dialled in, and with `--churn` sessions come and go every so many seconds, so that statuses
-change over time. An account never seen online stays so (the demo's clients who have never
-connected), and the demo's stalled router accepts connections but never answers
-(routers.demo).
+the demo's offline router, on a port left closed on purpose), with its API username and
+password and a /ppp/secret for each of its PPPoE accounts (as Clientdesk would have provisioned
+them; an adopted one as it was, under its `.id` and without Clientdesk's mark), and the secrets
+the router had before Clientdesk (routers.demo.legacy_secrets: what the router's Adopt
+existing secrets page offers); about `--online` of those seen online before are dialled in, and
+with `--churn` sessions come and go every so many seconds, so that statuses change over time.
+An account never seen online stays so (the demo's clients who have never connected), and the
+demo's stalled router accepts connections but never answers (routers.demo).
 Runs until interrupted. A port that is taken stops it with an error naming the port, so that
 the demo never runs with a router silently missing.
 """
@@ -22,7 +23,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from routers.demo import CLOSED_PORT, simulated_hang
+from routers.demo import CLOSED_PORT, legacy_secrets, simulated_hang
 from routers.models import PppoeAccount, Router, secret_comment
 from routers.simulator import SimulatedRouter
 
@@ -105,22 +106,43 @@ class Command(BaseCommand):
                     password=router.password,
                 )
                 sim.hang = simulated_hang(router.name)
-                accounts = PppoeAccount.objects.filter(router=router).only(
-                    "id", "username", "password_encrypted", "profile", "enabled", "last_seen_at"
+                # The adopted secrets first, so that no other secret takes their `.id`.
+                accounts = (
+                    PppoeAccount.objects.filter(router=router)
+                    .only(
+                        "id",
+                        "username",
+                        "password_encrypted",
+                        "profile",
+                        "enabled",
+                        "last_seen_at",
+                        "router_secret_id",
+                    )
+                    .order_by("-router_secret_id", "pk")
                 )
+                legacy = {secret["name"]: secret for secret in legacy_secrets(router)}
                 for account in accounts:
+                    if account.router_secret_id:  # as the router had it, in Clientdesk's state
+                        before = legacy.get(account.username, {})
+                        origin = {"comment": before.get("comment", "")}
+                        origin["service"] = before.get("service", "any")
+                    else:
+                        origin = {"comment": secret_comment(account.pk), "service": "pppoe"}
                     sim.add_secret(
                         account.username,
                         account.password,
+                        item_id=account.router_secret_id or None,
                         profile=account.profile,
-                        service="pppoe",
-                        comment=secret_comment(account.pk),
                         disabled="no" if account.enabled else "yes",
+                        **origin,
                     )
                     if account.last_seen_at is None:
                         sim.never_dial_in.add(account.username)
                     elif account.enabled and rng.random() < options["online"]:
                         sim.connect_session(account.username)
+                for secret in legacy.values():
+                    if sim.secret(secret["name"]) is None:
+                        sim.add_secret(**secret)
                 try:
                     sim.start(options["host"], router.port)
                 except OSError as exc:

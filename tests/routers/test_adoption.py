@@ -1,0 +1,416 @@
+"""Adopting the secrets already on a router, against the simulator over TCP: which secrets are
+listed and what each would become, the confirmation, adoption twice, the secret on the router
+left byte for byte as it was, and Clientdesk managing it from then on (holds, audits)."""
+
+import copy
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from clients.models import Client
+from events.models import Event
+from routers.models import PppoeAccount, SyncState, secret_comment
+from routers.poller import poll_routers
+from routers.routeros import RouterConnection, RouterTarget
+from routers.services import router_adopt_secrets
+from tests.factories import (
+    ClientFactory,
+    PppoeAccountFactory,
+    RouterFactory,
+    SubscriptionFactory,
+)
+from tests.helpers import assert_other_tenant_gives_404, assert_role_refused
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tenant, sim, router_for, django_capture_on_commit_callbacks):
+    """A router with one secret of Clientdesk's own and a mix of foreign ones: three that match
+    clients (by username, login and comment), one for a new client (disabled), and three that
+    are refused (a name that is an account on another router, a service that is not PPPoE, a
+    comment naming a client that already has an account)."""
+    router = router_for(sim, name="Edge")
+    with scopes_disabled():
+        own = PppoeAccountFactory(
+            tenant=tenant, router=router, username="own-1", sync_state="pending"
+        )
+    poll_routers()  # provisions own-1 with Clientdesk's mark
+    assert sim.secret("own-1")["comment"] == secret_comment(own.pk)
+    by_ref = ClientFactory(tenant=tenant, name="Ref Holder", external_ref="sub-1001")
+    by_login = ClientFactory(tenant=tenant, name="Phone Person", login="+4930123456")
+    by_comment = ClientFactory(tenant=tenant, name="Maria Lopez")
+    with scopes_disabled():
+        elsewhere = PppoeAccountFactory(
+            tenant=tenant, router=RouterFactory(tenant=tenant, name="Other"), username="bob"
+        )
+        equipped = PppoeAccountFactory(tenant=tenant, router=elsewhere.router, username="carl-2")
+    sim.add_secret("sub-1001", "pw-ref", profile="10M", comment="first floor")
+    sim.add_secret("4930123456", "pw-login", profile="20M")
+    sim.add_secret("mlopez", "pw-comment", profile="30M", comment="maria lopez")
+    sim.add_secret("newguy", "pw-new", profile="40M", comment="New Guy", disabled="yes")
+    sim.add_secret("bob", "pw-bob", service="pppoe")
+    sim.add_secret("vpn-user", "pw-vpn", service="l2tp")
+    sim.add_secret("carl", "pw-carl", comment=str(equipped.client.number))
+    return {
+        "router": router,
+        "own": own,
+        "by_ref": by_ref,
+        "by_login": by_login,
+        "by_comment": by_comment,
+        "equipped": equipped.client,
+    }
+
+
+def read_back(sim) -> list[dict]:
+    """Every secret with every field, read over the API as librouteros sees it."""
+    router = RouterFactory.build(host=sim.host, port=sim.port, username="admin", timeout=2)
+    router.set_password(sim.password)
+    with RouterConnection(RouterTarget.of(router)) as conn:
+        return sorted(conn.call("/ppp/secret/print"), key=lambda row: row[".id"])
+
+
+def accounts():
+    with scopes_disabled():
+        return {a.username: a for a in PppoeAccount.objects.select_related("client").order_by("pk")}
+
+
+def adopt(tenant, router, owner_user=None, secret_ids=None):
+    with scopes_disabled():
+        return router_adopt_secrets(
+            tenant=tenant, router=router, actor=owner_user, secret_ids=secret_ids
+        )
+
+
+def state():
+    with scopes_disabled():
+        return (
+            sorted(
+                PppoeAccount.objects.values_list(
+                    "username", "client_id", "router_secret_id", "enabled", "sync_state"
+                )
+            ),
+            Client.objects.count(),
+            Event.objects.count(),
+        )
+
+
+def test_the_page_lists_only_foreign_secrets_with_their_proposed_clients(client, owner, world):
+    response = client.get(reverse("routers:router_adopt", kwargs={"pk": world["router"].pk}))
+    assert response.status_code == 200
+    proposals = {p.secret.name: p for p in response.context["proposals"]}
+    assert "own-1" not in proposals  # Clientdesk's own, by its mark
+    assert proposals["sub-1001"].client == world["by_ref"]
+    assert proposals["sub-1001"].matched_by_label == "username"
+    assert proposals["4930123456"].client == world["by_login"]
+    assert proposals["4930123456"].matched_by_label == "login"
+    assert proposals["mlopez"].client == world["by_comment"]
+    assert proposals["mlopez"].matched_by_label == "comment"
+    assert proposals["newguy"].client is None and proposals["newguy"].adoptable
+    assert "already the PPPoE account of client" in proposals["bob"].refused
+    assert "l2tp, not PPPoE" in proposals["vpn-user"].refused
+    assert "already has the PPPoE account “carl-2”" in proposals["carl"].refused
+    body = response.content.decode()
+    assert "New client “New Guy”" in body and "(by comment)" in body
+    assert body.count('name="secret"') == 4  # only the adoptable ones can be ticked
+    assert "pw-" not in body  # the secrets' passwords are read, never shown
+
+
+def test_adoption_makes_accounts_and_leaves_the_router_byte_for_byte_unchanged(
+    sim, tenant, owner, world
+):
+    before = read_back(sim)
+    kept = copy.deepcopy(sim.secrets)
+    commands = len(sim.commands)
+    result = adopt(tenant, world["router"], owner.user)
+
+    assert sorted(name for name, _ in result.adopted) == [
+        "4930123456",
+        "mlopez",
+        "newguy",
+        "sub-1001",
+    ]
+    assert result.clients_created == 1
+    assert sorted(name for name, _ in result.refused) == ["bob", "carl", "vpn-user"]
+    assert read_back(sim) == before and sim.secrets == kept
+    written = [c for c in sim.commands[commands:] if not c.endswith(("/print", "/login"))]
+    assert written == []
+
+    adopted = accounts()
+    assert adopted["sub-1001"].client == world["by_ref"]
+    assert adopted["4930123456"].client == world["by_login"]
+    assert adopted["mlopez"].client == world["by_comment"]
+    for name, profile in (("sub-1001", "10M"), ("4930123456", "20M"), ("newguy", "40M")):
+        account = adopted[name]
+        assert account.profile == profile and account.sync_state == SyncState.SYNCED
+        assert account.router_secret_id == sim.secret(name)[".id"]
+        assert account.password == sim.secret(name)["password"]
+    new = adopted["newguy"]
+    assert not new.enabled and new.disabled_reason == "disabled_on_router"
+    assert new.client.name == "New Guy" and new.client.number > 0
+    with scopes_disabled():
+        assert hasattr(new.client, "account")  # the billing account every client gets
+        types = list(Event.objects.filter(client_id=new.client_id).values_list("type", flat=True))
+        adopted_events = Event.objects.filter(type="pppoe_account.adopted")
+        assert adopted_events.count() == 4
+        assert {e.actor_id for e in adopted_events} == {owner.user.pk}
+    assert sorted(types) == ["client.created", "pppoe_account.adopted"]
+
+
+def test_adopting_twice_gives_the_same_state(sim, tenant, owner, world):
+    adopt(tenant, world["router"], owner.user)
+    once = state()
+    again = adopt(tenant, world["router"], owner.user)
+    assert again.adopted == [] and again.clients_created == 0
+    assert state() == once
+    # Confirming the same selection again, too: the secrets are no longer foreign.
+    ids = [row[".id"] for row in read_back(sim)]
+    repeat = adopt(tenant, world["router"], owner.user, secret_ids=ids)
+    assert repeat.adopted == [] and state() == once
+
+
+def test_only_the_confirmed_secrets_are_adopted(sim, tenant, owner, world):
+    result = adopt(tenant, world["router"], owner.user, secret_ids=[sim.secret("mlopez")[".id"]])
+    assert [name for name, _ in result.adopted] == ["mlopez"]
+    assert set(accounts()) == {"own-1", "bob", "carl-2", "mlopez"}
+
+
+def test_adopted_secrets_are_managed_like_clientdesks_own(
+    sim, tenant, owner, world, django_capture_on_commit_callbacks
+):
+    from holds.services import client_place_hold, client_release_hold
+
+    # Access after a hold needs a live subscription, as for every client.
+    SubscriptionFactory(tenant=tenant, client=world["by_ref"])
+    adopt(tenant, world["router"], owner.user)
+    comment = sim.secret("sub-1001")["comment"]
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        client_place_hold(tenant=tenant, client=world["by_ref"], reason="Unpaid", actor=owner.user)
+    secret = sim.secret("sub-1001")
+    assert secret["disabled"] == "true" and secret["comment"] == comment
+    assert secret["password"] == "pw-ref"  # the router's own password, written back as it was
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        client_release_hold(tenant=tenant, client=world["by_ref"], reason="Paid", actor=owner.user)
+    assert sim.secret("sub-1001")["disabled"] == "false"
+    # A full audit neither removes an adopted secret nor reports it as someone else's.
+    with scopes_disabled():
+        type(world["router"]).objects.filter(pk=world["router"].pk).update(audit_due=True)
+    poll_routers()
+    assert sim.secret("sub-1001") is not None and sim.secret("newguy")["disabled"] == "true"
+    assert {a.sync_error for a in accounts().values()} == {""}
+    assert {a.sync_state for a in accounts().values()} == {SyncState.SYNCED}
+
+
+def test_an_adopted_secret_replaced_on_the_router_is_never_taken_over(sim, tenant, owner, world):
+    adopt(tenant, world["router"], owner.user, secret_ids=[sim.secret("mlopez")[".id"]])
+    sim.secrets.pop(sim.secret("mlopez")[".id"])
+    sim.add_secret("mlopez", "someone-elses", comment="not ours")
+    with scopes_disabled():
+        PppoeAccount.objects.filter(username="mlopez").update(sync_state="pending")
+    poll_routers()
+    assert sim.secret("mlopez")["password"] == "someone-elses"
+    assert "was not created by Clientdesk" in accounts()["mlopez"].sync_error
+
+
+def test_a_client_matched_by_two_secrets_is_given_to_the_first(sim, tenant, router_for):
+    router = router_for(sim)
+    customer = ClientFactory(tenant=tenant, name="Twice", external_ref="dup")
+    sim.add_secret("dup", "a")
+    sim.add_secret("other", "b", comment="twice")
+    result = adopt(tenant, router)
+    assert result.adopted == [("dup", customer.number)]
+    assert result.refused == [("other", f"Client #{customer.number} is taken by the secret “dup”.")]
+
+
+def test_several_clients_matching_is_refused(sim, tenant, router_for):
+    router = router_for(sim)
+    ClientFactory(tenant=tenant, name="Same Name")
+    ClientFactory(tenant=tenant, name="Same Name")
+    sim.add_secret("same", "a", comment="Same Name")
+    result = adopt(tenant, router)
+    assert result.adopted == [] and "matches several clients" in result.refused[0][1]
+
+
+def test_another_tenants_clients_and_accounts_are_never_matched(
+    sim, tenant, other_tenant, router_for
+):
+    router = router_for(sim)
+    theirs = ClientFactory(tenant=other_tenant, name="Their Client", external_ref="t-1")
+    with scopes_disabled():
+        PppoeAccountFactory(tenant=other_tenant, username="taken-there")
+    sim.add_secret("t-1", "a", comment="Their Client")
+    sim.add_secret("taken-there", "b")
+    result = adopt(tenant, router)
+    assert result.clients_created == 2 and result.refused == []
+    with scopes_disabled():
+        assert not PppoeAccount.objects.filter(client=theirs).exists()
+        assert {a.client.tenant_id for a in PppoeAccount.objects.filter(router=router)} == {
+            tenant.pk
+        }
+
+
+def test_adoption_in_chunks_adopts_every_secret_once(sim, tenant, router_for):
+    router = router_for(sim)
+    for n in range(25):
+        sim.add_secret(f"chunked-{n:02d}", "pw")
+    with scopes_disabled():
+        result = router_adopt_secrets(
+            tenant=tenant, router=router, actor=None, secret_ids=None, chunk_size=4
+        )
+    assert len(result.adopted) == 25 and result.clients_created == 25
+    with scopes_disabled():
+        assert PppoeAccount.objects.filter(router=router).count() == 25
+
+
+# -- the page ----------------------------------------------------------------------------------
+def adopt_url(router) -> str:
+    return reverse("routers:router_adopt", kwargs={"pk": router.pk})
+
+
+def test_nothing_is_adopted_before_the_confirmation(client, owner, sim, world):
+    url = adopt_url(world["router"])
+    before = state()
+    chosen = [sim.secret("mlopez")[".id"], sim.secret("newguy")[".id"]]
+    review = client.post(url, {"secret": chosen})
+    assert review.status_code == 200 and state() == before
+    body = review.content.decode()
+    assert "2 secrets will be adopted: 1 as new client" in body
+    assert 'name="confirm"' in body and body.count('type="hidden" name="secret"') == 2
+    done = client.post(url, {"secret": chosen, "confirm": "on"})
+    assert done.status_code == 200
+    assert "2 secrets adopted, 1 new client." in done.content.decode()
+    assert {"mlopez", "newguy"} <= set(accounts())
+
+
+def test_all_adopts_every_adoptable_secret(client, owner, world):
+    url = adopt_url(world["router"])
+    review = client.post(url, {"all": "on"})
+    assert "4 secrets will be adopted" in review.content.decode()
+    done = client.post(url, {"all": "on", "confirm": "on"}).content.decode()
+    assert "4 secrets adopted" in done and "Refused" in done and "l2tp" in done
+    again = client.post(url, {"all": "on", "confirm": "on"}).content.decode()
+    assert "0 secrets adopted" in again
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Select the secrets to adopt, or all of them."),
+        ({"secret": "*FFFF"}, "Not a secret of this router."),
+        ({"secret": "x" * 100_000}, "Not a secret of this router."),
+        ({"secret": "*1\x00\x01"}, "Not a secret of this router."),
+        ({"secret": "1e1000000", "confirm": "on"}, "Not a secret of this router."),
+        ({"confirm": "on"}, "Select the secrets to adopt, or all of them."),
+    ],
+)
+def test_bad_selections_are_refused_at_the_field(client, owner, world, data, message):
+    before = state()
+    response = client.post(adopt_url(world["router"]), data)
+    assert response.status_code == 400
+    assert message in response.context["form"].errors["secret"][0]
+    assert f'data-field-error="secret">{message}' in response.content.decode().replace(
+        "&#x27;", "'"
+    )
+    assert state() == before
+
+
+def test_an_unreachable_router_says_so_and_adopts_nothing(client, owner, tenant, closed_port):
+    router = RouterFactory(tenant=tenant, port=closed_port)
+    page = client.get(adopt_url(router))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "cannot be read right now" in text and "refused the connection" in text
+    before = state()
+    done = client.post(adopt_url(router), {"all": "on", "confirm": "on"})
+    assert "Nothing was adopted" in done.content.decode() and state() == before
+
+
+def test_a_disabled_router_is_not_read(client, owner, tenant, sim, router_for):
+    router = router_for(sim, enabled=False)
+    commands = len(sim.commands)
+    text = client.get(adopt_url(router)).content.decode()
+    assert "disabled in Clientdesk" in text and len(sim.commands) == commands
+
+
+def test_another_tenants_router_is_404(client, owner, other_tenant):
+    router = RouterFactory(tenant=other_tenant)
+    assert_other_tenant_gives_404(client, adopt_url(router))
+    assert_other_tenant_gives_404(client, adopt_url(router), "post", {"all": "on", "confirm": "on"})
+
+
+@pytest.mark.parametrize("role", ["viewer", "accountant"])
+def test_roles_that_may_not_edit_accounts_are_refused(
+    client, login_as, tenant, sim, router_for, role
+):
+    login_as(tenant, role)
+    router = router_for(sim)
+    sim.add_secret("someone", "pw")
+    assert_role_refused(client, adopt_url(router))
+    assert_role_refused(client, adopt_url(router), "post", {"all": "on", "confirm": "on"})
+    with scopes_disabled():
+        assert not PppoeAccount.objects.exists()
+
+
+def test_a_manager_may_adopt(client, login_as, tenant, sim, router_for):
+    login_as(tenant, "manager")
+    router = router_for(sim)
+    sim.add_secret("someone", "pw")
+    done = client.post(adopt_url(router), {"all": "on", "confirm": "on"})
+    assert "1 secret adopted" in done.content.decode()
+
+
+def test_the_page_makes_a_fixed_number_of_queries(client, owner, tenant, sim, router_for):
+    router = router_for(sim)
+    ClientFactory(tenant=tenant, external_ref="match-0")
+    sim.add_secret("match-0", "pw")
+    url = adopt_url(router)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(1, 15):
+        ClientFactory(tenant=tenant, external_ref=f"match-{n}")
+        sim.add_secret(f"match-{n}", "pw")
+        sim.add_secret(f"new-{n}", "pw", comment=f"Newcomer {n}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["proposals"]) == 29
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
+    router = router_for(sim)
+    for n in range(30):
+        sim.add_secret(f"racing-{n:02d}", "pw")
+    results, errors = [], []
+    start = threading.Barrier(2)
+
+    def run():
+        try:
+            start.wait()
+            with scopes_disabled():
+                results.append(
+                    router_adopt_secrets(
+                        tenant=tenant, router=router, actor=None, secret_ids=None, chunk_size=5
+                    )
+                )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(len(r.adopted) for r in results) == 30
+    assert sum(r.clients_created for r in results) == 30
+    with scopes_disabled():
+        assert PppoeAccount.objects.filter(router=router).count() == 30
+        assert Client.objects.filter(tenant=tenant).count() == 30
