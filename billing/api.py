@@ -11,15 +11,24 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from clients.api import ClientNumber
+from clients.api import ClientNumber, client_or_404
 from clients.models import Client
-from core.api import Answer, Number, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import (
+    Answer,
+    Number,
+    SortKey,
+    check_sort,
+    chosen_fields,
+    form_problem,
+    keyset_page,
+)
+from exports.api import ExportJobOut, export_job_out
 from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
 from tenancy.roles import Capability
 
+from .exports import LEDGER_SORTS, ledger_export_start
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
 from .models import EntryKind
 from .selectors import account_or_empty, ledger_entries_for_period
@@ -86,8 +95,7 @@ class CreditOut(Answer):
 
 
 def _client(request, number: int) -> Client:
-    queryset = Client.objects.for_tenant(request.tenant).select_related("tenant", "account")
-    return get_object_or_404(queryset, number=number)
+    return client_or_404(request, number, "account")
 
 
 def account_out(account, tenant) -> AccountOut:
@@ -213,3 +221,34 @@ def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     return Status(
         200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
     )
+
+
+class LedgerExportIn(Schema):
+    start: str | None = Field(None, max_length=100, description="YYYY-MM-DD; 30 days ago.")
+    end: str | None = Field(None, max_length=100, description="YYYY-MM-DD; today.")
+    sort: str = Field("-created_at", max_length=20, description="created_at or -created_at.")
+
+
+@api_operation(
+    router,
+    "POST",
+    "{number}/ledger/export/",
+    capability=Capability.EXPORT,
+    idempotent=True,
+    response={202: ExportJobOut},
+)
+def client_ledger_export(request, number: ClientNumber, payload: LedgerExportIn):
+    """Start the .xlsx of a period's transactions; follow the job to download it."""
+    client = _client(request, number)
+    period_form = PeriodForm(payload.model_dump(exclude={"sort"}), tenant=request.tenant)
+    if period_form.is_bound and not period_form.is_valid():
+        raise form_problem(period_form)
+    check_sort(payload.sort, LEDGER_SORTS)
+    job = ledger_export_start(
+        client=client,
+        period=period_form.period,
+        sort=payload.sort,
+        actor=api_actor(request),
+        api_token=request.api_token,
+    )
+    return Status(202, export_job_out(job))

@@ -21,7 +21,11 @@ from ninja.renderers import BaseRenderer
 from billing.api import router as billing_router
 from clients.api import router as clients_router
 from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
+from exports.api import router as exports_router
+from messaging.api import clients_router as messaging_clients_router
 from messaging.api import router as messaging_router
+from routers.api import accounts_router as pppoe_accounts_router
+from routers.api import router as routers_router
 from tenancy.api import AUTH
 
 TITLES = {
@@ -175,7 +179,11 @@ def on_failure(request, exc):
 
 api.add_router("/clients/", clients_router, tags=["clients"])
 api.add_router("/clients/", billing_router, tags=["billing"])
+api.add_router("/clients/", messaging_clients_router, tags=["messaging"])
 api.add_router("/messages/", messaging_router, tags=["messages"])
+api.add_router("/routers/", routers_router, tags=["routers"])
+api.add_router("/pppoe-accounts/", pppoe_accounts_router, tags=["routers"])
+api.add_router("/exports/", exports_router, tags=["exports"])
 
 
 def api_urls():
