@@ -44,16 +44,17 @@ def celery_eager():
 
 @pytest.fixture
 def api_tenant(transactional_db):
-    """A messaging provider (it adds clients directly)."""
+    """A provider of internet and messaging (it adds clients directly), so that every
+    operation of both modules answers."""
     return TenantFactory(
-        name="Api A", slug="api-a", uses_routers=False, uses_reseller=False, uses_messaging=True
+        name="Api A", slug="api-a", uses_routers=True, uses_reseller=False, uses_messaging=True
     )
 
 
 @pytest.fixture
 def api_other_tenant(transactional_db):
     return TenantFactory(
-        name="Api B", slug="api-b", uses_routers=False, uses_reseller=False, uses_messaging=True
+        name="Api B", slug="api-b", uses_routers=True, uses_reseller=False, uses_messaging=True
     )
 
 
