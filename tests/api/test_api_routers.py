@@ -43,7 +43,7 @@ def network(tenant):
             status="online",
             last_seen_at=now,
             checked_at=now,
-            address="10.0.0.7",
+            address="127.0.0.7",
             password=PPPOE_SECRET,
         )
         never = PppoeAccountFactory(
@@ -110,7 +110,7 @@ def test_accounts_show_the_status_and_why_it_is_unknown(api_tenant, api_as):
     assert (alice["status"], alice["status_label"], alice["address"]) == (
         "online",
         "Online",
-        "10.0.0.7",
+        "127.0.0.7",
     )
     assert (alice["unavailable"], alice["unavailable_reason"]) == ("", "")
     assert (alice["client"], alice["router"], alice["router_name"]) == (
