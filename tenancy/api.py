@@ -129,14 +129,15 @@ def rate_parse(rate: str) -> tuple[int, int]:
 
 
 def rate_count(key: str, period: int) -> int:
-    """This request's number in the caller's window, the window opened if there is none."""
+    """This request's number in the caller's window, the window opened if there is none.
+    Counting first costs two cache calls in an open window, the usual case."""
     for _ in range(3):
-        if cache.add(key, 1, timeout=period):
-            cache.set(f"{key}:opened", time.time(), timeout=period)
-            return 1
         try:
             count = cache.incr(key)
-        except ValueError:  # the window closed between add and incr: open the next one
+        except ValueError:  # no window: open one, unless a concurrent request just did
+            if cache.add(key, 1, timeout=period):
+                cache.set(f"{key}:opened", time.time(), timeout=period)
+                return 1
             continue
         if count == 1:  # INCR recreated a key that expired after its existence check
             cache.touch(key, period)
