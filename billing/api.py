@@ -12,11 +12,21 @@ from decimal import Decimal
 
 from ninja import Field, Query, Router, Schema, Status
 
-from clients.api import ClientNumber, client_by_number
-from core.api import Answer, Number, SortKey, chosen_fields, form_problem, keyset_page
+from clients.api import ClientNumber, client_or_404
+from core.api import (
+    Answer,
+    Number,
+    SortKey,
+    check_sort,
+    chosen_fields,
+    form_problem,
+    keyset_page,
+)
+from exports.api import ExportJobOut, export_job_out
 from tenancy.api import api_actor, api_operation, idempotency_digest
 from tenancy.roles import Capability
 
+from .exports import LEDGER_SORTS, ledger_export_start
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
 from .models import EntryKind
 from .selectors import account_or_empty, ledger_entries_for_period
@@ -104,7 +114,7 @@ def ledger_key(request, action: str) -> str | None:
 @api_operation(router, "GET", "{number}/account/", capability=Capability.VIEW, response=AccountOut)
 def client_account(request, number: ClientNumber):
     """Balance, credit limit and available funds."""
-    client = client_by_number(request, number, "account")
+    client = client_or_404(request, number, "account")
     return account_out(account_or_empty(client=client), request.tenant)
 
 
@@ -118,7 +128,7 @@ def client_account(request, number: ClientNumber):
 )
 def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
     """The transactions of a period, newest first, with the balance after each."""
-    client = client_by_number(request, number, "account")
+    client = client_or_404(request, number, "account")
     period_form = PeriodForm(request.GET, tenant=request.tenant)
     if period_form.is_bound and not period_form.is_valid():
         raise form_problem(period_form)
@@ -144,7 +154,7 @@ def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
 )
 def client_top_up(request, number: ClientNumber, payload: TopUpIn):
     """Money in (a payment received): one ledger entry; a financial hold is lifted."""
-    client = client_by_number(request, number, "account")
+    client = client_or_404(request, number, "account")
     form = TopUpForm(
         {
             "topup-amount": str(payload.amount),
@@ -178,7 +188,7 @@ def client_top_up(request, number: ClientNumber, payload: TopUpIn):
 )
 def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     """Set how far below zero the balance may go; the same limit again changes nothing."""
-    client = client_by_number(request, number, "account")
+    client = client_or_404(request, number, "account")
     stored = account_or_empty(client=client)
     form = CreditLimitForm(
         {
@@ -202,3 +212,34 @@ def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     return Status(
         200, CreditOut(changed=change is not None, account=account_out(account, request.tenant))
     )
+
+
+class LedgerExportIn(Schema):
+    start: str | None = Field(None, max_length=100, description="YYYY-MM-DD; 30 days ago.")
+    end: str | None = Field(None, max_length=100, description="YYYY-MM-DD; today.")
+    sort: str = Field("-created_at", max_length=20, description="created_at or -created_at.")
+
+
+@api_operation(
+    router,
+    "POST",
+    "{number}/ledger/export/",
+    capability=Capability.EXPORT,
+    idempotent=True,
+    response={202: ExportJobOut},
+)
+def client_ledger_export(request, number: ClientNumber, payload: LedgerExportIn):
+    """Start the .xlsx of a period's transactions; follow the job to download it."""
+    client = client_or_404(request, number, "account")
+    period_form = PeriodForm(payload.model_dump(exclude={"sort"}), tenant=request.tenant)
+    if period_form.is_bound and not period_form.is_valid():
+        raise form_problem(period_form)
+    check_sort(payload.sort, LEDGER_SORTS)
+    job = ledger_export_start(
+        client=client,
+        period=period_form.period,
+        sort=payload.sort,
+        actor=api_actor(request),
+        api_token=request.api_token,
+    )
+    return Status(202, export_job_out(job))

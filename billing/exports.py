@@ -8,7 +8,9 @@ job's tenant, in the order the operator had chosen, streamed with
 from datetime import date
 
 from clients.models import Client
+from core.formatting import format_date
 from exports.registry import ExportGone, ExportKind, ExportSpec
+from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
 
 from .models import EntryKind
@@ -76,4 +78,32 @@ def build_ledger_export(job) -> ExportSpec:
     )
 
 
-LEDGER_EXPORT = ExportKind(key="billing.ledger", label="Transactions", build=build_ledger_export)
+LEDGER_EXPORT_KIND = "billing.ledger"
+LEDGER_EXPORT = ExportKind(key=LEDGER_EXPORT_KIND, label="Transactions", build=build_ledger_export)
+LEDGER_SORTS = ("created_at", "-created_at")
+
+
+def ledger_export_start(
+    *,
+    client: Client,
+    period: Period,
+    sort: str | None,
+    actor,
+    idempotency_key: str | None = None,
+    api_token=None,
+):
+    """Queue the .xlsx of a period's transactions, from the Finance tab or the API alike."""
+    return export_job_create(
+        tenant=client.tenant,
+        actor=actor,
+        api_token=api_token,
+        kind=LEDGER_EXPORT_KIND,
+        parameters={
+            "client_number": client.number,
+            **period.as_params(),
+            "sort": sort if sort in LEDGER_SORTS else "-created_at",
+        },
+        title=f"Transactions of #{client.number} {client.name}, "
+        f"{format_date(period.start)} – {format_date(period.end)}",
+        idempotency_key=idempotency_key,
+    )

@@ -17,12 +17,11 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
-from core.formatting import format_date
 from core.views import TableFragmentMixin
-from exports.services import export_job_create
 from exports.views import export_started_response
 from tenancy.roles import Capability
 
+from .exports import ledger_export_start
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
 from .selectors import (
     account_or_empty,
@@ -32,8 +31,6 @@ from .selectors import (
 )
 from .services import LedgerError, account_for_client, account_set_credit_limit, account_top_up
 from .tables import LedgerEntryTable
-
-LEDGER_EXPORT_KIND = "billing.ledger"
 
 
 def credit_form_initial(account) -> dict:
@@ -183,17 +180,11 @@ class ClientFinanceExportView(ClientFinanceMixin, View):
         period = period_form.period
         sort = request.POST.get("sort")
         token = (request.POST.get("token") or "").strip()[:60]
-        job = export_job_create(
-            tenant=request.tenant,
+        job = ledger_export_start(
+            client=client,
+            period=period,
+            sort=sort,
             actor=request.user,
-            kind=LEDGER_EXPORT_KIND,
-            parameters={
-                "client_number": client.number,
-                **period.as_params(),
-                "sort": sort if sort in ("created_at", "-created_at") else "-created_at",
-            },
-            title=f"Transactions of #{client.number} {client.name}, "
-            f"{format_date(period.start)} – {format_date(period.end)}",
             idempotency_key=f"ledger-export:{token}" if token else None,
         )
         return export_started_response(request, job)

@@ -20,7 +20,17 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from core.api import Answer, Problem, Scalar, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import (
+    Answer,
+    Problem,
+    Scalar,
+    SortKey,
+    check_sort,
+    chosen_fields,
+    form_problem,
+    keyset_page,
+    valid_filters,
+)
 from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
@@ -155,27 +165,13 @@ def client_row(values: dict, fields: list[str]) -> dict:
     return {name: values[COLUMNS[name]] for name in fields}
 
 
-def _check_sort(sort: str | None, tenant) -> None:
-    """The list page falls back to its default order on an unknown sort; an integration is
-    told instead, since it would otherwise page through an order it did not ask for."""
-    offered = [value for value, _label in sort_choices_for(tenant)]
-    if sort and sort not in offered:
-        message = f"Not one of {', '.join(offered)}."
-        raise Problem(
-            422,
-            "Invalid request",
-            "Some values were refused.",
-            [{"field": "sort", "message": message}],
-        )
-
-
 def client_queryset(request):
     return Client.objects.for_tenant(request.tenant)
 
 
-def client_by_number(request, number: int, *related: str) -> Client:
-    """The tenant's client of this number (with its tenant and `related` rows), or a 404:
-    the one way the operations under /clients/{number}/ find their client."""
+def client_or_404(request, number: int, *related: str) -> Client:
+    """The tenant's client of this number (with `related` selected), else a 404: the one way
+    every app's operations under /clients/{number}/ find their client."""
     queryset = client_queryset(request).select_related("tenant", *related)
     return get_object_or_404(queryset, number=number)
 
@@ -185,11 +181,11 @@ def client_by_number(request, number: int, *related: str) -> Client:
 )
 def client_list(request, filters: Query[ClientListQuery]):
     """Clients, filtered, searched and sorted as on the client list."""
-    filterset = ClientFilterSet(request.GET, queryset=client_queryset(request), request=request)
-    if filterset.is_bound and not filterset.form.is_valid():
-        raise form_problem(filterset.form)
+    filterset = valid_filters(
+        ClientFilterSet(request.GET, queryset=client_queryset(request), request=request)
+    )
     fields = chosen_fields(filters.fields, CLIENT_FIELDS)
-    _check_sort(filters.sort, request.tenant)
+    check_sort(filters.sort, [value for value, _label in sort_choices_for(request.tenant)])
     sort = filterset.cleaned.get("sort") or default_sort_for(request.tenant)
     keys = SORT_KEYS[sort]
     queryset = filterset.qs
@@ -254,7 +250,7 @@ def client_add(request, payload: ClientIn):
 )
 def client_change(request, number: ClientNumber, payload: ClientPatch):
     """Change the fields sent; the others keep their stored values."""
-    client = get_object_or_404(client_queryset(request).select_related("tenant"), number=number)
+    client = client_or_404(request, number)
     if client.is_deleted:
         raise Problem(422, "Invalid request", "A deleted client cannot be edited.")
     instance = client_queryset(request).get(pk=client.pk)  # the form writes onto its instance

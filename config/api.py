@@ -21,8 +21,12 @@ from ninja.renderers import BaseRenderer
 from billing.api import router as billing_router
 from clients.api import router as clients_router
 from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
+from exports.api import router as exports_router
 from holds.api import router as holds_router
+from messaging.api import clients_router as messaging_clients_router
 from messaging.api import router as messaging_router
+from routers.api import accounts_router as pppoe_accounts_router
+from routers.api import router as routers_router
 from subscriptions.api import router as subscriptions_router
 from tenancy.api import AUTH
 
@@ -177,10 +181,14 @@ def on_failure(request, exc):
 
 api.add_router("/clients/", clients_router, tags=["clients"])
 api.add_router("/clients/", billing_router, tags=["billing"])
+api.add_router("/clients/", messaging_clients_router, tags=["messaging"])
 api.add_router("/messages/", messaging_router, tags=["messages"])
 # Paths of their own (packages/, subscriptions/, holds/) and under a client's.
 api.add_router("", subscriptions_router, tags=["subscriptions"])
 api.add_router("", holds_router, tags=["holds"])
+api.add_router("/routers/", routers_router, tags=["routers"])
+api.add_router("/pppoe-accounts/", pppoe_accounts_router, tags=["routers"])
+api.add_router("/exports/", exports_router, tags=["exports"])
 
 
 def api_urls():

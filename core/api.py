@@ -97,6 +97,26 @@ def form_problem(form, renamed: dict | None = None) -> Problem:
     return Problem(422, "Invalid request", "Some values were refused.", errors)
 
 
+def valid_filters(filterset):
+    """The FilterSet of a list, its values checked: a bad value is a 422 naming the parameter
+    (the portal's page ignores it with a message; an integration is told)."""
+    if filterset.is_bound and not filterset.form.is_valid():
+        raise form_problem(filterset.form)
+    return filterset
+
+
+def check_sort(sort: str | None, offered: Sequence[str]) -> None:
+    """An unknown sort is a 422 naming `sort`: an integration would otherwise page through an
+    order it did not ask for."""
+    if sort and sort not in offered:
+        raise Problem(
+            422,
+            "Invalid request",
+            "Some values were refused.",
+            [{"field": "sort", "message": f"Not one of {', '.join(offered)}."}],
+        )
+
+
 # -- ?fields= --------------------------------------------------------------------------------
 def chosen_fields(value: str | None, offered: Sequence[str]) -> list[str]:
     """The fields `?fields=a,b` asks for, in the order offered; all of them without it. An

@@ -31,6 +31,10 @@ class ExportJob(TenantOwnedModel, Leased):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An export started over the API: the token, which sees its own jobs as an operator does.
+    api_token = models.ForeignKey(
+        "tenancy.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=60)
     title = models.CharField(max_length=255, blank=True, help_text="What the operator sees.")
     parameters = models.JSONField(default=dict, blank=True)

@@ -49,9 +49,11 @@ def export_job_create(
     parameters: dict,
     title: str = "",
     idempotency_key: str | None = None,
+    api_token=None,
 ) -> ExportJob:
     """Record an export job and queue it after commit. A repeated idempotency key (a double
-    click) returns the job queued the first time."""
+    click) returns the job queued the first time. `api_token`: the token that asked, when it
+    came over the API (`actor` is then None)."""
     export_kind = get_export_kind(kind)
     if export_kind is None:
         raise ValueError(f"Unknown export kind {kind!r}")
@@ -64,6 +66,7 @@ def export_job_create(
         job = jobs.create(
             tenant=tenant,
             created_by=actor,
+            api_token=api_token,
             kind=kind,
             title=(title or export_kind.label)[:255],
             parameters=parameters,

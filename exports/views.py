@@ -76,19 +76,24 @@ class ExportJobDownloadView(TenantRequiredMixin, View):
     required_capability = Capability.EXPORT
 
     def get(self, request, pk):
-        job = get_object_or_404(export_jobs_visible_to(request), pk=pk)
-        if job.status != ExportStatus.DONE or not job.file:
-            raise Http404("This export has no file yet.")
-        try:
-            handle = job.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404("The file of this export is no longer available.") from exc
-        filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=filename,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return export_file_response(get_object_or_404(export_jobs_visible_to(request), pk=pk))
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file_response(job):
+    """The .xlsx of a finished job as an attachment (the Exports page and the API); a 404
+    while it runs, after it failed, or once its file was purged."""
+    if job.status != ExportStatus.DONE or not job.file:
+        raise Http404("This export has no file yet.")
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file of this export is no longer available.") from exc
+    filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

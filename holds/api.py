@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
-from clients.api import ClientNumber, client_by_number
+from clients.api import ClientNumber, client_or_404
 from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
 from tenancy.api import api_actor, api_operation
 from tenancy.roles import Capability
@@ -136,7 +136,7 @@ def holds_in_force(request, query: Query[HoldsInForceQuery]):
 )
 def client_holds(request, number: ClientNumber, query: Query[ClientHoldsQuery]):
     """A client's holds, in force and lifted, the newest first."""
-    queryset = hold_queryset(request).filter(client=client_by_number(request, number))
+    queryset = hold_queryset(request).filter(client=client_or_404(request, number))
     if query.in_force is not None:
         queryset = queryset.filter(lifted_at__isnull=query.in_force)
     return _hold_page(queryset, query)
@@ -174,7 +174,7 @@ def _administrative_reason(payload: HoldIn) -> str:
 def client_hold_place(request, number: ClientNumber, payload: HoldIn):
     """Put the client on administrative hold: its active subscriptions are suspended and its
     access cut until the hold is released."""
-    client = client_by_number(request, number)
+    client = client_or_404(request, number)
     hold = client_place_hold(
         tenant=request.tenant,
         client=client,
@@ -196,7 +196,7 @@ def client_hold_place(request, number: ClientNumber, payload: HoldIn):
 def client_hold_release(request, number: ClientNumber, payload: HoldIn):
     """Lift the client's administrative hold, with a reason; with no other hold in force its
     subscriptions resume and its access returns."""
-    client = client_by_number(request, number)
+    client = client_or_404(request, number)
     hold = client_release_hold(
         tenant=request.tenant,
         client=client,

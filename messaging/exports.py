@@ -9,7 +9,9 @@ from datetime import date
 
 from billing.selectors import Period
 from clients.models import Client
+from core.formatting import format_date
 from exports.registry import ExportGone, ExportKind, ExportSpec, SheetSpec
+from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
 
 from .forms import EXPORT_COLUMNS
@@ -118,3 +120,27 @@ def build_statistics_export(job) -> ExportSpec:
 STATISTICS_EXPORT = ExportKind(
     key=STATISTICS_EXPORT_KIND, label="Statistics", build=build_statistics_export
 )
+
+
+def statistics_export_start(
+    *, client: Client, chosen: dict, actor, idempotency_key: str | None = None, api_token=None
+):
+    """Queue the Statistics export of `chosen` (a valid StatisticsExportForm's cleaned data),
+    from the tab's pop-up or the API alike."""
+    return export_job_create(
+        tenant=client.tenant,
+        actor=actor,
+        api_token=api_token,
+        kind=STATISTICS_EXPORT_KIND,
+        parameters={
+            "client_number": client.number,
+            "start": chosen["start"].isoformat(),
+            "end": chosen["end"].isoformat(),
+            "channel": chosen.get("channel") or "",
+            "reports": chosen["reports"],
+            "columns": chosen["columns"],
+        },
+        title=f"Statistics of client #{client.number}, {format_date(chosen['start'])} – "
+        f"{format_date(chosen['end'])}",
+        idempotency_key=idempotency_key,
+    )

@@ -17,15 +17,13 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from clients.mixins import ClientPageMixin
-from core.formatting import format_date
 from core.views import TableFragmentMixin, form_errors_from
-from exports.services import export_job_create
 from exports.views import export_started_response
 from tenancy.mixins import ModuleRequiredMixin
 from tenancy.modules import MESSAGING, modules_of
 from tenancy.roles import Capability
 
-from .exports import STATISTICS_EXPORT_KIND
+from .exports import statistics_export_start
 from .forms import (
     DEFAULT_EXPORT_COLUMNS,
     SenderDecisionForm,
@@ -129,22 +127,11 @@ class ClientStatisticsExportView(ClientMessagingMixin, View):
             return self.render_client_tab(
                 ClientStatisticsView, export_form=form, export_failed=True
             )
-        data = form.cleaned_data
-        token = data.get("token")
-        job = export_job_create(
-            tenant=request.tenant,
+        token = form.cleaned_data.get("token")
+        job = statistics_export_start(
+            client=client,
+            chosen=form.cleaned_data,
             actor=request.user,
-            kind=STATISTICS_EXPORT_KIND,
-            parameters={
-                "client_number": client.number,
-                "start": data["start"].isoformat(),
-                "end": data["end"].isoformat(),
-                "channel": data.get("channel") or "",
-                "reports": data["reports"],
-                "columns": data["columns"],
-            },
-            title=f"Statistics of client #{client.number}, {format_date(data['start'])} – "
-            f"{format_date(data['end'])}",
             idempotency_key=f"statistics-export:{token}" if token else None,
         )
         return export_started_response(request, job)

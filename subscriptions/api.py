@@ -28,8 +28,16 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from billing.services import InsufficientFunds
-from clients.api import ClientNumber, client_by_number
-from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
+from clients.api import ClientNumber, client_or_404
+from core.api import (
+    Answer,
+    Problem,
+    SortKey,
+    chosen_fields,
+    form_problem,
+    keyset_page,
+    valid_filters,
+)
 from tenancy.api import api_actor, api_operation, idempotency_digest
 from tenancy.modules import SUBSCRIPTIONS
 from tenancy.roles import Capability
@@ -125,9 +133,9 @@ def package_row(package: Package, fields) -> dict:
 )
 def package_list(request, query: Query[PackageListQuery]):
     """Packages, searched and filtered as on the Packages page."""
-    filterset = PackageFilterSet(request.GET, queryset=package_queryset(request), request=request)
-    if not filterset.form.is_valid():
-        raise form_problem(filterset.form)
+    filterset = valid_filters(
+        PackageFilterSet(request.GET, queryset=package_queryset(request), request=request)
+    )
     fields = chosen_fields(query.fields, PACKAGE_FIELDS)
     rows, cursor = keyset_page(
         filterset.qs,
@@ -263,9 +271,9 @@ def subscription_queryset(request):
 
 
 def _subscription_page(request, queryset, query: ClientSubscriptionQuery) -> dict:
-    filterset = SubscriptionFilterSet(request.GET, queryset=queryset, request=request)
-    if not filterset.form.is_valid():
-        raise form_problem(filterset.form)
+    filterset = valid_filters(
+        SubscriptionFilterSet(request.GET, queryset=queryset, request=request)
+    )
     view = SubscriptionView(request.tenant, chosen_fields(query.fields, SUBSCRIPTION_FIELDS))
     rows, cursor = keyset_page(
         filterset.qs,
@@ -309,7 +317,7 @@ def subscription_list(request, query: Query[SubscriptionListQuery]):
 )
 def client_subscription_list(request, number: ClientNumber, query: Query[ClientSubscriptionQuery]):
     """A client's subscription periods (the Subscriptions tab), newest first by default."""
-    client = client_by_number(request, number)
+    client = client_or_404(request, number)
     return _subscription_page(request, subscription_queryset(request).filter(client=client), query)
 
 
@@ -343,7 +351,7 @@ def subscription_read(
 def subscription_purchase(request, number: ClientNumber, payload: PurchaseIn):
     """Buy one period of a package for the client, charged to its balance (and credit); a
     client on hold gets it Suspended."""
-    client = client_by_number(request, number)
+    client = client_or_404(request, number)
     token = uuid.uuid4()
     form = SubscriptionForm(
         {

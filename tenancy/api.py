@@ -17,14 +17,18 @@
 """
 
 import hashlib
+import threading
+import time
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from ninja import Status
 from ninja.security import APIKeyCookie, HttpBearer
-from ninja.throttling import SimpleRateThrottle
+from ninja.throttling import BaseThrottle
 
 from core.api import Problem
 
@@ -88,22 +92,57 @@ class OperatorSessionAuth(APIKeyCookie):
         return request.membership
 
 
-class CallerRateThrottle(SimpleRateThrottle):
-    """`API_RATE_LIMIT` requests per caller (token or operator), counted in the cache."""
-
-    scope = "api"
+class CallerRateThrottle(BaseThrottle):
+    """`API_RATE_LIMIT` requests per caller (token or operator) in a window that opens with the
+    caller's first request, counted atomically in the cache: `add` opens the window (SET NX
+    with the window's expiry), `incr` counts (Redis INCRBY; LocMemCache holds its lock), so
+    concurrent requests never read-modify-write a count and exactly the limit pass. Refused
+    requests count too: hammering does not shorten the wait."""
 
     def __init__(self):
-        super().__init__(rate=settings.API_RATE_LIMIT)
+        self._waits = threading.local()  # one instance serves every request thread
 
     def allow_request(self, request) -> bool:
-        if self.rate != settings.API_RATE_LIMIT:  # changed by the deployment's settings
-            self.rate = settings.API_RATE_LIMIT
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        limit, period = rate_parse(settings.API_RATE_LIMIT)
+        key = f"api-rate:{api_caller(request)}:{period}"
+        count = rate_count(key, period)
+        if count <= limit:
+            return True
+        opened = cache.get(f"{key}:opened")
+        now = time.time()
+        self._waits.seconds = max(1.0, (opened or now) + period - now)
+        return False
 
-    def get_cache_key(self, request):
-        return self.cache_format % {"scope": self.scope, "ident": api_caller(request)}
+    def wait(self) -> float | None:
+        return getattr(self._waits, "seconds", None)
+
+
+RATE_PERIODS = {"s": 1, "min": 60, "hour": 3600}
+
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """ "N/s", "N/min" or "N/hour" as (N, seconds)."""
+    count, _, unit = rate.partition("/")
+    if unit not in RATE_PERIODS or not count.isdigit():
+        raise ImproperlyConfigured(f"API_RATE_LIMIT must be N/s, N/min or N/hour, not {rate!r}")
+    return int(count), RATE_PERIODS[unit]
+
+
+def rate_count(key: str, period: int) -> int:
+    """This request's number in the caller's window, the window opened if there is none.
+    Counting first costs two cache calls in an open window, the usual case."""
+    for _ in range(3):
+        try:
+            count = cache.incr(key)
+        except ValueError:  # no window: open one, unless a concurrent request just did
+            if cache.add(key, 1, timeout=period):
+                cache.set(f"{key}:opened", time.time(), timeout=period)
+                return 1
+            continue
+        if count == 1:  # INCR recreated a key that expired after its existence check
+            cache.touch(key, period)
+        return count
+    return 1
 
 
 AUTH = [TokenAuth(), OperatorSessionAuth()]
@@ -146,15 +185,24 @@ def operation_extra(capability: str, modules=frozenset(), idempotent: bool = Fal
 
 
 def api_operation(
-    router, method: str, path: str, *, capability, modules=frozenset(), idempotent=False, **kw
+    router,
+    method: str,
+    path: str,
+    *,
+    capability,
+    modules=frozenset(),
+    idempotent=False,
+    openapi: dict | None = None,
+    **kw,
 ):
     """Declare an operation on `router` with its capability, modules and idempotency: the one
-    way every app's api.py declares its operations."""
+    way every app's api.py declares its operations. `openapi` adds to the operation's schema
+    what its type hints cannot say (e.g. a file answer's content type)."""
 
     def decorate(view):
         wrapped = idempotent_answer(view) if idempotent else view
         wrapped = requires(capability, modules)(wrapped)
-        extra = operation_extra(capability, modules, idempotent)
+        extra = {**operation_extra(capability, modules, idempotent), **(openapi or {})}
         return router.api_operation(
             [method],
             path,

@@ -4,9 +4,17 @@
 import pytest
 from django_scopes import scopes_disabled
 
+from exports.models import ExportJob
 from holds.services import client_place_hold
 from tenancy.services import api_token_create
-from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
+from tests.factories import (
+    ClientFactory,
+    PackageFactory,
+    PppoeAccountFactory,
+    SenderIdFactory,
+    SubscriptionFactory,
+    make_account,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +96,49 @@ def test_hold_lists_query_counts(client, tenant, bearer, rows, django_assert_max
     with django_assert_max_num_queries(4):
         mine = client.get(f"/api/v1/clients/{held[-1].number}/holds/", **bearer)
     assert mine.status_code == 200 and len(mine.json()["items"]) == 1
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_router_and_account_query_counts(
+    client, tenant, bearer, rows, django_assert_max_num_queries
+):
+    for _ in range(rows):
+        account = PppoeAccountFactory(tenant=tenant)
+    client.get("/api/v1/clients/", **bearer)
+    with django_assert_max_num_queries(3):
+        routers = client.get("/api/v1/routers/", {"limit": 100}, **bearer)
+    assert routers.status_code == 200 and len(routers.json()["items"]) == rows
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/api/v1/routers/{account.router_id}/", **bearer).status_code == 200
+    with django_assert_max_num_queries(3):
+        accounts = client.get("/api/v1/pppoe-accounts/", {"limit": 100}, **bearer)
+    assert accounts.status_code == 200 and len(accounts.json()["items"]) == rows
+    with django_assert_max_num_queries(3):
+        read = client.get(f"/api/v1/pppoe-accounts/{account.pk}/", **bearer)
+    assert read.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_names_statistics_and_export_query_counts(
+    client, tenant, bearer, rows, django_assert_max_num_queries
+):
+    customer = ClientFactory(tenant=tenant)
+    for _ in range(rows):
+        SenderIdFactory(client=customer)
+    with scopes_disabled():
+        for _ in range(rows):
+            job = ExportJob.objects.create(tenant=tenant, kind="billing.ledger")
+    client.get("/api/v1/clients/", **bearer)
+    with django_assert_max_num_queries(4):
+        names = client.get(f"/api/v1/clients/{customer.number}/names/", {"limit": 100}, **bearer)
+    assert names.status_code == 200 and len(names.json()["items"]) == rows
+    with django_assert_max_num_queries(5):  # the client, the rollup, the sender IDs' statuses
+        report = client.get(
+            f"/api/v1/clients/{customer.number}/statistics/", {"report": "sender"}, **bearer
+        )
+    assert report.status_code == 200
+    with django_assert_max_num_queries(3):
+        jobs = client.get("/api/v1/exports/", {"limit": 100}, **bearer)
+    assert jobs.status_code == 200 and len(jobs.json()["items"]) == rows
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/api/v1/exports/{job.pk}/", **bearer).status_code == 200

@@ -20,10 +20,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from clients.models import Client
+from exports.models import ExportJob
 from holds.services import client_place_hold
 from tenancy.models import ApiTokenScope
 from tenancy.roles import scope_allows
-from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory
+from tests.factories import (
+    ClientFactory,
+    PackageFactory,
+    PppoeAccountFactory,
+    SenderIdFactory,
+    SubscriptionFactory,
+)
 from tests.security.walker import changed_tables, snapshot, snapshot_query
 
 CHECKS = [
@@ -91,17 +99,33 @@ def two_tenants(api_tenant, api_other_tenant, api_client_of):
 @pytest.fixture
 def path_objects(two_tenants, api_tenant, api_other_tenant):
     """Tenant A's object for each path parameter of the schema: client #4, a package and a
-    live subscription of it, and a hold in force on another client. Tenant B has a package and
-    a subscription of its own, so that its ids are not A's."""
+    live subscription of it, a hold in force on another client, a PPPoE account on a router,
+    a pending sender ID and an export job. Tenant B has objects of each kind too, with other
+    ids. A new kind of path parameter fails the walks until it is given an object here."""
     with scopes_disabled():
         bought = PackageFactory(tenant=api_tenant, name="Walked")
         live = SubscriptionFactory(tenant=api_tenant, client=two_tenants, package=bought)
+        theirs = Client.objects.filter(tenant=api_other_tenant).first()
         SubscriptionFactory(
-            tenant=api_other_tenant, package=PackageFactory(tenant=api_other_tenant)
+            tenant=api_other_tenant, client=theirs, package=PackageFactory(tenant=api_other_tenant)
         )
+        PppoeAccountFactory(tenant=api_other_tenant, client=theirs)
+        SenderIdFactory(client=theirs)
+        ExportJob.objects.create(tenant=api_other_tenant, kind="billing.ledger")
         held = ClientFactory(tenant=api_tenant, name="Held")
         client_place_hold(tenant=api_tenant, client=held, reason="Walked")
-    return {"number": two_tenants.number, "package_id": bought.pk, "subscription_id": live.pk}
+        account = PppoeAccountFactory(tenant=api_tenant, client=two_tenants)
+        sender = SenderIdFactory(client=two_tenants, status="pending")
+        job = ExportJob.objects.create(tenant=api_tenant, kind="billing.ledger", title="A's")
+    return {
+        "number": two_tenants.number,
+        "package_id": bought.pk,
+        "subscription_id": live.pk,
+        "router_id": account.router_id,
+        "account_id": account.pk,
+        "sender_id": sender.pk,
+        "job_id": job.pk,
+    }
 
 
 def path_parameters(path: str, objects: dict) -> dict:
@@ -134,7 +158,7 @@ def test_another_tenants_objects_are_404_and_unchanged(
             assert response.status_code == 404, (case.method, case.path, response.text)
 
         examples(operation, foreign, count=4)
-    assert walked >= 12
+    assert walked >= 20
     assert set(changed_tables(before, snapshot(query))) <= NOT_COMPARED
     listed = session.get(f"{live_server.url}/api/v1/clients/", headers=headers).json()
     assert mine.name not in {item["name"] for item in listed["items"]}
@@ -184,6 +208,12 @@ IDEMPOTENT_BODIES = {
     ),
     "subscriptions_api_subscription_cancel": ({"reason": "Retried"}, {"reason": "Other"}),
     "holds_api_client_hold_place": ({"reason": "Retried"}, {"reason": "Other"}),
+    "billing_api_client_ledger_export": ({}, {"sort": "created_at"}),
+    "messaging_api_sender_id_add": ({"name": "Retried"}, {"name": "Other"}),
+    "messaging_api_client_statistics_export": (
+        {"start": "2026-01-01", "end": "2026-01-31"},
+        {"start": "2026-01-01", "end": "2026-01-30"},
+    ),
 }
 
 
