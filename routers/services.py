@@ -15,11 +15,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from clients.models import Client
-from core import outbound
+from core import crypto, outbound
 from core.validators import full_clean_changed
 from tenancy.models import Tenant
 
-from . import crypto
 from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
