@@ -144,6 +144,7 @@ def webhook_endpoint_create(
     webhook_secret_check(secret)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.for_tenant(tenant).create(
+            tenant=tenant,
             url=url,
             secret_encrypted=crypto.encrypt(secret),
             event_types=sorted(set(event_types)),
@@ -246,6 +247,7 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
     tenant = delivery.tenant
     with transaction.atomic():
         again = WebhookDelivery.objects.for_tenant(tenant).create(
+            tenant=tenant,
             endpoint_id=delivery.endpoint_id,
             event_id=delivery.event_id,
             redelivery_of_id=delivery.redelivery_of_id or delivery.pk,
