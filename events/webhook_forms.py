@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from .types import EVENT_TYPES
 from .webhook_models import SECRET_MAX_LENGTH, URL_MAX_LENGTH, WebhookEndpoint
-from .webhooks import SECRET_MIN_LENGTH, webhook_secret_check
+from .webhooks import SECRET_MIN_LENGTH, webhook_secret_problem
 
 
 class WebhookEndpointForm(forms.Form):
@@ -66,8 +66,9 @@ class WebhookEndpointForm(forms.Form):
 
     def clean_secret(self):
         secret = self.cleaned_data.get("secret", "")
-        if secret:
-            webhook_secret_check(secret)  # its ValidationError names the field
+        problem = webhook_secret_problem(secret) if secret else None
+        if problem:
+            raise ValidationError(problem)
         return secret or None
 
     def service_data(self) -> dict:

@@ -118,15 +118,19 @@ def webhook_url_check(url: str) -> None:
         raise ValidationError({"url": "Enter a port from 1 to 65535."}) from None
 
 
-def webhook_secret_check(secret: str) -> None:
+def webhook_secret_problem(secret: str) -> str | None:
+    """Why `secret` cannot sign deliveries, or None."""
     if not (SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH):
-        raise ValidationError(
-            {"secret": f"Use {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters."}
-        )
+        return f"Use {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters."
     if not secret.isprintable() or any(c.isspace() for c in secret):
-        raise ValidationError(
-            {"secret": "The secret may not contain spaces or control characters."}
-        )
+        return "The secret may not contain spaces or control characters."
+    return None
+
+
+def webhook_secret_check(secret: str) -> None:
+    problem = webhook_secret_problem(secret)
+    if problem:
+        raise ValidationError({"secret": problem})
 
 
 def webhook_endpoint_create(
