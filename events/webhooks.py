@@ -324,7 +324,7 @@ def webhooks_fan_out_sweep(*, now: datetime | None = None) -> int:
         return sum(webhooks_fan_out(tenant=tenant, since=since) for tenant in tenants)
 
 
-def _waiting_behind_earlier():
+def _earlier_open() -> Exists:
     """An earlier open delivery of the same object to the same endpoint exists."""
     earlier = WebhookDelivery.objects.filter(
         endpoint_id=OuterRef("endpoint_id"),
@@ -333,7 +333,12 @@ def _waiting_behind_earlier():
         status__in=OPEN_STATUSES,
         redelivery_of__isnull=True,
     )
-    return Q(redelivery_of__isnull=True) & Exists(earlier)
+    return Exists(earlier)
+
+
+def _waiting_behind_earlier() -> Q:
+    """A first delivery (not a redelivery) that waits for an earlier one of its object."""
+    return Q(redelivery_of__isnull=True) & _earlier_open()
 
 
 def webhooks_dispatch(*, tenant: Tenant | None = None, now: datetime | None = None) -> int:
@@ -375,11 +380,16 @@ def _queue_send(rows) -> None:
 def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
     """One attempt of one delivery, by the worker that claims it. Returns what happened:
     "delivered", "retry", "failed", or why nothing was sent ("gone", "taken", "waiting")."""
-    rows = WebhookDelivery.objects.for_tenant(tenant).select_related("endpoint", "event")
-    delivery = rows.filter(pk=delivery_pk).first()
+    delivery = (
+        WebhookDelivery.objects.for_tenant(tenant)
+        .select_related("endpoint", "event")
+        .annotate(earlier_open=_earlier_open())
+        .filter(pk=delivery_pk)
+        .first()
+    )
     if delivery is None:
         return "gone"
-    if rows.filter(pk=delivery_pk).filter(_waiting_behind_earlier()).exists():
+    if delivery.redelivery_of_id is None and delivery.earlier_open:
         return "waiting"  # sent when the earlier one is done (_send_next_of_object)
     lease = lease_claim(WebhookDelivery, delivery.pk, last_attempt_at=timezone.now())
     if lease is None:
@@ -394,10 +404,9 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
     result = {"response_code": code, "response_excerpt": excerpt, "duration_ms": duration}
     now = timezone.now()
     if code is not None and 200 <= code < 300:
-        if _finish(lease, delivery, DeliveryStatus.DELIVERED, error="", **result):
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(
-                failing_since=None
-            )
+        done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error="", **result)
+        if done and endpoint.failing_since is not None:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return "delivered"
     error = error or f"The receiver answered {code}."
     if now - delivery.created_at >= timedelta(seconds=settings.WEBHOOK_GIVE_UP_SECONDS):
