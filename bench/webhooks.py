@@ -127,9 +127,8 @@ def main() -> None:
     ]
     counter = Counter()
     started = time.perf_counter()
-    with connection.execute_wrapper(counter), scope(tenant=tenant):
-        with transaction.atomic():
-            events_record_bulk(tenant=tenant, lines=lines)
+    with connection.execute_wrapper(counter), scope(tenant=tenant), transaction.atomic():
+        events_record_bulk(tenant=tenant, lines=lines)
         # The commit ran the fan-out and every send, eagerly, in this process.
     delivery_s = time.perf_counter() - started
     with scopes_disabled():
