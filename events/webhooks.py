@@ -73,6 +73,7 @@ WEBHOOKS_ACTOR = "webhooks"  # the actor of the events the delivery machinery re
 SECRET_MIN_LENGTH = 16
 FAN_OUT_SWEEP_LOOKBACK = timedelta(minutes=5)
 DISPATCH_BATCH = 500
+DISPATCH_MAX_BATCHES = 40  # a dispatch queues at most 20,000; the next one goes on
 USER_AGENT = "Clientdesk-Webhooks/1"
 
 
@@ -343,11 +344,21 @@ def _waiting_behind_earlier() -> Q:
 
 def webhooks_dispatch(*, tenant: Tenant | None = None, now: datetime | None = None) -> int:
     """Queue a send for every pending delivery that is due and waits for no earlier one (of
-    `tenant`, or of every tenant: beat). Each is marked as queued for the length of a lease, so
-    that the next dispatch does not queue it again unless its task was lost; two dispatches at
-    once take different rows (SKIP LOCKED). Returns how many were queued."""
+    `tenant`, or of every tenant: beat), DISPATCH_BATCH a transaction. Each is marked as queued
+    for the length of a lease, so that the next dispatch does not queue it again unless its
+    task was lost; two dispatches at once take different rows (SKIP LOCKED). Returns how many
+    were queued."""
     now = now or timezone.now()
-    queued = []
+    total = 0
+    for _ in range(DISPATCH_MAX_BATCHES):
+        queued = _dispatch_batch(tenant, now)
+        total += queued
+        if queued < DISPATCH_BATCH:
+            break
+    return total
+
+
+def _dispatch_batch(tenant: Tenant | None, now: datetime) -> int:
     with scopes_disabled(), transaction.atomic():
         due = WebhookDelivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=now
@@ -360,12 +371,13 @@ def webhooks_dispatch(*, tenant: Tenant | None = None, now: datetime | None = No
             .select_for_update(skip_locked=True, of=("self",))
             .values_list("pk", "tenant_id")[:DISPATCH_BATCH]
         )
-        if rows:
-            WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-                next_attempt_at=now + WebhookDelivery.lease_duration()
-            )
-            queued = [(tenant_id, pk) for pk, tenant_id in rows]
-            transaction.on_commit(lambda: _queue_send(queued))
+        if not rows:
+            return 0
+        WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            next_attempt_at=now + WebhookDelivery.lease_duration()
+        )
+        queued = [(tenant_id, pk) for pk, tenant_id in rows]
+        transaction.on_commit(lambda: _queue_send(queued))
     return len(queued)
 
 
