@@ -1,12 +1,12 @@
 """After a transaction that wrote events commits, its tenant's webhooks fan out.
 
 The services call `events_written(tenant)` whenever they write events (events/services.py does
-it for every writer). It costs nothing for a tenant without an active endpoint (known from a
-per-process memory refreshed every half minute, so the hot path asks the database about it
-at most twice a minute) and registers one callback per transaction and tenant otherwise. The
-callback queues the fan-out of the events written since shortly before the first of them; a
-fan-out lost with its process, or missed while the memory was stale, is made up by beat's
-sweep (events.webhooks.webhooks_fan_out_sweep).
+it for every writer): it registers one callback per transaction and tenant, and runs no query.
+After the commit the callback queues the fan-out of the events written since shortly before the
+first of them, when the tenant has an active endpoint (known from a per-process memory
+refreshed every half minute, so a tenant without endpoints costs a query at most twice a
+minute). A fan-out lost with its process, or missed while the memory was stale, is made up by
+beat's sweep (events.webhooks.webhooks_fan_out_sweep).
 """
 
 import time
@@ -47,9 +47,9 @@ def _registered(connection, tenant_id: int) -> bool:
 
 
 def events_written(tenant) -> None:
-    """Called in the transaction that wrote the tenant's events."""
-    if not _tenant_has_active_endpoints(tenant.pk):
-        return
+    """Called in the transaction that wrote the tenant's events: costs no query there (a
+    posting calls it inside its account lock); the callback after the commit asks whether the
+    tenant has an endpoint."""
     connection = transaction.get_connection()
     if _registered(connection, tenant.pk):
         return
@@ -58,7 +58,8 @@ def events_written(tenant) -> None:
     def fan_out():
         from .tasks import webhooks_fan_out_run  # the tasks import the services, which call this
 
-        webhooks_fan_out_run.delay(tenant.pk, since.isoformat())
+        if _tenant_has_active_endpoints(tenant.pk):
+            webhooks_fan_out_run.delay(tenant.pk, since.isoformat())
 
     fan_out.webhooks_tenant_id = tenant.pk
     transaction.on_commit(fan_out)
