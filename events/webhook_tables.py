@@ -45,7 +45,7 @@ class WebhookEndpointTable(BaseTable):
 
     def render_is_active(self, value, record):
         if value:
-            return format_html('<span class="badge text-bg-success">Active</span>')
+            return format_html('<span class="badge text-bg-success">{}</span>', "Active")
         label = "Disabled" if record.disabled_at else "Off"
         return format_html(
             '<span class="badge text-bg-secondary" title="{}">{}</span>',
