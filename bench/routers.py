@@ -54,7 +54,7 @@ def load(args):
     from django_scopes import scopes_disabled
 
     from clients.models import Client
-    from routers import crypto
+    from core import crypto
     from routers.models import PppoeAccount, Router, SyncState
     from tenancy.models import Tenant
 

@@ -52,6 +52,18 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000.0},
     },
+    # Webhooks (events/webhooks.py): send the deliveries that are due (retries, and those put
+    # back by the lease sweep), and make up fan-outs lost after their commit.
+    "webhooks-dispatch": {
+        "task": "events.tasks.webhooks_dispatch_run",
+        "schedule": float(settings.WEBHOOK_DISPATCH_INTERVAL),
+        "options": {"expires": settings.WEBHOOK_DISPATCH_INTERVAL * 0.9},
+    },
+    "webhooks-fan-out-sweep": {
+        "task": "events.tasks.webhooks_fan_out_sweep_run",
+        "schedule": 60.0,
+        "options": {"expires": 54.0},
+    },
     "subscriptions-expiry": {
         "task": "subscriptions.tasks.expiry_run_all",
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),

@@ -298,6 +298,18 @@ if CELERY_BROKER_TRANSPORT_OPTIONS and CELERY_TASK_DEFAULT_QUEUE != "celery":
 # every LEASE_SWEEP_INTERVAL seconds.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 120)
 LEASE_SWEEP_INTERVAL = env_int("LEASE_SWEEP_INTERVAL", 60)
+
+# Webhooks (events/webhooks.py): a delivery's lease (above the task's own time limit, so a live
+# delivery is never taken for a dead one), the receiver's timeout, the retries' back-off (doubling
+# from the base up to the cap, given up after WEBHOOK_GIVE_UP_SECONDS), how long an endpoint may
+# fail before it is disabled, and how often beat sends what is due.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+WEBHOOK_GIVE_UP_SECONDS = env_int("WEBHOOK_GIVE_UP_SECONDS", 24 * 3600)
+WEBHOOK_DISABLE_AFTER_SECONDS = env_int("WEBHOOK_DISABLE_AFTER_SECONDS", 24 * 3600)
+WEBHOOK_DISPATCH_INTERVAL = env_int("WEBHOOK_DISPATCH_INTERVAL", 10)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

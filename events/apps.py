@@ -17,7 +17,9 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         from core.jobs import job_register
+        from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
+        from tenancy.roles import Capability
 
         from .services import EVENTS_PRUNE_JOB, events_prune
 
@@ -28,6 +30,15 @@ class EventsConfig(AppConfig):
                 url_name="events:event_list",
                 shown=audit_log_shown,
                 order=90,
+            )
+        )
+        register_nav_section(
+            NavSection(
+                app="webhooks",
+                label="Webhooks",
+                url_name="events:webhook_endpoint_list",
+                shown=for_modules(capability=Capability.MANAGE_WEBHOOKS),
+                order=96,
             )
         )
         job_register(

@@ -64,3 +64,7 @@ class Event(TenantOwnedModel):
         if self.actor_id and self.actor:
             return self.actor.get_full_name() or self.actor.get_username()
         return self.actor_label or "system"
+
+
+# Webhooks: endpoints and deliveries, in modules of their own.
+from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

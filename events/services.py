@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.sql import bound_cursor, is_postgresql
 from tenancy.models import Tenant
 
+from . import outbox
 from .models import ActorKind, Event
 
 CLIENT = "client"
@@ -116,6 +117,7 @@ def event_record(
         at=at,
     )
     row = _row(tenant, line, actor_label=actor_label, now=timezone.now())
+    outbox.events_written(tenant)
     return Event.objects.for_tenant(tenant).create(**dict(zip(_COLUMNS, row, strict=True)))
 
 
@@ -136,7 +138,10 @@ def event_rows(*, tenant: Tenant, lines, actor_label: str = "system") -> list[tu
     them in a statement of its own (billing writes a posting's event in the statement that
     writes its entry, one round trip less inside the account's lock)."""
     now = timezone.now()
-    return [_row(tenant, line, actor_label=actor_label, now=now) for line in lines]
+    rows = [_row(tenant, line, actor_label=actor_label, now=now) for line in lines]
+    if rows:
+        outbox.events_written(tenant)
+    return rows
 
 
 def event_columns(rows: list[tuple]) -> list[list]:

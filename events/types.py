@@ -19,6 +19,11 @@ EVENT_TYPES: dict[str, str] = {
     "ledger.entry_posted": "Ledger entry posted",
     "credit_limit.changed": "Credit limit changed",
     "sender_id.status_changed": "Sender ID status changed",
+    "webhook_endpoint.created": "Webhook endpoint added",
+    "webhook_endpoint.updated": "Webhook endpoint edited",
+    "webhook_endpoint.deleted": "Webhook endpoint deleted",
+    "webhook_endpoint.disabled": "Webhook endpoint disabled",
+    "webhook_delivery.redelivered": "Webhook delivery sent again",
 }
 
 # Who reads the audit log: owners all of it, accountants its money events.

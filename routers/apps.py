@@ -17,11 +17,12 @@ class RoutersConfig(AppConfig):
             register_page_block,
         )
         from clients.tabs import ClientTab, register_client_tab
+        from core import crypto
         from tenancy.modules import INTERNET, for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
-        from . import contributions, crypto
+        from . import contributions
 
         # Production refuses to start without ROUTER_SECRET_KEY (or with a malformed one).
         crypto.check_configuration()

@@ -23,9 +23,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.urls import reverse
 
+from core import crypto
 from tenancy.models import TenantOwnedModel
-
-from . import crypto
 
 API_PORT = 8728
 API_TLS_PORT = 8729

@@ -38,11 +38,11 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
 from tenancy.models import Tenant
 
-from . import crypto
 from .models import (
     ConnectionStatus,
     PollErrorKind,

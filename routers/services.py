@@ -18,12 +18,11 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.services import client_create
-from core import outbound
+from core import crypto, outbound
 from core.validators import full_clean_changed
 from events.services import EventLine, events_record_bulk
 from tenancy.models import Tenant
 
-from . import crypto
 from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile

@@ -26,6 +26,7 @@ class Capability(models.TextChoices):
     EXPORT = "export", "Export data"
     MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
     INGEST_MESSAGES = "ingest_messages", "Send message traffic and delivery reports"
+    MANAGE_WEBHOOKS = "manage_webhooks", "Manage webhook endpoints"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {

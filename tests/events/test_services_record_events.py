@@ -16,6 +16,7 @@ SERVICE_MODULES = [
     "holds/services.py",
     "messaging/services.py",
     "routers/services.py",
+    "events/webhooks.py",
 ]
 RECORDERS = {"event_record", "events_record_bulk"}
 WRITES = ("save", "create", "update", "bulk_create", "delete", "get_or_create", "execute")
@@ -44,6 +45,10 @@ NOT_RECORDED = {
     "pppoe_account_save": "pppoe_account.* events are not in this slice",
     "pppoe_account_set_access": "enforcement follows hold events already recorded",
     "pppoe_account_push": "pushes the stored account to its router",
+    # Webhooks carry events already recorded: their deliveries are bookkeeping of the sending.
+    "webhooks_fan_out": "writes the deliveries of events already recorded",
+    "webhooks_dispatch": "marks due deliveries as queued",
+    "webhook_delivery_send": "records one try of a delivery (its endpoint's disabling is an event)",
 }
 
 

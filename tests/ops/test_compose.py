@@ -43,7 +43,7 @@ def test_env_example_lists_every_variable_the_settings_read_each_explained():
     for module in (
         "config/settings.py",
         "config/gunicorn.py",
-        "routers/crypto.py",
+        "core/crypto.py",
         "routers/poller.py",
     ):
         read |= variables_read(ROOT / module)

@@ -5,7 +5,7 @@ from cryptography.fernet import Fernet
 from django_scopes import scopes_disabled
 
 from config.celery import app as celery_app
-from routers import crypto
+from core import crypto
 from routers.models import ConnectionStatus, PollErrorKind, PppoeAccount, Router
 from routers.services import pppoe_account_save
 from routers.tasks import pppoe_account_sync, routers_poll

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django_scopes import scopes_disabled
 
-from routers import crypto
+from core import crypto
 from routers.models import PollErrorKind, Router
 from routers.poller import poll_routers
 from routers.routeros import RouterError, RouterTarget, read_identity

@@ -13,7 +13,9 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
+from events.webhooks import webhook_endpoint_create
 from tenancy.services import api_token_create
+from tests.events.test_webhook_pages import make_delivery
 from tests.factories import (
     ClientFactory,
     ClientGroupFactory,
@@ -61,6 +63,14 @@ class World:
             tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
         ).token
         self.client_import = make_import(self.tenant, tmp_path)
+        self.webhook_endpoint = webhook_endpoint_create(
+            tenant=self.tenant,
+            actor=None,
+            url="http://127.0.0.1:9/hook",
+            secret="s3cret-signing-key-0123456789",
+            event_types=["client.updated"],
+        )
+        self.webhook_delivery = make_delivery(self.webhook_endpoint)
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -92,6 +102,8 @@ PK_BY_ROUTE = {
     "tenancy:operator_": "operator",
     "tenancy:api_token_": "api_token",
     "messaging:sender_": "sender",
+    "events:webhook_": "webhook_endpoint",
+    "events:webhook_delivery_redeliver": "webhook_delivery",
 }
 ARGUMENTS = {
     "number": lambda world, route: world.client.number,

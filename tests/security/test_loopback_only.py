@@ -47,6 +47,8 @@ ALLOWED = {
     ("tests/routers/test_poller.py", "10.0.0.9"): "a session address the simulator reports",
     ("tests/routers/test_router_pages.py", "10.1.2.3"): "a session address the simulator reports",
     ("tests/browser/test_routers.py", "10.77.0.2"): "a session address the simulator reports",
+    ("tests/events/test_webhook_delivery.py", "10.0.0.0"): "the only network allowed, so that "
+    "the receiver's loopback address is refused before any connection",
 }
 # The outbound address policy and its tests: addresses there are what the policy refuses or
 # allows, checked before any connection is made. And this file, which lists the allowances.
@@ -57,7 +59,11 @@ NOT_SCANNED = {
     "tests/security/test_loopback_only.py",
 }
 # What a browser test types into the router form to see the outbound policy refuse it.
-REFUSED_BY_POLICY = {("tests/browser/test_routers.py", "10.0.0.1")}
+REFUSED_BY_POLICY = {
+    ("tests/browser/test_routers.py", "10.0.0.1"),
+    ("tests/browser/test_webhooks.py", "10.9.9.9"),
+    ("tests/events/test_webhook_pages.py", "10.0.0.5"),
+}
 IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 # The services the server connects to by URL. A web address (http, https) in the code is a
 # link shown to a person (a client's site, a redirect target, a formula in an export test),

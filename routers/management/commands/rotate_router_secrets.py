@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from routers import crypto
+from core import crypto
 from routers.models import PppoeAccount, Router
 
 

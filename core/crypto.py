@@ -1,5 +1,5 @@
-"""Router passwords encrypted at rest with Fernet (AES-128-CBC + HMAC-SHA256, from
-`cryptography`).
+"""Secrets Clientdesk must read back (router passwords, webhook signing secrets) encrypted at
+rest with Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`): one piece for every app.
 
 The key comes from the environment: `ROUTER_SECRET_KEY`, one Fernet key or several separated
 by commas (the first encrypts, all decrypt: rotate by putting a new key first, re-saving the
@@ -22,7 +22,7 @@ ENV_NAME = "ROUTER_SECRET_KEY"
 
 
 class SecretUnreadable(Exception):
-    """A stored password cannot be decrypted with the configured keys (the key changed)."""
+    """A stored secret cannot be decrypted with the configured keys (the key changed)."""
 
 
 def key_configured() -> bool:
@@ -39,7 +39,8 @@ def check_configuration() -> None:
         if not development_allowed():
             raise ImproperlyConfigured(
                 f"Set {ENV_NAME} (a Fernet key: python -c 'from cryptography.fernet import "
-                "Fernet; print(Fernet.generate_key().decode())') to store router passwords."
+                "Fernet; print(Fernet.generate_key().decode())') to store router passwords"
+                " and webhook secrets."
             )
         return
     _fernet()
@@ -79,7 +80,7 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
         raise SecretUnreadable(
-            f"The stored password cannot be decrypted: was {ENV_NAME} changed?"
+            f"The stored secret cannot be decrypted: was {ENV_NAME} changed?"
         ) from exc
 
 

@@ -1,0 +1,145 @@
+"""Webhooks: the endpoints a tenant's owners register and each delivery of an event to one.
+
+A delivery is a leased record of work (core/leases.py): a worker claims it, posts it and
+finishes it as delivered, or puts it back as pending with the time of its next attempt. A
+worker that dies mid-delivery renews nothing, so beat's lease sweep puts the delivery back and
+it is posted again with the same delivery id (receivers deduplicate by it).
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core import crypto
+from core.leases import Lease, Leased, lease_requeue
+from tenancy.models import TenantOwnedModel
+
+from .models import Event
+
+URL_MAX_LENGTH = 2000
+SECRET_MAX_LENGTH = 200
+EXCERPT_LENGTH = 1000
+
+
+class WebhookEndpoint(TenantOwnedModel):
+    """A receiver's URL, the secret both sides sign with, and the event types it wants.
+
+    The secret is encrypted at rest with the key that encrypts router passwords (core/crypto):
+    it must be read back to sign. `active_since` is when the endpoint last started receiving:
+    events before it are not sent. `failing_since` is the first failure after the last success;
+    an endpoint failing for WEBHOOK_DISABLE_AFTER_SECONDS is disabled with its reason."""
+
+    url = models.URLField("URL", max_length=URL_MAX_LENGTH)
+    description = models.CharField(max_length=200, blank=True)
+    secret_encrypted = models.TextField()
+    event_types = models.JSONField(default=list)
+    is_active = models.BooleanField("Active", default=True)
+    active_since = models.DateTimeField(default=timezone.now)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "is_active"], name="webhook_endpoint_active_idx")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def secret(self) -> str:
+        return crypto.decrypt(self.secret_encrypted)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
+
+
+class WebhookDelivery(Leased, TenantOwnedModel):
+    """One event to one endpoint, tried until delivered or given up.
+
+    `delivery_id` is what the receiver sees in X-Clientdesk-Delivery: the same on every attempt
+    of this delivery; Redeliver makes a new delivery (`redelivery_of` names the first) with an
+    id of its own. `object_key` ("client:42") orders the deliveries of one object per endpoint:
+    a delivery is not sent while an earlier one of the same object is open. `attempts` counts
+    the claims (each is one try at the receiver)."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    redelivery_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_key = models.CharField(max_length=80)
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_excerpt = models.CharField(max_length=EXCERPT_LENGTH, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    LEASE_QUEUED = DeliveryStatus.PENDING
+    LEASE_RUNNING = DeliveryStatus.RUNNING
+    LEASE_FAILED = DeliveryStatus.FAILED
+    # Retries are bounded by time (24 hours), not by claims: a delivery is claimed once per try.
+    LEASE_MAX_ATTEMPTS = 30000
+
+    class Meta:
+        constraints = [
+            # Fan-out writes each event once per endpoint, however often it runs.
+            models.UniqueConstraint(
+                fields=["endpoint", "event"],
+                condition=Q(redelivery_of__isnull=True),
+                name="webhook_delivery_once",
+            )
+        ]
+        indexes = [
+            # The endpoint's delivery log, newest first.
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_log_idx"
+            ),
+            # Due deliveries, for the dispatcher (open ones only).
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due_idx",
+            ),
+            # An earlier open delivery of the same object holds a later one back.
+            models.Index(
+                fields=["endpoint", "object_key", "event"],
+                condition=Q(status__in=["pending", "running"], redelivery_of__isnull=True),
+                name="webhook_delivery_order_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} ({self.status})"
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+
+    def lease_on_expired(self, lease: Lease, now) -> str:
+        """A worker died mid-delivery: send it again (same delivery id) at once."""
+        if lease_requeue(lease, now):
+            type(self)._base_manager.filter(pk=self.pk, status=self.LEASE_QUEUED).update(
+                next_attempt_at=now
+            )
+            return "requeued"
+        return ""
