@@ -1,6 +1,6 @@
 """MikroTik routers and the PPPoE accounts Clientdesk keeps on them.
 
-A Router's password is stored encrypted (routers.crypto); the model exposes it only through
+A Router's password is stored encrypted (core.crypto); the model exposes it only through
 `router.password` (decrypts) and `router.set_password()`. The poll state (reachable, last
 poll, last error and its kind, sessions online) is written by the poller in one statement per
 router.

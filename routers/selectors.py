@@ -17,12 +17,12 @@ from django.db.models.functions import Lower
 
 from clients.models import Client, ClientStatus
 from clients.signals import access_reason_label
+from core import crypto
 from core.text import clean_text
 from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
 from tenancy.modules import INTERNET, uses_any
 
-from . import crypto
 from .availability import why_unavailable
 from .models import (
     ConnectionStatus,
