@@ -64,3 +64,8 @@ class Event(TenantOwnedModel):
         if self.actor_id and self.actor:
             return self.actor.get_full_name() or self.actor.get_username()
         return self.actor_label or "system"
+
+
+# The e-mail outbox's model lives with its rules (events/outbox.py); imported here so that
+# Django finds it among the app's models.
+from .outbox import EmailStatus, OutboxEmail  # noqa: E402, F401

@@ -1,0 +1,140 @@
+"""The e-mail outbox: every e-mail the product owes a client is a row written in the
+transaction of the change that owes it, and sent after the commit by a worker (events/mail.py).
+
+Rules:
+- `emails_enqueue` runs inside the business transaction (it raises outside one): a rolled-back
+  change owes no e-mail, a committed one always has its row, whatever happens to the worker.
+- `key` is the e-mail's idempotency key, unique per tenant ("hold:<id>", "expired:<id>",
+  "credit:<id>"): owing the same e-mail again writes nothing.
+- The message is rendered when it is owed, so that the row is all the sender needs (no lock,
+  no read of the business rows it speaks of) and shows the text as the client received it.
+- A row is a leased record of work (core/leases.py): `queued` until a worker claims it,
+  `sending` under the worker's lease, then `sent`, or `failed` with the reason.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.leases import Lease, Leased, lease_requeue
+from tenancy.models import Tenant, TenantOwnedModel
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboxEmail(Leased, TenantOwnedModel):
+    """One e-mail owed to a client, sent once per key (events/mail.py says how)."""
+
+    key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=40, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    to = models.JSONField(default=list, help_text="The recipients' addresses.")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep sends it, if no worker did before."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Sent or given up.")
+    error = models.TextField(blank=True)
+
+    LEASE_QUEUED = EmailStatus.QUEUED
+    LEASE_RUNNING = EmailStatus.SENDING
+    LEASE_FAILED = EmailStatus.FAILED
+    LEASE_MAX_ATTEMPTS = 6
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="outbox_email_unique_key")
+        ]
+        indexes = [
+            # The sweep: the few rows still owed, by when they are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_email_due_idx",
+                condition=models.Q(status__in=["queued", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {', '.join(self.to)} ({self.status})"
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.EMAIL_LEASE_SECONDS)
+
+    def lease_on_expired(self, lease: Lease, now) -> str:
+        """A sender that died mid-send: owe the e-mail again (the sweep sends it)."""
+        return "requeued" if lease_requeue(lease, now) else ""
+
+
+@dataclass(frozen=True)
+class OwedEmail:
+    """An e-mail to owe: its key, recipients and rendered text."""
+
+    key: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    kind: str = ""
+    client_id: int | None = None
+
+
+# The worker queued at the commit sends a row first; the sweep takes it only after this.
+SWEEP_GRACE = timedelta(minutes=2)
+# E-mails per sending task: one SMTP connection each.
+SEND_CHUNK = 200
+
+
+def emails_enqueue(*, tenant: Tenant, emails: Iterable[OwedEmail]) -> list[int]:
+    """Owe these e-mails in the caller's transaction (keys already owed are left as they are)
+    and queue their sending after the commit. Returns the ids still to send."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("E-mails are owed in the transaction of their change.")
+    emails = [email for email in emails if email.to]
+    if not emails:
+        return []
+    now = timezone.now()
+    rows = OutboxEmail.objects.for_tenant(tenant)
+    rows.bulk_create(
+        [
+            OutboxEmail(
+                tenant=tenant,
+                key=email.key[:120],
+                kind=email.kind[:40],
+                client_id=email.client_id,
+                to=list(email.to),
+                subject=email.subject[:300],
+                body=email.body,
+                created_at=now,
+                next_attempt_at=now + SWEEP_GRACE,
+            )
+            for email in emails
+        ],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        rows.filter(
+            key__in=[email.key[:120] for email in emails], status=EmailStatus.QUEUED
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        from .tasks import outbox_emails_send  # the task calls the sender: a circle
+
+        tenant_id = tenant.pk
+        for start in range(0, len(ids), SEND_CHUNK):
+            chunk = ids[start : start + SEND_CHUNK]
+            transaction.on_commit(lambda chunk=chunk: outbox_emails_send.delay(tenant_id, chunk))
+    return ids
