@@ -22,6 +22,13 @@ OBJECT_TYPES = [
     ("ledger_entry", "Ledger entry"),
     ("credit_limit_change", "Credit limit change"),
     ("sender_id", "Sender ID"),
+    ("package", "Package"),
+    ("router", "Router"),
+    ("pppoe_account", "PPPoE account"),
+    ("operator", "Operator"),
+    ("api_token", "API token"),
+    ("client_import", "Client import"),
+    ("tenant", "Tenant"),
 ]
 ID_MAX = 2**63 - 1
 

@@ -1,0 +1,8 @@
+"""What events hears from the apps below it (connected in EventsConfig.ready())."""
+
+from .services import event_record
+
+
+def tenancy_change_recorded(sender, *, tenant, actor, type, description, **fields):  # noqa: A002
+    """An operator's or API token's change, recorded in its transaction like every event."""
+    event_record(tenant=tenant, actor=actor, type=type, description=description, **fields)
