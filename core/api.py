@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from django.core import signing
@@ -152,8 +153,15 @@ def keyset_order(keys: Sequence[SortKey]) -> list:
     return [key.order_by() for key in keys]
 
 
+def _exact(value):
+    # Every microsecond of a moment (DjangoJSONEncoder keeps milliseconds only): a cursor
+    # must name its row exactly, or rows of the same millisecond are skipped.
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def cursor_encode(sort: str, values: Sequence) -> str:
-    plain = json.loads(json.dumps(list(values), cls=DjangoJSONEncoder))  # dates as ISO text
+    exact = [_exact(value) for value in values]
+    plain = json.loads(json.dumps(exact, cls=DjangoJSONEncoder))  # dates as ISO text
     return signing.dumps([sort, plain], salt=CURSOR_SALT)
 
 

@@ -63,9 +63,8 @@ class EventFilterSet(django_filters.FilterSet):
         model = Event
         fields = ["type", "actor", "object_type", "object_id", "client_id"]
 
-    def __init__(self, *args, request=None, money_only: bool = False, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        tenant = getattr(request, "tenant", None)
+    def __init__(self, *args, tenant=None, money_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
         users = get_user_model().objects.none()
         if tenant is not None:
             users = get_user_model().objects.filter(memberships__tenant=tenant).order_by("username")
