@@ -187,7 +187,7 @@ def test_poller_records_sessions_that_start_and_end(tenant):
     router = RouterFactory(tenant=tenant)
     ada = PppoeAccountFactory(tenant=tenant, router=router, username="ada")
     PppoeAccountFactory(tenant=tenant, router=router, username="bob")
-    session = {"name": "ada", "address": "10.0.0.2", "caller-id": "AA:BB"}
+    session = {"name": "ada", "address": "127.0.0.2", "caller-id": "AA:BB"}
     now = timezone.now()
     with scopes_disabled():
         save_outcome(_outcome(router, ok=True, active=[session]), now)
@@ -200,7 +200,7 @@ def test_poller_records_sessions_that_start_and_end(tenant):
     assert started.payload == {
         "router": router.pk,
         "username": "ada",
-        "address": "10.0.0.2",
+        "address": "127.0.0.2",
         "caller_id": "AA:BB",
     }
     assert ended.payload == {"router": router.pk, "username": "ada"}
