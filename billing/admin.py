@@ -31,6 +31,6 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 @admin.register(CreditLimitChange)
 class CreditLimitChangeAdmin(ReadOnlyAdmin):
     list_display = ("id", "tenant", "account", "created_at", "old_limit", "new_limit")
-    list_display += ("operator", "notify", "notified_at")
+    list_display += ("operator", "notify")
     list_filter = ("tenant", "notify")
     list_select_related = ("tenant", "account", "operator")

@@ -173,7 +173,6 @@ class CreditLimitChange(TenantOwnedModel):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     notify = models.BooleanField("Notify customer", default=False)
-    notified_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100)
 
     class Meta:

@@ -51,11 +51,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clients.models import Client, ClientStatus
 from core.formatting import money
 from core.sql import bound_cursor, is_postgresql
+from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
     EVENT_COLUMNS,
     EVENT_TABLE,
@@ -913,11 +915,7 @@ def account_set_credit_limit(
         )
         _record_credit_change(change)
         if notify:
-            from .tasks import credit_limit_change_notify  # the task calls back: a circle
-
-            transaction.on_commit(
-                lambda: credit_limit_change_notify.delay(change.pk, tenant_id=tenant.pk)
-            )
+            _owe_credit_notice(change)
     account.credit_limit = credit_limit
     return change
 
@@ -940,39 +938,30 @@ def _record_credit_change(change: CreditLimitChange) -> None:
     )
 
 
-def credit_limit_change_send_notice(*, change: CreditLimitChange) -> bool:
-    """E-mail the client (and the accounting e-mail when set) about a credit-limit change, once.
-    Returns False when there was nothing to send or it was sent already."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
-    with transaction.atomic():
-        change = (
-            CreditLimitChange.objects.for_tenant(change.tenant)
-            .select_for_update()
-            .select_related("account__client", "tenant")
-            .get(pk=change.pk)
-        )
-        if not change.notify or change.notified_at is not None:
-            return False
-        client = change.account.client
-        recipients = list(dict.fromkeys(e for e in (client.email, client.accounting_email) if e))
-        if not recipients:
-            logger.info("Credit change %s: client %s has no e-mail", change.pk, client.pk)
-            return False
-        context = {"change": change, "client": client, "tenant": change.tenant}
-        send_mail(
-            subject=f"{change.tenant.name}: your credit limit is now "
-            f"{change.new_limit:,.2f} {change.tenant.currency}",
-            message=render_to_string("billing/email/credit_limit_changed.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
-        )
-        CreditLimitChange.objects.for_tenant(change.tenant).filter(pk=change.pk).update(
-            notified_at=timezone.now()
-        )
-    return True
+def _owe_credit_notice(change: CreditLimitChange) -> None:
+    """The client's e-mail (and its accounting e-mail's) about a credit-limit change, owed in
+    the change's transaction and sent once after the commit (events/outbox.py)."""
+    client = change.account.client
+    recipients = tuple(dict.fromkeys(e for e in (client.email, client.accounting_email) if e))
+    if not recipients:
+        logger.info("Credit change %s: client %s has no e-mail", change.pk, client.pk)
+        return
+    tenant = change.tenant
+    context = {"change": change, "client": client, "tenant": tenant}
+    emails_enqueue(
+        tenant=tenant,
+        emails=[
+            OwedEmail(
+                key=f"credit:{change.pk}",
+                kind="credit_limit_changed",
+                client_id=client.pk,
+                to=recipients,
+                subject=f"{tenant.name}: your credit limit is now "
+                f"{change.new_limit:,.2f} {tenant.currency}",
+                body=render_to_string("billing/email/credit_limit_changed.txt", context),
+            )
+        ],
+    )
 
 
 # -- opening balances of imported clients ------------------------------------------------------

@@ -42,7 +42,7 @@ from core.leases import (
     lease_worked,
 )
 from core.text import refused_characters
-from events.services import EventLine, events_record_bulk
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Capability
 from tenancy.services import tenant_next_number
@@ -598,8 +598,24 @@ def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
             )
             if not lease.rows().update(rows_done=done, counts=counts, heartbeat_at=timezone.now()):
                 raise LeaseLost(f"ClientImport {job.pk}")
-    if not lease_finish(lease, status=ImportStatus.DONE, rows_done=done, total=done):
-        raise LeaseLost(f"ClientImport {job.pk}")
+    with transaction.atomic():
+        if not lease_finish(lease, status=ImportStatus.DONE, rows_done=done, total=done):
+            raise LeaseLost(f"ClientImport {job.pk}")
+        _record_finished(job, counts, done)
+
+
+def _record_finished(job: ClientImport, counts: dict, rows: int) -> None:
+    """import.finished, in the transaction that marks the import done: once per import."""
+    event_record(
+        tenant=job.tenant,
+        type="import.finished",
+        object_type="client_import",
+        object_id=job.pk,
+        actor=job.created_by,
+        actor_label=ACTOR_LABEL,
+        description=f"Client import of {job.file_name} finished: {summary_line(counts)}",
+        payload={"import": job.pk, "file": job.file_name, "rows": rows, "counts": counts},
+    )
 
 
 def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:

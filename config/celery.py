@@ -76,6 +76,13 @@ app.conf.beat_schedule = {
         "schedule": float(settings.LEASE_SWEEP_INTERVAL),
         "options": {"expires": settings.LEASE_SWEEP_INTERVAL * 0.9},
     },
+    # E-mails owed but not sent: lost tasks, retries due, senders that died mid-send
+    # (events/mail.py).
+    "outbox-emails-sweep": {
+        "task": "events.tasks.outbox_emails_sweep",
+        "schedule": float(settings.EMAIL_SWEEP_INTERVAL),
+        "options": {"expires": settings.EMAIL_SWEEP_INTERVAL * 0.9},
+    },
     # Exports: delete finished jobs and their files once they are a week old.
     "exports-purge": {
         "task": "exports.tasks.export_jobs_purge_expired",

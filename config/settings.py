@@ -251,6 +251,15 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Clientdesk <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The e-mail outbox (events/mail.py): each SMTP step gives up after EMAIL_TIMEOUT seconds; a
+# sender holds an e-mail for EMAIL_LEASE_SECONDS, long enough for several such steps, so that a
+# living sender is never taken for a dead one; beat sends what is owed every
+# EMAIL_SWEEP_INTERVAL seconds.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_LEASE_SECONDS = env_int("EMAIL_LEASE_SECONDS", 300)
+if EMAIL_LEASE_SECONDS < 4 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured("EMAIL_LEASE_SECONDS must be at least 4 x EMAIL_TIMEOUT.")
+EMAIL_SWEEP_INTERVAL = env_int("EMAIL_SWEEP_INTERVAL", 60)
 
 # Celery: Redis in production; with no REDIS_URL an SQLite-backed broker and result store that
 # need no server, so that the demo's worker and beat really run.

@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from django.core import signing
@@ -172,8 +173,15 @@ def keyset_order(keys: Sequence[SortKey]) -> list:
     return [key.order_by() for key in keys]
 
 
+def _exact(value):
+    # Every microsecond of a moment (DjangoJSONEncoder keeps milliseconds only): a cursor
+    # must name its row exactly, or rows of the same millisecond are skipped.
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def cursor_encode(sort: str, values: Sequence) -> str:
-    plain = json.loads(json.dumps(list(values), cls=DjangoJSONEncoder))  # dates as ISO text
+    exact = [_exact(value) for value in values]
+    plain = json.loads(json.dumps(exact, cls=DjangoJSONEncoder))  # dates as ISO text
     return signing.dumps([sort, plain], salt=CURSOR_SALT)
 
 
@@ -196,6 +204,25 @@ def cursor_decode(cursor: str, *, sort: str, length: int) -> list:
     return values
 
 
+def keyset_after(keys, values) -> Q:
+    """Rows that come after `values` in the order of `keys` (SortKeys, the last the primary
+    key). The OR of the steps alone is a filter PostgreSQL applies to every row before the
+    cursor; the first key's own bound (`<=` or `>=`, when it cannot be NULL) lets it start
+    reading the index at the cursor, so that a page deep in a large table costs what the
+    first page does."""
+    condition = Q(pk__in=[])
+    for position, key in enumerate(keys):
+        step = key.after(values[position])
+        for earlier, value in zip(keys[:position], values[:position], strict=True):
+            step &= earlier.equal(value)
+        condition |= step
+    first, value = keys[0], values[0]
+    if not first.nullable and value is not None:
+        bound = "lte" if first.descending else "gte"
+        condition &= Q(**{f"{first.name}__{bound}": value})
+    return condition
+
+
 def keyset_page(
     queryset: QuerySet, *, keys: Sequence[SortKey], sort: str, cursor: str | None, limit: int
 ) -> tuple[list, str | None]:
@@ -205,13 +232,7 @@ def keyset_page(
     queryset = queryset.order_by(*keyset_order(keys))
     if cursor:
         values = cursor_decode(cursor, sort=sort, length=len(keys))
-        condition = Q(pk__in=[])
-        for position, key in enumerate(keys):
-            step = key.after(values[position])
-            for earlier, value in zip(keys[:position], values[:position], strict=True):
-                step &= earlier.equal(value)
-            condition |= step
-        queryset = queryset.filter(condition)
+        queryset = queryset.filter(keyset_after(keys, values))
     rows = list(queryset[: limit + 1])
     if len(rows) <= limit:
         return rows, None

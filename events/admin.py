@@ -5,6 +5,7 @@ from django.contrib import admin
 from tenancy.admin import ReadOnlyAdmin
 
 from .models import Event
+from .outbox import OutboxEmail
 
 
 @admin.register(Event)
@@ -22,4 +23,14 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ("description", "=client_id")
     list_select_related = ("tenant", "actor")
     raw_id_fields = ("actor",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReadOnlyAdmin):
+    """The e-mails owed to clients: whether each was sent, and why one failed."""
+
+    list_display = ("created_at", "tenant", "key", "status", "attempts", "finished_at")
+    list_filter = ("tenant", "status", "kind")
+    search_fields = ("=key", "=client_id")
     readonly_fields = ("created_at",)

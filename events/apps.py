@@ -20,8 +20,12 @@ class EventsConfig(AppConfig):
         from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
+        from tenancy.signals import tenancy_changed
 
+        from .receivers import tenancy_change_recorded
         from .services import EVENTS_PRUNE_JOB, events_prune
+
+        tenancy_changed.connect(tenancy_change_recorded, dispatch_uid="events_tenancy_changed")
 
         register_nav_section(
             NavSection(

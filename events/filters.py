@@ -22,6 +22,13 @@ OBJECT_TYPES = [
     ("ledger_entry", "Ledger entry"),
     ("credit_limit_change", "Credit limit change"),
     ("sender_id", "Sender ID"),
+    ("package", "Package"),
+    ("router", "Router"),
+    ("pppoe_account", "PPPoE account"),
+    ("operator", "Operator"),
+    ("api_token", "API token"),
+    ("client_import", "Client import"),
+    ("tenant", "Tenant"),
 ]
 ID_MAX = 2**63 - 1
 
@@ -56,9 +63,8 @@ class EventFilterSet(django_filters.FilterSet):
         model = Event
         fields = ["type", "actor", "object_type", "object_id", "client_id"]
 
-    def __init__(self, *args, request=None, money_only: bool = False, **kwargs):
-        super().__init__(*args, request=request, **kwargs)
-        tenant = getattr(request, "tenant", None)
+    def __init__(self, *args, tenant=None, money_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
         users = get_user_model().objects.none()
         if tenant is not None:
             users = get_user_model().objects.filter(memberships__tenant=tenant).order_by("username")

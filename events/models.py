@@ -67,4 +67,7 @@ class Event(TenantOwnedModel):
 
 
 # Webhooks: endpoints and deliveries, in modules of their own.
+# The e-mail outbox's model lives with its rules (events/outbox.py); imported here so that
+# Django finds it among the app's models.
+from .outbox import EmailStatus, OutboxEmail  # noqa: E402, F401
 from .webhook_models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

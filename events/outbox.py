@@ -1,65 +1,140 @@
-"""After a transaction that wrote events commits, its tenant's webhooks fan out.
+"""The e-mail outbox: every e-mail the product owes a client is a row written in the
+transaction of the change that owes it, and sent after the commit by a worker (events/mail.py).
 
-The services call `events_written(tenant)` whenever they write events (events/services.py does
-it for every writer): it registers one callback per transaction and tenant, and runs no query.
-After the commit the callback queues the fan-out of the events written since shortly before the
-first of them, when the tenant has an active endpoint (known from a per-process memory
-refreshed every half minute, so a tenant without endpoints costs a query at most twice a
-minute). A fan-out lost with its process, or missed while the memory was stale, is made up by
-beat's sweep (events.webhooks.webhooks_fan_out_sweep).
+Rules:
+- `emails_enqueue` runs inside the business transaction (it raises outside one): a rolled-back
+  change owes no e-mail, a committed one always has its row, whatever happens to the worker.
+- `key` is the e-mail's idempotency key, unique per tenant ("hold:<id>", "expired:<id>",
+  "credit:<id>"): owing the same e-mail again writes nothing.
+- The message is rendered when it is owed, so that the row is all the sender needs (no lock,
+  no read of the business rows it speaks of) and shows the text as the client received it.
+- A row is a leased record of work (core/leases.py): `queued` until a worker claims it,
+  `sending` under the worker's lease, then `sent`, or `failed` with the reason.
 """
 
-import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import models, transaction
 from django.utils import timezone
 
-from .webhook_models import WebhookEndpoint
-
-REMEMBERED_FOR_SECONDS = 30.0
-# Events are stamped before their INSERT; the fan-out reads from a little before the first.
-FAN_OUT_MARGIN = timedelta(seconds=5)
-
-_has_endpoints: dict[int, tuple[float, bool]] = {}
+from core.leases import Lease, Leased, lease_requeue
+from tenancy.models import Tenant, TenantOwnedModel
 
 
-def forget(tenant) -> None:
-    """The tenant's endpoints changed: ask the database again next time."""
-    _has_endpoints.pop(tenant.pk, None)
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
 
 
-def _tenant_has_active_endpoints(tenant_id: int) -> bool:
-    now = time.monotonic()
-    known = _has_endpoints.get(tenant_id)
-    if known is not None and now - known[0] < REMEMBERED_FOR_SECONDS:
-        return known[1]
-    found = WebhookEndpoint.objects.for_tenant(tenant_id).filter(is_active=True).exists()
-    _has_endpoints[tenant_id] = (now, found)
-    return found
+class OutboxEmail(Leased, TenantOwnedModel):
+    """One e-mail owed to a client, sent once per key (events/mail.py says how)."""
 
-
-def _registered(connection, tenant_id: int) -> bool:
-    return any(
-        getattr(callback, "webhooks_tenant_id", None) == tenant_id
-        for _, callback, _ in connection.run_on_commit
+    key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=40, blank=True)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    to = models.JSONField(default=list, help_text="The recipients' addresses.")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
     )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the sweep sends it, if no worker did before."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Sent or given up.")
+    error = models.TextField(blank=True)
+
+    LEASE_QUEUED = EmailStatus.QUEUED
+    LEASE_RUNNING = EmailStatus.SENDING
+    LEASE_FAILED = EmailStatus.FAILED
+    LEASE_MAX_ATTEMPTS = 6
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="outbox_email_unique_key")
+        ]
+        indexes = [
+            # The sweep: the few rows still owed, by when they are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_email_due_idx",
+                condition=models.Q(status__in=["queued", "sending"]),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {', '.join(self.to)} ({self.status})"
+
+    @classmethod
+    def lease_duration(cls) -> timedelta:
+        return timedelta(seconds=settings.EMAIL_LEASE_SECONDS)
+
+    def lease_on_expired(self, lease: Lease, now) -> str:
+        """A sender that died mid-send: owe the e-mail again (the sweep sends it)."""
+        return "requeued" if lease_requeue(lease, now) else ""
 
 
-def events_written(tenant) -> None:
-    """Called in the transaction that wrote the tenant's events: costs no query there (a
-    posting calls it inside its account lock); the callback after the commit asks whether the
-    tenant has an endpoint."""
-    connection = transaction.get_connection()
-    if _registered(connection, tenant.pk):
-        return
-    since = timezone.now() - FAN_OUT_MARGIN
+@dataclass(frozen=True)
+class OwedEmail:
+    """An e-mail to owe: its key, recipients and rendered text."""
 
-    def fan_out():
-        from .tasks import webhooks_fan_out_run  # the tasks import the services, which call this
+    key: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    kind: str = ""
+    client_id: int | None = None
 
-        if _tenant_has_active_endpoints(tenant.pk):
-            webhooks_fan_out_run.delay(tenant.pk, since.isoformat())
 
-    fan_out.webhooks_tenant_id = tenant.pk
-    transaction.on_commit(fan_out)
+# The worker queued at the commit sends a row first; the sweep takes it only after this.
+SWEEP_GRACE = timedelta(minutes=2)
+# E-mails per sending task: one SMTP connection each.
+SEND_CHUNK = 200
+
+
+def emails_enqueue(*, tenant: Tenant, emails: Iterable[OwedEmail]) -> list[int]:
+    """Owe these e-mails in the caller's transaction (keys already owed are left as they are)
+    and queue their sending after the commit. Returns the ids still to send."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("E-mails are owed in the transaction of their change.")
+    emails = [email for email in emails if email.to]
+    if not emails:
+        return []
+    now = timezone.now()
+    rows = OutboxEmail.objects.for_tenant(tenant)
+    rows.bulk_create(
+        [
+            OutboxEmail(
+                tenant=tenant,
+                key=email.key[:120],
+                kind=email.kind[:40],
+                client_id=email.client_id,
+                to=list(email.to),
+                subject=email.subject[:300],
+                body=email.body,
+                created_at=now,
+                next_attempt_at=now + SWEEP_GRACE,
+            )
+            for email in emails
+        ],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        rows.filter(
+            key__in=[email.key[:120] for email in emails], status=EmailStatus.QUEUED
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        from .tasks import outbox_emails_send  # the task calls the sender: a circle
+
+        tenant_id = tenant.pk
+        for start in range(0, len(ids), SEND_CHUNK):
+            chunk = ids[start : start + SEND_CHUNK]
+            transaction.on_commit(lambda chunk=chunk: outbox_emails_send.delay(tenant_id, chunk))
+    return ids

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core.sql import bound_cursor, is_postgresql
 from tenancy.models import Tenant
 
-from . import outbox
+from . import after_commit
 from .models import ActorKind, Event
 
 CLIENT = "client"
@@ -117,7 +117,7 @@ def event_record(
         at=at,
     )
     row = _row(tenant, line, actor_label=actor_label, now=timezone.now())
-    outbox.events_written(tenant)
+    after_commit.events_written(tenant)
     return Event.objects.for_tenant(tenant).create(**dict(zip(_COLUMNS, row, strict=True)))
 
 
@@ -140,7 +140,7 @@ def event_rows(*, tenant: Tenant, lines, actor_label: str = "system") -> list[tu
     now = timezone.now()
     rows = [_row(tenant, line, actor_label=actor_label, now=now) for line in lines]
     if rows:
-        outbox.events_written(tenant)
+        after_commit.events_written(tenant)
     return rows
 
 

@@ -9,6 +9,8 @@ from core.jobs import job_run_result
 from core.tasks import project_task, tenant_task, tenants_fan_out
 
 from . import webhooks
+from .mail import emails_due, emails_send
+from .outbox import SEND_CHUNK
 from .services import EVENTS_PRUNE_JOB
 
 
@@ -51,3 +53,20 @@ def webhooks_dispatch_run() -> int:
 def webhooks_fan_out_sweep_run() -> int:
     """Beat: make up fan-outs lost after their commit."""
     return webhooks.webhooks_fan_out_sweep()
+
+
+@tenant_task(gone=0, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def outbox_emails_send(tenant, ids: list[int]) -> int:
+    """Send owed e-mails (queued at the commit of the change that owes them)."""
+    return emails_send(tenant=tenant, ids=ids)
+
+
+@project_task
+def outbox_emails_sweep() -> int:
+    """Beat: send the e-mails no worker sent (its task was lost, a retry is due, or its
+    sender died mid-send), one task per tenant and chunk. Returns how many are due."""
+    due = emails_due()
+    for tenant_id, ids in due.items():
+        for start in range(0, len(ids), SEND_CHUNK):
+            outbox_emails_send.delay(tenant_id, ids[start : start + SEND_CHUNK])
+    return sum(len(ids) for ids in due.values())

@@ -24,6 +24,23 @@ EVENT_TYPES: dict[str, str] = {
     "webhook_endpoint.deleted": "Webhook endpoint deleted",
     "webhook_endpoint.disabled": "Webhook endpoint disabled",
     "webhook_delivery.redelivered": "Webhook delivery sent again",
+    "package.created": "Package created",
+    "package.updated": "Package changed",
+    "router.created": "Router added",
+    "router.updated": "Router changed",
+    "router.unreachable": "Router unreachable",
+    "router.reachable": "Router reachable again",
+    "pppoe.session_started": "PPPoE session started",
+    "pppoe.session_ended": "PPPoE session ended",
+    "operator.invited": "Operator invited",
+    "operator.role_changed": "Operator's role changed",
+    "operator.updated": "Operator edited",
+    "operator.deactivated": "Operator deactivated",
+    "operator.reactivated": "Operator reactivated",
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
+    "import.finished": "Client import finished",
+    "tenant.security_changed": "Two-factor requirement changed",
 }
 
 # Who reads the audit log: owners all of it, accountants its money events.

@@ -3,21 +3,20 @@
 Owners see every event; accountants see the money events only (ledger postings and credit
 limits), read-only like every audit page; other roles are refused (403). The list is a
 filtered BaseTable, refreshed by HTMX like every list, paged without counting the whole
-table (the count stops at the table's exact limit and is then estimated)."""
+table (keyset pages: newer, older). Its .xlsx export (exports/audit.py) rebuilds the same
+rows through the same FilterSet."""
+
+import uuid
 
 from django.core.exceptions import PermissionDenied
 
 from tenancy.mixins import FilteredTableView
-from tenancy.roles import Role
 
 from .filters import EventFilterSet
 from .models import Event
+from .selectors import audit_events, sees_money_only
 from .tables import EventTable
-from .types import AUDIT_ROLES, MONEY_TYPES
-
-
-def sees_money_only(membership) -> bool:
-    return membership.role != Role.OWNER
+from .types import AUDIT_ROLES
 
 
 class EventListView(FilteredTableView):
@@ -33,20 +32,18 @@ class EventListView(FilteredTableView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        events = super().get_queryset()
-        if sees_money_only(self.request.membership):
-            events = events.filter(type__in=sorted(MONEY_TYPES))
-        return events
+        return audit_events(tenant=self.request.tenant, membership=self.request.membership)
 
     def get_filterset(self):
         return self.filterset_class(
             self.request.GET or None,
             queryset=self.get_queryset(),
-            request=self.request,
+            tenant=self.request.tenant,
             money_only=sees_money_only(self.request.membership),
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["money_only"] = sees_money_only(self.request.membership)
+        context["export_token"] = uuid.uuid4()  # a double click queues one export
         return context

@@ -55,7 +55,7 @@ from core.outbound_http import post_checked, url_host_port
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Role
 
-from . import outbox
+from . import after_commit
 from .models import Event
 from .services import event_record
 from .webhook_models import (
@@ -165,7 +165,7 @@ def webhook_endpoint_create(
             payload={"url": url, "event_types": endpoint.event_types, "active": is_active},
             actor=actor,
         )
-    outbox.forget(tenant)
+    after_commit.forget(tenant)
     return endpoint
 
 
@@ -224,7 +224,7 @@ def webhook_endpoint_update(
             | ({"secret_changed": True} if "secret" in changes else {}),
             actor=actor,
         )
-    outbox.forget(tenant)
+    after_commit.forget(tenant)
     return stored
 
 
@@ -243,7 +243,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
             payload={"url": endpoint.url},
             actor=actor,
         )
-    outbox.forget(tenant)
+    after_commit.forget(tenant)
 
 
 def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
@@ -553,7 +553,7 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
             actor_label=WEBHOOKS_ACTOR,
         )
         transaction.on_commit(lambda: _tell_owners(tenant, endpoint.url, reason))
-    outbox.forget(tenant)
+    after_commit.forget(tenant)
 
 
 def _tell_owners(tenant: Tenant, url: str, reason: str) -> None:

@@ -1,5 +1,5 @@
-"""Export jobs and the .xlsx writer; apps register their kinds. Sends no event and hears
-none.
+"""Export jobs and the .xlsx writer; apps register their kinds (the audit log's, of the
+events app below it, is registered here: exports/audit.py). Sends no event and hears none.
 """
 
 from django.apps import AppConfig
@@ -14,9 +14,12 @@ class ExportsConfig(AppConfig):
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
+        from .audit import AUDIT_EXPORT
         from .metrics import export_jobs_family
+        from .registry import register_export_kind
 
         scrape_register(export_jobs_family)
+        register_export_kind(AUDIT_EXPORT)
 
         register_nav_section(
             NavSection(

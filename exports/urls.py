@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_refused, views
+from . import audit, import_refused, views
 
 app_name = "exports"
 
@@ -12,5 +12,6 @@ urlpatterns = [
         import_refused.ClientImportRefusedView.as_view(),
         name="client_import_refused",
     ),
+    path("audit-log/", audit.AuditLogExportView.as_view(), name="audit_export"),
     path("<int:pk>/download/", views.ExportJobDownloadView.as_view(), name="export_download"),
 ]

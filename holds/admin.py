@@ -3,7 +3,7 @@ from django.contrib import admin
 from core.models import JobRun
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import ClientHold, FundsShortfall, Notification, NotificationTemplate
+from .models import ClientHold, FundsShortfall, NotificationTemplate
 from .notifications import DEFAULTS
 
 
@@ -28,13 +28,6 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     list_display = ("job", "tenant", "started_at", "finished_at", "status", "result")
     list_filter = ("tenant", "job", "status")
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("key", "client", "kind", "created_at", "sent_at", "outcome")
-    list_filter = ("tenant", "kind")
-    raw_id_fields = ("client", "subscription", "hold")
 
 
 @admin.register(NotificationTemplate)

@@ -118,36 +118,3 @@ class NotificationTemplate(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
-
-
-class Notification(TenantOwnedModel):
-    """An e-mail owed to a client. `key` makes it once only ("expiring:<subscription>",
-    "expired:<subscription>", "hold:<hold>"); a Celery task sends it after the commit."""
-
-    client = models.ForeignKey(
-        "clients.Client", on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    key = models.CharField(max_length=80)
-    subscription = models.ForeignKey(
-        "subscriptions.Subscription",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    hold = models.ForeignKey(
-        ClientHold, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["tenant", "key"], name="notification_unique_key")
-        ]
-        indexes = [models.Index(fields=["tenant", "sent_at"], name="notification_pending_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.key} → client {self.client_id}"

@@ -1,15 +1,12 @@
 """The e-mails of holds and expiry: default wording, the tenant's own (NotificationTemplate,
-editable in the admin), rendering with Django's template engine, and sending once."""
+editable in the admin) and rendering with Django's template engine. They are owed through the
+outbox (events/outbox.py), which sends each once after the commit."""
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template import Context, Template
-from django.utils import timezone
 
 from tenancy.models import Tenant
 
-from .models import Notification, NotificationKind, NotificationTemplate
+from .models import NotificationKind, NotificationTemplate
 
 DEFAULTS = {
     NotificationKind.HOLD_SET: (
@@ -53,15 +50,14 @@ def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def render_notification(notification: Notification, templates) -> tuple[str, str]:
-    tenant = notification.tenant
-    subject, body = templates[notification.kind]
-    subscription = notification.subscription
+def render_notification(templates, kind: str, *, tenant, client, hold, subscription):
+    """The subject and body of one e-mail, rendered when it is owed (events/outbox.py)."""
+    subject, body = templates[kind]
     context = Context(
         {
             "tenant": tenant,
-            "client": notification.client,
-            "hold": notification.hold,
+            "client": client,
+            "hold": hold,
             "subscription": subscription,
             "package": subscription.package if subscription else None,
             "currency": tenant.currency,
@@ -70,30 +66,3 @@ def render_notification(notification: Notification, templates) -> tuple[str, str
     )
     subject = " ".join(Template(subject).render(context).split())[:200]
     return subject, Template(body).render(context)
-
-
-def notifications_send(*, tenant: Tenant, ids) -> int:
-    """Send the e-mails owed (each once: locked, SKIP LOCKED, marked sent in the same
-    transaction), reading the tenant's templates once, not once per e-mail. Returns how many
-    were sent."""
-    sent = 0
-    with transaction.atomic():
-        pending = list(
-            Notification.objects.for_tenant(tenant)
-            .select_for_update(skip_locked=True, of=("self",))
-            .select_related("client", "hold", "subscription__package")
-            .filter(pk__in=ids, sent_at__isnull=True)
-        )
-        templates = notification_templates(tenant) if pending else {}
-        for notification in pending:
-            notification.tenant = tenant
-            if not notification.client.email:
-                notification.outcome = "no e-mail address"
-            else:
-                subject, body = render_notification(notification, templates)
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.client.email])
-                notification.outcome = "sent"
-                sent += 1
-            notification.sent_at = timezone.now()
-        Notification.objects.for_tenant(tenant).bulk_update(pending, ["sent_at", "outcome"])
-    return sent

@@ -18,9 +18,9 @@ Rules
   and, with the tenant's `hold_on_failed_renewal`, a client whose auto-renewal failed for want
   of funds goes on financial hold until money comes in.
 - Every change is a line of the client's activity with "system" as the actor when no operator
-  did it; e-mails (hold set, about to expire, expired) are owed once each (Notification.key) and
-  sent by Celery after the commit; `client_access_changed` is sent for holds and releases (the
-  routers app cuts or restores PPPoE access).
+  did it; e-mails (hold set, about to expire, expired) are owed once each (their outbox key)
+  and sent by Celery after the commit (events/outbox.py); `client_access_changed` is sent for
+  holds and releases (the routers app cuts or restores PPPoE access).
 
 The financial-hold job (registered as "financial_holds" in HoldsConfig.ready(), run through
 core/jobs.py: one run per tenant at a time, recorded) is set-based and idempotent: a fixed
@@ -34,13 +34,15 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from billing.models import Account
 from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed, send_client_access_changed_later
 from core.formatting import format_datetime, money
+from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import (
@@ -52,13 +54,8 @@ from subscriptions.services import (
 )
 from tenancy.models import Tenant
 
-from .models import (
-    ClientHold,
-    FundsShortfall,
-    HoldKind,
-    Notification,
-    NotificationKind,
-)
+from .models import ClientHold, FundsShortfall, HoldKind, NotificationKind
+from .notifications import notification_templates, render_notification
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +66,6 @@ JOB_FINANCIAL = "financial holds"  # who set or lifted a hold, as the hold recor
 JOB_RENEWAL = "auto-renewal"
 JOB_TOP_UP = "top-up"
 BATCH = 2000
-FANOUT_CHUNK = 500
 ZERO = Decimal("0")
 
 # The figures of the financial-hold job an operator reads on the dashboard, in this order.
@@ -364,48 +360,52 @@ def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool
 
 # -- e-mails and access, owed by the jobs ---------------------------------------------------
 def notifications_create(*, tenant: Tenant, rows) -> list[int]:
-    """Owe e-mails: rows of (client_id, kind, key, subscription_id, hold_id). Keys already owed
-    are skipped (each e-mail once). Clients without an e-mail address are left out. The sending
-    is queued after the commit, in chunks."""
+    """Owe e-mails: rows of (client_id, kind, key, subscription_id, hold_id), rendered now and
+    written to the outbox in the caller's transaction (sent after the commit, once per key).
+    Keys already owed are skipped; clients without an e-mail address are left out."""
     rows = list(rows)
-    if not rows:
-        return []
-    notifications = Notification.objects.for_tenant(tenant)
-    created = []
+    owed = []
+    templates = notification_templates(tenant) if rows else {}
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        with_email = set(
-            Client.objects.for_tenant(tenant)
-            .filter(pk__in=[r[0] for r in chunk])
-            .exclude(email="")
-            .values_list("pk", flat=True)
+        known = set(
+            OutboxEmail.objects.for_tenant(tenant)
+            .filter(key__in=[r[2] for r in chunk])
+            .values_list("key", flat=True)
         )
-        objs = [
-            Notification(
+        chunk = [r for r in chunk if r[2] not in known]
+        clients = Client.objects.for_tenant(tenant).exclude(email="").in_bulk([r[0] for r in chunk])
+        holds = ClientHold.objects.for_tenant(tenant).in_bulk([r[4] for r in chunk if r[4]])
+        subscriptions = (
+            Subscription.objects.for_tenant(tenant)
+            .select_related("package")
+            .in_bulk([r[3] for r in chunk if r[3]])
+        )
+        emails = []
+        for client_id, kind, key, subscription_id, hold_id in chunk:
+            client = clients.get(client_id)
+            if client is None:
+                continue
+            subject, body = render_notification(
+                templates,
+                kind,
                 tenant=tenant,
-                client_id=client_id,
-                kind=kind,
-                key=key,
-                subscription_id=subscription_id,
-                hold_id=hold_id,
+                client=client,
+                hold=holds.get(hold_id),
+                subscription=subscriptions.get(subscription_id),
             )
-            for client_id, kind, key, subscription_id, hold_id in chunk
-            if client_id in with_email
-        ]
-        if not objs:
-            continue
-        keys = [o.key for o in objs]
-        existing = set(notifications.filter(key__in=keys).values_list("key", flat=True))
-        objs = [o for o in objs if o.key not in existing]
-        created += [o.pk for o in notifications.bulk_create(objs)]
-    if created:
-        from .tasks import notifications_send  # the tasks call these services: a circle
-
-        tenant_id = tenant.pk
-        for start in range(0, len(created), FANOUT_CHUNK):
-            ids = created[start : start + FANOUT_CHUNK]
-            transaction.on_commit(lambda ids=ids: notifications_send.delay(tenant_id, ids))
-    return created
+            emails.append(
+                OwedEmail(
+                    key=key,
+                    kind=kind,
+                    client_id=client_id,
+                    to=(client.email,),
+                    subject=subject,
+                    body=body,
+                )
+            )
+        owed += emails_enqueue(tenant=tenant, emails=emails)
+    return owed
 
 
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
@@ -642,8 +642,8 @@ def expiry_follow_up(
         )
         .filter(
             ~Exists(
-                Notification.objects.for_tenant(tenant).filter(
-                    subscription=OuterRef("pk"), kind=NotificationKind.EXPIRING
+                OutboxEmail.objects.for_tenant(tenant).filter(
+                    key=Concat(Value("expiring:"), Cast(OuterRef("pk"), CharField()))
                 )
             )
         )

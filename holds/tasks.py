@@ -20,13 +20,6 @@ def financial_holds_run_all() -> int:
     return tenants_fan_out(financial_holds_run)
 
 
-@tenant_task(gone=0, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
-def notifications_send(tenant, ids: list[int]) -> int:
-    from .notifications import notifications_send as send  # the task bears its name
-
-    return send(tenant=tenant, ids=ids)
-
-
 # -- names of tasks that moved to clients and subscriptions, kept for one release: messages
 # queued before an upgrade still run, passed on to the task that does the work now ----------
 @project_task(name="holds.tasks.client_access_fanout")

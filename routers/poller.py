@@ -41,6 +41,7 @@ from django.utils import timezone
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
 from .models import (
@@ -272,7 +273,13 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
     accounts = PppoeAccount.objects.for_tenant(tenant).filter(router_id=outcome.router_id)
     routers = Router.objects.for_tenant(tenant).filter(pk=outcome.router_id)
     with transaction.atomic():
+        was_reachable, router_name = routers.values_list("is_reachable", "name").first() or (
+            None,
+            "",
+        )
         if not outcome.ok:
+            if was_reachable is not False:
+                _record_reachability(tenant, outcome, router_name, now)
             accounts.update(
                 status=ConnectionStatus.UNKNOWN, address="", caller_id="", uptime="", checked_at=now
             )
@@ -291,6 +298,11 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             name = row.get("name")
             if isinstance(name, str | int) and str(name):
                 online[str(name)] = row
+        lines = _session_changes(accounts, outcome.router_id, online, now)
+        if was_reachable is False:
+            _record_reachability(tenant, outcome, router_name, now)
+        if lines:
+            events_record_bulk(tenant=tenant, lines=lines, actor_label=POLLER)
         _mark_online(accounts, outcome.router_id, online, now)
         _mark_not_online(accounts, online, outcome.kicked, now)
         result = outcome.reconciled
@@ -314,6 +326,63 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
                 version=_clean(outcome.version, 100),
             )
         routers.update(**fields)
+
+
+POLLER = "router poller"  # the actor of the poller's events
+
+
+def _record_reachability(tenant: Tenant, outcome: RouterOutcome, name: str, now: datetime) -> None:
+    """router.unreachable when a router that answered (or was never polled) does not,
+    router.reachable when one that did not answers again: changes only, not every poll."""
+    if outcome.ok:
+        kind, description, payload = "router.reachable", f"Router {name} reachable again", {}
+    else:
+        error = outcome.error
+        message = _clean(error.message if error else "Unknown error", 500)
+        kind, description = "router.unreachable", f"Router {name} unreachable: {message}"
+        payload = {"error": message, "kind": error.kind if error else PollErrorKind.NETWORK}
+    event_record(
+        tenant=tenant,
+        type=kind,
+        object_type="router",
+        object_id=outcome.router_id,
+        actor_label=POLLER,
+        description=description,
+        payload={"router": outcome.router_id, "name": name, **payload},
+        at=now,
+    )
+
+
+def _session_changes(accounts, router_id: int, online: dict[str, dict], now) -> list[EventLine]:
+    """The sessions this poll saw start (an account not online before is in /ppp/active) and
+    end (an account online before is not), in one query, as event lines."""
+    names = list(online)
+    changed = accounts.filter(
+        (Q(username__in=names) & ~Q(status=ConnectionStatus.ONLINE))
+        | (~Q(username__in=names) & Q(status=ConnectionStatus.ONLINE))
+    ).values_list("pk", "client_id", "username", "status")
+    lines = []
+    for pk, client_id, username, status in changed:
+        started = status != ConnectionStatus.ONLINE
+        session = online.get(username, {})
+        payload = {"router": router_id, "username": username}
+        if started:
+            payload |= {
+                "address": _clean(session.get("address"), 64),
+                "caller_id": _clean(session.get("caller-id"), 64),
+            }
+        lines.append(
+            EventLine(
+                type="pppoe.session_started" if started else "pppoe.session_ended",
+                client_id=client_id,
+                object_type="pppoe_account",
+                object_id=pk,
+                description=f"PPPoE session of {username} " + ("started" if started else "ended"),
+                payload=payload,
+                at=now,
+            )
+        )
+    return lines
 
 
 def _mark_online(accounts, router_id: int, online: dict[str, dict], now: datetime) -> None:

@@ -20,7 +20,7 @@ from clients.models import Client
 from clients.services import client_create
 from core import crypto, outbound
 from core.validators import full_clean_changed
-from events.services import EventLine, events_record_bulk
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
 from .models import ConnectionStatus, PppoeAccount, Router, SyncState
@@ -75,7 +75,20 @@ def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Rou
     router.full_clean()
     _check_address_allowed(router)
     router.save()
-    logger.info("Router %s created by %s", router.pk, getattr(actor, "pk", None))
+    event_record(
+        tenant=tenant,
+        type="router.created",
+        object_type="router",
+        object_id=router.pk,
+        actor=actor,
+        description=f"Router {router.name} added ({router.host}:{router.port})",
+        payload={
+            "router": router.pk,
+            "name": router.name,
+            "host": router.host,
+            "port": router.port,
+        },
+    )
     return router
 
 
@@ -95,6 +108,7 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
     if "name" in changed:
         _check_unique_router_name(router.tenant, fields["name"], exclude_pk=router.pk)
     previous = (router.host, router.port)
+    previous_values = {name: getattr(router, name) for name in changed}
     for name in changed:
         setattr(router, name, fields[name])
     if password:
@@ -113,7 +127,25 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
         Router.objects.for_tenant(router.tenant).filter(pk=router.pk).update(
             is_reachable=None, sessions_online=None
         )
-    logger.info("Router %s changed by %s", router.pk, getattr(actor, "pk", None))
+    fields = sorted("password" if name == "password_encrypted" else name for name in changed)
+    event_record(
+        tenant=router.tenant,
+        type="router.updated",
+        object_type="router",
+        object_id=router.pk,
+        actor=actor,
+        description=f"Router {router.name} changed: {', '.join(fields)}",
+        # The values, but never the password's.
+        payload={
+            "router": router.pk,
+            "fields": fields,
+            "changes": {
+                name: {"old": str(previous_values[name]), "new": str(getattr(router, name))}
+                for name in fields
+                if name != "password"
+            },
+        },
+    )
     return router
 
 

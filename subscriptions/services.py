@@ -124,12 +124,41 @@ def _save_package(package: Package) -> Package:
     return package
 
 
+def _record_package(package: Package, *, actor, type: str, changes: dict) -> None:  # noqa: A002
+    """A package's event: created, or what changed (old and new values as text)."""
+    if type == "package.created":
+        description = f"Package {package.name} created at {package.price} {package.tenant.currency}"
+        payload = {"package": package.pk, "name": package.name, "price": str(package.price)}
+    else:
+        description = f"Package {package.name} changed: {', '.join(sorted(changes))}"
+        payload = {"package": package.pk, "fields": sorted(changes), "changes": changes}
+    event_record(
+        tenant=package.tenant,
+        type=type,
+        object_type="package",
+        object_id=package.pk,
+        actor=actor,
+        description=description,
+        payload=payload,
+    )
+
+
+def _package_changes(package: Package, values: dict) -> dict:
+    return {
+        name: {"old": str(getattr(package, name)), "new": str(value)}
+        for name, value in values.items()
+        if getattr(package, name) != value
+    }
+
+
 @transaction.atomic
 def package_create(*, tenant: Tenant, actor, **data) -> Package:
     unknown = set(data) - set(PACKAGE_FIELDS)
     if unknown:
         raise TypeError(f"package_create() does not take {', '.join(sorted(unknown))}")
-    return _save_package(Package(tenant=tenant, **data))
+    package = _save_package(Package(tenant=tenant, **data))
+    _record_package(package, actor=actor, type="package.created", changes={})
+    return package
 
 
 @transaction.atomic
@@ -140,9 +169,13 @@ def package_update(*, package: Package, actor, **data) -> Package:
     if unknown:
         raise TypeError(f"package_update() does not take {', '.join(sorted(unknown))}")
     locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
+    changes = _package_changes(locked, data)
     for name, value in data.items():
         setattr(locked, name, value)
-    return _save_package(locked)
+    _save_package(locked)
+    if changes:
+        _record_package(locked, actor=actor, type="package.updated", changes=changes)
+    return locked
 
 
 @transaction.atomic
@@ -151,9 +184,11 @@ def package_retire(*, package: Package, actor) -> Package:
     client keeps what they have); it cannot be bought again."""
     locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
     if locked.is_active:
+        changes = _package_changes(locked, {"is_active": False})
         locked.is_active = False
         locked.retired_at = timezone.now()
         locked.save(update_fields=["is_active", "retired_at", "updated_at"])
+        _record_package(locked, actor=actor, type="package.updated", changes=changes)
     return locked
 
 
@@ -161,10 +196,12 @@ def package_retire(*, package: Package, actor) -> Package:
 def package_reactivate(*, package: Package, actor) -> Package:
     locked = Package.objects.for_tenant(package.tenant).select_for_update().get(pk=package.pk)
     if not locked.is_active:
+        changes = _package_changes(locked, {"is_active": True})
         locked.is_active = True
         locked.retired_at = None
         _check_package_name(locked)
         locked.save(update_fields=["is_active", "retired_at", "updated_at"])
+        _record_package(locked, actor=actor, type="package.updated", changes=changes)
     return locked
 
 

@@ -1,5 +1,6 @@
-"""Tenants and their modules, memberships and roles, navigation and base tables. Sends no
-event and hears none.
+"""Tenants and their modules, memberships and roles, navigation and base tables. Its
+operators' and API tokens' changes are sent as `tenancy_changed` (tenancy/signals.py), which
+the events app records; it hears no signal.
 """
 
 from django.apps import AppConfig

@@ -16,6 +16,7 @@ from access.services import user_sessions_end_all
 
 from .models import ApiIdempotencyRecord, ApiToken, Membership, Tenant, TenantSequence
 from .roles import Role
+from .signals import tenancy_change_record
 
 
 def membership_save_preference(*, membership: Membership, key: str, value) -> None:
@@ -84,7 +85,27 @@ def operator_create(
     user.set_password(password)
     user.full_clean()
     user.save()
-    return Membership.objects.for_tenant(tenant).create(tenant=tenant, user=user, role=role)
+    membership = Membership.objects.for_tenant(tenant).create(tenant=tenant, user=user, role=role)
+    _record_operator(
+        membership,
+        actor=actor,
+        type="operator.invited",
+        description=f"Operator {login} invited as {membership.get_role_display()}",
+        payload={"role": role},
+    )
+    return membership
+
+
+def _record_operator(membership: Membership, *, actor, type: str, description: str, payload):  # noqa: A002
+    tenancy_change_record(
+        tenant=membership.tenant,
+        actor=actor,
+        type=type,
+        description=description,
+        object_type="operator",
+        object_id=membership.pk,
+        payload={"user": membership.user_id, "login": membership.user.username, **payload},
+    )
 
 
 def identity_is_shared(membership: Membership) -> bool:
@@ -132,13 +153,47 @@ def operator_update(
             dict.fromkeys(changes, "This person also works elsewhere: only they can change it.")
         )
     deactivated = membership.is_active and not is_active
+    reactivated = not membership.is_active and is_active
+    old_role = membership.role
     membership.role = role
     membership.is_active = is_active
     membership.save(update_fields=["role", "is_active"])
     _identity_save(user, changes)
+    login = user.username
+    if role != old_role:
+        _record_operator(
+            membership,
+            actor=actor,
+            type="operator.role_changed",
+            description=f"Operator {login}: role {Role(old_role).label} → {Role(role).label}",
+            payload={"old": old_role, "new": role},
+        )
+    if changes:
+        _record_operator(
+            membership,
+            actor=actor,
+            type="operator.updated",
+            description=f"Operator {login} edited: {', '.join(sorted(changes))}",
+            payload={"fields": sorted(changes)},
+        )
     if deactivated:
         _sessions_end_if_nowhere_else(membership)
-        _api_tokens_revoke_created_by(membership)
+        revoked = _api_tokens_revoke_created_by(membership)
+        _record_operator(
+            membership,
+            actor=actor,
+            type="operator.deactivated",
+            description=f"Operator {login} deactivated",
+            payload={"tokens_revoked": revoked},
+        )
+    if reactivated:
+        _record_operator(
+            membership,
+            actor=actor,
+            type="operator.reactivated",
+            description=f"Operator {login} reactivated",
+            payload={},
+        )
     return membership
 
 
@@ -195,6 +250,16 @@ def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -
         )
     tenant.require_two_factor = require_two_factor
     tenant.save(update_fields=["require_two_factor"])
+    tenancy_change_record(
+        tenant=tenant,
+        actor=actor,
+        type="tenant.security_changed",
+        description="Two-factor authentication "
+        + ("required of every operator" if require_two_factor else "no longer required"),
+        object_type="tenant",
+        object_id=tenant.pk,
+        payload={"require_two_factor": require_two_factor},
+    )
     return True
 
 
@@ -264,7 +329,29 @@ def api_token_create(
         raise ValidationError({"expires_at": "Choose a moment in the future."})
     token.full_clean(exclude=["prefix", "digest"])
     token.save()
+    _record_token(
+        token,
+        actor=actor,
+        type="api_token.created",
+        description=f"API token {token.name} ({token.prefix}…) created",
+        payload={
+            "scope": token.scope,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        },
+    )
     return IssuedToken(token=token, secret=secret)
+
+
+def _record_token(token: ApiToken, *, actor, type: str, description: str, payload):  # noqa: A002
+    tenancy_change_record(
+        tenant=token.tenant,
+        actor=actor,
+        type=type,
+        description=description,
+        object_type="api_token",
+        object_id=token.pk,
+        payload={"token": token.pk, "name": token.name, "prefix": token.prefix, **payload},
+    )
 
 
 @transaction.atomic
@@ -274,6 +361,14 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
+        locked.tenant = token.tenant
+        _record_token(
+            locked,
+            actor=actor,
+            type="api_token.revoked",
+            description=f"API token {locked.name} ({locked.prefix}…) revoked",
+            payload={},
+        )
     return locked
 
 

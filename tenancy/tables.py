@@ -188,13 +188,18 @@ class BaseTable(tables.Table):
         return order
 
     # -- pagination ----------------------------------------------------------------------
-    def apply_pagination(self, request) -> None:
+    def per_page_for(self, request) -> int:
+        """The page size asked for, else the operator's saved one, else the default."""
         self.per_page_choices = PER_PAGE_CHOICES
         per_page = parse_positive_int(request.GET.get("per_page"), 0)
         if per_page not in PER_PAGE_CHOICES:
             saved = get_preference(request.membership, "pagination.per_page")
             per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
         self.current_per_page = per_page
+        return per_page
+
+    def apply_pagination(self, request) -> None:
+        per_page = self.per_page_for(request)
         paginator = CappedCountPaginator(
             self.rows, per_page, count_queryset=self.data.data, exact_limit=self.exact_count_limit
         )

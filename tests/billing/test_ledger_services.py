@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing.models import MONEY_LIMIT, Account, CreditLimitChange, EntryKind, LedgerEntry
+from billing.models import MONEY_LIMIT, Account, EntryKind, LedgerEntry
 from billing.services import (
     AmountOutOfRange,
     IdempotencyConflict,
@@ -25,6 +25,7 @@ from billing.services import (
     opening_balances_post,
     to_money,
 )
+from events.outbox import OutboxEmail
 from tests.factories import ClientFactory, make_account
 
 pytestmark = pytest.mark.django_db
@@ -241,7 +242,7 @@ def test_credit_limit_change_is_logged_and_notified(
     assert set(mail.outbox[0].to) == {"c@example.com", "acc@example.com"}
     assert "250.00" in mail.outbox[0].body
     with scopes_disabled():
-        assert CreditLimitChange.objects.get(pk=change.pk).notified_at is not None
+        assert OutboxEmail.objects.get(key=f"credit:{change.pk}").status == "sent"
 
 
 def test_credit_limit_without_notice_sends_nothing(account, django_capture_on_commit_callbacks):
@@ -251,13 +252,15 @@ def test_credit_limit_without_notice_sends_nothing(account, django_capture_on_co
 
 
 def test_notice_is_sent_once(tenant, django_capture_on_commit_callbacks):
-    from billing.tasks import credit_limit_change_notify
+    from events.tasks import outbox_emails_send
 
     account = make_account(ClientFactory(tenant=tenant, email="c@example.com"))
     with django_capture_on_commit_callbacks(execute=True):
         change = account_set_credit_limit(account=account, credit_limit="10", notify=True)
-    assert credit_limit_change_notify(change.pk, tenant_id=tenant.pk) is False
-    assert credit_limit_change_notify(10**9, tenant_id=tenant.pk) is False  # gone: quietly
+    with scopes_disabled():
+        email = OutboxEmail.objects.get(key=f"credit:{change.pk}")
+    assert outbox_emails_send(tenant.pk, [email.pk]) == 0
+    assert outbox_emails_send(10**9, [email.pk]) == 0  # gone: quietly
     assert len(mail.outbox) == 1
 
 

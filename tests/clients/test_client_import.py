@@ -254,6 +254,14 @@ def test_a_killed_commit_resumes_and_posts_each_opening_balance_once(tenant, tmp
     with scopes_disabled():
         assert Client.objects.filter(tenant=tenant).count() == 299
         assert LedgerEntry.objects.filter(tenant=tenant).count() == 30
+        [finished] = Event.objects.filter(tenant=tenant, type="import.finished")
+    assert (finished.object_type, finished.object_id) == ("client_import", job.pk)
+    assert finished.payload == {
+        "import": job.pk,
+        "file": job.file_name,
+        "rows": 300,
+        "counts": job.counts,
+    }
 
 
 def test_the_sweep_requeues_an_expired_import_then_fails_it(tenant, tmp_path):

@@ -6,7 +6,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
+from events.models import Event
 from events.services import EventLine, events_record_bulk
 from tests.factories import ClientFactory
 from tests.helpers import assert_role_refused, table_html
@@ -106,7 +108,7 @@ def test_the_ends_of_the_calendar_select_everything(client, owner, tenant, param
         {"client_id": "-5"},
         {"since": "31.31.2026"},
         {"until": "x" * 5000},
-        {"object_type": "router"},
+        {"object_type": "nonsense"},
     ],
 )
 def test_bad_filters_are_ignored_with_a_message(client, owner, tenant, params):
@@ -132,3 +134,40 @@ def test_query_count_does_not_grow(client, owner, tenant, rows, django_assert_ma
         response = client.get(URL, {"per_page": 100})
     assert response.status_code == 200
     assert len(response.context["table"].page.object_list) == 2 * rows
+
+
+def test_keyset_pages_walk_every_event_once_without_a_count(client, owner, tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seed(tenant, count=12)  # 24 events
+    seen, pages, params = [], [], {"per_page": 10}
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, params)
+        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+        page = response.context["table"].page
+        pages.append(page)
+        seen += [row.record.pk for row in page.object_list]
+        if not page.has_next:
+            break
+        params = {"per_page": 10, "after": page.next_cursor}
+    assert [len(p.object_list) for p in pages] == [10, 10, 4]
+    with scopes_disabled():
+        newest_first = list(
+            Event.objects.filter(tenant=tenant)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+        )
+    assert seen == newest_first
+    back = client.get(URL, {"per_page": 10, "before": pages[2].previous_cursor})
+    assert [r.record.pk for r in back.context["table"].page.object_list] == seen[10:20]
+    assert back.context["table"].page.has_previous
+
+
+def test_a_forged_cursor_opens_the_first_page(client, owner, tenant):
+    seed(tenant, count=6)
+    response = client.get(URL, {"per_page": 10, "after": "forged:cursor"})
+    assert response.status_code == 200
+    assert len(response.context["table"].page.object_list) == 10
+    assert not response.context["table"].page.has_previous

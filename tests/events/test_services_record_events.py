@@ -17,8 +17,11 @@ SERVICE_MODULES = [
     "messaging/services.py",
     "routers/services.py",
     "events/webhooks.py",
+    "tenancy/services.py",
 ]
-RECORDERS = {"event_record", "events_record_bulk"}
+# tenancy sits below events: its services send the change that events records
+# (tenancy/signals.py).
+RECORDERS = {"event_record", "events_record_bulk", "tenancy_change_record"}
 WRITES = ("save", "create", "update", "bulk_create", "delete", "get_or_create", "execute")
 
 # Writes that are not business changes of their own, or whose event is not in this slice.
@@ -28,20 +31,20 @@ NOT_RECORDED = {
     "accounts_create_for_clients": "opens the accounts clients are created with",
     "account_ids_for_clients": "opens the accounts of clients that have none, before posting",
     # Bookkeeping of e-mails and statuses derived from events recorded elsewhere.
-    "credit_limit_change_send_notice": "marks a notice sent (credit_limit.changed is recorded)",
     "notifications_create": "e-mails owed for holds and expiries already recorded",
     "clients_refresh_status": "the status derived from holds, whose events are recorded",
     "clients_reconcile_status": "repairs a derived status to what the recorded holds say",
     "subscriptions_suspend": "the set-wise step; its callers record subscription.suspended",
     "dirty_days_mark": "marks statistics days to roll up again",
     "messages_ingest": "message records are traffic, not business changes",
-    # Not yet recorded: packages, sender IDs' questionnaires, routers and PPPoE accounts.
-    "package_retire": "package.* events are not in this slice",
-    "package_reactivate": "package.* events are not in this slice",
+    # Tenancy's bookkeeping: an operator's own table preferences, the client numbers handed
+    # out (client.created records the client), a token's last use.
+    "membership_save_preference": "an operator's own columns and page size",
+    "tenant_next_number": "hands out the numbers client.created records",
+    "api_token_authenticate": "marks a token's last use",
+    # Not yet recorded: sender IDs' questionnaires and PPPoE accounts' settings.
     "sender_id_create": "sender_id.created is not in this slice",
     "sender_id_update": "sender_id.updated is not in this slice",
-    "router_create": "router.* events (besides the poller's) are not in this slice",
-    "router_update": "router.* events (besides the poller's) are not in this slice",
     "pppoe_account_save": "pppoe_account.* events are not in this slice",
     "pppoe_account_set_access": "enforcement follows hold events already recorded",
     "pppoe_account_push": "pushes the stored account to its router",

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from billing.services import account_charge, account_top_up
+from events.services import event_record
 from exports.registry import EXPORT_KINDS
 from exports.services import export_job_create, export_job_execute
 from exports.xlsx import XlsxColumn, XlsxStreamWriter
@@ -165,7 +167,19 @@ def drive_statistics(tenant, owner, text):
     return texts, [sender.sender, route.operator]
 
 
-DRIVERS = {"billing.ledger": drive_ledger, "messaging.statistics": drive_statistics}
+def drive_audit(tenant, owner, text):
+    """An event's description, as the audit log shows it."""
+    description = text[:500] or "-"
+    with transaction.atomic():
+        event_record(tenant=tenant, type="client.updated", description=description)
+    return run_export(tenant, owner, "events.audit"), [description]
+
+
+DRIVERS = {
+    "billing.ledger": drive_ledger,
+    "messaging.statistics": drive_statistics,
+    "events.audit": drive_audit,
+}
 
 
 def test_every_export_kind_has_a_hostile_text_driver():

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -15,7 +16,8 @@ from billing.models import Account
 from billing.services import account_charge, account_set_credit_limit, account_top_up
 from clients.models import ClientStatus
 from events.models import Event
-from holds.models import ClientHold, FundsShortfall, HoldKind, Notification
+from events.outbox import OutboxEmail
+from holds.models import ClientHold, FundsShortfall, HoldKind
 from holds.services import client_place_hold, client_release_hold, financial_holds_run
 from subscriptions.models import SubscriptionStatus, tenant_today
 from tests.factories import UserFactory
@@ -271,13 +273,13 @@ def test_financial_job_twice_gives_the_same_state(tenant, funded, subscribe):
         snapshot = (
             sorted(ClientHold.objects.values_list("client_id", "kind", "lifted_at")),
             Event.objects.count(),
-            Notification.objects.count(),
+            OutboxEmail.objects.count(),
         )
         second = financial_holds_run(tenant=tenant)
         assert snapshot == (
             sorted(ClientHold.objects.values_list("client_id", "kind", "lifted_at")),
             Event.objects.count(),
-            Notification.objects.count(),
+            OutboxEmail.objects.count(),
         )
     assert first["held"] == 3 and second["held"] == 0
     assert len(mail.outbox) == 0  # no callbacks were captured; see the e-mail test
@@ -395,27 +397,18 @@ def test_job_repairs_a_status_out_of_line_with_the_holds(tenant, funded):
     assert refresh(held).status == ClientStatus.ADMINISTRATIVE_HOLD
 
 
-def test_sending_notifications_costs_no_query_per_email(tenant, funded):
+def test_owing_hold_emails_costs_no_query_per_email(tenant, funded):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from holds.models import Notification, NotificationKind
-    from holds.notifications import notifications_send
+    from holds.models import NotificationKind
+    from holds.services import notifications_create
 
-    def send(count, start):
-        with scopes_disabled():
-            ids = [
-                Notification.objects.create(
-                    tenant=tenant,
-                    client=funded(tenant, email=f"c{start + i}@example.com"),
-                    kind=NotificationKind.EXPIRING,
-                    key=f"test:{start + i}",
-                ).pk
-                for i in range(count)
-            ]
-            with CaptureQueriesContext(connection) as ctx:
-                assert notifications_send(tenant=tenant, ids=ids) == count
+    def owe(count, start):
+        clients = [funded(tenant, email=f"c{start + i}@example.com") for i in range(count)]
+        rows = [(c.pk, NotificationKind.EXPIRING, f"test:{c.pk}", None, None) for c in clients]
+        with scopes_disabled(), transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+            assert len(notifications_create(tenant=tenant, rows=rows)) == count
         return len(ctx.captured_queries)
 
-    assert send(1, 0) == send(4, 1)
-    assert len(mail.outbox) == 5
+    assert owe(1, 0) == owe(4, 1)

@@ -11,6 +11,7 @@ from clients.signals import client_access_changed
 from clients.tasks import client_access_fanout
 from config.celery import app
 from core.models import JobRun
+from events.tasks import outbox_emails_send
 from holds import tasks
 from subscriptions import tasks as subscription_tasks
 from subscriptions.models import tenant_today
@@ -39,7 +40,7 @@ def test_run_all_runs_each_active_tenant(tenant, other_tenant):
 
 def test_task_for_a_missing_tenant_returns_quietly():
     assert subscription_tasks.expiry_run.delay(999999).get() is None
-    assert tasks.notifications_send.delay(999999, [1]).get() == 0
+    assert outbox_emails_send.delay(999999, [1]).get() == 0
     assert client_access_fanout.delay(999999, [1], False, "x").get() == 0
 
 

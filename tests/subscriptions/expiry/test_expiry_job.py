@@ -17,7 +17,8 @@ from clients.models import ClientStatus
 from core.jobs import _JOBS, job_get, job_run
 from core.models import JobStatus
 from events.models import Event
-from holds.models import ClientHold, HoldKind, Notification
+from events.outbox import OutboxEmail
+from holds.models import ClientHold, HoldKind
 from holds.services import client_place_hold
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import EXPIRY_JOB, expiry_run, renewal_key
@@ -160,7 +161,7 @@ def test_e_mails_about_to_expire_and_expired_once_each(
         for _ in range(2):
             with django_capture_on_commit_callbacks(execute=True):
                 expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)
-        keys = set(Notification.objects.values_list("key", flat=True))
+        keys = set(OutboxEmail.objects.values_list("key", flat=True))
     assert keys == {f"expiring:{soon.pk}", f"expired:{gone.pk}"}
     subjects = sorted(m.subject for m in mail.outbox)
     assert len(subjects) == 2
