@@ -42,7 +42,6 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -57,6 +56,7 @@ from tenancy.roles import Role
 
 from . import after_commit
 from .models import Event
+from .outbox import OwedEmail, emails_enqueue
 from .services import event_record
 from .webhook_models import (
     EXCERPT_LENGTH,
@@ -552,11 +552,14 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
             payload={"url": endpoint.url, "reason": reason},
             actor_label=WEBHOOKS_ACTOR,
         )
-        transaction.on_commit(lambda: _tell_owners(tenant, endpoint.url, reason))
+        _tell_owners(tenant, endpoint, reason, now)
     after_commit.forget(tenant)
 
 
-def _tell_owners(tenant: Tenant, url: str, reason: str) -> None:
+def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) -> None:
+    """Owe the owners an e-mail through the outbox, in the disabling's transaction: sent once
+    after the commit, and again by the outbox's sweep if its worker dies."""
+    url = endpoint.url
     with scopes_disabled():
         recipients = sorted(
             {
@@ -575,12 +578,11 @@ def _tell_owners(tenant: Tenant, url: str, reason: str) -> None:
         "Fix the receiver, then turn the endpoint on again under Webhooks; "
         "Redeliver on its delivery log sends a missed event again."
     )
-    try:
-        send_mail(
-            f"Webhook endpoint disabled: {url}"[:200],
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-        )
-    except OSError:  # the mail server is down: the endpoints page still shows why
-        logger.exception("The e-mail about the disabled endpoint %s was not sent", url)
+    owed = OwedEmail(
+        key=f"webhook-disabled:{endpoint.pk}:{now.isoformat()}",
+        to=tuple(recipients),
+        subject=f"Webhook endpoint disabled: {url}"[:200],
+        body=body,
+        kind="webhook_disabled",
+    )
+    emails_enqueue(tenant=tenant, emails=[owed])

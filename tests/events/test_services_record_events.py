@@ -42,6 +42,7 @@ NOT_RECORDED = {
     "membership_save_preference": "an operator's own columns and page size",
     "tenant_next_number": "hands out the numbers client.created records",
     "api_token_authenticate": "marks a token's last use",
+    "api_idempotency_purge": "deletes the API's kept answers to retries once they are old",
     # Not yet recorded: sender IDs' questionnaires and PPPoE accounts' settings.
     "sender_id_create": "sender_id.created is not in this slice",
     "sender_id_update": "sender_id.updated is not in this slice",

@@ -17,6 +17,7 @@ from django_scopes import scope, scopes_disabled
 
 from billing.services import account_top_up
 from events.models import Event
+from events.outbox import EmailStatus, OutboxEmail
 from events.services import EventLine, event_record, events_record_bulk
 from events.webhook_models import WebhookDelivery, WebhookEndpoint
 from events.webhooks import (
@@ -256,6 +257,9 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owners_told(receiver,
     (message,) = mail.outbox
     assert message.to == [owner.user.email]
     assert endpoint.url in message.subject and "Northwind" in message.body
+    with scopes_disabled():  # owed through the outbox in the disabling's transaction, sent once
+        notice = OutboxEmail.objects.get(tenant=tenant, kind="webhook_disabled")
+    assert notice.status == EmailStatus.SENT
     record(tenant, 9)  # a disabled endpoint receives nothing more
     assert len(deliveries(tenant)) == 2
 
