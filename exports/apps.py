@@ -14,9 +14,12 @@ class ExportsConfig(AppConfig):
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
+        from .lists import LIST_EXPORT
         from .metrics import export_jobs_family
+        from .registry import register_export_kind
 
         scrape_register(export_jobs_family)
+        register_export_kind(LIST_EXPORT)
 
         register_nav_section(
             NavSection(

@@ -6,6 +6,7 @@ app_name = "exports"
 
 urlpatterns = [
     path("", views.ExportJobListView.as_view(), name="export_list"),
+    path("list/", views.ListExportView.as_view(), name="list_export"),
     path("<int:pk>/", views.ExportJobDetailView.as_view(), name="export_detail"),
     path(
         "client-imports/<int:pk>/refused.xlsx",

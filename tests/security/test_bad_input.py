@@ -13,7 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
-from tenancy.services import api_token_create
+from tenancy.services import api_token_create, saved_view_create
 from tests.factories import (
     ClientFactory,
     ClientGroupFactory,
@@ -61,6 +61,15 @@ class World:
             tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
         ).token
         self.client_import = make_import(self.tenant, tmp_path)
+        self.saved_view = saved_view_create(
+            tenant=self.tenant,
+            actor=self.owner,
+            list_name="clients:client_list",
+            name="Walked",
+            query="sort=number",
+            columns=["name", "number"],
+            per_page=20,
+        )
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -91,6 +100,7 @@ PK_BY_ROUTE = {
     "subscriptions:": "subscription",
     "tenancy:operator_": "operator",
     "tenancy:api_token_": "api_token",
+    "tenancy:saved_view_": "saved_view",
     "messaging:sender_": "sender",
 }
 ARGUMENTS = {
