@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
 
 from access.selectors import has_second_factor
@@ -318,6 +319,18 @@ def saved_view_clean_name(name) -> str:
     return name
 
 
+# Where one was in the list, which view was applied and the page size (saved on its own): not
+# part of what a view shows.
+SAVED_VIEW_LEFT_OUT = ("page", "view", "per_page")
+
+
+def saved_view_clean_query(query: str) -> str:
+    data = QueryDict(query or "", mutable=True)
+    for name in SAVED_VIEW_LEFT_OUT:
+        data.pop(name, None)
+    return data.urlencode()
+
+
 def saved_view_create(
     *,
     tenant: Tenant,
@@ -329,10 +342,11 @@ def saved_view_create(
     per_page: int | None,
     shared: bool = False,
 ) -> SavedView:
-    """Save a list's filter and sort (`query`), columns and page size under a name, for the
-    operator (`actor`, their membership) or, when their role may share, for the tenant. A
-    name is unique per operator and list, whatever its case."""
+    """Save a list's filter and sort (`query`, the list's URL query), columns and page size
+    under a name, for the operator (`actor`, their membership) or, when their role may share,
+    for the tenant. A name is unique per operator and list, whatever its case."""
     name = saved_view_clean_name(name)
+    query = saved_view_clean_query(query)
     if actor.tenant_id != tenant.pk or not actor.is_active:
         raise ValidationError("This operator does not work in this organisation.")
     if shared and not actor.allows(Capability.SHARE_VIEWS):

@@ -22,7 +22,7 @@ from .forms import (
     TablePreferencesForm,
     TenantSecurityForm,
 )
-from .lists import list_query, list_view_table
+from .lists import list_view_table
 from .middleware import SESSION_TENANT_KEY
 from .mixins import FilteredTableView, TenantRequiredMixin, TenantScopedMixin
 from .models import ApiToken, Membership
@@ -324,7 +324,7 @@ class SavedViewCreateView(TenantRequiredMixin, View):
                     actor=request.membership,
                     list_name=listed.view_name,
                     name=data["name"],
-                    query=saved_view_query(data["list_query"]),
+                    query=data["list_query"],
                     columns=[bound.name for bound in listed.table.columns],
                     per_page=listed.table.current_per_page,
                     shared=data["shared"],
@@ -337,15 +337,6 @@ class SavedViewCreateView(TenantRequiredMixin, View):
         back = form.data.get("list_path", "")
         context = {"form": form, "back": back if back.startswith("/") else reverse("home")}
         return render(request, "tenancy/saved_view_form.html", context, status=400)
-
-
-def saved_view_query(query: str) -> str:
-    """The filter and sort of a list's URL, without where one was in it or which view was
-    applied (the page size is saved on its own)."""
-    data = list_query(query)
-    for name in ("view", "per_page"):
-        data.pop(name, None)
-    return data.urlencode()
 
 
 class SavedViewOpenView(TenantRequiredMixin, View):
