@@ -14,6 +14,8 @@ from .models import LedgerEntry
 class MoneyColumn(tables.Column):
     """A right-aligned amount with 2 decimals; empty cells stay empty."""
 
+    export_kind = "money"
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
             "attrs",
@@ -30,6 +32,8 @@ class MoneyColumn(tables.Column):
 class ClientAccountColumn(RecordColumn):
     """An amount of the client's account on the client list (contributed to
     clients.extensions: Balance, Credit); the account is fetched with the row."""
+
+    export_kind = "money"
 
     def __init__(self, field: str, **kwargs):
         self.field = field

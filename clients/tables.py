@@ -108,6 +108,11 @@ class ContactColumn(RecordColumn):
     def value(self, record, value):
         return " ".join(p for p in (record.contact_name, record.contact_email) if p)
 
+    export_reads = ("contact_name", "contact_email")
+
+    def export_value(self, record):
+        return self.value(record, None)
+
 
 class GroupColumn(RecordColumn):
     """The client type's name (the group is fetched with the row: related_for_columns)."""

@@ -20,12 +20,16 @@ class DayColumn(tables.Column):
     """A date (a datetime's day in the tenant's zone) in the tenant's format. Formatted
     directly: django-tables2's DateColumn compiles a template for every cell."""
 
+    export_kind = "date"
+
     def render(self, value):
         return format_date(value)
 
 
 class MomentColumn(tables.Column):
     """A date and time of day in the tenant's formats and time zone."""
+
+    export_kind = "datetime"
 
     def render(self, value):
         return format_datetime(value)
@@ -69,3 +73,50 @@ class FieldColumn(RecordColumn):
     def cell(self, record, name: str):
         value = getattr(record, str(self.accessor) if self.accessor else name)
         return self.EMPTY if value is None or value == "" else self.format(value)
+
+    @property
+    def export_kind(self) -> str | None:
+        """A value shown as a day is exported as a date (its value may be a moment)."""
+        return "date" if self.format is format_date else None
+
+
+# -- exports: a column's cell as a spreadsheet value --------------------------------------------
+# A column may say how it exports (every table's columns export without it):
+#   export_kind = "money"            the writer's kind (exports.xlsx: text, integer, number, ...)
+#   def export_value(self, record)   the value, when the accessor's value is not it
+# Without them a column exports its accessor's value, read from the record: a choice as its
+# label, a yes/no as Yes or No, a related row as its text; a column whose table renders it
+# (`render_<name>`) or that is a template exports the text it shows.
+BOOLEAN_TEXT = {True: "Yes", False: "No"}
+
+
+def export_kind_for_field(field) -> str:
+    """The writer's kind of a model field's (or an annotation's output field's) value."""
+    if field is None or getattr(field, "choices", None) or field.is_relation:
+        return "text"
+    internal = field.get_internal_type()
+    if internal == "DateTimeField":
+        return "datetime"
+    if internal == "DateField":
+        return "date"
+    if internal.endswith(("IntegerField", "AutoField")):
+        return "integer"
+    if internal == "DecimalField":
+        return "decimal4" if (field.decimal_places or 0) > 2 else "number"
+    if internal == "FloatField":
+        return "number"
+    return "text"
+
+
+def export_text_of(field):
+    """How a field's value becomes what the page shows, when it is not the value itself: a
+    choice's label, Yes/No; None when the value is written as it is."""
+    if field is None:
+        return None
+    choices = getattr(field, "flatchoices", None)
+    if choices:
+        labels = {value: str(label) for value, label in choices}
+        return lambda value: labels.get(value, value)
+    if field.get_internal_type() == "BooleanField":
+        return lambda value: BOOLEAN_TEXT.get(value, value)
+    return None

@@ -15,11 +15,13 @@ class ExportsConfig(AppConfig):
         from tenancy.roles import Capability
 
         from .audit import AUDIT_EXPORT
+        from .lists import LIST_EXPORT
         from .metrics import export_jobs_family
         from .registry import register_export_kind
 
         scrape_register(export_jobs_family)
         register_export_kind(AUDIT_EXPORT)
+        register_export_kind(LIST_EXPORT)
 
         register_nav_section(
             NavSection(

@@ -6,13 +6,22 @@ from tenancy.tables import BaseTable
 from .models import ExportJob
 
 
+class JobProgressColumn(tables.TemplateColumn):
+    """The job's progress bar, or its Download link; exported as its status."""
+
+    export_reads = ("status",)
+
+    def export_value(self, record):
+        return record.get_status_display()
+
+
 class ExportJobTable(BaseTable):
     created_at = MomentColumn(verbose_name="Requested")
     title = tables.Column(verbose_name="Export", orderable=False)
     created_by = tables.Column(
         verbose_name="Operator", accessor="created_by__username", orderable=False
     )
-    status = tables.TemplateColumn(
+    status = JobProgressColumn(
         template_name="exports/includes/job_progress_cell.html",
         verbose_name="Progress",
         orderable=False,

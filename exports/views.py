@@ -5,12 +5,15 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import TemplateView
 
+from tenancy.lists import list_view_table
 from tenancy.mixins import FilteredTableView, TenantRequiredMixin
 from tenancy.roles import Capability
 
 from .filters import ExportJobFilterSet
+from .lists import LIST_EXPORT_KIND, list_export_parameters, list_export_title
 from .models import ExportJob, ExportStatus
 from .selectors import export_jobs_visible_to
+from .services import export_job_create
 from .tables import ExportJobTable
 
 
@@ -97,3 +100,33 @@ def export_file_response(job):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class ListExportView(TenantRequiredMixin, View):
+    """The list toolbar's Export .xlsx: queue the export of the list the form was sent from,
+    with its filter and sort (`list_query`) and the columns it shows now. A list this operator
+    may not see is refused as the page would refuse it (404 or 403)."""
+
+    required_capability = Capability.EXPORT
+    http_method_names = ["post"]
+
+    def post(self, request):
+        path = request.POST.get("list_path", "")
+        query = request.POST.get("list_query", "")
+        table = list_view_table(
+            path=path,
+            query=query,
+            user=request.user,
+            tenant=request.tenant,
+            membership=request.membership,
+        ).table
+        token = (request.POST.get("token") or "").strip()[:60]
+        job = export_job_create(
+            tenant=request.tenant,
+            actor=request.user,
+            kind=LIST_EXPORT_KIND,
+            parameters=list_export_parameters(path=path, query=query, table=table),
+            title=list_export_title(table),
+            idempotency_key=f"list-export:{token}" if token else None,
+        )
+        return export_started_response(request, job)

@@ -39,6 +39,8 @@ def subscription_badge(status: str) -> str:
 
 
 class MoneyColumn(tables.Column):
+    export_kind = "money"
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault(
             "attrs",

@@ -147,3 +147,13 @@ class ApiTokenForm(BoundedInputMixin, forms.Form):
         if day is not None and day < timezone.localdate(timezone=self.tenant.zone):
             raise forms.ValidationError("Choose today or a later day.")
         return day
+
+
+class SavedViewForm(forms.Form):
+    """Save the list as it is shown: the page it is (`list_path`, `list_query`: its filter and
+    sort), under a name, for oneself or shared. The name is checked by the service."""
+
+    name = forms.CharField(required=False, strip=False)
+    shared = forms.BooleanField(required=False, label="Share with the team")
+    list_path = forms.CharField(max_length=500, widget=forms.HiddenInput)
+    list_query = forms.CharField(max_length=4000, required=False, widget=forms.HiddenInput)

@@ -1,7 +1,9 @@
 """The view mixins through which every portal view gets its tenant, role check and querysets."""
 
+import uuid
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
@@ -9,6 +11,7 @@ from core.views import TableFragmentMixin
 
 from .modules import uses_any
 from .roles import Capability
+from .selectors import saved_view_applied, saved_view_removable, saved_views_for
 
 
 class TenantRequiredMixin:
@@ -47,6 +50,15 @@ class TenantScopedMixin(TenantRequiredMixin):
         return self.model.objects.for_tenant(self.request.tenant)
 
 
+class TableOnlyResponse(HttpResponse):
+    """A list view's answer to a request for its table alone (`request.table_only`)."""
+
+    def __init__(self, table, view_name: str):
+        super().__init__(status=200)
+        self.table = table
+        self.view_name = view_name
+
+
 class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):
     """A django-filter form over a BaseTable. An HTMX request gets only the table region, so
     sorting, paging and filtering refresh the table; without JavaScript the links and the form
@@ -63,9 +75,28 @@ class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):
     def get_table(self, queryset):
         return self.table_class.for_request(queryset, self.request)
 
+    def get(self, request, *args, **kwargs):
+        """A request for the table alone (tenancy.lists: an export, a saved view) gets the
+        table this page would show, after the same checks, instead of the page."""
+        if getattr(request, "table_only", False):
+            table = self.get_table(self.get_filterset().qs)
+            return TableOnlyResponse(table, request.resolver_match.view_name)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         context["filter"] = filterset
         context["table"] = self.get_table(filterset.qs)
+        context.update(saved_views_context(self.request))
+        context["list_export_token"] = uuid.uuid4()  # one export per click (a double click)
         return context
+
+
+def saved_views_context(request) -> dict:
+    """What the list toolbar's saved views show: the list's views (each saying whether this
+    operator may remove it) and the one the URL applies."""
+    views = saved_views_for(request)
+    for view in views:
+        view.removable = saved_view_removable(view, request.membership)
+    return {"saved_views": views, "saved_view": saved_view_applied(request)}

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import ScopedManager
 
@@ -276,3 +278,36 @@ class ApiIdempotencyRecord(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.caller}:{self.key}"
+
+
+SAVED_VIEW_NAME_MAX = 80
+
+
+class SavedView(TenantOwnedModel):
+    """A list's filter, sort, columns and page size saved under a name by an operator, for
+    themself or (owners and managers) shared with every operator of the tenant. `list_name` is
+    the list page's URL name (e.g. `clients:client_list`); `query` is the page's URL query
+    without its page number, as the list reads it."""
+
+    owner = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="saved_views")
+    list_name = models.CharField(max_length=100)
+    name = models.CharField(max_length=SAVED_VIEW_NAME_MAX)
+    shared = models.BooleanField(default=False)
+    query = models.CharField(max_length=2000, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    per_page = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "owner", "list_name", Lower("name"), name="saved_view_unique_name"
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "list_name", "name"], name="saved_view_list_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tenancy:saved_view_open", kwargs={"pk": self.pk})

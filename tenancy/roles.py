@@ -27,6 +27,8 @@ class Capability(models.TextChoices):
     MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
     INGEST_MESSAGES = "ingest_messages", "Send message traffic and delivery reports"
     MANAGE_WEBHOOKS = "manage_webhooks", "Manage webhook endpoints"
+    SHARE_VIEWS = "share_views", "Share saved views of lists with the tenant"
+    REMOVE_SHARED_VIEWS = "remove_shared_views", "Remove views others shared"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -39,6 +41,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.MANAGE_HOLDS,
             Capability.MANAGE_ROUTERS,
             Capability.EXPORT,
+            Capability.SHARE_VIEWS,
         }
     ),
     Role.ACCOUNTANT: frozenset(

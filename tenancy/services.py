@@ -7,15 +7,26 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from django.utils import timezone
 
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
+from core.text import REFUSED_PATTERN
 
-from .models import ApiIdempotencyRecord, ApiToken, Membership, Tenant, TenantSequence
-from .roles import Role
+from .models import (
+    SAVED_VIEW_NAME_MAX,
+    ApiIdempotencyRecord,
+    ApiToken,
+    Membership,
+    SavedView,
+    Tenant,
+    TenantSequence,
+)
+from .roles import Capability, Role
+from .selectors import saved_view_removable
 from .signals import tenancy_change_record
 
 
@@ -418,3 +429,89 @@ def api_idempotency_purge(*, tenant: Tenant, now: datetime | None = None) -> dic
         deleted += len(batch)
         if len(batch) < IDEMPOTENCY_PURGE_BATCH:
             return {"deleted": deleted}
+
+
+# -- saved views of lists ------------------------------------------------------------------------
+SAVED_VIEW_QUERY_MAX = SavedView._meta.get_field("query").max_length
+_NAME_BREAKS = ("\t", "\n", "\r")
+
+
+def saved_view_clean_name(name) -> str:
+    """A view's name as its dropdown shows it: one line of visible text, at most 80
+    characters; anything else is refused with a message for the name's field."""
+    if not isinstance(name, str):
+        raise ValidationError({"name": "Give the view a name."})
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the view a name."})
+    if REFUSED_PATTERN.search(name) or any(ch in name for ch in _NAME_BREAKS):
+        raise ValidationError({"name": "A name is one line of visible characters."})
+    if len(name) > SAVED_VIEW_NAME_MAX:
+        raise ValidationError(
+            {"name": f"At most {SAVED_VIEW_NAME_MAX} characters (this one has {len(name)})."}
+        )
+    return name
+
+
+# Where one was in the list, which view was applied and the page size (saved on its own): not
+# part of what a view shows.
+SAVED_VIEW_LEFT_OUT = ("page", "view", "per_page")
+
+
+def saved_view_clean_query(query: str) -> str:
+    data = QueryDict(query or "", mutable=True)
+    for name in SAVED_VIEW_LEFT_OUT:
+        data.pop(name, None)
+    return data.urlencode()
+
+
+def saved_view_create(
+    *,
+    tenant: Tenant,
+    actor: Membership,
+    list_name: str,
+    name: str,
+    query: str,
+    columns: list[str],
+    per_page: int | None,
+    shared: bool = False,
+) -> SavedView:
+    """Save a list's filter and sort (`query`, the list's URL query), columns and page size
+    under a name, for the operator (`actor`, their membership) or, when their role may share,
+    for the tenant. A name is unique per operator and list, whatever its case."""
+    name = saved_view_clean_name(name)
+    query = saved_view_clean_query(query)
+    if actor.tenant_id != tenant.pk or not actor.is_active:
+        raise ValidationError("This operator does not work in this organisation.")
+    if shared and not actor.allows(Capability.SHARE_VIEWS):
+        raise ValidationError({"shared": "Your role does not share views; save it for yourself."})
+    if len(query) > SAVED_VIEW_QUERY_MAX:
+        raise ValidationError({"name": "This list's filter is too long to save as a view."})
+    views = SavedView.objects.for_tenant(tenant)
+    with transaction.atomic():
+        taken = views.filter(owner=actor, list_name=list_name, name__iexact=name).exists()
+        if taken:
+            raise ValidationError({"name": f"You already have a view named “{name}” here."})
+        try:
+            with transaction.atomic():
+                return views.create(
+                    tenant=tenant,
+                    owner=actor,
+                    list_name=list_name,
+                    name=name,
+                    query=query,
+                    columns=list(columns),
+                    per_page=per_page,
+                    shared=bool(shared),
+                )
+        except IntegrityError:  # saved twice at once: the unique name's constraint
+            raise ValidationError(
+                {"name": f"You already have a view named “{name}” here."}
+            ) from None
+
+
+def saved_view_delete(*, view: SavedView, actor: Membership) -> None:
+    """Remove a saved view: its owner may, and an owner of the tenant removes a shared one."""
+    if view.tenant_id != actor.tenant_id or not saved_view_removable(view, actor):
+        raise PermissionDenied("Only the operator who saved this view may remove it.")
+    view.delete()

@@ -144,6 +144,19 @@
       link.click();
     });
   }
+  // A list toolbar's form (export, save view) sends the list's query as the address bar shows
+  // it now: HTMX changes the filter and sort without reloading the toolbar.
+  function currentListQuery(form) {
+    const input = form.querySelector("input[name=list_query]");
+    if (input) input.value = window.location.search.replace(/^\?/, "");
+  }
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-list-form]")) currentListQuery(event.target);
+  }, true);
+  document.addEventListener("htmx:configRequest", function (event) {
+    const form = event.detail.elt.closest && event.detail.elt.closest("form[data-list-form]");
+    if (form) event.detail.parameters["list_query"] = window.location.search.replace(/^\?/, "");
+  });
   function enhance(root) { showProgress(root); startDownloads(root); }
   if (window.htmx) window.htmx.onLoad(enhance);
   else document.addEventListener("DOMContentLoaded", function () { enhance(document); });

@@ -14,7 +14,7 @@ from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
 from events.webhooks import webhook_endpoint_create
-from tenancy.services import api_token_create
+from tenancy.services import api_token_create, saved_view_create
 from tests.events.test_webhook_pages import make_delivery
 from tests.factories import (
     ClientFactory,
@@ -71,6 +71,15 @@ class World:
             event_types=["client.updated"],
         )
         self.webhook_delivery = make_delivery(self.webhook_endpoint)
+        self.saved_view = saved_view_create(
+            tenant=self.tenant,
+            actor=self.owner,
+            list_name="clients:client_list",
+            name="Walked",
+            query="sort=number",
+            columns=["name", "number"],
+            per_page=20,
+        )
         with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
@@ -101,6 +110,7 @@ PK_BY_ROUTE = {
     "subscriptions:": "subscription",
     "tenancy:operator_": "operator",
     "tenancy:api_token_": "api_token",
+    "tenancy:saved_view_": "saved_view",
     "messaging:sender_": "sender",
     "events:webhook_": "webhook_endpoint",
     "events:webhook_delivery_redeliver": "webhook_delivery",

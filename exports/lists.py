@@ -1,0 +1,79 @@
+"""The export of any list page as the operator sees it: its filter, sort and visible columns.
+
+One export kind serves every list (every page built on tenancy's FilteredTableView): the
+page's toolbar sends the list's path and query; the job asks the list view itself for its
+table (tenancy.lists.list_view_table, as the operator who asked, through the page's own
+checks, FilterSet and sort) with the columns the page showed when asked, and writes every row
+of it, not only the page, through the exports writer. Each column exports as
+core.tables says: real numbers, dates and amounts, a choice as its label.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from django.utils.text import slugify
+
+from tenancy.lists import list_view_table
+from tenancy.models import Membership
+
+from .registry import ExportGone, ExportKind, ExportSpec
+from .xlsx import XlsxColumn
+
+LIST_EXPORT_KIND = "exports.list"
+CHUNK_SIZE = 2000
+
+
+def list_export_title(table) -> str:
+    """What the Exports page calls it: the list's rows' name (Clients, Routers, ...)."""
+    model = table.data.data.model
+    return str(model._meta.verbose_name_plural).capitalize()
+
+
+def list_export_parameters(*, path: str, query: str, table) -> dict:
+    """What rebuilds the list in the worker: where it is, and the columns shown now."""
+    return {"path": path, "query": query, "columns": [bound.name for bound in table.columns]}
+
+
+def list_export_columns(fields, currency: str) -> list[XlsxColumn]:
+    return [
+        XlsxColumn(
+            f"{f.header} ({currency})" if f.kind == "money" and currency else f.header, f.kind
+        )
+        for f in fields
+    ]
+
+
+def build_list_export(job) -> ExportSpec:
+    params = job.parameters
+    membership = (
+        Membership.objects.for_tenant(job.tenant)
+        .filter(user_id=job.created_by_id, is_active=True)
+        .select_related("tenant", "user")
+        .first()
+    )
+    if membership is None:
+        raise ExportGone("The operator who asked for this export no longer works here.")
+    try:
+        table = list_view_table(
+            path=params["path"],
+            query=params.get("query", ""),
+            user=membership.user,
+            tenant=job.tenant,
+            membership=membership,
+            columns=params.get("columns"),
+        ).table
+    except (Http404, PermissionDenied) as error:
+        raise ExportGone(f"This list is no longer available to you ({error}).") from None
+    fields = table.export_fields()
+    title = list_export_title(table)
+    stamp = timezone.localtime(job.created_at, job.tenant.zone)
+    return ExportSpec(
+        columns=list_export_columns(fields, job.tenant.currency),
+        rows=table.export_rows(chunk_size=CHUNK_SIZE),
+        filename=f"{slugify(title) or 'list'}-{stamp:%Y%m%d-%H%M}.xlsx",
+        sheet_title=title,
+        total=table.paginator.count,
+    )
+
+
+LIST_EXPORT = ExportKind(key=LIST_EXPORT_KIND, label="List", build=build_list_export)
