@@ -1,5 +1,6 @@
-"""Export jobs and the .xlsx writer; apps register their kinds. Sends no event and hears
-none.
+"""Export jobs and the .xlsx writer; apps register their kinds. Registers its own: the export
+of a selection of the client list, also offered as the list's bulk action "Export". Sends no
+event and hears none.
 """
 
 from django.apps import AppConfig
@@ -10,13 +11,18 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports"
 
     def ready(self):
+        from clients.extensions import register_bulk_action
         from core.metrics import scrape_register
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
+        from .client_selection import CLIENT_SELECTION_BULK_ACTION, CLIENT_SELECTION_EXPORT
         from .metrics import export_jobs_family
+        from .registry import register_export_kind
 
         scrape_register(export_jobs_family)
+        register_export_kind(CLIENT_SELECTION_EXPORT)
+        register_bulk_action(CLIENT_SELECTION_BULK_ACTION)
 
         register_nav_section(
             NavSection(

@@ -38,6 +38,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from billing.models import Account
+from clients.extensions import BulkOutcome
 from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed, send_client_access_changed_later
 from core.formatting import format_datetime, money
@@ -89,6 +90,18 @@ def clean_reason(reason, field: str = "reason") -> str:
             code="max_length",
         )
     return reason
+
+
+# The refusals of a hold and a release, the same for one client and for many.
+DELETED_NOT_HELD = "A deleted client cannot be put on hold."
+
+
+def already_on_hold(kind: str) -> str:
+    return f"The client is already on {HoldKind(kind).label.lower()}."
+
+
+def not_on_hold(kind: str) -> str:
+    return f"The client is not on {HoldKind(kind).label.lower()}."
 
 
 # -- status ---------------------------------------------------------------------------------
@@ -187,11 +200,11 @@ def client_place_hold(
         raise ValueError(f"Unknown hold kind {kind!r}")
     locked = _lock_client(tenant, client)
     if locked.status == ClientStatus.DELETED:
-        raise ValidationError("A deleted client cannot be put on hold.", code="deleted")
+        raise ValidationError(DELETED_NOT_HELD, code="deleted")
     kinds = _kinds_in_force(tenant, locked)
     label = HoldKind(kind).label
     if kind in kinds:
-        raise ValidationError(f"The client is already on {label.lower()}.", code="already")
+        raise ValidationError(already_on_hold(kind), code="already")
     operator = actor if getattr(actor, "is_authenticated", False) else None
     hold = ClientHold.objects.for_tenant(tenant).create(
         tenant=tenant,
@@ -248,7 +261,7 @@ def client_release_hold(
     )
     label = HoldKind(kind).label
     if hold is None:
-        raise ValidationError(f"The client is not on {label.lower()}.", code="not_on_hold")
+        raise ValidationError(not_on_hold(kind), code="not_on_hold")
     operator = actor if getattr(actor, "is_authenticated", False) else None
     hold.lifted_at = timezone.now()
     hold.lifted_by = operator
@@ -311,6 +324,14 @@ def access_follow_subscriptions(*, tenant: Tenant, client_ids, active: bool, rea
 def access_cut_for_deleted(*, client: Client) -> None:
     """clients' `client_deleted` (after its commit): a deleted client has no service."""
     send_client_access_changed(sender="holds", client=client, access=False, reason="client_deleted")
+
+
+def access_cut_for_deleted_many(*, tenant: Tenant, client_ids) -> None:
+    """clients' `clients_deleted` (after its commit): as `access_cut_for_deleted`, for a
+    chunk of clients, from Celery tasks."""
+    send_client_access_changed_later(
+        sender="holds", tenant=tenant, client_ids=client_ids, access=False, reason="client_deleted"
+    )
 
 
 def financial_holds_release_if_funded(*, tenant: Tenant, client_ids) -> int:
@@ -410,10 +431,16 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
 
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
 def _holds_place_bulk(
-    tenant: Tenant, reasons: dict[int, str], *, kind: str, job: str, now: datetime
+    tenant: Tenant,
+    reasons: dict[int, str],
+    *,
+    kind: str,
+    job: str,
+    now: datetime,
+    operator=None,
 ) -> list[int]:
-    """Put these clients (locked by the caller) on hold; returns the clients held. Each client
-    already on a hold of this kind is left out."""
+    """Put these clients (locked by the caller) on hold, by a job or an operator; returns the
+    clients held. Each client already on a hold of this kind is left out."""
     holds = ClientHold.objects.for_tenant(tenant)
     already = set(
         holds.filter(client_id__in=list(reasons), kind=kind, lifted_at__isnull=True).values_list(
@@ -426,7 +453,8 @@ def _holds_place_bulk(
             client_id=client_id,
             kind=kind,
             reason=reason[:REASON_MAX],
-            set_by_job=job,
+            set_by=operator,
+            set_by_job="" if operator else job,
             set_at=now,
         )
         for client_id, reason in reasons.items()
@@ -449,6 +477,7 @@ def _holds_place_bulk(
                 payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
                 object_type="hold",
                 object_id=hold.pk,
+                actor=operator,
             )
         )
         if suspended[hold.client_id]:
@@ -458,6 +487,7 @@ def _holds_place_bulk(
                     client_id=hold.client_id,
                     description=f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
                     payload={"count": suspended[hold.client_id]},
+                    actor=operator,
                 )
             )
     events_record_bulk(tenant=tenant, lines=lines)
@@ -474,9 +504,17 @@ def _holds_place_bulk(
 
 
 def _holds_release_bulk(
-    tenant: Tenant, hold_ids: list[int], *, job: str, reasons: dict[int, str], now: datetime
+    tenant: Tenant,
+    hold_ids: list[int],
+    *,
+    job: str,
+    reasons: dict[int, str],
+    now: datetime,
+    operator=None,
+    lift_reason: str = "Funds back to zero or more",
 ) -> list[int]:
-    """Lift these holds; clients left without a hold get their subscriptions back."""
+    """Lift these holds, by a job or an operator; clients left without a hold get their
+    subscriptions back."""
     holds = ClientHold.objects.for_tenant(tenant)
     # Lock the clients first (the order an operator's hold and the top-up release use), skipping
     # those locked elsewhere (the next run gets them); then read the holds again.
@@ -496,7 +534,10 @@ def _holds_release_bulk(
     if not rows:
         return []
     holds.filter(pk__in=[r[0] for r in rows]).update(
-        lifted_at=now, lifted_by_job=job, lift_reason="Funds back to zero or more"
+        lifted_at=now,
+        lifted_by=operator,
+        lifted_by_job="" if operator else job,
+        lift_reason=lift_reason,
     )
     client_ids = [r[1] for r in rows]
     still_held = set(
@@ -518,6 +559,7 @@ def _holds_release_bulk(
                 payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
                 object_type="hold",
                 object_id=pk,
+                actor=operator,
             )
         )
         if resumed[client_id]:
@@ -527,6 +569,7 @@ def _holds_release_bulk(
                     client_id=client_id,
                     description=f"{resumed[client_id]} subscription(s) active again",
                     payload={"count": resumed[client_id]},
+                    actor=operator,
                 )
             )
     events_record_bulk(tenant=tenant, lines=lines)
@@ -538,6 +581,82 @@ def _holds_release_bulk(
         reason="hold_released",
     )
     return client_ids
+
+
+# -- holds in bulk (an operator's selection of the client list) --------------------------------
+def _lock_clients(tenant: Tenant, client_ids) -> list[tuple[int, str]]:
+    """(id, status) of these clients, locked in id order, the order every writer locks them."""
+    return list(
+        Client.objects.for_tenant(tenant)
+        .filter(pk__in=list(client_ids))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "status")
+    )
+
+
+def _holds_in_force(tenant: Tenant, client_ids, kind: str) -> dict[int, int]:
+    """Client id -> id of its hold of `kind` in force."""
+    return dict(
+        ClientHold.objects.for_tenant(tenant)
+        .filter(client_id__in=list(client_ids), kind=kind, lifted_at__isnull=True)
+        .values_list("client_id", "pk")
+    )
+
+
+@transaction.atomic
+def clients_place_hold(
+    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+) -> BulkOutcome:
+    """`client_place_hold` for many clients at once (a chunk of a bulk action), with its rules
+    and refusals: a deleted client, or one already on this hold, is refused with the single
+    action's message; the others are held with the same records (hold, status, suspended
+    subscriptions, activity line, e-mail, access cut). A fixed number of statements for the
+    chunk, however many clients it has."""
+    reason = clean_reason(reason)
+    outcome = BulkOutcome()
+    locked = _lock_clients(tenant, client_ids)
+    already = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
+    wanted = {}
+    for pk, status in locked:
+        if status == ClientStatus.DELETED:
+            outcome.refused[pk] = DELETED_NOT_HELD
+        elif pk in already:
+            outcome.refused[pk] = already_on_hold(kind)
+        else:
+            wanted[pk] = reason
+    operator = actor if getattr(actor, "is_authenticated", False) else None
+    outcome.done = _holds_place_bulk(
+        tenant, wanted, kind=kind, job=SYSTEM, now=timezone.now(), operator=operator
+    )
+    return outcome
+
+
+@transaction.atomic
+def clients_release_hold(
+    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+) -> BulkOutcome:
+    """`client_release_hold` for many clients at once: a client not on this hold is refused
+    with the single action's message; the others are released as one would be (subscriptions
+    back and access restored when no other hold is in force)."""
+    reason = clean_reason(reason)
+    outcome = BulkOutcome()
+    locked = _lock_clients(tenant, client_ids)
+    in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
+    for pk, _ in locked:
+        if pk not in in_force:
+            outcome.refused[pk] = not_on_hold(kind)
+    operator = actor if getattr(actor, "is_authenticated", False) else None
+    outcome.done = _holds_release_bulk(
+        tenant,
+        list(in_force.values()),
+        job=SYSTEM,
+        reasons=dict.fromkeys(in_force, reason),
+        now=timezone.now(),
+        operator=operator,
+        lift_reason=reason,
+    )
+    return outcome
 
 
 # -- the financial holds job ----------------------------------------------------------------

@@ -188,12 +188,19 @@ class BaseTable(tables.Table):
         return order
 
     # -- pagination ----------------------------------------------------------------------
+    @staticmethod
+    def per_page_for(params, membership) -> int:
+        """The page size of a list: `?per_page=` when it is one of the choices, else the
+        operator's saved one, else the default."""
+        per_page = parse_positive_int(params.get("per_page"), 0)
+        if per_page not in PER_PAGE_CHOICES:
+            saved = get_preference(membership, "pagination.per_page")
+            per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
+        return per_page
+
     def apply_pagination(self, request) -> None:
         self.per_page_choices = PER_PAGE_CHOICES
-        per_page = parse_positive_int(request.GET.get("per_page"), 0)
-        if per_page not in PER_PAGE_CHOICES:
-            saved = get_preference(request.membership, "pagination.per_page")
-            per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
+        per_page = self.per_page_for(request.GET, request.membership)
         self.current_per_page = per_page
         paginator = CappedCountPaginator(
             self.rows, per_page, count_queryset=self.data.data, exact_limit=self.exact_count_limit
