@@ -6,7 +6,7 @@ held by the bulk action's job against the set-based SQL that writes the same row
 
 It creates its own database (`clientdesk_bench_bulk_hold`), migrates it and loads with COPY one
 tenant with --clients clients of one client type (the selection) and --other clients of none,
-each with an e-mail address (a hold owes its client an e-mail) and an account, and an owner.
+each with an e-mail address (a hold owes its client an e-mail), and an owner.
 Then, in one run:
 
 - the floor: per chunk of --chunk clients (one transaction each, as the job), one statement
@@ -26,6 +26,7 @@ the issue asks for the job within 3x of the floor.
 
 import argparse
 import os
+import time
 from datetime import UTC, datetime
 
 import common
@@ -41,18 +42,31 @@ def parse_args():
     parser.add_argument("--chunk", type=int, default=1000, help="clients a floor's transaction")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database", default=BENCH_DB)
+    parser.add_argument("--profile", action="store_true", help="the slowest statements")
+    parser.add_argument("--cprofile", action="store_true", help="Python's hot spots, one run")
     return parser.parse_args()
 
 
 class Counter:
-    """Counts the SQL statements run through Django's connection (an execute wrapper)."""
+    """Counts the SQL statements run through Django's connection (an execute wrapper), and
+    with --profile the time of each kind of statement."""
+
+    profile: dict | None = None
 
     def __init__(self):
         self.count = 0
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
-        return execute(sql, params, many, context)
+        if self.profile is None:
+            return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = " ".join(sql.split())[:90]
+            spent, count = self.profile.get(key, (0.0, 0))
+            self.profile[key] = (spent + time.perf_counter() - started, count + 1)
 
 
 def load(args, now: datetime):
@@ -60,7 +74,6 @@ def load(args, now: datetime):
     from django.db import connection
     from django_scopes import scopes_disabled
 
-    from billing.models import Account
     from clients.models import ClientGroup
     from tenancy.models import Membership, Tenant
 
@@ -90,13 +103,6 @@ def load(args, now: datetime):
                 }
                 for i in range(1, total + 1)
             ),
-        )
-        raw.execute("SELECT id FROM clients_client WHERE tenant_id = %s ORDER BY id", [tenant.pk])
-        ids = [row[0] for row in raw.fetchall()]
-        common.copy_objects(
-            raw.connection,
-            Account,
-            ({"tenant_id": tenant.pk, "client_id": pk} for pk in ids),
         )
         raw.execute("ANALYZE")
     return tenant, group, membership
@@ -170,14 +176,22 @@ def floor_sql(tenant, group, user, chunk: int):
 
 
 def reset(tenant) -> None:
-    """Back to the start: no holds, events or e-mails owed, every client Active, no job."""
+    """Back to the start: no holds, events or e-mails owed, every client Active, no job; then
+    VACUUM, so that each run finds the tables as the floor did (not bloated by the last run)."""
     from django.db import connection
 
+    tables = ("holds_notification", "events_event", "holds_clienthold")
     with connection.cursor() as c:
-        for table in ("holds_notification", "events_event", "holds_clienthold"):
+        for table in tables:
             c.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
-        c.execute("UPDATE clients_client SET status = 'active' WHERE tenant_id = %s", [tenant.pk])
+        c.execute(
+            "UPDATE clients_client SET status = 'active' WHERE tenant_id = %s "
+            "AND status <> 'active'",
+            [tenant.pk],
+        )
         c.execute("DELETE FROM clients_clientbulkaction WHERE tenant_id = %s", [tenant.pk])
+        for table in (*tables, "clients_client", "clients_clientbulkaction"):
+            c.execute(f"VACUUM ANALYZE {table}")
 
 
 def bulk_hold(tenant, group, membership, expected: int):
@@ -238,6 +252,8 @@ def main():
         raise SystemExit(f"the floor held {floor_timing.result}, not {args.clients}")
 
     run = bulk_hold(tenant, group, membership, args.clients)
+    if args.profile:
+        Counter.profile = {}
     times, cpu, statements = [], [], 0
     for _ in range(args.repeat):
         reset(tenant)
@@ -258,6 +274,19 @@ def main():
     print(f"  CPU of this process                     {min(cpu):8.2f} s")
     print(f"  statements                              {statements:8,}")
     print(f"  ratio to the floor                      {common.ratio(job_s, floor_s, '.2f')}")
+
+    if args.cprofile:
+        import cProfile
+        import pstats
+
+        reset(tenant)
+        profiler = cProfile.Profile()
+        profiler.runcall(run)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    if args.profile:
+        slowest = sorted(Counter.profile.items(), key=lambda item: -item[1][0])[:12]
+        for statement, (spent, count) in slowest:
+            print(f"  {spent * 1000:9.1f} ms {count:5}x  {statement}")
 
     figures = common.Figures(
         "bulk_hold", clients=args.clients, other=args.other, chunk=args.chunk, repeat=args.repeat
