@@ -165,7 +165,18 @@ def drive_statistics(tenant, owner, text):
     return texts, [sender.sender, route.operator]
 
 
-DRIVERS = {"billing.ledger": drive_ledger, "messaging.statistics": drive_statistics}
+def drive_client_selection(tenant, owner, text):
+    """A client's name and company, in the export of a selection of the client list."""
+    customer = ClientFactory(tenant=tenant, name=text[:200] or "-", company=text[:200])
+    texts = run_export(tenant, owner, "clients.selection", selection={"ids": [customer.pk]})
+    return texts, [customer.name, customer.company]
+
+
+DRIVERS = {
+    "billing.ledger": drive_ledger,
+    "messaging.statistics": drive_statistics,
+    "clients.selection": drive_client_selection,
+}
 
 
 def test_every_export_kind_has_a_hostile_text_driver():
