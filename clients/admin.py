@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import Client, ClientGroup, ClientImport
+from .models import Client, ClientBulkAction, ClientGroup, ClientImport
 
 
 @admin.register(ClientGroup)
@@ -60,4 +60,14 @@ class ClientImportAdmin(ReadOnlyAdmin):
     list_filter = ("tenant", "status", "match_by")
     list_select_related = ("tenant", "created_by")
     search_fields = ("file_name", "created_by__username")
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(ClientBulkAction)
+class ClientBulkActionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "tenant", "title", "created_by", "status", "done", "total")
+    list_display += ("created_at", "finished_at")
+    list_filter = ("tenant", "status", "action")
+    list_select_related = ("tenant", "created_by")
+    search_fields = ("title", "created_by__username")
     raw_id_fields = ("created_by",)

@@ -12,6 +12,8 @@ class ClientsConfig(AppConfig):
     def ready(self):
         from tenancy.navigation import NavSection, register_nav_section
 
+        from .bulk import CLIENT_BULK_ACTIONS
+        from .extensions import register_bulk_action
         from .page import register_client_blocks
 
         register_nav_section(
@@ -19,3 +21,5 @@ class ClientsConfig(AppConfig):
         )
         # The client page's own blocks; the apps above register theirs (clients.extensions).
         register_client_blocks()
+        for action in CLIENT_BULK_ACTIONS:
+            register_bulk_action(action)

@@ -52,6 +52,9 @@ class Registry:
     def __getitem__(self, name: str):
         return self._entries[name]
 
+    def get(self, name: str, default=None):
+        return self._entries.get(name, default)
+
     def all(self) -> list:
         entries = list(self._entries.values())
         return sorted(entries, key=lambda entry: getattr(entry, "order", 0))
@@ -189,8 +192,12 @@ def register_list_filter(list_filter: ListFilter) -> None:
 # -- deleting a client ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DeleteGuard:
+    """`blockers_many(tenant, client_ids) -> {client id: reasons}` answers for many clients in
+    a fixed number of queries (a bulk deletion); without it `blockers` is asked per client."""
+
     name: str
     blockers: Callable[..., list]  # (client) -> reasons, each with .message, .code and .url
+    blockers_many: Callable[..., dict] | None = None
     order: int = 50
 
 
@@ -206,6 +213,21 @@ def deletion_blockers(client) -> list:
     whatever the tenant's modules: a subscription sold before a module was switched off still
     blocks."""
     return [reason for guard in DELETE_GUARDS.all() for reason in guard.blockers(client)]
+
+
+def deletion_blockers_many(tenant, clients) -> dict[int, list]:
+    """`deletion_blockers` of many clients: client id -> reasons (absent: it can be)."""
+    found: dict[int, list] = {}
+    ids = [client.pk for client in clients]
+    for guard in DELETE_GUARDS.all():
+        if guard.blockers_many is not None:
+            answers = guard.blockers_many(tenant, ids)
+        else:
+            answers = {client.pk: guard.blockers(client) for client in clients}
+        for pk, reasons in answers.items():
+            if reasons:
+                found.setdefault(pk, []).extend(reasons)
+    return found
 
 
 # -- importing clients ---------------------------------------------------------------------------
@@ -236,3 +258,58 @@ IMPORT_COLUMNS = Registry()
 
 def register_import_column(column: ImportColumn) -> None:
     IMPORT_COLUMNS.register(column)
+
+
+# -- bulk actions on the client list -------------------------------------------------------------
+@dataclass
+class BulkOutcome:
+    """What a bulk action did to a chunk of clients: those it changed, those it left as they
+    were (already so), and why each refused one was refused (client id -> reason)."""
+
+    done: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """An action of the client list's selection, run by the service of the single action.
+
+    `parameters` names what the operator gives on the confirmation step ("reason", "group",
+    "comment"); `clean(data, tenant) -> dict` checks them with the single action's rules
+    (ValidationError by field) and returns them as JSON is kept. Either
+    `run(tenant=, actor=, client_ids=, parameters=) -> BulkOutcome` works a chunk of clients
+    (in the chunk's transaction; clients.bulk runs the chunks inline or as a job), or
+    `hand_off(tenant=, actor=, selection=, title=) -> url` gives the whole selection to a job
+    of its own (exports) and names the page that shows it. `capability` is the single
+    action's right."""
+
+    name: str
+    label: str
+    capability: str
+    run: Callable | None = None
+    hand_off: Callable | None = None
+    clean: Callable = lambda data, tenant: {}
+    parameters: tuple[str, ...] = ()
+    done_label: str = "Done"
+    modules: frozenset[str] = field(default=EVERY_TENANT)
+    order: int = 50
+
+    def __post_init__(self):
+        object.__setattr__(self, "modules", _modules(self.modules))
+
+
+BULK_ACTIONS = Registry()
+
+
+def register_bulk_action(action: BulkAction) -> None:
+    BULK_ACTIONS.register(action)
+
+
+def bulk_actions_for(membership) -> list[BulkAction]:
+    """The actions this operator may run on a selection (the tenant's, by the role's rights)."""
+    if membership is None:
+        return []
+    return [
+        a for a in BULK_ACTIONS.for_tenant(membership.tenant) if membership.allows(a.capability)
+    ]

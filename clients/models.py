@@ -268,3 +268,71 @@ class ClientImportRefusal(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+
+class BulkActionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ClientBulkAction(TenantOwnedModel, Leased):
+    """One action on a selection of the client list: which action with which parameters, the
+    selection as the operator made it (the ids of the rows ticked, or the list's filter), and
+    how far it got. The selection is evaluated again in the tenant's scope by whoever runs it,
+    in id order; `last_client_id` moves with each committed chunk, in the chunk's transaction,
+    so that a worker taking over a killed one resumes after the last chunk that committed and
+    every client is counted once."""
+
+    LEASE_QUEUED = BulkActionStatus.QUEUED
+
+    created_by = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=60)
+    title = models.CharField(max_length=255, help_text="What the operator sees.")
+    parameters = models.JSONField(default=dict, blank=True)
+    selection = models.JSONField(default=dict, help_text='{"ids": [...]} or {"query": "..."}.')
+    status = models.CharField(
+        max_length=10, choices=BulkActionStatus.choices, default=BulkActionStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Clients selected at the start.")
+    done = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=list, help_text="Refused clients: id, number, name, reason.")
+    last_client_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "created_at", "id"], name="client_bulk_action_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    def lease_on_expired(self, lease, now) -> str:
+        """Queue it again: it resumes after its last committed chunk."""
+        from .bulk import client_bulk_action_recover  # the runner uses this model: a circle
+
+        return client_bulk_action_recover(job=self, lease=lease, now=now)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (BulkActionStatus.QUEUED, BulkActionStatus.RUNNING)
+
+    @property
+    def processed(self) -> int:
+        return self.done + self.unchanged + len(self.refused)
+
+    @property
+    def percent(self) -> int:
+        if self.status == BulkActionStatus.DONE:
+            return 100
+        return min(100, int(self.processed * 100 / self.total)) if self.total else 0
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:client_bulk_action_detail", kwargs={"pk": self.pk})

@@ -2,17 +2,23 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from core.formatting import format_datetime
 from core.validators import full_clean_changed
-from events.services import event_record
+from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 from tenancy.services import tenant_next_number
 
-from .extensions import deletion_blockers
-from .models import Client, ClientStatus
-from .signals import client_deleted
+from .extensions import BulkOutcome, deletion_blockers, deletion_blockers_many
+from .models import Client, ClientGroup, ClientStatus
+from .signals import client_deleted, clients_deleted
+
+# The refusals of the edit and the deletion, the same for one client and for many.
+DELETED_NOT_EDITED = "A deleted client cannot be edited."
+ALREADY_DELETED = "This client is already deleted."
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
 # (holds and deletion have their own services) and the bookkeeping columns.
@@ -79,15 +85,13 @@ def client_update(*, client: Client, actor, **data) -> Client:
     """Change a client's details (the fields of ClientForm, or some of them). The row is
     locked and re-read, so that the activity names exactly the fields that changed; a deleted
     client cannot be edited."""
-    from django.core.exceptions import ValidationError
-
     unknown = set(data) & PROTECTED_FIELDS
     if unknown:
         raise TypeError(f"client_update() does not take {', '.join(sorted(unknown))}")
     tenant = client.tenant
     locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
     if locked.status == ClientStatus.DELETED:
-        raise ValidationError("A deleted client cannot be edited.", code="deleted")
+        raise ValidationError(DELETED_NOT_EDITED, code="deleted")
     changes = {}
     for name, value in data.items():
         old = getattr(locked, name)
@@ -99,21 +103,78 @@ def client_update(*, client: Client, actor, **data) -> Client:
     # Only what changed is validated: a stored value today's rules refuse stays as it was.
     full_clean_changed(locked, changes, validate_constraints=False)
     locked.save()
-    labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
-    if len(changes) == 1:
-        (name, (old, new)), label = next(iter(changes.items())), labels[0]
-        description = f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
-    else:
-        description = "Edited " + ", ".join(labels)
     event_record(
         tenant=tenant,
         type="client.updated",
         client_id=locked.pk,
         actor=actor,
-        description=description,
-        payload={"fields": sorted(changes), "changes": _changes_payload(changes)},
+        description=_edit_description(changes),
+        payload=_edit_payload(changes),
     )
     return locked
+
+
+def _edit_description(changes: dict) -> str:
+    """The activity line of an edit: the one field with its old and new value, or the names."""
+    labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
+    if len(changes) == 1:
+        (_, (old, new)), label = next(iter(changes.items())), labels[0]
+        return f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
+    return "Edited " + ", ".join(labels)
+
+
+def _edit_payload(changes: dict) -> dict:
+    return {"fields": sorted(changes), "changes": _changes_payload(changes)}
+
+
+def _lock_clients(tenant: Tenant, client_ids) -> list[Client]:
+    """These clients of the tenant, locked in id order (the order every writer locks them)."""
+    return list(
+        Client.objects.for_tenant(tenant)
+        .filter(pk__in=list(client_ids))
+        .select_related("group")
+        .select_for_update(of=("self",))
+        .defer("search_text")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def clients_change_group(
+    *, tenant: Tenant, actor, client_ids, group: ClientGroup | None
+) -> BulkOutcome:
+    """Give many clients one client type (none: no type), as an edit of that field alone
+    gives it to one (`client_update`): a deleted client is refused, one already of that type
+    is left unchanged and records nothing, each changed client gets its activity line. A
+    fixed number of statements for the chunk."""
+    if group is not None and group.tenant_id != tenant.pk:
+        raise ValidationError({"group": "Choose one of your client types."}, code="invalid")
+    outcome = BulkOutcome()
+    lines = []
+    for client in _lock_clients(tenant, client_ids):
+        if client.status == ClientStatus.DELETED:
+            outcome.refused[client.pk] = DELETED_NOT_EDITED
+            continue
+        if client.group_id == (group.pk if group else None):
+            outcome.unchanged.append(client.pk)
+            continue
+        changes = {"group": (client.group, group)}
+        outcome.done.append(client.pk)
+        lines.append(
+            EventLine(
+                type="client.updated",
+                client_id=client.pk,
+                description=_edit_description(changes),
+                payload=_edit_payload(changes),
+                actor=actor,
+            )
+        )
+    if outcome.done:
+        Client.objects.for_tenant(tenant).filter(pk__in=outcome.done).update(
+            group=group, updated_at=timezone.now()
+        )
+        events_record_bulk(tenant=tenant, lines=lines)
+    return outcome
 
 
 @transaction.atomic
@@ -125,12 +186,10 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     a subscription is active or suspended): nothing is cancelled silently; the operator
     cancels it first. The client row is locked, and a purchase locks it too, so a subscription
     cannot be bought while the client is being deleted."""
-    from django.core.exceptions import ValidationError
-
     tenant = client.tenant
     locked = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
     if locked.status == ClientStatus.DELETED:
-        raise ValidationError("This client is already deleted.", code="deleted")
+        raise ValidationError(ALREADY_DELETED, code="deleted")
     blockers = deletion_blockers(locked)
     if blockers:
         raise ValidationError(blockers[0].message, code=blockers[0].code)
@@ -142,8 +201,53 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
         type="client.deleted",
         client_id=locked.pk,
         actor=actor,
-        description="Client deleted" + (f": {comment}" if comment else ""),
+        description=_deleted_description(comment),
         payload={"previous_status": previous, "comment": comment},
     )
     transaction.on_commit(lambda: client_deleted.send(sender=Client, tenant=tenant, client=locked))
     return locked
+
+
+def _deleted_description(comment: str) -> str:
+    return "Client deleted" + (f": {comment}" if comment else "")
+
+
+@transaction.atomic
+def clients_delete(*, tenant: Tenant, actor, client_ids, comment: str = "") -> BulkOutcome:
+    """Delete many clients as `client_delete` deletes one: each that a delete guard objects to
+    (its first reason) or that is deleted already is refused, the others become tombstones,
+    each with its activity line; `clients_deleted` follows the commit once for the chunk. A
+    fixed number of statements for the chunk (guards that answer for many at once)."""
+    outcome = BulkOutcome()
+    candidates = []
+    for client in _lock_clients(tenant, client_ids):
+        if client.status == ClientStatus.DELETED:
+            outcome.refused[client.pk] = ALREADY_DELETED
+        else:
+            candidates.append(client)
+    blockers = deletion_blockers_many(tenant, candidates)
+    lines = []
+    for client in candidates:
+        if client.pk in blockers:
+            outcome.refused[client.pk] = blockers[client.pk][0].message
+            continue
+        outcome.done.append(client.pk)
+        lines.append(
+            EventLine(
+                type="client.deleted",
+                client_id=client.pk,
+                description=_deleted_description(comment),
+                payload={"previous_status": client.status, "comment": comment},
+                actor=actor,
+            )
+        )
+    if outcome.done:
+        deleted = list(outcome.done)
+        Client.objects.for_tenant(tenant).filter(pk__in=deleted).update(
+            status=ClientStatus.DELETED, updated_at=timezone.now()
+        )
+        events_record_bulk(tenant=tenant, lines=lines)
+        transaction.on_commit(
+            lambda: clients_deleted.send(sender=Client, tenant=tenant, client_ids=deleted)
+        )
+    return outcome

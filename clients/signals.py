@@ -29,6 +29,10 @@ client_access_changed = Signal()
 # owns access, cuts the client's service.
 client_deleted = Signal()
 
+# Sent after the commit of a bulk deletion's chunk: `tenant`, `client_ids`. The holds app cuts
+# those clients' service, from Celery tasks in chunks.
+clients_deleted = Signal()
+
 # How each reason reads on screen (an account disabled on the router says why in these words).
 ACCESS_REASON_LABELS = {
     "subscription_created": "subscription bought",

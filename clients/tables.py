@@ -21,13 +21,14 @@ import django_tables2 as tables
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django_tables2.rows import BoundRows
 
 from core.formatting import format_date
 from core.tables import FieldColumn, MomentColumn, RecordColumn
 from tenancy.tables import BaseTable
 
-from .extensions import LIST_COLUMNS
+from .extensions import LIST_COLUMNS, bulk_actions_for
 from .models import Channel, Client, ClientStatus
 from .modules import default_columns_for, default_sort_for, list_column_modules
 from .selectors import normalize_term
@@ -89,6 +90,34 @@ def client_url(client) -> str:
     return url
 
 
+class SelectColumn(RecordColumn):
+    """The tick box of each row, part of the bulk actions' form (clients/includes/bulk_bar.html)
+    by its `form` attribute; the header's box ticks the whole page (client_list.js)."""
+
+    HEADER = mark_safe(  # noqa: S308 - a constant of ours, no value in it
+        '<input type="checkbox" class="form-check-input" data-bulk-page '
+        'aria-label="Select this page" data-testid="bulk-select-page">'
+    )
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Select")
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("attrs", {"td": {"class": "bulk-select-cell"}})
+        super().__init__(**kwargs)
+
+    @property
+    def header(self):
+        return self.HEADER
+
+    def cell(self, record, name):
+        return format_html(
+            '<input type="checkbox" class="form-check-input" name="client" value="{}" '
+            'form="client-bulk-form" aria-label="Select #{}" data-bulk-row>',
+            record.pk,
+            record.number,
+        )
+
+
 class StatusColumn(RecordColumn):
     def cell(self, record, name):
         return status_badge(record)
@@ -130,6 +159,7 @@ def channel_label(value) -> str:
 
 
 class ClientTable(BaseTable):
+    select = SelectColumn()
     name = ClientNameColumn()
     number = FieldColumn(verbose_name="ID")
     login = FieldColumn(verbose_name="Login", orderable=False)
@@ -151,7 +181,7 @@ class ClientTable(BaseTable):
     channel = FieldColumn(orderable=False, format=channel_label)
     external_tenant_name = FieldColumn(verbose_name="External tenant name", orderable=False)
 
-    always_columns = ("name",)
+    always_columns = ("select", "name")
     own_related_for_columns = {"group": ("group",)}
     default_order = "-last_purchase_at"  # replaced per tenant: see apply_order
     deferred_join_offset = 1000  # from this many rows skipped, see apply_pagination
@@ -205,8 +235,17 @@ class ClientTable(BaseTable):
 
     @classmethod
     def column_sequence(cls, tenant) -> tuple[str, ...]:
-        """The default columns lead, in their module's order; the others follow."""
-        return (*default_columns_for(tenant), "...")
+        """The tick boxes, then the default columns, in their module's order; the others
+        follow."""
+        return ("select", *default_columns_for(tenant), "...")
+
+    @classmethod
+    def for_request(cls, queryset, request, **kwargs) -> "ClientTable":
+        """The tick boxes show only to an operator who may run some bulk action."""
+        if not bulk_actions_for(getattr(request, "membership", None)):
+            tenant = getattr(request, "tenant", None)
+            kwargs.setdefault("exclude", (*cls.hidden_by_modules(tenant), "select"))
+        return super().for_request(queryset, request, **kwargs)
 
     def apply_order(self, requested: str | None) -> None:
         self.default_order = default_sort_for(getattr(self.request, "tenant", None))

@@ -21,3 +21,12 @@ def client_import_run(job) -> str:
     from .importing import client_import_execute  # the importer queues this task: a circle
 
     return client_import_execute(job=job).status
+
+
+@tenant_task(model="clients.ClientBulkAction")
+def client_bulk_action_run(job) -> str:
+    """Run a bulk action of the client list (queued by `client_bulk_action_start`, or again by
+    the sweep)."""
+    from .bulk import client_bulk_action_execute  # the runner queues this task: a circle
+
+    return client_bulk_action_execute(job=job).status

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import bulk_views, import_views, views
 
 app_name = "clients"
 
@@ -13,6 +13,12 @@ urlpatterns = [
         "import/<int:pk>/",
         import_views.ClientImportDetailView.as_view(),
         name="client_import_detail",
+    ),
+    path("bulk/", bulk_views.ClientBulkActionView.as_view(), name="client_bulk_action"),
+    path(
+        "bulk/<int:pk>/",
+        bulk_views.ClientBulkActionDetailView.as_view(),
+        name="client_bulk_action_detail",
     ),
     path("<int:number>/", views.ClientDetailView.as_view(), name="client_detail"),
     path("<int:number>/edit/", views.ClientEditView.as_view(), name="client_edit"),

@@ -34,7 +34,7 @@ from tenancy.mixins import FilteredTableView, TenantRequiredMixin
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 
-from .extensions import deletion_blockers, page_select_related
+from .extensions import bulk_actions_for, deletion_blockers, page_select_related
 from .filter_bar import ClientFilterBar
 from .filters import ClientFilterSet
 from .forms import ClientForm
@@ -65,6 +65,7 @@ class ClientListView(FilteredTableView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(search_max_length=SEARCH_MAX_LENGTH, **kwargs)
         context["filter_bar"] = ClientFilterBar(context["filter"])
+        context["bulk_actions"] = bulk_actions_for(self.request.membership)
         return context
 
     def get_queryset(self):

@@ -44,7 +44,7 @@ class EventTable(BaseTable):
             sort=sort,
             after=request.GET.get("after"),
             before=request.GET.get("before"),
-            limit=self.per_page_for(request),
+            limit=self.page_size(request),
         )
         self.page.object_list = [BoundRow(record, table=self) for record in self.page.object_list]
 

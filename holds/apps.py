@@ -16,8 +16,8 @@ class HoldsConfig(AppConfig):
 
     def ready(self):
         from billing.signals import funds_changed, funds_changed_committed
-        from clients.extensions import register_page_block
-        from clients.signals import client_deleted
+        from clients.extensions import register_bulk_action, register_page_block
+        from clients.signals import client_deleted, clients_deleted
         from core.jobs import job_register
         from subscriptions.services import expiry_done, subscriptions_changed
         from tenancy.modules import for_modules
@@ -25,7 +25,7 @@ class HoldsConfig(AppConfig):
         from tenancy.roles import Capability
 
         from . import receivers
-        from .contributions import HOLDS_BLOCK
+        from .contributions import BULK_HOLD_ACTIONS, HOLDS_BLOCK
         from .services import (
             FINANCIAL_HOLDS_JOB,
             FINANCIAL_HOLDS_RESULT_LABELS,
@@ -61,3 +61,6 @@ class HoldsConfig(AppConfig):
             receivers.subscriptions_changed, dispatch_uid="holds_subscriptions_changed"
         )
         client_deleted.connect(receivers.client_deleted, dispatch_uid="holds_client_deleted")
+        clients_deleted.connect(receivers.clients_deleted, dispatch_uid="holds_clients_deleted")
+        for action in BULK_HOLD_ACTIONS:
+            register_bulk_action(action)

@@ -1,12 +1,15 @@
-"""What holds adds to the client page (clients.extensions), registered in apps.py, for every
-tenant: the Holds block, with the hold / release form. No query when the client is Active (its
-stored status says no hold is in force), one otherwise."""
+"""What holds adds to the client page and list (clients.extensions), registered in apps.py, for
+every tenant: the Holds block, with the hold / release form (no query when the client is Active:
+its stored status says no hold is in force, one otherwise), and the list's bulk actions "Place
+administrative hold" and "Release administrative hold", with a reason, through the services of
+the single actions' rules (`clients_place_hold`, `clients_release_hold`)."""
 
-from clients.extensions import SIDE, PageBlock
+from clients.extensions import SIDE, BulkAction, PageBlock
 from clients.models import ClientStatus
 from tenancy.roles import Capability
 
 from .models import ClientHold, HoldKind
+from .services import clean_reason, clients_place_hold, clients_release_hold
 
 HELD = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 
@@ -37,4 +40,44 @@ HOLDS_BLOCK = PageBlock(
     context=holds_context,
     column=SIDE,
     order=10,
+)
+
+
+def _reason(data, tenant) -> dict:
+    return {"reason": clean_reason(data.get("reason"))}
+
+
+def _place(*, tenant, actor, client_ids, parameters):
+    return clients_place_hold(
+        tenant=tenant, actor=actor, client_ids=client_ids, reason=parameters["reason"]
+    )
+
+
+def _release(*, tenant, actor, client_ids, parameters):
+    return clients_release_hold(
+        tenant=tenant, actor=actor, client_ids=client_ids, reason=parameters["reason"]
+    )
+
+
+BULK_HOLD_ACTIONS = (
+    BulkAction(
+        name="hold_place",
+        label="Place administrative hold",
+        capability=Capability.MANAGE_HOLDS,
+        run=_place,
+        clean=_reason,
+        parameters=("reason",),
+        done_label="Put on hold",
+        order=10,
+    ),
+    BulkAction(
+        name="hold_release",
+        label="Release administrative hold",
+        capability=Capability.MANAGE_HOLDS,
+        run=_release,
+        clean=_reason,
+        parameters=("reason",),
+        done_label="Released",
+        order=20,
+    ),
 )

@@ -31,6 +31,7 @@ from core.sql import bound_cursor, is_postgresql
 from .models import FundsShortfall
 from .services import (
     access_cut_for_deleted,
+    access_cut_for_deleted_many,
     access_follow_subscriptions,
     expiry_follow_up,
     financial_holds_release_if_funded,
@@ -91,3 +92,7 @@ def subscriptions_changed(sender, *, tenant, client_ids, active: bool, reason: s
 
 def client_deleted(sender, *, tenant, client, **kwargs):
     access_cut_for_deleted(client=client)
+
+
+def clients_deleted(sender, *, tenant, client_ids, **kwargs):
+    access_cut_for_deleted_many(tenant=tenant, client_ids=client_ids)

@@ -39,9 +39,11 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from billing.models import Account
+from clients.extensions import BulkOutcome
 from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed, send_client_access_changed_later
 from core.formatting import format_datetime, money
+from core.sql import bound_cursor, is_postgresql
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -85,6 +87,18 @@ def clean_reason(reason, field: str = "reason") -> str:
             code="max_length",
         )
     return reason
+
+
+# The refusals of a hold and a release, the same for one client and for many.
+DELETED_NOT_HELD = "A deleted client cannot be put on hold."
+
+
+def already_on_hold(kind: str) -> str:
+    return f"The client is already on {HoldKind(kind).label.lower()}."
+
+
+def not_on_hold(kind: str) -> str:
+    return f"The client is not on {HoldKind(kind).label.lower()}."
 
 
 # -- status ---------------------------------------------------------------------------------
@@ -183,11 +197,11 @@ def client_place_hold(
         raise ValueError(f"Unknown hold kind {kind!r}")
     locked = _lock_client(tenant, client)
     if locked.status == ClientStatus.DELETED:
-        raise ValidationError("A deleted client cannot be put on hold.", code="deleted")
+        raise ValidationError(DELETED_NOT_HELD, code="deleted")
     kinds = _kinds_in_force(tenant, locked)
     label = HoldKind(kind).label
     if kind in kinds:
-        raise ValidationError(f"The client is already on {label.lower()}.", code="already")
+        raise ValidationError(already_on_hold(kind), code="already")
     operator = actor if getattr(actor, "is_authenticated", False) else None
     hold = ClientHold.objects.for_tenant(tenant).create(
         tenant=tenant,
@@ -244,7 +258,7 @@ def client_release_hold(
     )
     label = HoldKind(kind).label
     if hold is None:
-        raise ValidationError(f"The client is not on {label.lower()}.", code="not_on_hold")
+        raise ValidationError(not_on_hold(kind), code="not_on_hold")
     operator = actor if getattr(actor, "is_authenticated", False) else None
     hold.lifted_at = timezone.now()
     hold.lifted_by = operator
@@ -307,6 +321,14 @@ def access_follow_subscriptions(*, tenant: Tenant, client_ids, active: bool, rea
 def access_cut_for_deleted(*, client: Client) -> None:
     """clients' `client_deleted` (after its commit): a deleted client has no service."""
     send_client_access_changed(sender="holds", client=client, access=False, reason="client_deleted")
+
+
+def access_cut_for_deleted_many(*, tenant: Tenant, client_ids) -> None:
+    """clients' `clients_deleted` (after its commit): as `access_cut_for_deleted`, for a
+    chunk of clients, from Celery tasks."""
+    send_client_access_changed_later(
+        sender="holds", tenant=tenant, client_ids=client_ids, access=False, reason="client_deleted"
+    )
 
 
 def financial_holds_release_if_funded(*, tenant: Tenant, client_ids) -> int:
@@ -410,23 +432,34 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
 
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
 def _holds_place_bulk(
-    tenant: Tenant, reasons: dict[int, str], *, kind: str, job: str, now: datetime
+    tenant: Tenant,
+    reasons: dict[int, str],
+    *,
+    kind: str,
+    job: str,
+    now: datetime,
+    operator=None,
+    already_excluded: bool = False,
 ) -> list[int]:
-    """Put these clients (locked by the caller) on hold; returns the clients held. Each client
-    already on a hold of this kind is left out."""
+    """Put these clients (locked by the caller) on hold, by a job or an operator; returns the
+    clients held. Each client already on a hold of this kind is left out (the caller that
+    left them out itself says so: `already_excluded`)."""
     holds = ClientHold.objects.for_tenant(tenant)
-    already = set(
-        holds.filter(client_id__in=list(reasons), kind=kind, lifted_at__isnull=True).values_list(
-            "client_id", flat=True
+    already = set()
+    if not already_excluded:
+        already = set(
+            holds.filter(
+                client_id__in=list(reasons), kind=kind, lifted_at__isnull=True
+            ).values_list("client_id", flat=True)
         )
-    )
     new = [
         ClientHold(
             tenant=tenant,
             client_id=client_id,
             kind=kind,
             reason=reason[:REASON_MAX],
-            set_by_job=job,
+            set_by=operator,
+            set_by_job="" if operator else job,
             set_at=now,
         )
         for client_id, reason in reasons.items()
@@ -434,10 +467,13 @@ def _holds_place_bulk(
     ]
     if not new:
         return []
-    created = holds.bulk_create(new, batch_size=BATCH)
+    created = _holds_insert(tenant, new)
     client_ids = [h.client_id for h in created]
     suspended = subscriptions_suspend(tenant=tenant, client_ids=client_ids, now=now)
-    clients_refresh_status(tenant=tenant, client_ids=client_ids)
+    if kind == HoldKind.ADMINISTRATIVE:  # shown over any other: no need to read the others
+        _clients_set_status(tenant, client_ids, status_from_holds({kind}), now)
+    else:
+        clients_refresh_status(tenant=tenant, client_ids=client_ids)
     label = HoldKind(kind).label
     lines = []
     for hold in created:
@@ -449,6 +485,7 @@ def _holds_place_bulk(
                 payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
                 object_type="hold",
                 object_id=hold.pk,
+                actor=operator,
             )
         )
         if suspended[hold.client_id]:
@@ -458,6 +495,7 @@ def _holds_place_bulk(
                     client_id=hold.client_id,
                     description=f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
                     payload={"count": suspended[hold.client_id]},
+                    actor=operator,
                 )
             )
     events_record_bulk(tenant=tenant, lines=lines)
@@ -473,10 +511,69 @@ def _holds_place_bulk(
     return client_ids
 
 
+HOLD_TABLE = ClientHold._meta.db_table
+CLIENT_TABLE = Client._meta.db_table
+_HOLD_INSERT_SQL = (
+    f"INSERT INTO {HOLD_TABLE} (tenant_id, client_id, kind, reason, set_by_id, set_by_job, "  # noqa: S608 - names are ours
+    "set_at, lifted_by_job, lift_reason) "
+    "SELECT %s, c, %s, r, %s, %s, %s, '', '' FROM unnest(%s::bigint[], %s::text[]) AS t(c, r) "
+    "RETURNING id, client_id"
+)
+
+
+def _holds_insert(tenant: Tenant, new: list[ClientHold]) -> list[ClientHold]:
+    """Insert holds of one kind, by one setter, at one time (a chunk's): on PostgreSQL one
+    statement with the clients and reasons as arrays bound on the server (core/sql.py), which
+    costs a fraction of a thousand rows of parameters; elsewhere the ORM's bulk insert."""
+    if not is_postgresql():
+        return ClientHold.objects.for_tenant(tenant).bulk_create(new, batch_size=BATCH)
+    first = new[0]
+    with bound_cursor() as cursor:
+        cursor.execute(
+            _HOLD_INSERT_SQL,
+            [
+                tenant.pk,
+                first.kind,
+                first.set_by_id,
+                first.set_by_job,
+                first.set_at,
+                [h.client_id for h in new],
+                [h.reason for h in new],
+            ],
+        )
+        ids = {client_id: pk for pk, client_id in cursor.fetchall()}
+    for hold in new:
+        hold.pk = ids[hold.client_id]
+    return new
+
+
+def _clients_set_status(tenant: Tenant, client_ids: list[int], status: str, now) -> None:
+    """One UPDATE of the status of these clients (deleted ones stay Deleted)."""
+    if not is_postgresql():
+        Client.objects.for_tenant(tenant).filter(pk__in=client_ids).exclude(
+            status=ClientStatus.DELETED
+        ).update(status=status, updated_at=now)
+        return
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CLIENT_TABLE} SET status = %s, updated_at = %s "  # noqa: S608 - ours
+            "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) AND status <> %s",
+            [status, now, tenant.pk, client_ids, ClientStatus.DELETED],
+        )
+
+
 def _holds_release_bulk(
-    tenant: Tenant, hold_ids: list[int], *, job: str, reasons: dict[int, str], now: datetime
+    tenant: Tenant,
+    hold_ids: list[int],
+    *,
+    job: str,
+    reasons: dict[int, str],
+    now: datetime,
+    operator=None,
+    lift_reason: str = "Funds back to zero or more",
 ) -> list[int]:
-    """Lift these holds; clients left without a hold get their subscriptions back."""
+    """Lift these holds, by a job or an operator; clients left without a hold get their
+    subscriptions back."""
     holds = ClientHold.objects.for_tenant(tenant)
     # Lock the clients first (the order an operator's hold and the top-up release use), skipping
     # those locked elsewhere (the next run gets them); then read the holds again.
@@ -496,7 +593,10 @@ def _holds_release_bulk(
     if not rows:
         return []
     holds.filter(pk__in=[r[0] for r in rows]).update(
-        lifted_at=now, lifted_by_job=job, lift_reason="Funds back to zero or more"
+        lifted_at=now,
+        lifted_by=operator,
+        lifted_by_job="" if operator else job,
+        lift_reason=lift_reason,
     )
     client_ids = [r[1] for r in rows]
     still_held = set(
@@ -518,6 +618,7 @@ def _holds_release_bulk(
                 payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
                 object_type="hold",
                 object_id=pk,
+                actor=operator,
             )
         )
         if resumed[client_id]:
@@ -527,6 +628,7 @@ def _holds_release_bulk(
                     client_id=client_id,
                     description=f"{resumed[client_id]} subscription(s) active again",
                     payload={"count": resumed[client_id]},
+                    actor=operator,
                 )
             )
     events_record_bulk(tenant=tenant, lines=lines)
@@ -538,6 +640,88 @@ def _holds_release_bulk(
         reason="hold_released",
     )
     return client_ids
+
+
+# -- holds in bulk (an operator's selection of the client list) --------------------------------
+def _lock_clients(tenant: Tenant, client_ids) -> list[tuple[int, str]]:
+    """(id, status) of these clients, locked in id order, the order every writer locks them."""
+    return list(
+        Client.objects.for_tenant(tenant)
+        .filter(pk__in=list(client_ids))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", "status")
+    )
+
+
+def _holds_in_force(tenant: Tenant, client_ids, kind: str) -> dict[int, int]:
+    """Client id -> id of its hold of `kind` in force."""
+    return dict(
+        ClientHold.objects.for_tenant(tenant)
+        .filter(client_id__in=list(client_ids), kind=kind, lifted_at__isnull=True)
+        .values_list("client_id", "pk")
+    )
+
+
+@transaction.atomic
+def clients_place_hold(
+    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+) -> BulkOutcome:
+    """`client_place_hold` for many clients at once (a chunk of a bulk action), with its rules
+    and refusals: a deleted client, or one already on this hold, is refused with the single
+    action's message; the others are held with the same records (hold, status, suspended
+    subscriptions, activity line, e-mail, access cut). A fixed number of statements for the
+    chunk, however many clients it has."""
+    reason = clean_reason(reason)
+    outcome = BulkOutcome()
+    locked = _lock_clients(tenant, client_ids)
+    already = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
+    wanted = {}
+    for pk, status in locked:
+        if status == ClientStatus.DELETED:
+            outcome.refused[pk] = DELETED_NOT_HELD
+        elif pk in already:
+            outcome.refused[pk] = already_on_hold(kind)
+        else:
+            wanted[pk] = reason
+    operator = actor if getattr(actor, "is_authenticated", False) else None
+    outcome.done = _holds_place_bulk(
+        tenant,
+        wanted,
+        kind=kind,
+        job=SYSTEM,
+        now=timezone.now(),
+        operator=operator,
+        already_excluded=True,
+    )
+    return outcome
+
+
+@transaction.atomic
+def clients_release_hold(
+    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+) -> BulkOutcome:
+    """`client_release_hold` for many clients at once: a client not on this hold is refused
+    with the single action's message; the others are released as one would be (subscriptions
+    back and access restored when no other hold is in force)."""
+    reason = clean_reason(reason)
+    outcome = BulkOutcome()
+    locked = _lock_clients(tenant, client_ids)
+    in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
+    for pk, _ in locked:
+        if pk not in in_force:
+            outcome.refused[pk] = not_on_hold(kind)
+    operator = actor if getattr(actor, "is_authenticated", False) else None
+    outcome.done = _holds_release_bulk(
+        tenant,
+        list(in_force.values()),
+        job=SYSTEM,
+        reasons=dict.fromkeys(in_force, reason),
+        now=timezone.now(),
+        operator=operator,
+        lift_reason=reason,
+    )
+    return outcome
 
 
 # -- the financial holds job ----------------------------------------------------------------

@@ -20,6 +20,7 @@ from .selectors import (
     client_deletion_blockers,
     client_quick_stats,
     client_subscriptions,
+    clients_deletion_blockers,
 )
 from .tables import SubscriptionTable, subscription_badge
 
@@ -87,4 +88,7 @@ EXPIRING_FILTER = ListFilter(
 LIVE_SUBSCRIPTION_GUARD = DeleteGuard(
     name="live_subscriptions",
     blockers=lambda client: client_deletion_blockers(client=client),
+    blockers_many=lambda tenant, client_ids: clients_deletion_blockers(
+        tenant=tenant, client_ids=client_ids
+    ),
 )

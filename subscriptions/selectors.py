@@ -105,20 +105,38 @@ class DeletionBlocker:
 
 def client_deletion_blockers(*, client: Client) -> list[DeletionBlocker]:
     """Why the client cannot be deleted now: each active or suspended subscription."""
-    blockers = []
-    for subscription in client_live_subscriptions(client=client):
-        if subscription.status == SubscriptionStatus.ACTIVE:
-            message = (
-                f"The client has an active subscription ({subscription.package.name}, until "
-                f"{format_date(subscription.end_date)}). Cancel it first."
-            )
-        else:
-            message = (
-                f"The client has a suspended subscription ({subscription.package.name}) that "
-                "is not completed. Cancel it first."
-            )
-        blockers.append(DeletionBlocker(message=message, subscription=subscription))
+    return clients_deletion_blockers(tenant=client.tenant, client_ids=[client.pk]).get(
+        client.pk, []
+    )
+
+
+def clients_deletion_blockers(*, tenant, client_ids) -> dict[int, list[DeletionBlocker]]:
+    """`client_deletion_blockers` of many clients in one query: client id -> its reasons
+    (clients that may be deleted are absent)."""
+    live = (
+        Subscription.objects.for_tenant(tenant)
+        .filter(client_id__in=list(client_ids), status__in=LIVE_STATUSES)
+        .select_related("package")
+        .order_by("client_id", "end_date", "id")
+    )
+    blockers: dict[int, list[DeletionBlocker]] = {}
+    for subscription in live:
+        blockers.setdefault(subscription.client_id, []).append(_blocker(subscription))
     return blockers
+
+
+def _blocker(subscription: Subscription) -> DeletionBlocker:
+    if subscription.status == SubscriptionStatus.ACTIVE:
+        message = (
+            f"The client has an active subscription ({subscription.package.name}, until "
+            f"{format_date(subscription.end_date)}). Cancel it first."
+        )
+    else:
+        message = (
+            f"The client has a suspended subscription ({subscription.package.name}) that "
+            "is not completed. Cancel it first."
+        )
+    return DeletionBlocker(message=message, subscription=subscription)
 
 
 def subscription_periods(*, subscription: Subscription):

@@ -210,18 +210,24 @@ class BaseTable(tables.Table):
         return order
 
     # -- pagination ----------------------------------------------------------------------
-    def per_page_for(self, request) -> int:
-        """The page size asked for, else the operator's saved one, else the default."""
-        self.per_page_choices = PER_PAGE_CHOICES
-        per_page = parse_positive_int(request.GET.get("per_page"), 0)
+    @staticmethod
+    def per_page_for(params, membership) -> int:
+        """The page size of a list: `?per_page=` when it is one of the choices, else the
+        operator's saved one, else the default."""
+        per_page = parse_positive_int(params.get("per_page"), 0)
         if per_page not in PER_PAGE_CHOICES:
-            saved = get_preference(request.membership, "pagination.per_page")
+            saved = get_preference(membership, "pagination.per_page")
             per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
-        self.current_per_page = per_page
         return per_page
 
+    def page_size(self, request) -> int:
+        """This request's page size, kept for the page-size menu."""
+        self.per_page_choices = PER_PAGE_CHOICES
+        self.current_per_page = self.per_page_for(request.GET, request.membership)
+        return self.current_per_page
+
     def apply_pagination(self, request) -> None:
-        per_page = self.per_page_for(request)
+        per_page = self.page_size(request)
         paginator = CappedCountPaginator(
             self.rows, per_page, count_queryset=self.data.data, exact_limit=self.exact_count_limit
         )

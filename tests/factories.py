@@ -86,6 +86,28 @@ class ClientFactory(UnscopedFactory):
     itn = factory.Sequence(lambda n: f"{7700000000 + n}")
 
 
+def make_clients(tenant, count: int, **fields) -> list[int]:
+    """`count` Active clients of `tenant` in a few bulk INSERTs (set-based: a test of thousands
+    of clients does not save them one by one); returns their ids in order. `fields` are given
+    to every client."""
+    first = tenant_next_number(tenant=tenant, name="client", count=count)
+    clients = []
+    for offset in range(count):
+        number = first + offset
+        client = Client(
+            tenant=tenant,
+            number=number,
+            name=f"Bulk client {number}",
+            email=f"bulk{tenant.pk}-{number}@example.com",
+            **fields,
+        )
+        client.refresh_search_text()
+        clients.append(client)
+    with scopes_disabled():
+        created = Client.objects.bulk_create(clients, batch_size=2000)
+    return [client.pk for client in created]
+
+
 # -- billing -----------------------------------------------------------------------------------
 def make_account(client, *, balance=None, credit_limit=None):
     """The client's account, topped up / with a credit limit through the services (so that the

@@ -34,10 +34,10 @@ def test_default_columns_hide_external_tenant_name(client, owner, make_client, l
     make_client(owner.tenant, external_tenant_name="contoso.onmicrosoft.com")
     response = client.get(list_url)
     visible = [c.name for c in table_of(response).columns]
-    assert visible[0] == "name"
+    assert visible[:2] == ["select", "name"]  # the bulk actions' tick boxes lead
     assert "external_tenant_name" not in visible
     assert "contoso.onmicrosoft.com" not in response.content.decode()
-    assert visible == list(default_columns_for(owner.tenant))  # clients/modules.py decides
+    assert visible[1:] == list(default_columns_for(owner.tenant))  # clients/modules.py decides
     for name in ("contact", "itn", "connection", "login"):  # each module's leading columns
         assert name in visible
     assert "status" not in visible  # the Client name column carries the badge
@@ -402,7 +402,7 @@ def test_column_choice_and_page_size_are_remembered(client, owner, make_client, 
 
     reloaded = client.get(list_url)
     visible = [c.name for c in table_of(reloaded).columns]
-    assert visible == ["name", "login", "external_tenant_name"]
+    assert visible == ["select", "name", "login", "external_tenant_name"]
     assert "onmicrosoft.com" in reloaded.content.decode()
     assert len(listed_numbers(reloaded)) == 20
     owner.refresh_from_db()
@@ -414,7 +414,7 @@ def test_column_choice_is_per_operator(client, owner, make_client, list_url, log
     make_client(owner.tenant)
     prefs_url = reverse("tenancy:table_preferences", kwargs={"table_name": "ClientTable"})
     client.post(prefs_url, {"columns": ["login"], "save_columns": "1"})
-    assert [c.name for c in table_of(client.get(list_url)).columns] == ["name", "login"]
+    assert [c.name for c in table_of(client.get(list_url)).columns] == ["select", "name", "login"]
     login_as(owner.tenant, "viewer")
     visible = [c.name for c in table_of(client.get(list_url)).columns]
     assert "login" in visible and "external_tenant_name" not in visible
@@ -424,7 +424,7 @@ def test_unknown_saved_columns_are_dropped(client, owner, make_client, list_url)
     make_client(owner.tenant)
     owner.preferences = {"tables.ClientTable.columns": ["search_text", "bogus", "itn"]}
     owner.save()
-    assert [c.name for c in table_of(client.get(list_url)).columns] == ["name", "itn"]
+    assert [c.name for c in table_of(client.get(list_url)).columns] == ["select", "name", "itn"]
 
 
 # -- permissions ----------------------------------------------------------------------------

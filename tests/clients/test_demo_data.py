@@ -31,7 +31,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.demo import REGIONS
-from clients.models import Client, ClientImport, ClientStatus
+from clients.models import Client, ClientBulkAction, ClientImport, ClientStatus
 from core.forms import UnchangedValuesKeptMixin
 from exports.models import ExportJob
 from holds.models import ClientHold, FundsShortfall, HoldKind
@@ -50,6 +50,7 @@ PK_MODELS = {
     "exports:export_detail": ExportJob,
     "exports:export_download": ExportJob,
     "clients:client_import_detail": ClientImport,
+    "clients:client_bulk_action_detail": ClientBulkAction,
     "exports:client_import_refused": ClientImport,
 }
 # Pages that edit the signed-in person's own data, with no object in the URL: the person.

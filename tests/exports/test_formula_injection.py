@@ -175,10 +175,18 @@ def drive_audit(tenant, owner, text):
     return run_export(tenant, owner, "events.audit"), [description]
 
 
+def drive_client_selection(tenant, owner, text):
+    """A client's name and company, in the export of a selection of the client list."""
+    customer = ClientFactory(tenant=tenant, name=text[:200] or "-", company=text[:200])
+    texts = run_export(tenant, owner, "clients.selection", selection={"ids": [customer.pk]})
+    return texts, [customer.name, customer.company]
+
+
 DRIVERS = {
     "billing.ledger": drive_ledger,
     "messaging.statistics": drive_statistics,
     "events.audit": drive_audit,
+    "clients.selection": drive_client_selection,
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
+from clients.models import ClientBulkAction
 from events.webhooks import webhook_endpoint_create
 from tenancy.services import api_token_create, saved_view_create
 from tests.events.test_webhook_pages import make_delivery
@@ -81,6 +82,10 @@ class World:
             per_page=20,
         )
         with scopes_disabled():
+            self.client_bulk_action = ClientBulkAction.objects.create(
+                tenant=self.tenant, created_by=self.owner.user, action="hold_place", title="Hold"
+            )
+        with scopes_disabled():
             client_place_hold(
                 tenant=self.tenant,
                 client=ClientFactory(tenant=self.tenant),
@@ -105,6 +110,7 @@ PK_BY_ROUTE = {
     "exports:": "export_job",
     "exports:client_import": "client_import",
     "clients:client_import": "client_import",
+    "clients:client_bulk_action": "client_bulk_action",
     "routers:": "router",
     "subscriptions:package_": "package",
     "subscriptions:": "subscription",

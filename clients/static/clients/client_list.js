@@ -83,3 +83,33 @@
     });
   }
 })();
+// The bulk actions' tick boxes: the header's box ticks or clears the page, the bar counts the
+// rows ticked, and ticking a row chooses "the clients ticked". Without this file each row's box
+// still belongs to the bar's form.
+(function () {
+  "use strict";
+  function rows() { return Array.from(document.querySelectorAll("input[data-bulk-row]")); }
+  function refresh() {
+    const all = rows();
+    const ticked = all.filter((box) => box.checked).length;
+    const counter = document.querySelector("[data-bulk-ticked]");
+    if (counter) counter.textContent = String(ticked);
+    const page = document.querySelector("input[data-bulk-page]");
+    if (page) {
+      page.checked = all.length > 0 && ticked === all.length;
+      page.indeterminate = ticked > 0 && ticked < all.length;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (box.matches("input[data-bulk-page]")) {
+      rows().forEach((row) => { row.checked = box.checked; });
+    } else if (!box.matches("input[data-bulk-row]")) {
+      return;
+    }
+    const ticked = document.getElementById("bulk-scope-ticked");
+    if (ticked) ticked.checked = true;
+    refresh();
+  });
+  document.body.addEventListener("htmx:afterSettle", refresh);
+})();
