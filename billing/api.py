@@ -6,18 +6,15 @@ ledger key is unique per tenant): even a retry that missed the API's own record 
 Without the header every top-up is new, as a form submitted twice with two tokens.
 """
 
-import hashlib
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from clients.api import ClientNumber
-from clients.models import Client
+from clients.api import ClientNumber, client_by_number
 from core.api import Answer, Number, SortKey, chosen_fields, form_problem, keyset_page
-from tenancy.api import api_actor, api_caller, api_operation, idempotency_key
+from tenancy.api import api_actor, api_operation, idempotency_digest
 from tenancy.roles import Capability
 
 from .forms import CreditLimitForm, PeriodForm, TopUpForm
@@ -85,11 +82,6 @@ class CreditOut(Answer):
     account: AccountOut
 
 
-def _client(request, number: int) -> Client:
-    queryset = Client.objects.for_tenant(request.tenant).select_related("tenant", "account")
-    return get_object_or_404(queryset, number=number)
-
-
 def account_out(account, tenant) -> AccountOut:
     return AccountOut(
         balance=account.balance,
@@ -105,17 +97,14 @@ def entry_out(entry, fields=ENTRY_FIELDS) -> EntryOut:
 
 def ledger_key(request, action: str) -> str | None:
     """The ledger's idempotency key of this request (at most 100 characters)."""
-    key = idempotency_key(request)
-    if key is None:
-        return None
-    digest = hashlib.sha256(f"{api_caller(request)}\n{key}".encode()).hexdigest()[:40]
-    return f"api-{action}:{digest}"
+    digest = idempotency_digest(request)
+    return None if digest is None else f"api-{action}:{digest}"
 
 
 @api_operation(router, "GET", "{number}/account/", capability=Capability.VIEW, response=AccountOut)
 def client_account(request, number: ClientNumber):
     """Balance, credit limit and available funds."""
-    client = _client(request, number)
+    client = client_by_number(request, number, "account")
     return account_out(account_or_empty(client=client), request.tenant)
 
 
@@ -129,7 +118,7 @@ def client_account(request, number: ClientNumber):
 )
 def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
     """The transactions of a period, newest first, with the balance after each."""
-    client = _client(request, number)
+    client = client_by_number(request, number, "account")
     period_form = PeriodForm(request.GET, tenant=request.tenant)
     if period_form.is_bound and not period_form.is_valid():
         raise form_problem(period_form)
@@ -155,7 +144,7 @@ def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
 )
 def client_top_up(request, number: ClientNumber, payload: TopUpIn):
     """Money in (a payment received): one ledger entry; a financial hold is lifted."""
-    client = _client(request, number)
+    client = client_by_number(request, number, "account")
     form = TopUpForm(
         {
             "topup-amount": str(payload.amount),
@@ -189,7 +178,7 @@ def client_top_up(request, number: ClientNumber, payload: TopUpIn):
 )
 def client_set_credit(request, number: ClientNumber, payload: CreditIn):
     """Set how far below zero the balance may go; the same limit again changes nothing."""
-    client = _client(request, number)
+    client = client_by_number(request, number, "account")
     stored = account_or_empty(client=client)
     form = CreditLimitForm(
         {

@@ -173,6 +173,13 @@ def client_queryset(request):
     return Client.objects.for_tenant(request.tenant)
 
 
+def client_by_number(request, number: int, *related: str) -> Client:
+    """The tenant's client of this number (with its tenant and `related` rows), or a 404:
+    the one way the operations under /clients/{number}/ find their client."""
+    queryset = client_queryset(request).select_related("tenant", *related)
+    return get_object_or_404(queryset, number=number)
+
+
 @api_operation(
     router, "GET", "", capability=Capability.VIEW, response=ClientPage, exclude_unset=True
 )

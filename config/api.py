@@ -21,7 +21,9 @@ from ninja.renderers import BaseRenderer
 from billing.api import router as billing_router
 from clients.api import router as clients_router
 from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
+from holds.api import router as holds_router
 from messaging.api import router as messaging_router
+from subscriptions.api import router as subscriptions_router
 from tenancy.api import AUTH
 
 TITLES = {
@@ -176,6 +178,9 @@ def on_failure(request, exc):
 api.add_router("/clients/", clients_router, tags=["clients"])
 api.add_router("/clients/", billing_router, tags=["billing"])
 api.add_router("/messages/", messaging_router, tags=["messages"])
+# Paths of their own (packages/, subscriptions/, holds/) and under a client's.
+api.add_router("", subscriptions_router, tags=["subscriptions"])
+api.add_router("", holds_router, tags=["holds"])
 
 
 def api_urls():

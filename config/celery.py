@@ -45,6 +45,13 @@ app.conf.beat_schedule = {
         "schedule": 24 * 3600.0,
         "options": {"expires": 23 * 3600.0},
     },
+    # The API's kept answers to Idempotency-Key retries, past API_IDEMPOTENCY_KEEP_HOURS,
+    # deleted in batches (tenancy.services).
+    "api-idempotency-purge": {
+        "task": "tenancy.tasks.api_idempotency_purge_run_all",
+        "schedule": 3600.0,
+        "options": {"expires": 3000.0},
+    },
     "subscriptions-expiry": {
         "task": "subscriptions.tasks.expiry_run_all",
         "schedule": float(settings.HOLDS_EXPIRY_INTERVAL),

@@ -320,6 +320,8 @@ OUTBOUND_ALLOWED_NETWORKS = env_networks(
 # is about 0.3 MB), and how many requests one caller (token or operator) may send in a period.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2_000_000)
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "1200/min")
+# Hours the first answer to an Idempotency-Key is kept for retries (tenancy.services).
+API_IDEMPOTENCY_KEEP_HOURS = env_int("API_IDEMPOTENCY_KEEP_HOURS", 24)
 
 DJANGO_TABLES2_TEMPLATE = "tables/bootstrap_table.html"
 

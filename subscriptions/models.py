@@ -211,6 +211,9 @@ class Subscription(TenantOwnedModel):
             # The expiry job and the "expiring within N days" filter.
             models.Index(fields=["tenant", "status", "end_date"], name="subscription_due_idx"),
             models.Index(fields=["tenant", "package", "status"], name="subscription_package_idx"),
+            # The API's list of every client's periods, in either order of either date.
+            models.Index(fields=["tenant", "start_date", "id"], name="subscription_start_idx"),
+            models.Index(fields=["tenant", "end_date", "id"], name="subscription_end_idx"),
         ]
 
     def __str__(self) -> str:

@@ -182,6 +182,16 @@ def idempotency_key(request) -> str | None:
     return key
 
 
+def idempotency_digest(request) -> str | None:
+    """The request's Idempotency-Key hashed with its caller (40 hex characters), for the keys a
+    service keeps of its own (a ledger entry's), which are unique per tenant; None without the
+    header."""
+    key = idempotency_key(request)
+    if key is None:
+        return None
+    return hashlib.sha256(f"{api_caller(request)}\n{key}".encode()).hexdigest()[:40]
+
+
 def request_fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())

@@ -11,11 +11,16 @@ class TenancyConfig(AppConfig):
 
     def ready(self):
         from access.requirements import register_second_factor_requirement
+        from core.jobs import job_register
 
         from .modules import for_modules
         from .navigation import NavSection, register_nav_section
         from .roles import Capability
-        from .services import tenant_names_requiring_two_factor
+        from .services import (
+            API_IDEMPOTENCY_PURGE_JOB,
+            api_idempotency_purge,
+            tenant_names_requiring_two_factor,
+        )
 
         register_second_factor_requirement("tenancy.tenant", tenant_names_requiring_two_factor)
 
@@ -36,4 +41,10 @@ class TenancyConfig(AppConfig):
                 shown=for_modules(capability=Capability.MANAGE_API_TOKENS),
                 order=95,
             )
+        )
+        job_register(
+            API_IDEMPOTENCY_PURGE_JOB,
+            label="API retry answers purge",
+            run=api_idempotency_purge,
+            result_labels={"deleted": "Kept answers deleted"},
         )

@@ -269,6 +269,10 @@ class ApiIdempotencyRecord(TenantOwnedModel):
                 fields=["tenant", "caller", "key"], name="api_idempotency_unique_key"
             )
         ]
+        indexes = [
+            # The hourly purge reads a tenant's oldest records first.
+            models.Index(fields=["tenant", "created_at", "id"], name="api_idempotency_age_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.caller}:{self.key}"

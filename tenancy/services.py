@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.utils import timezone
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
 
-from .models import ApiToken, Membership, Tenant, TenantSequence
+from .models import ApiIdempotencyRecord, ApiToken, Membership, Tenant, TenantSequence
 from .roles import Role
 
 
@@ -292,3 +293,33 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
         ApiToken._base_manager.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# -- the API's idempotency records -------------------------------------------------------------
+API_IDEMPOTENCY_PURGE_JOB = "api_idempotency_purge"  # the registered job (core/jobs.py)
+IDEMPOTENCY_PURGE_BATCH = 5000
+
+
+def api_idempotency_purge(*, tenant: Tenant, now: datetime | None = None) -> dict:
+    """Delete the tenant's first answers kept for Idempotency-Key retries once they are older
+    than `API_IDEMPOTENCY_KEEP_HOURS`, oldest first, IDEMPOTENCY_PURGE_BATCH rows a
+    transaction: a killed run loses nothing but time (the next one goes on), rows another run
+    is deleting are skipped (SKIP LOCKED), and a second run finds nothing left. A retry after
+    that is answered as a new request; money writes still post once, since their keys are
+    also the ledger's."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_KEEP_HOURS)
+    records = ApiIdempotencyRecord.objects.for_tenant(tenant)
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                records.filter(created_at__lt=cutoff)
+                .order_by("created_at", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:IDEMPOTENCY_PURGE_BATCH]
+            )
+            if batch:
+                records.filter(pk__in=batch).delete()
+        deleted += len(batch)
+        if len(batch) < IDEMPOTENCY_PURGE_BATCH:
+            return {"deleted": deleted}

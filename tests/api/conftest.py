@@ -44,16 +44,17 @@ def celery_eager():
 
 @pytest.fixture
 def api_tenant(transactional_db):
-    """A messaging provider (it adds clients directly)."""
+    """An internet and messaging provider: it adds clients directly and sells subscriptions,
+    so that every operation of the API applies to it."""
     return TenantFactory(
-        name="Api A", slug="api-a", uses_routers=False, uses_reseller=False, uses_messaging=True
+        name="Api A", slug="api-a", uses_routers=True, uses_reseller=False, uses_messaging=True
     )
 
 
 @pytest.fixture
 def api_other_tenant(transactional_db):
     return TenantFactory(
-        name="Api B", slug="api-b", uses_routers=False, uses_reseller=False, uses_messaging=True
+        name="Api B", slug="api-b", uses_routers=True, uses_reseller=False, uses_messaging=True
     )
 
 

@@ -4,8 +4,9 @@
 import pytest
 from django_scopes import scopes_disabled
 
+from holds.services import client_place_hold
 from tenancy.services import api_token_create
-from tests.factories import ClientFactory, make_account
+from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory, make_account
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +47,44 @@ def test_ledger_and_account_query_counts(
         assert (
             client.get(f"/api/v1/clients/{customer.number}/account/", **bearer).status_code == 200
         )
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_package_and_subscription_lists_and_details_query_counts(
+    client, tenant, bearer, rows, django_assert_max_num_queries
+):
+    packages = PackageFactory.create_batch(rows, tenant=tenant)
+    customer = ClientFactory(tenant=tenant)
+    subscriptions = [
+        SubscriptionFactory(tenant=tenant, client=customer, package=package) for package in packages
+    ]
+    client.get("/api/v1/clients/", **bearer)
+    with django_assert_max_num_queries(3):
+        listed = client.get("/api/v1/packages/", {"limit": 100}, **bearer)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == rows
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/api/v1/packages/{packages[-1].pk}/", **bearer).status_code == 200
+    with django_assert_max_num_queries(3):
+        listed = client.get("/api/v1/subscriptions/", {"limit": 100}, **bearer)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == rows
+    with django_assert_max_num_queries(4):  # the client, then its page
+        mine = client.get(f"/api/v1/clients/{customer.number}/subscriptions/", **bearer)
+    assert mine.status_code == 200 and len(mine.json()["items"]) == min(rows, 20)
+    with django_assert_max_num_queries(3):
+        read = client.get(f"/api/v1/subscriptions/{subscriptions[-1].pk}/", **bearer)
+    assert read.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_hold_lists_query_counts(client, tenant, bearer, rows, django_assert_max_num_queries):
+    held = ClientFactory.create_batch(rows, tenant=tenant)
+    with scopes_disabled():
+        for customer in held:
+            client_place_hold(tenant=tenant, client=customer, reason="Checked")
+    client.get("/api/v1/clients/", **bearer)
+    with django_assert_max_num_queries(3):
+        listed = client.get("/api/v1/holds/", {"limit": 100}, **bearer)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == rows
+    with django_assert_max_num_queries(4):
+        mine = client.get(f"/api/v1/clients/{held[-1].number}/holds/", **bearer)
+    assert mine.status_code == 200 and len(mine.json()["items"]) == 1

@@ -4,6 +4,9 @@ token): no 500, and every answer, refusals included, keeps to the schema. Then t
 operations are walked with another tenant's token (404 and nothing changed) and with every
 role and scope (403 exactly where the operation's `x-capability` is not granted)."""
 
+import re
+from decimal import Decimal
+
 import pytest
 import schemathesis
 from django_scopes import scopes_disabled
@@ -17,8 +20,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from holds.services import client_place_hold
 from tenancy.models import ApiTokenScope
 from tenancy.roles import scope_allows
+from tests.factories import ClientFactory, PackageFactory, SubscriptionFactory
 from tests.security.walker import changed_tables, snapshot, snapshot_query
 
 CHECKS = [
@@ -57,11 +62,9 @@ def examples(operation, test, count=None, mode=GenerationMode.POSITIVE):
 
 
 def test_every_operation_keeps_to_the_schema(
-    live_server, api_tenant, issue_token, api_client_of, http_session
+    live_server, api_tenant, issue_token, path_objects, http_session
 ):
     session = http_session
-    for _ in range(3):
-        api_client_of(api_tenant)
     headers = {"Authorization": f"Bearer {issue_token(api_tenant, 'owner')}"}
     schema = api_schema(live_server)
     found = operations(schema)
@@ -85,8 +88,33 @@ def two_tenants(api_tenant, api_other_tenant, api_client_of):
     return mine
 
 
+@pytest.fixture
+def path_objects(two_tenants, api_tenant, api_other_tenant):
+    """Tenant A's object for each path parameter of the schema: client #4, a package and a
+    live subscription of it, and a hold in force on another client. Tenant B has a package and
+    a subscription of its own, so that its ids are not A's."""
+    with scopes_disabled():
+        bought = PackageFactory(tenant=api_tenant, name="Walked")
+        live = SubscriptionFactory(tenant=api_tenant, client=two_tenants, package=bought)
+        SubscriptionFactory(
+            tenant=api_other_tenant, package=PackageFactory(tenant=api_other_tenant)
+        )
+        held = ClientFactory(tenant=api_tenant, name="Held")
+        client_place_hold(tenant=api_tenant, client=held, reason="Walked")
+    return {"number": two_tenants.number, "package_id": bought.pk, "subscription_id": live.pk}
+
+
+def path_parameters(path: str, objects: dict) -> dict:
+    """The path's parameters, each naming tenant A's object; a parameter without one fails
+    here, until `path_objects` gives it one."""
+    names = re.findall(r"{(\w+)}", path)
+    missing = [name for name in names if name not in objects]
+    assert not missing, f"path_objects has no object for {missing} of {path}"
+    return {name: objects[name] for name in names}
+
+
 def test_another_tenants_objects_are_404_and_unchanged(
-    live_server, two_tenants, api_other_tenant, issue_token, http_session
+    live_server, two_tenants, path_objects, api_other_tenant, issue_token, http_session
 ):
     session = http_session
     mine = two_tenants
@@ -95,24 +123,25 @@ def test_another_tenants_objects_are_404_and_unchanged(
     before = snapshot(query)
     walked = 0
     for operation in operations(api_schema(live_server)):
-        if "{number}" not in operation.path:
+        objects = path_parameters(operation.path, path_objects)
+        if not objects:
             continue
         walked += 1
 
-        def foreign(case):
-            case.path_parameters = {**(case.path_parameters or {}), "number": mine.number}
+        def foreign(case, objects=objects):
+            case.path_parameters = {**(case.path_parameters or {}), **objects}
             response = case.call(base_url=live_server.url, session=session, headers=headers)
             assert response.status_code == 404, (case.method, case.path, response.text)
 
         examples(operation, foreign, count=4)
-    assert walked >= 5
+    assert walked >= 12
     assert set(changed_tables(before, snapshot(query))) <= NOT_COMPARED
     listed = session.get(f"{live_server.url}/api/v1/clients/", headers=headers).json()
     assert mine.name not in {item["name"] for item in listed["items"]}
 
 
 def test_roles_and_scopes_on_every_operation(
-    live_server, two_tenants, api_tenant, issue_token, http_session
+    live_server, path_objects, api_tenant, issue_token, http_session
 ):
     session = http_session
     tokens = {scope: issue_token(api_tenant, scope) for scope in ApiTokenScope.values}
@@ -120,8 +149,10 @@ def test_roles_and_scopes_on_every_operation(
         capability = operation.definition.raw["x-capability"]
 
         def as_every_scope(case, capability=capability):
-            if "{number}" in case.path:
-                case.path_parameters = {**case.path_parameters, "number": two_tenants.number}
+            case.path_parameters = {
+                **(case.path_parameters or {}),
+                **path_parameters(case.path, path_objects),
+            }
             for scope, secret in tokens.items():
                 response = case.call(
                     base_url=live_server.url,
@@ -140,17 +171,24 @@ def test_roles_and_scopes_on_every_operation(
             examples(operation, as_every_scope, count=1)
 
 
-# A valid body for each operation that takes an Idempotency-Key (by operationId); a new one
-# fails the test below until it is given one here.
+# A valid body for each operation that takes an Idempotency-Key (by operationId), and another
+# one; a new operation fails the test below until it is given them here. `package_id` is
+# replaced by tenant A's package on sale.
 IDEMPOTENT_BODIES = {
     "clients_api_client_add": ({"name": "Retried Ltd"}, {"name": "Other Ltd"}),
     "billing_api_client_top_up": ({"amount": "10.00"}, {"amount": "11.00"}),
     "billing_api_client_set_credit": ({"credit_limit": "30"}, {"credit_limit": "31"}),
+    "subscriptions_api_subscription_purchase": (
+        {"package": "package_id"},
+        {"package": "package_id", "auto_renew": True},
+    ),
+    "subscriptions_api_subscription_cancel": ({"reason": "Retried"}, {"reason": "Other"}),
+    "holds_api_client_hold_place": ({"reason": "Retried"}, {"reason": "Other"}),
 }
 
 
 def test_every_idempotent_operation_replays_its_first_answer(
-    live_server, two_tenants, api_tenant, issue_token, http_session
+    live_server, path_objects, api_tenant, issue_token, http_session
 ):
     headers = {"Authorization": f"Bearer {issue_token(api_tenant, 'owner')}"}
     idempotent = [
@@ -159,9 +197,16 @@ def test_every_idempotent_operation_replays_its_first_answer(
     assert sorted(op.definition.raw["operationId"] for op in idempotent) == sorted(
         IDEMPOTENT_BODIES
     )
+    with scopes_disabled():
+        on_sale = PackageFactory(tenant=api_tenant, name="Retried", price=Decimal("0.00"))
     for operation in idempotent:
-        body, other = IDEMPOTENT_BODIES[operation.definition.raw["operationId"]]
-        url = live_server.url + operation.path.replace("{number}", str(two_tenants.number))
+        body, other = (
+            {name: on_sale.pk if value == "package_id" else value for name, value in given.items()}
+            for given in IDEMPOTENT_BODIES[operation.definition.raw["operationId"]]
+        )
+        url = live_server.url + operation.path.format(
+            **path_parameters(operation.path, path_objects)
+        )
         keyed = {**headers, "Idempotency-Key": f"retry-{operation.path}"}
         first = http_session.post(url, json=body, headers=keyed)
         again = http_session.post(url, json=body, headers=keyed)
