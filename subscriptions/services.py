@@ -39,7 +39,7 @@ from billing.services import (
     account_top_up,
     new_idempotency_key,
 )
-from clients.models import Client, ClientStatus
+from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
 from core.formatting import format_date, money
 from events.services import event_record
@@ -86,7 +86,6 @@ __all__ = [  # the rules written in lifecycle.py, public from here
     "subscriptions_suspend",
 ]
 
-HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 MAX_START_AHEAD_DAYS = 366
 PACKAGE_FIELDS = (
     "name",
