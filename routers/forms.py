@@ -149,11 +149,16 @@ MAX_SECRETS_SELECTED = 50_000
 
 
 class SecretIdsField(forms.MultipleChoiceField):
-    """The secrets ticked on the adoption page, as RouterOS `.id`s: one of the router's own
-    adoptable secrets as read just now (an id is checked for its shape only where the form is
-    not given them)."""
+    """The secrets ticked on the adoption page, as RouterOS `.id`s: each one of the router's
+    own adoptable secrets as read just now (checked for its shape only where the form is not
+    given them)."""
 
     widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value) -> list[str]:
+        """One value per box, or the ticked boxes comma-joined in one (the page joins them, as
+        Django refuses a form of more than 1,000 fields)."""
+        return [part for item in super().to_python(value) for part in item.split(",")]
 
     def valid_value(self, value) -> bool:
         if self.choices:
