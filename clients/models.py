@@ -47,6 +47,10 @@ class ClientStatus(models.TextChoices):
     DELETED = "deleted", "Deleted"
 
 
+# The statuses of a client whose access is cut by a hold (administrative or financial).
+HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
+
+
 class PropertyType(models.TextChoices):
     LEGAL_ENTITY = "legal_entity", "Legal entity"
     INDIVIDUAL = "individual", "Individual"

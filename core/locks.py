@@ -8,6 +8,7 @@ tenant for a per-tenant job, the router for the poller.
 
 Session-level locks: they are taken and released by one statement each, outside any
 transaction the job opens, and a worker that dies (kill -9) releases them with its connection.
+`advisory_xact_lock` is the waiting, transaction-level kind of the same keys.
 On other databases (the SQLite demo, which runs one worker and serialises writers itself) every
 lock is granted.
 """
@@ -74,3 +75,12 @@ def advisory_locks(namespace: int, object_ids: Iterable[int]) -> Iterator[list[i
                     "SELECT pg_advisory_unlock(%s, id::int) FROM unnest(%s::bigint[]) AS id",
                     [namespace, held],
                 )
+
+
+def advisory_xact_lock(namespace: int, object_id: int) -> None:
+    """Wait for (namespace, object_id) and hold it until the current transaction ends: for
+    writes that must run one after the other rather than be skipped (the try-locks above)."""
+    if not _locking():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, object_id])

@@ -83,18 +83,12 @@ class HoldIn(Schema):
     )
 
 
-def _operator_label(user, job: str) -> str:
-    if user is not None:
-        return user.get_full_name() or user.get_username()
-    return job or "system"
-
-
 def hold_row(hold: ClientHold, fields=HOLD_FIELDS) -> dict:
     values = {
         "client": hold.client.number,
         "in_force": hold.in_force,
         "set_by": hold.set_by_label,
-        "lifted_by": None if hold.in_force else _operator_label(hold.lifted_by, hold.lifted_by_job),
+        "lifted_by": hold.lifted_by_label or None,
     }
     return {name: values[name] if name in values else getattr(hold, name) for name in fields}
 

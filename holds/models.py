@@ -75,9 +75,21 @@ class ClientHold(TenantOwnedModel):
 
     @property
     def set_by_label(self) -> str:
-        if self.set_by_id:
-            return self.set_by.get_full_name() or self.set_by.get_username()
-        return self.set_by_job or "system"
+        return _operator_label(self.set_by if self.set_by_id else None, self.set_by_job)
+
+    @property
+    def lifted_by_label(self) -> str:
+        """Who released the hold (empty while it is in force)."""
+        if self.in_force:
+            return ""
+        return _operator_label(self.lifted_by if self.lifted_by_id else None, self.lifted_by_job)
+
+
+def _operator_label(user, job: str) -> str:
+    """An operator by name, else the job that acted, else "system"."""
+    if user is not None:
+        return user.get_full_name() or user.get_username()
+    return job or "system"
 
 
 class FundsShortfall(TenantOwnedModel):

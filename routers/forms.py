@@ -5,6 +5,7 @@ import ipaddress
 import re
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
@@ -148,11 +149,16 @@ MAX_SECRETS_SELECTED = 50_000
 
 
 class SecretIdsField(forms.MultipleChoiceField):
-    """The secrets ticked on the adoption page, as RouterOS `.id`s. On the confirmation step
-    the router is read again by the adoption itself, so an id is checked for its shape only:
-    a secret that is no longer the router's own is reported, never adopted."""
+    """The secrets ticked on the adoption page, as RouterOS `.id`s: each one of the router's
+    own adoptable secrets as read just now (checked for its shape only where the form is not
+    given them)."""
 
     widget = forms.CheckboxSelectMultiple
+
+    def to_python(self, value) -> list[str]:
+        """One value per box, or the ticked boxes comma-joined in one (the page joins them, as
+        Django refuses a form of more than 1,000 fields)."""
+        return [part for item in super().to_python(value) for part in item.split(",")]
 
     def valid_value(self, value) -> bool:
         if self.choices:
@@ -160,9 +166,24 @@ class SecretIdsField(forms.MultipleChoiceField):
         return bool(SECRET_ID_RE.match(str(value)))
 
 
+SELECTION_SALT = "routers.adoption.selection"
+SELECTION_REFUSED = "The reviewed selection is missing or was changed: review the secrets again."
+
+
+def adoption_selection_sign(router, secret_ids: list[str]) -> str:
+    """The reviewed secrets as one signed field of the confirmation step (one field whatever
+    their number; an id list from elsewhere, or for another router, does not verify)."""
+    return signing.dumps(list(secret_ids), salt=_selection_salt(router), compress=True)
+
+
+def _selection_salt(router) -> str:
+    return f"{SELECTION_SALT}:{router.tenant_id}:{router.pk}"
+
+
 class SecretAdoptionForm(forms.Form):
-    """Which of a router's own secrets to adopt: those ticked, or all of them (`all`). Sent
-    first to see what adoption will do, then again with `confirm` to adopt."""
+    """Which of a router's own secrets to adopt. The select step sends those ticked, or all of
+    them (`all`), to see what adoption will do; the confirmation sends back, with `confirm`,
+    the ids that step reviewed (`selection`, signed), and only those are adopted."""
 
     secret = SecretIdsField(
         label="Secrets",
@@ -171,9 +192,11 @@ class SecretAdoptionForm(forms.Form):
     )
     all = forms.BooleanField(label="All the secrets no account owns", required=False)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    selection = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, secret_ids: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, *args, router, secret_ids: list[str] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.router = router
         if secret_ids is not None:
             self.fields["secret"].choices = [(i, i) for i in secret_ids]
 
@@ -185,11 +208,31 @@ class SecretAdoptionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("all") and not data.get("secret") and "secret" not in self.errors:
+        if data.get("confirm"):
+            data["reviewed"] = self._reviewed(data.get("selection") or "")
+            if data["reviewed"] is None:
+                self.add_error("secret", SELECTION_REFUSED)
+        elif not data.get("all") and not data.get("secret") and "secret" not in self.errors:
             self.add_error("secret", "Select the secrets to adopt, or all of them.")
         return data
 
+    def _reviewed(self, selection: str) -> list[str] | None:
+        try:
+            ids = signing.loads(selection, salt=_selection_salt(self.router))
+        except signing.BadSignature:
+            return None
+        if not isinstance(ids, list) or not ids or len(ids) > MAX_SECRETS_SELECTED:
+            return None
+        if not all(isinstance(i, str) and SECRET_ID_RE.match(i) for i in ids):
+            return None
+        return ids
+
     @property
-    def secret_ids(self) -> list[str] | None:
-        """The confirmed selection; None means every secret no account owns."""
+    def chosen_ids(self) -> list[str] | None:
+        """The select step's choice; None means every secret no account owns."""
         return None if self.cleaned_data.get("all") else self.cleaned_data["secret"]
+
+    @property
+    def reviewed_ids(self) -> list[str]:
+        """The confirmed secrets: exactly those the select step reviewed."""
+        return self.cleaned_data["reviewed"]

@@ -197,7 +197,8 @@ class PppoeAccount(TenantOwnedModel):
     sync_version = models.PositiveIntegerField(default=1)
     synced_at = models.DateTimeField(null=True, blank=True)
     # The RouterOS `.id` of a secret adopted from the router (empty for the secrets Clientdesk
-    # created, which carry its mark in their comment); cleared when the account moves away.
+    # created, which carry its mark in their comment). An adopted account never moves to
+    # another router (routers.services.pppoe_account_save refuses it).
     router_secret_id = models.CharField(
         "Adopted secret's id on the router", max_length=32, blank=True, editable=False
     )

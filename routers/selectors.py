@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
 
-from clients.models import Client, ClientStatus
+from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.signals import access_reason_label
 from core import crypto
 from core.text import clean_text
@@ -173,6 +173,11 @@ class SecretProposal:
         return MatchedBy(self.matched_by).label
 
     @property
+    def client_on_hold(self) -> bool:
+        """The client is on hold: its adopted account is disabled, and so is the secret."""
+        return self.client is not None and self.client.status in HOLD_STATUSES
+
+    @property
     def new_client_name(self) -> str:
         return (self.secret.comment or self.secret.name)[:200]
 
@@ -259,7 +264,7 @@ def _candidate_clients(tenant: Tenant, secrets: list[RouterSecret]) -> list[Clie
             | Q(login__in=logins - {"", "+"})
             | Q(name_lower__in={c.lower() for c in comments})
         )
-        .only("id", "number", "name", "external_ref", "login", "tenant_id")
+        .only("id", "number", "name", "external_ref", "login", "status", "tenant_id")
     )
 
 

@@ -12,13 +12,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import HOLD_STATUSES, Client
 from clients.services import client_create
 from core import crypto, outbound
+from core.locks import advisory_xact_lock, lock_namespace
 from core.validators import full_clean_changed
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -180,7 +181,9 @@ def pppoe_account_save(
     """Create the client's PPPoE account or change it, and queue its provisioning as a
     /ppp/secret on the router. A new account needs a password; for a change an empty one keeps
     the stored password. Moving the account to another router makes that router's next poll
-    remove the old secret (it is Clientdesk's, by its comment)."""
+    remove the old secret (it is Clientdesk's, by its comment). An adopted account cannot move:
+    its secret carries no mark, so no audit would remove it, and it would stay on the old router
+    live and unmanaged."""
     if client.tenant_id != tenant.pk or router.tenant_id != tenant.pk:
         raise ValidationError("Select a valid choice from your own organisation.")
     account = (
@@ -198,10 +201,8 @@ def pppoe_account_save(
             raise ValidationError({"password": "Set a password for the new account."})
         account = PppoeAccount(tenant=tenant, client=client, router=router)
     elif account.router_id != router.pk:
+        _check_movable(account)
         Router.objects.for_tenant(tenant).filter(pk=account.router_id).update(audit_due=True)
-        # An adopted secret's id means nothing on another router: there Clientdesk creates
-        # a marked secret of its own (the adopted one stays on the old router, untouched).
-        account.router_secret_id = ""
     given = {"router": router.pk, "username": username, "profile": profile or "default"}
     changed = {
         name
@@ -231,6 +232,18 @@ def pppoe_account_save(
         getattr(actor, "pk", None),
     )
     return account
+
+
+def _check_movable(account: PppoeAccount) -> None:
+    if account.router_secret_id:
+        old = Router.objects.for_tenant(Tenant(pk=account.tenant_id)).get(pk=account.router_id)
+        raise ValidationError(
+            {
+                "router": f"This account was adopted from its secret on “{old.name}” and cannot"
+                f" move to another router: that secret would stay on “{old.name}”, live and no"
+                " longer managed by Clientdesk."
+            }
+        )
 
 
 @transaction.atomic
@@ -329,6 +342,16 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
 ADOPTION_CHUNK = 200
 # The disabled reason of a secret adopted disabled (shown as "disabled on the router").
 ADOPTED_DISABLED = "disabled_on_router"
+# The disabled reason a hold gives a client's account (holds' client_access_changed).
+HOLD_DISABLED = "hold_set"
+
+
+# The lock that makes a tenant's adoptions (on any of its routers) run one chunk at a time.
+ADOPTION_LOCKS = lock_namespace("routers.adoption")
+# How often a chunk is matched again after a concurrent write took one of its clients or
+# usernames; past that its secrets are refused, to be adopted by another try.
+ADOPTION_ATTEMPTS = 3
+ADOPTION_RACED = "A PPPoE account was saved for its client or name meanwhile: review it again."
 
 
 @dataclass
@@ -348,37 +371,38 @@ def router_adopt_secrets(
     tenant: Tenant,
     router: Router,
     actor,
-    secret_ids: Collection[str] | None,
+    secret_ids: Collection[str],
     chunk_size: int = ADOPTION_CHUNK,
 ) -> AdoptionResult:
-    """Adopt the router's own /ppp/secret entries that the operator confirmed (`secret_ids`,
-    RouterOS `.id`s; None: every secret no account owns). Each becomes a PppoeAccount of the
-    client it matches (selectors.adoption_proposals) or of a new client made through
-    `client_create` (a number, an account, its event), with the secret's name, password,
-    profile and state (a disabled secret: the account disabled, "disabled on the router"),
-    Synced, as the router already holds it.
+    """Adopt the router's own /ppp/secret entries that the operator reviewed and confirmed
+    (`secret_ids`, RouterOS `.id`s; a secret added to the router since is never adopted). Each
+    becomes a PppoeAccount of the client it matches (selectors.adoption_proposals) or of a new
+    client made through `client_create` (a number, an account, its event), with the secret's
+    name, password, profile and state (a disabled secret: the account disabled, "disabled on
+    the router"), Synced, as the router already holds it. A client on hold gets its account
+    disabled for the hold, as the holds app leaves the account of a held client, and the
+    secret is disabled on the router by the queued sync.
 
-    The secret is never written: the mark that makes it Clientdesk's is kept on our side, as
-    its `.id` in `router_secret_id`, and its comment stays as it was. Reconciliation and
-    enforcement find the secret by that id (reconcile.DesiredSecret.secret_id) and change it
-    from then on like any of Clientdesk's; the full audit never removes it as an orphan.
+    The secret is otherwise never written: the mark that makes it Clientdesk's is kept on our
+    side, as its `.id` in `router_secret_id`, and its comment stays as it was. Reconciliation
+    and enforcement find the secret by that id (reconcile.DesiredSecret.secret_id) and change
+    it from then on like any of Clientdesk's; the full audit never removes it as an orphan.
 
     The router is read live once, outside any transaction; the secrets are then adopted in
-    chunks, one transaction each, the router's row locked so that two adoptions of one router
-    run one after the other, and every chunk matched again against the database inside it. So
-    adopting twice changes nothing (the adopted secrets are no longer foreign), a refused
-    secret never stops the others, and a chunk that fails leaves the chunks before it adopted.
-    Raises RouterError when the router cannot be read."""
+    chunks, one transaction each, holding the tenant's adoption lock so that adoptions on any
+    of the tenant's routers run one chunk at a time, and every chunk matched again against the
+    database inside it. So adopting twice changes nothing (the adopted secrets are no longer
+    foreign), a refused secret never stops the others, and a chunk that fails leaves the chunks
+    before it adopted. A PPPoE account saved by hand meanwhile for a chunk's client or name
+    (the form does not take the lock) makes that chunk roll back to its savepoint and match
+    again: the secret that lost is refused with the reason. Raises RouterError when the router
+    cannot be read."""
     if router.tenant_id != tenant.pk:
         raise ValidationError("Select a valid choice from your own organisation.")
     secrets = foreign_secrets(tenant, router, router_secrets_read(router))
-    if secret_ids is not None:
-        wanted = set(secret_ids)
-        selected = [s for s in secrets if s.secret_id in wanted]
-        gone = len(wanted - {s.secret_id for s in selected})
-    else:
-        selected, gone = secrets, 0
-    result = AdoptionResult(gone=gone)
+    wanted = set(secret_ids)
+    selected = [s for s in secrets if s.secret_id in wanted]
+    result = AdoptionResult(gone=len(wanted - {s.secret_id for s in selected}))
     for start in range(0, len(selected), chunk_size):
         _adopt_chunk(tenant, router, actor, selected[start : start + chunk_size], result)
     logger.info(
@@ -392,10 +416,27 @@ def router_adopt_secrets(
 
 @transaction.atomic
 def _adopt_chunk(tenant: Tenant, router: Router, actor, secrets, result: AdoptionResult) -> None:
-    Router.objects.for_tenant(tenant).select_for_update().filter(pk=router.pk).first()
+    advisory_xact_lock(ADOPTION_LOCKS, tenant.pk)
+    for _attempt in range(ADOPTION_ATTEMPTS):
+        chunk = AdoptionResult()
+        try:
+            with transaction.atomic():
+                _adopt_matched(tenant, router, actor, secrets, chunk)
+        except IntegrityError:
+            continue  # rolled back to the savepoint: match again, the winner now visible
+        result.adopted += chunk.adopted
+        result.clients_created += chunk.clients_created
+        result.refused += chunk.refused
+        result.gone += chunk.gone
+        return
+    result.refused += [(secret.name, ADOPTION_RACED) for secret in secrets]
+
+
+def _adopt_matched(tenant: Tenant, router: Router, actor, secrets, result: AdoptionResult) -> None:
     proposals = adoption_proposals(tenant=tenant, router=router, secrets=secrets)
     # Adopted by another operator since the router was read: not foreign any more.
     result.gone += len({s.secret_id for s in secrets} - {p.secret.secret_id for p in proposals})
+    held = _held_clients(tenant, proposals)
     now = timezone.now()
     accounts, matched_by = [], {}
     for proposal in proposals:
@@ -413,29 +454,60 @@ def _adopt_chunk(tenant: Tenant, router: Router, actor, secrets, result: Adoptio
                 )
                 continue
             result.clients_created += 1
-        account = PppoeAccount(
-            tenant=tenant,
-            client=client,
-            router=router,
-            username=secret.name,
-            profile=secret.profile,
-            enabled=not secret.disabled,
-            disabled_reason=ADOPTED_DISABLED if secret.disabled else "",
-            sync_state=SyncState.SYNCED,
-            sync_version=1,
-            synced_at=now,
-            router_secret_id=secret.secret_id,
-            adopted_at=now,
-        )
-        account.set_password(secret.password)
+        account = _adopted_account(tenant, router, client, secret, now, on_hold=client.pk in held)
         accounts.append(account)
         matched_by[secret.secret_id] = proposal.matched_by_label
         result.adopted.append((secret.name, client.number))
     PppoeAccount.objects.bulk_create(accounts)
+    for account in accounts:
+        if account.sync_state == SyncState.PENDING:
+            _queue_sync(account)
     events_record_bulk(
         tenant=tenant,
         lines=[_adopted_event(a, router, matched_by[a.router_secret_id], actor) for a in accounts],
     )
+
+
+def _held_clients(tenant: Tenant, proposals) -> set[int]:
+    """The matched clients on hold, their rows locked: a hold placed meanwhile either commits
+    first (and is seen here) or waits for this adoption (and then finds the account to
+    disable)."""
+    ids = {p.client.pk for p in proposals if p.adoptable and p.client is not None}
+    if not ids:
+        return set()
+    return set(
+        Client.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=ids, status__in=HOLD_STATUSES)
+        .values_list("pk", flat=True)
+    )
+
+
+def _adopted_account(
+    tenant: Tenant, router: Router, client: Client, secret, now, *, on_hold: bool
+) -> PppoeAccount:
+    """The account of an adopted secret in the state the router holds it, except for a client
+    on hold: disabled for the hold and Pending, for the sync to disable the secret."""
+    if on_hold:
+        enabled, reason = False, HOLD_DISABLED
+    else:
+        enabled, reason = not secret.disabled, ADOPTED_DISABLED if secret.disabled else ""
+    account = PppoeAccount(
+        tenant=tenant,
+        client=client,
+        router=router,
+        username=secret.name,
+        profile=secret.profile,
+        enabled=enabled,
+        disabled_reason=reason,
+        sync_state=SyncState.PENDING if on_hold else SyncState.SYNCED,
+        sync_version=1,
+        synced_at=None if on_hold else now,
+        router_secret_id=secret.secret_id,
+        adopted_at=now,
+    )
+    account.set_password(secret.password)
+    return account
 
 
 def _adopted_event(account: PppoeAccount, router: Router, matched_by: str, actor) -> EventLine:

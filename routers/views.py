@@ -21,7 +21,7 @@ from tenancy.modules import INTERNET, modules_of
 from tenancy.roles import Capability
 
 from .filters import PppoeAccountFilterSet, RouterFilterSet
-from .forms import PppoeAccountForm, RouterForm, SecretAdoptionForm
+from .forms import PppoeAccountForm, RouterForm, SecretAdoptionForm, adoption_selection_sign
 from .models import PppoeAccount, Router
 from .poller import poll_routers
 from .routeros import RouterError
@@ -170,9 +170,9 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
     """Adopt the secrets already on a router, in three steps on one URL: the list of the
     router's /ppp/secret entries that no account owns, read live, each with its proposed
     client or the reason it is refused (GET); what adopting the ticked ones (or all) will do
-    (POST); the adoption itself and its result (POST with `confirm`). Nothing is adopted
-    before that last step. Who may: as for editing PPPoE accounts (MANAGE_ROUTERS), for the
-    whole page, since it reads the router.
+    (POST); the adoption of exactly the secrets reviewed and its result (POST with `confirm`
+    and the reviewed ids). Nothing is adopted before that last step. Who may: as for editing
+    PPPoE accounts (MANAGE_ROUTERS), for the whole page, since it reads the router.
 
     The list is a live reading of the router, a form of check boxes rather than a stored list:
     it has no sort, paging or column chooser, and is a plain table, not a BaseTable. A router
@@ -189,9 +189,9 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
     def post(self, request, pk):
         router = get_object_or_404(self.get_queryset(), pk=pk)
         if request.POST.get("confirm"):
-            form = SecretAdoptionForm(request.POST)
+            form = SecretAdoptionForm(request.POST, router=router)
             if not form.is_valid():
-                return self.select_step(router, data=request.POST, status=400)
+                return self.select_step(router, refused=form)
             return self.adopt(router, form)
         return self.select_step(router, data=request.POST)
 
@@ -203,28 +203,32 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
             status=status,
         )
 
-    def select_step(self, router, data=None, status: int = 200):
-        """The list (GET, or a refused selection), or the confirmation of a valid one."""
+    def select_step(self, router, data=None, refused=None):
+        """The list (GET, a refused selection or a refused confirmation, whose errors it shows),
+        or the review of a valid selection, which carries its secrets' ids to the confirmation
+        in one signed field."""
         try:
             secrets = router_secrets_read(router)
         except RouterError as error:
             return self.render_step(router, "unreachable", error=error.message)
         proposals = adoption_proposals(tenant=self.request.tenant, router=router, secrets=secrets)
         adoptable = [p for p in proposals if p.adoptable]
-        form = SecretAdoptionForm(data, secret_ids=[p.secret.secret_id for p in adoptable])
-        if data is None or not form.is_valid():
-            status = 400 if data is not None else status
+        ids = [p.secret.secret_id for p in adoptable]
+        form = refused or SecretAdoptionForm(data, router=router, secret_ids=ids)
+        if refused is not None or data is None or not form.is_valid():
+            status = 200 if data is None and refused is None else 400
             context = {"form": form, "proposals": proposals, "adoptable": len(adoptable)}
             return self.render_step(router, "select", status=status, **context)
-        chosen = form.secret_ids
+        chosen = form.chosen_ids
         if chosen is not None:
             adoptable = [p for p in adoptable if p.secret.secret_id in set(chosen)]
         return self.render_step(
             router,
             "confirm",
             chosen=adoptable,
-            adopt_all=chosen is None,
+            selection=adoption_selection_sign(router, [p.secret.secret_id for p in adoptable]),
             new_clients=sum(1 for p in adoptable if p.client is None),
+            on_hold=sum(1 for p in adoptable if p.client_on_hold),
         )
 
     def adopt(self, router, form):
@@ -233,7 +237,7 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
                 tenant=self.request.tenant,
                 router=router,
                 actor=self.request.user,
-                secret_ids=form.secret_ids,
+                secret_ids=form.reviewed_ids,
             )
         except RouterError as error:
             return self.render_step(router, "unreachable", error=error.message)

@@ -39,7 +39,7 @@ from billing.services import (
     account_top_up,
     new_idempotency_key,
 )
-from clients.models import Client, ClientStatus
+from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
 from core.formatting import format_date, money
 from events.services import event_record
@@ -86,7 +86,6 @@ __all__ = [  # the rules written in lifecycle.py, public from here
     "subscriptions_suspend",
 ]
 
-HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 MAX_START_AHEAD_DAYS = 366
 PACKAGE_FIELDS = (
     "name",
@@ -210,7 +209,12 @@ def purchase_key(token) -> str:
     return f"sub-purchase:{token}"
 
 
-def _replayed_purchase(tenant: Tenant, key: str | None) -> Subscription | None:
+def _replayed_purchase(
+    tenant: Tenant, key: str | None, *, client: Client | None, package: Package
+) -> Subscription | None:
+    """The subscription an earlier posting of this key bought, when this one asks for the
+    same (a new client's order cannot be compared by client); a key already spent on another
+    client or package is refused, never answered with that one's subscription."""
     if not key:
         return None
     entry = LedgerEntry.objects.for_tenant(tenant).filter(idempotency_key=key).first()
@@ -222,12 +226,18 @@ def _replayed_purchase(tenant: Tenant, key: str | None) -> Subscription | None:
         .filter(charge_entry=entry)
         .first()
     )
-    if subscription is None:
+    if subscription is None or _asks_otherwise(subscription, client=client, package=package):
         raise ValidationError(
             "This request was already used for another posting; reload the page and try again."
         )
     subscription.replayed = True
     return subscription
+
+
+def _asks_otherwise(subscription: Subscription, *, client: Client | None, package: Package) -> bool:
+    if subscription.package_id != package.pk:
+        return True
+    return client is not None and subscription.client_id != client.pk
 
 
 def _check_start_date(tenant: Tenant, start_date: date) -> None:
@@ -262,11 +272,12 @@ def subscription_create(
     """
     if client.tenant_id != tenant.pk or package.tenant_id != tenant.pk:
         raise ValidationError({"package": "Select a valid choice from your own organisation."})
-    replay = _replayed_purchase(tenant, idempotency_key)
+    replay = _replayed_purchase(tenant, idempotency_key, client=client, package=package)
     if replay is not None:
         return replay
     locked_client = Client.objects.for_tenant(tenant).select_for_update().get(pk=client.pk)
-    replay = _replayed_purchase(tenant, idempotency_key)  # a twin request committed meanwhile
+    # A twin request committed meanwhile.
+    replay = _replayed_purchase(tenant, idempotency_key, client=client, package=package)
     if replay is not None:
         return replay
     if locked_client.status == ClientStatus.DELETED:
@@ -354,7 +365,7 @@ def subscription_order(
     """
     if (client is None) == (new_client is None):
         raise TypeError("subscription_order() takes either client or new_client.")
-    replay = _replayed_purchase(tenant, idempotency_key)
+    replay = _replayed_purchase(tenant, idempotency_key, client=client, package=package)
     if replay is not None:
         return replay
     key = idempotency_key or new_idempotency_key("sub-purchase")

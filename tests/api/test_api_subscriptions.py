@@ -149,6 +149,21 @@ def test_purchase_charges_once_and_replays_its_first_answer(api_tenant, api_as, 
     late = api.post(url, json={"package": home.pk, "auto_renew": True}, headers=keyed)
     assert late.status_code == 201 and late.json()["id"] == body["id"]
     assert balance_of(customer) == Decimal("70.00")
+    # ... and, posted for another client or another package, it is refused, never answered
+    # with this client's subscription.
+    someone = funded_client(api_tenant, api_client_of, balance="100")
+    office = package_of(api_tenant, name="Office", price=Decimal("5.00"))
+    with scopes_disabled():
+        ApiIdempotencyRecord.objects.filter(tenant=api_tenant).delete()
+    theirs = api.post(
+        f"clients/{someone.number}/subscriptions/", json={"package": home.pk}, headers=keyed
+    )
+    assert_problem(theirs, 422)
+    assert "already used for another posting" in theirs.text
+    with scopes_disabled():
+        ApiIdempotencyRecord.objects.filter(tenant=api_tenant).delete()
+    assert_problem(api.post(url, json={"package": office.pk}, headers=keyed), 422)
+    assert balance_of(someone) == Decimal("100") and balance_of(customer) == Decimal("70.00")
 
     # The same package again while this one is live: refused at the package, nothing charged.
     assert_problem(api.post(url, json={"package": home.pk}), 422, "package")

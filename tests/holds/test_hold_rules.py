@@ -43,6 +43,7 @@ def test_administrative_hold_suspends_and_release_resumes(
     assert refresh(client).status == ClientStatus.ADMINISTRATIVE_HOLD
     assert refresh(sub).status == SubscriptionStatus.SUSPENDED
     assert hold.set_by == manager and hold.in_force
+    assert hold.set_by_label == manager.get_full_name() and hold.lifted_by_label == ""
     assert (client.pk, False, "hold_set") in signals
     assert len(mail.outbox) == 1 and "on hold" in mail.outbox[0].subject
     assert "Abuse report" in mail.outbox[0].body
@@ -51,6 +52,7 @@ def test_administrative_hold_suspends_and_release_resumes(
     assert refresh(client).status == ClientStatus.ACTIVE
     assert refresh(sub).status == SubscriptionStatus.ACTIVE
     assert refresh(hold).lifted_at is not None and hold.lift_reason == "Resolved"
+    assert hold.lifted_by_label == manager.get_full_name()
     assert (client.pk, True, "hold_released") in signals
     with scopes_disabled():
         verbs = list(
@@ -204,6 +206,7 @@ def test_top_up_to_exactly_zero_lifts_the_hold_at_once(
         assert not FundsShortfall.objects.exists()
         hold = ClientHold.objects.get(client=client)
     assert hold.lifted_by_job == "top-up" and "0.00 EUR" in hold.lift_reason
+    assert (hold.set_by_label, hold.lifted_by_label) == ("financial holds", "top-up")
 
 
 def test_raising_the_credit_limit_lifts_the_hold(

@@ -11,12 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from clients.models import Client
+from clients.models import Client, ClientStatus
 from events.models import Event
+from routers.forms import SELECTION_REFUSED, adoption_selection_sign
 from routers.models import PppoeAccount, SyncState, secret_comment
 from routers.poller import poll_routers
 from routers.routeros import RouterConnection, RouterTarget
-from routers.services import router_adopt_secrets
+from routers.selectors import foreign_secrets, router_secrets_read
+from routers.services import ADOPTION_CHUNK, router_adopt_secrets
 from tests.factories import (
     ClientFactory,
     PppoeAccountFactory,
@@ -79,10 +81,22 @@ def accounts():
         return {a.username: a for a in PppoeAccount.objects.select_related("client").order_by("pk")}
 
 
-def adopt(tenant, router, owner_user=None, secret_ids=None):
+def foreign_ids(tenant, router) -> list[str]:
+    """The ids of every secret on the router that no account owns, as the review lists them."""
+    with scopes_disabled():
+        return [s.secret_id for s in foreign_secrets(tenant, router, router_secrets_read(router))]
+
+
+def adopt(tenant, router, owner_user=None, secret_ids=None, chunk_size=ADOPTION_CHUNK):
+    if secret_ids is None:
+        secret_ids = foreign_ids(tenant, router)
     with scopes_disabled():
         return router_adopt_secrets(
-            tenant=tenant, router=router, actor=owner_user, secret_ids=secret_ids
+            tenant=tenant,
+            router=router,
+            actor=owner_user,
+            secret_ids=secret_ids,
+            chunk_size=chunk_size,
         )
 
 
@@ -257,10 +271,7 @@ def test_adoption_in_chunks_adopts_every_secret_once(sim, tenant, router_for):
     router = router_for(sim)
     for n in range(25):
         sim.add_secret(f"chunked-{n:02d}", "pw")
-    with scopes_disabled():
-        result = router_adopt_secrets(
-            tenant=tenant, router=router, actor=None, secret_ids=None, chunk_size=4
-        )
+    result = adopt(tenant, router, chunk_size=4)
     assert len(result.adopted) == 25 and result.clients_created == 25
     with scopes_disabled():
         assert PppoeAccount.objects.filter(router=router).count() == 25
@@ -271,16 +282,25 @@ def adopt_url(router) -> str:
     return reverse("routers:router_adopt", kwargs={"pk": router.pk})
 
 
+def review(client, url, data):
+    """The review step of a selection, and the confirmation it leads to."""
+    page = client.post(url, data)
+    assert page.status_code == 200, page.content.decode()[:500]
+    return page, {"selection": page.context["selection"], "confirm": "on"}
+
+
 def test_nothing_is_adopted_before_the_confirmation(client, owner, sim, world):
     url = adopt_url(world["router"])
     before = state()
     chosen = [sim.secret("mlopez")[".id"], sim.secret("newguy")[".id"]]
-    review = client.post(url, {"secret": chosen})
-    assert review.status_code == 200 and state() == before
-    body = review.content.decode()
+    page, confirm = review(client, url, {"secret": chosen})
+    assert state() == before
+    body = page.content.decode()
     assert "2 secrets will be adopted: 1 as new client" in body
-    assert 'name="confirm"' in body and body.count('type="hidden" name="secret"') == 2
-    done = client.post(url, {"secret": chosen, "confirm": "on"})
+    # The reviewed ids travel in one field, whatever their number.
+    assert 'name="confirm"' in body and body.count('type="hidden" name="selection"') == 1
+    assert 'name="secret"' not in body and 'name="all"' not in body
+    done = client.post(url, confirm)
     assert done.status_code == 200
     assert "2 secrets adopted, 1 new client." in done.content.decode()
     assert {"mlopez", "newguy"} <= set(accounts())
@@ -288,12 +308,53 @@ def test_nothing_is_adopted_before_the_confirmation(client, owner, sim, world):
 
 def test_all_adopts_every_adoptable_secret(client, owner, world):
     url = adopt_url(world["router"])
-    review = client.post(url, {"all": "on"})
-    assert "4 secrets will be adopted" in review.content.decode()
-    done = client.post(url, {"all": "on", "confirm": "on"}).content.decode()
-    assert "4 secrets adopted" in done and "Refused" in done and "l2tp" in done
-    again = client.post(url, {"all": "on", "confirm": "on"}).content.decode()
-    assert "0 secrets adopted" in again
+    page, confirm = review(client, url, {"all": "on"})
+    assert "4 secrets will be adopted" in page.content.decode()
+    done = client.post(url, confirm).content.decode()
+    # Only the adoptable secrets were reviewed: the refused ones are neither adopted nor listed.
+    assert "4 secrets adopted" in done and "l2tp" not in done
+    assert set(accounts()) == {
+        "own-1",
+        "bob",
+        "carl-2",
+        "sub-1001",
+        "4930123456",
+        "mlopez",
+        "newguy",
+    }
+    again = client.post(url, confirm).content.decode()
+    assert "0 secrets adopted" in again and "4 selected secrets were no longer" in again
+
+
+def test_a_secret_added_after_the_review_is_not_adopted(client, owner, sim, world):
+    url = adopt_url(world["router"])
+    _, confirm = review(client, url, {"all": "on"})
+    sim.add_secret("latecomer", "pw-late", comment="Came Later")
+    done = client.post(url, confirm).content.decode()
+    assert "4 secrets adopted" in done
+    assert "latecomer" not in accounts()
+    with scopes_disabled():
+        assert not Client.objects.filter(name="Came Later").exists()
+
+
+def test_more_than_a_thousand_secrets_are_reviewed_and_adopted(
+    client, owner, tenant, sim, router_for
+):
+    router = router_for(sim)
+    for n in range(1005):
+        sim.add_secret(f"bulk-{n:04d}", "pw")
+    url = adopt_url(router)
+    ids = foreign_ids(tenant, router)
+    # Ticked one by one, the page joins the boxes into one field (Django refuses 1,000 fields).
+    ticked, _ = review(client, url, {"secret": ",".join(ids[:1003])})
+    assert "1003 secrets will be adopted" in ticked.content.decode()
+    page, confirm = review(client, url, {"all": "on"})
+    assert "1005 secrets will be adopted" in page.content.decode()
+    done = client.post(url, confirm)
+    assert done.status_code == 200
+    assert "1005 secrets adopted, 1005 new clients." in done.content.decode()
+    with scopes_disabled():
+        assert PppoeAccount.objects.filter(router=router).count() == 1005
 
 
 @pytest.mark.parametrize(
@@ -303,8 +364,12 @@ def test_all_adopts_every_adoptable_secret(client, owner, world):
         ({"secret": "*FFFF"}, "Not a secret of this router."),
         ({"secret": "x" * 100_000}, "Not a secret of this router."),
         ({"secret": "*1\x00\x01"}, "Not a secret of this router."),
-        ({"secret": "1e1000000", "confirm": "on"}, "Not a secret of this router."),
-        ({"confirm": "on"}, "Select the secrets to adopt, or all of them."),
+        ({"confirm": "on"}, SELECTION_REFUSED),
+        ({"confirm": "on", "all": "on"}, SELECTION_REFUSED),
+        ({"confirm": "on", "secret": "*1"}, SELECTION_REFUSED),
+        ({"confirm": "on", "selection": "1e1000000"}, SELECTION_REFUSED),
+        ({"confirm": "on", "selection": "x" * 100_000}, SELECTION_REFUSED),
+        ({"confirm": "on", "selection": "\x00\x01:abc"}, SELECTION_REFUSED),
     ],
 )
 def test_bad_selections_are_refused_at_the_field(client, owner, world, data, message):
@@ -316,6 +381,15 @@ def test_bad_selections_are_refused_at_the_field(client, owner, world, data, mes
         "&#x27;", "'"
     )
     assert state() == before
+
+
+def test_a_selection_signed_for_another_router_is_refused(client, owner, tenant, sim, world):
+    other = RouterFactory(tenant=tenant, name="Elsewhere")
+    forged = adoption_selection_sign(other, [sim.secret("mlopez")[".id"]])
+    before = state()
+    response = client.post(adopt_url(world["router"]), {"confirm": "on", "selection": forged})
+    assert response.status_code == 400 and state() == before
+    assert SELECTION_REFUSED in response.context["form"].errors["secret"][0]
 
 
 def test_an_unreachable_router_says_so_and_adopts_nothing(client, owner, tenant, closed_port):
@@ -359,7 +433,8 @@ def test_a_manager_may_adopt(client, login_as, tenant, sim, router_for):
     login_as(tenant, "manager")
     router = router_for(sim)
     sim.add_secret("someone", "pw")
-    done = client.post(adopt_url(router), {"all": "on", "confirm": "on"})
+    _, confirm = review(client, adopt_url(router), {"all": "on"})
+    done = client.post(adopt_url(router), confirm)
     assert "1 secret adopted" in done.content.decode()
 
 
@@ -388,6 +463,7 @@ def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
         sim.add_secret(f"racing-{n:02d}", "pw")
     results, errors = [], []
     start = threading.Barrier(2)
+    ids = foreign_ids(tenant, router)
 
     def run():
         try:
@@ -395,7 +471,7 @@ def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
             with scopes_disabled():
                 results.append(
                     router_adopt_secrets(
-                        tenant=tenant, router=router, actor=None, secret_ids=None, chunk_size=5
+                        tenant=tenant, router=router, actor=None, secret_ids=ids, chunk_size=5
                     )
                 )
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
@@ -414,3 +490,138 @@ def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
     with scopes_disabled():
         assert PppoeAccount.objects.filter(router=router).count() == 30
         assert Client.objects.filter(tenant=tenant).count() == 30
+
+
+# -- a held client, a move, a race -------------------------------------------------------------
+@pytest.mark.parametrize("status", [ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD])
+def test_a_secret_of_a_client_on_hold_is_adopted_disabled_for_the_hold(
+    client, owner, tenant, sim, router_for, django_capture_on_commit_callbacks, status
+):
+    router = router_for(sim)
+    held = ClientFactory(tenant=tenant, name="Held Person", external_ref="held-1", status=status)
+    sim.add_secret("held-1", "pw-held", profile="10M")
+    url = adopt_url(router)
+    listed = client.get(url).content.decode()
+    assert "client on hold: the secret will be disabled" in listed
+    page, confirm = review(client, url, {"all": "on"})
+    assert "1 client on hold: its secret will be disabled" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "1 secret adopted" in client.post(url, confirm).content.decode()
+    account = accounts()["held-1"]
+    assert account.client == held and not account.enabled
+    assert account.disabled_reason == "hold_set"  # as a hold leaves the account of its client
+    assert account.sync_state == SyncState.SYNCED  # the queued sync ran
+    secret = sim.secret("held-1")
+    assert secret["disabled"] == "true" and secret["password"] == "pw-held"
+    assert secret[".id"] == account.router_secret_id and "comment" not in secret
+
+
+def test_an_adopted_account_cannot_move_to_another_router(client, owner, tenant, sim, world):
+    adopt(tenant, world["router"], owner.user, secret_ids=[sim.secret("mlopez")[".id"]])
+    adopted = accounts()["mlopez"]
+    other = RouterFactory(tenant=tenant, name="Far Away")
+    url = reverse("routers:client_connection", kwargs={"number": adopted.client.number})
+    response = client.post(
+        url, {"router": other.pk, "username": "mlopez", "password": "", "profile": "30M"}
+    )
+    assert response.status_code == 400
+    error = response.context["form"].errors["router"][0]
+    assert "adopted from its secret on “Edge”" in error and "cannot move" in error
+    kept = accounts()["mlopez"]
+    assert (kept.router_id, kept.router_secret_id) == (world["router"].pk, adopted.router_secret_id)
+    # On its own router the account is still saved as usual.
+    same = client.post(
+        url, {"router": world["router"].pk, "username": "mlopez", "password": "", "profile": "35M"}
+    )
+    assert same.status_code == 302 and accounts()["mlopez"].profile == "35M"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adoptions_on_two_routers_of_a_tenant_at_once_give_each_client_one_account(
+    tenant, simulators, router_for
+):
+    first, second = simulators(2)
+    routers = [router_for(first, name="North"), router_for(second, name="South")]
+    people = [ClientFactory(tenant=tenant, name=f"Person {n}") for n in range(12)]
+    for prefix, sim in (("n", first), ("s", second)):
+        for person in people:  # each router names every client, by its Client ID
+            sim.add_secret(f"{prefix}-{person.number}", "pw", comment=str(person.number))
+        for n in range(6):  # and both have secrets of one name for new clients
+            sim.add_secret(f"shared-{n}", "pw")
+    results, errors = [], []
+    start = threading.Barrier(2)
+    ids = {router.pk: foreign_ids(tenant, router) for router in routers}
+
+    def run(router):
+        try:
+            start.wait()
+            with scopes_disabled():
+                results.append(
+                    router_adopt_secrets(
+                        tenant=tenant,
+                        router=router,
+                        actor=None,
+                        secret_ids=ids[router.pk],
+                        chunk_size=3,
+                    )
+                )
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(router,)) for router in routers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert sum(len(r.adopted) for r in results) == 12 + 6
+    refused = [reason for r in results for _, reason in r.refused]
+    assert len(refused) == 12 + 6
+    assert all("already" in reason for reason in refused), refused
+    with scopes_disabled():
+        usernames = list(PppoeAccount.objects.values_list("username", flat=True))
+        assert len(usernames) == len(set(usernames)) == 18
+        assert PppoeAccount.objects.filter(client__in=people).count() == 12
+        assert Client.objects.filter(tenant=tenant).count() == 12 + 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_saved_by_hand_during_an_adoption_makes_its_secret_refused(
+    tenant, sim, router_for, monkeypatch
+):
+    from routers import services
+
+    router = router_for(sim)
+    elsewhere = RouterFactory(tenant=tenant, name="Manual")
+    taken, free = (ClientFactory(tenant=tenant, external_ref=ref) for ref in ("man-1", "man-2"))
+    sim.add_secret("man-1", "pw")
+    sim.add_secret("man-2", "pw")
+    matched = services.adoption_proposals
+    calls = []
+
+    def matched_then_saved_by_hand(**kwargs):
+        proposals = matched(**kwargs)
+        calls.append(len(proposals))
+        if len(calls) == 1:  # another operator's form commits an account for `taken` now
+
+            def save_by_hand():
+                with scopes_disabled():
+                    PppoeAccountFactory(tenant=tenant, client=taken, router=elsewhere)
+                connections.close_all()
+
+            thread = threading.Thread(target=save_by_hand)
+            thread.start()
+            thread.join(timeout=30)
+        return proposals
+
+    monkeypatch.setattr(services, "adoption_proposals", matched_then_saved_by_hand)
+    result = adopt(tenant, router)
+    assert len(calls) == 2  # matched again after the savepoint rolled back
+    assert result.adopted == [("man-2", free.number)]
+    assert len(result.refused) == 1 and result.refused[0][0] == "man-1"
+    assert f"Client #{taken.number} already has the PPPoE account" in result.refused[0][1]
+    with scopes_disabled():
+        assert PppoeAccount.objects.get(client=taken).router == elsewhere
+        assert Client.objects.filter(tenant=tenant).count() == 2

@@ -49,7 +49,9 @@ def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(client, 
         ]
         refused = [p.refused for p in proposals.values() if not p.adoptable]
         assert any("already the PPPoE account" in r for r in refused)
-        done = client.post(url, {"all": "on", "confirm": "on"}).content.decode()
+        review = client.post(url, {"all": "on"})
+        confirm = {"selection": review.context["selection"], "confirm": "on"}
+        done = client.post(url, confirm).content.decode()
         assert "3 secrets adopted, 3 new clients." in done
         sim = next(s for s in sims if s.port == router.port)
         served = {name: sim.secret(name) for name in ("legacy-01", "legacy-02", "legacy-03")}
