@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.leases import Leased
+from core.tenant_keys import TenantForeignKey
 from core.validators import InternationalEmailField
 from tenancy.models import TenantOwnedModel
 
@@ -81,7 +82,7 @@ class Client(TenantOwnedModel):
         max_length=2, blank=True, help_text="ISO country code; decides how the ITN is checked."
     )
     itn = models.CharField("ITN", max_length=20, blank=True, help_text="Registration number (INN).")
-    group = models.ForeignKey(
+    group = TenantForeignKey(
         ClientGroup,
         verbose_name="Client type",
         null=True,

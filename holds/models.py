@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
 
@@ -30,7 +31,7 @@ class HoldKind(models.TextChoices):
 class ClientHold(TenantOwnedModel):
     """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
+    client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=16, choices=HoldKind.choices)
     reason = models.CharField(max_length=500)
     set_by = models.ForeignKey(
@@ -50,7 +51,7 @@ class ClientHold(TenantOwnedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "kind"],
+                fields=["tenant", "client", "kind"],
                 condition=Q(lifted_at__isnull=True),
                 name="hold_one_in_force_per_kind",
                 violation_error_message="The client is already on this kind of hold.",
@@ -83,7 +84,7 @@ class ClientHold(TenantOwnedModel):
 class FundsShortfall(TenantOwnedModel):
     """Since when a client's available funds have been below zero (one row while they are)."""
 
-    client = models.OneToOneField(
+    client = TenantOneToOneField(
         "clients.Client", on_delete=models.CASCADE, related_name="funds_shortfall"
     )
     since = models.DateTimeField()
@@ -124,19 +125,19 @@ class Notification(TenantOwnedModel):
     """An e-mail owed to a client. `key` makes it once only ("expiring:<subscription>",
     "expired:<subscription>", "hold:<hold>"); a Celery task sends it after the commit."""
 
-    client = models.ForeignKey(
+    client = TenantForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     key = models.CharField(max_length=80)
-    subscription = models.ForeignKey(
+    subscription = TenantForeignKey(
         "subscriptions.Subscription",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
     )
-    hold = models.ForeignKey(
+    hold = TenantForeignKey(
         ClientHold, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)

@@ -15,6 +15,7 @@ from core.formatting import (
     DEFAULT_TIME_FORMAT,
     TIME_FORMAT_CHOICES,
 )
+from core.tenant_keys import TenantField
 
 from .roles import Role, role_allows, scope_allows
 
@@ -133,7 +134,7 @@ def TenantManager():  # noqa: N802 - a manager factory, named like the class it 
 class TenantOwnedModel(models.Model):
     """Base of every row a tenant owns. `clean()` refuses links to another tenant's rows."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
 
     objects = TenantManager()
 
@@ -192,7 +193,7 @@ class Membership(TenantOwnedModel):
 class TenantSequence(models.Model):
     """Per-tenant counters, e.g. the client number ("Client ID, your internal reference")."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=40)
     last_value = models.BigIntegerField(default=0)
 
