@@ -233,25 +233,20 @@ def _is_tenant_keyed(model) -> bool:
     return any(isinstance(field, TenantField) for field in model._meta.fields)
 
 
-@checks.register(checks.Tags.models)
-def check_links_are_tenant_keyed(app_configs=None, **kwargs):
-    """Every link to a tenant-owned row is tenant-keyed, and comes from a tenant-owned row."""
-    from django.apps import apps
-
+def link_errors(models) -> list[checks.Error]:
+    """The links of `models` to a tenant's rows that are not keyed by tenant (core.E010)."""
     errors = []
-    for model in apps.get_models():
-        if model._meta.app_config and app_configs and model._meta.app_config not in app_configs:
-            continue
+    for model in models:
         for field in model._meta.local_fields:
             if not field.is_relation or isinstance(field, TenantField):
                 continue
-            if not isinstance(field.related_model, type):
-                continue
-            if not _is_tenant_keyed(field.related_model):
+            if not isinstance(field.related_model, type) or not _is_tenant_keyed(
+                field.related_model
+            ):
                 continue
             if not _is_tenant_keyed(model):
                 message = f"{field} links to a tenant's rows from a model without a tenant."
-                hint = "Give the model `tenant = TenantField(...)` (TenantOwnedModel does)."
+                hint = "Give the model `tenant = TenantField(...)` (TenantOwnedModel has it)."
             elif not isinstance(field, _TenantLink):
                 kind = "TenantOneToOneField" if field.one_to_one else "TenantForeignKey"
                 message = f"{field} links two tenant-owned models without the tenant."
@@ -260,3 +255,12 @@ def check_links_are_tenant_keyed(app_configs=None, **kwargs):
                 continue
             errors.append(checks.Error(message, hint=hint, obj=field, id="core.E010"))
     return errors
+
+
+@checks.register(checks.Tags.models)
+def check_links_are_tenant_keyed(app_configs=None, **kwargs):
+    """Every link to a tenant-owned row is tenant-keyed, and comes from a tenant-owned row."""
+    from django.apps import apps
+
+    configs = app_configs or apps.get_app_configs()
+    return link_errors(model for config in configs for model in config.get_models())
