@@ -5,8 +5,12 @@ does not: only the reference tables below may have one (README, "Scale past one 
 table or constraint without tenant_id fails here; so does a link between tenant-owned tables
 that is not keyed by tenant_id (core.tenant_keys)."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 
 from tenancy.models import TenantOwnedModel
@@ -28,19 +32,23 @@ WHERE c.relkind = 'r'
 ORDER BY 1, 2
 """
 
-# Citus reference tables (a copy on every node) rather than distributed ones: read before the
-# tenant is known, so they may keep keys without tenant_id. Each with the key and the reason.
+# Tenant-owned tables that are Citus reference tables (a copy on every node), not distributed:
+# they are read before the tenant is known, so they may keep keys without tenant_id.
 REFERENCE_TABLES = {
-    # An API request names no tenant: its token is found by the digest of its secret alone.
-    ("tenancy_apitoken", "tenancy_apitoken_digest_key"),
+    "tenancy_membership": "an operator's memberships are read at each request by user",
+    "tenancy_apitoken": "an API request names no tenant: its token is found by its digest",
 }
+# What distributed tables point at, without tenant_id of their own.
+SHARED_TABLES = {"tenancy_tenant", "auth_user"}
+SCRIPT = Path(settings.BASE_DIR) / "scripts" / "citus-distribute.sql"
 
 
 def test_every_key_of_a_tenant_owned_table_includes_tenant_id():
     with connection.cursor() as cursor:
         cursor.execute(SQL)
         rows = cursor.fetchall()
-    assert set(rows) == {(table, index, False) for table, index in REFERENCE_TABLES}
+    assert {(table, index) for table, index, _ in rows if table not in REFERENCE_TABLES} == set()
+    assert ("tenancy_apitoken", "tenancy_apitoken_digest_key", False) in rows
 
 
 def test_every_table_that_points_at_a_tenants_row_carries_tenant_id():
@@ -80,3 +88,28 @@ def test_every_foreign_key_to_a_tenant_owned_table_includes_tenant_id():
     with connection.cursor() as cursor:
         cursor.execute(FOREIGN_KEYS_SQL)
         assert cursor.fetchall() == []
+
+
+def test_the_distribution_script_names_every_tenant_owned_table_in_foreign_key_order():
+    calls = re.findall(r"create_(reference|distributed)_table\('(\w+)'", SCRIPT.read_text())
+    order = [table for _, table in calls]
+    reference = [table for kind, table in calls if kind == "reference"]
+    distributed = [table for kind, table in calls if kind == "distributed"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' "
+            "AND table_schema = current_schema()"
+        )
+        tenant_owned = {table for (table,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid <> confrelid"
+        )
+        links = cursor.fetchall()
+    assert len(order) == len(set(order))
+    assert set(reference) == SHARED_TABLES | set(REFERENCE_TABLES)
+    assert set(distributed) == tenant_owned - set(REFERENCE_TABLES)
+    assert order[: len(reference)] == reference
+    for table, target in links:
+        if table in order:
+            assert target in order and order.index(target) < order.index(table), (table, target)
