@@ -229,7 +229,7 @@ class TenantOneToOneField(_TenantLink, models.OneToOneField):
     one_to_one = True
 
 
-def _is_tenant_keyed(model) -> bool:
+def is_tenant_keyed(model) -> bool:
     return any(isinstance(field, TenantField) for field in model._meta.fields)
 
 
@@ -240,11 +240,11 @@ def link_errors(models) -> list[checks.Error]:
         for field in model._meta.local_fields:
             if not field.is_relation or isinstance(field, TenantField):
                 continue
-            if not isinstance(field.related_model, type) or not _is_tenant_keyed(
+            if not isinstance(field.related_model, type) or not is_tenant_keyed(
                 field.related_model
             ):
                 continue
-            if not _is_tenant_keyed(model):
+            if not is_tenant_keyed(model):
                 message = f"{field} links to a tenant's rows from a model without a tenant."
                 hint = "Give the model `tenant = TenantField(...)` (TenantOwnedModel has it)."
             elif not isinstance(field, _TenantLink):
