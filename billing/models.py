@@ -17,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel, TenantQuerySet, _TenantManagerBase
 
 MONEY_MAX_DIGITS = 14
@@ -36,9 +37,7 @@ class Account(TenantOwnedModel):
     """A client's money: one per client, created with the client or on first use
     (`billing.services.account_for_client`). Available funds are balance + credit_limit."""
 
-    client = models.OneToOneField(
-        "clients.Client", on_delete=models.CASCADE, related_name="account"
-    )
+    client = TenantOneToOneField("clients.Client", on_delete=models.CASCADE, related_name="account")
     balance = money_field(default=Decimal("0.00"))
     credit_limit = money_field(
         default=Decimal("0.00"), help_text="How far below zero the balance may go."
@@ -93,7 +92,7 @@ class LedgerEntry(TenantOwnedModel):
     """One change of an account's balance: signed amount (positive adds to the balance),
     what it was for, who posted it, and the balance right after it."""
 
-    account = models.ForeignKey(Account, on_delete=models.RESTRICT, related_name="entries")
+    account = TenantForeignKey(Account, on_delete=models.RESTRICT, related_name="entries")
     created_at = models.DateTimeField("Date", default=timezone.now, editable=False)
     amount = money_field()
     kind = models.CharField(max_length=24, choices=EntryKind.choices)
@@ -109,7 +108,7 @@ class LedgerEntry(TenantOwnedModel):
     )
     balance_after = money_field("Balance after")
     idempotency_key = models.CharField(max_length=100)
-    reverses = models.OneToOneField(
+    reverses = TenantOneToOneField(
         "self",
         null=True,
         blank=True,
@@ -163,7 +162,7 @@ class CreditLimitChange(TenantOwnedModel):
     """The log of credit-limit changes: old and new value, who, when, and whether the client
     was (to be) told."""
 
-    account = models.ForeignKey(
+    account = TenantForeignKey(
         Account, on_delete=models.CASCADE, related_name="credit_limit_changes"
     )
     old_limit = money_field("Old credit limit")

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.leases import Leased
+from core.tenant_keys import TenantForeignKey
 from core.validators import InternationalEmailField
 from tenancy.models import TenantOwnedModel
 
@@ -85,7 +86,7 @@ class Client(TenantOwnedModel):
         max_length=2, blank=True, help_text="ISO country code; decides how the ITN is checked."
     )
     itn = models.CharField("ITN", max_length=20, blank=True, help_text="Registration number (INN).")
-    group = models.ForeignKey(
+    group = TenantForeignKey(
         ClientGroup,
         verbose_name="Client type",
         null=True,
@@ -260,7 +261,7 @@ class ClientImportRefusal(TenantOwnedModel):
     commit's, written with each chunk: a row of its own each, so that a chunk appends its
     refusals rather than rewriting all of those before it."""
 
-    job = models.ForeignKey(ClientImport, on_delete=models.CASCADE, related_name="refusals")
+    job = TenantForeignKey(ClientImport, on_delete=models.CASCADE, related_name="refusals")
     line = models.PositiveIntegerField()
     field = models.CharField(max_length=100, blank=True)
     reason = models.TextField()

@@ -423,7 +423,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 DATABASES["default"]["ENGINE"] = {
-    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    # django-prometheus's, grouping tenant-keyed models by every selected column (core.postgresql)
+    "django.db.backends.postgresql": "core.postgresql",
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports migrations

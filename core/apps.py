@@ -11,4 +11,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from . import logs  # noqa: F401 - connects the task log and metrics to Celery's signals
+        from . import (
+            logs,  # noqa: F401 - connects the task log and metrics to Celery's signals
+            tenant_keys,  # noqa: F401 - registers the check that links are tenant-keyed
+        )

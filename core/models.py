@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from .leases import Leased
+from .tenant_keys import TenantField
 
 
 class _JobRunManagerBase(models.Manager):
@@ -48,7 +49,7 @@ class JobRun(Leased):
     LEASE_RUNNING = JobStatus.RUNNING
     LEASE_FAILED = JobStatus.FAILED
 
-    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
     job = models.CharField(max_length=32, choices=job_choices)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

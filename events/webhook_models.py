@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core import crypto
 from core.leases import Lease, Leased, lease_requeue
+from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
 from .models import Event
@@ -75,10 +76,10 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     a delivery is not sent while an earlier one of the same object is open. `attempts` counts
     the claims (each is one try at the receiver)."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event = TenantForeignKey(Event, on_delete=models.CASCADE, related_name="+")
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    redelivery_of = models.ForeignKey(
+    redelivery_of = TenantForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     object_key = models.CharField(max_length=80)

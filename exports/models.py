@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.leases import Leased
+from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
 
@@ -32,7 +33,7 @@ class ExportJob(TenantOwnedModel, Leased):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     # An export started over the API: the token, which sees its own jobs as an operator does.
-    api_token = models.ForeignKey(
+    api_token = TenantForeignKey(
         "tenancy.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=60)

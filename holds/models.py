@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
 
@@ -30,7 +31,7 @@ class HoldKind(models.TextChoices):
 class ClientHold(TenantOwnedModel):
     """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
+    client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(max_length=16, choices=HoldKind.choices)
     reason = models.CharField(max_length=500)
     set_by = models.ForeignKey(
@@ -50,7 +51,7 @@ class ClientHold(TenantOwnedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "kind"],
+                fields=["tenant", "client", "kind"],
                 condition=Q(lifted_at__isnull=True),
                 name="hold_one_in_force_per_kind",
                 violation_error_message="The client is already on this kind of hold.",
@@ -95,7 +96,7 @@ def _operator_label(user, job: str) -> str:
 class FundsShortfall(TenantOwnedModel):
     """Since when a client's available funds have been below zero (one row while they are)."""
 
-    client = models.OneToOneField(
+    client = TenantOneToOneField(
         "clients.Client", on_delete=models.CASCADE, related_name="funds_shortfall"
     )
     since = models.DateTimeField()

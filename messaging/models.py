@@ -25,6 +25,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clients.models import Client
+from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
 from .numbers import OperatorSource
@@ -49,7 +50,7 @@ class SenderId(TenantOwnedModel):
     """A name a client sends from (the Names tab), with the questionnaire the provider needs
     before it registers the name with operators."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="sender_ids")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="sender_ids")
     name = models.CharField(
         max_length=16,
         validators=[validate_sender_name],
@@ -123,7 +124,7 @@ class Message(TenantOwnedModel):
     """One message as the gateway sent it. `key` is the idempotency key (the gateway's message
     id): importing the same message again changes nothing, and delivery reports name it."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
     channel = models.CharField(max_length=8, choices=MessageChannel.choices)
     sender = models.CharField("Sender ID", max_length=16)
@@ -163,7 +164,7 @@ class StatCounters(models.Model):
     """The figures every rollup row carries. `sent_parts` excludes rejected messages (the
     gateway never sent them); `price` is what the client is charged (rejected ones are free)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     channel = models.CharField(max_length=8, choices=MessageChannel.choices)
     messages = models.PositiveIntegerField(default=0)
@@ -213,7 +214,7 @@ class DirtyDay(TenantOwnedModel):
     """A (client, day) whose messages changed since its rollups were built. `generation` grows
     on every change, so that the rollup job removes only the marks it has caught up with."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     generation = models.PositiveBigIntegerField(default=1)
 
@@ -232,7 +233,7 @@ class MessagingCharge(TenantOwnedModel):
     while the two differ; the charge job posts the difference: the first posting is the day's
     charge, later ones are corrections (a late report, a re-priced message)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     due_parts = models.PositiveBigIntegerField(default=0)
     due_amount = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))

@@ -24,6 +24,7 @@ from django.db import models
 from django.urls import reverse
 
 from core import crypto
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
 API_PORT = 8728
@@ -160,10 +161,10 @@ class SyncState(models.TextChoices):
 
 
 class PppoeAccount(TenantOwnedModel):
-    client = models.OneToOneField(
+    client = TenantOneToOneField(
         "clients.Client", on_delete=models.CASCADE, related_name="pppoe_account"
     )
-    router = models.ForeignKey(Router, on_delete=models.PROTECT, related_name="accounts")
+    router = TenantForeignKey(Router, on_delete=models.PROTECT, related_name="accounts")
     username = models.CharField(
         "PPPoE username", max_length=64, validators=[pppoe_username_validator]
     )
@@ -210,7 +211,7 @@ class PppoeAccount(TenantOwnedModel):
         ordering = ["username", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["router", "username"], name="pppoe_account_unique_username"
+                fields=["tenant", "router", "username"], name="pppoe_account_unique_username"
             ),
             models.UniqueConstraint(
                 fields=["router", "router_secret_id"],

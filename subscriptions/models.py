@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import money_field
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import Tenant, TenantOwnedModel
 
 
@@ -133,10 +134,10 @@ class DisplayStatus(models.TextChoices):
 
 
 class Subscription(TenantOwnedModel):
-    client = models.ForeignKey(
+    client = TenantForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="subscriptions"
     )
-    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
+    package = TenantForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
     status = models.CharField(
         max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
@@ -145,24 +146,24 @@ class Subscription(TenantOwnedModel):
     auto_renew = models.BooleanField("Auto-renew", default=False)
     amount_paid = money_field("Amount paid")
     refunded_amount = money_field("Refunded", default=0)
-    charge_entry = models.OneToOneField(
+    charge_entry = TenantOneToOneField(
         "billing.LedgerEntry",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="subscription_charged",
     )
-    refund_entry = models.OneToOneField(
+    refund_entry = TenantOneToOneField(
         "billing.LedgerEntry",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="subscription_refunded",
     )
-    renewal_of = models.OneToOneField(
+    renewal_of = TenantOneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewed_by"
     )
-    origin = models.ForeignKey(
+    origin = TenantForeignKey(
         "self",
         null=True,
         blank=True,
@@ -190,7 +191,7 @@ class Subscription(TenantOwnedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["client", "package"],
+                fields=["tenant", "client", "package"],
                 condition=Q(status__in=["active", "suspended"]),
                 name="subscription_one_live_per_package",
                 violation_error_message="The client already has an active subscription "

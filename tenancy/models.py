@@ -17,6 +17,7 @@ from core.formatting import (
     DEFAULT_TIME_FORMAT,
     TIME_FORMAT_CHOICES,
 )
+from core.tenant_keys import TenantField, TenantForeignKey
 
 from .roles import Role, role_allows, scope_allows
 
@@ -135,7 +136,7 @@ def TenantManager():  # noqa: N802 - a manager factory, named like the class it 
 class TenantOwnedModel(models.Model):
     """Base of every row a tenant owns. `clean()` refuses links to another tenant's rows."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
 
     objects = TenantManager()
 
@@ -194,7 +195,7 @@ class Membership(TenantOwnedModel):
 class TenantSequence(models.Model):
     """Per-tenant counters, e.g. the client number ("Client ID, your internal reference")."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=40)
     last_value = models.BigIntegerField(default=0)
 
@@ -289,7 +290,7 @@ class SavedView(TenantOwnedModel):
     the list page's URL name (e.g. `clients:client_list`); `query` is the page's URL query
     without its page number, as the list reads it."""
 
-    owner = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="saved_views")
+    owner = TenantForeignKey(Membership, on_delete=models.CASCADE, related_name="saved_views")
     list_name = models.CharField(max_length=100)
     name = models.CharField(max_length=SAVED_VIEW_NAME_MAX)
     shared = models.BooleanField(default=False)

@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("clients", "0008_activity_into_events"), ("tenancy", "0007_tenant_event_retention_days")]
-AFTER = [("clients", "0009_import_refusal_rows")]
+AFTER = [("clients", "0011_import_refusal_rows")]
 ROWS = [
     {"line": 3, "field": "E-mail", "reason": "Enter a valid email address.", "cells": ["R1", "x"]},
     {"line": 9, "field": "", "reason": "Two rows of one client.", "cells": ["R1", None]},

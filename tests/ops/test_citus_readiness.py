@@ -1,12 +1,16 @@
 """Citus readiness: every tenant-owned table is to be distributed by tenant_id, and Citus needs
 every primary key and unique constraint of a distributed table to include it. This lists, from
-PostgreSQL's catalogue, each constraint and unique index of a table with a tenant_id column that
-does not, against the allow-list below: the remaining Citus work (README, "Scale past one
-machine"). A new table or constraint without tenant_id fails here; so does fixing one without
-taking it off the list."""
+PostgreSQL's catalogue, each primary key and unique index of a table with a tenant_id column that
+does not: only the reference tables below may have one (README, "Scale past one machine"). A new
+table or constraint without tenant_id fails here; so does a link between tenant-owned tables
+that is not keyed by tenant_id (core.tenant_keys)."""
+
+import re
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 
 from tenancy.models import TenantOwnedModel
@@ -28,68 +32,23 @@ WHERE c.relkind = 'r'
 ORDER BY 1, 2
 """
 
-# Every tenant-owned table's primary key is its own `id` (Django's default): turning each into
-# (tenant_id, id) touches every foreign key to it, which is the Citus migration itself.
-PRIMARY_KEYS_WITHOUT_TENANT = {
-    "billing_account",
-    "billing_creditlimitchange",
-    "billing_ledgerentry",
-    "clients_client",
-    "clients_clientgroup",
-    "clients_clientimport",
-    "clients_clientimportrefusal",
-    "core_jobrun",
-    "events_event",
-    "exports_exportjob",
-    "holds_clienthold",
-    "holds_fundsshortfall",
-    "holds_notification",
-    "holds_notificationtemplate",
-    "messaging_dailyroutestat",
-    "messaging_dailysenderstat",
-    "messaging_dirtyday",
-    "messaging_message",
-    "messaging_messagingcharge",
-    "messaging_senderid",
-    "routers_pppoeaccount",
-    "routers_router",
-    "subscriptions_package",
-    "subscriptions_subscription",
-    "tenancy_apiidempotencyrecord",
-    "tenancy_apitoken",
-    "tenancy_membership",
-    "tenancy_tenantsequence",
+# Tenant-owned tables that are Citus reference tables (a copy on every node), not distributed:
+# they are read before the tenant is known, so they may keep keys without tenant_id.
+REFERENCE_TABLES = {
+    "tenancy_membership": "an operator's memberships are read at each request by user",
+    "tenancy_apitoken": "an API request names no tenant: its token is found by its digest",
 }
-# Unique constraints without tenant_id. One-to-one links (an account, a shortfall, a PPPoE
-# account per client; a ledger entry's reversal; a subscription's charge, refund and renewal)
-# become a foreign key with a unique (tenant_id, ...) constraint; the three business
-# constraints gain tenant_id, with their check moved from the model form (which leaves out
-# constraints on fields it does not show, tenant_id among them) into the services.
-UNIQUE_WITHOUT_TENANT = {
-    ("billing_account", "billing_account_client_id_key"),
-    ("billing_ledgerentry", "billing_ledgerentry_reverses_id_key"),
-    ("holds_clienthold", "hold_one_in_force_per_kind"),
-    ("holds_fundsshortfall", "holds_fundsshortfall_client_id_key"),
-    ("routers_pppoeaccount", "pppoe_account_unique_username"),
-    ("routers_pppoeaccount", "routers_pppoeaccount_client_id_key"),
-    ("subscriptions_subscription", "subscription_one_live_per_package"),
-    ("subscriptions_subscription", "subscriptions_subscription_charge_entry_id_key"),
-    ("subscriptions_subscription", "subscriptions_subscription_refund_entry_id_key"),
-    ("subscriptions_subscription", "subscriptions_subscription_renewal_of_id_key"),
-    # An API token is found by its secret's digest before its tenant is known: under Citus the
-    # tokens become a reference table (few rows, on every node) rather than a distributed one.
-    ("tenancy_apitoken", "tenancy_apitoken_digest_key"),
-}
+# What distributed tables point at, without tenant_id of their own.
+SHARED_TABLES = {"tenancy_tenant", "auth_user"}
+SCRIPT = Path(settings.BASE_DIR) / "scripts" / "citus-distribute.sql"
 
 
-def test_tenant_owned_tables_keyed_by_tenant_or_listed():
+def test_every_key_of_a_tenant_owned_table_includes_tenant_id():
     with connection.cursor() as cursor:
         cursor.execute(SQL)
         rows = cursor.fetchall()
-    primary = {table for table, _, is_primary in rows if is_primary}
-    unique = {(table, index) for table, index, is_primary in rows if not is_primary}
-    assert unique == UNIQUE_WITHOUT_TENANT
-    assert primary == PRIMARY_KEYS_WITHOUT_TENANT
+    assert {(table, index) for table, index, _ in rows if table not in REFERENCE_TABLES} == set()
+    assert ("tenancy_apitoken", "tenancy_apitoken_digest_key", False) in rows
 
 
 def test_every_table_that_points_at_a_tenants_row_carries_tenant_id():
@@ -106,3 +65,51 @@ def test_every_table_that_points_at_a_tenants_row_carries_tenant_id():
         and issubclass(field.related_model, TenantOwnedModel)
     ]
     assert missing == []
+
+
+FOREIGN_KEYS_SQL = """
+SELECT con.conrelid::regclass::text, con.conname
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+WHERE con.contype = 'f'
+  AND EXISTS (SELECT 1 FROM pg_attribute a
+              WHERE a.attrelid = con.confrelid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+  AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                  WHERE a.attrelid = con.conrelid AND a.attname = 'tenant_id'
+                    AND a.attnum = ANY (con.conkey))
+ORDER BY 1, 2
+"""
+
+
+def test_every_foreign_key_to_a_tenant_owned_table_includes_tenant_id():
+    """Citus joins and checks a foreign key between distributed tables on one node only when
+    it includes the distribution column."""
+    with connection.cursor() as cursor:
+        cursor.execute(FOREIGN_KEYS_SQL)
+        assert cursor.fetchall() == []
+
+
+def test_the_distribution_script_names_every_tenant_owned_table_in_foreign_key_order():
+    calls = re.findall(r"create_(reference|distributed)_table\('(\w+)'", SCRIPT.read_text())
+    order = [table for _, table in calls]
+    reference = [table for kind, table in calls if kind == "reference"]
+    distributed = [table for kind, table in calls if kind == "distributed"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' "
+            "AND table_schema = current_schema()"
+        )
+        tenant_owned = {table for (table,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid <> confrelid"
+        )
+        links = cursor.fetchall()
+    assert len(order) == len(set(order))
+    assert set(reference) == SHARED_TABLES | set(REFERENCE_TABLES)
+    assert set(distributed) == tenant_owned - set(REFERENCE_TABLES)
+    assert order[: len(reference)] == reference
+    for table, target in links:
+        if table in order:
+            assert target in order and order.index(target) < order.index(table), (table, target)

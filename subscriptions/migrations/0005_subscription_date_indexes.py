@@ -9,8 +9,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('billing', '0001_initial'),
         ('clients', '0008_activity_into_events'),
-        ('subscriptions', '0002_tenants_selling_packages_keep_them'),
-        ('tenancy', '0008_api_idempotency_age_index'),
+        ("subscriptions", "0004_tenant_keyed_links"),
+        ('tenancy', '0009_api_idempotency_age_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

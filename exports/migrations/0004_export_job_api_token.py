@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0002_leases'),
+        ("exports", "0003_tenant_keyed_keys"),
         ('tenancy', '0007_tenant_event_retention_days'),
     ]
 

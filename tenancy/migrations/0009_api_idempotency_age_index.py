@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0007_tenant_event_retention_days'),
+        ("tenancy", "0008_tenant_keyed_keys"),
     ]
 
     operations = [

@@ -38,7 +38,7 @@ def refusals_to_json(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0008_activity_into_events"),
+        ("clients", "0010_tenant_keyed_links"),
         ("tenancy", "0007_tenant_event_retention_days"),
     ]
 

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0008_activity_into_events'),
-        ('routers', '0002_router_error_kind_address'),
+        ("routers", "0004_tenant_keyed_links"),
         ('tenancy', '0007_tenant_event_retention_days'),
     ]
 

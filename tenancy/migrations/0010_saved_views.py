@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0008_api_idempotency_age_index'),
+        ("tenancy", "0009_api_idempotency_age_index"),
     ]
 
     operations = [

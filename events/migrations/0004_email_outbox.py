@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0002_webhooks'),
+        ("events", "0003_webhooks"),
         ('tenancy', '0007_tenant_event_retention_days'),
     ]
 

@@ -6,12 +6,11 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0001_initial'),
+        ("holds", "0005_tenant_keyed_links"),
     ]
 
     operations = [
-        migrations.RemoveField(
-            model_name='creditlimitchange',
-            name='notified_at',
+        migrations.DeleteModel(
+            name='Notification',
         ),
     ]

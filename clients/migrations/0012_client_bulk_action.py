@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0009_import_refusal_rows'),
+        ("clients", "0011_import_refusal_rows"),
         ('tenancy', '0007_tenant_event_retention_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0001_initial'),
+        ("events", "0002_tenant_keyed_keys"),
         ('tenancy', '0007_tenant_event_retention_days'),
     ]
 

@@ -6,11 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('holds', '0003_jobrun_moved_to_core'),
+        ("billing", "0003_tenant_keyed_links"),
     ]
 
     operations = [
-        migrations.DeleteModel(
-            name='Notification',
+        migrations.RemoveField(
+            model_name='creditlimitchange',
+            name='notified_at',
         ),
     ]
