@@ -16,6 +16,7 @@ demo) the constraints emit nothing. The system check `core.E010` refuses a plain
 between tenant-keyed models.
 """
 
+from django.apps import apps as global_apps
 from django.core import checks
 from django.db import models
 from django.db.backends.utils import truncate_name
@@ -175,10 +176,14 @@ class TenantForeignKeyConstraint(_KeyConstraint):
 
 
 def _add_constraint(model, constraint, *, first: bool = False) -> None:
-    """Add a field's constraint to its model once (a model rebuilt from migrations already has
-    it from its Meta). The primary key goes first: links to the model's own rows need it."""
+    """Add a field's constraint to its model once. The primary key goes first: links to the
+    model's own rows need it. A model rebuilt from migrations gets none from its fields: it has
+    exactly the constraints its migrations added, so that creating a new table and then adding
+    its constraints (what makemigrations writes for a new model) creates each one once."""
     constraints = model._meta.constraints
     if model._meta.abstract or any(c.name == constraint.name for c in constraints):
+        return
+    if model._meta.apps is not global_apps:  # a model of a migration's state
         return
     model._meta.constraints = [constraint, *constraints] if first else [*constraints, constraint]
     # What migrations read of a model's Meta, also when the model declares no constraints.

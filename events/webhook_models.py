@@ -78,7 +78,7 @@ class WebhookDelivery(Leased, TenantOwnedModel):
 
     endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
     event = TenantForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
     redelivery_of = TenantForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -105,10 +105,14 @@ class WebhookDelivery(Leased, TenantOwnedModel):
         constraints = [
             # Fan-out writes each event once per endpoint, however often it runs.
             models.UniqueConstraint(
-                fields=["endpoint", "event"],
+                fields=["tenant", "endpoint", "event"],
                 condition=Q(redelivery_of__isnull=True),
                 name="webhook_delivery_once",
-            )
+            ),
+            # The id a receiver sees, once (keyed by tenant like every unique key).
+            models.UniqueConstraint(
+                fields=["tenant", "delivery_id"], name="webhook_delivery_unique_id"
+            ),
         ]
         indexes = [
             # The endpoint's delivery log, newest first.

@@ -214,7 +214,7 @@ class PppoeAccount(TenantOwnedModel):
                 fields=["tenant", "router", "username"], name="pppoe_account_unique_username"
             ),
             models.UniqueConstraint(
-                fields=["router", "router_secret_id"],
+                fields=["tenant", "router", "router_secret_id"],
                 condition=~models.Q(router_secret_id=""),
                 name="pppoe_account_unique_adopted_secret",
             ),

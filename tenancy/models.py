@@ -302,7 +302,7 @@ class SavedView(TenantOwnedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                "owner", "list_name", Lower("name"), name="saved_view_unique_name"
+                "tenant", "owner", "list_name", Lower("name"), name="saved_view_unique_name"
             )
         ]
         indexes = [models.Index(fields=["tenant", "list_name", "name"], name="saved_view_list_idx")]

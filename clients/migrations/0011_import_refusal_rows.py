@@ -1,6 +1,7 @@
 """An import's refused rows move from a JSON list on the import, rewritten whole by every chunk,
 to a row each, appended by the chunk that refused them."""
 
+import core.tenant_keys
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -58,7 +59,7 @@ class Migration(migrations.Migration):
                 ("cells", models.JSONField(default=list)),
                 (
                     "job",
-                    models.ForeignKey(
+                    core.tenant_keys.TenantForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="refusals",
                         to="clients.clientimport",
@@ -66,7 +67,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "tenant",
-                    models.ForeignKey(
+                    core.tenant_keys.TenantField(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
                         to="tenancy.tenant",

@@ -1,12 +1,11 @@
 import core.tenant_keys
-import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    """New tables keyed by tenant like the others: primary keys (tenant_id, id) first, then
-    their links keyed by tenant (FOREIGN KEY (tenant_id, x_id)), which need the keys they point at."""
+    """New tables keyed by tenant like the others: their primary keys (tenant_id, id) first, then
+    their links FOREIGN KEY (tenant_id, x_id), which need the keys they point at."""
 
     dependencies = [
         ('exports', '0004_export_job_api_token'),
@@ -15,11 +14,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='exportjob',
-            name='api_token',
-            field=core.tenant_keys.TenantForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tenancy.apitoken'),
-        ),
         migrations.AddConstraint(
             model_name='exportjob',
             constraint=core.tenant_keys.TenantForeignKeyConstraint(field='api_token', name='exports_exportjob_api_token_id_tenant_fk'),
