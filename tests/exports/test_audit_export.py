@@ -52,10 +52,10 @@ def page_descriptions(client, params) -> list[str]:
     return [row.record.description for row in response.context["table"].page.object_list]
 
 
-def export(client, params, **extra):
+def export(client, params, token="", **headers):
     """The toolbar's form, sent with the page's query as the address bar shows it."""
-    data = {"list_path": PAGE, "list_query": urlencode(params), **extra}
-    return client.post(EXPORT, data)
+    data = {"list_path": PAGE, "list_query": urlencode(params), "token": token}
+    return client.post(EXPORT, data, **headers)
 
 
 def run_latest(tenant) -> ExportJob:
