@@ -135,13 +135,22 @@ def middle_cursor(tenant, events: int) -> str:
 
 # -- the audit log page ---------------------------------------------------------------------
 def page_rows(tenant, membership, params) -> list:
-    """The rows of one page as the view reads them: its FilterSet, then its keyset page."""
+    """The rows of one page as the view reads them: its queryset (the member's events), its
+    FilterSet over the query string, then its keyset page."""
+    from django.http import QueryDict
+
     from core.api import SortKey
     from core.pagination import keyset_paginate
-    from exports.audit import audit_filtered
+    from events.filters import EventFilterSet
+    from events.selectors import audit_events, sees_money_only
 
-    query = {name: [str(value)] for name, value in params.items()}
-    events = audit_filtered(tenant=tenant, membership=membership, parameters=query)
+    query = QueryDict(urlencode(params))
+    events = EventFilterSet(
+        query or None,
+        queryset=audit_events(tenant=tenant, membership=membership),
+        tenant=tenant,
+        money_only=sees_money_only(membership),
+    ).qs
     page = keyset_paginate(
         events.select_related("actor"),
         keys=[SortKey("created_at", True), SortKey("id", True)],

@@ -1,6 +1,6 @@
 """Bulk actions on the client list: a selection of clients, one action, run through the single
-action's service in chunks, inline or as a job. The list's views and the export of a selection
-(exports) call these.
+action's service in chunks, inline or as a job. The list's views call these; the export of a
+selection is handed to exports (the list's own export, with the list's visible columns).
 
 Decisions where the requirements were silent:
 - A selection is either the ids of the rows ticked on the page (at most one page: 100) or "all
@@ -101,14 +101,24 @@ def client_bulk_action_start(
     parameters: dict,
     title: str,
     inline_limit: int,
+    list_query: str = "",
 ) -> ClientBulkAction | str:
     """Run `action` on the selection: inline when it has at most `inline_limit` clients,
     else queued as a job after the commit. Returns the recorded action, or for an action that
-    hands the selection to a job of its own (an export), the URL of that job's page."""
+    hands the selection to a job of its own (an export), the URL of that job's page
+    (`list_query`: the list's query string the selection was made on, which the export of
+    ticked clients applies around their ids)."""
     if not membership.allows(action.capability):
         raise PermissionDenied
     if action.hand_off is not None:
-        return action.hand_off(tenant=tenant, actor=actor, selection=selection, title=title)
+        return action.hand_off(
+            tenant=tenant,
+            actor=actor,
+            membership=membership,
+            selection=selection,
+            list_query=list_query,
+            title=title,
+        )
     total = bulk_selection_clients(tenant=tenant, selection=selection).count()
     job = ClientBulkAction.objects.for_tenant(tenant).create(
         tenant=tenant,

@@ -134,6 +134,7 @@ class ClientBulkActionView(TenantRequiredMixin, View):
             parameters=parameters,
             title=f"{action.label}: {count} client{'s' if count != 1 else ''}",
             inline_limit=BaseTable.per_page_for(self._list_query(form), request.membership),
+            list_query=form.cleaned_data.get("query") or "",
         )
         return redirect(result if isinstance(result, str) else result.get_absolute_url())
 

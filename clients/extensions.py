@@ -280,9 +280,10 @@ class BulkAction:
     (ValidationError by field) and returns them as JSON is kept. Either
     `run(tenant=, actor=, client_ids=, parameters=) -> BulkOutcome` works a chunk of clients
     (in the chunk's transaction; clients.bulk runs the chunks inline or as a job), or
-    `hand_off(tenant=, actor=, selection=, title=) -> url` gives the whole selection to a job
-    of its own (exports) and names the page that shows it. `capability` is the single
-    action's right."""
+    `hand_off(tenant=, actor=, membership=, selection=, list_query=, title=) -> url` gives the
+    whole selection (and the list's query string it was made on) to a job of its own (exports:
+    the list's export) and names the page that shows it. `capability` is the single action's
+    right."""
 
     name: str
     label: str

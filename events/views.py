@@ -3,10 +3,9 @@
 Owners see every event; accountants see the money events only (ledger postings and credit
 limits), read-only like every audit page; other roles are refused (403). The list is a
 filtered BaseTable, refreshed by HTMX like every list, paged without counting the whole
-table (keyset pages: newer, older). Its .xlsx export (exports/audit.py) rebuilds the same
-rows through the same FilterSet."""
-
-import uuid
+table (keyset pages: newer, older). Its .xlsx export is every list's (the shared toolbar,
+exports.lists): the worker asks this view for its table, so the file holds this queryset
+(an accountant's money events only), this FilterSet and this order, every page of it."""
 
 from django.core.exceptions import PermissionDenied
 
@@ -45,5 +44,4 @@ class EventListView(FilteredTableView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["money_only"] = sees_money_only(self.request.membership)
-        context["export_token"] = uuid.uuid4()  # a double click queues one export
         return context

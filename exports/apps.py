@@ -1,7 +1,7 @@
 """Export jobs and the .xlsx writer; apps register their kinds. Registers its own: every list
-as shown (exports/lists.py), the audit log's (of the events app below it: exports/audit.py),
-and the export of a selection of the client list, also offered as the list's bulk action
-"Export". Sends no event and hears none.
+as shown (exports/lists.py: the audit log's and the client list's selection among them), and
+the client list's bulk action "Export" (exports/client_selection.py), which queues that same
+export for the clients selected. Sends no event and hears none.
 """
 
 from django.apps import AppConfig
@@ -17,16 +17,13 @@ class ExportsConfig(AppConfig):
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
 
-        from .audit import AUDIT_EXPORT
-        from .client_selection import CLIENT_SELECTION_BULK_ACTION, CLIENT_SELECTION_EXPORT
+        from .client_selection import CLIENT_SELECTION_BULK_ACTION
         from .lists import LIST_EXPORT
         from .metrics import export_jobs_family
         from .registry import register_export_kind
 
         scrape_register(export_jobs_family)
-        register_export_kind(AUDIT_EXPORT)
         register_export_kind(LIST_EXPORT)
-        register_export_kind(CLIENT_SELECTION_EXPORT)
         register_bulk_action(CLIENT_SELECTION_BULK_ACTION)
 
         register_nav_section(

@@ -6,6 +6,13 @@ table (tenancy.lists.list_view_table, as the operator who asked, through the pag
 checks, FilterSet and sort) with the columns the page showed when asked, and writes every row
 of it, not only the page, through the exports writer. Each column exports as
 core.tables says: real numbers, dates and amounts, a choice as its label.
+
+What the page restricts, the export restricts, because it is the page's own queryset: the
+audit log holds an accountant's money events only (events.selectors.audit_events), a filter
+the page ignores as bad is ignored here too, and a keyset-paged list (the audit log) is
+written whole, from its first row, whatever newer / older page the operator was on. The
+client list's bulk action "Export" is this export too, for the rows ticked (`ids`) or all
+those matching the list's filter (exports/client_selection.py).
 """
 
 from django.core.exceptions import PermissionDenied
@@ -29,9 +36,13 @@ def list_export_title(table) -> str:
     return str(model._meta.verbose_name_plural).capitalize()
 
 
-def list_export_parameters(*, path: str, query: str, table) -> dict:
-    """What rebuilds the list in the worker: where it is, and the columns shown now."""
-    return {"path": path, "query": query, "columns": [bound.name for bound in table.columns]}
+def list_export_parameters(*, path: str, query: str, table, ids: list[int] | None = None) -> dict:
+    """What rebuilds the list in the worker: where it is, the columns shown now, and for a
+    selection ticked on the page its rows' ids."""
+    parameters = {"path": path, "query": query, "columns": [bound.name for bound in table.columns]}
+    if ids is not None:
+        parameters["ids"] = list(ids)
+    return parameters
 
 
 def list_export_columns(fields, currency: str) -> list[XlsxColumn]:
@@ -61,6 +72,7 @@ def build_list_export(job) -> ExportSpec:
             tenant=job.tenant,
             membership=membership,
             columns=params.get("columns"),
+            ids=params.get("ids"),
         ).table
     except (Http404, PermissionDenied) as error:
         raise ExportGone(f"This list is no longer available to you ({error}).") from None
@@ -72,7 +84,7 @@ def build_list_export(job) -> ExportSpec:
         rows=table.export_rows(chunk_size=CHUNK_SIZE),
         filename=f"{slugify(title) or 'list'}-{stamp:%Y%m%d-%H%M}.xlsx",
         sheet_title=title,
-        total=table.paginator.count,
+        total=table.export_total(),
     )
 
 

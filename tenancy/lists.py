@@ -13,8 +13,9 @@ from django.urls import Resolver404, resolve
 
 from .mixins import FilteredTableView, TableOnlyResponse
 
-# The parameters that say where in the list one is, not what the list shows.
-PLACE_PARAMETERS = ("page",)
+# The parameters that say where in the list one is, not what the list shows: the page number,
+# and a keyset-paged list's cursors (the audit log's newer / older pages).
+PLACE_PARAMETERS = ("page", "after", "before")
 
 
 def list_view_of(path: str):
@@ -38,11 +39,18 @@ def list_query(query: str) -> QueryDict:
 
 
 def list_view_table(
-    *, path: str, query: str, user, tenant, membership, columns: list[str] | None = None
+    *,
+    path: str,
+    query: str,
+    user,
+    tenant,
+    membership,
+    columns: list[str] | None = None,
+    ids: list[int] | None = None,
 ) -> TableOnlyResponse:
     """The table the list page at `path?query` shows this operator (every row, sorted and
-    filtered; `columns`: these columns instead of the operator's). Http404 or PermissionDenied
-    as the page itself would answer."""
+    filtered; `columns`: these columns instead of the operator's; `ids`: only those of its rows,
+    the rows ticked on the page). Http404 or PermissionDenied as the page itself would answer."""
     match = list_view_of(path)
     request = HttpRequest()
     request.method = "GET"
@@ -58,6 +66,8 @@ def list_view_table(
     request.table_only = True
     if columns is not None:
         request.table_columns = list(columns)
+    if ids is not None:
+        request.table_ids = [int(pk) for pk in ids]
     response = match.func(request, *match.args, **match.kwargs)
     if not isinstance(response, TableOnlyResponse):
         raise PermissionDenied("This list is not available to you.")

@@ -77,10 +77,15 @@ class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         """A request for the table alone (tenancy.lists: an export, a saved view) gets the
-        table this page would show, after the same checks, instead of the page."""
+        table this page would show, after the same checks, instead of the page; asked for
+        some rows only (`request.table_ids`: a selection ticked on the page), those of them
+        that the page's queryset and filter still hold."""
         if getattr(request, "table_only", False):
-            table = self.get_table(self.get_filterset().qs)
-            return TableOnlyResponse(table, request.resolver_match.view_name)
+            rows = self.get_filterset().qs
+            ids = getattr(request, "table_ids", None)
+            if ids is not None:
+                rows = rows.filter(pk__in=ids)
+            return TableOnlyResponse(self.get_table(rows), request.resolver_match.view_name)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -238,11 +238,11 @@ class BaseTable(tables.Table):
     # -- export ----------------------------------------------------------------------------
     def export_fields(self) -> list["ExportField"]:
         """The visible columns in the page's order, as an export writes them (core.tables
-        says how a column exports). A column without a header (the row's buttons) holds
-        nothing to export."""
+        says how a column exports). A column whose header shows no text (the row's buttons,
+        the tick boxes of a selection) holds nothing to export."""
         fields = []
         for bound in self.columns:
-            header = str(bound.header or "").strip()
+            header = html.unescape(strip_tags(str(bound.header or ""))).strip()
             if header:
                 fields.append(self._export_field(bound, header))
         return fields
@@ -262,6 +262,10 @@ class BaseTable(tables.Table):
             queryset = queryset.select_related(None).select_related(*joins).only(*reads)
         for record in queryset.iterator(chunk_size=chunk_size):
             yield [read(record) for read in readers]
+
+    def export_total(self) -> int | None:
+        """The number of rows the export writes, for its progress bar: the page's count."""
+        return self.paginator.count
 
     def _export_field(self, bound, header: str) -> "ExportField":
         column, name = bound.column, bound.name

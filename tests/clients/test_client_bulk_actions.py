@@ -9,10 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
+from openpyxl import load_workbook
 
 from clients.bulk import CHUNK_SIZE, client_bulk_action_execute
 from clients.models import BulkActionStatus, Client, ClientBulkAction, ClientStatus
 from events.models import Event
+from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob
 from exports.services import export_job_execute
 from holds.models import ClientHold, HoldKind
@@ -406,29 +408,65 @@ def test_chunks_hold_the_selection_in_id_order(client, owner, tenant, unscoped):
 
 
 # -- export -----------------------------------------------------------------------------------
-def test_export_of_the_selection_goes_through_the_exports_registry(
+def export_of_selection(client, tenant, **selection) -> tuple[ExportJob, list[tuple]]:
+    """Post the bar's Export for the selection, run its job; the job and the file's rows."""
+    response = post_bulk(client, "export", **selection)
+    job = ExportJob.objects.filter(tenant=tenant).latest("pk")
+    assert response["Location"] == reverse("exports:export_detail", kwargs={"pk": job.pk})
+    assert job.kind == LIST_EXPORT_KIND  # the list's own export, not one of its own
+    job = ExportJob.objects.select_related("tenant").get(pk=job.pk)
+    with scope(tenant=tenant):
+        job = export_job_execute(job=job)
+    assert job.status == "done", job.error
+    with job.file.open("rb") as handle:
+        return job, list(load_workbook(handle, read_only=True).active.values)
+
+
+def choose_columns(client, columns):
+    client.post(
+        reverse("tenancy:table_preferences", kwargs={"table_name": "ClientTable"}),
+        {"columns": columns, "save_columns": "1"},
+    )
+
+
+def shown_headers(client, query) -> tuple[str, ...]:
+    table = client.get("/clients/?" + query).context["table"]
+    return tuple(field.header for field in table.export_fields())
+
+
+def test_export_of_all_matching_has_the_lists_columns_and_order(
     client, owner, tenant, settings, tmp_path, unscoped
 ):
     settings.MEDIA_ROOT = tmp_path
     group = ClientGroupFactory(tenant=tenant)
     chosen = make_clients(tenant, 12, group=group)
     make_clients(tenant, 3)
-    response = post_bulk(client, "export", query=f"group={group.pk}")
-    job = ExportJob.objects.get(tenant=tenant)
-    assert response["Location"] == reverse("exports:export_detail", kwargs={"pk": job.pk})
-    assert job.kind == "clients.selection"
-    job = ExportJob.objects.select_related("tenant").get(pk=job.pk)
-    with scope(tenant=tenant):
-        job = export_job_execute(job=job)
-    assert job.status == "done" and job.total == 12
+    choose_columns(client, ["number", "login", "group"])
+    query = f"group={group.pk}&sort=-number&page=2"
+    job, rows = export_of_selection(client, tenant, query=query)
+    assert rows[0] == shown_headers(client, query) and "Login" in rows[0]
+    assert "E-mail" not in rows[0]  # a column the operator hid
+    number = rows[0].index("ID")
+    numbers = Client.objects.filter(pk__in=chosen).values_list("number", flat=True)
+    assert [row[number] for row in rows[1:]] == sorted(numbers, reverse=True)  # every page
+    assert job.total == 12
 
-    from openpyxl import load_workbook
 
-    with job.file.open("rb") as handle:
-        rows = list(load_workbook(handle, read_only=True).active.values)
-    numbers = Client.objects.filter(pk__in=chosen).order_by("pk").values_list("number", flat=True)
-    assert rows[0][0] == "Client ID"
-    assert [row[0] for row in rows[1:]] == list(numbers)
+def test_export_of_the_ticked_clients_is_those_the_list_still_shows(
+    client, owner, tenant, other_tenant, settings, tmp_path, unscoped
+):
+    settings.MEDIA_ROOT = tmp_path
+    ids = make_clients(tenant, 6)
+    Client.objects.filter(pk=ids[0]).update(status=ClientStatus.DELETED)  # hidden by the list
+    theirs = ClientFactory(tenant=other_tenant)
+    choose_columns(client, ["number", "email"])
+    ticked = [ids[0], ids[2], ids[3], ids[5], theirs.pk]
+    job, rows = export_of_selection(client, tenant, ids=ticked, query_of_list="sort=number")
+    assert rows[0] == shown_headers(client, "sort=number") and "E-mail" in rows[0]
+    number = rows[0].index("ID")
+    expected = Client.objects.filter(pk__in=ids[2:4] + ids[5:]).order_by("number")
+    assert [row[number] for row in rows[1:]] == list(expected.values_list("number", flat=True))
+    assert job.total == 3
 
 
 # -- pages ------------------------------------------------------------------------------------

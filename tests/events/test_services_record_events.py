@@ -40,6 +40,8 @@ NOT_RECORDED = {
     # Tenancy's bookkeeping: an operator's own table preferences, the client numbers handed
     # out (client.created records the client), a token's last use.
     "membership_save_preference": "an operator's own columns and page size",
+    "saved_view_create": "a saved list view is a preference, like the columns (README)",
+    "saved_view_delete": "removes a saved list view, a preference",
     "tenant_next_number": "hands out the numbers client.created records",
     "api_token_authenticate": "marks a token's last use",
     "api_idempotency_purge": "deletes the API's kept answers to retries once they are old",

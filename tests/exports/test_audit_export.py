@@ -1,7 +1,10 @@
-"""The audit log's .xlsx export: exactly the rows of the page (filters, order, the money
-events only for an accountant), for owners and accountants only."""
+"""The audit log's .xlsx export, which is every list's (the toolbar's Export .xlsx,
+exports.lists): exactly the rows of the page (filters, order, every keyset page of it, the money
+events only for an accountant, because the page's queryset says so), for owners and accountants
+only."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -11,14 +14,17 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from events.services import EventLine, events_record_bulk
+from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob
 from exports.services import export_job_execute
+from tenancy.models import Membership
 from tests.factories import ClientFactory
 from tests.helpers import assert_role_refused
 
 pytestmark = pytest.mark.django_db
 PAGE = reverse("events:event_list")
-EXPORT = reverse("exports:audit_export")
+EXPORT = reverse("exports:list_export")
+HEADERS = ("When", "Event", "What happened", "Who", "Object")  # the page's default columns
 
 
 def seed(tenant, actor=None):
@@ -46,26 +52,42 @@ def page_descriptions(client, params) -> list[str]:
     return [row.record.description for row in response.context["table"].page.object_list]
 
 
-def file_rows(tenant) -> list[tuple]:
+def export(client, params, token="", **headers):
+    """The toolbar's form, sent with the page's query as the address bar shows it."""
+    data = {"list_path": PAGE, "list_query": urlencode(params), "token": token}
+    return client.post(EXPORT, data, **headers)
+
+
+def run_latest(tenant) -> ExportJob:
     with scopes_disabled():
-        job = ExportJob.objects.filter(tenant=tenant, kind="events.audit").latest("pk")
-        job = export_job_execute(job=job)  # the worker's part (queued at the commit)
+        job = ExportJob.objects.filter(tenant=tenant, kind=LIST_EXPORT_KIND).latest("pk")
+        return export_job_execute(job=job)  # the worker's part (queued at the commit)
+
+
+def file_rows(tenant) -> list[tuple]:
+    job = run_latest(tenant)
     assert job.status == "done", job.error
     with job.file.open("rb") as handle:
         sheet = load_workbook(handle, read_only=True).active
         rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("When", "Event", "What happened", "Who", "Object", "Object ID", "Client")
+    assert rows[0] == HEADERS
     return rows[1:]
 
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"type": "ledger.entry_posted"}, {"sort": "created_at"}, {"type": "hold.placed"}],
+    [
+        {},
+        {"type": "ledger.entry_posted"},
+        {"sort": "created_at"},
+        {"type": "hold.placed"},
+        {"type": "ledger.entry_posted", "sort": "created_at"},
+    ],
 )
 def test_the_file_holds_exactly_the_pages_rows(client, owner, tenant, params):
     seed(tenant, actor=owner.user)
     shown = page_descriptions(client, params)
-    response = client.post(EXPORT, {**params, "after": "ignored", "token": "t1"})
+    response = export(client, {**params, "after": "ignored"}, token="t1")
     assert response.status_code == 302
     rows = file_rows(tenant)
     assert [row[2] for row in rows] == shown
@@ -73,24 +95,53 @@ def test_the_file_holds_exactly_the_pages_rows(client, owner, tenant, params):
     assert {row[3] for row in rows} == {who}
 
 
+@pytest.mark.parametrize("cursor", ["after", "before"])
+def test_a_keyset_page_exports_the_whole_list(client, owner, tenant, cursor):
+    """Sent from an older (or newer) page: the file starts at the list's first row."""
+    seed(tenant)
+    second = client.get(PAGE, {"per_page": 5}).context["table"].page
+    third = client.get(PAGE, {"per_page": 5, "after": second.next_cursor}).context["table"].page
+    place = second.next_cursor if cursor == "after" else third.previous_cursor
+    export(client, {"per_page": 5, cursor: place})
+    job = run_latest(tenant)
+    assert job.status == "done" and job.total == 12, job.error
+    rows = file_rows(tenant)
+    assert [row[2] for row in rows] == page_descriptions(client, {})
+    assert len(rows) == 12
+
+
 def test_an_accountant_exports_the_money_events_only(client, login_as, tenant):
     seed(tenant)
     login_as(tenant, "accountant")
     shown = page_descriptions(client, {"type": "hold.placed"})  # not offered: ignored
-    client.post(EXPORT, {"type": "hold.placed"})
+    export(client, {"type": "hold.placed"})
     rows = file_rows(tenant)
     assert [row[2] for row in rows] == shown
     assert {row[1] for row in rows} == {"Ledger entry posted"}
 
 
-def test_with_htmx_the_pages_current_url_decides(client, owner, tenant):
-    """Filtered by HTMX since the page was loaded: the hidden fields are the old ones."""
+def test_the_worker_reads_the_pages_queryset_for_the_role_held_then(client, owner, tenant):
+    """An owner made accountant before the job runs gets the accountant's page: the money
+    events; made viewer, no audit log at all: the job fails with its reason."""
     seed(tenant)
-    current = f"http://testserver{PAGE}?type=client.updated"
-    response = client.post(
-        EXPORT, {"type": ""}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=current
-    )
+    export(client, {})
+    with scopes_disabled():
+        Membership.objects.filter(pk=owner.pk).update(role="accountant")
+    assert {row[1] for row in file_rows(tenant)} == {"Ledger entry posted"}
+    export(client, {}, token="again")
+    with scopes_disabled():
+        Membership.objects.filter(pk=owner.pk).update(role="viewer")
+    job = run_latest(tenant)
+    assert job.status == "failed" and "no longer available" in job.error
+
+
+def test_with_htmx_the_address_bars_query_decides(client, owner, tenant):
+    """Filtered by HTMX since the page was loaded: the toolbar's script sends the address
+    bar's query (static/js/clientdesk.js), and the answer is the job's progress in place."""
+    seed(tenant)
+    response = export(client, {"type": "client.updated"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
+    assert 'data-testid="export-job"' in response.content.decode()
     rows = file_rows(tenant)
     assert [row[2] for row in rows] == page_descriptions(client, {"type": "client.updated"})
     assert len(rows) == 3
@@ -98,16 +149,17 @@ def test_with_htmx_the_pages_current_url_decides(client, owner, tenant):
 
 def test_a_double_click_queues_one_export(client, owner, tenant):
     seed(tenant)
-    client.post(EXPORT, {"token": "same"})
-    client.post(EXPORT, {"token": "same"})
+    export(client, {}, token="same")
+    export(client, {}, token="same")
     with scopes_disabled():
-        assert ExportJob.objects.filter(tenant=tenant, kind="events.audit").count() == 1
+        assert ExportJob.objects.filter(tenant=tenant, kind=LIST_EXPORT_KIND).count() == 1
 
 
 @pytest.mark.parametrize("role", ["manager", "viewer"])
 def test_other_roles_are_refused(client, login_as, tenant, role):
     login_as(tenant, role)
-    assert_role_refused(client, EXPORT, method="post")
+    assert client.get(PAGE).status_code == 403
+    assert_role_refused(client, EXPORT, "post", {"list_path": PAGE, "list_query": ""})
     with scopes_disabled():
         assert not ExportJob.objects.exists()
 
@@ -116,5 +168,5 @@ def test_bad_filters_are_ignored_like_on_the_page(client, owner, tenant):
     seed(tenant)
     params = {"since": "31.31.2026", "object_id": "1e400", "type": "x" * 5000}
     shown = page_descriptions(client, params)
-    client.post(EXPORT, params)
+    export(client, params)
     assert [row[2] for row in file_rows(tenant)] == shown

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from django_scopes import scopes_disabled
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -18,6 +19,7 @@ from openpyxl import load_workbook
 
 from billing.services import account_charge, account_top_up
 from events.services import event_record
+from exports.lists import LIST_EXPORT_KIND
 from exports.registry import EXPORT_KINDS
 from exports.services import export_job_create, export_job_execute
 from exports.xlsx import XlsxColumn, XlsxStreamWriter
@@ -167,26 +169,29 @@ def drive_statistics(tenant, owner, text):
     return texts, [sender.sender, route.operator]
 
 
-def drive_audit(tenant, owner, text):
-    """An event's description, as the audit log shows it."""
+def drive_list(tenant, owner, text):
+    """The list export of the audit page (an event's description, as the page shows it) and
+    of a selection of the client list (a client's name and company)."""
     description = text[:500] or "-"
     with transaction.atomic():
         event_record(tenant=tenant, type="client.updated", description=description)
-    return run_export(tenant, owner, "events.audit"), [description]
-
-
-def drive_client_selection(tenant, owner, text):
-    """A client's name and company, in the export of a selection of the client list."""
     customer = ClientFactory(tenant=tenant, name=text[:200] or "-", company=text[:200])
-    texts = run_export(tenant, owner, "clients.selection", selection={"ids": [customer.pk]})
-    return texts, [customer.name, customer.company]
+    audit = run_export(tenant, owner, LIST_EXPORT_KIND, path=reverse("events:event_list"))
+    clients = run_export(
+        tenant,
+        owner,
+        LIST_EXPORT_KIND,
+        path=reverse("clients:client_list"),
+        columns=["number", "name", "company"],
+        ids=[customer.pk],
+    )
+    return audit + clients, [description, customer.name, customer.company]
 
 
 DRIVERS = {
     "billing.ledger": drive_ledger,
     "messaging.statistics": drive_statistics,
-    "events.audit": drive_audit,
-    "clients.selection": drive_client_selection,
+    LIST_EXPORT_KIND: drive_list,
 }
 
 
