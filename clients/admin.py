@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import Client, ClientBulkAction, ClientGroup, ClientImport
+from .models import Client, ClientBulkAction, ClientGroup, ClientImport, ClientImportRefusal
 
 
 @admin.register(ClientGroup)
@@ -61,6 +61,16 @@ class ClientImportAdmin(ReadOnlyAdmin):
     list_select_related = ("tenant", "created_by")
     search_fields = ("file_name", "created_by__username")
     raw_id_fields = ("created_by",)
+
+
+@admin.register(ClientImportRefusal)
+class ClientImportRefusalAdmin(ReadOnlyAdmin):
+    """The rows an import refused, as the operator downloads them to fix."""
+
+    list_display = ("job", "tenant", "line", "field", "reason")
+    list_filter = ("tenant",)
+    list_select_related = ("tenant", "job")
+    raw_id_fields = ("job",)
 
 
 @admin.register(ClientBulkAction)

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import ApiIdempotencyRecord, ApiToken, Membership, Tenant, TenantSequence
+from .models import (
+    ApiIdempotencyRecord,
+    ApiToken,
+    Membership,
+    SavedView,
+    Tenant,
+    TenantSequence,
+)
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):
@@ -70,3 +77,13 @@ class ApiIdempotencyRecordAdmin(ReadOnlyAdmin):
 
     list_display = ("tenant", "caller", "key", "status", "created_at")
     search_fields = ("key",)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(ReadOnlyAdmin):
+    """Operators' saved views of lists (a filter, sort, columns and page size under a name)."""
+
+    list_display = ("name", "tenant", "list_name", "owner", "shared")
+    list_select_related = ("tenant", "owner__user")
+    search_fields = ("name", "list_name")
+    raw_id_fields = ("owner",)

@@ -236,16 +236,20 @@ class BaseTable(tables.Table):
         self.page = paginator.page(page)
 
     # -- export ----------------------------------------------------------------------------
-    def export_fields(self) -> list["ExportField"]:
-        """The visible columns in the page's order, as an export writes them (core.tables
-        says how a column exports). A column whose header shows no text (the row's buttons,
-        the tick boxes of a selection) holds nothing to export."""
-        fields = []
+    def data_columns(self) -> list[tuple]:
+        """The visible columns that hold data, in the page's order, each with its header's
+        text: a column whose header shows no text (the row's buttons, the tick boxes of a
+        selection) is the page's machinery, neither exported nor kept in a saved view."""
+        shown = []
         for bound in self.columns:
             header = html.unescape(strip_tags(str(bound.header or ""))).strip()
             if header:
-                fields.append(self._export_field(bound, header))
-        return fields
+                shown.append((bound, header))
+        return shown
+
+    def export_fields(self) -> list["ExportField"]:
+        """The data columns as an export writes them (core.tables says how a column exports)."""
+        return [self._export_field(bound, header) for bound, header in self.data_columns()]
 
     def export_rows(self, chunk_size: int = 2000):
         """Every row of the filtered, sorted list (not only the page), streamed; only the

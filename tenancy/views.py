@@ -325,7 +325,7 @@ class SavedViewCreateView(TenantRequiredMixin, View):
                     list_name=listed.view_name,
                     name=data["name"],
                     query=data["list_query"],
-                    columns=[bound.name for bound in listed.table.columns],
+                    columns=[bound.name for bound, _ in listed.table.data_columns()],
                     per_page=listed.table.current_per_page,
                     shared=data["shared"],
                 )

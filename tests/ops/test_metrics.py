@@ -50,7 +50,7 @@ def test_metrics_network_rule_ignores_what_the_proxy_forwards(client, settings, 
     """Behind the proxy every visitor arrives from the proxy's address: only the token counts."""
     settings.METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     settings.METRICS_TOKEN = "the-right-token"
-    forwarded = {header: "for=203.0.113.9" if header == "Forwarded" else "203.0.113.9"}
+    forwarded = {header: "for=127.0.0.9" if header == "Forwarded" else "127.0.0.9"}
     assert client.get("/metrics", headers=forwarded).status_code == 404
     with_token = {**forwarded, "Authorization": "Bearer the-right-token"}
     assert client.get("/metrics", headers=with_token).status_code == 200

@@ -31,7 +31,8 @@ def views():
 
 
 def headers(response) -> list[str]:
-    return [bound.name for bound in response.context["table"].columns]
+    """The list's data columns (the tick boxes of a selection are the page's, not the view's)."""
+    return [bound.name for bound, _ in response.context["table"].data_columns()]
 
 
 def make_view(membership, name="Mine", *, shared=False, query="sort=number"):
