@@ -101,7 +101,7 @@ def export_job_read(request, job_id: JobNumber):
     url_name="export_job_download",
     openapi={
         "responses": {
-            "200": {
+            200: {
                 "description": "The .xlsx file.",
                 "content": {XLSX_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
             }

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 
 from .models import Membership, Tenant
 from .roles import Role
+from .services import saved_view_create
 
 DEMO_PASSWORD = "clientdesk-demo"
 
@@ -65,6 +66,22 @@ def seed(context: dict, log) -> None:
             )
             Membership.objects.for_tenant(tenant).create(tenant=tenant, user=user, role=role)
             logins.append((username, f"{role.label} of {tenant.name}"))
+        _seed_saved_view(tenant, key)
     logins.insert(1, ("demo", "owner in all three tenants (shows the tenant switcher)"))
     context["logins"] = logins
     log(f"Created {len(DEMO_TENANTS)} tenants and {len(logins)} logins.")
+
+
+def _seed_saved_view(tenant: Tenant, key: str) -> None:
+    """A view of the client list the owner saved and shared, one click from the list."""
+    owner = Membership.objects.for_tenant(tenant).get(user__username=f"{key}-{Role.OWNER.value}")
+    saved_view_create(
+        tenant=tenant,
+        actor=owner,
+        list_name="clients:client_list",
+        name="Active, newest first",
+        query="status=active&sort=-created_at",
+        columns=["name", "number", "status", "created_at"],
+        per_page=20,
+        shared=True,
+    )

@@ -38,6 +38,7 @@ from holds.models import ClientHold, FundsShortfall, HoldKind
 from messaging.models import Message, SenderId
 from subscriptions.models import Package, Subscription
 from tenancy.demo import DEMO_TENANTS
+from tenancy.models import SavedView
 from tests.html_forms import Form, page_forms
 from tests.security.walker import portal_routes
 
@@ -52,6 +53,8 @@ PK_MODELS = {
     "clients:client_import_detail": ClientImport,
     "clients:client_bulk_action_detail": ClientBulkAction,
     "exports:client_import_refused": ClientImport,
+    "tenancy:saved_view_open": SavedView,
+    "tenancy:saved_view_delete": SavedView,
 }
 # Pages that edit the signed-in person's own data, with no object in the URL: the person.
 OWN_DATA_URLS = {"account"}

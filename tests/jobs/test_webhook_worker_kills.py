@@ -14,7 +14,7 @@ from events.webhook_models import WebhookDelivery
 from events.webhooks import webhook_endpoint_create
 from tests.events.receiver import Answer, Receiver
 from tests.factories import TenantFactory
-from tests.jobs.test_worker_kills import backends_gone, wait_until, workers  # noqa: F401
+from tests.jobs.processes import backends_gone, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def all_delivered(tenant) -> bool:
 
 
 def test_pool_killed_mid_delivery_the_same_delivery_is_sent_again(
-    workers,  # noqa: F811
+    workers,
     receiver,
     monkeypatch,
 ):
