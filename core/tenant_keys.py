@@ -242,14 +242,24 @@ def link_errors(models) -> list[checks.Error]:
     """The links of `models` to a tenant's rows that are not keyed by tenant (core.E010)."""
     errors = []
     for model in models:
-        for field in model._meta.local_fields:
+        for field in [*model._meta.local_fields, *model._meta.local_many_to_many]:
             if not field.is_relation or isinstance(field, TenantField):
                 continue
-            if not isinstance(field.related_model, type) or not is_tenant_keyed(
+            target_keyed = isinstance(field.related_model, type) and is_tenant_keyed(
                 field.related_model
-            ):
+            )
+            if isinstance(field, _TenantLink) and not target_keyed:
+                message = f"{field} is keyed by tenant, but what it links to has no tenant."
+                hint = "Use a plain ForeignKey or OneToOneField to rows that no tenant owns."
+            elif not target_keyed:
                 continue
-            if not is_tenant_keyed(model):
+            elif field.many_to_many:
+                message = f"{field} is a many-to-many link to a tenant's rows."
+                hint = "Link through a tenant-owned model with two TenantForeignKeys."
+            elif getattr(field, "to_fields", [None])[0] not in (None, "id"):
+                message = f"{field} links to a column other than the primary key."
+                hint = "A tenant-keyed link points at (tenant_id, id)."
+            elif not is_tenant_keyed(model):
                 message = f"{field} links to a tenant's rows from a model without a tenant."
                 hint = "Give the model `tenant = TenantField(...)` (TenantOwnedModel has it)."
             elif not isinstance(field, _TenantLink):

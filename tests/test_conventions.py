@@ -16,6 +16,7 @@ from pathlib import Path
 import django_tables2 as tables
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 
 from tenancy.models import TenantOwnedModel
 from tenancy.tables import BaseTable
@@ -128,3 +129,11 @@ def test_function_level_imports_say_why():
     its line; anywhere else the import belongs at the top of the module."""
     silent = [place for place, line in _function_level_imports() if "#" not in line]
     assert not silent, "imports inside functions without a reason: " + ", ".join(silent)
+
+
+@pytest.mark.django_db
+def test_the_models_and_their_migrations_agree():
+    """A model changed without its migration fails here, and so does a hand-written migration
+    that forgot a tenant-keyed constraint (models rebuilt from migrations take their
+    constraints from the migrations alone)."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -28,14 +28,16 @@ pytestmark = pytest.mark.django_db
 
 
 def refused(create) -> bool:
-    """Whether the database refuses the row (its tenant-keyed constraints are deferred to the
-    commit; checked at once here)."""
+    """Whether the database refuses the row by a tenant-keyed constraint (deferred to the
+    commit; checked at once here); a refusal by any other constraint fails the test."""
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             create()
-    except IntegrityError:
+    except IntegrityError as error:
+        constraint = error.__cause__.diag.constraint_name or ""
+        assert constraint.endswith(("_tenant_fk", "_tenant_key")), constraint
         return True
     return False
 
@@ -105,3 +107,20 @@ def test_the_check_refuses_a_link_without_the_tenant():
     ]
     assert "TenantForeignKey" in errors[0].hint and "TenantOneToOneField" in errors[1].hint
     assert "without a tenant" in errors[2].msg
+
+
+def test_the_check_refuses_a_tenant_keyed_link_to_rows_no_tenant_owns_and_many_to_many():
+    cascade = models.CASCADE
+    shared = model("Shared")
+    target = model("ManyTarget", tenant=tenant_field())
+    wrong = model(
+        "Wrong", tenant=tenant_field(), shared=TenantForeignKey(shared, on_delete=cascade)
+    )
+    many = model("Many", tenant=tenant_field(), targets=models.ManyToManyField(target))
+
+    errors = link_errors([shared, target, wrong, many])
+    assert [(e.obj.model.__name__, e.obj.name) for e in errors] == [
+        ("Wrong", "shared"),
+        ("Many", "targets"),
+    ]
+    assert "has no tenant" in errors[0].msg and "many-to-many" in errors[1].msg

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
-from tenancy.models import TenantOwnedModel
+from core.tenant_keys import TenantForeignKey, TenantOneToOneField, is_tenant_keyed
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +59,38 @@ def test_every_table_that_points_at_a_tenants_row_carries_tenant_id():
         for model in apps.get_models()
         if not any(f.name == "tenant" for f in model._meta.get_fields())
         for field in model._meta.get_fields()
-        if field.many_to_one
+        if (field.many_to_one or field.one_to_one)
         and field.concrete
         and isinstance(field.related_model, type)
-        and issubclass(field.related_model, TenantOwnedModel)
+        and is_tenant_keyed(field.related_model)
     ]
     assert missing == []
+
+
+LINK_CONSTRAINTS_SQL = """
+SELECT c.relname, a.attname
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+JOIN pg_attribute t ON t.attrelid = con.conrelid AND t.attname = 'tenant_id'
+JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+WHERE con.contype = 'f' AND array_length(con.conkey, 1) = 2 AND t.attnum = ANY (con.conkey)
+  AND a.attname <> 'tenant_id'
+"""
+
+
+def test_every_tenant_keyed_link_has_its_foreign_key():
+    """A link declared tenant-keyed is checked by the database, not only declared."""
+    with connection.cursor() as cursor:
+        cursor.execute(LINK_CONSTRAINTS_SQL)
+        in_database = set(cursor.fetchall())
+    declared = {
+        (model._meta.db_table, field.column)
+        for model in apps.get_models()
+        for field in model._meta.local_fields
+        if isinstance(field, (TenantForeignKey, TenantOneToOneField))
+    }
+    assert declared and declared <= in_database, declared - in_database
 
 
 FOREIGN_KEYS_SQL = """

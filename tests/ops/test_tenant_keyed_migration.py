@@ -101,6 +101,8 @@ def test_the_demo_migrates_to_tenant_keyed_keys_and_back(seeded_demo):
         # tables, unapplied on the way back, are not what this compares).
         before = contents()
         assert before["billing_ledgerentry"] == seeded["billing_ledgerentry"]
+        common = seeded.keys() & before.keys()  # no row lost on the way back, in any table
+        assert {t: before[t][0] for t in common} == {t: seeded[t][0] for t in common}
         assert {"clients_client_pkey", "billing_account_client_id_key"} <= keys_without_tenant()
         assert tenant_keyed_links() == 0
 
@@ -112,5 +114,7 @@ def test_the_demo_migrates_to_tenant_keyed_keys_and_back(seeded_demo):
         migrate(latest())
         assert keys_without_tenant() == {"tenancy_apitoken_digest_key"}
         assert tenant_keyed_links() == keyed_links
+        again = contents()
+        assert {t: again[t][0] for t in common} == {t: seeded[t][0] for t in common}
     finally:
         migrate(latest())
