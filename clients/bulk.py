@@ -36,9 +36,8 @@ from core.leases import (
     Lease,
     LeaseLost,
     lease_claim,
-    lease_fail,
     lease_finish,
-    lease_requeue,
+    lease_requeue_or_fail,
     lease_worked,
 )
 from core.numbers import query_integer
@@ -143,14 +142,8 @@ def _queue(job: ClientBulkAction) -> None:
 
 def client_bulk_action_recover(*, job: ClientBulkAction, lease: Lease, now) -> str:
     """The sweep found the job's lease expired: queue it again (it resumes after its last
-    committed chunk), or fail it with its reason after LEASE_MAX_ATTEMPTS interruptions."""
-    if lease.attempt >= ClientBulkAction.LEASE_MAX_ATTEMPTS:
-        reason = ClientBulkAction.lease_interrupted_reason(lease.attempt)
-        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
-    if not lease_requeue(lease, now):
-        return ""
-    transaction.on_commit(lambda: _queue(job))
-    return "requeued"
+    committed chunk)."""
+    return lease_requeue_or_fail(lease, now, queue=lambda: _queue(job))
 
 
 # -- running ---------------------------------------------------------------------------------

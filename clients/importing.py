@@ -36,9 +36,8 @@ from core.leases import (
     Lease,
     LeaseLost,
     lease_claim,
-    lease_fail,
     lease_finish,
-    lease_requeue,
+    lease_requeue_or_fail,
     lease_worked,
 )
 from core.text import refused_characters
@@ -534,14 +533,8 @@ def _queue(job: ClientImport) -> None:
 
 def client_import_recover(*, job: ClientImport, lease: Lease, now) -> str:
     """The sweep found the commit's lease expired: queue it again (it resumes after its last
-    committed chunk), or fail it with its reason after LEASE_MAX_ATTEMPTS interruptions."""
-    if lease.attempt >= ClientImport.LEASE_MAX_ATTEMPTS:
-        reason = ClientImport.lease_interrupted_reason(lease.attempt)
-        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
-    if not lease_requeue(lease, now):
-        return ""
-    transaction.on_commit(lambda: _queue(job))
-    return "requeued"
+    committed chunk)."""
+    return lease_requeue_or_fail(lease, now, queue=lambda: _queue(job))
 
 
 # What an import that stops on an error tells the operator, by the error (a ValidationError:

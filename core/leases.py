@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -224,6 +224,20 @@ def lease_requeue(lease: Lease, now: datetime) -> bool:
             status=lease.model.LEASE_QUEUED, lease_expires_at=None, heartbeat_at=None
         )
     )
+
+
+def lease_requeue_or_fail(lease: Lease, now: datetime, *, queue) -> str:
+    """The sweep found a record's lease expired: queue its work again (`queue()`, after the
+    commit; it resumes where its last committed step left it), or fail it with its reason once
+    it was interrupted LEASE_MAX_ATTEMPTS times. Returns "requeued", "failed", or "" when
+    another worker got there first: what `Leased.lease_on_expired` returns."""
+    if lease.attempt >= lease.model.LEASE_MAX_ATTEMPTS:
+        reason = lease.model.lease_interrupted_reason(lease.attempt)
+        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
+    if not lease_requeue(lease, now):
+        return ""
+    transaction.on_commit(queue)
+    return "requeued"
 
 
 def leases_fail_running(queryset, reason: str) -> int:

@@ -24,10 +24,9 @@ from core.leases import (
     Lease,
     LeaseLost,
     lease_claim,
-    lease_fail,
     lease_finish,
     lease_renew,
-    lease_requeue,
+    lease_requeue_or_fail,
     lease_worked,
 )
 from tenancy.models import Tenant
@@ -91,15 +90,8 @@ def export_job_claim(*, job: ExportJob) -> Lease | None:
 
 
 def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
-    """The sweep found the job's lease expired: queue it again, or fail it with its reason
-    once it was interrupted LEASE_MAX_ATTEMPTS times."""
-    if lease.attempt >= ExportJob.LEASE_MAX_ATTEMPTS:
-        reason = ExportJob.lease_interrupted_reason(lease.attempt)
-        return "failed" if lease_fail(lease, reason, now=now, expired_before=now) else ""
-    if not lease_requeue(lease, now):
-        return ""
-    transaction.on_commit(lambda: _queue(job))
-    return "requeued"
+    """The sweep found the job's lease expired: queue it again (it restarts from the first row)."""
+    return lease_requeue_or_fail(lease, now, queue=lambda: _queue(job))
 
 
 # What an export that stops on an error tells the operator, by the error.
