@@ -109,8 +109,10 @@ def test_the_check_refuses_a_link_without_the_tenant():
     assert "without a tenant" in errors[2].msg
 
 
+@isolate_apps("core")
 def test_the_check_refuses_a_tenant_keyed_link_to_rows_no_tenant_owns_and_many_to_many():
     cascade = models.CASCADE
+    owner = model("Owner")
     shared = model("Shared")
     target = model("ManyTarget", tenant=tenant_field())
     wrong = model(
@@ -118,7 +120,7 @@ def test_the_check_refuses_a_tenant_keyed_link_to_rows_no_tenant_owns_and_many_t
     )
     many = model("Many", tenant=tenant_field(), targets=models.ManyToManyField(target))
 
-    errors = link_errors([shared, target, wrong, many])
+    errors = link_errors([owner, shared, target, wrong, many])
     assert [(e.obj.model.__name__, e.obj.name) for e in errors] == [
         ("Wrong", "shared"),
         ("Many", "targets"),
