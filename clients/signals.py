@@ -24,6 +24,8 @@ from django.dispatch import Signal
 from .models import Client
 
 client_access_changed = Signal()
+# The reason of a cut for a hold: also the disabled reason an account keeps while it lasts.
+HOLD_ACCESS_REASON = "hold_set"
 
 # Sent after the commit when a client is deleted: `tenant`, `client`. The holds app, which
 # owns access, cuts the client's service.

@@ -41,7 +41,11 @@ from django.utils import timezone
 from billing.models import Account
 from clients.extensions import BulkOutcome
 from clients.models import Client, ClientStatus
-from clients.signals import send_client_access_changed, send_client_access_changed_later
+from clients.signals import (
+    HOLD_ACCESS_REASON,
+    send_client_access_changed,
+    send_client_access_changed_later,
+)
 from core.formatting import format_datetime, money
 from core.sql import bound_cursor, is_postgresql
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
@@ -231,7 +235,9 @@ def client_place_hold(
         tenant=tenant,
         rows=[(locked.pk, NotificationKind.HOLD_SET, f"hold:{hold.pk}", None, hold.pk)],
     )
-    send_client_access_changed(sender="holds", client=locked, access=False, reason="hold_set")
+    send_client_access_changed(
+        sender="holds", client=locked, access=False, reason=HOLD_ACCESS_REASON
+    )
     return hold
 
 
@@ -506,7 +512,11 @@ def _holds_place_bulk(
         ],
     )
     send_client_access_changed_later(
-        sender="holds", tenant=tenant, client_ids=client_ids, access=False, reason="hold_set"
+        sender="holds",
+        tenant=tenant,
+        client_ids=client_ids,
+        access=False,
+        reason=HOLD_ACCESS_REASON,
     )
     return client_ids
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from clients.models import HOLD_STATUSES, Client
 from clients.services import client_create
+from clients.signals import HOLD_ACCESS_REASON
 from core import crypto, outbound
 from core.locks import advisory_xact_lock, lock_namespace
 from core.validators import full_clean_changed
@@ -342,8 +343,6 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
 ADOPTION_CHUNK = 200
 # The disabled reason of a secret adopted disabled (shown as "disabled on the router").
 ADOPTED_DISABLED = "disabled_on_router"
-# The disabled reason a hold gives a client's account (holds' client_access_changed).
-HOLD_DISABLED = "hold_set"
 
 
 # The lock that makes a tenant's adoptions (on any of its routers) run one chunk at a time.
@@ -489,7 +488,7 @@ def _adopted_account(
     """The account of an adopted secret in the state the router holds it, except for a client
     on hold: disabled for the hold and Pending, for the sync to disable the secret."""
     if on_hold:
-        enabled, reason = False, HOLD_DISABLED
+        enabled, reason = False, HOLD_ACCESS_REASON
     else:
         enabled, reason = not secret.disabled, ADOPTED_DISABLED if secret.disabled else ""
     account = PppoeAccount(
