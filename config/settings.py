@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Before anything reads parameters, cookies or headers (the session lookup among them).
     "core.text.CleanRequestTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (or the language cookie) until the operator's own is known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,7 +129,8 @@ TEMPLATES = [
                 "tenancy.context_processors.tenancy",
             ],
             # Dates in the tenant's formats (`day`, `moment`, `clock`) on every template.
-            "builtins": ["core.templatetags.core"],
+            # i18n's tags ({% translate %}, {% blocktranslate %}) in every template, unloaded.
+            "builtins": ["core.templatetags.core", "django.templatetags.i18n"],
         },
     },
 ]
@@ -185,7 +188,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-LANGUAGE_CODE = "en-us"
+# The portal's languages: an operator's own choice, else the tenant's, else the browser's.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
