@@ -1,8 +1,13 @@
-"""Numbers as pages show them, rounded the way the ledger and the spreadsheets round.
+"""Numbers as pages show them, rounded the way the ledger and the spreadsheets round, in the
+separators of the operator's language.
 
 Python formats a Decimal half-to-even (0.665 -> "0.66") while the ledger quantizes half-up and a
 spreadsheet's 0.00 format rounds half away from zero (0.67): a page, its .xlsx and the charge
-would disagree by a cent. Every amount a page shows goes through `money` instead.
+would disagree by a cent. Every number a page, a message or an e-mail shows goes through this
+module instead: `money` (an amount without its currency, or a unit price with `places=4`),
+`format_amount` (with the tenant's currency: "1,234.56 EUR" in English, "1 234,56 ₽" in
+Russian) and `format_count` (a whole number, grouped); templates: the `money`, `amount` and
+`count` filters. The separators are Django's formats of the active language.
 
 Dates and times likewise: every page, list cell and e-mail shows them through `format_date`,
 `format_time` and `format_datetime` (templates: the `day` and `moment` filters), in the formats
@@ -15,14 +20,54 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.translation import get_language
 
 CENT = Decimal("0.01")
 
+# Where the active language writes a currency's sign instead of its code, and on which side.
+CURRENCY_SIGNS = {
+    "ru": {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "UAH": "₴", "BYN": "Br", "GBP": "£"},
+}
+NBSP = "\N{NO-BREAK SPACE}"
+
+
+def _separators() -> tuple[str, str]:
+    """The active language's decimal and thousands separators (cached by Django per language)."""
+    return get_format("DECIMAL_SEPARATOR"), get_format("THOUSAND_SEPARATOR")
+
+
+def _grouped(text: str, thousands: str) -> str:
+    """Digits "1234567" as "1,234,567" with the given separator."""
+    head = len(text) % 3 or 3
+    groups = [text[:head]] + [text[i : i + 3] for i in range(head, len(text), 3)]
+    return thousands.join(groups)
+
 
 def money(value, places: int = 2) -> str:
-    """E.g. 1,234.57: grouped thousands, `places` decimals, half away from zero."""
+    """E.g. 1,234.57 (English) or 1 234,57 (Russian): grouped thousands, `places` decimals,
+    half away from zero."""
     quantum = CENT if places == 2 else Decimal(1).scaleb(-places)
-    return f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):,}"
+    text = f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):f}"
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, fraction = text.partition(".")
+    decimal, thousands = _separators()
+    return f"{sign}{_grouped(whole, thousands)}{decimal + fraction if fraction else ''}"
+
+
+def format_count(value) -> str:
+    """A whole number grouped by the active language: 1,234,567 or 1 234 567."""
+    return money(value, places=0)
+
+
+def format_amount(value, places: int = 2, currency: str | None = None) -> str:
+    """An amount with its currency (by default the active tenant's): "1,234.56 EUR", or in
+    Russian "1 234,56 ₽" where the language writes a sign for it."""
+    code = currency or _active_currency.get()
+    number = money(value, places)
+    sign = CURRENCY_SIGNS.get((get_language() or "en").split("-")[0], {}).get(code)
+    space = NBSP if sign else " "  # a sign never wraps away from its number
+    return f"{number}{space}{sign or code}" if code else number
 
 
 # The date and time formats a tenant may choose: Django's format letters (for templates and
@@ -50,6 +95,7 @@ DEFAULT_TIME_FORMAT = "H:i"
 _active_formats: ContextVar[tuple[str, str]] = ContextVar(
     "active_formats", default=(DEFAULT_DATE_FORMAT, DEFAULT_TIME_FORMAT)
 )
+_active_currency: ContextVar[str] = ContextVar("active_currency", default="")
 
 
 def tenant_format_keys(tenant) -> tuple[str, str]:
@@ -64,11 +110,14 @@ def tenant_format_keys(tenant) -> tuple[str, str]:
 
 @contextmanager
 def formats_of(tenant):
-    """Within: every date and time is shown and read in the tenant's formats."""
+    """Within: every date and time is shown and read in the tenant's formats, and amounts are
+    in its currency."""
     token = _active_formats.set(tenant_format_keys(tenant))
+    currency_token = _active_currency.set(getattr(tenant, "currency", "") or "")
     try:
         yield
     finally:
+        _active_currency.reset(currency_token)
         _active_formats.reset(token)
 
 
