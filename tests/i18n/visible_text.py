@@ -1,0 +1,96 @@
+"""What an operator reads on a page, and the English words left in it.
+
+The text of a page is its text nodes (scripts and styles aside) and the attributes a browser
+shows or reads aloud: placeholder, title, aria-label, alt, and the value of a button. A word is
+English when it is written in Latin letters and is neither data the page shows (names, logins,
+codes: given by the caller) nor on the short list of words that stay as they are in Russian.
+"""
+
+import re
+from html.parser import HTMLParser
+
+# Names of products, protocols and formats, and units, that a Russian page writes as they are.
+KEPT_AS_THEY_ARE = {
+    "api",
+    "clientdesk",
+    "csv",
+    "excel",
+    "html",
+    "http",
+    "https",
+    "id",
+    "ip",
+    "json",
+    "mikrotik",
+    "openapi",
+    "pppoe",
+    "routeros",
+    "sms",
+    "swagger",
+    "totp",
+    "url",
+    "viber",
+    "xlsx",
+    "hmac",
+    "sha",
+    "utc",
+    "qr",
+    "csrf",
+    "bearer",
+    "ssl",
+    "tls",
+    "smtp",
+    "sim",
+}
+SHOWN_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
+HIDDEN_ELEMENTS = {"script", "style"}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in HIDDEN_ELEMENTS:
+            self._hidden += 1
+        values = dict(attrs)
+        for name in SHOWN_ATTRIBUTES & values.keys():
+            self.parts.append(values[name] or "")
+        if tag == "input" and values.get("type") in {"submit", "button", "reset"}:
+            self.parts.append(values.get("value") or "")
+
+    def handle_endtag(self, tag):
+        if tag in HIDDEN_ELEMENTS and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
+
+
+def data_words(*texts: str) -> set[str]:
+    """The Latin words of data values (names, logins, e-mails, codes), lower-cased."""
+    return {word.lower() for text in texts for word in LATIN_WORD.findall(text or "")}
+
+
+def english_words(html: str, allowed: set[str] = frozenset()) -> list[str]:
+    """The Latin words of the page's visible text that are neither in `allowed` (lower-cased
+    data words) nor kept as they are, in the order they appear, each once."""
+    found = []
+    for word in LATIN_WORD.findall(visible_text(html)):
+        key = word.lower()
+        if key in KEPT_AS_THEY_ARE or key in allowed or len(key) == 1:
+            continue
+        if word not in found:
+            found.append(word)
+    return found
