@@ -16,7 +16,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from core.languages import StartedInLanguage, language_field
 from core.leases import Leased
 from core.tenant_keys import TenantForeignKey
 from core.validators import InternationalEmailField
@@ -103,6 +105,10 @@ class Client(TenantOwnedModel):
     site = models.URLField(blank=True)
     postal_address = models.CharField(max_length=255, blank=True)
     accounting_email = InternationalEmailField("Accounting e-mail", blank=True)
+    language = language_field(
+        verbose_name=_("language of e-mails"),
+        help_text=_("The language of the e-mails this client gets (blank: the tenant's)."),
+    )
     external_tenant_name = models.CharField(
         max_length=255, blank=True, help_text="E.g. the Microsoft tenant domain."
     )
@@ -195,7 +201,7 @@ def import_upload_to(job: "ClientImport", filename: str) -> str:
     return f"imports/{job.tenant_id}/{timezone.now():%Y/%m}/{uuid4().hex}-{filename}"
 
 
-class ClientImport(TenantOwnedModel, Leased):
+class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     """One uploaded file of clients: its column mapping, its preview, and its commit by a
     worker under a lease. `rows_done` moves with each committed chunk, in the chunk's
     transaction, so that a worker that takes over a killed one resumes after the last chunk
@@ -282,7 +288,7 @@ class BulkActionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ClientBulkAction(TenantOwnedModel, Leased):
+class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
     """One action on a selection of the client list: which action with which parameters, the
     selection as the operator made it (the ids of the rows ticked, or the list's filter), and
     how far it got. The selection is evaluated again in the tenant's scope by whoever runs it,

@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenancy.middleware.TenantMiddleware",
+    # The operator's language, else the tenant's, else the browser's (needs request.tenant).
+    "tenancy.middleware.LanguageMiddleware",
     "core.formatting.TenantFormatsMiddleware",  # needs request.tenant
     "axes.middleware.AxesMiddleware",
 ]
@@ -124,6 +126,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",  # LANGUAGE_CODE, LANGUAGES
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.tenancy",

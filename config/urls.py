@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from config.api import api_urls
 from core.views import health_live, health_ready, metrics
-from tenancy.views import AccountView, HomeView, PasswordChangeView
+from tenancy.views import AccountView, HomeView, LanguageView, PasswordChangeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -15,6 +15,7 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("account/", AccountView.as_view(), name="account"),
+    path("account/language/", LanguageView.as_view(), name="account_language"),
     path("account/", include("access.urls")),
     path("", include("tenancy.urls")),
     path("clients/", include("clients.urls")),

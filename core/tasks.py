@@ -15,7 +15,8 @@ is gone, and call a service. `tenant_task` writes that preamble once:
 - the tenant is loaded by id, active only (and matching `tenants`, e.g. {"uses_messaging":
   True}); gone or inactive, the task returns `gone` without doing anything;
 - the work runs inside `django_scopes.scope(tenant=...)` and the tenant's date and time formats
-  (`core.formatting.tenant_formatting`);
+  (`core.formatting.tenant_formatting`), in the language of whoever started it (a job row's
+  `language`, core.languages.StartedInLanguage), else the tenant's, else English;
 - with `model` ("app_label.Model"), the object is reloaded by the id given first, within the
   tenant (gone: `gone` again), and handed over with its `tenant` set;
 - `bind=True` hands the task itself first (for `self.retry`).
@@ -31,9 +32,11 @@ from collections.abc import Callable
 
 from celery import Task, shared_task
 from django.apps import apps
+from django.utils import translation
 from django_scopes import scope
 
 from .formatting import tenant_formatting
+from .languages import StartedInLanguage, offered, tenant_language
 
 _GONE = object()
 
@@ -61,6 +64,14 @@ def tenants_fan_out(task, **filters) -> int:
     for tenant_id in ids:
         task.delay(tenant_id)
     return len(ids)
+
+
+def work_language(first, tenant) -> str:
+    """The language a task writes in: the starter's, stored on a job row (StartedInLanguage),
+    else the tenant's, else English. No request is active in a worker."""
+    if isinstance(first, StartedInLanguage) and (found := offered(first.language)):
+        return found
+    return tenant_language(tenant)
 
 
 def _reload(model: str, tenant, object_id):
@@ -113,7 +124,8 @@ def tenant_task(
                 if first is None:
                     return gone
                 head = (self, first) if bind else (first,)
-                return func(*head, *rest, **kwargs)
+                with translation.override(work_language(first, tenant)):
+                    return func(*head, *rest, **kwargs)
 
         run.__name__ = func.__name__
         run.__qualname__ = func.__qualname__

@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.languages import StartedInLanguage
 from core.leases import Leased
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
@@ -24,7 +25,7 @@ def export_upload_to(job: "ExportJob", filename: str) -> str:
     return f"exports/{job.tenant_id}/{timezone.now():%Y/%m}/{job.pk}-{filename}"
 
 
-class ExportJob(TenantOwnedModel, Leased):
+class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
     """Who asked for which export (`kind`, one of exports.registry's kinds, with the
     `parameters` that rebuild the rows the operator saw), and how far it got. The worker
     writing it holds a lease renewed at each progress report (core/leases.py)."""

@@ -1,8 +1,10 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core import validators
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import DateField
 from core.forms import UnchangedValuesKeptMixin
@@ -87,11 +89,40 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
                 self.fields[name].required = False
 
 
+def language_choices():
+    """Each language named in itself (English, Русский): a reader finds their own."""
+    return list(settings.LANGUAGES)
+
+
 class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
     """My account: the signed-in person's own name and e-mail (an e-mail stored under older
-    rules is kept when left as shown)."""
+    rules is kept when left as shown), and the language of the portal, theirs in every
+    tenant."""
 
     stored_fields = ("first_name", "last_name", "email")
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=(),
+        help_text=_("Blank: the tenant's language, else your browser's."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("As the tenant or the browser"))] + (
+            language_choices()
+        )
+
+
+class LanguageForm(forms.Form):
+    """The user menu's switcher: one of the portal's languages, and the page to go back to."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=())
+    next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices()
 
 
 class TenantSecurityForm(forms.Form):

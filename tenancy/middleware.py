@@ -1,12 +1,14 @@
 """Sets request.tenant and request.membership, and the django-scopes scope for the request."""
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
 from core.api import API_PREFIX
+from core.languages import offered
 
-from .models import Membership
+from .models import Membership, OperatorProfile
 from .services import api_token_authenticate
 
 SESSION_TENANT_KEY = "tenant_id"
@@ -16,7 +18,7 @@ BEARER = "bearer "
 def active_memberships(user) -> list[Membership]:
     return list(
         Membership.all_tenants.filter(user=user, is_active=True, tenant__is_active=True)
-        .select_related("tenant")
+        .select_related("tenant", "user__operator_profile")  # the person's language too
         .order_by("tenant__name")
     )
 
@@ -86,3 +88,73 @@ def bearer_secret(request) -> str | None:
     if header[: len(BEARER)].lower() != BEARER:
         return None
     return header[len(BEARER) :].strip()
+
+
+def operator_language(request) -> str:
+    """The signed-in person's own language ("" when they chose none). Read from the profile
+    TenantMiddleware loaded with the memberships (no query), else from the database."""
+    user = request.user
+    if not user.is_authenticated:
+        return ""
+    for membership in request.memberships:
+        try:
+            return offered(membership.user.operator_profile.language)
+        except OperatorProfile.DoesNotExist:
+            return ""
+    if not hasattr(user, "_operator_language"):
+        profile = OperatorProfile.objects.filter(user=user).values_list("language", flat=True)
+        user._operator_language = offered(profile.first())
+    return user._operator_language
+
+
+def accepted_language(request) -> str:
+    """The first of the portal's languages the request's Accept-Language names, or ""."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in translation.trans_real.parse_accept_lang_header(header):
+        if code != "*" and (found := offered(code)):
+            return found
+    return ""
+
+
+class LanguageMiddleware:
+    """The language of the answer, after TenantMiddleware (README, "Languages").
+
+    Pages: the operator's own choice, else the tenant's language, else the browser's (what
+    LocaleMiddleware activated from the language cookie or Accept-Language). The API:
+    Accept-Language, else the operator's (a session), else the tenant's, else English (a token
+    has no operator). Sets `request.LANGUAGE_CODE` and `Content-Language`; the answer varies
+    on what decided it (`Vary: Accept-Language` always, `Cookie` for a session's choice,
+    `Authorization` for a token's tenant)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language, vary = self.resolve(request)
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        language = translation.get_language() or request.LANGUAGE_CODE
+        response.headers["Content-Language"] = language
+        patch_vary_headers(response, ("Accept-Language", *vary))
+        return response
+
+    def resolve(self, request) -> tuple[str, tuple[str, ...]]:
+        """(the language, or "" to keep the browser's; the request headers it came from)."""
+        tenant = getattr(request, "tenant", None)
+        tenant_language = offered(getattr(tenant, "language", ""))
+        if request.path.startswith(API_PREFIX):
+            if found := accepted_language(request):
+                return found, ()
+            if found := operator_language(request):
+                return found, ("Cookie",)
+            if tenant_language:
+                via = "Authorization" if getattr(request, "api_token", None) else "Cookie"
+                return tenant_language, (via,)
+            return "en", ()
+        if found := operator_language(request):
+            return found, ("Cookie",)
+        if tenant_language:
+            return tenant_language, ("Cookie",)
+        return "", ()

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from core.formatting import (
@@ -17,6 +18,7 @@ from core.formatting import (
     DEFAULT_TIME_FORMAT,
     TIME_FORMAT_CHOICES,
 )
+from core.languages import language_field
 from core.tenant_keys import TenantField, TenantForeignKey
 
 from .roles import Role, role_allows, scope_allows
@@ -94,6 +96,13 @@ class Tenant(models.Model):
         choices=TIME_FORMAT_CHOICES,
         default=DEFAULT_TIME_FORMAT,
         help_text="How every page shows a time of day.",
+    )
+    language = language_field(
+        help_text=_(
+            "The language of the portal for operators who chose none, and of the e-mails to "
+            "clients who have none of their own (blank: each operator's browser decides; "
+            "e-mails in English)."
+        ),
     )
     require_two_factor = models.BooleanField(
         "require two-factor authentication",
@@ -190,6 +199,29 @@ class Membership(TenantOwnedModel):
 
     def allows(self, capability: str) -> bool:
         return self.is_active and role_allows(self.role, capability)
+
+
+class OperatorProfile(models.Model):
+    """A person's own settings, the same in every tenant they work in: the language of the
+    portal.
+
+    Stored per person (a user-level row), not in Membership.preferences: those are per
+    tenant (a table's columns fit one tenant's data), while a person reads one language
+    whichever tenant they switch to, and the choice must be known before any tenant is (the
+    account page, the login after logout through the language cookie). One row per user,
+    created when they first choose; no row, or a blank language, means "the tenant's, else the
+    browser's"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_profile"
+    )
+    language = language_field(
+        verbose_name=_("language"),
+        help_text=_("Blank: the tenant's language, else your browser's."),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language or 'no language'})"
 
 
 class TenantSequence(models.Model):

@@ -293,6 +293,26 @@ def account_update(*, user, email: str, first_name: str, last_name: str):
     return user
 
 
+def operator_language_set(*, user, language: str) -> str:
+    """A person's own language of the portal, the same in every tenant ("" gives it back to
+    the tenant's, else the browser's). Returns the stored language."""
+    from .models import OperatorProfile
+
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": "Choose one of the languages offered."})
+    OperatorProfile.objects.update_or_create(user=user, defaults={"language": language})
+    user.__dict__.pop("_operator_language", None)
+    return language
+
+
+def operator_language_get(user) -> str:
+    """A person's own language, "" when they chose none."""
+    from .models import OperatorProfile
+
+    found = OperatorProfile.objects.filter(user=user).values_list("language", flat=True).first()
+    return found or ""
+
+
 def tenant_next_number(*, tenant: Tenant, name: str, count: int = 1) -> int:
     """Reserve `count` numbers of the tenant's sequence `name`; returns the first. Joins the
     caller's transaction, so that a rolled-back insert gives its numbers back."""

@@ -1,11 +1,13 @@
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.views import View
 from django.views.generic import FormView
 
@@ -16,6 +18,7 @@ from .filters import ApiTokenFilterSet, MembershipFilterSet
 from .forms import (
     AccountForm,
     ApiTokenForm,
+    LanguageForm,
     OperatorCreateForm,
     OperatorUpdateForm,
     SavedViewForm,
@@ -35,6 +38,8 @@ from .services import (
     identity_is_shared,
     membership_save_preference,
     operator_create,
+    operator_language_get,
+    operator_language_set,
     operator_update,
     saved_view_create,
     saved_view_delete,
@@ -227,12 +232,76 @@ class AccountView(InvalidFormStatusMixin, FormView):
 
     def get_initial(self):
         user = self.request.user
-        return {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+        return {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "language": operator_language_get(user),
+        }
 
     def form_valid(self, form):
-        account_update(user=self.request.user, **form.cleaned_data)
+        data = dict(form.cleaned_data)
+        language = data.pop("language", "")
+        account_update(user=self.request.user, **data)
+        operator_language_set(user=self.request.user, language=language)
+        language_activate(self.request, language)
         messages.success(self.request, "Your details are saved.")
-        return redirect("account")
+        return language_remembered(redirect("account"), language)
+
+
+def language_activate(request, language: str) -> None:
+    """The answer to the request that chose `language` speaks it already (its flash message)."""
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
+
+def language_remembered(response, language: str):
+    """Django's language cookie, so that the login page after a logout stays in the operator's
+    language (LocaleMiddleware reads it); no language chosen: the browser's again."""
+    if not language:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+class LanguageView(InvalidFormStatusMixin, FormView):
+    """The user menu's language switcher (a plain POST, no script needed): stores the person's
+    own language (every tenant, every later sign-in), sets the language cookie and goes back to
+    the page it was chosen on. GET shows the same choice as a small page."""
+
+    form_class = LanguageForm
+    template_name = "tenancy/language_form.html"
+
+    def get_initial(self):
+        return {
+            "language": operator_language_get(self.request.user) or translation.get_language(),
+            "next": self.request.GET.get("next", ""),
+        }
+
+    def form_valid(self, form):
+        language = operator_language_set(
+            user=self.request.user, language=form.cleaned_data["language"]
+        )
+        language_activate(self.request, language)
+        return language_remembered(
+            HttpResponseRedirect(safe_next(self.request, reverse("account"))), language
+        )
 
 
 # -- API tokens --------------------------------------------------------------------------------
