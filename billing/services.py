@@ -56,6 +56,7 @@ from django.utils import timezone
 
 from clients.models import Client, ClientStatus
 from core.formatting import money
+from core.languages import in_language_of
 from core.sql import bound_cursor, is_postgresql
 from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
@@ -939,6 +940,12 @@ def _record_credit_change(change: CreditLimitChange) -> None:
 
 
 def _owe_credit_notice(change: CreditLimitChange) -> None:
+    """The notice below, in the client's language and the tenant's formats."""
+    with in_language_of(change.account.client, change.tenant):
+        _owe_credit_notice_built(change)
+
+
+def _owe_credit_notice_built(change: CreditLimitChange) -> None:
     """The client's e-mail (and its accounting e-mail's) about a credit-limit change, owed in
     the change's transaction and sent once after the commit (events/outbox.py)."""
     client = change.account.client

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from config.api import api_urls
 from core.views import health_live, health_ready, metrics
@@ -13,6 +15,13 @@ urlpatterns = [
     path("password/", PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    # The texts of the portal's scripts in the page's language (a script file: the CSP allows
+    # only same-origin scripts); the login page needs it too.
+    path(
+        "jsi18n/",
+        login_not_required(JavaScriptCatalog.as_view(domain="djangojs")),
+        name="javascript_catalog",
     ),
     path("account/", AccountView.as_view(), name="account"),
     path("account/language/", LanguageView.as_view(), name="account_language"),

@@ -48,6 +48,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from core import crypto
+from core.languages import in_language, offered, tenant_language
 from core.leases import Lease, lease_claim, lease_finish
 from core.outbound import OutboundError, check_host
 from core.outbound_http import post_checked, url_host_port
@@ -559,19 +560,26 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
 def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) -> None:
     """Owe the owners an e-mail through the outbox, in the disabling's transaction: sent once
     after the commit, and again by the outbox's sweep if its worker dies."""
-    url = endpoint.url
     with scopes_disabled():
-        recipients = sorted(
-            {
-                address
-                for address in Membership.objects.filter(
-                    tenant=tenant, role=Role.OWNER, is_active=True, user__is_active=True
-                ).values_list("user__email", flat=True)
-                if address
-            }
-        )
-    if not recipients:
-        return
+        owners = Membership.objects.filter(
+            tenant=tenant, role=Role.OWNER, is_active=True, user__is_active=True
+        ).values_list("user__email", "user__operator_profile__language")
+        by_language: dict[str, set[str]] = {}
+        for address, language in owners:
+            if address:
+                code = offered(language) or tenant_language(tenant)
+                by_language.setdefault(code, set()).add(address)
+    for language, addresses in sorted(by_language.items()):
+        # One e-mail per language, each owner's own (else the tenant's): the key of the first
+        # stays as it always was.
+        suffix = "" if len(by_language) == 1 else f":{language}"
+        with in_language(language, tenant):
+            _tell_owners_in(tenant, endpoint, reason, now, sorted(addresses), suffix)
+
+
+def _tell_owners_in(tenant, endpoint, reason: str, now, recipients: list[str], suffix: str):
+    """The e-mail to some owners, in the active language."""
+    url = endpoint.url
     body = (
         f"Clientdesk disabled the webhook endpoint {url} of {tenant.name}.\n\n"
         f"{reason} Events are no longer sent to it.\n\n"
@@ -579,7 +587,7 @@ def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) ->
         "Redeliver on its delivery log sends a missed event again."
     )
     owed = OwedEmail(
-        key=f"webhook-disabled:{endpoint.pk}:{now.isoformat()}",
+        key=f"webhook-disabled:{endpoint.pk}:{now.isoformat()}{suffix}",
         to=tuple(recipients),
         subject=f"Webhook endpoint disabled: {url}"[:200],
         body=body,

@@ -4,6 +4,7 @@ outbox (events/outbox.py), which sends each once after the commit."""
 
 from django.template import Context, Template
 
+from core.languages import in_language_of
 from tenancy.models import Tenant
 
 from .models import NotificationKind, NotificationTemplate
@@ -50,7 +51,13 @@ def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def render_notification(templates, kind: str, *, tenant, client, hold, subscription):
+def render_notification(templates, kind: str, *, tenant, client, **objects):
+    """The e-mail below, in the client's language and the tenant's formats."""
+    with in_language_of(client, tenant):
+        return _render_notification(templates, kind, tenant=tenant, client=client, **objects)
+
+
+def _render_notification(templates, kind: str, *, tenant, client, hold, subscription):
     """The subject and body of one e-mail, rendered when it is owed (events/outbox.py)."""
     subject, body = templates[kind]
     context = Context(

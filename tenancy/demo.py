@@ -18,15 +18,18 @@ DEMO_TENANTS = {
         "date_format": "d.m.Y",
         "time_format": "H:i",
     },
+    # The reseller's seed comes from a Russian-speaking market ("ITN (INN)"): its operators and
+    # its customers' e-mails speak Russian, its amounts are in roubles.
     "reseller": {
         "name": "Contoso Software Store",
-        "currency": "USD",
-        "time_zone": "America/New_York",
+        "currency": "RUB",
+        "time_zone": "Europe/Moscow",
+        "language": "ru",
         "uses_routers": False,
         "uses_messaging": False,
         "uses_reseller": True,
-        "date_format": "m/d/Y",
-        "time_format": "h:i A",
+        "date_format": "d.m.Y",
+        "time_format": "H:i",
         # A reseller's new customers order on credit: the first order needs no payment.
         "new_client_credit_limit": "500.00",
     },

@@ -21,6 +21,7 @@ from .models import (
     ApiIdempotencyRecord,
     ApiToken,
     Membership,
+    OperatorProfile,
     SavedView,
     Tenant,
     TenantSequence,
@@ -296,8 +297,6 @@ def account_update(*, user, email: str, first_name: str, last_name: str):
 def operator_language_set(*, user, language: str) -> str:
     """A person's own language of the portal, the same in every tenant ("" gives it back to
     the tenant's, else the browser's). Returns the stored language."""
-    from .models import OperatorProfile
-
     if language and language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationError({"language": "Choose one of the languages offered."})
     OperatorProfile.objects.update_or_create(user=user, defaults={"language": language})
@@ -307,8 +306,6 @@ def operator_language_set(*, user, language: str) -> str:
 
 def operator_language_get(user) -> str:
     """A person's own language, "" when they chose none."""
-    from .models import OperatorProfile
-
     found = OperatorProfile.objects.filter(user=user).values_list("language", flat=True).first()
     return found or ""
 

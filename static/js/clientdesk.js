@@ -3,6 +3,14 @@
 // attributes, and listeners sit on the document so that content swapped in by HTMX gets it too.
 (function () {
   "use strict";
+  // Texts come from Django's JavaScript catalogue (/jsi18n/, loaded before this file) in the
+  // page's language; without it, in English. Numbers are written in the page's language.
+  const gettext = window.gettext || function (text) { return text; };
+  const interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) { return values[name]; });
+  };
+  const language = document.documentElement.lang || "en";
+  function formatNumber(value) { return new Intl.NumberFormat(language).format(value); }
   // A click anywhere on a row with data-href opens it (links inside keep their own behaviour).
   document.addEventListener("click", function (event) {
     const row = event.target.closest("tr[data-href]");
@@ -142,7 +150,12 @@
   // policy allows, rather than a style attribute, which it refuses).
   function showProgress(root) {
     root.querySelectorAll("[data-progress]").forEach(function (bar) {
-      bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
+      const percent = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0));
+      bar.style.width = percent + "%";
+      bar.setAttribute("role", "progressbar");
+      bar.setAttribute("aria-valuenow", String(percent));
+      bar.setAttribute("aria-valuetext", interpolate(
+        gettext("%(percent)s%% done"), { percent: formatNumber(percent) }, true));
     });
   }
   // An export that finished while its operator is on the page downloads by itself, once; the

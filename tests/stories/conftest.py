@@ -12,6 +12,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
 from openpyxl import load_workbook
@@ -20,6 +21,7 @@ from playwright.sync_api import expect
 from config.celery import app as celery_app
 from core.formatting import DATE_FORMATS
 from tenancy.demo import DEMO_PASSWORD
+from tenancy.models import OperatorProfile
 from tests.browsing import assert_no_csp_violations, log_in_through_form, open_page
 from tests.seeded_demo import move_simulated_routers_to_free_ports
 
@@ -47,6 +49,7 @@ def demo(seeded_demo, django_db_blocker, tmp_path_factory):
         stack.enter_context(django_db_blocker.unblock())
         stack.enter_context(override_settings(MEDIA_ROOT=str(media)))
         tenants = seeded_demo.restore()
+        operators_read_english()
         move_simulated_routers_to_free_ports(tenants["isp"])
         stack.callback(
             setattr, celery_app.conf, "task_always_eager", celery_app.conf.task_always_eager
@@ -56,6 +59,13 @@ def demo(seeded_demo, django_db_blocker, tmp_path_factory):
             yield tenants
         finally:
             call_command("flush", interactive=False, verbosity=0)
+
+
+def operators_read_english() -> None:
+    """The stories are written in English: their operators chose English in their profile, so
+    that the reseller's Russian-speaking demo tenant shows them English too."""
+    for user in get_user_model().objects.all():
+        OperatorProfile.objects.update_or_create(user=user, defaults={"language": "en"})
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,8 @@
       }),
     },
     options: {
+      // Numbers on the axis and in the tooltips in the page's language (1 234 in Russian).
+      locale: document.documentElement.lang || "en",
       maintainAspectRatio: false,
       animation: false,
       interaction: { mode: "index", intersect: false },
