@@ -14,7 +14,9 @@ saving keeps its stored value (a new client gets the model's default).
 
 import phonenumbers
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import DateField, DateTimeField
 from core.forms import UnchangedValuesKeptMixin
@@ -55,6 +57,7 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             "site",
             "postal_address",
             "accounting_email",
+            "language",
             "external_tenant_name",
             "channel",
             "referer",
@@ -104,6 +107,7 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
                 "contact_name",
                 "contact_email",
                 "accounting_email",
+                "language",
             ],
         ),
         (
@@ -138,6 +142,10 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             self.fields.pop(name, None)
         self.fields["group"].queryset = ClientGroup.objects.for_tenant(tenant)
         self.fields["group"].empty_label = "No client type"
+        if "language" in self.fields:  # each language named in itself; blank: the tenant's
+            self.fields["language"].choices = [("", _("The tenant's language"))] + list(
+                settings.LANGUAGES
+            )
         for name in ("last_login_at", "last_purchase_at"):
             if name in self.fields:
                 self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
