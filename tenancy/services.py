@@ -296,10 +296,12 @@ def account_update(*, user, email: str, first_name: str, last_name: str):
 
 def operator_language_set(*, user, language: str) -> str:
     """A person's own language of the portal, the same in every tenant ("" gives it back to
-    the tenant's, else the browser's). Returns the stored language."""
+    the tenant's, else the browser's). Returns the stored language; the language already
+    stored writes nothing."""
     if language and language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationError({"language": "Choose one of the languages offered."})
-    OperatorProfile.objects.update_or_create(user=user, defaults={"language": language})
+    if language != operator_language_get(user):  # saved unchanged: nothing written
+        OperatorProfile.objects.update_or_create(user=user, defaults={"language": language})
     user.__dict__.pop("_operator_language", None)
     return language
 
