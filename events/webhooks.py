@@ -570,8 +570,8 @@ def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) ->
                 code = offered(language) or tenant_language(tenant)
                 by_language.setdefault(code, set()).add(address)
     for language, addresses in sorted(by_language.items()):
-        # One e-mail per language, each owner's own (else the tenant's): the key of the first
-        # stays as it always was.
+        # One e-mail per language, each owner's own (else the tenant's); with one language
+        # among the owners, one e-mail under the key it always had.
         suffix = "" if len(by_language) == 1 else f":{language}"
         with in_language(language, tenant):
             _tell_owners_in(tenant, endpoint, reason, now, sorted(addresses), suffix)
