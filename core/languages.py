@@ -72,6 +72,30 @@ def in_language_of(client, tenant=None):
     return in_language(getattr(client, "language", ""), tenant or client.tenant)
 
 
+def language_remembered(response, language: str):
+    """Django's language cookie, so that the login page after a logout stays in the operator's
+    language (LocaleMiddleware reads it); no language chosen: the browser's again."""
+    if not language:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
 def language_field(**kwargs) -> models.CharField:
     """A language column: one of settings.LANGUAGES, blank when not chosen."""
     options = {

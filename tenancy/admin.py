@@ -4,6 +4,7 @@ from .models import (
     ApiIdempotencyRecord,
     ApiToken,
     Membership,
+    OperatorProfile,
     SavedView,
     Tenant,
     TenantSequence,
@@ -45,6 +46,16 @@ class TenantAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "uses_routers", "uses_messaging", "uses_reseller")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(OperatorProfile)
+class OperatorProfileAdmin(admin.ModelAdmin):
+    """A person's own language (they choose it under My account)."""
+
+    list_display = ("user", "language")
+    list_filter = ("language",)
+    search_fields = ("user__username", "user__email")
+    autocomplete_fields = ("user",)
 
 
 @admin.register(Membership)

@@ -1,12 +1,13 @@
 """Sets request.tenant and request.membership, and the django-scopes scope for the request."""
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
 from core.api import API_PREFIX
-from core.languages import offered
+from core.languages import language_remembered, offered
 
 from .models import Membership, OperatorProfile
 from .services import api_token_authenticate
@@ -135,9 +136,15 @@ class LanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         response = self.get_response(request)
-        language = translation.get_language() or request.LANGUAGE_CODE
-        response.headers["Content-Language"] = language
+        response.headers["Content-Language"] = translation.get_language() or language
         patch_vary_headers(response, ("Accept-Language", *vary))
+        cookie = settings.LANGUAGE_COOKIE_NAME
+        if cookie in response.cookies:  # the answer to a choice sets it already
+            return response
+        chosen = operator_language(request)
+        if chosen and request.COOKIES.get(cookie) != chosen:
+            # Signed in from another browser: its login page after a logout speaks it too.
+            language_remembered(response, chosen)
         return response
 
     def resolve(self, request) -> tuple[str, tuple[str, ...]]:

@@ -1,6 +1,5 @@
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -12,6 +11,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from access.selectors import has_second_factor_subquery
+from core.languages import language_remembered
 from core.views import InvalidFormStatusMixin, form_errors_from, safe_next
 
 from .filters import ApiTokenFilterSet, MembershipFilterSet
@@ -254,30 +254,6 @@ def language_activate(request, language: str) -> None:
     if language:
         translation.activate(language)
         request.LANGUAGE_CODE = language
-
-
-def language_remembered(response, language: str):
-    """Django's language cookie, so that the login page after a logout stays in the operator's
-    language (LocaleMiddleware reads it); no language chosen: the browser's again."""
-    if not language:
-        response.delete_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
-        return response
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        path=settings.LANGUAGE_COOKIE_PATH,
-        domain=settings.LANGUAGE_COOKIE_DOMAIN,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
-    return response
 
 
 class LanguageView(InvalidFormStatusMixin, FormView):

@@ -101,7 +101,10 @@ def test_the_choice_is_remembered_across_logout_and_login(client, owner):
     assert html_lang(login_page) == "ru"
     client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
     client.force_login(owner.user)  # another browser, say: the profile decides
-    assert html_lang(client.get(reverse("account"), **EN)) == "ru"
+    page = client.get(reverse("account"), **EN)
+    assert html_lang(page) == "ru"
+    assert page.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ru"  # and it remembers it
+    assert settings.LANGUAGE_COOKIE_NAME not in client.get(reverse("account"), **EN).cookies
 
 
 def test_next_elsewhere_is_not_followed(client, owner):
