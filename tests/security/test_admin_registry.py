@@ -60,6 +60,7 @@ def test_superuser_sees_every_tenants_rows_in_the_admin(client, tenant, other_te
 EDITABLE_IN_ADMIN = {
     "tenancy.Tenant": "tenants and their modules exist only in the admin",
     "tenancy.Membership": "superusers grant operators access across tenants",
+    "tenancy.OperatorProfile": "a person's language, one of the model's choices, no other rule",
     "clients.ClientGroup": "a name and a description, no rule beyond the model's",
     "subscriptions.Package": "the model's validators are the package form's rules",
     "routers.Router": "its form checks the address like the portal's (router_address_check)",
