@@ -134,7 +134,7 @@ def rate_parse(rate: str) -> tuple[int, int]:
 def rate_count(key: str, period: int) -> int:
     """This request's number in the caller's window, the window opened if there is none.
     Counting first costs two cache calls in an open window, the usual case."""
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             count = cache.incr(key)
         except ValueError:  # no window: open one, unless a concurrent request just did
