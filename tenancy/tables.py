@@ -358,7 +358,7 @@ class MembershipTable(BaseTable):
     )
     name = tables.Column(
         accessor="user__first_name",
-        verbose_name=_("Name"),
+        verbose_name=pgettext_lazy("person", "Name"),
         order_by=("user__first_name", "user__last_name"),
     )
     email = tables.Column(accessor="user__email", verbose_name=_("E-mail"))
