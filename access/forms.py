@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.numbers import BIGINT_MAX, BoundedInputMixin
 
@@ -9,15 +10,17 @@ class CodeForm(forms.Form):
     """A code of the second factor: the 6 digits the app shows, or one recovery code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=CODE_MAX_LENGTH,
-        error_messages={"required": "Enter the code."},
+        error_messages={"required": _("Enter the code.")},
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
         ),
-        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The 6 digits your authenticator app shows, or one of your recovery codes."),
     )
-    format_error = "Enter the 6 digits your app shows, or a recovery code of 8 letters and digits."
+    format_error = _(
+        "Enter the 6 digits your app shows, or a recovery code of 8 letters and digits."
+    )
 
     def clean_code(self):
         code = self.cleaned_data["code"]
@@ -32,11 +35,11 @@ class CodeForm(forms.Form):
 class EnrolmentForm(CodeForm):
     """The first code of a new app, which confirms that it was set up."""
 
-    format_error = "Enter the 6 digits your app shows."
+    format_error = _("Enter the 6 digits your app shows.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].help_text = "The 6 digits the app shows once you have added it."
+        self.fields["code"].help_text = _("The 6 digits the app shows once you have added it.")
         self.fields["code"].widget.attrs["inputmode"] = "numeric"
 
     def is_well_formed(self, code: str) -> bool:
@@ -49,6 +52,6 @@ class SessionEndForm(BoundedInputMixin, forms.Form):
     session = forms.IntegerField(
         min_value=1,
         max_value=BIGINT_MAX,
-        error_messages={"required": "Choose a session."},
+        error_messages={"required": _("Choose a session.")},
         widget=forms.HiddenInput,
     )

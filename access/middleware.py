@@ -5,6 +5,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from core.api import API_PREFIX, Problem, problem_response
 
@@ -22,9 +23,11 @@ ALLOWED_BEFORE = {
 def second_factor_problem(step: str):
     """The API promises problem documents: a session still owing its second factor is told so,
     not sent to a page a program cannot fill in."""
-    where = "give it" if step == VERIFY else "set one up"
-    detail = f"Sign in to the portal and {where} (My account) before using the API."
-    return problem_response(Problem(401, "Second factor required", detail))
+    if step == VERIFY:
+        detail = _("Sign in to the portal and give it (My account) before using the API.")
+    else:
+        detail = _("Sign in to the portal and set one up (My account) before using the API.")
+    return problem_response(Problem(401, _("Second factor required"), detail))
 
 
 class SessionActivityMiddleware:

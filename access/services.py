@@ -29,10 +29,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
+
+from core.formatting import format_count
 
 from .models import OperatorSession
 from .requirements import second_factor_required_by
@@ -48,9 +52,9 @@ SESSION_SECOND_FACTOR_KEY = "access.second_factor"  # does this person have one 
 SESSION_SEEN_KEY = "access.seen"  # when this session's activity was last written
 TOUCH_INTERVAL_SECONDS = 60
 
-WRONG_CODE = "That code is not right."
-NO_APP = "Two-factor authentication is not set up for your login."
-NO_RECOVERY_CODES = "You have no recovery codes left: use the code from your app."
+WRONG_CODE = gettext_lazy("That code is not right.")
+NO_APP = gettext_lazy("Two-factor authentication is not set up for your login.")
+NO_RECOVERY_CODES = gettext_lazy("You have no recovery codes left: use the code from your app.")
 
 
 # -- codes ---------------------------------------------------------------------------------
@@ -122,11 +126,15 @@ def second_factor_enrol(
 def _second_factor_create(*, user, key: str, code: str) -> tuple[TOTPDevice, list[str]]:
     _lock_person(user)
     if has_second_factor(user):
-        raise ValidationError({"code": "Two-factor authentication is already set up."})
+        raise ValidationError({"code": _("Two-factor authentication is already set up.")})
     step = _totp_step_of(key, code)
     if step is None:
         raise ValidationError(
-            {"code": f"{WRONG_CODE} Check that your phone's clock is right and try again."}
+            {
+                "code": _(
+                    "That code is not right. Check that your phone's clock is right and try again."
+                )
+            }
         )
     TOTPDevice.objects.filter(user=user).delete()  # an app set up and never confirmed
     device = TOTPDevice.objects.create(
@@ -140,13 +148,17 @@ def recovery_codes_replace(*, user) -> list[str]:
     """A new set of recovery codes; the old ones stop working."""
     _lock_person(user)
     if not has_second_factor(user):
-        raise ValidationError(NO_APP)
+        raise ValidationError(str(NO_APP))
     return _recovery_codes_new(user)
 
 
 def _wait_text(info) -> str:
     seconds = max(1, math.ceil((info["locked_until"] - timezone.now()).total_seconds()))
-    return f"Too many wrong codes: try again in {seconds} second{'s' if seconds > 1 else ''}."
+    return ngettext(
+        "Too many wrong codes: try again in %(count)s second.",
+        "Too many wrong codes: try again in %(count)s seconds.",
+        seconds,
+    ) % {"count": format_count(seconds)}
 
 
 def second_factor_verify(*, user, code: str):
@@ -159,14 +171,14 @@ def second_factor_verify(*, user, code: str):
     with transaction.atomic():
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
         if device is None:
-            refusal = NO_APP if model is TOTPDevice else NO_RECOVERY_CODES
+            refusal = str(NO_APP if model is TOTPDevice else NO_RECOVERY_CODES)
         else:
             allowed, info = device.verify_is_allowed()
             if not allowed:
                 refusal = _wait_text(info)
             elif not device.verify_token(code):
                 allowed, info = device.verify_is_allowed()
-                refusal = WRONG_CODE if allowed else f"{WRONG_CODE} {_wait_text(info)}"
+                refusal = str(WRONG_CODE) if allowed else f"{WRONG_CODE} {_wait_text(info)}"
     if refusal:
         raise ValidationError({"code": refusal})
     return device
@@ -177,7 +189,10 @@ def second_factor_disable(*, user, code: str) -> None:
     required_by = second_factor_required_by(user)
     if required_by:
         raise ValidationError(
-            {"code": f"Required by {', '.join(required_by)}: it cannot be turned off."}
+            {
+                "code": _("Required by %(tenants)s: it cannot be turned off.")
+                % {"tenants": ", ".join(required_by)}
+            }
         )
     second_factor_verify(user=user, code=code)
     with transaction.atomic():

@@ -5,6 +5,8 @@ sessions, and shows the whole User-Agent beside it."""
 
 import re
 
+from django.utils.translation import gettext as _
+
 # Order matters: Edge and Opera say "Chrome" too, Chrome says "Safari".
 BROWSERS = [
     ("Edge", r"\bEdg(e|A|iOS)?/"),
@@ -30,5 +32,5 @@ def _first(patterns, text: str) -> str | None:
 def describe_user_agent(user_agent: str) -> str:
     browser, system = _first(BROWSERS, user_agent), _first(SYSTEMS, user_agent)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or _("Unknown browser")

@@ -15,9 +15,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from core.formatting import format_count
 from core.views import InvalidFormStatusMixin, form_errors_from, safe_next
 
 from .forms import CodeForm, EnrolmentForm, SessionEndForm
@@ -112,7 +115,7 @@ class TwoFactorEnrolView(InvalidFormStatusMixin, FormView):
             form_errors_from(form, error)
             return self.form_invalid(form)
         _session_verified(self.request, device)
-        messages.success(self.request, "Two-factor authentication is on.")
+        messages.success(self.request, _("Two-factor authentication is on."))
         next_url = safe_next(self.request, reverse("access:two_factor"))
         return _render_recovery_codes(self.request, codes, next_url)
 
@@ -179,7 +182,7 @@ class TwoFactorDisableView(InvalidFormStatusMixin, FormView):
             form_errors_from(form, error)
             return self.form_invalid(form)
         self.request.session[SESSION_SECOND_FACTOR_KEY] = False
-        messages.success(self.request, "Two-factor authentication is off.")
+        messages.success(self.request, _("Two-factor authentication is off."))
         return redirect("access:two_factor")
 
 
@@ -215,14 +218,14 @@ class SessionEndView(SessionListView):
             if session is None:
                 raise Http404("No such session.")
             if session.session_id == request.session.session_key:
-                form.add_error("session", "This is the session you are using: log out instead.")
+                form.add_error("session", _("This is the session you are using: log out instead."))
             else:
                 sessions_end(
                     user=request.user,
                     session_ids=[session.pk],
                     current_key=request.session.session_key,
                 )
-                messages.success(request, "The session is ended.")
+                messages.success(request, _("The session is ended."))
                 return redirect("access:session_list")
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -234,5 +237,9 @@ class SessionEndOthersView(View):
 
     def post(self, request):
         count = sessions_end_others(user=request.user, current_key=request.session.session_key)
-        messages.success(request, f"Ended {count} other session{'s' if count != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext("Ended %(count)s other session.", "Ended %(count)s other sessions.", count)
+            % {"count": format_count(count)},
+        )
         return redirect("access:session_list")

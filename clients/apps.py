@@ -4,6 +4,7 @@ only the holds app sends. Hears no event: the apps above contribute through the 
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ClientsConfig(AppConfig):
@@ -17,7 +18,7 @@ class ClientsConfig(AppConfig):
         from .page import register_client_blocks
 
         register_nav_section(
-            NavSection(app="clients", label="Clients", url_name="clients:client_list", order=10)
+            NavSection(app="clients", label=_("Clients"), url_name="clients:client_list", order=10)
         )
         # The client page's own blocks; the apps above register theirs (clients.extensions).
         register_client_blocks()

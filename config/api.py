@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -31,14 +33,14 @@ from subscriptions.api import router as subscriptions_router
 from tenancy.api import AUTH
 
 TITLES = {
-    400: "Bad request",
-    401: "Not authenticated",
-    403: "Forbidden",
-    404: "Not found",
-    405: "Method not allowed",
-    413: "Request too large",
-    422: "Invalid request",
-    429: "Too many requests",
+    400: _("Bad request"),
+    401: _("Not authenticated"),
+    403: _("Forbidden"),
+    404: _("Not found"),
+    405: _("Method not allowed"),
+    413: _("Request too large"),
+    422: _("Invalid request"),
+    429: _("Too many requests"),
 }
 logger = logging.getLogger(__name__)
 ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 429)
@@ -63,7 +65,7 @@ class ClientdeskAPI(NinjaAPI):
             for operation in path.values():
                 for status in ERROR_STATUSES:
                     operation.setdefault("responses", {})[str(status)] = {
-                        "description": TITLES[status],
+                        "description": str(TITLES[status]),
                         "content": {
                             PROBLEM_CONTENT_TYPE: {
                                 "schema": {"$ref": "#/components/schemas/Problem"}
@@ -127,13 +129,15 @@ def on_problem(request, exc: Problem):
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request, exc: NinjaValidationError):
     errors = [{"field": _loc(error), "message": str(error.get("msg", ""))} for error in exc.errors]
-    return problem_response(Problem(422, TITLES[422], "Some values were refused.", errors[:100]))
+    return problem_response(
+        Problem(422, TITLES[422], gettext("Some values were refused."), errors[:100])
+    )
 
 
 @api.exception_handler(DjangoValidationError)
 def on_refused(request, exc: DjangoValidationError):
     return problem_response(
-        Problem(422, TITLES[422], "Some values were refused.", field_errors(exc))
+        Problem(422, TITLES[422], gettext("Some values were refused."), field_errors(exc))
     )
 
 
@@ -142,7 +146,9 @@ def on_unauthenticated(request, exc):
     problem = Problem(
         401,
         TITLES[401],
-        "Send Authorization: Bearer <token> with a token that is neither revoked nor expired.",
+        gettext(
+            "Send Authorization: Bearer <token> with a token that is neither revoked nor expired."
+        ),
         headers={"WWW-Authenticate": "Bearer"},
     )
     return problem_response(problem)
@@ -153,30 +159,34 @@ def on_http_error(request, exc: HttpError):
     headers = {}
     if exc.status_code == 429:
         headers["Retry-After"] = str(getattr(exc, "wait", None) or 1)
-    title = TITLES.get(exc.status_code, "Error")
+    title = TITLES.get(exc.status_code) or gettext("Error")
     return problem_response(Problem(exc.status_code, title, str(exc), headers=headers))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return problem_response(Problem(404, TITLES[404], "No such object."))
+    return problem_response(Problem(404, TITLES[404], gettext("No such object.")))
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    return problem_response(Problem(403, TITLES[403], "Your role or token does not allow this."))
+    return problem_response(
+        Problem(403, TITLES[403], gettext("Your role or token does not allow this."))
+    )
 
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request, exc):
-    return problem_response(Problem(413, TITLES[413], "The request body is too large."))
+    return problem_response(Problem(413, TITLES[413], gettext("The request body is too large.")))
 
 
 @api.exception_handler(Exception)
 def on_failure(request, exc):
     """A fault is logged with its traceback and answered as a problem, never as HTML."""
     logger.error("API fault on %s", request.path, exc_info=exc)
-    return problem_response(Problem(500, "Server error", "The request could not be done."))
+    return problem_response(
+        Problem(500, gettext("Server error"), gettext("The request could not be done."))
+    )
 
 
 api.add_router("/clients/", clients_router, tags=["clients"])
@@ -204,7 +214,9 @@ def api_urls():
 
 
 def no_such_operation(request):
-    return problem_response(Problem(404, TITLES[404], "No such operation; see /api/v1/docs/."))
+    return problem_response(
+        Problem(404, TITLES[404], gettext("No such operation; see /api/v1/docs/."))
+    )
 
 
 def _mark_login_not_required(patterns) -> None:

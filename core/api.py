@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import AfterValidator, BaseModel
 
 API_PREFIX = "/api/"
@@ -57,11 +59,14 @@ class Problem(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict:
-        body = {"type": "about:blank", "title": self.title, "status": self.status}
+        body = {"type": "about:blank", "title": str(self.title), "status": self.status}
         if self.detail:
-            body["detail"] = self.detail
+            body["detail"] = str(self.detail)
         if self.errors:
-            body["errors"] = self.errors
+            body["errors"] = [
+                {**error, "message": str(error["message"])} if "message" in error else error
+                for error in self.errors
+            ]
         return body
 
 
@@ -95,7 +100,7 @@ def form_problem(form, renamed: dict | None = None) -> Problem:
         for name, messages in form.errors.items()
         for message in messages
     ]
-    return Problem(422, "Invalid request", "Some values were refused.", errors)
+    return Problem(422, _("Invalid request"), _("Some values were refused."), errors)
 
 
 def valid_filters(filterset):
@@ -112,9 +117,14 @@ def check_sort(sort: str | None, offered: Sequence[str]) -> None:
     if sort and sort not in offered:
         raise Problem(
             422,
-            "Invalid request",
-            "Some values were refused.",
-            [{"field": "sort", "message": f"Not one of {', '.join(offered)}."}],
+            _("Invalid request"),
+            _("Some values were refused."),
+            [
+                {
+                    "field": "sort",
+                    "message": _("Not one of %(names)s.") % {"names": ", ".join(offered)},
+                }
+            ],
         )
 
 
@@ -129,9 +139,15 @@ def chosen_fields(value: str | None, offered: Sequence[str]) -> list[str]:
     if unknown:
         raise Problem(
             422,
-            "Invalid request",
-            f"Unknown field(s): {', '.join(unknown[:5])[:200]}.",
-            [{"field": "fields", "message": f"Choose among: {', '.join(offered)}."}],
+            _("Invalid request"),
+            ngettext("Unknown field: %(names)s.", "Unknown fields: %(names)s.", len(unknown))
+            % {"names": ", ".join(unknown[:5])[:200]},
+            [
+                {
+                    "field": "fields",
+                    "message": _("Choose among: %(names)s.") % {"names": ", ".join(offered)},
+                }
+            ],
         )
     return [name for name in offered if name in wanted]
 
@@ -189,9 +205,9 @@ def cursor_decode(cursor: str, *, sort: str, length: int) -> list:
     """The sort values of a cursor of this list and sort; a 422 problem otherwise."""
     refused = Problem(
         422,
-        "Invalid request",
-        "The cursor is not one of this list; start again without it.",
-        [{"field": "cursor", "message": "Use the next cursor of a previous page."}],
+        _("Invalid request"),
+        _("The cursor is not one of this list; start again without it."),
+        [{"field": "cursor", "message": _("Use the next cursor of a previous page.")}],
     )
     if len(cursor) > CURSOR_MAX_LENGTH:
         raise refused

@@ -18,6 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import from_current_timezone
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.formatting import (
     active_date_format,
@@ -36,11 +37,17 @@ CLOCKS_READ = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p")
 
 def date_message() -> str:
     """E.g. "Enter a date as DD.MM.YYYY, e.g. 31.01.2026."."""
-    return f"Enter a date as {date_format_name()}, e.g. {format_date(EXAMPLE.date())}."
+    return _("Enter a date as %(format)s, e.g. %(example)s.") % {
+        "format": date_format_name(),
+        "example": format_date(EXAMPLE.date()),
+    }
 
 
 def datetime_message() -> str:
-    return f"Enter a date and time as {datetime_format_name()}, e.g. {format_datetime(EXAMPLE)}."
+    return _("Enter a date and time as %(format)s, e.g. %(example)s.") % {
+        "format": datetime_format_name(),
+        "example": format_datetime(EXAMPLE),
+    }
 
 
 def _digits_only(text: str) -> date | None:

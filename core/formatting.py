@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 from django.utils.formats import get_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext, pgettext_lazy
 
 CENT = Decimal("0.01")
 
@@ -74,14 +74,14 @@ def format_amount(value, places: int = 2, currency: str | None = None) -> str:
 # date_format), the strftime pattern (for parsing input and fast cells), and the name an
 # operator reads in placeholders and messages.
 DATE_FORMATS = {
-    "Y-m-d": {"strftime": "%Y-%m-%d", "name": "YYYY-MM-DD"},
-    "d.m.Y": {"strftime": "%d.%m.%Y", "name": "DD.MM.YYYY"},
-    "d/m/Y": {"strftime": "%d/%m/%Y", "name": "DD/MM/YYYY"},
-    "m/d/Y": {"strftime": "%m/%d/%Y", "name": "MM/DD/YYYY"},
+    "Y-m-d": {"strftime": "%Y-%m-%d", "name": pgettext_lazy("date format", "YYYY-MM-DD")},
+    "d.m.Y": {"strftime": "%d.%m.%Y", "name": pgettext_lazy("date format", "DD.MM.YYYY")},
+    "d/m/Y": {"strftime": "%d/%m/%Y", "name": pgettext_lazy("date format", "DD/MM/YYYY")},
+    "m/d/Y": {"strftime": "%m/%d/%Y", "name": pgettext_lazy("date format", "MM/DD/YYYY")},
 }
 TIME_FORMATS = {
-    "H:i": {"strftime": "%H:%M", "name": "24-hour (17:30)"},
-    "h:i A": {"strftime": "%I:%M %p", "name": "12-hour (05:30 PM)"},
+    "H:i": {"strftime": "%H:%M", "name": pgettext_lazy("time format", "24-hour (17:30)")},
+    "h:i A": {"strftime": "%I:%M %p", "name": pgettext_lazy("time format", "12-hour (05:30 PM)")},
 }
 DATE_FORMAT_CHOICES = [(key, spec["name"]) for key, spec in DATE_FORMATS.items()]
 TIME_FORMAT_CHOICES = [(key, spec["name"]) for key, spec in TIME_FORMATS.items()]
@@ -144,12 +144,15 @@ def time_pattern() -> str:
 
 def date_format_name() -> str:
     """What an operator reads in a placeholder or a message, e.g. "DD.MM.YYYY"."""
-    return DATE_FORMATS[_active_formats.get()[0]]["name"]
+    return str(DATE_FORMATS[_active_formats.get()[0]]["name"])
 
 
 def datetime_format_name() -> str:
     """E.g. "DD.MM.YYYY HH:MM" or "MM/DD/YYYY hh:mm AM"."""
-    clock = "HH:MM" if _active_formats.get()[1] == "H:i" else "hh:mm AM"
+    if _active_formats.get()[1] == "H:i":
+        clock = pgettext("time format", "HH:MM")
+    else:
+        clock = pgettext("time format", "hh:mm AM")
     return f"{date_format_name()} {clock}"
 
 

@@ -15,6 +15,10 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core import validators
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .formatting import format_count, money
 
 # PostgreSQL's integer (a 32-bit column) and bigint.
 INTEGER_MAX = 2**31 - 1
@@ -26,6 +30,11 @@ EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(8999, 12, 31)
 
 
+def _bound_text(value: Decimal) -> str:
+    """A range's end in a message, with the decimals it has (1,000 and 999,999.99)."""
+    return money(value, places=decimal_places(Decimal(value)))
+
+
 def _compact(text) -> str:
     return str(text).strip().replace(" ", "").replace("\u00a0", "")
 
@@ -33,7 +42,9 @@ def _compact(text) -> str:
 def parse_integer(text, *, min_value: int = 0, max_value: int = INTEGER_MAX) -> int:
     """The whole number in `text`, refused unless min_value <= number <= max_value."""
     out_of_range = ValidationError(
-        f"Enter a whole number from {min_value:,} to {max_value:,}.", code="out_of_range"
+        _("Enter a whole number from %(min)s to %(max)s.")
+        % {"min": format_count(min_value), "max": format_count(max_value)},
+        code="out_of_range",
     )
     value = _compact(text)
     if len(value) > MAX_NUMBER_LENGTH:
@@ -41,7 +52,7 @@ def parse_integer(text, *, min_value: int = 0, max_value: int = INTEGER_MAX) -> 
     try:
         number = int(value)
     except ValueError:
-        raise ValidationError("Enter a whole number.", code="invalid") from None
+        raise ValidationError(_("Enter a whole number."), code="invalid") from None
     if not min_value <= number <= max_value:
         raise out_of_range
     return number
@@ -84,9 +95,11 @@ def parse_decimal(
     finite, with at most `places` decimals and within [min_value, max_value] (min_value
     defaults to -max_value). Returned with exactly `places` decimals."""
     low = -max_value if min_value is None else min_value
-    example = example or f"{Decimal(150).quantize(Decimal(1).scaleb(-places)):f}"
+    example = example or money(Decimal(150), places)
     out_of_range = ValidationError(
-        f"Enter a number from {low:,} to {max_value:,}.", code="out_of_range"
+        _("Enter a number from %(min)s to %(max)s.")
+        % {"min": _bound_text(low), "max": _bound_text(max_value)},
+        code="out_of_range",
     )
     value = _compact(text)
     if len(value) > MAX_NUMBER_LENGTH:
@@ -96,13 +109,25 @@ def parse_decimal(
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValidationError(f"Enter a number, e.g. {example}.", code="invalid") from None
+        raise ValidationError(
+            _("Enter a number, e.g. %(example)s.") % {"example": example}, code="invalid"
+        ) from None
     if not number.is_finite():
-        raise ValidationError(f"Enter a number, e.g. {example}.", code="invalid")
+        raise ValidationError(
+            _("Enter a number, e.g. %(example)s.") % {"example": example}, code="invalid"
+        )
     if not low <= number <= max_value:  # an exact comparison, whatever the exponent
         raise out_of_range
     if decimal_places(number) > places:
-        raise ValidationError(f"Use at most {places} decimal places.", code="max_decimal_places")
+        raise ValidationError(
+            ngettext(
+                "Use at most %(places)s decimal place.",
+                "Use at most %(places)s decimal places.",
+                places,
+            )
+            % {"places": places},
+            code="max_decimal_places",
+        )
     return number.quantize(Decimal(1).scaleb(-places))
 
 
@@ -112,9 +137,13 @@ def check_date_range(value):
         return value
     day = value.date() if isinstance(value, datetime) else value
     if day < EARLIEST_DATE:
-        raise ValidationError(f"Enter a date from {EARLIEST_DATE.year} on.", code="too_early")
+        raise ValidationError(
+            _("Enter a date from %(year)s on.") % {"year": EARLIEST_DATE.year}, code="too_early"
+        )
     if day > LATEST_DATE:
-        raise ValidationError(f"Enter a date before {LATEST_DATE.year + 1}.", code="too_late")
+        raise ValidationError(
+            _("Enter a date before %(year)s.") % {"year": LATEST_DATE.year + 1}, code="too_late"
+        )
     return value
 
 
@@ -131,7 +160,8 @@ class BoundedIntegerField(forms.IntegerField):
         if value not in self.empty_values and len(_compact(value)) > MAX_NUMBER_LENGTH:
             message = self.error_messages.get(
                 "out_of_range",
-                f"Enter a whole number from {self.min_value:,} to {self.max_value:,}.",
+                _("Enter a whole number from %(min)s to %(max)s.")
+                % {"min": format_count(self.min_value), "max": format_count(self.max_value)},
             )
             raise ValidationError(message, code="out_of_range")
         return super().to_python(value)

@@ -4,6 +4,7 @@ builds the one base table on them; it stays there because what a table offers de
 tenant's modules and the operator's saved choices."""
 
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
 
 from .formatting import format_date, format_datetime, format_time
 
@@ -87,7 +88,7 @@ class FieldColumn(RecordColumn):
 # Without them a column exports its accessor's value, read from the record: a choice as its
 # label, a yes/no as Yes or No, a related row as its text; a column whose table renders it
 # (`render_<name>`) or that is a template exports the text it shows.
-BOOLEAN_TEXT = {True: "Yes", False: "No"}
+BOOLEAN_TEXT = {True: _("Yes"), False: _("No")}
 
 
 def export_kind_for_field(field) -> str:
@@ -118,5 +119,5 @@ def export_text_of(field):
         labels = {value: str(label) for value, label in choices}
         return lambda value: labels.get(value, value)
     if field.get_internal_type() == "BooleanField":
-        return lambda value: BOOLEAN_TEXT.get(value, value)
+        return lambda value: str(BOOLEAN_TEXT[value]) if value in BOOLEAN_TEXT else value
     return None

@@ -4,6 +4,7 @@ clients: it knows tenants and operators, never a client model (an event names it
 id, so that history outlives the rows it speaks of)."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from .types import AUDIT_ROLES
 
@@ -30,7 +31,7 @@ class EventsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="events",
-                label="Audit log",
+                label=_("Audit log"),
                 url_name="events:event_list",
                 shown=audit_log_shown,
                 order=90,
@@ -39,7 +40,7 @@ class EventsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="webhooks",
-                label="Webhooks",
+                label=_("Webhooks"),
                 url_name="events:webhook_endpoint_list",
                 shown=for_modules(capability=Capability.MANAGE_WEBHOOKS),
                 order=96,

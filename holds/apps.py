@@ -4,6 +4,7 @@ clients' `client_deleted`; sends `client_access_changed`, the only app that does
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HoldsConfig(AppConfig):
@@ -35,7 +36,7 @@ class HoldsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="holds",
-                label="Dashboard",
+                label=_("Dashboard"),
                 url_name="holds:dashboard",
                 shown=for_modules(capability=Capability.VIEW),
                 order=5,

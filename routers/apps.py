@@ -4,6 +4,7 @@ block.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutersConfig(AppConfig):
@@ -30,7 +31,7 @@ class RoutersConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="routers",
-                label="Routers",
+                label=_("Routers"),
                 url_name="routers:router_list",
                 shown=for_modules(INTERNET, capability=Capability.VIEW),
                 order=30,

@@ -5,6 +5,7 @@ delete guard.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SubscriptionsConfig(AppConfig):
@@ -34,7 +35,7 @@ class SubscriptionsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="subscriptions",
-                label="Packages",
+                label=_("Packages"),
                 url_name="subscriptions:package_list",
                 shown=for_modules(*SUBSCRIPTIONS),
                 order=20,

@@ -26,11 +26,13 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import BaseThrottle
 
 from core.api import Problem
+from core.formatting import format_count
 
 from .models import ApiIdempotencyRecord
 from .modules import uses_any
@@ -60,8 +62,9 @@ def check_body_size(request) -> None:
     if size > settings.API_MAX_BODY_BYTES:
         raise Problem(
             413,
-            "Request too large",
-            f"The body may have at most {settings.API_MAX_BODY_BYTES:,} bytes.",
+            _("Request too large"),
+            _("The body may have at most %(bytes)s bytes.")
+            % {"bytes": format_count(settings.API_MAX_BODY_BYTES)},
         )
 
 
@@ -131,7 +134,7 @@ def rate_parse(rate: str) -> tuple[int, int]:
 def rate_count(key: str, period: int) -> int:
     """This request's number in the caller's window, the window opened if there is none.
     Counting first costs two cache calls in an open window, the usual case."""
-    for _ in range(3):
+    for _attempt in range(3):
         try:
             count = cache.incr(key)
         except ValueError:  # no window: open one, unless a concurrent request just did
@@ -158,7 +161,7 @@ def requires(capability: str, modules: frozenset[str] = frozenset()):
             if modules and not uses_any(request.tenant, modules):
                 raise Http404("This organisation does not use this module.")
             if not request.membership.allows(capability):
-                raise Problem(403, "Forbidden", "Your role or token does not allow this.")
+                raise Problem(403, _("Forbidden"), _("Your role or token does not allow this."))
             return view(request, *args, **kwargs)
 
         return guarded
@@ -223,9 +226,9 @@ def idempotency_key(request) -> str | None:
     if not key or len(key) > IDEMPOTENCY_KEY_MAX:
         raise Problem(
             422,
-            "Invalid request",
-            "The Idempotency-Key header is empty or too long.",
-            [{"field": IDEMPOTENCY_HEADER, "message": "Use 1 to 255 characters, e.g. a UUID."}],
+            _("Invalid request"),
+            _("The Idempotency-Key header is empty or too long."),
+            [{"field": IDEMPOTENCY_HEADER, "message": _("Use 1 to 255 characters, e.g. a UUID.")}],
         )
     return key
 
@@ -276,9 +279,9 @@ def idempotent_answer(view):
                 if first.fingerprint != fingerprint:
                     raise Problem(
                         422,
-                        "Idempotency-Key reused",
-                        "This Idempotency-Key was used for a different request.",
-                        [{"field": IDEMPOTENCY_HEADER, "message": "Use a new key."}],
+                        _("Idempotency-Key reused"),
+                        _("This Idempotency-Key was used for a different request."),
+                        [{"field": IDEMPOTENCY_HEADER, "message": _("Use a new key.")}],
                     ) from None
                 return Status(first.status, first.body)
             answer = view(request, *args, **kwargs)

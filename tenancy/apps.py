@@ -4,6 +4,7 @@ the events app records; it hears no signal.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TenancyConfig(AppConfig):
@@ -28,7 +29,7 @@ class TenancyConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="tenancy",
-                label="Operators",
+                label=_("Operators"),
                 url_name="tenancy:operator_list",
                 shown=for_modules(capability=Capability.MANAGE_OPERATORS),
                 order=90,
@@ -37,7 +38,7 @@ class TenancyConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="api_tokens",
-                label="API tokens",
+                label=_("API tokens"),
                 url_name="tenancy:api_token_list",
                 shown=for_modules(capability=Capability.MANAGE_API_TOKENS),
                 order=95,
@@ -45,7 +46,7 @@ class TenancyConfig(AppConfig):
         )
         job_register(
             API_IDEMPOTENCY_PURGE_JOB,
-            label="API retry answers purge",
+            label=_("API retry answers purge"),
             run=api_idempotency_purge,
-            result_labels={"deleted": "Kept answers deleted"},
+            result_labels={"deleted": _("Kept answers deleted")},
         )

@@ -1,17 +1,24 @@
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import ApiToken, ApiTokenScope, Membership
 from .roles import Role
 
 
 class MembershipFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    role = django_filters.ChoiceFilter(choices=Role.choices, empty_label="Any role")
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
+    role = django_filters.ChoiceFilter(
+        label=_("Role"), choices=Role.choices, empty_label=_("Any role")
+    )
     is_active = django_filters.ChoiceFilter(
-        label="Access",
-        choices=[("true", "Active"), ("false", "Deactivated")],
-        empty_label="Any",
+        label=_("Access"),
+        choices=[
+            ("true", pgettext_lazy("operator access", "Active")),
+            ("false", pgettext_lazy("operator access", "Deactivated")),
+        ],
+        empty_label=pgettext_lazy("operator access", "Any"),
         method="filter_active",
     )
 
@@ -36,9 +43,11 @@ class MembershipFilterSet(django_filters.FilterSet):
 
 class ApiTokenFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        field_name="name", lookup_expr="icontains", label="Search", max_length=100
+        field_name="name", lookup_expr="icontains", label=_("Search"), max_length=100
     )
-    scope = django_filters.ChoiceFilter(choices=ApiTokenScope.choices, empty_label="Any scope")
+    scope = django_filters.ChoiceFilter(
+        label=_("Role or scope"), choices=ApiTokenScope.choices, empty_label=_("Any scope")
+    )
 
     class Meta:
         model = ApiToken

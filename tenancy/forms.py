@@ -5,6 +5,7 @@ from django.core import validators
 from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.dates import DateField
 from core.forms import UnchangedValuesKeptMixin
@@ -15,29 +16,31 @@ from .roles import Role
 from .services import IDENTITY_FIELDS, operator_login, operator_name_max_length
 
 LOGIN_NAME_VALIDATOR = RegexValidator(
-    r"^[\w.+-]+\Z", "Letters, digits and ./+/-/_ only (no @: the tenant is added)."
+    r"^[\w.+-]+\Z", _("Letters, digits and ./+/-/_ only (no @: the tenant is added).")
 )
 
 
 class IdentityForm(forms.Form):
     """A person's name and e-mail."""
 
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(max_length=254, label="E-mail")
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(max_length=254, label=_("E-mail"))
 
 
 class OperatorDetailsForm(IdentityForm):
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.VIEWER)
 
 
 class OperatorCreateForm(OperatorDetailsForm):
     """The typed name becomes a login in the tenant's namespace (see operator_login); the form
     shows the suffix next to the field."""
 
-    username = forms.CharField(max_length=150, validators=[LOGIN_NAME_VALIDATOR])
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
-    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+    username = forms.CharField(
+        label=_("Username"), max_length=150, validators=[LOGIN_NAME_VALIDATOR]
+    )
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput, strip=False)
 
     field_order = ["username", "first_name", "last_name", "email", "role", "password1"]
 
@@ -48,15 +51,15 @@ class OperatorCreateForm(OperatorDetailsForm):
         field.validators.append(validators.MaxLengthValidator(field.max_length))
         field.widget.attrs["maxlength"] = str(field.max_length)
         field.suffix = operator_login(tenant=tenant, name="")
-        field.help_text = (
-            f"The operator logs in as this name followed by {field.suffix}. "
+        field.help_text = _(
+            "The operator logs in as this name followed by %(suffix)s. "
             "Letters, digits and ./+/-/_ only."
-        )
+        ) % {"suffix": field.suffix}
 
     def clean_password2(self):
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
         if first and second and first != second:
-            raise forms.ValidationError("The two passwords do not match.")
+            raise forms.ValidationError(_("The two passwords do not match."))
         if second:
             password_validation.validate_password(second)
         return second
@@ -69,13 +72,14 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
     stored_fields = ("first_name", "last_name", "email", "role", "is_active")
     is_active = forms.BooleanField(
         required=False,
-        label="Active",
-        help_text="An inactive operator cannot use this tenant; one who works in no "
-        "other tenant is signed out at once. Deactivating revokes the API tokens they created "
-        "here.",
+        label=pgettext_lazy("operator access", "Active"),
+        help_text=_(
+            "An inactive operator cannot use this tenant; one who works in no other tenant "
+            "is signed out at once. Deactivating revokes the API tokens they created here."
+        ),
     )
 
-    SHARED_IDENTITY_NOTE = (
+    SHARED_IDENTITY_NOTE = _(
         "This person also works elsewhere in Clientdesk, so only they can change their name "
         "and e-mail (My account)."
     )
@@ -130,9 +134,11 @@ class TenantSecurityForm(forms.Form):
 
     require_two_factor = forms.BooleanField(
         required=False,
-        label="Require two-factor authentication for every operator",
-        help_text="After the password, every operator enters a code from an authenticator "
-        "app; one who has not set it up is asked to, before any page of this tenant.",
+        label=_("Require two-factor authentication for every operator"),
+        help_text=_(
+            "After the password, every operator enters a code from an authenticator "
+            "app; one who has not set it up is asked to, before any page of this tenant."
+        ),
     )
 
 
@@ -152,15 +158,17 @@ class TablePreferencesForm(forms.Form):
 class ApiTokenForm(BoundedInputMixin, forms.Form):
     """A new API token: its name, what it may do, and an optional last day of validity."""
 
-    name = forms.CharField(max_length=100, help_text="Where it is used, e.g. “Payment gateway”.")
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("Where it is used, e.g. “Payment gateway”.")
+    )
     scope = forms.ChoiceField(
-        label="Role or scope",
+        label=_("Role or scope"),
         choices=ApiTokenScope.choices,
         initial=ApiTokenScope.INGEST,
-        help_text="A role acts as an operator of that role; Ingest only sends messages.",
+        help_text=_("A role acts as an operator of that role; Ingest only sends messages."),
     )
     expires_on = DateField(
-        label="Valid until", required=False, help_text="Its last day; empty: until revoked."
+        label=_("Valid until"), required=False, help_text=_("Its last day; empty: until revoked.")
     )
 
     def __init__(self, *args, tenant, **kwargs):
@@ -170,13 +178,13 @@ class ApiTokenForm(BoundedInputMixin, forms.Form):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError("Enter a name for the token.")
+            raise forms.ValidationError(_("Enter a name for the token."))
         return name
 
     def clean_expires_on(self):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate(timezone=self.tenant.zone):
-            raise forms.ValidationError("Choose today or a later day.")
+            raise forms.ValidationError(_("Choose today or a later day."))
         return day
 
 
@@ -184,7 +192,7 @@ class SavedViewForm(forms.Form):
     """Save the list as it is shown: the page it is (`list_path`, `list_query`: its filter and
     sort), under a name, for oneself or shared. The name is checked by the service."""
 
-    name = forms.CharField(required=False, strip=False)
-    shared = forms.BooleanField(required=False, label="Share with the team")
+    name = forms.CharField(label=_("Name"), required=False, strip=False)
+    shared = forms.BooleanField(required=False, label=_("Share with the team"))
     list_path = forms.CharField(max_length=500, widget=forms.HiddenInput)
     list_query = forms.CharField(max_length=4000, required=False, widget=forms.HiddenInput)

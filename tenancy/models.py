@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from core.formatting import (
@@ -23,79 +24,103 @@ from core.tenant_keys import TenantField, TenantForeignKey
 
 from .roles import Role, role_allows, scope_allows
 
-currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")
+currency_validator = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, e.g. USD."))
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Berlin).")
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone (e.g. Europe/Berlin).") % {"value": value}
+        )
 
 
 class Tenant(models.Model):
     """A service provider. The modules it uses decide which tabs and sections appear."""
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=60, unique=True)
-    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    currency = models.CharField(
+        _("currency"), max_length=3, default="USD", validators=[currency_validator]
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     expiring_window_days = models.PositiveSmallIntegerField(
-        default=7, help_text="An active subscription ending within this many days is “Expiring”."
+        _("expiring window days"),
+        default=7,
+        help_text=_("An active subscription ending within this many days is “Expiring”."),
     )
     event_retention_days = models.PositiveIntegerField(
+        _("event retention days"),
         default=730,
         validators=[MaxValueValidator(36500)],
-        help_text="Events (the audit log and the client timelines) older than this many days "
-        "are deleted by the nightly job (0: kept for ever).",
+        help_text=_(
+            "Events (the audit log and the client timelines) older than this many days "
+            "are deleted by the nightly job (0: kept for ever)."
+        ),
     )
     financial_hold_grace_days = models.PositiveSmallIntegerField(
+        _("financial hold grace days"),
         default=3,
-        help_text="A client whose available funds stay below zero this many days goes on "
-        "financial hold (0: at the next run).",
+        help_text=_(
+            "A client whose available funds stay below zero this many days goes on "
+            "financial hold (0: at the next run)."
+        ),
     )
     suspended_days_extend = models.BooleanField(
-        "give back days on hold",
+        _("give back days on hold"),
         default=True,
-        help_text="When a hold is released, move each subscription's end date on by the "
-        "whole days it was suspended.",
+        help_text=_(
+            "When a hold is released, move each subscription's end date on by the "
+            "whole days it was suspended."
+        ),
     )
     hold_on_failed_renewal = models.BooleanField(
-        "financial hold when auto-renewal fails",
+        _("financial hold when auto-renewal fails"),
         default=False,
-        help_text="When funds do not cover an auto-renewal, the subscription expires and, "
-        "with this on, the client also goes on financial hold until a top-up.",
+        help_text=_(
+            "When funds do not cover an auto-renewal, the subscription expires and, "
+            "with this on, the client also goes on financial hold until a top-up."
+        ),
     )
     new_client_credit_limit = models.DecimalField(
-        "credit for a new client's first order",
+        _("credit for a new client's first order"),
         max_digits=14,
         decimal_places=2,
         default=0,
         validators=[MinValueValidator(0)],
-        help_text="The credit limit a client created by Order subscription starts with, so "
-        "that its first order can be charged to credit (0: a payment is needed with the order).",
+        help_text=_(
+            "The credit limit a client created by Order subscription starts with, so that "
+            "its first order can be charged to credit (0: a payment is needed with the order)."
+        ),
     )
     uses_routers = models.BooleanField(
-        "internet / MikroTik routers", default=False, help_text="PPPoE accounts and routers."
+        _("internet / MikroTik routers"), default=False, help_text=_("PPPoE accounts and routers.")
     )
     uses_messaging = models.BooleanField(
-        "messaging", default=False, help_text="SMS / Viber statistics and sender IDs."
+        _("messaging"), default=False, help_text=_("SMS / Viber statistics and sender IDs.")
     )
     uses_reseller = models.BooleanField(
-        "software reseller",
+        _("software reseller"),
         default=False,
-        help_text="Customers ordered with subscriptions: contact person, ITN, client type, "
-        "external tenant name.",
+        help_text=_(
+            "Customers ordered with subscriptions: contact person, ITN, client type, "
+            "external tenant name."
+        ),
     )
     date_format = models.CharField(
+        _("date format"),
         max_length=10,
         choices=DATE_FORMAT_CHOICES,
         default=DEFAULT_DATE_FORMAT,
-        help_text="How every page shows and reads a date.",
+        help_text=_("How every page shows and reads a date."),
     )
     time_format = models.CharField(
+        _("time format"),
         max_length=10,
         choices=TIME_FORMAT_CHOICES,
         default=DEFAULT_TIME_FORMAT,
-        help_text="How every page shows a time of day.",
+        help_text=_("How every page shows a time of day."),
     )
     language = language_field(
         help_text=_(
@@ -105,16 +130,20 @@ class Tenant(models.Model):
         ),
     )
     require_two_factor = models.BooleanField(
-        "require two-factor authentication",
+        _("require two-factor authentication"),
         default=False,
-        help_text="Every operator of this tenant signs in with a code from an authenticator "
-        "app after the password; one who has none set up is asked to set it up first.",
+        help_text=_(
+            "Every operator of this tenant signs in with a code from an authenticator "
+            "app after the password; one who has none set up is asked to set it up first."
+        ),
     )
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(pgettext_lazy("organisation", "active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return self.name
@@ -169,7 +198,7 @@ class TenantOwnedModel(models.Model):
                 .first()
             )
             if owner != self.tenant_id:
-                errors[field.name] = "Select a valid choice from your own organisation."
+                errors[field.name] = _("Select a valid choice from your own organisation.")
         if errors:
             raise ValidationError(errors)
 
@@ -178,17 +207,22 @@ class Membership(TenantOwnedModel):
     """A user's place in a tenant: role, whether active, and their saved preferences."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    is_active = models.BooleanField(default=True)
-    preferences = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    is_active = models.BooleanField(pgettext_lazy("operator access", "active"), default=True)
+    preferences = models.JSONField(_("preferences"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     all_tenants = models.Manager()
 
     class Meta:
         default_manager_name = "objects"
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user")
         ]
@@ -243,11 +277,11 @@ class TenantSequence(models.Model):
 class ApiTokenScope(models.TextChoices):
     """A token acts with an operator's role, or only pushes message traffic."""
 
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    ACCOUNTANT = "accountant", "Accountant"
-    VIEWER = "viewer", "Viewer"
-    INGEST = "ingest", "Ingest (messages and delivery reports only)"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    ACCOUNTANT = "accountant", _("Accountant")
+    VIEWER = "viewer", _("Viewer")
+    INGEST = "ingest", _("Ingest (messages and delivery reports only)")
 
 
 class ApiToken(TenantOwnedModel):
@@ -255,19 +289,21 @@ class ApiToken(TenantOwnedModel):
     secret is random, 32 bytes, so a slow hash adds nothing); its first characters (`prefix`)
     let an owner recognise it. A revoked or expired token authenticates nothing."""
 
-    name = models.CharField(max_length=100)
-    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices)
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("role or scope"), max_length=20, choices=ApiTokenScope.choices)
     prefix = models.CharField(max_length=16, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField("expires", null=True, blank=True)
-    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         indexes = [models.Index(fields=["tenant", "created_at", "id"], name="api_token_idx")]
 
     def __str__(self) -> str:
@@ -324,14 +360,16 @@ class SavedView(TenantOwnedModel):
 
     owner = TenantForeignKey(Membership, on_delete=models.CASCADE, related_name="saved_views")
     list_name = models.CharField(max_length=100)
-    name = models.CharField(max_length=SAVED_VIEW_NAME_MAX)
-    shared = models.BooleanField(default=False)
+    name = models.CharField(_("name"), max_length=SAVED_VIEW_NAME_MAX)
+    shared = models.BooleanField(_("shared"), default=False)
     query = models.CharField(max_length=2000, blank=True)
     columns = models.JSONField(default=list, blank=True)
     per_page = models.PositiveSmallIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
         constraints = [
             models.UniqueConstraint(
                 "tenant", "owner", "list_name", Lower("name"), name="saved_view_unique_name"

@@ -5,30 +5,31 @@ place.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    ACCOUNTANT = "accountant", "Accountant"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("Manager")
+    ACCOUNTANT = "accountant", _("Accountant")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Capability(models.TextChoices):
-    VIEW = "view", "See the tenant's data"
-    MANAGE_OPERATORS = "manage_operators", "Manage operators"
-    MANAGE_CLIENTS = "manage_clients", "Create and edit clients"
-    MANAGE_SUBSCRIPTIONS = "manage_subscriptions", "Manage packages and subscriptions"
-    MANAGE_HOLDS = "manage_holds", "Place and release holds"
-    TOP_UP = "top_up", "Top up accounts"
-    MANAGE_CREDIT = "manage_credit", "Change credit limits and post adjustments"
-    MANAGE_ROUTERS = "manage_routers", "Manage routers"
-    EXPORT = "export", "Export data"
-    MANAGE_API_TOKENS = "manage_api_tokens", "Create and revoke API tokens"
-    INGEST_MESSAGES = "ingest_messages", "Send message traffic and delivery reports"
-    MANAGE_WEBHOOKS = "manage_webhooks", "Manage webhook endpoints"
-    SHARE_VIEWS = "share_views", "Share saved views of lists with the tenant"
-    REMOVE_SHARED_VIEWS = "remove_shared_views", "Remove views others shared"
+    VIEW = "view", _("See the tenant's data")
+    MANAGE_OPERATORS = "manage_operators", _("Manage operators")
+    MANAGE_CLIENTS = "manage_clients", _("Create and edit clients")
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions", _("Manage packages and subscriptions")
+    MANAGE_HOLDS = "manage_holds", _("Place and release holds")
+    TOP_UP = "top_up", _("Top up accounts")
+    MANAGE_CREDIT = "manage_credit", _("Change credit limits and post adjustments")
+    MANAGE_ROUTERS = "manage_routers", _("Manage routers")
+    EXPORT = "export", _("Export data")
+    MANAGE_API_TOKENS = "manage_api_tokens", _("Create and revoke API tokens")
+    INGEST_MESSAGES = "ingest_messages", _("Send message traffic and delivery reports")
+    MANAGE_WEBHOOKS = "manage_webhooks", _("Manage webhook endpoints")
+    SHARE_VIEWS = "share_views", _("Share saved views of lists with the tenant")
+    REMOVE_SHARED_VIEWS = "remove_shared_views", _("Remove views others shared")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {

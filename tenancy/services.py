@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
@@ -53,9 +54,9 @@ def _check_keeps_an_owner(membership: Membership, *, role: str, is_active: bool)
     was_owner = membership.role == Role.OWNER and membership.is_active
     if was_owner and not still_owner and _active_owner_count(membership.tenant) <= 1:
         raise ValidationError(
-            {"role": "The tenant must keep at least one active owner."}
+            {"role": _("The tenant must keep at least one active owner.")}
             if role != Role.OWNER
-            else {"is_active": "The tenant must keep at least one active owner."}
+            else {"is_active": _("The tenant must keep at least one active owner.")}
         )
 
 
@@ -88,11 +89,13 @@ def operator_create(
 ) -> Membership:
     """Create a user, with a login in the tenant's namespace, and their membership."""
     if "@" in username:
-        raise ValidationError({"username": "Type the name without @: the tenant is added."})
+        raise ValidationError({"username": _("Type the name without @: the tenant is added.")})
     login = operator_login(tenant=tenant, name=username)
     user_model = get_user_model()
     if user_model.objects.filter(username__iexact=login).exists():
-        raise ValidationError({"username": f"This tenant already has an operator {login}."})
+        raise ValidationError(
+            {"username": _("This tenant already has an operator %(login)s.") % {"login": login}}
+        )
     user = user_model(username=login, email=email, first_name=first_name, last_name=last_name)
     user.set_password(password)
     user.full_clean()
@@ -155,14 +158,16 @@ def operator_update(
     here: a token must not outlive the access of the person who holds its secret."""
     membership = Membership.all_tenants.select_for_update().get(pk=membership.pk)
     if membership.user_id == actor.pk and (role != membership.role or not is_active):
-        raise ValidationError({"role": "You cannot change your own role or deactivate yourself."})
+        raise ValidationError(
+            {"role": _("You cannot change your own role or deactivate yourself.")}
+        )
     _check_keeps_an_owner(membership, role=role, is_active=is_active)
     user = get_user_model().objects.select_for_update().get(pk=membership.user_id)
     membership.user = user
     changes = _identity_changes(user, email=email, first_name=first_name, last_name=last_name)
     if changes and identity_is_shared(membership):
         raise ValidationError(
-            dict.fromkeys(changes, "This person also works elsewhere: only they can change it.")
+            dict.fromkeys(changes, _("This person also works elsewhere: only they can change it."))
         )
     deactivated = membership.is_active and not is_active
     reactivated = not membership.is_active and is_active
@@ -256,8 +261,10 @@ def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -
     if require_two_factor and not has_second_factor(actor):
         raise ValidationError(
             {
-                "require_two_factor": "Set up two-factor authentication for yourself first "
-                "(My account → Two-factor authentication)."
+                "require_two_factor": _(
+                    "Set up two-factor authentication for yourself first "
+                    "(My account → Two-factor authentication)."
+                )
             }
         )
     tenant.require_two_factor = require_two_factor
@@ -356,7 +363,7 @@ def api_token_create(
         expires_at=expires_at,
     )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": "Choose a moment in the future."})
+        raise ValidationError({"expires_at": _("Choose a moment in the future.")})
     token.full_clean(exclude=["prefix", "digest"])
     token.save()
     _record_token(
@@ -459,15 +466,18 @@ def saved_view_clean_name(name) -> str:
     """A view's name as its dropdown shows it: one line of visible text, at most 80
     characters; anything else is refused with a message for the name's field."""
     if not isinstance(name, str):
-        raise ValidationError({"name": "Give the view a name."})
+        raise ValidationError({"name": _("Give the view a name.")})
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the view a name."})
+        raise ValidationError({"name": _("Give the view a name.")})
     if REFUSED_PATTERN.search(name) or any(ch in name for ch in _NAME_BREAKS):
-        raise ValidationError({"name": "A name is one line of visible characters."})
+        raise ValidationError({"name": _("A name is one line of visible characters.")})
     if len(name) > SAVED_VIEW_NAME_MAX:
         raise ValidationError(
-            {"name": f"At most {SAVED_VIEW_NAME_MAX} characters (this one has {len(name)})."}
+            {
+                "name": _("At most %(max)s characters (this one has %(length)s).")
+                % {"max": SAVED_VIEW_NAME_MAX, "length": len(name)}
+            }
         )
     return name
 
@@ -501,16 +511,20 @@ def saved_view_create(
     name = saved_view_clean_name(name)
     query = saved_view_clean_query(query)
     if actor.tenant_id != tenant.pk or not actor.is_active:
-        raise ValidationError("This operator does not work in this organisation.")
+        raise ValidationError(_("This operator does not work in this organisation."))
     if shared and not actor.allows(Capability.SHARE_VIEWS):
-        raise ValidationError({"shared": "Your role does not share views; save it for yourself."})
+        raise ValidationError(
+            {"shared": _("Your role does not share views; save it for yourself.")}
+        )
     if len(query) > SAVED_VIEW_QUERY_MAX:
-        raise ValidationError({"name": "This list's filter is too long to save as a view."})
+        raise ValidationError({"name": _("This list's filter is too long to save as a view.")})
     views = SavedView.objects.for_tenant(tenant)
     with transaction.atomic():
         taken = views.filter(owner=actor, list_name=list_name, name__iexact=name).exists()
         if taken:
-            raise ValidationError({"name": f"You already have a view named “{name}” here."})
+            raise ValidationError(
+                {"name": _("You already have a view named “%(name)s” here.") % {"name": name}}
+            )
         try:
             with transaction.atomic():
                 return views.create(
@@ -525,7 +539,7 @@ def saved_view_create(
                 )
         except IntegrityError:  # saved twice at once: the unique name's constraint
             raise ValidationError(
-                {"name": f"You already have a view named “{name}” here."}
+                {"name": _("You already have a view named “%(name)s” here.") % {"name": name}}
             ) from None
 
 

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F
 from django.utils.html import strip_tags
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_tables2.rows import BoundRow
 
 from core.pagination import CappedCountPaginator
@@ -351,20 +353,20 @@ def record_reader(path: str, to_text: Callable | None) -> Callable:
 class MembershipTable(BaseTable):
     username = tables.Column(
         accessor="user__username",
-        verbose_name="Username",
+        verbose_name=_("Username"),
         linkify=("tenancy:operator_edit", {"pk": tables.A("pk")}),
     )
     name = tables.Column(
         accessor="user__first_name",
-        verbose_name="Name",
+        verbose_name=pgettext_lazy("person", "Name"),
         order_by=("user__first_name", "user__last_name"),
     )
-    email = tables.Column(accessor="user__email", verbose_name="E-mail")
-    role = tables.Column()
-    is_active = tables.BooleanColumn(verbose_name="Active")
-    has_two_factor = tables.BooleanColumn(verbose_name="Two-factor", orderable=False)
-    last_login = MomentColumn(accessor="user__last_login", verbose_name="Last login")
-    created_at = MomentColumn(verbose_name="Added")
+    email = tables.Column(accessor="user__email", verbose_name=_("E-mail"))
+    role = tables.Column(verbose_name=_("Role"))
+    is_active = tables.BooleanColumn(verbose_name=pgettext_lazy("operator access", "Active"))
+    has_two_factor = tables.BooleanColumn(verbose_name=_("Two-factor"), orderable=False)
+    last_login = MomentColumn(accessor="user__last_login", verbose_name=_("Last login"))
+    created_at = MomentColumn(verbose_name=_("Added"))
 
     always_columns = ("username",)
     related_for_columns = {"username": ("user",)}
@@ -379,16 +381,16 @@ class MembershipTable(BaseTable):
 
 
 class ApiTokenTable(BaseTable):
-    name = tables.Column()
-    prefix = tables.Column(verbose_name="Token", orderable=False)
-    scope = tables.Column(verbose_name="Role or scope")
-    created_at = MomentColumn(verbose_name="Created")
-    expires_at = MomentColumn(verbose_name="Expires", default="never")
+    name = tables.Column(verbose_name=_("Name"))
+    prefix = tables.Column(verbose_name=_("Token"), orderable=False)
+    scope = tables.Column(verbose_name=_("Role or scope"))
+    created_at = MomentColumn(verbose_name=_("Created"))
+    expires_at = MomentColumn(verbose_name=_("Expires"), default=_("never"))
     last_used_at = MomentColumn(
-        verbose_name="Last used", default="never", attrs={"td": {"data-testid": "last-used"}}
+        verbose_name=_("Last used"), default=_("never"), attrs={"td": {"data-testid": "last-used"}}
     )
     state = tables.TemplateColumn(
-        template_name="tenancy/api_token_state.html", verbose_name="State", orderable=False
+        template_name="tenancy/api_token_state.html", verbose_name=_("State"), orderable=False
     )
 
     always_columns = ("name", "state")

@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
@@ -78,7 +79,9 @@ class TenantSwitchView(View):
         if membership is None:
             raise Http404("No such tenant.")
         request.session[SESSION_TENANT_KEY] = membership.tenant_id
-        messages.success(request, f"Now working in {membership.tenant.name}.")
+        messages.success(
+            request, _("Now working in %(tenant)s.") % {"tenant": membership.tenant.name}
+        )
         return redirect("home")
 
 
@@ -150,7 +153,9 @@ class OperatorCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Operator {membership.user.username} added.")
+        messages.success(
+            self.request, _("Operator %(login)s added.") % {"login": membership.user.username}
+        )
         return redirect("tenancy:operator_list")
 
 
@@ -196,7 +201,9 @@ class OperatorUpdateView(InvalidFormStatusMixin, TenantScopedMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Operator {membership.user.username} saved.")
+        messages.success(
+            self.request, _("Operator %(login)s saved.") % {"login": membership.user.username}
+        )
         return redirect("tenancy:operator_list")
 
 
@@ -219,7 +226,9 @@ class TenantSecurityView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "Sign-in rules saved." if changed else "Nothing changed.")
+        messages.success(
+            self.request, _("Sign-in rules saved.") if changed else _("Nothing changed.")
+        )
         return redirect("tenancy:tenant_security")
 
 
@@ -245,7 +254,7 @@ class AccountView(InvalidFormStatusMixin, FormView):
         account_update(user=self.request.user, **data)
         operator_language_set(user=self.request.user, language=language)
         language_activate(self.request, language)
-        messages.success(self.request, "Your details are saved.")
+        messages.success(self.request, _("Your details are saved."))
         return language_remembered(redirect("account"), language)
 
 
@@ -340,7 +349,9 @@ class ApiTokenRevokeView(TenantScopedMixin, View):
         token = api_token_revoke(
             token=get_object_or_404(self.get_queryset(), pk=pk), actor=request.user
         )
-        messages.success(request, f"Token {token.name} revoked; it no longer works.")
+        messages.success(
+            request, _("Token %(name)s revoked; it no longer works.") % {"name": token.name}
+        )
         return redirect("tenancy:api_token_list")
 
 
@@ -370,14 +381,14 @@ class SavedViewCreateView(TenantRequiredMixin, View):
                     list_name=listed.view_name,
                     name=data["name"],
                     query=data["list_query"],
-                    columns=[bound.name for bound, _ in listed.table.data_columns()],
+                    columns=[bound.name for bound, _header in listed.table.data_columns()],
                     per_page=listed.table.current_per_page,
                     shared=data["shared"],
                 )
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"View “{view.name}” saved.")
+                messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
                 return redirect(view)
         back = form.data.get("list_path", "")
         context = {"form": form, "back": back if back.startswith("/") else reverse("home")}
@@ -408,7 +419,7 @@ class SavedViewDeleteView(TenantRequiredMixin, View):
     def post(self, request, pk):
         view = get_object_or_404(saved_views_visible_to(request.membership), pk=pk)
         saved_view_delete(view=view, actor=request.membership)
-        messages.success(request, f"View “{view.name}” removed.")
+        messages.success(request, _("View “%(name)s” removed.") % {"name": view.name})
         try:
             fallback = reverse(view.list_name)
         except NoReverseMatch:
