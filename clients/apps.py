@@ -10,6 +10,8 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
         from tenancy.navigation import NavSection, register_nav_section
 
         from .bulk import CLIENT_BULK_ACTIONS
@@ -17,7 +19,7 @@ class ClientsConfig(AppConfig):
         from .page import register_client_blocks
 
         register_nav_section(
-            NavSection(app="clients", label="Clients", url_name="clients:client_list", order=10)
+            NavSection(app="clients", label=_("Clients"), url_name="clients:client_list", order=10)
         )
         # The client page's own blocks; the apps above register theirs (clients.extensions).
         register_client_blocks()

@@ -5,6 +5,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_datetime
 from core.validators import full_clean_changed
@@ -17,8 +18,8 @@ from .models import Client, ClientGroup, ClientStatus
 from .signals import client_deleted, clients_deleted
 
 # The refusals of the edit and the deletion, the same for one client and for many.
-DELETED_NOT_EDITED = "A deleted client cannot be edited."
-ALREADY_DELETED = "This client is already deleted."
+DELETED_NOT_EDITED = _("A deleted client cannot be edited.")
+ALREADY_DELETED = _("This client is already deleted.")
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
 # (holds and deletion have their own services) and the bookkeeping columns.
@@ -148,7 +149,7 @@ def clients_change_group(
     is left unchanged and records nothing, each changed client gets its activity line. A
     fixed number of statements for the chunk."""
     if group is not None and group.tenant_id != tenant.pk:
-        raise ValidationError({"group": "Choose one of your client types."}, code="invalid")
+        raise ValidationError({"group": _("Choose one of your client types.")}, code="invalid")
     outcome = BulkOutcome()
     lines = []
     for client in _lock_clients(tenant, client_ids):
