@@ -684,7 +684,8 @@ def _record_finished(job: ClientImport, counts: dict, rows: int) -> None:
         object_id=job.pk,
         actor=job.created_by,
         actor_label=ACTOR_LABEL,
-        description=f"Client import of {job.file_name} finished: {summary_line(counts)}",
+        description=_("Client import of %(file)s finished: %(summary)s")
+        % {"file": job.file_name, "summary": summary_line(counts)},
         payload={"import": job.pk, "file": job.file_name, "rows": rows, "counts": counts},
     )
 
@@ -714,7 +715,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         for plan, client in zip(created, clients, strict=True):
             plan.client = client
             payload = {"number": client.number, "name": client.name, **source}
-            description = f"Imported from {job.file_name}"
+            description = _("Imported from %(file)s") % {"file": job.file_name}
             lines.append(_event_line("client.created", client, description, payload, actor))
         _apply_columns(job, created)
     if updated:
@@ -725,7 +726,10 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
             plan.client.refresh_search_text()
             plan.client.updated_at = timezone.now()
             changed = ", ".join(sorted(plan.data))
-            description = f"Updated from {job.file_name}: {changed}"
+            description = _("Updated from %(file)s: %(fields)s") % {
+                "file": job.file_name,
+                "fields": changed,
+            }
             payload = {"fields": sorted(plan.data), **source}
             lines.append(_event_line("client.updated", plan.client, description, payload, actor))
         Client.objects.for_tenant(tenant).bulk_update(
@@ -772,4 +776,7 @@ def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
 
 
 def summary_line(counts: dict) -> str:
-    return ", ".join(f"{a} {counts.get(a, 0)}" for a in (CREATED, UPDATED, UNCHANGED, REFUSED))
+    """E.g. "created 3, updated 1, unchanged 0, refused 2" (the command's last line)."""
+    return _(
+        "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, refused %(refused)s"
+    ) % {action: counts.get(action, 0) for action in (CREATED, UPDATED, UNCHANGED, REFUSED)}
