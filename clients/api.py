@@ -18,6 +18,7 @@ from typing import Annotated
 
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from core.api import (
@@ -237,7 +238,9 @@ def client_add(request, payload: ClientIn):
     """Create an Active client with the tenant's next number."""
     if not adds_clients_directly(request.tenant):
         raise Problem(
-            422, "Invalid request", "A reseller's customers are added by ordering a subscription."
+            422,
+            _("Invalid request"),
+            _("A reseller's customers are added by ordering a subscription."),
         )
     data = _form_data(payload, instance=Client(tenant=request.tenant), tenant=request.tenant)
     form = _valid_form(ClientForm(data, tenant=request.tenant))
@@ -252,7 +255,7 @@ def client_change(request, number: ClientNumber, payload: ClientPatch):
     """Change the fields sent; the others keep their stored values."""
     client = client_or_404(request, number)
     if client.is_deleted:
-        raise Problem(422, "Invalid request", "A deleted client cannot be edited.")
+        raise Problem(422, _("Invalid request"), _("A deleted client cannot be edited."))
     instance = client_queryset(request).get(pk=client.pk)  # the form writes onto its instance
     data = _form_data(payload, instance=instance, tenant=request.tenant)
     form = _valid_form(ClientForm(data, tenant=request.tenant, instance=instance))

@@ -11,6 +11,8 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
         from tenancy.navigation import NavSection, register_nav_section
 
         from .bulk import CLIENT_BULK_ACTIONS

@@ -30,7 +30,9 @@ from types import SimpleNamespace
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.leases import (
     Lease,
@@ -127,6 +129,7 @@ def client_bulk_action_start(
         parameters=parameters,
         selection=selection,
         total=total,
+        language=translation.get_language() or "",
     )
     if total <= inline_limit:
         return client_bulk_action_execute(job=job)
@@ -168,8 +171,11 @@ def client_bulk_action_execute(
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    with lease_worked(
-        lease, label=f"Client bulk action {job.pk}", work="bulk action", reasons=BULK_REASONS
+    with (
+        translation.override(job.language or translation.get_language()),
+        lease_worked(
+            lease, label=f"Client bulk action {job.pk}", work="bulk action", reasons=BULK_REASONS
+        ),
     ):
         _run(job, lease, chunk_size)
     job.refresh_from_db()
@@ -180,14 +186,16 @@ def _creator_action(job: ClientBulkAction) -> BulkAction:
     tenant = job.tenant
     membership = Membership.objects.for_tenant(tenant).filter(user_id=job.created_by_id).first()
     if membership is None:
-        raise BulkActionGone("The operator who started this action no longer works here.")
+        raise BulkActionGone(_("The operator who started this action no longer works here."))
     membership.tenant = tenant
     try:
         return bulk_action_for(membership, job.action)
     except LookupError:
-        raise BulkActionGone("This action is no longer available.") from None
+        raise BulkActionGone(_("This action is no longer available.")) from None
     except PermissionDenied:
-        raise BulkActionGone("The operator who started this action may no longer do it.") from None
+        raise BulkActionGone(
+            _("The operator who started this action may no longer do it.")
+        ) from None
 
 
 def _run(job: ClientBulkAction, lease: Lease, chunk_size: int) -> None:
@@ -227,7 +235,7 @@ def _record_chunk(job: ClientBulkAction, lease: Lease, ids: list[int], outcome: 
     job.done += len(outcome.done)
     job.unchanged += len(outcome.unchanged)
     job.refused = job.refused + [
-        {"id": pk, "number": named[pk][0], "name": named[pk][1], "reason": reason}
+        {"id": pk, "number": named[pk][0], "name": named[pk][1], "reason": str(reason)}
         for pk, reason in sorted(outcome.refused.items())
     ]
     job.last_client_id = ids[-1]
@@ -260,7 +268,7 @@ def _group_parameters(data, tenant) -> dict:
         pk = query_integer(value)
         value = pk and ClientGroup.objects.for_tenant(tenant).filter(pk=pk).first()
     if value is None or value.tenant_id != tenant.pk:
-        raise ValidationError({"group": "Choose one of your client types."}, code="invalid")
+        raise ValidationError({"group": _("Choose one of your client types.")}, code="invalid")
     return {"group": value.pk}
 
 
@@ -269,7 +277,7 @@ def _change_group(*, tenant, actor, client_ids, parameters) -> BulkOutcome:
     if parameters.get("group") is not None:
         group = ClientGroup.objects.for_tenant(tenant).filter(pk=parameters["group"]).first()
         if group is None:
-            raise ValidationError("The client type chosen no longer exists.", code="gone")
+            raise ValidationError(_("The client type chosen no longer exists."), code="gone")
     return clients_change_group(tenant=tenant, actor=actor, client_ids=client_ids, group=group)
 
 
@@ -277,7 +285,10 @@ def _delete_parameters(data, tenant) -> dict:
     comment = (data.get("comment") or "").strip()
     if len(comment) > COMMENT_MAX:
         raise ValidationError(
-            {"comment": f"Keep the comment to {COMMENT_MAX} characters (it has {len(comment)})."},
+            {
+                "comment": _("Keep the comment to %(limit)s characters (it has %(count)s).")
+                % {"limit": COMMENT_MAX, "count": len(comment)}
+            },
             code="max_length",
         )
     return {"comment": comment}
@@ -292,22 +303,22 @@ def _delete(*, tenant, actor, client_ids, parameters) -> BulkOutcome:
 CLIENT_BULK_ACTIONS = (
     BulkAction(
         name="change_group",
-        label="Change client type",
+        label=gettext_lazy("Change client type"),
         capability=Capability.MANAGE_CLIENTS,
         run=_change_group,
         clean=_group_parameters,
         parameters=("group",),
-        done_label="Changed",
+        done_label=gettext_lazy("Changed"),
         order=30,
     ),
     BulkAction(
         name="delete",
-        label="Delete",
+        label=gettext_lazy("Delete"),
         capability=Capability.MANAGE_CLIENTS,
         run=_delete,
         clean=_delete_parameters,
         parameters=("comment",),
-        done_label="Deleted",
+        done_label=gettext_lazy("Deleted"),
         order=90,
     ),
 )

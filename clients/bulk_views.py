@@ -14,8 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
+from core.formatting import format_count
 from core.numbers import parse_integer
 from core.views import form_errors_from
 from tenancy.mixins import TenantRequiredMixin
@@ -47,19 +50,23 @@ class ClientIdsField(forms.Field):
         values = value if isinstance(value, list | tuple) else [value] if value else []
         if len(values) > TICKED_MAX:
             raise ValidationError(
-                f"Tick at most {TICKED_MAX} clients, or choose all matching this filter."
+                _("Tick at most %(limit)s clients, or choose all matching this filter.")
+                % {"limit": TICKED_MAX}
             )
         try:
             return [parse_integer(v, min_value=1) for v in values]
         except ValidationError:
-            raise ValidationError("Tick clients of the list.", code="invalid") from None
+            raise ValidationError(_("Tick clients of the list."), code="invalid") from None
 
 
 class ClientBulkActionForm(forms.Form):
-    action = forms.ChoiceField(label="Action")
+    action = forms.ChoiceField(label=gettext_lazy("Action"))
     scope = forms.ChoiceField(
-        label="Clients",
-        choices=[(SCOPE_TICKED, "The clients ticked"), (SCOPE_ALL, "All matching this filter")],
+        label=gettext_lazy("Clients"),
+        choices=[
+            (SCOPE_TICKED, gettext_lazy("The clients ticked")),
+            (SCOPE_ALL, gettext_lazy("All matching this filter")),
+        ],
         initial=SCOPE_TICKED,
     )
     client = ClientIdsField(required=False)
@@ -67,19 +74,19 @@ class ClientBulkActionForm(forms.Form):
         required=False, max_length=QUERY_MAX, strip=False, widget=forms.HiddenInput
     )
     reason = forms.CharField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         required=False,
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX}),
     )
     group = forms.ModelChoiceField(
-        label="Client type",
+        label=gettext_lazy("Client type"),
         queryset=ClientGroup.objects.none(),
         required=False,
-        empty_label="No client type",
+        empty_label=gettext_lazy("No client type"),
     )
     comment = forms.CharField(
-        label="Comment (optional)",
+        label=gettext_lazy("Comment (optional)"),
         required=False,
         max_length=COMMENT_MAX,
         widget=forms.TextInput(attrs={"maxlength": COMMENT_MAX}),
@@ -95,7 +102,7 @@ class ClientBulkActionForm(forms.Form):
         data = super().clean()
         if data.get("scope") == SCOPE_TICKED and "client" in data and not data["client"]:
             self.add_error(
-                "client", "Tick at least one client, or choose all matching this filter."
+                "client", _("Tick at least one client, or choose all matching this filter.")
             )
         return data
 
@@ -103,6 +110,14 @@ class ClientBulkActionForm(forms.Form):
         if self.cleaned_data["scope"] == SCOPE_ALL:
             return bulk_selection_of(query=self.cleaned_data.get("query") or "")
         return bulk_selection_of(ids=self.cleaned_data["client"])
+
+
+def bulk_title(action, count: int) -> str:
+    """What the result page and the job list call the action: "Delete: 5 clients"."""
+    return ngettext("%(action)s: %(count)s client", "%(action)s: %(count)s clients", count) % {
+        "action": action.label,
+        "count": format_count(count),
+    }
 
 
 class ClientBulkActionView(TenantRequiredMixin, View):
@@ -132,7 +147,7 @@ class ClientBulkActionView(TenantRequiredMixin, View):
             action=action,
             selection=selection,
             parameters=parameters,
-            title=f"{action.label}: {count} client{'s' if count != 1 else ''}",
+            title=bulk_title(action, count),
             inline_limit=BaseTable.per_page_for(self._list_query(form), request.membership),
             list_query=form.cleaned_data.get("query") or "",
         )
@@ -146,7 +161,7 @@ class ClientBulkActionView(TenantRequiredMixin, View):
         except LookupError:
             return None
         except PermissionDenied:
-            raise PermissionDenied("Your role does not allow this.") from None
+            raise PermissionDenied(_("Your role does not allow this.")) from None
 
     @staticmethod
     def _list_query(form) -> QueryDict:

@@ -26,6 +26,8 @@ once in tests).
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import pgettext_lazy
+
 from tenancy.modules import EVERY_TENANT, modules_of, uses_any
 
 MAIN, SIDE = "main", "side"
@@ -292,7 +294,7 @@ class BulkAction:
     hand_off: Callable | None = None
     clean: Callable = lambda data, tenant: {}
     parameters: tuple[str, ...] = ()
-    done_label: str = "Done"
+    done_label: str = pgettext_lazy("bulk action result", "Done")
     modules: frozenset[str] = field(default=EVERY_TENANT)
     order: int = 50
 

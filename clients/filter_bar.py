@@ -7,6 +7,8 @@ of the list, and a widget template per checkbox and select costs more than the l
 
 from functools import cached_property
 
+from django.utils.translation import gettext_lazy as _
+
 from .extensions import LIST_FILTERS
 from .filters import ClientFilterSet, sort_choices_for
 from .models import ClientStatus, PropertyType
@@ -16,13 +18,13 @@ from .selectors import SEARCH_MAX_LENGTH
 # The fields the search box reads (clients.selectors.client_search), as its placeholder names
 # them.
 SEARCHED_FIELDS = [
-    ("number", "ID"),
-    ("login", "login"),
-    ("company", "company"),
-    ("name", "name"),
-    ("itn", "ITN"),
-    ("email", "e-mail"),
-    ("contact_name", "contact person"),
+    ("number", _("ID")),
+    ("login", _("login")),
+    ("company", _("company")),
+    ("name", _("name")),
+    ("itn", _("ITN")),
+    ("email", _("e-mail")),
+    ("contact_name", _("contact person")),
 ]
 # Filters the "Filters" count leaves out: the search box and the sort choice.
 NOT_COUNTED = {"q", "sort"}
@@ -45,7 +47,7 @@ class ClientFilterBar:
     def search_placeholder(self) -> str:
         """What the search box finds, among the fields the tenant's modules show."""
         return ", ".join(
-            label for name, label in SEARCHED_FIELDS if shows(CLIENT_FIELDS, name, self.tenant)
+            str(label) for name, label in SEARCHED_FIELDS if shows(CLIENT_FIELDS, name, self.tenant)
         )
 
     @cached_property

@@ -16,6 +16,7 @@ import copy
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters import (
     CharFilter,
     ChoiceFilter,
@@ -34,14 +35,14 @@ from .modules import CLIENT_FILTERS, hidden_names, sort_offered
 from .selectors import SEARCH_MAX_LENGTH, client_search
 
 SORT_CHOICES = [
-    ("-last_purchase_at", "Last purchase date, latest first"),
-    ("last_purchase_at", "Last purchase date, earliest first"),
-    ("-created_at", "Creation date, latest first"),
-    ("created_at", "Creation date, earliest first"),
-    ("number", "ID, ascending"),
-    ("-number", "ID, descending"),
-    ("name", "Name, A to Z"),
-    ("-name", "Name, Z to A"),
+    ("-last_purchase_at", _("Last purchase date, latest first")),
+    ("last_purchase_at", _("Last purchase date, earliest first")),
+    ("-created_at", _("Creation date, latest first")),
+    ("created_at", _("Creation date, earliest first")),
+    ("number", _("ID, ascending")),
+    ("-number", _("ID, descending")),
+    ("name", _("Name, A to Z")),
+    ("-name", _("Name, Z to A")),
 ]
 
 
@@ -84,7 +85,7 @@ class OrderedDateRangeField(DateRangeField):
         cleaned = super().clean(value)
         if cleaned and cleaned.start and cleaned.stop and cleaned.start > cleaned.stop:
             raise ValidationError(
-                "The start date is after the end date; this range was ignored.", code="order"
+                _("The start date is after the end date; this range was ignored."), code="order"
             )
         return cleaned
 
@@ -102,32 +103,34 @@ def tenant_groups(request):
 class ClientFilterSet(FilterSet):
     q = SearchFilter(
         method="filter_search",
-        label="Search",
+        label=_("Search"),
         widget=forms.TextInput(
             attrs={
                 "type": "search",
                 "maxlength": SEARCH_MAX_LENGTH,
                 "autocomplete": "off",
-                "aria-label": "Search clients",
+                "aria-label": _("Search clients"),
             }
         ),
     )
     status = MultipleChoiceFilter(
         choices=ClientStatus.choices,
         widget=forms.CheckboxSelectMultiple,
-        label="Status",
+        label=_("Status"),
         distinct=False,  # no join: DISTINCT would only make PostgreSQL sort every match
     )
     group = ModelChoiceFilter(
-        queryset=tenant_groups, label="Client type", empty_label="Any client type"
+        queryset=tenant_groups, label=_("Client type"), empty_label=_("Any client type")
     )
     property_type = ChoiceFilter(
-        choices=PropertyType.choices, label="Property type", empty_label="Any property type"
+        choices=PropertyType.choices,
+        label=_("Property type"),
+        empty_label=_("Any property type"),
     )
-    created = OrderedDateRangeFilter(field_name="created_at", label="Creation date")
-    purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label="Last purchase date")
+    created = OrderedDateRangeFilter(field_name="created_at", label=_("Creation date"))
+    purchased = OrderedDateRangeFilter(field_name="last_purchase_at", label=_("Last purchase date"))
     sort = SortFilter(
-        choices=SORT_CHOICES, method="filter_nothing", label="Sort on", empty_label=None
+        choices=SORT_CHOICES, method="filter_nothing", label=_("Sort on"), empty_label=None
     )
 
     class Meta:

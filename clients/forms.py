@@ -26,16 +26,16 @@ from .models import Client, ClientGroup
 from .modules import CLIENT_FIELDS, hidden_names
 from .validators import normalize_phone, validate_itn
 
-COUNTRY_HELP = "Two-letter ISO code (e.g. RU, DE); decides how the ITN and the login are read."
+COUNTRY_HELP = _("Two-letter ISO code (e.g. RU, DE); decides how the ITN and the login are read.")
 
 
 class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     depends_on = {"login": ("country",), "itn": ("country",)}  # both are read by the country
     # Declared so that the class never queries groups unscoped; __init__ gives the tenant's.
     group = forms.ModelChoiceField(
-        queryset=ClientGroup._base_manager.none(), required=False, label="Client type"
+        queryset=ClientGroup._base_manager.none(), required=False, label=_("Client type")
     )
-    site = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    site = forms.URLField(label=_("Site"), required=False, max_length=200, assume_scheme="https")
 
     class Meta:
         model = Client
@@ -78,12 +78,12 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             "sms_price": forms.NumberInput(attrs={"step": "0.0001", "min": "0"}),
             "failed_login_attempts": forms.NumberInput(attrs={"min": "0"}),
         }
-        help_texts = {"country": COUNTRY_HELP, "login": "Phone number; saved in E.164."}
+        help_texts = {"country": COUNTRY_HELP, "login": _("Phone number; saved in E.164.")}
 
     # How the form is laid out: three columns of related fields.
     SECTIONS = (
         (
-            "Client",
+            _("Client"),
             [
                 "name",
                 "company",
@@ -97,7 +97,7 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             ],
         ),
         (
-            "Contact",
+            _("Contact"),
             [
                 "login",
                 "email",
@@ -111,7 +111,7 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             ],
         ),
         (
-            "Account",
+            _("Account"),
             [
                 "external_tenant_name",
                 "channel",
@@ -141,7 +141,7 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
         for name in hidden_names(CLIENT_FIELDS, tenant):
             self.fields.pop(name, None)
         self.fields["group"].queryset = ClientGroup.objects.for_tenant(tenant)
-        self.fields["group"].empty_label = "No client type"
+        self.fields["group"].empty_label = _("No client type")
         if "language" in self.fields:  # each language named in itself; blank: the tenant's
             self.fields["language"].choices = [("", _("The tenant's language"))] + list(
                 settings.LANGUAGES
@@ -153,13 +153,13 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise ValidationError("Enter the client's name.")
+            raise ValidationError(_("Enter the client's name."))
         return name
 
     def clean_country(self):
         country = (self.cleaned_data.get("country") or "").strip().upper()
         if country and country not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValidationError("Enter a two-letter ISO country code, e.g. DE or RU.")
+            raise ValidationError(_("Enter a two-letter ISO country code, e.g. DE or RU."))
         return country
 
     def clean_itn(self):

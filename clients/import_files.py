@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+
+from core.formatting import format_count
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -35,6 +38,19 @@ class ImportFile:
     kind: str  # "xlsx" or "csv"
 
 
+def too_large_message() -> str:
+    """The refusal of a file over MAX_FILE_BYTES (the upload form says the same)."""
+    return _("The file is larger than %(size)s MB; split it in parts.") % {
+        "size": format_count(MAX_FILE_BYTES // (1024 * 1024))
+    }
+
+
+def too_many_message() -> str:
+    return _("The file has more than %(rows)s rows; split it in parts.") % {
+        "rows": format_count(MAX_ROWS)
+    }
+
+
 def normalize_header(text) -> str:
     """How headers are compared: case, spaces and punctuation do not matter."""
     return "".join(ch for ch in str(text or "").lower() if ch.isalnum())
@@ -47,34 +63,31 @@ def identify(path: str, name: str) -> ImportFile:
         handle.seek(0, io.SEEK_END)
         size = handle.tell()
     if size == 0:
-        raise ImportFileError("The file is empty.", code="empty")
+        raise ImportFileError(_("The file is empty."), code="empty")
     if size > MAX_FILE_BYTES:
-        raise ImportFileError(
-            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it in parts.",
-            code="too_large",
-        )
+        raise ImportFileError(too_large_message(), code="too_large")
     if name.lower().endswith(MACRO_SUFFIXES):
         raise ImportFileError(
-            "Workbooks with macros are not imported: save the sheet as .xlsx or .csv.",
+            _("Workbooks with macros are not imported: save the sheet as .xlsx or .csv."),
             code="macro",
         )
     if head.startswith(OLE2_MAGIC):
         raise ImportFileError(
-            "This is an old Excel (.xls) file: save it as .xlsx or .csv.", code="xls"
+            _("This is an old Excel (.xls) file: save it as .xlsx or .csv."), code="xls"
         )
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
         if any(n.lower().endswith("vbaproject.bin") for n in names):
             raise ImportFileError(
-                "Workbooks with macros are not imported: save the sheet as .xlsx or .csv.",
+                _("Workbooks with macros are not imported: save the sheet as .xlsx or .csv."),
                 code="macro",
             )
         if "xl/workbook.xml" not in names:
-            raise ImportFileError("This file is not a spreadsheet (.xlsx or .csv).", code="type")
+            raise ImportFileError(_("This file is not a spreadsheet (.xlsx or .csv)."), code="type")
         return ImportFile(path, name, "xlsx")
     if b"\x00" in head:
-        raise ImportFileError("This file is not a spreadsheet (.xlsx or .csv).", code="type")
+        raise ImportFileError(_("This file is not a spreadsheet (.xlsx or .csv)."), code="type")
     return ImportFile(path, name, "csv")
 
 
@@ -85,9 +98,7 @@ def iter_rows(source: ImportFile) -> Iterator[tuple[int, list]]:
     rows = _xlsx_rows(source.path) if source.kind == "xlsx" else _csv_rows(source.path)
     for line, cells in enumerate(rows, start=1):
         if line > MAX_ROWS + 1:
-            raise ImportFileError(
-                f"The file has more than {MAX_ROWS:,} rows; split it in parts.", code="too_many"
-            )
+            raise ImportFileError(too_many_message(), code="too_many")
         cells = [_cell(value, source.kind) for value in cells]
         if any(value not in (None, "") for value in cells):
             yield line, cells
@@ -97,7 +108,7 @@ def _cell(value, kind: str):
     if isinstance(value, str):
         if value.startswith("=") and (kind == "xlsx" or len(value) > 1):
             raise ImportFileError(
-                "The file has formulas: paste them as values and upload it again.",
+                _("The file has formulas: paste them as values and upload it again."),
                 code="formula",
             )
         return value.strip()
@@ -113,14 +124,12 @@ def _xlsx_rows(path: str):
         workbook = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:
         raise ImportFileError(
-            "This .xlsx file cannot be read; open it and save it again.", code="broken"
+            _("This .xlsx file cannot be read; open it and save it again."), code="broken"
         ) from exc
     try:
         sheet = workbook.worksheets[0]
         if (sheet.max_row or 0) > MAX_ROWS + 1:
-            raise ImportFileError(
-                f"The file has more than {MAX_ROWS:,} rows; split it in parts.", code="too_many"
-            )
+            raise ImportFileError(too_many_message(), code="too_many")
         yield from sheet.iter_rows(values_only=True)
     finally:
         workbook.close()
@@ -138,11 +147,13 @@ def _csv_rows(path: str):
             yield from csv.reader(handle, dialect)
         except UnicodeDecodeError as exc:
             raise ImportFileError(
-                "The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again.",
+                _("The file is not UTF-8 text: save it as “CSV UTF-8” and upload it again."),
                 code="encoding",
             ) from exc
         except csv.Error as exc:
-            raise ImportFileError(f"The CSV file cannot be read: {exc}.", code="broken") from exc
+            raise ImportFileError(
+                _("The CSV file cannot be read: %(error)s.") % {"error": exc}, code="broken"
+            ) from exc
 
 
 def read_headers(rows: Iterator[tuple[int, list]]) -> list[str]:
@@ -150,7 +161,7 @@ def read_headers(rows: Iterator[tuple[int, list]]) -> list[str]:
     or it is missing."""
     first = next(rows, None)
     if first is None:
-        raise ImportFileError("The file is empty.", code="empty")
+        raise ImportFileError(_("The file is empty."), code="empty")
     headers = ["" if value is None else str(value).strip() for value in first[1]]
     seen: dict[str, str] = {}
     for header in headers:
@@ -159,10 +170,11 @@ def read_headers(rows: Iterator[tuple[int, list]]) -> list[str]:
             continue
         if key in seen:
             raise ImportFileError(
-                f"Two columns are headed “{seen[key]}” and “{header}”: rename one of them.",
+                _("Two columns are headed “%(first)s” and “%(second)s”: rename one of them.")
+                % {"first": seen[key], "second": header},
                 code="duplicate_header",
             )
         seen[key] = header
     if not seen:
-        raise ImportFileError("The first row must name the columns.", code="no_header")
+        raise ImportFileError(_("The first row must name the columns."), code="no_header")
     return headers

@@ -11,13 +11,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core.views import form_errors_from
 from tenancy.mixins import TenantRequiredMixin
 from tenancy.roles import Capability
 
-from .import_files import MAX_FILE_BYTES, ImportFileError
+from .import_files import MAX_FILE_BYTES, ImportFileError, too_large_message
 from .importing import (
     REFUSED_SHOWN,
     client_import_commit,
@@ -29,26 +31,24 @@ from .models import ClientImport, ImportStatus, MatchBy
 
 
 class ClientImportUploadForm(forms.Form):
-    file = forms.FileField(label="File (.xlsx or .csv)")
+    file = forms.FileField(label=gettext_lazy("File (.xlsx or .csv)"))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
-            raise ValidationError(
-                f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it in parts."
-            )
+            raise ValidationError(too_large_message())
         return upload
 
 
 class ClientImportMappingForm(forms.Form):
     """One choice per column of the file, and how clients are matched."""
 
-    match_by = forms.ChoiceField(label="Match clients by", choices=MatchBy.choices)
+    match_by = forms.ChoiceField(label=gettext_lazy("Match clients by"), choices=MatchBy.choices)
 
     def __init__(self, *args, job: ClientImport, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.job = job
-        choices = [("", "— not imported —"), *importable_fields(job.tenant, actor).items()]
+        choices = [("", _("— not imported —")), *importable_fields(job.tenant, actor).items()]
         self.columns = []
         for index, header in enumerate(job.headers):
             if not header:
@@ -125,7 +125,7 @@ class ClientImportDetailView(TenantRequiredMixin, View):
             )
             if "commit" in request.POST:
                 job = client_import_commit(job=job, actor=request.user)
-                messages.success(request, "The import has started.")
+                messages.success(request, _("The import has started."))
         except ImportFileError as error:
             form.add_error(None, error)
             return self._render(job, form, status=400)

@@ -30,7 +30,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.forms import CheckboxInput
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.leases import (
     Lease,
@@ -94,6 +96,40 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "last_purchase_at": ("last purchase date",),
     "login": ("login", "username", "pppoe username"),
 }
+# The same in Russian (the seeds' wording and what Russian-speaking operators' files say);
+# headers match in either language, whatever the operator's language is.
+HEADER_SYNONYMS_RU: dict[str, tuple[str, ...]] = {
+    "external_ref": ("внешний id", "внешний идентификатор", "код", "код клиента", "id клиента"),
+    "name": ("имя", "имя клиента", "наименование", "клиент", "фио"),
+    "company": ("компания", "организация", "название компании"),
+    "email": ("email", "эл. почта", "электронная почта", "почта", "e-mail"),
+    "phone": ("телефон", "номер телефона", "контактный телефон", "мобильный"),
+    "address": ("адрес",),
+    "contact_name": ("контактное лицо", "контакт"),
+    "contact_email": ("e-mail контактного лица", "почта контактного лица"),
+    "country": ("страна",),
+    "itn": ("инн", "регистрационный номер"),
+    "group": ("тип клиента", "тип", "группа"),
+    "property_type": ("форма собственности",),
+    "activity_type": ("вид деятельности",),
+    "region": ("регион",),
+    "site": ("сайт",),
+    "postal_address": ("почтовый адрес",),
+    "accounting_email": ("e-mail бухгалтерии", "почта бухгалтерии"),
+    "external_tenant_name": ("имя внешнего тенанта",),
+    "channel": ("канал",),
+    "referer": ("реферер", "источник"),
+    "registered_on": ("дата регистрации",),
+    "last_login_at": ("дата последнего входа",),
+    "failed_login_attempts": ("попытки входа",),
+    "activation_required": ("требуется активация",),
+    "sms_price": ("цена sms", "цена смс"),
+    "sms_subscription": ("подписка на sms", "подписка на смс"),
+    "last_purchase_at": ("дата последней покупки",),
+    "login": ("логин", "имя пользователя", "логин pppoe"),
+}
+# The languages whose field labels a header may use.
+HEADER_LANGUAGES = ("en", "ru")
 TRUE_WORDS = {"1", "yes", "y", "true", "on", "да"}
 FALSE_WORDS = {"0", "no", "n", "false", "off", "нет", ""}
 
@@ -136,10 +172,23 @@ def importable_fields(tenant: Tenant, actor) -> dict[str, str]:
 
 
 def _header_index(tenant: Tenant, actor) -> dict[str, str]:
+    """Normalised header -> field: each field's name, its label in English and in Russian, the
+    synonyms of both languages and the contributed columns' own headers."""
     index: dict[str, str] = {}
     contributed = {c.name: c.headers for c in import_columns(tenant, actor)}
-    for name, label in importable_fields(tenant, actor).items():
-        words = (name, label, *HEADER_SYNONYMS.get(name, ()), *contributed.get(name, ()))
+    labels: dict[str, list[str]] = {}
+    for language in HEADER_LANGUAGES:
+        with translation.override(language):
+            for name, label in importable_fields(tenant, actor).items():
+                labels.setdefault(name, []).append(str(label))
+    for name, names_labels in labels.items():
+        words = (
+            name,
+            *names_labels,
+            *HEADER_SYNONYMS.get(name, ()),
+            *HEADER_SYNONYMS_RU.get(name, ()),
+            *contributed.get(name, ()),
+        )
         for word in words:
             index.setdefault(normalize_header(word), name)
     return index
@@ -183,20 +232,28 @@ def mapping_checked(
         if column.name in cleaned.values() and column.name not in fields:
             right = Capability(column.capability).label.lower()
             raise ValidationError(
-                {"mapping": f"{column.label}: your role may not {right}; do not import it."}
+                {
+                    "mapping": _("%(column)s: your role may not %(right)s; do not import it.")
+                    % {"column": column.label, "right": right}
+                }
             )
     unknown = [f for f in cleaned.values() if f not in fields]
     if unknown:
-        raise ValidationError({"mapping": f"Unknown field {unknown[0]!r}."})
+        raise ValidationError({"mapping": _("Unknown field %(name)r.") % {"name": unknown[0]}})
     chosen = list(cleaned.values())
     twice = {f for f in chosen if chosen.count(f) > 1}
     if twice:
-        raise ValidationError({"mapping": f"{fields[twice.pop()]} is chosen for two columns."})
+        raise ValidationError(
+            {"mapping": _("%(field)s is chosen for two columns.") % {"field": fields[twice.pop()]}}
+        )
     if match_by not in MatchBy.values:
-        raise ValidationError({"match_by": "Choose how clients are matched."})
+        raise ValidationError({"match_by": _("Choose how clients are matched.")})
     if match_by not in chosen:
         raise ValidationError(
-            {"match_by": f"Map a column to {MatchBy(match_by).label}: clients are matched by it."}
+            {
+                "match_by": _("Map a column to %(field)s: clients are matched by it.")
+                % {"field": MatchBy(match_by).label}
+            }
         )
     return cleaned
 
@@ -284,20 +341,31 @@ class Planner:
 
     def _plan_row(self, line, cells, key, existing) -> RowPlan:
         if not key:
-            return self._refuse(line, cells, self.match_by, "Empty: clients are matched by it.")
+            return self._refuse(line, cells, self.match_by, _("Empty: clients are matched by it."))
         if key in self.seen:
             return self._refuse(
-                line, cells, self.match_by, f"The same as line {self.seen[key]} of the file."
+                line,
+                cells,
+                self.match_by,
+                _("The same as line %(line)s of the file.") % {"line": self.seen[key]},
             )
         self.seen[key] = line
         matches = existing.get(key, [])
         if len(matches) > 1:
             return self._refuse(
-                line, cells, self.match_by, f"{len(matches)} clients have this value."
+                line,
+                cells,
+                self.match_by,
+                ngettext(
+                    "%(count)s client has this value.",
+                    "%(count)s clients have this value.",
+                    len(matches),
+                )
+                % {"count": len(matches)},
             )
         client = matches[0] if matches else None
         if client is not None and client.is_deleted:
-            return self._refuse(line, cells, self.match_by, "A deleted client has this value.")
+            return self._refuse(line, cells, self.match_by, _("A deleted client has this value."))
         try:
             data = self._client_data(cells, client)
             extra = self._extra(cells)
@@ -312,7 +380,7 @@ class Planner:
 
     def _client_data(self, cells: list, client: Client | None) -> dict:
         if client is None and "name" not in self.positions:
-            raise ValidationError({"name": "Map a column to Name to create clients."})
+            raise ValidationError({"name": _("Map a column to Name to create clients.")})
         form = self._bound_form(
             self._form_data(cells), copy.copy(client) if client else Client(tenant=self.tenant)
         )
@@ -347,7 +415,7 @@ class Planner:
             if isinstance(ClientForm.base_fields[name].widget, CheckboxInput):
                 word = str(value).strip().lower()
                 if word not in TRUE_WORDS | FALSE_WORDS:
-                    raise ValidationError({name: "Enter yes or no."})
+                    raise ValidationError({name: _("Enter yes or no.")})
                 value = "true" if word in TRUE_WORDS else "false"
             data[name] = value
         return data
@@ -358,7 +426,9 @@ class Planner:
             return None
         group = self.groups.get(normalize_header(name))
         if group is None:
-            raise ValidationError({"group": f"No client type is named “{name[:100]}”."})
+            raise ValidationError(
+                {"group": _("No client type is named “%(name)s”.") % {"name": name[:100]}}
+            )
         return group
 
     def _extra(self, cells: list) -> dict:
@@ -390,9 +460,11 @@ def _no_constraints(exclude=None):
 def _external_ref(value) -> str:
     text = str(value).strip()
     if len(text) > EXTERNAL_REF_MAX:
-        raise ValidationError({"external_ref": f"At most {EXTERNAL_REF_MAX} characters."})
+        raise ValidationError(
+            {"external_ref": _("At most %(limit)s characters.") % {"limit": EXTERNAL_REF_MAX}}
+        )
     if refused_characters(text):
-        raise ValidationError({"external_ref": "Control characters are not allowed."})
+        raise ValidationError({"external_ref": _("Control characters are not allowed.")})
     return text
 
 
@@ -464,6 +536,7 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
         headers=headers,
         mapping=mapping,
         match_by=match_by,
+        language=translation.get_language() or "",
     )
     preview = _preview_counts(job, source)  # before the row exists: a bad file leaves nothing
     with open(path, "rb") as handle:
@@ -479,7 +552,7 @@ def client_import_preview(
 ) -> ClientImport:
     """Preview again with the operator's mapping (refused: ValidationError by field)."""
     if job.status != ImportStatus.PREVIEWED:
-        raise ValidationError("This import was committed already.")
+        raise ValidationError(_("This import was committed already."))
     job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
     job.preview, refusals, job.total = _preview_counts(job, _source(job))
@@ -505,7 +578,7 @@ def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, 
             if plan.action == REFUSED:
                 refused.append(_refusal(job, plan))
     if total == 0:
-        raise ImportFileError("The file has a header row but no clients.", code="empty")
+        raise ImportFileError(_("The file has a header row but no clients."), code="empty")
     if job.match_by not in job.mapping.values():
         counts[REFUSED] = total
     return counts, refused, total
@@ -519,7 +592,11 @@ def client_import_commit(*, job: ClientImport, actor, queue: bool = True) -> Cli
     updated = ClientImport.objects.for_tenant(job.tenant).filter(
         pk=job.pk, status=ImportStatus.PREVIEWED
     )
-    if updated.update(status=ImportStatus.QUEUED, counts={}, rows_done=0) and queue:
+    language = translation.get_language() or job.language
+    if (
+        updated.update(status=ImportStatus.QUEUED, counts={}, rows_done=0, language=language)
+        and queue
+    ):
         transaction.on_commit(lambda: _queue(job))
     job.refresh_from_db()
     return job
@@ -553,8 +630,9 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    with lease_worked(
-        lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS
+    with (
+        translation.override(job.language or translation.get_language()),
+        lease_worked(lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS),
     ):
         _commit(job, lease, chunk_rows)
     job.refresh_from_db()
@@ -606,7 +684,8 @@ def _record_finished(job: ClientImport, counts: dict, rows: int) -> None:
         object_id=job.pk,
         actor=job.created_by,
         actor_label=ACTOR_LABEL,
-        description=f"Client import of {job.file_name} finished: {summary_line(counts)}",
+        description=_("Client import of %(file)s finished: %(summary)s")
+        % {"file": job.file_name, "summary": summary_line(counts)},
         payload={"import": job.pk, "file": job.file_name, "rows": rows, "counts": counts},
     )
 
@@ -636,7 +715,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         for plan, client in zip(created, clients, strict=True):
             plan.client = client
             payload = {"number": client.number, "name": client.name, **source}
-            description = f"Imported from {job.file_name}"
+            description = _("Imported from %(file)s") % {"file": job.file_name}
             lines.append(_event_line("client.created", client, description, payload, actor))
         _apply_columns(job, created)
     if updated:
@@ -647,7 +726,10 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
             plan.client.refresh_search_text()
             plan.client.updated_at = timezone.now()
             changed = ", ".join(sorted(plan.data))
-            description = f"Updated from {job.file_name}: {changed}"
+            description = _("Updated from %(file)s: %(fields)s") % {
+                "file": job.file_name,
+                "fields": changed,
+            }
             payload = {"fields": sorted(plan.data), **source}
             lines.append(_event_line("client.updated", plan.client, description, payload, actor))
         Client.objects.for_tenant(tenant).bulk_update(
@@ -685,10 +767,16 @@ def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
         if refused is not None:
             first, last = min(lines.values()), max(lines.values())
             raise ImportColumnRefused(
-                f"{column.label} of a client of lines {first}–{last} was refused: "
-                f"{_text(refused)} Nothing from line {first} on was imported."
+                _(
+                    "%(column)s of a client of lines %(first)s–%(last)s was refused: "
+                    "%(reason)s Nothing from line %(first)s on was imported."
+                )
+                % {"column": column.label, "first": first, "last": last, "reason": _text(refused)}
             )
 
 
 def summary_line(counts: dict) -> str:
-    return ", ".join(f"{a} {counts.get(a, 0)}" for a in (CREATED, UPDATED, UNCHANGED, REFUSED))
+    """E.g. "created 3, updated 1, unchanged 0, refused 2" (the command's last line)."""
+    return _(
+        "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, refused %(refused)s"
+    ) % {action: counts.get(action, 0) for action in (CREATED, UPDATED, UNCHANGED, REFUSED)}

@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.languages import StartedInLanguage, language_field
 from core.leases import Leased
@@ -30,10 +31,12 @@ SEARCH_TEXT_MAX = 1000
 class ClientGroup(TenantOwnedModel):
     """A client type: the group a client is linked to."""
 
-    name = models.CharField(max_length=100)
-    description = models.CharField(max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("client type")
+        verbose_name_plural = _("client types")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="client_group_unique_name")
@@ -44,10 +47,10 @@ class ClientGroup(TenantOwnedModel):
 
 
 class ClientStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    ADMINISTRATIVE_HOLD = "administrative_hold", "Administrative hold"
-    FINANCIAL_HOLD = "financial_hold", "Financial hold"
-    DELETED = "deleted", "Deleted"
+    ACTIVE = "active", pgettext_lazy("client status", "Active")
+    ADMINISTRATIVE_HOLD = "administrative_hold", _("Administrative hold")
+    FINANCIAL_HOLD = "financial_hold", _("Financial hold")
+    DELETED = "deleted", pgettext_lazy("client status", "Deleted")
 
 
 # The statuses of a client whose access is cut by a hold (administrative or financial).
@@ -55,17 +58,17 @@ HOLD_STATUSES = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 
 
 class PropertyType(models.TextChoices):
-    LEGAL_ENTITY = "legal_entity", "Legal entity"
-    INDIVIDUAL = "individual", "Individual"
-    ENTREPRENEUR = "entrepreneur", "Entrepreneur"
+    LEGAL_ENTITY = "legal_entity", _("Legal entity")
+    INDIVIDUAL = "individual", _("Individual")
+    ENTREPRENEUR = "entrepreneur", _("Entrepreneur")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web sign-up"
-    PARTNER = "partner", "Partner"
-    SALES = "sales", "Sales team"
-    API = "api", "API"
-    IMPORT = "import", "Import"
+    WEB = "web", _("Web sign-up")
+    PARTNER = "partner", _("Partner")
+    SALES = "sales", _("Sales team")
+    API = "api", _("API")
+    IMPORT = "import", pgettext_lazy("client channel", "Import")
 
 
 def build_search_text(*parts) -> str:
@@ -73,71 +76,86 @@ def build_search_text(*parts) -> str:
 
 
 class Client(TenantOwnedModel):
-    number = models.PositiveBigIntegerField("Client ID", editable=False)
-    name = models.CharField(max_length=200)
-    company = models.CharField(max_length=200, blank=True)
+    number = models.PositiveBigIntegerField(_("Client ID"), editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
     login = models.CharField(
-        max_length=16, blank=True, help_text="The client's phone number in E.164, e.g. +4930123456."
+        _("login"),
+        max_length=16,
+        blank=True,
+        help_text=_("The client's phone number in E.164, e.g. +4930123456."),
     )
-    email = InternationalEmailField("E-mail", blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    address = models.CharField(max_length=255, blank=True)
-    contact_name = models.CharField("Contact person", max_length=200, blank=True)
-    contact_email = InternationalEmailField("Contact person's e-mail", blank=True)
+    email = InternationalEmailField(_("E-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    contact_name = models.CharField(_("Contact person"), max_length=200, blank=True)
+    contact_email = InternationalEmailField(_("Contact person's e-mail"), blank=True)
     country = models.CharField(
-        max_length=2, blank=True, help_text="ISO country code; decides how the ITN is checked."
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO country code; decides how the ITN is checked."),
     )
-    itn = models.CharField("ITN", max_length=20, blank=True, help_text="Registration number (INN).")
+    itn = models.CharField(
+        _("ITN"), max_length=20, blank=True, help_text=_("Registration number (INN).")
+    )
     group = TenantForeignKey(
         ClientGroup,
-        verbose_name="Client type",
+        verbose_name=_("Client type"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="clients",
     )
     status = models.CharField(
-        max_length=24, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+        _("status"), max_length=24, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )
-    property_type = models.CharField(max_length=20, choices=PropertyType.choices, blank=True)
-    activity_type = models.CharField("Type of activity", max_length=120, blank=True)
-    region = models.CharField(max_length=120, blank=True)
-    site = models.URLField(blank=True)
-    postal_address = models.CharField(max_length=255, blank=True)
-    accounting_email = InternationalEmailField("Accounting e-mail", blank=True)
+    property_type = models.CharField(
+        _("property type"), max_length=20, choices=PropertyType.choices, blank=True
+    )
+    activity_type = models.CharField(_("Type of activity"), max_length=120, blank=True)
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    site = models.URLField(_("site"), blank=True)
+    postal_address = models.CharField(_("postal address"), max_length=255, blank=True)
+    accounting_email = InternationalEmailField(_("Accounting e-mail"), blank=True)
     language = language_field(
         verbose_name=_("language of e-mails"),
         help_text=_("The language of the e-mails this client gets (blank: the tenant's)."),
     )
     external_tenant_name = models.CharField(
-        max_length=255, blank=True, help_text="E.g. the Microsoft tenant domain."
+        _("external tenant name"),
+        max_length=255,
+        blank=True,
+        help_text=_("E.g. the Microsoft tenant domain."),
     )
-    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
-    referer = models.CharField(max_length=255, blank=True)
-    registered_on = models.DateField("Registration date", null=True, blank=True)
-    last_login_at = models.DateTimeField("Last login date", null=True, blank=True)
-    failed_login_attempts = models.PositiveIntegerField("Login attempts", default=0)
-    activation_required = models.BooleanField(default=False)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
+    referer = models.CharField(_("referer"), max_length=255, blank=True)
+    registered_on = models.DateField(_("Registration date"), null=True, blank=True)
+    last_login_at = models.DateTimeField(_("Last login date"), null=True, blank=True)
+    failed_login_attempts = models.PositiveIntegerField(_("Login attempts"), default=0)
+    activation_required = models.BooleanField(_("activation required"), default=False)
     sms_price = models.DecimalField(
-        "SMS price",
+        _("SMS price"),
         max_digits=10,
         decimal_places=4,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
-    sms_subscription = models.BooleanField("SMS subscription", default=False)
-    last_purchase_at = models.DateTimeField("Last purchase date", null=True, blank=True)
-    created_at = models.DateTimeField("Creation date", default=timezone.now, editable=False)
+    sms_subscription = models.BooleanField(_("SMS subscription"), default=False)
+    last_purchase_at = models.DateTimeField(_("Last purchase date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("Creation date"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     search_text = models.CharField(max_length=SEARCH_TEXT_MAX, editable=False, default="")
     external_ref = models.CharField(
-        "External reference",
+        _("External reference"),
         max_length=100,
         blank=True,
-        help_text="The client's ID in the system it was imported from.",
+        help_text=_("The client's ID in the system it was imported from."),
     )
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "number"], name="client_unique_number"),
             models.UniqueConstraint(
@@ -184,17 +202,17 @@ class Client(TenantOwnedModel):
 
 
 class ImportStatus(models.TextChoices):
-    PREVIEWED = "previewed", "Previewed"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PREVIEWED = "previewed", pgettext_lazy("import status", "Previewed")
+    QUEUED = "queued", pgettext_lazy("import status", "Queued")
+    RUNNING = "running", pgettext_lazy("import status", "Running")
+    DONE = "done", pgettext_lazy("import status", "Done")
+    FAILED = "failed", pgettext_lazy("import status", "Failed")
 
 
 class MatchBy(models.TextChoices):
-    EXTERNAL_REF = "external_ref", "External reference"
-    ITN = "itn", "ITN"
-    LOGIN = "login", "Login"
+    EXTERNAL_REF = "external_ref", _("External reference")
+    ITN = "itn", _("ITN")
+    LOGIN = "login", _("Login")
 
 
 def import_upload_to(job: "ClientImport", filename: str) -> str:
@@ -230,6 +248,9 @@ class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=10, blank=True, default="", help_text="The operator's, for what it records."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "created_at", "id"], name="client_import_idx")]
@@ -282,10 +303,10 @@ class ClientImportRefusal(TenantOwnedModel):
 
 
 class BulkActionStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("bulk action status", "Queued")
+    RUNNING = "running", pgettext_lazy("bulk action status", "Running")
+    DONE = "done", pgettext_lazy("bulk action status", "Done")
+    FAILED = "failed", pgettext_lazy("bulk action status", "Failed")
 
 
 class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
@@ -316,6 +337,9 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        max_length=10, blank=True, default="", help_text="The operator's, for what it records."
+    )
 
     class Meta:
         indexes = [

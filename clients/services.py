@@ -5,6 +5,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_datetime
 from core.validators import full_clean_changed
@@ -17,8 +19,8 @@ from .models import Client, ClientGroup, ClientStatus
 from .signals import client_deleted, clients_deleted
 
 # The refusals of the edit and the deletion, the same for one client and for many.
-DELETED_NOT_EDITED = "A deleted client cannot be edited."
-ALREADY_DELETED = "This client is already deleted."
+DELETED_NOT_EDITED = _("A deleted client cannot be edited.")
+ALREADY_DELETED = _("This client is already deleted.")
 
 # Fields a service never takes from its caller: who owns the row, its number, its status
 # (holds and deletion have their own services) and the bookkeeping columns.
@@ -49,7 +51,7 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
         type="client.created",
         client_id=client.pk,
         actor=actor,
-        description="Client created",
+        description=gettext("Client created"),
         payload={"number": client.number, "name": client.name},
     )
     return client
@@ -119,8 +121,12 @@ def _edit_description(changes: dict) -> str:
     labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
     if len(changes) == 1:
         (_, (old, new)), label = next(iter(changes.items())), labels[0]
-        return f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
-    return "Edited " + ", ".join(labels)
+        return gettext("%(field)s: %(old)s → %(new)s") % {
+            "field": f"{label[:1].upper()}{label[1:]}",
+            "old": _shown(old),
+            "new": _shown(new),
+        }
+    return gettext("Edited %(fields)s") % {"fields": ", ".join(labels)}
 
 
 def _edit_payload(changes: dict) -> dict:
@@ -148,7 +154,7 @@ def clients_change_group(
     is left unchanged and records nothing, each changed client gets its activity line. A
     fixed number of statements for the chunk."""
     if group is not None and group.tenant_id != tenant.pk:
-        raise ValidationError({"group": "Choose one of your client types."}, code="invalid")
+        raise ValidationError({"group": _("Choose one of your client types.")}, code="invalid")
     outcome = BulkOutcome()
     lines = []
     for client in _lock_clients(tenant, client_ids):
@@ -209,7 +215,9 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
 
 
 def _deleted_description(comment: str) -> str:
-    return "Client deleted" + (f": {comment}" if comment else "")
+    if comment:
+        return gettext("Client deleted: %(comment)s") % {"comment": comment}
+    return gettext("Client deleted")
 
 
 @transaction.atomic

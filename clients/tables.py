@@ -21,10 +21,11 @@ import django_tables2 as tables
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRows
 
-from core.formatting import format_date
+from core.formatting import format_date, money
 from core.tables import FieldColumn, MomentColumn, RecordColumn
 from tenancy.tables import BaseTable
 
@@ -45,12 +46,12 @@ CHANNEL_LABELS = dict(Channel.choices)
 
 def status_badge(client) -> str:
     """The same badge as clients/status_badge.html, without a template render per row."""
-    return _status_badge(client.status)
+    return _status_badge(client.status, get_language())
 
 
 @functools.cache
-def _status_badge(status: str) -> str:
-    """One of a handful of badges, built once: the list shows one on every row."""
+def _status_badge(status: str, language: str | None) -> str:
+    """One of a handful of badges, built once per language: the list shows one on every row."""
     return format_html(
         '<span class="badge {}" data-status="{}">{}</span>',
         STATUS_BADGE_CLASSES.get(status, "text-bg-secondary"),
@@ -63,7 +64,7 @@ class ClientNameColumn(RecordColumn):
     """ID, name (a real link, so it opens in a new tab) and the status as a badge."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("verbose_name", "Client name")
+        kwargs.setdefault("verbose_name", _("Client name"))
         kwargs.setdefault("accessor", "name")
         kwargs.setdefault("order_by", ("name",))
         # Long names wrap (the list fits 1,440 px); the number and the badge never break.
@@ -94,28 +95,32 @@ class SelectColumn(RecordColumn):
     """The tick box of each row, part of the bulk actions' form (clients/includes/bulk_bar.html)
     by its `form` attribute; the header's box ticks the whole page (client_list.js)."""
 
-    HEADER = mark_safe(  # noqa: S308 - a constant of ours, no value in it
+    HEADER = (
         '<input type="checkbox" class="form-check-input" data-bulk-page '
-        'aria-label="Select this page" data-testid="bulk-select-page">'
+        'aria-label="{}" data-testid="bulk-select-page">'
     )
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("verbose_name", "Select")
+        kwargs.setdefault("verbose_name", _("Select"))
         kwargs.setdefault("orderable", False)
         kwargs.setdefault("attrs", {"td": {"class": "bulk-select-cell"}})
         super().__init__(**kwargs)
 
     @property
     def header(self):
-        return self.HEADER
+        return format_html(self.HEADER, _("Select this page"))
 
     def cell(self, record, name):
         return format_html(
             '<input type="checkbox" class="form-check-input" name="client" value="{}" '
-            'form="client-bulk-form" aria-label="Select #{}" data-bulk-row>',
+            'form="client-bulk-form" aria-label="{}" data-bulk-row>',
             record.pk,
-            record.number,
+            _select_label(record.number),
         )
+
+
+def _select_label(number) -> str:
+    return gettext("Select #%(number)s") % {"number": number}
 
 
 class StatusColumn(RecordColumn):
@@ -151,35 +156,37 @@ class GroupColumn(RecordColumn):
 
 
 def sms_price_text(value) -> str:
-    return f"{value:.4f}"
+    return money(value, places=4)
 
 
 def channel_label(value) -> str:
-    return CHANNEL_LABELS.get(value, value)
+    return str(CHANNEL_LABELS.get(value, value))
 
 
 class ClientTable(BaseTable):
     select = SelectColumn()
     name = ClientNameColumn()
-    number = FieldColumn(verbose_name="ID")
-    login = FieldColumn(verbose_name="Login", orderable=False)
-    company = FieldColumn(orderable=False)
-    email = FieldColumn(verbose_name="E-mail", orderable=False)
-    phone = FieldColumn(verbose_name="Phone", orderable=False)
-    contact = ContactColumn(verbose_name="Contact person", accessor="contact_name", orderable=False)
-    itn = FieldColumn(verbose_name="ITN", orderable=False)
-    created_at = FieldColumn(verbose_name="Creation date", format=format_date)
-    last_purchase_at = FieldColumn(verbose_name="Last purchase date", format=format_date)
-    group = GroupColumn(verbose_name="Client type", accessor="group__name", orderable=False)
-    status = StatusColumn(verbose_name="Status", orderable=False)
+    number = FieldColumn(verbose_name=_("ID"))
+    login = FieldColumn(verbose_name=_("Login"), orderable=False)
+    company = FieldColumn(verbose_name=_("Company"), orderable=False)
+    email = FieldColumn(verbose_name=_("E-mail"), orderable=False)
+    phone = FieldColumn(verbose_name=_("Phone"), orderable=False)
+    contact = ContactColumn(
+        verbose_name=_("Contact person"), accessor="contact_name", orderable=False
+    )
+    itn = FieldColumn(verbose_name=_("ITN"), orderable=False)
+    created_at = FieldColumn(verbose_name=_("Creation date"), format=format_date)
+    last_purchase_at = FieldColumn(verbose_name=_("Last purchase date"), format=format_date)
+    group = GroupColumn(verbose_name=_("Client type"), accessor="group__name", orderable=False)
+    status = StatusColumn(verbose_name=_("Status"), orderable=False)
     sms_price = FieldColumn(
-        verbose_name="SMS price",
+        verbose_name=_("SMS price"),
         orderable=False,
         format=sms_price_text,
         attrs={"td": {"class": "text-end"}},
     )
-    channel = FieldColumn(orderable=False, format=channel_label)
-    external_tenant_name = FieldColumn(verbose_name="External tenant name", orderable=False)
+    channel = FieldColumn(verbose_name=_("Channel"), orderable=False, format=channel_label)
+    external_tenant_name = FieldColumn(verbose_name=_("External tenant name"), orderable=False)
 
     always_columns = ("select", "name")
     own_related_for_columns = {"group": ("group",)}
@@ -190,7 +197,7 @@ class ClientTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Client
         fields = ()
-        empty_text = "No clients match."
+        empty_text = _("No clients match.")
         template_name = "clients/client_table.html"
         row_attrs = {
             "data-href": lambda record: client_url(record),
@@ -330,9 +337,9 @@ class ClientActivityTable(BaseTable):
     """A client's whole activity, newest first (the client page shows the latest lines). Sorted
     by time only: the index (tenant, client, created_at DESC, id DESC) serves it."""
 
-    created_at = MomentColumn(verbose_name="When")
-    description = tables.Column(verbose_name="What happened", orderable=False)
-    who = tables.Column(verbose_name="Who", accessor="who", orderable=False, empty_values=())
+    created_at = MomentColumn(verbose_name=_("When"))
+    description = tables.Column(verbose_name=_("What happened"), orderable=False)
+    who = tables.Column(verbose_name=_("Who"), accessor="who", orderable=False, empty_values=())
 
     always_columns = ("created_at", "description", "who")
     related_for_columns = {"who": ("actor",)}

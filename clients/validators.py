@@ -2,6 +2,7 @@
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 INN_WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN_WEIGHTS_12_A = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -32,12 +33,14 @@ def validate_itn(value: str, country: str = "") -> None:
     if country == "RU":
         if not is_valid_russian_inn(value):
             raise ValidationError(
-                "Enter a valid INN: 10 digits (organisation) or 12 (individual) with correct "
-                "check digits."
+                _(
+                    "Enter a valid INN: 10 digits (organisation) or 12 (individual) with correct "
+                    "check digits."
+                )
             )
         return
     if not value.isdigit() or not 5 <= len(value) <= 20:
-        raise ValidationError("Enter the registration number as 5 to 20 digits.")
+        raise ValidationError(_("Enter the registration number as 5 to 20 digits."))
 
 
 def normalize_phone(value: str, region: str | None = None) -> str:
@@ -46,8 +49,8 @@ def normalize_phone(value: str, region: str | None = None) -> str:
         number = phonenumbers.parse(value, region or None)
     except phonenumbers.NumberParseException as error:
         raise ValidationError(
-            "Enter a phone number in international format, e.g. +4930123456."
+            _("Enter a phone number in international format, e.g. +4930123456.")
         ) from error
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError("This phone number is not valid for its country.")
+        raise ValidationError(_("This phone number is not valid for its country."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -25,6 +25,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
@@ -121,7 +122,11 @@ class ClientCreateView(InvalidFormStatusMixin, TenantRequiredMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Client #{client.number} {client.name} created.")
+        messages.success(
+            self.request,
+            _("Client #%(number)s %(name)s created.")
+            % {"number": client.number, "name": client.name},
+        )
         return redirect(client)
 
 
@@ -165,7 +170,7 @@ class ClientEditView(InvalidFormStatusMixin, ClientObjectMixin, FormView):
         if request.tenant is not None and request.membership.allows(self.required_capability):
             client = self.get_client()
             if client.is_deleted:
-                messages.error(request, "A deleted client cannot be edited.")
+                messages.error(request, _("A deleted client cannot be edited."))
                 return redirect(client)
         return super().dispatch(request, *args, **kwargs)
 
@@ -188,7 +193,11 @@ class ClientEditView(InvalidFormStatusMixin, ClientObjectMixin, FormView):
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Client #{client.number} {client.name} saved.")
+        messages.success(
+            self.request,
+            _("Client #%(number)s %(name)s saved.")
+            % {"number": client.number, "name": client.name},
+        )
         return redirect(client)
 
 
@@ -206,8 +215,10 @@ class ClientSmsSubscriptionView(ClientObjectMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            state = "on" if client.sms_subscription else "off"
-            messages.success(request, f"SMS subscription is {state}.")
+            if client.sms_subscription:
+                messages.success(request, _("SMS subscription is on."))
+            else:
+                messages.success(request, _("SMS subscription is off."))
         return redirect(client)
 
 
@@ -238,7 +249,8 @@ class ClientDeleteView(ClientObjectMixin, TemplateView):
             return self.render_to_response(context, status=409)
         messages.success(
             request,
-            f"Client #{client.number} {client.name} deleted. Its ledger and history are kept.",
+            _("Client #%(number)s %(name)s deleted. Its ledger and history are kept.")
+            % {"number": client.number, "name": client.name},
         )
         return redirect(client)
 
