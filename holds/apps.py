@@ -4,6 +4,7 @@ clients' `client_deleted`; sends `client_access_changed`, the only app that does
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HoldsConfig(AppConfig):
@@ -12,7 +13,7 @@ class HoldsConfig(AppConfig):
     expiries, financial holds after failed renewals)."""
 
     name = "holds"
-    verbose_name = "Holds and scheduled jobs"
+    verbose_name = _("Holds and scheduled jobs")
 
     def ready(self):
         from billing.signals import funds_changed, funds_changed_committed
@@ -35,7 +36,7 @@ class HoldsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="holds",
-                label="Dashboard",
+                label=_("Dashboard"),
                 url_name="holds:dashboard",
                 shown=for_modules(capability=Capability.VIEW),
                 order=5,
@@ -50,7 +51,7 @@ class HoldsConfig(AppConfig):
         )
         job_register(
             FINANCIAL_HOLDS_JOB,
-            label="Financial holds",
+            label=_("Financial holds"),
             run=financial_holds_run,
             result_labels=FINANCIAL_HOLDS_RESULT_LABELS,
         )
