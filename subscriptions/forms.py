@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.currency import currency_shown
 from billing.forms import IdempotentForm, MoneyField
 from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
@@ -57,7 +58,7 @@ class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.fields["price"].help_text = _("In %(currency)s, for one period.") % {
-            "currency": tenant.currency
+            "currency": currency_shown(tenant.currency)
         }
 
     def clean_name(self):
@@ -129,7 +130,7 @@ class PurchaseFieldsMixin:
                 "required": _("Choose a package."),
                 "invalid_choice": _("Choose one of the packages on sale."),
             },
-            help_text=_("Prices in %(currency)s.") % {"currency": tenant.currency},
+            help_text=_("Prices in %(currency)s.") % {"currency": currency_shown(tenant.currency)},
         )
         self.fields["start_date"] = DateField(
             label=_("Start date"),
@@ -216,7 +217,7 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
             label=_("Payment received"),
             required=False,
             help_text=_("In %(currency)s; recorded as a top-up before the charge.")
-            % {"currency": tenant.currency},
+            % {"currency": currency_shown(tenant.currency)},
         )
         self.fields["payment_comment"] = forms.CharField(
             label=_("Payment comment"),
