@@ -4,11 +4,12 @@ event. Contributes the Balance and Credit columns and the account shown on the c
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingConfig(AppConfig):
     name = "billing"
-    verbose_name = "Billing"
+    verbose_name = _("Billing")
 
     def ready(self):
         from django.db.models.signals import post_save
@@ -30,7 +31,7 @@ class BillingConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="finance",
-                label="Finance",
+                label=_("Finance"),
                 url_name="billing:client_finance",
                 order=30,
             )

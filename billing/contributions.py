@@ -4,6 +4,9 @@ balance row reads (fetched with the client)."""
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from clients.extensions import ImportColumn, ListColumn, PageContext
 from clients.modules import WITHOUT_MODULES
 from tenancy.modules import INTERNET, MESSAGING
@@ -21,7 +24,8 @@ def account_context(request, client) -> dict:
 
 BALANCE_COLUMN = ListColumn(
     name="balance",
-    column=ClientAccountColumn("balance", verbose_name="Balance"),  # sorted on its index
+    # sorted on its index
+    column=ClientAccountColumn("balance", verbose_name=gettext_lazy("Balance")),
     related=("account",),
     after="sms_price",
     defaults={INTERNET: "last_purchase_at", MESSAGING: "sms_price", WITHOUT_MODULES: "group"},
@@ -29,7 +33,9 @@ BALANCE_COLUMN = ListColumn(
 )
 CREDIT_COLUMN = ListColumn(
     name="credit",
-    column=ClientAccountColumn("credit_limit", verbose_name="Credit", orderable=False),
+    column=ClientAccountColumn(
+        "credit_limit", verbose_name=gettext_lazy("Credit"), orderable=False
+    ),
     related=("account",),
     after="balance",
     defaults={MESSAGING: "balance"},
@@ -48,13 +54,15 @@ def opening_balance_clean(value):
         text = text.replace(",", ".")
     amount = to_money(text)
     if amount != Decimal(text):
-        raise AmountOutOfRange(f"At most {MONEY_PLACES} decimals: the amount is not rounded.")
+        raise AmountOutOfRange(
+            _("At most %(places)s decimals: the amount is not rounded.") % {"places": MONEY_PLACES}
+        )
     return amount
 
 
 OPENING_BALANCE_COLUMN = ImportColumn(
     name="opening_balance",
-    label="Opening balance",
+    label=gettext_lazy("Opening balance"),
     clean=opening_balance_clean,
     apply=opening_balances_post,
     capability=Capability.MANAGE_CREDIT,  # an adjustment, as on the Finance tab

@@ -7,6 +7,9 @@ job's tenant, in the order the operator had chosen, streamed with
 
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from clients.models import Client
 from core.formatting import format_date
 from exports.registry import ExportGone, ExportKind, ExportSpec
@@ -17,21 +20,20 @@ from .models import EntryKind
 from .selectors import Period, account_or_empty, ledger_entries_for_period
 
 CHUNK_SIZE = 2000
-KIND_LABELS = dict(EntryKind.choices)
-
 COLUMNS = [
-    XlsxColumn("Entry", "integer", width=12),
-    XlsxColumn("Date", "datetime", width=20),
-    XlsxColumn("Credit", "money", width=18),
-    XlsxColumn("Debit", "money", width=18),
-    XlsxColumn("Purpose", "text", width=40),
-    XlsxColumn("Comment", "text", width=40),
-    XlsxColumn("Kind", "text", width=22),
-    XlsxColumn("Balance", "money", width=18),
+    XlsxColumn(gettext_lazy("Entry"), "integer", width=12),
+    XlsxColumn(gettext_lazy("Date"), "datetime", width=20),
+    XlsxColumn(gettext_lazy("Credit"), "money", width=18),
+    XlsxColumn(gettext_lazy("Debit"), "money", width=18),
+    XlsxColumn(gettext_lazy("Purpose"), "text", width=40),
+    XlsxColumn(gettext_lazy("Comment"), "text", width=40),
+    XlsxColumn(gettext_lazy("Kind"), "text", width=22),
+    XlsxColumn(gettext_lazy("Balance"), "money", width=18),
 ]
 
 
 def ledger_rows(queryset):
+    kind_labels = {kind: str(label) for kind, label in EntryKind.choices}  # this language's
     for pk, created_at, amount, purpose, comment, kind, balance_after in queryset.values_list(
         "id", "created_at", "amount", "purpose", "comment", "kind", "balance_after"
     ).iterator(chunk_size=CHUNK_SIZE):
@@ -42,7 +44,7 @@ def ledger_rows(queryset):
             amount if amount > 0 else None,
             purpose,
             comment,
-            KIND_LABELS.get(kind, kind),
+            kind_labels.get(kind, kind),
             balance_after,
         )
 
@@ -53,7 +55,7 @@ def build_ledger_export(job) -> ExportSpec:
         Client.objects.for_tenant(job.tenant).filter(number=params.get("client_number")).first()
     )
     if client is None:
-        raise ExportGone("The client of this export no longer exists.")
+        raise ExportGone(_("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )
@@ -66,7 +68,9 @@ def build_ledger_export(job) -> ExportSpec:
     queryset = queryset.order_by(*ordering)
     currency = job.tenant.currency
     columns = [
-        XlsxColumn(f"{c.header} ({currency})", c.kind, c.width) if c.kind == "money" else c
+        XlsxColumn(f"{c.header} ({currency})", c.kind, c.width)
+        if c.kind == "money"
+        else XlsxColumn(str(c.header), c.kind, c.width)
         for c in COLUMNS
     ]
     return ExportSpec(
@@ -74,12 +78,14 @@ def build_ledger_export(job) -> ExportSpec:
         rows=ledger_rows(queryset),
         total=queryset.count(),
         filename=f"transactions-{client.number}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx",
-        sheet_title=f"Client {client.number}",
+        sheet_title=_("Client %(number)s") % {"number": client.number},
     )
 
 
 LEDGER_EXPORT_KIND = "billing.ledger"
-LEDGER_EXPORT = ExportKind(key=LEDGER_EXPORT_KIND, label="Transactions", build=build_ledger_export)
+LEDGER_EXPORT = ExportKind(
+    key=LEDGER_EXPORT_KIND, label=gettext_lazy("Transactions"), build=build_ledger_export
+)
 LEDGER_SORTS = ("created_at", "-created_at")
 
 
@@ -103,7 +109,12 @@ def ledger_export_start(
             **period.as_params(),
             "sort": sort if sort in LEDGER_SORTS else "-created_at",
         },
-        title=f"Transactions of #{client.number} {client.name}, "
-        f"{format_date(period.start)} – {format_date(period.end)}",
+        title=_("Transactions of #%(number)s %(name)s, %(start)s – %(end)s")
+        % {
+            "number": client.number,
+            "name": client.name,
+            "start": format_date(period.start),
+            "end": format_date(period.end),
+        },
         idempotency_key=idempotency_key,
     )

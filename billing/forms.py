@@ -5,8 +5,12 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.dates import DateField
+from core.formatting import money
 from core.forms import UnchangedValuesKeptMixin
 from core.numbers import EARLIEST_DATE, LATEST_DATE, BoundedInputMixin, parse_decimal
 
@@ -14,9 +18,11 @@ from .models import MONEY_LIMIT, MONEY_PLACES
 from .selectors import Period, default_period
 
 MONEY_MESSAGES = {
-    "invalid": "Enter a number, e.g. 150.00.",
-    "out_of_range": f"The amount must be at most {MONEY_LIMIT:,}.",
-    "max_decimal_places": "Use at most 2 decimal places (cents).",
+    "invalid": gettext_lazy("Enter a number, e.g. 150.00."),
+    "out_of_range": lazy(
+        lambda: _("The amount must be at most %(limit)s.") % {"limit": money(MONEY_LIMIT)}, str
+    )(),
+    "max_decimal_places": gettext_lazy("Use at most 2 decimal places (cents)."),
 }
 
 
@@ -31,7 +37,7 @@ class MoneyField(forms.CharField):
             "widget",
             forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
-        kwargs.setdefault("error_messages", {"required": "Enter an amount."})
+        kwargs.setdefault("error_messages", {"required": gettext_lazy("Enter an amount.")})
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -45,9 +51,9 @@ class MoneyField(forms.CharField):
                 MONEY_MESSAGES.get(error.code, error.message), error.code
             ) from None
         if self.positive and amount < 0:
-            raise forms.ValidationError("The amount cannot be negative.", code="negative")
+            raise forms.ValidationError(_("The amount cannot be negative."), code="negative")
         if amount == 0 and not self.allow_zero:
-            raise forms.ValidationError("The amount must be greater than zero.", code="zero")
+            raise forms.ValidationError(_("The amount must be greater than zero."), code="zero")
         return amount
 
 
@@ -58,12 +64,9 @@ class IdempotentForm(BoundedInputMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4())
-        self.fields["token"].error_messages["required"] = (
-            "The form has expired; reload the page and try again."
-        )
-        self.fields["token"].error_messages["invalid"] = (
-            "The form has expired; reload the page and try again."
-        )
+        expired = _("The form has expired; reload the page and try again.")
+        self.fields["token"].error_messages["required"] = expired
+        self.fields["token"].error_messages["invalid"] = expired
 
     def clean(self):
         cleaned = super().clean()
@@ -78,8 +81,8 @@ class IdempotentForm(BoundedInputMixin, forms.Form):
 
 class TopUpForm(IdempotentForm):
     prefix = "topup"
-    amount = MoneyField(label="Amount")
-    comment = forms.CharField(label="Comment", required=False, max_length=500)
+    amount = MoneyField(label=gettext_lazy("Amount"))
+    comment = forms.CharField(label=gettext_lazy("Comment"), required=False, max_length=500)
 
 
 class CreditLimitForm(UnchangedValuesKeptMixin, IdempotentForm):
@@ -88,8 +91,8 @@ class CreditLimitForm(UnchangedValuesKeptMixin, IdempotentForm):
 
     prefix = "credit"
     stored_fields = ("amount",)
-    amount = MoneyField(label="Amount", allow_zero=True)
-    notify = forms.BooleanField(label="Notify customer", required=False)
+    amount = MoneyField(label=gettext_lazy("Amount"), allow_zero=True)
+    notify = forms.BooleanField(label=gettext_lazy("Notify customer"), required=False)
 
 
 EARLIEST = EARLIEST_DATE
@@ -100,8 +103,8 @@ class PeriodForm(BoundedInputMixin, forms.Form):
     """Start and end date of the transactions shown (both included), typed in the tenant's
     date format (or picked in the calendar beside the field); ISO is read too (links)."""
 
-    start = DateField(label="Start date", required=False)
-    end = DateField(label="End date", required=False)
+    start = DateField(label=gettext_lazy("Start date"), required=False)
+    end = DateField(label=gettext_lazy("End date"), required=False)
 
     def __init__(self, data=None, *, tenant, **kwargs):
         self.default = default_period(tenant)
@@ -116,11 +119,11 @@ class PeriodForm(BoundedInputMixin, forms.Form):
         start = cleaned.get("start") or self.default.start
         end = cleaned.get("end") or self.default.end
         if "start" in cleaned and "end" in cleaned and end < start:
-            self.add_error("end", "The end date must not be before the start date.")
+            self.add_error("end", _("The end date must not be before the start date."))
         if cleaned.get("start") and start < EARLIEST:
-            self.add_error("start", "Enter a date after 1900.")
+            self.add_error("start", _("Enter a date after 1900."))
         if cleaned.get("end") and end > LATEST:
-            self.add_error("end", "Enter a date before 9000.")
+            self.add_error("end", _("Enter a date before 9000."))
         return cleaned
 
     @property

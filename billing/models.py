@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
@@ -38,9 +39,11 @@ class Account(TenantOwnedModel):
     (`billing.services.account_for_client`). Available funds are balance + credit_limit."""
 
     client = TenantOneToOneField("clients.Client", on_delete=models.CASCADE, related_name="account")
-    balance = money_field(default=Decimal("0.00"))
+    balance = money_field(_("Balance"), default=Decimal("0.00"))
     credit_limit = money_field(
-        default=Decimal("0.00"), help_text="How far below zero the balance may go."
+        _("Credit limit"),
+        default=Decimal("0.00"),
+        help_text=_("How far below zero the balance may go."),
     )
     # The time of the latest entry: postings never go back in time, so that ordering the ledger
     # by (created_at, id) is the order in which the balance changed.
@@ -49,6 +52,8 @@ class Account(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         indexes = [
             # The client list sorts by balance.
             models.Index(fields=["tenant", "balance", "id"], name="account_balance_idx"),
@@ -68,12 +73,12 @@ class Account(TenantOwnedModel):
 
 
 class EntryKind(models.TextChoices):
-    TOP_UP = "top_up", "Top-up"
-    SUBSCRIPTION_PURCHASE = "subscription_purchase", "Subscription purchase"
-    MESSAGING_CHARGE = "messaging_charge", "Messaging charge"
-    REFUND = "refund", "Refund"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    REVERSAL = "reversal", "Reversal"
+    TOP_UP = "top_up", _("Top-up")
+    SUBSCRIPTION_PURCHASE = "subscription_purchase", _("Subscription purchase")
+    MESSAGING_CHARGE = "messaging_charge", _("Messaging charge")
+    REFUND = "refund", _("Refund")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    REVERSAL = "reversal", _("Reversal")
 
 
 # Kinds that are the client buying something: they move Client.last_purchase_at.
@@ -93,20 +98,21 @@ class LedgerEntry(TenantOwnedModel):
     what it was for, who posted it, and the balance right after it."""
 
     account = TenantForeignKey(Account, on_delete=models.RESTRICT, related_name="entries")
-    created_at = models.DateTimeField("Date", default=timezone.now, editable=False)
-    amount = money_field()
-    kind = models.CharField(max_length=24, choices=EntryKind.choices)
-    purpose = models.CharField(max_length=255)
-    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(_("Date"), default=timezone.now, editable=False)
+    amount = money_field(_("Amount"))
+    kind = models.CharField(_("Kind"), max_length=24, choices=EntryKind.choices)
+    purpose = models.CharField(_("Purpose"), max_length=255)
+    comment = models.CharField(_("Comment"), max_length=500, blank=True)
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty when the system posted it (scheduled charges).",
+        verbose_name=_("Operator"),
+        help_text=_("Empty when the system posted it (scheduled charges)."),
     )
-    balance_after = money_field("Balance after")
+    balance_after = money_field(_("Balance after"))
     idempotency_key = models.CharField(max_length=100)
     reverses = TenantOneToOneField(
         "self",
@@ -114,7 +120,8 @@ class LedgerEntry(TenantOwnedModel):
         blank=True,
         on_delete=models.RESTRICT,
         related_name="reversed_by",
-        help_text="The entry this one reverses (each entry is reversed at most once).",
+        verbose_name=_("Reverses"),
+        help_text=_("The entry this one reverses (each entry is reversed at most once)."),
     )
 
     objects = ScopedManager(
@@ -122,7 +129,8 @@ class LedgerEntry(TenantOwnedModel):
     )
 
     class Meta:
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="ledger_entry_unique_key"
@@ -165,16 +173,18 @@ class CreditLimitChange(TenantOwnedModel):
     account = TenantForeignKey(
         Account, on_delete=models.CASCADE, related_name="credit_limit_changes"
     )
-    old_limit = money_field("Old credit limit")
-    new_limit = money_field("New credit limit")
+    old_limit = money_field(_("Old credit limit"))
+    new_limit = money_field(_("New credit limit"))
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    notify = models.BooleanField("Notify customer", default=False)
+    notify = models.BooleanField(_("Notify customer"), default=False)
     idempotency_key = models.CharField(max_length=100)
 
     class Meta:
+        verbose_name = _("credit limit change")
+        verbose_name_plural = _("credit limit changes")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="credit_change_unique_key"

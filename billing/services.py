@@ -53,9 +53,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clients.models import Client, ClientStatus
-from core.formatting import money
+from core.formatting import format_amount, money
 from core.languages import in_language_of
 from core.sql import bound_cursor, is_postgresql
 from events.outbox import OwedEmail, emails_enqueue
@@ -107,13 +108,15 @@ def to_money(value) -> Decimal:
     try:
         amount = Decimal(value) if not isinstance(value, Decimal) else value
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise AmountOutOfRange("Enter a valid amount.") from exc
+        raise AmountOutOfRange(_("Enter a valid amount.")) from exc
     if not amount.is_finite():
-        raise AmountOutOfRange("Enter a valid amount.")
+        raise AmountOutOfRange(_("Enter a valid amount."))
     if abs(amount) <= MONEY_LIMIT:  # before quantizing: 1e400 has no cents to quantize to
         amount = amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
     if abs(amount) > MONEY_LIMIT:
-        raise AmountOutOfRange(f"The amount must be at most {MONEY_LIMIT:,}.")
+        raise AmountOutOfRange(
+            _("The amount must be at most %(limit)s.") % {"limit": money(MONEY_LIMIT)}
+        )
     return amount
 
 
@@ -295,7 +298,10 @@ def _replay(entry: LedgerEntry, *, posting: Posting) -> LedgerEntry:
     )
     if not same:
         raise IdempotencyConflict(
-            "This request was already used for a different posting; reload the page and try again.",
+            _(
+                "This request was already used for a different posting; reload the page and "
+                "try again."
+            ),
             code="idempotency_conflict",
         )
     entry.replayed = True
@@ -407,7 +413,7 @@ def _amount_checked(result: PostingResult) -> bool:
     try:
         amount = to_money(result.posting.amount)
         if amount == 0:
-            raise AmountOutOfRange("The amount must not be zero.", code="zero")
+            raise AmountOutOfRange(_("The amount must not be zero."), code="zero")
     except LedgerError as exc:
         result.error = exc
         return False
@@ -516,24 +522,28 @@ def _chain_entries(tenant, valid, accounts, posted, now) -> list[tuple]:
 
 def _entry_for(tenant, posting: Posting, account: _LockedAccount | None, now) -> LedgerEntry:
     if account is None:
-        raise LedgerError("This account does not exist.", code="no_account")
+        raise LedgerError(_("This account does not exist."), code="no_account")
     amount = posting.amount
     new_balance = account.balance + amount
     if abs(new_balance) > MONEY_LIMIT:
         raise AmountOutOfRange(
-            f"The balance would exceed {MONEY_LIMIT:,}; nothing was posted.",
+            _("The balance would exceed %(limit)s; nothing was posted.")
+            % {"limit": money(MONEY_LIMIT)},
             code="balance_limit",
         )
     if amount < 0 and not posting.allow_overdraft and new_balance + account.credit_limit < 0:
         raise InsufficientFunds(
-            f"Insufficient funds: available {account.available:,.2f} "
-            f"{tenant.currency}, needed {-amount:,.2f}.",
+            _("Insufficient funds: available %(available)s, needed %(needed)s.")
+            % {
+                "available": format_amount(account.available, currency=tenant.currency),
+                "needed": format_amount(-amount, currency=tenant.currency),
+            },
             code="insufficient_funds",
         )
     when = posting.at or now
     if account.last_posted_at and when < account.last_posted_at:
         if posting.at is not None:
-            raise LedgerError("An entry cannot be dated before the account's latest entry.")
+            raise LedgerError(_("An entry cannot be dated before the account's latest entry."))
         when = account.last_posted_at  # the clock stepped back: keep the ledger in order
     operator = _operator(posting.actor)
     entry = LedgerEntry(  # positional, in the order of _ENTRY_FIELDS: the fastest way in
@@ -656,8 +666,11 @@ def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> l
     for result, entry in new:
         if not result.posting.activity:
             continue
-        description = f"{entry.get_kind_display()} {money(abs(entry.amount))} {currency}"
-        description += f", balance {money(entry.balance_after)} {currency}"
+        description = _("%(kind)s %(amount)s, balance %(balance)s") % {
+            "kind": entry.get_kind_display(),
+            "amount": format_amount(abs(entry.amount), currency=currency),
+            "balance": format_amount(entry.balance_after, currency=currency),
+        }
         if entry.comment:
             description += f" ({entry.comment})"
         payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
@@ -738,7 +751,9 @@ def positive_money(value, *, what: str) -> Decimal:
     """`value` as money, refused unless it is greater than zero (e.g. what="A refund")."""
     amount = to_money(value)
     if amount <= 0:
-        raise AmountOutOfRange(f"{what} must be greater than zero.", code="not_positive")
+        raise AmountOutOfRange(
+            _("%(what)s must be greater than zero.") % {"what": what}, code="not_positive"
+        )
     return amount
 
 
@@ -748,17 +763,17 @@ def account_top_up(
     amount,
     actor=None,
     comment: str = "",
-    purpose: str = "Account top-up",
+    purpose: str | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Money in, recorded in the client's activity. The amount must be positive."""
-    amount = positive_money(amount, what="A top-up")
+    amount = positive_money(amount, what=_("A top-up"))
     return _post_entry(
         account=account,
         kind=EntryKind.TOP_UP,
         amount=amount,
-        purpose=purpose,
+        purpose=purpose or _("Account top-up"),
         comment=comment,
         actor=actor,
         idempotency_key=idempotency_key,
@@ -784,7 +799,7 @@ def account_charge(
     sets the client's last purchase date. Only an adjustment (an operator's correction) is
     recorded in the activity here; a purchase is recorded by its service, a daily messaging
     charge not at all."""
-    amount = positive_money(amount, what="A charge")
+    amount = positive_money(amount, what=_("A charge"))
     if kind in (EntryKind.TOP_UP, EntryKind.REFUND, EntryKind.REVERSAL):
         raise ValueError(f"{kind} is not a charge.")
     return _post_entry(
@@ -805,7 +820,7 @@ def account_refund(
     *,
     account: Account,
     amount,
-    purpose: str = "Refund",
+    purpose: str | None = None,
     actor=None,
     comment: str = "",
     idempotency_key: str | None = None,
@@ -813,12 +828,12 @@ def account_refund(
 ) -> LedgerEntry:
     """Money given back to the client's balance (e.g. a messaging overcharge corrected), and
     its activity line unless the caller records its own (`activity=False`)."""
-    amount = positive_money(amount, what="A refund")
+    amount = positive_money(amount, what=_("A refund"))
     return _post_entry(
         account=account,
         kind=EntryKind.REFUND,
         amount=amount,
-        purpose=purpose,
+        purpose=purpose or _("Refund"),
         comment=comment,
         actor=actor,
         idempotency_key=idempotency_key,
@@ -833,17 +848,20 @@ def entry_reverse(
     (undoing a top-up that was spent must still be possible). An entry is reversed at most
     once, and a reversal is not itself reversed."""
     if entry.kind == EntryKind.REVERSAL:
-        raise LedgerError("A reversal cannot be reversed; post a new entry instead.")
+        raise LedgerError(_("A reversal cannot be reversed; post a new entry instead."))
     key = idempotency_key or f"reversal:{entry.pk}"
     existing = LedgerEntry.objects.for_tenant(entry.tenant).filter(reverses=entry).first()
     if existing is not None and existing.idempotency_key != key:
-        raise LedgerError("This entry has already been reversed.", code="already_reversed")
+        raise LedgerError(_("This entry has already been reversed."), code="already_reversed")
     try:
         return _post_entry(
             account=entry.account,
             kind=EntryKind.REVERSAL,
             amount=-entry.amount,
-            purpose=f"Reversal of entry {entry.pk}: {entry.purpose}"[:255],
+            purpose=(
+                _("Reversal of entry %(entry)s: %(purpose)s")
+                % {"entry": entry.pk, "purpose": entry.purpose}
+            )[:255],
             comment=comment,
             actor=actor,
             idempotency_key=key,
@@ -852,7 +870,9 @@ def entry_reverse(
             activity=True,
         )
     except IntegrityError as exc:  # reversed concurrently under another key
-        raise LedgerError("This entry has already been reversed.", code="already_reversed") from exc
+        raise LedgerError(
+            _("This entry has already been reversed."), code="already_reversed"
+        ) from exc
 
 
 def account_set_credit_limit(
@@ -869,7 +889,7 @@ def account_set_credit_limit(
     notice) and returns None: a form saved unchanged changed nothing."""
     credit_limit = to_money(credit_limit)
     if credit_limit < 0:
-        raise AmountOutOfRange("The credit limit cannot be negative.", code="negative")
+        raise AmountOutOfRange(_("The credit limit cannot be negative."), code="negative")
     tenant = account.tenant
     key = idempotency_key or new_idempotency_key("credit")
     changes = CreditLimitChange.objects.for_tenant(tenant)
@@ -879,7 +899,7 @@ def account_set_credit_limit(
         if existing is not None:
             if existing.account_id != locked.pk or existing.new_limit != credit_limit:
                 raise IdempotencyConflict(
-                    "This request was already used for a different change; reload the page.",
+                    _("This request was already used for a different change; reload the page."),
                     code="idempotency_conflict",
                 )
             existing.replayed = True
@@ -930,10 +950,11 @@ def _record_credit_change(change: CreditLimitChange) -> None:
         object_type="credit_limit_change",
         object_id=change.pk,
         actor=change.operator,
-        description=(
-            f"Credit limit {money(change.old_limit)} → {money(change.new_limit)} "
-            f"{change.tenant.currency}"
-        ),
+        description=_("Credit limit %(old)s → %(new)s")
+        % {
+            "old": money(change.old_limit),
+            "new": format_amount(change.new_limit, currency=change.tenant.currency),
+        },
         payload={"old": str(change.old_limit), "new": str(change.new_limit)},
         at=change.created_at,
     )
@@ -954,7 +975,15 @@ def _owe_credit_notice_built(change: CreditLimitChange) -> None:
         logger.info("Credit change %s: client %s has no e-mail", change.pk, client.pk)
         return
     tenant = change.tenant
-    context = {"change": change, "client": client, "tenant": tenant}
+    old_limit = format_amount(change.old_limit, currency=tenant.currency)
+    new_limit = format_amount(change.new_limit, currency=tenant.currency)
+    context = {
+        "change": change,
+        "client": client,
+        "tenant": tenant,
+        "old_limit": old_limit,
+        "new_limit": new_limit,
+    }
     emails_enqueue(
         tenant=tenant,
         emails=[
@@ -963,8 +992,8 @@ def _owe_credit_notice_built(change: CreditLimitChange) -> None:
                 kind="credit_limit_changed",
                 client_id=client.pk,
                 to=recipients,
-                subject=f"{tenant.name}: your credit limit is now "
-                f"{change.new_limit:,.2f} {tenant.currency}",
+                subject=_("%(tenant)s: your credit limit is now %(amount)s")
+                % {"tenant": tenant.name, "amount": new_limit},
                 body=render_to_string("billing/email/credit_limit_changed.txt", context),
             )
         ],
@@ -994,8 +1023,8 @@ def opening_balances_post(
             account_id=accounts[client_id],
             amount=to_money(amount),
             kind=EntryKind.ADJUSTMENT,
-            purpose="Opening balance",
-            comment=f"Imported from {file_name}"[:255],
+            purpose=_("Opening balance"),
+            comment=(_("Imported from %(file)s") % {"file": file_name})[:255],
             idempotency_key=opening_balance_key(
                 tenant=tenant, client_id=client_id, file_hash=file_hash
             ),

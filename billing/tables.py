@@ -3,6 +3,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_datetime, money
 from core.tables import FieldColumn, MomentColumn, RecordColumn
@@ -54,11 +55,11 @@ class LedgerEntryTable(BaseTable):
     in), as the operators' manual names them. Sortable by date only: the index
     (tenant, account, created_at, id) serves both directions."""
 
-    created_at = MomentColumn(verbose_name="Date")
-    credit = MoneyColumn(verbose_name="Credit", accessor="credit", orderable=False)
-    debit = MoneyColumn(verbose_name="Debit", accessor="debit", orderable=False)
-    purpose = tables.Column(verbose_name="Purpose", orderable=False)
-    balance_after = MoneyColumn(verbose_name="Balance", orderable=False)
+    created_at = MomentColumn(verbose_name=_("Date"))
+    credit = MoneyColumn(verbose_name=_("Credit"), accessor="credit", orderable=False)
+    debit = MoneyColumn(verbose_name=_("Debit"), accessor="debit", orderable=False)
+    purpose = tables.Column(verbose_name=_("Purpose"), orderable=False)
+    balance_after = MoneyColumn(verbose_name=_("Balance"), orderable=False)
 
     always_columns = ("created_at", "credit", "debit", "purpose", "balance_after")
     default_order = "-created_at"

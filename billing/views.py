@@ -13,10 +13,13 @@ import uuid
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from core.formatting import format_amount
 from core.views import TableFragmentMixin
 from exports.views import export_started_response
 from tenancy.roles import Capability
@@ -93,7 +96,7 @@ class _FinancePostView(ClientFinanceMixin, View):
     form_class = None
     form_context_name = ""
     replayed_message = ""  # an info message when the idempotency key was seen before
-    unchanged_message = "Nothing changed."
+    unchanged_message = gettext_lazy("Nothing changed.")
 
     def stored_initial(self, client) -> dict:
         return {}
@@ -123,7 +126,7 @@ class ClientTopUpView(_FinancePostView):
     required_capability = Capability.TOP_UP
     form_class = TopUpForm
     form_context_name = "top_up_form"
-    replayed_message = "This top-up was already recorded; it was not repeated."
+    replayed_message = gettext_lazy("This top-up was already recorded; it was not repeated.")
 
     def perform(self, form, account):
         return account_top_up(
@@ -135,19 +138,20 @@ class ClientTopUpView(_FinancePostView):
         )
 
     def success_message(self, entry) -> str:
-        currency = self.request.tenant.currency
-        return (
-            f"Account topped up by {entry.amount:,.2f} {currency}. "
-            f"New balance: {entry.balance_after:,.2f} {currency}."
-        )
+        return _("Account topped up by %(amount)s. New balance: %(balance)s.") % {
+            "amount": format_amount(entry.amount),
+            "balance": format_amount(entry.balance_after),
+        }
 
 
 class ClientSetCreditView(_FinancePostView):
     required_capability = Capability.MANAGE_CREDIT
     form_class = CreditLimitForm
     form_context_name = "credit_form"
-    replayed_message = "This change was already recorded."
-    unchanged_message = "Nothing changed: the credit limit is already set to this amount."
+    replayed_message = gettext_lazy("This change was already recorded.")
+    unchanged_message = gettext_lazy(
+        "Nothing changed: the credit limit is already set to this amount."
+    )
 
     def stored_initial(self, client) -> dict:
         return credit_form_initial(account_or_empty(client=client))
@@ -162,8 +166,12 @@ class ClientSetCreditView(_FinancePostView):
         )
 
     def success_message(self, change) -> str:
-        told = " The customer will be notified by e-mail." if change.notify else ""
-        return f"Credit limit set to {change.new_limit:,.2f} {self.request.tenant.currency}.{told}"
+        amount = format_amount(change.new_limit)
+        if change.notify:
+            return _("Credit limit set to %(amount)s. The customer will be notified by e-mail.") % {
+                "amount": amount
+            }
+        return _("Credit limit set to %(amount)s.") % {"amount": amount}
 
 
 class ClientFinanceExportView(ClientFinanceMixin, View):

@@ -11,6 +11,7 @@ on hold.
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from clients.api import ClientNumber, client_or_404
@@ -141,13 +142,15 @@ def _administrative_reason(payload: HoldIn) -> str:
     if payload.kind != HoldKind.ADMINISTRATIVE:
         raise Problem(
             422,
-            "Invalid request",
-            "Financial holds are set and lifted by the system.",
+            _("Invalid request"),
+            _("Financial holds are set and lifted by the system."),
             [
                 {
                     "field": "kind",
-                    "message": "A financial hold is lifted when money comes in: top up or "
-                    "raise the credit limit.",
+                    "message": _(
+                        "A financial hold is lifted when money comes in: top up or "
+                        "raise the credit limit."
+                    ),
                 }
             ],
         )

@@ -13,7 +13,7 @@ class HoldsConfig(AppConfig):
     expiries, financial holds after failed renewals)."""
 
     name = "holds"
-    verbose_name = "Holds and scheduled jobs"
+    verbose_name = _("Holds and scheduled jobs")
 
     def ready(self):
         from billing.signals import funds_changed, funds_changed_committed
@@ -51,7 +51,7 @@ class HoldsConfig(AppConfig):
         )
         job_register(
             FINANCIAL_HOLDS_JOB,
-            label="Financial holds",
+            label=_("Financial holds"),
             run=financial_holds_run,
             result_labels=FINANCIAL_HOLDS_RESULT_LABELS,
         )

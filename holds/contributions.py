@@ -4,6 +4,8 @@ its stored status says no hold is in force, one otherwise), and the list's bulk 
 administrative hold" and "Release administrative hold", with a reason, through the services of
 the single actions' rules (`clients_place_hold`, `clients_release_hold`)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from clients.extensions import SIDE, BulkAction, PageBlock
 from clients.models import ClientStatus
 from tenancy.roles import Capability
@@ -62,22 +64,22 @@ def _release(*, tenant, actor, client_ids, parameters):
 BULK_HOLD_ACTIONS = (
     BulkAction(
         name="hold_place",
-        label="Place administrative hold",
+        label=_("Place administrative hold"),
         capability=Capability.MANAGE_HOLDS,
         run=_place,
         clean=_reason,
         parameters=("reason",),
-        done_label="Put on hold",
+        done_label=_("Put on hold"),
         order=10,
     ),
     BulkAction(
         name="hold_release",
-        label="Release administrative hold",
+        label=_("Release administrative hold"),
         capability=Capability.MANAGE_HOLDS,
         run=_release,
         clean=_reason,
         parameters=("reason",),
-        done_label="Released",
+        done_label=_("Released"),
         order=20,
     ),
 )

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .services import REASON_MAX
 
@@ -7,9 +8,9 @@ class HoldReasonForm(forms.Form):
     """The reason of an administrative hold or of its release: required, at most 500."""
 
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=REASON_MAX,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 2, "maxlength": REASON_MAX}),
-        error_messages={"required": "Give a reason."},
+        error_messages={"required": _("Give a reason.")},
     )

@@ -18,30 +18,31 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
 
 class HoldKind(models.TextChoices):
-    ADMINISTRATIVE = "administrative", "Administrative hold"
-    FINANCIAL = "financial", "Financial hold"
+    ADMINISTRATIVE = "administrative", _("Administrative hold")
+    FINANCIAL = "financial", _("Financial hold")
 
 
 class ClientHold(TenantOwnedModel):
     """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
 
     client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
-    kind = models.CharField(max_length=16, choices=HoldKind.choices)
-    reason = models.CharField(max_length=500)
+    kind = models.CharField(_("Hold"), max_length=16, choices=HoldKind.choices)
+    reason = models.CharField(_("Reason"), max_length=500)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     set_by_job = models.CharField(
-        max_length=60, blank=True, help_text="The job that set it, when no operator did."
+        max_length=60, blank=True, help_text=_("The job that set it, when no operator did.")
     )
-    set_at = models.DateTimeField(default=timezone.now)
-    lifted_at = models.DateTimeField(null=True, blank=True)
+    set_at = models.DateTimeField(_("Set at"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("Lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -49,12 +50,14 @@ class ClientHold(TenantOwnedModel):
     lift_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "client", "kind"],
                 condition=Q(lifted_at__isnull=True),
                 name="hold_one_in_force_per_kind",
-                violation_error_message="The client is already on this kind of hold.",
+                violation_error_message=_("The client is already on this kind of hold."),
             ),
         ]
         indexes = [
@@ -79,6 +82,14 @@ class ClientHold(TenantOwnedModel):
         return _operator_label(self.set_by if self.set_by_id else None, self.set_by_job)
 
     @property
+    def set_by_shown(self) -> str:
+        """`set_by_label` as a page shows it: a job's name and "system" in the page's language
+        (the API keeps `set_by_label` as it is stored)."""
+        if self.set_by_id:
+            return self.set_by_label
+        return _job_shown(self.set_by_job)
+
+    @property
     def lifted_by_label(self) -> str:
         """Who released the hold (empty while it is in force)."""
         if self.in_force:
@@ -91,6 +102,19 @@ def _operator_label(user, job: str) -> str:
     if user is not None:
         return user.get_full_name() or user.get_username()
     return job or "system"
+
+
+# The names of the jobs that set and lift holds (holds.services.JOB_*), as pages show them.
+JOB_NAMES = {
+    "financial holds": _("financial holds"),
+    "auto-renewal": _("auto-renewal"),
+    "top-up": _("top-up"),
+    "system": _("system"),
+}
+
+
+def _job_shown(job: str) -> str:
+    return str(JOB_NAMES.get(job or "system", job))
 
 
 class FundsShortfall(TenantOwnedModel):
@@ -109,9 +133,9 @@ class FundsShortfall(TenantOwnedModel):
 
 
 class NotificationKind(models.TextChoices):
-    HOLD_SET = "hold_set", "A hold was set"
-    EXPIRING = "expiring", "A subscription is about to expire"
-    EXPIRED = "expired", "A subscription has expired"
+    HOLD_SET = "hold_set", _("A hold was set")
+    EXPIRING = "expiring", _("A subscription is about to expire")
+    EXPIRED = "expired", _("A subscription has expired")
 
 
 class NotificationTemplate(TenantOwnedModel):

@@ -3,37 +3,50 @@ editable in the admin) and rendering with Django's template engine. They are owe
 outbox (events/outbox.py), which sends each once after the commit."""
 
 from django.template import Context, Template
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as _
 
+from core.formatting import format_amount
 from core.languages import in_language_of
 from tenancy.models import Tenant
 
 from .models import NotificationKind, NotificationTemplate
 
+# The default wording, in English as written here and marked for the catalogue: translated
+# into the language active when an e-mail is rendered (`notification_templates`), while the
+# admin offers it as it is. `price` is the package's price with the currency.
 DEFAULTS = {
     NotificationKind.HOLD_SET: (
-        "{{ tenant.name }}: your service is on hold",
-        "Dear {{ client.name }},\n\n"
-        "your service with {{ tenant.name }} has been put on {{ hold.get_kind_display|lower }}.\n"
-        "Reason: {{ hold.reason }}\n\n"
-        "{% if hold.kind == 'financial' %}It is lifted as soon as a top-up brings your "
-        "available funds back to zero or more.\n\n{% endif %}"
-        "Your subscriptions are suspended until the hold is released.\n\n{{ tenant.name }}\n",
+        _("{{ tenant.name }}: your service is on hold"),
+        _(
+            "Dear {{ client.name }},\n\n"
+            "your service with {{ tenant.name }} has been put on "
+            "{{ hold.get_kind_display|lower }}.\n"
+            "Reason: {{ hold.reason }}\n\n"
+            "{% if hold.kind == 'financial' %}It is lifted as soon as a top-up brings your "
+            "available funds back to zero or more.\n\n{% endif %}"
+            "Your subscriptions are suspended until the hold is released.\n\n{{ tenant.name }}\n"
+        ),
     ),
     NotificationKind.EXPIRING: (
-        "{{ tenant.name }}: {{ package.name }} ends on {{ subscription.end_date|day }}",
-        "Dear {{ client.name }},\n\n"
-        "your subscription {{ package.name }} is paid until "
-        "{{ subscription.end_date|day }}.\n"
-        "{% if subscription.auto_renew %}It renews automatically for {{ package.price }} "
-        "{{ currency }} if your available funds allow it on that day."
-        "{% else %}Renew it in time to keep the service.{% endif %}\n\n{{ tenant.name }}\n",
+        _("{{ tenant.name }}: {{ package.name }} ends on {{ subscription.end_date|day }}"),
+        _(
+            "Dear {{ client.name }},\n\n"
+            "your subscription {{ package.name }} is paid until "
+            "{{ subscription.end_date|day }}.\n"
+            "{% if subscription.auto_renew %}It renews automatically for {{ price }} "
+            "if your available funds allow it on that day."
+            "{% else %}Renew it in time to keep the service.{% endif %}\n\n{{ tenant.name }}\n"
+        ),
     ),
     NotificationKind.EXPIRED: (
-        "{{ tenant.name }}: {{ package.name }} has expired",
-        "Dear {{ client.name }},\n\n"
-        "your subscription {{ package.name }} ended on {{ subscription.end_date|day }}"
-        "{% if subscription.auto_renew %} and could not be renewed: your available funds did not "
-        "cover {{ package.price }} {{ currency }}{% endif %}.\n\n{{ tenant.name }}\n",
+        _("{{ tenant.name }}: {{ package.name }} has expired"),
+        _(
+            "Dear {{ client.name }},\n\n"
+            "your subscription {{ package.name }} ended on {{ subscription.end_date|day }}"
+            "{% if subscription.auto_renew %} and could not be renewed: your available funds "
+            "did not cover {{ price }}{% endif %}.\n\n{{ tenant.name }}\n"
+        ),
     ),
 }
 
@@ -41,7 +54,7 @@ DEFAULTS = {
 def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
     """Subject and body of each kind: the tenant's own where it has one (one query for all
     kinds), else the default."""
-    texts = dict(DEFAULTS)
+    texts = {kind: (gettext(subject), gettext(body)) for kind, (subject, body) in DEFAULTS.items()}
     texts.update(
         (kind, (subject, body))
         for kind, subject, body in NotificationTemplate.objects.for_tenant(tenant).values_list(
@@ -68,6 +81,9 @@ def _render_notification(templates, kind: str, *, tenant, client, hold, subscrip
             "subscription": subscription,
             "package": subscription.package if subscription else None,
             "currency": tenant.currency,
+            "price": format_amount(subscription.package.price, currency=tenant.currency)
+            if subscription
+            else "",
         },
         autoescape=False,
     )

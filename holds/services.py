@@ -37,6 +37,8 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import Account
 from clients.extensions import BulkOutcome
@@ -46,7 +48,7 @@ from clients.signals import (
     send_client_access_changed,
     send_client_access_changed_later,
 )
-from core.formatting import format_datetime, money
+from core.formatting import format_amount, format_datetime
 from core.sql import bound_cursor, is_postgresql
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
@@ -76,33 +78,48 @@ ZERO = Decimal("0")
 
 # The figures of the financial-hold job an operator reads on the dashboard, in this order.
 FINANCIAL_HOLDS_RESULT_LABELS = {
-    "held": "Put on financial hold:",
-    "released": "Released:",
+    "held": gettext_lazy("Put on financial hold:"),
+    "released": gettext_lazy("Released:"),
 }
 
 
 def clean_reason(reason, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({field: "Give a reason."}, code="required")
+        raise ValidationError({field: _("Give a reason.")}, code="required")
     if len(reason) > REASON_MAX:
         raise ValidationError(
-            {field: f"Keep the reason to {REASON_MAX} characters (it has {len(reason)})."},
+            {
+                field: _("Keep the reason to %(max)s characters (it has %(length)s).")
+                % {"max": REASON_MAX, "length": len(reason)}
+            },
             code="max_length",
         )
     return reason
 
 
 # The refusals of a hold and a release, the same for one client and for many.
-DELETED_NOT_HELD = "A deleted client cannot be put on hold."
+DELETED_NOT_HELD = gettext_lazy("A deleted client cannot be put on hold.")
+ALREADY_ON_HOLD = {
+    HoldKind.ADMINISTRATIVE: gettext_lazy("The client is already on administrative hold."),
+    HoldKind.FINANCIAL: gettext_lazy("The client is already on financial hold."),
+}
+NOT_ON_HOLD = {
+    HoldKind.ADMINISTRATIVE: gettext_lazy("The client is not on administrative hold."),
+    HoldKind.FINANCIAL: gettext_lazy("The client is not on financial hold."),
+}
+STILL_IN_FORCE = {
+    HoldKind.ADMINISTRATIVE: gettext_lazy("administrative hold still in force"),
+    HoldKind.FINANCIAL: gettext_lazy("financial hold still in force"),
+}
 
 
 def already_on_hold(kind: str) -> str:
-    return f"The client is already on {HoldKind(kind).label.lower()}."
+    return str(ALREADY_ON_HOLD[HoldKind(kind)])
 
 
 def not_on_hold(kind: str) -> str:
-    return f"The client is not on {HoldKind(kind).label.lower()}."
+    return str(NOT_ON_HOLD[HoldKind(kind)])
 
 
 # -- status ---------------------------------------------------------------------------------
@@ -201,7 +218,7 @@ def client_place_hold(
         raise ValueError(f"Unknown hold kind {kind!r}")
     locked = _lock_client(tenant, client)
     if locked.status == ClientStatus.DELETED:
-        raise ValidationError(DELETED_NOT_HELD, code="deleted")
+        raise ValidationError(str(DELETED_NOT_HELD), code="deleted")
     kinds = _kinds_in_force(tenant, locked)
     label = HoldKind(kind).label
     if kind in kinds:
@@ -225,7 +242,7 @@ def client_place_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=f"{label} set: {reason}",
+        description=_("%(hold)s set: %(reason)s") % {"hold": label, "reason": reason},
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     subscription_suspend_all(
@@ -283,12 +300,8 @@ def client_release_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=f"{label} released: {reason}"
-        + (
-            f" ({HoldKind(next(iter(remaining))).label.lower()} still in force)"
-            if remaining
-            else ""
-        ),
+        description=_("%(hold)s released: %(reason)s") % {"hold": label, "reason": reason}
+        + (f" ({STILL_IN_FORCE[HoldKind(next(iter(remaining)))]})" if remaining else ""),
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     if not remaining:
@@ -380,7 +393,8 @@ def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool
             tenant=tenant,
             client=client,
             kind=HoldKind.FINANCIAL,
-            reason=f"Funds back to {money(account.available)} {tenant.currency}",
+            reason=_("Funds back to %(amount)s")
+            % {"amount": format_amount(account.available, currency=tenant.currency)},
             job=JOB_TOP_UP,
         )
     return True
@@ -487,7 +501,7 @@ def _holds_place_bulk(
             EventLine(
                 type="hold.placed",
                 client_id=hold.client_id,
-                description=f"{label} set: {hold.reason}",
+                description=_("%(hold)s set: %(reason)s") % {"hold": label, "reason": hold.reason},
                 payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
                 object_type="hold",
                 object_id=hold.pk,
@@ -499,7 +513,12 @@ def _holds_place_bulk(
                 EventLine(
                     type="subscription.suspended",
                     client_id=hold.client_id,
-                    description=f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
+                    description=ngettext(
+                        "%(count)s subscription suspended: %(hold)s",
+                        "%(count)s subscriptions suspended: %(hold)s",
+                        suspended[hold.client_id],
+                    )
+                    % {"count": suspended[hold.client_id], "hold": label},
                     payload={"count": suspended[hold.client_id]},
                     actor=operator,
                 )
@@ -580,10 +599,11 @@ def _holds_release_bulk(
     reasons: dict[int, str],
     now: datetime,
     operator=None,
-    lift_reason: str = "Funds back to zero or more",
+    lift_reason: str | None = None,
 ) -> list[int]:
     """Lift these holds, by a job or an operator; clients left without a hold get their
     subscriptions back."""
+    back_to_zero = _("Funds back to zero or more")
     holds = ClientHold.objects.for_tenant(tenant)
     # Lock the clients first (the order an operator's hold and the top-up release use), skipping
     # those locked elsewhere (the next run gets them); then read the holds again.
@@ -606,7 +626,7 @@ def _holds_release_bulk(
         lifted_at=now,
         lifted_by=operator,
         lifted_by_job="" if operator else job,
-        lift_reason=lift_reason,
+        lift_reason=lift_reason or back_to_zero,
     )
     client_ids = [r[1] for r in rows]
     still_held = set(
@@ -619,12 +639,13 @@ def _holds_release_bulk(
     clients_refresh_status(tenant=tenant, client_ids=client_ids)
     lines = []
     for pk, client_id, kind in rows:
-        reason = reasons.get(client_id, "Funds back to zero or more")
+        reason = reasons.get(client_id, back_to_zero)
         lines.append(
             EventLine(
                 type="hold.released",
                 client_id=client_id,
-                description=f"{HoldKind(kind).label} released: {reason}",
+                description=_("%(hold)s released: %(reason)s")
+                % {"hold": HoldKind(kind).label, "reason": reason},
                 payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
                 object_type="hold",
                 object_id=pk,
@@ -689,7 +710,7 @@ def clients_place_hold(
     wanted = {}
     for pk, status in locked:
         if status == ClientStatus.DELETED:
-            outcome.refused[pk] = DELETED_NOT_HELD
+            outcome.refused[pk] = str(DELETED_NOT_HELD)
         elif pk in already:
             outcome.refused[pk] = already_on_hold(kind)
         else:
@@ -718,7 +739,7 @@ def clients_release_hold(
     outcome = BulkOutcome()
     locked = _lock_clients(tenant, client_ids)
     in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
-    for pk, _ in locked:
+    for pk, __ in locked:
         if pk not in in_force:
             outcome.refused[pk] = not_on_hold(kind)
     operator = actor if getattr(actor, "is_authenticated", False) else None
@@ -781,8 +802,11 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         )
         currency = tenant.currency
         reasons = {
-            pk: f"Debt: available funds {money(balance + limit)} {currency} "
-            f"(below zero since {format_datetime(timezone.localtime(since, tenant.zone))})"
+            pk: _("Debt: available funds %(amount)s (below zero since %(since)s)")
+            % {
+                "amount": format_amount(balance + limit, currency=currency),
+                "since": format_datetime(timezone.localtime(since, tenant.zone)),
+            }
             for pk, balance, limit, since in due
         }
         held = _holds_place_bulk(
@@ -801,7 +825,11 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
             tenant,
             [r[0] for r in funded],
             job=JOB_FINANCIAL,
-            reasons={c: f"Funds back to {money(b + lim)} {currency}" for _, c, b, lim in funded},
+            reasons={
+                c: _("Funds back to %(amount)s")
+                % {"amount": format_amount(b + lim, currency=currency)}
+                for __, c, b, lim in funded
+            },
             now=now,
         )
         repaired = clients_reconcile_status(tenant=tenant)
@@ -861,7 +889,8 @@ def _holds_for_failed_renewals(tenant: Tenant, failed: dict, *, now: datetime) -
         .values_list("pk", flat=True)
     )
     reasons = {
-        client_id: f"Auto-renewal of {', '.join(packages)} failed: not enough funds"
+        client_id: _("Auto-renewal of %(packages)s failed: not enough funds")
+        % {"packages": ", ".join(packages)}
         for client_id, packages in failed.items()
         if client_id in locked
     }

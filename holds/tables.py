@@ -2,6 +2,7 @@
 they are plain django-tables2 tables rather than BaseTable's operator-configured ones."""
 
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
 
 from core.tables import ClockColumn, DayColumn
 
@@ -17,13 +18,13 @@ class DashboardTable(tables.Table):
 
 class ExpiringSubscriptionTable(DashboardTable):
     client = tables.Column(
-        verbose_name="Client",
+        verbose_name=_("Client"),
         accessor="client__name",
         linkify=lambda record: record.client.get_absolute_url(),
     )
-    package = tables.Column(verbose_name="Package", accessor="package__name")
-    end_date = DayColumn(verbose_name="Ends")
-    auto_renew = tables.BooleanColumn(verbose_name="Auto-renew")
+    package = tables.Column(verbose_name=_("Package"), accessor="package__name")
+    end_date = DayColumn(verbose_name=_("Ends"))
+    auto_renew = tables.BooleanColumn(verbose_name=_("Auto-renew"))
 
     class Meta(DashboardTable.Meta):
         attrs = {**DashboardTable.Meta.attrs, "data-testid": "expiring-table"}
@@ -31,15 +32,15 @@ class ExpiringSubscriptionTable(DashboardTable):
 
 class HoldTable(DashboardTable):
     client = tables.Column(
-        verbose_name="Client",
+        verbose_name=_("Client"),
         accessor="client__name",
         linkify=lambda record: record.client.get_absolute_url(),
     )
-    kind = tables.Column(verbose_name="Hold", accessor="get_kind_display")
-    reason = tables.Column(verbose_name="Reason")
-    set_by = tables.Column(verbose_name="Set by", accessor="set_by_label")
-    set_at = ClockColumn(verbose_name="Set at")
-    lifted_at = ClockColumn(verbose_name="Lifted", default="in force")
+    kind = tables.Column(verbose_name=_("Hold"), accessor="get_kind_display")
+    reason = tables.Column(verbose_name=_("Reason"))
+    set_by = tables.Column(verbose_name=_("Set by"), accessor="set_by_shown")
+    set_at = ClockColumn(verbose_name=_("Set at"))
+    lifted_at = ClockColumn(verbose_name=_("Lifted"), default=_("in force"))
 
     class Meta(DashboardTable.Meta):
         attrs = {**DashboardTable.Meta.attrs, "data-testid": "holds-today-table"}

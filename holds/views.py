@@ -4,6 +4,7 @@ service, redirect)."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -79,8 +80,11 @@ class ClientHoldActionView(ClientPageMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            done = "put on administrative hold" if self.action == "place" else "released"
-            messages.success(request, f"Client #{client.number} {done}.")
+            if self.action == "place":
+                done = _("Client #%(number)s put on administrative hold.")
+            else:
+                done = _("Client #%(number)s released.")
+            messages.success(request, done % {"number": client.number})
         return redirect(client)
 
     def page_with_errors(self, request, number, form):

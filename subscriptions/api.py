@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from billing.services import InsufficientFunds
@@ -377,8 +378,8 @@ def subscription_purchase(request, number: ClientNumber, payload: PurchaseIn):
     except InsufficientFunds as error:
         raise Problem(
             422,
-            "Invalid request",
-            "Some values were refused.",
+            _("Invalid request"),
+            _("Some values were refused."),
             [{"field": "package", "message": message} for message in error.messages],
         ) from None
     subscription.client = client

@@ -14,7 +14,7 @@ class SubscriptionsConfig(AppConfig):
     for the apps above (holds connects to it), so that this app imports none of them."""
 
     name = "subscriptions"
-    verbose_name = "Packages and subscriptions"
+    verbose_name = _("Packages and subscriptions")
 
     def ready(self):
         from clients.extensions import (
@@ -44,7 +44,7 @@ class SubscriptionsConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="subscriptions",
-                label="Subscriptions",
+                label=_("Subscriptions"),
                 url_name="subscriptions:client_subscriptions",
                 shown=for_modules(*SUBSCRIPTIONS),
                 order=10,
@@ -56,7 +56,7 @@ class SubscriptionsConfig(AppConfig):
         register_delete_guard(contributions.LIVE_SUBSCRIPTION_GUARD)
         job_register(
             EXPIRY_JOB,
-            label="Expiry and auto-renewal",
+            label=_("Expiry and auto-renewal"),
             run=expiry_run,
             result_labels=EXPIRY_RESULT_LABELS,
         )

@@ -3,6 +3,7 @@ apps.py: the Current subscription, Subscription history and Quick stats blocks, 
 Expiring filter, and the guard that keeps a client with a live subscription from deletion.
 All for the modules that sell subscriptions (tenancy.modules.SUBSCRIPTIONS)."""
 
+from billing.currency import currency_shown
 from clients.extensions import (
     MAIN,
     SIDE,
@@ -50,7 +51,11 @@ def subscription_history_context(request, client) -> dict:
 
 def quick_stats_context(request, client) -> dict:
     today = tenant_today(request.tenant)
-    return {"today": today, "stats": client_quick_stats(client=client, today=today)}
+    return {
+        "today": today,
+        "stats": client_quick_stats(client=client, today=today),
+        "currency_shown": currency_shown(request.tenant.currency),
+    }
 
 
 BLOCKS = (

@@ -6,20 +6,22 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, tenant_today
 
 
 class PackageFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
     status = django_filters.ChoiceFilter(
-        label="Status",
-        choices=[("active", "On sale"), ("retired", "Retired")],
-        empty_label="On sale and retired",
+        label=_("Status"),
+        choices=[("active", _("On sale")), ("retired", _("Retired"))],
+        empty_label=_("On sale and retired"),
         method="filter_status",
     )
     period_unit = django_filters.ChoiceFilter(
-        label="Period unit", choices=PeriodUnit.choices, empty_label="Any period"
+        label=_("Period unit"), choices=PeriodUnit.choices, empty_label=_("Any period")
     )
 
     class Meta:
@@ -45,11 +47,11 @@ class PackageFilterSet(django_filters.FilterSet):
 
 
 STATUS_FILTER_CHOICES = [
-    ("active", "Active"),
-    ("expiring", "Expiring"),
-    ("suspended", "Suspended"),
-    ("cancelled", "Cancelled"),
-    ("expired", "Expired"),
+    ("active", pgettext_lazy("subscription status", "Active")),
+    ("expiring", pgettext_lazy("subscription status", "Expiring")),
+    ("suspended", pgettext_lazy("subscription status", "Suspended")),
+    ("cancelled", pgettext_lazy("subscription status", "Cancelled")),
+    ("expired", pgettext_lazy("subscription status", "Expired")),
 ]
 
 
@@ -58,13 +60,13 @@ class SubscriptionFilterSet(django_filters.FilterSet):
     today in its time zone) and by package (the tenant's own)."""
 
     status = django_filters.ChoiceFilter(
-        label="Status",
+        label=_("Status"),
         choices=STATUS_FILTER_CHOICES,
-        empty_label="Any status",
+        empty_label=_("Any status"),
         method="filter_status",
     )
     package = django_filters.ModelChoiceFilter(
-        label="Package", queryset=Package._base_manager.none(), empty_label="Any package"
+        label=_("Package"), queryset=Package._base_manager.none(), empty_label=_("Any package")
     )
 
     class Meta:
@@ -104,13 +106,13 @@ class ExpiringWithinFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label", "Expiring within (days)")
+        kwargs.setdefault("label", _("Expiring within (days)"))
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", EXPIRING_MAX_DAYS)
         kwargs.setdefault(
             "widget",
             forms.NumberInput(
-                attrs={"min": 1, "max": EXPIRING_MAX_DAYS, "placeholder": "days", "size": 5}
+                attrs={"min": 1, "max": EXPIRING_MAX_DAYS, "placeholder": _("days"), "size": 5}
             ),
         )
         super().__init__(*args, **kwargs)

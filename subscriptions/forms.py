@@ -9,12 +9,15 @@ from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from billing.currency import currency_shown
 from billing.forms import IdempotentForm, MoneyField
 from clients.forms import ClientForm
 from clients.models import Client, ClientStatus
 from core.dates import DateField
-from core.formatting import format_date
+from core.formatting import format_date, money
 from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BIGINT_MAX, BoundedInputMixin
 from tenancy.models import Tenant
@@ -32,7 +35,7 @@ PROFILE_RE = re.compile(r"^[\w .@+-]*$")
 class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     depends_on = {"period_count": ("period_unit",)}  # at most 120 months
 
-    price = MoneyField(label="Price", allow_zero=True)
+    price = MoneyField(label=gettext_lazy("Price"), allow_zero=True)
 
     class Meta:
         model = Package
@@ -49,35 +52,37 @@ class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
             "period_count": forms.NumberInput(attrs={"min": "1", "max": "3650"}),
         }
-        labels = {"period_count": "Period length"}
+        labels = {"period_count": gettext_lazy("Period length")}
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
-        self.fields["price"].help_text = f"In {tenant.currency}, for one period."
+        self.fields["price"].help_text = _("In %(currency)s, for one period.") % {
+            "currency": currency_shown(tenant.currency)
+        }
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
-            raise ValidationError("Enter the package's name.")
+            raise ValidationError(_("Enter the package's name."))
         return name
 
     def clean_period_count(self):
         count = self.cleaned_data["period_count"]
         if count is not None and not 1 <= count <= 3650:
-            raise ValidationError("Enter a period between 1 and 3650.")
+            raise ValidationError(_("Enter a period between 1 and 3650."))
         return count
 
     def clean_rate_limit(self):
         value = " ".join((self.cleaned_data.get("rate_limit") or "").split())
         if value and not RATE_LIMIT_RE.match(value):
-            raise ValidationError("Use MikroTik's form rx/tx, e.g. 20M/100M or 512k/2M.")
+            raise ValidationError(_("Use MikroTik's form rx/tx, e.g. 20M/100M or 512k/2M."))
         return value
 
     def clean_pppoe_profile(self):
         value = (self.cleaned_data.get("pppoe_profile") or "").strip()
         if not PROFILE_RE.match(value):
-            raise ValidationError("Use letters, digits, spaces and . @ + - _ only.")
+            raise ValidationError(_("Use letters, digits, spaces and . @ + - _ only."))
         return value
 
     def clean(self):
@@ -86,7 +91,7 @@ class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             self.cleaned_data.get("period_unit") == "months"
             and (self.cleaned_data.get("period_count") or 0) > 120
         ):
-            self.add_error("period_count", "A package runs at most 120 months.")
+            self.add_error("period_count", _("A package runs at most 120 months."))
         return cleaned
 
     def _post_clean(self):
@@ -102,7 +107,11 @@ class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
 
 class PackageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Package) -> str:
-        return f"{obj.name} — {obj.price:,.2f} per {obj.period_label}"
+        return _("%(name)s — %(price)s per %(period)s") % {
+            "name": obj.name,
+            "price": money(obj.price),
+            "period": obj.period_label,
+        }
 
 
 class PurchaseFieldsMixin:
@@ -115,29 +124,30 @@ class PurchaseFieldsMixin:
         self.today = today
         self.fields["package"] = PackageChoiceField(
             queryset=packages_on_sale(tenant=tenant),
-            label="Package",
-            empty_label="Choose a package",
+            label=_("Package"),
+            empty_label=_("Choose a package"),
             error_messages={
-                "required": "Choose a package.",
-                "invalid_choice": "Choose one of the packages on sale.",
+                "required": _("Choose a package."),
+                "invalid_choice": _("Choose one of the packages on sale."),
             },
-            help_text=f"Prices in {tenant.currency}.",
+            help_text=_("Prices in %(currency)s.") % {"currency": currency_shown(tenant.currency)},
         )
         self.fields["start_date"] = DateField(
-            label="Start date",
+            label=_("Start date"),
             initial=today,
-            error_messages={"required": "Enter the start date."},
+            error_messages={"required": _("Enter the start date.")},
         )
-        self.fields["auto_renew"] = forms.BooleanField(label="Auto-renew", required=False)
+        self.fields["auto_renew"] = forms.BooleanField(label=_("Auto-renew"), required=False)
 
     def clean_start_date(self):
         start = self.cleaned_data["start_date"]
         if start < self.today:
             raise ValidationError(
-                f"The start date cannot be in the past (today is {format_date(self.today)})."
+                _("The start date cannot be in the past (today is %(today)s).")
+                % {"today": format_date(self.today)}
             )
         if start > self.today + timedelta(days=MAX_START_AHEAD_DAYS):
-            raise ValidationError("The start date can be at most a year ahead.")
+            raise ValidationError(_("The start date can be at most a year ahead."))
         return start
 
 
@@ -163,18 +173,18 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
     prefix = "order"
     EXISTING, NEW = "existing", "new"
     who = forms.ChoiceField(
-        label="Client",
-        choices=[(EXISTING, "Existing client"), (NEW, "New client")],
+        label=gettext_lazy("Client"),
+        choices=[(EXISTING, gettext_lazy("Existing client")), (NEW, gettext_lazy("New client"))],
         initial=EXISTING,
         widget=forms.RadioSelect,
     )
     client_number = forms.IntegerField(
-        label="Client ID",
+        label=gettext_lazy("Client ID"),
         required=False,
         min_value=1,
         max_value=BIGINT_MAX,  # the Client ID column
         widget=forms.NumberInput(attrs={"min": "1"}),
-        error_messages={"invalid": "Enter the client's number (Client ID)."},
+        error_messages={"invalid": gettext_lazy("Enter the client's number (Client ID).")},
     )
 
     def __init__(self, data=None, *, tenant: Tenant, can_take_payment: bool = False, **kwargs):
@@ -204,15 +214,16 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
 
     def add_payment_fields(self, tenant: Tenant) -> None:
         self.fields["payment"] = MoneyField(
-            label="Payment received",
+            label=_("Payment received"),
             required=False,
-            help_text=f"In {tenant.currency}; recorded as a top-up before the charge.",
+            help_text=_("In %(currency)s; recorded as a top-up before the charge.")
+            % {"currency": currency_shown(tenant.currency)},
         )
         self.fields["payment_comment"] = forms.CharField(
-            label="Payment comment",
+            label=_("Payment comment"),
             required=False,
             max_length=500,
-            help_text="E.g. the receipt or bank transfer number.",
+            help_text=_("E.g. the receipt or bank transfer number."),
         )
 
     @property
@@ -228,7 +239,7 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
         if cleaned.get("who") == self.EXISTING:
             number = cleaned.get("client_number")
             if number is None and "client_number" not in self.errors:
-                self.add_error("client_number", "Enter the Client ID of an existing client.")
+                self.add_error("client_number", _("Enter the Client ID of an existing client."))
             elif number is not None:
                 client = (
                     Client.objects.for_tenant(self.tenant)
@@ -237,7 +248,10 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
                     .first()
                 )
                 if client is None:
-                    self.add_error("client_number", f"There is no client with ID {number}.")
+                    self.add_error(
+                        "client_number",
+                        _("There is no client with ID %(number)s.") % {"number": number},
+                    )
                 self.client = client
         return cleaned
 
@@ -251,17 +265,17 @@ class OrderForm(PurchaseFieldsMixin, IdempotentForm):
 class CancelForm(forms.Form):
     prefix = "cancel"
     reason = forms.CharField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say why the subscription is cancelled."},
+        error_messages={"required": gettext_lazy("Say why the subscription is cancelled.")},
     )
-    refund = forms.BooleanField(label="Refund the unused part", required=False)
+    refund = forms.BooleanField(label=gettext_lazy("Refund the unused part"), required=False)
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise ValidationError("Say why the subscription is cancelled.")
+            raise ValidationError(_("Say why the subscription is cancelled."))
         return reason
 
 

@@ -44,6 +44,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.models import EntryKind
 from billing.services import (
@@ -55,7 +57,7 @@ from billing.services import (
     ledger_post_chunk_retried,
 )
 from clients.models import Client
-from core.formatting import format_date, money
+from core.formatting import format_amount, format_date
 from core.sql import bound_cursor, is_postgresql
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -73,13 +75,13 @@ MAX_RENEWAL_ERRORS = 100  # past this many failed renewals in a run, something i
 # The figures of a run an operator reads on the dashboard, in this order ("financial_holds"
 # and "expiring_notices" come from the receivers of `expiry_done`).
 EXPIRY_RESULT_LABELS = {
-    "financial_holds": "Put on financial hold:",
-    "renewed": "Renewed:",
-    "expired": "Expired:",
-    "renewal_short_of_funds": "Not renewed for want of funds:",
-    "renewal_errors": "Renewals that failed:",
-    "renewals_deferred": "Renewals left for the next run:",
-    "expiring_notices": "Expiry notices sent:",
+    "financial_holds": gettext_lazy("Put on financial hold:"),
+    "renewed": gettext_lazy("Renewed:"),
+    "expired": gettext_lazy("Expired:"),
+    "renewal_short_of_funds": gettext_lazy("Not renewed for want of funds:"),
+    "renewal_errors": gettext_lazy("Renewals that failed:"),
+    "renewals_deferred": gettext_lazy("Renewals left for the next run:"),
+    "expiring_notices": gettext_lazy("Expiry notices sent:"),
 }
 
 # Sent by `expiry_run` inside its transaction, after the due subscriptions expired, with
@@ -353,7 +355,8 @@ def _renewal_posting(old: Subscription, package: Package) -> Posting:
         account_id=old.account_id,
         amount=-package.price,
         kind=EntryKind.SUBSCRIPTION_PURCHASE,
-        purpose=f"Renewal of {package.name}, {format_date(old.end_date)} – {format_date(end)}",
+        purpose=_("Renewal of %(package)s, %(start)s – %(end)s")
+        % {"package": package.name, "start": format_date(old.end_date), "end": format_date(end)},
         idempotency_key=renewal_key(old.pk),
     )
 
@@ -374,8 +377,13 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
             EventLine(
                 type="subscription.renewed",
                 client_id=old.client_id,
-                description=f"Subscription {package.name} renewed for {money(package.price)} "
-                f"{tenant.currency}, {format_date(old.end_date)} – {format_date(end)}",
+                description=_("Subscription %(package)s renewed for %(price)s, %(start)s – %(end)s")
+                % {
+                    "package": package.name,
+                    "price": format_amount(package.price, currency=tenant.currency),
+                    "start": format_date(old.end_date),
+                    "end": format_date(end),
+                },
                 payload={
                     "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
@@ -566,8 +574,12 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
             EventLine(
                 type="subscription.expired",
                 client_id=client_id,
-                description=f"Subscription {name} expired"
-                + (" (auto-renewal: not enough funds)" if auto_renew else ""),
+                description=(
+                    _("Subscription %(package)s expired (auto-renewal: not enough funds)")
+                    if auto_renew
+                    else _("Subscription %(package)s expired")
+                )
+                % {"package": name},
                 payload={"subscription": pk, "auto_renew": auto_renew},
                 object_type="subscription",
                 object_id=pk,

@@ -26,6 +26,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from billing.models import money_field
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
@@ -44,40 +46,43 @@ def tenant_today(tenant: Tenant, now=None) -> date:
 
 
 class PeriodUnit(models.TextChoices):
-    DAYS = "days", "Days"
-    MONTHS = "months", "Months"
+    DAYS = "days", _("Days")
+    MONTHS = "months", _("Months")
 
 
 class Package(TenantOwnedModel):
     """A service package: its price buys one period. Retired packages cannot be bought but keep
     their subscriptions and history (a package is never deleted once sold)."""
 
-    name = models.CharField(max_length=120)
-    price = money_field(validators=[MinValueValidator(0)])
+    name = models.CharField(_("Name"), max_length=120)
+    price = money_field(_("Price"), validators=[MinValueValidator(0)])
     period_count = models.PositiveSmallIntegerField(
-        "Period", default=1, validators=[MinValueValidator(1)]
+        _("Period"), default=1, validators=[MinValueValidator(1)]
     )
     period_unit = models.CharField(
-        "Period unit", max_length=10, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
+        _("Period unit"), max_length=10, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
     )
-    description = models.TextField(blank=True)
+    description = models.TextField(_("Description"), blank=True)
     rate_limit = models.CharField(
+        _("Rate limit"),
         max_length=60,
         blank=True,
-        help_text="For internet packages: the MikroTik rate limit, e.g. 20M/100M (rx/tx).",
+        help_text=_("For internet packages: the MikroTik rate limit, e.g. 20M/100M (rx/tx)."),
     )
     pppoe_profile = models.CharField(
-        "PPPoE profile",
+        _("PPPoE profile"),
         max_length=60,
         blank=True,
-        help_text="For internet packages: the /ppp/profile name on the routers.",
+        help_text=_("For internet packages: the /ppp/profile name on the routers."),
     )
-    is_active = models.BooleanField("Active", default=True)
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(pgettext_lazy("package", "Active"), default=True)
+    retired_at = models.DateTimeField(_("Retired"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("package")
+        verbose_name_plural = _("packages")
         ordering = ["name", "id"]
         constraints = [
             # Two packages on sale may not share a name; a retired one may.
@@ -85,7 +90,7 @@ class Package(TenantOwnedModel):
                 fields=["tenant", "name"],
                 condition=Q(is_active=True),
                 name="package_unique_active_name",
-                violation_error_message="An active package with this name already exists.",
+                violation_error_message=_("An active package with this name already exists."),
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="package_price_not_negative"),
             models.CheckConstraint(condition=Q(period_count__gte=1), name="package_period_min"),
@@ -102,8 +107,12 @@ class Package(TenantOwnedModel):
 
     @property
     def period_label(self) -> str:
-        unit = "day" if self.period_unit == PeriodUnit.DAYS else "month"
-        return f"{self.period_count} {unit}{'s' if self.period_count != 1 else ''}"
+        count = self.period_count
+        if self.period_unit == PeriodUnit.DAYS:
+            text = ngettext("%(count)s day", "%(count)s days", count)
+        else:
+            text = ngettext("%(count)s month", "%(count)s months", count)
+        return text % {"count": count}
 
     def end_for(self, start: date) -> date:
         """The end date (exclusive) of a period starting on `start`."""
@@ -113,10 +122,10 @@ class Package(TenantOwnedModel):
 
 
 class SubscriptionStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
+    ACTIVE = "active", pgettext_lazy("subscription status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("subscription status", "Suspended")
+    CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+    EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
 
 
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
@@ -125,27 +134,35 @@ LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
 class DisplayStatus(models.TextChoices):
     """What the pages show: the stored status, with Expiring derived."""
 
-    ACTIVE = "active", "Active"
-    EXPIRING = "expiring", "Expiring"
-    SUSPENDED = "suspended", "Suspended"
-    CANCELLED = "cancelled", "Cancelled"
-    EXPIRED = "expired", "Expired"
-    SCHEDULED = "scheduled", "Starts later"
+    ACTIVE = "active", pgettext_lazy("subscription status", "Active")
+    EXPIRING = "expiring", pgettext_lazy("subscription status", "Expiring")
+    SUSPENDED = "suspended", pgettext_lazy("subscription status", "Suspended")
+    CANCELLED = "cancelled", pgettext_lazy("subscription status", "Cancelled")
+    EXPIRED = "expired", pgettext_lazy("subscription status", "Expired")
+    SCHEDULED = "scheduled", pgettext_lazy("subscription status", "Starts later")
 
 
 class Subscription(TenantOwnedModel):
     client = TenantForeignKey(
-        "clients.Client", on_delete=models.CASCADE, related_name="subscriptions"
+        "clients.Client",
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("Client"),
     )
-    package = TenantForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
+    package = TenantForeignKey(
+        Package, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("Package")
+    )
     status = models.CharField(
-        max_length=12, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+        _("Status"),
+        max_length=12,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
     )
-    start_date = models.DateField()
-    end_date = models.DateField(help_text="The first day no longer covered.")
-    auto_renew = models.BooleanField("Auto-renew", default=False)
-    amount_paid = money_field("Amount paid")
-    refunded_amount = money_field("Refunded", default=0)
+    start_date = models.DateField(_("Start date"))
+    end_date = models.DateField(_("End date"), help_text=_("The first day no longer covered."))
+    auto_renew = models.BooleanField(_("Auto-renew"), default=False)
+    amount_paid = money_field(_("Amount paid"))
+    refunded_amount = money_field(_("Refunded"), default=0)
     charge_entry = TenantOneToOneField(
         "billing.LedgerEntry",
         null=True,
@@ -169,7 +186,7 @@ class Subscription(TenantOwnedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The first period of this series of renewals (empty on the first itself).",
+        help_text=_("The first period of this series of renewals (empty on the first itself)."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -177,25 +194,28 @@ class Subscription(TenantOwnedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty when the system created it (auto-renewal).",
+        help_text=_("Empty when the system created it (auto-renewal)."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    suspended_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("Created"), default=timezone.now, editable=False)
+    suspended_at = models.DateTimeField(_("Suspended"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("Cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    cancel_reason = models.CharField("Reason", max_length=500, blank=True)
+    cancel_reason = models.CharField(_("Reason"), max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "client", "package"],
                 condition=Q(status__in=["active", "suspended"]),
                 name="subscription_one_live_per_package",
-                violation_error_message="The client already has an active subscription "
-                "of this package.",
+                violation_error_message=_(
+                    "The client already has an active subscription of this package."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(end_date__gt=models.F("start_date")), name="subscription_end_after"

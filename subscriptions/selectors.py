@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from billing.models import LedgerEntry
 from clients.models import Client
@@ -127,15 +128,14 @@ def clients_deletion_blockers(*, tenant, client_ids) -> dict[int, list[DeletionB
 
 def _blocker(subscription: Subscription) -> DeletionBlocker:
     if subscription.status == SubscriptionStatus.ACTIVE:
-        message = (
-            f"The client has an active subscription ({subscription.package.name}, until "
-            f"{format_date(subscription.end_date)}). Cancel it first."
-        )
+        message = _(
+            "The client has an active subscription (%(package)s, until %(end)s). Cancel it first."
+        ) % {"package": subscription.package.name, "end": format_date(subscription.end_date)}
     else:
-        message = (
-            f"The client has a suspended subscription ({subscription.package.name}) that "
-            "is not completed. Cancel it first."
-        )
+        message = _(
+            "The client has a suspended subscription (%(package)s) that is not completed. "
+            "Cancel it first."
+        ) % {"package": subscription.package.name}
     return DeletionBlocker(message=message, subscription=subscription)
 
 

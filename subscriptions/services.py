@@ -30,6 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.models import MONEY_QUANTUM, LedgerEntry
 from billing.services import (
@@ -41,7 +43,7 @@ from billing.services import (
 )
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
-from core.formatting import format_date, money
+from core.formatting import format_amount, format_date
 from events.services import event_record
 from tenancy.models import Tenant
 
@@ -109,7 +111,7 @@ def _check_package_name(package: Package) -> None:
         .exists()
     )
     if clash:
-        raise ValidationError({"name": "An active package with this name already exists."})
+        raise ValidationError({"name": _("An active package with this name already exists.")})
 
 
 def _save_package(package: Package) -> Package:
@@ -119,17 +121,25 @@ def _save_package(package: Package) -> Package:
         with transaction.atomic():
             package.save()
     except IntegrityError as exc:  # created concurrently under the same name
-        raise ValidationError({"name": "An active package with this name already exists."}) from exc
+        raise ValidationError(
+            {"name": _("An active package with this name already exists.")}
+        ) from exc
     return package
 
 
 def _record_package(package: Package, *, actor, type: str, changes: dict) -> None:  # noqa: A002
     """A package's event: created, or what changed (old and new values as text)."""
     if type == "package.created":
-        description = f"Package {package.name} created at {package.price} {package.tenant.currency}"
+        description = _("Package %(name)s created at %(price)s") % {
+            "name": package.name,
+            "price": format_amount(package.price, currency=package.tenant.currency),
+        }
         payload = {"package": package.pk, "name": package.name, "price": str(package.price)}
     else:
-        description = f"Package {package.name} changed: {', '.join(sorted(changes))}"
+        description = _("Package %(name)s changed: %(fields)s") % {
+            "name": package.name,
+            "fields": ", ".join(sorted(changes)),
+        }
         payload = {"package": package.pk, "fields": sorted(changes), "changes": changes}
     event_record(
         tenant=package.tenant,
@@ -228,7 +238,7 @@ def _replayed_purchase(
     )
     if subscription is None or _asks_otherwise(subscription, client=client, package=package):
         raise ValidationError(
-            "This request was already used for another posting; reload the page and try again."
+            _("This request was already used for another posting; reload the page and try again.")
         )
     subscription.replayed = True
     return subscription
@@ -244,10 +254,13 @@ def _check_start_date(tenant: Tenant, start_date: date) -> None:
     today = tenant_today(tenant)
     if start_date < today:
         raise ValidationError(
-            {"start_date": f"The start date cannot be in the past (today is {format_date(today)})."}
+            {
+                "start_date": _("The start date cannot be in the past (today is %(today)s).")
+                % {"today": format_date(today)}
+            }
         )
     if start_date > today + timedelta(days=MAX_START_AHEAD_DAYS):
-        raise ValidationError({"start_date": "The start date can be at most a year ahead."})
+        raise ValidationError({"start_date": _("The start date can be at most a year ahead.")})
 
 
 @transaction.atomic
@@ -271,7 +284,7 @@ def subscription_create(
     on hold gets the subscription Suspended (it becomes Active when the hold is released).
     """
     if client.tenant_id != tenant.pk or package.tenant_id != tenant.pk:
-        raise ValidationError({"package": "Select a valid choice from your own organisation."})
+        raise ValidationError({"package": _("Select a valid choice from your own organisation.")})
     replay = _replayed_purchase(tenant, idempotency_key, client=client, package=package)
     if replay is not None:
         return replay
@@ -281,11 +294,14 @@ def subscription_create(
     if replay is not None:
         return replay
     if locked_client.status == ClientStatus.DELETED:
-        raise ValidationError("A deleted client cannot buy a subscription.", code="deleted")
+        raise ValidationError(_("A deleted client cannot buy a subscription."), code="deleted")
     package = Package.objects.for_tenant(tenant).get(pk=package.pk)
     if not package.is_active:
         raise ValidationError(
-            {"package": f"The package “{package.name}” is retired and cannot be bought."}
+            {
+                "package": _("The package “%(name)s” is retired and cannot be bought.")
+                % {"name": package.name}
+            }
         )
     _check_start_date(tenant, start_date)
     subscriptions = Subscription.objects.for_tenant(tenant)
@@ -294,8 +310,11 @@ def subscription_create(
     ).exists():
         raise ValidationError(
             {
-                "package": f"The client already has an active subscription of “{package.name}”."
-                " Cancel it or turn on auto-renew instead."
+                "package": _(
+                    "The client already has an active subscription of “%(name)s”. "
+                    "Cancel it or turn on auto-renew instead."
+                )
+                % {"name": package.name}
             },
             code="duplicate",
         )
@@ -308,14 +327,17 @@ def subscription_create(
                 package=package,
                 start_date=start_date,
                 auto_renew=auto_renew,
-                purpose=f"Subscription {package.name}",
+                purpose=_("Subscription %(package)s") % {"package": package.name},
                 idempotency_key=idempotency_key or new_idempotency_key("sub-purchase"),
                 status=SubscriptionStatus.SUSPENDED if on_hold else SubscriptionStatus.ACTIVE,
                 actor=actor,
             )
     except IntegrityError as exc:
         raise ValidationError(
-            {"package": f"The client already has an active subscription of “{package.name}”."}
+            {
+                "package": _("The client already has an active subscription of “%(name)s”.")
+                % {"name": package.name}
+            }
         ) from exc
     end_date = subscription.end_date
     currency = tenant.currency
@@ -327,10 +349,15 @@ def subscription_create(
         actor=actor,
         type="subscription.created",
         description=(
-            f"Subscription {package.name} bought for {money(package.price)} {currency}, "
-            f"{format_date(start_date)} – {format_date(end_date)}"
-            + (", auto-renew on" if auto_renew else "")
-            + (" (suspended: the client is on hold)" if on_hold else "")
+            _("Subscription %(package)s bought for %(price)s, %(start)s – %(end)s")
+            % {
+                "package": package.name,
+                "price": format_amount(package.price, currency=currency),
+                "start": format_date(start_date),
+                "end": format_date(end_date),
+            }
+            + (_(", auto-renew on") if auto_renew else "")
+            + (_(" (suspended: the client is on hold)") if on_hold else "")
         ),
         payload={"subscription": subscription.pk, "amount": str(package.price)},
     )
@@ -379,7 +406,7 @@ def subscription_order(
             amount=payment,
             actor=actor,
             comment=payment_comment,
-            purpose=f"Payment received with the order of {package.name}",
+            purpose=_("Payment received with the order of %(package)s") % {"package": package.name},
             idempotency_key=f"order-payment:{key}",  # not "sub-": it is the client's money in
         )
     return subscription_create(
@@ -421,6 +448,21 @@ def refund_amount(subscription: Subscription, today: date) -> Decimal:
     return min(share.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP), subscription.amount_paid)
 
 
+def refund_purpose(subscription: Subscription, today: date) -> str:
+    """The refund's ledger purpose: the unused days (plural forms) of the package's period."""
+    days = unused_days(subscription, today)
+    return ngettext(
+        "Refund of %(days)s unused day of %(package)s, %(start)s – %(end)s",
+        "Refund of %(days)s unused days of %(package)s, %(start)s – %(end)s",
+        days,
+    ) % {
+        "days": days,
+        "package": subscription.package.name,
+        "start": format_date(subscription.start_date),
+        "end": format_date(subscription.end_date),
+    }
+
+
 def _lock(subscription: Subscription) -> Subscription:
     return (
         Subscription.objects.for_tenant(subscription.tenant)
@@ -438,13 +480,13 @@ def subscription_cancel(
     part goes back to the client's balance as a ledger refund (at most once per period)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the subscription is cancelled."})
+        raise ValidationError({"reason": _("Say why the subscription is cancelled.")})
     locked = _lock(subscription)
     tenant = locked.tenant
     if not locked.is_live:
         raise ValidationError(
-            f"This subscription is {locked.get_status_display().lower()}; only an active or "
-            "suspended one can be cancelled.",
+            _("This subscription is %(status)s; only an active or suspended one can be cancelled.")
+            % {"status": locked.get_status_display().lower()},
             code="not_live",
         )
     today = tenant_today(tenant)
@@ -454,10 +496,7 @@ def subscription_cancel(
         entry = account_refund(
             account=account_for_client(client=locked.client),
             amount=amount,
-            purpose=(
-                f"Refund of {unused_days(locked, today)} unused days of {locked.package.name}, "
-                f"{format_date(locked.start_date)} – {format_date(locked.end_date)}"
-            ),
+            purpose=refund_purpose(locked, today),
             comment=reason[:500],
             actor=actor,
             idempotency_key=f"sub-refund:{locked.pk}",
@@ -471,7 +510,11 @@ def subscription_cancel(
     locked.refund_entry = entry
     locked.auto_renew = False
     locked.save()
-    refunded = f", {money(amount)} {tenant.currency} refunded" if amount > 0 else ""
+    refunded = (
+        _(", %(amount)s refunded") % {"amount": format_amount(amount, currency=tenant.currency)}
+        if amount > 0
+        else ""
+    )
     event_record(
         tenant=tenant,
         client_id=locked.client_id,
@@ -479,7 +522,8 @@ def subscription_cancel(
         object_id=locked.pk,
         actor=actor,
         type="subscription.cancelled",
-        description=f"Subscription {locked.package.name} cancelled{refunded}: {reason}",
+        description=_("Subscription %(package)s cancelled%(refunded)s: %(reason)s")
+        % {"package": locked.package.name, "refunded": refunded, "reason": reason},
         payload={"subscription": locked.pk, "refund": str(amount)},
     )
     still_active = (
@@ -504,7 +548,7 @@ def subscription_set_auto_renew(
     locked = _lock(subscription)
     if not locked.is_live:
         raise ValidationError(
-            "Auto-renew can be changed only on an active or suspended subscription."
+            _("Auto-renew can be changed only on an active or suspended subscription.")
         )
     if locked.auto_renew == auto_renew:
         return locked
@@ -517,7 +561,12 @@ def subscription_set_auto_renew(
         object_id=locked.pk,
         actor=actor,
         type="subscription.auto_renew_changed",
-        description=f"Auto-renew {'on' if auto_renew else 'off'} for {locked.package.name}",
+        description=(
+            _("Auto-renew on for %(package)s")
+            if auto_renew
+            else _("Auto-renew off for %(package)s")
+        )
+        % {"package": locked.package.name},
         payload={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked

@@ -3,7 +3,8 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.formatting import money
 from core.tables import DayColumn
@@ -20,12 +21,12 @@ STATUS_BADGES = {
     "expired": "text-bg-light border",
 }
 STATUS_LABELS = {
-    "active": "Active",
-    "expiring": "Expiring",
-    "scheduled": "Starts later",
-    "suspended": "Suspended",
-    "cancelled": "Cancelled",
-    "expired": "Expired",
+    "active": pgettext_lazy("subscription status", "Active"),
+    "expiring": pgettext_lazy("subscription status", "Expiring"),
+    "scheduled": pgettext_lazy("subscription status", "Starts later"),
+    "suspended": pgettext_lazy("subscription status", "Suspended"),
+    "cancelled": pgettext_lazy("subscription status", "Cancelled"),
+    "expired": pgettext_lazy("subscription status", "Expired"),
 }
 
 
@@ -54,20 +55,23 @@ class MoneyColumn(tables.Column):
 
 class PackageTable(BaseTable):
     name = tables.Column(
-        verbose_name="Name", linkify=("subscriptions:package_edit", {"pk": tables.A("pk")})
+        verbose_name=gettext_lazy("Name"),
+        linkify=("subscriptions:package_edit", {"pk": tables.A("pk")}),
     )
-    price = MoneyColumn(verbose_name="Price")
+    price = MoneyColumn(verbose_name=gettext_lazy("Price"))
     period = tables.Column(
-        verbose_name="Period", accessor="period_count", order_by=("period_unit", "period_count")
+        verbose_name=gettext_lazy("Period"),
+        accessor="period_count",
+        order_by=("period_unit", "period_count"),
     )
-    rate_limit = tables.Column(verbose_name="Rate limit", default="—")
-    pppoe_profile = tables.Column(verbose_name="PPPoE profile", default="—")
+    rate_limit = tables.Column(verbose_name=gettext_lazy("Rate limit"), default="—")
+    pppoe_profile = tables.Column(verbose_name=gettext_lazy("PPPoE profile"), default="—")
     live_count = tables.Column(
-        verbose_name="Active subscriptions",
+        verbose_name=gettext_lazy("Active subscriptions"),
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
-    is_active = tables.Column(verbose_name="Status")
-    created_at = DayColumn(verbose_name="Created")
+    is_active = tables.Column(verbose_name=gettext_lazy("Status"))
+    created_at = DayColumn(verbose_name=gettext_lazy("Created"))
 
     always_columns = ("name",)
     default_columns = ("price", "period", "rate_limit", "pppoe_profile", "live_count", "is_active")
@@ -83,20 +87,22 @@ class PackageTable(BaseTable):
 
     def render_is_active(self, value):
         if value:
-            return mark_safe('<span class="badge text-bg-success">On sale</span>')
-        return mark_safe('<span class="badge text-bg-secondary">Retired</span>')
+            return format_html('<span class="badge text-bg-success">{}</span>', _("On sale"))
+        return format_html('<span class="badge text-bg-secondary">{}</span>', _("Retired"))
 
 
 class SubscriptionTable(BaseTable):
     """A client's subscription history, newest first. The status shown is derived (Expiring
     within the tenant's window, in its time zone)."""
 
-    package = tables.Column(verbose_name="Package", accessor="package__name", orderable=False)
-    status = tables.Column(verbose_name="Status", orderable=False)
-    start_date = DayColumn(verbose_name="Start")
-    end_date = DayColumn(verbose_name="End", orderable=False)
-    amount_paid = MoneyColumn(verbose_name="Amount", orderable=False)
-    auto_renew = tables.BooleanColumn(verbose_name="Auto-renew", orderable=False)
+    package = tables.Column(
+        verbose_name=gettext_lazy("Package"), accessor="package__name", orderable=False
+    )
+    status = tables.Column(verbose_name=gettext_lazy("Status"), orderable=False)
+    start_date = DayColumn(verbose_name=gettext_lazy("Start"))
+    end_date = DayColumn(verbose_name=gettext_lazy("End"), orderable=False)
+    amount_paid = MoneyColumn(verbose_name=gettext_lazy("Amount"), orderable=False)
+    auto_renew = tables.BooleanColumn(verbose_name=gettext_lazy("Auto-renew"), orderable=False)
     view = tables.Column(verbose_name="", accessor="pk", orderable=False, empty_values=())
 
     always_columns = ("package", "status", "start_date", "end_date", "amount_paid", "view")
@@ -120,15 +126,16 @@ class SubscriptionTable(BaseTable):
     def render_amount_paid(self, record):
         if record.refunded_amount:
             return format_html(
-                '{}<div class="small text-body-secondary">refunded {}</div>',
+                '{}<div class="small text-body-secondary">{}</div>',
                 money(record.amount_paid),
-                money(record.refunded_amount),
+                _("refunded %(amount)s") % {"amount": money(record.refunded_amount)},
             )
         return money(record.amount_paid)
 
     def render_view(self, record):
         return format_html(
             '<a href="{}" class="btn btn-sm btn-outline-secondary" '
-            'data-testid="subscription-view">View</a>',
+            'data-testid="subscription-view">{}</a>',
             reverse("subscriptions:subscription_detail", kwargs={"pk": record.pk}),
+            _("View"),
         )

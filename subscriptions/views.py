@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, TemplateView
 
@@ -20,7 +21,7 @@ from billing.selectors import account_or_empty
 from billing.services import InsufficientFunds
 from clients.mixins import ClientPageMixin
 from clients.tabs import client_tab_context
-from core.formatting import format_date
+from core.formatting import format_amount, format_date
 from core.numbers import BIGINT_MAX, query_integer
 from core.views import InvalidFormStatusMixin, TableFragmentMixin, form_errors_from
 from tenancy.mixins import (
@@ -60,20 +61,23 @@ class SubscriptionsEnabledMixin(ModuleRequiredMixin):
 
 def _purchase_message(request, subscription) -> None:
     if getattr(subscription, "replayed", False):
-        messages.info(request, "This purchase was already recorded; nothing was charged again.")
+        messages.info(request, _("This purchase was already recorded; nothing was charged again."))
         return
-    currency = request.tenant.currency
     charged = (
-        f" {subscription.amount_paid:,.2f} {currency} charged."
+        _("%(amount)s charged.") % {"amount": format_amount(subscription.amount_paid)}
         if subscription.amount_paid
-        else " Free of charge."
+        else _("Free of charge.")
     )
-    messages.success(
-        request,
-        f"Subscription {subscription.package.name} created for #{subscription.client.number} "
-        f"{subscription.client.name}, {format_date(subscription.start_date)} – "
-        f"{format_date(subscription.end_date)}.{charged}",
-    )
+    created = _(
+        "Subscription %(package)s created for #%(number)s %(name)s, %(start)s – %(end)s."
+    ) % {
+        "package": subscription.package.name,
+        "number": subscription.client.number,
+        "name": subscription.client.name,
+        "start": format_date(subscription.start_date),
+        "end": format_date(subscription.end_date),
+    }
+    messages.success(request, f"{created} {charged}")
 
 
 # -- packages ------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ class PackageFormView(
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Package “{package.name}” saved.")
+        messages.success(self.request, _("Package “%(name)s” saved.") % {"name": package.name})
         return redirect("subscriptions:package_list")
 
 
@@ -153,13 +157,18 @@ class PackageRetireView(SubscriptionsEnabledMixin, TenantScopedMixin, View):
         try:
             if self.reactivate:
                 package = package_reactivate(package=package, actor=request.user)
-                messages.success(request, f"Package “{package.name}” is on sale again.")
+                messages.success(
+                    request, _("Package “%(name)s” is on sale again.") % {"name": package.name}
+                )
             else:
                 package = package_retire(package=package, actor=request.user)
                 messages.success(
                     request,
-                    f"Package “{package.name}” retired: it can no longer be bought; its "
-                    "subscriptions keep running.",
+                    _(
+                        "Package “%(name)s” retired: it can no longer be bought; its "
+                        "subscriptions keep running."
+                    )
+                    % {"name": package.name},
                 )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -200,7 +209,7 @@ class SubscriptionCreateView(InvalidFormStatusMixin, ClientMixin, FormView):
     def get(self, request, *args, **kwargs):
         client = self.get_client()
         if client.is_deleted:
-            messages.error(request, "A deleted client cannot buy a subscription.")
+            messages.error(request, _("A deleted client cannot buy a subscription."))
             return redirect(client)
         return super().get(request, *args, **kwargs)
 
@@ -272,7 +281,7 @@ class OrderSubscriptionView(
     def form_valid(self, form):
         new = form.cleaned_data["who"] == OrderForm.NEW
         if new and not self.request.membership.allows(Capability.MANAGE_CLIENTS):
-            raise PermissionDenied("Your role does not allow creating clients.")
+            raise PermissionDenied(_("Your role does not allow creating clients."))
         try:
             subscription = subscription_order(
                 tenant=self.request.tenant,
@@ -289,7 +298,7 @@ class OrderSubscriptionView(
         except InsufficientFunds as error:
             form.add_error(
                 "payment" if "payment" in form.fields else "package",
-                f"{error.messages[0]} {self._funds_hint(form)} Nothing was saved.",
+                f"{error.messages[0]} {self._funds_hint(form)} {_('Nothing was saved.')}",
             )
             return self.form_invalid(form)
         except ValidationError as error:
@@ -300,8 +309,8 @@ class OrderSubscriptionView(
 
     def _funds_hint(self, form) -> str:
         if "payment" in form.fields:
-            return "Enter the payment received with the order (at least the difference)."
-        return "Ask an owner or accountant to take the payment, or to raise the credit limit."
+            return _("Enter the payment received with the order (at least the difference).")
+        return _("Ask an owner or accountant to take the payment, or to raise the credit limit.")
 
 
 class SubscriptionMixin(SubscriptionsEnabledMixin, TenantScopedMixin):
@@ -373,7 +382,9 @@ class SubscriptionCancelView(InvalidFormStatusMixin, SubscriptionMixin, FormView
     def get(self, request, *args, **kwargs):
         subscription = self.get_subscription()
         if not subscription.is_live:
-            messages.info(request, "This subscription is not active; there is nothing to cancel.")
+            messages.info(
+                request, _("This subscription is not active; there is nothing to cancel.")
+            )
             return redirect(subscription)
         return super().get(request, *args, **kwargs)
 
@@ -402,15 +413,13 @@ class SubscriptionCancelView(InvalidFormStatusMixin, SubscriptionMixin, FormView
         except ValidationError as error:
             form_errors_from(form, error)
             return self.form_invalid(form)
-        refunded = (
-            f" {subscription.refunded_amount:,.2f} {self.request.tenant.currency} refunded to "
-            "the balance."
-            if subscription.refunded_amount
-            else ""
-        )
-        messages.success(
-            self.request, f"Subscription {subscription.package.name} cancelled.{refunded}"
-        )
+        message = _("Subscription %(package)s cancelled.") % {"package": subscription.package.name}
+        if subscription.refunded_amount:
+            refunded = _("%(amount)s refunded to the balance.") % {
+                "amount": format_amount(subscription.refunded_amount)
+            }
+            message = f"{message} {refunded}"
+        messages.success(self.request, message)
         return redirect(subscription.client)
 
 
@@ -434,8 +443,11 @@ class SubscriptionAutoRenewView(SubscriptionMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            state = "on" if subscription.auto_renew else "off"
-            messages.success(request, f"Auto-renew is {state} for {subscription.package.name}.")
+            if subscription.auto_renew:
+                done = _("Auto-renew is on for %(package)s.")
+            else:
+                done = _("Auto-renew is off for %(package)s.")
+            messages.success(request, done % {"package": subscription.package.name})
         target = request.POST.get("next")
         if target == "client":
             return redirect(subscription.client)
