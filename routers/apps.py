@@ -4,11 +4,12 @@ block.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutersConfig(AppConfig):
     name = "routers"
-    verbose_name = "Routers"
+    verbose_name = _("Routers")
 
     def ready(self):
         from clients.extensions import (
@@ -30,7 +31,7 @@ class RoutersConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="routers",
-                label="Routers",
+                label=_("Routers"),
                 url_name="routers:router_list",
                 shown=for_modules(INTERNET, capability=Capability.VIEW),
                 order=30,
@@ -39,7 +40,7 @@ class RoutersConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="connection",
-                label="Connection",
+                label=_("Connection"),
                 url_name="routers:client_connection",
                 shown=for_modules(INTERNET),
                 order=20,

@@ -347,9 +347,9 @@ def test_more_than_a_thousand_secrets_are_reviewed_and_adopted(
     ids = foreign_ids(tenant, router)
     # Ticked one by one, the page joins the boxes into one field (Django refuses 1,000 fields).
     ticked, _ = review(client, url, {"secret": ",".join(ids[:1003])})
-    assert "1003 secrets will be adopted" in ticked.content.decode()
+    assert "1,003 secrets will be adopted" in ticked.content.decode()
     page, confirm = review(client, url, {"all": "on"})
-    assert "1005 secrets will be adopted" in page.content.decode()
+    assert "1,005 secrets will be adopted" in page.content.decode()
     done = client.post(url, confirm)
     assert done.status_code == 200
     assert "1005 secrets adopted, 1005 new clients." in done.content.decode()
