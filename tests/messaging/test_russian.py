@@ -43,7 +43,7 @@ def test_country_names_follow_the_language():
 def test_sender_validation_error_in_russian(client, owner, tenant):
     customer = ClientFactory(tenant=tenant)
     url = reverse("messaging:sender_create", kwargs={"number": customer.number})
-    response = client.post(url, {"name": "ThisNameIsTooLong", "channel": "sms"}, **RU)
+    response = client.post(url, {"name": "TwelveLetter", "channel": "sms"}, **RU)
     assert response.status_code == 400
     assert "Буквенно-цифровой отправитель — не более 11 символов." in response.content.decode()
 
@@ -53,11 +53,11 @@ def test_ingestion_reason_in_russian_the_state_stays_a_code(tenant):
     with scopes_disabled(), translation.override("ru"):
         result = messages_ingest(
             tenant=tenant,
-            records=[message_record(customer, key="1", parts="many")],
+            records=[message_record(customer, key="1", channel="fax")],
             answer_items=True,
         )
     (item,) = result.items
-    assert item.state == "refused" and item.reason == "parts: не целое число."
+    assert item.state == "refused" and item.reason == "channel: «fax» — не sms и не viber."
 
 
 @pytest.fixture
@@ -81,7 +81,9 @@ def test_statistics_tab_in_russian(client, owner, traffic):
     body = client.get(url, {"report": "country", "start": "2026-03-01", "end": "2026-03-31"}, **RU)
     text = body.content.decode()
     assert "Группировка по странам" in text and "Германия" in text and "Итого" in text
-    assert "Отправлено SMS (частей)" in text and "Отправлено (частей)" in text  # table, chart
+    assert "Отправлено SMS (частей)" in text
+    chart = body.context["chart"]
+    assert [d["label"] for d in chart["datasets"]] == ["Отправлено (частей)", "Доставлено (частей)"]
 
 
 def test_export_in_the_language_of_who_asked(
