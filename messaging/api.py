@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from clients.api import ClientNumber, client_or_404
@@ -368,7 +369,10 @@ def statistics_row(row: ReportRow) -> StatisticsRow:
 
 def _refused(field: str, message: str) -> Problem:
     return Problem(
-        422, "Invalid request", "Some values were refused.", [{"field": field, "message": message}]
+        422,
+        _("Invalid request"),
+        _("Some values were refused."),
+        [{"field": field, "message": message}],
     )
 
 
@@ -384,7 +388,7 @@ def client_statistics(request, number: ClientNumber, query: Query[StatisticsQuer
     """One grouping of the client's traffic over a period, with its totals."""
     client = client_or_404(request, number)
     if query.report not in REPORTS:
-        raise _refused("report", f"Not one of {', '.join(REPORTS)}.")
+        raise _refused("report", _("Not one of %(choices)s.") % {"choices": ", ".join(REPORTS)})
     form = StatisticsPeriodForm(request.GET, tenant=request.tenant)
     if form.is_bound and not form.is_valid():
         raise form_problem(form)
@@ -393,7 +397,7 @@ def client_statistics(request, number: ClientNumber, query: Query[StatisticsQuer
     )
     return StatisticsOut(
         report=report.kind.key,
-        label=report.kind.label,
+        label=str(report.kind.label),
         start=report.period.start,
         end=report.period.end,
         channel=report.channel,

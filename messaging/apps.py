@@ -3,6 +3,7 @@ none; its charges go through billing's posting path.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.modules import MESSAGING, for_modules, uses_any
 
@@ -16,7 +17,7 @@ class MessagingConfig(AppConfig):
     """Registers its client tabs, its export and its two scheduled jobs (core/jobs.py)."""
 
     name = "messaging"
-    verbose_name = "Messaging"
+    verbose_name = _("Messaging")
 
     def ready(self):
         from clients.tabs import ClientTab, register_client_tab
@@ -29,7 +30,7 @@ class MessagingConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="statistics",
-                label="Statistics",
+                label=_("Statistics"),
                 url_name="messaging:client_statistics",
                 shown=for_modules(MESSAGING),
                 order=40,
@@ -38,7 +39,7 @@ class MessagingConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="names",
-                label="Names",
+                label=_("Names"),
                 url_name="messaging:client_names",
                 shown=for_modules(MESSAGING),
                 order=45,
@@ -47,14 +48,14 @@ class MessagingConfig(AppConfig):
         register_export_kind(STATISTICS_EXPORT)
         job_register(
             services.ROLLUPS_JOB,
-            label="Messaging statistics",
+            label=_("Messaging statistics"),
             run=services.rollups_job,
             result_labels=services.ROLLUPS_RESULT_LABELS,
             applies=_tenant_uses_messaging,
         )
         job_register(
             services.CHARGES_JOB,
-            label="Daily messaging charges",
+            label=_("Daily messaging charges"),
             run=services.messaging_charges_job,
             result_labels=services.CHARGES_RESULT_LABELS,
             applies=_tenant_uses_messaging,

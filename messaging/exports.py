@@ -7,6 +7,11 @@ the rollups, scoped to the job's tenant), so that the file holds what the operat
 
 from datetime import date
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
 from billing.selectors import Period
 from clients.models import Client
 from core.formatting import format_date
@@ -15,6 +20,7 @@ from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
 
 from .forms import EXPORT_COLUMNS
+from .models import SenderStatus
 from .selectors import REPORTS, ReportRow, statistics_report
 
 STATISTICS_EXPORT_KIND = "messaging.statistics"
@@ -34,31 +40,38 @@ COLUMN_SPECS = {
 }
 COLUMN_LABELS = dict(EXPORT_COLUMNS)
 
-GROUP_COLUMNS = {
-    "day": [XlsxColumn("Date", "date", width=14)],
-    "operator": [XlsxColumn("Country", "text", width=22), XlsxColumn("Operator", "text", width=28)],
-    "sender": [
-        XlsxColumn("Sender ID", "text", width=18),
-        XlsxColumn("Sender ID status", "text", width=24),
-    ],
-    "viber_sender": [
-        XlsxColumn("Sender ID", "text", width=18),
-        XlsxColumn("Sender ID status", "text", width=24),
-    ],
-    "country": [XlsxColumn("Country", "text", width=24)],
-}
+
+def group_columns(key: str) -> list[XlsxColumn]:
+    """The grouping's own columns, headed in the active language."""
+    sender = [
+        XlsxColumn(_("Sender ID"), "text", width=18),
+        XlsxColumn(_("Sender ID status"), "text", width=24),
+    ]
+    return {
+        "day": [XlsxColumn(_("Date"), "date", width=14)],
+        "operator": [
+            XlsxColumn(_("Country"), "text", width=22),
+            XlsxColumn(pgettext("mobile network", "Operator"), "text", width=28),
+        ],
+        "sender": sender,
+        "viber_sender": sender,
+        "country": [XlsxColumn(_("Country"), "text", width=24)],
+    }[key]
+
+
+GROUP_WIDTHS = {"day": 1, "operator": 2, "sender": 2, "viber_sender": 2, "country": 1}
 
 
 def _group_values(key: str, row: ReportRow, *, total: bool) -> list:
     if total:
-        return ["Total"] + [None] * (len(GROUP_COLUMNS[key]) - 1)
+        return [_("Total")] + [None] * (GROUP_WIDTHS[key] - 1)
     if key == "day":
         return [row.values["day"]]
     if key == "operator":
-        country, _, operator = row.label.partition(" - ")
+        country, _sep, operator = row.label.partition(" - ")
         return [country, operator]
     if key in ("sender", "viber_sender"):
-        return [row.label, row.flag or "Approved"]
+        return [row.label, row.flag or str(SenderStatus.APPROVED.label)]
     return [row.label]
 
 
@@ -71,6 +84,12 @@ def _sheet_rows(key: str, report, columns: list[str]):
 
 
 def build_statistics_export(job) -> ExportSpec:
+    """In the language of the operator who asked for it (headers, sheet names, country names)."""
+    with translation.override(job.parameters.get("language") or settings.LANGUAGE_CODE):
+        return _build_statistics_export(job)
+
+
+def _build_statistics_export(job) -> ExportSpec:
     params = job.parameters
     client = (
         Client.objects.for_tenant(job.tenant)
@@ -79,7 +98,7 @@ def build_statistics_export(job) -> ExportSpec:
         .first()
     )
     if client is None:
-        raise ExportGone("The client of this export no longer exists.")
+        raise ExportGone(_("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )
@@ -91,18 +110,19 @@ def build_statistics_export(job) -> ExportSpec:
         report = statistics_report(
             client=client, report=key, period=period, channel=params.get("channel", "")
         )
+        labels = {c: str(COLUMN_LABELS[c]) for c in columns}
         header = [
             XlsxColumn(
-                f"{COLUMN_LABELS[c]} ({currency})" if c == "price" else COLUMN_LABELS[c],
+                f"{labels[c]} ({currency})" if c == "price" else labels[c],
                 COLUMN_SPECS[c][0],
-                width=max(14, len(COLUMN_LABELS[c]) + 6),
+                width=max(14, len(labels[c]) + 6),
             )
             for c in columns
         ]
         sheets.append(
             SheetSpec(
-                title=REPORTS[key].label.replace("Grouping by ", "By "),
-                columns=GROUP_COLUMNS[key] + header,
+                title=str(REPORTS[key].sheet_title),
+                columns=group_columns(key) + header,
                 rows=_sheet_rows(key, report, columns),
             )
         )
@@ -118,7 +138,7 @@ def build_statistics_export(job) -> ExportSpec:
 
 
 STATISTICS_EXPORT = ExportKind(
-    key=STATISTICS_EXPORT_KIND, label="Statistics", build=build_statistics_export
+    key=STATISTICS_EXPORT_KIND, label=gettext_lazy("Statistics"), build=build_statistics_export
 )
 
 
@@ -139,8 +159,13 @@ def statistics_export_start(
             "channel": chosen.get("channel") or "",
             "reports": chosen["reports"],
             "columns": chosen["columns"],
+            "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
-        title=f"Statistics of client #{client.number}, {format_date(chosen['start'])} – "
-        f"{format_date(chosen['end'])}",
+        title=_("Statistics of client #%(number)s, %(start)s – %(end)s")
+        % {
+            "number": client.number,
+            "start": format_date(chosen["start"]),
+            "end": format_date(chosen["end"]),
+        },
         idempotency_key=idempotency_key,
     )

@@ -4,6 +4,7 @@ and changes nothing."""
 from datetime import timedelta
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from billing.forms import PeriodForm
 from core.dates import DateField
@@ -15,17 +16,17 @@ from .selectors import REPORTS
 from .services import EDITABLE_FIELDS
 
 MAX_PERIOD_DAYS = 731
-CHANNEL_CHOICES = [("", "All channels"), *MessageChannel.choices]
+CHANNEL_CHOICES = [("", _("All channels")), *MessageChannel.choices]
 
 EXPORT_COLUMNS = [
-    ("sent", "Send SMS (parts)"),
-    ("delivered", "SMS (Parts) Delivered"),
-    ("pending", "Awaiting report (parts)"),
-    ("failed", "Failed or expired (parts)"),
-    ("rejected", "Rejected (parts)"),
-    ("efficiency", "Efficiency"),
-    ("price", "SMS Price"),
-    ("messages", "Messages"),
+    ("sent", _("Send SMS (parts)")),
+    ("delivered", _("SMS (Parts) Delivered")),
+    ("pending", _("Awaiting report (parts)")),
+    ("failed", _("Failed or expired (parts)")),
+    ("rejected", _("Rejected (parts)")),
+    ("efficiency", _("Efficiency")),
+    ("price", _("SMS Price")),
+    ("messages", _("Messages")),
 ]
 DEFAULT_EXPORT_COLUMNS = ["sent", "delivered", "pending", "efficiency", "price"]
 REPORT_CHOICES = [(r.key, r.label) for r in REPORTS.values()]
@@ -35,7 +36,7 @@ class StatisticsPeriodForm(PeriodForm):
     """Start and end date (the tenant's days, both included; default the last 30 days) and,
     for the reports over both channels, an optional channel."""
 
-    channel = forms.ChoiceField(label="Channel", choices=CHANNEL_CHOICES, required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=CHANNEL_CHOICES, required=False)
 
     def __init__(self, data=None, *, tenant, **kwargs):
         channel = data.get("channel", "") if data is not None else ""
@@ -49,7 +50,7 @@ class StatisticsPeriodForm(PeriodForm):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end >= start and end - start >= timedelta(days=MAX_PERIOD_DAYS):
-            self.add_error("start", "Choose a period of at most two years.")
+            self.add_error("start", _("Choose a period of at most two years."))
         return cleaned
 
     @property
@@ -62,20 +63,20 @@ class StatisticsPeriodForm(PeriodForm):
 class StatisticsExportForm(BoundedInputMixin, forms.Form):
     """The export pop-up: which groupings (one sheet each) and which columns."""
 
-    start = DateField(label="Start date")
-    end = DateField(label="End date")
-    channel = forms.ChoiceField(choices=CHANNEL_CHOICES, required=False)
+    start = DateField(label=_("Start date"))
+    end = DateField(label=_("End date"))
+    channel = forms.ChoiceField(label=_("Channel"), choices=CHANNEL_CHOICES, required=False)
     reports = forms.MultipleChoiceField(
-        label="Groupings",
+        label=_("Groupings"),
         choices=REPORT_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one grouping."},
+        error_messages={"required": _("Choose at least one grouping.")},
     )
     columns = forms.MultipleChoiceField(
-        label="Columns",
+        label=_("Columns"),
         choices=EXPORT_COLUMNS,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one column."},
+        error_messages={"required": _("Choose at least one column.")},
     )
     token = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
@@ -88,9 +89,9 @@ class StatisticsExportForm(BoundedInputMixin, forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if end < start:
-                self.add_error("end", "The end date must not be before the start date.")
+                self.add_error("end", _("The end date must not be before the start date."))
             elif end - start >= timedelta(days=MAX_PERIOD_DAYS):
-                self.add_error("start", "Choose a period of at most two years.")
+                self.add_error("start", _("Choose a period of at most two years."))
         return cleaned
 
 
@@ -105,7 +106,7 @@ class SenderIdForm(UnchangedValuesKeptMixin, forms.ModelForm):
             "sample_text": forms.Textarea(attrs={"rows": 3}),
             "documents_note": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"name": "Name"}
+        labels = {"name": _("Name")}
 
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
@@ -128,7 +129,7 @@ class SenderIdForm(UnchangedValuesKeptMixin, forms.ModelForm):
                 .exists()
             )
             if clash:
-                self.add_error("name", "This client already has this sender ID on this channel.")
+                self.add_error("name", _("This client already has this sender ID on this channel."))
         return cleaned
 
     def _post_clean(self):
@@ -140,20 +141,20 @@ class SenderIdForm(UnchangedValuesKeptMixin, forms.ModelForm):
 
 
 DECISIONS = [
-    (SenderStatus.APPROVED, "Approve"),
-    (SenderStatus.REJECTED, "Reject"),
-    (SenderStatus.BLOCKED, "Block"),
+    (SenderStatus.APPROVED, _("Approve")),
+    (SenderStatus.REJECTED, _("Reject")),
+    (SenderStatus.BLOCKED, _("Block")),
 ]
 
 
 class SenderDecisionForm(forms.Form):
     status = forms.ChoiceField(choices=DECISIONS, widget=forms.HiddenInput)
     reason = forms.CharField(
-        label="Reason", required=False, max_length=255, widget=forms.TextInput()
+        label=_("Reason"), required=False, max_length=255, widget=forms.TextInput()
     )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("status") == SenderStatus.REJECTED and not cleaned.get("reason", "").strip():
-            self.add_error("reason", "Give the reason for the rejection.")
+            self.add_error("reason", _("Give the reason for the rejection."))
         return cleaned

@@ -23,6 +23,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
 from core.tenant_keys import TenantForeignKey
@@ -40,10 +42,10 @@ class MessageChannel(models.TextChoices):
 
 
 class SenderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    BLOCKED = "blocked", "Blocked"
+    PENDING = "pending", pgettext_lazy("sender status", "Pending")
+    APPROVED = "approved", pgettext_lazy("sender status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("sender status", "Rejected")
+    BLOCKED = "blocked", pgettext_lazy("sender status", "Blocked")
 
 
 class SenderId(TenantOwnedModel):
@@ -52,25 +54,26 @@ class SenderId(TenantOwnedModel):
 
     client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="sender_ids")
     name = models.CharField(
+        _("name"),
         max_length=16,
         validators=[validate_sender_name],
-        help_text="Alphanumeric: up to 11 Latin letters and digits; numeric: up to 15 digits.",
+        help_text=_("Alphanumeric: up to 11 Latin letters and digits; numeric: up to 15 digits."),
     )
     channel = models.CharField(
-        max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS
+        _("channel"), max_length=8, choices=MessageChannel.choices, default=MessageChannel.SMS
     )
     status = models.CharField(
-        max_length=10, choices=SenderStatus.choices, default=SenderStatus.PENDING
+        _("status"), max_length=10, choices=SenderStatus.choices, default=SenderStatus.PENDING
     )
-    purpose = models.TextField("Purpose of the messages", blank=True, max_length=1000)
-    sample_text = models.TextField("Sample text", blank=True, max_length=1000)
+    purpose = models.TextField(_("Purpose of the messages"), blank=True, max_length=1000)
+    sample_text = models.TextField(_("Sample text"), blank=True, max_length=1000)
     documents_note = models.TextField(
-        "Company documents",
+        _("Company documents"),
         blank=True,
         max_length=1000,
-        help_text="Which documents the company provided (registration, trademark, letter).",
+        help_text=_("Which documents the company provided (registration, trademark, letter)."),
     )
-    status_reason = models.CharField("Reason", max_length=255, blank=True)
+    status_reason = models.CharField(_("Reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -79,7 +82,8 @@ class SenderId(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "sender ID"
+        verbose_name = _("sender ID")
+        verbose_name_plural = _("sender IDs")
         constraints = [
             models.UniqueConstraint(
                 "tenant", "client", "channel", Lower("name"), name="sender_id_unique_name"
@@ -102,11 +106,11 @@ class SenderId(TenantOwnedModel):
 
 
 class MessageStatus(models.TextChoices):
-    SENT = "sent", "Sent (awaiting report)"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
-    REJECTED = "rejected", "Rejected"
+    SENT = "sent", _("Sent (awaiting report)")
+    DELIVERED = "delivered", pgettext_lazy("message status", "Delivered")
+    FAILED = "failed", pgettext_lazy("message status", "Failed")
+    EXPIRED = "expired", pgettext_lazy("message status", "Expired")
+    REJECTED = "rejected", pgettext_lazy("message status", "Rejected")
 
 
 FINAL_STATUSES = frozenset(
@@ -115,9 +119,9 @@ FINAL_STATUSES = frozenset(
 
 
 class OperatorSourceChoices(models.TextChoices):
-    GATEWAY = OperatorSource.GATEWAY, "Gateway report"
-    PREFIX = OperatorSource.PREFIX, "Number prefix"
-    UNKNOWN = OperatorSource.UNKNOWN, "Unknown"
+    GATEWAY = OperatorSource.GATEWAY, _("Gateway report")
+    PREFIX = OperatorSource.PREFIX, _("Number prefix")
+    UNKNOWN = OperatorSource.UNKNOWN, pgettext_lazy("operator source", "Unknown")
 
 
 class Message(TenantOwnedModel):
@@ -127,7 +131,7 @@ class Message(TenantOwnedModel):
     client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
     channel = models.CharField(max_length=8, choices=MessageChannel.choices)
-    sender = models.CharField("Sender ID", max_length=16)
+    sender = models.CharField(_("Sender ID"), max_length=16)
     recipient = models.CharField(max_length=16, help_text="E.164")
     country = models.CharField(max_length=2, blank=True)
     operator = models.CharField(max_length=64, blank=True)
@@ -170,8 +174,8 @@ class StatCounters(models.Model):
     messages = models.PositiveIntegerField(default=0)
     sent_parts = models.PositiveBigIntegerField(default=0)
     delivered_parts = models.PositiveBigIntegerField(default=0)
-    pending_parts = models.PositiveBigIntegerField("Awaiting report", default=0)
-    failed_parts = models.PositiveBigIntegerField("Failed or expired", default=0)
+    pending_parts = models.PositiveBigIntegerField(_("Awaiting report"), default=0)
+    failed_parts = models.PositiveBigIntegerField(_("Failed or expired"), default=0)
     rejected_parts = models.PositiveBigIntegerField(default=0)
     price = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from phonenumbers import carrier
 from phonenumbers.geocoder import _region_display_name
 
@@ -39,15 +41,15 @@ def normalise_recipient(raw: str) -> phonenumbers.PhoneNumber:
     """Parse a recipient given in international form (with or without the leading +)."""
     value = (raw or "").strip().replace(" ", "")
     if not value:
-        raise InvalidRecipient("The recipient is empty.")
+        raise InvalidRecipient(_("The recipient is empty."))
     if not value.startswith("+"):
         value = "+" + value.removeprefix("00")
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidRecipient(f"“{raw}” is not a phone number.") from exc
+        raise InvalidRecipient(_("“%(number)s” is not a phone number.") % {"number": raw}) from exc
     if not phonenumbers.is_possible_number(number):
-        raise InvalidRecipient(f"“{raw}” is not a possible phone number.")
+        raise InvalidRecipient(_("“%(number)s” is not a possible phone number.") % {"number": raw})
     return number
 
 
@@ -66,9 +68,14 @@ def resolve_recipient(raw: str, *, gateway_operator: str = "") -> ResolvedNumber
     return ResolvedNumber(e164, country, "", OperatorSource.UNKNOWN)
 
 
-@lru_cache(maxsize=512)
 def country_name(code: str) -> str:
-    """ "Latvia" for "LV"; "Unknown country" for ""."""
+    """ "Latvia" for "LV" (in the active language: "Латвия" in Russian, from phonenumbers'
+    own territory names); "Unknown country" for ""."""
+    return _country_name(code, get_language() or "en")
+
+
+@lru_cache(maxsize=1024)
+def _country_name(code: str, language: str) -> str:
     if not code:
-        return "Unknown country"
-    return _region_display_name(code, "en") or code
+        return str(_("Unknown country"))
+    return _region_display_name(code, language[:2]) or _region_display_name(code, "en") or code

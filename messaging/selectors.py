@@ -20,12 +20,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing.selectors import Period
 from clients.models import Client
 from core.formatting import format_date
 
-from .models import DailyRouteStat, DailySenderStat, MessageChannel, SenderId
+from .models import DailyRouteStat, DailySenderStat, MessageChannel, SenderId, SenderStatus
 from .numbers import country_name
 
 SUM_FIELDS = (
@@ -37,7 +39,7 @@ SUM_FIELDS = (
     "rejected_parts",
     "price",
 )
-UNKNOWN_OPERATOR = "Unknown operator"
+UNKNOWN_OPERATOR = gettext_lazy("Unknown operator")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ReportKind:
     group_label: str  # the first column's header
     model: type
     dims: tuple[str, ...]
+    sheet_title: str = ""  # the export's sheet: "By day"
     channel: str | None = None  # fixed channel (sender reports); None: the form's choice
     chart: str = "bar"
 
@@ -54,31 +57,49 @@ class ReportKind:
 REPORTS: dict[str, ReportKind] = {
     r.key: r
     for r in (
-        ReportKind("day", "Grouping by day", "Date", DailySenderStat, ("day",), chart="line"),
+        ReportKind(
+            "day",
+            gettext_lazy("Grouping by day"),
+            gettext_lazy("Date"),
+            DailySenderStat,
+            ("day",),
+            sheet_title=gettext_lazy("By day"),
+            chart="line",
+        ),
         ReportKind(
             "operator",
-            "Grouping by operator",
-            "Country - Operator",
+            gettext_lazy("Grouping by operator"),
+            gettext_lazy("Country - Operator"),
             DailyRouteStat,
             ("country", "operator"),
+            sheet_title=gettext_lazy("By operator"),
         ),
         ReportKind(
             "sender",
-            "Grouping by sender ID",
-            "Sender ID",
+            gettext_lazy("Grouping by sender ID"),
+            gettext_lazy("Sender ID"),
             DailySenderStat,
             ("sender",),
+            sheet_title=gettext_lazy("By sender ID"),
             channel=MessageChannel.SMS,
         ),
         ReportKind(
             "viber_sender",
-            "Grouping by Viber sender ID",
-            "Sender ID",
+            gettext_lazy("Grouping by Viber sender ID"),
+            gettext_lazy("Sender ID"),
             DailySenderStat,
             ("sender",),
+            sheet_title=gettext_lazy("By Viber sender ID"),
             channel=MessageChannel.VIBER,
         ),
-        ReportKind("country", "Grouping by country", "Country", DailyRouteStat, ("country",)),
+        ReportKind(
+            "country",
+            gettext_lazy("Grouping by country"),
+            gettext_lazy("Country"),
+            DailyRouteStat,
+            ("country",),
+            sheet_title=gettext_lazy("By country"),
+        ),
     )
 }
 DEFAULT_REPORT = "day"
@@ -152,8 +173,8 @@ class Report:
             "type": self.kind.chart,
             "labels": labels,
             "datasets": [
-                {"key": "sent", "label": "Sent (parts)", "data": sent},
-                {"key": "delivered", "label": "Delivered (parts)", "data": delivered},
+                {"key": "sent", "label": _("Sent (parts)"), "data": sent},
+                {"key": "delivered", "label": _("Delivered (parts)"), "data": delivered},
             ],
         }
 
@@ -180,9 +201,11 @@ def sender_flags(*, client: Client, channel: str, names) -> dict[str, str]:
     for name in names:
         status = statuses.get(name.lower())
         if status is None:
-            flags[name] = "Not registered"
+            flags[name] = _("Not registered")
         elif status != "approved":
-            flags[name] = f"Not approved ({status})"
+            flags[name] = _("Not approved (%(status)s)") % {
+                "status": str(SenderStatus(status).label).lower()
+            }
         else:
             flags[name] = ""
     return flags
@@ -230,7 +253,7 @@ def statistics_report(*, client: Client, report: str, period: Period, channel: s
             row.flag = flags.get(row.label, "")
     if kind.key == "operator":
         rows.sort(key=lambda r: r.label)
-    totals = ReportRow(key=(), label="Total")
+    totals = ReportRow(key=(), label=_("Total"))
     for row in rows:
         totals.add(row)
     return Report(

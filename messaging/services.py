@@ -44,11 +44,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import EntryKind
 from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
 from clients.models import Client
-from core.formatting import format_date
+from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
@@ -126,7 +128,10 @@ def _parse_moment(value, tenant: Tenant, field_name: str) -> datetime | None:
     else:
         moment = parse_datetime(str(value).strip())
         if moment is None:
-            raise ValueError(f"{field_name}: “{value}” is not a date and time (ISO 8601).")
+            raise ValueError(
+                _("%(field)s: “%(value)s” is not a date and time (ISO 8601).")
+                % {"field": field_name, "value": value}
+            )
     if timezone.is_naive(moment):  # a naive time is the tenant's wall clock
         moment = timezone.make_aware(moment, tenant.zone)
     return moment
@@ -234,7 +239,10 @@ def _refuse_control_characters(record: dict) -> None:
         refused = refused_characters(value)
         if refused:
             shown = ", ".join(describe_character(c) for c in refused)
-            raise ValueError(f"{clean_text(str(name))}: control character {shown} is not allowed.")
+            raise ValueError(
+                _("%(field)s: control character %(shown)s is not allowed.")
+                % {"field": clean_text(str(name)), "shown": shown}
+            )
 
 
 def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Message:
@@ -242,32 +250,37 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
     _refuse_control_characters(record)
     key = str(record.get("key") or "").strip()
     if not key:
-        raise ValueError("key: missing (each message needs its gateway id).")
+        raise ValueError(_("key: missing (each message needs its gateway id)."))
     if len(key) > 100:
-        raise ValueError("key: longer than 100 characters.")
+        raise ValueError(_("key: longer than 100 characters."))
     number = _client_number(record)
     client = clients.get(number) if number is not None else None
     if client is None:
-        raise ValueError(f"client: no client with ID “{record.get('client')}”.")
+        raise ValueError(
+            _("client: no client with ID “%(client)s”.") % {"client": record.get("client")}
+        )
     client_id, sms_price = client
     channel = str(record.get("channel") or MessageChannel.SMS).strip().lower()
     if channel not in CHANNELS:
-        raise ValueError(f"channel: “{channel}” is not sms or viber.")
+        raise ValueError(_("channel: “%(channel)s” is not sms or viber.") % {"channel": channel})
     sender = str(record.get("sender") or "").strip()
     if not sender or len(sender) > 16:
-        raise ValueError("sender: missing or longer than 16 characters.")
+        raise ValueError(_("sender: missing or longer than 16 characters."))
     try:
         resolved = resolve_recipient(
             str(record.get("recipient") or ""), gateway_operator=str(record.get("operator") or "")
         )
     except InvalidRecipient as exc:
-        raise ValueError(f"recipient: {exc}") from exc
+        raise ValueError(_("recipient: %(error)s") % {"error": exc}) from exc
     status = str(record.get("status") or MessageStatus.SENT).strip().lower()
     if status not in STATUSES:
-        raise ValueError(f"status: “{status}” is not one of {', '.join(MessageStatus.values)}.")
+        raise ValueError(
+            _("status: “%(status)s” is not one of %(statuses)s.")
+            % {"status": status, "statuses": ", ".join(MessageStatus.values)}
+        )
     sent_at = _parse_moment(record.get("sent_at"), tenant, "sent_at")
     if sent_at is None:
-        raise ValueError("sent_at: missing.")
+        raise ValueError(_("sent_at: missing."))
     delivered_at = _parse_moment(record.get("delivered_at"), tenant, "delivered_at")
     text = record.get("text")
     if channel == MessageChannel.VIBER:
@@ -279,9 +292,9 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
             raw_parts = record.get("parts")
             parts = 1 if raw_parts in (None, "") else int(raw_parts)
         except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: infinity
-            raise ValueError("parts: not a whole number.") from exc
+            raise ValueError(_("parts: not a whole number.")) from exc
         if not 1 <= parts <= 255:
-            raise ValueError("parts: must be between 1 and 255.")
+            raise ValueError(_("parts: must be between 1 and 255."))
     raw_price = record.get("price")
     if raw_price in (None, ""):
         price = (sms_price * parts).quantize(PRICE_QUANTUM)
@@ -289,12 +302,14 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
         try:
             price = Decimal(str(raw_price)).quantize(PRICE_QUANTUM)
         except (InvalidOperation, ValueError) as exc:
-            raise ValueError(f"price: “{raw_price}” is not a number.") from exc
+            raise ValueError(
+                _("price: “%(price)s” is not a number.") % {"price": raw_price}
+            ) from exc
         if not price.is_finite() or price < 0 or price >= Decimal("1e9"):
-            raise ValueError("price: must be zero or more.")
+            raise ValueError(_("price: must be zero or more."))
     mcc_mnc = str(record.get("mcc_mnc") or "").strip()
     if mcc_mnc and not (mcc_mnc.isdigit() and 5 <= len(mcc_mnc) <= 6):
-        raise ValueError("mcc_mnc: five or six digits.")
+        raise ValueError(_("mcc_mnc: five or six digits."))
     return Message(
         tenant=tenant,
         client_id=client_id,
@@ -456,7 +471,7 @@ def messages_apply_reports(
                 result.add_error(index, key, str(exc))
                 continue
             if not key or status not in FINAL_STATUSES:
-                result.add_error(index, key, "A report needs a key and a final status.")
+                result.add_error(index, key, _("A report needs a key and a final status."))
                 continue
             try:
                 at = _parse_moment(report.get("at") or report.get("delivered_at"), tenant, "at")
@@ -508,7 +523,7 @@ def messages_apply_reports(
         for key, indexes in positions.items():
             # Of several reports of one message in a batch the last one counts.
             for position in indexes[:-1]:
-                result.answer(position, key, ItemState.UNCHANGED, "A later report replaces it.")
+                result.answer(position, key, ItemState.UNCHANGED, _("A later report replaces it."))
             result.answer(indexes[-1], key, states[key])
     if result.items is not None:
         result.items.sort(key=lambda item: item.index)
@@ -692,7 +707,9 @@ class ChargeResult:
 
 
 def charge_purpose(day: date, parts: int) -> str:
-    return f"SMS sending on {format_date(day)}, {parts:,} parts"
+    return ngettext(
+        "SMS sending on %(day)s, %(count)s part", "SMS sending on %(day)s, %(count)s parts", parts
+    ) % {"day": format_date(day), "count": format_count(parts)}
 
 
 def charge_key(tenant: Tenant, client_id: int, day: date, posting: int) -> str:
@@ -706,7 +723,11 @@ def _charge_posting(tenant: Tenant, row: MessagingCharge, account_id: int, due, 
     difference = due - row.charged_amount
     purpose = charge_purpose(row.day, row.due_parts)
     if row.postings:
-        purpose += f" (correction: was {row.charged_parts:,} parts, {row.charged_amount:,.2f})"
+        purpose += " " + ngettext(
+            "(correction: was %(count)s part, %(amount)s)",
+            "(correction: was %(count)s parts, %(amount)s)",
+            row.charged_parts,
+        ) % {"count": format_count(row.charged_parts), "amount": money(row.charged_amount)}
     return Posting(
         account_id=account_id,
         amount=-difference,  # owing more takes money out of the balance
@@ -840,11 +861,11 @@ def messaging_charges_job(*, tenant: Tenant, now: datetime | None = None) -> dic
 
 
 # The figures of the two jobs an operator reads on the dashboard.
-ROLLUPS_RESULT_LABELS = {"days": "Client days rebuilt:"}
+ROLLUPS_RESULT_LABELS = {"days": gettext_lazy("Client days rebuilt:")}
 CHARGES_RESULT_LABELS = {
-    "charged": "Days charged:",
-    "corrections": "Corrections posted:",
-    "failed": "Charges that failed:",
+    "charged": gettext_lazy("Days charged:"),
+    "corrections": gettext_lazy("Corrections posted:"),
+    "failed": gettext_lazy("Charges that failed:"),
 }
 
 
@@ -866,7 +887,7 @@ def _full_clean(sender: SenderId, changed=None) -> None:
     )
     if clash:
         raise ValidationError(
-            {"name": "This client already has this sender ID on this channel."}, code="unique"
+            {"name": _("This client already has this sender ID on this channel.")}, code="unique"
         )
 
 
@@ -912,22 +933,29 @@ ALLOWED_DECISIONS = {
 }
 
 
+DECISION_REFUSED = {
+    SenderStatus.APPROVED: gettext_lazy("A %(status)s sender ID cannot be approved."),
+    SenderStatus.REJECTED: gettext_lazy("A %(status)s sender ID cannot be rejected."),
+    SenderStatus.BLOCKED: gettext_lazy("A %(status)s sender ID cannot be blocked."),
+}
+
+
 def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str = "") -> SenderId:
     """Approve, reject (a reason is required) or block a sender ID."""
     reason = (reason or "").strip()
     if status not in ALLOWED_DECISIONS:
-        raise ValidationError({"status": "Choose approve, reject or block."})
+        raise ValidationError({"status": _("Choose approve, reject or block.")})
     if status == SenderStatus.REJECTED and not reason:
-        raise ValidationError({"reason": "Give the reason for the rejection."})
+        raise ValidationError({"reason": _("Give the reason for the rejection.")})
     if len(reason) > 255:
-        raise ValidationError({"reason": "At most 255 characters."})
+        raise ValidationError({"reason": _("At most 255 characters.")})
     with transaction.atomic():
         locked = SenderId.objects.for_tenant(sender.tenant).select_for_update().get(pk=sender.pk)
         if locked.status not in ALLOWED_DECISIONS[status]:
             raise ValidationError(
                 {
-                    "status": f"A {locked.get_status_display().lower()} sender ID cannot be "
-                    f"{SenderStatus(status).label.lower()}."
+                    "status": DECISION_REFUSED[status]
+                    % {"status": str(locked.get_status_display()).lower()}
                 }
             )
         previous = locked.status
@@ -938,7 +966,7 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
         locked.save(
             update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"]
         )
-        label = SenderStatus(status).label.lower()
+        label = status  # the event's English: pending, approved, rejected, blocked
         event_record(
             tenant=locked.tenant,
             type="sender_id.status_changed",

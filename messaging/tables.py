@@ -3,8 +3,10 @@ Names tab (the client's sender IDs)."""
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
-from core.formatting import money
+from core.formatting import format_count, money
 from core.tables import DayColumn
 from tenancy.tables import BaseTable
 
@@ -12,7 +14,7 @@ from .models import SenderId, SenderStatus
 
 
 def _int(value) -> str:
-    return f"{value:,}"
+    return format_count(value)
 
 
 # A figure column: right-aligned in its header, its cells and the totals row alike.
@@ -24,35 +26,35 @@ class StatisticsTable(tables.Table):
     already aggregated by the database); the totals row is the table's footer."""
 
     label = tables.Column(
-        verbose_name="Group",
-        footer="Total",
+        verbose_name=_("Group"),
+        footer=_("Total"),
         attrs={"td": {"class": "text-nowrap"}},
         order_by=("label_sort",),
     )
     sent = tables.Column(
-        verbose_name="Send SMS (parts)",
+        verbose_name=_("Send SMS (parts)"),
         attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _int(table.totals.sent),
     )
     delivered = tables.Column(
-        verbose_name="SMS (Parts) Delivered",
+        verbose_name=_("SMS (Parts) Delivered"),
         attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _int(table.totals.delivered),
     )
     pending = tables.Column(
-        verbose_name="Awaiting report",
+        verbose_name=_("Awaiting report"),
         attrs={**FIGURE, "td": {"class": "text-end font-monospace text-body-secondary"}},
         footer=lambda table: _int(table.totals.pending),
     )
     efficiency = tables.Column(
-        verbose_name="Efficiency",
+        verbose_name=_("Efficiency"),
         accessor="efficiency",
         order_by=("efficiency_sort",),
         attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: _percent(table.totals.efficiency),
     )
     price = tables.Column(
-        verbose_name="SMS Price",
+        verbose_name=_("SMS Price"),
         attrs={**FIGURE, "td": {"class": "text-end font-monospace"}},
         footer=lambda table: money(table.totals.price),
     )
@@ -64,7 +66,7 @@ class StatisticsTable(tables.Table):
         }
         template_name = "messaging/statistics_table.html"
         order_by_field = "sort"
-        empty_text = "No messages in this period."
+        empty_text = _("No messages in this period.")
 
     def __init__(self, data, *, group_label: str, totals, **kwargs):
         super().__init__(data, **kwargs)
@@ -90,15 +92,16 @@ class StatisticsTable(tables.Table):
         if record.flag:
             return format_html(
                 '{} <span class="badge text-bg-warning" data-testid="sender-flag" '
-                'title="Messages from a sender ID that is not approved">{}</span>',
+                'title="{}">{}</span>',
                 value,
+                _("Messages from a sender ID that is not approved"),
                 record.flag,
             )
         return value
 
 
 def _percent(value) -> str:
-    return "—" if value is None else f"{value:.2f} %"
+    return "—" if value is None else f"{money(str(value))} %"
 
 
 STATUS_BADGES = {
@@ -110,14 +113,14 @@ STATUS_BADGES = {
 
 
 class SenderIdTable(BaseTable):
-    name = tables.Column(verbose_name="Name", attrs={"td": {"class": "font-monospace"}})
-    channel = tables.Column(verbose_name="Channel")
-    status = tables.Column(verbose_name="Status")
+    name = tables.Column(verbose_name=_("Name"), attrs={"td": {"class": "font-monospace"}})
+    channel = tables.Column(verbose_name=_("Channel"))
+    status = tables.Column(verbose_name=_("Status"))
     questionnaire = tables.Column(
-        verbose_name="Questionnaire", accessor="purpose", orderable=False, empty_values=()
+        verbose_name=_("Questionnaire"), accessor="purpose", orderable=False, empty_values=()
     )
-    status_reason = tables.Column(verbose_name="Reason", orderable=False)
-    created_at = DayColumn(verbose_name="Added")
+    status_reason = tables.Column(verbose_name=_("Reason"), orderable=False)
+    created_at = DayColumn(verbose_name=_("Added"))
     actions = tables.TemplateColumn(
         template_name="messaging/includes/sender_actions.html",
         verbose_name="",
@@ -146,9 +149,10 @@ class SenderIdTable(BaseTable):
     def render_questionnaire(self, record):
         if record.questionnaire_complete:
             return format_html(
-                '<span class="text-success" data-testid="questionnaire">{}</span>', "Complete"
+                '<span class="text-success" data-testid="questionnaire">{}</span>',
+                pgettext("questionnaire", "Complete"),
             )
         return format_html(
             '<span class="text-warning-emphasis" data-testid="questionnaire">{}</span>',
-            "Incomplete",
+            pgettext("questionnaire", "Incomplete"),
         )

@@ -6,6 +6,7 @@ is accepted, as most operators do), or a numeric sender (a phone number or short
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 ALPHANUMERIC_MAX = 11
 NUMERIC_MAX = 15
@@ -15,23 +16,25 @@ ALPHANUMERIC_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9 ._&-]*[A-Za-z0-9])?$")
 def validate_sender_name(value: str) -> None:
     value = value or ""
     if value != value.strip():
-        raise ValidationError("Remove the spaces at the start and the end.", code="spaces")
+        raise ValidationError(_("Remove the spaces at the start and the end."), code="spaces")
     if not value:
-        raise ValidationError("Enter the sender ID.", code="required")
+        raise ValidationError(_("Enter the sender ID."), code="required")
     digits = value.removeprefix("+")
     if digits.isdigit() and digits.isascii():
         if len(digits) > NUMERIC_MAX:
             raise ValidationError(
-                f"A numeric sender ID has at most {NUMERIC_MAX} digits.", code="numeric_length"
+                _("A numeric sender ID has at most %(max)s digits.") % {"max": NUMERIC_MAX},
+                code="numeric_length",
             )
         return
     if len(value) > ALPHANUMERIC_MAX:
         raise ValidationError(
-            f"An alphanumeric sender ID has at most {ALPHANUMERIC_MAX} characters.",
+            _("An alphanumeric sender ID has at most %(max)s characters.")
+            % {"max": ALPHANUMERIC_MAX},
             code="alphanumeric_length",
         )
     if not ALPHANUMERIC_RE.match(value):
         raise ValidationError(
-            "Use Latin letters and digits (a space, . - _ or & inside is allowed).",
+            _("Use Latin letters and digits (a space, . - _ or & inside is allowed)."),
             code="characters",
         )

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
@@ -194,14 +195,19 @@ class SenderIdFormView(_SenderMixin, View):
             try:
                 if instance is None:
                     sender = sender_id_create(client=client, actor=request.user, **fields)
-                    messages.success(request, f"Sender ID {sender.name} added; it awaits approval.")
+                    messages.success(
+                        request,
+                        _("Sender ID %(name)s added; it awaits approval.") % {"name": sender.name},
+                    )
                 else:
                     # The form wrote its input on `instance`; the service compares with the
                     # stored row, so it gets a fresh one (as RouterUpdateView does).
                     sender = sender_id_update(
                         sender=self.get_sender(), actor=request.user, **fields
                     )
-                    messages.success(request, f"Sender ID {sender.name} saved.")
+                    messages.success(
+                        request, _("Sender ID %(name)s saved.") % {"name": sender.name}
+                    )
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
@@ -227,7 +233,9 @@ class SenderIdDecideView(_SenderMixin, View):
                 form_errors_from(form, error)
             else:
                 messages.success(
-                    request, f"Sender ID {sender.name} is now {sender.get_status_display()}."
+                    request,
+                    _("Sender ID %(name)s is now %(status)s.")
+                    % {"name": sender.name, "status": sender.get_status_display()},
                 )
                 return redirect(self.names_url())
         return self.render_client_tab(ClientNamesView, decision_form=form, decision_sender=sender)

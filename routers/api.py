@@ -110,7 +110,7 @@ class RouterListQuery(Schema):
 
 
 def router_row(router, fields) -> dict:
-    values = {"state": router.status_label}
+    values = {"state": str(router.status_label)}
     return {name: values[name] if name in values else getattr(router, name) for name in fields}
 
 
@@ -234,7 +234,7 @@ def account_row(account: PppoeAccount, fields) -> dict:
         "router": account.router_id,
         "router_name": account.router.name,
         "status_label": connection.status_label,
-        "unavailable": why.word if why else "",
+        "unavailable": str(why.word) if why else "",
         "unavailable_reason": connection.unavailable_reason,
         "router_error": connection.router_error,
         "disabled_reason": connection.disabled_reason,

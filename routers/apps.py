@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 class RoutersConfig(AppConfig):
     name = "routers"
-    verbose_name = "Routers"
+    verbose_name = _("Routers")
 
     def ready(self):
         from clients.extensions import (
@@ -40,7 +40,7 @@ class RoutersConfig(AppConfig):
         register_client_tab(
             ClientTab(
                 key="connection",
-                label="Connection",
+                label=_("Connection"),
                 url_name="routers:client_connection",
                 shown=for_modules(INTERNET),
                 order=20,

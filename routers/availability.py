@@ -23,39 +23,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from .models import ConnectionStatus, PollErrorKind, PppoeAccount
 
 
 @dataclass(frozen=True)
 class Unavailable:
-    reason: str  # the sentence after "Connection status unavailable:"
-    word: str  # the short form beside "Unknown" in the lists
+    reason: str  # (lazy) the sentence after "Connection status unavailable:"
+    word: str  # (lazy) the short form beside "Unknown" in the lists
 
 
-SERVER_OFFLINE = Unavailable("The MikroTik server is offline", "server offline")
-NETWORK_ISSUE = Unavailable("There’s a network connectivity issue", "network issue")
-NEVER_CONNECTED = Unavailable("The client has never connected", "never connected")
+SERVER_OFFLINE = Unavailable(_("The MikroTik server is offline"), _("server offline"))
+NETWORK_ISSUE = Unavailable(_("There’s a network connectivity issue"), _("network issue"))
+NEVER_CONNECTED = Unavailable(_("The client has never connected"), _("never connected"))
 NOT_CHECKED = Unavailable(
-    "Not checked yet: the router has not been polled since the account was added", "not checked"
+    _("Not checked yet: the router has not been polled since the account was added"),
+    _("not checked"),
 )
 ROUTER_DISABLED = Unavailable(
-    "The router is disabled in Clientdesk, so it is not polled", "router disabled"
+    _("The router is disabled in Clientdesk, so it is not polled"), _("router disabled")
 )
 
 BY_POLL_ERROR = {
     PollErrorKind.OFFLINE: SERVER_OFFLINE,
     PollErrorKind.TIMEOUT: NETWORK_ISSUE,
     PollErrorKind.NETWORK: NETWORK_ISSUE,
-    PollErrorKind.LOGIN: Unavailable("The router refused Clientdesk’s login", "login refused"),
-    PollErrorKind.PROTOCOL: Unavailable(
-        "The router sent a reply Clientdesk cannot read", "unreadable reply"
+    PollErrorKind.LOGIN: Unavailable(
+        _("The router refused Clientdesk’s login"), _("login refused")
     ),
-    PollErrorKind.TLS: Unavailable("The TLS connection to the router failed", "TLS failed"),
+    PollErrorKind.PROTOCOL: Unavailable(
+        _("The router sent a reply Clientdesk cannot read"), _("unreadable reply")
+    ),
+    PollErrorKind.TLS: Unavailable(_("The TLS connection to the router failed"), _("TLS failed")),
     PollErrorKind.CONFIG: Unavailable(
-        "The router’s stored password cannot be read", "password unreadable"
+        _("The router’s stored password cannot be read"), _("password unreadable")
     ),
     PollErrorKind.ADDRESS: Unavailable(
-        "The router’s address is not allowed for outbound connections", "address not allowed"
+        _("The router’s address is not allowed for outbound connections"), _("address not allowed")
     ),
 }
 

@@ -3,22 +3,20 @@ status filter."""
 
 import django_filters
 from django.db.models import Q
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from .models import ConnectionStatus, PppoeAccount, Router
+from .models import ROUTER_STATE_LABELS, ConnectionStatus, PppoeAccount, Router
 
 
 class RouterFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
     state = django_filters.ChoiceFilter(
-        label="State",
+        label=_("State"),
         method="filter_state",
-        empty_label="Any state",
-        choices=[
-            ("reachable", "Reachable"),
-            ("unreachable", "Unreachable"),
-            ("never", "Never polled"),
-            ("disabled", "Disabled"),
-        ],
+        empty_label=_("Any state"),
+        choices=list(ROUTER_STATE_LABELS.items()),
     )
 
     class Meta:
@@ -49,16 +47,21 @@ def tenant_routers(request):
 
 
 class PppoeAccountFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    router = django_filters.ModelChoiceFilter(queryset=tenant_routers, empty_label="Any router")
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=100)
+    router = django_filters.ModelChoiceFilter(
+        queryset=tenant_routers, label=_("Router"), empty_label=_("Any router")
+    )
     status = django_filters.ChoiceFilter(
-        choices=ConnectionStatus.choices, empty_label="Any status", label="Status"
+        choices=ConnectionStatus.choices, empty_label=_("Any status"), label=_("Status")
     )
     enabled = django_filters.ChoiceFilter(
-        label="Access",
+        label=_("Access"),
         method="filter_enabled",
-        empty_label="Any",
-        choices=[("yes", "Enabled"), ("no", "Disabled (hold or expiry)")],
+        empty_label=pgettext_lazy("router access", "Any"),
+        choices=[
+            ("yes", pgettext_lazy("router access", "Enabled")),
+            ("no", _("Disabled (hold or expiry)")),
+        ],
     )
 
     class Meta:
@@ -80,10 +83,10 @@ class PppoeAccountFilterSet(django_filters.FilterSet):
 
 # The PPPoE account's status (ConnectionStatus), or no account at all.
 CONNECTION_CHOICES = [
-    ("online", "🟢 Online"),
-    ("offline", "🔴 Offline"),
-    ("unknown", "⚪ Unknown"),
-    ("none", "No PPPoE account"),
+    ("online", format_lazy("🟢 {}", ConnectionStatus.ONLINE.label)),
+    ("offline", format_lazy("🔴 {}", ConnectionStatus.OFFLINE.label)),
+    ("unknown", format_lazy("⚪ {}", ConnectionStatus.UNKNOWN.label)),
+    ("none", _("No PPPoE account")),
 ]
 
 
@@ -93,8 +96,8 @@ class ClientConnectionFilter(django_filters.ChoiceFilter):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("choices", CONNECTION_CHOICES)
-        kwargs.setdefault("label", "Connection status")
-        kwargs.setdefault("empty_label", "Any connection status")
+        kwargs.setdefault("label", _("Connection status"))
+        kwargs.setdefault("empty_label", _("Any connection status"))
         super().__init__(**kwargs)
 
     def filter(self, qs, value):

@@ -8,7 +8,11 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from core.formatting import format_count
 from core.forms import UnchangedValuesKeptMixin
 from core.numbers import BoundedInputMixin
 
@@ -26,7 +30,7 @@ HOSTNAME_RE = re.compile(
 )
 
 PORT_MIN, PORT_MAX = 1, 65535
-PORT_MESSAGE = f"Enter a port from {PORT_MIN} to {PORT_MAX}."
+PORT_MESSAGE = format_lazy(_("Enter a port from {min} to {max}."), min=PORT_MIN, max=PORT_MAX)
 
 
 def clean_host(value: str) -> str:
@@ -39,7 +43,7 @@ def clean_host(value: str) -> str:
     if HOSTNAME_RE.match(value) and not value.replace(".", "").isdigit():
         return value.lower()
     raise ValidationError(
-        "Enter an IP address or a host name, e.g. 192.0.2.1 or core1.example.net."
+        _("Enter an IP address or a host name, e.g. 192.0.2.1 or core1.example.net.")
     )
 
 
@@ -47,7 +51,7 @@ class RouterForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     depends_on = {"port": ("use_tls",), "verify_tls": ("use_tls",)}  # checked against TLS
 
     password = forms.CharField(
-        label="API password",
+        label=_("API password"),
         required=False,
         strip=False,
         max_length=128,
@@ -63,7 +67,7 @@ class RouterForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
         self.editing = bool(self.instance and self.instance.pk)
         self.order_fields(["name", "host", "port", "use_tls", "verify_tls", "username", "password"])
         if self.editing:
-            self.fields["password"].help_text = "Leave empty to keep the stored password."
+            self.fields["password"].help_text = _("Leave empty to keep the stored password.")
         else:
             self.fields["password"].required = True
         self.fields["timeout"].widget.attrs.update(step="0.5", min="0.5", max="60")
@@ -84,18 +88,18 @@ class RouterForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
     def clean_password(self):
         password = self.cleaned_data.get("password", "")
         if password and not password.isprintable():
-            raise ValidationError("The password may not contain control characters.")
+            raise ValidationError(_("The password may not contain control characters."))
         return password
 
     def clean(self):
         data = super().clean()
         port, tls = data.get("port"), data.get("use_tls")
         if data.get("verify_tls") and not tls:
-            self.add_error("verify_tls", "Certificates are only checked when TLS is used.")
+            self.add_error("verify_tls", _("Certificates are only checked when TLS is used."))
         if tls and port == API_PORT:
-            self.add_error("port", "8728 is the plain API port; API-SSL listens on 8729.")
+            self.add_error("port", _("8728 is the plain API port; API-SSL listens on 8729."))
         if tls is False and port == API_TLS_PORT:
-            self.add_error("port", "8729 is the API-SSL port: tick “Use TLS” or use 8728.")
+            self.add_error("port", _("8729 is the API-SSL port: tick “Use TLS” or use 8728."))
         return data
 
     def service_data(self) -> dict:
@@ -108,22 +112,25 @@ class PppoeAccountForm(UnchangedValuesKeptMixin, forms.Form):
     """The view fills it from the client's account (on POST too) when there is one."""
 
     stored_fields = ("router", "username", "profile")
-    router = forms.ModelChoiceField(queryset=Router.objects.none(), empty_label=None)
+    router = forms.ModelChoiceField(
+        label=_("Router"), queryset=Router.objects.none(), empty_label=None
+    )
     username = forms.CharField(
-        label="PPPoE username", max_length=64, validators=[pppoe_username_validator]
+        label=_("PPPoE username"), max_length=64, validators=[pppoe_username_validator]
     )
     password = forms.CharField(
-        label="PPPoE password",
+        label=_("PPPoE password"),
         required=False,
         strip=False,
         max_length=64,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     profile = forms.CharField(
+        label=_("Profile"),
         max_length=64,
         initial="default",
         validators=[pppoe_profile_validator],
-        help_text="The /ppp/profile on the router (speed and address pool).",
+        help_text=_("The /ppp/profile on the router (speed and address pool)."),
     )
 
     def __init__(self, *args, tenant, account=None, **kwargs):
@@ -131,15 +138,15 @@ class PppoeAccountForm(UnchangedValuesKeptMixin, forms.Form):
         self.account = account
         self.fields["router"].queryset = Router.objects.for_tenant(tenant)
         if account is not None:
-            self.fields["password"].help_text = "Leave empty to keep the current password."
+            self.fields["password"].help_text = _("Leave empty to keep the current password.")
         else:
             self.fields["password"].required = True
-            self.fields["password"].help_text = "At least 6 characters."
+            self.fields["password"].help_text = _("At least 6 characters.")
 
     def clean_password(self):
         password = self.cleaned_data.get("password", "")
         if password and (len(password) < 6 or not password.isprintable() or " " in password):
-            raise ValidationError("Use at least 6 printable characters without spaces.")
+            raise ValidationError(_("Use at least 6 printable characters without spaces."))
         return password
 
 
@@ -167,7 +174,7 @@ class SecretIdsField(forms.MultipleChoiceField):
 
 
 SELECTION_SALT = "routers.adoption.selection"
-SELECTION_REFUSED = "The reviewed selection is missing or was changed: review the secrets again."
+SELECTION_REFUSED = _("The reviewed selection is missing or was changed: review the secrets again.")
 
 
 def adoption_selection_sign(router, secret_ids: list[str]) -> str:
@@ -186,11 +193,11 @@ class SecretAdoptionForm(forms.Form):
     the ids that step reviewed (`selection`, signed), and only those are adopted."""
 
     secret = SecretIdsField(
-        label="Secrets",
+        label=_("Secrets"),
         required=False,
-        error_messages={"invalid_choice": "Not a secret of this router."},
+        error_messages={"invalid_choice": _("Not a secret of this router.")},
     )
-    all = forms.BooleanField(label="All the secrets no account owns", required=False)
+    all = forms.BooleanField(label=_("All the secrets no account owns"), required=False)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     selection = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
 
@@ -203,7 +210,14 @@ class SecretAdoptionForm(forms.Form):
     def clean_secret(self) -> list[str]:
         chosen = self.cleaned_data["secret"]
         if len(chosen) > MAX_SECRETS_SELECTED:
-            raise ValidationError(f"Select at most {MAX_SECRETS_SELECTED:,} secrets at a time.")
+            raise ValidationError(
+                ngettext(
+                    "Select at most %(count)s secret at a time.",
+                    "Select at most %(count)s secrets at a time.",
+                    MAX_SECRETS_SELECTED,
+                )
+                % {"count": format_count(MAX_SECRETS_SELECTED)}
+            )
         return list(dict.fromkeys(chosen))
 
     def clean(self):
@@ -213,7 +227,7 @@ class SecretAdoptionForm(forms.Form):
             if data["reviewed"] is None:
                 self.add_error("secret", SELECTION_REFUSED)
         elif not data.get("all") and not data.get("secret") and "secret" not in self.errors:
-            self.add_error("secret", "Select the secrets to adopt, or all of them.")
+            self.add_error("secret", _("Select the secrets to adopt, or all of them."))
         return data
 
     def _reviewed(self, selection: str) -> list[str] | None:

@@ -22,6 +22,8 @@ adopted secret keeps its own comment: the mark is recorded on our side.
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import crypto
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
@@ -34,14 +36,14 @@ API_TLS_PORT = 8729
 SECRET_COMMENT_PREFIX = "clientdesk:"
 
 router_username_validator = RegexValidator(
-    r"^[\x21-\x7e]+$", "Use printable ASCII characters without spaces."
+    r"^[\x21-\x7e]+$", _("Use printable ASCII characters without spaces.")
 )
 pppoe_username_validator = RegexValidator(
     r"^[A-Za-z0-9._@+-]+$",
-    "Use letters, digits and . _ @ + - only (no spaces).",
+    _("Use letters, digits and . _ @ + - only (no spaces)."),
 )
 pppoe_profile_validator = RegexValidator(
-    r"^[A-Za-z0-9._ -]+$", "Use letters, digits, spaces and . _ - only."
+    r"^[A-Za-z0-9._ -]+$", _("Use letters, digits, spaces and . _ - only.")
 )
 
 
@@ -54,46 +56,55 @@ class PollErrorKind(models.TextChoices):
     connection within the timeout); NETWORK and TIMEOUT: reached, then the exchange failed.
     routers.availability turns each into the reason a status is unavailable."""
 
-    NONE = "", "No error"
-    OFFLINE = "offline", "Router offline"
-    NETWORK = "network", "Network error"
-    TIMEOUT = "timeout", "Router did not answer in time"
-    LOGIN = "login", "Router refused the login"
-    PROTOCOL = "protocol", "Router sent an unreadable reply"
-    TLS = "tls", "TLS handshake failed"
-    CONFIG = "config", "Router password unreadable"
-    ADDRESS = "address", "Router address not allowed"
+    NONE = "", _("No error")
+    OFFLINE = "offline", _("Router offline")
+    NETWORK = "network", _("Network error")
+    TIMEOUT = "timeout", _("Router did not answer in time")
+    LOGIN = "login", _("Router refused the login")
+    PROTOCOL = "protocol", _("Router sent an unreadable reply")
+    TLS = "tls", _("TLS handshake failed")
+    CONFIG = "config", _("Router password unreadable")
+    ADDRESS = "address", _("Router address not allowed")
 
 
 class Router(TenantOwnedModel):
-    name = models.CharField(max_length=100)
-    host = models.CharField(max_length=255, help_text="IP address or host name of the router.")
+    name = models.CharField(_("name"), max_length=100)
+    host = models.CharField(
+        _("host"), max_length=255, help_text=_("IP address or host name of the router.")
+    )
     port = models.PositiveIntegerField(
-        "API port",
+        _("API port"),
         default=API_PORT,
         validators=[MinValueValidator(1), MaxValueValidator(65535)],
-        help_text="8728 for the plain API, 8729 for API-SSL.",
+        help_text=_("8728 for the plain API, 8729 for API-SSL."),
     )
     use_tls = models.BooleanField(
-        "Use TLS (API-SSL)", default=False, help_text="Connect with TLS (RouterOS api-ssl)."
+        _("Use TLS (API-SSL)"), default=False, help_text=_("Connect with TLS (RouterOS api-ssl).")
     )
     verify_tls = models.BooleanField(
-        "Verify the certificate",
+        _("Verify the certificate"),
         default=False,
-        help_text="Check the router's certificate against the system's CAs. Leave off for "
-        "RouterOS's usual self-signed certificate.",
+        help_text=_(
+            "Check the router's certificate against the system's CAs. Leave off for "
+            "RouterOS's usual self-signed certificate."
+        ),
     )
     username = models.CharField(
-        max_length=100, validators=[router_username_validator], help_text="API user."
+        _("username"),
+        max_length=100,
+        validators=[router_username_validator],
+        help_text=_("API user."),
     )
     password_encrypted = models.TextField(editable=False, default="")
     timeout = models.FloatField(
-        "Timeout (seconds)",
+        _("Timeout (seconds)"),
         default=5.0,
         validators=[MinValueValidator(0.5), MaxValueValidator(60)],
-        help_text="Connect and read timeout for each API call.",
+        help_text=_("Connect and read timeout for each API call."),
     )
-    enabled = models.BooleanField(default=True, help_text="Polled every minute when enabled.")
+    enabled = models.BooleanField(
+        _("enabled"), default=True, help_text=_("Polled every minute when enabled.")
+    )
 
     # Poll state, written by the poller.
     is_reachable = models.BooleanField(null=True, editable=False)  # None: never polled
@@ -114,6 +125,8 @@ class Router(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("router")
+        verbose_name_plural = _("routers")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="router_unique_name"),
@@ -141,23 +154,36 @@ class Router(TenantOwnedModel):
 
     @property
     def status_label(self) -> str:
+        return ROUTER_STATE_LABELS[self.state_key]
+
+    @property
+    def state_key(self) -> str:
+        """disabled, never, reachable or unreachable (the Routers filter's values too)."""
         if not self.enabled:
-            return "Disabled"
+            return "disabled"
         if self.is_reachable is None:
-            return "Never polled"
-        return "Reachable" if self.is_reachable else "Unreachable"
+            return "never"
+        return "reachable" if self.is_reachable else "unreachable"
+
+
+ROUTER_STATE_LABELS = {
+    "reachable": pgettext_lazy("router state", "Reachable"),
+    "unreachable": pgettext_lazy("router state", "Unreachable"),
+    "never": pgettext_lazy("router state", "Never polled"),
+    "disabled": pgettext_lazy("router state", "Disabled"),
+}
 
 
 class ConnectionStatus(models.TextChoices):
-    ONLINE = "online", "Online"
-    OFFLINE = "offline", "Offline"
-    UNKNOWN = "unknown", "Unknown"
+    ONLINE = "online", pgettext_lazy("connection status", "Online")
+    OFFLINE = "offline", pgettext_lazy("connection status", "Offline")
+    UNKNOWN = "unknown", pgettext_lazy("connection status", "Unknown")
 
 
 class SyncState(models.TextChoices):
-    PENDING = "pending", "Waiting to be applied on the router"
-    SYNCED = "synced", "Applied on the router"
-    ERROR = "error", "Router refused the change"
+    PENDING = "pending", _("Waiting to be applied on the router")
+    SYNCED = "synced", _("Applied on the router")
+    ERROR = "error", _("Router refused the change")
 
 
 class PppoeAccount(TenantOwnedModel):
@@ -166,31 +192,35 @@ class PppoeAccount(TenantOwnedModel):
     )
     router = TenantForeignKey(Router, on_delete=models.PROTECT, related_name="accounts")
     username = models.CharField(
-        "PPPoE username", max_length=64, validators=[pppoe_username_validator]
+        _("PPPoE username"), max_length=64, validators=[pppoe_username_validator]
     )
     password_encrypted = models.TextField(editable=False, default="")
     profile = models.CharField(
+        _("profile"),
         max_length=64,
         default="default",
         validators=[pppoe_profile_validator],
-        help_text="The /ppp/profile on the router (speed, pool); usually the package's.",
+        help_text=_("The /ppp/profile on the router (speed, pool); usually the package's."),
     )
 
     # Observed on the router by the poller.
     status = models.CharField(
-        max_length=10, choices=ConnectionStatus.choices, default=ConnectionStatus.UNKNOWN
+        _("status"),
+        max_length=10,
+        choices=ConnectionStatus.choices,
+        default=ConnectionStatus.UNKNOWN,
     )
-    last_seen_at = models.DateTimeField("Last seen online", null=True, blank=True)
-    address = models.CharField("Current address", max_length=64, blank=True)
-    caller_id = models.CharField("Caller ID", max_length=64, blank=True)
+    last_seen_at = models.DateTimeField(_("Last seen online"), null=True, blank=True)
+    address = models.CharField(_("Current address"), max_length=64, blank=True)
+    caller_id = models.CharField(_("Caller ID"), max_length=64, blank=True)
     uptime = models.CharField(max_length=32, blank=True)
-    checked_at = models.DateTimeField("Status checked at", null=True, blank=True)
+    checked_at = models.DateTimeField(_("Status checked at"), null=True, blank=True)
 
     # Desired on the router.
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     sync_state = models.CharField(
-        max_length=10, choices=SyncState.choices, default=SyncState.PENDING
+        _("on the router"), max_length=10, choices=SyncState.choices, default=SyncState.PENDING
     )
     sync_error = models.CharField(max_length=500, blank=True)
     # Bumped by every change of the desired state; a router write marks the account Synced
@@ -208,6 +238,8 @@ class PppoeAccount(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("PPPoE account")
+        verbose_name_plural = _("PPPoE accounts")
         ordering = ["username", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
@@ -209,7 +210,7 @@ class Watch:
     def register(self, router_id: int, conn: RouterConnection) -> None:
         with self.lock:
             if router_id in self.cut:
-                raise RouterError(PollErrorKind.TIMEOUT, "The poll cycle ran out of time.")
+                raise RouterError(PollErrorKind.TIMEOUT, _("The poll cycle ran out of time."))
             self.connections[router_id] = conn
 
     def cut_off(self, router_id: int) -> None:
@@ -287,7 +288,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             routers.update(
                 is_reachable=False,
                 last_polled_at=now,
-                last_error=_clean(error.message if error else "Unknown error", 500),
+                last_error=_clean(error.message if error else _("Unknown error"), 500),
                 last_error_kind=error.kind if error else PollErrorKind.NETWORK,
                 sessions_online=None,
                 audit_due=True,
@@ -542,7 +543,7 @@ def poll_routers(router_ids: list[int] | None = None, *, deadline_seconds: float
                                 ok=False,
                                 error=RouterError(
                                     PollErrorKind.TIMEOUT,
-                                    "The router did not answer before the poll's deadline.",
+                                    _("The router did not answer before the poll's deadline."),
                                 ),
                             ),
                             timezone.now(),

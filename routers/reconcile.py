@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
 from librouteros.query import Key, Or
 
 from .models import SECRET_COMMENT_PREFIX, secret_comment
@@ -152,7 +153,7 @@ def _apply_one(conn, want: DesiredSecret, current: dict | None, by_name: dict) -
                 "created by Clientdesk; it was left alone.",
             )
         if want.password is None:
-            raise RouterError("protocol", "The secret is missing on the router.")
+            raise RouterError("protocol", _("The secret is missing on the router."))
         conn.add(
             SECRET_PATH,
             name=want.username,

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from librouteros import Api
 from librouteros.exceptions import (
     ConnectionClosed,
@@ -179,8 +180,11 @@ def connect_or_offline(checked, target: RouterTarget, *, timeout: float) -> sock
     except TimeoutError as exc:
         raise RouterError(
             PollErrorKind.OFFLINE,
-            f"{target.host}:{target.port} did not accept the connection in time: the router "
-            "is off or cannot be reached.",
+            _(
+                "%(where)s did not accept the connection in time: the router is off or cannot "
+                "be reached."
+            )
+            % {"where": f"{target.host}:{target.port}"},
         ) from exc
 
 
@@ -256,7 +260,7 @@ class RouterConnection:
         identity = self.call("/system/identity/print")
         resource = self.call("/system/resource/print")
         if not identity or not resource:
-            raise RouterError(PollErrorKind.PROTOCOL, "The router sent an empty reply.")
+            raise RouterError(PollErrorKind.PROTOCOL, _("The router sent an empty reply."))
         return str(identity[0].get("name", "")), str(resource[0].get("version", ""))
 
     def active_sessions(self) -> list[dict]:
@@ -299,45 +303,79 @@ def classify(exc: BaseException, where: str) -> RouterError | None:
     if isinstance(exc, outbound.AddressRefused):
         return RouterError(PollErrorKind.ADDRESS, exc.message)
     if isinstance(exc, outbound.HostUnresolvable):
-        return RouterError(PollErrorKind.OFFLINE, f"The host name of {where} cannot be resolved.")
+        return RouterError(
+            PollErrorKind.OFFLINE,
+            _("The host name of %(where)s cannot be resolved.") % {"where": where},
+        )
     if isinstance(exc, TrapError | FatalError) and "invalid user name or password" in str(exc):
         return RouterError(
-            PollErrorKind.LOGIN, f"{where} refused the login: wrong username or password."
+            PollErrorKind.LOGIN,
+            _("%(where)s refused the login: wrong username or password.") % {"where": where},
         )
     if isinstance(exc, TimeoutError | socket.timeout):  # connected, then no answer in time
-        return RouterError(PollErrorKind.TIMEOUT, f"{where} did not answer in time (timed out).")
+        return RouterError(
+            PollErrorKind.TIMEOUT,
+            _("%(where)s did not answer in time (timed out).") % {"where": where},
+        )
     if isinstance(exc, ConnectionRefusedError):
         return RouterError(
             PollErrorKind.OFFLINE,
-            f"{where} refused the connection: the router is off, or its API service is disabled.",
+            _(
+                "%(where)s refused the connection: the router is off, or its API service is "
+                "disabled."
+            )
+            % {"where": where},
         )
     if isinstance(exc, socket.gaierror):
-        return RouterError(PollErrorKind.OFFLINE, f"The host name of {where} cannot be resolved.")
+        return RouterError(
+            PollErrorKind.OFFLINE,
+            _("The host name of %(where)s cannot be resolved.") % {"where": where},
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return RouterError(
             PollErrorKind.TLS,
-            f"{where}: the router's TLS certificate is not trusted ({exc.verify_message}).",
+            _("%(where)s: the router's TLS certificate is not trusted (%(reason)s).")
+            % {"where": where, "reason": exc.verify_message},
         )
     if isinstance(exc, ssl.SSLError):
-        return RouterError(PollErrorKind.TLS, f"{where}: the TLS handshake failed ({exc.reason}).")
+        return RouterError(
+            PollErrorKind.TLS,
+            _("%(where)s: the TLS handshake failed (%(reason)s).")
+            % {"where": where, "reason": exc.reason},
+        )
     if isinstance(exc, ConnectionClosed | ConnectionResetError | BrokenPipeError):
-        return RouterError(PollErrorKind.NETWORK, f"{where} closed the connection unexpectedly.")
+        return RouterError(
+            PollErrorKind.NETWORK,
+            _("%(where)s closed the connection unexpectedly.") % {"where": where},
+        )
     if isinstance(exc, OSError) and exc.errno in (101, 113, 110, 112):  # unreachable, timed out
-        return RouterError(PollErrorKind.OFFLINE, f"{where} cannot be reached ({exc.strerror}).")
+        return RouterError(
+            PollErrorKind.OFFLINE,
+            _("%(where)s cannot be reached (%(error)s).") % {"where": where, "error": exc.strerror},
+        )
     if isinstance(exc, OSError):
         return RouterError(
-            PollErrorKind.NETWORK, f"Network error talking to {where}: {exc.strerror or exc}."
+            PollErrorKind.NETWORK,
+            _("Network error talking to %(where)s: %(error)s.")
+            % {"where": where, "error": exc.strerror or exc},
         )
     if isinstance(exc, TrapError):
-        return RouterError(PollErrorKind.PROTOCOL, f"{where} refused a command: {exc}.")
+        return RouterError(
+            PollErrorKind.PROTOCOL,
+            _("%(where)s refused a command: %(error)s.") % {"where": where, "error": exc},
+        )
     if isinstance(exc, FatalError):
-        return RouterError(PollErrorKind.NETWORK, f"{where} ended the session: {exc}.")
+        return RouterError(
+            PollErrorKind.NETWORK,
+            _("%(where)s ended the session: %(error)s.") % {"where": where, "error": exc},
+        )
     if isinstance(
         exc, ProtocolError | LibRouterosError | UnicodeError | ValueError | IndexError | KeyError
     ):
         return RouterError(
             PollErrorKind.PROTOCOL,
-            f"{where} sent a reply that is not valid RouterOS API ({type(exc).__name__}).",
+            _("%(where)s sent a reply that is not valid RouterOS API (%(kind)s).")
+            % {"where": where, "kind": type(exc).__name__},
         )
     return None
 

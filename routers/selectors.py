@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.signals import access_reason_label
@@ -76,7 +78,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         username=account.username,
         server=f"{router.name} ({router.address})",
         status=status,
-        status_label=account.get_status_display(),
+        status_label=str(account.get_status_display()),
         last_seen=account.last_seen_at,
         checked_at=account.checked_at,
         address=account.address,
@@ -84,7 +86,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         uptime=account.uptime,
         enabled=account.enabled,
         disabled_reason=access_reason_label(account.disabled_reason),
-        unavailable_reason=why.reason if why else "",
+        unavailable_reason=str(why.reason) if why else "",
         router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
     )
 
@@ -135,10 +137,10 @@ COMMENT_NUMBER = re.compile(r"^#?\s*(\d{1,18})$")
 class MatchedBy(models.TextChoices):
     """How a secret found its client; NEW: no client matched, adoption creates one."""
 
-    USERNAME = "username", "username"
-    LOGIN = "login", "login"
-    COMMENT = "comment", "comment"
-    NEW = "", "new client"
+    USERNAME = "username", pgettext_lazy("adoption matched by", "username")
+    LOGIN = "login", pgettext_lazy("adoption matched by", "login")
+    COMMENT = "comment", pgettext_lazy("adoption matched by", "comment")
+    NEW = "", gettext_lazy("new client")
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ def router_secrets_read(router: Router) -> list[RouterSecret]:
     if not router.enabled:
         raise RouterError(
             PollErrorKind.CONFIG,
-            f"“{router.name}” is disabled in Clientdesk: enable it to read its secrets.",
+            _("“%(name)s” is disabled in Clientdesk: enable it to read its secrets.")
+            % {"name": router.name},
         )
     try:
         target = RouterTarget.of(router)
@@ -230,20 +233,34 @@ def foreign_secrets(tenant: Tenant, router: Router, secrets: list[RouterSecret])
 
 def _refusal_of_secret(secret: RouterSecret, taken: dict[str, tuple]) -> str:
     if secret.service not in ADOPTABLE_SERVICES:
-        return f"Its service is {secret.service}, not PPPoE."
+        return _("Its service is %(service)s, not PPPoE.") % {"service": secret.service}
     if secret.name in taken:
         number, router_name = taken[secret.name]
-        return f"“{secret.name}” is already the PPPoE account of client #{number} on {router_name}."
-    for value, validator, what in (
-        (secret.name, pppoe_username_validator, "name"),
-        (secret.profile, pppoe_profile_validator, "profile"),
+        return _("“%(name)s” is already the PPPoE account of client #%(number)s on %(router)s.") % {
+            "name": secret.name,
+            "number": number,
+            "router": router_name,
+        }
+    for value, validator, too_long, refused in (
+        (
+            secret.name,
+            pppoe_username_validator,
+            _("Its name is longer than 64 characters."),
+            _("Its name cannot be kept: %(error)s"),
+        ),
+        (
+            secret.profile,
+            pppoe_profile_validator,
+            _("Its profile is longer than 64 characters."),
+            _("Its profile cannot be kept: %(error)s"),
+        ),
     ):
         if len(value) > 64:
-            return f"Its {what} is longer than 64 characters."
+            return too_long
         try:
             validator(value)
         except ValidationError as error:
-            return f"Its {what} cannot be kept: {error.messages[0]}"
+            return refused % {"error": error.messages[0]}
     return ""
 
 
@@ -315,15 +332,17 @@ def _match(proposal: SecretProposal, index: _ClientIndex) -> None:
     ):
         if len(found) > 1:
             numbers = ", ".join(f"#{c.number}" for c in sorted(found, key=lambda c: c.number))
-            proposal.refused = f"Its {matched_by.label} matches several clients ({numbers})."
+            proposal.refused = _("Its %(key)s matches several clients (%(numbers)s).") % {
+                "key": matched_by.label,
+                "numbers": numbers,
+            }
             return
         if found:
             proposal.client, proposal.matched_by = found[0], matched_by
             if found[0].account_username:
-                proposal.refused = (
-                    f"Client #{found[0].number} already has the PPPoE account "
-                    f"“{found[0].account_username}”."
-                )
+                proposal.refused = _(
+                    "Client #%(number)s already has the PPPoE account “%(username)s”."
+                ) % {"number": found[0].number, "username": found[0].account_username}
             return
 
 
@@ -356,10 +375,10 @@ def adoption_proposals(
             _match(proposal, index)
         if proposal.adoptable and proposal.client is not None:
             if proposal.client.pk in claimed:
-                proposal.refused = (
-                    f"Client #{proposal.client.number} is taken by the secret "
-                    f"“{claimed[proposal.client.pk]}”."
-                )
+                proposal.refused = _("Client #%(number)s is taken by the secret “%(secret)s”.") % {
+                    "number": proposal.client.number,
+                    "secret": claimed[proposal.client.pk],
+                }
             else:
                 claimed[proposal.client.pk] = secret.name
         proposals.append(proposal)

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients.models import HOLD_STATUSES, Client
 from clients.services import client_create
@@ -186,7 +188,7 @@ def pppoe_account_save(
     its secret carries no mark, so no audit would remove it, and it would stay on the old router
     live and unmanaged."""
     if client.tenant_id != tenant.pk or router.tenant_id != tenant.pk:
-        raise ValidationError("Select a valid choice from your own organisation.")
+        raise ValidationError(_("Select a valid choice from your own organisation."))
     account = (
         PppoeAccount.objects.for_tenant(tenant).select_for_update().filter(client=client).first()
     )
@@ -195,11 +197,11 @@ def pppoe_account_save(
         clash = clash.exclude(pk=account.pk)
     if clash.exists():
         raise ValidationError(
-            {"username": "This username is already used by another client on this router."}
+            {"username": _("This username is already used by another client on this router.")}
         )
     if account is None:
         if not password:
-            raise ValidationError({"password": "Set a password for the new account."})
+            raise ValidationError({"password": _("Set a password for the new account.")})
         account = PppoeAccount(tenant=tenant, client=client, router=router)
     elif account.router_id != router.pk:
         _check_movable(account)
@@ -240,9 +242,12 @@ def _check_movable(account: PppoeAccount) -> None:
         old = Router.objects.for_tenant(Tenant(pk=account.tenant_id)).get(pk=account.router_id)
         raise ValidationError(
             {
-                "router": f"This account was adopted from its secret on “{old.name}” and cannot"
-                f" move to another router: that secret would stay on “{old.name}”, live and no"
-                " longer managed by Clientdesk."
+                "router": _(
+                    "This account was adopted from its secret on “%(router)s” and cannot move "
+                    "to another router: that secret would stay on “%(router)s”, live and no "
+                    "longer managed by Clientdesk."
+                )
+                % {"router": old.name}
             }
         )
 
@@ -350,7 +355,9 @@ ADOPTION_LOCKS = lock_namespace("routers.adoption")
 # How often a chunk is matched again after a concurrent write took one of its clients or
 # usernames; past that its secrets are refused, to be adopted by another try.
 ADOPTION_ATTEMPTS = 3
-ADOPTION_RACED = "A PPPoE account was saved for its client or name meanwhile: review it again."
+ADOPTION_RACED = gettext_lazy(
+    "A PPPoE account was saved for its client or name meanwhile: review it again."
+)
 
 
 @dataclass
@@ -397,7 +404,7 @@ def router_adopt_secrets(
     again: the secret that lost is refused with the reason. Raises RouterError when the router
     cannot be read."""
     if router.tenant_id != tenant.pk:
-        raise ValidationError("Select a valid choice from your own organisation.")
+        raise ValidationError(_("Select a valid choice from your own organisation."))
     secrets = foreign_secrets(tenant, router, router_secrets_read(router))
     wanted = set(secret_ids)
     selected = [s for s in secrets if s.secret_id in wanted]
@@ -449,13 +456,16 @@ def _adopt_matched(tenant: Tenant, router: Router, actor, secrets, result: Adopt
                 client = client_create(tenant=tenant, actor=actor, name=proposal.new_client_name)
             except ValidationError as error:
                 result.refused.append(
-                    (secret.name, f"No client could be made: {error.messages[0]}")
+                    (
+                        secret.name,
+                        _("No client could be made: %(error)s") % {"error": error.messages[0]},
+                    )
                 )
                 continue
             result.clients_created += 1
         account = _adopted_account(tenant, router, client, secret, now, on_hold=client.pk in held)
         accounts.append(account)
-        matched_by[secret.secret_id] = proposal.matched_by_label
+        matched_by[secret.secret_id] = proposal.matched_by or "new client"  # the event's English
         result.adopted.append((secret.name, client.number))
     PppoeAccount.objects.bulk_create(accounts)
     for account in accounts:

@@ -5,6 +5,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from clients.signals import access_reason_label
 from core.formatting import format_datetime
@@ -33,13 +35,13 @@ def connection_status_html(status: str | None, why: Unavailable | None = None) -
         )
     return format_html(
         '<span class="text-nowrap" data-connection="{0}" data-unavailable="{2}" '
-        'title="Connection status unavailable: {3}">'
+        'title="{3}">'
         '<span class="status-dot status-dot-{0}" aria-hidden="true"></span>{1} '
         '<small class="text-body-secondary">({2})</small></span>',
         status,
         label,
         why.word,
-        why.reason,
+        _("Connection status unavailable: %(reason)s") % {"reason": why.reason},
     )
 
 
@@ -56,7 +58,7 @@ class ClientConnectionColumn(RecordColumn):
     without one."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("verbose_name", "Connection")
+        kwargs.setdefault("verbose_name", gettext_lazy("Connection"))
         kwargs.setdefault("accessor", "pppoe_account__status")
         kwargs.setdefault("orderable", False)
         super().__init__(**kwargs)
@@ -74,21 +76,29 @@ def short_datetime(value) -> str:
 
 
 class RouterTable(BaseTable):
-    name = tables.Column(linkify=("routers:router_edit", {"pk": tables.A("pk")}))
-    address = tables.Column(verbose_name="Address", accessor="host", order_by=("host", "port"))
-    state = tables.Column(
-        verbose_name="Status", accessor="is_reachable", orderable=False, empty_values=()
+    name = tables.Column(
+        verbose_name=gettext_lazy("Name"),
+        linkify=("routers:router_edit", {"pk": tables.A("pk")}),
     )
-    last_polled_at = tables.Column(verbose_name="Last poll")
-    last_error = tables.Column(verbose_name="Last error", orderable=False)
+    address = tables.Column(
+        verbose_name=gettext_lazy("Address"), accessor="host", order_by=("host", "port")
+    )
+    state = tables.Column(
+        verbose_name=gettext_lazy("Status"),
+        accessor="is_reachable",
+        orderable=False,
+        empty_values=(),
+    )
+    last_polled_at = tables.Column(verbose_name=gettext_lazy("Last poll"))
+    last_error = tables.Column(verbose_name=gettext_lazy("Last error"), orderable=False)
     sessions_online = tables.Column(
-        verbose_name="Sessions online", attrs={"td": {"class": "text-end"}}
+        verbose_name=gettext_lazy("Sessions online"), attrs={"td": {"class": "text-end"}}
     )
     accounts_count = tables.Column(
-        verbose_name="Accounts", attrs={"td": {"class": "text-end"}}, orderable=False
+        verbose_name=gettext_lazy("Accounts"), attrs={"td": {"class": "text-end"}}, orderable=False
     )
-    identity = tables.Column(verbose_name="RouterOS identity", orderable=False)
-    version = tables.Column(verbose_name="Version", orderable=False)
+    identity = tables.Column(verbose_name=gettext_lazy("RouterOS identity"), orderable=False)
+    version = tables.Column(verbose_name=gettext_lazy("Version"), orderable=False)
 
     always_columns = ("name",)
     default_columns = (
@@ -104,7 +114,7 @@ class RouterTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Router
         fields = ()
-        empty_text = "No routers yet."
+        empty_text = gettext_lazy("No routers yet.")
         row_attrs = {"data-router": lambda record: record.pk}
 
     def render_address(self, record):
@@ -112,13 +122,15 @@ class RouterTable(BaseTable):
         return f"{record.address}{tls}"
 
     def render_state(self, record):
-        label = record.status_label
+        state = record.state_key
         css = {
-            "Reachable": "text-bg-success",
-            "Unreachable": "text-bg-danger",
-            "Disabled": "text-bg-secondary",
-        }.get(label, "text-bg-light")
-        return format_html('<span class="badge {}" data-state="{}">{}</span>', css, label, label)
+            "reachable": "text-bg-success",
+            "unreachable": "text-bg-danger",
+            "disabled": "text-bg-secondary",
+        }.get(state, "text-bg-light")
+        return format_html(
+            '<span class="badge {}" data-state="{}">{}</span>', css, state, record.status_label
+        )
 
     def render_last_polled_at(self, value):
         return short_datetime(value)
@@ -130,18 +142,20 @@ class RouterTable(BaseTable):
 
 
 class PppoeAccountTable(BaseTable):
-    username = tables.Column(verbose_name="PPPoE username")
+    username = tables.Column(verbose_name=gettext_lazy("PPPoE username"))
     client = tables.Column(
-        verbose_name="Client", accessor="client__name", order_by=("client__number",)
+        verbose_name=gettext_lazy("Client"), accessor="client__name", order_by=("client__number",)
     )
-    router = tables.Column(verbose_name="Router", accessor="router__name", orderable=False)
-    status = tables.Column(verbose_name="Status")
-    last_seen_at = tables.Column(verbose_name="Last seen")
-    address = tables.Column(verbose_name="Address", orderable=False)
-    caller_id = tables.Column(verbose_name="Caller ID", orderable=False)
-    uptime = tables.Column(orderable=False)
-    enabled = tables.Column(verbose_name="Access", orderable=False)
-    sync_state = tables.Column(verbose_name="On the router", orderable=False)
+    router = tables.Column(
+        verbose_name=gettext_lazy("Router"), accessor="router__name", orderable=False
+    )
+    status = tables.Column(verbose_name=gettext_lazy("Status"))
+    last_seen_at = tables.Column(verbose_name=gettext_lazy("Last seen"))
+    address = tables.Column(verbose_name=gettext_lazy("Address"), orderable=False)
+    caller_id = tables.Column(verbose_name=gettext_lazy("Caller ID"), orderable=False)
+    uptime = tables.Column(verbose_name=gettext_lazy("Uptime"), orderable=False)
+    enabled = tables.Column(verbose_name=gettext_lazy("Access"), orderable=False)
+    sync_state = tables.Column(verbose_name=gettext_lazy("On the router"), orderable=False)
 
     always_columns = ("username",)
     related_for_columns = {"client": ("client",), "router": ("router",), "status": ("router",)}
@@ -150,7 +164,7 @@ class PppoeAccountTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = PppoeAccount
         fields = ()
-        empty_text = "No PPPoE accounts match."
+        empty_text = gettext_lazy("No PPPoE accounts match.")
 
     def render_client(self, record):
         url = reverse("routers:client_connection", kwargs={"number": record.client.number})
@@ -164,10 +178,10 @@ class PppoeAccountTable(BaseTable):
 
     def render_enabled(self, record):
         if record.enabled:
-            return "Enabled"
+            return pgettext("router access", "Enabled")
         return format_html(
-            '<span class="text-danger">Disabled</span> '
-            '<small class="text-body-secondary">{}</small>',
+            '<span class="text-danger">{}</span> <small class="text-body-secondary">{}</small>',
+            pgettext("router access", "Disabled"),
             access_reason_label(record.disabled_reason),
         )
 

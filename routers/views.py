@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -92,7 +93,7 @@ class RouterFormMixin(RoutersEnabledMixin, TenantScopedMixin):
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"Router “{router.name}” saved.")
+                messages.success(request, _("Router “%(name)s” saved.") % {"name": router.name})
                 return redirect("routers:router_list")
         return self.render_form(form, status=400)
 
@@ -139,10 +140,15 @@ class RouterTestView(RoutersEnabledMixin, TenantScopedMixin, View):
         if result["ok"]:
             messages.success(
                 request,
-                f"Connected to “{router.name}”: identity {identity}, RouterOS {version}.",
+                _("Connected to “%(name)s”: identity %(identity)s, RouterOS %(version)s.")
+                % {"name": router.name, "identity": identity, "version": version},
             )
         else:
-            messages.error(request, f"Could not connect to “{router.name}”: {result['error']}")
+            messages.error(
+                request,
+                _("Could not connect to “%(name)s”: %(error)s")
+                % {"name": router.name, "error": result["error"]},
+            )
         return redirect("routers:router_edit", pk=router.pk)
 
 
@@ -156,13 +162,21 @@ class RouterPollView(RoutersEnabledMixin, TenantScopedMixin, View):
         router = get_object_or_404(self.get_queryset(), pk=pk)
         report = poll_routers([router.pk], deadline_seconds=3 * router.timeout + 5)
         if report.skipped:
-            messages.info(request, f"“{router.name}” is being polled right now.")
+            messages.info(
+                request, _("“%(name)s” is being polled right now.") % {"name": router.name}
+            )
         elif router.pk in report.errors:
-            messages.error(request, f"“{router.name}”: {report.errors[router.pk]}")
+            messages.error(
+                request,
+                _("“%(name)s”: %(error)s")
+                % {"name": router.name, "error": report.errors[router.pk]},
+            )
         elif report.polled:
-            messages.success(request, f"“{router.name}” polled.")
+            messages.success(request, _("“%(name)s” polled.") % {"name": router.name})
         else:
-            messages.info(request, f"“{router.name}” is disabled and was not polled.")
+            messages.info(
+                request, _("“%(name)s” is disabled and was not polled.") % {"name": router.name}
+            )
         return redirect("routers:router_list")
 
 
@@ -292,7 +306,7 @@ class ClientConnectionView(RoutersEnabledMixin, ClientPageMixin, TemplateView):
 
     def post(self, request, number):
         if not request.membership.allows(Capability.MANAGE_ROUTERS):
-            raise PermissionDenied("Your role does not allow this.")
+            raise PermissionDenied(_("Your role does not allow this."))
         client = self.get_client()
         form = self.get_form(request.POST)
         if form.is_valid():
@@ -311,8 +325,8 @@ class ClientConnectionView(RoutersEnabledMixin, ClientPageMixin, TemplateView):
             else:
                 messages.success(
                     request,
-                    f"PPPoE account {form.cleaned_data['username']} saved; it is being set up "
-                    "on the router.",
+                    _("PPPoE account %(username)s saved; it is being set up on the router.")
+                    % {"username": form.cleaned_data["username"]},
                 )
                 return redirect(reverse("routers:client_connection", kwargs={"number": number}))
         context = self.get_context_data(form=form)

@@ -67,7 +67,7 @@ def test_one_entry_per_client_and_closed_day(tenant):
     assert len(entries(client)) == 2
     tomorrow = messaging_charges_post(tenant=tenant, now=datetime(2026, 3, 13, 1, tzinfo=UTC))
     assert tomorrow.charged == 1
-    assert entries(client)[-1][1] == "SMS sending on 2026-03-12, 1 parts"
+    assert entries(client)[-1][1] == "SMS sending on 2026-03-12, 1 part"
 
 
 @pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_a_late_change_posts_a_correction_not_a_second_charge(tenant):
         3,
         True,
     )
-    assert "correction: was 1 parts" in entries(client)[2][1]
+    assert "correction: was 1 part" in entries(client)[2][1]
 
 
 @pytest.mark.django_db
