@@ -4,6 +4,7 @@ clients: it knows tenants and operators, never a client model (an event names it
 id, so that history outlives the rows it speaks of)."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from .types import AUDIT_ROLES
 
@@ -14,6 +15,7 @@ def audit_log_shown(tenant, membership) -> bool:
 
 class EventsConfig(AppConfig):
     name = "events"
+    verbose_name = _("Events")
 
     def ready(self):
         from core.jobs import job_register
@@ -30,7 +32,7 @@ class EventsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="events",
-                label="Audit log",
+                label=_("Audit log"),
                 url_name="events:event_list",
                 shown=audit_log_shown,
                 order=90,
@@ -39,7 +41,7 @@ class EventsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="webhooks",
-                label="Webhooks",
+                label=_("Webhooks"),
                 url_name="events:webhook_endpoint_list",
                 shown=for_modules(capability=Capability.MANAGE_WEBHOOKS),
                 order=96,
@@ -47,7 +49,7 @@ class EventsConfig(AppConfig):
         )
         job_register(
             EVENTS_PRUNE_JOB,
-            label="Event retention",
+            label=_("Event retention"),
             run=events_prune,
-            result_labels={"deleted": "Events deleted"},
+            result_labels={"deleted": _("Events deleted")},
         )

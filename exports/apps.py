@@ -5,11 +5,12 @@ export for the clients selected. Sends no event and hears none.
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExportsConfig(AppConfig):
     name = "exports"
-    verbose_name = "Exports"
+    verbose_name = _("Exports")
 
     def ready(self):
         from clients.extensions import register_bulk_action
@@ -29,7 +30,7 @@ class ExportsConfig(AppConfig):
         register_nav_section(
             NavSection(
                 app="exports",
-                label="Exports",
+                label=_("Exports"),
                 url_name="exports:export_list",
                 shown=lambda tenant, membership: membership.allows(Capability.EXPORT),
                 order=80,

@@ -5,6 +5,7 @@ import tempfile
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views import View
 
 from clients.models import ClientImport
@@ -22,14 +23,16 @@ class ClientImportRefusedView(TenantRequiredMixin, View):
 
     def get(self, request, pk):
         job = get_object_or_404(ClientImport.objects.for_tenant(request.tenant), pk=pk)
-        headers = [h or f"Column {i + 1}" for i, h in enumerate(job.headers)]
+        headers = [
+            h or _("Column %(number)s") % {"number": i + 1} for i, h in enumerate(job.headers)
+        ]
         columns = [XlsxColumn(h, "text") for h in headers]
-        columns += [XlsxColumn("Line", "integer"), XlsxColumn("Reason", "text")]
+        columns += [XlsxColumn(_("Line"), "integer"), XlsxColumn(_("Reason"), "text")]
         handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
         writer = XlsxStreamWriter(
             handle,
             columns=columns,
-            title="Refused rows",
+            title=_("Refused rows"),
             currency=request.tenant.currency,
             time_zone=request.tenant.zone,
         )
