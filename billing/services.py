@@ -53,9 +53,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clients.models import Client, ClientStatus
-from core.formatting import money
+from core.formatting import format_amount, money
 from core.sql import bound_cursor, is_postgresql
 from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
@@ -655,10 +656,16 @@ def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> l
     for result, entry in new:
         if not result.posting.activity:
             continue
-        description = f"{entry.get_kind_display()} {money(abs(entry.amount))} {currency}"
-        description += f", balance {money(entry.balance_after)} {currency}"
+        values = {
+            "kind": entry.get_kind_display(),
+            "amount": format_amount(abs(entry.amount), currency=currency),
+            "balance": format_amount(entry.balance_after, currency=currency),
+            "comment": entry.comment,
+        }
         if entry.comment:
-            description += f" ({entry.comment})"
+            description = gettext("%(kind)s %(amount)s, balance %(balance)s (%(comment)s)") % values
+        else:
+            description = gettext("%(kind)s %(amount)s, balance %(balance)s") % values
         payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
         payload["kind"] = entry.kind
         if with_entry:
@@ -929,10 +936,11 @@ def _record_credit_change(change: CreditLimitChange) -> None:
         object_type="credit_limit_change",
         object_id=change.pk,
         actor=change.operator,
-        description=(
-            f"Credit limit {money(change.old_limit)} → {money(change.new_limit)} "
-            f"{change.tenant.currency}"
-        ),
+        description=gettext("Credit limit %(old)s → %(new)s")
+        % {
+            "old": money(change.old_limit),
+            "new": format_amount(change.new_limit, currency=change.tenant.currency),
+        },
         payload={"old": str(change.old_limit), "new": str(change.new_limit)},
         at=change.created_at,
     )

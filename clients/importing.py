@@ -31,6 +31,7 @@ from django.core.files import File
 from django.db import transaction
 from django.forms import CheckboxInput
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.leases import (
     Lease,
@@ -606,7 +607,8 @@ def _record_finished(job: ClientImport, counts: dict, rows: int) -> None:
         object_id=job.pk,
         actor=job.created_by,
         actor_label=ACTOR_LABEL,
-        description=f"Client import of {job.file_name} finished: {summary_line(counts)}",
+        description=gettext("Client import of %(file)s finished: %(summary)s")
+        % {"file": job.file_name, "summary": summary_line(counts)},
         payload={"import": job.pk, "file": job.file_name, "rows": rows, "counts": counts},
     )
 
@@ -636,7 +638,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         for plan, client in zip(created, clients, strict=True):
             plan.client = client
             payload = {"number": client.number, "name": client.name, **source}
-            description = f"Imported from {job.file_name}"
+            description = gettext("Imported from %(file)s") % {"file": job.file_name}
             lines.append(_event_line("client.created", client, description, payload, actor))
         _apply_columns(job, created)
     if updated:
@@ -647,7 +649,10 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
             plan.client.refresh_search_text()
             plan.client.updated_at = timezone.now()
             changed = ", ".join(sorted(plan.data))
-            description = f"Updated from {job.file_name}: {changed}"
+            description = gettext("Updated from %(file)s: %(fields)s") % {
+                "file": job.file_name,
+                "fields": changed,
+            }
             payload = {"fields": sorted(plan.data), **source}
             lines.append(_event_line("client.updated", plan.client, description, payload, actor))
         Client.objects.for_tenant(tenant).bulk_update(

@@ -5,6 +5,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.formatting import format_datetime
 from core.validators import full_clean_changed
@@ -49,7 +50,7 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
         type="client.created",
         client_id=client.pk,
         actor=actor,
-        description="Client created",
+        description=gettext("Client created"),
         payload={"number": client.number, "name": client.name},
     )
     return client
@@ -118,9 +119,13 @@ def _edit_description(changes: dict) -> str:
     """The activity line of an edit: the one field with its old and new value, or the names."""
     labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
     if len(changes) == 1:
-        (_, (old, new)), label = next(iter(changes.items())), labels[0]
-        return f"{label[:1].upper()}{label[1:]}: {_shown(old)} → {_shown(new)}"
-    return "Edited " + ", ".join(labels)
+        (_name, (old, new)), label = next(iter(changes.items())), labels[0]
+        return gettext("%(field)s: %(old)s → %(new)s") % {
+            "field": f"{label[:1].upper()}{label[1:]}",
+            "old": _shown(old),
+            "new": _shown(new),
+        }
+    return gettext("Edited %(fields)s") % {"fields": ", ".join(labels)}
 
 
 def _edit_payload(changes: dict) -> dict:
@@ -209,7 +214,9 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
 
 
 def _deleted_description(comment: str) -> str:
-    return "Client deleted" + (f": {comment}" if comment else "")
+    if comment:
+        return gettext("Client deleted: %(comment)s") % {"comment": comment}
+    return gettext("Client deleted")
 
 
 @transaction.atomic

@@ -49,7 +49,9 @@ class TenantDateFilter(django_filters.DateFilter):
 
 
 class EventFilterSet(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(choices=type_choices, empty_label=_("Any event"))
+    type = django_filters.ChoiceFilter(
+        choices=type_choices, label=_("Type"), empty_label=_("Any event")
+    )
     actor = django_filters.ModelChoiceFilter(
         queryset=get_user_model().objects.none(),
         label=pgettext_lazy("portal user", "Operator"),

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from billing.models import Account
 from clients.extensions import BulkOutcome
@@ -225,7 +226,7 @@ def client_place_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=f"{label} set: {reason}",
+        description=gettext("%(hold)s set: %(reason)s") % {"hold": label, "reason": reason},
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     subscription_suspend_all(
@@ -239,6 +240,15 @@ def client_place_hold(
         sender="holds", client=locked, access=False, reason=HOLD_ACCESS_REASON
     )
     return hold
+
+
+def _released_description(label, reason: str, remaining) -> str:
+    """A released hold's activity line, naming the hold still in force if one is."""
+    values = {"hold": label, "reason": reason}
+    if remaining:
+        values["other"] = str(HoldKind(next(iter(remaining))).label).lower()
+        return gettext("%(hold)s released: %(reason)s (%(other)s still in force)") % values
+    return gettext("%(hold)s released: %(reason)s") % values
 
 
 @transaction.atomic
@@ -283,12 +293,7 @@ def client_release_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=f"{label} released: {reason}"
-        + (
-            f" ({HoldKind(next(iter(remaining))).label.lower()} still in force)"
-            if remaining
-            else ""
-        ),
+        description=_released_description(label, reason, remaining),
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     if not remaining:
@@ -487,7 +492,8 @@ def _holds_place_bulk(
             EventLine(
                 type="hold.placed",
                 client_id=hold.client_id,
-                description=f"{label} set: {hold.reason}",
+                description=gettext("%(hold)s set: %(reason)s")
+                % {"hold": label, "reason": hold.reason},
                 payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
                 object_type="hold",
                 object_id=hold.pk,
@@ -499,7 +505,12 @@ def _holds_place_bulk(
                 EventLine(
                     type="subscription.suspended",
                     client_id=hold.client_id,
-                    description=f"{suspended[hold.client_id]} subscription(s) suspended: {label}",
+                    description=ngettext(
+                        "%(count)s subscription suspended: %(reason)s",
+                        "%(count)s subscriptions suspended: %(reason)s",
+                        suspended[hold.client_id],
+                    )
+                    % {"count": suspended[hold.client_id], "reason": label},
                     payload={"count": suspended[hold.client_id]},
                     actor=operator,
                 )
@@ -624,7 +635,7 @@ def _holds_release_bulk(
             EventLine(
                 type="hold.released",
                 client_id=client_id,
-                description=f"{HoldKind(kind).label} released: {reason}",
+                description=_released_description(HoldKind(kind).label, reason, ()),
                 payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
                 object_type="hold",
                 object_id=pk,
@@ -636,7 +647,12 @@ def _holds_release_bulk(
                 EventLine(
                     type="subscription.resumed",
                     client_id=client_id,
-                    description=f"{resumed[client_id]} subscription(s) active again",
+                    description=ngettext(
+                        "%(count)s subscription active again",
+                        "%(count)s subscriptions active again",
+                        resumed[client_id],
+                    )
+                    % {"count": resumed[client_id]},
                     payload={"count": resumed[client_id]},
                     actor=operator,
                 )

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
@@ -335,11 +336,16 @@ def _record_reachability(tenant: Tenant, outcome: RouterOutcome, name: str, now:
     """router.unreachable when a router that answered (or was never polled) does not,
     router.reachable when one that did not answers again: changes only, not every poll."""
     if outcome.ok:
-        kind, description, payload = "router.reachable", f"Router {name} reachable again", {}
+        description = gettext("Router %(name)s reachable again") % {"name": name}
+        kind, payload = "router.reachable", {}
     else:
         error = outcome.error
         message = _clean(error.message if error else "Unknown error", 500)
-        kind, description = "router.unreachable", f"Router {name} unreachable: {message}"
+        kind = "router.unreachable"
+        description = gettext("Router %(name)s unreachable: %(error)s") % {
+            "name": name,
+            "error": message,
+        }
         payload = {"error": message, "kind": error.kind if error else PollErrorKind.NETWORK}
     event_record(
         tenant=tenant,

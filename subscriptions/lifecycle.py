@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from billing.models import EntryKind
 from billing.services import (
@@ -55,7 +56,7 @@ from billing.services import (
     ledger_post_chunk_retried,
 )
 from clients.models import Client
-from core.formatting import format_date, money
+from core.formatting import format_amount, format_date
 from core.sql import bound_cursor, is_postgresql
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -220,7 +221,18 @@ def subscription_suspend_all(
             actor=actor,
             actor_label=actor_label,
             type="subscription.suspended",
-            description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
+            description=(
+                ngettext(
+                    "%(count)s subscription suspended: %(reason)s",
+                    "%(count)s subscriptions suspended: %(reason)s",
+                    changed,
+                )
+                if reason
+                else ngettext(
+                    "%(count)s subscription suspended", "%(count)s subscriptions suspended", changed
+                )
+            )
+            % {"count": changed, "reason": reason},
             payload={"count": changed},
         )
     return changed
@@ -239,7 +251,12 @@ def subscription_resume_all(*, client: Client, actor=None, actor_label: str = ""
             actor=actor,
             actor_label=actor_label,
             type="subscription.resumed",
-            description=f"{resumed} subscription(s) active again",
+            description=ngettext(
+                "%(count)s subscription active again",
+                "%(count)s subscriptions active again",
+                resumed,
+            )
+            % {"count": resumed},
             payload={"count": resumed},
         )
     return resumed
@@ -374,8 +391,12 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
             EventLine(
                 type="subscription.renewed",
                 client_id=old.client_id,
-                description=f"Subscription {package.name} renewed for {money(package.price)} "
-                f"{tenant.currency}, {format_date(old.end_date)} – {format_date(end)}",
+                description=gettext("Subscription %(name)s renewed for %(amount)s, %(period)s")
+                % {
+                    "name": package.name,
+                    "amount": format_amount(package.price, currency=tenant.currency),
+                    "period": f"{format_date(old.end_date)} – {format_date(end)}",
+                },
                 payload={
                     "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
@@ -566,8 +587,12 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
             EventLine(
                 type="subscription.expired",
                 client_id=client_id,
-                description=f"Subscription {name} expired"
-                + (" (auto-renewal: not enough funds)" if auto_renew else ""),
+                description=(
+                    gettext("Subscription %(name)s expired (auto-renewal: not enough funds)")
+                    if auto_renew
+                    else gettext("Subscription %(name)s expired")
+                )
+                % {"name": name},
                 payload={"subscription": pk, "auto_renew": auto_renew},
                 object_type="subscription",
                 object_id=pk,

@@ -30,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing.models import MONEY_QUANTUM, LedgerEntry
 from billing.services import (
@@ -41,7 +42,7 @@ from billing.services import (
 )
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
-from core.formatting import format_date, money
+from core.formatting import format_amount, format_date
 from events.services import event_record
 from tenancy.models import Tenant
 
@@ -126,10 +127,16 @@ def _save_package(package: Package) -> Package:
 def _record_package(package: Package, *, actor, type: str, changes: dict) -> None:  # noqa: A002
     """A package's event: created, or what changed (old and new values as text)."""
     if type == "package.created":
-        description = f"Package {package.name} created at {package.price} {package.tenant.currency}"
+        description = gettext("Package %(name)s created at %(price)s") % {
+            "name": package.name,
+            "price": format_amount(package.price, currency=package.tenant.currency),
+        }
         payload = {"package": package.pk, "name": package.name, "price": str(package.price)}
     else:
-        description = f"Package {package.name} changed: {', '.join(sorted(changes))}"
+        description = gettext("Package %(name)s changed: %(fields)s") % {
+            "name": package.name,
+            "fields": ", ".join(sorted(changes)),
+        }
         payload = {"package": package.pk, "fields": sorted(changes), "changes": changes}
     event_record(
         tenant=package.tenant,
@@ -250,6 +257,26 @@ def _check_start_date(tenant: Tenant, start_date: date) -> None:
         raise ValidationError({"start_date": "The start date can be at most a year ahead."})
 
 
+def _bought_description(name: str, price: str, period: str, *, auto_renew: bool, on_hold: bool):
+    """A bought subscription's activity line."""
+    values = {"name": name, "price": price, "period": period}
+    if auto_renew and on_hold:
+        text = gettext(
+            "Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on "
+            "(suspended: the client is on hold)"
+        )
+    elif auto_renew:
+        text = gettext("Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on")
+    elif on_hold:
+        text = gettext(
+            "Subscription %(name)s bought for %(price)s, %(period)s "
+            "(suspended: the client is on hold)"
+        )
+    else:
+        text = gettext("Subscription %(name)s bought for %(price)s, %(period)s")
+    return text % values
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -326,11 +353,12 @@ def subscription_create(
         object_id=subscription.pk,
         actor=actor,
         type="subscription.created",
-        description=(
-            f"Subscription {package.name} bought for {money(package.price)} {currency}, "
-            f"{format_date(start_date)} – {format_date(end_date)}"
-            + (", auto-renew on" if auto_renew else "")
-            + (" (suspended: the client is on hold)" if on_hold else "")
+        description=_bought_description(
+            package.name,
+            format_amount(package.price, currency=currency),
+            f"{format_date(start_date)} – {format_date(end_date)}",
+            auto_renew=auto_renew,
+            on_hold=on_hold,
         ),
         payload={"subscription": subscription.pk, "amount": str(package.price)},
     )
@@ -471,7 +499,15 @@ def subscription_cancel(
     locked.refund_entry = entry
     locked.auto_renew = False
     locked.save()
-    refunded = f", {money(amount)} {tenant.currency} refunded" if amount > 0 else ""
+    values = {
+        "name": locked.package.name,
+        "amount": format_amount(amount, currency=tenant.currency),
+        "reason": reason,
+    }
+    if amount > 0:
+        cancelled = gettext("Subscription %(name)s cancelled, %(amount)s refunded: %(reason)s")
+    else:
+        cancelled = gettext("Subscription %(name)s cancelled: %(reason)s")
     event_record(
         tenant=tenant,
         client_id=locked.client_id,
@@ -479,7 +515,7 @@ def subscription_cancel(
         object_id=locked.pk,
         actor=actor,
         type="subscription.cancelled",
-        description=f"Subscription {locked.package.name} cancelled{refunded}: {reason}",
+        description=cancelled % values,
         payload={"subscription": locked.pk, "refund": str(amount)},
     )
     still_active = (
@@ -517,7 +553,12 @@ def subscription_set_auto_renew(
         object_id=locked.pk,
         actor=actor,
         type="subscription.auto_renew_changed",
-        description=f"Auto-renew {'on' if auto_renew else 'off'} for {locked.package.name}",
+        description=(
+            gettext("Auto-renew on for %(name)s")
+            if auto_renew
+            else gettext("Auto-renew off for %(name)s")
+        )
+        % {"name": locked.package.name},
         payload={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked
