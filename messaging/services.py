@@ -44,6 +44,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from billing.models import EntryKind
 from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
@@ -946,7 +947,12 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
             object_type="sender_id",
             object_id=locked.pk,
             actor=actor,
-            description=f"Sender ID {locked.name} {label}" + (f": {reason}" if reason else ""),
+            description=(
+                gettext("Sender ID %(name)s %(status)s: %(reason)s")
+                if reason
+                else gettext("Sender ID %(name)s %(status)s")
+            )
+            % {"name": locked.name, "status": label, "reason": reason},
             payload={"name": locked.name, "old": previous, "new": status, "reason": reason},
         )
     return locked

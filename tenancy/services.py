@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
@@ -101,7 +102,8 @@ def operator_create(
         membership,
         actor=actor,
         type="operator.invited",
-        description=f"Operator {login} invited as {membership.get_role_display()}",
+        description=gettext("Operator %(login)s invited as %(role)s")
+        % {"login": login, "role": membership.get_role_display()},
         payload={"role": role},
     )
     return membership
@@ -176,7 +178,8 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.role_changed",
-            description=f"Operator {login}: role {Role(old_role).label} → {Role(role).label}",
+            description=gettext("Operator %(login)s: role %(old)s → %(new)s")
+            % {"login": login, "old": Role(old_role).label, "new": Role(role).label},
             payload={"old": old_role, "new": role},
         )
     if changes:
@@ -184,7 +187,8 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.updated",
-            description=f"Operator {login} edited: {', '.join(sorted(changes))}",
+            description=gettext("Operator %(login)s edited: %(fields)s")
+            % {"login": login, "fields": ", ".join(sorted(changes))},
             payload={"fields": sorted(changes)},
         )
     if deactivated:
@@ -194,7 +198,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.deactivated",
-            description=f"Operator {login} deactivated",
+            description=gettext("Operator %(login)s deactivated") % {"login": login},
             payload={"tokens_revoked": revoked},
         )
     if reactivated:
@@ -202,7 +206,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.reactivated",
-            description=f"Operator {login} reactivated",
+            description=gettext("Operator %(login)s reactivated") % {"login": login},
             payload={},
         )
     return membership
@@ -265,8 +269,11 @@ def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -
         tenant=tenant,
         actor=actor,
         type="tenant.security_changed",
-        description="Two-factor authentication "
-        + ("required of every operator" if require_two_factor else "no longer required"),
+        description=(
+            gettext("Two-factor authentication required of every operator")
+            if require_two_factor
+            else gettext("Two-factor authentication no longer required")
+        ),
         object_type="tenant",
         object_id=tenant.pk,
         payload={"require_two_factor": require_two_factor},
@@ -344,7 +351,8 @@ def api_token_create(
         token,
         actor=actor,
         type="api_token.created",
-        description=f"API token {token.name} ({token.prefix}…) created",
+        description=gettext("API token %(name)s (%(prefix)s…) created")
+        % {"name": token.name, "prefix": token.prefix},
         payload={
             "scope": token.scope,
             "expires_at": token.expires_at.isoformat() if token.expires_at else None,
@@ -377,7 +385,8 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
             locked,
             actor=actor,
             type="api_token.revoked",
-            description=f"API token {locked.name} ({locked.prefix}…) revoked",
+            description=gettext("API token %(name)s (%(prefix)s…) revoked")
+            % {"name": locked.name, "prefix": locked.prefix},
             payload={},
         )
     return locked

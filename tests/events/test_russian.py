@@ -102,3 +102,37 @@ def test_the_owners_are_told_in_russian(tenant):
     assert notice.subject == "Адрес вебхука отключён: http://127.0.0.1:9/hook"
     assert notice.body.startswith("Clientdesk отключил адрес вебхука http://127.0.0.1:9/hook")
     assert "События на него больше не отправляются." in notice.body
+
+
+def test_an_event_written_in_russian_keeps_its_sentence(tenant):
+    with translation.override("ru"), scopes_disabled():
+        endpoint = webhook_endpoint_create(
+            tenant=tenant,
+            actor=None,
+            url="http://127.0.0.1:9/ru",
+            secret=SECRET,
+            event_types=["client.updated"],
+        )
+    with scopes_disabled():
+        event = Event.objects.get(tenant=tenant, object_id=endpoint.pk)
+    assert event.description == "Адрес вебхука http://127.0.0.1:9/ru добавлен."
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (1, "1 подписка приостановлена"),
+        (2, "2 подписки приостановлены"),
+        (5, "5 подписок приостановлено"),
+        (11, "11 подписок приостановлено"),
+        (21, "21 подписка приостановлена"),
+    ],
+)
+def test_the_timeline_counts_subscriptions_in_russian(count, text):
+    from django.utils.translation import ngettext
+
+    with translation.override("ru"):
+        line = ngettext(
+            "%(count)s subscription suspended", "%(count)s subscriptions suspended", count
+        ) % {"count": count}
+    assert line == text
