@@ -666,13 +666,16 @@ def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> l
     for result, entry in new:
         if not result.posting.activity:
             continue
-        description = _("%(kind)s %(amount)s, balance %(balance)s") % {
+        values = {
             "kind": entry.get_kind_display(),
             "amount": format_amount(abs(entry.amount), currency=currency),
             "balance": format_amount(entry.balance_after, currency=currency),
+            "comment": entry.comment,
         }
         if entry.comment:
-            description += f" ({entry.comment})"
+            description = _("%(kind)s %(amount)s, balance %(balance)s (%(comment)s)") % values
+        else:
+            description = _("%(kind)s %(amount)s, balance %(balance)s") % values
         payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
         payload["kind"] = entry.kind
         if with_entry:

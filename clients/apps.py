@@ -11,7 +11,6 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self):
-        from django.utils.translation import gettext_lazy as _
 
         from tenancy.navigation import NavSection, register_nav_section
 

@@ -120,7 +120,7 @@ def _edit_description(changes: dict) -> str:
     """The activity line of an edit: the one field with its old and new value, or the names."""
     labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
     if len(changes) == 1:
-        (_, (old, new)), label = next(iter(changes.items())), labels[0]
+        (_name, (old, new)), label = next(iter(changes.items())), labels[0]
         return gettext("%(field)s: %(old)s → %(new)s") % {
             "field": f"{label[:1].upper()}{label[1:]}",
             "old": _shown(old),

@@ -15,6 +15,7 @@ def audit_log_shown(tenant, membership) -> bool:
 
 class EventsConfig(AppConfig):
     name = "events"
+    verbose_name = _("Events")
 
     def ready(self):
         from core.jobs import job_register
@@ -48,7 +49,7 @@ class EventsConfig(AppConfig):
         )
         job_register(
             EVENTS_PRUNE_JOB,
-            label="Event retention",
+            label=_("Event retention"),
             run=events_prune,
-            result_labels={"deleted": "Events deleted"},
+            result_labels={"deleted": _("Events deleted")},
         )

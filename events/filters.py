@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 import django_filters
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.dates import DateField
 
@@ -16,19 +18,19 @@ from .models import Event
 from .types import type_choices
 
 OBJECT_TYPES = [
-    ("client", "Client"),
-    ("hold", "Hold"),
-    ("subscription", "Subscription"),
-    ("ledger_entry", "Ledger entry"),
-    ("credit_limit_change", "Credit limit change"),
-    ("sender_id", "Sender ID"),
-    ("package", "Package"),
-    ("router", "Router"),
-    ("pppoe_account", "PPPoE account"),
-    ("operator", "Operator"),
-    ("api_token", "API token"),
-    ("client_import", "Client import"),
-    ("tenant", "Tenant"),
+    ("client", _("Client")),
+    ("hold", _("Hold")),
+    ("subscription", _("Subscription")),
+    ("ledger_entry", _("Ledger entry")),
+    ("credit_limit_change", _("Credit limit change")),
+    ("sender_id", _("Sender ID")),
+    ("package", _("Package")),
+    ("router", _("Router")),
+    ("pppoe_account", _("PPPoE account")),
+    ("operator", pgettext_lazy("portal user", "Operator")),
+    ("api_token", _("API token")),
+    ("client_import", _("Client import")),
+    ("tenant", _("Tenant")),
 ]
 ID_MAX = 2**63 - 1
 
@@ -47,17 +49,21 @@ class TenantDateFilter(django_filters.DateFilter):
 
 
 class EventFilterSet(django_filters.FilterSet):
-    type = django_filters.ChoiceFilter(choices=type_choices, empty_label="Any event")
+    type = django_filters.ChoiceFilter(
+        choices=type_choices, label=_("Type"), empty_label=_("Any event")
+    )
     actor = django_filters.ModelChoiceFilter(
-        queryset=get_user_model().objects.none(), label="Operator", empty_label="Anyone"
+        queryset=get_user_model().objects.none(),
+        label=pgettext_lazy("portal user", "Operator"),
+        empty_label=_("Anyone"),
     )
     object_type = django_filters.ChoiceFilter(
-        choices=OBJECT_TYPES, label="Object", empty_label="Any object"
+        choices=OBJECT_TYPES, label=_("Object"), empty_label=_("Any object")
     )
-    object_id = django_filters.NumberFilter(label="Object ID", min_value=1, max_value=ID_MAX)
-    client_id = django_filters.NumberFilter(label="Client", min_value=1, max_value=ID_MAX)
-    since = TenantDateFilter(label="From", method="filter_since")
-    until = TenantDateFilter(label="To", method="filter_until")
+    object_id = django_filters.NumberFilter(label=_("Object ID"), min_value=1, max_value=ID_MAX)
+    client_id = django_filters.NumberFilter(label=_("Client"), min_value=1, max_value=ID_MAX)
+    since = TenantDateFilter(label=_("From"), method="filter_since")
+    until = TenantDateFilter(label=_("To"), method="filter_until")
 
     class Meta:
         model = Event
@@ -70,7 +76,10 @@ class EventFilterSet(django_filters.FilterSet):
             users = get_user_model().objects.filter(memberships__tenant=tenant).order_by("username")
         self.filters["actor"].queryset = users
         self.form.fields["actor"].queryset = users
-        self.form.fields["type"].choices = [("", "Any event"), *type_choices(money_only=money_only)]
+        self.form.fields["type"].choices = [
+            ("", _("Any event")),
+            *type_choices(money_only=money_only),
+        ]
 
     def filter_since(self, queryset, name, value):
         return queryset.filter(created_at__gte=_day_start(value))

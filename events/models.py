@@ -2,15 +2,28 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenancy.models import TenantOwnedModel
 
 
 class ActorKind(models.TextChoices):
-    OPERATOR = "operator", "Operator"
-    API_TOKEN = "api_token", "API token"  # actor_label names the token; its id is in actor_ref
-    JOB = "job", "Scheduled job"
-    SYSTEM = "system", "System"
+    OPERATOR = "operator", pgettext_lazy("portal user", "Operator")
+    API_TOKEN = "api_token", _("API token")  # actor_label names the token; its id is in actor_ref
+    JOB = "job", _("Scheduled job")
+    SYSTEM = "system", _("System")
+
+
+# The names the machinery's own events carry in `actor_label`, as an operator reads them (the
+# stored label stays the code; a job or token's own name is shown as it is).
+MACHINE_ACTORS = {
+    "system": pgettext_lazy("event actor", "system"),
+    "webhooks": pgettext_lazy("event actor", "webhooks"),
+    "router poller": pgettext_lazy("event actor", "router poller"),
+    "import": pgettext_lazy("event actor", "import"),
+    "demo": pgettext_lazy("event actor", "demo"),
+}
 
 
 class Event(TenantOwnedModel):
@@ -42,6 +55,8 @@ class Event(TenantOwnedModel):
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         indexes = [
             # The audit log, newest first, paged by (created_at, id) without a count.
             models.Index(fields=["tenant", "-created_at", "-id"], name="event_tenant_time_idx"),
@@ -63,7 +78,8 @@ class Event(TenantOwnedModel):
     def who(self) -> str:
         if self.actor_id and self.actor:
             return self.actor.get_full_name() or self.actor.get_username()
-        return self.actor_label or "system"
+        label = self.actor_label or "system"
+        return str(MACHINE_ACTORS.get(label, label))
 
 
 # Webhooks: endpoints and deliveries, in modules of their own.

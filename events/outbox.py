@@ -19,16 +19,18 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.leases import Lease, Leased, lease_requeue
 from tenancy.models import Tenant, TenantOwnedModel
 
 
 class EmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("e-mail", "Queued")
+    SENDING = "sending", pgettext_lazy("e-mail", "Sending")
+    SENT = "sent", pgettext_lazy("e-mail", "Sent")
+    FAILED = "failed", pgettext_lazy("e-mail", "Failed")
 
 
 class OutboxEmail(Leased, TenantOwnedModel):
@@ -37,7 +39,7 @@ class OutboxEmail(Leased, TenantOwnedModel):
     key = models.CharField(max_length=120)
     kind = models.CharField(max_length=40, blank=True)
     client_id = models.BigIntegerField(null=True, blank=True)
-    to = models.JSONField(default=list, help_text="The recipients' addresses.")
+    to = models.JSONField(default=list, help_text=_("The recipients' addresses."))
     subject = models.CharField(max_length=300)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -45,9 +47,9 @@ class OutboxEmail(Leased, TenantOwnedModel):
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
     )
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the sweep sends it, if no worker did before."
+        null=True, blank=True, help_text=_("When the sweep sends it, if no worker did before.")
     )
-    finished_at = models.DateTimeField(null=True, blank=True, help_text="Sent or given up.")
+    finished_at = models.DateTimeField(null=True, blank=True, help_text=_("Sent or given up."))
     error = models.TextField(blank=True)
 
     LEASE_QUEUED = EmailStatus.QUEUED
@@ -56,6 +58,8 @@ class OutboxEmail(Leased, TenantOwnedModel):
     LEASE_MAX_ATTEMPTS = 6
 
     class Meta:
+        verbose_name = _("outbox e-mail")
+        verbose_name_plural = _("outbox e-mails")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="outbox_email_unique_key")
         ]

@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRow
 
 from core.api import SortKey
@@ -15,13 +16,13 @@ class EventTable(BaseTable):
     index (tenant, created_at DESC, id DESC) serves every page. Keyset pages (newer, older),
     never a count: at a hundred million events a count would cost more than the page."""
 
-    created_at = MomentColumn(verbose_name="When")
-    type = tables.Column(verbose_name="Event", orderable=False)
-    description = tables.Column(verbose_name="What happened", orderable=False)
-    who = tables.Column(verbose_name="Who", accessor="who", orderable=False, empty_values=())
-    object_type = tables.Column(verbose_name="Object", orderable=False)
-    object_id = tables.Column(verbose_name="Object ID", orderable=False)
-    client_id = tables.Column(verbose_name="Client", orderable=False)
+    created_at = MomentColumn(verbose_name=_("When"))
+    type = tables.Column(verbose_name=_("Event"), orderable=False)
+    description = tables.Column(verbose_name=_("What happened"), orderable=False)
+    who = tables.Column(verbose_name=_("Who"), accessor="who", orderable=False, empty_values=())
+    object_type = tables.Column(verbose_name=_("Object"), orderable=False)
+    object_id = tables.Column(verbose_name=_("Object ID"), orderable=False)
+    client_id = tables.Column(verbose_name=_("Client"), orderable=False)
 
     always_columns = ("created_at", "type", "description", "who")
     default_columns = ("created_at", "type", "description", "who", "object_type")

@@ -8,6 +8,7 @@ exports.lists): the worker asks this view for its table, so the file holds this 
 (an accountant's money events only), this FilterSet and this order, every page of it."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from tenancy.mixins import FilteredTableView
 
@@ -27,7 +28,7 @@ class EventListView(FilteredTableView):
     def dispatch(self, request, *args, **kwargs):
         membership = getattr(request, "membership", None)
         if membership is not None and membership.role not in AUDIT_ROLES:
-            raise PermissionDenied("Your role does not allow this.")
+            raise PermissionDenied(_("Your role does not allow this."))
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -1,15 +1,17 @@
 """Filters of the webhook pages."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .webhook_models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        field_name="url", lookup_expr="icontains", label="Search", max_length=100
+        field_name="url", lookup_expr="icontains", label=_("Search"), max_length=100
     )
-    is_active = django_filters.BooleanFilter(label="Active")
+    is_active = django_filters.BooleanFilter(label=pgettext_lazy("webhook endpoint", "Active"))
 
     class Meta:
         model = WebhookEndpoint
@@ -17,7 +19,9 @@ class WebhookEndpointFilterSet(django_filters.FilterSet):
 
 
 class WebhookDeliveryFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices, empty_label="Any status")
+    status = django_filters.ChoiceFilter(
+        choices=DeliveryStatus.choices, empty_label=_("Any status"), label=_("Status")
+    )
 
     class Meta:
         model = WebhookDelivery

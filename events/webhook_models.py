@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import crypto
 from core.leases import Lease, Leased, lease_requeue
@@ -34,11 +36,11 @@ class WebhookEndpoint(TenantOwnedModel):
     events before it are not sent. `failing_since` is the first failure after the last success;
     an endpoint failing for WEBHOOK_DISABLE_AFTER_SECONDS is disabled with its reason."""
 
-    url = models.URLField("URL", max_length=URL_MAX_LENGTH)
-    description = models.CharField(max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH)
+    description = models.CharField(_("description"), max_length=200, blank=True)
     secret_encrypted = models.TextField()
     event_types = models.JSONField(default=list)
-    is_active = models.BooleanField("Active", default=True)
+    is_active = models.BooleanField(pgettext_lazy("webhook endpoint", "Active"), default=True)
     active_since = models.DateTimeField(default=timezone.now)
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -47,6 +49,8 @@ class WebhookEndpoint(TenantOwnedModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
         indexes = [models.Index(fields=["tenant", "is_active"], name="webhook_endpoint_active_idx")]
 
     def __str__(self) -> str:
@@ -58,10 +62,10 @@ class WebhookEndpoint(TenantOwnedModel):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Sending"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
+    RUNNING = "running", pgettext_lazy("webhook delivery", "Sending")
+    DELIVERED = "delivered", pgettext_lazy("webhook delivery", "Delivered")
+    FAILED = "failed", pgettext_lazy("webhook delivery", "Failed")
 
 
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
@@ -84,7 +88,7 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     )
     object_key = models.CharField(max_length=80)
     status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -102,6 +106,8 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     LEASE_MAX_ATTEMPTS = 30000
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         constraints = [
             # Fan-out writes each event once per endpoint, however often it runs.
             models.UniqueConstraint(

@@ -3,6 +3,8 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from core.tables import MomentColumn
 from tenancy.tables import BaseTable
@@ -18,12 +20,12 @@ STATUS_BADGES = {
 
 
 class WebhookEndpointTable(BaseTable):
-    url = tables.Column(verbose_name="URL")
-    description = tables.Column(orderable=False)
-    event_types = tables.Column(verbose_name="Events", orderable=False)
-    is_active = tables.Column(verbose_name="State")
-    failing_since = MomentColumn(verbose_name="Failing since", default="—")
-    created_at = MomentColumn(verbose_name="Added")
+    url = tables.Column(verbose_name=_("URL"))
+    description = tables.Column(verbose_name=_("Description"), orderable=False)
+    event_types = tables.Column(verbose_name=_("Events"), orderable=False)
+    is_active = tables.Column(verbose_name=_("State"))
+    failing_since = MomentColumn(verbose_name=_("Failing since"), default="—")
+    created_at = MomentColumn(verbose_name=_("Added"))
 
     always_columns = ("url", "is_active")
     default_order = "-created_at"
@@ -45,8 +47,14 @@ class WebhookEndpointTable(BaseTable):
 
     def render_is_active(self, value, record):
         if value:
-            return format_html('<span class="badge text-bg-success">{}</span>', "Active")
-        label = "Disabled" if record.disabled_at else "Off"
+            return format_html(
+                '<span class="badge text-bg-success">{}</span>',
+                pgettext("webhook endpoint", "Active"),
+            )
+        if record.disabled_at:
+            label = pgettext("webhook endpoint", "Disabled")
+        else:
+            label = pgettext("webhook endpoint", "Off")
         return format_html(
             '<span class="badge text-bg-secondary" title="{}">{}</span>',
             record.disabled_reason,
@@ -55,19 +63,19 @@ class WebhookEndpointTable(BaseTable):
 
 
 class WebhookDeliveryTable(BaseTable):
-    created_at = MomentColumn(verbose_name="Created")
-    event_type = tables.Column(verbose_name="Event", accessor="event__type", orderable=False)
-    status = tables.Column()
-    attempts = tables.Column(verbose_name="Tries")
-    last_attempt_at = MomentColumn(verbose_name="Last try", default="—")
-    response_code = tables.Column(verbose_name="Response", default="—")
-    duration_ms = tables.Column(verbose_name="Time (ms)", default="—")
+    created_at = MomentColumn(verbose_name=_("Created"))
+    event_type = tables.Column(verbose_name=_("Event"), accessor="event__type", orderable=False)
+    status = tables.Column(verbose_name=_("Status"))
+    attempts = tables.Column(verbose_name=_("Tries"))
+    last_attempt_at = MomentColumn(verbose_name=_("Last try"), default="—")
+    response_code = tables.Column(verbose_name=_("Response"), default="—")
+    duration_ms = tables.Column(verbose_name=_("Time (ms)"), default="—")
     response_excerpt = tables.TemplateColumn(
         template_name="events/webhook_delivery_excerpt.html",
-        verbose_name="Answer",
+        verbose_name=_("Answer"),
         orderable=False,
     )
-    delivery_id = tables.Column(verbose_name="Delivery ID", orderable=False)
+    delivery_id = tables.Column(verbose_name=_("Delivery ID"), orderable=False)
     redeliver = tables.TemplateColumn(
         template_name="events/webhook_delivery_redeliver.html",
         verbose_name="",

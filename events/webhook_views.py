@@ -5,6 +5,7 @@ render. Another tenant's endpoint or delivery is a 404; the signing secret is ne
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from core.views import form_errors_from
@@ -56,7 +57,9 @@ class WebhookEndpointFormMixin(TenantScopedMixin):
             except ValidationError as error:
                 form_errors_from(form, error)
             else:
-                messages.success(request, f"Webhook endpoint {endpoint.url} saved.")
+                messages.success(
+                    request, _("Webhook endpoint %(url)s saved.") % {"url": endpoint.url}
+                )
                 return redirect("events:webhook_endpoint_list")
         return self.render_form(form, status=400)
 
@@ -86,7 +89,7 @@ class WebhookEndpointDeleteView(TenantScopedMixin, View):
     def post(self, request, pk):
         endpoint = get_object_or_404(self.get_queryset(), pk=pk)
         webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
-        messages.success(request, f"Webhook endpoint {endpoint.url} deleted.")
+        messages.success(request, _("Webhook endpoint %(url)s deleted.") % {"url": endpoint.url})
         return redirect("events:webhook_endpoint_list")
 
 
@@ -126,6 +129,8 @@ class WebhookDeliveryRedeliverView(TenantScopedMixin, View):
         delivery = get_object_or_404(self.get_queryset().select_related("endpoint"), pk=pk)
         again = webhook_redeliver(delivery=delivery, actor=request.user)
         messages.success(
-            request, f"Event {delivery.event_id} is being sent again ({again.delivery_id})."
+            request,
+            _("Event %(event)s is being sent again (%(delivery)s).")
+            % {"event": delivery.event_id, "delivery": again.delivery_id},
         )
         return redirect("events:webhook_delivery_list", pk=delivery.endpoint_id)

@@ -45,6 +45,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from core import crypto
@@ -107,25 +109,28 @@ def webhook_url_check(url: str) -> None:
     host the outbound address policy refuses (resolved now; checked again at each delivery)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": "Enter an http:// or https:// URL with a host name."})
+        raise ValidationError({"url": _("Enter an http:// or https:// URL with a host name.")})
     if parts.username or parts.password:
         raise ValidationError(
-            {"url": "Put no user name or password in the URL: sign with the secret."}
+            {"url": _("Put no user name or password in the URL: sign with the secret.")}
         )
     try:
         check_host(*url_host_port(url))
     except OutboundError as error:
         raise ValidationError({"url": error.message}) from None
     except ValueError:  # a port out of range
-        raise ValidationError({"url": "Enter a port from 1 to 65535."}) from None
+        raise ValidationError({"url": _("Enter a port from 1 to 65535.")}) from None
 
 
 def webhook_secret_problem(secret: str) -> str | None:
     """Why `secret` cannot sign deliveries, or None."""
     if not (SECRET_MIN_LENGTH <= len(secret) <= SECRET_MAX_LENGTH):
-        return f"Use {SECRET_MIN_LENGTH} to {SECRET_MAX_LENGTH} characters."
+        return _("Use %(min)s to %(max)s characters.") % {
+            "min": SECRET_MIN_LENGTH,
+            "max": SECRET_MAX_LENGTH,
+        }
     if not secret.isprintable() or any(c.isspace() for c in secret):
-        return "The secret may not contain spaces or control characters."
+        return _("The secret may not contain spaces or control characters.")
     return None
 
 
@@ -160,7 +165,7 @@ def webhook_endpoint_create(
         event_record(
             tenant=tenant,
             type="webhook_endpoint.created",
-            description=f"Webhook endpoint {url} added.",
+            description=_("Webhook endpoint %(url)s added.") % {"url": url},
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": url, "event_types": endpoint.event_types, "active": is_active},
@@ -205,7 +210,7 @@ def webhook_endpoint_update(
             changes["secret"] = ["…", "…"]
         if not changes:
             return stored
-        for name, (_, value) in changes.items():
+        for name, (_old, value) in changes.items():
             if name != "secret":
                 setattr(stored, name, value)
         if "is_active" in changes and is_active:
@@ -214,11 +219,11 @@ def webhook_endpoint_update(
         stored.updated_at = now
         stored.save()
         if "is_active" in changes and not is_active:
-            _fail_open_deliveries(stored, "The endpoint was turned off.", now)
+            _fail_open_deliveries(stored, _("The endpoint was turned off."), now)
         event_record(
             tenant=tenant,
             type="webhook_endpoint.updated",
-            description=f"Webhook endpoint {stored.url} edited.",
+            description=_("Webhook endpoint %(url)s edited.") % {"url": stored.url},
             object_type="webhook_endpoint",
             object_id=stored.pk,
             payload={"changes": {k: v for k, v in changes.items() if k != "secret"}}
@@ -238,7 +243,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
         event_record(
             tenant=tenant,
             type="webhook_endpoint.deleted",
-            description=f"Webhook endpoint {endpoint.url} deleted.",
+            description=_("Webhook endpoint %(url)s deleted.") % {"url": endpoint.url},
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": endpoint.url},
@@ -263,7 +268,8 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         event_record(
             tenant=tenant,
             type="webhook_delivery.redelivered",
-            description=f"Event {delivery.event_id} sent again to {delivery.endpoint.url}.",
+            description=_("Event %(event)s sent again to %(url)s.")
+            % {"event": delivery.event_id, "url": delivery.endpoint.url},
             object_type="webhook_endpoint",
             object_id=delivery.endpoint_id,
             payload={"delivery": str(again.delivery_id), "of": str(delivery.delivery_id)},
@@ -351,7 +357,7 @@ def webhooks_dispatch(*, tenant: Tenant | None = None, now: datetime | None = No
     were queued."""
     now = now or timezone.now()
     total = 0
-    for _ in range(DISPATCH_MAX_BATCHES):
+    for _batch in range(DISPATCH_MAX_BATCHES):
         queued = _dispatch_batch(tenant, now)
         total += queued
         if queued < DISPATCH_BATCH:
@@ -409,7 +415,7 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
         return "taken"  # finished, or another worker holds it
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        _finish(lease, delivery, DeliveryStatus.FAILED, error="The endpoint is turned off.")
+        _finish(lease, delivery, DeliveryStatus.FAILED, error=_("The endpoint is turned off."))
         return "failed"
     started = time.monotonic()
     code, excerpt, error = _post(delivery, endpoint, tenant)
@@ -421,7 +427,7 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
         if done and endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return "delivered"
-    error = error or f"The receiver answered {code}."
+    error = error or _("The receiver answered %(code)s.") % {"code": code}
     if now - delivery.created_at >= timedelta(seconds=settings.WEBHOOK_GIVE_UP_SECONDS):
         _finish(lease, delivery, DeliveryStatus.FAILED, error=error, **result)
         outcome = "failed"
@@ -472,9 +478,21 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, tenant: Tenant):
     except OutboundError as error:
         return None, "", error.message[:500]
     except requests.Timeout:
-        return None, "", f"No answer within {settings.WEBHOOK_TIMEOUT_SECONDS} seconds."
+        seconds = settings.WEBHOOK_TIMEOUT_SECONDS
+        return (
+            None,
+            "",
+            ngettext(
+                "No answer within %(count)s second.", "No answer within %(count)s seconds.", seconds
+            )
+            % {"count": seconds},
+        )
     except (requests.RequestException, OSError) as error:
-        return None, "", f"The connection failed: {type(error).__name__}."[:500]
+        return (
+            None,
+            "",
+            (_("The connection failed: %(error)s.") % {"error": type(error).__name__})[:500],
+        )
     excerpt = answer.body.decode("utf-8", "replace")[:EXCERPT_LENGTH]
     return answer.status, "".join(c for c in excerpt if c.isprintable() or c in "\n\t"), ""
 
@@ -537,17 +555,22 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
 def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> None:
     """Disable an endpoint that kept failing, fail its open deliveries, and tell the owners."""
     hours = settings.WEBHOOK_DISABLE_AFTER_SECONDS // 3600
-    reason = f"Every delivery failed for {hours} hours."
+    reason = ngettext(
+        "Every delivery failed for %(count)s hour.",
+        "Every delivery failed for %(count)s hours.",
+        hours,
+    ) % {"count": hours}
     tenant = Tenant.objects.get(pk=endpoint.tenant_id)
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             is_active=False, disabled_at=now, disabled_reason=reason, updated_at=now
         )
-        _fail_open_deliveries(endpoint, "The endpoint was disabled.", now)
+        _fail_open_deliveries(endpoint, _("The endpoint was disabled."), now)
         event_record(
             tenant=tenant,
             type="webhook_endpoint.disabled",
-            description=f"Webhook endpoint {endpoint.url} disabled: {reason}",
+            description=_("Webhook endpoint %(url)s disabled: %(reason)s")
+            % {"url": endpoint.url, "reason": reason},
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": endpoint.url, "reason": reason},
@@ -580,16 +603,16 @@ def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) ->
 def _tell_owners_in(tenant, endpoint, reason: str, now, recipients: list[str], suffix: str):
     """The e-mail to some owners, in the active language."""
     url = endpoint.url
-    body = (
-        f"Clientdesk disabled the webhook endpoint {url} of {tenant.name}.\n\n"
-        f"{reason} Events are no longer sent to it.\n\n"
+    body = _(
+        "Clientdesk disabled the webhook endpoint %(url)s of %(tenant)s.\n\n"
+        "%(reason)s Events are no longer sent to it.\n\n"
         "Fix the receiver, then turn the endpoint on again under Webhooks; "
         "Redeliver on its delivery log sends a missed event again."
-    )
+    ) % {"url": url, "tenant": tenant.name, "reason": reason}
     owed = OwedEmail(
         key=f"webhook-disabled:{endpoint.pk}:{now.isoformat()}{suffix}",
         to=tuple(recipients),
-        subject=f"Webhook endpoint disabled: {url}"[:200],
+        subject=(_("Webhook endpoint disabled: %(url)s") % {"url": url})[:200],
         body=body,
         kind="webhook_disabled",
     )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ExportsConfig(AppConfig):
     name = "exports"
-    verbose_name = "Exports"
+    verbose_name = _("Exports")
 
     def ready(self):
         from clients.extensions import register_bulk_action

@@ -8,6 +8,7 @@ meanwhile, is left out, as the page would leave it out). The worker rebuilds the
 these, in the job's tenant scope, as the operator who asked."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from clients.extensions import BulkAction
 from tenancy.lists import list_view_table
@@ -40,7 +41,7 @@ def client_selection_hand_off(
 
 CLIENT_SELECTION_BULK_ACTION = BulkAction(
     name="export",
-    label="Export to .xlsx",
+    label=_("Export to .xlsx"),
     capability=Capability.EXPORT,
     hand_off=client_selection_hand_off,
     order=80,

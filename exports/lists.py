@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenancy.lists import list_view_table
 from tenancy.models import Membership
@@ -63,7 +65,7 @@ def build_list_export(job) -> ExportSpec:
         .first()
     )
     if membership is None:
-        raise ExportGone("The operator who asked for this export no longer works here.")
+        raise ExportGone(_("The operator who asked for this export no longer works here."))
     try:
         table = list_view_table(
             path=params["path"],
@@ -75,7 +77,9 @@ def build_list_export(job) -> ExportSpec:
             ids=params.get("ids"),
         ).table
     except (Http404, PermissionDenied) as error:
-        raise ExportGone(f"This list is no longer available to you ({error}).") from None
+        raise ExportGone(
+            _("This list is no longer available to you (%(reason)s).") % {"reason": error}
+        ) from None
     fields = table.export_fields()
     title = list_export_title(table)
     stamp = timezone.localtime(job.created_at, job.tenant.zone)
@@ -88,4 +92,4 @@ def build_list_export(job) -> ExportSpec:
     )
 
 
-LIST_EXPORT = ExportKind(key=LIST_EXPORT_KIND, label="List", build=build_list_export)
+LIST_EXPORT = ExportKind(key=LIST_EXPORT_KIND, label=gettext_lazy("List"), build=build_list_export)

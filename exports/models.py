@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from core.languages import StartedInLanguage
 from core.leases import Leased
@@ -12,10 +14,10 @@ from tenancy.models import TenantOwnedModel
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("export", "Queued")
+    RUNNING = "running", pgettext_lazy("export", "Running")
+    DONE = "done", pgettext_lazy("export", "Done")
+    FAILED = "failed", pgettext_lazy("export", "Failed")
 
 
 ACTIVE_STATUSES = (ExportStatus.QUEUED, ExportStatus.RUNNING)
@@ -38,13 +40,19 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         "tenancy.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=60)
-    title = models.CharField(max_length=255, blank=True, help_text="What the operator sees.")
+    title = models.CharField(
+        _("title"), max_length=255, blank=True, help_text=_("What the operator sees.")
+    )
     parameters = models.JSONField(default=dict, blank=True)
     status = models.CharField(
-        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )
-    progress = models.PositiveBigIntegerField(default=0, help_text="Rows written so far.")
-    total = models.PositiveBigIntegerField(null=True, blank=True, help_text="Rows to write.")
+    progress = models.PositiveBigIntegerField(
+        _("progress"), default=0, help_text=_("Rows written so far.")
+    )
+    total = models.PositiveBigIntegerField(
+        _("total"), null=True, blank=True, help_text=_("Rows to write.")
+    )
     file = models.FileField(upload_to=export_upload_to, max_length=255, blank=True)
     error = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
@@ -53,6 +61,8 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "idempotency_key"], name="export_job_unique_key"
@@ -75,10 +85,13 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
 
     @classmethod
     def lease_interrupted_reason(cls, attempts: int) -> str:
-        return (
-            f"The export was interrupted {attempts} times (the worker stopped, e.g. out of "
-            "memory). Choose a shorter period and try again."
-        )
+        return ngettext(
+            "The export was interrupted %(count)s time (the worker stopped, e.g. out of memory). "
+            "Choose a shorter period and try again.",
+            "The export was interrupted %(count)s times (the worker stopped, e.g. out of "
+            "memory). Choose a shorter period and try again.",
+            attempts,
+        ) % {"count": attempts}
 
     def lease_on_expired(self, lease, now) -> str:
         """Restart the export from the beginning, until it was interrupted too often."""

@@ -12,6 +12,8 @@ through the same selectors / FilterSet and tenant scoping as the page that asked
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from .xlsx import XlsxColumn
 
 
@@ -29,7 +31,7 @@ class ExportSpec:
     columns: list[XlsxColumn]
     rows: Iterable
     filename: str
-    sheet_title: str = "Export"
+    sheet_title: str = _("Export")
     total: int | None = None
     # When set, the workbook has these sheets, each with its own columns (columns and rows
     # above are then ignored).

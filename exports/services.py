@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.leases import (
     Lease,
@@ -98,7 +99,7 @@ def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
 EXPORT_REASONS = (
     (
         SoftTimeLimitExceeded,
-        lambda _: "The export took too long. Choose a shorter period and try again.",
+        lambda _error: _("The export took too long. Choose a shorter period and try again."),
     ),
     (ExportGone, str),
 )
@@ -133,7 +134,9 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
     tenant = job.tenant
     export_kind = get_export_kind(job.kind)
     if export_kind is None:
-        raise ExportGone(f"This kind of export ({job.kind}) is no longer available.")
+        raise ExportGone(
+            _("This kind of export (%(kind)s) is no longer available.") % {"kind": job.kind}
+        )
     spec = export_kind.build(job)
     lease_renew(lease, total=spec.total)
 

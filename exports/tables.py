@@ -1,4 +1,6 @@
 import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.tables import MomentColumn
 from tenancy.tables import BaseTable
@@ -16,17 +18,19 @@ class JobProgressColumn(tables.TemplateColumn):
 
 
 class ExportJobTable(BaseTable):
-    created_at = MomentColumn(verbose_name="Requested")
-    title = tables.Column(verbose_name="Export", orderable=False)
+    created_at = MomentColumn(verbose_name=_("Requested"))
+    title = tables.Column(verbose_name=_("Export"), orderable=False)
     created_by = tables.Column(
-        verbose_name="Operator", accessor="created_by__username", orderable=False
+        verbose_name=pgettext_lazy("portal user", "Operator"),
+        accessor="created_by__username",
+        orderable=False,
     )
     status = JobProgressColumn(
         template_name="exports/includes/job_progress_cell.html",
-        verbose_name="Progress",
+        verbose_name=_("Progress"),
         orderable=False,
     )
-    finished_at = MomentColumn(verbose_name="Finished", orderable=False)
+    finished_at = MomentColumn(verbose_name=_("Finished"), orderable=False)
 
     always_columns = ("created_at", "title", "status")
     related_for_columns = {"created_by": ("created_by",)}

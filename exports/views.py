@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -24,7 +25,7 @@ def export_started_response(request, job):
         return render(
             request, "exports/includes/job_progress.html", {"job": job, "auto_download": True}
         )
-    messages.success(request, "The export has started; it will be ready for download here.")
+    messages.success(request, _("The export has started; it will be ready for download here."))
     return redirect("exports:export_list")
 
 
@@ -89,11 +90,11 @@ def export_file_response(job):
     """The .xlsx of a finished job as an attachment (the Exports page and the API); a 404
     while it runs, after it failed, or once its file was purged."""
     if job.status != ExportStatus.DONE or not job.file:
-        raise Http404("This export has no file yet.")
+        raise Http404(_("This export has no file yet."))
     try:
         handle = job.file.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("The file of this export is no longer available.") from exc
+        raise Http404(_("The file of this export is no longer available.")) from exc
     filename = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]
     response = FileResponse(
         handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE

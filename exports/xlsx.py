@@ -25,6 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -168,8 +169,9 @@ class XlsxStreamWriter:
     def _sheet_title(title: str) -> str:
         """A name Excel accepts: no characters XML refuses, none of []:*?/\\, no apostrophe at
         either end."""
-        cleaned = "".join(ch for ch in ILLEGAL_CHARACTERS_RE.sub("", title) if ch not in "[]:*?/\\")
-        return cleaned.strip().strip("'").strip()[:SHEET_TITLE_MAX].strip() or "Export"
+        title = ILLEGAL_CHARACTERS_RE.sub("", str(title))
+        cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\")
+        return cleaned.strip().strip("'").strip()[:SHEET_TITLE_MAX].strip() or gettext("Export")
 
     def _new_sheet(self) -> None:
         self.sheet_count += 1
@@ -177,11 +179,11 @@ class XlsxStreamWriter:
         sheet = self.workbook.create_sheet(name)
         sheet.freeze_panes = "A2"
         for index, column in enumerate(self.columns, start=1):
-            width = column.width or max(12, min(60, len(column.header) + 4))
+            width = column.width or max(12, min(60, len(str(column.header)) + 4))
             sheet.column_dimensions[get_column_letter(index)].width = width
         header = []
         for column in self.columns:
-            cell = text_cell(sheet, column.header)
+            cell = text_cell(sheet, str(column.header))
             cell.font = self.header_font
             cell.alignment = Alignment(vertical="center")
             header.append(cell)

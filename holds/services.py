@@ -258,6 +258,15 @@ def client_place_hold(
     return hold
 
 
+def _released_description(label, reason: str, remaining) -> str:
+    """A released hold's activity line, naming the hold still in force if one is."""
+    values = {"hold": label, "reason": reason}
+    if remaining:
+        values["other"] = str(HoldKind(next(iter(remaining))).label).lower()
+        return _("%(hold)s released: %(reason)s (%(other)s still in force)") % values
+    return _("%(hold)s released: %(reason)s") % values
+
+
 @transaction.atomic
 def client_release_hold(
     *,
@@ -300,8 +309,7 @@ def client_release_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=_("%(hold)s released: %(reason)s") % {"hold": label, "reason": reason}
-        + (f" ({STILL_IN_FORCE[HoldKind(next(iter(remaining)))]})" if remaining else ""),
+        description=_released_description(label, reason, remaining),
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     if not remaining:
@@ -514,11 +522,11 @@ def _holds_place_bulk(
                     type="subscription.suspended",
                     client_id=hold.client_id,
                     description=ngettext(
-                        "%(count)s subscription suspended: %(hold)s",
-                        "%(count)s subscriptions suspended: %(hold)s",
+                        "%(count)s subscription suspended: %(reason)s",
+                        "%(count)s subscriptions suspended: %(reason)s",
                         suspended[hold.client_id],
                     )
-                    % {"count": suspended[hold.client_id], "hold": label},
+                    % {"count": suspended[hold.client_id], "reason": label},
                     payload={"count": suspended[hold.client_id]},
                     actor=operator,
                 )
@@ -644,8 +652,7 @@ def _holds_release_bulk(
             EventLine(
                 type="hold.released",
                 client_id=client_id,
-                description=_("%(hold)s released: %(reason)s")
-                % {"hold": HoldKind(kind).label, "reason": reason},
+                description=_released_description(HoldKind(kind).label, reason, ()),
                 payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
                 object_type="hold",
                 object_id=pk,
@@ -657,7 +664,12 @@ def _holds_release_bulk(
                 EventLine(
                     type="subscription.resumed",
                     client_id=client_id,
-                    description=f"{resumed[client_id]} subscription(s) active again",
+                    description=ngettext(
+                        "%(count)s subscription active again",
+                        "%(count)s subscriptions active again",
+                        resumed[client_id],
+                    )
+                    % {"count": resumed[client_id]},
                     payload={"count": resumed[client_id]},
                     actor=operator,
                 )

@@ -974,7 +974,12 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
             object_type="sender_id",
             object_id=locked.pk,
             actor=actor,
-            description=f"Sender ID {locked.name} {label}" + (f": {reason}" if reason else ""),
+            description=(
+                _("Sender ID %(name)s %(status)s: %(reason)s")
+                if reason
+                else _("Sender ID %(name)s %(status)s")
+            )
+            % {"name": locked.name, "status": label, "reason": reason},
             payload={"name": locked.name, "old": previous, "new": status, "reason": reason},
         )
     return locked

@@ -336,11 +336,16 @@ def _record_reachability(tenant: Tenant, outcome: RouterOutcome, name: str, now:
     """router.unreachable when a router that answered (or was never polled) does not,
     router.reachable when one that did not answers again: changes only, not every poll."""
     if outcome.ok:
-        kind, description, payload = "router.reachable", f"Router {name} reachable again", {}
+        description = _("Router %(name)s reachable again") % {"name": name}
+        kind, payload = "router.reachable", {}
     else:
         error = outcome.error
         message = _clean(error.message if error else "Unknown error", 500)
-        kind, description = "router.unreachable", f"Router {name} unreachable: {message}"
+        kind = "router.unreachable"
+        description = _("Router %(name)s unreachable: %(error)s") % {
+            "name": name,
+            "error": message,
+        }
         payload = {"error": message, "kind": error.kind if error else PollErrorKind.NETWORK}
     event_record(
         tenant=tenant,

@@ -85,7 +85,8 @@ def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Rou
         object_type="router",
         object_id=router.pk,
         actor=actor,
-        description=f"Router {router.name} added ({router.host}:{router.port})",
+        description=_("Router %(name)s added (%(address)s)")
+        % {"name": router.name, "address": f"{router.host}:{router.port}"},
         payload={
             "router": router.pk,
             "name": router.name,
@@ -138,7 +139,8 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
         object_type="router",
         object_id=router.pk,
         actor=actor,
-        description=f"Router {router.name} changed: {', '.join(fields)}",
+        description=_("Router %(name)s changed: %(fields)s")
+        % {"name": router.name, "fields": ", ".join(fields)},
         # The values, but never the password's.
         payload={
             "router": router.pk,
@@ -525,8 +527,8 @@ def _adopted_event(account: PppoeAccount, router: Router, matched_by: str, actor
         client_id=account.client_id,
         object_type="pppoe_account",
         object_id=account.pk,
-        description=f"PPPoE account {account.username} adopted from router {router.name} "
-        f"({matched_by})",
+        description=_("PPPoE account %(login)s adopted from router %(router)s (%(matched_by)s)")
+        % {"login": account.username, "router": router.name, "matched_by": matched_by},
         payload={
             "router": router.pk,
             "username": account.username,

@@ -45,7 +45,7 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from billing.models import EntryKind
 from billing.services import (
@@ -222,7 +222,18 @@ def subscription_suspend_all(
             actor=actor,
             actor_label=actor_label,
             type="subscription.suspended",
-            description=f"{changed} subscription(s) suspended" + (f": {reason}" if reason else ""),
+            description=(
+                ngettext(
+                    "%(count)s subscription suspended: %(reason)s",
+                    "%(count)s subscriptions suspended: %(reason)s",
+                    changed,
+                )
+                if reason
+                else ngettext(
+                    "%(count)s subscription suspended", "%(count)s subscriptions suspended", changed
+                )
+            )
+            % {"count": changed, "reason": reason},
             payload={"count": changed},
         )
     return changed
@@ -241,7 +252,12 @@ def subscription_resume_all(*, client: Client, actor=None, actor_label: str = ""
             actor=actor,
             actor_label=actor_label,
             type="subscription.resumed",
-            description=f"{resumed} subscription(s) active again",
+            description=ngettext(
+                "%(count)s subscription active again",
+                "%(count)s subscriptions active again",
+                resumed,
+            )
+            % {"count": resumed},
             payload={"count": resumed},
         )
     return resumed
@@ -377,12 +393,11 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
             EventLine(
                 type="subscription.renewed",
                 client_id=old.client_id,
-                description=_("Subscription %(package)s renewed for %(price)s, %(start)s – %(end)s")
+                description=_("Subscription %(name)s renewed for %(amount)s, %(period)s")
                 % {
-                    "package": package.name,
-                    "price": format_amount(package.price, currency=tenant.currency),
-                    "start": format_date(old.end_date),
-                    "end": format_date(end),
+                    "name": package.name,
+                    "amount": format_amount(package.price, currency=tenant.currency),
+                    "period": f"{format_date(old.end_date)} – {format_date(end)}",
                 },
                 payload={
                     "subscription": new_ids[old.pk],
@@ -575,11 +590,11 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
                 type="subscription.expired",
                 client_id=client_id,
                 description=(
-                    _("Subscription %(package)s expired (auto-renewal: not enough funds)")
+                    _("Subscription %(name)s expired (auto-renewal: not enough funds)")
                     if auto_renew
-                    else _("Subscription %(package)s expired")
+                    else _("Subscription %(name)s expired")
                 )
-                % {"package": name},
+                % {"name": name},
                 payload={"subscription": pk, "auto_renew": auto_renew},
                 object_type="subscription",
                 object_id=pk,

@@ -263,6 +263,26 @@ def _check_start_date(tenant: Tenant, start_date: date) -> None:
         raise ValidationError({"start_date": _("The start date can be at most a year ahead.")})
 
 
+def _bought_description(name: str, price: str, period: str, *, auto_renew: bool, on_hold: bool):
+    """A bought subscription's activity line."""
+    values = {"name": name, "price": price, "period": period}
+    if auto_renew and on_hold:
+        text = _(
+            "Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on "
+            "(suspended: the client is on hold)"
+        )
+    elif auto_renew:
+        text = _("Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on")
+    elif on_hold:
+        text = _(
+            "Subscription %(name)s bought for %(price)s, %(period)s "
+            "(suspended: the client is on hold)"
+        )
+    else:
+        text = _("Subscription %(name)s bought for %(price)s, %(period)s")
+    return text % values
+
+
 @transaction.atomic
 def subscription_create(
     *,
@@ -348,16 +368,12 @@ def subscription_create(
         object_id=subscription.pk,
         actor=actor,
         type="subscription.created",
-        description=(
-            _("Subscription %(package)s bought for %(price)s, %(start)s – %(end)s")
-            % {
-                "package": package.name,
-                "price": format_amount(package.price, currency=currency),
-                "start": format_date(start_date),
-                "end": format_date(end_date),
-            }
-            + (_(", auto-renew on") if auto_renew else "")
-            + (_(" (suspended: the client is on hold)") if on_hold else "")
+        description=_bought_description(
+            package.name,
+            format_amount(package.price, currency=currency),
+            f"{format_date(start_date)} – {format_date(end_date)}",
+            auto_renew=auto_renew,
+            on_hold=on_hold,
         ),
         payload={"subscription": subscription.pk, "amount": str(package.price)},
     )
@@ -510,11 +526,15 @@ def subscription_cancel(
     locked.refund_entry = entry
     locked.auto_renew = False
     locked.save()
-    refunded = (
-        _(", %(amount)s refunded") % {"amount": format_amount(amount, currency=tenant.currency)}
-        if amount > 0
-        else ""
-    )
+    values = {
+        "name": locked.package.name,
+        "amount": format_amount(amount, currency=tenant.currency),
+        "reason": reason,
+    }
+    if amount > 0:
+        cancelled = _("Subscription %(name)s cancelled, %(amount)s refunded: %(reason)s")
+    else:
+        cancelled = _("Subscription %(name)s cancelled: %(reason)s")
     event_record(
         tenant=tenant,
         client_id=locked.client_id,
@@ -522,8 +542,7 @@ def subscription_cancel(
         object_id=locked.pk,
         actor=actor,
         type="subscription.cancelled",
-        description=_("Subscription %(package)s cancelled%(refunded)s: %(reason)s")
-        % {"package": locked.package.name, "refunded": refunded, "reason": reason},
+        description=cancelled % values,
         payload={"subscription": locked.pk, "refund": str(amount)},
     )
     still_active = (
@@ -562,11 +581,9 @@ def subscription_set_auto_renew(
         actor=actor,
         type="subscription.auto_renew_changed",
         description=(
-            _("Auto-renew on for %(package)s")
-            if auto_renew
-            else _("Auto-renew off for %(package)s")
+            _("Auto-renew on for %(name)s") if auto_renew else _("Auto-renew off for %(name)s")
         )
-        % {"package": locked.package.name},
+        % {"name": locked.package.name},
         payload={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked

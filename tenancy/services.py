@@ -105,7 +105,8 @@ def operator_create(
         membership,
         actor=actor,
         type="operator.invited",
-        description=f"Operator {login} invited as {membership.get_role_display()}",
+        description=_("Operator %(login)s invited as %(role)s")
+        % {"login": login, "role": membership.get_role_display()},
         payload={"role": role},
     )
     return membership
@@ -182,7 +183,8 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.role_changed",
-            description=f"Operator {login}: role {Role(old_role).label} → {Role(role).label}",
+            description=_("Operator %(login)s: role %(old)s → %(new)s")
+            % {"login": login, "old": Role(old_role).label, "new": Role(role).label},
             payload={"old": old_role, "new": role},
         )
     if changes:
@@ -190,7 +192,8 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.updated",
-            description=f"Operator {login} edited: {', '.join(sorted(changes))}",
+            description=_("Operator %(login)s edited: %(fields)s")
+            % {"login": login, "fields": ", ".join(sorted(changes))},
             payload={"fields": sorted(changes)},
         )
     if deactivated:
@@ -200,7 +203,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.deactivated",
-            description=f"Operator {login} deactivated",
+            description=_("Operator %(login)s deactivated") % {"login": login},
             payload={"tokens_revoked": revoked},
         )
     if reactivated:
@@ -208,7 +211,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.reactivated",
-            description=f"Operator {login} reactivated",
+            description=_("Operator %(login)s reactivated") % {"login": login},
             payload={},
         )
     return membership
@@ -273,8 +276,11 @@ def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -
         tenant=tenant,
         actor=actor,
         type="tenant.security_changed",
-        description="Two-factor authentication "
-        + ("required of every operator" if require_two_factor else "no longer required"),
+        description=(
+            _("Two-factor authentication required of every operator")
+            if require_two_factor
+            else _("Two-factor authentication no longer required")
+        ),
         object_type="tenant",
         object_id=tenant.pk,
         payload={"require_two_factor": require_two_factor},
@@ -370,7 +376,8 @@ def api_token_create(
         token,
         actor=actor,
         type="api_token.created",
-        description=f"API token {token.name} ({token.prefix}…) created",
+        description=_("API token %(name)s (%(prefix)s…) created")
+        % {"name": token.name, "prefix": token.prefix},
         payload={
             "scope": token.scope,
             "expires_at": token.expires_at.isoformat() if token.expires_at else None,
@@ -403,7 +410,8 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
             locked,
             actor=actor,
             type="api_token.revoked",
-            description=f"API token {locked.name} ({locked.prefix}…) revoked",
+            description=_("API token %(name)s (%(prefix)s…) revoked")
+            % {"name": locked.name, "prefix": locked.prefix},
             payload={},
         )
     return locked

@@ -168,7 +168,7 @@ def test_a_timeout_is_retried(receiver, settings):
     record(tenant, 7)
     (delivery,) = deliveries(tenant)
     assert delivery.status == "pending"
-    assert delivery.error == "No answer within 1 seconds."
+    assert delivery.error == "No answer within 1 second."
     assert delivery.response_code is None
     dispatch_later(settings.WEBHOOK_RETRY_BASE_SECONDS + 1)
     first, second = receiver.wait_for(2)
