@@ -1,10 +1,19 @@
 """Every page of the portal, read in Russian: no English left but data and kept names.
 
 The pages are the URL patterns the bad-input walk enumerates, with its world (a tenant with
-every module on and one of each thing), opened by the owner with a Russian browser. What the
-page may show in Latin letters is the data itself (every text value of the tenant's rows and its
-operators) and the short list in tests/i18n/visible_text.py.
+every module on and one of each thing), opened with a Russian browser: by an anonymous visitor
+where the page answers one (the public pages), by the owner otherwise. Each page is read whole,
+then as its HTMX fragment where the view answers one (HX-Request), then each of its forms is
+submitted twice, every field empty and every field with a bad value of its kind (from
+tests/security/walker.py), and the answer (the page with its errors, or where it redirects with
+its message) is read too. What a page may show in Latin letters is the data itself (every text
+value of the tenant's rows and its operators) and the short list in tests/i18n/visible_text.py.
+
+So that the walk cannot pass by walking nothing, a page must have Russian text, and the last
+test checks that every route was walked and how many were read as pages.
 """
+
+import re
 
 import pytest
 from django.apps import apps
@@ -13,17 +22,28 @@ from django.db import models
 from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
-from tests.i18n.visible_text import data_words, english_words
+from tenancy.models import Tenant
+from tests.i18n.visible_text import data_words, english_words, russian_words, visible_text
 from tests.security import walker
-from tests.security.test_bad_input import PUBLIC, World
+from tests.security.test_bad_input import World
 
 ROUTES = walker.portal_routes()
 TEXT_FIELDS = (models.CharField, models.TextField)
+# The portal has this many URL patterns today; fewer means the walker lost some.
+LEAST_ROUTES = 85
+# Of which at least this many answer the owner (or a visitor) with an HTML page.
+LEAST_PAGES = 45
+WALKED: dict[str, str] = {}  # route name -> "page", "redirect", "not html" or "no GET"
+SEEN_FORMS: set = set()  # a form shown on several pages is walked once
+# Forms the walk does not submit: logging out would end its own session (the login page it
+# leads to is walked).
+NOT_SUBMITTED = {"logout"}
 
 
 def tenant_data_words(tenant) -> set[str]:
     """The Latin words of every text value the tenant's pages may show as data."""
-    texts = [tenant.name, tenant.slug]
+    names = [f.name for f in Tenant._meta.concrete_fields if isinstance(f, TEXT_FIELDS)]
+    texts = [str(getattr(tenant, name) or "") for name in names]
     with scopes_disabled():
         for model in apps.get_models():
             names = [f.name for f in model._meta.concrete_fields if isinstance(f, TEXT_FIELDS)]
@@ -36,17 +56,124 @@ def tenant_data_words(tenant) -> set[str]:
     return data_words(*texts)
 
 
+class Reader:
+    """Reads the answers of one route's walk and keeps what is wrong with them."""
+
+    def __init__(self, http: HttpClient, user, allowed: set[str]):
+        self.http, self.user, self.allowed = http, user, allowed
+        self.failures: list[str] = []
+        self.seen: set[str] = set()  # English already reported: an answer's own is reported
+
+    def read(self, response, what: str, page: bool = False) -> bool:
+        """Checks an HTML answer; `page`: it must also have Russian text of its own."""
+        assert response.status_code < 500, f"{what} answered {response.status_code}"
+        if "html" not in response.get("Content-Type", ""):
+            return False
+        html = response.content.decode()
+        english = [w for w in english_words(html, self.allowed) if w not in self.seen]
+        self.seen.update(english)
+        if english:
+            self.failures.append(f"{what} shows English: {english[:40]}")
+        if page and not visible_text(html):
+            self.failures.append(f"{what} renders no text")
+        elif page and not russian_words(html):
+            self.failures.append(f"{what} has no Russian text")
+        return True
+
+    def submit(self, form: walker.Form, data: dict, what: str):
+        method = getattr(self.http, form.method)
+        response = method(form.action, data, follow=True)
+        self.read(response, f"{form.method.upper()} {form.action} {what}")
+        if self.user is not None and not response.wsgi_request.user.is_authenticated:
+            self.http.force_login(self.user)
+
+
+# A bad value the page shows back (its control characters dropped) is data too: "a\x00b" -> "ab".
+BAD_VALUE_WORDS = data_words(
+    *(
+        re.sub(r"[\x00-\x1f\x7f-\x9f]", "", value)
+        for values in walker.VALUES_BY_KIND.values()
+        for value in values
+        if isinstance(value, str)
+    )
+)
+
+
+def empty(form: walker.Form) -> dict:
+    """Every field empty; hidden fields (the CSRF token, an object's id) as rendered."""
+    data = form.data()
+    for field in form.fields:
+        if field.kind != "hidden":
+            data[field.name] = [""]
+    return data
+
+
+def bad(form: walker.Form) -> dict:
+    """Every field with the first bad value of its kind (hidden fields as rendered)."""
+    data = form.data()
+    for field in form.fields:
+        if field.kind == "hidden":
+            continue
+        value = next(v for v in walker.VALUES_BY_KIND[field.kind] if isinstance(v, str))
+        data[field.name] = [value]
+    return data
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
 def test_every_page_reads_in_russian(route, tmp_path, settings):
     world = World(tmp_path, settings)
-    http = HttpClient(HTTP_ACCEPT_LANGUAGE="ru")
-    if route.name not in PUBLIC:
-        http.force_login(world.owner.user)
     url = route.url({a: world.argument(route, a) for a in route.arguments})
+    http = HttpClient(HTTP_ACCEPT_LANGUAGE="ru")
     page = http.get(url)
+    user = None
+    if page.status_code != 200:  # not a public page: the owner's
+        user = world.owner.user
+        http.force_login(user)
+        page = http.get(url)
     assert page.status_code in (200, 302, 405), f"{url} answered {page.status_code}"
-    if page.status_code != 200 or "html" not in page.get("Content-Type", ""):
-        return  # a redirect or an action: its page is walked under its own pattern
-    english = english_words(page.content.decode(), tenant_data_words(world.tenant))
-    assert english == [], f"{url} shows English: {english[:40]}"
+    if page.status_code != 200:
+        # A redirect or an action: its page is walked under its own pattern, its forms on the
+        # page that shows them.
+        WALKED[route.name] = "redirect" if page.status_code == 302 else "no GET"
+        return
+    reader = Reader(http, user, tenant_data_words(world.tenant) | BAD_VALUE_WORDS)
+    if not reader.read(page, f"GET {url}", page=True):
+        WALKED[route.name] = "not html"
+        return
+    WALKED[route.name] = "page"
+
+    fragment = http.get(url, HTTP_HX_REQUEST="true")
+    if fragment.status_code == 200 and b"<html" not in fragment.content:
+        reader.read(fragment, f"GET {url} (HTMX fragment)")
+
+    for form in walker.page_forms(page.content.decode(), "http://testserver" + url):
+        signature = form.signature()
+        if signature in SEEN_FORMS or signature[1] in NOT_SUBMITTED or not form.fields:
+            continue
+        SEEN_FORMS.add(signature)
+        reader.submit(form, empty(form), "with every field empty")
+        reader.submit(form, bad(form), "with bad values")
+    assert reader.failures == [], "\n".join(reader.failures)
+
+
+@pytest.mark.django_db
+def test_error_pages_read_in_russian(tenant, login_as, client):
+    login_as(tenant, "viewer")
+    for url, status in (("/clients/999999999/", 404), ("/operators/add/", 403)):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
+        if response.status_code != status:
+            continue  # the address moved: the walk above covers its page
+        html = response.content.decode()
+        assert english_words(html, data_words(tenant.name, tenant.slug)) == [], url
+        assert russian_words(html), f"{url} ({status}) has no Russian text"
+
+
+def test_the_walk_walked_every_route():
+    """Runs after the walk (the module's tests run in order): every route was walked, and the
+    walk read at least as many pages as the portal has."""
+    assert len(ROUTES) >= LEAST_ROUTES, f"the walker finds {len(ROUTES)} URL patterns"
+    missing = [r.name for r in ROUTES if r.name not in WALKED]
+    assert missing == [], f"not walked (run the whole module): {missing}"
+    pages = [name for name, kind in WALKED.items() if kind == "page"]
+    assert len(pages) >= LEAST_PAGES, f"only {len(pages)} routes answered a page: {WALKED}"
