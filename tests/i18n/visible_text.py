@@ -2,7 +2,8 @@
 
 The text of a page is its text nodes (scripts and styles aside) and the attributes a browser
 shows or reads aloud: placeholder, title, aria-label, alt, and the value of a button; what it
-shows as code (<code>, <kbd>, <samp>, <pre>) is not text to translate. A word is
+shows as code (<code>, <kbd>, <samp>, <pre>) or marks as another language (lang="en": the
+language switcher's "English") is not text to translate. A word is
 English when it is written in Latin letters and is neither data the page shows (names, logins,
 codes: given by the caller) nor on the short list of words that stay as they are in Russian.
 """
@@ -33,6 +34,8 @@ KEPT_AS_THEY_ARE = {
 SHOWN_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 HIDDEN_ELEMENTS = {"script", "style"}
 CODE_ELEMENTS = {"code", "kbd", "samp", "pre"}
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"}
+VOID_ELEMENTS |= {"source", "track", "wbr"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё]{2,}")
 
@@ -44,6 +47,7 @@ class _VisibleText(HTMLParser):
         self.code: list[str] = []
         self._hidden = 0
         self._code = 0
+        self._other: list[list] = []  # [tag, depth] of an element in another language
 
     def handle_starttag(self, tag, attrs):
         if tag in HIDDEN_ELEMENTS:
@@ -51,6 +55,14 @@ class _VisibleText(HTMLParser):
         if tag in CODE_ELEMENTS:
             self._code += 1
         values = dict(attrs)
+        if self._other and self._other[-1][0] == tag:
+            self._other[-1][1] += 1
+        elif tag not in {"html", "body", *VOID_ELEMENTS} and not (
+            values.get("lang") or "ru"
+        ).startswith("ru"):
+            self._other.append([tag, 1])  # e.g. the switcher's "English", in its own language
+        if self._other:
+            return
         for name in SHOWN_ATTRIBUTES & values.keys():
             self.parts.append(values[name] or "")
         if tag == "input" and values.get("type") in {"submit", "button", "reset"}:
@@ -61,10 +73,14 @@ class _VisibleText(HTMLParser):
             self._hidden -= 1
         if tag in CODE_ELEMENTS and self._code:
             self._code -= 1
+        if self._other and self._other[-1][0] == tag:
+            self._other[-1][1] -= 1
+            if not self._other[-1][1]:
+                self._other.pop()
 
     def handle_data(self, data):
         if not self._hidden:
-            (self.code if self._code else self.parts).append(data)
+            (self.code if self._code or self._other else self.parts).append(data)
 
 
 def visible_text(html: str) -> str:
