@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0012_unique_keys_with_tenant'),
+        ('tenancy', '0013_languages'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

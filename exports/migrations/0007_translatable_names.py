@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0005_tenant_keyed_new_tables'),
+        ('exports', '0006_languages'),
     ]
 
     operations = [

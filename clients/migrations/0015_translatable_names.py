@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0013_tenant_keyed_new_tables'),
+        ('clients', '0014_languages'),
     ]
 
     operations = [
