@@ -248,9 +248,6 @@ class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(
-        max_length=10, blank=True, default="", help_text="The operator's, for what it records."
-    )
 
     class Meta:
         indexes = [models.Index(fields=["tenant", "created_at", "id"], name="client_import_idx")]
@@ -337,9 +334,6 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(
-        max_length=10, blank=True, default="", help_text="The operator's, for what it records."
-    )
 
     class Meta:
         indexes = [

@@ -18,16 +18,6 @@ class Migration(migrations.Migration):
             name='clientgroup',
             options={'ordering': ['name'], 'verbose_name': 'client type', 'verbose_name_plural': 'client types'},
         ),
-        migrations.AddField(
-            model_name='clientbulkaction',
-            name='language',
-            field=models.CharField(blank=True, default='', help_text="The operator's, for what it records.", max_length=10),
-        ),
-        migrations.AddField(
-            model_name='clientimport',
-            name='language',
-            field=models.CharField(blank=True, default='', help_text="The operator's, for what it records.", max_length=10),
-        ),
         migrations.AlterField(
             model_name='client',
             name='activation_required',
