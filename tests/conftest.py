@@ -43,6 +43,17 @@ def pytest_configure(config):
         raise pytest.UsageError("The tests need Redis: set REDIS_URL.")
 
 
+@pytest.fixture(autouse=True)
+def portal_language():
+    """Every test starts in the portal's default language: a request served in Russian leaves
+    Russian active in the thread (LocaleMiddleware activates, nothing deactivates)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(name="Tenant A", slug="tenant-a")
