@@ -5,91 +5,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0006_unique_keys_with_tenant'),
+        ("events", "0006_unique_keys_with_tenant"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='event',
-            options={'verbose_name': 'event', 'verbose_name_plural': 'events'},
+            name="event",
+            options={"verbose_name": "event", "verbose_name_plural": "events"},
         ),
         migrations.AlterModelOptions(
-            name='outboxemail',
-            options={'verbose_name': 'outbox e-mail', 'verbose_name_plural': 'outbox e-mails'},
+            name="outboxemail",
+            options={"verbose_name": "outbox e-mail", "verbose_name_plural": "outbox e-mails"},
         ),
         migrations.AlterModelOptions(
-            name='webhookdelivery',
-            options={'verbose_name': 'webhook delivery', 'verbose_name_plural': 'webhook deliveries'},
+            name="webhookdelivery",
+            options={
+                "verbose_name": "webhook delivery",
+                "verbose_name_plural": "webhook deliveries",
+            },
         ),
         migrations.AlterModelOptions(
-            name='webhookendpoint',
-            options={'verbose_name': 'webhook endpoint', 'verbose_name_plural': 'webhook endpoints'},
+            name="webhookendpoint",
+            options={
+                "verbose_name": "webhook endpoint",
+                "verbose_name_plural": "webhook endpoints",
+            },
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='body',
-            field=models.TextField(verbose_name='body'),
+            model_name="outboxemail",
+            name="body",
+            field=models.TextField(verbose_name="body"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='client_id',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='client ID'),
+            model_name="outboxemail",
+            name="client_id",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="client ID"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='created_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created'),
+            model_name="outboxemail",
+            name="created_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now, editable=False, verbose_name="created"
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='error',
-            field=models.TextField(blank=True, verbose_name='error'),
+            model_name="outboxemail",
+            name="error",
+            field=models.TextField(blank=True, verbose_name="error"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='finished_at',
-            field=models.DateTimeField(blank=True, help_text='Sent or given up.', null=True, verbose_name='finished'),
+            model_name="outboxemail",
+            name="finished_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Sent or given up.", null=True, verbose_name="finished"
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='key',
-            field=models.CharField(max_length=120, verbose_name='key'),
+            model_name="outboxemail",
+            name="key",
+            field=models.CharField(max_length=120, verbose_name="key"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='kind',
-            field=models.CharField(blank=True, max_length=40, verbose_name='kind'),
+            model_name="outboxemail",
+            name="kind",
+            field=models.CharField(blank=True, max_length=40, verbose_name="kind"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='next_attempt_at',
-            field=models.DateTimeField(blank=True, help_text='When the sweep sends it, if no worker did before.', null=True, verbose_name='next attempt'),
+            model_name="outboxemail",
+            name="next_attempt_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the sweep sends it, if no worker did before.",
+                null=True,
+                verbose_name="next attempt",
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status'),
+            model_name="outboxemail",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("failed", "Failed"),
+                ],
+                default="queued",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='subject',
-            field=models.CharField(max_length=300, verbose_name='subject'),
+            model_name="outboxemail",
+            name="subject",
+            field=models.CharField(max_length=300, verbose_name="subject"),
         ),
         migrations.AlterField(
-            model_name='outboxemail',
-            name='to',
-            field=models.JSONField(default=list, help_text="The recipients' addresses.", verbose_name='to'),
+            model_name="outboxemail",
+            name="to",
+            field=models.JSONField(
+                default=list, help_text="The recipients' addresses.", verbose_name="to"
+            ),
         ),
         migrations.AlterField(
-            model_name='webhookdelivery',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('running', 'Sending'), ('delivered', 'Delivered'), ('failed', 'Failed')], default='pending', max_length=20, verbose_name='status'),
+            model_name="webhookdelivery",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("running", "Sending"),
+                    ("delivered", "Delivered"),
+                    ("failed", "Failed"),
+                ],
+                default="pending",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='webhookendpoint',
-            name='description',
-            field=models.CharField(blank=True, max_length=200, verbose_name='description'),
+            model_name="webhookendpoint",
+            name="description",
+            field=models.CharField(blank=True, max_length=200, verbose_name="description"),
         ),
     ]
