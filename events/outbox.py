@@ -36,21 +36,26 @@ class EmailStatus(models.TextChoices):
 class OutboxEmail(Leased, TenantOwnedModel):
     """One e-mail owed to a client, sent once per key (events/mail.py says how)."""
 
-    key = models.CharField(max_length=120)
-    kind = models.CharField(max_length=40, blank=True)
-    client_id = models.BigIntegerField(null=True, blank=True)
-    to = models.JSONField(default=list, help_text=_("The recipients' addresses."))
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    key = models.CharField(_("key"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=40, blank=True)
+    client_id = models.BigIntegerField(_("client ID"), null=True, blank=True)
+    to = models.JSONField(_("to"), default=list, help_text=_("The recipients' addresses."))
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     status = models.CharField(
-        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+        _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
     )
     next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the sweep sends it, if no worker did before.")
+        _("next attempt"),
+        null=True,
+        blank=True,
+        help_text=_("When the sweep sends it, if no worker did before."),
     )
-    finished_at = models.DateTimeField(null=True, blank=True, help_text=_("Sent or given up."))
-    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(
+        _("finished"), null=True, blank=True, help_text=_("Sent or given up.")
+    )
+    error = models.TextField(_("error"), blank=True)
 
     LEASE_QUEUED = EmailStatus.QUEUED
     LEASE_RUNNING = EmailStatus.SENDING

@@ -4,34 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exports', '0006_languages'),
+        ("exports", "0006_languages"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='exportjob',
-            options={'verbose_name': 'export', 'verbose_name_plural': 'exports'},
+            name="exportjob",
+            options={"verbose_name": "export", "verbose_name_plural": "exports"},
         ),
         migrations.AlterField(
-            model_name='exportjob',
-            name='progress',
-            field=models.PositiveBigIntegerField(default=0, help_text='Rows written so far.', verbose_name='progress'),
+            model_name="exportjob",
+            name="progress",
+            field=models.PositiveBigIntegerField(
+                default=0, help_text="Rows written so far.", verbose_name="progress"
+            ),
         ),
         migrations.AlterField(
-            model_name='exportjob',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status'),
+            model_name="exportjob",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                ],
+                default="queued",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
         migrations.AlterField(
-            model_name='exportjob',
-            name='title',
-            field=models.CharField(blank=True, help_text='What the operator sees.', max_length=255, verbose_name='title'),
+            model_name="exportjob",
+            name="title",
+            field=models.CharField(
+                blank=True,
+                help_text="What the operator sees.",
+                max_length=255,
+                verbose_name="title",
+            ),
         ),
         migrations.AlterField(
-            model_name='exportjob',
-            name='total',
-            field=models.PositiveBigIntegerField(blank=True, help_text='Rows to write.', null=True, verbose_name='total'),
+            model_name="exportjob",
+            name="total",
+            field=models.PositiveBigIntegerField(
+                blank=True, help_text="Rows to write.", null=True, verbose_name="total"
+            ),
         ),
     ]
