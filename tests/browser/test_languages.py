@@ -17,6 +17,12 @@ from tests.i18n.test_russian_walk import tenant_data_words
 from tests.i18n.visible_text import CYRILLIC_WORD, english_words
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+RUSSIAN_OPERATOR = {  # not "operator0", "Test": data words that would let English pass
+    "user__username": "ivanova",
+    "user__email": "ivanova@primer.ru",
+    "user__first_name": "Анна",
+    "user__last_name": "Иванова",
+}
 
 
 def switch_to(page, language: str) -> None:
@@ -43,13 +49,14 @@ def assert_reads_in_russian(page, allowed: set[str], data: set[str], what: str) 
 
 def test_switch_to_russian_walk_the_client_and_switch_back(page, log_in):
     tenant = TenantFactory(name="Северный ветер", slug="sever", currency="RUB")
-    owner = MembershipFactory(tenant=tenant, role="owner")
+    owner = MembershipFactory(tenant=tenant, role="owner", **RUSSIAN_OPERATOR)
     customer = ClientFactory(
         tenant=tenant,
         name="Ромашка",
         company="ООО Ромашка",
         contact_name="Иван Петров",
-        email="romashka@example.ru",
+        email="romashka@primer.ru",
+        contact_email="ivan@primer.ru",
     )
     with scopes_disabled():
         account_top_up(account=account_for_client(client=customer), amount=Decimal("1234.56"))

@@ -57,6 +57,13 @@ RUSSIAN_TENANT = {
     "language": "ru",
 }
 
+RUSSIAN_OPERATOR = {  # not "operator0", "Test": data words that would let English pass
+    "user__username": "ivanova",
+    "user__email": "ivanova@primer.ru",
+    "user__first_name": "Анна",
+    "user__last_name": "Иванова",
+}
+
 
 def english_in(text: str, allowed: set[str]) -> list[str]:
     """The English words of a plain text (an e-mail, a header)."""
@@ -73,7 +80,8 @@ def russian_client(tenant, **kwargs):
         "name": "Ромашка",
         "company": "ООО «Ромашка»",
         "contact_name": "Иван Петров",
-        "email": "romashka@example.ru",
+        "email": "romashka@primer.ru",
+        "contact_email": "ivan@primer.ru",
         "language": "ru",
     }
     return ClientFactory(tenant=tenant, **{**values, **kwargs})
@@ -171,7 +179,7 @@ def test_an_export_started_in_russian_has_russian_headers_and_sheets(
     russian_tenant, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    owner = MembershipFactory(tenant=russian_tenant, role="owner")
+    owner = MembershipFactory(tenant=russian_tenant, role="owner", **RUSSIAN_OPERATOR)
     client = russian_client(russian_tenant)
     make_account(client, balance="1234.56", credit_limit="100")
     http = HttpClient(HTTP_ACCEPT_LANGUAGE="ru")
