@@ -234,7 +234,7 @@ def account_row(account: PppoeAccount, fields) -> dict:
         "router": account.router_id,
         "router_name": account.router.name,
         "status_label": connection.status_label,
-        "unavailable": str(why.word) if why else "",
+        "unavailable": why.word if why else "",
         "unavailable_reason": connection.unavailable_reason,
         "router_error": connection.router_error,
         "disabled_reason": connection.disabled_reason,

@@ -30,8 +30,18 @@ from .models import ConnectionStatus, PollErrorKind, PppoeAccount
 
 @dataclass(frozen=True)
 class Unavailable:
-    reason: str  # (lazy) the sentence after "Connection status unavailable:"
-    word: str  # (lazy) the short form beside "Unknown" in the lists
+    """Both texts marked lazily, read in the active language."""
+
+    reason_text: str  # the sentence after "Connection status unavailable:"
+    word_text: str  # the short form beside "Unknown" in the lists
+
+    @property
+    def reason(self) -> str:
+        return str(self.reason_text)
+
+    @property
+    def word(self) -> str:
+        return str(self.word_text)
 
 
 SERVER_OFFLINE = Unavailable(_("The MikroTik server is offline"), _("server offline"))

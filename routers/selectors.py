@@ -86,7 +86,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         uptime=account.uptime,
         enabled=account.enabled,
         disabled_reason=access_reason_label(account.disabled_reason),
-        unavailable_reason=str(why.reason) if why else "",
+        unavailable_reason=why.reason if why else "",
         router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
     )
 
