@@ -81,6 +81,20 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
 
 
+# The purposes the services write in words of their own, as entries made before the catalogue
+# (or in another language) stored them in English: shown in the page's language.
+FIXED_PURPOSES = {
+    "Account top-up": _("Account top-up"),
+    "Refund": _("Refund"),
+    "Opening balance": _("Opening balance"),
+}
+
+
+def purpose_shown(purpose: str) -> str:
+    """An entry's purpose as a page or an export shows it (see FIXED_PURPOSES)."""
+    return str(FIXED_PURPOSES.get(purpose, purpose))
+
+
 # Kinds that are the client buying something: they move Client.last_purchase_at.
 PURCHASE_KINDS = frozenset({EntryKind.SUBSCRIPTION_PURCHASE})
 
@@ -154,6 +168,10 @@ class LedgerEntry(TenantOwnedModel):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger entries are never deleted; post a reversing entry instead.")
+
+    @property
+    def purpose_shown(self) -> str:
+        return purpose_shown(self.purpose)
 
     @property
     def credit(self) -> Decimal | None:

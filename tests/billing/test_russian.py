@@ -21,6 +21,14 @@ pytestmark = pytest.mark.django_db
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A Russian request leaves Russian active in the thread (LocaleMiddleware does not reset
+    it): the next tests of this worker must not inherit it."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def rub_tenant(tenant):
     tenant.currency = "RUB"
@@ -100,7 +108,7 @@ def test_ledger_export_headers_and_sheet_in_russian(customer, rub_tenant):
         spec = build_ledger_export(Job())
         rows = list(spec.rows)
     assert [c.header for c in spec.columns] == [
-        "Операция",
+        "№ операции",
         "Дата",
         "Кредит (RUB)",
         "Дебет (RUB)",
@@ -122,3 +130,13 @@ def test_entry_kinds_and_default_purpose_in_russian(customer, rub_tenant):
         with scope(tenant=rub_tenant):
             entry = account_top_up(account=make_account(customer), amount="5")
     assert entry.purpose == "Пополнение счёта"
+
+
+def test_a_purpose_stored_in_english_reads_in_russian(client, owner, customer, rub_tenant):
+    account = make_account(customer)
+    with scope(tenant=rub_tenant), translation.override("en"):
+        account_top_up(account=account, amount="5")
+    page = client.get(
+        reverse("billing:client_finance", kwargs={"number": customer.number}), **RU
+    ).content.decode()
+    assert "Пополнение счёта" in page and "Account top-up" not in page
