@@ -14,12 +14,12 @@ saving keeps its stored value (a new client gets the model's default).
 
 import phonenumbers
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import DateField, DateTimeField
 from core.forms import UnchangedValuesKeptMixin
+from core.languages import LanguageSelect, language_choices
 from core.numbers import BoundedInputMixin
 
 from .models import Client, ClientGroup
@@ -143,9 +143,8 @@ class ClientForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
         self.fields["group"].queryset = ClientGroup.objects.for_tenant(tenant)
         self.fields["group"].empty_label = _("No client type")
         if "language" in self.fields:  # each language named in itself; blank: the tenant's
-            self.fields["language"].choices = [("", _("The tenant's language"))] + list(
-                settings.LANGUAGES
-            )
+            self.fields["language"].widget = LanguageSelect()
+            self.fields["language"].choices = language_choices(_("The tenant's language"))
         for name in ("last_login_at", "last_purchase_at"):
             if name in self.fields:
                 self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]

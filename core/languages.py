@@ -13,6 +13,7 @@
 
 from contextlib import contextmanager
 
+from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils import translation
@@ -39,6 +40,25 @@ def offered(code: str | None) -> str:
         return code
     base = code.split("-")[0]
     return base if base in codes else ""
+
+
+def language_choices(blank_label=None) -> list[tuple[str, str]]:
+    """The portal's languages, each named in itself (English, Русский: a reader finds their
+    own), after a blank choice when `blank_label` names one."""
+    blank = [("", blank_label)] if blank_label is not None else []
+    return blank + offered_languages()
+
+
+class LanguageSelect(forms.Select):
+    """A choice of languages whose options carry their own language (`lang="en"` on
+    "English"), so that a screen reader, and a reader of a Russian page, read each name as
+    the language it is written in."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
 
 
 def active_language() -> str:

@@ -15,23 +15,8 @@ from django.utils.translation import pgettext_lazy
 from core.dates import DateField
 
 from .models import Event
-from .types import type_choices
+from .types import OBJECT_TYPES, type_choices
 
-OBJECT_TYPES = [
-    ("client", _("Client")),
-    ("hold", _("Hold")),
-    ("subscription", _("Subscription")),
-    ("ledger_entry", _("Ledger entry")),
-    ("credit_limit_change", _("Credit limit change")),
-    ("sender_id", _("Sender ID")),
-    ("package", _("Package")),
-    ("router", _("Router")),
-    ("pppoe_account", _("PPPoE account")),
-    ("operator", pgettext_lazy("portal user", "Operator")),
-    ("api_token", _("API token")),
-    ("client_import", _("Client import")),
-    ("tenant", _("Tenant")),
-]
 ID_MAX = 2**63 - 1
 
 

@@ -8,7 +8,7 @@ from core.pagination import keyset_paginate
 from core.tables import MomentColumn
 from tenancy.tables import BaseTable
 
-from .types import EVENT_TYPES
+from .types import EVENT_TYPES, OBJECT_TYPE_LABELS
 
 
 class EventTable(BaseTable):
@@ -55,6 +55,9 @@ class EventTable(BaseTable):
 
     def render_type(self, value):
         return EVENT_TYPES.get(value, value)
+
+    def render_object_type(self, value):
+        return OBJECT_TYPE_LABELS.get(value, value)
 
     def _orderer(self, bound):
         def order(queryset, is_descending):

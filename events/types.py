@@ -2,6 +2,7 @@
 audit log shows only those). docs/events.md gives an example payload of each."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tenancy.roles import Role
 
@@ -45,10 +46,36 @@ EVENT_TYPES: dict[str, object] = {
     "tenant.security_changed": _("Two-factor requirement changed"),
 }
 
+# What an event is about (its object_type), as the audit log names it.
+OBJECT_TYPES = [
+    ("client", _("Client")),
+    ("hold", _("Hold")),
+    ("subscription", _("Subscription")),
+    ("ledger_entry", _("Ledger entry")),
+    ("credit_limit_change", _("Credit limit change")),
+    ("sender_id", _("Sender ID")),
+    ("package", _("Package")),
+    ("router", _("Router")),
+    ("pppoe_account", _("PPPoE account")),
+    ("operator", pgettext_lazy("portal user", "Operator")),
+    ("api_token", _("API token")),
+    ("client_import", _("Client import")),
+    ("tenant", _("Tenant")),
+    ("webhook_endpoint", pgettext_lazy("webhook endpoint", "Webhook endpoint")),
+    ("webhook_delivery", pgettext_lazy("webhook delivery", "Webhook delivery")),
+]
+OBJECT_TYPE_LABELS = dict(OBJECT_TYPES)
+
 # Who reads the audit log: owners all of it, accountants its money events.
 AUDIT_ROLES = frozenset({Role.OWNER, Role.ACCOUNTANT})
 
 MONEY_TYPES = frozenset({"ledger.entry_posted", "credit_limit.changed"})
+
+
+def event_type_label(code: str) -> str:
+    """What an event of this type says happened, in the reader's language (the code itself
+    for a type no longer listed)."""
+    return str(EVENT_TYPES.get(code, code))
 
 
 def type_choices(*, money_only: bool = False) -> list[tuple[str, str]]:

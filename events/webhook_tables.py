@@ -2,13 +2,14 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from core.tables import MomentColumn
 from tenancy.tables import BaseTable
 
+from .types import event_type_label
 from .webhook_models import DeliveryStatus
 
 STATUS_BADGES = {
@@ -43,7 +44,7 @@ class WebhookEndpointTable(BaseTable):
         )
 
     def render_event_types(self, value):
-        return ", ".join(value)
+        return format_html_join(", ", "{}", ((event_type_label(code),) for code in value))
 
     def render_is_active(self, value, record):
         if value:
@@ -102,6 +103,12 @@ class WebhookDeliveryTable(BaseTable):
         model = None
         fields = ()
         row_attrs = {"data-delivery": lambda record: str(record.delivery_id)}
+
+    def render_event_type(self, value):
+        return event_type_label(value)
+
+    def render_delivery_id(self, value):
+        return format_html("<code>{}</code>", value)
 
     def render_status(self, value, record):
         return format_html(

@@ -13,7 +13,7 @@ from tenancy.models import Tenant
 from .models import NotificationKind, NotificationTemplate
 
 # The default wording, in English as written here and marked for the catalogue: translated
-# into the language active when an e-mail is rendered (`notification_templates`), while the
+# into the client's language when an e-mail is rendered (`render_notification`), while the
 # admin offers it as it is. `price` is the package's price with the currency.
 DEFAULTS = {
     NotificationKind.HOLD_SET: (
@@ -53,8 +53,9 @@ DEFAULTS = {
 
 def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
     """Subject and body of each kind: the tenant's own where it has one (one query for all
-    kinds), else the default."""
-    texts = {kind: (gettext(subject), gettext(body)) for kind, (subject, body) in DEFAULTS.items()}
+    kinds), else the default (in English: each e-mail translates it into its reader's
+    language)."""
+    texts = dict(DEFAULTS)
     texts.update(
         (kind, (subject, body))
         for kind, subject, body in NotificationTemplate.objects.for_tenant(tenant).values_list(
@@ -73,6 +74,8 @@ def render_notification(templates, kind: str, *, tenant, client, **objects):
 def _render_notification(templates, kind: str, *, tenant, client, hold, subscription):
     """The subject and body of one e-mail, rendered when it is owed (events/outbox.py)."""
     subject, body = templates[kind]
+    if (subject, body) == DEFAULTS[kind]:
+        subject, body = gettext(subject), gettext(body)
     context = Context(
         {
             "tenant": tenant,

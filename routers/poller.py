@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import crypto
@@ -503,6 +503,12 @@ def _mark_errors(accounts, errors: dict[int, str]) -> None:
 
 
 # -- the cycle ---------------------------------------------------------------------------------
+def _in_language(language, function, *args, **kwargs):
+    """`function` in a pool thread, which starts in the default language, in `language`."""
+    with translation.override(language):
+        return function(*args, **kwargs)
+
+
 def poll_routers(router_ids: list[int] | None = None, *, deadline_seconds: float | None = None):
     """One poll cycle over the enabled routers (or those of `router_ids`)."""
     started = time.monotonic()
@@ -520,8 +526,12 @@ def poll_routers(router_ids: list[int] | None = None, *, deadline_seconds: float
         plans = plan([r for r in routers if r.pk in held_set], now)
         watch = Watch()
         pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(plans))))
+        # Each thread speaks the caller's language: a poll an operator asked for reports its
+        # errors in the operator's language.
+        language = translation.get_language()
         futures: dict[Future, RouterPlan] = {
-            pool.submit(poll_one, p, deadline=deadline, watch=watch): p for p in plans
+            pool.submit(_in_language, language, poll_one, p, deadline=deadline, watch=watch): p
+            for p in plans
         }
         try:
             pending = set(futures)

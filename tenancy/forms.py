@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core import validators
 from django.core.validators import RegexValidator
@@ -9,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.dates import DateField
 from core.forms import UnchangedValuesKeptMixin
+from core.languages import LanguageSelect, language_choices
 from core.numbers import BoundedInputMixin
 
 from .models import ApiTokenScope
@@ -93,11 +93,6 @@ class OperatorUpdateForm(UnchangedValuesKeptMixin, OperatorDetailsForm):
                 self.fields[name].required = False
 
 
-def language_choices():
-    """Each language named in itself (English, Русский): a reader finds their own."""
-    return list(settings.LANGUAGES)
-
-
 class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
     """My account: the signed-in person's own name and e-mail (an e-mail stored under older
     rules is kept when left as shown), and the language of the portal, theirs in every
@@ -108,20 +103,19 @@ class AccountForm(UnchangedValuesKeptMixin, IdentityForm):
         label=_("Language"),
         required=False,
         choices=(),
+        widget=LanguageSelect,
         help_text=_("Blank: the tenant's language, else your browser's."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("As the tenant or the browser"))] + (
-            language_choices()
-        )
+        self.fields["language"].choices = language_choices(_("As the tenant or the browser"))
 
 
 class LanguageForm(forms.Form):
     """The user menu's switcher: one of the portal's languages, and the page to go back to."""
 
-    language = forms.ChoiceField(label=_("Language"), choices=())
+    language = forms.ChoiceField(label=_("Language"), choices=(), widget=LanguageSelect)
     next = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
 
     def __init__(self, *args, **kwargs):

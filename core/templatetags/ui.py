@@ -34,3 +34,11 @@ def url_replace(context, **changes):
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def field_label(form, name: str) -> str:
+    """A form field's label by its name (the name itself for an error of no field), for a
+    message that lists fields: an operator reads "Client type", not "group"."""
+    field = form.fields.get(name) if form is not None else None
+    return str(field.label) if field is not None and field.label else name

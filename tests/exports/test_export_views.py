@@ -22,7 +22,6 @@ def make_job(tenant, user, *, run=True):
         customer,
         start="2000-01-01",
         end="2100-01-01",
-        title=f"Transactions of {customer.name}",
     )
     if run:
         export_job_run(job.pk, tenant_id=tenant.pk)

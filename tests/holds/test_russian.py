@@ -5,20 +5,13 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from holds.models import HoldKind, NotificationKind
-from holds.notifications import notification_templates
+from holds.models import ClientHold, HoldKind, NotificationKind
+from holds.notifications import notification_templates, render_notification
 from holds.services import already_on_hold
+from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
-
-
-@pytest.fixture(autouse=True)
-def _language_restored():
-    """A Russian request leaves Russian active in the thread (LocaleMiddleware does not reset
-    it): the next tests of this worker must not inherit it."""
-    yield
-    translation.deactivate()
 
 
 def test_hold_kinds_and_refusals_in_russian():
@@ -30,14 +23,25 @@ def test_hold_kinds_and_refusals_in_russian():
         assert already_on_hold(HoldKind.FINANCIAL) == "The client is already on financial hold."
 
 
-def test_default_e_mails_follow_the_active_language(tenant):
-    with translation.override("ru"):
-        subject, body = notification_templates(tenant)[NotificationKind.HOLD_SET]
-    assert subject == "{{ tenant.name }}: ваша услуга заблокирована"
-    assert "Здравствуйте" in body
-    with translation.override("en"):
-        subject, _ = notification_templates(tenant)[NotificationKind.HOLD_SET]
-    assert subject == "{{ tenant.name }}: your service is on hold"
+def test_default_e_mails_follow_the_clients_language_whatever_is_active(tenant):
+    templates = notification_templates(tenant)
+    hold = ClientHold(kind=HoldKind.ADMINISTRATIVE, reason="Спор по счёту")
+    for language, subject_words, greeting in (
+        ("ru", "ваша услуга заблокирована", "Здравствуйте"),
+        ("en", "your service is on hold", "Dear"),
+    ):
+        client = ClientFactory(tenant=tenant, language=language)
+        with translation.override("en" if language == "ru" else "ru"):
+            subject, body = render_notification(
+                templates,
+                NotificationKind.HOLD_SET,
+                tenant=tenant,
+                client=client,
+                hold=hold,
+                subscription=None,
+            )
+        assert subject == f"{tenant.name}: {subject_words}"
+        assert body.startswith(greeting)
 
 
 def test_hold_flash_message_in_russian(client, tenant, login_as, funded):

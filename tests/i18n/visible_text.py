@@ -18,6 +18,11 @@ from html.parser import HTMLParser
 KEPT_AS_THEY_ARE = {
     "api",
     "clientdesk",
+    "iso",
+    "microsoft",  # the reseller's "Microsoft tenant name", the seeds' own words
+    "ssl",
+    "tls",
+    "utf",
     "csv",
     "id",
     "ip",
@@ -37,6 +42,12 @@ CODE_ELEMENTS = {"code", "kbd", "samp", "pre"}
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta"}
 VOID_ELEMENTS |= {"source", "track", "wbr"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+# Written as they are in any language: addresses (https://…, name@host), the protocol's header
+# names (X-Clientdesk-Signature), ids (a delivery's UUID) and two-letter country codes (RU, DE).
+CODES = re.compile(
+    r"[a-z][a-z0-9+.-]*://\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\bX-[A-Za-z0-9-]+"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[A-Z]{2}\b"
+)
 CYRILLIC_WORD = re.compile(r"[А-Яа-яЁё]{2,}")
 
 
@@ -100,7 +111,7 @@ def english_words(html: str, allowed: set[str] = frozenset()) -> list[str]:
     """The Latin words of the page's visible text that are neither in `allowed` (lower-cased
     data words) nor kept as they are, in the order they appear, each once."""
     found = []
-    for word in LATIN_WORD.findall(visible_text(html)):
+    for word in LATIN_WORD.findall(CODES.sub(" ", visible_text(html))):
         key = word.lower()
         if key in KEPT_AS_THEY_ARE or key in allowed or len(key) == 1:
             continue

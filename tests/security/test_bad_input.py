@@ -61,7 +61,7 @@ class World:
         self.sender = SenderIdFactory(client=self.client, tenant=self.tenant, status="pending")
         self.export_job = make_job(self.tenant, self.owner.user)
         self.api_token = api_token_create(
-            tenant=self.tenant, actor=None, name="Gateway", scope="ingest"
+            tenant=self.tenant, actor=None, name="Шлюз", scope="ingest"
         ).token
         self.client_import = make_import(self.tenant, tmp_path)
         self.webhook_endpoint = webhook_endpoint_create(
@@ -89,7 +89,7 @@ class World:
             client_place_hold(
                 tenant=self.tenant,
                 client=ClientFactory(tenant=self.tenant),
-                reason="Unpaid invoice",
+                reason="Неоплаченный счёт",
                 actor=self.owner.user,
             )
 
