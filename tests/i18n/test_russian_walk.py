@@ -276,13 +276,15 @@ def test_every_page_reads_in_russian(route, tmp_path, settings):
 
 @pytest.mark.django_db
 def test_error_pages_read_in_russian(tenant, login_as, client):
-    login_as(tenant, "viewer")
+    viewer = login_as(tenant, "viewer")
+    user = viewer.user
+    names = data_words(tenant.name, tenant.slug, user.username, user.first_name, user.last_name)
     for url, status in (("/clients/999999999/", 404), ("/operators/add/", 403)):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE="ru")
         if response.status_code != status:
             continue  # the address moved: the walk above covers its page
         html = response.content.decode()
-        assert english_words(html, data_words(tenant.name, tenant.slug)) == [], url
+        assert english_words(html, names) == [], url
         assert russian_words(html), f"{url} ({status}) has no Russian text"
 
 
