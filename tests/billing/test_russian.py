@@ -21,14 +21,6 @@ pytestmark = pytest.mark.django_db
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 
-@pytest.fixture(autouse=True)
-def _language_restored():
-    """A Russian request leaves Russian active in the thread (LocaleMiddleware does not reset
-    it): the next tests of this worker must not inherit it."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def rub_tenant(tenant):
     tenant.currency = "RUB"

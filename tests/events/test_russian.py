@@ -16,13 +16,6 @@ from tests.factories import MembershipFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    """A request in Russian leaves Russian active in the thread: the next test starts in English."""
-    yield
-    translation.activate("en")
-
-
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 SECRET = "s3cret-signing-key-0123456789"
 

@@ -10,13 +10,6 @@ from exports.models import ExportJob, ExportStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def english_after():
-    """A request in Russian leaves Russian active in the thread: the next test starts in English."""
-    yield
-    translation.activate("en")
-
-
 def progress(job, language="ru") -> str:
     with translation.override(language):
         return " ".join(
