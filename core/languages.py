@@ -123,6 +123,9 @@ def language_field(**kwargs) -> models.CharField:
         "choices": settings.LANGUAGES,
         "blank": True,
         "default": "",
+        # Blank in the database too: rows written by code that predates the column (a rolling
+        # deploy, a data migration's historical models) are valid.
+        "db_default": "",
         "verbose_name": _("language"),
     }
     options.update(kwargs)

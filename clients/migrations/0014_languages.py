@@ -14,16 +14,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='client',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default='', help_text="The language of the e-mails this client gets (blank: the tenant's).", max_length=10, verbose_name='language of e-mails'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default='', help_text="The language of the e-mails this client gets (blank: the tenant's).", max_length=10, verbose_name='language of e-mails'),
         ),
         migrations.AddField(
             model_name='clientbulkaction',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
         ),
         migrations.AddField(
             model_name='clientimport',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
         ),
     ]

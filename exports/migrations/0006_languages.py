@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='exportjob',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default=core.languages.active_language, help_text='The language of the operator who started it: the work is written in it.', max_length=10, verbose_name='language'),
         ),
     ]

@@ -16,13 +16,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenant',
             name='language',
-            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default='', help_text="The language of the portal for operators who chose none, and of the e-mails to clients who have none of their own (blank: each operator's browser decides; e-mails in English).", max_length=10, verbose_name='language'),
+            field=models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default='', help_text="The language of the portal for operators who chose none, and of the e-mails to clients who have none of their own (blank: each operator's browser decides; e-mails in English).", max_length=10, verbose_name='language'),
         ),
         migrations.CreateModel(
             name='OperatorProfile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], default='', help_text="Blank: the tenant's language, else your browser's.", max_length=10, verbose_name='language')),
+                ('language', models.CharField(blank=True, choices=[('en', 'English'), ('ru', 'Русский')], db_default='', default='', help_text="Blank: the tenant's language, else your browser's.", max_length=10, verbose_name='language')),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='operator_profile', to=settings.AUTH_USER_MODEL)),
             ],
         ),

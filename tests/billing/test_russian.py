@@ -65,8 +65,11 @@ def test_amount_errors_in_russian():
 
 
 def test_credit_limit_notice_in_russian(customer, rub_tenant):
+    """In the client's language, whatever language the operator who changed the limit reads."""
+    customer.language = "ru"
+    customer.save(update_fields=["language"])
     account = make_account(customer)
-    with scope(tenant=rub_tenant), translation.override("ru"):
+    with scope(tenant=rub_tenant), translation.override("en"):
         change = account_set_credit_limit(account=account, credit_limit="2500", notify=True)
         email = OutboxEmail.objects.for_tenant(rub_tenant).get(key=f"credit:{change.pk}")
     assert email.subject == f"Tenant A: ваш кредитный лимит теперь 2{NBSP}500,00{NBSP}₽"
@@ -75,8 +78,10 @@ def test_credit_limit_notice_in_russian(customer, rub_tenant):
 
 
 def test_credit_limit_notice_in_english_keeps_its_words(customer, rub_tenant):
+    customer.language = "en"
+    customer.save(update_fields=["language"])
     account = make_account(customer)
-    with scope(tenant=rub_tenant), translation.override("en"):
+    with scope(tenant=rub_tenant), translation.override("ru"):
         change = account_set_credit_limit(account=account, credit_limit="2500", notify=True)
         email = OutboxEmail.objects.for_tenant(rub_tenant).get(key=f"credit:{change.pk}")
     assert email.subject == "Tenant A: your credit limit is now 2,500.00 RUB"

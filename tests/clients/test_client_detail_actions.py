@@ -73,7 +73,7 @@ def test_edit_form_prefilled_with_every_field(client, owner, customer):
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["name"] == "Acme Customer"
-    assert len(form.fields) == 27  # every field of the client form
+    assert len(form.fields) == 28  # every field of the client form, its e-mail language too
 
 
 def test_edit_saves_and_records_changed_fields(client, owner, customer, tenant):

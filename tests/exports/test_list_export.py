@@ -12,11 +12,14 @@ from html.parser import HTMLParser
 from io import BytesIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
+from core.tables import BOOLEAN_TEXT
 from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob, ExportStatus
 from exports.tasks import export_job_run
@@ -27,7 +30,19 @@ from tests.seeded_demo import seeded_demo  # noqa: F401 - one seeding for all th
 
 pytestmark = pytest.mark.django_db
 EMPTY_TEXTS = ("", "—", "never")
-BOOLEAN_SHOWN = {"Yes": "✔", "No": "✘"}  # django-tables2's BooleanColumn
+
+
+def boolean_shown() -> dict[str, str]:
+    """django-tables2's BooleanColumn shows a mark; the file writes Yes/No in the starter's
+    language (the demo has a Russian tenant)."""
+    shown = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            shown.update({str(BOOLEAN_TEXT[True]): "✔", str(BOOLEAN_TEXT[False]): "✘"})
+    return shown
+
+
+BOOLEAN_SHOWN = boolean_shown()
 # The list of exports holds the export of itself, running while it is written and done when
 # the page is read again: only its headers and row count are compared.
 CHANGED_BY_ITS_EXPORT = "exports:export_list"

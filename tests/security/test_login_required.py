@@ -11,7 +11,8 @@ from django.urls.resolvers import RoutePattern
 
 # Login, and the operations endpoints (no tenant's data: tests/ops/ checks what they show; a
 # scrape of /metrics needs its token).
-PUBLIC = {"login", "admin:login", "health_live", "health_ready", "metrics"}
+# The JavaScript catalogue holds the portal's own interface strings, which the login page needs.
+PUBLIC = {"login", "admin:login", "health_live", "health_ready", "metrics", "javascript_catalog"}
 SAMPLE_VALUES = {
     "int": "1",
     "str": "sample",
