@@ -152,10 +152,11 @@
     root.querySelectorAll("[data-progress]").forEach(function (bar) {
       const percent = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0));
       bar.style.width = percent + "%";
-      bar.setAttribute("role", "progressbar");
-      bar.setAttribute("aria-valuenow", String(percent));
-      bar.setAttribute("aria-valuetext", interpolate(
-        gettext("%(percent)s%% done"), { percent: formatNumber(percent) }, true));
+      // The progress bar a screen reader announces is the bar's container (role=progressbar).
+      const meter = bar.closest("[role=progressbar]") || bar;
+      meter.setAttribute("aria-valuenow", String(percent));
+      meter.setAttribute("aria-valuetext", interpolate(
+        gettext("%(percent)s done"), { percent: formatNumber(percent) + "%" }, true));
     });
   }
   // An export that finished while its operator is on the page downloads by itself, once; the
