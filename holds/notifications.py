@@ -74,7 +74,7 @@ def render_notification(templates, kind: str, *, tenant, client, **objects):
 def _render_notification(templates, kind: str, *, tenant, client, hold, subscription):
     """The subject and body of one e-mail, rendered when it is owed (events/outbox.py)."""
     subject, body = templates[kind]
-    if (subject, body) == DEFAULTS[kind]:
+    if (subject, body) == DEFAULTS.get(kind):
         subject, body = gettext(subject), gettext(body)
     context = Context(
         {

@@ -22,6 +22,7 @@ def make_job(tenant, user, *, run=True):
         customer,
         start="2000-01-01",
         end="2100-01-01",
+        title=f"Выписка клиента №{customer.number}",  # as an operator names it, in any language
     )
     if run:
         export_job_run(job.pk, tenant_id=tenant.pk)
