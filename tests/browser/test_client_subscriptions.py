@@ -43,6 +43,9 @@ def test_history_filters_and_auto_renew(page, log_in):
     page.goto(customer.get_absolute_url())
     page.get_by_test_id("client-tabs").get_by_role("link", name="Subscriptions").click()
     expect(page.locator(ROWS)).to_have_count(2)
+    # The filter form refreshes the table once HTMX has bound it, when the page's scripts
+    # (the language catalogue among them) have loaded.
+    page.wait_for_load_state("load")
 
     filters = page.get_by_test_id("filter-form")
     filters.get_by_label("Status").select_option("expired")
