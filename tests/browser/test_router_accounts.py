@@ -40,6 +40,7 @@ def test_accounts_list_filters_and_router_edit(page, log_in):
     log_in(membership.user.username)
     page.get_by_role("link", name="Routers", exact=True).click()
     page.get_by_role("link", name="PPPoE accounts").click()
+    page.wait_for_load_state("load")  # the filter form refreshes the table once HTMX bound it
     expect(page.get_by_role("heading", name="PPPoE accounts")).to_be_visible()
     expect(page.locator(ROWS)).to_have_count(2)
 
