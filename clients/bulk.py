@@ -30,7 +30,7 @@ from types import SimpleNamespace
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import QueryDict
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -129,7 +129,6 @@ def client_bulk_action_start(
         parameters=parameters,
         selection=selection,
         total=total,
-        language=translation.get_language() or "",
     )
     if total <= inline_limit:
         return client_bulk_action_execute(job=job)
@@ -171,11 +170,8 @@ def client_bulk_action_execute(
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    with (
-        translation.override(job.language or translation.get_language()),
-        lease_worked(
-            lease, label=f"Client bulk action {job.pk}", work="bulk action", reasons=BULK_REASONS
-        ),
+    with lease_worked(
+        lease, label=f"Client bulk action {job.pk}", work="bulk action", reasons=BULK_REASONS
     ):
         _run(job, lease, chunk_size)
     job.refresh_from_db()

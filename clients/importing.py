@@ -536,7 +536,6 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
         headers=headers,
         mapping=mapping,
         match_by=match_by,
-        language=translation.get_language() or "",
     )
     preview = _preview_counts(job, source)  # before the row exists: a bad file leaves nothing
     with open(path, "rb") as handle:
@@ -630,9 +629,8 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
         job.refresh_from_db()
         return job
     job.refresh_from_db()
-    with (
-        translation.override(job.language or translation.get_language()),
-        lease_worked(lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS),
+    with lease_worked(
+        lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS
     ):
         _commit(job, lease, chunk_rows)
     job.refresh_from_db()
