@@ -7,12 +7,13 @@ system's chromium (CHROMIUM_PATH, default /usr/bin/chromium). A missing browser 
 never a skip.
 """
 
+import functools
 import os
 import shutil
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Error, Locator, Page, expect, sync_playwright
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 # Generous waits: CI machines are small and may be busy; expect() retries until then.
@@ -27,6 +28,63 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+# An operator can click a button before the page's scripts have run; the page then works
+# without them (a full-page post). The tests walk the scripted path, so every action first
+# waits until the element's document has loaded, when HTMX has bound its forms and links.
+ELEMENT_DOCUMENT_LOADED = """
+element => element.ownerDocument.readyState === "complete" || new Promise(resolve =>
+  element.ownerDocument.defaultView.addEventListener("load", () => resolve(true), {once: true}))
+"""
+ACTIONS = (
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "press_sequentially",
+    "type",
+    "check",
+    "uncheck",
+    "set_checked",
+    "select_option",
+    "set_input_files",
+    "tap",
+)
+
+
+def wait_for_its_document(locator: Locator) -> None:
+    for attempt in range(3):
+        try:
+            locator.first.evaluate(ELEMENT_DOCUMENT_LOADED)
+            return
+        except Error as error:  # a navigation replaced the document while waiting: look again
+            if "Execution context was destroyed" not in str(error) or attempt == 2:
+                raise
+
+
+def once_loaded(action, locate):
+    @functools.wraps(action)
+    def act(self, *args, **kwargs):
+        wait_for_its_document(locate(self, *args))
+        return action(self, *args, **kwargs)
+
+    act.waits_for_its_document = True
+    return act
+
+
+def act_only_on_loaded_documents() -> None:
+    for name in ACTIONS:
+        for cls, locate in (
+            (Locator, lambda locator, *args: locator),
+            (Page, lambda page, selector, *args: page.locator(selector)),
+        ):
+            action = getattr(cls, name, None)
+            if action is not None and not getattr(action, "waits_for_its_document", False):
+                setattr(cls, name, once_loaded(action, locate))
+
+
+act_only_on_loaded_documents()
 
 
 def chromium_path() -> str:

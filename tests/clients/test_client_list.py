@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import ClientStatus, PropertyType
 from clients.modules import default_columns_for
@@ -10,6 +11,12 @@ from clients.tables import ClientTable
 from tests.factories import ClientGroupFactory
 
 from .helpers import listed_numbers, table_of
+
+
+def local_day(tenant, moment):
+    """The day an operator of the tenant sees for a moment: date filters read the tenant's zone."""
+    return timezone.localtime(moment, tenant.zone).date().isoformat()
+
 
 pytestmark = pytest.mark.django_db
 
@@ -175,7 +182,7 @@ def test_creation_date_range(client, owner, make_client, list_url, days_ago):
     old = make_client(owner.tenant, created_at=days_ago(100))
     mid = make_client(owner.tenant, created_at=days_ago(50))
     new = make_client(owner.tenant, created_at=days_ago(1))
-    frm, to = days_ago(60).date().isoformat(), days_ago(40).date().isoformat()
+    frm, to = local_day(owner.tenant, days_ago(60)), local_day(owner.tenant, days_ago(40))
     assert listed_numbers(client.get(list_url, {"created_after": frm, "created_before": to})) == [
         mid.number
     ]
@@ -191,7 +198,7 @@ def test_last_purchase_date_range_includes_its_end_day(
     bought = make_client(owner.tenant, last_purchase_at=days_ago(10))
     make_client(owner.tenant, last_purchase_at=days_ago(30))
     make_client(owner.tenant, last_purchase_at=None)
-    day = days_ago(10).date().isoformat()
+    day = local_day(owner.tenant, days_ago(10))
     response = client.get(list_url, {"purchased_after": day, "purchased_before": day})
     assert listed_numbers(response) == [bought.number]
 
