@@ -23,6 +23,7 @@ from ninja.renderers import BaseRenderer
 from billing.api import router as billing_router
 from clients.api import router as clients_router
 from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
+from core.validation_messages import field_error_message
 from exports.api import router as exports_router
 from holds.api import router as holds_router
 from messaging.api import clients_router as messaging_clients_router
@@ -128,7 +129,7 @@ def on_problem(request, exc: Problem):
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request, exc: NinjaValidationError):
-    errors = [{"field": _loc(error), "message": str(error.get("msg", ""))} for error in exc.errors]
+    errors = [{"field": _loc(error), "message": field_error_message(error)} for error in exc.errors]
     return problem_response(
         Problem(422, TITLES[422], gettext("Some values were refused."), errors[:100])
     )
@@ -160,7 +161,20 @@ def on_http_error(request, exc: HttpError):
     if exc.status_code == 429:
         headers["Retry-After"] = str(getattr(exc, "wait", None) or 1)
     title = TITLES.get(exc.status_code) or gettext("Error")
-    return problem_response(Problem(exc.status_code, title, str(exc), headers=headers))
+    return problem_response(
+        Problem(exc.status_code, title, _http_error_detail(exc), headers=headers)
+    )
+
+
+def _http_error_detail(exc: HttpError) -> str:
+    """django-ninja raises these with English details; say them in the caller's language."""
+    if exc.status_code == 400:
+        return gettext("The request body could not be read: send valid JSON.")
+    if exc.status_code == 403:
+        return gettext("The CSRF check failed: send the CSRF token with the session cookie.")
+    if exc.status_code == 429:
+        return gettext("Too many requests: wait as long as Retry-After says, then try again.")
+    return str(exc)
 
 
 @api.exception_handler(Http404)
