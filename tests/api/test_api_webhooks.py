@@ -222,3 +222,9 @@ def test_another_tenants_endpoint_is_not_found(client, tenant, other_tenant, tok
     assert client.get(f"/api/v1/webhooks/{endpoint.pk}/", **headers).status_code == 404
     assert client.delete(f"/api/v1/webhooks/{endpoint.pk}/", **headers).status_code == 404
     assert len(stored(other_tenant)) == 1
+
+
+def test_a_refused_address_is_told_in_the_callers_language(owner_api):
+    refused = owner_api("post", "", {**GOOD, "url": "http://10.0.0.1/"}, HTTP_ACCEPT_LANGUAGE="ru")
+    [error] = refused.json()["errors"]
+    assert error["message"] == "10.0.0.1 — вне сетей, к которым Clientdesk может подключаться."
