@@ -182,7 +182,13 @@ def operation_extra(capability: str, modules=frozenset(), idempotent: bool = Fal
                 "name": IDEMPOTENCY_HEADER,
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+                # Not blank: a key of spaces only is refused (idempotency_key).
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX,
+                    "pattern": r"\S",
+                },
                 "description": "A retry with the same key returns the first answer.",
             }
         ]

@@ -235,8 +235,8 @@ IDEMPOTENT_BODIES = {
     "billing_api_client_ledger_export": ({}, {"sort": "created_at"}),
     "messaging_api_sender_id_add": ({"name": "Retried"}, {"name": "Other"}),
     "subscriptions_api_package_add": (
-        {"name": "Retried", "price": "1.00"},
-        {"name": "Other", "price": "1.00"},
+        {"name": "Retried package", "price": "1.00"},
+        {"name": "Other package", "price": "1.00"},
     ),
     "events_api_webhook_endpoint_add": (
         {"url": "http://127.0.0.1:9/retried", "event_types": ["client.created"]},
