@@ -6,9 +6,10 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django_filters import ChoiceFilter
 from django_scopes import scope, scopes_disabled
 
-from clients.extensions import LIST_FILTERS
+from clients.extensions import LIST_FILTERS, ListFilter, register_list_filter
 from clients.filters import ClientFilterSet
 from clients.models import Client
 from config.api import api
@@ -61,6 +62,22 @@ def test_every_filter_of_the_portal_list_is_a_parameter_of_the_schema(tenant):
     for entry in LIST_FILTERS.all():
         assert parameters[entry.name]["x-modules"] == sorted(entry.modules)
         assert parameters[entry.name]["description"]
+
+
+def test_a_filter_registered_later_is_in_the_next_schema():
+    register_list_filter(
+        ListFilter(
+            name="by_company",
+            filter=ChoiceFilter(field_name="company", choices=[("Acme", "Acme")]),
+            modules={"reseller"},
+        )
+    )
+    try:
+        parameter = client_list_parameters()["by_company"]
+    finally:
+        LIST_FILTERS.unregister("by_company")
+    assert (parameter["schema"]["enum"], parameter["x-modules"]) == (["Acme"], ["reseller"])
+    assert "by_company" not in client_list_parameters()
 
 
 def test_contributed_filters_are_documented_with_the_values_their_forms_accept():
