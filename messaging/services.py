@@ -892,10 +892,27 @@ def _full_clean(sender: SenderId, changed=None) -> None:
 
 
 def sender_id_create(*, client: Client, actor=None, **fields) -> SenderId:
+    """Add a sender ID to a client's Names, pending approval, with its questionnaire."""
     sender = SenderId(tenant=client.tenant, client=client, status=SenderStatus.PENDING, **fields)
     with transaction.atomic():
         _full_clean(sender)
         sender.save()
+        event_record(
+            tenant=sender.tenant,
+            type="sender_id.created",
+            client_id=sender.client_id,
+            object_type="sender_id",
+            object_id=sender.pk,
+            actor=actor,
+            description=_("Sender ID %(name)s (%(channel)s) added")
+            % {"name": sender.name, "channel": sender.get_channel_display()},
+            payload={
+                "sender_id": sender.pk,
+                "name": sender.name,
+                "channel": sender.channel,
+                "status": sender.status,
+            },
+        )
     return sender
 
 
@@ -912,6 +929,7 @@ def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     changed = {key for key, value in fields.items() if getattr(sender, key) != value}
     if not changed:
         return sender
+    previous = {key: getattr(sender, key) for key in (*changed, "status")}
     renamed = bool({"name", "channel"} & changed)
     for key in changed:
         setattr(sender, key, fields[key])
@@ -923,7 +941,34 @@ def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     with transaction.atomic():
         _full_clean(sender, changed)
         sender.save()
+        _sender_id_updated_record(sender, previous, actor=actor)
     return sender
+
+
+def _field_names(model, fields) -> str:
+    """The changed fields as the form labels them, in the operator's language."""
+    return ", ".join(str(model._meta.get_field(name).verbose_name) for name in fields)
+
+
+def _sender_id_updated_record(sender: SenderId, previous: dict, *, actor) -> None:
+    """sender_id.updated with the old and new value of each field that changed (the status
+    too when a new name sent it back for approval)."""
+    fields = sorted(key for key, old in previous.items() if getattr(sender, key) != old)
+    event_record(
+        tenant=sender.tenant,
+        type="sender_id.updated",
+        client_id=sender.client_id,
+        object_type="sender_id",
+        object_id=sender.pk,
+        actor=actor,
+        description=_("Sender ID %(name)s changed: %(fields)s")
+        % {"name": sender.name, "fields": _field_names(SenderId, fields)},
+        payload={
+            "sender_id": sender.pk,
+            "fields": fields,
+            "changes": {key: {"old": previous[key], "new": getattr(sender, key)} for key in fields},
+        },
+    )
 
 
 ALLOWED_DECISIONS = {
