@@ -42,6 +42,7 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
+from core.sql import cached_plans_discard
 from core.text import refused_characters
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
@@ -525,7 +526,8 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     ImportFileError and nothing is kept."""
     file_name = file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "clients"
     source = identify(path, file_name)
-    headers = read_headers(iter_rows(source))
+    rows = iter_rows(source)  # read once: the headers, then the rows of the preview
+    headers = read_headers(rows)
     mapping = suggested_mapping(tenant, headers, actor)
     match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
     job = ClientImport(
@@ -537,7 +539,7 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
         mapping=mapping,
         match_by=match_by,
     )
-    preview = _preview_counts(job, source)  # before the row exists: a bad file leaves nothing
+    preview = _preview_counts(job, rows)  # before the row exists: a bad file leaves nothing
     with open(path, "rb") as handle:
         job.file.save(file_name, File(handle), save=False)
     job.preview, refusals, job.total = preview
@@ -554,19 +556,20 @@ def client_import_preview(
         raise ValidationError(_("This import was committed already."))
     job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
-    job.preview, refusals, job.total = _preview_counts(job, _source(job))
+    rows = iter_rows(_source(job))
+    read_headers(rows)
+    job.preview, refusals, job.total = _preview_counts(job, rows)
     job.save(update_fields=["mapping", "match_by", "preview", "total"])
     _refusals_replace(job, refusals)
     return job
 
 
-def _preview_counts(job: ClientImport, source: ImportFile) -> tuple[dict, list, int]:
-    """Count what a commit would do, writing nothing; a bad file raises ImportFileError."""
+def _preview_counts(job: ClientImport, rows: Iterable) -> tuple[dict, list, int]:
+    """Count what a commit would do with `rows` (the file's rows after its header), writing
+    nothing; a bad file raises ImportFileError."""
     counts = dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0)
     refused: list[ClientImportRefusal] = []
     total = 0
-    rows = iter_rows(source)
-    read_headers(rows)
     planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     for chunk in _chunks(rows):
         total += len(chunk)
@@ -658,6 +661,7 @@ def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
             continue
         done += len(chunk)
         with transaction.atomic():
+            cached_plans_discard()  # the clients' table grows chunk by chunk
             plans = planner.plan(chunk)
             chunk_counts = _write_chunk(job, plans)
             for action, n in chunk_counts.items():

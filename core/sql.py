@@ -27,3 +27,15 @@ def bound_cursor():
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def cached_plans_discard() -> None:
+    """Make PostgreSQL plan this session's statements again, the foreign keys' checks among
+    them. A check's plan is made once per connection, at its first use: a job that fills a
+    table from nearly empty (the first import of a new installation) would otherwise check
+    every later row with the plan of a table of a few rows, a scan of the whole table, so that
+    each chunk's commit costs more than the one before. A job that grows a table calls this
+    before each chunk; the SQLite demo has nothing to discard."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD PLANS")
