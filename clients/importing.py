@@ -299,6 +299,8 @@ class Planner:
         self.groups = {
             normalize_header(g.name): g for g in ClientGroup.objects.for_tenant(self.tenant)
         }
+        # What a new row's form validates: copied per row, half the cost of building one.
+        self._blank = Client(tenant=self.tenant)
 
     def value(self, cells: list, name: str):
         position = self.positions.get(name)
@@ -382,9 +384,7 @@ class Planner:
     def _client_data(self, cells: list, client: Client | None) -> dict:
         if client is None and "name" not in self.positions:
             raise ValidationError({"name": _("Map a column to Name to create clients.")})
-        form = self._bound_form(
-            self._form_data(cells), copy.copy(client) if client else Client(tenant=self.tenant)
-        )
+        form = self._bound_form(self._form_data(cells), copy.copy(client or self._blank))
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
         data = form.service_data()
@@ -705,8 +705,10 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
     if created:
         first = tenant_next_number(tenant=tenant, name="client", count=len(created))
         clients = []
+        blank = Client(tenant=tenant, status=ClientStatus.ACTIVE)
         for offset, plan in enumerate(created):
-            client = Client(tenant=tenant, number=first + offset, status=ClientStatus.ACTIVE)
+            client = copy.copy(blank)  # half the cost of building each
+            client.number, client.created_at = first + offset, timezone.now()
             for name, value in plan.data.items():
                 setattr(client, name, value)
             client.refresh_search_text()
