@@ -42,7 +42,7 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
-from core.sql import cached_plans_discard
+from core.sql import cached_plans_discard, objects_insert
 from core.text import refused_characters
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
@@ -713,7 +713,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
                 setattr(client, name, value)
             client.refresh_search_text()
             clients.append(client)
-        Client.objects.for_tenant(tenant).bulk_create(clients)
+        objects_insert(clients)
         ids = [c.pk for c in clients]
         clients_bulk_created.send(sender=Client, tenant=tenant, client_ids=ids)
         for plan, client in zip(created, clients, strict=True):
