@@ -3,6 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clientdesk \
         .venv/bin/python bench/client_import.py
     ... bench/client_import.py --clients 20000      # a quicker run
+    ... bench/client_import.py --clients 20000 --cprofile   # hot spots of preview and commit
 
 It creates its own database (`clientdesk_bench_import`), writes a workbook of --clients rows
 (2% of them refused: a bad e-mail) and measures in one run:
