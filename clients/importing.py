@@ -19,6 +19,9 @@ Decisions where the requirements were silent:
 - The file is kept with the import (for the worker) under MEDIA_ROOT/imports/.
 - A chunk's writes, its counts and `rows_done` commit together under the job's lease, so a
   killed worker's successor resumes after the last committed chunk: each row is counted once.
+- A chunk's writes are set-based: one query matches its keys, one INSERT its new clients, one
+  their accounts, one their activity lines; the session's cached plans are discarded before
+  each chunk, so that the foreign-key checks of a table grown from nearly empty use its index.
 """
 
 import copy
