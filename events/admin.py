@@ -20,7 +20,8 @@ class EventAdmin(ReadOnlyAdmin):
         "actor_label",
     )
     list_filter = ("tenant", "type", "actor_kind")
-    search_fields = ("description", "=client_id")
+    # The description is a stored message (JSON), rendered per reader: not searched as text.
+    search_fields = ("type", "=client_id")
     list_select_related = ("tenant", "actor")
     raw_id_fields = ("actor",)
     readonly_fields = ("created_at",)

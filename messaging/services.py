@@ -45,13 +45,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from billing.models import EntryKind
 from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
 from clients.models import Client
 from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
+from core.stored_text import stored_gettext
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
 from events.services import event_record
@@ -939,6 +940,14 @@ DECISION_REFUSED = {
     SenderStatus.BLOCKED: gettext_lazy("A %(status)s sender ID cannot be blocked."),
 }
 
+# A sender ID's status as its event's sentence says it ("Sender ID Acme approved").
+SENDER_STATUS_IN_SENTENCE = {
+    SenderStatus.PENDING: pgettext_lazy("sender status in a sentence", "pending"),
+    SenderStatus.APPROVED: pgettext_lazy("sender status in a sentence", "approved"),
+    SenderStatus.REJECTED: pgettext_lazy("sender status in a sentence", "rejected"),
+    SenderStatus.BLOCKED: pgettext_lazy("sender status in a sentence", "blocked"),
+}
+
 
 def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str = "") -> SenderId:
     """Approve, reject (a reason is required) or block a sender ID."""
@@ -966,7 +975,7 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
         locked.save(
             update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"]
         )
-        label = status  # the event's English: pending, approved, rejected, blocked
+        label = SENDER_STATUS_IN_SENTENCE.get(status, status)
         event_record(
             tenant=locked.tenant,
             type="sender_id.status_changed",
@@ -975,11 +984,15 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
             object_id=locked.pk,
             actor=actor,
             description=(
-                _("Sender ID %(name)s %(status)s: %(reason)s")
+                stored_gettext(
+                    "Sender ID %(name)s %(status)s: %(reason)s",
+                    name=locked.name,
+                    status=label,
+                    reason=reason,
+                )
                 if reason
-                else _("Sender ID %(name)s %(status)s")
-            )
-            % {"name": locked.name, "status": label, "reason": reason},
+                else stored_gettext("Sender ID %(name)s %(status)s", name=locked.name, status=label)
+            ),
             payload={"name": locked.name, "old": previous, "new": status, "reason": reason},
         )
     return locked
