@@ -152,6 +152,11 @@ def _encode_params(params: dict) -> dict:
     return {name: encode_param(value) for name, value in params.items()}
 
 
+def literal_text(text: str) -> StoredText:
+    """Text that is no message, shown as it is in every language (see StoredText.of_literal)."""
+    return StoredText.of_literal(text)
+
+
 def stored_gettext(msgid: str, /, **params) -> StoredText:
     """`gettext(msgid) % params`, translated when it is read rather than now."""
     return StoredText(msgid=msgid, params=_encode_params(params))

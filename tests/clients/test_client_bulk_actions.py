@@ -158,7 +158,7 @@ def test_release_refuses_clients_not_on_hold_and_releases_the_others(
     held.refresh_from_db()
     assert held.status == ClientStatus.ACTIVE
     released = events_of("hold.released", [held.pk]).get()
-    assert released.actor_id == owner.user_id and "Paid" in released.description
+    assert released.actor_id == owner.user_id and "Paid" in str(released.description)
 
 
 def test_bulk_delete_refuses_a_client_with_a_live_subscription(client, owner, tenant, unscoped):
@@ -173,7 +173,7 @@ def test_bulk_delete_refuses_a_client_with_a_live_subscription(client, owner, te
     subscribed.refresh_from_db()
     assert plain.status == ClientStatus.DELETED and subscribed.status == ClientStatus.ACTIVE
     deleted = events_of("client.deleted", [plain.pk]).get()
-    assert deleted.description == "Client deleted: Moved away"
+    assert str(deleted.description) == "Client deleted: Moved away"
     assert not events_of("client.deleted", [subscribed.pk]).exists()
 
 
@@ -189,7 +189,7 @@ def test_change_client_type_records_each_change_and_leaves_the_unchanged(
     moved.refresh_from_db()
     assert moved.group_id == new.pk
     line = events_of("client.updated", [moved.pk]).get()
-    assert line.description == f"Client type: Old → {new.name}"
+    assert str(line.description) == f"Client type: Old → {new.name}"
     assert line.payload["fields"] == ["group"]
     assert not events_of("client.updated", [already.pk]).exists()
 
