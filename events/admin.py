@@ -1,6 +1,7 @@
 """Events in the Django admin, read-only: the services write them and nothing edits them."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.admin import ReadOnlyAdmin
 
@@ -15,7 +16,7 @@ class EventAdmin(ReadOnlyAdmin):
         "tenant",
         "type",
         "client_id",
-        "description",
+        "what_happened",
         "actor",
         "actor_label",
     )
@@ -24,7 +25,12 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ("type", "=client_id")
     list_select_related = ("tenant", "actor")
     raw_id_fields = ("actor",)
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "what_happened")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: Event) -> str:
+        """The description in the admin's language (the column holds its message)."""
+        return str(event.description)
 
 
 @admin.register(OutboxEmail)

@@ -92,7 +92,7 @@ def webhook_body(event: Event, tenant: Tenant) -> bytes:
     """The JSON the receiver gets: the event as the audit log holds it, its description in
     the tenant's language and formats and, so that a receiver can render it in its own, as
     the stored message (`description_message`: msgid, plural and count, context, params)."""
-    with in_language(None, tenant), timezone.override(tenant.zone):
+    with in_language(None, tenant):
         description = str(event.description)
     document = {
         "id": event.pk,
