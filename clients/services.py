@@ -205,7 +205,7 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
         raise ValidationError(ALREADY_DELETED, code="deleted")
     blockers = deletion_blockers(locked)
     if blockers:
-        raise ValidationError(blockers[0].message, code=blockers[0].code)
+        raise ValidationError(str(blockers[0].message), code=blockers[0].code)
     previous = locked.status
     locked.status = ClientStatus.DELETED
     locked.save(update_fields=["status", "updated_at"])

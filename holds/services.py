@@ -734,9 +734,9 @@ def clients_place_hold(
     wanted = {}
     for pk, status in locked:
         if status == ClientStatus.DELETED:
-            outcome.refused[pk] = str(DELETED_NOT_HELD)
+            outcome.refused[pk] = DELETED_NOT_HELD
         elif pk in already:
-            outcome.refused[pk] = already_on_hold(kind)
+            outcome.refused[pk] = ALREADY_ON_HOLD[HoldKind(kind)]
         else:
             wanted[pk] = reason
     operator = actor if getattr(actor, "is_authenticated", False) else None
@@ -765,7 +765,7 @@ def clients_release_hold(
     in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
     for pk, __ in locked:
         if pk not in in_force:
-            outcome.refused[pk] = not_on_hold(kind)
+            outcome.refused[pk] = NOT_ON_HOLD[HoldKind(kind)]
     operator = actor if getattr(actor, "is_authenticated", False) else None
     outcome.done = _holds_release_bulk(
         tenant,
