@@ -3,8 +3,12 @@ form and services.
 
 - The list takes the client list's parameters (ClientFilterSet: `q`, `status`, `group`,
   `property_type`, `created_after` / `created_before`, `purchased_after` / `purchased_before`,
-  `sort`, and the filters other apps contribute), but a bad value is a 422 naming the
-  parameter rather than a filter left out with a message. Pages are cursors over the sort's
+  `sort`, and the filters other apps contribute through clients.extensions, e.g.
+  subscriptions' `expiring` and routers' `connection`), but a bad value is a 422 naming the
+  parameter rather than a filter left out with a message. The contributed filters are
+  documented in the schema from the same registry the FilterSet reads (each with its
+  `x-modules`: a tenant without them has no such filter, and its parameter is ignored, as on
+  the page). Pages are cursors over the sort's
   index (no count); `?fields=` chooses the fields of each item.
 - Create and update go through ClientForm, so that the API refuses exactly what the form
   refuses, with the same messages; an update sends only the fields it changes (the others are
@@ -28,6 +32,7 @@ from core.api import (
     SortKey,
     check_sort,
     chosen_fields,
+    filter_parameters,
     form_problem,
     keyset_page,
     valid_filters,
@@ -36,6 +41,7 @@ from tenancy.api import api_actor, api_operation
 from tenancy.modules import adds_clients_directly
 from tenancy.roles import Capability
 
+from .extensions import LIST_FILTERS
 from .filters import ClientFilterSet, sort_choices_for
 from .forms import ClientForm
 from .models import Client, ClientStatus
@@ -177,8 +183,24 @@ def client_or_404(request, number: int, *related: str) -> Client:
     return get_object_or_404(queryset, number=number)
 
 
+def contributed_filter_parameters() -> list[dict]:
+    """The query parameters of the filters other apps add to the client list, read from the
+    registry ClientFilterSet takes them from, when the schema is made."""
+    return [
+        parameter
+        for entry in LIST_FILTERS.all()
+        for parameter in filter_parameters(entry.name, entry.filter, modules=entry.modules)
+    ]
+
+
 @api_operation(
-    router, "GET", "", capability=Capability.VIEW, response=ClientPage, exclude_unset=True
+    router,
+    "GET",
+    "",
+    capability=Capability.VIEW,
+    response=ClientPage,
+    exclude_unset=True,
+    query_parameters=contributed_filter_parameters,
 )
 def client_list(request, filters: Query[ClientListQuery]):
     """Clients, filtered, searched and sorted as on the client list."""

@@ -23,6 +23,8 @@ from ninja.renderers import BaseRenderer
 from billing.api import router as billing_router
 from clients.api import router as clients_router
 from core.api import PROBLEM_CONTENT_TYPE, Problem, field_errors, problem_response
+from core.validation_messages import field_error_message
+from events.api import router as webhooks_router
 from exports.api import router as exports_router
 from holds.api import router as holds_router
 from messaging.api import clients_router as messaging_clients_router
@@ -30,7 +32,7 @@ from messaging.api import router as messaging_router
 from routers.api import accounts_router as pppoe_accounts_router
 from routers.api import router as routers_router
 from subscriptions.api import router as subscriptions_router
-from tenancy.api import AUTH
+from tenancy.api import AUTH, schema_parameters
 
 TITLES = {
     400: _("Bad request"),
@@ -58,11 +60,13 @@ class FastJSONRenderer(BaseRenderer):
 
 class ClientdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
-        """Error answers are documented as problem details on every operation."""
+        """Error answers are documented as problem details on every operation, and each
+        operation's query parameters from other apps' registrations are added."""
         schema = super().get_openapi_schema(*args, **kwargs)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for path in schema["paths"].values():
             for operation in path.values():
+                add_parameters(operation, schema_parameters(operation.get("operationId", "")))
                 for status in ERROR_STATUSES:
                     operation.setdefault("responses", {})[str(status)] = {
                         "description": str(TITLES[status]),
@@ -73,6 +77,14 @@ class ClientdeskAPI(NinjaAPI):
                         },
                     }
         return schema
+
+
+def add_parameters(operation: dict, parameters: list[dict]) -> None:
+    """Add the parameters the operation's type hints do not already name."""
+    named = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+    for parameter in parameters:
+        if (parameter["in"], parameter["name"]) not in named:
+            operation.setdefault("parameters", []).append(parameter)
 
 
 PROBLEM_SCHEMA = {
@@ -128,7 +140,7 @@ def on_problem(request, exc: Problem):
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid(request, exc: NinjaValidationError):
-    errors = [{"field": _loc(error), "message": str(error.get("msg", ""))} for error in exc.errors]
+    errors = [{"field": _loc(error), "message": field_error_message(error)} for error in exc.errors]
     return problem_response(
         Problem(422, TITLES[422], gettext("Some values were refused."), errors[:100])
     )
@@ -160,7 +172,20 @@ def on_http_error(request, exc: HttpError):
     if exc.status_code == 429:
         headers["Retry-After"] = str(getattr(exc, "wait", None) or 1)
     title = TITLES.get(exc.status_code) or gettext("Error")
-    return problem_response(Problem(exc.status_code, title, str(exc), headers=headers))
+    return problem_response(
+        Problem(exc.status_code, title, _http_error_detail(exc), headers=headers)
+    )
+
+
+def _http_error_detail(exc: HttpError) -> str:
+    """django-ninja raises these with English details; say them in the caller's language."""
+    if exc.status_code == 400:
+        return gettext("The request body could not be read: send valid JSON.")
+    if exc.status_code == 403:
+        return gettext("The CSRF check failed: send the CSRF token with the session cookie.")
+    if exc.status_code == 429:
+        return gettext("Too many requests: wait as long as Retry-After says, then try again.")
+    return str(exc)
 
 
 @api.exception_handler(Http404)
@@ -199,6 +224,7 @@ api.add_router("", holds_router, tags=["holds"])
 api.add_router("/routers/", routers_router, tags=["routers"])
 api.add_router("/pppoe-accounts/", pppoe_accounts_router, tags=["routers"])
 api.add_router("/exports/", exports_router, tags=["exports"])
+api.add_router("/webhooks/", webhooks_router, tags=["webhooks"])
 
 
 def api_urls():

@@ -1,11 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog
 
 from config.api import api_urls
-from core.views import health_live, health_ready, metrics
+from core.views import JavaScriptCatalogView, health_live, health_ready, metrics
 from tenancy.views import AccountView, HomeView, LanguageView, PasswordChangeView
 
 urlpatterns = [
@@ -19,8 +17,8 @@ urlpatterns = [
     # The texts of the portal's scripts in the page's language (a script file: the CSP allows
     # only same-origin scripts); the login page needs it too.
     path(
-        "jsi18n/",
-        login_not_required(JavaScriptCatalog.as_view(domain="djangojs")),
+        "jsi18n/<str:language>/<str:version>/",
+        JavaScriptCatalogView.as_view(),
         name="javascript_catalog",
     ),
     path("account/", AccountView.as_view(), name="account"),

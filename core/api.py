@@ -6,6 +6,7 @@ client can neither forge one nor reuse one of another sort; pages never count ro
 costs 50 ms at 1M rows, a keyset page under 1 ms at any depth).
 """
 
+import copy
 import json
 import math
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -126,6 +128,79 @@ def check_sort(sort: str | None, offered: Sequence[str]) -> None:
                 }
             ],
         )
+
+
+# -- FilterSet filters as query parameters -----------------------------------------------------
+def filter_parameters(name: str, filter_, *, modules=()) -> list[dict]:
+    """The OpenAPI query parameters of a django-filter filter, read from the form field it
+    validates with (so the schema says what the list refuses): a range filter is one parameter
+    per suffix (`created_after`, `created_before`). `modules` is written as `x-modules`."""
+    field = _filter_field(filter_)
+    suffixes = getattr(field.widget, "suffixes", None)
+    if suffixes and hasattr(field, "fields"):
+        named = [
+            (f"{name}_{suffix}", sub) for suffix, sub in zip(suffixes, field.fields, strict=True)
+        ]
+    else:
+        named = [(name, field)]
+    parameters = []
+    for parameter_name, sub in named:
+        parameter = {
+            "in": "query",
+            "name": parameter_name,
+            "required": False,
+            "schema": field_schema(sub),
+            "description": str(field.label or parameter_name),
+        }
+        if isinstance(sub, forms.MultipleChoiceField):
+            parameter.update(style="form", explode=True)
+        if modules:
+            parameter["x-modules"] = sorted(modules)
+        parameters.append(parameter)
+    return parameters
+
+
+def _filter_field(filter_):
+    """The filter's form field, built on a copy (a filter caches its field). A choice of
+    model rows is a row's id: it is not built, as its rows need a request."""
+    if issubclass(filter_.field_class, forms.ModelChoiceField):
+        multiple = issubclass(filter_.field_class, forms.ModelMultipleChoiceField)
+        field = forms.TypedMultipleChoiceField() if multiple else forms.IntegerField(min_value=1)
+        field.label = filter_.label
+        return field
+    return copy.deepcopy(filter_).field
+
+
+def field_schema(field) -> dict:
+    """The JSON schema of the values a form field accepts."""
+    if isinstance(field, forms.TypedMultipleChoiceField) and not field.choices:
+        return {"type": "array", "items": {"type": "integer", "minimum": 1}}
+    if isinstance(field, forms.MultipleChoiceField):
+        return {"type": "array", "items": _choice_schema(field)}
+    if isinstance(field, forms.ChoiceField):
+        return _choice_schema(field)
+    if isinstance(field, forms.IntegerField):
+        schema: dict = {"type": "integer"}
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        return schema
+    if isinstance(field, forms.DateTimeField):
+        return {"type": "string", "format": "date-time"}
+    if isinstance(field, forms.DateField):
+        return {"type": "string", "format": "date"}
+    if isinstance(field, forms.NullBooleanField | forms.BooleanField):
+        return {"type": "boolean"}
+    schema = {"type": "string"}
+    if getattr(field, "max_length", None):
+        schema["maxLength"] = field.max_length
+    return schema
+
+
+def _choice_schema(field) -> dict:
+    values = [str(value) for value, _label in field.choices if value not in ("", None)]
+    return {"type": "string", "enum": values}
 
 
 # -- ?fields= --------------------------------------------------------------------------------

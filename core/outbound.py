@@ -31,19 +31,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, gettext_lazy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-METADATA = "the cloud metadata address"
-LOOPBACK = "a loopback address (this server itself)"
-LINK_LOCAL = "a link-local address"
-UNSPECIFIED = "an unspecified address"
-MULTICAST = "a multicast address"
-BROADCAST = "the broadcast address"
-RESERVED = "a reserved address"
-NOT_LISTED = "outside the networks Clientdesk may connect to"
-OWN_SERVICE = "a service of Clientdesk itself (its database, cache, broker or mail server)"
+# Why an address is refused, in the words of the refusal the operator (or API caller) reads,
+# in their language.
+METADATA = gettext_lazy("the cloud metadata address")
+LOOPBACK = gettext_lazy("a loopback address (this server itself)")
+LINK_LOCAL = gettext_lazy("a link-local address")
+UNSPECIFIED = gettext_lazy("an unspecified address")
+MULTICAST = gettext_lazy("a multicast address")
+BROADCAST = gettext_lazy("the broadcast address")
+RESERVED = gettext_lazy("a reserved address")
+NOT_LISTED = gettext_lazy("outside the networks Clientdesk may connect to")
+OWN_SERVICE = gettext_lazy(
+    "a service of Clientdesk itself (its database, cache, broker or mail server)"
+)
 
 # What the default policy refuses, the most specific first (the metadata address is link-local).
 REFUSED_BY_DEFAULT: tuple[tuple[IPNetwork, str], ...] = tuple(
@@ -140,11 +145,15 @@ def resolve(host: str, port: int) -> tuple[tuple[int, tuple], ...]:
     try:
         infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OverflowError) as error:
-        raise HostUnresolvable(f"The host name {host} cannot be resolved.", host=host) from error
+        raise HostUnresolvable(unresolvable_message(host), host=host) from error
     addresses = tuple(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
     if not addresses:
-        raise HostUnresolvable(f"The host name {host} cannot be resolved.", host=host)
+        raise HostUnresolvable(unresolvable_message(host), host=host)
     return addresses
+
+
+def unresolvable_message(host: str) -> str:
+    return gettext("The host name %(host)s cannot be resolved.") % {"host": host}
 
 
 def _address_text(sockaddr: tuple) -> str:
@@ -224,12 +233,16 @@ def refusal_message(host: str, address: str, reason: str) -> str:
     """E.g. "db.example.net resolves to 127.0.0.1, a loopback address (this server itself):
     Clientdesk may not connect to it." """
     name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    values = {"host": host, "address": address, "reason": reason}
     if _same_address(name, address):
-        sentence = f"{address} is {reason}"
-    else:
-        sentence = f"{host} resolves to {address}, {reason}"
+        if reason is NOT_LISTED:
+            return gettext("%(address)s is %(reason)s.") % values
+        return gettext("%(address)s is %(reason)s: Clientdesk may not connect to it.") % values
+    if reason is NOT_LISTED:
+        return gettext("%(host)s resolves to %(address)s, %(reason)s.") % values
     return (
-        f"{sentence}." if reason == NOT_LISTED else f"{sentence}: Clientdesk may not connect to it."
+        gettext("%(host)s resolves to %(address)s, %(reason)s: Clientdesk may not connect to it.")
+        % values
     )
 
 

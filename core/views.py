@@ -9,12 +9,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 
 from .health import readiness
+from .languages import in_language, offered
 from .metrics import metrics_text
 
 
@@ -129,3 +132,23 @@ def metrics_allowed(request) -> bool:
         address in ipaddress.ip_network(network, strict=False)
         for network in settings.METRICS_ALLOWED_NETWORKS
     )
+
+
+YEAR = 365 * 24 * 3600
+
+
+@method_decorator(login_not_required, name="dispatch")
+class JavaScriptCatalogView(JavaScriptCatalog):
+    """The texts of the portal's scripts in the language its address names. The address also
+    carries the catalogue's version (`javascript_catalogue_version`), so the answer never
+    changes: browsers keep it for a year instead of fetching it with every page."""
+
+    domain = "djangojs"
+
+    def get(self, request, *args, language: str, version: str, **kwargs):
+        if offered(language) != language:
+            raise Http404
+        with in_language(language):
+            response = super().get(request, *args, **kwargs)
+        patch_cache_control(response, public=True, max_age=YEAR, immutable=True)
+        return response

@@ -2,8 +2,10 @@
 statistics (the Statistics tab), with the Statistics export.
 
 Sender IDs go through the Names tab's form and services: added with the questionnaire
-(purpose, sample text, company documents) as Pending; approved, rejected (with a reason) or
-blocked by MANAGE_CLIENTS, as in the portal, the same transitions allowed. Statistics are one
+(purpose, sample text, company documents) as Pending; edited (the fields sent, through the
+same form and `sender_id_update`: a new name or channel needs a new approval); approved,
+rejected (with a reason) or blocked by MANAGE_CLIENTS, as in the portal, the same
+transitions allowed. Statistics are one
 grouping (`report`: day, operator, sender, viber_sender, country) over a period of the
 tenant's days, from the daily rollups through the tab's selector and period form; the portal
 has statistics per client only, and so has the API. The export takes the pop-up's choices and
@@ -53,7 +55,13 @@ from .forms import (
 )
 from .models import MessageChannel, SenderId, SenderStatus
 from .selectors import DEFAULT_REPORT, REPORTS, ReportRow, statistics_report
-from .services import messages_apply_reports, messages_ingest, sender_id_create, sender_id_decide
+from .services import (
+    messages_apply_reports,
+    messages_ingest,
+    sender_id_create,
+    sender_id_decide,
+    sender_id_update,
+)
 
 router = Router()
 clients_router = Router()  # mounted under /clients/: a client's names and statistics
@@ -234,6 +242,16 @@ class SenderIdIn(Schema):
     documents_note: str = Field("", max_length=10000, description="Company documents provided.")
 
 
+class SenderIdPatch(Schema):
+    """The Names tab's edit form: the fields to change; those not sent keep their values."""
+
+    name: str | None = Field(None, max_length=1000, description="A new name needs approval.")
+    channel: str | None = Field(None, max_length=100, description="sms or viber.")
+    purpose: str | None = Field(None, max_length=10000)
+    sample_text: str | None = Field(None, max_length=10000)
+    documents_note: str | None = Field(None, max_length=10000)
+
+
 class SenderDecisionIn(Schema):
     status: str = Field(max_length=100, description="approved, rejected or blocked.")
     reason: str = Field("", max_length=10000, description="Required for a rejection.")
@@ -285,6 +303,42 @@ def sender_id_add(request, number: ClientNumber, payload: SenderIdIn):
     return Status(201, SenderIdOut(**sender_out(sender)))
 
 
+def _client_sender(request, client, sender_id: int) -> SenderId:
+    return get_object_or_404(
+        SenderId.objects.for_tenant(request.tenant).select_related("tenant"),
+        client=client,
+        pk=sender_id,
+    )
+
+
+@api_operation(
+    clients_router,
+    "PATCH",
+    "{number}/names/{sender_id}/",
+    capability=Capability.MANAGE_CLIENTS,
+    modules=MODULES,
+    response=SenderIdOut,
+)
+def sender_id_change(
+    request, number: ClientNumber, sender_id: SenderNumber, payload: SenderIdPatch
+):
+    """Change the name or the questionnaire. A new name or channel puts an approved or
+    rejected sender ID back to Pending; a blocked one stays blocked."""
+    client = client_or_404(request, number)
+    instance = _client_sender(request, client, sender_id)  # the form writes onto it
+    data = {name: getattr(instance, name) for name in SenderIdForm.Meta.fields}
+    sent = payload.model_dump(exclude_unset=True)
+    data.update({name: value for name, value in sent.items() if value is not None})
+    form = SenderIdForm(data, instance=instance, client=client)
+    if not form.is_valid():
+        raise form_problem(form)
+    fields = {name: form.cleaned_data[name] for name in SenderIdForm.Meta.fields}
+    sender = sender_id_update(
+        sender=_client_sender(request, client, sender_id), actor=api_actor(request), **fields
+    )
+    return SenderIdOut(**sender_out(sender))
+
+
 @api_operation(
     clients_router,
     "POST",
@@ -298,11 +352,7 @@ def sender_id_decision(
 ):
     """Approve, reject (with a reason) or block a sender ID."""
     client = client_or_404(request, number)
-    sender = get_object_or_404(
-        SenderId.objects.for_tenant(request.tenant).select_related("tenant"),
-        client=client,
-        pk=sender_id,
-    )
+    sender = _client_sender(request, client, sender_id)
     form = SenderDecisionForm(payload.model_dump())
     if not form.is_valid():
         raise form_problem(form)

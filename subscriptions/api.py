@@ -2,7 +2,11 @@
 services.
 
 - Packages: the Packages page's list (PackageFilterSet: `q`, `status`, `period_unit`; its
-  sorts) and one package.
+  sorts) and one package; add and change (the fields sent) through PackageForm and
+  `package_create` / `package_update`, retire (off sale: it cannot be bought, its
+  subscriptions run on) and put back on sale, as the package's page does. A package is never
+  deleted (its subscriptions keep it), on the page as here. Adding takes an Idempotency-Key,
+  as every create does.
 - Subscriptions: every period of the tenant's clients, or of one client (the client page's
   Subscriptions tab), filtered by SubscriptionFilterSet (`status` with Expiring derived from
   the tenant's window, `package`) and, on the tenant's list, by `client`; one subscription.
@@ -32,6 +36,7 @@ from billing.services import InsufficientFunds
 from clients.api import ClientNumber, client_or_404
 from core.api import (
     Answer,
+    Number,
     Problem,
     SortKey,
     chosen_fields,
@@ -45,7 +50,7 @@ from tenancy.roles import Capability
 
 from . import services
 from .filters import PackageFilterSet, SubscriptionFilterSet
-from .forms import CancelForm, SubscriptionForm
+from .forms import CancelForm, PackageForm, SubscriptionForm
 from .models import LIVE_STATUSES, DisplayStatus, Package, PeriodUnit, Subscription, tenant_today
 
 router = Router()
@@ -160,6 +165,128 @@ def package_list(request, query: Query[PackageListQuery]):
 def package_read(request, package_id: ObjectId, fields: str | None = Query(None, max_length=1000)):
     package = get_object_or_404(package_queryset(request), pk=package_id)
     return package_row(package, chosen_fields(fields, PACKAGE_FIELDS))
+
+
+class PackageIn(Schema):
+    """The package form's fields."""
+
+    name: str = Field(max_length=1000, description="Unique among the packages on sale.")
+    price: Number = Field(description="For one period, in the tenant's currency; 0 allowed.")
+    period_count: Number = Field(1, description="1 to 3650 (at most 120 months).")
+    period_unit: str = Field(PeriodUnit.MONTHS, max_length=100, description="days or months.")
+    description: str = Field("", max_length=10000)
+    rate_limit: str = Field("", max_length=1000, description="MikroTik rx/tx, e.g. 20M/100M.")
+    pppoe_profile: str = Field("", max_length=1000, description="The /ppp/profile name.")
+
+
+class PackagePatch(Schema):
+    """The fields to change; those not sent keep their stored values."""
+
+    name: str | None = Field(None, max_length=1000)
+    price: Number | None = Field(None, description="Applies to purchases from now on.")
+    period_count: Number | None = None
+    period_unit: str | None = Field(None, max_length=100)
+    description: str | None = Field(None, max_length=10000)
+    rate_limit: str | None = Field(None, max_length=1000)
+    pppoe_profile: str | None = Field(None, max_length=1000)
+
+
+def _package_form(payload: Schema, *, tenant, instance: Package) -> PackageForm:
+    """The package form over the stored values (a new package's defaults) and what the
+    request sends; refused as a 422 with the form's messages."""
+    shown = PackageForm(tenant=tenant, instance=instance)
+    data = {name: shown[name].initial for name in shown.fields}
+    sent = payload.model_dump(exclude_unset=True)
+    data.update({name: value for name, value in sent.items() if value is not None})
+    form = PackageForm(
+        {name: "" if value is None else value for name, value in data.items()},
+        tenant=tenant,
+        instance=instance,
+    )
+    if not form.is_valid():
+        raise form_problem(form)
+    return form
+
+
+def _package_out(request, package: Package) -> PackageOut:
+    """The package as it is now, with its live subscriptions counted."""
+    return PackageOut(**package_row(package_queryset(request).get(pk=package.pk), PACKAGE_FIELDS))
+
+
+def _package(request, package_id: int) -> Package:
+    packages = Package.objects.for_tenant(request.tenant).select_related("tenant")
+    return get_object_or_404(packages, pk=package_id)
+
+
+@api_operation(
+    router,
+    "POST",
+    "packages/",
+    capability=Capability.MANAGE_SUBSCRIPTIONS,
+    modules=SUBSCRIPTIONS,
+    idempotent=True,
+    response={201: PackageOut},
+)
+def package_add(request, payload: PackageIn):
+    """Add a package on sale, as Add package on the Packages page."""
+    form = _package_form(payload, tenant=request.tenant, instance=Package(tenant=request.tenant))
+    package = services.package_create(
+        tenant=request.tenant, actor=api_actor(request), **form.service_data()
+    )
+    return Status(201, _package_out(request, package))
+
+
+@api_operation(
+    router,
+    "PATCH",
+    "packages/{package_id}/",
+    capability=Capability.MANAGE_SUBSCRIPTIONS,
+    modules=SUBSCRIPTIONS,
+    response=PackageOut,
+)
+def package_change(request, package_id: ObjectId, payload: PackagePatch):
+    """Change the fields sent; a new price applies to purchases from now on (subscriptions
+    keep what they paid)."""
+    package = _package(request, package_id)
+    form = _package_form(payload, tenant=request.tenant, instance=_package(request, package_id))
+    changed = services.package_update(
+        package=package, actor=api_actor(request), **form.service_data()
+    )
+    return _package_out(request, changed)
+
+
+@api_operation(
+    router,
+    "POST",
+    "packages/{package_id}/retire/",
+    capability=Capability.MANAGE_SUBSCRIPTIONS,
+    modules=SUBSCRIPTIONS,
+    response=PackageOut,
+)
+def package_retire(request, package_id: ObjectId):
+    """Take a package off sale: it can no longer be bought; its subscriptions keep running.
+    A retired package again changes nothing."""
+    package = services.package_retire(
+        package=_package(request, package_id), actor=api_actor(request)
+    )
+    return _package_out(request, package)
+
+
+@api_operation(
+    router,
+    "POST",
+    "packages/{package_id}/reactivate/",
+    capability=Capability.MANAGE_SUBSCRIPTIONS,
+    modules=SUBSCRIPTIONS,
+    response=PackageOut,
+)
+def package_reactivate(request, package_id: ObjectId):
+    """Put a retired package on sale again; refused at `name` when a package on sale has its
+    name."""
+    package = services.package_reactivate(
+        package=_package(request, package_id), actor=api_actor(request)
+    )
+    return _package_out(request, package)
 
 
 # -- subscriptions ---------------------------------------------------------------------------

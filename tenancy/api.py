@@ -19,6 +19,7 @@
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from ninja import Status
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import BaseThrottle
 
+from core import crypto
 from core.api import Problem
 from core.formatting import format_count
 
@@ -180,11 +182,33 @@ def operation_extra(capability: str, modules=frozenset(), idempotent: bool = Fal
                 "name": IDEMPOTENCY_HEADER,
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
+                # Not blank: a key of spaces only is refused (idempotency_key).
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX,
+                    "pattern": r"\S",
+                },
                 "description": "A retry with the same key returns the first answer.",
             }
         ]
     return extra
+
+
+# Query parameters an operation reads beyond its type hints, by operationId: a function that
+# gives them when the schema is made (a list's filters that other apps register in ready()).
+SCHEMA_PARAMETERS: dict[str, Callable[[], list[dict]]] = {}
+
+
+def operation_id(view) -> str:
+    """The operationId django-ninja gives a view (module and function name)."""
+    return f"{view.__module__}_{view.__name__}".replace(".", "_")
+
+
+def schema_parameters(operation: str) -> list[dict]:
+    """The parameters `operation` (an operationId) adds to its schema when it is made."""
+    given = SCHEMA_PARAMETERS.get(operation)
+    return given() if given is not None else []
 
 
 def api_operation(
@@ -196,14 +220,21 @@ def api_operation(
     modules=frozenset(),
     idempotent=False,
     openapi: dict | None = None,
+    query_parameters: Callable[[], list[dict]] | None = None,
+    sealed: tuple[str, ...] = (),
     **kw,
 ):
     """Declare an operation on `router` with its capability, modules and idempotency: the one
     way every app's api.py declares its operations. `openapi` adds to the operation's schema
-    what its type hints cannot say (e.g. a file answer's content type)."""
+    what its type hints cannot say (e.g. a file answer's content type); `query_parameters`
+    gives, when the schema is made, the query parameters the operation reads without a type
+    hint; `sealed` names answer fields an idempotent operation keeps encrypted for its
+    retries (a secret shown once)."""
 
     def decorate(view):
-        wrapped = idempotent_answer(view) if idempotent else view
+        if query_parameters is not None:
+            SCHEMA_PARAMETERS[operation_id(view)] = query_parameters
+        wrapped = idempotent_answer(view, sealed=sealed) if idempotent else view
         wrapped = requires(capability, modules)(wrapped)
         extra = {**operation_extra(capability, modules, idempotent), **(openapi or {})}
         return router.api_operation(
@@ -250,10 +281,11 @@ def request_fingerprint(request) -> str:
     return digest.hexdigest()
 
 
-def idempotent_answer(view):
+def idempotent_answer(view, sealed: tuple[str, ...] = ()):
     """Answer a retry under the same Idempotency-Key with the first answer. The view returns
     Status(code, schema instance); a refusal (an exception) rolls the record back with the rest,
-    so a corrected request may use the key again."""
+    so a corrected request may use the key again. The `sealed` fields of the answer are kept
+    encrypted (core.crypto), as the object keeps them, and opened for the retry."""
 
     @wraps(view)
     def remembered(request, *args, **kwargs):
@@ -283,11 +315,26 @@ def idempotent_answer(view):
                         _("This Idempotency-Key was used for a different request."),
                         [{"field": IDEMPOTENCY_HEADER, "message": _("Use a new key.")}],
                     ) from None
-                return Status(first.status, first.body)
+                return Status(first.status, answer_unsealed(first.body, sealed))
             answer = view(request, *args, **kwargs)
+            body = answer.value.model_dump(mode="json")
             record.status = answer.status_code
-            record.body = answer.value.model_dump(mode="json")
+            record.body = answer_sealed(body, sealed)
             record.save(update_fields=["status", "body"])
-            return Status(record.status, record.body)
+            return Status(record.status, body)
 
     return remembered
+
+
+def answer_sealed(body: dict, sealed: tuple[str, ...]) -> dict:
+    return {
+        name: crypto.encrypt(value) if name in sealed and isinstance(value, str) else value
+        for name, value in body.items()
+    }
+
+
+def answer_unsealed(body: dict, sealed: tuple[str, ...]) -> dict:
+    return {
+        name: crypto.decrypt(value) if name in sealed and isinstance(value, str) else value
+        for name, value in body.items()
+    }

@@ -1,6 +1,11 @@
 """Small template helpers shared by every page."""
 
 from django import forms, template
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import get_language
+
+from core.languages import javascript_catalogue_version, offered
 
 register = template.Library()
 
@@ -42,3 +47,15 @@ def field_label(form, name: str) -> str:
     message that lists fields: an operator reads "Client type", not "group"."""
     field = form.fields.get(name) if form is not None else None
     return str(field.label) if field is not None and field.label else name
+
+
+@register.simple_tag
+def javascript_catalogue_url() -> str:
+    """The address of the scripts' texts in the active language, at the catalogue's version."""
+    return reverse(
+        "javascript_catalog",
+        kwargs={
+            "language": offered(get_language()) or settings.LANGUAGE_CODE,
+            "version": javascript_catalogue_version(),
+        },
+    )

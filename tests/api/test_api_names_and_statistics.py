@@ -197,3 +197,65 @@ def test_statistics_by_sender_flag_unapproved_names(api_tenant, api_as, traffic)
 def test_bad_statistics_queries_name_the_field(api_tenant, api_as, traffic, query, field):
     api = api_as(api_tenant, "viewer")
     assert_problem(api.get(f"clients/{traffic.number}/statistics/", params=query), 422, field)
+
+
+def test_a_sender_id_is_edited_with_the_fields_sent_and_a_new_name_awaits_approval(
+    api_tenant, api_as, api_client_of
+):
+    customer = api_client_of(api_tenant)
+    with scopes_disabled():
+        sender = SenderIdFactory(client=customer, name="Shop", purpose="Orders")
+    api = api_as(api_tenant, "manager")
+    url = f"clients/{customer.number}/names/{sender.pk}/"
+    edited = api.patch(url, json={"sample_text": "Your parcel is on its way."})
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert (body["name"], body["status"], body["purpose"]) == ("Shop", "approved", "Orders")
+    assert body["sample_text"] == "Your parcel is on its way."
+    renamed = api.patch(url, json={"name": "Shop2"}).json()
+    assert (renamed["name"], renamed["status"]) == ("Shop2", "pending")
+    assert senders_of(customer) == [("Shop2", "pending")]
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "Shop!"}, "name"),
+        ({"name": "Zeta"}, "name"),  # the client's other sender ID
+        ({"channel": "fax"}, "channel"),
+        ({"purpose": "x" * 1001}, "purpose"),
+        ({"documents_note": "a\x00b"}, "documents_note"),
+    ],
+)
+def test_a_refused_edit_names_its_field_and_changes_nothing(
+    api_tenant, api_as, api_client_of, payload, field
+):
+    customer = api_client_of(api_tenant)
+    with scopes_disabled():
+        SenderIdFactory(client=customer, name="Zeta")
+        sender = SenderIdFactory(client=customer, name="Shop")
+    api = api_as(api_tenant, "owner")
+    before = senders_of(customer)
+    refused = api.patch(f"clients/{customer.number}/names/{sender.pk}/", json=payload)
+    assert_problem(refused, 422, field)
+    assert senders_of(customer) == before
+
+
+def test_a_sender_id_of_another_client_or_tenant_is_not_edited(
+    api_tenant, api_other_tenant, api_as, api_client_of
+):
+    mine, other = api_client_of(api_tenant), api_client_of(api_tenant)
+    with scopes_disabled():
+        sender = SenderIdFactory(client=other, name="Shop")
+    api = api_as(api_tenant, "owner")
+    assert api.patch(f"clients/{mine.number}/names/{sender.pk}/", json={}).status_code == 404
+    theirs = api_as(api_other_tenant, "owner")
+    missed = theirs.patch(f"clients/{other.number}/names/{sender.pk}/", json={"name": "X"})
+    assert missed.status_code == 404
+    assert (
+        api_as(api_tenant, "viewer")
+        .patch(f"clients/{other.number}/names/{sender.pk}/", json={"name": "X"})
+        .status_code
+        == 403
+    )
+    assert senders_of(other) == [("Shop", "approved")]

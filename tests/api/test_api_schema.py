@@ -21,6 +21,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from clients.models import Client
+from events.models import Event
+from events.webhook_models import WebhookDelivery
+from events.webhooks import webhook_endpoint_create
 from exports.models import ExportJob
 from holds.services import client_place_hold
 from tenancy.models import ApiTokenScope
@@ -100,8 +103,9 @@ def two_tenants(api_tenant, api_other_tenant, api_client_of):
 def path_objects(two_tenants, api_tenant, api_other_tenant):
     """Tenant A's object for each path parameter of the schema: client #4, a package and a
     live subscription of it, a hold in force on another client, a PPPoE account on a router,
-    a pending sender ID and an export job. Tenant B has objects of each kind too, with other
-    ids. A new kind of path parameter fails the walks until it is given an object here."""
+    a pending sender ID, an export job, and a webhook endpoint with a delivery. Tenant B has
+    objects of each kind too, with other ids. A new kind of path parameter fails the walks
+    until it is given an object here."""
     with scopes_disabled():
         bought = PackageFactory(tenant=api_tenant, name="Walked")
         live = SubscriptionFactory(tenant=api_tenant, client=two_tenants, package=bought)
@@ -117,6 +121,8 @@ def path_objects(two_tenants, api_tenant, api_other_tenant):
         account = PppoeAccountFactory(tenant=api_tenant, client=two_tenants)
         sender = SenderIdFactory(client=two_tenants, status="pending")
         job = ExportJob.objects.create(tenant=api_tenant, kind="billing.ledger", title="A's")
+        webhook_delivery_of(api_other_tenant)
+        delivery = webhook_delivery_of(api_tenant)
     return {
         "number": two_tenants.number,
         "package_id": bought.pk,
@@ -125,7 +131,25 @@ def path_objects(two_tenants, api_tenant, api_other_tenant):
         "account_id": account.pk,
         "sender_id": sender.pk,
         "job_id": job.pk,
+        "endpoint_id": delivery.endpoint_id,
+        "delivery_id": delivery.pk,
     }
+
+
+def webhook_delivery_of(tenant) -> WebhookDelivery:
+    """A delivered event to an endpoint of `tenant` (of a type the walks do not write, so
+    that they send nothing to it)."""
+    endpoint = webhook_endpoint_create(
+        tenant=tenant,
+        actor=None,
+        url="http://127.0.0.1:9/walked",
+        secret="walked-secret-0123456789",
+        event_types=["webhook_endpoint.disabled"],
+    )
+    event = Event.objects.create(tenant=tenant, type="client.updated", description="Walked")
+    return WebhookDelivery.objects.create(
+        tenant=tenant, endpoint=endpoint, event=event, object_key="client:1", status="delivered"
+    )
 
 
 def path_parameters(path: str, objects: dict) -> dict:
@@ -210,6 +234,16 @@ IDEMPOTENT_BODIES = {
     "holds_api_client_hold_place": ({"reason": "Retried"}, {"reason": "Other"}),
     "billing_api_client_ledger_export": ({}, {"sort": "created_at"}),
     "messaging_api_sender_id_add": ({"name": "Retried"}, {"name": "Other"}),
+    "subscriptions_api_package_add": (
+        {"name": "Retried package", "price": "1.00"},
+        {"name": "Other package", "price": "1.00"},
+    ),
+    "events_api_webhook_endpoint_add": (
+        {"url": "http://127.0.0.1:9/retried", "event_types": ["client.created"]},
+        {"url": "http://127.0.0.1:9/other", "event_types": ["client.created"]},
+    ),
+    # A redelivery takes no body: the same key with one is another request.
+    "events_api_webhook_delivery_redeliver": ({}, {"again": True}),
     "messaging_api_client_statistics_export": (
         {"start": "2026-01-01", "end": "2026-01-31"},
         {"start": "2026-01-01", "end": "2026-01-30"},

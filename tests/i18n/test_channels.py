@@ -27,6 +27,7 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from billing.services import account_set_credit_limit
+from core.validation_messages import MESSAGES, field_error_message
 from events.outbox import OutboxEmail
 from exports.models import ExportJob, ExportStatus
 from exports.tasks import export_job_run
@@ -48,6 +49,20 @@ from tests.factories import (
 )
 from tests.i18n.test_russian_walk import tenant_data_words
 from tests.i18n.visible_text import CYRILLIC_WORD, data_words, english_words
+
+# The limits a pydantic error's context may carry (max_length, gt, ...), for the walk of kinds.
+LIMIT_KEYS = (
+    "max_length",
+    "min_length",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "multiple_of",
+    "max_digits",
+    "decimal_places",
+    "whole_digits",
+)
 
 RUSSIAN_TENANT = {
     "name": "Северный ветер",
@@ -230,11 +245,17 @@ def test_the_apis_problems_are_in_russian(russian_api_tenant, api_as, api_client
         "422 (fields)": api.post("clients/", json={"name": "", "email": "не адрес"}),
         "422 (amount)": api.post(top_up, json={"amount": "-5"}),
         "422 (comment)": api.post(top_up, json={"amount": "1", "comment": "x" * 600}),
+        "422 (type)": api.post(top_up, json={"amount": ["1"]}),
+        "422 (missing)": api.post(top_up, json={}),
+        "422 (not JSON)": api.post(top_up, data="{", headers={"Content-Type": "application/json"}),
+        "422 (query)": api.get("clients/", params={"limit": "много"}),
+        "422 (range)": api.get("clients/", params={"limit": "100000"}),
+        "422 (length)": api.post("clients/", json={"name": "Ромашка", "region": "ы" * 1001}),
     }
     wrong = []
     for what, response in answers.items():
         assert isinstance(response, requests.Response)
-        assert response.status_code in (404, 422), f"{what}: {response.status_code}"
+        assert response.status_code in (400, 404, 422), f"{what}: {response.status_code}"
         body = response.json()
         if what.startswith("422 (fields)"):
             assert {"name", "email"} <= {e["field"] for e in body["errors"]}, body
@@ -242,3 +263,26 @@ def test_the_apis_problems_are_in_russian(russian_api_tenant, api_as, api_client
             if english_in(text, allowed) or not CYRILLIC_WORD.search(text):
                 wrong.append(f"{what}: {text!r}")
     assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("kind", sorted(MESSAGES))
+def test_every_field_error_of_the_api_reads_in_russian(kind):
+    error = {"type": kind, "input": "42", "ctx": dict.fromkeys(LIMIT_KEYS, 2)}
+    with translation.override("ru"):
+        text = field_error_message(error)
+    assert CYRILLIC_WORD.search(text) and not english_in(text, set()), (kind, text)
+
+
+def test_an_unknown_field_error_still_reads_in_russian():
+    with translation.override("ru"):
+        assert field_error_message({"type": "no_such_kind"}) == "Введите правильное значение."
+
+
+def test_a_field_error_counts_what_it_was_given():
+    error = {"type": "string_too_long", "input": "x" * 120, "ctx": {"max_length": 100}}
+    with translation.override("ru"):
+        assert "не более 100 символов (сейчас 120)" in field_error_message(error)
+    with translation.override("en"):
+        assert field_error_message(error) == (
+            "Ensure this value has at most 100 characters (it has 120)."
+        )

@@ -146,14 +146,31 @@ def test_error_and_login_pages_carry_the_language(client, owner):
 # -- the JavaScript catalogue ----------------------------------------------------------------
 def test_the_javascript_catalogue_serves_russian_before_the_script(client, owner):
     page = client.get(reverse("account"), **RU).content.decode()
-    catalogue = reverse("javascript_catalog")
+    catalogue = re.search(r'<script src="(/jsi18n/[^"]+)"', page).group(1)
+    assert catalogue.startswith("/jsi18n/ru/")
     assert page.index(f'src="{catalogue}"') < page.index("js/clientdesk.js")
     client.logout()  # the login page needs it too
-    script = client.get(catalogue, **RU)
+    script = client.get(catalogue)
     assert script.status_code == 200 and "javascript" in script["Content-Type"]
+    assert catalogue_entries(script)["%(percent)s done"] == "выполнено %(percent)s"
+
+
+def catalogue_entries(script) -> dict:
+    """The script's translations (none written out when the language needs none)."""
     found = re.search(r"const newcatalog = (\{.*?\});", script.content.decode(), re.S)
-    catalogue_entries = json.loads(found.group(1))
-    assert catalogue_entries["%(percent)s done"] == "выполнено %(percent)s"
+    return json.loads(found.group(1)) if found else {}
+
+
+def test_the_javascript_catalogue_is_kept_by_browsers_until_a_new_translation(client, owner):
+    english = re.search(
+        r'<script src="(/jsi18n/[^"]+)"', client.get(reverse("account")).content.decode()
+    )
+    script = client.get(english.group(1), **RU)  # the address, not the browser, says English
+    assert english.group(1).startswith("/jsi18n/en/")
+    assert catalogue_entries(script) == {}
+    assert "max-age=31536000" in script["Cache-Control"] and "immutable" in script["Cache-Control"]
+    version = english.group(1).split("/")[3]
+    assert client.get(f"/jsi18n/de/{version}/").status_code == 404
 
 
 # -- the API ---------------------------------------------------------------------------------
