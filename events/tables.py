@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from django.db.models import F
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_tables2.rows import BoundRow
 
@@ -54,10 +55,19 @@ class EventTable(BaseTable):
         return None
 
     def render_type(self, value):
-        return EVENT_TYPES.get(value, value)
+        return self._type_labels.get(value, value)
 
     def render_object_type(self, value):
-        return OBJECT_TYPE_LABELS.get(value, value)
+        return self._object_type_labels.get(value, value)
+
+    @cached_property
+    def _type_labels(self) -> dict[str, str]:
+        """The types' labels in the reader's language, translated once a page, not a row."""
+        return {code: str(label) for code, label in EVENT_TYPES.items()}
+
+    @cached_property
+    def _object_type_labels(self) -> dict[str, str]:
+        return {code: str(label) for code, label in OBJECT_TYPE_LABELS.items()}
 
     def _orderer(self, bound):
         def order(queryset, is_descending):

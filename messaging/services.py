@@ -52,7 +52,7 @@ from billing.services import Posting, account_ids_for_clients, ledger_post_chunk
 from clients.models import Client
 from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
-from core.stored_text import stored_gettext
+from core.stored_text import field_labels, stored_gettext
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
 from events.services import event_record
@@ -893,10 +893,30 @@ def _full_clean(sender: SenderId, changed=None) -> None:
 
 
 def sender_id_create(*, client: Client, actor=None, **fields) -> SenderId:
+    """Add a sender ID to a client's Names, pending approval, with its questionnaire."""
     sender = SenderId(tenant=client.tenant, client=client, status=SenderStatus.PENDING, **fields)
     with transaction.atomic():
         _full_clean(sender)
         sender.save()
+        event_record(
+            tenant=sender.tenant,
+            type="sender_id.created",
+            client_id=sender.client_id,
+            object_type="sender_id",
+            object_id=sender.pk,
+            actor=actor,
+            description=stored_gettext(
+                "Sender ID %(name)s (%(channel)s) added",
+                name=sender.name,
+                channel=MessageChannel(sender.channel).label,
+            ),
+            payload={
+                "sender_id": sender.pk,
+                "name": sender.name,
+                "channel": sender.channel,
+                "status": sender.status,
+            },
+        )
     return sender
 
 
@@ -913,6 +933,7 @@ def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     changed = {key for key, value in fields.items() if getattr(sender, key) != value}
     if not changed:
         return sender
+    previous = {key: getattr(sender, key) for key in (*changed, "status")}
     renamed = bool({"name", "channel"} & changed)
     for key in changed:
         setattr(sender, key, fields[key])
@@ -924,7 +945,32 @@ def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     with transaction.atomic():
         _full_clean(sender, changed)
         sender.save()
+        _sender_id_updated_record(sender, previous, actor=actor)
     return sender
+
+
+def _sender_id_updated_record(sender: SenderId, previous: dict, *, actor) -> None:
+    """sender_id.updated with the old and new value of each field that changed (the status
+    too when a new name sent it back for approval)."""
+    fields = sorted(key for key, old in previous.items() if getattr(sender, key) != old)
+    event_record(
+        tenant=sender.tenant,
+        type="sender_id.updated",
+        client_id=sender.client_id,
+        object_type="sender_id",
+        object_id=sender.pk,
+        actor=actor,
+        description=stored_gettext(
+            "Sender ID %(name)s changed: %(fields)s",
+            name=sender.name,
+            fields=field_labels(SenderId, fields),
+        ),
+        payload={
+            "sender_id": sender.pk,
+            "fields": fields,
+            "changes": {key: {"old": previous[key], "new": getattr(sender, key)} for key in fields},
+        },
+    )
 
 
 ALLOWED_DECISIONS = {

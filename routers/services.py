@@ -225,6 +225,10 @@ def pppoe_account_save(
         if account.pk is None
         or getattr(account, f"{name}_id" if name == "router" else name) != value
     }
+    created = account.pk is None
+    previous = {
+        name: getattr(account, f"{name}_id" if name == "router" else name) for name in given
+    }
     account.router = router
     account.username = username
     account.profile = given["profile"]
@@ -239,6 +243,10 @@ def pppoe_account_save(
     else:
         full_clean_changed(account, changed, exclude=["client"])
     account.save()
+    if created:
+        _pppoe_account_created_record(account, actor=actor)
+    elif changed:
+        _pppoe_account_updated_record(account, previous, changed, actor=actor)
     _queue_sync(account)
     logger.info(
         "PPPoE account %s of client %s saved by %s",
@@ -247,6 +255,73 @@ def pppoe_account_save(
         getattr(actor, "pk", None),
     )
     return account
+
+
+def _pppoe_account_created_record(account: PppoeAccount, *, actor) -> None:
+    """pppoe_account.created: where and under which name, never the password."""
+    event_record(
+        tenant=Tenant(pk=account.tenant_id),
+        type="pppoe_account.created",
+        client_id=account.client_id,
+        object_type="pppoe_account",
+        object_id=account.pk,
+        actor=actor,
+        description=stored_gettext(
+            "PPPoE account %(username)s added on router %(router)s",
+            username=account.username,
+            router=account.router.name,
+        ),
+        payload={
+            "account": account.pk,
+            "router": account.router_id,
+            "username": account.username,
+            "profile": account.profile,
+        },
+    )
+
+
+def _pppoe_account_updated_record(
+    account: PppoeAccount, previous: dict, changed: set[str], *, actor
+) -> None:
+    """pppoe_account.updated: the old and new value of each field that changed; a new
+    password is named among the fields, its value never written."""
+    fields = sorted("password" if name == "password_encrypted" else name for name in changed)
+    labels = [
+        stored_gettext("password") if name == "password" else _FIELD_LABELS[name] for name in fields
+    ]
+    event_record(
+        tenant=Tenant(pk=account.tenant_id),
+        type="pppoe_account.updated",
+        client_id=account.client_id,
+        object_type="pppoe_account",
+        object_id=account.pk,
+        actor=actor,
+        description=stored_gettext(
+            "PPPoE account %(username)s changed: %(fields)s",
+            username=account.username,
+            fields=labels,
+        ),
+        payload={
+            "account": account.pk,
+            "fields": fields,
+            "changes": {
+                name: {
+                    "old": previous[name],
+                    "new": getattr(account, f"{name}_id" if name == "router" else name),
+                }
+                for name in fields
+                if name != "password"
+            },
+            "password_changed": "password" in fields,
+        },
+    )
+
+
+_FIELD_LABELS = {
+    "router": gettext_lazy("router"),
+    "username": gettext_lazy("PPPoE username"),
+    "profile": gettext_lazy("profile"),
+}
 
 
 def _check_movable(account: PppoeAccount) -> None:

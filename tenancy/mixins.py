@@ -93,8 +93,9 @@ class FilteredTableView(TableFragmentMixin, TenantScopedMixin, TemplateView):
         filterset = self.get_filterset()
         context["filter"] = filterset
         context["table"] = self.get_table(filterset.qs)
-        context.update(saved_views_context(self.request))
-        context["list_export_token"] = uuid.uuid4()  # one export per click (a double click)
+        if not self.wants_table_fragment():  # the toolbar is the whole page's, not the table's
+            context.update(saved_views_context(self.request))
+            context["list_export_token"] = uuid.uuid4()  # one export per click (a double click)
         return context
 
 

@@ -8,6 +8,7 @@ import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.db.models import F
+from django.utils.functional import cached_property
 from django.utils.html import strip_tags
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,14 @@ from django.utils.translation import pgettext_lazy
 from django_tables2.rows import BoundRow
 
 from core.pagination import CappedCountPaginator
-from core.tables import MomentColumn, export_kind_for_field, export_text_of, parse_positive_int
+from core.tables import (
+    MomentColumn,
+    RenderedRow,
+    export_kind_for_field,
+    export_text_of,
+    parse_positive_int,
+    rendered_rows,
+)
 
 from .modules import uses_any
 from .preferences import get_preference
@@ -221,6 +229,12 @@ class BaseTable(tables.Table):
             saved = get_preference(membership, "pagination.per_page")
             per_page = saved if saved in PER_PAGE_CHOICES else DEFAULT_PER_PAGE
         return per_page
+
+    @cached_property
+    def rendered_rows(self) -> list[RenderedRow]:
+        """The page's rows with their cells rendered once per column (core.tables), for a
+        table whose template writes them (tables/keyset_table.html)."""
+        return rendered_rows(self)
 
     def page_size(self, request) -> int:
         """This request's page size, kept for the page-size menu."""

@@ -137,6 +137,25 @@ def test_query_count_does_not_grow(client, owner, tenant, rows, django_assert_ma
     assert len(response.context["table"].page.object_list) == 2 * rows
 
 
+def test_the_htmx_fragment_leaves_the_toolbar_out_and_its_query(client, owner, tenant):
+    """The saved views and the export button are the whole page's toolbar: the table
+    fragment that filtering, sorting and paging fetch neither shows nor reads them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seed(tenant, actor=owner.user, count=3)
+    with CaptureQueriesContext(connection) as page:
+        whole = client.get(URL)
+    with CaptureQueriesContext(connection) as fragment:
+        table = client.get(URL, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table-region")
+    saved_views = [q for q in page.captured_queries if "tenancy_savedview" in q["sql"]]
+    assert len(saved_views) == 1
+    assert not [q for q in fragment.captured_queries if "tenancy_savedview" in q["sql"]]
+    assert len(fragment) < len(page)
+    assert "list_export_token" in whole.context and "list_export_token" not in table.context
+    assert table_html(table).count("data-event=") == table_html(whole).count("data-event=") == 6
+
+
 def test_keyset_pages_walk_every_event_once_without_a_count(client, owner, tenant):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

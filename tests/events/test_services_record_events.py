@@ -45,10 +45,6 @@ NOT_RECORDED = {
     "tenant_next_number": "hands out the numbers client.created records",
     "api_token_authenticate": "marks a token's last use",
     "api_idempotency_purge": "deletes the API's kept answers to retries once they are old",
-    # Not yet recorded: sender IDs' questionnaires and PPPoE accounts' settings.
-    "sender_id_create": "sender_id.created is not in this slice",
-    "sender_id_update": "sender_id.updated is not in this slice",
-    "pppoe_account_save": "pppoe_account.* events are not in this slice",
     "pppoe_account_set_access": "enforcement follows hold events already recorded",
     "pppoe_account_push": "pushes the stored account to its router",
     # Webhooks carry events already recorded: their deliveries are bookkeeping of the sending.
