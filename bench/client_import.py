@@ -3,6 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clientdesk \
         .venv/bin/python bench/client_import.py
     ... bench/client_import.py --clients 20000      # a quicker run
+    ... bench/client_import.py --clients 20000 --cprofile   # hot spots of preview and commit
 
 It creates its own database (`clientdesk_bench_import`), writes a workbook of --clients rows
 (2% of them refused: a bad e-mail) and measures in one run:
@@ -34,6 +35,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--database", default=BENCH_DB)
+    parser.add_argument(
+        "--cprofile", action="store_true", help="Python's hot spots of the preview and commit"
+    )
     return parser.parse_args()
 
 
@@ -88,6 +92,22 @@ def copy_floor(tenant, count: int) -> float:
     return time.perf_counter() - started
 
 
+def profiled(function, enabled: bool, title: str):
+    """Run `function`, with --cprofile printing its hot spots (the timing then includes the
+    profiler's own cost: compare ratios of runs without it)."""
+    if not enabled:
+        return function()
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(function)
+    common.print_header(f"hot spots: {title}")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    return result
+
+
 def main():
     args = parse_args()
     common.prepare_environment(args.database)
@@ -120,11 +140,17 @@ def main():
     read_seconds = time.perf_counter() - started
     with scope(tenant=tenant):
         started = time.perf_counter()
-        job = client_import_upload(tenant=tenant, actor=None, path=path, file_name="clients.xlsx")
+        job = profiled(
+            lambda: client_import_upload(
+                tenant=tenant, actor=None, path=path, file_name="clients.xlsx"
+            ),
+            args.cprofile,
+            "preview",
+        )
         preview_seconds = time.perf_counter() - started
         job = client_import_commit(job=job, actor=None, queue=False)
         started = time.perf_counter()
-        job = client_import_execute(job=job)
+        job = profiled(lambda: client_import_execute(job=job), args.cprofile, "commit")
         commit_seconds = time.perf_counter() - started
     assert job.status == "done", job.error
     with scope(tenant=other):

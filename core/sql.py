@@ -27,3 +27,46 @@ def bound_cursor():
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def cached_plans_discard() -> None:
+    """Make PostgreSQL plan this session's statements again, the foreign keys' checks among
+    them. A check's plan is made once per connection, at its first use: a job that fills a
+    table from nearly empty (the first import of a new installation) would otherwise check
+    every later row with the plan of a table of a few rows, a scan of the whole table, so that
+    each chunk's commit costs more than the one before. A job that grows a table calls this
+    before each chunk; the SQLite demo has nothing to discard."""
+    if is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute("DISCARD PLANS")
+
+
+def objects_insert(objects: list) -> None:
+    """Insert new instances of one model in one statement, each column an array bound on the
+    server in binary, and give each its id. Django's bulk_create quotes every value into the
+    statement's text, which for a chunk of a thousand clients of forty columns was a third of
+    the chunk's writing. Values are prepared as the ORM prepares them (`pre_save`, then
+    `get_db_prep_save`); the SQLite demo takes bulk_create itself."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if not is_postgresql():
+        model._base_manager.bulk_create(objects)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = [
+        [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects] for f in fields
+    ]
+    arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608 - names are the model's
+        f"SELECT * FROM unnest({arrays}) RETURNING {meta.pk.column}"
+    )
+    with bound_cursor() as cursor:
+        cursor.execute(sql, columns)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias

@@ -14,6 +14,7 @@ from django.test import Client as HttpClient
 from django_scopes import scopes_disabled
 
 from clients.models import ClientBulkAction
+from core.languages import javascript_catalogue_version
 from events.webhooks import webhook_endpoint_create
 from tenancy.services import api_token_create, saved_view_create
 from tests.events.test_webhook_pages import make_delivery
@@ -125,6 +126,9 @@ ARGUMENTS = {
     "number": lambda world, route: world.client.number,
     "pk": _pk,
     "table_name": "ClientTable",
+    # The scripts' catalogue: a language and the catalogue's version.
+    "language": "ru",
+    "version": lambda world, route: javascript_catalogue_version(),
 }
 
 

@@ -81,7 +81,11 @@ def test_login_page_is_public(client):
 @pytest.mark.parametrize(("name", "url"), API_URLS)
 def test_anonymous_api_caller_is_refused(client, name, url):
     url = url.replace("/sample/", "/1/")
-    answers = [client.get(url), client.post(url, data={}, content_type="application/json")]
+    answers = [
+        client.get(url),
+        client.post(url, data={}, content_type="application/json"),
+        client.patch(url, data={}, content_type="application/json"),
+    ]
     if name in API_PUBLIC:
         assert answers[0].status_code == 200
         return

@@ -58,11 +58,14 @@ NOT_SCANNED = {
     "tests/routers/test_address_policy.py",
     "tests/security/test_loopback_only.py",
 }
-# What a browser test types into the router form to see the outbound policy refuse it.
+# What a test sends as a router's or an endpoint's address to see the outbound policy refuse it.
 REFUSED_BY_POLICY = {
     ("tests/browser/test_routers.py", "10.0.0.1"),
     ("tests/browser/test_webhooks.py", "10.9.9.9"),
     ("tests/events/test_webhook_pages.py", "10.0.0.5"),
+    ("tests/api/test_api_webhooks.py", "10.0.0.1"),
+    ("tests/api/test_api_webhooks.py", "169.254.169.254"),
+    ("tests/api/test_api_webhooks.py", "10.1.2.3"),
 }
 IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 # The services the server connects to by URL. A web address (http, https) in the code is a
