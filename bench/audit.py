@@ -82,7 +82,7 @@ SELECT %(tenant)s,
        %(now)s - (g::bigint * %(step)s::bigint) * interval '1 microsecond',
        (%(types)s::text[])[1 + g %% %(type_count)s],
        'job', NULL, 'bench', 'client', 1 + g %% %(clients)s, 1 + g %% %(clients)s,
-       'Bench event ' || g, jsonb_build_object('n', g)
+       to_jsonb('Bench event ' || g), jsonb_build_object('n', g)
   FROM generate_series(1, %(events)s) AS g
 """
 

@@ -135,7 +135,7 @@ def floor_sql(tenant, group, user, chunk: int):
             INSERT INTO {events} (tenant_id, created_at, type, actor_kind, actor_id, actor_label,
                                   object_type, object_id, client_id, description, payload)
             SELECT %(tenant)s, now(), 'hold.placed', 'operator', %(user)s, '', 'hold', h.id,
-                   h.client_id, 'Administrative hold set: ' || %(reason)s,
+                   h.client_id, to_jsonb('Administrative hold set: ' || %(reason)s),
                    jsonb_build_object('hold', h.id, 'kind', 'administrative',
                                       'reason', %(reason)s::text, 'job', '')
             FROM h

@@ -248,7 +248,7 @@ RENEWAL_FLOOR = [
     "INSERT INTO events_event (tenant_id, client_id, created_at, actor_kind, actor_label, type, "
     "object_type, object_id, description, payload) SELECT s.tenant_id, s.client_id, %(now)s, "
     "'system', 'system', 'subscription.renewed', 'subscription', s.id, "
-    "'Subscription ' || p.name || ' renewed', "
+    "to_jsonb('Subscription ' || p.name || ' renewed'), "
     "jsonb_build_object('renewal_of', s.id) FROM subscriptions_subscription s "
     "JOIN subscriptions_package p ON p.id = s.package_id WHERE s.id = ANY(%(ids)s)",
 ]

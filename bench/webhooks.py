@@ -88,6 +88,7 @@ def main() -> None:
     from django_scopes import scope, scopes_disabled
 
     from config.celery import app as celery_app
+    from core.stored_text import StoredText
     from events.services import EventLine, events_record_bulk
     from events.webhook_models import WebhookDelivery
     from events.webhooks import webhook_endpoint_create, webhooks_fan_out
@@ -122,7 +123,11 @@ def main() -> None:
     floor_rate = args.events / floor_s
 
     lines = [
-        EventLine(type="client.updated", client_id=n, description=f"Client {n} edited.")
+        EventLine(
+            type="client.updated",
+            client_id=n,
+            description=StoredText.of_literal(f"Client {n} edited."),
+        )
         for n in range(1, args.events + 1)
     ]
     counter = Counter()

@@ -59,6 +59,7 @@ from clients.models import Client, ClientStatus
 from core.formatting import format_amount, money
 from core.languages import in_language_of
 from core.sql import bound_cursor, is_postgresql
+from core.stored_text import Money, stored_gettext
 from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
     EVENT_COLUMNS,
@@ -702,15 +703,18 @@ def _event_lines(tenant: Tenant, new, accounts, *, with_entry: bool = True) -> l
         if not result.posting.activity:
             continue
         values = {
-            "kind": entry.get_kind_display(),
-            "amount": format_amount(abs(entry.amount), currency=currency),
-            "balance": format_amount(entry.balance_after, currency=currency),
-            "comment": entry.comment,
+            "kind": EntryKind(entry.kind).label,
+            "amount": Money(abs(entry.amount), currency),
+            "balance": Money(entry.balance_after, currency),
         }
         if entry.comment:
-            description = _("%(kind)s %(amount)s, balance %(balance)s (%(comment)s)") % values
+            description = stored_gettext(
+                "%(kind)s %(amount)s, balance %(balance)s (%(comment)s)",
+                comment=entry.comment,
+                **values,
+            )
         else:
-            description = _("%(kind)s %(amount)s, balance %(balance)s") % values
+            description = stored_gettext("%(kind)s %(amount)s, balance %(balance)s", **values)
         payload = {"amount": str(entry.amount), "balance_after": str(entry.balance_after)}
         payload["kind"] = entry.kind
         if with_entry:
@@ -988,11 +992,11 @@ def _record_credit_change(change: CreditLimitChange) -> None:
         object_type="credit_limit_change",
         object_id=change.pk,
         actor=change.operator,
-        description=_("Credit limit %(old)s → %(new)s")
-        % {
-            "old": money(change.old_limit),
-            "new": format_amount(change.new_limit, currency=change.tenant.currency),
-        },
+        description=stored_gettext(
+            "Credit limit %(old)s → %(new)s",
+            old=Money(change.old_limit, show_currency=False),
+            new=Money(change.new_limit, change.tenant.currency),
+        ),
         payload={"old": str(change.old_limit), "new": str(change.new_limit)},
         at=change.created_at,
     )

@@ -43,6 +43,7 @@ from core.leases import (
     lease_worked,
 )
 from core.numbers import query_integer
+from core.stored_text import encode_param
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Capability
 
@@ -231,7 +232,7 @@ def _record_chunk(job: ClientBulkAction, lease: Lease, ids: list[int], outcome: 
     job.done += len(outcome.done)
     job.unchanged += len(outcome.unchanged)
     job.refused = job.refused + [
-        {"id": pk, "number": named[pk][0], "name": named[pk][1], "reason": str(reason)}
+        {"id": pk, "number": named[pk][0], "name": named[pk][1], "reason": encode_param(reason)}
         for pk, reason in sorted(outcome.refused.items())
     ]
     job.last_client_id = ids[-1]

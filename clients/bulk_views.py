@@ -20,6 +20,7 @@ from django.views import View
 
 from core.formatting import format_count
 from core.numbers import parse_integer
+from core.stored_text import render_param
 from core.views import form_errors_from
 from tenancy.mixins import TenantRequiredMixin
 from tenancy.tables import BaseTable
@@ -39,6 +40,18 @@ from .models import ClientBulkAction, ClientGroup
 SCOPE_TICKED, SCOPE_ALL = "ticked", "all"
 REASON_MAX = 500  # the hold's reason, as holds checks it
 REFUSED_SHOWN = 1000  # refused clients listed on the page
+
+
+def refused_rows(job: ClientBulkAction) -> list[dict]:
+    """The refused clients shown, each reason in the reader's language: a stored message
+    rendered now; a row written before messages holds its English sentence, translated as a
+    msgid (what the page did with it then)."""
+    rows = []
+    for row in job.refused[:REFUSED_SHOWN]:
+        reason = row.get("reason", "")
+        shown = _(reason) if isinstance(reason, str) and reason else render_param(reason)
+        rows.append({**row, "reason": shown})
+    return rows
 
 
 class ClientIdsField(forms.Field):
@@ -182,7 +195,7 @@ class ClientBulkActionDetailView(TenantRequiredMixin, View):
     def get(self, request, pk):
         job = get_object_or_404(ClientBulkAction.objects.for_tenant(request.tenant), pk=pk)
         action = BULK_ACTIONS.get(job.action)
-        context = {"job": job, "action": action, "refused": job.refused[:REFUSED_SHOWN]}
+        context = {"job": job, "action": action, "refused": refused_rows(job)}
         template = self.template_name
         if getattr(request, "htmx", None):
             template = "clients/includes/bulk_action_progress.html"

@@ -270,7 +270,9 @@ class BulkOutcome:
 
     done: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
-    refused: dict[int, str] = field(default_factory=dict)
+    # Client id -> reason: a lazy label or a StoredText, so that the job's page reads it in
+    # its reader's language (clients.bulk stores it as a stored message).
+    refused: dict[int, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from core.leases import (
     lease_worked,
 )
 from core.sql import cached_plans_discard, objects_insert
+from core.stored_text import StoredText, field_labels, stored_gettext
 from core.text import refused_characters
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
@@ -689,8 +690,11 @@ def _record_finished(job: ClientImport, counts: dict, rows: int) -> None:
         object_id=job.pk,
         actor=job.created_by,
         actor_label=ACTOR_LABEL,
-        description=_("Client import of %(file)s finished: %(summary)s")
-        % {"file": job.file_name, "summary": summary_line(counts)},
+        description=stored_gettext(
+            "Client import of %(file)s finished: %(summary)s",
+            file=job.file_name,
+            summary=summary_message(counts),
+        ),
         payload={"import": job.pk, "file": job.file_name, "rows": rows, "counts": counts},
     )
 
@@ -722,7 +726,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         for plan, client in zip(created, clients, strict=True):
             plan.client = client
             payload = {"number": client.number, "name": client.name, **source}
-            description = _("Imported from %(file)s") % {"file": job.file_name}
+            description = stored_gettext("Imported from %(file)s", file=job.file_name)
             lines.append(_event_line("client.created", client, description, payload, actor))
         _apply_columns(job, created)
     if updated:
@@ -732,11 +736,11 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
                 setattr(plan.client, name, value)
             plan.client.refresh_search_text()
             plan.client.updated_at = timezone.now()
-            changed = ", ".join(sorted(plan.data))
-            description = _("Updated from %(file)s: %(fields)s") % {
-                "file": job.file_name,
-                "fields": changed,
-            }
+            description = stored_gettext(
+                "Updated from %(file)s: %(fields)s",
+                file=job.file_name,
+                fields=field_labels(Client, sorted(plan.data)),
+            )
             payload = {"fields": sorted(plan.data), **source}
             lines.append(_event_line("client.updated", plan.client, description, payload, actor))
         Client.objects.for_tenant(tenant).bulk_update(
@@ -747,7 +751,9 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
     return counts
 
 
-def _event_line(type_: str, client: Client, description: str, payload: dict, actor) -> EventLine:
+def _event_line(
+    type_: str, client: Client, description: StoredText, payload: dict, actor
+) -> EventLine:
     """A client created or updated by the import: the usual types, with `source` "import"."""
     return EventLine(
         type=type_, client_id=client.pk, description=description, payload=payload, actor=actor
@@ -782,8 +788,14 @@ def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
             )
 
 
+def summary_message(counts: dict) -> StoredText:
+    """E.g. "created 3, updated 1, unchanged 0, refused 2", read in the reader's language."""
+    return stored_gettext(
+        "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, refused %(refused)s",
+        **{action: counts.get(action, 0) for action in (CREATED, UPDATED, UNCHANGED, REFUSED)},
+    )
+
+
 def summary_line(counts: dict) -> str:
-    """E.g. "created 3, updated 1, unchanged 0, refused 2" (the command's last line)."""
-    return _(
-        "created %(created)s, updated %(updated)s, unchanged %(unchanged)s, refused %(refused)s"
-    ) % {action: counts.get(action, 0) for action in (CREATED, UPDATED, UNCHANGED, REFUSED)}
+    """The summary in the active language (the command's last line)."""
+    return str(summary_message(counts))

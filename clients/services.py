@@ -5,10 +5,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.formatting import format_datetime
+from core.stored_text import Capitalized, StoredText, stored_gettext
 from core.validators import full_clean_changed
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -51,7 +50,7 @@ def client_create(*, tenant: Tenant, actor, **data) -> Client:
         type="client.created",
         client_id=client.pk,
         actor=actor,
-        description=gettext("Client created"),
+        description=stored_gettext("Client created"),
         payload={"number": client.number, "name": client.name},
     )
     return client
@@ -75,10 +74,16 @@ def _as_json(value):
     return getattr(value, "pk", None) if hasattr(value, "pk") else str(value)
 
 
-def _shown(value) -> str:
+def _shown(field, value):
+    """A value as the activity line shows it: a date in the reader's format, a choice by its
+    label in the reader's language, other text cut to ACTIVITY_VALUE_LIMIT."""
     if value in (None, ""):
         return "—"
-    text = format_datetime(value) if isinstance(value, date) else str(value)
+    if isinstance(value, date):
+        return value
+    if getattr(field, "choices", None):
+        return dict(field.flatchoices).get(value, str(value))
+    text = str(value)
     return text if len(text) <= ACTIVITY_VALUE_LIMIT else text[: ACTIVITY_VALUE_LIMIT - 1] + "…"
 
 
@@ -116,17 +121,19 @@ def client_update(*, client: Client, actor, **data) -> Client:
     return locked
 
 
-def _edit_description(changes: dict) -> str:
-    """The activity line of an edit: the one field with its old and new value, or the names."""
-    labels = [str(Client._meta.get_field(name).verbose_name) for name in changes]
+def _edit_description(changes: dict) -> StoredText:
+    """The activity line of an edit: the one field with its old and new value, or the names
+    (the fields' labels, read in the reader's language)."""
+    fields = [Client._meta.get_field(name) for name in changes]
     if len(changes) == 1:
-        (_name, (old, new)), label = next(iter(changes.items())), labels[0]
-        return gettext("%(field)s: %(old)s → %(new)s") % {
-            "field": f"{label[:1].upper()}{label[1:]}",
-            "old": _shown(old),
-            "new": _shown(new),
-        }
-    return gettext("Edited %(fields)s") % {"fields": ", ".join(labels)}
+        (_name, (old, new)), field = next(iter(changes.items())), fields[0]
+        return stored_gettext(
+            "%(field)s: %(old)s → %(new)s",
+            field=Capitalized(field.verbose_name),
+            old=_shown(field, old),
+            new=_shown(field, new),
+        )
+    return stored_gettext("Edited %(fields)s", fields=[field.verbose_name for field in fields])
 
 
 def _edit_payload(changes: dict) -> dict:
@@ -198,7 +205,7 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
         raise ValidationError(ALREADY_DELETED, code="deleted")
     blockers = deletion_blockers(locked)
     if blockers:
-        raise ValidationError(blockers[0].message, code=blockers[0].code)
+        raise ValidationError(str(blockers[0].message), code=blockers[0].code)
     previous = locked.status
     locked.status = ClientStatus.DELETED
     locked.save(update_fields=["status", "updated_at"])
@@ -214,10 +221,10 @@ def client_delete(*, client: Client, actor, comment: str = "") -> Client:
     return locked
 
 
-def _deleted_description(comment: str) -> str:
+def _deleted_description(comment: str) -> StoredText:
     if comment:
-        return gettext("Client deleted: %(comment)s") % {"comment": comment}
-    return gettext("Client deleted")
+        return stored_gettext("Client deleted: %(comment)s", comment=comment)
+    return stored_gettext("Client deleted")
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import AttributeDict
 
 from .formatting import format_date, format_datetime, format_time
+from .stored_text import StoredTextField
 
 
 def parse_positive_int(value, default: int) -> int:
@@ -96,8 +97,9 @@ class FieldColumn(RecordColumn):
 #   export_kind = "money"            the writer's kind (exports.xlsx: text, integer, number, ...)
 #   def export_value(self, record)   the value, when the accessor's value is not it
 # Without them a column exports its accessor's value, read from the record: a choice as its
-# label, a yes/no as Yes or No, a related row as its text; a column whose table renders it
-# (`render_<name>`) or that is a template exports the text it shows.
+# label, a yes/no as Yes or No, a stored sentence in the reader's language, a related row as
+# its text; a column whose table renders it (`render_<name>`) or that is a template exports
+# the text it shows.
 BOOLEAN_TEXT = {True: _("Yes"), False: _("No")}
 
 
@@ -124,6 +126,8 @@ def export_text_of(field):
     choice's label, Yes/No; None when the value is written as it is."""
     if field is None:
         return None
+    if isinstance(field, StoredTextField):  # a stored sentence, in the reader's language
+        return str
     choices = getattr(field, "flatchoices", None)
     if choices:
         labels = {value: str(label) for value, label in choices}

@@ -1,6 +1,7 @@
 """Events in the Django admin, read-only: the services write them and nothing edits them."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.admin import ReadOnlyAdmin
 
@@ -15,15 +16,21 @@ class EventAdmin(ReadOnlyAdmin):
         "tenant",
         "type",
         "client_id",
-        "description",
+        "what_happened",
         "actor",
         "actor_label",
     )
     list_filter = ("tenant", "type", "actor_kind")
-    search_fields = ("description", "=client_id")
+    # The description is a stored message (JSON), rendered per reader: not searched as text.
+    search_fields = ("type", "=client_id")
     list_select_related = ("tenant", "actor")
     raw_id_fields = ("actor",)
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "what_happened")
+
+    @admin.display(description=_("What happened"))
+    def what_happened(self, event: Event) -> str:
+        """The description in the admin's language (the column holds its message)."""
+        return str(event.description)
 
 
 @admin.register(OutboxEmail)

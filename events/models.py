@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.stored_text import StoredTextField
 from tenancy.models import TenantOwnedModel
 
 
@@ -34,8 +35,9 @@ class Event(TenantOwnedModel):
     `actor_label` names it (the job, the token). `object_type`/`object_id` name the changed
     row and `client_id` the client it concerns, as plain ids rather than foreign keys: events
     sit below the apps whose rows they describe, and the history stays when a row goes.
-    `description` is the sentence the client timeline shows, written once in the operator's
-    product wording; `payload` keeps the facts (old and new values, amounts, ids).
+    `description` is the sentence the client timeline shows, stored as its message
+    (core/stored_text.py) so that each reader reads it in their own language and formats;
+    `payload` keeps the facts (old and new values, amounts, ids).
     """
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -51,7 +53,7 @@ class Event(TenantOwnedModel):
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.BigIntegerField(null=True, blank=True)
     client_id = models.BigIntegerField(null=True, blank=True)
-    description = models.CharField(max_length=500)
+    description = StoredTextField()
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -72,7 +74,7 @@ class Event(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.type}: {self.description}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.type}: {self.description}"  # read now
 
     @property
     def who(self) -> str:

@@ -5,6 +5,8 @@ Rules:
   one), so a rolled-back change leaves no event and a committed one always has its event.
 - The actor is the operator when one acted (a user that is not signed in counts as none);
   otherwise `actor_label` names the job or part of the system ("system" by default).
+- The description is a `StoredText` (core/stored_text.py), never a sentence: a plain `str`
+  is refused (TypeError), so that every event reads in its reader's language.
 - A chunk's events are one INSERT (on PostgreSQL written as SQL over arrays: the ORM's insert
   costs more than the row inside a posting's lock).
 """
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.sql import bound_cursor, is_postgresql
+from core.stored_text import StoredText
 from tenancy.models import Tenant
 
 from . import after_commit
@@ -31,12 +34,25 @@ class EventLine:
 
     type: str
     client_id: int | None
-    description: str
+    description: StoredText
     payload: dict = field(default_factory=dict)
     object_type: str = CLIENT
     object_id: int | None = None
     actor: object = None
     at: datetime | None = None
+
+    def __post_init__(self):
+        description_check(self.description)
+
+
+def description_check(description) -> None:
+    """Refuse a description that is not a StoredText: a sentence rendered now would stay in
+    the writer's language for every later reader."""
+    if not isinstance(description, StoredText):
+        raise TypeError(
+            "An event's description is a StoredText (core.stored_text.stored_gettext), "
+            f"not {type(description).__name__}"
+        )
 
 
 def _operator(actor):
@@ -68,7 +84,7 @@ def _row(tenant: Tenant, line: EventLine, *, actor_label: str, now: datetime) ->
         line.object_type[:40],
         object_id,
         line.client_id,
-        line.description[:500],
+        line.description.to_json(),
         line.payload if line.payload is not None else {},
     )
 
@@ -85,7 +101,7 @@ EVENT_COLUMNS = (
     ("object_type", "text"),
     ("object_id", "bigint"),
     ("client_id", "bigint"),
-    ("description", "text"),
+    ("description", "jsonb"),
     ("payload", "jsonb"),
 )
 _COLUMNS = tuple(name for name, _ in EVENT_COLUMNS)
@@ -95,7 +111,7 @@ def event_record(
     *,
     tenant: Tenant,
     type: str,  # noqa: A002 - the event's type, as documented
-    description: str,
+    description: StoredText,
     client_id: int | None = None,
     object_type: str = CLIENT,
     object_id: int | None = None,
@@ -118,7 +134,9 @@ def event_record(
     )
     row = _row(tenant, line, actor_label=actor_label, now=timezone.now())
     after_commit.events_written(tenant)
-    return Event.objects.for_tenant(tenant).create(**dict(zip(_COLUMNS, row, strict=True)))
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["description"] = description
+    return Event.objects.for_tenant(tenant).create(**values)
 
 
 EVENT_BATCH = 2000
@@ -144,10 +162,15 @@ def event_rows(*, tenant: Tenant, lines, actor_label: str = "system") -> list[tu
     return rows
 
 
+_JSON_COLUMNS = [index for index, (_, kind) in enumerate(EVENT_COLUMNS) if kind == "jsonb"]
+
+
 def event_columns(rows: list[tuple]) -> list[list]:
-    """The rows of `event_rows` as one array per column (the payload as JSON text)."""
+    """The rows of `event_rows` as one array per column (the description and the payload as
+    JSON text)."""
     columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[-1] = [json.dumps(payload) for payload in columns[-1]]
+    for index in _JSON_COLUMNS:
+        columns[index] = [json.dumps(value) for value in columns[index]]
     return columns
 
 

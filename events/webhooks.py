@@ -54,6 +54,7 @@ from core.languages import in_language, offered, tenant_language
 from core.leases import Lease, lease_claim, lease_finish
 from core.outbound import OutboundError, check_host
 from core.outbound_http import post_checked, url_host_port
+from core.stored_text import stored_gettext, stored_ngettext
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Role
 
@@ -88,7 +89,11 @@ def webhook_signature(secret: str, timestamp: int | str, body: bytes) -> str:
 
 
 def webhook_body(event: Event, tenant: Tenant) -> bytes:
-    """The JSON the receiver gets: the event as the audit log holds it."""
+    """The JSON the receiver gets: the event as the audit log holds it, its description in
+    the tenant's language and formats and, so that a receiver can render it in its own, as
+    the stored message (`description_message`: msgid, plural and count, context, params)."""
+    with in_language(None, tenant):
+        description = str(event.description)
     document = {
         "id": event.pk,
         "type": event.type,
@@ -97,7 +102,8 @@ def webhook_body(event: Event, tenant: Tenant) -> bytes:
         "actor": {"kind": event.actor_kind, "id": event.actor_id, "label": event.actor_label},
         "object": {"type": event.object_type, "id": event.object_id},
         "client_id": event.client_id,
-        "description": event.description,
+        "description": description,
+        "description_message": event.description.to_json(),
         "payload": event.payload,
     }
     return json.dumps(document, separators=(",", ":"), sort_keys=True, default=str).encode()
@@ -165,7 +171,7 @@ def webhook_endpoint_create(
         event_record(
             tenant=tenant,
             type="webhook_endpoint.created",
-            description=_("Webhook endpoint %(url)s added.") % {"url": url},
+            description=stored_gettext("Webhook endpoint %(url)s added.", url=url),
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": url, "event_types": endpoint.event_types, "active": is_active},
@@ -223,7 +229,7 @@ def webhook_endpoint_update(
         event_record(
             tenant=tenant,
             type="webhook_endpoint.updated",
-            description=_("Webhook endpoint %(url)s edited.") % {"url": stored.url},
+            description=stored_gettext("Webhook endpoint %(url)s edited.", url=stored.url),
             object_type="webhook_endpoint",
             object_id=stored.pk,
             payload={"changes": {k: v for k, v in changes.items() if k != "secret"}}
@@ -243,7 +249,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor) -> None:
         event_record(
             tenant=tenant,
             type="webhook_endpoint.deleted",
-            description=_("Webhook endpoint %(url)s deleted.") % {"url": endpoint.url},
+            description=stored_gettext("Webhook endpoint %(url)s deleted.", url=endpoint.url),
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": endpoint.url},
@@ -268,8 +274,11 @@ def webhook_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         event_record(
             tenant=tenant,
             type="webhook_delivery.redelivered",
-            description=_("Event %(event)s sent again to %(url)s.")
-            % {"event": delivery.event_id, "url": delivery.endpoint.url},
+            description=stored_gettext(
+                "Event %(event)s sent again to %(url)s.",
+                event=delivery.event_id,
+                url=delivery.endpoint.url,
+            ),
             object_type="webhook_endpoint",
             object_id=delivery.endpoint_id,
             payload={"delivery": str(again.delivery_id), "of": str(delivery.delivery_id)},
@@ -555,11 +564,12 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
 def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> None:
     """Disable an endpoint that kept failing, fail its open deliveries, and tell the owners."""
     hours = settings.WEBHOOK_DISABLE_AFTER_SECONDS // 3600
-    reason = ngettext(
+    stored_reason = stored_ngettext(
         "Every delivery failed for %(count)s hour.",
         "Every delivery failed for %(count)s hours.",
         hours,
-    ) % {"count": hours}
+    )
+    reason = str(stored_reason)
     tenant = Tenant.objects.get(pk=endpoint.tenant_id)
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
@@ -569,8 +579,11 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
         event_record(
             tenant=tenant,
             type="webhook_endpoint.disabled",
-            description=_("Webhook endpoint %(url)s disabled: %(reason)s")
-            % {"url": endpoint.url, "reason": reason},
+            description=stored_gettext(
+                "Webhook endpoint %(url)s disabled: %(reason)s",
+                url=endpoint.url,
+                reason=stored_reason,
+            ),
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
             payload={"url": endpoint.url, "reason": reason},

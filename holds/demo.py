@@ -27,6 +27,7 @@ from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed_later
 from core.formatting import format_date_for
 from core.jobs import job_run
+from core.stored_text import stored_gettext
 from events.services import event_record
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB
@@ -118,7 +119,9 @@ def _administrative_holds(tenant, rng, now) -> int:
             object_type="hold",
             object_id=hold.pk,
             actor=manager,
-            description=f"{HoldKind.ADMINISTRATIVE.label} set: {hold.reason}",
+            description=stored_gettext(
+                "%(hold)s set: %(reason)s", hold=HoldKind.ADMINISTRATIVE.label, reason=hold.reason
+            ),
             payload={"hold": hold.pk, "kind": hold.kind, "reason": hold.reason},
             at=hold.set_at,
         )

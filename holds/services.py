@@ -38,7 +38,7 @@ from django.db.models import Case, CharField, Exists, F, OuterRef, Q, Value, Whe
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from billing.models import Account
 from clients.extensions import BulkOutcome
@@ -48,8 +48,9 @@ from clients.signals import (
     send_client_access_changed,
     send_client_access_changed_later,
 )
-from core.formatting import format_amount, format_datetime
+from core.formatting import format_amount
 from core.sql import bound_cursor, is_postgresql
+from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -242,7 +243,7 @@ def client_place_hold(
         object_id=hold.pk,
         actor=operator,
         actor_label="" if operator else SYSTEM,
-        description=_("%(hold)s set: %(reason)s") % {"hold": label, "reason": reason},
+        description=stored_gettext("%(hold)s set: %(reason)s", hold=label, reason=reason),
         payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
     )
     subscription_suspend_all(
@@ -258,13 +259,23 @@ def client_place_hold(
     return hold
 
 
-def _released_description(label, reason: str, remaining) -> str:
+# A hold's kind as a sentence names it in passing ("… (financial hold still in force)").
+HOLD_IN_SENTENCE = {
+    HoldKind.ADMINISTRATIVE: pgettext_lazy("hold in a sentence", "administrative hold"),
+    HoldKind.FINANCIAL: pgettext_lazy("hold in a sentence", "financial hold"),
+}
+
+
+def _released_description(label, reason, remaining) -> StoredText:
     """A released hold's activity line, naming the hold still in force if one is."""
-    values = {"hold": label, "reason": reason}
     if remaining:
-        values["other"] = str(HoldKind(next(iter(remaining))).label).lower()
-        return _("%(hold)s released: %(reason)s (%(other)s still in force)") % values
-    return _("%(hold)s released: %(reason)s") % values
+        return stored_gettext(
+            "%(hold)s released: %(reason)s (%(other)s still in force)",
+            hold=label,
+            reason=reason,
+            other=HOLD_IN_SENTENCE[HoldKind(next(iter(remaining)))],
+        )
+    return stored_gettext("%(hold)s released: %(reason)s", hold=label, reason=reason)
 
 
 @transaction.atomic
@@ -485,7 +496,7 @@ def _holds_place_bulk(
             tenant=tenant,
             client_id=client_id,
             kind=kind,
-            reason=reason[:REASON_MAX],
+            reason=str(reason)[:REASON_MAX],
             set_by=operator,
             set_by_job="" if operator else job,
             set_at=now,
@@ -509,7 +520,9 @@ def _holds_place_bulk(
             EventLine(
                 type="hold.placed",
                 client_id=hold.client_id,
-                description=_("%(hold)s set: %(reason)s") % {"hold": label, "reason": hold.reason},
+                description=stored_gettext(
+                    "%(hold)s set: %(reason)s", hold=label, reason=reasons[hold.client_id]
+                ),
                 payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
                 object_type="hold",
                 object_id=hold.pk,
@@ -521,12 +534,12 @@ def _holds_place_bulk(
                 EventLine(
                     type="subscription.suspended",
                     client_id=hold.client_id,
-                    description=ngettext(
+                    description=stored_ngettext(
                         "%(count)s subscription suspended: %(reason)s",
                         "%(count)s subscriptions suspended: %(reason)s",
                         suspended[hold.client_id],
-                    )
-                    % {"count": suspended[hold.client_id], "reason": label},
+                        reason=label,
+                    ),
                     payload={"count": suspended[hold.client_id]},
                     actor=operator,
                 )
@@ -611,7 +624,7 @@ def _holds_release_bulk(
 ) -> list[int]:
     """Lift these holds, by a job or an operator; clients left without a hold get their
     subscriptions back."""
-    back_to_zero = _("Funds back to zero or more")
+    back_to_zero = stored_gettext("Funds back to zero or more")
     holds = ClientHold.objects.for_tenant(tenant)
     # Lock the clients first (the order an operator's hold and the top-up release use), skipping
     # those locked elsewhere (the next run gets them); then read the holds again.
@@ -634,7 +647,7 @@ def _holds_release_bulk(
         lifted_at=now,
         lifted_by=operator,
         lifted_by_job="" if operator else job,
-        lift_reason=lift_reason or back_to_zero,
+        lift_reason=str(lift_reason or back_to_zero),
     )
     client_ids = [r[1] for r in rows]
     still_held = set(
@@ -653,7 +666,7 @@ def _holds_release_bulk(
                 type="hold.released",
                 client_id=client_id,
                 description=_released_description(HoldKind(kind).label, reason, ()),
-                payload={"hold": pk, "kind": kind, "reason": reason, "job": job},
+                payload={"hold": pk, "kind": kind, "reason": str(reason), "job": job},
                 object_type="hold",
                 object_id=pk,
                 actor=operator,
@@ -664,12 +677,11 @@ def _holds_release_bulk(
                 EventLine(
                     type="subscription.resumed",
                     client_id=client_id,
-                    description=ngettext(
+                    description=stored_ngettext(
                         "%(count)s subscription active again",
                         "%(count)s subscriptions active again",
                         resumed[client_id],
-                    )
-                    % {"count": resumed[client_id]},
+                    ),
                     payload={"count": resumed[client_id]},
                     actor=operator,
                 )
@@ -722,9 +734,9 @@ def clients_place_hold(
     wanted = {}
     for pk, status in locked:
         if status == ClientStatus.DELETED:
-            outcome.refused[pk] = str(DELETED_NOT_HELD)
+            outcome.refused[pk] = DELETED_NOT_HELD
         elif pk in already:
-            outcome.refused[pk] = already_on_hold(kind)
+            outcome.refused[pk] = ALREADY_ON_HOLD[HoldKind(kind)]
         else:
             wanted[pk] = reason
     operator = actor if getattr(actor, "is_authenticated", False) else None
@@ -753,7 +765,7 @@ def clients_release_hold(
     in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
     for pk, __ in locked:
         if pk not in in_force:
-            outcome.refused[pk] = not_on_hold(kind)
+            outcome.refused[pk] = NOT_ON_HOLD[HoldKind(kind)]
     operator = actor if getattr(actor, "is_authenticated", False) else None
     outcome.done = _holds_release_bulk(
         tenant,
@@ -814,11 +826,11 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
         )
         currency = tenant.currency
         reasons = {
-            pk: _("Debt: available funds %(amount)s (below zero since %(since)s)")
-            % {
-                "amount": format_amount(balance + limit, currency=currency),
-                "since": format_datetime(timezone.localtime(since, tenant.zone)),
-            }
+            pk: stored_gettext(
+                "Debt: available funds %(amount)s (below zero since %(since)s)",
+                amount=Money(balance + limit, currency),
+                since=since,
+            )
             for pk, balance, limit, since in due
         }
         held = _holds_place_bulk(
@@ -838,8 +850,7 @@ def financial_holds_run(*, tenant: Tenant, now: datetime | None = None) -> dict:
             [r[0] for r in funded],
             job=JOB_FINANCIAL,
             reasons={
-                c: _("Funds back to %(amount)s")
-                % {"amount": format_amount(b + lim, currency=currency)}
+                c: stored_gettext("Funds back to %(amount)s", amount=Money(b + lim, currency))
                 for __, c, b, lim in funded
             },
             now=now,

@@ -45,13 +45,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from billing.models import EntryKind
 from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
 from clients.models import Client
 from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
+from core.stored_text import field_labels, stored_gettext
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
 from events.services import event_record
@@ -904,8 +905,11 @@ def sender_id_create(*, client: Client, actor=None, **fields) -> SenderId:
             object_type="sender_id",
             object_id=sender.pk,
             actor=actor,
-            description=_("Sender ID %(name)s (%(channel)s) added")
-            % {"name": sender.name, "channel": sender.get_channel_display()},
+            description=stored_gettext(
+                "Sender ID %(name)s (%(channel)s) added",
+                name=sender.name,
+                channel=MessageChannel(sender.channel).label,
+            ),
             payload={
                 "sender_id": sender.pk,
                 "name": sender.name,
@@ -945,11 +949,6 @@ def sender_id_update(*, sender: SenderId, actor=None, **fields) -> SenderId:
     return sender
 
 
-def _field_names(model, fields) -> str:
-    """The changed fields as the form labels them, in the operator's language."""
-    return ", ".join(str(model._meta.get_field(name).verbose_name) for name in fields)
-
-
 def _sender_id_updated_record(sender: SenderId, previous: dict, *, actor) -> None:
     """sender_id.updated with the old and new value of each field that changed (the status
     too when a new name sent it back for approval)."""
@@ -961,8 +960,11 @@ def _sender_id_updated_record(sender: SenderId, previous: dict, *, actor) -> Non
         object_type="sender_id",
         object_id=sender.pk,
         actor=actor,
-        description=_("Sender ID %(name)s changed: %(fields)s")
-        % {"name": sender.name, "fields": _field_names(SenderId, fields)},
+        description=stored_gettext(
+            "Sender ID %(name)s changed: %(fields)s",
+            name=sender.name,
+            fields=field_labels(SenderId, fields),
+        ),
         payload={
             "sender_id": sender.pk,
             "fields": fields,
@@ -982,6 +984,14 @@ DECISION_REFUSED = {
     SenderStatus.APPROVED: gettext_lazy("A %(status)s sender ID cannot be approved."),
     SenderStatus.REJECTED: gettext_lazy("A %(status)s sender ID cannot be rejected."),
     SenderStatus.BLOCKED: gettext_lazy("A %(status)s sender ID cannot be blocked."),
+}
+
+# A sender ID's status as its event's sentence says it ("Sender ID Acme approved").
+SENDER_STATUS_IN_SENTENCE = {
+    SenderStatus.PENDING: pgettext_lazy("sender status in a sentence", "pending"),
+    SenderStatus.APPROVED: pgettext_lazy("sender status in a sentence", "approved"),
+    SenderStatus.REJECTED: pgettext_lazy("sender status in a sentence", "rejected"),
+    SenderStatus.BLOCKED: pgettext_lazy("sender status in a sentence", "blocked"),
 }
 
 
@@ -1011,7 +1021,7 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
         locked.save(
             update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"]
         )
-        label = status  # the event's English: pending, approved, rejected, blocked
+        label = SENDER_STATUS_IN_SENTENCE.get(status, status)
         event_record(
             tenant=locked.tenant,
             type="sender_id.status_changed",
@@ -1020,11 +1030,15 @@ def sender_id_decide(*, sender: SenderId, status: str, actor=None, reason: str =
             object_id=locked.pk,
             actor=actor,
             description=(
-                _("Sender ID %(name)s %(status)s: %(reason)s")
+                stored_gettext(
+                    "Sender ID %(name)s %(status)s: %(reason)s",
+                    name=locked.name,
+                    status=label,
+                    reason=reason,
+                )
                 if reason
-                else _("Sender ID %(name)s %(status)s")
-            )
-            % {"name": locked.name, "status": label, "reason": reason},
+                else stored_gettext("Sender ID %(name)s %(status)s", name=locked.name, status=label)
+            ),
             payload={"name": locked.name, "old": previous, "new": status, "reason": reason},
         )
     return locked

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
+from core.stored_text import stored_gettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
@@ -336,16 +337,17 @@ def _record_reachability(tenant: Tenant, outcome: RouterOutcome, name: str, now:
     """router.unreachable when a router that answered (or was never polled) does not,
     router.reachable when one that did not answers again: changes only, not every poll."""
     if outcome.ok:
-        description = _("Router %(name)s reachable again") % {"name": name}
+        description = stored_gettext("Router %(name)s reachable again", name=name)
         kind, payload = "router.reachable", {}
     else:
         error = outcome.error
         message = _clean(error.message if error else "Unknown error", 500)
         kind = "router.unreachable"
-        description = _("Router %(name)s unreachable: %(error)s") % {
-            "name": name,
-            "error": message,
-        }
+        description = stored_gettext(
+            "Router %(name)s unreachable: %(error)s",
+            name=name,
+            error=message if error else stored_gettext("Unknown error"),
+        )
         payload = {"error": message, "kind": error.kind if error else PollErrorKind.NETWORK}
     event_record(
         tenant=tenant,
@@ -383,7 +385,11 @@ def _session_changes(accounts, router_id: int, online: dict[str, dict], now) -> 
                 client_id=client_id,
                 object_type="pppoe_account",
                 object_id=pk,
-                description=f"PPPoE session of {username} " + ("started" if started else "ended"),
+                description=(
+                    stored_gettext("PPPoE session of %(login)s started", login=username)
+                    if started
+                    else stored_gettext("PPPoE session of %(login)s ended", login=username)
+                ),
                 payload=payload,
                 at=now,
             )

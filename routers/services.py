@@ -23,6 +23,7 @@ from clients.services import client_create
 from clients.signals import HOLD_ACCESS_REASON
 from core import crypto, outbound
 from core.locks import advisory_xact_lock, lock_namespace
+from core.stored_text import field_labels, stored_gettext
 from core.validators import full_clean_changed
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -31,7 +32,7 @@ from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
 from .routeros import RouterConnection, RouterError, RouterTarget, read_identity
-from .selectors import adoption_proposals, foreign_secrets, router_secrets_read
+from .selectors import MatchedBy, adoption_proposals, foreign_secrets, router_secrets_read
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +86,11 @@ def router_create(*, tenant: Tenant, actor=None, password: str, **fields) -> Rou
         object_type="router",
         object_id=router.pk,
         actor=actor,
-        description=_("Router %(name)s added (%(address)s)")
-        % {"name": router.name, "address": f"{router.host}:{router.port}"},
+        description=stored_gettext(
+            "Router %(name)s added (%(address)s)",
+            name=router.name,
+            address=f"{router.host}:{router.port}",
+        ),
         payload={
             "router": router.pk,
             "name": router.name,
@@ -139,8 +143,14 @@ def router_update(*, router: Router, actor=None, password: str | None = None, **
         object_type="router",
         object_id=router.pk,
         actor=actor,
-        description=_("Router %(name)s changed: %(fields)s")
-        % {"name": router.name, "fields": ", ".join(fields)},
+        description=stored_gettext(
+            "Router %(name)s changed: %(fields)s",
+            name=router.name,
+            fields=[
+                stored_gettext("password") if name == "password" else label
+                for name, label in zip(fields, field_labels(Router, fields), strict=True)
+            ],
+        ),
         # The values, but never the password's.
         payload={
             "router": router.pk,
@@ -256,8 +266,11 @@ def _pppoe_account_created_record(account: PppoeAccount, *, actor) -> None:
         object_type="pppoe_account",
         object_id=account.pk,
         actor=actor,
-        description=_("PPPoE account %(username)s added on router %(router)s")
-        % {"username": account.username, "router": account.router.name},
+        description=stored_gettext(
+            "PPPoE account %(username)s added on router %(router)s",
+            username=account.username,
+            router=account.router.name,
+        ),
         payload={
             "account": account.pk,
             "router": account.router_id,
@@ -273,7 +286,9 @@ def _pppoe_account_updated_record(
     """pppoe_account.updated: the old and new value of each field that changed; a new
     password is named among the fields, its value never written."""
     fields = sorted("password" if name == "password_encrypted" else name for name in changed)
-    labels = [_("password") if name == "password" else _FIELD_LABELS[name] for name in fields]
+    labels = [
+        stored_gettext("password") if name == "password" else _FIELD_LABELS[name] for name in fields
+    ]
     event_record(
         tenant=Tenant(pk=account.tenant_id),
         type="pppoe_account.updated",
@@ -281,8 +296,11 @@ def _pppoe_account_updated_record(
         object_type="pppoe_account",
         object_id=account.pk,
         actor=actor,
-        description=_("PPPoE account %(username)s changed: %(fields)s")
-        % {"username": account.username, "fields": ", ".join(str(label) for label in labels)},
+        description=stored_gettext(
+            "PPPoE account %(username)s changed: %(fields)s",
+            username=account.username,
+            fields=labels,
+        ),
         payload={
             "account": account.pk,
             "fields": fields,
@@ -534,7 +552,7 @@ def _adopt_matched(tenant: Tenant, router: Router, actor, secrets, result: Adopt
             result.clients_created += 1
         account = _adopted_account(tenant, router, client, secret, now, on_hold=client.pk in held)
         accounts.append(account)
-        matched_by[secret.secret_id] = proposal.matched_by or "new client"  # the event's English
+        matched_by[secret.secret_id] = proposal.matched_by
         result.adopted.append((secret.name, client.number))
     PppoeAccount.objects.bulk_create(accounts)
     for account in accounts:
@@ -589,18 +607,25 @@ def _adopted_account(
 
 
 def _adopted_event(account: PppoeAccount, router: Router, matched_by: str, actor) -> EventLine:
+    """The adoption's event; `matched_by` a MatchedBy value, its label read in the reader's
+    language (the payload keeps the value; "new client" when none matched)."""
+    match = MatchedBy(matched_by) if matched_by in MatchedBy.values else MatchedBy.NEW
     return EventLine(
         type="pppoe_account.adopted",
         client_id=account.client_id,
         object_type="pppoe_account",
         object_id=account.pk,
-        description=_("PPPoE account %(login)s adopted from router %(router)s (%(matched_by)s)")
-        % {"login": account.username, "router": router.name, "matched_by": matched_by},
+        description=stored_gettext(
+            "PPPoE account %(login)s adopted from router %(router)s (%(matched_by)s)",
+            login=account.username,
+            router=router.name,
+            matched_by=match.label,
+        ),
         payload={
             "router": router.pk,
             "username": account.username,
             "secret": account.router_secret_id,
-            "matched_by": matched_by,
+            "matched_by": matched_by or "new client",
             "enabled": account.enabled,
         },
         actor=actor,

@@ -20,9 +20,11 @@ from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import ClientStatus
 from core.formatting import format_date_for
+from core.stored_text import Money, stored_gettext
 from events.services import event_record
 from tenancy.modules import SUBSCRIPTIONS, uses_any
 
+from .lifecycle import days_between
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, add_months, tenant_today
 
 PACKAGES = {
@@ -177,10 +179,19 @@ def _seed_history(tenant, client, package, periods, today, now, rng) -> int:
             actor_label="system" if previous else "demo",
             type="subscription.created",
             description=(
-                f"Subscription {package.name} "
-                f"{'renewed' if previous else 'bought'} for {package.price:,.2f} "
-                f"{tenant.currency}, "
-                f"{format_date_for(tenant, start)} – {format_date_for(tenant, end)}"
+                stored_gettext(
+                    "Subscription %(name)s renewed for %(amount)s, %(period)s",
+                    name=package.name,
+                    amount=Money(package.price, tenant.currency),
+                    period=days_between(start, end),
+                )
+                if previous
+                else stored_gettext(
+                    "Subscription %(name)s bought for %(price)s, %(period)s",
+                    name=package.name,
+                    price=Money(package.price, tenant.currency),
+                    period=days_between(start, end),
+                )
             ),
             payload={"subscription": subscription.pk},
             at=at,

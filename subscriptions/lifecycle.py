@@ -45,7 +45,7 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from billing.models import EntryKind
 from billing.services import (
@@ -57,8 +57,9 @@ from billing.services import (
     ledger_post_chunk_retried,
 )
 from clients.models import Client
-from core.formatting import format_amount, format_date
+from core.formatting import format_date
 from core.sql import bound_cursor, is_postgresql
+from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext, stored_pgettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
@@ -98,6 +99,11 @@ expiry_done = Signal()
 # owns access, turns it into `client_access_changed` (a client on hold keeps no access).
 # Suspension and resumption are the holds app's own changes: they announce nothing here.
 subscriptions_changed = Signal()
+
+
+def days_between(start, end) -> StoredText:
+    """A period of days, "01.10.2026 – 31.10.2026", read in the reader's date format."""
+    return stored_pgettext("period of days", "%(start)s – %(end)s", start=start, end=end)
 
 
 def subscriptions_changed_announce(*, tenant: Tenant, client_ids, active: bool, reason: str):
@@ -209,7 +215,7 @@ def subscriptions_resume(*, tenant: Tenant, client_ids, now: datetime | None = N
 
 @transaction.atomic
 def subscription_suspend_all(
-    *, client: Client, actor=None, actor_label: str = "", reason: str = ""
+    *, client: Client, actor=None, actor_label: str = "", reason=""
 ) -> int:
     """One client's `subscriptions_suspend`, with its activity line (the holds app, which
     calls it, tells the routers). Returns how many changed."""
@@ -223,17 +229,17 @@ def subscription_suspend_all(
             actor_label=actor_label,
             type="subscription.suspended",
             description=(
-                ngettext(
+                stored_ngettext(
                     "%(count)s subscription suspended: %(reason)s",
                     "%(count)s subscriptions suspended: %(reason)s",
                     changed,
+                    reason=reason,
                 )
                 if reason
-                else ngettext(
+                else stored_ngettext(
                     "%(count)s subscription suspended", "%(count)s subscriptions suspended", changed
                 )
-            )
-            % {"count": changed, "reason": reason},
+            ),
             payload={"count": changed},
         )
     return changed
@@ -252,12 +258,11 @@ def subscription_resume_all(*, client: Client, actor=None, actor_label: str = ""
             actor=actor,
             actor_label=actor_label,
             type="subscription.resumed",
-            description=ngettext(
+            description=stored_ngettext(
                 "%(count)s subscription active again",
                 "%(count)s subscriptions active again",
                 resumed,
-            )
-            % {"count": resumed},
+            ),
             payload={"count": resumed},
         )
     return resumed
@@ -393,12 +398,12 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
             EventLine(
                 type="subscription.renewed",
                 client_id=old.client_id,
-                description=_("Subscription %(name)s renewed for %(amount)s, %(period)s")
-                % {
-                    "name": package.name,
-                    "amount": format_amount(package.price, currency=tenant.currency),
-                    "period": f"{format_date(old.end_date)} – {format_date(end)}",
-                },
+                description=stored_gettext(
+                    "Subscription %(name)s renewed for %(amount)s, %(period)s",
+                    name=package.name,
+                    amount=Money(package.price, tenant.currency),
+                    period=days_between(old.end_date, end),
+                ),
                 payload={
                     "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
@@ -590,11 +595,12 @@ def _after_expiry(tenant: Tenant, expired: list[tuple], *, now: datetime, today:
                 type="subscription.expired",
                 client_id=client_id,
                 description=(
-                    _("Subscription %(name)s expired (auto-renewal: not enough funds)")
+                    stored_gettext(
+                        "Subscription %(name)s expired (auto-renewal: not enough funds)", name=name
+                    )
                     if auto_renew
-                    else _("Subscription %(name)s expired")
-                )
-                % {"name": name},
+                    else stored_gettext("Subscription %(name)s expired", name=name)
+                ),
                 payload={"subscription": pk, "auto_renew": auto_renew},
                 object_type="subscription",
                 object_id=pk,

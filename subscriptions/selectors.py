@@ -11,11 +11,10 @@ from decimal import Decimal
 
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from billing.models import LedgerEntry
 from clients.models import Client
-from core.formatting import format_date
+from core.stored_text import StoredText, stored_gettext
 from tenancy.models import Tenant
 
 from .models import LIVE_STATUSES, Package, Subscription, SubscriptionStatus, tenant_today
@@ -95,7 +94,7 @@ def client_quick_stats(*, client: Client, today: date | None = None) -> QuickSta
 class DeletionBlocker:
     """Why a client cannot be deleted (clients.extensions: a delete guard's reason)."""
 
-    message: str
+    message: StoredText  # read in the reader's language (a bulk action stores it)
     subscription: Subscription
     code: str = "has_live_subscription"
 
@@ -128,14 +127,17 @@ def clients_deletion_blockers(*, tenant, client_ids) -> dict[int, list[DeletionB
 
 def _blocker(subscription: Subscription) -> DeletionBlocker:
     if subscription.status == SubscriptionStatus.ACTIVE:
-        message = _(
-            "The client has an active subscription (%(package)s, until %(end)s). Cancel it first."
-        ) % {"package": subscription.package.name, "end": format_date(subscription.end_date)}
+        message = stored_gettext(
+            "The client has an active subscription (%(package)s, until %(end)s). Cancel it first.",
+            package=subscription.package.name,
+            end=subscription.end_date,
+        )
     else:
-        message = _(
+        message = stored_gettext(
             "The client has a suspended subscription (%(package)s) that is not completed. "
-            "Cancel it first."
-        ) % {"package": subscription.package.name}
+            "Cancel it first.",
+            package=subscription.package.name,
+        )
     return DeletionBlocker(message=message, subscription=subscription)
 
 

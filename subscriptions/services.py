@@ -43,7 +43,8 @@ from billing.services import (
 )
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
-from core.formatting import format_amount, format_date
+from core.formatting import format_date
+from core.stored_text import Money, StoredText, field_labels, stored_gettext
 from events.services import event_record
 from tenancy.models import Tenant
 
@@ -51,6 +52,7 @@ from .lifecycle import (
     EXPIRY_JOB,
     EXPIRY_RESULT_LABELS,
     clients_with_active_subscription,
+    days_between,
     expiry_done,
     expiry_run,
     renewal_key,
@@ -130,16 +132,18 @@ def _save_package(package: Package) -> Package:
 def _record_package(package: Package, *, actor, type: str, changes: dict) -> None:  # noqa: A002
     """A package's event: created, or what changed (old and new values as text)."""
     if type == "package.created":
-        description = _("Package %(name)s created at %(price)s") % {
-            "name": package.name,
-            "price": format_amount(package.price, currency=package.tenant.currency),
-        }
+        description = stored_gettext(
+            "Package %(name)s created at %(price)s",
+            name=package.name,
+            price=Money(package.price, package.tenant.currency),
+        )
         payload = {"package": package.pk, "name": package.name, "price": str(package.price)}
     else:
-        description = _("Package %(name)s changed: %(fields)s") % {
-            "name": package.name,
-            "fields": ", ".join(sorted(changes)),
-        }
+        description = stored_gettext(
+            "Package %(name)s changed: %(fields)s",
+            name=package.name,
+            fields=field_labels(Package, sorted(changes)),
+        )
         payload = {"package": package.pk, "fields": sorted(changes), "changes": changes}
     event_record(
         tenant=package.tenant,
@@ -263,24 +267,28 @@ def _check_start_date(tenant: Tenant, start_date: date) -> None:
         raise ValidationError({"start_date": _("The start date can be at most a year ahead.")})
 
 
-def _bought_description(name: str, price: str, period: str, *, auto_renew: bool, on_hold: bool):
+def _bought_description(
+    name: str, price: Money, period: StoredText, *, auto_renew: bool, on_hold: bool
+) -> StoredText:
     """A bought subscription's activity line."""
     values = {"name": name, "price": price, "period": period}
     if auto_renew and on_hold:
-        text = _(
+        return stored_gettext(
             "Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on "
-            "(suspended: the client is on hold)"
+            "(suspended: the client is on hold)",
+            **values,
         )
-    elif auto_renew:
-        text = _("Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on")
-    elif on_hold:
-        text = _(
+    if auto_renew:
+        return stored_gettext(
+            "Subscription %(name)s bought for %(price)s, %(period)s, auto-renew on", **values
+        )
+    if on_hold:
+        return stored_gettext(
             "Subscription %(name)s bought for %(price)s, %(period)s "
-            "(suspended: the client is on hold)"
+            "(suspended: the client is on hold)",
+            **values,
         )
-    else:
-        text = _("Subscription %(name)s bought for %(price)s, %(period)s")
-    return text % values
+    return stored_gettext("Subscription %(name)s bought for %(price)s, %(period)s", **values)
 
 
 @transaction.atomic
@@ -370,8 +378,8 @@ def subscription_create(
         type="subscription.created",
         description=_bought_description(
             package.name,
-            format_amount(package.price, currency=currency),
-            f"{format_date(start_date)} – {format_date(end_date)}",
+            Money(package.price, currency),
+            days_between(start_date, end_date),
             auto_renew=auto_renew,
             on_hold=on_hold,
         ),
@@ -526,15 +534,18 @@ def subscription_cancel(
     locked.refund_entry = entry
     locked.auto_renew = False
     locked.save()
-    values = {
-        "name": locked.package.name,
-        "amount": format_amount(amount, currency=tenant.currency),
-        "reason": reason,
-    }
+    name = locked.package.name
     if amount > 0:
-        cancelled = _("Subscription %(name)s cancelled, %(amount)s refunded: %(reason)s")
+        cancelled = stored_gettext(
+            "Subscription %(name)s cancelled, %(amount)s refunded: %(reason)s",
+            name=name,
+            amount=Money(amount, tenant.currency),
+            reason=reason,
+        )
     else:
-        cancelled = _("Subscription %(name)s cancelled: %(reason)s")
+        cancelled = stored_gettext(
+            "Subscription %(name)s cancelled: %(reason)s", name=name, reason=reason
+        )
     event_record(
         tenant=tenant,
         client_id=locked.client_id,
@@ -542,7 +553,7 @@ def subscription_cancel(
         object_id=locked.pk,
         actor=actor,
         type="subscription.cancelled",
-        description=cancelled % values,
+        description=cancelled,
         payload={"subscription": locked.pk, "refund": str(amount)},
     )
     still_active = (
@@ -581,9 +592,10 @@ def subscription_set_auto_renew(
         actor=actor,
         type="subscription.auto_renew_changed",
         description=(
-            _("Auto-renew on for %(name)s") if auto_renew else _("Auto-renew off for %(name)s")
-        )
-        % {"name": locked.package.name},
+            stored_gettext("Auto-renew on for %(name)s", name=locked.package.name)
+            if auto_renew
+            else stored_gettext("Auto-renew off for %(name)s", name=locked.package.name)
+        ),
         payload={"subscription": locked.pk, "auto_renew": auto_renew},
     )
     return locked

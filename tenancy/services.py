@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from access.selectors import has_second_factor
 from access.services import user_sessions_end_all
+from core.stored_text import field_labels, stored_gettext
 from core.text import REFUSED_PATTERN
 
 from .models import (
@@ -105,14 +106,15 @@ def operator_create(
         membership,
         actor=actor,
         type="operator.invited",
-        description=_("Operator %(login)s invited as %(role)s")
-        % {"login": login, "role": membership.get_role_display()},
+        description=stored_gettext(
+            "Operator %(login)s invited as %(role)s", login=login, role=Role(role).label
+        ),
         payload={"role": role},
     )
     return membership
 
 
-def _record_operator(membership: Membership, *, actor, type: str, description: str, payload):  # noqa: A002
+def _record_operator(membership: Membership, *, actor, type: str, description, payload):  # noqa: A002
     tenancy_change_record(
         tenant=membership.tenant,
         actor=actor,
@@ -183,8 +185,12 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.role_changed",
-            description=_("Operator %(login)s: role %(old)s → %(new)s")
-            % {"login": login, "old": Role(old_role).label, "new": Role(role).label},
+            description=stored_gettext(
+                "Operator %(login)s: role %(old)s → %(new)s",
+                login=login,
+                old=Role(old_role).label,
+                new=Role(role).label,
+            ),
             payload={"old": old_role, "new": role},
         )
     if changes:
@@ -192,8 +198,11 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.updated",
-            description=_("Operator %(login)s edited: %(fields)s")
-            % {"login": login, "fields": ", ".join(sorted(changes))},
+            description=stored_gettext(
+                "Operator %(login)s edited: %(fields)s",
+                login=login,
+                fields=field_labels(get_user_model(), sorted(changes)),
+            ),
             payload={"fields": sorted(changes)},
         )
     if deactivated:
@@ -203,7 +212,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.deactivated",
-            description=_("Operator %(login)s deactivated") % {"login": login},
+            description=stored_gettext("Operator %(login)s deactivated", login=login),
             payload={"tokens_revoked": revoked},
         )
     if reactivated:
@@ -211,7 +220,7 @@ def operator_update(
             membership,
             actor=actor,
             type="operator.reactivated",
-            description=_("Operator %(login)s reactivated") % {"login": login},
+            description=stored_gettext("Operator %(login)s reactivated", login=login),
             payload={},
         )
     return membership
@@ -277,9 +286,9 @@ def tenant_security_update(*, tenant: Tenant, actor, require_two_factor: bool) -
         actor=actor,
         type="tenant.security_changed",
         description=(
-            _("Two-factor authentication required of every operator")
+            stored_gettext("Two-factor authentication required of every operator")
             if require_two_factor
-            else _("Two-factor authentication no longer required")
+            else stored_gettext("Two-factor authentication no longer required")
         ),
         object_type="tenant",
         object_id=tenant.pk,
@@ -376,8 +385,9 @@ def api_token_create(
         token,
         actor=actor,
         type="api_token.created",
-        description=_("API token %(name)s (%(prefix)s…) created")
-        % {"name": token.name, "prefix": token.prefix},
+        description=stored_gettext(
+            "API token %(name)s (%(prefix)s…) created", name=token.name, prefix=token.prefix
+        ),
         payload={
             "scope": token.scope,
             "expires_at": token.expires_at.isoformat() if token.expires_at else None,
@@ -386,7 +396,7 @@ def api_token_create(
     return IssuedToken(token=token, secret=secret)
 
 
-def _record_token(token: ApiToken, *, actor, type: str, description: str, payload):  # noqa: A002
+def _record_token(token: ApiToken, *, actor, type: str, description, payload):  # noqa: A002
     tenancy_change_record(
         tenant=token.tenant,
         actor=actor,
@@ -410,8 +420,9 @@ def api_token_revoke(*, token: ApiToken, actor) -> ApiToken:
             locked,
             actor=actor,
             type="api_token.revoked",
-            description=_("API token %(name)s (%(prefix)s…) revoked")
-            % {"name": locked.name, "prefix": locked.prefix},
+            description=stored_gettext(
+                "API token %(name)s (%(prefix)s…) revoked", name=locked.name, prefix=locked.prefix
+            ),
             payload={},
         )
     return locked

@@ -5,6 +5,8 @@ EventsConfig.ready()), in that same transaction."""
 
 from django.dispatch import Signal
 
+from core.stored_text import StoredText
+
 # Sent by tenancy.services, in the change's transaction, once per change, with the keyword
 # arguments of `tenancy_change_record`.
 tenancy_changed = Signal()
@@ -15,7 +17,7 @@ def tenancy_change_record(
     tenant,
     actor,
     type: str,  # noqa: A002 - the event's type, as documented
-    description: str,
+    description: StoredText,
     object_type: str,
     object_id: int,
     payload: dict,

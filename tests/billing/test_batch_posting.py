@@ -108,7 +108,7 @@ def ledger_of(tenant, accounts):
             for a in Account.objects.filter(tenant=tenant).order_by("pk")
         ]
         lines = sorted(
-            (verb, description.split(" (")[0])
+            (verb, str(description).split(" (")[0])
             for verb, description in Event.objects.filter(tenant=tenant).values_list(
                 "type", "description"
             )
@@ -235,4 +235,4 @@ def test_a_top_up_writes_its_entry_balance_and_event_in_one_statement():
     assert (event.type, event.created_at) == ("ledger.entry_posted", entry.created_at)
     assert (event.object_type, event.object_id) == ("ledger_entry", entry.pk)
     assert (event.actor_kind, event.actor_label) == ("system", "system")
-    assert event.description.endswith("balance 3.50 EUR (Cash)")
+    assert str(event.description).endswith("balance 3.50 EUR (Cash)")

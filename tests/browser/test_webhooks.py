@@ -6,6 +6,7 @@ from django.db import transaction
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
+from core.stored_text import literal_text
 from events.services import event_record
 from tests.events.receiver import Receiver
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory
@@ -54,7 +55,7 @@ def test_owner_adds_an_endpoint_sees_a_delivery_and_redelivers(
         event_record(
             tenant=tenant,
             type="client.updated",
-            description="Client edited: phone.",
+            description=literal_text("Client edited: phone."),
             client_id=customer.pk,
         )
     (first,) = receiver.wait_for(1)

@@ -128,14 +128,27 @@ def test_each_refused_client_is_listed_with_the_single_actions_reason(
     job = latest_job(tenant)
     assert job.done == 1
     reasons = {row["number"]: row["reason"] for row in job.refused}
-    assert reasons == {
-        held.number: "The client is already on administrative hold.",
-        gone.number: "A deleted client cannot be put on hold.",
+    assert reasons == {  # stored as messages, read in the reader's language
+        held.number: {"msgid": "The client is already on administrative hold."},
+        gone.number: {"msgid": "A deleted client cannot be put on hold."},
     }
     html = client.get(job.get_absolute_url()).content.decode()
     assert 'data-testid="bulk-refused">2<' in html
     assert "The client is already on administrative hold." in html
     assert f'data-client="{gone.number}"' in html
+    russian = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "На клиенте уже стоит административная блокировка." in russian
+
+
+def test_a_refusal_stored_before_messages_is_still_translated(client, owner, tenant, unscoped):
+    held = ClientFactory(tenant=tenant)
+    client_place_hold(tenant=tenant, client=held, reason="Earlier", actor=owner.user)
+    post_bulk(client, "hold_place", ids=[held.pk], reason="Checking")
+    job = latest_job(tenant)
+    job.refused = [{**job.refused[0], "reason": "The client is already on administrative hold."}]
+    job.save(update_fields=["refused"])
+    russian = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "На клиенте уже стоит административная блокировка." in russian
 
 
 def test_release_refuses_clients_not_on_hold_and_releases_the_others(
@@ -151,14 +164,14 @@ def test_release_refuses_clients_not_on_hold_and_releases_the_others(
             "id": free.pk,
             "number": free.number,
             "name": free.name,
-            "reason": "The client is not on administrative hold.",
+            "reason": {"msgid": "The client is not on administrative hold."},
         }
     ]
     assert not holds_of([held.pk]).exists()
     held.refresh_from_db()
     assert held.status == ClientStatus.ACTIVE
     released = events_of("hold.released", [held.pk]).get()
-    assert released.actor_id == owner.user_id and "Paid" in released.description
+    assert released.actor_id == owner.user_id and "Paid" in str(released.description)
 
 
 def test_bulk_delete_refuses_a_client_with_a_live_subscription(client, owner, tenant, unscoped):
@@ -168,12 +181,12 @@ def test_bulk_delete_refuses_a_client_with_a_live_subscription(client, owner, te
     job = latest_job(tenant)
     assert job.done == 1
     assert job.refused[0]["number"] == subscribed.number
-    assert job.refused[0]["reason"].startswith("The client has an active subscription")
+    assert job.refused[0]["reason"]["msgid"].startswith("The client has an active subscription")
     plain.refresh_from_db()
     subscribed.refresh_from_db()
     assert plain.status == ClientStatus.DELETED and subscribed.status == ClientStatus.ACTIVE
     deleted = events_of("client.deleted", [plain.pk]).get()
-    assert deleted.description == "Client deleted: Moved away"
+    assert str(deleted.description) == "Client deleted: Moved away"
     assert not events_of("client.deleted", [subscribed.pk]).exists()
 
 
@@ -189,7 +202,7 @@ def test_change_client_type_records_each_change_and_leaves_the_unchanged(
     moved.refresh_from_db()
     assert moved.group_id == new.pk
     line = events_of("client.updated", [moved.pk]).get()
-    assert line.description == f"Client type: Old → {new.name}"
+    assert str(line.description) == f"Client type: Old → {new.name}"
     assert line.payload["fields"] == ["group"]
     assert not events_of("client.updated", [already.pk]).exists()
 

@@ -51,11 +51,12 @@ def stored(client_obj) -> dict:
 
 def edits(client_obj) -> list[str]:
     with scopes_disabled():
-        return list(
-            Event.objects.filter(client_id=client_obj.pk, type="client.updated").values_list(
-                "description", flat=True
-            )
-        )
+        return [
+            str(description)
+            for description in Event.objects.filter(
+                client_id=client_obj.pk, type="client.updated"
+            ).values_list("description", flat=True)
+        ]
 
 
 def test_saving_unchanged_legacy_values_succeeds_and_changes_nothing(client, owner, legacy_client):

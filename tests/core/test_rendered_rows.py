@@ -10,6 +10,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django_scopes import scopes_disabled
 
+from core.stored_text import literal_text
 from core.tables import MomentColumn, rendered_rows
 from events.models import Event
 from events.services import event_record
@@ -58,7 +59,7 @@ def sample_events(tenant, owner):
             type="client.updated",
             client_id=customer.pk,
             actor=owner.user,
-            description="Name <changed> & saved",
+            description=literal_text("Name <changed> & saved"),
             payload={"amount": "12.50"},
         )
         event_record(
@@ -68,7 +69,7 @@ def sample_events(tenant, owner):
             object_type="hold",
             object_id=None,
             actor_label="financial holds",
-            description="",
+            description=literal_text(""),
         )
 
 

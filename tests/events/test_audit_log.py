@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from core.stored_text import literal_text
 from events.models import Event
 from events.services import EventLine, events_record_bulk
 from tests.factories import ClientFactory
@@ -24,14 +25,14 @@ def seed(tenant, *, actor=None, at=None, count=1):
             EventLine(
                 type="hold.placed",
                 client_id=customer.pk,
-                description=f"Hold {i} of {tenant.slug}",
+                description=literal_text(f"Hold {i} of {tenant.slug}"),
                 actor=actor,
                 at=at,
             ),
             EventLine(
                 type="ledger.entry_posted",
                 client_id=customer.pk,
-                description=f"Top-up {i} of {tenant.slug}",
+                description=literal_text(f"Top-up {i} of {tenant.slug}"),
                 object_type="ledger_entry",
                 object_id=1000 + i,
                 actor=actor,

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from billing.services import account_top_up
 from clients.services import client_update
+from core.stored_text import literal_text
 from events import services
 from events.models import ActorKind, Event
 from events.services import EventLine, event_record, events_record_bulk
@@ -40,7 +41,9 @@ def test_an_event_outside_a_transaction_is_refused(tenant, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(services, "transaction", autocommit)
         with pytest.raises(RuntimeError, match="transaction"):
-            event_record(tenant=tenant, type="client.created", description="x", client_id=1)
+            event_record(
+                tenant=tenant, type="client.created", description=literal_text("x"), client_id=1
+            )
         with pytest.raises(RuntimeError, match="transaction"):
             events_record_bulk(tenant=tenant, lines=[])
 
@@ -62,11 +65,15 @@ def test_a_job_names_itself_and_an_operator_is_an_operator(tenant, owner):
             tenant=tenant,
             actor_label="financial holds",
             lines=[
-                EventLine(type="hold.placed", client_id=customer.pk, description="by the job"),
+                EventLine(
+                    type="hold.placed",
+                    client_id=customer.pk,
+                    description=literal_text("by the job"),
+                ),
                 EventLine(
                     type="hold.released",
                     client_id=customer.pk,
-                    description="by hand",
+                    description=literal_text("by hand"),
                     actor=owner.user,
                 ),
             ],
@@ -78,7 +85,10 @@ def test_a_job_names_itself_and_an_operator_is_an_operator(tenant, owner):
 
 def test_a_chunk_is_one_insert(tenant):
     customers = [ClientFactory(tenant=tenant) for _ in range(3)]
-    lines = [EventLine(type="hold.placed", client_id=c.pk, description="x") for c in customers]
+    lines = [
+        EventLine(type="hold.placed", client_id=c.pk, description=literal_text("x"))
+        for c in customers
+    ]
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         events_record_bulk(tenant=tenant, lines=lines)
     inserts = [q for q in queries if q["sql"].startswith("INSERT INTO")]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from core.jobs import job_run
+from core.stored_text import literal_text
 from events import services
 from events.models import Event
 from events.services import EVENTS_PRUNE_JOB, EventLine, events_prune, events_record_bulk
@@ -24,7 +25,7 @@ def seed(tenant, ages_in_days):
                 EventLine(
                     type="hold.placed",
                     client_id=customer.pk,
-                    description=f"{age} days old",
+                    description=literal_text(f"{age} days old"),
                     at=now - timedelta(days=age),
                 )
                 for age in ages_in_days
@@ -35,7 +36,8 @@ def seed(tenant, ages_in_days):
 def kept(tenant) -> list[str]:
     with scopes_disabled():
         return sorted(
-            Event.objects.filter(tenant=tenant, type="hold.placed").values_list(
+            str(description)
+            for description in Event.objects.filter(tenant=tenant, type="hold.placed").values_list(
                 "description", flat=True
             )
         )

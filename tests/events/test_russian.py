@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
+from core.stored_text import literal_text
 from events.models import Event
 from events.outbox import OutboxEmail
 from events.services import event_record
@@ -22,7 +23,9 @@ SECRET = "s3cret-signing-key-0123456789"
 
 def test_the_audit_log_reads_in_russian(client, owner, tenant):
     with scope(tenant=tenant):
-        event_record(tenant=tenant, type="client.created", description="x", client_id=5)
+        event_record(
+            tenant=tenant, type="client.created", description=literal_text("x"), client_id=5
+        )
     page = client.get(reverse("events:event_list"), **RU).content.decode()
     assert "Журнал событий" in page
     assert "Клиент создан" in page  # the type's label, not its code
@@ -108,7 +111,7 @@ def test_the_owners_are_told_in_russian(tenant):
     assert "События на него больше не отправляются." in notice.body
 
 
-def test_an_event_written_in_russian_keeps_its_sentence(tenant):
+def test_an_event_written_in_russian_reads_in_its_readers_language(tenant):
     with translation.override("ru"), scopes_disabled():
         endpoint = webhook_endpoint_create(
             tenant=tenant,
@@ -119,7 +122,10 @@ def test_an_event_written_in_russian_keeps_its_sentence(tenant):
         )
     with scopes_disabled():
         event = Event.objects.get(tenant=tenant, object_id=endpoint.pk)
-    assert event.description == "Адрес вебхука http://127.0.0.1:9/ru добавлен."
+    with translation.override("ru"):
+        assert str(event.description) == "Адрес вебхука http://127.0.0.1:9/ru добавлен."
+    with translation.override("en"):
+        assert str(event.description) == "Webhook endpoint http://127.0.0.1:9/ru added."
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from billing.services import account_top_up
+from core.stored_text import literal_text
 from events.models import Event
 from events.outbox import EmailStatus, OutboxEmail
 from events.services import EventLine, event_record, events_record_bulk
@@ -53,7 +54,7 @@ def record(tenant, client_id, type="client.updated", **payload):  # noqa: A002
         return event_record(
             tenant=tenant,
             type=type,
-            description="Client edited.",
+            description=literal_text("Client edited."),
             client_id=client_id,
             payload=payload,
         )
@@ -299,7 +300,10 @@ def test_fan_out_is_idempotent_and_the_sweep_makes_up_a_lost_one(receiver):
         # Written without the after-commit fan-out, as if its process died at the commit.
         events_record_bulk(
             tenant=tenant,
-            lines=[EventLine(type="client.updated", client_id=n, description="x") for n in (1, 2)],
+            lines=[
+                EventLine(type="client.updated", client_id=n, description=literal_text("x"))
+                for n in (1, 2)
+            ],
         )
         connection = transaction.get_connection()
         connection.run_on_commit = []
@@ -325,7 +329,9 @@ def test_a_rolled_back_change_sends_nothing(receiver):
     tenant = TenantFactory()
     endpoint_for(tenant, receiver)
     with pytest.raises(RuntimeError), transaction.atomic():
-        event_record(tenant=tenant, type="client.updated", description="x", client_id=1)
+        event_record(
+            tenant=tenant, type="client.updated", description=literal_text("x"), client_id=1
+        )
         raise RuntimeError("the change failed")
     assert webhooks_fan_out_sweep() == 0
     assert receiver.received == [] and deliveries(tenant) == []

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from config.celery import app as celery_app
+from core.stored_text import literal_text
 from events import webhooks
 from events.services import EventLine, events_record_bulk
 from events.webhook_models import WebhookDelivery
@@ -45,7 +46,10 @@ def due_deliveries(count: int):
         secret="s3cret-signing-key-0123456789",
         event_types=["client.updated"],
     )
-    lines = [EventLine(type="client.updated", client_id=n, description="x") for n in range(count)]
+    lines = [
+        EventLine(type="client.updated", client_id=n, description=literal_text("x"))
+        for n in range(count)
+    ]
     with scope(tenant=tenant):
         with transaction.atomic():
             events_record_bulk(tenant=tenant, lines=lines)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
+from core.stored_text import literal_text
 from events.services import EventLine, events_record_bulk
 from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob
@@ -34,7 +35,7 @@ def seed(tenant, actor=None):
         EventLine(
             type=kind,
             client_id=customer.pk,
-            description=f"{kind} {i}",
+            description=literal_text(f"{kind} {i}"),
             actor=actor,
             at=now - timedelta(minutes=i),
         )
@@ -49,7 +50,7 @@ def seed(tenant, actor=None):
 def page_descriptions(client, params) -> list[str]:
     response = client.get(PAGE, {**params, "per_page": 100})
     assert response.status_code == 200
-    return [row.record.description for row in response.context["table"].page.object_list]
+    return [str(row.record.description) for row in response.context["table"].page.object_list]
 
 
 def export(client, params, token="", **headers):

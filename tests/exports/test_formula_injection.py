@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from billing.services import account_charge, account_top_up
+from core.stored_text import literal_text
 from events.services import event_record
 from exports.lists import LIST_EXPORT_KIND
 from exports.registry import EXPORT_KINDS
@@ -174,7 +175,7 @@ def drive_list(tenant, owner, text):
     of a selection of the client list (a client's name and company)."""
     description = text[:500] or "-"
     with transaction.atomic():
-        event_record(tenant=tenant, type="client.updated", description=description)
+        event_record(tenant=tenant, type="client.updated", description=literal_text(description))
     customer = ClientFactory(tenant=tenant, name=text[:200] or "-", company=text[:200])
     audit = run_export(tenant, owner, LIST_EXPORT_KIND, path=reverse("events:event_list"))
     clients = run_export(

@@ -9,6 +9,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 
 from config.celery import app
+from core.stored_text import literal_text
 from events.services import EventLine, events_record_bulk
 from events.webhook_models import WebhookDelivery
 from events.webhooks import webhook_endpoint_create
@@ -58,7 +59,11 @@ def test_pool_killed_mid_delivery_the_same_delivery_is_sent_again(
         events_record_bulk(
             tenant=tenant,
             lines=[
-                EventLine(type="client.updated", client_id=n, description=f"Client {n} edited.")
+                EventLine(
+                    type="client.updated",
+                    client_id=n,
+                    description=literal_text(f"Client {n} edited."),
+                )
                 for n in (1, 2, 3)
             ],
         )

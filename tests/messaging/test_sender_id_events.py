@@ -51,7 +51,7 @@ def test_a_new_sender_id_records_its_creation(tenant, owner):
         "channel": "sms",
         "status": "pending",
     }
-    assert "ACME" in event.description
+    assert "ACME" in str(event.description)
     with scopes_disabled():
         assert event in client_events(tenant=tenant, client_id=customer.pk)
 

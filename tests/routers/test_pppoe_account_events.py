@@ -58,7 +58,7 @@ def test_a_new_account_records_its_creation_without_the_password(tenant, owner):
         "username": "ada",
         "profile": "10M",
     }
-    assert event.actor_id == owner.user.pk and "Core" in event.description
+    assert event.actor_id == owner.user.pk and "Core" in str(event.description)
     assert_no_password(event, account)
     with scopes_disabled():
         assert event in client_events(tenant=tenant, client_id=customer.pk)

@@ -372,8 +372,8 @@ def test_suspend_and_resume_all(tenant, customer, package, funded, today):
 def test_billing_top_up_and_credit_change_appear_in_activity(tenant, customer, owner):
     make_account(customer, balance="25", credit_limit="10")
     lines = {a.type: a for a in Event.objects.filter(client_id=customer.pk)}
-    assert (
-        "ledger.entry_posted" in lines and "25.00 EUR" in lines["ledger.entry_posted"].description
+    assert "ledger.entry_posted" in lines and "25.00 EUR" in str(
+        lines["ledger.entry_posted"].description
     )
     assert "credit_limit.changed" in lines
     assert lines["ledger.entry_posted"].who == "system"
