@@ -109,8 +109,8 @@ def start_server(port: int) -> subprocess.Popen:
         [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "300"],
         cwd=common.BASE_DIR,
         env=env,
-        stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),
-        stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),
+        stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),  # noqa: SIM115 - the server's for its life
+        stderr=subprocess.STDOUT,
     )
     for _ in range(100):
         try:

@@ -94,8 +94,8 @@ def bearer_secret(request) -> str | None:
 def operator_language(request) -> str:
     """The signed-in person's own language ("" when they chose none). Read from the profile
     TenantMiddleware loaded with the memberships (no query), else from the database."""
-    user = request.user
-    if not user.is_authenticated:
+    user = getattr(request, "user", None)  # a view may have replaced it (DRF sets None)
+    if user is None or not user.is_authenticated:
         return ""
     for membership in request.memberships:
         try:
