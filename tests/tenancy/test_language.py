@@ -25,6 +25,7 @@ from exports import services as export_services
 from exports.models import ExportJob
 from exports.tasks import export_job_run
 from holds.notifications import render_notification
+from tenancy.middleware import operator_language
 from tenancy.models import OperatorProfile, Tenant
 from tenancy.services import api_token_create
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory, make_account
@@ -304,3 +305,9 @@ def test_work_of_no_operator_speaks_the_tenant_language():
     with translation.override("ru"):
         job = ExportJob(tenant=tenant, kind="clients")
     assert work_language(job, TenantFactory()) == "ru"
+
+
+def test_a_view_that_took_the_user_away_leaves_the_language_alone(rf):
+    request = rf.get("/api/v1/clients/")
+    request.user = None  # what Django REST framework leaves after a token without a user
+    assert operator_language(request) == ""
