@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from clients.importing import client_import_upload
 from clients.models import ClientBulkAction
+from core.languages import javascript_catalogue_version
 from events.webhooks import webhook_endpoint_create
 from exports.models import ExportJob
 from tenancy.services import saved_view_create
@@ -132,6 +133,10 @@ def page_url(name: str, customer, pks) -> str:
             kwargs[key] = customer.number
         elif key == "table_name":
             kwargs[key] = "clients"
+        elif key == "language":  # the scripts' catalogue
+            kwargs[key] = "en"
+        elif key == "version":
+            kwargs[key] = javascript_catalogue_version()
         else:
             prefix = next(p for p in sorted(pks, key=len, reverse=True) if name.startswith(p))
             kwargs[key] = pks[prefix]
