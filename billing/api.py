@@ -20,7 +20,7 @@ from core.api import (
     check_sort,
     chosen_fields,
     form_problem,
-    keyset_page,
+    page_body,
 )
 from exports.api import ExportJobOut, export_job_out
 from tenancy.api import api_actor, api_operation, idempotency_digest
@@ -137,11 +137,13 @@ def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
     if account.pk is None:
         return {"items": [], "next": None}
     entries = ledger_entries_for_period(account=account, period=period_form.period)
-    rows, cursor = keyset_page(
-        entries, keys=NEWEST_FIRST, sort="-created_at", cursor=query.cursor, limit=query.limit
+    return page_body(
+        entries,
+        query,
+        keys=NEWEST_FIRST,
+        sort="-created_at",
+        row=lambda entry: {name: getattr(entry, name) for name in fields},
     )
-    items = [{name: getattr(entry, name) for name in fields} for entry in rows]
-    return {"items": items, "next": cursor}
 
 
 @api_operation(

@@ -34,7 +34,7 @@ from core.api import (
     chosen_fields,
     filter_parameters,
     form_problem,
-    keyset_page,
+    page_body,
     valid_filters,
 )
 from tenancy.api import api_actor, api_operation
@@ -215,10 +215,13 @@ def client_list(request, filters: Query[ClientListQuery]):
     if sort.lstrip("-") == "name":
         queryset = queryset.annotate(name_lower=Lower("name"))
     columns = {COLUMNS[name] for name in fields} | {key.name for key in keys}
-    rows, cursor = keyset_page(
-        queryset.values(*columns), keys=keys, sort=sort, cursor=filters.cursor, limit=filters.limit
+    return page_body(
+        queryset.values(*columns),
+        filters,
+        keys=keys,
+        sort=sort,
+        row=lambda row: client_row(row, fields),
     )
-    return {"items": [client_row(row, fields) for row in rows], "next": cursor}
 
 
 @api_operation(

@@ -9,7 +9,7 @@ costs 50 ms at 1M rows, a keyset page under 1 ms at any depth).
 import copy
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -334,3 +334,22 @@ def keyset_page(
     else:
         values = [getattr(last, key.name) for key in keys]
     return rows, cursor_encode(sort, values)
+
+
+def page_body(queryset: QuerySet, query, *, keys: Sequence[SortKey], sort: str, row) -> dict:
+    """A list operation's answer: the page of `queryset` after the query's cursor, each row
+    through `row`, and the next page's cursor."""
+    rows, cursor = keyset_page(
+        queryset, keys=keys, sort=sort, cursor=query.cursor, limit=query.limit
+    )
+    return {"items": [row(item) for item in rows], "next": cursor}
+
+
+def sorted_page(
+    queryset: QuerySet, query, *, sorts: Mapping[str, Sequence[SortKey]], row, default: str = ""
+) -> dict:
+    """`page_body` in the sort the query names, one of `sorts` (an unknown one is a 422), else
+    `default`."""
+    check_sort(query.sort, list(sorts))
+    sort = query.sort or default
+    return page_body(queryset, query, keys=sorts[sort], sort=sort, row=row)

@@ -27,7 +27,8 @@ from core.api import (
     SortKey,
     chosen_fields,
     form_problem,
-    keyset_page,
+    page_body,
+    sorted_page,
     valid_filters,
 )
 from tenancy.api import api_actor, api_operation
@@ -186,14 +187,12 @@ def webhook_endpoint_list(request, query: Query[WebhookEndpointListQuery]):
         WebhookEndpointFilterSet(request.GET, queryset=endpoint_queryset(request), request=request)
     )
     fields = chosen_fields(query.fields, ENDPOINT_FIELDS)
-    rows, cursor = keyset_page(
+    return sorted_page(
         filterset.qs,
-        keys=ENDPOINT_SORTS[query.sort],
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
+        query,
+        sorts=ENDPOINT_SORTS,
+        row=lambda endpoint: endpoint_row(endpoint, fields),
     )
-    return {"items": [endpoint_row(endpoint, fields) for endpoint in rows], "next": cursor}
 
 
 @api_operation(
@@ -355,14 +354,7 @@ def webhook_delivery_list(request, endpoint_id: ObjectId, query: Query[WebhookDe
             request.GET, queryset=delivery_queryset(request, endpoint), request=request
         )
     )
-    rows, cursor = keyset_page(
-        filterset.qs,
-        keys=DELIVERY_KEYS,
-        sort=DELIVERY_SORT,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return {"items": [delivery_out(delivery) for delivery in rows], "next": cursor}
+    return page_body(filterset.qs, query, keys=DELIVERY_KEYS, sort=DELIVERY_SORT, row=delivery_out)
 
 
 @api_operation(

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Path, Query, Router, Schema
 
-from core.api import Answer, SortKey, keyset_page, valid_filters
+from core.api import Answer, SortKey, page_body, valid_filters
 from tenancy.api import api_operation
 from tenancy.roles import Capability
 
@@ -81,10 +81,7 @@ def export_job_list(request, query: Query[ExportJobListQuery]):
     """The caller's export jobs, newest first, as on the Exports page."""
     jobs = export_jobs_visible_to(request)
     filterset = valid_filters(ExportJobFilterSet(request.GET, queryset=jobs, request=request))
-    rows, cursor = keyset_page(
-        filterset.qs, keys=NEWEST_FIRST, sort="-created_at", cursor=query.cursor, limit=query.limit
-    )
-    return {"items": [export_job_out(job) for job in rows], "next": cursor}
+    return page_body(filterset.qs, query, keys=NEWEST_FIRST, sort="-created_at", row=export_job_out)
 
 
 @api_operation(router, "GET", "{job_id}/", capability=Capability.EXPORT, response=ExportJobOut)

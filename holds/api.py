@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from clients.api import ClientNumber, client_or_404
-from core.api import Answer, Problem, SortKey, chosen_fields, form_problem, keyset_page
+from core.api import (
+    Answer,
+    Problem,
+    SortKey,
+    chosen_fields,
+    form_problem,
+    page_body,
+)
 from tenancy.api import api_actor, api_operation
 from tenancy.roles import Capability
 
@@ -104,10 +111,9 @@ def _hold_page(queryset, query: HoldPageQuery) -> dict:
     fields = chosen_fields(query.fields, HOLD_FIELDS)
     if query.kind is not None:
         queryset = queryset.filter(kind=query.kind)
-    rows, cursor = keyset_page(
-        queryset, keys=NEWEST_FIRST, sort="-set_at", cursor=query.cursor, limit=query.limit
+    return page_body(
+        queryset, query, keys=NEWEST_FIRST, sort="-set_at", row=lambda hold: hold_row(hold, fields)
     )
-    return {"items": [hold_row(hold, fields) for hold in rows], "next": cursor}
 
 
 @api_operation(

@@ -35,10 +35,9 @@ from core.api import (
     Problem,
     Scalar,
     SortKey,
-    check_sort,
     chosen_fields,
     form_problem,
-    keyset_page,
+    sorted_page,
 )
 from exports.api import ExportJobOut, export_job_out
 from tenancy.api import api_actor, api_operation
@@ -274,13 +273,10 @@ def sender_id_list(request, number: ClientNumber, query: Query[SenderIdListQuery
     """The client's sender IDs with their status and questionnaire, as the Names tab."""
     client = client_or_404(request, number)
     fields = chosen_fields(query.fields, SENDER_FIELDS)
-    check_sort(query.sort, list(SENDER_SORTS))
-    sort = query.sort or "name"
     senders = SenderId.objects.for_tenant(request.tenant).filter(client=client)
-    rows, cursor = keyset_page(
-        senders, keys=SENDER_SORTS[sort], sort=sort, cursor=query.cursor, limit=query.limit
+    return sorted_page(
+        senders, query, sorts=SENDER_SORTS, default="name", row=lambda row: sender_out(row, fields)
     )
-    return {"items": [sender_out(row, fields) for row in rows], "next": cursor}
 
 
 @api_operation(

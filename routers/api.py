@@ -19,7 +19,13 @@ from django.db.models import F
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Query, Router, Schema
 
-from core.api import Answer, SortKey, check_sort, chosen_fields, keyset_page, valid_filters
+from core.api import (
+    Answer,
+    SortKey,
+    chosen_fields,
+    sorted_page,
+    valid_filters,
+)
 from tenancy.api import api_operation
 from tenancy.modules import INTERNET, modules_of
 from tenancy.roles import Capability
@@ -128,12 +134,13 @@ def router_list(request, filters: Query[RouterListQuery]):
     queryset = routers_for_page(request.tenant)
     filterset = valid_filters(RouterFilterSet(request.GET, queryset=queryset, request=request))
     fields = chosen_fields(filters.fields, ROUTER_FIELDS)
-    check_sort(filters.sort, list(ROUTER_SORTS))
-    sort = filters.sort or "name"
-    rows, cursor = keyset_page(
-        filterset.qs, keys=ROUTER_SORTS[sort], sort=sort, cursor=filters.cursor, limit=filters.limit
+    return sorted_page(
+        filterset.qs,
+        filters,
+        sorts=ROUTER_SORTS,
+        default="name",
+        row=lambda row: router_row(row, fields),
     )
-    return {"items": [router_row(row, fields) for row in rows], "next": cursor}
 
 
 @api_operation(
@@ -265,16 +272,13 @@ def pppoe_account_list(request, filters: Query[PppoeAccountListQuery]):
         PppoeAccountFilterSet(request.GET, queryset=accounts_queryset(request), request=request)
     )
     fields = chosen_fields(filters.fields, ACCOUNT_FIELDS)
-    check_sort(filters.sort, list(ACCOUNT_SORTS))
-    sort = filters.sort or "username"
-    rows, cursor = keyset_page(
+    return sorted_page(
         filterset.qs,
-        keys=ACCOUNT_SORTS[sort],
-        sort=sort,
-        cursor=filters.cursor,
-        limit=filters.limit,
+        filters,
+        sorts=ACCOUNT_SORTS,
+        default="username",
+        row=lambda row: account_row(row, fields),
     )
-    return {"items": [account_row(row, fields) for row in rows], "next": cursor}
 
 
 @api_operation(

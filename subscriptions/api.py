@@ -41,7 +41,7 @@ from core.api import (
     SortKey,
     chosen_fields,
     form_problem,
-    keyset_page,
+    sorted_page,
     valid_filters,
 )
 from tenancy.api import api_actor, api_operation, idempotency_digest
@@ -143,14 +143,9 @@ def package_list(request, query: Query[PackageListQuery]):
         PackageFilterSet(request.GET, queryset=package_queryset(request), request=request)
     )
     fields = chosen_fields(query.fields, PACKAGE_FIELDS)
-    rows, cursor = keyset_page(
-        filterset.qs,
-        keys=PACKAGE_SORTS[query.sort],
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
+    return sorted_page(
+        filterset.qs, query, sorts=PACKAGE_SORTS, row=lambda package: package_row(package, fields)
     )
-    return {"items": [package_row(package, fields) for package in rows], "next": cursor}
 
 
 @api_operation(
@@ -403,14 +398,7 @@ def _subscription_page(request, queryset, query: ClientSubscriptionQuery) -> dic
         SubscriptionFilterSet(request.GET, queryset=queryset, request=request)
     )
     view = SubscriptionView(request.tenant, chosen_fields(query.fields, SUBSCRIPTION_FIELDS))
-    rows, cursor = keyset_page(
-        filterset.qs,
-        keys=SUBSCRIPTION_SORTS[query.sort],
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
-    )
-    return {"items": [view.row(subscription) for subscription in rows], "next": cursor}
+    return sorted_page(filterset.qs, query, sorts=SUBSCRIPTION_SORTS, row=view.row)
 
 
 def _subscription(request, subscription_id: int) -> Subscription:
