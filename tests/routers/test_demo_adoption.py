@@ -51,8 +51,11 @@ def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(client, 
         assert any("already the PPPoE account" in r for r in refused)
         review = client.post(url, {"all": "on"})
         confirm = {"selection": review.context["selection"], "confirm": "on"}
-        done = client.post(url, confirm).content.decode()
-        assert "3 secrets adopted, 3 new clients." in done
+        done = client.post(url, confirm)
+        outcome = done.context.get("result") if done.context else None
+        assert "3 secrets adopted, 3 new clients." in done.content.decode(), (
+            f"review {review.context['selection']!r}, outcome {outcome!r}"
+        )
         sim = next(s for s in sims if s.port == router.port)
         served = {name: sim.secret(name) for name in ("legacy-01", "legacy-02", "legacy-03")}
     finally:
