@@ -17,6 +17,16 @@ from routers.models import Router
 from tenancy.models import Tenant
 
 SCHEMA = "seeded_demo"
+# Each sequence of the public schema with the table and column that own it.
+OWNED_SEQUENCES = """
+SELECT sequence.relname, owner.relname, attribute.attname
+FROM pg_class sequence
+JOIN pg_depend dependency ON dependency.objid = sequence.oid AND dependency.deptype IN ('a', 'i')
+JOIN pg_class owner ON owner.oid = dependency.refobjid
+JOIN pg_attribute attribute
+  ON attribute.attrelid = owner.oid AND attribute.attnum = dependency.refobjsubid
+WHERE sequence.relkind = 'S' AND owner.relnamespace = 'public'::regnamespace
+"""
 
 
 class SeededDemo:
@@ -59,6 +69,15 @@ class SeededDemo:
                 cursor.execute(
                     "SELECT setval(%s::regclass, %s, %s)",
                     [f'public."{sequence}"', last_value or 1, last_value is not None],
+                )
+            # A table re-created since the copy (a migration test going back and forth) has a
+            # new sequence: never below the ids copied back, or the next insert collides.
+            cursor.execute(OWNED_SEQUENCES)
+            for sequence, table, column in cursor.fetchall():
+                cursor.execute(
+                    f'SELECT setval(%s::regclass, GREATEST((SELECT MAX("{column}") FROM '
+                    f'public."{table}"), (SELECT last_value FROM public."{sequence}")))',
+                    [f'public."{sequence}"'],
                 )
         ContentType.objects.clear_cache()  # the seeded ids, not those of a flush since
         with scopes_disabled():
