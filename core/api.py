@@ -353,3 +353,11 @@ def sorted_page(
     check_sort(query.sort, list(sorts))
     sort = query.sort or default
     return page_body(queryset, query, keys=sorts[sort], sort=sort, row=row)
+
+
+def sort_pair(name: str) -> dict[str, tuple[SortKey, SortKey]]:
+    """A column's two keyset orders (`name`, `-name`), each with the primary key last."""
+    return {
+        name: (SortKey(name), SortKey("id")),
+        f"-{name}": (SortKey(name, True), SortKey("id", True)),
+    }

@@ -28,6 +28,7 @@ from core.api import (
     chosen_fields,
     form_problem,
     page_body,
+    sort_pair,
     sorted_page,
     valid_filters,
 )
@@ -54,13 +55,6 @@ EVENT_TYPE_NAMES = ", ".join(EVENT_TYPES)
 GENERATED_SECRET_BYTES = 32  # 43 URL-safe characters
 
 
-def _pair(name: str) -> dict:
-    return {
-        name: (SortKey(name), SortKey("id")),
-        f"-{name}": (SortKey(name, True), SortKey("id", True)),
-    }
-
-
 # -- endpoints ---------------------------------------------------------------------------------
 ENDPOINT_FIELDS = (
     "id",
@@ -75,7 +69,7 @@ ENDPOINT_FIELDS = (
     "created_at",
     "updated_at",
 )
-ENDPOINT_SORTS = {**_pair("created_at"), **_pair("url")}
+ENDPOINT_SORTS = {**sort_pair("created_at"), **sort_pair("url")}
 EndpointSort = Literal["-created_at", "created_at", "url", "-url"]
 
 

@@ -38,9 +38,9 @@ from core.api import (
     Answer,
     Number,
     Problem,
-    SortKey,
     chosen_fields,
     form_problem,
+    sort_pair,
     sorted_page,
     valid_filters,
 )
@@ -60,14 +60,6 @@ PAGE_MAX = 100
 ObjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _pair(name: str) -> dict:
-    """A column's two keyset orders, each with the primary key last."""
-    return {
-        name: (SortKey(name), SortKey("id")),
-        f"-{name}": (SortKey(name, True), SortKey("id", True)),
-    }
-
-
 # -- packages --------------------------------------------------------------------------------
 PACKAGE_FIELDS = (
     "id",
@@ -82,7 +74,7 @@ PACKAGE_FIELDS = (
     "live_subscriptions",
     "created_at",
 )
-PACKAGE_SORTS = {**_pair("name"), **_pair("price"), **_pair("created_at")}
+PACKAGE_SORTS = {**sort_pair("name"), **sort_pair("price"), **sort_pair("created_at")}
 PackageSort = Literal["name", "-name", "price", "-price", "created_at", "-created_at"]
 
 
@@ -302,7 +294,7 @@ SUBSCRIPTION_FIELDS = (
     "cancelled_at",
     "cancel_reason",
 )
-SUBSCRIPTION_SORTS = {**_pair("start_date"), **_pair("end_date")}
+SUBSCRIPTION_SORTS = {**sort_pair("start_date"), **sort_pair("end_date")}
 SubscriptionSort = Literal["-start_date", "start_date", "end_date", "-end_date"]
 StatusFilter = Literal["active", "expiring", "suspended", "cancelled", "expired"]
 
