@@ -1,15 +1,19 @@
 """The JSON API over real HTTP, and the framework it is built on.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/api.py \
-        [--clients 1000000] [--batches 5] [--label latest]
+        [--clients 1000000] [--batches 5] [--label latest] [--database NAME] [--reuse]
 
-Builds its own database (--clients clients of one messaging tenant), starts gunicorn on
+Builds its own database (--clients clients of one messaging tenant; --reuse keeps the
+database and its clients from an earlier run, its keys new for each run), starts gunicorn on
 loopback (one sync worker, the settings of production but no HTTPS) and measures, against a
 floor measured in the same run:
 
-- ingestion: batches of 1,000 new message records posted to /api/v1/messages/ (django-ninja)
-  and to the same operation written with DRF serializers (bench/api_drf.py), in records per
-  second, against `messages_ingest` called directly on the same kind of batches;
+- ingestion: batches of 1,000 new message records (each batch to recipients of its own, so
+  that no number's resolution is remembered from an earlier batch) posted to
+  /api/v1/messages/ (django-ninja) and to the same operation written with DRF serializers
+  (bench/api_drf.py), in records per second, against `messages_ingest` called directly on
+  the same kind of batches (every record of every batch must be accepted, every report
+  applied);
 - delivery reports: batches of 1,000 to /api/v1/messages/reports/ against
   `messages_apply_reports` called directly;
 - a page of 100 clients (every field) from /api/v1/clients/?limit=100 (ninja) and from the
@@ -24,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,16 +45,29 @@ def free_port() -> int:
 
 
 def load(clients: int):
-    from django.db import connection
     from django_scopes import scopes_disabled
 
-    from clients.models import Client
-    from tenancy.models import Tenant, TenantSequence
+    from tenancy.models import Tenant
     from tenancy.services import api_token_create
 
-    tenant = Tenant.objects.create(
-        name="Bench SMS", slug="bench-sms", uses_messaging=True, currency="EUR"
-    )
+    tenant = Tenant.objects.filter(slug="bench-sms").first()
+    if tenant is None:  # a new database, or --reuse of one without clients yet
+        tenant = Tenant.objects.create(
+            name="Bench SMS", slug="bench-sms", uses_messaging=True, currency="EUR"
+        )
+        load_clients(tenant, clients)
+    with scopes_disabled():
+        ingest = api_token_create(tenant=tenant, actor=None, name="bench", scope="ingest")
+        owner = api_token_create(tenant=tenant, actor=None, name="bench", scope="owner")
+    return tenant, ingest.secret, owner.secret
+
+
+def load_clients(tenant, clients: int) -> None:
+    from django.db import connection
+
+    from clients.models import Client
+    from tenancy.models import TenantSequence
+
     now = datetime.now(UTC)
     rows = (
         {
@@ -74,20 +92,19 @@ def load(clients: int):
         common.build_indexes(cursor, indexes)
         cursor.execute(f"VACUUM ANALYZE {Client._meta.db_table}")
     TenantSequence.objects.create(tenant=tenant, name="client", last_value=clients)
-    with scopes_disabled():
-        ingest = api_token_create(tenant=tenant, actor=None, name="bench", scope="ingest")
-        owner = api_token_create(tenant=tenant, actor=None, name="bench", scope="owner")
-    return tenant, ingest.secret, owner.secret
 
 
 def records(prefix: str, count: int, clients: int) -> list[dict]:
+    """A batch of new records; its recipients (Latvian mobile numbers) start at a place of
+    the batch's own among ten million."""
     sent = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    first = zlib.crc32(prefix.encode())
     return [
         {
             "key": f"{prefix}-{n}",
             "client": 1 + n % min(clients, 5000),
             "sender": "Shop",
-            "recipient": f"+3712{9000000 + n % 999999:07d}",
+            "recipient": f"+3712{(first + n) % 10_000_000:07d}",
             "text": "Your code is 1234" if n % 3 else "Ваш код 1234, спасибо",
             "status": "sent",
             "sent_at": (sent + timedelta(seconds=n)).isoformat(),
@@ -132,9 +149,11 @@ def main():
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--pages", type=int, default=30)
     parser.add_argument("--label", default="latest")
+    parser.add_argument("--database", default=DATABASE)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and clients")
     args = parser.parse_args()
 
-    common.prepare_environment(DATABASE)
+    common.prepare_environment(args.database, reuse=args.reuse)
     common.setup_django()
     common.migrate()
     import requests
@@ -148,6 +167,7 @@ def main():
     port = free_port()
     server = start_server(port)
     base = f"http://127.0.0.1:{port}"
+    run = f"{time.time_ns()}-"  # keys of this run's own (--reuse keeps earlier runs' messages)
     figures: dict = {"clients": args.clients, "batch": BATCH, "batches": args.batches}
     try:
         http = requests.Session()
@@ -157,15 +177,20 @@ def main():
         def post_all(url, key, prefix, make):
             with common.Stopwatch() as watch:
                 for b in range(args.batches):
-                    body = {key: make(f"{prefix}{b}")}
+                    body = {key: make(f"{run}{prefix}{b}")}
                     answer = http.post(f"{base}{url}", json=body, headers=ingest, timeout=300)
                     assert answer.status_code == 200, answer.text[:300]
+                    done = answer.json()
+                    assert done.get("accepted", done.get("applied")) == BATCH, answer.text[:300]
             return rate(args.batches * BATCH, watch.seconds)
 
         def direct_all(prefix, make, service, key):
             with common.Stopwatch() as watch, scope(tenant=tenant):
                 for b in range(args.batches):
-                    service(tenant=tenant, answer_items=True, **{key: make(f"{prefix}{b}")})
+                    done = service(
+                        tenant=tenant, answer_items=True, **{key: make(f"{run}{prefix}{b}")}
+                    )
+                    assert getattr(done, "created", getattr(done, "applied", 0)) == BATCH
             return rate(args.batches * BATCH, watch.seconds)
 
         def new_records(prefix):

@@ -41,6 +41,14 @@ def cached_plans_discard() -> None:
             cursor.execute("DISCARD PLANS")
 
 
+def unnest_arrays(fields) -> str:
+    """`unnest(%b::type[], ...)`: rows of these model fields, each column one array bound on the
+    server in binary, typed by its field (varchar, numeric, timestamptz, ...); the statement's
+    parameters are the columns, in the fields' order."""
+    arrays = ", ".join(f"%b::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+    return f"unnest({arrays})"
+
+
 def objects_insert(objects: list) -> None:
     """Insert new instances of one model in one statement, each column an array bound on the
     server in binary, and give each its id. Django's bulk_create quotes every value into the
@@ -58,10 +66,9 @@ def objects_insert(objects: list) -> None:
     columns = [
         [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objects] for f in fields
     ]
-    arrays = ", ".join(f"%b::{f.db_type(connection).split('(')[0]}[]" for f in fields)
     sql = (
         f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608 - names are the model's
-        f"SELECT * FROM unnest({arrays}) RETURNING {meta.pk.column}"
+        f"SELECT * FROM {unnest_arrays(fields)} RETURNING {meta.pk.column}"
     )
     with bound_cursor() as cursor:
         cursor.execute(sql, columns)

@@ -17,6 +17,7 @@ from phonenumbers import carrier
 from phonenumbers.geocoder import _region_display_name
 
 UNKNOWN_COUNTRY = ""
+RESOLVED_KEPT = 20_000  # numbers whose resolution a process keeps (about 8 MB)
 
 
 class OperatorSource:
@@ -54,18 +55,27 @@ def normalise_recipient(raw: str) -> phonenumbers.PhoneNumber:
 
 
 def resolve_recipient(raw: str, *, gateway_operator: str = "") -> ResolvedNumber:
+    e164, country, prefix_operator = _resolve_number(raw or "")
+    gateway_operator = (gateway_operator or "").strip()
+    if gateway_operator:
+        return ResolvedNumber(e164, country, gateway_operator[:64], OperatorSource.GATEWAY)
+    if prefix_operator:
+        return ResolvedNumber(e164, country, prefix_operator, OperatorSource.PREFIX)
+    return ResolvedNumber(e164, country, "", OperatorSource.UNKNOWN)
+
+
+@lru_cache(maxsize=RESOLVED_KEPT)
+def _resolve_number(raw: str) -> tuple[str, str, str]:
+    """E.164, country and the prefix data's operator of a number: phonenumbers' parse and
+    look-ups cost about 20 µs a number, and traffic sends to the same numbers again and again
+    (its metadata does not change while the process runs). A refused number raises each time,
+    so that its message is said in the language of the moment."""
     number = normalise_recipient(raw)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     country = phonenumbers.region_code_for_number(number) or UNKNOWN_COUNTRY
     if country == "001":  # non-geographic numbers (satellite, international services)
         country = UNKNOWN_COUNTRY
-    gateway_operator = (gateway_operator or "").strip()
-    if gateway_operator:
-        return ResolvedNumber(e164, country, gateway_operator[:64], OperatorSource.GATEWAY)
-    name = carrier.name_for_number(number, "en")
-    if name:
-        return ResolvedNumber(e164, country, name[:64], OperatorSource.PREFIX)
-    return ResolvedNumber(e164, country, "", OperatorSource.UNKNOWN)
+    return e164, country, carrier.name_for_number(number, "en")[:64]
 
 
 def country_name(code: str) -> str:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from itertools import islice
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -52,6 +53,7 @@ from billing.services import Posting, account_ids_for_clients, ledger_post_chunk
 from clients.models import Client
 from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
+from core.sql import bound_cursor, is_postgresql, unnest_arrays
 from core.stored_text import field_labels, stored_gettext
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
@@ -99,19 +101,32 @@ def _table(model) -> str:
 
 
 def dirty_days_mark(*, tenant: Tenant, pairs: Iterable[tuple[int, date]]) -> int:
-    """Mark (client id, day) pairs for re-aggregation; an existing mark's generation grows."""
+    """Mark (client id, day) pairs for re-aggregation; an existing mark's generation grows.
+    In the pairs' order, so that two writers marking the same days wait rather than deadlock;
+    on PostgreSQL one statement whatever their number, the pairs as two arrays."""
     pairs = sorted(set(pairs))
+    if not pairs:
+        return 0
     table = _table(DirtyDay)
-    for batch in _batches(pairs, 500):
+    upsert = (
+        f"ON CONFLICT (tenant_id, client_id, day) DO UPDATE SET generation = {table}.generation + 1"
+    )
+    if is_postgresql():
+        fields = [DirtyDay._meta.get_field(name) for name in ("client", "day")]
+        with bound_cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (tenant_id, client_id, day, generation) "  # noqa: S608
+                f"SELECT %b::bigint, u.*, 1 FROM {unnest_arrays(fields)} AS u {upsert}",
+                [tenant.pk, *map(list, zip(*pairs, strict=True))],
+            )
+        return len(pairs)
+    for batch in _batches(pairs, 300):  # the SQLite demo: rows as values
         values = ", ".join(["(%s, %s, %s, 1)"] * len(batch))
-        params: list = []
-        for client_id, day in batch:
-            params.extend([tenant.pk, client_id, day])
+        params = [value for client_id, day in batch for value in (tenant.pk, client_id, day)]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (tenant_id, client_id, day, generation) VALUES {values} "
-                f"ON CONFLICT (tenant_id, client_id, day) "
-                f"DO UPDATE SET generation = {table}.generation + 1",
+                f"INSERT INTO {table} (tenant_id, client_id, day, generation) "  # noqa: S608
+                f"VALUES {values} {upsert}",
                 params,
             )
     return len(pairs)
@@ -246,8 +261,30 @@ def _refuse_control_characters(record: dict) -> None:
             )
 
 
-def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Message:
-    """A Message from one record, or ValueError with a message an operator can act on."""
+class MessageRow(NamedTuple):
+    """A message as its row is written: the columns of `Message` but its id and tenant, in
+    the order of the ingestion's INSERT (one array a column)."""
+
+    client_id: int
+    key: str
+    channel: str
+    sender: str
+    recipient: str
+    country: str
+    operator: str
+    operator_source: str
+    mcc_mnc: str
+    parts: int
+    status: str
+    price: Decimal
+    sent_at: datetime
+    day: date
+    delivered_at: datetime | None
+    status_changed_at: datetime | None
+
+
+def _message_row(record: dict, *, tenant: Tenant, clients: _ClientCache) -> MessageRow:
+    """The row of one record, or ValueError with a message an operator can act on."""
     _refuse_control_characters(record)
     key = str(record.get("key") or "").strip()
     if not key:
@@ -283,19 +320,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
     if sent_at is None:
         raise ValueError(_("sent_at: missing."))
     delivered_at = _parse_moment(record.get("delivered_at"), tenant, "delivered_at")
-    text = record.get("text")
-    if channel == MessageChannel.VIBER:
-        parts = 1
-    elif text is not None:
-        parts = count_parts(str(text)).parts
-    else:
-        try:
-            raw_parts = record.get("parts")
-            parts = 1 if raw_parts in (None, "") else int(raw_parts)
-        except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: infinity
-            raise ValueError(_("parts: not a whole number.")) from exc
-        if not 1 <= parts <= 255:
-            raise ValueError(_("parts: must be between 1 and 255."))
+    parts = _record_parts(record, channel)
     raw_price = record.get("price")
     if raw_price in (None, ""):
         price = (sms_price * parts).quantize(PRICE_QUANTUM)
@@ -311,8 +336,7 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
     mcc_mnc = str(record.get("mcc_mnc") or "").strip()
     if mcc_mnc and not (mcc_mnc.isdigit() and 5 <= len(mcc_mnc) <= 6):
         raise ValueError(_("mcc_mnc: five or six digits."))
-    return Message(
-        tenant=tenant,
+    return MessageRow(
         client_id=client_id,
         key=key,
         channel=channel,
@@ -332,6 +356,50 @@ def _build_message(record: dict, *, tenant: Tenant, clients: _ClientCache) -> Me
     )
 
 
+def _record_parts(record: dict, channel: str) -> int:
+    """Parts from the text, else the record's own count; a Viber message is one part."""
+    text = record.get("text")
+    if channel == MessageChannel.VIBER:
+        return 1
+    if text is not None:
+        return count_parts(str(text)).parts
+    try:
+        raw_parts = record.get("parts")
+        parts = 1 if raw_parts in (None, "") else int(raw_parts)
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: infinity
+        raise ValueError(_("parts: not a whole number.")) from exc
+    if not 1 <= parts <= 255:
+        raise ValueError(_("parts: must be between 1 and 255."))
+    return parts
+
+
+_MESSAGE_FIELDS = [Message._meta.get_field(name) for name in MessageRow._fields]
+
+
+def _messages_insert(tenant: Tenant, rows: list[MessageRow]) -> set[str]:
+    """Insert the rows whose key the tenant has not stored yet and return the keys inserted:
+    on PostgreSQL one statement, its columns as arrays, whose ON CONFLICT on (tenant, key)
+    both skips a stored key and waits for one a concurrent batch is inserting, so that a
+    key is inserted and answered "accepted" once."""
+    if not rows:
+        return set()
+    if not is_postgresql():  # the SQLite demo: the ORM adapts its types
+        messages = Message.objects.for_tenant(tenant)
+        stored = set(messages.filter(key__in=[r.key for r in rows]).values_list("key", flat=True))
+        new = [Message(tenant=tenant, **r._asdict()) for r in rows if r.key not in stored]
+        messages.bulk_create(new, ignore_conflicts=True)
+        return {m.key for m in new}
+    columns = ", ".join(MessageRow._fields)
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(Message)} (tenant_id, {columns}) "  # noqa: S608 - names are ours
+            f"SELECT %b::bigint, u.* FROM {unnest_arrays(_MESSAGE_FIELDS)} AS u "
+            "ON CONFLICT (tenant_id, key) DO NOTHING RETURNING key",
+            [tenant.pk, *map(list, zip(*rows, strict=True))],
+        )
+        return {key for (key,) in cursor.fetchall()}
+
+
 def messages_ingest(
     *,
     tenant: Tenant,
@@ -342,41 +410,41 @@ def messages_ingest(
     """Store message records (dicts: key, client (number), channel, sender, recipient, text or
     parts, status, price, sent_at, delivered_at, operator, mcc_mnc). Bad records are counted and
     described in the result; they do not stop the others. The command-line import and the API
-    both come here; the API asks for each record's outcome (`answer_items`)."""
+    both come here; the API asks for each record's outcome (`answer_items`).
+
+    Each record is checked and made into its row in Python (its number resolved, its parts
+    counted); a batch is then written with the same statements whatever its size: its
+    clients read, its rows inserted, its (client, day) pairs marked."""
     result = IngestResult(items=[] if answer_items else None)
     clients = _ClientCache(tenant)
-    messages = Message.objects.for_tenant(tenant)
     index = 0
     for batch in _batches(records, batch_size):
         clients.load({n for r in batch if (n := _client_number(r)) is not None})
-        built: dict[str, Message] = {}
-        positions: list[tuple[int, str]] = []  # (index, key) of each record built
+        rows: dict[str, MessageRow] = {}
+        positions: list[tuple[int, str]] = []  # (index, key) of each row made
         for record in batch:
             index += 1
             result.received += 1
             try:
-                message = _build_message(record, tenant=tenant, clients=clients)
+                row = _message_row(record, tenant=tenant, clients=clients)
             except ValueError as exc:
                 result.add_error(index, clean_text(str(record.get("key") or "")), str(exc))
                 continue
-            if message.key in built:
+            if row.key in rows:
                 result.duplicates += 1
-                result.answer(index, message.key, ItemState.DUPLICATE)
+                result.answer(index, row.key, ItemState.DUPLICATE)
                 continue
-            built[message.key] = message
-            positions.append((index, message.key))
+            rows[row.key] = row
+            positions.append((index, row.key))
         with transaction.atomic():
-            existing = set(messages.filter(key__in=list(built)).values_list("key", flat=True))
-            new = [m for k, m in built.items() if k not in existing]
-            result.duplicates += len(existing)
-            if new:
-                messages.bulk_create(new, ignore_conflicts=True, batch_size=batch_size)
-                result.created += len(new)
-                result.days_marked += dirty_days_mark(
-                    tenant=tenant, pairs={(m.client_id, m.day) for m in new}
-                )
+            inserted = _messages_insert(tenant, list(rows.values()))
+            result.created += len(inserted)
+            result.duplicates += len(rows) - len(inserted)
+            result.days_marked += dirty_days_mark(
+                tenant=tenant, pairs={(rows[k].client_id, rows[k].day) for k in inserted}
+            )
         for position, key in positions:
-            state = ItemState.DUPLICATE if key in existing else ItemState.ACCEPTED
+            state = ItemState.ACCEPTED if key in inserted else ItemState.DUPLICATE
             result.answer(position, key, state)
     if result.items is not None:
         result.items.sort(key=lambda item: item.index)
@@ -393,52 +461,63 @@ class ReportResult(BatchResult):
     unknown: int = 0
 
 
-REPORTED_FIELDS = (
-    "status",
-    "status_changed_at",
-    "delivered_at",
-    "operator",
-    "operator_source",
-    "mcc_mnc",
-)
+class ReportedRow(NamedTuple):
+    """What a delivery report writes on its message: the columns of the reports' UPDATE."""
+
+    id: int
+    status: str
+    status_changed_at: datetime
+    delivered_at: datetime | None
+    operator: str
+    operator_source: str
+    mcc_mnc: str
 
 
-def _update_reported(tenant: Tenant, changed: list[Message]) -> None:
-    """Write the reported fields of many messages. On PostgreSQL one UPDATE ... FROM (VALUES)
-    per 1,000 rows (Django's bulk_update builds a CASE per field with a branch per row, which
-    made 2,600 reports take 8 s); elsewhere bulk_update."""
-    if connection.vendor != "postgresql":
+REPORTED_FIELDS = ReportedRow._fields[1:]
+_REPORTED_FIELDS = [Message._meta.get_field(name) for name in ReportedRow._fields]
+
+
+def _update_reported(tenant: Tenant, changed: list[ReportedRow]) -> None:
+    """Write the reported fields of many messages: on PostgreSQL one UPDATE ... FROM unnest,
+    its columns as arrays bound in binary (Django's bulk_update builds a CASE per field with a
+    branch per row, which made 2,600 reports take 8 s); elsewhere bulk_update."""
+    if not is_postgresql():
         Message.objects.for_tenant(tenant).bulk_update(
-            changed, list(REPORTED_FIELDS), batch_size=500
+            [Message(tenant=tenant, **row._asdict()) for row in changed],
+            list(REPORTED_FIELDS),
+            batch_size=500,
         )
         return
-    table = _table(Message)
-    for batch in _batches(changed, 1000):
-        values = ", ".join(
-            ["(%s::bigint, %s, %s::timestamptz, %s::timestamptz, %s, %s, %s)"] * len(batch)
+    assignments = ", ".join(f"{name} = v.{name}" for name in REPORTED_FIELDS)
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Message)} AS m SET {assignments} "  # noqa: S608 - names are ours
+            f"FROM {unnest_arrays(_REPORTED_FIELDS)} AS v({', '.join(ReportedRow._fields)}) "
+            "WHERE m.tenant_id = %b::bigint AND m.id = v.id",
+            [*map(list, zip(*changed, strict=True)), tenant.pk],
         )
-        params: list = []
-        for m in batch:
-            params.extend(
-                [
-                    m.pk,
-                    m.status,
-                    m.status_changed_at,
-                    m.delivered_at,
-                    m.operator,
-                    m.operator_source,
-                    m.mcc_mnc,
-                ]
-            )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS m SET status = v.status, status_changed_at = v.at, "
-                f"delivered_at = v.delivered_at, operator = v.operator, "
-                f"operator_source = v.source, mcc_mnc = v.mcc "
-                f"FROM (VALUES {values}) AS v(id, status, at, delivered_at, operator, source, mcc) "
-                f"WHERE m.id = v.id AND m.tenant_id = %s",
-                [*params, tenant.pk],
-            )
+
+
+def _reported_row(report: dict, stored: tuple) -> ReportedRow | None:
+    """The message's reported fields after `report`, or None when it repeats what is stored.
+    `stored` is the message's (id, status, operator, operator source, MCC/MNC)."""
+    pk, status, stored_operator, stored_source, stored_mcc = stored
+    operator = str(report.get("operator") or "").strip()[:64]
+    mcc_mnc = str(report.get("mcc_mnc") or "").strip()[:6]
+    new_operator = bool(operator) and (
+        operator != stored_operator or stored_source != OperatorSource.GATEWAY
+    )
+    if report["status"] == status and not new_operator:
+        return None
+    return ReportedRow(
+        id=pk,
+        status=report["status"],
+        status_changed_at=report["at"],
+        delivered_at=report["at"] if report["status"] == MessageStatus.DELIVERED else None,
+        operator=operator if new_operator else stored_operator,
+        operator_source=OperatorSource.GATEWAY if new_operator else stored_source,
+        mcc_mnc=mcc_mnc if mcc_mnc.isdigit() else stored_mcc,
+    )
 
 
 def messages_apply_reports(
@@ -453,7 +532,9 @@ def messages_apply_reports(
     A final status (delivered, failed, expired, rejected) may replace "sent" or another final
     status (gateways correct themselves), but a report never takes a message back to "sent".
     A report naming an unknown message is counted and ignored; the same report twice changes
-    nothing. The day the message was sent on is marked for re-aggregation.
+    nothing. The day the message was sent on is marked for re-aggregation. A batch takes the
+    same statements whatever its size: its messages read and locked, the changed ones
+    updated, their days marked.
     """
     result = ReportResult(items=[] if answer_items else None)
     messages = Message.objects.for_tenant(tenant)
@@ -482,45 +563,39 @@ def messages_apply_reports(
             wanted[key] = {**report, "status": status, "at": at or timezone.now()}
             positions.setdefault(key, []).append(index)
         with transaction.atomic():
-            found = {
-                m.key: m
-                for m in messages.select_for_update()
+            found = (
+                messages.select_for_update()
                 .filter(key__in=list(wanted))
-                .only("id", "key", "client_id", "day", *REPORTED_FIELDS)
                 .order_by("id")
-            }
-            unknown = wanted.keys() - found.keys()
-            result.unknown += len(unknown)
-            states = dict.fromkeys(unknown, ItemState.UNKNOWN)
-            changed: list[Message] = []
-            for key, message in found.items():
-                report = wanted[key]
-                operator = str(report.get("operator") or "").strip()[:64]
-                mcc_mnc = str(report.get("mcc_mnc") or "").strip()[:6]
-                new_operator = bool(operator) and (
-                    operator != message.operator
-                    or message.operator_source != OperatorSource.GATEWAY
+                .values_list(
+                    "key",
+                    "client_id",
+                    "day",
+                    "id",
+                    "status",
+                    "operator",
+                    "operator_source",
+                    "mcc_mnc",
                 )
-                if report["status"] == message.status and not new_operator:
-                    result.unchanged += 1
+            )
+            states = dict.fromkeys(wanted, ItemState.UNKNOWN)
+            changed: list[ReportedRow] = []
+            days: set[tuple[int, date]] = set()
+            for key, client_id, day, *stored in found:
+                row = _reported_row(wanted[key], stored)
+                if row is None:
                     states[key] = ItemState.UNCHANGED
                     continue
                 states[key] = ItemState.ACCEPTED
-                message.status = report["status"]
-                message.status_changed_at = report["at"]
-                message.delivered_at = (
-                    report["at"] if report["status"] == MessageStatus.DELIVERED else None
-                )
-                if new_operator:
-                    message.operator = operator
-                    message.operator_source = OperatorSource.GATEWAY
-                if mcc_mnc.isdigit():
-                    message.mcc_mnc = mcc_mnc
-                changed.append(message)
+                changed.append(row)
+                days.add((client_id, day))
             if changed:
                 _update_reported(tenant, changed)
-                dirty_days_mark(tenant=tenant, pairs={(m.client_id, m.day) for m in changed})
-            result.applied += len(changed)
+                dirty_days_mark(tenant=tenant, pairs=days)
+        outcomes = list(states.values())
+        result.unknown += outcomes.count(ItemState.UNKNOWN)
+        result.unchanged += outcomes.count(ItemState.UNCHANGED)
+        result.applied += len(changed)
         for key, indexes in positions.items():
             # Of several reports of one message in a batch the last one counts.
             for position in indexes[:-1]:
