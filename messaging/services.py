@@ -222,16 +222,30 @@ class _ClientCache:
             return
         for number in missing:
             self.known[number] = None
-        rows = (
-            Client.objects.for_tenant(self.tenant)
-            .filter(number__in=missing)
-            .values_list("number", "id", "sms_price")
-        )
-        for number, pk, price in rows:
+        for number, pk, price in _clients_by_number(self.tenant, missing):
             self.known[number] = (pk, price)
 
     def get(self, number: int) -> tuple[int, Decimal] | None:
         return self.known.get(number)
+
+
+BIGINT_MAX = 2**63 - 1
+
+
+def _clients_by_number(tenant: Tenant, numbers: set[int]) -> Iterable[tuple]:
+    """(number, id, SMS price) of the tenant's clients with these numbers: on PostgreSQL the
+    numbers as one array bound in binary (a thousand numbers quoted into the statement's text
+    cost four times as much), elsewhere the ORM."""
+    if not is_postgresql():
+        clients = Client.objects.for_tenant(tenant).filter(number__in=numbers)
+        return clients.values_list("number", "id", "sms_price")
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT number, id, sms_price FROM {_table(Client)} "  # noqa: S608 - names are ours
+            "WHERE tenant_id = %b::bigint AND number = ANY(%b::bigint[])",
+            [tenant.pk, [n for n in numbers if 0 < n <= BIGINT_MAX]],
+        )
+        return cursor.fetchall()
 
 
 def _client_number(record: dict) -> int | None:
@@ -520,6 +534,36 @@ def _reported_row(report: dict, stored: tuple) -> ReportedRow | None:
     )
 
 
+LOCKED_COLUMNS = (
+    "key",
+    "client_id",
+    "day",
+    "id",
+    "status",
+    "operator",
+    "operator_source",
+    "mcc_mnc",
+)
+
+
+def _messages_locked(tenant: Tenant, keys: list[str]) -> Iterable[tuple]:
+    """The LOCKED_COLUMNS of the tenant's messages with these keys, locked in id order (two
+    batches reporting on the same messages wait rather than deadlock); on PostgreSQL the keys
+    as one array bound in binary."""
+    if not keys:
+        return []
+    if not is_postgresql():
+        messages = Message.objects.for_tenant(tenant).select_for_update().filter(key__in=keys)
+        return messages.order_by("id").values_list(*LOCKED_COLUMNS)
+    with bound_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(LOCKED_COLUMNS)} FROM {_table(Message)} "  # noqa: S608
+            "WHERE tenant_id = %b::bigint AND key = ANY(%b::varchar[]) ORDER BY id FOR UPDATE",
+            [tenant.pk, keys],
+        )
+        return cursor.fetchall()
+
+
 def messages_apply_reports(
     *,
     tenant: Tenant,
@@ -537,7 +581,6 @@ def messages_apply_reports(
     updated, their days marked.
     """
     result = ReportResult(items=[] if answer_items else None)
-    messages = Message.objects.for_tenant(tenant)
     index = 0
     for batch in _batches(reports, batch_size):
         wanted: dict[str, dict] = {}
@@ -563,21 +606,7 @@ def messages_apply_reports(
             wanted[key] = {**report, "status": status, "at": at or timezone.now()}
             positions.setdefault(key, []).append(index)
         with transaction.atomic():
-            found = (
-                messages.select_for_update()
-                .filter(key__in=list(wanted))
-                .order_by("id")
-                .values_list(
-                    "key",
-                    "client_id",
-                    "day",
-                    "id",
-                    "status",
-                    "operator",
-                    "operator_source",
-                    "mcc_mnc",
-                )
-            )
+            found = _messages_locked(tenant, list(wanted))
             states = dict.fromkeys(wanted, ItemState.UNKNOWN)
             changed: list[ReportedRow] = []
             days: set[tuple[int, date]] = set()
