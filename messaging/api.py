@@ -72,9 +72,9 @@ Value = Scalar
 
 
 class MessageRecord(BaseModel):
-    """One message, with the fields `import_messages` reads. A plain pydantic model, as are
-    the reports: django-ninja's Schema wraps every item's validation in a step of its own
-    (for reading Django objects), which cost 65 ms of a batch of 1,000 against 9 ms."""
+    """One message, with the fields `import_messages` reads. A plain pydantic model, as is a
+    report: django-ninja's Schema wraps each item's validation in a step of its own (for
+    reading Django objects), 17 ms of CPU a batch of 1,000 against 1.4 ms."""
 
     key: Value = Field(description="The gateway's id of the message; unique per tenant.")
     client: Value = Field(description="The client's ID (its number).")

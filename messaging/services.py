@@ -2,10 +2,15 @@
 sender IDs. Each use case is one function with keyword-only arguments.
 
 Ingestion (`messages_ingest`) takes records in batches; each batch is one transaction that
-inserts the new messages (`bulk_create`, ON CONFLICT DO NOTHING on (tenant, key)) and marks
-their (client, day) pairs dirty. A record whose key exists already is skipped, so a re-import
-changes nothing. Delivery reports (`messages_apply_reports`) update status, delivery time and
-the gateway's operator, and mark the day the message was *sent* on dirty, however late they come.
+inserts the new messages (one INSERT ... ON CONFLICT DO NOTHING on (tenant, key), its columns
+as arrays bound in binary, core/sql.py) and marks their (client, day) pairs dirty. A record
+whose key exists already is skipped and answered "duplicate", so a re-import changes nothing.
+Delivery reports (`messages_apply_reports`) update status, delivery time and the gateway's
+operator, and mark the day the message was *sent* on dirty, however late they come. Each
+record is checked in Python (its number resolved, remembered for the next ones, and its parts
+counted); a batch then costs the same few statements whatever its size, since per-row
+statements and values quoted into the SQL were what made ingestion slow (bench/README.md,
+api.py).
 
 The rollup job (`rollups_refresh`) rebuilds the rollups of the dirty pairs set-wise: for a batch
 of pairs, DELETE their rows and INSERT ... SELECT ... GROUP BY from the messages, in one
