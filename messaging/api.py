@@ -136,8 +136,10 @@ def plain(batch: Schema, name: str) -> list[dict[str, Any]]:
     return batch.model_dump(include={name})[name]
 
 
-def answers(outcomes) -> list[ItemAnswer]:
-    return [ItemAnswer(index=o.index, key=o.key, state=o.state, reason=o.reason) for o in outcomes]
+def answers(outcomes) -> list[dict[str, Any]]:
+    """Each item's outcome (index, key, state, reason) as a dict, which the answer's model
+    validates in one pass (a model built per item cost twice as much)."""
+    return [vars(outcome) for outcome in outcomes]
 
 
 @api_operation(
