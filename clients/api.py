@@ -30,6 +30,7 @@ from core.api import (
     Problem,
     Scalar,
     SortKey,
+    answered_as_built,
     check_sort,
     chosen_fields,
     filter_parameters,
@@ -109,6 +110,9 @@ class ClientOut(Answer):
     sms_subscription: bool | None = None
     last_purchase_at: datetime | None = None
     created_at: datetime | None = None
+
+
+ANSWERED = frozenset(ClientOut.model_fields)
 
 
 class ClientPage(Answer):
@@ -207,7 +211,9 @@ def client_list(request, filters: Query[ClientListQuery]):
     filterset = valid_filters(
         ClientFilterSet(request.GET, queryset=client_queryset(request), request=request)
     )
-    fields = chosen_fields(filters.fields, CLIENT_FIELDS)
+    # Only what ClientOut declares, as when ninja validated the page (the form's `language`
+    # has no place in the answer's schema).
+    fields = [name for name in chosen_fields(filters.fields, CLIENT_FIELDS) if name in ANSWERED]
     check_sort(filters.sort, [value for value, _label in sort_choices_for(request.tenant)])
     sort = filterset.cleaned.get("sort") or default_sort_for(request.tenant)
     keys = SORT_KEYS[sort]
@@ -215,13 +221,14 @@ def client_list(request, filters: Query[ClientListQuery]):
     if sort.lstrip("-") == "name":
         queryset = queryset.annotate(name_lower=Lower("name"))
     columns = {COLUMNS[name] for name in fields} | {key.name for key in keys}
-    return page_body(
+    body = page_body(
         queryset.values(*columns),
         filters,
         keys=keys,
         sort=sort,
         row=lambda row: client_row(row, fields),
     )
+    return answered_as_built(body)  # database values of ClientOut's own types
 
 
 @api_operation(

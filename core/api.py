@@ -19,10 +19,11 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F, Q, QuerySet
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from pydantic import AfterValidator, BaseModel
+from pydantic_core import to_json
 
 API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -46,6 +47,20 @@ class Answer(BaseModel):
     """The base of what operations answer: a plain pydantic model (django-ninja's Schema
     reads Django objects attribute by attribute, which costs a third of a 100-row page; the
     answers are built from dicts and values)."""
+
+
+def json_bytes(data) -> bytes:
+    """JSON written by pydantic-core (Rust): a 100-client page spent a seventh of its time in
+    the json module. Decimals stay strings, datetimes ISO 8601, as with Django's encoder."""
+    return to_json(data)
+
+
+def answered_as_built(body: dict, status: int = 200) -> HttpResponse:
+    """`body` written as it is, not validated against the operation's answer schema again:
+    for answers built from database values of the schema's own types (on a page of 100
+    clients that second validation and its dump cost more than writing the JSON). The schema
+    still documents the answer, and tests/api's schema tests check that it conforms."""
+    return HttpResponse(json_bytes(body), status=status, content_type="application/json")
 
 
 class Problem(Exception):
@@ -105,9 +120,18 @@ def form_problem(form, renamed: dict | None = None) -> Problem:
     return Problem(422, _("Invalid request"), _("Some values were refused."), errors)
 
 
+# The parameters of a list's page, never of its FilterSet.
+PAGE_PARAMETERS = frozenset({"cursor", "limit", "fields"})
+
+
 def valid_filters(filterset):
     """The FilterSet of a list, its values checked: a bad value is a 422 naming the parameter
-    (the portal's page ignores it with a message; an integration is told)."""
+    (the portal's page ignores it with a message; an integration is told). A request that
+    names no filter (only the page's `cursor`, `limit`, `fields`) is read as an unbound
+    FilterSet, which selects what a bound one without values does, without building and
+    cleaning a form (a fifth of the server's time for a page of 100 clients)."""
+    if filterset.is_bound and PAGE_PARAMETERS.issuperset(filterset.data):
+        filterset.is_bound = False
     if filterset.is_bound and not filterset.form.is_valid():
         raise form_problem(filterset.form)
     return filterset
