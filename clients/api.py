@@ -220,13 +220,16 @@ def client_list(request, filters: Query[ClientListQuery]):
     queryset = filterset.qs
     if sort.lstrip("-") == "name":
         queryset = queryset.annotate(name_lower=Lower("name"))
-    columns = {COLUMNS[name] for name in fields} | {key.name for key in keys}
+    # The shown columns first, in the fields' order, then the sort's keys (read by name for
+    # the cursor): a row's answer is its first len(fields) values under the fields' names.
+    shown = [COLUMNS[name] for name in fields]
+    columns = shown + [key.name for key in keys if key.name not in shown]
     body = page_body(
-        queryset.values(*columns),
+        queryset.values_list(*columns, named=True),
         filters,
         keys=keys,
         sort=sort,
-        row=lambda row: client_row(row, fields),
+        row=lambda row: dict(zip(fields, row, strict=False)),
     )
     return answered_as_built(body)  # database values of ClientOut's own types
 
