@@ -242,9 +242,11 @@ def main():
             "ninja": over("/api/v1/clients/?limit=100"),
             "drf": over("/api/drf/clients/?limit=100"),
         }
+        workers = {"ninja": servers[0].pid, "drf": servers[0].pid}
         if compared:
             pages["compared"] = over("/api/v1/clients/?limit=100", compared)
-        figures["page_100_ms"] = timed_in_rounds(pages, args.rounds, args.pages)
+            workers["compared"] = servers[1].pid
+        figures["page_100_ms"] = timed_in_rounds(pages, args.rounds, args.pages, workers)
     finally:
         for server in servers:
             server.terminate()
@@ -277,6 +279,12 @@ def main():
             f"100 clients from {args.compare_with}: {pages['compared']:.1f} ms "
             f"({common.ratio(pages['compared'], pages['bare_sql'])})"
         )
+    cpu = {
+        name: pages[f"{name}_server_cpu"]
+        for name in ("ninja", "drf", "compared")
+        if f"{name}_server_cpu" in pages
+    }
+    print("server CPU per request, ms: " + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))
     print(f"rounds: {pages['rounds']}")
     write_figures(args, figures)
 
@@ -300,19 +308,39 @@ def loaded(args):
     return tenant, ingest.secret, owner.secret
 
 
-def timed_in_rounds(functions: dict, rounds: int, repeat: int) -> dict:
+def timed_in_rounds(functions: dict, rounds: int, repeat: int, servers: dict) -> dict:
     """Each function timed `repeat` times per round, the functions in turn within a round; per
-    name the median of the rounds' medians (ms), and every round's figures under "rounds"."""
+    name the median of the rounds' medians (ms), and every round's figures under "rounds".
+    For a request to one of `servers` (name -> gunicorn's pid), also the CPU time its worker
+    spent per request ("<name>_server_cpu"), which the load of a shared machine does not
+    inflate as it does wall time."""
     per_round = []
     for _ in range(rounds):
-        per_round.append(
-            {
-                name: round(common.timed(function, repeat).ms, 2)
-                for name, function in functions.items()
-            }
-        )
-    medians = {name: statistics.median(r[name] for r in per_round) for name in functions}
+        figures = {}
+        for name, function in functions.items():
+            worker = worker_pid(servers[name]) if name in servers else None
+            cpu = worker_cpu_seconds(worker) if worker else 0.0
+            figures[name] = round(common.timed(function, repeat).ms, 2)
+            if worker:
+                spent = worker_cpu_seconds(worker) - cpu
+                figures[f"{name}_server_cpu"] = round(spent * 1000 / (repeat + 1), 2)
+        per_round.append(figures)
+    names = per_round[0].keys()
+    medians = {name: statistics.median(r[name] for r in per_round) for name in names}
     return {**medians, "rounds": per_round}
+
+
+def worker_pid(server_pid: int) -> int | None:
+    """The one worker of a gunicorn master."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    pids = children.read_text().split() if children.exists() else []
+    return int(pids[0]) if pids else None
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_figures(args, figures: dict) -> None:
@@ -329,6 +357,7 @@ def write_figures(args, figures: dict) -> None:
     for framework in ("ninja", "drf", "compared"):
         if framework in pages:
             out.add(f"page_100_{framework}_ms", pages[framework], "ms", pages["bare_sql"])
+            out.add(f"page_100_{framework}_server_cpu_ms", pages[f"{framework}_server_cpu"], "ms")
     if args.only == "all":
         ingest, reports = figures["ingest_records_per_s"], figures["reports_per_s"]
         for framework in ("ninja", "drf"):

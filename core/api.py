@@ -26,6 +26,7 @@ from pydantic import AfterValidator, BaseModel
 from pydantic_core import to_json
 
 API_PREFIX = "/api/"
+BEARER = "bearer "
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 CURSOR_SALT = "api.cursor"
 CURSOR_MAX_LENGTH = 1000
@@ -47,6 +48,44 @@ class Answer(BaseModel):
     """The base of what operations answer: a plain pydantic model (django-ninja's Schema
     reads Django objects attribute by attribute, which costs a third of a 100-row page; the
     answers are built from dicts and values)."""
+
+
+def bearer_secret(request) -> str | None:
+    """The secret of `Authorization: Bearer <secret>`, or None without one."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[: len(BEARER)].lower() != BEARER:
+        return None
+    return header[len(BEARER) :].strip()
+
+
+def is_bearer_api_request(request) -> bool:
+    """A program's request to the API with a token (usable or not): its token alone decides
+    who it is, never a session cookie it may also carry (tenancy.middleware)."""
+    return request.path.startswith(API_PREFIX) and bearer_secret(request) is not None
+
+
+def browser_only(middleware: type) -> type:
+    """`middleware` for every request but a bearer request to the API, which goes straight
+    past it: for the middleware that serves a browser's session (language cookie, CSRF,
+    messages, HTMX, the session's last activity, the login redirect), which a request
+    authenticated by its token never uses. A subclass, so that checks looking for the
+    middleware (the admin's) still find it."""
+
+    def __call__(self, request):
+        if is_bearer_api_request(request):
+            return self.get_response(request)
+        return middleware.__call__(self, request)
+
+    members = {"__call__": __call__, "async_capable": False, "__doc__": middleware.__doc__}
+    if hasattr(middleware, "process_view"):
+
+        def process_view(self, request, view, args, kwargs):
+            if is_bearer_api_request(request):
+                return None
+            return middleware.process_view(self, request, view, args, kwargs)
+
+        members["process_view"] = process_view
+    return type(middleware.__name__, (middleware,), members)
 
 
 def json_bytes(data) -> bytes:
