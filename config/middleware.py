@@ -1,8 +1,8 @@
 """The middleware of a browser's session, skipped for a bearer request to the API
 (core.api.browser_only): the API's language is LanguageMiddleware's, a token needs no CSRF
 token (no browser sends its header on its own), and neither messages, HTMX, the login
-redirect nor the session's last activity concern it. A 100-client page spent a tenth of its
-server time in them. The session, the user and the second factor's middleware still run:
+redirect nor the session's last activity concern it. A 100-client page spent 5-10% of its
+server's CPU in them. The session, the user and the second factor's middleware still run:
 they are lazy, and the checks after them read `request.user`."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
