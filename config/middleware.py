@@ -1,13 +1,13 @@
 """The middleware of a browser's session, skipped for a bearer request to the API
-(core.api.browser_only): the API's language is LanguageMiddleware's, a token needs no CSRF
-token (no browser sends its header on its own), and neither messages, HTMX, the login
-redirect nor the session's last activity concern it. A 100-client page spent 5-10% of its
-server's CPU in them. The session, the user and the second factor's middleware still run:
-they are lazy, and the checks after them read `request.user`."""
+(core.api.browser_only): the API's language is LanguageMiddleware's, and neither messages,
+HTMX, the login redirect nor the session's last activity concern a token. A 100-client page
+spent 5-10% of its server's CPU in them. The session, the user and the second factor's
+middleware still run: they are lazy, and the checks after them read `request.user`. CSRF's
+stays Django's own, named as `check --deploy` looks for it (the API's views are exempt from it
+and check a session's CSRF token themselves)."""
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as _LoginRequiredMiddleware
 from django.contrib.messages.middleware import MessageMiddleware as _MessageMiddleware
-from django.middleware.csrf import CsrfViewMiddleware as _CsrfViewMiddleware
 from django.middleware.locale import LocaleMiddleware as _LocaleMiddleware
 from django_htmx.middleware import HtmxMiddleware as _HtmxMiddleware
 
@@ -15,7 +15,6 @@ from access.middleware import SessionActivityMiddleware as _SessionActivityMiddl
 from core.api import browser_only
 
 LocaleMiddleware = browser_only(_LocaleMiddleware)
-CsrfViewMiddleware = browser_only(_CsrfViewMiddleware)
 SessionActivityMiddleware = browser_only(_SessionActivityMiddleware)
 LoginRequiredMiddleware = browser_only(_LoginRequiredMiddleware)
 MessageMiddleware = browser_only(_MessageMiddleware)

@@ -101,7 +101,7 @@ MIDDLEWARE = [
     # The browser's language (or the language cookie) until the operator's own is known.
     "config.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.LoginRequiredMiddleware",
     "config.middleware.MessageMiddleware",

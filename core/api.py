@@ -66,7 +66,7 @@ def is_bearer_api_request(request) -> bool:
 
 def browser_only(middleware: type) -> type:
     """`middleware` for every request but a bearer request to the API, which goes straight
-    past it: for the middleware that serves a browser's session (language cookie, CSRF,
+    past it: for the middleware that serves a browser's session (language cookie,
     messages, HTMX, the session's last activity, the login redirect), which a request
     authenticated by its token never uses. A subclass, so that checks looking for the
     middleware (the admin's) still find it."""
