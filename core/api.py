@@ -28,6 +28,7 @@ from pydantic_core import to_json
 API_PREFIX = "/api/"
 BEARER = "bearer "
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"  # as ninja's own answers
 CURSOR_SALT = "api.cursor"
 CURSOR_MAX_LENGTH = 1000
 
@@ -99,7 +100,7 @@ def answered_as_built(body: dict, status: int = 200) -> HttpResponse:
     for answers built from database values of the schema's own types (on a page of 100
     clients that second validation and its dump cost more than writing the JSON). The schema
     still documents the answer, and tests/api's schema tests check that it conforms."""
-    return HttpResponse(json_bytes(body), status=status, content_type="application/json")
+    return HttpResponse(json_bytes(body), status=status, content_type=JSON_CONTENT_TYPE)
 
 
 class Problem(Exception):

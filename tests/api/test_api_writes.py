@@ -205,6 +205,7 @@ def test_a_bearer_request_is_the_tokens_alone(
         assert Client.objects.get(name="By the token").tenant_id == api_other_tenant.pk
     listed = http_session.get(base, headers={**other, "Accept-Language": "ru"})
     assert [item["name"] for item in listed.json()["items"]] == ["By the token"]
+    assert listed.headers["Content-Type"] == "application/json; charset=utf-8"
     assert listed.headers["Content-Language"] == "ru"
     assert "Accept-Language" in listed.headers["Vary"]
     unusable = http_session.get(base, headers={"Authorization": "Bearer cd_not-a-token"})
