@@ -1,7 +1,8 @@
 """The JSON API over real HTTP, and the framework it is built on.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/api.py \
-        [--clients 1000000] [--batches 5] [--label latest] [--database NAME] [--reuse]
+        [--clients 1000000] [--batches 5] [--label latest] [--database NAME] [--reuse] \
+        [--only page] [--rounds 3] [--compare-with ../base-checkout]
 
 Builds its own database (--clients clients of one messaging tenant; --reuse keeps the
 database and its clients from an earlier run, its keys new for each run), starts gunicorn on
@@ -17,7 +18,14 @@ floor measured in the same run:
 - delivery reports: batches of 1,000 to /api/v1/messages/reports/ against
   `messages_apply_reports` called directly;
 - a page of 100 clients (every field) from /api/v1/clients/?limit=100 (ninja) and from the
-  DRF view, against its bare SQL (the page's keyset query on a cursor).
+  DRF view, against its bare SQL (the page's keyset query on a cursor), in --rounds rounds of
+  --pages requests each, the figure being the median of the rounds' medians.
+
+`--only page` leaves out the ingestion and reports; `--reuse` keeps the clients of a previous
+run on the same --database (the load of 1,000,000 takes minutes). `--compare-with DIR` starts a
+second server from another checkout (e.g. `git worktree add --detach ../base main`) on the same
+database and times its page in the same rounds, turn about with this checkout's: a change's
+before and after in the same minutes of a shared machine.
 
 Figures go to bench/out/api.json (common.Figures).
 """
@@ -25,6 +33,7 @@ Figures go to bench/out/api.json (common.Figures).
 import argparse
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -117,14 +126,15 @@ def reports(prefix: str, count: int) -> list[dict]:
     return [{"key": f"{prefix}-{n}", "status": "delivered"} for n in range(count)]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, checkout: Path = common.BASE_DIR) -> subprocess.Popen:
+    """gunicorn serving `checkout`'s code (this one's unless another is named)."""
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,testserver", "API_RATE_LIMIT": "100000/min"}
-    env["PYTHONPATH"] = os.pathsep.join([str(common.BASE_DIR / "bench"), str(common.BASE_DIR)])
+    env["PYTHONPATH"] = os.pathsep.join([str(checkout / "bench"), str(checkout)])
     env["DJANGO_SETTINGS_MODULE"] = "api_drf_settings"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "300"],
-        cwd=common.BASE_DIR,
+        cwd=checkout,
         env=env,
         stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),  # noqa: SIM115 - the server's for its life
         stderr=subprocess.STDOUT,
@@ -148,9 +158,12 @@ def main():
     parser.add_argument("--clients", type=int, default=1_000_000)
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--pages", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--label", default="latest")
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--reuse", action="store_true", help="keep the database and clients")
+    parser.add_argument("--only", choices=["all", "page"], default="all")
+    parser.add_argument("--compare-with", type=Path, help="another checkout's server beside")
     args = parser.parse_args()
 
     common.prepare_environment(args.database, reuse=args.reuse)
@@ -163,12 +176,16 @@ def main():
     from clients.models import Client
     from messaging.services import messages_apply_reports, messages_ingest
 
-    common.log(f"loading {args.clients:,} clients")
-    tenant, ingest_secret, owner_secret = load(args.clients)
+    tenant, ingest_secret, owner_secret = loaded(args)
     port = free_port()
-    server = start_server(port)
+    servers = [start_server(port)]
     base = f"http://127.0.0.1:{port}"
     run = f"{time.time_ns()}-"  # keys of this run's own (--reuse keeps earlier runs' messages)
+    compared = None
+    if args.compare_with:
+        compared_port = free_port()
+        servers.append(start_server(compared_port, checkout=args.compare_with.resolve()))
+        compared = f"http://127.0.0.1:{compared_port}"
     figures: dict = {"clients": args.clients, "batch": BATCH, "batches": args.batches}
     try:
         http = requests.Session()
@@ -200,23 +217,24 @@ def main():
         def new_reports(prefix):
             return reports(prefix, BATCH)
 
-        common.log("warming up")
-        post_all("/api/v1/messages/", "records", "warm-n", new_records)
-        post_all("/api/drf/messages/", "records", "warm-d", new_records)
-        with connection.cursor() as cursor:
-            # As autovacuum would after the warm-up's rows (this server runs without it):
-            # without statistics the planner takes the messages for a handful of rows and
-            # reads all of them for each batch of reports.
-            cursor.execute("ANALYZE messaging_message")
-        common.log("ingestion")
-        direct = direct_all("direct", new_records, messages_ingest, "records")
-        ninja = post_all("/api/v1/messages/", "records", "ninja", new_records)
-        drf = post_all("/api/drf/messages/", "records", "drf", new_records)
-        figures["ingest_records_per_s"] = {"direct": direct, "ninja": ninja, "drf": drf}
-        common.log("delivery reports")
-        direct_reports = direct_all("direct", new_reports, messages_apply_reports, "reports")
-        ninja_reports = post_all("/api/v1/messages/reports/", "reports", "ninja", new_reports)
-        figures["reports_per_s"] = {"direct": direct_reports, "ninja": ninja_reports}
+        if args.only == "all":
+            common.log("warming up")
+            post_all("/api/v1/messages/", "records", "warm-n", new_records)
+            post_all("/api/drf/messages/", "records", "warm-d", new_records)
+            with connection.cursor() as cursor:
+                # As autovacuum would after the warm-up's rows (this server runs without it):
+                # without statistics the planner takes the messages for a handful of rows and
+                # reads all of them for each batch of reports.
+                cursor.execute("ANALYZE messaging_message")
+            common.log("ingestion")
+            direct = direct_all("direct", new_records, messages_ingest, "records")
+            ninja = post_all("/api/v1/messages/", "records", "ninja", new_records)
+            drf = post_all("/api/drf/messages/", "records", "drf", new_records)
+            figures["ingest_records_per_s"] = {"direct": direct, "ninja": ninja, "drf": drf}
+            common.log("delivery reports")
+            direct_reports = direct_all("direct", new_reports, messages_apply_reports, "reports")
+            ninja_reports = post_all("/api/v1/messages/reports/", "reports", "ninja", new_reports)
+            figures["reports_per_s"] = {"direct": direct_reports, "ninja": ninja_reports}
 
         common.log("client pages")
         with scope(tenant=tenant):
@@ -233,64 +251,141 @@ def main():
                 cursor.execute(sql, params)
                 return cursor.fetchall()
 
-        def over(url):
+        def over(url, server=base):
             def get():
-                answer = http.get(f"{base}{url}", headers=owner, timeout=60)
+                answer = http.get(f"{server}{url}", headers=owner, timeout=60)
                 assert answer.status_code == 200, answer.text[:300]
                 assert len(answer.json()["items"]) == 100
                 return answer
 
             return get
 
-        floor = common.timed(bare, args.pages)
-        ninja_page = common.timed(over("/api/v1/clients/?limit=100"), args.pages)
-        drf_page = common.timed(over("/api/drf/clients/?limit=100"), args.pages)
-        figures["page_100_ms"] = {
-            "bare_sql": floor.ms,
-            "ninja": ninja_page.ms,
-            "drf": drf_page.ms,
+        pages = {
+            "bare_sql": bare,
+            "ninja": over("/api/v1/clients/?limit=100"),
+            "drf": over("/api/drf/clients/?limit=100"),
         }
+        workers = {"ninja": servers[0].pid, "drf": servers[0].pid}
+        if compared:
+            pages["compared"] = over("/api/v1/clients/?limit=100", compared)
+            workers["compared"] = servers[1].pid
+        figures["page_100_ms"] = timed_in_rounds(pages, args.rounds, args.pages, workers)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
 
     common.print_header(f"JSON API at {args.clients:,} clients, batches of {BATCH:,}")
-    ingest_rates = figures["ingest_records_per_s"]
-    print(
-        f"ingestion, records/s: direct {ingest_rates['direct']:,.0f}; "
-        f"ninja {ingest_rates['ninja']:,.0f} "
-        f"({common.ratio(ingest_rates['direct'], ingest_rates['ninja'], '.2f')} slower); "
-        f"DRF {ingest_rates['drf']:,.0f} "
-        f"({common.ratio(ingest_rates['direct'], ingest_rates['drf'], '.2f')} slower)"
-    )
-    report_rates = figures["reports_per_s"]
-    print(
-        f"reports, per s: direct {report_rates['direct']:,.0f}; ninja "
-        f"{report_rates['ninja']:,.0f} "
-        f"({common.ratio(report_rates['direct'], report_rates['ninja'], '.2f')} slower)"
-    )
+    if args.only == "all":
+        ingest_rates = figures["ingest_records_per_s"]
+        print(
+            f"ingestion, records/s: direct {ingest_rates['direct']:,.0f}; "
+            f"ninja {ingest_rates['ninja']:,.0f} "
+            f"({common.ratio(ingest_rates['direct'], ingest_rates['ninja'], '.2f')} slower); "
+            f"DRF {ingest_rates['drf']:,.0f} "
+            f"({common.ratio(ingest_rates['direct'], ingest_rates['drf'], '.2f')} slower)"
+        )
+        report_rates = figures["reports_per_s"]
+        print(
+            f"reports, per s: direct {report_rates['direct']:,.0f}; ninja "
+            f"{report_rates['ninja']:,.0f} "
+            f"({common.ratio(report_rates['direct'], report_rates['ninja'], '.2f')} slower)"
+        )
     pages = figures["page_100_ms"]
     print(
         f"100 clients: bare SQL {pages['bare_sql']:.1f} ms; ninja {pages['ninja']:.1f} ms "
         f"({common.ratio(pages['ninja'], pages['bare_sql'])}); DRF {pages['drf']:.1f} ms "
         f"({common.ratio(pages['drf'], pages['bare_sql'])})"
     )
+    if "compared" in pages:
+        print(
+            f"100 clients from {args.compare_with}: {pages['compared']:.1f} ms "
+            f"({common.ratio(pages['compared'], pages['bare_sql'])})"
+        )
+    cpu = {
+        name: pages[f"{name}_server_cpu"]
+        for name in ("ninja", "drf", "compared")
+        if f"{name}_server_cpu" in pages
+    }
+    print("server CPU per request, ms: " + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))
+    print(f"rounds: {pages['rounds']}")
     write_figures(args, figures)
+
+
+def loaded(args):
+    """(the tenant, an ingest token's secret, an owner token's secret): the clients loaded, or
+    with --reuse those of a previous run when there are (new tokens either way)."""
+    from django_scopes import scopes_disabled
+
+    from tenancy.models import Tenant
+    from tenancy.services import api_token_create
+
+    tenant = Tenant.objects.filter(slug="bench-sms").first() if args.reuse else None
+    if tenant is None:
+        common.log(f"loading {args.clients:,} clients")
+        return load(args.clients)
+    common.log("reusing the clients of a previous run")
+    with scopes_disabled():
+        ingest = api_token_create(tenant=tenant, actor=None, name="bench", scope="ingest")
+        owner = api_token_create(tenant=tenant, actor=None, name="bench", scope="owner")
+    return tenant, ingest.secret, owner.secret
+
+
+def timed_in_rounds(functions: dict, rounds: int, repeat: int, servers: dict) -> dict:
+    """Each function timed `repeat` times per round, the functions in turn within a round; per
+    name the median of the rounds' medians (ms), and every round's figures under "rounds".
+    For a request to one of `servers` (name -> gunicorn's pid), also the CPU time its worker
+    spent per request ("<name>_server_cpu"), which the load of a shared machine does not
+    inflate as it does wall time."""
+    per_round = []
+    for _ in range(rounds):
+        figures = {}
+        for name, function in functions.items():
+            worker = worker_pid(servers[name]) if name in servers else None
+            cpu = worker_cpu_seconds(worker) if worker else 0.0
+            figures[name] = round(common.timed(function, repeat).ms, 2)
+            if worker:
+                spent = worker_cpu_seconds(worker) - cpu
+                figures[f"{name}_server_cpu"] = round(spent * 1000 / (repeat + 1), 2)
+        per_round.append(figures)
+    names = per_round[0].keys()
+    medians = {name: statistics.median(r[name] for r in per_round) for name in names}
+    return {**medians, "rounds": per_round}
+
+
+def worker_pid(server_pid: int) -> int | None:
+    """The one worker of a gunicorn master."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children")
+    pids = children.read_text().split() if children.exists() else []
+    return int(pids[0]) if pids else None
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def write_figures(args, figures: dict) -> None:
     """bench/out/api.json: each framework's rate against the direct call, each page against its
     bare SQL."""
-    out = common.Figures("api", clients=args.clients, label=args.label)
-    ingest, reports, pages = (
-        figures["ingest_records_per_s"],
-        figures["reports_per_s"],
-        figures["page_100_ms"],
+    out = common.Figures(
+        "api",
+        clients=args.clients,
+        label=args.label,
+        only=args.only,
+        compared_with=str(args.compare_with or ""),
     )
-    for framework in ("ninja", "drf"):
-        out.add(f"ingest_{framework}_per_s", ingest[framework], "records/s", ingest["direct"])
-        out.add(f"page_100_{framework}_ms", pages[framework], "ms", pages["bare_sql"])
-    out.add("reports_ninja_per_s", reports["ninja"], "reports/s", reports["direct"])
+    pages = figures["page_100_ms"]
+    for framework in ("ninja", "drf", "compared"):
+        if framework in pages:
+            out.add(f"page_100_{framework}_ms", pages[framework], "ms", pages["bare_sql"])
+            out.add(f"page_100_{framework}_server_cpu_ms", pages[f"{framework}_server_cpu"], "ms")
+    if args.only == "all":
+        ingest, reports = figures["ingest_records_per_s"], figures["reports_per_s"]
+        for framework in ("ninja", "drf"):
+            out.add(f"ingest_{framework}_per_s", ingest[framework], "records/s", ingest["direct"])
+        out.add("reports_ninja_per_s", reports["ninja"], "reports/s", reports["direct"])
     out.write()
 
 

@@ -97,16 +97,17 @@ MIDDLEWARE = [
     # Before anything reads parameters, cookies or headers (the session lookup among them).
     "core.text.CleanRequestTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # config.middleware: those of a browser's session, which a bearer request to the API skips.
     # The browser's language (or the language cookie) until the operator's own is known.
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.LoginRequiredMiddleware",
+    "config.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.HtmxMiddleware",
     "tenancy.middleware.TenantMiddleware",
     # The operator's language, else the tenant's, else the browser's (needs request.tenant).
     "tenancy.middleware.LanguageMiddleware",
@@ -368,7 +369,7 @@ MIDDLEWARE.insert(
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
-    "access.middleware.SessionActivityMiddleware",
+    "config.middleware.SessionActivityMiddleware",
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("core.formatting.TenantFormatsMiddleware") + 1,

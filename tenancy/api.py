@@ -23,7 +23,8 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -99,23 +100,19 @@ class OperatorSessionAuth(APIKeyCookie):
 
 class CallerRateThrottle(BaseThrottle):
     """`API_RATE_LIMIT` requests per caller (token or operator) in a window that opens with the
-    caller's first request, counted atomically in the cache: `add` opens the window (SET NX
-    with the window's expiry), `incr` counts (Redis INCRBY; LocMemCache holds its lock), so
-    concurrent requests never read-modify-write a count and exactly the limit pass. Refused
-    requests count too: hammering does not shorten the wait."""
+    caller's first request, counted atomically in the cache (rate_count), so that concurrent
+    requests never read-modify-write a count and exactly the limit pass. Refused requests
+    count too: hammering does not shorten the wait."""
 
     def __init__(self):
         self._waits = threading.local()  # one instance serves every request thread
 
     def allow_request(self, request) -> bool:
         limit, period = rate_parse(settings.API_RATE_LIMIT)
-        key = f"api-rate:{api_caller(request)}:{period}"
-        count = rate_count(key, period)
+        count, left = rate_count(f"api-rate:{api_caller(request)}:{period}", period)
         if count <= limit:
             return True
-        opened = cache.get(f"{key}:opened")
-        now = time.time()
-        self._waits.seconds = max(1.0, (opened or now) + period - now)
+        self._waits.seconds = max(1.0, left)
         return False
 
     def wait(self) -> float | None:
@@ -133,21 +130,49 @@ def rate_parse(rate: str) -> tuple[int, int]:
     return int(count), RATE_PERIODS[unit]
 
 
-def rate_count(key: str, period: int) -> int:
-    """This request's number in the caller's window, the window opened if there is none.
-    Counting first costs two cache calls in an open window, the usual case."""
+# Redis: the count, the window's expiry when the count opens it (or finds none), and the
+# milliseconds left, in one round trip and atomically (a script runs alone). Django's incr
+# asks EXISTS before INCRBY, and the window's opening needed two more.
+RATE_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+    redis.call('PEXPIRE', KEYS[1], ARGV[1])
+    left = tonumber(ARGV[1])
+end
+return {count, left}
+"""
+
+
+def rate_count(key: str, period: int) -> tuple[int, float]:
+    """(this request's number in the caller's window, the seconds left in the window), the
+    window opened if there is none: one script on Redis, the cache's own atomic add and incr
+    elsewhere (the demo's local memory)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        cache_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(cache_key, write=True)
+        count, left_ms = client.eval(RATE_SCRIPT, 1, cache_key, period * 1000)
+        return int(count), int(left_ms) / 1000
+    return _rate_count_in_memory(backend, key, period)
+
+
+def _rate_count_in_memory(backend, key: str, period: int) -> tuple[int, float]:
+    """`add` opens the window with its expiry, `incr` counts (LocMemCache holds its lock)."""
     for _attempt in range(3):
         try:
-            count = cache.incr(key)
+            count = backend.incr(key)
         except ValueError:  # no window: open one, unless a concurrent request just did
-            if cache.add(key, 1, timeout=period):
-                cache.set(f"{key}:opened", time.time(), timeout=period)
-                return 1
+            if backend.add(key, 1, timeout=period):
+                backend.set(f"{key}:opened", time.time(), timeout=period)
+                return 1, float(period)
             continue
         if count == 1:  # INCR recreated a key that expired after its existence check
-            cache.touch(key, period)
-        return count
-    return 1
+            backend.touch(key, period)
+        opened = backend.get(f"{key}:opened")
+        now = time.time()
+        return count, (opened or now) + period - now
+    return 1, float(period)
 
 
 AUTH = [TokenAuth(), OperatorSessionAuth()]

@@ -6,14 +6,13 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django_scopes import scope, scopes_disabled
 
-from core.api import API_PREFIX
+from core.api import API_PREFIX, bearer_secret, is_bearer_api_request
 from core.languages import language_remembered, offered
 
 from .models import Membership, OperatorProfile
 from .services import api_token_authenticate
 
 SESSION_TENANT_KEY = "tenant_id"
-BEARER = "bearer "
 
 
 def active_memberships(user) -> list[Membership]:
@@ -52,7 +51,7 @@ class TenantMiddleware:
         request.membership = None
         request.memberships = []
         request.api_token = None
-        if request.path.startswith(API_PREFIX) and bearer_secret(request) is not None:
+        if is_bearer_api_request(request):
             return self.with_api_token(request)
         if request.path.startswith(self.admin_prefix()):
             with scopes_disabled():
@@ -82,13 +81,6 @@ class TenantMiddleware:
         request.tenant = token.tenant
         with scope(tenant=token.tenant), timezone.override(token.tenant.zone):
             return self.get_response(request)
-
-
-def bearer_secret(request) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header[: len(BEARER)].lower() != BEARER:
-        return None
-    return header[len(BEARER) :].strip()
 
 
 def operator_language(request) -> str:

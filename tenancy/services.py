@@ -29,7 +29,7 @@ from .models import (
     TenantSequence,
 )
 from .roles import Capability, Role
-from .selectors import saved_view_removable
+from .selectors import api_token_with_tenant, saved_view_removable
 from .signals import tenancy_change_record
 
 
@@ -432,11 +432,7 @@ def api_token_authenticate(secret: str) -> ApiToken | None:
     """The usable token of `secret` (with its tenant), or None. Marks its last use."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = (
-        ApiToken._base_manager.select_related("tenant")
-        .filter(digest=token_digest(secret), tenant__is_active=True)
-        .first()
-    )
+    token = api_token_with_tenant(token_digest(secret))
     now = timezone.now()
     if token is None or not token.is_usable(now):
         return None

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django_scopes import scopes_disabled
 
 from billing.models import LedgerEntry
+from clients.models import Client
 from messaging.models import DailyRouteStat, DailySenderStat, Message, MessagingCharge
 from messaging.services import messaging_charges_post, rollups_refresh
 from tests.factories import TEST_PASSWORD, MembershipFactory, make_account, message_record
@@ -175,3 +176,38 @@ def test_operator_session_needs_its_csrf_token(api_tenant, live_server, http_ses
         base, json={"name": "With CSRF"}, headers={"X-CSRFToken": csrf, "Referer": base}
     )
     assert created.status_code == 201, created.text
+
+
+def test_a_bearer_request_is_the_tokens_alone(
+    api_tenant, api_other_tenant, issue_token, live_server, http_session
+):
+    """A request with `Authorization: Bearer` goes past the middleware of a browser's session
+    (config/middleware.py): beside a signed-in operator's cookies, the token decides (another
+    tenant's token sees its own tenant), a write needs no CSRF token, an unusable token is a
+    401 (the session does not stand in for it), and the answer speaks the API's language."""
+    membership = MembershipFactory(tenant=api_tenant, role="owner")
+    login = http_session.get(f"{live_server.url}/login/")
+    http_session.post(
+        f"{live_server.url}/login/",
+        data={
+            "username": membership.user.username,
+            "password": TEST_PASSWORD,
+            "csrfmiddlewaretoken": login.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{live_server.url}/login/"},
+    )
+    base = f"{live_server.url}/api/v1/clients/"
+    assert http_session.get(base).status_code == 200  # the session itself works
+    other = {"Authorization": f"Bearer {issue_token(api_other_tenant, 'owner')}"}
+    created = http_session.post(base, json={"name": "By the token"}, headers=other)
+    assert created.status_code == 201, created.text
+    with scopes_disabled():
+        assert Client.objects.get(name="By the token").tenant_id == api_other_tenant.pk
+    listed = http_session.get(base, headers={**other, "Accept-Language": "ru"})
+    assert [item["name"] for item in listed.json()["items"]] == ["By the token"]
+    assert listed.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert listed.headers["Content-Language"] == "ru"
+    assert "Accept-Language" in listed.headers["Vary"]
+    unusable = http_session.get(base, headers={"Authorization": "Bearer cd_not-a-token"})
+    assert unusable.status_code == 401
+    assert unusable.headers["Content-Type"].startswith("application/problem+json")
