@@ -14,7 +14,6 @@ Dates and times likewise: every page, list cell and e-mail shows them through `f
 of the tenant being served, which a native date input cannot follow (it shows the browser's).
 """
 
-import zoneinfo
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -124,9 +123,8 @@ def formats_of(tenant):
 
 @contextmanager
 def tenant_formatting(tenant):
-    """For work outside a request (a task, an e-mail): the tenant's formats and time zone.
-    Reads the tenant's fields only, so that a migration's historical tenant serves too."""
-    with formats_of(tenant), timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)):
+    """For work outside a request (a task, an e-mail): the tenant's formats and time zone."""
+    with formats_of(tenant), timezone.override(tenant.zone):
         yield
 
 

@@ -10,6 +10,8 @@ with "Notify customer" (`notify`) queued a Celery task that e-mailed the client 
   workers must be stopped before the upgrade, or one could send a notice this reads as unsent.
 A change whose client has no e-mail address owes nothing, as before. Then the column goes."""
 
+import zoneinfo
+
 from django.db import migrations
 from django.utils import timezone
 
@@ -75,6 +77,9 @@ def _rendered(change, client):
     from billing.services import credit_notice_email
     from core.languages import in_language_of
 
+    # A historical model has the tenant's fields but not its properties: the zone its
+    # formatting reads is given here.
+    change.tenant.zone = zoneinfo.ZoneInfo(change.tenant.time_zone)
     with in_language_of(client, change.tenant):
         return credit_notice_email(change=change, client=client, tenant=change.tenant)
 
