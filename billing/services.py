@@ -926,9 +926,10 @@ def account_set_credit_limit(
     idempotency_key: str | None = None,
 ) -> CreditLimitChange | None:
     """Set how far below zero the balance may go; logged with old and new value. With
-    `notify`, the client (and its accounting e-mail) is told by a Celery task once the change
-    has committed. The limit the account already has records nothing (no change row, no
-    notice) and returns None: a form saved unchanged changed nothing."""
+    `notify`, the client (and its accounting e-mail) is owed an e-mail in the change's
+    transaction, sent once after the commit (the outbox). The limit the account already has
+    records nothing (no change row, no notice) and returns None: a form saved unchanged
+    changed nothing."""
     credit_limit = to_money(credit_limit)
     if credit_limit < 0:
         raise AmountOutOfRange(_("The credit limit cannot be negative."), code="negative")
@@ -1003,20 +1004,25 @@ def _record_credit_change(change: CreditLimitChange) -> None:
 
 
 def _owe_credit_notice(change: CreditLimitChange) -> None:
-    """The notice below, in the client's language and the tenant's formats."""
-    with in_language_of(change.account.client, change.tenant):
-        _owe_credit_notice_built(change)
-
-
-def _owe_credit_notice_built(change: CreditLimitChange) -> None:
-    """The client's e-mail (and its accounting e-mail's) about a credit-limit change, owed in
-    the change's transaction and sent once after the commit (events/outbox.py)."""
-    client = change.account.client
-    recipients = tuple(dict.fromkeys(e for e in (client.email, client.accounting_email) if e))
-    if not recipients:
+    """The notice, owed in the change's transaction and sent once after the commit
+    (events/outbox.py), in the client's language and the tenant's formats."""
+    client, tenant = change.account.client, change.tenant
+    with in_language_of(client, tenant):
+        notice = credit_notice_email(change=change, client=client, tenant=tenant)
+    if notice is None:
         logger.info("Credit change %s: client %s has no e-mail", change.pk, client.pk)
         return
-    tenant = change.tenant
+    emails_enqueue(tenant=tenant, emails=[notice])
+
+
+def credit_notice_email(*, change, client, tenant) -> OwedEmail | None:
+    """The client's e-mail (and its accounting e-mail's) about a credit-limit change, in the
+    active language, under its outbox key `credit:<change id>`; None without an address.
+    It reads only fields that the change, client and tenant have had since the first notice,
+    so that billing's migration to the outbox renders an old unsent notice with it too."""
+    recipients = tuple(dict.fromkeys(e for e in (client.email, client.accounting_email) if e))
+    if not recipients:
+        return None
     old_limit = format_amount(change.old_limit, currency=tenant.currency)
     new_limit = format_amount(change.new_limit, currency=tenant.currency)
     context = {
@@ -1026,20 +1032,23 @@ def _owe_credit_notice_built(change: CreditLimitChange) -> None:
         "old_limit": old_limit,
         "new_limit": new_limit,
     }
-    emails_enqueue(
-        tenant=tenant,
-        emails=[
-            OwedEmail(
-                key=f"credit:{change.pk}",
-                kind="credit_limit_changed",
-                client_id=client.pk,
-                to=recipients,
-                subject=_("%(tenant)s: your credit limit is now %(amount)s")
-                % {"tenant": tenant.name, "amount": new_limit},
-                body=render_to_string("billing/email/credit_limit_changed.txt", context),
-            )
-        ],
+    return OwedEmail(
+        key=credit_notice_key(change.pk),
+        kind=CREDIT_NOTICE_KIND,
+        client_id=client.pk,
+        to=recipients,
+        subject=_("%(tenant)s: your credit limit is now %(amount)s")
+        % {"tenant": tenant.name, "amount": new_limit},
+        body=render_to_string("billing/email/credit_limit_changed.txt", context),
     )
+
+
+CREDIT_NOTICE_KIND = "credit_limit_changed"
+
+
+def credit_notice_key(change_id: int) -> str:
+    """The outbox key of a credit-limit change's notice: owed once, whoever owes it."""
+    return f"credit:{change_id}"
 
 
 # -- opening balances of imported clients ------------------------------------------------------

@@ -5,11 +5,12 @@ families (its middleware and database backend, config/settings.py). This module 
 
 - counted where the work happens, in whichever process does it: Celery tasks by task and
   outcome with their durations (core.logs hears the task signals), router polls by outcome
-  (reachable, unreachable) with their durations (routers.poller);
+  (reachable, unreachable) with their durations (routers.poller), webhook deliveries by
+  outcome with their latency and the receivers' response times (events/webhook_metrics.py);
 - read at scrape time from the database and Redis, so that they are right whichever process
   asks and need no state of their own: the queue's length, beat's last heartbeat, each
   scheduled job's last success (JobRun), and what the apps register with `scrape_register`
-  (the export jobs by kind and status).
+  (the export jobs by kind and status, the webhooks' backlog).
 
 Gunicorn workers and Celery's pool are separate processes: with PROMETHEUS_MULTIPROC_DIR set
 (the compose file shares one directory between web, worker and beat) prometheus-client writes

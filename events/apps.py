@@ -19,6 +19,7 @@ class EventsConfig(AppConfig):
 
     def ready(self):
         from core.jobs import job_register
+        from core.metrics import scrape_register
         from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
         from tenancy.roles import Capability
@@ -26,7 +27,9 @@ class EventsConfig(AppConfig):
 
         from .receivers import tenancy_change_recorded
         from .services import EVENTS_PRUNE_JOB, events_prune
+        from .webhook_metrics import webhook_backlog_families
 
+        scrape_register(webhook_backlog_families)
         tenancy_changed.connect(tenancy_change_recorded, dispatch_uid="events_tenancy_changed")
 
         register_nav_section(

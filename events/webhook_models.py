@@ -131,6 +131,13 @@ class WebhookDelivery(Leased, TenantOwnedModel):
                 condition=Q(status="pending"),
                 name="webhook_delivery_due_idx",
             ),
+            # The age of the oldest pending delivery, read at each scrape of /metrics
+            # (events/webhook_metrics.py) without visiting every pending row.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_age_idx",
+            ),
             # An earlier open delivery of the same object holds a later one back.
             models.Index(
                 fields=["endpoint", "object_key", "event"],

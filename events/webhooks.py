@@ -62,6 +62,15 @@ from . import after_commit
 from .models import Event
 from .outbox import OwedEmail, emails_enqueue
 from .services import event_record
+from .webhook_metrics import (
+    ENDPOINT_OFF,
+    GAVE_UP,
+    RETRY,
+    webhook_delivered_observed,
+    webhook_endpoint_disabled_observed,
+    webhook_outcome_observed,
+    webhook_try_observed,
+)
 from .webhook_models import (
     EXCERPT_LENGTH,
     OPEN_STATUSES,
@@ -424,31 +433,42 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
         return "taken"  # finished, or another worker holds it
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        _finish(lease, delivery, DeliveryStatus.FAILED, error=_("The endpoint is turned off."))
+        error = _("The endpoint is turned off.")
+        if _finish(lease, delivery, DeliveryStatus.FAILED, error=error):
+            webhook_outcome_observed(ENDPOINT_OFF)
         return "failed"
     started = time.monotonic()
     code, excerpt, error = _post(delivery, endpoint, tenant)
-    duration = int((time.monotonic() - started) * 1000)
-    result = {"response_code": code, "response_excerpt": excerpt, "duration_ms": duration}
+    seconds = time.monotonic() - started
+    webhook_try_observed(code=code, seconds=seconds)
+    result = {
+        "response_code": code,
+        "response_excerpt": excerpt,
+        "duration_ms": int(seconds * 1000),
+    }
     now = timezone.now()
     if code is not None and 200 <= code < 300:
         done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error="", **result)
+        if done:
+            webhook_delivered_observed(delivery, now)
         if done and endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return "delivered"
     error = error or _("The receiver answered %(code)s.") % {"code": code}
     if now - delivery.created_at >= timedelta(seconds=settings.WEBHOOK_GIVE_UP_SECONDS):
-        _finish(lease, delivery, DeliveryStatus.FAILED, error=error, **result)
+        if _finish(lease, delivery, DeliveryStatus.FAILED, error=error, **result):
+            webhook_outcome_observed(GAVE_UP)
         outcome = "failed"
     else:
         retry_at = now + _backoff(lease.attempt)
-        lease.rows().update(
+        retried = lease.rows().update(
             status=DeliveryStatus.PENDING,
             lease_expires_at=None,
             next_attempt_at=retry_at,
             error=error[:500],
             **result,
         )
+        webhook_outcome_observed(RETRY, retried)
         outcome = "retry"
     _endpoint_failed(endpoint, now)
     return outcome
@@ -537,11 +557,13 @@ def _send_next_of_object(delivery: WebhookDelivery) -> None:
 
 
 def _fail_open_deliveries(endpoint: WebhookEndpoint, reason: str, now: datetime) -> int:
-    return (
+    failed = (
         WebhookDelivery.objects.filter(endpoint_id=endpoint.pk, status__in=OPEN_STATUSES)
         .exclude(status=DeliveryStatus.RUNNING, lease_expires_at__gt=now)
         .update(status=DeliveryStatus.FAILED, error=reason, finished_at=now, lease_expires_at=None)
     )
+    webhook_outcome_observed(ENDPOINT_OFF, failed)
+    return failed
 
 
 def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
@@ -590,6 +612,7 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
             actor_label=WEBHOOKS_ACTOR,
         )
         _tell_owners(tenant, endpoint, reason, now)
+        webhook_endpoint_disabled_observed()
     after_commit.forget(tenant)
 
 

@@ -244,8 +244,8 @@ def test_the_credit_limit_notice_is_built_in_the_client_language(tenant, monkeyp
     seen = []
     monkeypatch.setattr(
         billing_services,
-        "_owe_credit_notice_built",
-        lambda change: seen.append((translation.get_language(), format_amount(Decimal("1")))),
+        "credit_notice_email",
+        lambda **_: seen.append((translation.get_language(), format_amount(Decimal("1")))),
     )
     tenant.currency = "RUB"
     tenant.save()
