@@ -54,7 +54,9 @@ renewal reads the account with the subscription: 11 statements each (22 ms each 
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -74,6 +76,11 @@ def parse_args():
     parser.add_argument("--chunk", type=int, default=1000, help="rows a floor's transaction")
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--profile", action="store_true", help="the slowest statements")
+    parser.add_argument(
+        "--cprofile",
+        action="store_true",
+        help="the Python functions of the renewals and daily charges (slows them: no figures)",
+    )
     return parser.parse_args()
 
 
@@ -200,9 +207,11 @@ def load(args, now: datetime):
 
 
 class Counter:
-    """Counts statements; with --profile, also sums their time by the statement's start."""
+    """Counts statements; with --profile, also sums their time by the job's phase and the
+    statement's start."""
 
     profile: dict | None = None
+    phase = ""
 
     def __init__(self):
         self.count = 0
@@ -215,7 +224,7 @@ class Counter:
         try:
             return execute(sql, params, many, context)
         finally:
-            key = sql[:90]
+            key = f"{self.phase:<9} {sql[:90]}"
             total, n = self.profile.get(key, (0.0, 0))
             self.profile[key] = (total + time.perf_counter() - t0, n + 1)
 
@@ -322,6 +331,40 @@ def load_charges(tenant, count: int, day) -> list[int]:
         )
 
 
+class PythonProfile:
+    """With --cprofile, cProfile of the renewal chunks and the daily charges: where their
+    Python time goes. Written to bench/out/jobs-<name>.prof and its top functions printed."""
+
+    enabled = False
+
+    def __init__(self):
+        self.profiles = {}
+
+    def wrap(self, name, func):
+        if not self.enabled:
+            return func
+
+        def wrapper(*a, **kw):
+            profile = self.profiles.setdefault(name, cProfile.Profile())
+            profile.enable()
+            try:
+                return func(*a, **kw)
+            finally:
+                profile.disable()
+
+        return wrapper
+
+    def report(self, top: int = 30) -> None:
+        out = common.OUT_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        for name, profile in self.profiles.items():
+            profile.dump_stats(out / f"jobs-{name}.prof")
+            print(f"\n-- cProfile of {name}, by own time", flush=True)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(top)
+            print(f"-- cProfile of {name}, cumulative", flush=True)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
+
+
 def measure(label, func):
     from django.db import connection
 
@@ -376,16 +419,22 @@ def main():
     def timed(name, func):
         def wrapper(*a, **kw):
             t0 = time.perf_counter()
+            Counter.phase = name.split()[0]
             try:
                 return func(*a, **kw)
             finally:
+                Counter.phase = ""
                 phases[name] = phases.get(name, 0) + time.perf_counter() - t0
 
         return wrapper
 
     lifecycle._expire_due = timed("expire UPDATE ... RETURNING", lifecycle._expire_due)
     lifecycle._after_expiry = timed("activity, e-mails, access", lifecycle._after_expiry)
-    lifecycle.subscriptions_renew_chunk = timed("renewals", lifecycle.subscriptions_renew_chunk)
+    python = PythonProfile()
+    PythonProfile.enabled = args.cprofile
+    lifecycle.subscriptions_renew_chunk = timed(
+        "renewals", python.wrap("renewals", lifecycle.subscriptions_renew_chunk)
+    )
     figures = common.Figures("jobs", **vars(args))
 
     with scopes_disabled():
@@ -434,7 +483,7 @@ def main():
             previous_per_subscription_path_per_s=83,
         )
         if Counter.profile is not None:
-            top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:12]
+            top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:24]
             for sql, (total, n) in top:
                 print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
         for name, seconds in phases.items():
@@ -456,7 +505,7 @@ def main():
         )
         seconds, _, result = measure(
             "daily messaging charges",
-            lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
+            python.wrap("charges", lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result),
         )
         figures.add(
             "daily_charges_clients_per_s",
@@ -469,7 +518,9 @@ def main():
             "daily messaging charges, again (nothing to do)",
             lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
         )
-    figures.write()
+    python.report()
+    if not args.cprofile:  # profiled figures are not figures
+        figures.write()
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from billing.services import Posting, account_ids_for_clients, ledger_post_chunk
 from clients.models import Client
 from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
+from core.sql import array_param, bound_cursor
 from core.stored_text import field_labels, stored_gettext
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
@@ -809,12 +810,13 @@ def _charges_mark_settled(tenant: Tenant, rows, due: dict, posted: set) -> None:
                 updated_at=timezone.now(),
             )
         return
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(MessagingCharge)} AS m SET charged_amount = v.amount, "  # noqa: S608
             "charged_parts = m.due_parts, postings = m.postings + v.posted, settled = TRUE, "
-            "updated_at = %s FROM unnest(%s::bigint[], %s::numeric[], %s::int[]) "
-            "AS v(id, amount, posted) WHERE m.tenant_id = %s AND m.id = v.id",
+            f"updated_at = %s FROM unnest({array_param('bigint')}, {array_param('numeric')}, "
+            f"{array_param('int')}) AS v(id, amount, posted) "
+            "WHERE m.tenant_id = %s AND m.id = v.id",
             [
                 timezone.now(),
                 [row.pk for row in rows],
