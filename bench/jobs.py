@@ -216,6 +216,15 @@ class Counter:
     def __init__(self):
         self.count = 0
 
+    @classmethod
+    def statements_print(cls, top: int = 24) -> None:
+        """With --profile, the statements that took longest since the last print."""
+        if cls.profile is None:
+            return
+        for sql, (total, n) in sorted(cls.profile.items(), key=lambda kv: -kv[1][0])[:top]:
+            print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
+        cls.profile.clear()
+
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
         if self.profile is None:
@@ -482,10 +491,7 @@ def main():
             renewed=result["renewed"],
             previous_per_subscription_path_per_s=83,
         )
-        if Counter.profile is not None:
-            top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:24]
-            for sql, (total, n) in top:
-                print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
+        Counter.statements_print()
         for name, seconds in phases.items():
             print(f"  {name:<46} {seconds:9.2f} s", flush=True)
         measure(
@@ -507,6 +513,7 @@ def main():
             "daily messaging charges",
             python.wrap("charges", lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result),
         )
+        Counter.statements_print()
         figures.add(
             "daily_charges_clients_per_s",
             len(charge_ids) / seconds,
