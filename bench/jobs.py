@@ -24,7 +24,10 @@ zero (untracked, as after a bulk load). Then, in one run:
   transaction, rolled back), and a second run (nothing to do).
 Each with its wall time and its number of SQL statements (counted by an execute wrapper). The
 figures are written to bench/out/jobs.json: `renewals_per_s` and
-`daily_charges_clients_per_s` with their floors.
+`daily_charges_clients_per_s` with their floors. `--profile` adds the statements that took
+longest, by the job's phase (renewals, expiry, activity) and for the daily charges;
+`--cprofile` profiles the Python of the renewal chunks and of the daily charges (printed, and
+kept in bench/out/jobs-renewals.prof and jobs-charges.prof; a profiled run writes no figures).
 
 The run below is of the per-subscription renewals this job had before the batch path (about
 11 statements and one transaction per renewal, 83/s on 5,000):

@@ -23,7 +23,8 @@ set-based and idempotent: a fixed number of statements for the whole run, except
 inserts of activity lines (one per 2,000 rows) and the renewals, which go by chunks of
 RENEWAL_CHUNK due subscriptions, one transaction and a fixed number of statements a chunk
 (`subscriptions_renew_chunk`: the rows locked with SKIP LOCKED, the charges posted through
-billing's chunk, the old periods ended and the new ones inserted). One run per tenant at a time
+billing's chunk, the old periods ended and the new ones inserted in one statement, their
+activity lines in one more). One run per tenant at a time
 (core/jobs.py), and the ledger's keys make a renewal charge at most once, whichever worker or
 rerun gets to it.
 
@@ -308,7 +309,8 @@ def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) 
     whatever their number: lock those still due (SKIP LOCKED: another worker has the rest),
     post their charges through billing's chunk (each with its key "sub-renewal:<id>", so that
     a rerun never charges twice; one client short of funds is refused alone), end the old
-    periods (Expired) and insert the new ones, from the old end dates (no gap, no overlap).
+    periods (Expired) and insert the new ones in one statement, from the old end dates (no
+    gap, no overlap).
     Returns how many were "renewed" and how many found too little money ("insufficient":
     nothing of them changed; the expiry that follows expires them).
 
