@@ -24,7 +24,10 @@ zero (untracked, as after a bulk load). Then, in one run:
   transaction, rolled back), and a second run (nothing to do).
 Each with its wall time and its number of SQL statements (counted by an execute wrapper). The
 figures are written to bench/out/jobs.json: `renewals_per_s` and
-`daily_charges_clients_per_s` with their floors.
+`daily_charges_clients_per_s` with their floors. `--profile` adds the statements that took
+longest, by the job's phase (renewals, expiry, activity) and for the daily charges;
+`--cprofile` profiles the Python of the renewal chunks and of the daily charges (printed, and
+kept in bench/out/jobs-renewals.prof and jobs-charges.prof; a profiled run writes no figures).
 
 The run below is of the per-subscription renewals this job had before the batch path (about
 11 statements and one transaction per renewal, 83/s on 5,000):
@@ -54,7 +57,9 @@ renewal reads the account with the subscription: 11 statements each (22 ms each 
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -74,6 +79,11 @@ def parse_args():
     parser.add_argument("--chunk", type=int, default=1000, help="rows a floor's transaction")
     parser.add_argument("--database", default=BENCH_DB)
     parser.add_argument("--profile", action="store_true", help="the slowest statements")
+    parser.add_argument(
+        "--cprofile",
+        action="store_true",
+        help="the Python functions of the renewals and daily charges (slows them: no figures)",
+    )
     return parser.parse_args()
 
 
@@ -200,12 +210,23 @@ def load(args, now: datetime):
 
 
 class Counter:
-    """Counts statements; with --profile, also sums their time by the statement's start."""
+    """Counts statements; with --profile, also sums their time by the job's phase and the
+    statement's start."""
 
     profile: dict | None = None
+    phase = ""
 
     def __init__(self):
         self.count = 0
+
+    @classmethod
+    def statements_print(cls, top: int = 24) -> None:
+        """With --profile, the statements that took longest since the last print."""
+        if cls.profile is None:
+            return
+        for sql, (total, n) in sorted(cls.profile.items(), key=lambda kv: -kv[1][0])[:top]:
+            print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
+        cls.profile.clear()
 
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
@@ -215,7 +236,7 @@ class Counter:
         try:
             return execute(sql, params, many, context)
         finally:
-            key = sql[:90]
+            key = f"{self.phase:<9} {sql[:90]}"
             total, n = self.profile.get(key, (0.0, 0))
             self.profile[key] = (total + time.perf_counter() - t0, n + 1)
 
@@ -322,6 +343,40 @@ def load_charges(tenant, count: int, day) -> list[int]:
         )
 
 
+class PythonProfile:
+    """With --cprofile, cProfile of the renewal chunks and the daily charges: where their
+    Python time goes. Written to bench/out/jobs-<name>.prof and its top functions printed."""
+
+    enabled = False
+
+    def __init__(self):
+        self.profiles = {}
+
+    def wrap(self, name, func):
+        if not self.enabled:
+            return func
+
+        def wrapper(*a, **kw):
+            profile = self.profiles.setdefault(name, cProfile.Profile())
+            profile.enable()
+            try:
+                return func(*a, **kw)
+            finally:
+                profile.disable()
+
+        return wrapper
+
+    def report(self, top: int = 30) -> None:
+        out = common.OUT_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        for name, profile in self.profiles.items():
+            profile.dump_stats(out / f"jobs-{name}.prof")
+            print(f"\n-- cProfile of {name}, by own time", flush=True)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(top)
+            print(f"-- cProfile of {name}, cumulative", flush=True)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
+
+
 def measure(label, func):
     from django.db import connection
 
@@ -376,16 +431,22 @@ def main():
     def timed(name, func):
         def wrapper(*a, **kw):
             t0 = time.perf_counter()
+            Counter.phase = name.split()[0]
             try:
                 return func(*a, **kw)
             finally:
+                Counter.phase = ""
                 phases[name] = phases.get(name, 0) + time.perf_counter() - t0
 
         return wrapper
 
     lifecycle._expire_due = timed("expire UPDATE ... RETURNING", lifecycle._expire_due)
     lifecycle._after_expiry = timed("activity, e-mails, access", lifecycle._after_expiry)
-    lifecycle.subscriptions_renew_chunk = timed("renewals", lifecycle.subscriptions_renew_chunk)
+    python = PythonProfile()
+    PythonProfile.enabled = args.cprofile
+    lifecycle.subscriptions_renew_chunk = timed(
+        "renewals", python.wrap("renewals", lifecycle.subscriptions_renew_chunk)
+    )
     figures = common.Figures("jobs", **vars(args))
 
     with scopes_disabled():
@@ -433,10 +494,7 @@ def main():
             renewed=result["renewed"],
             previous_per_subscription_path_per_s=83,
         )
-        if Counter.profile is not None:
-            top = sorted(Counter.profile.items(), key=lambda kv: -kv[1][0])[:12]
-            for sql, (total, n) in top:
-                print(f"    {total:8.2f} s {n:>8,}x  {sql}", flush=True)
+        Counter.statements_print()
         for name, seconds in phases.items():
             print(f"  {name:<46} {seconds:9.2f} s", flush=True)
         measure(
@@ -456,8 +514,9 @@ def main():
         )
         seconds, _, result = measure(
             "daily messaging charges",
-            lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
+            python.wrap("charges", lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result),
         )
+        Counter.statements_print()
         figures.add(
             "daily_charges_clients_per_s",
             len(charge_ids) / seconds,
@@ -469,7 +528,9 @@ def main():
             "daily messaging charges, again (nothing to do)",
             lambda: job_run(tenant=tenant, job=CHARGES_JOB, now=now).result,
         )
-    figures.write()
+    python.report()
+    if not args.cprofile:  # profiled figures are not figures
+        figures.write()
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, ClientStatus
 from core.formatting import format_amount, money
 from core.languages import in_language_of
-from core.sql import bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql
 from core.stored_text import Money, stored_gettext
 from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
@@ -169,7 +169,7 @@ def _accounts_insert_sql() -> str:
     values = ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
     return (
         f"INSERT INTO {Account._meta.db_table} (client_id, {columns}) "  # noqa: S608 - names are ours
-        f"SELECT client_id, {values} FROM unnest(%s::bigint[]) AS client_id "
+        f"SELECT client_id, {values} FROM unnest({array_param('bigint')}) AS client_id "
         "ON CONFLICT DO NOTHING"
     )
 
@@ -237,7 +237,7 @@ _ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
 _PURCHASE_KIND_LIST = ", ".join(f"'{kind}'" for kind in sorted(PURCHASE_KINDS))
 _WRITE_SQL = (
     "WITH v AS (SELECT * FROM unnest("  # noqa: S608 - names and kinds are ours
-    + ", ".join(f"%s::{t}[]" for _, t in _ENTRY_COLUMNS)
+    + ", ".join(array_param(t) for _, t in _ENTRY_COLUMNS)
     + f") WITH ORDINALITY AS v({_ENTRY_NAMES}, n)), "
     "last AS (SELECT DISTINCT ON (account_id) account_id, balance_after, created_at FROM v "
     "ORDER BY account_id, n DESC), "
@@ -256,8 +256,8 @@ _WRITE_SQL = (
     "SELECT l.tenant_id, l.created_at, l.type, l.actor_kind, l.actor_id, l.actor_label, "
     "l.object_type, ins.id, l.client_id, l.description, "
     "jsonb_build_object('entry', ins.id) || l.payload FROM unnest("
-    + ", ".join(f"%s::{t}[]" for _, t in EVENT_COLUMNS)
-    + ", %s::text[]) AS l("
+    + ", ".join(array_param(t) for _, t in EVENT_COLUMNS)
+    + f", {array_param('text')}) AS l("
     + ", ".join(c for c, _ in EVENT_COLUMNS)
     + ", idempotency_key) JOIN ins USING (idempotency_key) ORDER BY ins.id RETURNING 1) "
     "SELECT id, idempotency_key FROM ins"
@@ -267,14 +267,14 @@ _WRITE_SQL = (
 _LOCK_ACCOUNTS_SQL = (
     "SELECT a.id, a.client_id, a.balance, a.credit_limit, a.last_posted_at, "  # noqa: S608
     "c.status = %s, (SELECT array_agg(e.id) FROM "
-    f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY(%s)) "
+    f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY({array_param('text')})) "
     f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
-    "WHERE a.tenant_id = %s AND a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
+    f"WHERE a.tenant_id = %s AND a.id = ANY({array_param('bigint')}) ORDER BY a.id FOR UPDATE OF a"
 )
 _ENTRY_FIELDS = [f.attname for f in LedgerEntry._meta.concrete_fields]
 _POSTED_SQL = (
     f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {_ENTRY_TABLE} "  # noqa: S608
-    "WHERE tenant_id = %s AND id = ANY(%s)"
+    f"WHERE tenant_id = %s AND id = ANY({array_param('bigint')})"
 )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from core.sql import bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql
 from core.stored_text import StoredText
 from tenancy.models import Tenant
 
@@ -176,7 +176,7 @@ def event_columns(rows: list[tuple]) -> list[list]:
 
 _INSERT_SQL = (
     f"INSERT INTO {EVENT_TABLE} ({', '.join(_COLUMNS)}) "  # noqa: S608 - names are ours
-    "SELECT * FROM unnest(" + ", ".join(f"%s::{kind}[]" for _, kind in EVENT_COLUMNS) + ")"
+    "SELECT * FROM unnest(" + ", ".join(array_param(kind) for _, kind in EVENT_COLUMNS) + ")"
 )
 
 

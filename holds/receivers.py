@@ -26,7 +26,7 @@ expired and what is about to, and financial holds after failed renewals (`expiry
 
 from decimal import Decimal
 
-from core.sql import bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql
 
 from .models import FundsShortfall
 from .services import (
@@ -52,7 +52,8 @@ def funds_changed(sender, *, tenant, changes, **kwargs):
 
 _SHORTFALLS_SQL = (
     f"INSERT INTO {FundsShortfall._meta.db_table} (tenant_id, client_id, since) "  # noqa: S608 - names are ours
-    "SELECT %s, * FROM unnest(%s::bigint[], %s::timestamptz[]) ON CONFLICT DO NOTHING"
+    f"SELECT %s, * FROM unnest({array_param('bigint')}, {array_param('timestamptz')}) "
+    "ON CONFLICT DO NOTHING"
 )
 
 

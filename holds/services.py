@@ -49,7 +49,7 @@ from clients.signals import (
     send_client_access_changed_later,
 )
 from core.formatting import format_amount
-from core.sql import bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql
 from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
@@ -566,7 +566,8 @@ CLIENT_TABLE = Client._meta.db_table
 _HOLD_INSERT_SQL = (
     f"INSERT INTO {HOLD_TABLE} (tenant_id, client_id, kind, reason, set_by_id, set_by_job, "  # noqa: S608 - names are ours
     "set_at, lifted_by_job, lift_reason) "
-    "SELECT %s, c, %s, r, %s, %s, %s, '', '' FROM unnest(%s::bigint[], %s::text[]) AS t(c, r) "
+    "SELECT %s, c, %s, r, %s, %s, %s, '', '' "
+    f"FROM unnest({array_param('bigint')}, {array_param('text')}) AS t(c, r) "
     "RETURNING id, client_id"
 )
 
@@ -607,7 +608,7 @@ def _clients_set_status(tenant: Tenant, client_ids: list[int], status: str, now)
     with bound_cursor() as cursor:
         cursor.execute(
             f"UPDATE {CLIENT_TABLE} SET status = %s, updated_at = %s "  # noqa: S608 - ours
-            "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) AND status <> %s",
+            f"WHERE tenant_id = %s AND id = ANY({array_param('bigint')}) AND status <> %s",
             [status, now, tenant.pk, client_ids, ClientStatus.DELETED],
         )
 

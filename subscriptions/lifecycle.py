@@ -23,7 +23,8 @@ set-based and idempotent: a fixed number of statements for the whole run, except
 inserts of activity lines (one per 2,000 rows) and the renewals, which go by chunks of
 RENEWAL_CHUNK due subscriptions, one transaction and a fixed number of statements a chunk
 (`subscriptions_renew_chunk`: the rows locked with SKIP LOCKED, the charges posted through
-billing's chunk, the old periods ended and the new ones inserted). One run per tenant at a time
+billing's chunk, the old periods ended and the new ones inserted in one statement, their
+activity lines in one more). One run per tenant at a time
 (core/jobs.py), and the ledger's keys make a renewal charge at most once, whichever worker or
 rerun gets to it.
 
@@ -36,6 +37,7 @@ auto-renewal failed for want of funds on financial hold. This app never imports 
 import logging
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -47,7 +49,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from billing.models import EntryKind
+from billing.models import Account, EntryKind
 from billing.services import (
     InsufficientFunds,
     Posting,
@@ -58,7 +60,7 @@ from billing.services import (
 )
 from clients.models import Client
 from core.formatting import format_date
-from core.sql import bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql
 from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext, stored_pgettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
@@ -307,7 +309,8 @@ def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) 
     whatever their number: lock those still due (SKIP LOCKED: another worker has the rest),
     post their charges through billing's chunk (each with its key "sub-renewal:<id>", so that
     a rerun never charges twice; one client short of funds is refused alone), end the old
-    periods (Expired) and insert the new ones, from the old end dates (no gap, no overlap).
+    periods (Expired) and insert the new ones in one statement, from the old end dates (no
+    gap, no overlap).
     Returns how many were "renewed" and how many found too little money ("insufficient":
     nothing of them changed; the expiry that follows expires them).
 
@@ -319,10 +322,11 @@ def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) 
             return Counter()
         packages = _packages_of(tenant, due)
         charged = [old for old in due if packages[old.package_id].price > 0]
+        purposes = {}
         _accounts_give(tenant, [old for old in charged if old.account_id is None])
         results = ledger_post_chunk_retried(
             tenant=tenant,
-            postings=[_renewal_posting(old, packages[old.package_id]) for old in charged],
+            postings=[_renewal_posting(old, packages[old.package_id], purposes) for old in charged],
         )
         entries = {}
         outcome = Counter()
@@ -340,27 +344,59 @@ def subscriptions_renew_chunk(*, tenant: Tenant, subscription_ids, today: date) 
     return outcome
 
 
-def _lock_due_renewals(tenant: Tenant, subscription_ids, today: date) -> list[Subscription]:
-    return list(
-        Subscription.objects.for_tenant(tenant)
-        .select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            pk__in=list(subscription_ids),
-            status=SubscriptionStatus.ACTIVE,
-            auto_renew=True,
-            end_date__lte=today,
+@dataclass(slots=True)
+class _DueRenewal:
+    """A due auto-renew subscription, locked for its renewal: what the renewal reads of it."""
+
+    pk: int
+    client_id: int
+    package_id: int
+    end_date: date
+    origin_id: int | None
+    account_id: int | None
+
+
+_SUBSCRIPTION_TABLE = Subscription._meta.db_table
+_LOCK_DUE_SQL = (
+    "SELECT s.id, s.client_id, s.package_id, s.end_date, s.origin_id, a.id "  # noqa: S608 - names are ours
+    f"FROM {_SUBSCRIPTION_TABLE} s LEFT JOIN {Account._meta.db_table} a "
+    "ON a.tenant_id = s.tenant_id AND a.client_id = s.client_id "
+    f"WHERE s.tenant_id = %s AND s.id = ANY({array_param('bigint')}) AND s.status = %s "
+    "AND s.auto_renew AND s.end_date <= %s ORDER BY s.id FOR UPDATE OF s SKIP LOCKED"
+)
+
+
+def _lock_due_renewals(tenant: Tenant, subscription_ids, today: date) -> list[_DueRenewal]:
+    """Those of these subscriptions still due, locked (SKIP LOCKED), with their clients'
+    accounts, in id order: one statement, the ids as one array."""
+    if not is_postgresql():  # the SQLite demo: the ORM's IN list
+        rows = (
+            Subscription.objects.for_tenant(tenant)
+            .select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                pk__in=list(subscription_ids),
+                status=SubscriptionStatus.ACTIVE,
+                auto_renew=True,
+                end_date__lte=today,
+            )
+            .order_by("pk")
+            .values_list(
+                "pk", "client_id", "package_id", "end_date", "origin_id", "client__account__id"
+            )
         )
-        .annotate(account_id=F("client__account__id"))
-        .only("pk", "client_id", "package_id", "end_date", "origin_id")
-        .order_by("pk")
-    )
+    else:
+        with bound_cursor() as cursor:
+            params = [tenant.pk, list(subscription_ids), SubscriptionStatus.ACTIVE.value, today]
+            cursor.execute(_LOCK_DUE_SQL, params)
+            rows = cursor.fetchall()
+    return [_DueRenewal(*row) for row in rows]
 
 
-def _packages_of(tenant: Tenant, due: list[Subscription]) -> dict[int, Package]:
+def _packages_of(tenant: Tenant, due: list[_DueRenewal]) -> dict[int, Package]:
     return Package.objects.for_tenant(tenant).in_bulk({old.package_id for old in due})
 
 
-def _accounts_give(tenant: Tenant, subscriptions: list[Subscription]) -> None:
+def _accounts_give(tenant: Tenant, subscriptions: list[_DueRenewal]) -> None:
     """Accounts for the clients of these subscriptions, which have none (clients loaded in
     bulk): the same statements for one as for the whole chunk."""
     if not subscriptions:
@@ -370,40 +406,51 @@ def _accounts_give(tenant: Tenant, subscriptions: list[Subscription]) -> None:
         subscription.account_id = found[subscription.client_id]
 
 
-def _renewal_posting(old: Subscription, package: Package) -> Posting:
-    end = package.end_for(old.end_date)
+def _renewal_posting(old: _DueRenewal, package: Package, purposes: dict) -> Posting:
     return Posting(
         account_id=old.account_id,
         amount=-package.price,
         kind=EntryKind.SUBSCRIPTION_PURCHASE,
-        purpose=_("Renewal of %(package)s, %(start)s – %(end)s")
-        % {"package": package.name, "start": format_date(old.end_date), "end": format_date(end)},
+        purpose=_renewal_purpose(package, old.end_date, purposes),
         idempotency_key=renewal_key(old.pk),
     )
 
 
-def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entries) -> None:
-    """End the old periods and insert the new ones (one statement each), with their activity
+def _renewal_purpose(package: Package, start: date, purposes: dict) -> str:
+    """ "Renewal of <package>, <start> – <end>", made once per package and start date of a
+    chunk (`purposes` keeps them): a day's renewals share a few of them."""
+    key = (package.pk, start)
+    if key not in purposes:
+        purposes[key] = _("Renewal of %(package)s, %(start)s – %(end)s") % {
+            "package": package.name,
+            "start": format_date(start),
+            "end": format_date(package.end_for(start)),
+        }
+    return purposes[key]
+
+
+def _periods_renew(tenant: Tenant, renewed: list[_DueRenewal], packages, entries) -> None:
+    """End the old periods and insert the new ones (one statement), with their activity
     lines (one more), and announce them after the commit."""
     now = timezone.now()
-    Subscription.objects.for_tenant(tenant).filter(pk__in=[old.pk for old in renewed]).update(
-        status=SubscriptionStatus.EXPIRED, updated_at=now
-    )
-    new_ids = _periods_insert(tenant, renewed, packages, entries, now)
+    new_ids = _periods_replace(tenant, renewed, packages, entries, now)
+    descriptions = {}  # a day's renewals share a few descriptions: each is made once
     lines = []
     for old in renewed:
         package = packages[old.package_id]
-        end = package.end_for(old.end_date)
+        key = (package.pk, old.end_date)
+        if key not in descriptions:
+            descriptions[key] = stored_gettext(
+                "Subscription %(name)s renewed for %(amount)s, %(period)s",
+                name=package.name,
+                amount=Money(package.price, tenant.currency),
+                period=days_between(old.end_date, package.end_for(old.end_date)),
+            )
         lines.append(
             EventLine(
                 type="subscription.renewed",
                 client_id=old.client_id,
-                description=stored_gettext(
-                    "Subscription %(name)s renewed for %(amount)s, %(period)s",
-                    name=package.name,
-                    amount=Money(package.price, tenant.currency),
-                    period=days_between(old.end_date, end),
-                ),
+                description=descriptions[key],
                 payload={
                     "subscription": new_ids[old.pk],
                     "renewal_of": old.pk,
@@ -422,22 +469,32 @@ def _periods_renew(tenant: Tenant, renewed: list[Subscription], packages, entrie
     )
 
 
-_RENEWED_PERIODS_SQL = (
-    f"INSERT INTO {Subscription._meta.db_table} (tenant_id, client_id, package_id, status, "  # noqa: S608 - names are ours
+# The old periods ended and the next ones inserted in one statement: the UPDATE's RETURNING
+# feeds the INSERT, so that each new period is written after its old one left the live ones
+# (the one live period per client and package is a unique index).
+_PERIODS_REPLACE_SQL = (
+    "WITH v AS (SELECT * FROM unnest("  # noqa: S608 - names are ours
+    + ", ".join(array_param(t) for t in ("bigint", "date", "numeric", "bigint"))
+    + ") WITH ORDINALITY AS v(id, end_date, price, entry_id, n)), "
+    f"old AS (UPDATE {_SUBSCRIPTION_TABLE} s SET status = %s, updated_at = %s FROM v "
+    "WHERE s.tenant_id = %s AND s.id = v.id "
+    "RETURNING s.id, s.tenant_id, s.client_id, s.package_id, s.end_date, s.origin_id) "
+    f"INSERT INTO {_SUBSCRIPTION_TABLE} (tenant_id, client_id, package_id, status, "
     "start_date, end_date, auto_renew, amount_paid, refunded_amount, charge_entry_id, "
     "renewal_of_id, origin_id, created_at, updated_at, cancel_reason) "
-    "SELECT s.tenant_id, s.client_id, s.package_id, %s, s.end_date, v.end_date, TRUE, v.price, "
-    "0, v.entry_id, s.id, COALESCE(s.origin_id, s.id), %s, %s, '' FROM unnest(%s::bigint[], "
-    "%s::date[], %s::numeric[], %s::bigint[]) WITH ORDINALITY AS v(id, end_date, price, "
-    f"entry_id, n) JOIN {Subscription._meta.db_table} s ON s.id = v.id ORDER BY v.n "
-    "RETURNING renewal_of_id, id"
+    "SELECT old.tenant_id, old.client_id, old.package_id, %s, old.end_date, v.end_date, TRUE, "
+    "v.price, 0, v.entry_id, old.id, COALESCE(old.origin_id, old.id), %s, %s, '' "
+    "FROM v JOIN old ON old.id = v.id ORDER BY v.n RETURNING renewal_of_id, id"
 )
 
 
-def _periods_insert(tenant: Tenant, renewed, packages, entries, now) -> dict[int, int]:
-    """The next period of each renewed one, from its end date, in one INSERT ... SELECT;
-    returns {old id: new id}."""
-    if not is_postgresql():  # the SQLite demo: the ORM's bulk insert
+def _periods_replace(tenant: Tenant, renewed, packages, entries, now) -> dict[int, int]:
+    """The old periods Expired and the next period of each, from its end date, in one
+    statement; returns {old id: new id}."""
+    if not is_postgresql():  # the SQLite demo: the ORM's update and bulk insert
+        Subscription.objects.for_tenant(tenant).filter(pk__in=[old.pk for old in renewed]).update(
+            status=SubscriptionStatus.EXPIRED, updated_at=now
+        )
         new = Subscription.objects.for_tenant(tenant).bulk_create(
             [
                 Subscription(
@@ -459,16 +516,19 @@ def _periods_insert(tenant: Tenant, renewed, packages, entries, now) -> dict[int
         )
         return {period.renewal_of_id: period.pk for period in new}
     params = [
-        SubscriptionStatus.ACTIVE.value,
-        now,
-        now,
         [old.pk for old in renewed],
         [packages[old.package_id].end_for(old.end_date) for old in renewed],
         [packages[old.package_id].price for old in renewed],
         [entries[old.pk].pk if old.pk in entries else None for old in renewed],
+        SubscriptionStatus.EXPIRED.value,
+        now,
+        tenant.pk,
+        SubscriptionStatus.ACTIVE.value,
+        now,
+        now,
     ]
     with bound_cursor() as cursor:
-        cursor.execute(_RENEWED_PERIODS_SQL, params)
+        cursor.execute(_PERIODS_REPLACE_SQL, params)
         return dict(cursor.fetchall())
 
 
