@@ -538,7 +538,7 @@ def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
     if is_postgresql():
         cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
         rows = cursor.fetchall()
-        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, _read(row)) for row in rows)
+        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, _orm_values(row)) for row in rows)
     return {entry.idempotency_key: entry for entry in entries}
 
 
@@ -546,7 +546,7 @@ _PURPOSE_FIELD: StoredTextField = LedgerEntry._meta.get_field("purpose")
 _PURPOSE_INDEX = _ENTRY_FIELDS.index("purpose")
 
 
-def _read(row: tuple) -> list:
+def _orm_values(row: tuple) -> list:
     """A row of `_POSTED_SQL` as the ORM reads it: the purpose's JSON text as its StoredText."""
     values = list(row)
     values[_PURPOSE_INDEX] = _PURPOSE_FIELD.from_db_value(values[_PURPOSE_INDEX], None, connection)
