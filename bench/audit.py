@@ -255,6 +255,7 @@ def measure_hot_path(args, figures, tenant) -> None:
     from billing.models import Account, EntryKind
     from billing.services import _post_entry, account_top_up, accounts_create_for_clients
     from clients.models import Client
+    from core.stored_text import stored_gettext
 
     now = time.time()
     with scopes_disabled():
@@ -292,7 +293,7 @@ def measure_hot_path(args, figures, tenant) -> None:
                 account=accounts[i % len(accounts)],
                 kind=EntryKind.TOP_UP,
                 amount="1.00",
-                purpose="Account top-up",
+                purpose=stored_gettext("Account top-up"),
                 activity=False,
             )
 

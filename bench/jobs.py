@@ -196,8 +196,8 @@ def load(args, now: datetime):
             "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, "
             "purpose, comment, balance_after, idempotency_key) SELECT tenant_id, id, "
             "last_posted_at, balance, CASE WHEN balance > 0 THEN 'top_up' ELSE 'adjustment' END,"
-            " 'Bench opening', '', balance, 'bench-open:' || id FROM billing_account "
-            "WHERE tenant_id = %s AND balance <> 0",
+            " to_jsonb('Bench opening'::text), '', balance, 'bench-open:' || id "
+            "FROM billing_account WHERE tenant_id = %s AND balance <> 0",
             [tenant.pk],
         )
         raw.execute("ANALYZE")
@@ -252,7 +252,10 @@ RENEWAL_FLOOR = [
     # ... and an INSERT ... SELECT of the entries, with their balance_after chain;
     "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, purpose, "
     "comment, balance_after, idempotency_key) SELECT s.tenant_id, a.id, %(now)s, -p.price, "
-    "'subscription_purchase', 'Renewal of ' || p.name, '', a.balance + COALESCE(SUM(p.price) "
+    "'subscription_purchase', jsonb_build_object('msgid', 'Renewal of %%(package)s, %%(start)s "
+    "– %%(end)s', 'params', jsonb_build_object('package', p.name, 'start', jsonb_build_object("
+    "'date', s.end_date), 'end', jsonb_build_object('date', s.end_date + p.period_count))), "
+    "'', a.balance + COALESCE(SUM(p.price) "
     "OVER (PARTITION BY a.id ORDER BY s.id ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0),"
     " 'floor-renewal:' || s.id FROM subscriptions_subscription s JOIN subscriptions_package p "
     "ON p.id = s.package_id JOIN billing_account a ON a.client_id = s.client_id "
@@ -281,7 +284,10 @@ CHARGE_FLOOR = [
     "updated_at = %(now)s FROM due WHERE a.client_id = due.client_id AND a.tenant_id = %(tenant)s",
     "INSERT INTO billing_ledgerentry (tenant_id, account_id, created_at, amount, kind, purpose, "
     "comment, balance_after, idempotency_key) SELECT m.tenant_id, a.id, %(now)s, "
-    "-ROUND(m.due_amount, 2), 'messaging_charge', 'SMS sending on ' || m.day, '', a.balance, "
+    "-ROUND(m.due_amount, 2), 'messaging_charge', jsonb_build_object('msgid', 'SMS sending on "
+    "%%(day)s, %%(count)s part', 'plural', 'SMS sending on %%(day)s, %%(count)s parts', 'count', "
+    "m.due_parts, 'params', jsonb_build_object('day', jsonb_build_object('date', m.day), "
+    "'count', jsonb_build_object('number', m.due_parts))), '', a.balance, "
     "'floor-sms:' || m.id FROM messaging_messagingcharge m JOIN billing_account a "
     "ON a.client_id = m.client_id WHERE m.id = ANY(%(ids)s)",
     "UPDATE messaging_messagingcharge SET settled = TRUE, charged_amount = ROUND(due_amount, 2), "

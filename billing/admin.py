@@ -3,6 +3,7 @@ money goes through billing.services (a superuser corrects a mistake with a rever
 posted by a service, never by editing a row)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.admin import ReadOnlyAdmin
 
@@ -20,12 +21,21 @@ class AccountAdmin(ReadOnlyAdmin):
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
     list_display = ("id", "tenant", "account", "created_at", "kind", "amount", "balance_after")
-    list_display += ("purpose", "operator")
+    list_display += ("purpose_text", "operator")
     list_filter = ("tenant", "kind")
     list_select_related = ("tenant", "account", "operator")
+    # The purpose is a stored message (JSON): its search matches the stored JSON's text, that
+    # is an operator's words, names and dates as stored, and a message's English msgid, not
+    # the words a Russian admin reads (the comment and the key are searched as typed).
     search_fields = ("idempotency_key", "purpose", "comment")
+    readonly_fields = ("purpose_text",)
     date_hierarchy = "created_at"
     show_full_result_count = False  # no COUNT(*) over millions of entries
+
+    @admin.display(description=_("Purpose"))
+    def purpose_text(self, entry: LedgerEntry) -> str:
+        """The purpose in the admin's language (the column holds its message)."""
+        return str(entry.purpose)
 
 
 @admin.register(CreditLimitChange)

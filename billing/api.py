@@ -4,6 +4,10 @@ credit, through the Finance tab's forms, selectors and services.
 The Idempotency-Key of a top-up also becomes its ledger key (hashed with the caller, since a
 ledger key is unique per tenant): even a retry that missed the API's own record posts once.
 Without the header every top-up is new, as a form submitted twice with two tokens.
+
+An entry's purpose is stored as its message (billing/models.py) and answered as text in the
+caller's language (Accept-Language, else the tenant's) and the tenant's formats, as the Finance
+tab shows it to an operator of that language.
 """
 
 import uuid
@@ -54,7 +58,7 @@ class EntryOut(Answer):
     created_at: datetime | None = None
     amount: Decimal | None = Field(None, description="Signed: positive adds to the balance.")
     kind: EntryKind | None = None
-    purpose: str | None = None
+    purpose: str | None = Field(None, description="In the language of the answer.")
     comment: str | None = None
     balance_after: Decimal | None = None
 
@@ -101,8 +105,16 @@ def account_out(account, tenant) -> AccountOut:
     )
 
 
+def entry_values(entry, fields=ENTRY_FIELDS) -> dict:
+    """The entry's fields asked for, its purpose rendered in the active language."""
+    values = {name: getattr(entry, name) for name in fields}
+    if "purpose" in values:
+        values["purpose"] = str(values["purpose"])
+    return values
+
+
 def entry_out(entry, fields=ENTRY_FIELDS) -> EntryOut:
-    return EntryOut(**{name: getattr(entry, name) for name in fields})
+    return EntryOut(**entry_values(entry, fields))
 
 
 def ledger_key(request, action: str) -> str | None:
@@ -142,7 +154,7 @@ def client_ledger(request, number: ClientNumber, query: Query[LedgerQuery]):
         query,
         keys=NEWEST_FIRST,
         sort="-created_at",
-        row=lambda entry: {name: getattr(entry, name) for name in fields},
+        row=lambda entry: entry_values(entry, fields),
     )
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from core.formatting import format_date_for
+from core.stored_text import stored_gettext
 
 from .models import Account, EntryKind
 from .services import (
@@ -23,10 +23,23 @@ from .services import (
     accounts_create_for_clients,
 )
 
+# What each tenant's carried-over invoices were for: messages read in each operator's
+# language, the invoice's day in the reader's date format.
 PURPOSES = {
-    "isp": (EntryKind.ADJUSTMENT, "Invoice from the previous system: internet, {month}"),
-    "reseller": (EntryKind.ADJUSTMENT, "Invoice from the previous system: licences, {month}"),
-    "sms": (EntryKind.MESSAGING_CHARGE, "SMS sending {day}"),
+    "isp": (
+        EntryKind.ADJUSTMENT,
+        lambda day: stored_gettext("Invoice from the previous system: internet, %(day)s", day=day),
+    ),
+    "reseller": (
+        EntryKind.ADJUSTMENT,
+        lambda day: stored_gettext("Invoice from the previous system: licences, %(day)s", day=day),
+    ),
+    "sms": (
+        EntryKind.MESSAGING_CHARGE,
+        lambda day: stored_gettext(
+            "Invoice from the previous system: SMS sending, %(day)s", day=day
+        ),
+    ),
 }
 
 
@@ -67,9 +80,7 @@ def seed(context: dict, log) -> None:
                     )
                 else:
                     cost = Decimal(rng.randint(300, 9000)) / 100
-                    label = purpose.format(
-                        month=f"{moment:%B %Y}", day=format_date_for(tenant, moment)
-                    )
+                    label = purpose(timezone.localtime(moment, tenant.zone).date())
                     with contextlib.suppress(InsufficientFunds):
                         account_charge(
                             account=account, amount=cost, purpose=label, kind=kind, at=moment

@@ -16,7 +16,7 @@ from exports.registry import ExportGone, ExportKind, ExportSpec
 from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
 
-from .models import EntryKind, purpose_shown
+from .models import EntryKind
 from .selectors import Period, account_or_empty, ledger_entries_for_period
 
 CHUNK_SIZE = 2000
@@ -42,7 +42,7 @@ def ledger_rows(queryset):
             created_at,
             -amount if amount < 0 else None,
             amount if amount > 0 else None,
-            purpose_shown(purpose),
+            str(purpose),  # a stored message, in the language of who asked for the file
             comment,
             kind_labels.get(kind, kind),
             balance_after,

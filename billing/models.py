@@ -8,6 +8,12 @@ entry that points at the entry it reverses.
 
 Money is Decimal with 2 places, in the tenant's currency. MONEY_MAX_DIGITS bounds every amount
 and balance: the services refuse a posting that would not fit the column.
+
+An entry's purpose is written once and read for years by operators of either language, so it
+is stored as its message (core/stored_text.py, like an event's description): a renewal written
+by the beat job reads in Russian for a Russian operator, its dates in the tenant's format. An
+operator's own words are literal text, shown as typed; a row from before messages holds its
+sentence as a JSON string and shows it unchanged (migration 0006).
 """
 
 from decimal import Decimal
@@ -18,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel, TenantQuerySet, _TenantManagerBase
 
@@ -26,6 +33,8 @@ MONEY_PLACES = 2
 MONEY_QUANTUM = Decimal("0.01")
 # The largest absolute value a money column holds: 999,999,999,999.99.
 MONEY_LIMIT = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_PLACES)) - MONEY_QUANTUM
+# The longest purpose an operator may type (the column's length before purposes were messages).
+PURPOSE_MAX_LENGTH = 255
 
 
 def money_field(verbose_name=None, **kwargs) -> models.DecimalField:
@@ -81,20 +90,6 @@ class EntryKind(models.TextChoices):
     REVERSAL = "reversal", _("Reversal")
 
 
-# The purposes the services write in words of their own, as entries made before the catalogue
-# (or in another language) stored them in English: shown in the page's language.
-FIXED_PURPOSES = {
-    "Account top-up": _("Account top-up"),
-    "Refund": _("Refund"),
-    "Opening balance": _("Opening balance"),
-}
-
-
-def purpose_shown(purpose: str) -> str:
-    """An entry's purpose as a page or an export shows it (see FIXED_PURPOSES)."""
-    return str(FIXED_PURPOSES.get(purpose, purpose))
-
-
 # Kinds that are the client buying something: they move Client.last_purchase_at.
 PURCHASE_KINDS = frozenset({EntryKind.SUBSCRIPTION_PURCHASE})
 
@@ -115,7 +110,7 @@ class LedgerEntry(TenantOwnedModel):
     created_at = models.DateTimeField(_("Date"), default=timezone.now, editable=False)
     amount = money_field(_("Amount"))
     kind = models.CharField(_("Kind"), max_length=24, choices=EntryKind.choices)
-    purpose = models.CharField(_("Purpose"), max_length=255)
+    purpose = StoredTextField(_("Purpose"))
     comment = models.CharField(_("Comment"), max_length=500, blank=True)
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -158,8 +153,8 @@ class LedgerEntry(TenantOwnedModel):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} → {self.balance_after}"
+    def __str__(self) -> str:  # the purpose in the language active now, the reader's
+        return f"{self.get_kind_display()} {self.amount} → {self.balance_after}: {self.purpose}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -168,10 +163,6 @@ class LedgerEntry(TenantOwnedModel):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Ledger entries are never deleted; post a reversing entry instead.")
-
-    @property
-    def purpose_shown(self) -> str:
-        return purpose_shown(self.purpose)
 
     @property
     def credit(self) -> Decimal | None:

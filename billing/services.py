@@ -33,6 +33,14 @@ recorded by the subscriptions service that made it (with its package and period,
 `activity=False`), and daily messaging charges are not recorded (they would drown the
 timeline). A credit-limit change records its line in `account_set_credit_limit`.
 
+A purpose is a StoredText (core/stored_text.py), never a sentence: the services' own words are
+messages (`stored_gettext("Account top-up")`), rendered in each reader's language and formats
+when the entry is shown, and an operator's words are `literal_text`, shown as typed (at most
+PURPOSE_MAX_LENGTH characters). A plain `str` is refused (TypeError), as for an event's
+description, so that no purpose is kept in the language of whoever, or whichever job, wrote it.
+A replayed key is compared by account, kind and amount, never by its purpose: a retry whose
+purpose reads in another language (or with another date format) is the same posting.
+
 Amounts are Decimal (never float), quantized to 0.01 with ROUND_HALF_UP: a computed charge such
 as 1,234 messages at 0.0350 is rounded once, here. Forms refuse more than 2 decimals before
 they get here, so an operator's amount is never rounded silently.
@@ -43,6 +51,7 @@ Other apps call `account_charge` (a purchase) or `ledger_post_chunk_retried` / `
 once.
 """
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
@@ -59,7 +68,14 @@ from clients.models import Client, ClientStatus
 from core.formatting import format_amount, money
 from core.languages import in_language_of
 from core.sql import array_param, bound_cursor, is_postgresql
-from core.stored_text import Money, stored_gettext
+from core.stored_text import (
+    Money,
+    StoredText,
+    StoredTextField,
+    literal_text,
+    stored_gettext,
+    stored_text_required,
+)
 from events.outbox import OwedEmail, emails_enqueue
 from events.services import (
     EVENT_COLUMNS,
@@ -76,6 +92,7 @@ from .models import (
     MONEY_LIMIT,
     MONEY_QUANTUM,
     PURCHASE_KINDS,
+    PURPOSE_MAX_LENGTH,
     Account,
     CreditLimitChange,
     EntryKind,
@@ -218,7 +235,7 @@ _ENTRY_COLUMNS = (
     ("created_at", "timestamptz"),
     ("amount", "numeric"),
     ("kind", "text"),
-    ("purpose", "text"),
+    ("purpose", "jsonb"),
     ("comment", "text"),
     ("operator_id", "bigint"),
     ("balance_after", "numeric"),
@@ -280,12 +297,13 @@ _POSTED_SQL = (
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """One entry to post. `amount` is signed: positive adds to the balance."""
+    """One entry to post. `amount` is signed: positive adds to the balance; `purpose` is a
+    StoredText (a plain str is refused, see the module's docstring)."""
 
     account_id: int
     amount: Decimal
     kind: str
-    purpose: str
+    purpose: StoredText
     idempotency_key: str
     comment: str = ""
     actor: object = None
@@ -293,6 +311,9 @@ class Posting:
     reverses: LedgerEntry | None = None
     at: datetime | None = None
     activity: bool = False
+
+    def __post_init__(self):
+        stored_text_required(self.purpose, what="A ledger entry's purpose")
 
 
 @dataclass(slots=True)
@@ -517,8 +538,19 @@ def _posted_entries(cursor, tenant: Tenant, ids) -> dict[str, LedgerEntry]:
     if is_postgresql():
         cursor.execute(_POSTED_SQL, [tenant.pk, list(ids)])
         rows = cursor.fetchall()
-        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, row) for row in rows)
+        entries = (LedgerEntry.from_db("default", _ENTRY_FIELDS, _orm_values(row)) for row in rows)
     return {entry.idempotency_key: entry for entry in entries}
+
+
+_PURPOSE_FIELD: StoredTextField = LedgerEntry._meta.get_field("purpose")
+_PURPOSE_INDEX = _ENTRY_FIELDS.index("purpose")
+
+
+def _orm_values(row: tuple) -> list:
+    """A row of `_POSTED_SQL` as the ORM reads it: the purpose's JSON text as its StoredText."""
+    values = list(row)
+    values[_PURPOSE_INDEX] = _PURPOSE_FIELD.from_db_value(values[_PURPOSE_INDEX], None, connection)
+    return values
 
 
 def _copied(entry: LedgerEntry) -> LedgerEntry:
@@ -589,7 +621,7 @@ def _entry_for(tenant, posting: Posting, account: _LockedAccount | None, now) ->
         when,
         amount,
         posting.kind,
-        posting.purpose[:255],
+        _purpose_kept(posting.purpose),
         (posting.comment or "")[:500],
         operator.pk if operator else None,
         new_balance,
@@ -607,6 +639,14 @@ def _entry_for(tenant, posting: Posting, account: _LockedAccount | None, now) ->
 
 def _operator(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _purpose_kept(purpose: StoredText) -> StoredText:
+    """An operator's words at most PURPOSE_MAX_LENGTH characters long (a message is kept
+    whole: its words are the catalogue's)."""
+    if purpose.literal and len(purpose.msgid) > PURPOSE_MAX_LENGTH:
+        return literal_text(purpose.msgid[:PURPOSE_MAX_LENGTH])
+    return purpose
 
 
 def _write_entries(cursor, tenant, new, accounts, now) -> None:
@@ -636,8 +676,11 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
 
 
 def _column(entries, name: str) -> list | None:
-    """The entries' values of one column; None (an empty array, which unnest pads with NULLs)
-    when all are NULL or empty, which saves sending a thousand of them."""
+    """The entries' values of one column (the purpose as JSON text); None (an empty array,
+    which unnest pads with NULLs) when all are NULL or empty, which saves sending a thousand of
+    them."""
+    if name == "purpose":
+        return [json.dumps(entry.purpose.to_json()) for entry in entries]
     values = [getattr(entry, name) for entry in entries]
     return None if name in _NULLABLE_COLUMNS and not any(values) else values
 
@@ -739,7 +782,7 @@ def _post_entry(
     account: Account,
     kind: str,
     amount,
-    purpose: str,
+    purpose: StoredText,
     comment: str = "",
     actor=None,
     idempotency_key: str | None = None,
@@ -805,17 +848,18 @@ def account_top_up(
     amount,
     actor=None,
     comment: str = "",
-    purpose: str | None = None,
+    purpose: StoredText | None = None,
     idempotency_key: str | None = None,
     at: datetime | None = None,
 ) -> LedgerEntry:
-    """Money in, recorded in the client's activity. The amount must be positive."""
+    """Money in, recorded in the client's activity. The amount must be positive; the purpose
+    is "Account top-up" unless the caller says what the money came with."""
     amount = positive_money(amount, what=_("A top-up"))
     return _post_entry(
         account=account,
         kind=EntryKind.TOP_UP,
         amount=amount,
-        purpose=purpose or _("Account top-up"),
+        purpose=purpose or stored_gettext("Account top-up"),
         comment=comment,
         actor=actor,
         idempotency_key=idempotency_key,
@@ -828,7 +872,7 @@ def account_charge(
     *,
     account: Account,
     amount,
-    purpose: str,
+    purpose: StoredText,
     kind: str = EntryKind.ADJUSTMENT,
     actor=None,
     comment: str = "",
@@ -862,7 +906,7 @@ def account_refund(
     *,
     account: Account,
     amount,
-    purpose: str | None = None,
+    purpose: StoredText | None = None,
     actor=None,
     comment: str = "",
     idempotency_key: str | None = None,
@@ -875,7 +919,7 @@ def account_refund(
         account=account,
         kind=EntryKind.REFUND,
         amount=amount,
-        purpose=purpose or _("Refund"),
+        purpose=purpose or stored_gettext("Refund"),
         comment=comment,
         actor=actor,
         idempotency_key=idempotency_key,
@@ -900,10 +944,9 @@ def entry_reverse(
             account=entry.account,
             kind=EntryKind.REVERSAL,
             amount=-entry.amount,
-            purpose=(
-                _("Reversal of entry %(entry)s: %(purpose)s")
-                % {"entry": entry.pk, "purpose": entry.purpose}
-            )[:255],
+            purpose=stored_gettext(
+                "Reversal of entry %(entry)s: %(purpose)s", entry=entry.pk, purpose=entry.purpose
+            ),
             comment=comment,
             actor=actor,
             idempotency_key=key,
@@ -1074,7 +1117,7 @@ def opening_balances_post(
             account_id=accounts[client_id],
             amount=to_money(amount),
             kind=EntryKind.ADJUSTMENT,
-            purpose=_("Opening balance"),
+            purpose=stored_gettext("Opening balance"),
             comment=(_("Imported from %(file)s") % {"file": file_name})[:255],
             idempotency_key=opening_balance_key(
                 tenant=tenant, client_id=client_id, file_hash=file_hash

@@ -9,7 +9,7 @@ from core.formatting import format_datetime, money
 from core.tables import FieldColumn, MomentColumn, RecordColumn
 from tenancy.tables import BaseTable
 
-from .models import LedgerEntry, purpose_shown
+from .models import LedgerEntry
 
 
 class MoneyColumn(tables.Column):
@@ -103,7 +103,7 @@ class LedgerEntryTable(BaseTable):
                     format_datetime(entry.created_at),
                     money(credit) if credit is not None else "",
                     money(debit) if debit is not None else "",
-                    self.render_purpose(entry, purpose_shown(entry.purpose)),
+                    self.render_purpose(entry, str(entry.purpose)),  # the reader's language
                     money(entry.balance_after),
                 )
             )

@@ -11,6 +11,7 @@ reader's formats:
 - nested messages (a status, a hold's kind, a choice's label: a lazy label is stored as its
   msgid), translated at read time too;
 - `Money` through `core.formatting.format_amount`;
+- `Count` (a whole number that may run into thousands) grouped by `core.formatting.format_count`;
 - dates and datetimes through `core.formatting` (the tenant's formats and zone);
 - lists (field labels: "Changed: name, phone") each rendered, joined by commas;
 - `Capitalized(...)` of any of these, its first letter upper case.
@@ -18,9 +19,10 @@ reader's formats:
 Writers build one with the marker functions `stored_gettext`, `stored_ngettext` and
 `stored_pgettext`, which makemessages extracts like their gettext namesakes
 (core/management/commands/makemessages.py). Text that is not a message (a plain old row's
-sentence) is `StoredText.literal(...)` and renders unchanged. A bad translation or a missing
-parameter never raises at read time: the untranslated message, else the bare msgid, is shown
-and the fault logged.
+sentence, an operator's words) is `literal_text(...)` and renders unchanged. A bad translation
+or a missing parameter never raises at read time: the untranslated message, else the bare
+msgid, is shown and the fault logged. Columns that hold one (`StoredTextField`) refuse a plain
+`str` in their writers (`stored_text_required`): an event's description, a ledger purpose.
 """
 
 import logging
@@ -33,7 +35,7 @@ from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
-from .formatting import format_amount, format_date, format_datetime, money
+from .formatting import format_amount, format_count, format_date, format_datetime, money
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,14 @@ class Money:
     currency: str = ""
     places: int = 2
     show_currency: bool = True
+
+
+@dataclass(frozen=True)
+class Count:
+    """A whole number grouped in the reader's separators ("12,345" or "12 345"): a count of
+    parts or messages, where a plain int would show "12345"."""
+
+    value: int
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,17 @@ class StoredText:
         return cls.of_literal(document if isinstance(document, str) else str(document))
 
 
+def stored_text_required(value, *, what: str) -> None:
+    """Refuse a value that is not a StoredText (TypeError): a sentence rendered when it is
+    written would stay in the writer's language for every later reader. `what` names the
+    column ("An event's description")."""
+    if not isinstance(value, StoredText):
+        raise TypeError(
+            f"{what} is a StoredText (core.stored_text.stored_gettext, or literal_text for "
+            f"words typed by a person), not {type(value).__name__}"
+        )
+
+
 def _encode_params(params: dict) -> dict:
     return {name: encode_param(value) for name, value in params.items()}
 
@@ -215,6 +236,8 @@ def encode_param(value):
         return value
     if isinstance(value, Capitalized):
         return {"capfirst": encode_param(value.value)}
+    if isinstance(value, Count):
+        return {"number": int(value.value)}
     if isinstance(value, Money):
         document = {"money": str(value.amount), "currency": value.currency}
         if value.places != 2:
@@ -261,6 +284,8 @@ def render_param(value) -> str:
                 return format_datetime(datetime.fromisoformat(value["datetime"]))
             if "date" in value:
                 return format_date(date.fromisoformat(value["date"]))
+            if "number" in value:
+                return format_count(value["number"])
             if "capfirst" in value:
                 return capfirst(render_param(value["capfirst"])) or ""
             if "list" in value:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.sql import array_param, bound_cursor, is_postgresql
-from core.stored_text import StoredText
+from core.stored_text import StoredText, stored_text_required
 from tenancy.models import Tenant
 
 from . import after_commit
@@ -48,11 +48,7 @@ class EventLine:
 def description_check(description) -> None:
     """Refuse a description that is not a StoredText: a sentence rendered now would stay in
     the writer's language for every later reader."""
-    if not isinstance(description, StoredText):
-        raise TypeError(
-            "An event's description is a StoredText (core.stored_text.stored_gettext), "
-            f"not {type(description).__name__}"
-        )
+    stored_text_required(description, what="An event's description")
 
 
 def _operator(actor):

@@ -25,12 +25,11 @@ from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed_later
-from core.formatting import format_date_for
 from core.jobs import job_run
 from core.stored_text import stored_gettext
 from events.services import event_record
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
-from subscriptions.services import EXPIRY_JOB
+from subscriptions.services import EXPIRY_JOB, purchase_purpose
 from tenancy.models import Membership
 from tenancy.modules import SUBSCRIPTIONS, uses_any
 from tenancy.roles import Role
@@ -149,7 +148,7 @@ def _debtors(tenant, active: list, rng, now) -> int:
         account_charge(
             account=account,
             amount=account.balance + account.credit_limit + Decimal(rng.randint(5, 60)),
-            purpose="Overdue invoice (demo)",
+            purpose=stored_gettext("Overdue invoice"),
             allow_overdraft=True,
             at=due,
         )
@@ -193,8 +192,7 @@ def _renewals_due(tenant, active: list, rng) -> int:
         entry = account_charge(
             account=account,
             amount=package.price,
-            purpose=f"Subscription {package.name}, "
-            f"{format_date_for(tenant, start)} – {format_date_for(tenant, today)}",
+            purpose=purchase_purpose(package.name, start, today),
             kind=EntryKind.SUBSCRIPTION_PURCHASE,
             at=bought,
         )

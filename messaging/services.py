@@ -50,15 +50,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from billing.models import Account, EntryKind
 from billing.services import Posting, account_ids_for_clients, ledger_post_chunk_retried
 from clients.models import Client
-from core.formatting import format_count, format_date, money
 from core.jobs import job_lock
 from core.sql import array_param, bound_cursor, is_postgresql, unnest_arrays
-from core.stored_text import field_labels, stored_gettext
+from core.stored_text import (
+    Count,
+    Money,
+    StoredText,
+    field_labels,
+    stored_gettext,
+    stored_ngettext,
+    stored_pgettext,
+)
 from core.text import clean_text, describe_character, refused_characters
 from core.validators import full_clean_changed
 from events.services import event_record
@@ -815,10 +822,32 @@ class ChargeResult:
     amount: Decimal = Decimal("0.00")
 
 
-def charge_purpose(day: date, parts: int) -> str:
-    return ngettext(
-        "SMS sending on %(day)s, %(count)s part", "SMS sending on %(day)s, %(count)s parts", parts
-    ) % {"day": format_date(day), "count": format_count(parts)}
+def charge_purpose(day: date, parts: int) -> StoredText:
+    """A day's charge, "SMS sending on 10.03.2026, 1,234 parts", written by the daily job and
+    read in each reader's language, date format and digit grouping."""
+    return stored_ngettext(
+        "SMS sending on %(day)s, %(count)s part",
+        "SMS sending on %(day)s, %(count)s parts",
+        parts,
+        day=day,
+        count=Count(parts),
+    )
+
+
+def correction_purpose(day: date, parts: int, charged_parts: int, charged: Decimal) -> StoredText:
+    """A correction of a day's charge: the day's purpose and what was charged before."""
+    return stored_pgettext(
+        "charge and its correction",
+        "%(charge)s %(correction)s",
+        charge=charge_purpose(day, parts),
+        correction=stored_ngettext(
+            "(correction: was %(count)s part, %(amount)s)",
+            "(correction: was %(count)s parts, %(amount)s)",
+            charged_parts,
+            count=Count(charged_parts),
+            amount=Money(charged, show_currency=False),
+        ),
+    )
 
 
 def charge_key(tenant: Tenant, client_id: int, day: date, posting: int) -> str:
@@ -883,11 +912,7 @@ def _charge_posting(
         purposes[row.day, row.due_parts] = charge_purpose(row.day, row.due_parts)
     purpose = purposes[row.day, row.due_parts]
     if row.postings:
-        purpose += " " + ngettext(
-            "(correction: was %(count)s part, %(amount)s)",
-            "(correction: was %(count)s parts, %(amount)s)",
-            row.charged_parts,
-        ) % {"count": format_count(row.charged_parts), "amount": money(row.charged_amount)}
+        purpose = correction_purpose(row.day, row.due_parts, row.charged_parts, row.charged_amount)
     return Posting(
         account_id=account_id,
         amount=-difference,  # owing more takes money out of the balance

@@ -19,12 +19,11 @@ from django.utils import timezone
 from billing.models import EntryKind
 from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import ClientStatus
-from core.formatting import format_date_for
 from core.stored_text import Money, stored_gettext
 from events.services import event_record
 from tenancy.modules import SUBSCRIPTIONS, uses_any
 
-from .lifecycle import days_between
+from .lifecycle import days_between, purchase_purpose
 from .models import Package, PeriodUnit, Subscription, SubscriptionStatus, add_months, tenant_today
 
 PACKAGES = {
@@ -135,8 +134,7 @@ def _seed_history(tenant, client, package, periods, today, now, rng) -> int:
             entry = account_charge(
                 account=account,
                 amount=package.price,
-                purpose=f"Subscription {package.name}, "
-                f"{format_date_for(tenant, start)} – {format_date_for(tenant, end)}",
+                purpose=purchase_purpose(package.name, start, end),
                 kind=EntryKind.SUBSCRIPTION_PURCHASE,
                 idempotency_key=f"sub-purchase:demo-{client.pk}-{number}",
                 allow_overdraft=True,

@@ -46,7 +46,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing.models import Account, EntryKind
@@ -59,7 +58,6 @@ from billing.services import (
     ledger_post_chunk_retried,
 )
 from clients.models import Client
-from core.formatting import format_date
 from core.sql import array_param, bound_cursor, is_postgresql
 from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext, stored_pgettext
 from events.services import EventLine, event_record, events_record_bulk
@@ -108,6 +106,22 @@ def days_between(start, end) -> StoredText:
     return stored_pgettext("period of days", "%(start)s – %(end)s", start=start, end=end)
 
 
+def purchase_purpose(package_name: str, start: date, end: date) -> StoredText:
+    """A bought period's ledger purpose, "Subscription Home 100, 01.10.2026 – 31.10.2026",
+    its dates in the reader's format."""
+    return stored_gettext(
+        "Subscription %(package)s, %(start)s – %(end)s", package=package_name, start=start, end=end
+    )
+
+
+def renewal_purpose(package_name: str, start: date, end: date) -> StoredText:
+    """A renewed period's ledger purpose, written by the expiry job and read in each reader's
+    language and date format."""
+    return stored_gettext(
+        "Renewal of %(package)s, %(start)s – %(end)s", package=package_name, start=start, end=end
+    )
+
+
 def subscriptions_changed_announce(*, tenant: Tenant, client_ids, active: bool, reason: str):
     """`subscriptions_changed` once the current transaction commits (nothing for no clients)."""
     client_ids = sorted(set(client_ids))
@@ -131,7 +145,6 @@ def subscription_period_buy(
     package: Package,
     start_date: date,
     auto_renew: bool,
-    purpose: str,
     idempotency_key: str,
     status: str = SubscriptionStatus.ACTIVE,
     actor=None,
@@ -139,7 +152,7 @@ def subscription_period_buy(
     renewal_of: Subscription | None = None,
 ) -> Subscription:
     """Buy one period of `package` from `start_date`: charge its price through the ledger
-    ("<purpose>, <start> – <end>", the caller's key; nothing for a free package), then insert
+    (`purchase_purpose`, the caller's key; nothing for a free package), then insert
     the period's row. Joins the caller's transaction; raises what the ledger raises
     (InsufficientFunds) and the database's IntegrityError for a second live period."""
     end_date = package.end_for(start_date)
@@ -148,7 +161,7 @@ def subscription_period_buy(
         entry = account_charge(
             account=account or account_for_client(client=client),
             amount=package.price,
-            purpose=f"{purpose}, {format_date(start_date)} – {format_date(end_date)}",
+            purpose=purchase_purpose(package.name, start_date, end_date),
             kind=EntryKind.SUBSCRIPTION_PURCHASE,
             actor=actor,
             idempotency_key=idempotency_key,
@@ -416,16 +429,12 @@ def _renewal_posting(old: _DueRenewal, package: Package, purposes: dict) -> Post
     )
 
 
-def _renewal_purpose(package: Package, start: date, purposes: dict) -> str:
-    """ "Renewal of <package>, <start> – <end>", made once per package and start date of a
-    chunk (`purposes` keeps them): a day's renewals share a few of them."""
+def _renewal_purpose(package: Package, start: date, purposes: dict) -> StoredText:
+    """The renewal's purpose, made once per package and start date of a chunk (`purposes`
+    keeps them): a day's renewals share a few of them."""
     key = (package.pk, start)
     if key not in purposes:
-        purposes[key] = _("Renewal of %(package)s, %(start)s – %(end)s") % {
-            "package": package.name,
-            "start": format_date(start),
-            "end": format_date(package.end_for(start)),
-        }
+        purposes[key] = renewal_purpose(package.name, start, package.end_for(start))
     return purposes[key]
 
 

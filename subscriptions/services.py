@@ -31,7 +31,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from billing.models import MONEY_QUANTUM, LedgerEntry
 from billing.services import (
@@ -44,7 +43,7 @@ from billing.services import (
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.services import client_create
 from core.formatting import format_date
-from core.stored_text import Money, StoredText, field_labels, stored_gettext
+from core.stored_text import Money, StoredText, field_labels, stored_gettext, stored_ngettext
 from events.services import event_record
 from tenancy.models import Tenant
 
@@ -55,7 +54,9 @@ from .lifecycle import (
     days_between,
     expiry_done,
     expiry_run,
+    purchase_purpose,
     renewal_key,
+    renewal_purpose,
     subscription_period_buy,
     subscription_renew,
     subscription_resume_all,
@@ -79,7 +80,9 @@ __all__ = [  # the rules written in lifecycle.py, public from here
     "clients_with_active_subscription",
     "expiry_done",
     "expiry_run",
+    "purchase_purpose",
     "renewal_key",
+    "renewal_purpose",
     "subscription_period_buy",
     "subscription_renew",
     "subscription_resume_all",
@@ -355,7 +358,6 @@ def subscription_create(
                 package=package,
                 start_date=start_date,
                 auto_renew=auto_renew,
-                purpose=_("Subscription %(package)s") % {"package": package.name},
                 idempotency_key=idempotency_key or new_idempotency_key("sub-purchase"),
                 status=SubscriptionStatus.SUSPENDED if on_hold else SubscriptionStatus.ACTIVE,
                 actor=actor,
@@ -430,7 +432,9 @@ def subscription_order(
             amount=payment,
             actor=actor,
             comment=payment_comment,
-            purpose=_("Payment received with the order of %(package)s") % {"package": package.name},
+            purpose=stored_gettext(
+                "Payment received with the order of %(package)s", package=package.name
+            ),
             idempotency_key=f"order-payment:{key}",  # not "sub-": it is the client's money in
         )
     return subscription_create(
@@ -472,19 +476,19 @@ def refund_amount(subscription: Subscription, today: date) -> Decimal:
     return min(share.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP), subscription.amount_paid)
 
 
-def refund_purpose(subscription: Subscription, today: date) -> str:
-    """The refund's ledger purpose: the unused days (plural forms) of the package's period."""
+def refund_purpose(subscription: Subscription, today: date) -> StoredText:
+    """The refund's ledger purpose: the unused days (plural forms) of the package's period,
+    read in the reader's language and date format."""
     days = unused_days(subscription, today)
-    return ngettext(
+    return stored_ngettext(
         "Refund of %(days)s unused day of %(package)s, %(start)s – %(end)s",
         "Refund of %(days)s unused days of %(package)s, %(start)s – %(end)s",
         days,
-    ) % {
-        "days": days,
-        "package": subscription.package.name,
-        "start": format_date(subscription.start_date),
-        "end": format_date(subscription.end_date),
-    }
+        days=days,
+        package=subscription.package.name,
+        start=subscription.start_date,
+        end=subscription.end_date,
+    )
 
 
 def _lock(subscription: Subscription) -> Subscription:

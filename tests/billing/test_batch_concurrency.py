@@ -23,6 +23,7 @@ from billing.services import (
     account_top_up,
     ledger_post_batch,
 )
+from core.stored_text import literal_text, stored_gettext
 from tests.billing.test_ledger_concurrency import run_parallel
 from tests.factories import ClientFactory, TenantFactory, make_account
 
@@ -39,7 +40,7 @@ def planned(accounts, key: int) -> Posting:
         account_id=accounts[key % len(accounts)].pk,
         amount=amount,
         kind=EntryKind.TOP_UP if amount > 0 else EntryKind.ADJUSTMENT,
-        purpose="Account top-up" if amount > 0 else "Concurrent",
+        purpose=stored_gettext("Account top-up") if amount > 0 else literal_text("Concurrent"),
         idempotency_key=f"c:{key}",
     )
 
@@ -148,7 +149,7 @@ def test_a_connection_killed_mid_batch_keeps_the_chunks_before_and_nothing_of_it
     with scopes_disabled():
         accounts = [make_account(ClientFactory(tenant=tenant)) for _ in range(20)]
     postings = [
-        Posting(a.pk, Decimal("5.00"), EntryKind.TOP_UP, "Batch", f"kill:{i}")
+        Posting(a.pk, Decimal("5.00"), EntryKind.TOP_UP, literal_text("Batch"), f"kill:{i}")
         for i, a in enumerate(accounts)
     ]
     outcome = []
@@ -201,7 +202,7 @@ def test_a_key_posted_while_its_retry_waited_for_the_lock_is_replayed_not_refuse
         with scopes_disabled():
             fresh = Account.objects.select_related("tenant").get(pk=account.pk)
             return account_charge(
-                account=fresh, amount="40", purpose="Raced", idempotency_key="raced"
+                account=fresh, amount="40", purpose=literal_text("Raced"), idempotency_key="raced"
             )
 
     def first():
@@ -219,7 +220,7 @@ def test_a_key_posted_while_its_retry_waited_for_the_lock_is_replayed_not_refuse
             account_id=account.pk,
             amount=Decimal("-40.00"),
             kind=EntryKind.ADJUSTMENT,
-            purpose="Raced",
+            purpose=literal_text("Raced"),
             idempotency_key="raced",
         )
         with scopes_disabled():

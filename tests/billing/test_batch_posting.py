@@ -21,6 +21,7 @@ from billing.services import (
     account_top_up,
     ledger_post_batch,
 )
+from core.stored_text import literal_text, stored_gettext
 from events.models import Event
 from tests.factories import ClientFactory, TenantFactory, make_account
 
@@ -63,7 +64,7 @@ def post_one_by_one(tenant, accounts):
                 account_charge(
                     account=account,
                     amount=-amount,
-                    purpose=f"Plan {key}",
+                    purpose=literal_text(f"Plan {key}"),
                     kind=kind,
                     idempotency_key=key,
                     allow_overdraft=overdraft,
@@ -74,13 +75,17 @@ def post_one_by_one(tenant, accounts):
 
 
 def post_as_batch(tenant, accounts):
-    purposes = {EntryKind.TOP_UP: "Account top-up", EntryKind.REFUND: "Refund"}
+    # The purposes the single postings write by default, as messages.
+    purposes = {
+        EntryKind.TOP_UP: stored_gettext("Account top-up"),
+        EntryKind.REFUND: stored_gettext("Refund"),
+    }
     postings = [
         Posting(
             account_id=accounts[index].pk,
             amount=Decimal(amount),
             kind=kind,
-            purpose=purposes.get(kind, f"Plan {key}"),
+            purpose=purposes.get(kind, literal_text(f"Plan {key}")),
             idempotency_key=key,
             allow_overdraft=overdraft,
             at=None if kind == EntryKind.REFUND else AT,
@@ -138,10 +143,12 @@ def test_one_account_short_of_funds_is_refused_alone():
         results = ledger_post_batch(
             tenant=tenant,
             postings=[
-                Posting(rich.pk, Decimal("-10"), EntryKind.ADJUSTMENT, "a", "r1"),
-                Posting(poor.pk, Decimal("-4"), EntryKind.ADJUSTMENT, "b", "p1"),
-                Posting(poor.pk, Decimal("-4"), EntryKind.ADJUSTMENT, "c", "p2"),  # 1 left
-                Posting(other.pk, Decimal("7"), EntryKind.TOP_UP, "d", "o1"),
+                Posting(rich.pk, Decimal("-10"), EntryKind.ADJUSTMENT, literal_text("a"), "r1"),
+                Posting(poor.pk, Decimal("-4"), EntryKind.ADJUSTMENT, literal_text("b"), "p1"),
+                Posting(
+                    poor.pk, Decimal("-4"), EntryKind.ADJUSTMENT, literal_text("c"), "p2"
+                ),  # 1 left
+                Posting(other.pk, Decimal("7"), EntryKind.TOP_UP, literal_text("d"), "o1"),
             ],
         )
         assert [r.posted for r in results] == [True, True, False, True]
@@ -164,11 +171,19 @@ def test_a_key_posted_before_or_twice_in_a_chunk_returns_the_first_entry():
         results = ledger_post_batch(
             tenant=tenant,
             postings=[
-                Posting(account.pk, Decimal("10"), EntryKind.TOP_UP, "Account top-up", "again"),
-                Posting(account.pk, Decimal("3"), EntryKind.TOP_UP, "x", "twice"),
-                Posting(account.pk, Decimal("3"), EntryKind.TOP_UP, "x", "twice"),
-                Posting(account.pk, Decimal("4"), EntryKind.TOP_UP, "x", "twice"),  # other sum
-                Posting(account.pk, Decimal("0"), EntryKind.TOP_UP, "x", "zero"),
+                Posting(
+                    account.pk,
+                    Decimal("10"),
+                    EntryKind.TOP_UP,
+                    stored_gettext("Account top-up"),
+                    "again",
+                ),
+                Posting(account.pk, Decimal("3"), EntryKind.TOP_UP, literal_text("x"), "twice"),
+                Posting(account.pk, Decimal("3"), EntryKind.TOP_UP, literal_text("x"), "twice"),
+                Posting(
+                    account.pk, Decimal("4"), EntryKind.TOP_UP, literal_text("x"), "twice"
+                ),  # other sum
+                Posting(account.pk, Decimal("0"), EntryKind.TOP_UP, literal_text("x"), "zero"),
             ],
         )
         account.refresh_from_db()
@@ -192,7 +207,7 @@ def test_statements_per_chunk_do_not_grow_with_its_size():
                 account_id=accounts[i].pk,
                 amount=Decimal("5") if i % 3 else Decimal("-1000"),
                 kind=EntryKind.TOP_UP if i % 3 else EntryKind.SUBSCRIPTION_PURCHASE,
-                purpose="Mix",
+                purpose=literal_text("Mix"),
                 idempotency_key=f"{prefix}:{i}",
                 allow_overdraft=i % 2 == 0,
                 activity=i % 3 == 1,

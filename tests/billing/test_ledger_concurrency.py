@@ -18,6 +18,7 @@ from billing.services import (
     account_charge,
     account_top_up,
 )
+from core.stored_text import literal_text
 from tests.factories import ClientFactory, TenantFactory, make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,7 +77,9 @@ def test_hundreds_of_concurrent_top_ups_and_charges_lose_nothing():
         jobs.append(
             lambda a=top_up, i=i: account_top_up(account=account, amount=a, comment=f"t{i}")
         )
-        jobs.append(lambda c=charge: account_charge(account=account, amount=c, purpose="SMS"))
+        jobs.append(
+            lambda c=charge: account_charge(account=account, amount=c, purpose=literal_text("SMS"))
+        )
     rng.shuffle(jobs)
 
     results = run_parallel(jobs)

@@ -25,6 +25,7 @@ from billing.services import (
     opening_balances_post,
     to_money,
 )
+from core.stored_text import literal_text
 from events.outbox import OutboxEmail
 from tests.factories import ClientFactory, make_account
 
@@ -125,15 +126,17 @@ def test_keys_are_per_tenant(account, other_tenant):
 
 def test_charge_within_credit_limit(tenant):
     account = make_account(ClientFactory(tenant=tenant), balance="20", credit_limit="30")
-    entry = account_charge(account=account, amount=Decimal("50"), purpose="SMS")
+    entry = account_charge(account=account, amount=Decimal("50"), purpose=literal_text("SMS"))
     assert entry.amount == Decimal("-50.00") and entry.balance_after == Decimal("-30.00")
     with pytest.raises(InsufficientFunds):
-        account_charge(account=account, amount=Decimal("0.01"), purpose="SMS")
+        account_charge(account=account, amount=Decimal("0.01"), purpose=literal_text("SMS"))
     assert reload(account).balance == Decimal("-30.00")
 
 
 def test_charge_with_overdraft_allowed(account):
-    entry = account_charge(account=account, amount="5", purpose="Daily SMS", allow_overdraft=True)
+    entry = account_charge(
+        account=account, amount="5", purpose=literal_text("Daily SMS"), allow_overdraft=True
+    )
     assert entry.balance_after == Decimal("-5.00")
 
 
@@ -141,7 +144,10 @@ def test_purchase_sets_last_purchase_date(tenant):
     client = ClientFactory(tenant=tenant, last_purchase_at=None)
     account = make_account(client, balance="100")
     entry = account_charge(
-        account=account, amount="30", purpose="Package", kind=EntryKind.SUBSCRIPTION_PURCHASE
+        account=account,
+        amount="30",
+        purpose=literal_text("Package"),
+        kind=EntryKind.SUBSCRIPTION_PURCHASE,
     )
     client.refresh_from_db()
     assert client.last_purchase_at == entry.created_at
@@ -150,14 +156,16 @@ def test_purchase_sets_last_purchase_date(tenant):
 def test_messaging_charge_is_not_a_purchase(tenant):
     client = ClientFactory(tenant=tenant, last_purchase_at=None)
     account = make_account(client, balance="100")
-    account_charge(account=account, amount="3", purpose="SMS", kind=EntryKind.MESSAGING_CHARGE)
+    account_charge(
+        account=account, amount="3", purpose=literal_text("SMS"), kind=EntryKind.MESSAGING_CHARGE
+    )
     client.refresh_from_db()
     assert client.last_purchase_at is None
 
 
 def test_refund_and_reversal(account):
     top_up = account_top_up(account=account, amount="40")
-    account_refund(account=account, amount="5", purpose="Unused days")
+    account_refund(account=account, amount="5", purpose=literal_text("Unused days"))
     reversal = entry_reverse(entry=top_up)
     assert reversal.kind == EntryKind.REVERSAL
     assert reversal.amount == Decimal("-40.00")
@@ -271,7 +279,7 @@ def test_negative_credit_limit_refused(account):
 
 def test_audit_ledger_passes_and_catches_mismatch(tenant, account, capsys):
     account_top_up(account=account, amount="10")
-    account_charge(account=account, amount="3", purpose="x")
+    account_charge(account=account, amount="3", purpose=literal_text("x"))
     call_command("audit_ledger")
     assert "Ledger OK" in capsys.readouterr().out
     with connection.cursor() as cursor:  # tamper behind the services' back

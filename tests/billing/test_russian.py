@@ -14,6 +14,7 @@ from billing.forms import TopUpForm
 from billing.models import EntryKind
 from billing.services import account_set_credit_limit, account_top_up
 from core.formatting import NBSP, formats_of
+from core.stored_text import stored_gettext
 from events.outbox import OutboxEmail
 from tests.factories import ClientFactory, make_account
 
@@ -126,7 +127,11 @@ def test_entry_kinds_and_default_purpose_in_russian(customer, rub_tenant):
         assert str(EntryKind.REFUND.label) == "Возврат"
         with scope(tenant=rub_tenant):
             entry = account_top_up(account=make_account(customer), amount="5")
-    assert entry.purpose == "Пополнение счёта"
+    assert entry.purpose == stored_gettext("Account top-up")  # the message, not the words
+    with translation.override("ru"):
+        assert str(entry.purpose) == "Пополнение счёта"
+    with translation.override("en"):
+        assert str(entry.purpose) == "Account top-up"
 
 
 def test_a_purpose_stored_in_english_reads_in_russian(client, owner, customer, rub_tenant):

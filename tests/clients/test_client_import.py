@@ -24,6 +24,7 @@ from clients.importing import (
     client_import_upload,
 )
 from clients.models import Client, ClientImport, ImportStatus
+from core.stored_text import literal_text
 from events.models import Event
 from tests.factories import ClientFactory, ClientGroupFactory, MembershipFactory
 
@@ -394,7 +395,7 @@ def test_a_refused_opening_balance_fails_the_chunk_rather_than_count_it_created(
             account_id=account.pk,
             amount=Decimal("1.00"),
             kind=EntryKind.ADJUSTMENT,
-            purpose="Other",
+            purpose=literal_text("Other"),
             idempotency_key=key,
         )
         assert ledger_post_chunk(tenant=tenant, postings=[taken])[0].posted

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from billing.services import account_charge, account_top_up
 from config.celery import app
+from core.stored_text import literal_text
 from exports.models import ExportJob, ExportStatus
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory, make_account
 from tests.helpers import ledger_export_create
@@ -40,7 +41,7 @@ def test_export_runs_on_a_real_worker(celery_eager):
     for day in range(1, 21):
         at = datetime(2026, 3, day, 10, tzinfo=tenant.zone)
         account_top_up(account=account, amount="10", at=at)
-        account_charge(account=account, amount="3.5", purpose=f"=day {day}", at=at)
+        account_charge(account=account, amount="3.5", purpose=literal_text(f"=day {day}"), at=at)
     app.control.purge()  # nothing left over from other runs on this Redis database
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
         job = ledger_export_create(operator.user, customer)

@@ -142,10 +142,14 @@ def drive_ledger(tenant, owner, text):
         account=account, amount="10", comment=text[:500], actor=owner.user, at=at
     )
     charge = account_charge(
-        account=account, amount="1", purpose=text[:255] or "-", comment=text[:500], at=at
+        account=account,
+        amount="1",
+        purpose=literal_text(text[:255] or "-"),
+        comment=text[:500],
+        at=at,
     )
     texts = run_export(tenant, owner, "billing.ledger", client_number=customer.number)
-    return texts, [top_up.comment, charge.purpose, charge.comment]
+    return texts, [top_up.comment, str(charge.purpose), charge.comment]
 
 
 def drive_statistics(tenant, owner, text):

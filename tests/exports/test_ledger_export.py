@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from billing.models import EntryKind
 from billing.services import account_charge, account_top_up
+from core.stored_text import literal_text
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_job_create, export_job_execute
 from exports.tasks import export_job_run
@@ -34,13 +35,16 @@ def ledger(tenant, owner):
     account_charge(
         account=account,
         amount="12.34",
-        purpose='=HYPERLINK("http://x")',
+        purpose=literal_text('=HYPERLINK("http://x")'),
         comment="-2+3",
         kind=EntryKind.MESSAGING_CHARGE,
         at=datetime(2026, 1, 6, 23, 59, tzinfo=zone),
     )
     account_charge(
-        account=account, amount="1", purpose="+outside", at=datetime(2026, 2, 1, 0, 0, tzinfo=zone)
+        account=account,
+        amount="1",
+        purpose=literal_text("+outside"),
+        at=datetime(2026, 2, 1, 0, 0, tzinfo=zone),
     )
     return customer
 

@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 from clients.models import ClientStatus
 from core.jobs import job_run
 from core.models import JobRun, JobStatus
+from core.stored_text import literal_text
 from holds.models import ClientHold, HoldKind
 from holds.services import FINANCIAL_HOLDS_JOB, client_place_hold
 from subscriptions.models import SubscriptionStatus, tenant_today
@@ -218,7 +219,9 @@ def test_top_up_on_the_finance_tab_lifts_the_financial_hold_at_once(
         from billing.services import account_charge
 
         account = Account.objects.select_related("tenant").get(client=customer)
-        account_charge(account=account, amount="12.50", purpose="Usage", allow_overdraft=True)
+        account_charge(
+            account=account, amount="12.50", purpose=literal_text("Usage"), allow_overdraft=True
+        )
         financial_holds_run(tenant=tenant)
     assert refresh(customer).status == ClientStatus.FINANCIAL_HOLD
     url = reverse("billing:client_top_up", kwargs={"number": customer.number})

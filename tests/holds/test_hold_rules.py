@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 from billing.models import Account
 from billing.services import account_charge, account_set_credit_limit, account_top_up
 from clients.models import ClientStatus
+from core.stored_text import literal_text
 from events.models import Event
 from events.outbox import OutboxEmail
 from holds.models import ClientHold, FundsShortfall, HoldKind
@@ -131,7 +132,10 @@ def test_deleted_client_cannot_be_held(tenant, funded):
 def _go_negative(client, amount="10.00"):
     with scopes_disabled():
         return account_charge(
-            account=_account(client), amount=Decimal(amount), purpose="Usage", allow_overdraft=True
+            account=_account(client),
+            amount=Decimal(amount),
+            purpose=literal_text("Usage"),
+            allow_overdraft=True,
         )
 
 
@@ -337,10 +341,10 @@ def test_ledger_pays_no_extra_query_unless_funds_cross_zero(
         heard.extend((change.before, change.after) for change in changes)
 
     with scopes_disabled():
-        account_charge(account=account, amount=Decimal("1"), purpose="warm-up")
+        account_charge(account=account, amount=Decimal("1"), purpose=literal_text("warm-up"))
         funds_changed.connect(listen, dispatch_uid="test_listen")
         try:
-            account_charge(account=account, amount=Decimal("1"), purpose="x")
+            account_charge(account=account, amount=Decimal("1"), purpose=literal_text("x"))
         finally:
             funds_changed.disconnect(dispatch_uid="test_listen")
         assert heard == [(Decimal("99.00"), Decimal("98.00"))]

@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 from billing.models import LedgerEntry
 from core.jobs import job_run
 from core.models import JobRun
+from core.stored_text import literal_text
 from holds.services import FINANCIAL_HOLDS_JOB
 from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.services import EXPIRY_JOB, renewal_key, subscription_renew
@@ -101,7 +102,12 @@ def test_two_workers_run_the_financial_job_once(tenant):
     for client in clients:
         account = make_account(client)
         with scopes_disabled():
-            account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
+            account_charge(
+                account=account,
+                amount=Decimal("5"),
+                purpose=literal_text("x"),
+                allow_overdraft=True,
+            )
     parallel(*[lambda: job_run(tenant=tenant, job=FINANCIAL_HOLDS_JOB)] * 2)
     from holds.models import ClientHold
 
@@ -121,7 +127,12 @@ def test_top_up_release_racing_the_job_lifts_each_hold_once(tenant):
     with scopes_disabled():
         for client in clients:
             account = make_account(client)
-            account_charge(account=account, amount=Decimal("5"), purpose="x", allow_overdraft=True)
+            account_charge(
+                account=account,
+                amount=Decimal("5"),
+                purpose=literal_text("x"),
+                allow_overdraft=True,
+            )
         financial_holds_run(tenant=tenant)
         with mock.patch("holds.receivers.financial_holds_release_if_funded"):  # raced below
             for client in clients:

@@ -75,7 +75,7 @@ def state_of(tenant):
             for s in Subscription.objects.filter(tenant=tenant).select_related("client")
         ]
         entries = [
-            (e.account.client.number, e.amount, e.kind, e.purpose, e.balance_after)
+            (e.account.client.number, e.amount, e.kind, str(e.purpose), e.balance_after)
             for e in LedgerEntry.objects.filter(tenant=tenant).select_related("account__client")
         ]
         balances = list(

@@ -25,6 +25,7 @@ from billing.services import account_charge, account_top_up
 from clients.models import ClientStatus
 from config.celery import app
 from core.models import JobRun, JobStatus
+from core.stored_text import literal_text
 from exports.models import ExportJob, ExportStatus
 from holds.models import ClientHold, FundsShortfall, HoldKind
 from holds.tasks import financial_holds_run
@@ -45,7 +46,7 @@ def client_with_transactions(tenant):
     for day in range(1, 21):
         at = datetime(2026, 3, day, 10, tzinfo=tenant.zone)
         account_top_up(account=account, amount="10", at=at)
-        account_charge(account=account, amount="3.5", purpose=f"=day {day}", at=at)
+        account_charge(account=account, amount="3.5", purpose=literal_text(f"=day {day}"), at=at)
     return operator, customer
 
 
@@ -124,7 +125,12 @@ def client_in_debt(tenant):
     customer = ClientFactory(tenant=tenant, email="client@example.com")
     account = make_account(customer)
     with scopes_disabled():
-        account_charge(account=account, amount=Decimal("5"), purpose="Usage", allow_overdraft=True)
+        account_charge(
+            account=account,
+            amount=Decimal("5"),
+            purpose=literal_text("Usage"),
+            allow_overdraft=True,
+        )
         FundsShortfall.objects.filter(client=customer).update(
             since=timezone.now() - timedelta(days=60)
         )

@@ -24,12 +24,14 @@ NOW = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)
 
 
 def entries(client):
+    """(amount, purpose as read now, key, kind) of the client's entries."""
     with scopes_disabled():
-        return list(
-            LedgerEntry.objects.filter(account__client=client)
+        return [
+            (amount, str(purpose), key, kind)
+            for amount, purpose, key, kind in LedgerEntry.objects.filter(account__client=client)
             .order_by("id")
             .values_list("amount", "purpose", "idempotency_key", "kind")
-        )
+        ]
 
 
 def balance(client):

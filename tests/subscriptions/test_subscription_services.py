@@ -56,7 +56,7 @@ def test_purchase_charges_price_and_links_entry(tenant, customer, package, funde
     assert balance(customer) == Decimal("70.00")
     entry = sub.charge_entry
     assert entry.kind == EntryKind.SUBSCRIPTION_PURCHASE and entry.amount == Decimal("-30.00")
-    assert entry.operator == owner.user and "Home 100" in entry.purpose
+    assert entry.operator == owner.user and "Home 100" in str(entry.purpose)
     customer.refresh_from_db()
     assert customer.last_purchase_at == entry.created_at
     verbs = list(Event.objects.filter(client_id=customer.pk).values_list("type", flat=True))

@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 
 from billing.models import Account
 from billing.services import account_charge
+from core.stored_text import literal_text
 from holds.models import HoldKind
 from holds.services import client_place_hold, client_release_hold, financial_holds_run
 from subscriptions.models import Subscription, SubscriptionStatus, tenant_today
@@ -38,7 +39,12 @@ def test_operator_and_job_releases_give_the_same_end_dates(tenant, funded, subsc
     with scopes_disabled():
         client_place_hold(tenant=tenant, client=by_operator, reason="Abuse report")
         account = Account.objects.select_related("tenant").get(client=by_job)
-        account_charge(account=account, amount=Decimal("5"), purpose="Usage", allow_overdraft=True)
+        account_charge(
+            account=account,
+            amount=Decimal("5"),
+            purpose=literal_text("Usage"),
+            allow_overdraft=True,
+        )
         assert financial_holds_run(tenant=tenant)["held"] == 1
     assert refresh(operator_sub).status == refresh(job_sub).status == SubscriptionStatus.SUSPENDED
     since = timezone.now() - ON_HOLD
