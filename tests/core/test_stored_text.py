@@ -22,6 +22,7 @@ from core.stored_text import (
     stored_pgettext,
 )
 from holds.models import HoldKind
+from tests.helpers import russian_plurals
 
 NBSP = "\N{NO-BREAK SPACE}"
 
@@ -43,13 +44,9 @@ def test_a_message_reads_in_the_readers_language_not_the_writers():
 
 @pytest.mark.parametrize(
     ("count", "russian"),
-    [
-        (1, "1 подписка снова активна"),
-        (2, "2 подписки снова активны"),
-        (5, "5 подписок снова активны"),
-        (11, "11 подписок снова активны"),
-        (21, "21 подписка снова активна"),
-    ],
+    russian_plurals(
+        ("{n} подписка снова активна", "{n} подписки снова активны", "{n} подписок снова активны")
+    ),
 )
 def test_plural_forms_are_chosen_when_read(count, russian):
     text = stored_ngettext(

@@ -13,6 +13,7 @@ from events.outbox import OutboxEmail
 from events.services import event_record
 from events.webhooks import _tell_owners, webhook_endpoint_create, webhook_secret_problem
 from tests.factories import MembershipFactory
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +68,13 @@ def test_the_secret_rule_in_russian():
 
 @pytest.mark.parametrize(
     ("hours", "text"),
-    [
-        (1, "Все доставки не удавались в течение 1 часа."),
-        (2, "Все доставки не удавались в течение 2 часов."),
-        (5, "Все доставки не удавались в течение 5 часов."),
-        (11, "Все доставки не удавались в течение 11 часов."),
-        (21, "Все доставки не удавались в течение 21 часа."),
-    ],
+    russian_plurals(
+        (
+            "Все доставки не удавались в течение {n} часа.",
+            "Все доставки не удавались в течение {n} часов.",
+            "Все доставки не удавались в течение {n} часов.",
+        )
+    ),
 )
 def test_the_disabling_reason_counts_hours_in_russian(hours, text):
     from django.utils.translation import ngettext
@@ -130,13 +131,13 @@ def test_an_event_written_in_russian_reads_in_its_readers_language(tenant):
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [
-        (1, "1 подписка приостановлена"),
-        (2, "2 подписки приостановлены"),
-        (5, "5 подписок приостановлено"),
-        (11, "11 подписок приостановлено"),
-        (21, "21 подписка приостановлена"),
-    ],
+    russian_plurals(
+        (
+            "{n} подписка приостановлена",
+            "{n} подписки приостановлены",
+            "{n} подписок приостановлено",
+        )
+    ),
 )
 def test_the_timeline_counts_subscriptions_in_russian(count, text):
     from django.utils.translation import ngettext
