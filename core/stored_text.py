@@ -24,6 +24,7 @@ and the fault logged.
 """
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -236,11 +237,17 @@ def _plural_message(message: Promise) -> tuple[str, str, object, str] | None:
     return kw["singular"], kw["plural"], number, str(kw.get("context") or "")
 
 
-def _encode_loose(params: dict) -> dict:
-    """Django's parameters of a message: what a stored message cannot hold (a model
-    instance) as its text."""
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def _encode_loose(params: dict, *msgids: str) -> dict:
+    """Django's parameters of a message, only those its msgids use (Django passes the whole
+    value refused too); what a stored message cannot hold (a model instance) as its text."""
+    used = {name for msgid in msgids for name in PLACEHOLDER.findall(msgid)}
     encoded = {}
     for name, value in params.items():
+        if name not in used:
+            continue
         try:
             encoded[name] = encode_param(value)
         except TypeError:
@@ -278,7 +285,7 @@ def validation_message(error: ValidationError) -> StoredText:
                     plural=plural_msgid,
                     count=count,
                     context=context,
-                    params=_encode_loose(params),
+                    params=_encode_loose(params, singular, plural_msgid),
                 )
         else:
             lazy = _lazy_message(message)
@@ -286,7 +293,7 @@ def validation_message(error: ValidationError) -> StoredText:
                 return StoredText(
                     msgid=lazy["msgid"],
                     context=lazy.get("context", ""),
-                    params=_encode_loose(params),
+                    params=_encode_loose(params, lazy["msgid"]),
                 )
     return literal_text(" ".join(first.messages))
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
-from core.stored_text import literal_text
+from core.stored_text import literal_text, stored_ngettext
 from events.models import Event
 from events.outbox import OutboxEmail
 from events.services import event_record
@@ -101,15 +101,18 @@ def test_the_owners_are_told_in_russian(tenant):
             secret=SECRET,
             event_types=["client.updated"],
         )
+    reason = stored_ngettext(
+        "Every delivery failed for %(count)s hour.",
+        "Every delivery failed for %(count)s hours.",
+        24,
+    )
     with translation.override("en"):
-        _tell_owners(
-            tenant, endpoint, "Все доставки не удавались в течение 24 часов.", timezone.now()
-        )
+        _tell_owners(tenant, endpoint, reason, timezone.now())
     with scopes_disabled():
         notice = OutboxEmail.objects.get(tenant=tenant, kind="webhook_disabled")
     assert notice.subject == "Адрес вебхука отключён: http://127.0.0.1:9/hook"
     assert notice.body.startswith("Clientdesk отключил адрес вебхука http://127.0.0.1:9/hook")
-    assert "События на него больше не отправляются." in notice.body
+    assert "Все доставки не удавались в течение 24 часов. События на него больше не" in notice.body
 
 
 def test_an_event_written_in_russian_reads_in_its_readers_language(tenant):
