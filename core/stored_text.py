@@ -18,9 +18,15 @@ reader's formats:
 Writers build one with the marker functions `stored_gettext`, `stored_ngettext` and
 `stored_pgettext`, which makemessages extracts like their gettext namesakes
 (core/management/commands/makemessages.py). Text that is not a message (a plain old row's
-sentence) is `StoredText.literal(...)` and renders unchanged. A bad translation or a missing
+sentence) is `literal_text(...)` and renders unchanged. A bad translation or a missing
 parameter never raises at read time: the untranslated message, else the bare msgid, is shown
 and the fault logged.
+
+Besides events, a router's last error, a disabled webhook endpoint's reason and an import's
+refused rows are stored so (a `StoredTextField` each): `label_text` stores a lazy label,
+`validation_message` a form's refusal as the msgid Django or our code raised it with, and
+`text_column_to_stored_text` is the migration that turns a text column into such a field in
+place, each old row's words kept as literal text.
 """
 
 import logging

@@ -612,7 +612,9 @@ def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: StoredText, 
             _tell_owners_in(tenant, endpoint, reason, now, sorted(addresses), suffix)
 
 
-def _tell_owners_in(tenant, endpoint, reason: StoredText, now, recipients, suffix: str):
+def _tell_owners_in(
+    tenant, endpoint, reason: StoredText, now, recipients: list[str], suffix: str
+) -> None:
     """The e-mail to some owners, in the active language (the reason too)."""
     url = endpoint.url
     body = _(
