@@ -4,7 +4,6 @@ balance row reads (fetched with the client)."""
 
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.extensions import ImportColumn, ListColumn, PageContext
@@ -55,7 +54,8 @@ def opening_balance_clean(value):
     amount = to_money(text)
     if amount != Decimal(text):
         raise AmountOutOfRange(
-            _("At most %(places)s decimals: the amount is not rounded.") % {"places": MONEY_PLACES}
+            gettext_lazy("At most %(places)s decimals: the amount is not rounded."),
+            params={"places": MONEY_PLACES},
         )
     return amount
 

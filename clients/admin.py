@@ -8,6 +8,7 @@ activity line and keep the status in line with the holds in force (a status edit
 contradict the holds)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
@@ -67,10 +68,19 @@ class ClientImportAdmin(ReadOnlyAdmin):
 class ClientImportRefusalAdmin(ReadOnlyAdmin):
     """The rows an import refused, as the operator downloads them to fix."""
 
-    list_display = ("job", "tenant", "line", "field", "reason")
+    list_display = ("job", "tenant", "line", "field_shown", "reason_shown")
     list_filter = ("tenant",)
     list_select_related = ("tenant", "job")
     raw_id_fields = ("job",)
+
+    # The field and the reason are stored messages: shown in the admin's language.
+    @admin.display(description=_("Field"))
+    def field_shown(self, refusal: ClientImportRefusal) -> str:
+        return refusal.field_label
+
+    @admin.display(description=_("Reason"))
+    def reason_shown(self, refusal: ClientImportRefusal) -> str:
+        return str(refusal.reason)
 
 
 @admin.register(ClientBulkAction)

@@ -15,6 +15,10 @@ Decisions where the requirements were silent:
   command runs without an operator: whoever runs it runs the server.
 - A contributed column's write refused (unexpected: its cells were checked by `clean`) fails
   the import with the line: its chunk rolls back, nothing of it is counted.
+- A refused row keeps its field's label and its reason as their messages (core/stored_text.py):
+  the preview, the refused rows' workbook and the job's page read them in the reader's
+  language, whoever previewed or committed. A form's refusal is stored as the message the form
+  raised (Django's msgid or ours, with its parameters), its first one only.
 - The mapping is remembered per tenant: the last one an operator confirmed, by header.
 - The file is kept with the import (for the worker) under MEDIA_ROOT/imports/.
 - A chunk's writes, its counts and `rows_done` commit together under the job's lease, so a
@@ -34,8 +38,9 @@ from django.core.files import File
 from django.db import transaction
 from django.forms import CheckboxInput
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy
 
 from core.leases import (
     Lease,
@@ -46,7 +51,15 @@ from core.leases import (
     lease_worked,
 )
 from core.sql import cached_plans_discard, objects_insert
-from core.stored_text import StoredText, field_labels, stored_gettext
+from core.stored_text import (
+    StoredText,
+    field_labels,
+    label_text,
+    literal_text,
+    stored_gettext,
+    stored_ngettext,
+    validation_message,
+)
 from core.text import refused_characters
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
@@ -76,6 +89,7 @@ from .modules import CLIENT_FIELDS, hidden_names
 from .signals import clients_bulk_created
 from .validators import normalize_phone
 
+EMPTY = literal_text("")
 CHUNK_ROWS = 1000
 REFUSED_SHOWN = 1000  # refused rows listed on the page (all are in the download)
 EXTERNAL_REF_MAX = 100
@@ -162,18 +176,24 @@ def import_columns(tenant: Tenant, actor) -> list[ImportColumn]:
     ]
 
 
-def importable_fields(tenant: Tenant, actor) -> dict[str, str]:
-    """Field name -> label of what a file may fill for this tenant and operator: the external
-    reference, the form's fields of the tenant's modules, and the contributed columns."""
+def importable_labels(tenant: Tenant, actor) -> dict:
+    """Field name -> lazy label of what a file may fill for this tenant and operator: the
+    external reference, the form's fields of the tenant's modules, and the contributed
+    columns. A refused row stores its field's label as its message (read in the reader's
+    language)."""
     hidden = hidden_names(CLIENT_FIELDS, tenant)
-    fields = {"external_ref": str(Client._meta.get_field("external_ref").verbose_name)}
+    labels = {"external_ref": Client._meta.get_field("external_ref").verbose_name}
     for name in ClientForm.Meta.fields:
         if name not in hidden:
-            label = str(Client._meta.get_field(name).verbose_name)
-            fields[name] = label[:1].upper() + label[1:]
+            labels[name] = Client._meta.get_field(name).verbose_name
     for column in import_columns(tenant, actor):
-        fields[column.name] = column.label
-    return fields
+        labels[column.name] = column.label
+    return labels
+
+
+def importable_fields(tenant: Tenant, actor) -> dict[str, str]:
+    """Field name -> label, in the active language and capitalised as a heading."""
+    return {name: capfirst(str(label)) for name, label in importable_labels(tenant, actor).items()}
 
 
 def _header_index(tenant: Tenant, actor) -> dict[str, str]:
@@ -275,8 +295,8 @@ class RowPlan:
     client: Client | None = None
     data: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    field: str = ""
-    reason: str = ""
+    field: StoredText = EMPTY
+    reason: StoredText = EMPTY
 
 
 @dataclass
@@ -292,7 +312,7 @@ class Planner:
     seen: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.labels = importable_fields(self.tenant, self.actor)
+        self.labels = importable_labels(self.tenant, self.actor)
         self.columns = {c.name: c for c in import_columns(self.tenant, self.actor)}
         self.positions = {
             f: self.headers.index(h) for h, f in self.mapping.items() if h in self.headers
@@ -343,18 +363,22 @@ class Planner:
             found.setdefault(getattr(client, self.match_by), []).append(client)
         return found
 
-    def _refuse(self, line, cells, name, reason) -> RowPlan:
-        return RowPlan(line, REFUSED, cells, field=self.labels.get(name, name), reason=reason)
+    def _refuse(self, line, cells, name: str, reason: StoredText) -> RowPlan:
+        """A refused row: its field's label and its reason as messages (module docstring)."""
+        label = label_text(self.labels.get(name, name))
+        return RowPlan(line, REFUSED, cells, field=label, reason=reason)
 
     def _plan_row(self, line, cells, key, existing) -> RowPlan:
         if not key:
-            return self._refuse(line, cells, self.match_by, _("Empty: clients are matched by it."))
+            return self._refuse(
+                line, cells, self.match_by, stored_gettext("Empty: clients are matched by it.")
+            )
         if key in self.seen:
             return self._refuse(
                 line,
                 cells,
                 self.match_by,
-                _("The same as line %(line)s of the file.") % {"line": self.seen[key]},
+                stored_gettext("The same as line %(line)s of the file.", line=self.seen[key]),
             )
         self.seen[key] = line
         matches = existing.get(key, [])
@@ -363,22 +387,22 @@ class Planner:
                 line,
                 cells,
                 self.match_by,
-                ngettext(
+                stored_ngettext(
                     "%(count)s client has this value.",
                     "%(count)s clients have this value.",
                     len(matches),
-                )
-                % {"count": len(matches)},
+                ),
             )
         client = matches[0] if matches else None
         if client is not None and client.is_deleted:
-            return self._refuse(line, cells, self.match_by, _("A deleted client has this value."))
+            return self._refuse(
+                line, cells, self.match_by, stored_gettext("A deleted client has this value.")
+            )
         try:
             data = self._client_data(cells, client)
             extra = self._extra(cells)
         except ValidationError as error:
-            name, reason = _first_error(error)
-            return self._refuse(line, cells, name, reason)
+            return self._refuse(line, cells, _error_field(error), validation_message(error))
         if client is None:
             return RowPlan(line, CREATED, cells, data=data, extra=extra)
         changes = {n: v for n, v in data.items() if getattr(client, n) != v}
@@ -387,7 +411,7 @@ class Planner:
 
     def _client_data(self, cells: list, client: Client | None) -> dict:
         if client is None and "name" not in self.positions:
-            raise ValidationError({"name": _("Map a column to Name to create clients.")})
+            raise ValidationError({"name": gettext_lazy("Map a column to Name to create clients.")})
         form = self._bound_form(self._form_data(cells), copy.copy(client or self._blank))
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
@@ -420,7 +444,7 @@ class Planner:
             if isinstance(ClientForm.base_fields[name].widget, CheckboxInput):
                 word = str(value).strip().lower()
                 if word not in TRUE_WORDS | FALSE_WORDS:
-                    raise ValidationError({name: _("Enter yes or no.")})
+                    raise ValidationError({name: gettext_lazy("Enter yes or no.")})
                 value = "true" if word in TRUE_WORDS else "false"
             data[name] = value
         return data
@@ -431,9 +455,10 @@ class Planner:
             return None
         group = self.groups.get(normalize_header(name))
         if group is None:
-            raise ValidationError(
-                {"group": _("No client type is named “%(name)s”.") % {"name": name[:100]}}
+            refused = ValidationError(
+                gettext_lazy("No client type is named “%(name)s”."), params={"name": name[:100]}
             )
+            raise ValidationError({"group": refused})
         return group
 
     def _extra(self, cells: list) -> dict:
@@ -445,7 +470,7 @@ class Planner:
                     try:
                         extra[name] = column.clean(value)
                     except ValidationError as error:
-                        raise ValidationError({name: error.messages}) from error
+                        raise ValidationError({name: error}) from error
         return extra
 
 
@@ -465,20 +490,21 @@ def _no_constraints(exclude=None):
 def _external_ref(value) -> str:
     text = str(value).strip()
     if len(text) > EXTERNAL_REF_MAX:
-        raise ValidationError(
-            {"external_ref": _("At most %(limit)s characters.") % {"limit": EXTERNAL_REF_MAX}}
+        too_long = ValidationError(
+            gettext_lazy("At most %(limit)s characters."), params={"limit": EXTERNAL_REF_MAX}
         )
+        raise ValidationError({"external_ref": too_long})
     if refused_characters(text):
-        raise ValidationError({"external_ref": _("Control characters are not allowed.")})
+        raise ValidationError({"external_ref": gettext_lazy("Control characters are not allowed.")})
     return text
 
 
-def _first_error(error: ValidationError) -> tuple[str, str]:
+def _error_field(error: ValidationError) -> str:
+    """The field a refusal names: the first of the error's fields (none for the row's own)."""
     if hasattr(error, "error_dict"):
-        name, errors = next(iter(error.error_dict.items()))
-        messages = [m for e in errors for m in e.messages]
-        return ("" if name == "__all__" else name), " ".join(messages)
-    return "", " ".join(error.messages)
+        name = next(iter(error.error_dict), "")
+        return "" if name == "__all__" else name
+    return ""
 
 
 # -- files and preview ------------------------------------------------------------------------

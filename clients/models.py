@@ -16,11 +16,13 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.languages import StartedInLanguage, language_field
 from core.leases import Leased
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey
 from core.validators import InternationalEmailField
 from tenancy.models import TenantOwnedModel
@@ -287,8 +289,10 @@ class ClientImportRefusal(TenantOwnedModel):
 
     job = TenantForeignKey(ClientImport, on_delete=models.CASCADE, related_name="refusals")
     line = models.PositiveIntegerField()
-    field = models.CharField(max_length=100, blank=True)
-    reason = models.TextField()
+    # The field's label and the reason as their messages, read in each reader's language
+    # (the worker wrote them in the language the import was started in).
+    field = StoredTextField(blank=True, default=str)
+    reason = StoredTextField(default=str)
     cells = models.JSONField(default=list)
 
     class Meta:
@@ -297,6 +301,12 @@ class ClientImportRefusal(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.reason}"
+
+    @property
+    def field_label(self) -> str:
+        """The field's label as a column heading (a verbose name is stored as it is written:
+        "phone"), in the reader's language."""
+        return capfirst(str(self.field))
 
 
 class BulkActionStatus(models.TextChoices):

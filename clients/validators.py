@@ -1,8 +1,11 @@
-"""Validation of client identifiers: the ITN (INN) and the login phone number."""
+"""Validation of client identifiers: the ITN (INN) and the login phone number.
+
+The messages are lazy, as Django's own: a refused import row stores them as their message and
+reads them in its reader's language (core.stored_text.validation_message)."""
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 INN_WEIGHTS_10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
 INN_WEIGHTS_12_A = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)

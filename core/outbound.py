@@ -31,7 +31,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext_lazy
+
+from .stored_text import StoredText, stored_gettext
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -72,12 +74,17 @@ REFUSED_BY_DEFAULT: tuple[tuple[IPNetwork, str], ...] = tuple(
 
 
 class OutboundError(Exception):
-    """Clientdesk will not connect to this host; `message` says why in plain words."""
+    """Clientdesk will not connect to this host; `text` says why in plain words, as a stored
+    message (a router's last error keeps it), `message` in the active language."""
 
-    def __init__(self, message: str, *, host: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, text: StoredText, *, host: str) -> None:
+        super().__init__(text.msgid)
+        self.text = text
         self.host = host
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
     def __str__(self) -> str:
         return self.message
@@ -152,8 +159,8 @@ def resolve(host: str, port: int) -> tuple[tuple[int, tuple], ...]:
     return addresses
 
 
-def unresolvable_message(host: str) -> str:
-    return gettext("The host name %(host)s cannot be resolved.") % {"host": host}
+def unresolvable_message(host: str) -> StoredText:
+    return stored_gettext("The host name %(host)s cannot be resolved.", host=host)
 
 
 def _address_text(sockaddr: tuple) -> str:
@@ -229,20 +236,22 @@ def check_host(host: str, port: int) -> CheckedHost:
     return CheckedHost(host=host, port=port, addresses=addresses)
 
 
-def refusal_message(host: str, address: str, reason: str) -> str:
+def refusal_message(host: str, address: str, reason) -> StoredText:
     """E.g. "db.example.net resolves to 127.0.0.1, a loopback address (this server itself):
     Clientdesk may not connect to it." """
     name = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     values = {"host": host, "address": address, "reason": reason}
     if _same_address(name, address):
         if reason is NOT_LISTED:
-            return gettext("%(address)s is %(reason)s.") % values
-        return gettext("%(address)s is %(reason)s: Clientdesk may not connect to it.") % values
+            return stored_gettext("%(address)s is %(reason)s.", **values)
+        return stored_gettext(
+            "%(address)s is %(reason)s: Clientdesk may not connect to it.", **values
+        )
     if reason is NOT_LISTED:
-        return gettext("%(host)s resolves to %(address)s, %(reason)s.") % values
-    return (
-        gettext("%(host)s resolves to %(address)s, %(reason)s: Clientdesk may not connect to it.")
-        % values
+        return stored_gettext("%(host)s resolves to %(address)s, %(reason)s.", **values)
+    return stored_gettext(
+        "%(host)s resolves to %(address)s, %(reason)s: Clientdesk may not connect to it.",
+        **values,
     )
 
 

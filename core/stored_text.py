@@ -23,14 +23,22 @@ sentence, an operator's words) is `literal_text(...)` and renders unchanged. A b
 or a missing parameter never raises at read time: the untranslated message, else the bare
 msgid, is shown and the fault logged. Columns that hold one (`StoredTextField`) refuse a plain
 `str` in their writers (`stored_text_required`): an event's description, a ledger purpose.
+
+Besides events and ledger purposes, a router's last error, a disabled webhook endpoint's reason
+and an import's refused rows are stored so (a `StoredTextField` each): `label_text` stores a
+lazy label, `validation_message` a form's refusal as the msgid Django or our code raised it
+with, and `text_column_to_stored_text` is the migration that turns a text column into such a
+field in place, each old row's words kept as literal text.
 """
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import migrations, models
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, npgettext, pgettext
@@ -91,6 +99,10 @@ class StoredText:
     def __str__(self) -> str:
         return self.render()
 
+    def __bool__(self) -> bool:
+        """Empty text (a blank column) is false, like an empty string."""
+        return bool(self.msgid)
+
     def render(self) -> str:
         """The sentence in the active language, never raising."""
         if self.literal:
@@ -98,7 +110,11 @@ class StoredText:
         template = self._translated()
         if not self.params:
             return template
-        values = {name: render_param(value) for name, value in self.params.items()}
+        # Whole numbers stay numbers: Django's messages take them as `%(limit_value)d`.
+        values = {
+            name: value if type(value) is int else render_param(value)
+            for name, value in self.params.items()
+        }
         try:
             return template % values
         except (KeyError, ValueError, TypeError) as error:
@@ -222,6 +238,93 @@ def _lazy_message(value: Promise) -> dict | str:
     return str(value)
 
 
+def label_text(label) -> StoredText:
+    """A label as stored text: a lazy label (a field's verbose name) as its msgid, read in the
+    reader's language; a plain string as it is."""
+    if isinstance(label, StoredText):
+        return label
+    if isinstance(label, Promise):
+        return StoredText.from_json(_lazy_message(label))
+    return literal_text("" if label is None else str(label))
+
+
+def _plural_message(message: Promise) -> tuple[str, str, object, str] | None:
+    """(singular, plural, number or the name of its parameter, context) of an `ngettext_lazy`
+    or `npgettext_lazy` message, else None. Django keeps the name of the number's parameter
+    only in what it pickles the message with."""
+    kw = getattr(message, "_kw", None) or {}
+    if not isinstance(kw.get("singular"), str) or not isinstance(kw.get("plural"), str):
+        return None
+    number = kw.get("number")
+    if number is None:
+        try:
+            number = message.__reduce__()[1][2]
+        except (AttributeError, IndexError, TypeError):
+            return None
+    return kw["singular"], kw["plural"], number, str(kw.get("context") or "")
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def _encode_loose(params: dict, *msgids: str) -> dict:
+    """Django's parameters of a message, only those its msgids use (Django passes the whole
+    value refused too); what a stored message cannot hold (a model instance) as its text."""
+    used = {name for msgid in msgids for name in PLACEHOLDER.findall(msgid)}
+    encoded = {}
+    for name, value in params.items():
+        if name not in used:
+            continue
+        try:
+            encoded[name] = encode_param(value)
+        except TypeError:
+            encoded[name] = str(value)
+    return encoded
+
+
+def validation_message(error: ValidationError) -> StoredText:
+    """The first message of a ValidationError (of its first field) as stored text.
+
+    Django's messages and ours are lazy (`gettext_lazy`, `ngettext_lazy`) with their
+    parameters beside them: stored as the msgid (its plural and count, its context) and the
+    parameters, they read in the reader's language, as the form would have said it to them.
+    A message rendered when it was raised (a plain string) is kept as it is. One message is
+    kept: a row refused is refused for its first reason."""
+    if hasattr(error, "error_dict"):
+        errors = next(iter(error.error_dict.values()), [])
+    else:
+        errors = error.error_list
+    if not errors:
+        return literal_text("")
+    first = errors[0]
+    message = first.message
+    params = first.params if isinstance(first.params, dict) else {}
+    if isinstance(message, StoredText):
+        return message
+    if isinstance(message, Promise):
+        plural = _plural_message(message)
+        if plural is not None:
+            singular, plural_msgid, number, context = plural
+            count = params.get(number) if isinstance(number, str) else number
+            if isinstance(count, int):
+                return StoredText(
+                    msgid=singular,
+                    plural=plural_msgid,
+                    count=count,
+                    context=context,
+                    params=_encode_loose(params, singular, plural_msgid),
+                )
+        else:
+            lazy = _lazy_message(message)
+            if isinstance(lazy, dict):
+                return StoredText(
+                    msgid=lazy["msgid"],
+                    context=lazy.get("context", ""),
+                    params=_encode_loose(params, lazy["msgid"]),
+                )
+    return literal_text(" ".join(first.messages))
+
+
 def encode_param(value):
     """A parameter in its stored form (module docstring lists the kinds)."""
     if value is None:
@@ -315,3 +418,56 @@ class StoredTextField(models.JSONField):
 
     def value_to_string(self, obj):
         return StoredText.from_json(self.value_from_object(obj)).to_json()
+
+
+def text_column_to_stored_text(app_label: str, model_name: str, name: str, old: models.Field):
+    """A migration's operation: a text column becomes a StoredTextField in place, each row's
+    text kept as a JSON string, which reads back as literal text (the old sentence shows as it
+    was). On PostgreSQL the column changes type (`to_jsonb`); on SQLite (the demo) each value is
+    quoted as JSON before the table is rebuilt with the JSON column's check. Backwards, a
+    message becomes its msgid (cut to the old column's length)."""
+    new = StoredTextField(blank=old.blank, default=str, editable=old.editable)
+
+    def fields(apps):
+        model = apps.get_model(app_label, model_name)
+        before, after = old.clone(), new.clone()
+        for field_ in (before, after):
+            field_.set_attributes_from_name(name)
+            field_.model = model
+        table = model._meta.db_table
+        return model, before, after, table, before.column
+
+    def forwards(apps, schema_editor):
+        model, before, after, table, column = fields(apps)
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE jsonb USING to_jsonb({column})"
+            )
+            return
+        schema_editor.execute(f"UPDATE {table} SET {column} = json_quote({column})")
+        schema_editor.alter_field(model, before, after)
+
+    def backwards(apps, schema_editor):
+        model, before, after, table, column = fields(apps)
+        if schema_editor.connection.vendor == "postgresql":
+            text = (
+                f"CASE WHEN jsonb_typeof({column}) = 'string' THEN {column} #>> '{{}}' "
+                f"ELSE {column}->>'msgid' END"
+            )
+            if before.max_length:
+                text = f"left({text}, {int(before.max_length)})"
+            schema_editor.execute(
+                f"ALTER TABLE {table} ALTER COLUMN {column} TYPE "
+                f"{before.db_type(schema_editor.connection)} USING {text}"
+            )
+            return
+        schema_editor.alter_field(model, after, before)
+        schema_editor.execute(
+            f"UPDATE {table} SET {column} = CASE WHEN json_type({column}) = 'text' "
+            f"THEN json_extract({column}, '$') ELSE json_extract({column}, '$.msgid') END"
+        )
+
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[migrations.AlterField(model_name=model_name, name=name, field=new)],
+        database_operations=[migrations.RunPython(forwards, backwards)],
+    )

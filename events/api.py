@@ -152,7 +152,9 @@ def endpoint_queryset(request):
 
 
 def endpoint_row(endpoint: WebhookEndpoint, fields=ENDPOINT_FIELDS) -> dict:
-    return {name: getattr(endpoint, name) for name in fields}
+    """The endpoint's fields; why it was disabled in the caller's language (a stored message)."""
+    values = {"disabled_reason": str(endpoint.disabled_reason)}
+    return {name: values[name] if name in values else getattr(endpoint, name) for name in fields}
 
 
 def _endpoint(request, endpoint_id: int) -> WebhookEndpoint:

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from core import crypto
 from core.leases import Lease, Leased, lease_requeue
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
@@ -44,7 +45,8 @@ class WebhookEndpoint(TenantOwnedModel):
     active_since = models.DateTimeField(default=timezone.now)
     failing_since = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=300, blank=True)
+    # Why Clientdesk disabled it, as its message: read in each reader's language.
+    disabled_reason = StoredTextField(blank=True, default=str)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -58,7 +58,7 @@ class WebhookEndpointTable(BaseTable):
             label = pgettext("webhook endpoint", "Off")
         return format_html(
             '<span class="badge text-bg-secondary" title="{}">{}</span>',
-            record.disabled_reason,
+            str(record.disabled_reason),  # a stored message, read in the reader's language
             label,
         )
 

@@ -54,7 +54,7 @@ from core.languages import in_language, offered, tenant_language
 from core.leases import Lease, lease_claim, lease_finish
 from core.outbound import OutboundError, check_host
 from core.outbound_http import post_checked, url_host_port
-from core.stored_text import stored_gettext, stored_ngettext
+from core.stored_text import StoredText, literal_text, stored_gettext, stored_ngettext
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Role
 
@@ -230,7 +230,7 @@ def webhook_endpoint_update(
                 setattr(stored, name, value)
         if "is_active" in changes and is_active:
             stored.active_since, stored.failing_since = now, None
-            stored.disabled_at, stored.disabled_reason = None, ""
+            stored.disabled_at, stored.disabled_reason = None, literal_text("")
         stored.updated_at = now
         stored.save()
         if "is_active" in changes and not is_active:
@@ -586,12 +586,11 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
 def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> None:
     """Disable an endpoint that kept failing, fail its open deliveries, and tell the owners."""
     hours = settings.WEBHOOK_DISABLE_AFTER_SECONDS // 3600
-    stored_reason = stored_ngettext(
+    reason = stored_ngettext(
         "Every delivery failed for %(count)s hour.",
         "Every delivery failed for %(count)s hours.",
         hours,
     )
-    reason = str(stored_reason)
     tenant = Tenant.objects.get(pk=endpoint.tenant_id)
     with transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
@@ -604,11 +603,11 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
             description=stored_gettext(
                 "Webhook endpoint %(url)s disabled: %(reason)s",
                 url=endpoint.url,
-                reason=stored_reason,
+                reason=reason,
             ),
             object_type="webhook_endpoint",
             object_id=endpoint.pk,
-            payload={"url": endpoint.url, "reason": reason},
+            payload={"url": endpoint.url, "reason": str(reason)},
             actor_label=WEBHOOKS_ACTOR,
         )
         _tell_owners(tenant, endpoint, reason, now)
@@ -616,7 +615,7 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
     after_commit.forget(tenant)
 
 
-def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) -> None:
+def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: StoredText, now) -> None:
     """Owe the owners an e-mail through the outbox, in the disabling's transaction: sent once
     after the commit, and again by the outbox's sweep if its worker dies."""
     with scopes_disabled():
@@ -636,15 +635,17 @@ def _tell_owners(tenant: Tenant, endpoint: WebhookEndpoint, reason: str, now) ->
             _tell_owners_in(tenant, endpoint, reason, now, sorted(addresses), suffix)
 
 
-def _tell_owners_in(tenant, endpoint, reason: str, now, recipients: list[str], suffix: str):
-    """The e-mail to some owners, in the active language."""
+def _tell_owners_in(
+    tenant, endpoint, reason: StoredText, now, recipients: list[str], suffix: str
+) -> None:
+    """The e-mail to some owners, in the active language (the reason too)."""
     url = endpoint.url
     body = _(
         "Clientdesk disabled the webhook endpoint %(url)s of %(tenant)s.\n\n"
         "%(reason)s Events are no longer sent to it.\n\n"
         "Fix the receiver, then turn the endpoint on again under Webhooks; "
         "Redeliver on its delivery log sends a missed event again."
-    ) % {"url": url, "tenant": tenant.name, "reason": reason}
+    ) % {"url": url, "tenant": tenant.name, "reason": str(reason)}
     owed = OwedEmail(
         key=f"webhook-disabled:{endpoint.pk}:{now.isoformat()}{suffix}",
         to=tuple(recipients),

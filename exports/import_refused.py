@@ -16,8 +16,9 @@ from .xlsx import XlsxColumn, XlsxStreamWriter
 
 
 class ClientImportRefusedView(TenantRequiredMixin, View):
-    """The refused rows as .xlsx: the file's columns, then Line and Reason, to fix and import
-    again (the Line and Reason columns are not mapped by the next import)."""
+    """The refused rows as .xlsx: the file's columns, then Line and Reason (in the reader's
+    language), to fix and import again (the Line and Reason columns are not mapped by the
+    next import)."""
 
     required_capability = Capability.MANAGE_CLIENTS
 
@@ -47,5 +48,6 @@ def _refused_rows(job: ClientImport, width: int):
     for row in job.refused_rows().iterator(chunk_size=2000):
         cells = [("" if c is None else str(c)) for c in row.cells][:width]
         cells += [""] * (width - len(cells))
-        reason = f"{row.field}: {row.reason}" if row.field else row.reason
+        # Stored messages, read in the language of the operator downloading the file.
+        reason = f"{row.field_label}: {row.reason}" if row.field else str(row.reason)
         yield [*cells, row.line, reason]

@@ -4,6 +4,7 @@ column is never shown, and the router form takes a new password or keeps the sto
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from core.numbers import BoundedInputMixin
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
@@ -66,12 +67,17 @@ class RouterAdmin(TenantOwnedAdmin):
         "is_reachable",
         "last_polled_at",
         "last_success_at",
-        "last_error",
+        "last_error_shown",
         "last_error_kind",
         "sessions_online",
         "identity",
         "version",
     )
+
+    @admin.display(description=_("Last error"))
+    def last_error_shown(self, router: Router) -> str:
+        """The last error in the admin's language (the column holds its message)."""
+        return str(router.last_error)
 
 
 @admin.register(PppoeAccount)

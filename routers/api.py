@@ -116,7 +116,8 @@ class RouterListQuery(Schema):
 
 
 def router_row(router, fields) -> dict:
-    values = {"state": str(router.status_label)}
+    """The router's fields; its last error in the caller's language (a stored message)."""
+    values = {"state": str(router.status_label), "last_error": str(router.last_error)}
     return {name: values[name] if name in values else getattr(router, name) for name in fields}
 
 

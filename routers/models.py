@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core import crypto
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
@@ -110,7 +111,9 @@ class Router(TenantOwnedModel):
     is_reachable = models.BooleanField(null=True, editable=False)  # None: never polled
     last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    # Why the last poll failed, as its message: read in each reader's language (a beat job
+    # wrote it).
+    last_error = StoredTextField(blank=True, default=str, editable=False)
     last_error_kind = models.CharField(
         max_length=20, choices=PollErrorKind.choices, blank=True, editable=False
     )

@@ -37,12 +37,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
-from core.stored_text import stored_gettext
+from core.stored_text import literal_text, stored_gettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
@@ -54,11 +53,12 @@ from .models import (
     SyncState,
 )
 from .reconcile import DesiredSecret, ReconcileResult, reconcile
-from .routeros import RouterConnection, RouterError, RouterTarget
+from .routeros import RouterConnection, RouterError, RouterTarget, secret_unreadable_error
 
 logger = logging.getLogger(__name__)
 
 AUDIT_INTERVAL = timedelta(minutes=15)
+UNKNOWN_ERROR = stored_gettext("Unknown error")
 
 
 def setting(name: str, default: float) -> float:
@@ -184,8 +184,8 @@ def plan(routers: list[Router], now: datetime) -> list[RouterPlan]:
         try:
             target = RouterTarget.of(router)
             error = None
-        except crypto.SecretUnreadable as exc:
-            target, error = None, RouterError(PollErrorKind.CONFIG, str(exc))
+        except crypto.SecretUnreadable:
+            target, error = None, secret_unreadable_error()
         plans.append(
             RouterPlan(
                 router_id=router.pk,
@@ -211,7 +211,9 @@ class Watch:
     def register(self, router_id: int, conn: RouterConnection) -> None:
         with self.lock:
             if router_id in self.cut:
-                raise RouterError(PollErrorKind.TIMEOUT, _("The poll cycle ran out of time."))
+                raise RouterError(
+                    PollErrorKind.TIMEOUT, stored_gettext("The poll cycle ran out of time.")
+                )
             self.connections[router_id] = conn
 
     def cut_off(self, router_id: int) -> None:
@@ -257,7 +259,11 @@ def poll_one(plan_: RouterPlan, *, deadline: float, watch: Watch | None = None) 
         if conn.transport is not None and conn.transport.aborted:
             error = RouterError(
                 PollErrorKind.TIMEOUT,
-                f"{target.host}:{target.port} did not answer in time (the poll's deadline passed).",
+                stored_gettext(
+                    "%(host)s:%(port)s did not answer in time (the poll's deadline passed).",
+                    host=target.host,
+                    port=target.port,
+                ),
             )
         outcome.error = error
     outcome.seconds = time.monotonic() - started
@@ -289,7 +295,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             routers.update(
                 is_reachable=False,
                 last_polled_at=now,
-                last_error=_clean(error.message if error else _("Unknown error"), 500),
+                last_error=error.text if error else UNKNOWN_ERROR,
                 last_error_kind=error.kind if error else PollErrorKind.NETWORK,
                 sessions_online=None,
                 audit_due=True,
@@ -316,7 +322,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             "is_reachable": True,
             "last_polled_at": now,
             "last_success_at": now,
-            "last_error": "",
+            "last_error": literal_text(""),
             "last_error_kind": PollErrorKind.NONE,
             "sessions_online": len(outcome.active),
         }
@@ -341,14 +347,15 @@ def _record_reachability(tenant: Tenant, outcome: RouterOutcome, name: str, now:
         kind, payload = "router.reachable", {}
     else:
         error = outcome.error
-        message = _clean(error.message if error else "Unknown error", 500)
+        text = error.text if error else UNKNOWN_ERROR
         kind = "router.unreachable"
         description = stored_gettext(
-            "Router %(name)s unreachable: %(error)s",
-            name=name,
-            error=message if error else stored_gettext("Unknown error"),
+            "Router %(name)s unreachable: %(error)s", name=name, error=text
         )
-        payload = {"error": message, "kind": error.kind if error else PollErrorKind.NETWORK}
+        payload = {
+            "error": _clean(text, 500),
+            "kind": error.kind if error else PollErrorKind.NETWORK,
+        }
     event_record(
         tenant=tenant,
         type=kind,
@@ -564,7 +571,9 @@ def poll_routers(router_ids: list[int] | None = None, *, deadline_seconds: float
                                 ok=False,
                                 error=RouterError(
                                     PollErrorKind.TIMEOUT,
-                                    _("The router did not answer before the poll's deadline."),
+                                    stored_gettext(
+                                        "The router did not answer before the poll's deadline."
+                                    ),
                                 ),
                             ),
                             timezone.now(),

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
 from librouteros.query import Key, Or
+
+from core.stored_text import stored_gettext
 
 from .models import SECRET_COMMENT_PREFIX, secret_comment
 from .routeros import RouterConnection, RouterError
@@ -149,11 +150,14 @@ def _apply_one(conn, want: DesiredSecret, current: dict | None, by_name: dict) -
         if clash is not None and account_id_of(clash.get("comment")) != want.account_id:
             raise RouterError(
                 "protocol",
-                f"A secret named “{want.username}” already exists on the router and was not "
-                "created by Clientdesk; it was left alone.",
+                stored_gettext(
+                    "A secret named “%(login)s” already exists on the router and was not "
+                    "created by Clientdesk; it was left alone.",
+                    login=want.username,
+                ),
             )
         if want.password is None:
-            raise RouterError("protocol", _("The secret is missing on the router."))
+            raise RouterError("protocol", stored_gettext("The secret is missing on the router."))
         conn.add(
             SECRET_PATH,
             name=want.username,
@@ -182,8 +186,11 @@ def _apply_one(conn, want: DesiredSecret, current: dict | None, by_name: dict) -
         if clash is not None and clash is not current:
             raise RouterError(
                 "protocol",
-                f"A secret named “{want.username}” already exists on the router; the account "
-                "cannot be renamed to it.",
+                stored_gettext(
+                    "A secret named “%(login)s” already exists on the router; the account "
+                    "cannot be renamed to it.",
+                    login=want.username,
+                ),
             )
     if changes:
         conn.set(SECRET_PATH, str(current[".id"]), **changes)

@@ -6,7 +6,9 @@ every read and write gets a socket timeout cut to what is left of the call's own
 a watchdog can `abort()` a connection from another thread (the poller's overall deadline).
 
 Every failure becomes a RouterError with a kind (routers.models.PollErrorKind) and a message
-in plain words for the Routers page; the password never appears in either.
+in plain words for the Routers page, stored as its message (core/stored_text.py) with the
+router's host and port and, as literal text, what the router or the system said, so that the
+poller's last error reads in each reader's language; the password never appears in either.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
 from librouteros import Api
 from librouteros.exceptions import (
     ConnectionClosed,
@@ -34,6 +35,8 @@ from librouteros.protocol import ApiProtocol
 from librouteros.query import Key
 
 from core import outbound
+from core.crypto import ENV_NAME
+from core.stored_text import StoredText, stored_gettext
 
 from .models import PollErrorKind
 
@@ -56,14 +59,44 @@ class RedactPasswords(logging.Filter):
 logging.getLogger("librouteros").addFilter(RedactPasswords())
 
 
+# What a router or the system says about a failure is kept as literal text, at most this long.
+SAID_MAX = 300
+
+
 class RouterError(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
+    """Why a router could not be talked to: its kind and `text`, a stored message (the
+    poller keeps it as the router's last error); `message` is the text in the active
+    language, for what is shown at once (Test connection, adoption)."""
+
+    def __init__(self, kind: str, text: StoredText):
+        if not isinstance(text, StoredText):
+            raise TypeError("A router error's text is a stored message (core/stored_text.py)")
+        super().__init__(text.msgid)
         self.kind = kind
-        self.message = message
+        self.text = text
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
     def __str__(self) -> str:
         return self.message
+
+
+def said(value) -> str:
+    """What a router or the system said, as a literal parameter of bounded length."""
+    return str(value)[:SAID_MAX]
+
+
+def secret_unreadable_error() -> RouterError:
+    """The router's stored password cannot be decrypted (the key changed)."""
+    return RouterError(
+        "config",
+        stored_gettext(
+            "The stored password cannot be decrypted: was %(setting)s changed?",
+            setting=ENV_NAME,
+        ),
+    )
 
 
 class DeadlineTransport:
@@ -180,11 +213,12 @@ def connect_or_offline(checked, target: RouterTarget, *, timeout: float) -> sock
     except TimeoutError as exc:
         raise RouterError(
             PollErrorKind.OFFLINE,
-            _(
-                "%(where)s did not accept the connection in time: the router is off or cannot "
-                "be reached."
-            )
-            % {"where": f"{target.host}:{target.port}"},
+            stored_gettext(
+                "%(host)s:%(port)s did not accept the connection in time: the router is off or "
+                "cannot be reached.",
+                host=target.host,
+                port=target.port,
+            ),
         ) from exc
 
 
@@ -260,7 +294,9 @@ class RouterConnection:
         identity = self.call("/system/identity/print")
         resource = self.call("/system/resource/print")
         if not identity or not resource:
-            raise RouterError(PollErrorKind.PROTOCOL, _("The router sent an empty reply."))
+            raise RouterError(
+                PollErrorKind.PROTOCOL, stored_gettext("The router sent an empty reply.")
+            )
         return str(identity[0].get("name", "")), str(resource[0].get("version", ""))
 
     def active_sessions(self) -> list[dict]:
@@ -292,90 +328,109 @@ class translate_errors:  # noqa: N801 - used as a context manager
     def __exit__(self, exc_type, exc, tb):
         if exc is None or isinstance(exc, RouterError):
             return False
-        where = f"{self.target.host}:{self.target.port}"
-        error = classify(exc, where)
+        error = classify(exc, self.target.host, self.target.port)
         if error is None:
             return False
         raise error from exc
 
 
-def classify(exc: BaseException, where: str) -> RouterError | None:
+def classify(exc: BaseException, host: str, port: int) -> RouterError | None:
+    """The RouterError of a socket, TLS or librouteros error talking to host:port, or None
+    for an error that is none of these."""
+    where = {"host": host, "port": port}
     if isinstance(exc, outbound.AddressRefused):
-        return RouterError(PollErrorKind.ADDRESS, exc.message)
-    if isinstance(exc, outbound.HostUnresolvable):
+        return RouterError(PollErrorKind.ADDRESS, exc.text)
+    if isinstance(exc, outbound.HostUnresolvable | socket.gaierror):
         return RouterError(
             PollErrorKind.OFFLINE,
-            _("The host name of %(where)s cannot be resolved.") % {"where": where},
+            stored_gettext("The host name of %(host)s:%(port)s cannot be resolved.", **where),
         )
     if isinstance(exc, TrapError | FatalError) and "invalid user name or password" in str(exc):
         return RouterError(
             PollErrorKind.LOGIN,
-            _("%(where)s refused the login: wrong username or password.") % {"where": where},
+            stored_gettext(
+                "%(host)s:%(port)s refused the login: wrong username or password.", **where
+            ),
         )
     if isinstance(exc, TimeoutError | socket.timeout):  # connected, then no answer in time
         return RouterError(
             PollErrorKind.TIMEOUT,
-            _("%(where)s did not answer in time (timed out).") % {"where": where},
+            stored_gettext("%(host)s:%(port)s did not answer in time (timed out).", **where),
         )
     if isinstance(exc, ConnectionRefusedError):
         return RouterError(
             PollErrorKind.OFFLINE,
-            _(
-                "%(where)s refused the connection: the router is off, or its API service is "
-                "disabled."
-            )
-            % {"where": where},
-        )
-    if isinstance(exc, socket.gaierror):
-        return RouterError(
-            PollErrorKind.OFFLINE,
-            _("The host name of %(where)s cannot be resolved.") % {"where": where},
+            stored_gettext(
+                "%(host)s:%(port)s refused the connection: the router is off, or its API "
+                "service is disabled.",
+                **where,
+            ),
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return RouterError(
             PollErrorKind.TLS,
-            _("%(where)s: the router's TLS certificate is not trusted (%(reason)s).")
-            % {"where": where, "reason": exc.verify_message},
+            stored_gettext(
+                "%(host)s:%(port)s: the router's TLS certificate is not trusted (%(reason)s).",
+                reason=said(exc.verify_message),
+                **where,
+            ),
         )
     if isinstance(exc, ssl.SSLError):
         return RouterError(
             PollErrorKind.TLS,
-            _("%(where)s: the TLS handshake failed (%(reason)s).")
-            % {"where": where, "reason": exc.reason},
+            stored_gettext(
+                "%(host)s:%(port)s: the TLS handshake failed (%(reason)s).",
+                reason=said(exc.reason),
+                **where,
+            ),
         )
     if isinstance(exc, ConnectionClosed | ConnectionResetError | BrokenPipeError):
         return RouterError(
             PollErrorKind.NETWORK,
-            _("%(where)s closed the connection unexpectedly.") % {"where": where},
+            stored_gettext("%(host)s:%(port)s closed the connection unexpectedly.", **where),
         )
     if isinstance(exc, OSError) and exc.errno in (101, 113, 110, 112):  # unreachable, timed out
         return RouterError(
             PollErrorKind.OFFLINE,
-            _("%(where)s cannot be reached (%(error)s).") % {"where": where, "error": exc.strerror},
+            stored_gettext(
+                "%(host)s:%(port)s cannot be reached (%(error)s).",
+                error=said(exc.strerror),
+                **where,
+            ),
         )
     if isinstance(exc, OSError):
         return RouterError(
             PollErrorKind.NETWORK,
-            _("Network error talking to %(where)s: %(error)s.")
-            % {"where": where, "error": exc.strerror or exc},
+            stored_gettext(
+                "Network error talking to %(host)s:%(port)s: %(error)s.",
+                error=said(exc.strerror or exc),
+                **where,
+            ),
         )
     if isinstance(exc, TrapError):
         return RouterError(
             PollErrorKind.PROTOCOL,
-            _("%(where)s refused a command: %(error)s.") % {"where": where, "error": exc},
+            stored_gettext(
+                "%(host)s:%(port)s refused a command: %(error)s.", error=said(exc), **where
+            ),
         )
     if isinstance(exc, FatalError):
         return RouterError(
             PollErrorKind.NETWORK,
-            _("%(where)s ended the session: %(error)s.") % {"where": where, "error": exc},
+            stored_gettext(
+                "%(host)s:%(port)s ended the session: %(error)s.", error=said(exc), **where
+            ),
         )
     if isinstance(
         exc, ProtocolError | LibRouterosError | UnicodeError | ValueError | IndexError | KeyError
     ):
         return RouterError(
             PollErrorKind.PROTOCOL,
-            _("%(where)s sent a reply that is not valid RouterOS API (%(kind)s).")
-            % {"where": where, "kind": type(exc).__name__},
+            stored_gettext(
+                "%(host)s:%(port)s sent a reply that is not valid RouterOS API (%(kind)s).",
+                kind=type(exc).__name__,
+                **where,
+            ),
         )
     return None
 

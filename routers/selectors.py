@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.signals import access_reason_label
 from core import crypto
+from core.stored_text import stored_gettext
 from core.text import clean_text
 from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
@@ -35,7 +36,7 @@ from .models import (
     pppoe_username_validator,
 )
 from .reconcile import SECRET_PATH, account_id_of, is_disabled
-from .routeros import RouterConnection, RouterError, RouterTarget
+from .routeros import RouterConnection, RouterError, RouterTarget, secret_unreadable_error
 from .tables import connection_status_html
 
 
@@ -87,7 +88,7 @@ def connection_of_account(account: PppoeAccount | None) -> Connection:
         enabled=account.enabled,
         disabled_reason=access_reason_label(account.disabled_reason),
         unavailable_reason=why.reason if why else "",
-        router_error=router.last_error if status == ConnectionStatus.UNKNOWN else "",
+        router_error=str(router.last_error) if status == ConnectionStatus.UNKNOWN else "",
     )
 
 
@@ -190,13 +191,15 @@ def router_secrets_read(router: Router) -> list[RouterSecret]:
     if not router.enabled:
         raise RouterError(
             PollErrorKind.CONFIG,
-            _("“%(name)s” is disabled in Clientdesk: enable it to read its secrets.")
-            % {"name": router.name},
+            stored_gettext(
+                "“%(name)s” is disabled in Clientdesk: enable it to read its secrets.",
+                name=router.name,
+            ),
         )
     try:
         target = RouterTarget.of(router)
     except crypto.SecretUnreadable as exc:
-        raise RouterError(PollErrorKind.CONFIG, str(exc)) from exc
+        raise secret_unreadable_error() from exc
     with RouterConnection(target, deadline=time.monotonic() + 3 * target.timeout) as conn:
         rows = conn.select(SECRET_PATH, SECRET_READ_KEYS)
     secrets = [

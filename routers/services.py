@@ -31,7 +31,12 @@ from tenancy.models import Tenant
 from .models import ConnectionStatus, PppoeAccount, Router, SyncState
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
-from .routeros import RouterConnection, RouterError, RouterTarget, read_identity
+from .routeros import (
+    RouterConnection,
+    RouterTarget,
+    read_identity,
+    secret_unreadable_error,
+)
 from .selectors import MatchedBy, adoption_proposals, foreign_secrets, router_secrets_read
 
 logger = logging.getLogger(__name__)
@@ -170,7 +175,7 @@ def router_test_connection(*, router: Router) -> tuple[str, str]:
     try:
         target = RouterTarget.of(router)
     except crypto.SecretUnreadable as exc:
-        raise RouterError("config", str(exc)) from exc
+        raise secret_unreadable_error() from exc
     return read_identity(target)
 
 

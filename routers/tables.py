@@ -136,9 +136,10 @@ class RouterTable(BaseTable):
         return short_datetime(value)
 
     def render_last_error(self, record):
+        """The error in the reader's language (the poller stored its message)."""
         if not record.last_error:
             return "—"
-        return format_html('<span class="small text-danger">{}</span>', record.last_error)
+        return format_html('<span class="small text-danger">{}</span>', str(record.last_error))
 
 
 class PppoeAccountTable(BaseTable):

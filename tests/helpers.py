@@ -5,6 +5,23 @@ import socket
 
 from django.contrib.auth import get_user_model
 
+# The counts that tell Russian's three plural forms apart, each with the form it takes (0: one
+# "1 строка", 1: few "2 строки", 2: many "5 строк"); 11 and 21 catch a rule that looks at the
+# last digit alone, or at the number as a whole.
+RUSSIAN_PLURAL_FORMS = ((1, 0), (2, 1), (5, 2), (11, 2), (21, 0))
+
+
+def russian_plurals(*forms: tuple[str, str, str]) -> list[tuple]:
+    """The table of a Russian plural test: (n, text, ...) for 1, 2, 5, 11 and 21, one text for
+    each triple of forms (one, few, many), with `{n}` where the number goes.
+
+    russian_plurals(("{n} строка", "{n} строки", "{n} строк"))
+    -> [(1, "1 строка"), (2, "2 строки"), (5, "5 строк"), (11, "11 строк"), (21, "21 строка")]
+    """
+    return [
+        (n, *(triple[form].format(n=n) for triple in forms)) for n, form in RUSSIAN_PLURAL_FORMS
+    ]
+
 
 def assert_other_tenant_gives_404(client, url: str, method: str = "get", data=None) -> None:
     """The logged-in operator asks for another tenant's object: 404, never 403 or 200."""

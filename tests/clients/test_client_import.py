@@ -146,7 +146,7 @@ def test_ten_thousand_rows_preview_commit_and_again_unchanged(tenant, tmp_path):
     }
     assert job.preview == {"created": 9800, "updated": 0, "unchanged": 0, "refused": 200}
     first = job.refused_rows().first()
-    assert first.line == 9 and first.field == "E-mail"
+    assert first.line == 9 and first.field_label == "E-mail"
     with scopes_disabled():
         assert not Client.objects.exists()
     job = commit(job)
@@ -187,7 +187,7 @@ def test_matching_by_itn_updates_only_mapped_fields(tenant, tmp_path):
     job = upload(tenant, path)
     assert job.match_by == "itn"
     assert job.preview == {"created": 0, "updated": 1, "unchanged": 0, "refused": 3}
-    reasons = [(r.line, r.field) for r in job.refused_rows()]
+    reasons = [(r.line, r.field_label) for r in job.refused_rows()]
     assert reasons == [(3, "ITN"), (4, "ITN"), (5, "Client type")]
     commit(job)
     with scopes_disabled():
@@ -375,7 +375,7 @@ def test_an_opening_balance_is_refused_rather_than_rounded(tenant, tmp_path, cel
     job = upload(tenant, write_csv(tmp_path / "b.csv", rows))
     refused = job.refused_rows().get()
     assert job.preview["refused"] == 1 and refused.line == 2
-    assert refused.field == "Opening balance" and refused.reason
+    assert refused.field_label == "Opening balance" and refused.reason
     job = commit(job)
     assert job.counts["created"] == 1 and job.counts["refused"] == 1
     with scopes_disabled():

@@ -17,9 +17,10 @@ from clients.models import Client, ClientStatus
 from tenancy.services import api_token_create
 from tests.clients.test_client_create import valid_data
 from tests.factories import ClientFactory, ClientGroupFactory, make_clients
+from tests.helpers import russian_plurals
 
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
-COUNTS = {1: "клиент", 2: "клиента", 5: "клиентов", 11: "клиентов", 21: "клиент"}
+COUNTS = dict(russian_plurals(("клиент", "клиента", "клиентов")))
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ def test_the_bulk_actions_title_and_confirmation_count_in_russian(
         "/clients/bulk/", {"action": "delete", "scope": "ticked", "client": ids}, **RU
     )
     html = response.content.decode()
-    accusative = "клиента" if n % 10 == 1 and n % 100 != 11 else "клиентов"
+    accusative = dict(russian_plurals(("клиента", "клиентов", "клиентов")))[n]
     assert f"Действие затронет <strong>{n}</strong> {accusative}" in html
 
 

@@ -7,7 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone, translation
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
 from core.formatting import formats_of
@@ -16,12 +20,15 @@ from core.stored_text import (
     Money,
     StoredText,
     field_labels,
+    label_text,
     literal_text,
     stored_gettext,
     stored_ngettext,
     stored_pgettext,
+    validation_message,
 )
 from holds.models import HoldKind
+from tests.helpers import russian_plurals
 
 NBSP = "\N{NO-BREAK SPACE}"
 
@@ -43,13 +50,9 @@ def test_a_message_reads_in_the_readers_language_not_the_writers():
 
 @pytest.mark.parametrize(
     ("count", "russian"),
-    [
-        (1, "1 подписка снова активна"),
-        (2, "2 подписки снова активны"),
-        (5, "5 подписок снова активны"),
-        (11, "11 подписок снова активны"),
-        (21, "21 подписка снова активна"),
-    ],
+    russian_plurals(
+        ("{n} подписка снова активна", "{n} подписки снова активны", "{n} подписок снова активны")
+    ),
 )
 def test_plural_forms_are_chosen_when_read(count, russian):
     text = stored_ngettext(
@@ -146,3 +149,54 @@ def test_a_stored_value_of_an_unknown_shape_reads_as_text():
 def test_a_parameter_json_cannot_hold_is_refused_when_written():
     with pytest.raises(TypeError, match="object"):
         stored_gettext("Client created", what=object())
+
+
+def test_empty_text_is_false_like_an_empty_string():
+    assert not literal_text("") and not StoredText.from_json("")
+    assert literal_text("x") and stored_gettext("Client created")
+
+
+def test_a_form_message_is_stored_as_its_msgid_and_parameters():
+    with translation.override("en"):
+        form = forms.Form()
+        form.fields["email"] = forms.EmailField(max_length=5)
+        form.data, form.is_bound = {"email": "toolong"}, True
+        form.full_clean()
+        error = ValidationError(form.errors.as_data())
+    text = validation_message(error)
+    assert text.msgid == "Enter a valid email address." and not text.literal
+    assert read(text, "ru") == "Введите правильный адрес электронной почты."
+
+
+@pytest.mark.parametrize(
+    ("count", "russian"),
+    russian_plurals(
+        (
+            "Убедитесь, что это значение содержит не более {n} символ (сейчас 30).",
+            "Убедитесь, что это значение содержит не более {n} символов (сейчас 30).",
+            "Убедитесь, что это значение содержит не более {n} символов (сейчас 30).",
+        )
+    ),
+)
+def test_a_plural_form_message_keeps_its_count(count, russian):
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        MaxLengthValidator(count)("x" * 30)  # Django's message: ngettext_lazy, by limit_value
+    text = validation_message(ValidationError({"name": refused.value}))
+    assert (text.count, text.params) == (count, {"limit_value": count, "show_value": 30})
+    assert read(text, "ru") == russian
+    assert read(text, "en").startswith(f"Ensure this value has at most {count} character")
+
+
+def test_a_message_in_context_and_one_already_rendered():
+    contextual = ValidationError(pgettext_lazy("subscription status", "Active"))
+    assert validation_message(contextual).context == "subscription status"
+    assert read(validation_message(contextual), "ru") == "Активна"
+    with translation.override("ru"):
+        rendered = ValidationError(translation.gettext("Client created"))
+    assert validation_message(rendered) == literal_text("Клиент создан")
+
+
+def test_a_label_is_stored_as_its_msgid():
+    label = label_text(Client._meta.get_field("phone").verbose_name)
+    assert label.msgid == "phone" and read(label, "ru") == "телефон"
+    assert label_text("Opening balance") == literal_text("Opening balance")

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from core.stored_text import literal_text
 from events.models import ActorKind, Event
 from events.types import EVENT_TYPES
 from routers.models import ConnectionStatus, PollErrorKind, Router
@@ -164,7 +165,7 @@ def _outcome(router, **fields):
 
 def test_poller_records_reachability_changes_only(tenant):
     router = RouterFactory(tenant=tenant, name="Edge")
-    down = RouterError(PollErrorKind.NETWORK, "Connection refused")
+    down = RouterError(PollErrorKind.NETWORK, literal_text("Connection refused"))
     now = timezone.now()
     with scopes_disabled():
         save_outcome(_outcome(router, ok=True), now)  # first poll, reachable: no change

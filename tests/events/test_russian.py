@@ -7,12 +7,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
-from core.stored_text import literal_text
+from core.stored_text import literal_text, stored_ngettext
 from events.models import Event
 from events.outbox import OutboxEmail
 from events.services import event_record
 from events.webhooks import _tell_owners, webhook_endpoint_create, webhook_secret_problem
 from tests.factories import MembershipFactory
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +68,13 @@ def test_the_secret_rule_in_russian():
 
 @pytest.mark.parametrize(
     ("hours", "text"),
-    [
-        (1, "Все доставки не удавались в течение 1 часа."),
-        (2, "Все доставки не удавались в течение 2 часов."),
-        (5, "Все доставки не удавались в течение 5 часов."),
-        (11, "Все доставки не удавались в течение 11 часов."),
-        (21, "Все доставки не удавались в течение 21 часа."),
-    ],
+    russian_plurals(
+        (
+            "Все доставки не удавались в течение {n} часа.",
+            "Все доставки не удавались в течение {n} часов.",
+            "Все доставки не удавались в течение {n} часов.",
+        )
+    ),
 )
 def test_the_disabling_reason_counts_hours_in_russian(hours, text):
     from django.utils.translation import ngettext
@@ -100,15 +101,18 @@ def test_the_owners_are_told_in_russian(tenant):
             secret=SECRET,
             event_types=["client.updated"],
         )
+    reason = stored_ngettext(
+        "Every delivery failed for %(count)s hour.",
+        "Every delivery failed for %(count)s hours.",
+        24,
+    )
     with translation.override("en"):
-        _tell_owners(
-            tenant, endpoint, "Все доставки не удавались в течение 24 часов.", timezone.now()
-        )
+        _tell_owners(tenant, endpoint, reason, timezone.now())
     with scopes_disabled():
         notice = OutboxEmail.objects.get(tenant=tenant, kind="webhook_disabled")
     assert notice.subject == "Адрес вебхука отключён: http://127.0.0.1:9/hook"
     assert notice.body.startswith("Clientdesk отключил адрес вебхука http://127.0.0.1:9/hook")
-    assert "События на него больше не отправляются." in notice.body
+    assert "Все доставки не удавались в течение 24 часов. События на него больше не" in notice.body
 
 
 def test_an_event_written_in_russian_reads_in_its_readers_language(tenant):
@@ -130,13 +134,13 @@ def test_an_event_written_in_russian_reads_in_its_readers_language(tenant):
 
 @pytest.mark.parametrize(
     ("count", "text"),
-    [
-        (1, "1 подписка приостановлена"),
-        (2, "2 подписки приостановлены"),
-        (5, "5 подписок приостановлено"),
-        (11, "11 подписок приостановлено"),
-        (21, "21 подписка приостановлена"),
-    ],
+    russian_plurals(
+        (
+            "{n} подписка приостановлена",
+            "{n} подписки приостановлены",
+            "{n} подписок приостановлено",
+        )
+    ),
 )
 def test_the_timeline_counts_subscriptions_in_russian(count, text):
     from django.utils.translation import ngettext

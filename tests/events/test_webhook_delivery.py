@@ -253,7 +253,7 @@ def test_an_endpoint_failing_for_a_day_is_disabled_and_its_owners_told(receiver,
     with scopes_disabled():
         endpoint.refresh_from_db()
     assert not endpoint.is_active and endpoint.disabled_at
-    assert endpoint.disabled_reason == "Every delivery failed for 24 hours."
+    assert str(endpoint.disabled_reason) == "Every delivery failed for 24 hours."
     assert {d.status for d in deliveries(tenant)} == {"failed"}
     (message,) = mail.outbox
     assert message.to == [owner.user.email]

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from exports.models import ExportJob, ExportStatus
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,7 @@ def progress(job, language="ru") -> str:
 
 @pytest.mark.parametrize(
     ("total", "text"),
-    [
-        (1, "1 строка"),
-        (2, "2 строки"),
-        (5, "5 строк"),
-        (11, "11 строк"),
-        (21, "21 строка"),
-        (1234, "1 234 строки"),
-    ],
+    [*russian_plurals(("{n} строка", "{n} строки", "{n} строк")), (1234, "1 234 строки")],
 )
 def test_a_finished_export_counts_its_rows_in_russian(tenant, total, text):
     job = ExportJob(pk=1, tenant=tenant, status=ExportStatus.DONE, total=total, progress=total)
@@ -49,7 +43,7 @@ def test_a_running_export_shows_its_progress_in_russian(tenant):
 
 
 @pytest.mark.parametrize(
-    ("attempts", "word"), [(1, "1 раз "), (2, "2 раза"), (5, "5 раз "), (21, "21 раз ")]
+    ("attempts", "word"), russian_plurals(("{n} раз ", "{n} раза", "{n} раз "))
 )
 def test_the_interruption_reason_counts_in_russian(attempts, word):
     with translation.override("ru"):

@@ -9,6 +9,7 @@ from holds.models import ClientHold, HoldKind, NotificationKind
 from holds.notifications import notification_templates, render_notification
 from holds.services import already_on_hold
 from tests.factories import ClientFactory
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
@@ -52,10 +53,7 @@ def test_hold_flash_message_in_russian(client, tenant, login_as, funded):
     assert f"Клиенту №{customer.number} поставлена административная блокировка." in page
 
 
-@pytest.mark.parametrize(
-    ("window", "words"),
-    [(1, "1 дня"), (2, "2 дней"), (5, "5 дней"), (11, "11 дней"), (21, "21 дня")],
-)
+@pytest.mark.parametrize(("window", "words"), russian_plurals(("{n} дня", "{n} дней", "{n} дней")))
 def test_dashboard_expiring_window_plural_forms(client, tenant, login_as, window, words):
     tenant.expiring_window_days = window
     tenant.save()

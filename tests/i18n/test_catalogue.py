@@ -22,6 +22,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from tests.helpers import RUSSIAN_PLURAL_FORMS
+
 ROOT = Path(settings.BASE_DIR)
 MESSAGES = Path("locale/ru/LC_MESSAGES")
 DOMAINS = ("django", "djangojs")
@@ -153,7 +155,7 @@ def test_plural_entries_have_the_three_russian_forms_in_order(domain):
             if len(entry.msgstr_plural) != 3 or not all(forms):
                 wrong.append(f"{entry.msgid!r}: {len(entry.msgstr_plural)} forms {forms}")
                 continue
-            for n, form in ((1, 0), (2, 1), (5, 2), (11, 2), (21, 0)):
+            for n, form in RUSSIAN_PLURAL_FORMS:
                 if entry.msgctxt:
                     chosen = npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n)
                 else:

@@ -32,6 +32,7 @@ from tests.api.conftest import (  # noqa: F401 - the API's live-server fixtures
     issue_token,
 )
 from tests.factories import ClientFactory, MembershipFactory, TenantFactory
+from tests.helpers import RUSSIAN_PLURAL_FORMS
 
 ZONE = ZoneInfo("Europe/Moscow")
 AT = datetime(2026, 1, 5, 9, 15, tzinfo=ZONE)
@@ -136,7 +137,7 @@ def test_the_api_answers_plain_numbers_and_iso_dates(api_finance, api_as, langua
 
 
 # -- plural forms ----------------------------------------------------------------------------
-COUNTS = (1, 2, 5, 11, 21)
+COUNTS = tuple(n for n, _form in RUSSIAN_PLURAL_FORMS)
 
 
 def count_words(language: str, settings, tmp_path) -> dict[int, str]:

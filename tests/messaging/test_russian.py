@@ -15,6 +15,7 @@ from exports.models import ExportJob, ExportStatus
 from messaging.numbers import country_name
 from messaging.services import charge_purpose, messages_ingest, rollups_refresh
 from tests.factories import ClientFactory, SenderIdFactory, message_record
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,7 @@ RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 
 @pytest.mark.parametrize(
-    ("parts", "words"),
-    [(1, "1 часть"), (2, "2 части"), (5, "5 частей"), (11, "11 частей"), (21, "21 часть")],
+    ("parts", "words"), russian_plurals(("{n} часть", "{n} части", "{n} частей"))
 )
 def test_charge_description_plural_forms(parts, words):
     with translation.override("ru"):

@@ -77,7 +77,7 @@ def test_the_poller_marks_a_refused_router_unreachable_without_connecting(
     router = stored(router)
     assert router.is_reachable is False and router.last_polled_at is not None
     assert router.last_error_kind == PollErrorKind.ADDRESS
-    assert router.last_error == REFUSED_127_0_0_2
+    assert str(router.last_error) == REFUSED_127_0_0_2
     with scopes_disabled():
         assert PppoeAccount.objects.get().status == ConnectionStatus.UNKNOWN
     # Poll now says the same, and the Routers page shows it as the last error
@@ -99,7 +99,7 @@ def test_the_poller_checks_the_name_again_at_each_poll(monkeypatch, tenant, sim,
     poll_routers()
     router = stored(router)
     assert router.is_reachable is False and router.last_error_kind == PollErrorKind.ADDRESS
-    assert router.last_error == (
+    assert str(router.last_error) == (
         "edge.example resolves to 127.0.0.2, outside the networks Clientdesk may connect to."
     )
     assert looked_up == ["edge.example"]  # the first poll resolved the name once

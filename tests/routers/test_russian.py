@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.factories import PppoeAccountFactory, RouterFactory
+from tests.helpers import russian_plurals
 
 pytestmark = pytest.mark.django_db
 
@@ -14,13 +15,10 @@ RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 @pytest.mark.parametrize(
     ("count", "adopted", "new_clients"),
-    [
-        (1, "Перенесён 1 секрет", "1 новый клиент"),
-        (2, "Перенесено 2 секрета", "2 новых клиента"),
-        (5, "Перенесено 5 секретов", "5 новых клиентов"),
-        (11, "Перенесено 11 секретов", "11 новых клиентов"),
-        (21, "Перенесён 21 секрет", "21 новый клиент"),
-    ],
+    russian_plurals(
+        ("Перенесён {n} секрет", "Перенесено {n} секрета", "Перенесено {n} секретов"),
+        ("{n} новый клиент", "{n} новых клиента", "{n} новых клиентов"),
+    ),
 )
 def test_adoption_counts_in_russian_plural_forms(count, adopted, new_clients):
     with translation.override("ru"):

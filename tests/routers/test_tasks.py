@@ -42,7 +42,7 @@ def test_unreadable_router_password_is_reported_not_raised(sim, router_for, tena
     with scopes_disabled():
         router = Router.objects.get(pk=router.pk)
         assert router.last_error_kind == PollErrorKind.CONFIG
-        assert "ROUTER_SECRET_KEY" in router.last_error
+        assert "ROUTER_SECRET_KEY" in str(router.last_error)
         assert PppoeAccount.objects.get().status == ConnectionStatus.UNKNOWN
 
 

@@ -81,7 +81,7 @@ def test_no_connection_within_the_timeout_is_the_server_offline(
     poll_routers()
     router = fresh(account.router)
     assert router.last_error_kind == PollErrorKind.OFFLINE
-    assert "did not accept the connection in time" in router.last_error
+    assert "did not accept the connection in time" in str(router.last_error)
     assert_reason_everywhere(client, account, OFFLINE, "server offline")
 
 

@@ -12,6 +12,7 @@ from clients.models import ClientStatus
 from subscriptions.models import DisplayStatus, Package, PeriodUnit, SubscriptionStatus
 from subscriptions.services import refund_purpose, subscription_create
 from subscriptions.tables import subscription_badge
+from tests.helpers import russian_plurals
 from tests.subscriptions.conftest import token
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +21,9 @@ RU = {"HTTP_ACCEPT_LANGUAGE": "ru"}
 
 @pytest.mark.parametrize(
     ("count", "days", "months"),
-    [
-        (1, "1 день", "1 месяц"),
-        (2, "2 дня", "2 месяца"),
-        (5, "5 дней", "5 месяцев"),
-        (11, "11 дней", "11 месяцев"),
-        (21, "21 день", "21 месяц"),
-    ],
+    russian_plurals(
+        ("{n} день", "{n} дня", "{n} дней"), ("{n} месяц", "{n} месяца", "{n} месяцев")
+    ),
 )
 def test_period_label_plural_forms_in_russian(count, days, months):
     with translation.override("ru"):
@@ -52,13 +49,9 @@ def test_subscription_statuses_are_feminine_in_russian():
 
 @pytest.mark.parametrize(
     ("unused", "words"),
-    [
-        (1, "1 неиспользованный день"),
-        (2, "2 неиспользованных дня"),
-        (5, "5 неиспользованных дней"),
-        (11, "11 неиспользованных дней"),
-        (21, "21 неиспользованный день"),
-    ],
+    russian_plurals(
+        ("{n} неиспользованный день", "{n} неиспользованных дня", "{n} неиспользованных дней")
+    ),
 )
 def test_refund_purpose_plural_forms(
     tenant, customer, package, funded, scoped, today, unused, words

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             except ImportFileError as exc:
                 raise CommandError(" ".join(exc.messages)) from exc
             for refused in job.refused_rows().iterator(chunk_size=2000):
-                self.stdout.write(f"line {refused.line}: {refused.field}: {refused.reason}")
+                self.stdout.write(f"line {refused.line}: {refused.field_label}: {refused.reason}")
             if options["dry_run"]:
                 self.stdout.write(summary_line(job.preview))
                 job.file.delete(save=False)

@@ -1,0 +1,21 @@
+"""A router's last error holds its message (core/stored_text.py) as JSON, read in each
+reader's language; an error written before keeps its sentence, shown as it was."""
+
+from django.db import migrations, models
+
+from core.stored_text import text_column_to_stored_text
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("routers", "0007_translatable_names"),
+    ]
+
+    operations = [
+        text_column_to_stored_text(
+            "routers",
+            "router",
+            "last_error",
+            models.CharField(max_length=500, blank=True, editable=False),
+        ),
+    ]
