@@ -591,7 +591,9 @@ def test_the_adoption_page_shows_its_progress_and_polls_until_done(
     assert 'data-testid="adoption-adopted">1<' in text
     assert 'data-testid="adoption-raced">1<' in text
     with scopes_disabled():
-        RouterAdoption.objects.filter(pk=job.pk).update(status="queued", secrets_done=0)
+        RouterAdoption.objects.filter(pk=job.pk).update(
+            status="queued", secrets_done=0, adopted=[], gone=0
+        )
     run_adoption(job)
     done = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in done and "4 secrets adopted, 1 of them as a new client." in done
