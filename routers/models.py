@@ -22,10 +22,13 @@ adopted secret keeps its own comment: the mark is recorded on our side.
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core import crypto
+from core.languages import StartedInLanguage
+from core.leases import Leased
 from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
@@ -276,3 +279,84 @@ class PppoeAccount(TenantOwnedModel):
     @property
     def comment(self) -> str:
         return secret_comment(self.pk)
+
+
+class AdoptionStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("adoption status", "Queued")
+    RUNNING = "running", pgettext_lazy("adoption status", "Running")
+    DONE = "done", pgettext_lazy("adoption status", "Done")
+    FAILED = "failed", pgettext_lazy("adoption status", "Failed")
+
+
+ADOPTION_ACTIVE = (AdoptionStatus.QUEUED, AdoptionStatus.RUNNING)
+
+
+class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
+    """One confirmed adoption of a router's own secrets, run by a worker under a lease: the
+    secrets the operator reviewed (their RouterOS `.id`s, in the reviewed order) and what the
+    adoption did so far. `secrets_done` moves with each committed chunk, in the chunk's
+    transaction with its accounts and counts, so that a worker taking over a killed one resumes
+    after the last chunk that committed and every secret is counted once. One adoption per
+    router is queued or running at a time (a partial unique constraint)."""
+
+    LEASE_QUEUED = AdoptionStatus.QUEUED
+
+    router = TenantForeignKey(Router, on_delete=models.CASCADE, related_name="adoptions")
+    created_by = models.ForeignKey(
+        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    secret_ids = models.JSONField(default=list, help_text="The reviewed secrets' .ids.")
+    status = models.CharField(
+        max_length=10, choices=AdoptionStatus.choices, default=AdoptionStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Secrets reviewed.")
+    secrets_done = models.PositiveIntegerField(default=0)
+    adopted = models.JSONField(default=list, help_text="[secret name, client number] adopted.")
+    clients_created = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=list, help_text="[secret name, reason] refused.")
+    gone = models.PositiveIntegerField(
+        default=0, help_text="Reviewed secrets no longer the router's own (raced)."
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "router"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="router_adoption_one_active",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "router", "created_at"], name="router_adoption_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.router_id}: {self.total} secrets ({self.get_status_display()})"
+
+    def lease_on_expired(self, lease, now) -> str:
+        """Queue it again: it resumes after its last committed chunk."""
+        from .services import router_adoption_recover  # the services use this model: a circle
+
+        return router_adoption_recover(job=self, lease=lease, now=now)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ADOPTION_ACTIVE
+
+    @property
+    def processed(self) -> int:
+        return len(self.adopted) + len(self.refused) + self.gone
+
+    @property
+    def percent(self) -> int:
+        if self.status == AdoptionStatus.DONE:
+            return 100
+        return min(100, int(self.secrets_done * 100 / self.total)) if self.total else 0
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "routers:router_adoption", kwargs={"pk": self.router_id, "adoption": self.pk}
+        )

@@ -22,22 +22,41 @@ from clients.models import HOLD_STATUSES, Client
 from clients.services import client_create
 from clients.signals import HOLD_ACCESS_REASON
 from core import crypto, outbound
+from core.leases import (
+    Lease,
+    LeaseLost,
+    lease_claim,
+    lease_finish,
+    lease_renew,
+    lease_requeue_or_fail,
+    lease_worked,
+)
 from core.locks import advisory_xact_lock, lock_namespace
 from core.stored_text import field_labels, stored_gettext
 from core.validators import full_clean_changed
 from events.services import EventLine, event_record, events_record_bulk
-from tenancy.models import Tenant
+from tenancy.models import Membership, Tenant
+from tenancy.roles import Capability
 
-from .models import ConnectionStatus, PppoeAccount, Router, SyncState
+from .models import (
+    ADOPTION_ACTIVE,
+    AdoptionStatus,
+    ConnectionStatus,
+    PppoeAccount,
+    Router,
+    RouterAdoption,
+    SyncState,
+)
 from .poller import router_locks
 from .reconcile import DesiredSecret, reconcile
 from .routeros import (
     RouterConnection,
+    RouterError,
     RouterTarget,
     read_identity,
     secret_unreadable_error,
 )
-from .selectors import MatchedBy, adoption_proposals, foreign_secrets, router_secrets_read
+from .selectors import MatchedBy, adoption_proposals, router_secrets_read
 
 logger = logging.getLogger(__name__)
 
@@ -464,52 +483,159 @@ class AdoptionResult:
     gone: int = 0
 
 
-def router_adopt_secrets(
-    *,
-    tenant: Tenant,
-    router: Router,
-    actor,
-    secret_ids: Collection[str],
-    chunk_size: int = ADOPTION_CHUNK,
-) -> AdoptionResult:
-    """Adopt the router's own /ppp/secret entries that the operator reviewed and confirmed
-    (`secret_ids`, RouterOS `.id`s; a secret added to the router since is never adopted). Each
-    becomes a PppoeAccount of the client it matches (selectors.adoption_proposals) or of a new
-    client made through `client_create` (a number, an account, its event), with the secret's
-    name, password, profile and state (a disabled secret: the account disabled, "disabled on
-    the router"), Synced, as the router already holds it. A client on hold gets its account
-    disabled for the hold, as the holds app leaves the account of a held client, and the
-    secret is disabled on the router by the queued sync.
+class AdoptionRunning(Exception):
+    """An adoption of this router's secrets is already queued or running: no second one."""
+
+    def __init__(self, job: RouterAdoption) -> None:
+        super().__init__(f"RouterAdoption {job.pk} is {job.status}")
+        self.job = job
+
+
+def router_adoption_start(
+    *, tenant: Tenant, router: Router, actor, secret_ids: Collection[str]
+) -> RouterAdoption:
+    """Record the adoption of the secrets the operator reviewed and confirmed (`secret_ids`,
+    RouterOS `.id`s; a secret added to the router since is never adopted) and queue it after
+    the commit; the worker's part is `router_adoption_execute`. Raises AdoptionRunning, with
+    the adoption under way, while one of this router is queued or running (the partial unique
+    constraint decides between two confirmations at once)."""
+    if router.tenant_id != tenant.pk:
+        raise ValidationError(_("Select a valid choice from your own organisation."))
+    adoptions = RouterAdoption.objects.for_tenant(tenant)
+    ids = list(dict.fromkeys(secret_ids))
+    try:
+        with transaction.atomic():
+            job = adoptions.create(
+                tenant=tenant, router=router, created_by=actor, secret_ids=ids, total=len(ids)
+            )
+    except IntegrityError:
+        running = adoptions.filter(router=router, status__in=ADOPTION_ACTIVE).first()
+        if running is None:  # it finished between the INSERT and this read
+            return router_adoption_start(
+                tenant=tenant, router=router, actor=actor, secret_ids=secret_ids
+            )
+        raise AdoptionRunning(running) from None
+    transaction.on_commit(lambda: _adoption_queue(job))
+    return job
+
+
+def _adoption_queue(job: RouterAdoption) -> None:
+    from .tasks import router_adoption_run  # the task calls these services: a circle
+
+    router_adoption_run.delay(job.pk, tenant_id=job.tenant_id)
+
+
+def router_adoption_recover(*, job: RouterAdoption, lease: Lease, now) -> str:
+    """The sweep found the adoption's lease expired: queue it again (it resumes after its
+    last committed chunk), or fail it once it was interrupted LEASE_MAX_ATTEMPTS times."""
+    return lease_requeue_or_fail(lease, now, queue=lambda: _adoption_queue(job))
+
+
+class AdoptionNotAllowed(Exception):
+    """The operator who confirmed the adoption may no longer adopt: it fails with this."""
+
+
+ADOPTION_REASONS = (
+    (RouterError, lambda error: error.message),  # the router cannot be read (or is disabled)
+    (AdoptionNotAllowed, str),
+)
+
+
+def router_adoption_execute(
+    *, job: RouterAdoption, chunk_size: int = ADOPTION_CHUNK
+) -> RouterAdoption:
+    """The worker's part: claim the adoption (or take over one whose worker died), read the
+    router once, and adopt the reviewed secrets after `secrets_done`, a chunk a transaction.
+    Each becomes a PppoeAccount of the client it matches (selectors.adoption_proposals) or of
+    a new client made through `client_create` (a number, an account, its event), with the
+    secret's name, password, profile and state (a disabled secret: the account disabled,
+    "disabled on the router"), Synced, as the router already holds it. A client on hold gets
+    its account disabled for the hold, as the holds app leaves the account of a held client,
+    and the secret is disabled on the router by the queued sync.
 
     The secret is otherwise never written: the mark that makes it Clientdesk's is kept on our
     side, as its `.id` in `router_secret_id`, and its comment stays as it was. Reconciliation
     and enforcement find the secret by that id (reconcile.DesiredSecret.secret_id) and change
     it from then on like any of Clientdesk's; the full audit never removes it as an orphan.
 
-    The router is read live once, outside any transaction; the secrets are then adopted in
-    chunks, one transaction each, holding the tenant's adoption lock so that adoptions on any
-    of the tenant's routers run one chunk at a time, and every chunk matched again against the
-    database inside it. So adopting twice changes nothing (the adopted secrets are no longer
-    foreign), a refused secret never stops the others, and a chunk that fails leaves the chunks
-    before it adopted. A PPPoE account saved by hand meanwhile for a chunk's client or name
-    (the form does not take the lock) makes that chunk roll back to its savepoint and match
-    again: the secret that lost is refused with the reason. Raises RouterError when the router
-    cannot be read."""
-    if router.tenant_id != tenant.pk:
-        raise ValidationError(_("Select a valid choice from your own organisation."))
-    secrets = foreign_secrets(tenant, router, router_secrets_read(router))
-    wanted = set(secret_ids)
-    selected = [s for s in secrets if s.secret_id in wanted]
-    result = AdoptionResult(gone=len(wanted - {s.secret_id for s in selected}))
-    for start in range(0, len(selected), chunk_size):
-        _adopt_chunk(tenant, router, actor, selected[start : start + chunk_size], result)
+    Running it twice, twice at once, or again after a worker was killed adopts each secret
+    once: the claim lets one worker hold the job, each chunk starts from the `secrets_done` it
+    reads under the job's row lock and commits its accounts with the new `secrets_done`, and a
+    worker that lost its lease writes nothing. A refused secret never stops the others; a
+    PPPoE account saved by hand meanwhile for a chunk's client or name (the form does not take
+    the lock) makes that chunk roll back to its savepoint and match again: the secret that
+    lost is refused with the reason. A router that cannot be read fails the adoption with the
+    reason (the chunks before it stay adopted)."""
+    lease = lease_claim(RouterAdoption, job.pk)
+    if lease is None:
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    with lease_worked(
+        lease, label=f"Router adoption {job.pk}", work="adoption", reasons=ADOPTION_REASONS
+    ):
+        _adoption_run(job, lease, chunk_size)
+    job.refresh_from_db()
+    return job
+
+
+def _adoption_creator_allowed(job: RouterAdoption) -> None:
+    """The right is checked again when the work starts: a role taken away meanwhile fails the
+    adoption and changes nothing."""
+    if job.created_by_id is None:  # started without an operator (a script, a test)
+        return
+    membership = Membership.objects.for_tenant(job.tenant).filter(user_id=job.created_by_id).first()
+    if membership is None or not membership.allows(Capability.MANAGE_ROUTERS):
+        raise AdoptionNotAllowed(_("The operator who confirmed this adoption may no longer adopt."))
+
+
+def _adoption_run(job: RouterAdoption, lease: Lease, chunk_size: int) -> None:
+    """The router is read live once, outside any transaction (again by a worker that takes
+    over); each chunk is then matched against the database inside its transaction, holding
+    the tenant's adoption lock, so that adoptions on any of the tenant's routers run one chunk
+    at a time and a secret adopted meanwhile counts as no longer the router's own."""
+    tenant, router = job.tenant, Router.objects.for_tenant(job.tenant).get(pk=job.router_id)
+    _adoption_creator_allowed(job)
+    on_router = {s.secret_id: s for s in router_secrets_read(router)}
+    while True:
+        with transaction.atomic():
+            advisory_xact_lock(ADOPTION_LOCKS, tenant.pk)
+            done = lease.rows().select_for_update().values_list("secrets_done", flat=True).first()
+            if done is None:
+                raise LeaseLost(f"RouterAdoption {job.pk}")
+            ids = job.secret_ids[done : done + chunk_size]
+            if not ids:
+                break
+            chunk = AdoptionResult(gone=sum(1 for i in ids if i not in on_router))
+            secrets = [on_router[i] for i in ids if i in on_router]
+            _adopt_chunk(tenant, router, job.created_by, secrets, chunk)
+            _adoption_chunk_record(job, lease, done + len(ids), chunk)
+    if not lease_finish(lease, status=AdoptionStatus.DONE):
+        raise LeaseLost(f"RouterAdoption {job.pk}")
     logger.info(
         "Router %s: %s secrets adopted by %s",
         router.pk,
-        len(result.adopted),
-        getattr(actor, "pk", None),
+        len(job.adopted),
+        job.created_by_id,
     )
-    return result
+
+
+def _adoption_chunk_record(job: RouterAdoption, lease: Lease, done: int, chunk) -> None:
+    """The chunk's outcome and the new `secrets_done`, in the chunk's transaction, under the
+    lease (the row is locked: nobody else moves it meanwhile)."""
+    job.adopted = job.adopted + [list(pair) for pair in chunk.adopted]
+    job.refused = job.refused + [[name, str(reason)] for name, reason in chunk.refused]
+    job.clients_created += chunk.clients_created
+    job.gone += chunk.gone
+    job.secrets_done = done
+    lease_renew(
+        lease,
+        secrets_done=done,
+        adopted=job.adopted,
+        refused=job.refused,
+        clients_created=job.clients_created,
+        gone=job.gone,
+    )
 
 
 @transaction.atomic

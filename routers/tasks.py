@@ -8,7 +8,7 @@ from core.tasks import project_task, tenant_task
 
 from .poller import poll_routers
 from .routeros import RouterError
-from .services import RouterBusy, pppoe_account_push
+from .services import RouterBusy, pppoe_account_push, router_adoption_execute
 
 POLL_SOFT_TIME_LIMIT = 55  # the cycle's own deadline (45 s) comes first
 
@@ -45,3 +45,10 @@ def pppoe_account_sync(self, account) -> bool:
             return False
         except (RouterError, RouterBusy):
             return False
+
+
+@tenant_task(model="routers.RouterAdoption")
+def router_adoption_run(job) -> str:
+    """Adopt the secrets an operator confirmed (queued by `router_adoption_start`, or again by
+    the sweep)."""
+    return router_adoption_execute(job=job).status

@@ -12,10 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
 from clients.mixins import ClientPageMixin
+from core.formatting import format_count
 from core.views import form_errors_from
 from tenancy.mixins import FilteredTableView, ModuleRequiredMixin, TenantScopedMixin
 from tenancy.modules import INTERNET, modules_of
@@ -23,7 +25,7 @@ from tenancy.roles import Capability
 
 from .filters import PppoeAccountFilterSet, RouterFilterSet
 from .forms import PppoeAccountForm, RouterForm, SecretAdoptionForm, adoption_selection_sign
-from .models import PppoeAccount, Router
+from .models import PppoeAccount, Router, RouterAdoption
 from .poller import poll_routers
 from .routeros import RouterError
 from .selectors import (
@@ -35,8 +37,9 @@ from .selectors import (
     routers_for_page,
 )
 from .services import (
+    AdoptionRunning,
     pppoe_account_save,
-    router_adopt_secrets,
+    router_adoption_start,
     router_create,
     router_test_connection,
     router_update,
@@ -180,12 +183,117 @@ class RouterPollView(RoutersEnabledMixin, TenantScopedMixin, View):
         return redirect("routers:router_list")
 
 
+# -- the adoption's counted sentences: whole sentences per case, so that 1, 2 and 5 read right
+def adoption_all_label(count: int) -> str:
+    """The box that ticks every adoptable secret."""
+    return ngettext(
+        "Select the one secret that can be adopted",
+        "Select all %(shown)s secrets that can be adopted",
+        count,
+    ) % {"shown": format_count(count)}
+
+
+def adoption_summary(*, chosen: int, new_clients: int, on_hold: int) -> list[str]:
+    """What confirming will do: how the secrets are adopted, then what the router gets."""
+    shown = {"shown": format_count(chosen)}
+    if new_clients == chosen:
+        how = (
+            ngettext(
+                "%(shown)s secret will be adopted as a new client.",
+                "%(shown)s secrets will be adopted as new clients.",
+                chosen,
+            )
+            % shown
+        )
+    elif new_clients == 0:
+        how = (
+            ngettext(
+                "%(shown)s secret will be adopted as the PPPoE account of the client shown.",
+                "%(shown)s secrets will be adopted as the PPPoE accounts of the clients shown.",
+                chosen,
+            )
+            % shown
+        )
+    else:
+        existing = chosen - new_clients
+        how = " ".join(
+            (
+                ngettext(
+                    "%(shown)s secret will be adopted:",
+                    "%(shown)s secrets will be adopted:",
+                    chosen,
+                )
+                % shown,
+                ngettext("%(shown)s as a new client,", "%(shown)s as new clients,", new_clients)
+                % {"shown": format_count(new_clients)},
+                ngettext(
+                    "%(shown)s as the PPPoE account of the client shown.",
+                    "%(shown)s as the PPPoE accounts of the clients shown.",
+                    existing,
+                )
+                % {"shown": format_count(existing)},
+            )
+        )
+    if on_hold == 0:
+        router = _("The router is not changed.")
+    elif on_hold == chosen:
+        router = ngettext(
+            "Its client is on hold: the secret will be disabled on the router.",
+            "All %(shown)s clients are on hold: their secrets will be disabled on the router.",
+            on_hold,
+        ) % {"shown": format_count(on_hold)}
+    else:
+        router = ngettext(
+            "%(shown)s client is on hold: its secret will be disabled on the router; nothing "
+            "else on the router changes.",
+            "%(shown)s clients are on hold: their secrets will be disabled on the router; "
+            "nothing else on the router changes.",
+            on_hold,
+        ) % {"shown": format_count(on_hold)}
+    return [how, router]
+
+
+def adoption_outcome(job: RouterAdoption) -> list[str]:
+    """What the adoption did (so far, while it runs or once it failed)."""
+    adopted, created = len(job.adopted), job.clients_created
+    if adopted == 0:
+        lines = [_("No secret was adopted.")]
+    elif created == 0:
+        lines = [
+            ngettext("%(shown)s secret adopted.", "%(shown)s secrets adopted.", adopted)
+            % {"shown": format_count(adopted)}
+        ]
+    else:
+        lines = [
+            ngettext("%(shown)s secret adopted,", "%(shown)s secrets adopted,", adopted)
+            % {"shown": format_count(adopted)}
+            + " "
+            + ngettext(
+                "%(shown)s of them as a new client.", "%(shown)s of them as new clients.", created
+            )
+            % {"shown": format_count(created)}
+        ]
+    if job.gone:
+        lines.append(
+            ngettext(
+                "%(shown)s selected secret was no longer the router's own (adopted already, or "
+                "removed from the router).",
+                "%(shown)s selected secrets were no longer the router's own (adopted already, "
+                "or removed from the router).",
+                job.gone,
+            )
+            % {"shown": format_count(job.gone)}
+        )
+    return lines
+
+
 class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
     """Adopt the secrets already on a router, in three steps on one URL: the list of the
     router's /ppp/secret entries that no account owns, read live, each with its proposed
     client or the reason it is refused (GET); what adopting the ticked ones (or all) will do
-    (POST); the adoption of exactly the secrets reviewed and its result (POST with `confirm`
-    and the reviewed ids). Nothing is adopted before that last step. Who may: as for editing
+    (POST); the confirmation of exactly the secrets reviewed (POST with `confirm` and the
+    reviewed ids), which starts their adoption as a job and leads to its progress and
+    outcome (RouterAdoptionView). Nothing is adopted before that last step. Who may: as for editing
     PPPoE accounts (MANAGE_ROUTERS), for the whole page, since it reads the router.
 
     The list is a live reading of the router, a form of check boxes rather than a stored list:
@@ -231,7 +339,12 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
         form = refused or SecretAdoptionForm(data, router=router, secret_ids=ids)
         if refused is not None or data is None or not form.is_valid():
             status = 200 if data is None and refused is None else 400
-            context = {"form": form, "proposals": proposals, "adoptable": len(adoptable)}
+            context = {
+                "form": form,
+                "proposals": proposals,
+                "adoptable": len(adoptable),
+                "all_label": adoption_all_label(len(adoptable)),
+            }
             return self.render_step(router, "select", status=status, **context)
         chosen = form.chosen_ids
         if chosen is not None:
@@ -241,21 +354,57 @@ class RouterAdoptView(RoutersEnabledMixin, TenantScopedMixin, View):
             "confirm",
             chosen=adoptable,
             selection=adoption_selection_sign(router, [p.secret.secret_id for p in adoptable]),
-            new_clients=sum(1 for p in adoptable if p.client is None),
-            on_hold=sum(1 for p in adoptable if p.client_on_hold),
+            summary=adoption_summary(
+                chosen=len(adoptable),
+                new_clients=sum(1 for p in adoptable if p.client is None),
+                on_hold=sum(1 for p in adoptable if p.client_on_hold),
+            ),
         )
 
     def adopt(self, router, form):
+        """Start the adoption of the reviewed secrets as a job and show its progress; while
+        one of this router runs, say so and show that one instead of starting another."""
         try:
-            result = router_adopt_secrets(
+            job = router_adoption_start(
                 tenant=self.request.tenant,
                 router=router,
                 actor=self.request.user,
                 secret_ids=form.reviewed_ids,
             )
-        except RouterError as error:
-            return self.render_step(router, "unreachable", error=error.message)
-        return self.render_step(router, "result", result=result)
+        except AdoptionRunning as running:
+            messages.warning(
+                self.request,
+                _(
+                    "An adoption of this router's secrets is already under way: its progress "
+                    "is below. Review the secrets again once it is done."
+                ),
+            )
+            return redirect(running.job.get_absolute_url())
+        return redirect(job.get_absolute_url())
+
+
+class RouterAdoptionView(RoutersEnabledMixin, TenantScopedMixin, View):
+    """An adoption of a router's secrets: its progress while its job runs (polled by HTMX:
+    only the progress fragment), then its outcome. Who may: as for starting it
+    (MANAGE_ROUTERS); another tenant's router or adoption, or an adoption of another router,
+    is a 404."""
+
+    model = Router
+    required_capability = Capability.MANAGE_ROUTERS
+    template_name = "routers/router_adoption.html"
+    fragment_template_name = "routers/includes/adoption_progress.html"
+
+    def get(self, request, pk, adoption):
+        router = get_object_or_404(self.get_queryset(), pk=pk)
+        job = get_object_or_404(
+            RouterAdoption.objects.for_tenant(request.tenant), pk=adoption, router=router
+        )
+        template = self.fragment_template_name if request.htmx else self.template_name
+        context = {"router": router, "job": job, "outcome": adoption_outcome(job)}
+        response = render(request, template, context)
+        patch_vary_headers(response, ["HX-Request"])
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class PppoeAccountListView(RoutersEnabledMixin, FilteredTableView):

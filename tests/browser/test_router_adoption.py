@@ -1,15 +1,18 @@
 """Adopting a router's own secrets in Chromium, against a simulated router: from the router's
 page to the list of its foreign secrets, tick one that matches a client and one for a new
-client, review, confirm, and see the result; the router's secrets are left as they were."""
+client, review, confirm, watch the adoption's progress turn into its outcome by itself; the
+router's secrets are left as they were."""
 
 import copy
 
 import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
-from routers.models import PppoeAccount
+from routers.models import PppoeAccount, RouterAdoption
 from routers.simulator import SimulatedRouter
+from routers.tasks import router_adoption_run
 from tests.factories import ClientFactory, MembershipFactory, RouterFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,13 +60,24 @@ def test_adopt_a_routers_secrets(page, log_in, sim):
     page.get_by_test_id("adopt-review").click()
     page.wait_for_load_state("networkidle")
     summary = page.get_by_test_id("adopt-summary").inner_text()
-    assert "2 secrets will be adopted: 1 as new client" in summary
+    assert (
+        "2 secrets will be adopted: 1 as a new client, 1 as the PPPoE account of the client shown."
+        in summary
+    )
     with scopes_disabled():
         assert not PppoeAccount.objects.exists()  # not before the confirmation
 
     page.get_by_test_id("adopt-confirm").click()
-    page.wait_for_load_state("networkidle")
-    assert "2 secrets adopted, 1 new client." in page.get_by_test_id("adopt-result").inner_text()
+    progress = page.get_by_test_id("adoption-progress")
+    expect(progress).to_have_attribute("data-status", "queued")
+    with scopes_disabled():
+        job = RouterAdoption.objects.get(router=router)
+    assert job.secret_ids == [sim.secret("ivan")[".id"], sim.secret("olga-77")[".id"]]
+    router_adoption_run(job.pk, tenant_id=tenant.pk)  # the worker, while the page polls
+    expect(progress).to_have_attribute("data-status", "done")
+    expect(page.get_by_test_id("adopt-result")).to_have_text(
+        "2 secrets adopted, 1 of them as a new client."
+    )
     adopted = page.get_by_test_id("adopt-adopted").inner_text()
     assert "olga-77" in adopted and "ivan" in adopted and "left-alone" not in adopted
     assert sim.secrets == kept

@@ -10,7 +10,8 @@ from .processes import TableLock, Worker
 
 @pytest.fixture
 def workers(tmp_path, settings):
-    """start() -> a Worker; every worker is stopped at the end, with its log on failure."""
+    """start(**settings_env) -> a Worker (with more environment); every worker is stopped at
+    the end, with its log on failure."""
     settings.MEDIA_ROOT = tmp_path / "media"
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
@@ -18,8 +19,8 @@ def workers(tmp_path, settings):
     started = []
     log = tmp_path / "worker.log"
 
-    def start():
-        started.append(Worker(tmp_path / "media", log))
+    def start(**settings_env):
+        started.append(Worker(tmp_path / "media", log, **settings_env))
         return started[-1]
 
     yield start

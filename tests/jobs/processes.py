@@ -16,8 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from core.models import JobRun, JobStatus
-from exports.models import ExportJob, ExportStatus
+from core.leases import leased_models
 
 LEASE = 8  # seconds: an export's lease in the worker
 VISIBILITY = 12  # seconds: above the worker's hard time limit (10 s)
@@ -37,24 +36,30 @@ def wait_until(predicate, timeout, what):
 class Worker:
     """`celery worker` in its own process group, on this run's database and queue."""
 
-    def __init__(self, media_root: Path, log: Path):
+    def __init__(self, media_root: Path, log: Path, **settings_env: str):
+        """`settings_env`: more of the environment, over the shortened defaults (a longer
+        CELERY_VISIBILITY_TIMEOUT for work whose lease may outlive the default's)."""
         db = connection.settings_dict
         url = (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         )
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
-            "CLIENTDESK_TESTING": "1",
-            "MEDIA_ROOT": str(media_root),
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "JOB_LEASE_SECONDS": str(LEASE),
-            "CELERY_TASK_SOFT_TIME_LIMIT": "8",
-            "CELERY_TASK_TIME_LIMIT": "10",
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
-            "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        }
+        env = (
+            os.environ
+            | {
+                "DATABASE_URL": url,
+                "REDIS_URL": settings.REDIS_URL,
+                "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+                "CLIENTDESK_TESTING": "1",
+                "MEDIA_ROOT": str(media_root),
+                "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+                "JOB_LEASE_SECONDS": str(LEASE),
+                "CELERY_TASK_SOFT_TIME_LIMIT": "8",
+                "CELERY_TASK_TIME_LIMIT": "10",
+                "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
+                "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+            }
+            | settings_env
+        )
         if db.get("PASSWORD"):
             env["PGPASSWORD"] = db["PASSWORD"]
         self.log = log
@@ -146,8 +151,10 @@ def backends_gone() -> bool:
 
 
 def nothing_running() -> bool:
+    """No record of work of any leased model (exports, job runs, imports, adoptions...) is
+    still running."""
     with scopes_disabled():
-        return not (
-            ExportJob.objects.filter(status=ExportStatus.RUNNING).exists()
-            or JobRun.objects.filter(status=JobStatus.RUNNING).exists()
+        return not any(
+            model._base_manager.filter(status=model.LEASE_RUNNING).exists()
+            for model in leased_models()
         )

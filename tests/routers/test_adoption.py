@@ -4,21 +4,30 @@ left byte for byte as it was, and Clientdesk managing it from then on (holds, au
 
 import copy
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from clients.models import Client, ClientStatus
+from core.leases import LeaseLost, lease_claim
 from events.models import Event
+from routers import services
 from routers.forms import SELECTION_REFUSED, adoption_selection_sign
-from routers.models import PppoeAccount, SyncState, secret_comment
+from routers.models import PppoeAccount, RouterAdoption, SyncState, secret_comment
 from routers.poller import poll_routers
 from routers.routeros import RouterConnection, RouterTarget
 from routers.selectors import foreign_secrets, router_secrets_read
-from routers.services import ADOPTION_CHUNK, router_adopt_secrets
+from routers.services import (
+    ADOPTION_CHUNK,
+    AdoptionRunning,
+    router_adoption_execute,
+    router_adoption_start,
+)
 from tests.factories import (
     ClientFactory,
     PppoeAccountFactory,
@@ -87,17 +96,27 @@ def foreign_ids(tenant, router) -> list[str]:
         return [s.secret_id for s in foreign_secrets(tenant, router, router_secrets_read(router))]
 
 
-def adopt(tenant, router, owner_user=None, secret_ids=None, chunk_size=ADOPTION_CHUNK):
+def start_adoption(tenant, router, owner_user=None, secret_ids=None):
+    """The adoption confirmed, not yet run."""
     if secret_ids is None:
         secret_ids = foreign_ids(tenant, router)
     with scopes_disabled():
-        return router_adopt_secrets(
-            tenant=tenant,
-            router=router,
-            actor=owner_user,
-            secret_ids=secret_ids,
-            chunk_size=chunk_size,
+        return router_adoption_start(
+            tenant=tenant, router=router, actor=owner_user, secret_ids=secret_ids
         )
+
+
+def run_adoption(job, chunk_size=ADOPTION_CHUNK):
+    """The worker's part of an adoption."""
+    with scopes_disabled():
+        return router_adoption_execute(job=job, chunk_size=chunk_size)
+
+
+def adopt(tenant, router, owner_user=None, secret_ids=None, chunk_size=ADOPTION_CHUNK):
+    """An adoption confirmed and run to its end."""
+    job = run_adoption(start_adoption(tenant, router, owner_user, secret_ids), chunk_size)
+    assert job.status == "done", job.error
+    return job
 
 
 def state():
@@ -236,8 +255,8 @@ def test_a_client_matched_by_two_secrets_is_given_to_the_first(sim, tenant, rout
     sim.add_secret("dup", "a")
     sim.add_secret("other", "b", comment="twice")
     result = adopt(tenant, router)
-    assert result.adopted == [("dup", customer.number)]
-    assert result.refused == [("other", f"Client #{customer.number} is taken by the secret “dup”.")]
+    assert result.adopted == [["dup", customer.number]]
+    assert result.refused == [["other", f"Client #{customer.number} is taken by the secret “dup”."]]
 
 
 def test_several_clients_matching_is_refused(sim, tenant, router_for):
@@ -282,6 +301,22 @@ def adopt_url(router) -> str:
     return reverse("routers:router_adopt", kwargs={"pk": router.pk})
 
 
+@pytest.fixture
+def confirm(client, django_capture_on_commit_callbacks):
+    """confirm(url, data) -> the adoption's page once its job ran (queued after the commit,
+    run eagerly), reached by the redirect the confirmation answers with."""
+
+    def post(url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:500]
+        page = client.get(response.url)
+        assert page.status_code == 200
+        return page
+
+    return post
+
+
 def review(client, url, data):
     """The review step of a selection, and the confirmation it leads to."""
     page = client.post(url, data)
@@ -289,28 +324,30 @@ def review(client, url, data):
     return page, {"selection": page.context["selection"], "confirm": "on"}
 
 
-def test_nothing_is_adopted_before_the_confirmation(client, owner, sim, world):
+def test_nothing_is_adopted_before_the_confirmation(client, owner, sim, world, confirm):
     url = adopt_url(world["router"])
     before = state()
     chosen = [sim.secret("mlopez")[".id"], sim.secret("newguy")[".id"]]
-    page, confirm = review(client, url, {"secret": chosen})
+    page, confirmation = review(client, url, {"secret": chosen})
     assert state() == before
     body = page.content.decode()
-    assert "2 secrets will be adopted: 1 as new client" in body
+    assert (
+        "2 secrets will be adopted: 1 as a new client, 1 as the PPPoE account of the client shown."
+        in body
+    )
     # The reviewed ids travel in one field, whatever their number.
     assert 'name="confirm"' in body and body.count('type="hidden" name="selection"') == 1
     assert 'name="secret"' not in body and 'name="all"' not in body
-    done = client.post(url, confirm)
-    assert done.status_code == 200
-    assert "2 secrets adopted, 1 new client." in done.content.decode()
+    done = confirm(url, confirmation)
+    assert "2 secrets adopted, 1 of them as a new client." in done.content.decode()
     assert {"mlopez", "newguy"} <= set(accounts())
 
 
-def test_all_adopts_every_adoptable_secret(client, owner, world):
+def test_all_adopts_every_adoptable_secret(client, owner, world, confirm):
     url = adopt_url(world["router"])
-    page, confirm = review(client, url, {"all": "on"})
+    page, confirmation = review(client, url, {"all": "on"})
     assert "4 secrets will be adopted" in page.content.decode()
-    done = client.post(url, confirm).content.decode()
+    done = confirm(url, confirmation).content.decode()
     # Only the adoptable secrets were reviewed: the refused ones are neither adopted nor listed.
     assert "4 secrets adopted" in done and "l2tp" not in done
     assert set(accounts()) == {
@@ -322,23 +359,23 @@ def test_all_adopts_every_adoptable_secret(client, owner, world):
         "mlopez",
         "newguy",
     }
-    again = client.post(url, confirm).content.decode()
-    assert "0 secrets adopted" in again and "4 selected secrets were no longer" in again
+    again = confirm(url, confirmation).content.decode()
+    assert "No secret was adopted." in again and "4 selected secrets were no longer" in again
 
 
-def test_a_secret_added_after_the_review_is_not_adopted(client, owner, sim, world):
+def test_a_secret_added_after_the_review_is_not_adopted(client, owner, sim, world, confirm):
     url = adopt_url(world["router"])
-    _, confirm = review(client, url, {"all": "on"})
+    _, confirmation = review(client, url, {"all": "on"})
     sim.add_secret("latecomer", "pw-late", comment="Came Later")
-    done = client.post(url, confirm).content.decode()
+    done = confirm(url, confirmation).content.decode()
     assert "4 secrets adopted" in done
     assert "latecomer" not in accounts()
     with scopes_disabled():
         assert not Client.objects.filter(name="Came Later").exists()
 
 
-def test_more_than_a_thousand_secrets_are_reviewed_and_adopted(
-    client, owner, tenant, sim, router_for
+def test_more_than_a_thousand_secrets_are_reviewed_and_adopted_by_the_job(
+    client, owner, tenant, sim, router_for, confirm
 ):
     router = router_for(sim)
     for n in range(1005):
@@ -348,13 +385,16 @@ def test_more_than_a_thousand_secrets_are_reviewed_and_adopted(
     # Ticked one by one, the page joins the boxes into one field (Django refuses 1,000 fields).
     ticked, _ = review(client, url, {"secret": ",".join(ids[:1003])})
     assert "1,003 secrets will be adopted" in ticked.content.decode()
-    page, confirm = review(client, url, {"all": "on"})
-    assert "1,005 secrets will be adopted" in page.content.decode()
-    done = client.post(url, confirm)
-    assert done.status_code == 200
-    assert "1,005 secrets adopted, 1,005 new clients." in done.content.decode()
+    page, confirmation = review(client, url, {"all": "on"})
+    assert "1,005 secrets will be adopted as new clients." in page.content.decode()
+    done = confirm(url, confirmation).content.decode()
+    assert "1,005 secrets adopted, 1,005 of them as new clients." in done
     with scopes_disabled():
         assert PppoeAccount.objects.filter(router=router).count() == 1005
+        job = RouterAdoption.objects.get(router=router)
+        # In chunks of 200, the last one of 5: each committed with its progress.
+        assert (job.status, job.secrets_done, job.total, job.attempts) == ("done", 1005, 1005, 1)
+        assert len(job.adopted) == 1005 and job.lease_expires_at is None
 
 
 @pytest.mark.parametrize(
@@ -429,13 +469,13 @@ def test_roles_that_may_not_edit_accounts_are_refused(
         assert not PppoeAccount.objects.exists()
 
 
-def test_a_manager_may_adopt(client, login_as, tenant, sim, router_for):
+def test_a_manager_may_adopt(client, login_as, tenant, sim, router_for, confirm):
     login_as(tenant, "manager")
     router = router_for(sim)
     sim.add_secret("someone", "pw")
-    _, confirm = review(client, adopt_url(router), {"all": "on"})
-    done = client.post(adopt_url(router), confirm)
-    assert "1 secret adopted" in done.content.decode()
+    _, confirmation = review(client, adopt_url(router), {"all": "on"})
+    done = confirm(adopt_url(router), confirmation)
+    assert "1 secret adopted, 1 of them as a new client." in done.content.decode()
 
 
 def test_the_page_makes_a_fixed_number_of_queries(client, owner, tenant, sim, router_for):
@@ -457,45 +497,158 @@ def test_the_page_makes_a_fixed_number_of_queries(client, owner, tenant, sim, ro
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_adoptions_at_once_adopt_each_secret_once(sim, tenant, router_for):
+def test_one_adoption_run_by_two_workers_at_once_adopts_each_secret_once(sim, tenant, router_for):
     router = router_for(sim)
     for n in range(30):
         sim.add_secret(f"racing-{n:02d}", "pw")
-    results, errors = [], []
-    start = threading.Barrier(2)
-    ids = foreign_ids(tenant, router)
+    job = start_adoption(tenant, router)
+    errors = []
+    barrier = threading.Barrier(2)
 
-    def run():
+    def work():
         try:
-            start.wait()
             with scopes_disabled():
-                results.append(
-                    router_adopt_secrets(
-                        tenant=tenant, router=router, actor=None, secret_ids=ids, chunk_size=5
-                    )
-                )
+                mine = RouterAdoption.objects.get(pk=job.pk)
+            barrier.wait()
+            run_adoption(mine, chunk_size=5)
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=work) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sum(len(r.adopted) for r in results) == 30
-    assert sum(r.clients_created for r in results) == 30
     with scopes_disabled():
+        job.refresh_from_db()
+        assert (job.status, job.attempts, job.secrets_done) == ("done", 1, 30)
+        assert len(job.adopted) == 30 and job.clients_created == 30 and job.refused == []
         assert PppoeAccount.objects.filter(router=router).count() == 30
         assert Client.objects.filter(tenant=tenant).count() == 30
+
+
+def test_an_adoption_run_again_changes_nothing(sim, tenant, owner, world):
+    job = adopt(tenant, world["router"], owner.user, chunk_size=2)
+    once, outcome = state(), (job.adopted, job.refused, job.gone, job.secrets_done)
+    again = run_adoption(job)
+    assert state() == once
+    assert (again.adopted, again.refused, again.gone, again.secrets_done) == outcome
+    assert again.attempts == 1
+
+
+def test_a_worker_that_lost_its_lease_writes_nothing(sim, tenant, owner, world):
+    job = start_adoption(tenant, world["router"], owner.user)
+    with scopes_disabled():
+        stale = lease_claim(RouterAdoption, job.pk)
+        RouterAdoption.objects.filter(pk=job.pk).update(
+            lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    taken_over = run_adoption(job)  # the next worker takes the expired lease over
+    assert (taken_over.status, taken_over.attempts) == ("done", 2)
+    once = state()
+    with scopes_disabled(), pytest.raises(LeaseLost):
+        services._adoption_run(job, stale, ADOPTION_CHUNK)
+    assert state() == once
+
+
+def test_a_second_confirmation_while_one_runs_starts_no_second_job(
+    client, owner, tenant, sim, world
+):
+    url = adopt_url(world["router"])
+    _, confirmation = review(client, url, {"all": "on"})
+    first = client.post(url, confirmation)  # queued after the commit: not run here
+    assert first.status_code == 302
+    second = client.post(url, confirmation, follow=True)
+    assert second.redirect_chain[-1][0] == first.url
+    text = second.content.decode()
+    assert "already under way" in text and 'data-status="queued"' in text
+    with scopes_disabled():
+        assert RouterAdoption.objects.count() == 1
+    with scopes_disabled(), pytest.raises(AdoptionRunning):
+        router_adoption_start(
+            tenant=tenant, router=world["router"], actor=owner.user, secret_ids=["*1"]
+        )
+
+
+def test_the_adoption_page_shows_its_progress_and_polls_until_done(
+    client, owner, tenant, sim, world
+):
+    job = start_adoption(tenant, world["router"], owner.user)
+    page = client.get(job.get_absolute_url())
+    text = page.content.decode()
+    assert 'data-status="queued"' in text and 'hx-trigger="every 1s"' in text
+    with scopes_disabled():
+        RouterAdoption.objects.filter(pk=job.pk).update(
+            status="running", secrets_done=2, adopted=[["mlopez", 7]], gone=1
+        )
+    fragment = client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+    assert "HX-Request" in fragment["Vary"] and "no-store" in fragment["Cache-Control"]
+    text = fragment.content.decode()
+    assert "breadcrumb" not in text and "2 of 7 secrets" in text
+    assert 'data-testid="adoption-adopted">1<' in text
+    assert 'data-testid="adoption-raced">1<' in text
+    with scopes_disabled():
+        RouterAdoption.objects.filter(pk=job.pk).update(
+            status="queued", secrets_done=0, adopted=[], gone=0
+        )
+    run_adoption(job)
+    done = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in done and "4 secrets adopted, 1 of them as a new client." in done
+
+
+def test_a_router_that_cannot_be_read_fails_the_adoption_with_the_reason(
+    client, owner, tenant, closed_port
+):
+    router = RouterFactory(tenant=tenant, port=closed_port)
+    job = run_adoption(start_adoption(tenant, router, owner.user, secret_ids=["*1"]))
+    assert job.status == "failed" and "refused the connection" in job.error
+    text = client.get(job.get_absolute_url()).content.decode()
+    assert "The adoption stopped." in text and "No secret was adopted." in text
+
+
+def test_an_adoption_of_a_creator_who_may_no_longer_adopt_fails(sim, tenant, owner, world):
+    job = start_adoption(tenant, world["router"], owner.user)
+    with scopes_disabled():
+        type(owner).objects.filter(pk=owner.pk).update(role="viewer")
+    before = state()
+    job = run_adoption(job)
+    assert job.status == "failed" and "may no longer adopt" in job.error
+    assert state() == before
+
+
+def test_another_tenants_adoption_or_another_routers_is_404(
+    client, owner, tenant, other_tenant, sim, world
+):
+    theirs = RouterFactory(tenant=other_tenant)
+    with scopes_disabled():
+        foreign = router_adoption_start(
+            tenant=other_tenant, router=theirs, actor=None, secret_ids=["*1"]
+        )
+        mine = start_adoption(tenant, world["router"], owner.user)
+    assert_other_tenant_gives_404(client, foreign.get_absolute_url())
+    elsewhere = RouterFactory(tenant=tenant, name="Elsewhere")
+    url = reverse("routers:router_adoption", kwargs={"pk": elsewhere.pk, "adoption": mine.pk})
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["viewer", "accountant"])
+def test_roles_that_may_not_adopt_do_not_see_an_adoption(
+    client, login_as, tenant, sim, router_for, role
+):
+    router = router_for(sim)
+    with scopes_disabled():
+        job = router_adoption_start(tenant=tenant, router=router, actor=None, secret_ids=["*1"])
+    login_as(tenant, role)
+    assert_role_refused(client, job.get_absolute_url())
 
 
 # -- a held client, a move, a race -------------------------------------------------------------
 @pytest.mark.parametrize("status", [ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD])
 def test_a_secret_of_a_client_on_hold_is_adopted_disabled_for_the_hold(
-    client, owner, tenant, sim, router_for, django_capture_on_commit_callbacks, status
+    client, owner, tenant, sim, router_for, confirm, status
 ):
     router = router_for(sim)
     held = ClientFactory(tenant=tenant, name="Held Person", external_ref="held-1", status=status)
@@ -503,10 +656,10 @@ def test_a_secret_of_a_client_on_hold_is_adopted_disabled_for_the_hold(
     url = adopt_url(router)
     listed = client.get(url).content.decode()
     assert "client on hold: the secret will be disabled" in listed
-    page, confirm = review(client, url, {"all": "on"})
-    assert "1 client on hold: its secret will be disabled" in page.content.decode()
-    with django_capture_on_commit_callbacks(execute=True):
-        assert "1 secret adopted" in client.post(url, confirm).content.decode()
+    page, confirmation = review(client, url, {"all": "on"})
+    summary = page.content.decode()
+    assert "Its client is on hold: the secret will be disabled on the router." in summary
+    assert "1 secret adopted." in confirm(url, confirmation).content.decode()
     account = accounts()["held-1"]
     assert account.client == held and not account.enabled
     assert account.disabled_reason == "hold_set"  # as a hold leaves the account of its client
@@ -549,22 +702,13 @@ def test_adoptions_on_two_routers_of_a_tenant_at_once_give_each_client_one_accou
         for n in range(6):  # and both have secrets of one name for new clients
             sim.add_secret(f"shared-{n}", "pw")
     results, errors = [], []
-    start = threading.Barrier(2)
-    ids = {router.pk: foreign_ids(tenant, router) for router in routers}
+    barrier = threading.Barrier(2)
+    jobs = {router.pk: start_adoption(tenant, router) for router in routers}
 
     def run(router):
         try:
-            start.wait()
-            with scopes_disabled():
-                results.append(
-                    router_adopt_secrets(
-                        tenant=tenant,
-                        router=router,
-                        actor=None,
-                        secret_ids=ids[router.pk],
-                        chunk_size=3,
-                    )
-                )
+            barrier.wait()
+            results.append(run_adoption(jobs[router.pk], chunk_size=3))
         except Exception as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
         finally:
@@ -591,8 +735,6 @@ def test_adoptions_on_two_routers_of_a_tenant_at_once_give_each_client_one_accou
 def test_an_account_saved_by_hand_during_an_adoption_makes_its_secret_refused(
     tenant, sim, router_for, monkeypatch
 ):
-    from routers import services
-
     router = router_for(sim)
     elsewhere = RouterFactory(tenant=tenant, name="Manual")
     taken, free = (ClientFactory(tenant=tenant, external_ref=ref) for ref in ("man-1", "man-2"))
@@ -619,7 +761,7 @@ def test_an_account_saved_by_hand_during_an_adoption_makes_its_secret_refused(
     monkeypatch.setattr(services, "adoption_proposals", matched_then_saved_by_hand)
     result = adopt(tenant, router)
     assert len(calls) == 2  # matched again after the savepoint rolled back
-    assert result.adopted == [("man-2", free.number)]
+    assert result.adopted == [["man-2", free.number]]
     assert len(result.refused) == 1 and result.refused[0][0] == "man-1"
     assert f"Client #{taken.number} already has the PPPoE account" in result.refused[0][1]
     with scopes_disabled():

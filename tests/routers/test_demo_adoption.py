@@ -29,7 +29,9 @@ def stop(sims):
         sim.stop()
 
 
-def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(client, seeded_demo):
+def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(
+    client, seeded_demo, django_capture_on_commit_callbacks
+):
     tenant = seeded_demo.restore()["isp"]
     move_simulated_routers_to_free_ports(tenant)
     with scopes_disabled():
@@ -51,10 +53,13 @@ def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(client, 
         assert any("already the PPPoE account" in r for r in refused)
         review = client.post(url, {"all": "on"})
         confirm = {"selection": review.context["selection"], "confirm": "on"}
-        done = client.post(url, confirm)
-        outcome = done.context.get("result") if done.context else None
-        assert "3 secrets adopted, 3 new clients." in done.content.decode(), (
-            f"review {review.context['selection']!r}, outcome {outcome!r}"
+        with django_capture_on_commit_callbacks(execute=True):  # the job, run eagerly
+            started = client.post(url, confirm)
+        assert started.status_code == 302
+        done = client.get(started.url)
+        job = done.context.get("job") if done.context else None
+        assert "3 secrets adopted, 3 of them as new clients." in done.content.decode(), (
+            f"review {review.context['selection']!r}, job {job and job.__dict__!r}"
         )
         sim = next(s for s in sims if s.port == router.port)
         served = {name: sim.secret(name) for name in ("legacy-01", "legacy-02", "legacy-03")}

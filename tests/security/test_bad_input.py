@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 from clients.models import ClientBulkAction
 from core.languages import javascript_catalogue_version
 from events.webhooks import webhook_endpoint_create
+from routers.models import RouterAdoption
 from tenancy.services import api_token_create, saved_view_create
 from tests.events.test_webhook_pages import make_delivery
 from tests.factories import (
@@ -83,6 +84,9 @@ class World:
             per_page=20,
         )
         with scopes_disabled():
+            self.router_adoption = RouterAdoption.objects.create(
+                tenant=self.tenant, router=self.router, created_by=self.owner.user, status="done"
+            )
             self.client_bulk_action = ClientBulkAction.objects.create(
                 tenant=self.tenant, created_by=self.owner.user, action="hold_place", title="Hold"
             )
@@ -125,6 +129,7 @@ PK_BY_ROUTE = {
 ARGUMENTS = {
     "number": lambda world, route: world.client.number,
     "pk": _pk,
+    "adoption": lambda world, route: world.router_adoption.pk,
     "table_name": "ClientTable",
     # The scripts' catalogue: a language and the catalogue's version.
     "language": "ru",
