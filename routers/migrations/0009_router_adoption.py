@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('routers', '0007_translatable_names'),
+        ('routers', '0008_router_last_error_stored_text'),
         ('tenancy', '0014_translatable_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
