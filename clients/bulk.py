@@ -37,10 +37,9 @@ from django.utils.translation import gettext_lazy
 from core.leases import (
     Lease,
     LeaseLost,
-    lease_claim,
     lease_finish,
     lease_requeue_or_fail,
-    lease_worked,
+    leased_job_run,
 )
 from core.numbers import query_integer
 from core.stored_text import encode_param
@@ -166,17 +165,13 @@ def client_bulk_action_execute(
 ) -> ClientBulkAction:
     """Claim the job (or take over one whose worker died) and work the chunks after
     `last_client_id`, each in one transaction with its counts."""
-    lease = lease_claim(ClientBulkAction, job.pk)
-    if lease is None:
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
-    with lease_worked(
-        lease, label=f"Client bulk action {job.pk}", work="bulk action", reasons=BULK_REASONS
-    ):
-        _run(job, lease, chunk_size)
-    job.refresh_from_db()
-    return job
+    return leased_job_run(
+        job,
+        lambda job, lease: _run(job, lease, chunk_size),
+        label=f"Client bulk action {job.pk}",
+        work="bulk action",
+        reasons=BULK_REASONS,
+    )
 
 
 def _creator_action(job: ClientBulkAction) -> BulkAction:

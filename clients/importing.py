@@ -45,10 +45,9 @@ from django.utils.translation import gettext_lazy
 from core.leases import (
     Lease,
     LeaseLost,
-    lease_claim,
     lease_finish,
     lease_requeue_or_fail,
-    lease_worked,
+    leased_job_run,
 )
 from core.sql import cached_plans_discard, objects_insert
 from core.stored_text import (
@@ -657,17 +656,13 @@ IMPORT_REASONS = (
 def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) -> ClientImport:
     """The worker's part: claim the import (or take over one whose worker died), then write
     the chunks after `rows_done`, each in one transaction with its counts."""
-    lease = lease_claim(ClientImport, job.pk)
-    if lease is None:
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
-    with lease_worked(
-        lease, label=f"Client import {job.pk}", work="import", reasons=IMPORT_REASONS
-    ):
-        _commit(job, lease, chunk_rows)
-    job.refresh_from_db()
-    return job
+    return leased_job_run(
+        job,
+        lambda job, lease: _commit(job, lease, chunk_rows),
+        label=f"Client import {job.pk}",
+        work="import",
+        reasons=IMPORT_REASONS,
+    )
 
 
 def _text(error: ValidationError) -> str:

@@ -199,6 +199,19 @@ def lease_worked(lease: Lease, *, label: str, work: str, reasons=()):
         lease_fail(lease, reason)
 
 
+def leased_job_run(job: Leased, run, *, label: str, work: str, reasons=()) -> Leased:
+    """A worker's whole part in a leased job: claim it (or take over one whose worker died),
+    `run(job, lease)` under `lease_worked`, and return the job as it then stands. A job another
+    worker holds is returned as it is, untouched."""
+    lease = lease_claim(type(job), job.pk)
+    job.refresh_from_db()
+    if lease is not None:
+        with lease_worked(lease, label=label, work=work, reasons=reasons):
+            run(job, lease)
+        job.refresh_from_db()
+    return job
+
+
 def lease_finish(lease: Lease, *, status: str, now=None, expired_before=None, **changes) -> bool:
     """End the work with `status`; False when this worker no longer holds the record."""
     now = now or timezone.now()

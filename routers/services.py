@@ -25,11 +25,10 @@ from core import crypto, outbound
 from core.leases import (
     Lease,
     LeaseLost,
-    lease_claim,
     lease_finish,
     lease_renew,
     lease_requeue_or_fail,
-    lease_worked,
+    leased_job_run,
 )
 from core.locks import advisory_xact_lock, lock_namespace
 from core.stored_text import field_labels, stored_gettext
@@ -566,17 +565,13 @@ def router_adoption_execute(
     the lock) makes that chunk roll back to its savepoint and match again: the secret that
     lost is refused with the reason. A router that cannot be read fails the adoption with the
     reason (the chunks before it stay adopted)."""
-    lease = lease_claim(RouterAdoption, job.pk)
-    if lease is None:
-        job.refresh_from_db()
-        return job
-    job.refresh_from_db()
-    with lease_worked(
-        lease, label=f"Router adoption {job.pk}", work="adoption", reasons=ADOPTION_REASONS
-    ):
-        _adoption_run(job, lease, chunk_size)
-    job.refresh_from_db()
-    return job
+    return leased_job_run(
+        job,
+        lambda job, lease: _adoption_run(job, lease, chunk_size),
+        label=f"Router adoption {job.pk}",
+        work="adoption",
+        reasons=ADOPTION_REASONS,
+    )
 
 
 def _adoption_creator_allowed(job: RouterAdoption) -> None:
