@@ -72,7 +72,7 @@ def _check_unique_router_name(tenant: Tenant, name: str, exclude_pk=None) -> Non
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"name": "A router with this name already exists."})
+        raise ValidationError({"name": _("A router with this name already exists.")})
 
 
 def router_address_check(*, host: str, port: int) -> None:

@@ -126,6 +126,9 @@ def test_router_form_errors_and_flash_message_in_russian(client, owner, tenant):
     del data["use_tls"]
     saved = client.post(reverse("routers:router_create"), data, follow=True, **RU)
     assert "Роутер «Core 1» сохранён." in saved.content.decode()
+    twice = client.post(reverse("routers:router_create"), {**data, "name": "core 1"}, **RU)
+    assert twice.status_code == 400
+    assert "Роутер с таким названием уже есть." in twice.content.decode()
 
 
 def test_the_english_pages_read_as_before(client, owner, tenant):
