@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from core.numbers import BoundedInputMixin
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
 
-from .models import PppoeAccount, Router
+from .models import PppoeAccount, Router, RouterAdoption
 from .services import router_address_check
 
 
@@ -101,3 +101,16 @@ class PppoeAccountAdmin(ReadOnlyAdmin):
         "synced_at",
         "sync_version",
     )
+
+
+@admin.register(RouterAdoption)
+class RouterAdoptionAdmin(ReadOnlyAdmin):
+    """Adoptions of a router's existing secrets, as the job ran them: read here, started in
+    the portal."""
+
+    list_display = ("id", "tenant", "router", "created_by", "status", "secrets_done", "total")
+    list_display += ("clients_created", "created_at", "finished_at")
+    list_filter = ("tenant", "status")
+    list_select_related = ("tenant", "router", "created_by")
+    search_fields = ("router__name", "created_by__username")
+    raw_id_fields = ("router", "created_by")

@@ -41,6 +41,7 @@ SELECT create_distributed_table('messaging_messagingcharge', 'tenant_id', coloca
 SELECT create_distributed_table('messaging_senderid', 'tenant_id', colocate_with => 'clients_clientgroup');
 SELECT create_distributed_table('routers_router', 'tenant_id', colocate_with => 'clients_clientgroup');
 SELECT create_distributed_table('routers_pppoeaccount', 'tenant_id', colocate_with => 'clients_clientgroup');
+SELECT create_distributed_table('routers_routeradoption', 'tenant_id', colocate_with => 'clients_clientgroup');
 SELECT create_distributed_table('subscriptions_package', 'tenant_id', colocate_with => 'clients_clientgroup');
 SELECT create_distributed_table('subscriptions_subscription', 'tenant_id', colocate_with => 'clients_clientgroup');
 SELECT create_distributed_table('tenancy_apiidempotencyrecord', 'tenant_id', colocate_with => 'clients_clientgroup');

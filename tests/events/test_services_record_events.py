@@ -47,6 +47,7 @@ NOT_RECORDED = {
     "api_idempotency_purge": "deletes the API's kept answers to retries once they are old",
     "pppoe_account_set_access": "enforcement follows hold events already recorded",
     "pppoe_account_push": "pushes the stored account to its router",
+    "router_adoption_start": "queues the job; each secret it adopts records pppoe_account.adopted",
     # Webhooks carry events already recorded: their deliveries are bookkeeping of the sending.
     "webhooks_fan_out": "writes the deliveries of events already recorded",
     "webhooks_dispatch": "marks due deliveries as queued",

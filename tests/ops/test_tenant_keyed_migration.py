@@ -67,6 +67,18 @@ def contents() -> dict[str, tuple[int, str]]:
     return found
 
 
+def ledger_money() -> tuple:
+    """The ledger's entries by what they move (a later migration of their purpose, unapplied on
+    the way back, changes how the purpose is stored, not the money)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), md5(coalesce(string_agg(concat_ws(',', id, account_id, amount, "
+            "balance_after, kind, idempotency_key, created_at), '|' ORDER BY id), '')) "
+            "FROM billing_ledgerentry"
+        )
+        return cursor.fetchone()
+
+
 def keys_without_tenant() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(SQL)
@@ -88,6 +100,7 @@ def test_the_demo_migrates_to_tenant_keyed_keys_and_back(seeded_demo):
     seeded_demo.restore()
     try:
         seeded = contents()
+        seeded_money = ledger_money()
         assert seeded["billing_ledgerentry"][0] > 0 and seeded["subscriptions_subscription"][0] > 0
         keyed_links = sum(
             isinstance(constraint, TenantForeignKeyConstraint)
@@ -100,7 +113,7 @@ def test_the_demo_migrates_to_tenant_keyed_keys_and_back(seeded_demo):
         # The data as the keys before the tenant-keyed ones hold it (later migrations of other
         # tables, unapplied on the way back, are not what this compares).
         before = contents()
-        assert before["billing_ledgerentry"] == seeded["billing_ledgerentry"]
+        assert ledger_money() == seeded_money
         common = seeded.keys() & before.keys()  # no row lost on the way back, in any table
         assert {t: before[t][0] for t in common} == {t: seeded[t][0] for t in common}
         assert {"clients_client_pkey", "billing_account_client_id_key"} <= keys_without_tenant()
