@@ -885,7 +885,7 @@ def _charges_lock(tenant: Tenant, charge_ids) -> list[_ChargeRow]:
     """Those of these charge rows still unsettled, locked (SKIP LOCKED: another run has the
     rest), with their clients' accounts, by day and client: one statement, the ids as one
     array."""
-    if connection.vendor != "postgresql":  # the SQLite demo: the ORM's IN list
+    if not is_postgresql():  # the SQLite demo: the ORM's IN list
         rows = (
             MessagingCharge.objects.for_tenant(tenant)
             .select_for_update(skip_locked=True, of=("self",))
@@ -979,7 +979,7 @@ def _accounts_give(tenant: Tenant, rows: list[_ChargeRow]) -> None:
 def _charges_mark_settled(tenant: Tenant, rows, due: dict, posted: set) -> None:
     if not rows:
         return
-    if connection.vendor != "postgresql":  # the SQLite demo: a statement a row
+    if not is_postgresql():  # the SQLite demo: a statement a row
         for row in rows:
             MessagingCharge.objects.for_tenant(tenant).filter(pk=row.pk).update(
                 charged_amount=due[row.pk],
