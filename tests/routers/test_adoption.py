@@ -767,3 +767,25 @@ def test_an_account_saved_by_hand_during_an_adoption_makes_its_secret_refused(
     with scopes_disabled():
         assert PppoeAccount.objects.get(client=taken).router == elsewhere
         assert Client.objects.filter(tenant=tenant).count() == 2
+
+
+def test_the_adoption_page_makes_a_fixed_number_of_queries(client, owner, tenant, sim, world):
+    """The outcome lists what was adopted and refused from the job's own row, with no query per
+    secret."""
+    job = start_adoption(tenant, world["router"], owner.user)
+
+    def finished(count: int) -> int:
+        with scopes_disabled():
+            RouterAdoption.objects.filter(pk=job.pk).update(
+                status="done",
+                secrets_done=2 * count,
+                adopted=[[f"s-{n}", n] for n in range(count)],
+                refused=[[f"r-{n}", "Its service is l2tp, not PPPoE."] for n in range(count)],
+                clients_created=count,
+            )
+        client.get(job.get_absolute_url())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(job.get_absolute_url()).status_code == 200
+        return len(queries.captured_queries)
+
+    assert finished(1) == finished(40)
