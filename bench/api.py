@@ -18,8 +18,12 @@ floor measured in the same run:
 - delivery reports: batches of 1,000 to /api/v1/messages/reports/ against
   `messages_apply_reports` called directly;
 - a page of 100 clients (every field) from /api/v1/clients/?limit=100 (ninja) and from the
-  DRF view, against its bare SQL (the page's keyset query on a cursor), in --rounds rounds of
-  --pages requests each, the figure being the median of the rounds' medians.
+  DRF view, each over a kept-alive `http.client` connection and its JSON parsed, against its
+  bare SQL (the first page's keyset query, every column, fetched by Django's cursor) and
+  against the very statement the API sends (caught from one request in this process), in
+  --rounds rounds of --pages requests each, the figure being the median of the rounds'
+  medians; the ninja page through a `requests` session too, the client the figures used
+  before.
 
 `--only page` leaves out the ingestion and reports; `--reuse` keeps the clients of a previous
 run on the same --database (the load of 1,000,000 takes minutes). `--compare-with DIR` starts a
@@ -31,6 +35,8 @@ Figures go to bench/out/api.json (common.Figures).
 """
 
 import argparse
+import http.client
+import json
 import os
 import socket
 import statistics
@@ -245,27 +251,42 @@ def main():
                 .values()[:101]
             )
             sql, params = page.query.sql_with_params()
+        page_sql, page_params = page_statement(owner_secret)
 
-        def bare():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
+        def bare(statement, values):
+            def run():
+                with connection.cursor() as cursor:
+                    cursor.execute(statement, values)
+                    return cursor.fetchall()
 
-        def over(url, server=base):
+            return run
+
+        def over(url, server=base, client=None):
+            get_page = client or KeptAliveClient(server)
+
             def get():
-                answer = http.get(f"{server}{url}", headers=owner, timeout=60)
-                assert answer.status_code == 200, answer.text[:300]
-                assert len(answer.json()["items"]) == 100
-                return answer
+                status, body = get_page(url, owner)
+                assert status == 200, body[:300]
+                assert len(json.loads(body)["items"]) == 100
+                return body
 
             return get
 
+        def over_requests(url):
+            def get(url, headers):
+                answer = http.get(f"{base}{url}", headers=headers, timeout=60)
+                return answer.status_code, answer.content
+
+            return over(url, client=get)
+
         pages = {
-            "bare_sql": bare,
+            "bare_sql": bare(sql, params),
+            "bare_sql_page_statement": bare(page_sql, page_params),
             "ninja": over("/api/v1/clients/?limit=100"),
+            "ninja_requests": over_requests("/api/v1/clients/?limit=100"),
             "drf": over("/api/drf/clients/?limit=100"),
         }
-        workers = {"ninja": servers[0].pid, "drf": servers[0].pid}
+        workers = dict.fromkeys(("ninja", "ninja_requests", "drf"), servers[0].pid)
         if compared:
             pages["compared"] = over("/api/v1/clients/?limit=100", compared)
             workers["compared"] = servers[1].pid
@@ -292,24 +313,71 @@ def main():
             f"({common.ratio(report_rates['direct'], report_rates['ninja'], '.2f')} slower)"
         )
     pages = figures["page_100_ms"]
+    bare, statement = pages["bare_sql"], pages["bare_sql_page_statement"]
     print(
-        f"100 clients: bare SQL {pages['bare_sql']:.1f} ms; ninja {pages['ninja']:.1f} ms "
-        f"({common.ratio(pages['ninja'], pages['bare_sql'])}); DRF {pages['drf']:.1f} ms "
-        f"({common.ratio(pages['drf'], pages['bare_sql'])})"
+        f"100 clients: bare SQL {bare:.1f} ms (every column; the page's own statement "
+        f"{statement:.1f} ms); ninja {pages['ninja']:.1f} ms "
+        f"({common.ratio(pages['ninja'], bare)}; {common.ratio(pages['ninja'], statement)} "
+        f"its statement); DRF {pages['drf']:.1f} ms "
+        f"({common.ratio(pages['drf'], bare)}); ninja with requests "
+        f"{pages['ninja_requests']:.1f} ms ({common.ratio(pages['ninja_requests'], bare)})"
     )
     if "compared" in pages:
         print(
             f"100 clients from {args.compare_with}: {pages['compared']:.1f} ms "
-            f"({common.ratio(pages['compared'], pages['bare_sql'])})"
+            f"({common.ratio(pages['compared'], bare)}; "
+            f"{common.ratio(pages['compared'], statement)} its statement)"
         )
     cpu = {
         name: pages[f"{name}_server_cpu"]
-        for name in ("ninja", "drf", "compared")
+        for name in ("ninja", "ninja_requests", "drf", "compared")
         if f"{name}_server_cpu" in pages
     }
     print("server CPU per request, ms: " + ", ".join(f"{n} {v:.1f}" for n, v in cpu.items()))
     print(f"rounds: {pages['rounds']}")
     write_figures(args, figures)
+
+
+class KeptAliveClient:
+    """GET over one kept-alive `http.client` connection, opened again when the server closes
+    it (gunicorn's sync worker closes after each answer): the standard library's client,
+    without the layers `requests` adds on each call (its sessions, adapters and hooks cost
+    0.7 ms a request, half again what the server's share of HTTP costs)."""
+
+    def __init__(self, base: str):
+        address = base.removeprefix("http://")
+        host, port = address.rsplit(":", 1)
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
+
+    def __call__(self, url: str, headers: dict) -> tuple[int, bytes]:
+        self.connection.request("GET", url, headers=headers)
+        answer = self.connection.getresponse()
+        body = answer.read()
+        if answer.will_close:
+            self.connection.close()  # the next request connects again
+        return answer.status, body
+
+
+def page_statement(owner_secret: str) -> tuple[str, list]:
+    """The statement and parameters the API's page of 100 clients sends to the database,
+    caught from one request to the API in this process: its bare SQL, the same columns, order
+    and limit as the answer's."""
+    from django.db import connection
+    from django.test import Client as TestClient
+
+    caught = []
+
+    def catch(execute, sql, params, many, context):
+        if '"clients_client"' in sql and "LIMIT 101" in sql:
+            caught.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(catch):
+        answer = TestClient().get(
+            "/api/v1/clients/?limit=100", headers={"Authorization": f"Bearer {owner_secret}"}
+        )
+    assert answer.status_code == 200 and len(caught) == 1, (answer.status_code, caught)
+    return caught[0]
 
 
 def loaded(args):
@@ -377,9 +445,18 @@ def write_figures(args, figures: dict) -> None:
         compared_with=str(args.compare_with or ""),
     )
     pages = figures["page_100_ms"]
-    for framework in ("ninja", "drf", "compared"):
+    out.add("page_100_bare_sql_page_statement_ms", pages["bare_sql_page_statement"], "ms")
+    for framework in ("ninja", "ninja_requests", "drf", "compared"):
         if framework in pages:
-            out.add(f"page_100_{framework}_ms", pages[framework], "ms", pages["bare_sql"])
+            out.add(
+                f"page_100_{framework}_ms",
+                pages[framework],
+                "ms",
+                pages["bare_sql"],
+                ratio_to_page_statement=round(
+                    pages[framework] / pages["bare_sql_page_statement"], 3
+                ),
+            )
             out.add(f"page_100_{framework}_server_cpu_ms", pages[f"{framework}_server_cpu"], "ms")
     if args.only == "all":
         ingest, reports = figures["ingest_records_per_s"], figures["reports_per_s"]
