@@ -35,6 +35,7 @@ from core.api import (
     chosen_fields,
     filter_parameters,
     form_problem,
+    names_filters,
     page_body,
     valid_filters,
 )
@@ -197,6 +198,18 @@ def contributed_filter_parameters() -> list[dict]:
     ]
 
 
+def filtered_clients(request) -> tuple:
+    """(the clients the list's filters select, the sort they name or None). A request naming
+    no filter takes the unfiltered rows without a FilterSet, whose making copies each of its
+    filters (a tenth of the server's CPU on a page of 100 clients)."""
+    if not names_filters(request.GET):
+        return ClientFilterSet.unfiltered(client_queryset(request)), None
+    filterset = valid_filters(
+        ClientFilterSet(request.GET, queryset=client_queryset(request), request=request)
+    )
+    return filterset.qs, filterset.cleaned.get("sort")
+
+
 @api_operation(
     router,
     "GET",
@@ -208,16 +221,13 @@ def contributed_filter_parameters() -> list[dict]:
 )
 def client_list(request, filters: Query[ClientListQuery]):
     """Clients, filtered, searched and sorted as on the client list."""
-    filterset = valid_filters(
-        ClientFilterSet(request.GET, queryset=client_queryset(request), request=request)
-    )
+    queryset, sort = filtered_clients(request)
     # Only what ClientOut declares, as when ninja validated the page (the form's `language`
     # has no place in the answer's schema).
     fields = [name for name in chosen_fields(filters.fields, CLIENT_FIELDS) if name in ANSWERED]
     check_sort(filters.sort, [value for value, _label in sort_choices_for(request.tenant)])
-    sort = filterset.cleaned.get("sort") or default_sort_for(request.tenant)
+    sort = sort or default_sort_for(request.tenant)
     keys = SORT_KEYS[sort]
-    queryset = filterset.qs
     if sort.lstrip("-") == "name":
         queryset = queryset.annotate(name_lower=Lower("name"))
     # The shown columns first, in the fields' order, then the sort's keys (read by name for

@@ -174,9 +174,14 @@ class ClientFilterSet(FilterSet):
         if not hasattr(self, "_qs"):
             queryset = super().qs
             if not self.selected_statuses:
-                queryset = queryset.exclude(status=ClientStatus.DELETED)
+                queryset = self.unfiltered(queryset)
             self._qs = queryset
         return self._qs
+
+    @staticmethod
+    def unfiltered(queryset):
+        """What the list shows when nothing is filtered: every client but the deleted."""
+        return queryset.exclude(status=ClientStatus.DELETED)
 
     @property
     def cleaned(self) -> dict:

@@ -164,13 +164,19 @@ def form_problem(form, renamed: dict | None = None) -> Problem:
 PAGE_PARAMETERS = frozenset({"cursor", "limit", "fields"})
 
 
+def names_filters(data) -> bool:
+    """Whether a list's query (a QueryDict) names any parameter of its FilterSet, i.e. any but
+    the page's `cursor`, `limit` and `fields`."""
+    return not PAGE_PARAMETERS.issuperset(data)
+
+
 def valid_filters(filterset):
     """The FilterSet of a list, its values checked: a bad value is a 422 naming the parameter
     (the portal's page ignores it with a message; an integration is told). A request that
-    names no filter (only the page's `cursor`, `limit`, `fields`) is read as an unbound
-    FilterSet, which selects what a bound one without values does, without building and
-    cleaning a form (0.7 of the 4.4 ms of CPU a page of 100 clients cost the server)."""
-    if filterset.is_bound and PAGE_PARAMETERS.issuperset(filterset.data):
+    names no filter is read as an unbound FilterSet, which selects what a bound one without
+    values does, without building and cleaning a form (0.7 of the 4.4 ms of CPU a page of 100
+    clients cost the server)."""
+    if filterset.is_bound and not names_filters(filterset.data):
         filterset.is_bound = False
     if filterset.is_bound and not filterset.form.is_valid():
         raise form_problem(filterset.form)
