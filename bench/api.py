@@ -132,14 +132,20 @@ def reports(prefix: str, count: int) -> list[dict]:
     return [{"key": f"{prefix}-{n}", "status": "delivered"} for n in range(count)]
 
 
-def start_server(port: int, checkout: Path = common.BASE_DIR) -> subprocess.Popen:
-    """gunicorn serving `checkout`'s code (this one's unless another is named)."""
+def start_server(
+    port: int, checkout: Path = common.BASE_DIR, worker_class: str = "sync"
+) -> subprocess.Popen:
+    """gunicorn serving `checkout`'s code (this one's unless another is named), with the
+    worker class of production (config/gunicorn.py: sync) unless another is named."""
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,testserver", "API_RATE_LIMIT": "100000/min"}
     env["PYTHONPATH"] = os.pathsep.join([str(checkout / "bench"), str(checkout)])
     env["DJANGO_SETTINGS_MODULE"] = "api_drf_settings"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "300"],
+        [
+            *(str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"),
+            *("--timeout", "300", "-k", worker_class),
+        ],
         cwd=checkout,
         env=env,
         stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a"),  # noqa: SIM115 - the server's for its life
@@ -170,6 +176,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep the database and clients")
     parser.add_argument("--only", choices=["all", "page"], default="all")
     parser.add_argument("--compare-with", type=Path, help="another checkout's server beside")
+    parser.add_argument(
+        "--worker-class", default="sync", help="gunicorn's worker class (gthread keeps alive)"
+    )
     args = parser.parse_args()
 
     common.prepare_environment(args.database, reuse=args.reuse)
@@ -185,13 +194,19 @@ def main():
 
     tenant, ingest_secret, owner_secret = loaded(args)
     port = free_port()
-    servers = [start_server(port)]
+    servers = [start_server(port, worker_class=args.worker_class)]
     base = f"http://127.0.0.1:{port}"
     run = f"{time.time_ns()}-"  # keys of this run's own (--reuse keeps earlier runs' messages)
     compared = None
     if args.compare_with:
         compared_port = free_port()
-        servers.append(start_server(compared_port, checkout=args.compare_with.resolve()))
+        servers.append(
+            start_server(
+                compared_port,
+                checkout=args.compare_with.resolve(),
+                worker_class=args.worker_class,
+            )
+        )
         compared = f"http://127.0.0.1:{compared_port}"
     figures: dict = {"clients": args.clients, "batch": BATCH, "batches": args.batches}
     try:
@@ -464,6 +479,7 @@ def write_figures(args, figures: dict) -> None:
         label=args.label,
         only=args.only,
         compared_with=str(args.compare_with or ""),
+        worker_class=args.worker_class,
     )
     pages = figures["page_100_ms"]
     for floor in ("bare_sql_page_statement", "bare_sql_page_statement_psycopg"):
