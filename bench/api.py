@@ -386,6 +386,15 @@ class KeptAliveClient:
         self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
 
     def __call__(self, url: str, headers: dict) -> tuple[int, bytes]:
+        try:
+            return self.get(url, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # A kept-alive connection the server closed while it sat idle (gthread's
+            # keep-alive timeout): the GET again on a new one, as urllib3 retries.
+            self.connection.close()
+            return self.get(url, headers)
+
+    def get(self, url: str, headers: dict) -> tuple[int, bytes]:
         self.connection.request("GET", url, headers=headers)
         answer = self.connection.getresponse()
         body = answer.read()
