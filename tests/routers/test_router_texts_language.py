@@ -2,7 +2,8 @@
 refused a secret are stored as their messages: written once in an English context (the
 poller, a beat job; an adoption started by an English-speaking operator), each reads in its
 reader's language, on the adoption's page and in the admin; rows written before keep their
-words, forwards and back."""
+words, forwards and back. The routers' API says its problems in the caller's language; its
+OpenAPI schema stays in English, a contract for developers like its field names."""
 
 import json
 
@@ -14,12 +15,15 @@ from django.utils import translation
 from django_scopes import scopes_disabled
 
 from core.stored_text import StoredText, literal_text, stored_gettext
+from routers.api import ROUTER_SORTS
 from routers.models import PppoeAccount, RouterAdoption, SyncState
 from routers.poller import poll_routers
 from routers.selectors import foreign_secrets, router_secrets_read
 from routers.services import router_adoption_execute, router_adoption_start
+from tenancy.services import api_token_create
 from tests.factories import PppoeAccountFactory, RouterFactory, UserFactory
 from tests.helpers import force_login_verified
+from tests.i18n.visible_text import CYRILLIC_WORD, data_words, english_words
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +247,54 @@ def test_the_refusals_migration_turns_old_sentences_into_messages_and_back(tenan
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
     assert (after if isinstance(after, list) else json.loads(after)) == before
+
+
+# -- the API: its problems in the caller's language, its schema in English ---------------------
+@pytest.fixture
+def bearer(tenant):
+    with scopes_disabled():
+        secret = api_token_create(tenant=tenant, actor=None, name="t", scope="viewer").secret
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def english_in(text: str, allowed: set[str]) -> list[str]:
+    """The English words of a plain text."""
+    return english_words(text.replace("&", "&amp;").replace("<", "&lt;"), allowed)
+
+
+def problem_texts(body: dict) -> list[str]:
+    """What a person reads of a problem document: its title, detail and field messages."""
+    texts = [body.get("title", ""), body.get("detail", "")]
+    return [*texts, *(error.get("message", "") for error in body.get("errors", []))]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"sort": "nonsense"},  # not one of the sorts
+        {"state": "x" * 21},  # longer than the parameter may be
+        {"limit": "много"},  # not a number
+    ],
+)
+def test_a_routers_api_validation_problem_in_russian_has_no_english(client, bearer, query):
+    response = client.get("/api/v1/routers/", query, **bearer, **RU)
+    assert response.status_code in (400, 422)
+    body = response.json()
+    texts = [text for text in problem_texts(body) if text]
+    assert len(texts) >= 3, body  # a title, a detail and the field's message
+    allowed = data_words(*query.values(), *ROUTER_SORTS)
+    english = {text: english_in(text, allowed) for text in texts}
+    assert all(CYRILLIC_WORD.search(text) for text in texts), body
+    assert not any(english.values()), english
+    in_english = client.get("/api/v1/routers/", query, **bearer, **EN).json()
+    assert problem_texts(in_english) != problem_texts(body)
+
+
+def test_the_openapi_schema_stays_in_english_for_a_russian_caller(client, owner):
+    russian = client.get("/api/v1/schema/", **RU).json()
+    english = client.get("/api/v1/schema/", **EN).json()
+    assert russian == english
+    routers = russian["paths"]["/api/v1/routers/"]["get"]
+    described = json.dumps(routers, ensure_ascii=False)
+    assert "Name, host or identity." in described
+    assert not CYRILLIC_WORD.search(described)
