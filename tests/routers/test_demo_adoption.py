@@ -49,7 +49,7 @@ def test_the_demo_offers_its_legacy_secrets_and_keeps_them_once_adopted(
             "legacy-02",
             "legacy-03",
         ]
-        refused = [p.refused for p in proposals.values() if not p.adoptable]
+        refused = [str(p.refused) for p in proposals.values() if not p.adoptable]
         assert any("already the PPPoE account" in r for r in refused)
         review = client.post(url, {"all": "on"})
         confirm = {"selection": review.context["selection"], "confirm": "on"}
