@@ -4,11 +4,12 @@ whether a person has a second factor and to end their sessions, and the middlewa
 tenant's requirement from the request."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "access"
-    verbose_name = "Operator access"
+    verbose_name = _("Operator access")
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in

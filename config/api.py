@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Swagger
@@ -56,10 +57,19 @@ class FastJSONRenderer(BaseRenderer):
         return json_bytes(data)
 
 
+SCHEMA_LANGUAGE = "en"
+
+
 class ClientdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *args, **kwargs):
         """Error answers are documented as problem details on every operation, and each
-        operation's query parameters from other apps' registrations are added."""
+        operation's query parameters from other apps' registrations are added. The schema is
+        written in English whatever the caller's language, like its field names: it is a
+        contract for developers (the answers' problems follow Accept-Language)."""
+        with translation.override(SCHEMA_LANGUAGE):
+            return self._documented_schema(*args, **kwargs)
+
+    def _documented_schema(self, *args, **kwargs):
         schema = super().get_openapi_schema(*args, **kwargs)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for path in schema["paths"].values():

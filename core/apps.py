@@ -4,11 +4,12 @@ single beat. Sends no event and hears none; hears Celery's task signals (core.lo
 """
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "Core"
+    verbose_name = _("Core")
 
     def ready(self):
         from . import (

@@ -18,7 +18,7 @@ class RouterAdminForm(BoundedInputMixin, forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave empty to keep the stored password.",
+        help_text=_("Leave empty to keep the stored password."),
     )
 
     class Meta:
@@ -97,10 +97,16 @@ class PppoeAccountAdmin(ReadOnlyAdmin):
         "uptime",
         "checked_at",
         "sync_state",
-        "sync_error",
+        "sync_error_shown",
         "synced_at",
         "sync_version",
     )
+
+    @admin.display(description=_("Router error"))
+    def sync_error_shown(self, account: PppoeAccount) -> str:
+        """Why the router refused the last change, in the admin's language (the column holds
+        its message)."""
+        return str(account.sync_error)
 
 
 @admin.register(RouterAdoption)
@@ -114,3 +120,11 @@ class RouterAdoptionAdmin(ReadOnlyAdmin):
     list_select_related = ("tenant", "router", "created_by")
     search_fields = ("router__name", "created_by__username")
     raw_id_fields = ("router", "created_by")
+    exclude = ("refused",)
+    readonly_fields = ("refusals_shown",)
+
+    @admin.display(description=_("Refused"))
+    def refusals_shown(self, job: RouterAdoption) -> str:
+        """Each refused secret with its reason, in the admin's language (the column holds
+        their messages)."""
+        return "\n".join(f"{name}: {reason}" for name, reason in job.refusals)

@@ -29,7 +29,7 @@ from django.utils.translation import pgettext_lazy
 from core import crypto
 from core.languages import StartedInLanguage
 from core.leases import Leased
-from core.stored_text import StoredTextField
+from core.stored_text import StoredTextField, render_param
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
@@ -110,25 +110,43 @@ class Router(TenantOwnedModel):
         _("enabled"), default=True, help_text=_("Polled every minute when enabled.")
     )
 
-    # Poll state, written by the poller.
-    is_reachable = models.BooleanField(null=True, editable=False)  # None: never polled
-    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Poll state, written by the poller. Reachable None: never polled.
+    is_reachable = models.BooleanField(verbose_name=_("reachable"), null=True, editable=False)
+    last_polled_at = models.DateTimeField(
+        verbose_name=_("last polled at"), null=True, blank=True, editable=False
+    )
+    last_success_at = models.DateTimeField(
+        verbose_name=_("last answered at"), null=True, blank=True, editable=False
+    )
     # Why the last poll failed, as its message: read in each reader's language (a beat job
     # wrote it).
-    last_error = StoredTextField(blank=True, default=str, editable=False)
-    last_error_kind = models.CharField(
-        max_length=20, choices=PollErrorKind.choices, blank=True, editable=False
+    last_error = StoredTextField(
+        verbose_name=_("last error"), blank=True, default=str, editable=False
     )
-    sessions_online = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    identity = models.CharField(max_length=255, blank=True, editable=False)
-    version = models.CharField(max_length=100, blank=True, editable=False)
+    last_error_kind = models.CharField(
+        verbose_name=_("kind of last error"),
+        max_length=20,
+        choices=PollErrorKind.choices,
+        blank=True,
+        editable=False,
+    )
+    sessions_online = models.PositiveIntegerField(
+        verbose_name=_("sessions online"), null=True, blank=True, editable=False
+    )
+    identity = models.CharField(
+        verbose_name=_("RouterOS identity"), max_length=255, blank=True, editable=False
+    )
+    version = models.CharField(
+        verbose_name=_("RouterOS version"), max_length=100, blank=True, editable=False
+    )
     # A full reconciliation of /ppp/secret is due (an account moved away, or the router was
     # unreachable); the poller clears it after an audit.
-    audit_due = models.BooleanField(default=True, editable=False)
-    last_audit_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    audit_due = models.BooleanField(verbose_name=_("full check due"), default=True, editable=False)
+    last_audit_at = models.DateTimeField(
+        verbose_name=_("last full check at"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("router")
@@ -194,9 +212,14 @@ class SyncState(models.TextChoices):
 
 class PppoeAccount(TenantOwnedModel):
     client = TenantOneToOneField(
-        "clients.Client", on_delete=models.CASCADE, related_name="pppoe_account"
+        "clients.Client",
+        on_delete=models.CASCADE,
+        related_name="pppoe_account",
+        verbose_name=_("client"),
     )
-    router = TenantForeignKey(Router, on_delete=models.PROTECT, related_name="accounts")
+    router = TenantForeignKey(
+        Router, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("router")
+    )
     username = models.CharField(
         _("PPPoE username"), max_length=64, validators=[pppoe_username_validator]
     )
@@ -219,29 +242,37 @@ class PppoeAccount(TenantOwnedModel):
     last_seen_at = models.DateTimeField(_("Last seen online"), null=True, blank=True)
     address = models.CharField(_("Current address"), max_length=64, blank=True)
     caller_id = models.CharField(_("Caller ID"), max_length=64, blank=True)
-    uptime = models.CharField(max_length=32, blank=True)
+    uptime = models.CharField(verbose_name=_("uptime"), max_length=32, blank=True)
     checked_at = models.DateTimeField(_("Status checked at"), null=True, blank=True)
 
     # Desired on the router.
-    enabled = models.BooleanField(default=True)
-    disabled_reason = models.CharField(max_length=200, blank=True)
+    enabled = models.BooleanField(verbose_name=_("enabled"), default=True)
+    disabled_reason = models.CharField(
+        verbose_name=_("reason disabled"), max_length=200, blank=True
+    )
     sync_state = models.CharField(
         _("on the router"), max_length=10, choices=SyncState.choices, default=SyncState.PENDING
     )
-    sync_error = models.CharField(max_length=500, blank=True)
+    # Why the router refused the last change, as its message: read in each reader's language
+    # (the poller, a beat job, wrote it).
+    sync_error = StoredTextField(verbose_name=_("router error"), blank=True, default=str)
     # Bumped by every change of the desired state; a router write marks the account Synced
     # only if the version it applied is still the current one.
-    sync_version = models.PositiveIntegerField(default=1)
-    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_version = models.PositiveIntegerField(verbose_name=_("change number"), default=1)
+    synced_at = models.DateTimeField(
+        verbose_name=_("applied on the router at"), null=True, blank=True
+    )
     # The RouterOS `.id` of a secret adopted from the router (empty for the secrets Clientdesk
     # created, which carry its mark in their comment). An adopted account never moves to
     # another router (routers.services.pppoe_account_save refuses it).
     router_secret_id = models.CharField(
-        "Adopted secret's id on the router", max_length=32, blank=True, editable=False
+        _("adopted secret's id on the router"), max_length=32, blank=True, editable=False
     )
-    adopted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    adopted_at = models.DateTimeField(
+        verbose_name=_("adopted at"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("PPPoE account")
@@ -301,25 +332,50 @@ class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
 
     LEASE_QUEUED = AdoptionStatus.QUEUED
 
-    router = TenantForeignKey(Router, on_delete=models.CASCADE, related_name="adoptions")
+    router = TenantForeignKey(
+        Router, on_delete=models.CASCADE, related_name="adoptions", verbose_name=_("router")
+    )
     created_by = models.ForeignKey(
-        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    secret_ids = models.JSONField(default=list, help_text="The reviewed secrets' .ids.")
+    secret_ids = models.JSONField(
+        verbose_name=_("secrets reviewed"), default=list, help_text=_("The reviewed secrets' .ids.")
+    )
     status = models.CharField(
-        max_length=10, choices=AdoptionStatus.choices, default=AdoptionStatus.QUEUED
+        verbose_name=_("status"),
+        max_length=10,
+        choices=AdoptionStatus.choices,
+        default=AdoptionStatus.QUEUED,
     )
-    total = models.PositiveIntegerField(default=0, help_text="Secrets reviewed.")
-    secrets_done = models.PositiveIntegerField(default=0)
-    adopted = models.JSONField(default=list, help_text="[secret name, client number] adopted.")
-    clients_created = models.PositiveIntegerField(default=0)
-    refused = models.JSONField(default=list, help_text="[secret name, reason] refused.")
+    total = models.PositiveIntegerField(
+        verbose_name=_("secrets"), default=0, help_text=_("Secrets reviewed.")
+    )
+    secrets_done = models.PositiveIntegerField(verbose_name=_("secrets processed"), default=0)
+    adopted = models.JSONField(
+        verbose_name=_("adopted"),
+        default=list,
+        help_text=_("[secret name, client number] adopted."),
+    )
+    clients_created = models.PositiveIntegerField(verbose_name=_("clients created"), default=0)
+    refused = models.JSONField(
+        verbose_name=_("refused"),
+        default=list,
+        help_text=_("[secret name, reason] refused."),
+    )
     gone = models.PositiveIntegerField(
-        default=0, help_text="Reviewed secrets no longer the router's own (raced)."
+        verbose_name=_("taken or removed meanwhile"),
+        default=0,
+        help_text=_("Reviewed secrets no longer the router's own (raced)."),
     )
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    created_at = models.DateTimeField(
+        verbose_name=_("started at"), default=timezone.now, editable=False
+    )
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -345,6 +401,11 @@ class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
     @property
     def is_active(self) -> bool:
         return self.status in ADOPTION_ACTIVE
+
+    @property
+    def refusals(self) -> list[tuple[str, str]]:
+        """(secret name, why it was refused) in the active language."""
+        return [(name, render_param(reason)) for name, reason in self.refused]
 
     @property
     def processed(self) -> int:

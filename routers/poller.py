@@ -24,6 +24,7 @@ one router.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -41,7 +42,7 @@ from django.utils import timezone, translation
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
-from core.stored_text import literal_text, stored_gettext
+from core.stored_text import StoredText, literal_text, stored_gettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 AUDIT_INTERVAL = timedelta(minutes=15)
 UNKNOWN_ERROR = stored_gettext("Unknown error")
+# An account the router matches has no sync error: the empty text, as JSON for raw SQL.
+NO_SYNC_ERROR = json.dumps(literal_text("").to_json())
 
 
 def setting(name: str, default: float) -> float:
@@ -478,41 +481,44 @@ def _mark_synced(accounts, synced: dict[int, int], now: datetime) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                UPDATE {table} AS a SET sync_state = %s, sync_error = '', synced_at = %s
+                UPDATE {table} AS a SET sync_state = %s, sync_error = %s::jsonb, synced_at = %s
                   FROM unnest(%s::bigint[], %s::int[]) AS s(id, version)
                  WHERE a.id = s.id AND a.sync_version = s.version
                    AND (a.sync_state <> %s OR a.synced_at IS NULL)
                 """,
-                [SyncState.SYNCED, now, ids, versions, SyncState.SYNCED],
+                [SyncState.SYNCED, NO_SYNC_ERROR, now, ids, versions, SyncState.SYNCED],
             )
         return
     for version in set(versions):
         accounts.filter(
             pk__in=[i for i in ids if synced[i] == version], sync_version=version
         ).exclude(sync_state=SyncState.SYNCED).update(
-            sync_state=SyncState.SYNCED, sync_error="", synced_at=now
+            sync_state=SyncState.SYNCED, sync_error=literal_text(""), synced_at=now
         )
 
 
-def _mark_errors(accounts, errors: dict[int, str]) -> None:
-    """The accounts the router refused, each with its message, in one statement."""
+def _mark_errors(accounts, errors: dict[int, StoredText]) -> None:
+    """The accounts the router refused, each with its message (stored, read in the reader's
+    language), in one statement."""
     ids = list(errors)
-    messages = [_clean(errors[i], 500) for i in ids]
     if connection.vendor == "postgresql":
         table = PppoeAccount._meta.db_table
+        messages = [json.dumps(errors[i].to_json(), ensure_ascii=False) for i in ids]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                UPDATE {table} AS a SET sync_state = %s, sync_error = s.message
+                UPDATE {table} AS a SET sync_state = %s, sync_error = s.message::jsonb
                   FROM unnest(%s::bigint[], %s::text[]) AS s(id, message)
                  WHERE a.id = s.id
-                   AND (a.sync_state <> %s OR a.sync_error <> s.message)
+                   AND (a.sync_state <> %s OR a.sync_error <> s.message::jsonb)
                 """,
                 [SyncState.ERROR, ids, messages, SyncState.ERROR],
             )
         return
-    for account_id, message in zip(ids, messages, strict=True):
-        accounts.filter(pk=account_id).update(sync_state=SyncState.ERROR, sync_error=message)
+    for account_id in ids:
+        accounts.filter(pk=account_id).update(
+            sync_state=SyncState.ERROR, sync_error=errors[account_id]
+        )
 
 
 # -- the cycle ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from librouteros.query import Key, Or
 
-from core.stored_text import stored_gettext
+from core.stored_text import StoredText, stored_gettext
 
 from .models import SECRET_COMMENT_PREFIX, secret_comment
 from .routeros import RouterConnection, RouterError
@@ -51,7 +51,8 @@ class DesiredSecret:
 @dataclass
 class ReconcileResult:
     synced: dict[int, int] = field(default_factory=dict)  # account id -> version applied
-    errors: dict[int, str] = field(default_factory=dict)  # account id -> message
+    # account id -> why the router refused it, as a message read in the reader's language
+    errors: dict[int, StoredText] = field(default_factory=dict)
     kicked: set[str] = field(default_factory=set)  # usernames whose session was removed
     removed_orphans: int = 0
 
@@ -101,7 +102,7 @@ def reconcile(
         except RouterError as error:
             if error.kind != "protocol":  # the connection itself failed: give up on it
                 raise
-            result.errors[want.account_id] = error.message
+            result.errors[want.account_id] = error.text
         else:
             if want.account_id not in result.errors:
                 result.synced[want.account_id] = want.version

@@ -14,13 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Lower
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.signals import access_reason_label
 from core import crypto
-from core.stored_text import stored_gettext
+from core.stored_text import StoredText, literal_text, stored_gettext, validation_message
 from core.text import clean_text
 from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
@@ -160,12 +159,13 @@ class RouterSecret:
 @dataclass
 class SecretProposal:
     """What adopting one secret would do: the client it joins (None: a new client, named
-    `new_client_name`), how it was matched, or why it is refused."""
+    `new_client_name`), how it was matched, or why it is refused (a stored message: the
+    adoption keeps it, read later in each reader's language)."""
 
     secret: RouterSecret
     client: Client | None = None
     matched_by: str = MatchedBy.NEW
-    refused: str = ""
+    refused: StoredText = field(default_factory=lambda: literal_text(""))
 
     @property
     def adoptable(self) -> bool:
@@ -234,28 +234,30 @@ def foreign_secrets(tenant: Tenant, router: Router, secrets: list[RouterSecret])
     return [s for s in secrets if account_id_of(s.comment) is None and s.secret_id not in owned]
 
 
-def _refusal_of_secret(secret: RouterSecret, taken: dict[str, tuple]) -> str:
+def _refusal_of_secret(secret: RouterSecret, taken: dict[str, tuple]) -> StoredText:
+    """Why the secret cannot be adopted whatever it matches (empty text: it can)."""
     if secret.service not in ADOPTABLE_SERVICES:
-        return _("Its service is %(service)s, not PPPoE.") % {"service": secret.service}
+        return stored_gettext("Its service is %(service)s, not PPPoE.", service=secret.service)
     if secret.name in taken:
         number, router_name = taken[secret.name]
-        return _("“%(name)s” is already the PPPoE account of client #%(number)s on %(router)s.") % {
-            "name": secret.name,
-            "number": number,
-            "router": router_name,
-        }
+        return stored_gettext(
+            "“%(name)s” is already the PPPoE account of client #%(number)s on %(router)s.",
+            name=secret.name,
+            number=number,
+            router=router_name,
+        )
     for value, validator, too_long, refused in (
         (
             secret.name,
             pppoe_username_validator,
-            _("Its name is longer than 64 characters."),
-            _("Its name cannot be kept: %(error)s"),
+            stored_gettext("Its name is longer than 64 characters."),
+            lambda error: stored_gettext("Its name cannot be kept: %(error)s", error=error),
         ),
         (
             secret.profile,
             pppoe_profile_validator,
-            _("Its profile is longer than 64 characters."),
-            _("Its profile cannot be kept: %(error)s"),
+            stored_gettext("Its profile is longer than 64 characters."),
+            lambda error: stored_gettext("Its profile cannot be kept: %(error)s", error=error),
         ),
     ):
         if len(value) > 64:
@@ -263,8 +265,8 @@ def _refusal_of_secret(secret: RouterSecret, taken: dict[str, tuple]) -> str:
         try:
             validator(value)
         except ValidationError as error:
-            return refused % {"error": error.messages[0]}
-    return ""
+            return refused(validation_message(error))
+    return literal_text("")
 
 
 def _candidate_clients(tenant: Tenant, secrets: list[RouterSecret]) -> list[Client]:
@@ -335,17 +337,20 @@ def _match(proposal: SecretProposal, index: _ClientIndex) -> None:
     ):
         if len(found) > 1:
             numbers = ", ".join(f"#{c.number}" for c in sorted(found, key=lambda c: c.number))
-            proposal.refused = _("Its %(key)s matches several clients (%(numbers)s).") % {
-                "key": matched_by.label,
-                "numbers": numbers,
-            }
+            proposal.refused = stored_gettext(
+                "Its %(key)s matches several clients (%(numbers)s).",
+                key=matched_by.label,
+                numbers=numbers,
+            )
             return
         if found:
             proposal.client, proposal.matched_by = found[0], matched_by
             if found[0].account_username:
-                proposal.refused = _(
-                    "Client #%(number)s already has the PPPoE account “%(username)s”."
-                ) % {"number": found[0].number, "username": found[0].account_username}
+                proposal.refused = stored_gettext(
+                    "Client #%(number)s already has the PPPoE account “%(username)s”.",
+                    number=found[0].number,
+                    username=found[0].account_username,
+                )
             return
 
 
@@ -378,10 +383,11 @@ def adoption_proposals(
             _match(proposal, index)
         if proposal.adoptable and proposal.client is not None:
             if proposal.client.pk in claimed:
-                proposal.refused = _("Client #%(number)s is taken by the secret “%(secret)s”.") % {
-                    "number": proposal.client.number,
-                    "secret": claimed[proposal.client.pk],
-                }
+                proposal.refused = stored_gettext(
+                    "Client #%(number)s is taken by the secret “%(secret)s”.",
+                    number=proposal.client.number,
+                    secret=claimed[proposal.client.pk],
+                )
             else:
                 claimed[proposal.client.pk] = secret.name
         proposals.append(proposal)

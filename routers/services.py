@@ -31,7 +31,14 @@ from core.leases import (
     leased_job_run,
 )
 from core.locks import advisory_xact_lock, lock_namespace
-from core.stored_text import field_labels, stored_gettext
+from core.stored_text import (
+    StoredText,
+    encode_param,
+    field_labels,
+    literal_text,
+    stored_gettext,
+    validation_message,
+)
 from core.validators import full_clean_changed
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Membership, Tenant
@@ -438,10 +445,10 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
             result = reconcile(conn, [want])
         accounts = PppoeAccount.objects.for_tenant(tenant).filter(pk=fresh.pk)
         if fresh.pk in result.errors:
-            accounts.update(sync_state=SyncState.ERROR, sync_error=result.errors[fresh.pk][:500])
+            accounts.update(sync_state=SyncState.ERROR, sync_error=result.errors[fresh.pk])
             return False
         accounts.filter(sync_version=want.version).update(
-            sync_state=SyncState.SYNCED, sync_error="", synced_at=timezone.now()
+            sync_state=SyncState.SYNCED, sync_error=literal_text(""), synced_at=timezone.now()
         )
         if want.username in result.kicked:  # it was online until now
             accounts.update(
@@ -465,7 +472,7 @@ ADOPTION_LOCKS = lock_namespace("routers.adoption")
 # How often a chunk is matched again after a concurrent write took one of its clients or
 # usernames; past that its secrets are refused, to be adopted by another try.
 ADOPTION_ATTEMPTS = 3
-ADOPTION_RACED = gettext_lazy(
+ADOPTION_RACED = stored_gettext(
     "A PPPoE account was saved for its client or name meanwhile: review it again."
 )
 
@@ -473,12 +480,12 @@ ADOPTION_RACED = gettext_lazy(
 @dataclass
 class AdoptionResult:
     """What an adoption did: the secrets adopted (name, client number), how many clients it
-    created, the secrets refused with their reasons, and the selected secrets that are no longer
-    the router's own (adopted meanwhile, or removed from the router)."""
+    created, the secrets refused with their reasons (stored messages), and the selected secrets
+    that are no longer the router's own (adopted meanwhile, or removed from the router)."""
 
     adopted: list[tuple[str, int]] = field(default_factory=list)
     clients_created: int = 0
-    refused: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, StoredText]] = field(default_factory=list)
     gone: int = 0
 
 
@@ -619,7 +626,7 @@ def _adoption_chunk_record(job: RouterAdoption, lease: Lease, done: int, chunk) 
     """The chunk's outcome and the new `secrets_done`, in the chunk's transaction, under the
     lease (the row is locked: nobody else moves it meanwhile)."""
     job.adopted = job.adopted + [list(pair) for pair in chunk.adopted]
-    job.refused = job.refused + [[name, str(reason)] for name, reason in chunk.refused]
+    job.refused = job.refused + [[name, encode_param(reason)] for name, reason in chunk.refused]
     job.clients_created += chunk.clients_created
     job.gone += chunk.gone
     job.secrets_done = done
@@ -671,7 +678,10 @@ def _adopt_matched(tenant: Tenant, router: Router, actor, secrets, result: Adopt
                 result.refused.append(
                     (
                         secret.name,
-                        _("No client could be made: %(error)s") % {"error": error.messages[0]},
+                        stored_gettext(
+                            "No client could be made: %(error)s",
+                            error=validation_message(error),
+                        ),
                     )
                 )
                 continue

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 class TenancyConfig(AppConfig):
     name = "tenancy"
-    verbose_name = "Tenancy"
+    verbose_name = _("Tenancy")
 
     def ready(self):
         from access.requirements import register_second_factor_requirement

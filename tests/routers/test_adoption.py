@@ -144,9 +144,9 @@ def test_the_page_lists_only_foreign_secrets_with_their_proposed_clients(client,
     assert proposals["mlopez"].client == world["by_comment"]
     assert proposals["mlopez"].matched_by_label == "comment"
     assert proposals["newguy"].client is None and proposals["newguy"].adoptable
-    assert "already the PPPoE account of client" in proposals["bob"].refused
-    assert "l2tp, not PPPoE" in proposals["vpn-user"].refused
-    assert "already has the PPPoE account “carl-2”" in proposals["carl"].refused
+    assert "already the PPPoE account of client" in str(proposals["bob"].refused)
+    assert "l2tp, not PPPoE" in str(proposals["vpn-user"].refused)
+    assert "already has the PPPoE account “carl-2”" in str(proposals["carl"].refused)
     body = response.content.decode()
     assert "New client “New Guy”" in body and "(by comment)" in body
     assert body.count('name="secret"') == 4  # only the adoptable ones can be ticked
@@ -234,7 +234,7 @@ def test_adopted_secrets_are_managed_like_clientdesks_own(
         type(world["router"]).objects.filter(pk=world["router"].pk).update(audit_due=True)
     poll_routers()
     assert sim.secret("sub-1001") is not None and sim.secret("newguy")["disabled"] == "true"
-    assert {a.sync_error for a in accounts().values()} == {""}
+    assert {str(a.sync_error) for a in accounts().values()} == {""}
     assert {a.sync_state for a in accounts().values()} == {SyncState.SYNCED}
 
 
@@ -246,7 +246,7 @@ def test_an_adopted_secret_replaced_on_the_router_is_never_taken_over(sim, tenan
         PppoeAccount.objects.filter(username="mlopez").update(sync_state="pending")
     poll_routers()
     assert sim.secret("mlopez")["password"] == "someone-elses"
-    assert "was not created by Clientdesk" in accounts()["mlopez"].sync_error
+    assert "was not created by Clientdesk" in str(accounts()["mlopez"].sync_error)
 
 
 def test_a_client_matched_by_two_secrets_is_given_to_the_first(sim, tenant, router_for):
@@ -256,7 +256,9 @@ def test_a_client_matched_by_two_secrets_is_given_to_the_first(sim, tenant, rout
     sim.add_secret("other", "b", comment="twice")
     result = adopt(tenant, router)
     assert result.adopted == [["dup", customer.number]]
-    assert result.refused == [["other", f"Client #{customer.number} is taken by the secret “dup”."]]
+    assert result.refusals == [
+        ("other", f"Client #{customer.number} is taken by the secret “dup”.")
+    ]
 
 
 def test_several_clients_matching_is_refused(sim, tenant, router_for):
@@ -265,7 +267,7 @@ def test_several_clients_matching_is_refused(sim, tenant, router_for):
     ClientFactory(tenant=tenant, name="Same Name")
     sim.add_secret("same", "a", comment="Same Name")
     result = adopt(tenant, router)
-    assert result.adopted == [] and "matches several clients" in result.refused[0][1]
+    assert result.adopted == [] and "matches several clients" in result.refusals[0][1]
 
 
 def test_another_tenants_clients_and_accounts_are_never_matched(
@@ -721,7 +723,7 @@ def test_adoptions_on_two_routers_of_a_tenant_at_once_give_each_client_one_accou
         thread.join(timeout=120)
     assert errors == []
     assert sum(len(r.adopted) for r in results) == 12 + 6
-    refused = [reason for r in results for _, reason in r.refused]
+    refused = [reason for r in results for _, reason in r.refusals]
     assert len(refused) == 12 + 6
     assert all("already" in reason for reason in refused), refused
     with scopes_disabled():
@@ -763,7 +765,7 @@ def test_an_account_saved_by_hand_during_an_adoption_makes_its_secret_refused(
     assert len(calls) == 2  # matched again after the savepoint rolled back
     assert result.adopted == [["man-2", free.number]]
     assert len(result.refused) == 1 and result.refused[0][0] == "man-1"
-    assert f"Client #{taken.number} already has the PPPoE account" in result.refused[0][1]
+    assert f"Client #{taken.number} already has the PPPoE account" in result.refusals[0][1]
     with scopes_disabled():
         assert PppoeAccount.objects.get(client=taken).router == elsewhere
         assert Client.objects.filter(tenant=tenant).count() == 2

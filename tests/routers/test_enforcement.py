@@ -162,7 +162,7 @@ def test_only_clientdesk_secrets_are_touched(sim, router_for, tenant):
     assert sim.secret("ghost") is None and "ghost" not in sim.active_names()
     account = fresh(account)
     assert account.sync_state == SyncState.ERROR
-    assert "not created by Clientdesk" in account.sync_error
+    assert "not created by Clientdesk" in str(account.sync_error)
 
 
 def test_moving_an_account_removes_the_old_secret(
