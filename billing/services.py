@@ -17,7 +17,8 @@ transaction it:
    balance must fit the column): a refused posting is refused alone, the rest post;
 4. writes the entries with their `balance_after` chain, the balances, the last purchase
    dates and the entries' activity lines in one statement: the same statements for a chunk of
-   one or of a thousand;
+   one or of a thousand (a single posting binds them as scalars instead of arrays, and its
+   statements are prepared, so that it is planned once per connection, not once per posting);
 5. announces the chunk once (`billing.signals.funds_changed`, in the transaction, and
    `funds_changed_committed` after it): holds tracks negative funds and lifts financial holds
    from there.
@@ -67,7 +68,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, ClientStatus
 from core.formatting import format_amount, money
 from core.languages import in_language_of
-from core.sql import array_param, bound_cursor, is_postgresql
+from core.sql import array_param, bound_cursor, is_postgresql, scalar_param
 from core.stored_text import (
     Money,
     StoredText,
@@ -245,49 +246,77 @@ _ENTRY_COLUMNS = (
 _ENTRY_TABLE = LedgerEntry._meta.db_table
 _ACCOUNT_TABLE = Account._meta.db_table
 _CLIENT_TABLE = Client._meta.db_table
-# The chunk's writes in one statement: the entries in the postings' order (so that their ids
-# follow the chain), each account's balance and time from its last entry, the last purchase
-# date of the clients who bought, and the entries' events, which learn their entry's
-# id from the INSERT (data-modifying CTEs run to completion whether or not the final SELECT
-# reads them); it returns the entries' ids.
 _ENTRY_NAMES = ", ".join(c for c, _ in _ENTRY_COLUMNS)
+_EVENT_NAMES = ", ".join(c for c, _ in EVENT_COLUMNS)
 _PURCHASE_KIND_LIST = ", ".join(f"'{kind}'" for kind in sorted(PURCHASE_KINDS))
-_WRITE_SQL = (
-    "WITH v AS (SELECT * FROM unnest("  # noqa: S608 - names and kinds are ours
-    + ", ".join(array_param(t) for _, t in _ENTRY_COLUMNS)
-    + f") WITH ORDINALITY AS v({_ENTRY_NAMES}, n)), "
-    "last AS (SELECT DISTINCT ON (account_id) account_id, balance_after, created_at FROM v "
-    "ORDER BY account_id, n DESC), "
-    f"balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = last.balance_after, "
-    "last_posted_at = last.created_at, updated_at = %s FROM last "
-    "WHERE a.id = last.account_id RETURNING a.id), "
-    f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.created_at FROM "
-    "(SELECT DISTINCT ON (account_id) account_id, created_at FROM v "
-    f"WHERE kind IN ({_PURCHASE_KIND_LIST}) ORDER BY account_id, n DESC) AS p, "
-    f"{_ACCOUNT_TABLE} AS pa WHERE pa.id = p.account_id AND c.id = pa.client_id "
-    "RETURNING c.id), "
-    f"ins AS (INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
-    f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v ORDER BY n "
-    "RETURNING id, idempotency_key), "
-    f"act AS (INSERT INTO {EVENT_TABLE} ({', '.join(c for c, _ in EVENT_COLUMNS)}) "
-    "SELECT l.tenant_id, l.created_at, l.type, l.actor_kind, l.actor_id, l.actor_label, "
-    "l.object_type, ins.id, l.client_id, l.description, "
-    "jsonb_build_object('entry', ins.id) || l.payload FROM unnest("
-    + ", ".join(array_param(t) for _, t in EVENT_COLUMNS)
-    + f", {array_param('text')}) AS l("
-    + ", ".join(c for c, _ in EVENT_COLUMNS)
-    + ", idempotency_key) JOIN ins USING (idempotency_key) ORDER BY ins.id RETURNING 1) "
-    "SELECT id, idempotency_key FROM ins"
-)
-# The accounts locked in id order, with their clients' status and the ids of the entries
-# their keys posted before, in one round trip.
-_LOCK_ACCOUNTS_SQL = (
-    "SELECT a.id, a.client_id, a.balance, a.credit_limit, a.last_posted_at, "  # noqa: S608
-    "c.status = %s, (SELECT array_agg(e.id) FROM "
-    f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key = ANY({array_param('text')})) "
-    f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
-    f"WHERE a.tenant_id = %s AND a.id = ANY({array_param('bigint')}) ORDER BY a.id FOR UPDATE OF a"
-)
+
+
+def _rows_of(columns, *, one: bool) -> str:
+    """The rows a statement reads, each column one array (`unnest`, numbered in order by
+    WITH ORDINALITY), or for a posting of one a row of scalars numbered 1: PostgreSQL plans
+    the row of scalars once for a prepared statement, and psycopg binds it faster."""
+    if one:
+        return "(VALUES (" + ", ".join(scalar_param(t) for _, t in columns) + ", 1))"
+    return "unnest(" + ", ".join(array_param(t) for _, t in columns) + ") WITH ORDINALITY"
+
+
+def _write_sql(*, one: bool) -> str:
+    """The chunk's writes in one statement: the entries in the postings' order (so that their
+    ids follow the chain), each account's balance and time from its last entry, the last
+    purchase date of the clients who bought, and the entries' events, which learn their
+    entry's id from the INSERT (data-modifying CTEs run to completion whether or not the final
+    SELECT reads them); it returns the entries' ids. An event joins its entry by the key, so
+    that a posting of one without an activity line binds a NULL key and writes none."""
+    events = (*EVENT_COLUMNS, ("idempotency_key", "text"))
+    return (
+        f"WITH v AS (SELECT * FROM {_rows_of(_ENTRY_COLUMNS, one=one)} "  # noqa: S608 - names and kinds are ours
+        f"AS v({_ENTRY_NAMES}, n)), "
+        "last AS (SELECT DISTINCT ON (account_id) account_id, balance_after, created_at FROM v "
+        "ORDER BY account_id, n DESC), "
+        f"balances AS (UPDATE {_ACCOUNT_TABLE} AS a SET balance = last.balance_after, "
+        "last_posted_at = last.created_at, updated_at = %s FROM last "
+        "WHERE a.id = last.account_id RETURNING a.id), "
+        f"purchases AS (UPDATE {_CLIENT_TABLE} AS c SET last_purchase_at = p.created_at FROM "
+        "(SELECT DISTINCT ON (account_id) account_id, created_at FROM v "
+        f"WHERE kind IN ({_PURCHASE_KIND_LIST}) ORDER BY account_id, n DESC) AS p, "
+        f"{_ACCOUNT_TABLE} AS pa WHERE pa.id = p.account_id AND c.id = pa.client_id "
+        "RETURNING c.id), "
+        f"ins AS (INSERT INTO {_ENTRY_TABLE} (tenant_id, {_ENTRY_NAMES}) "
+        f"SELECT %s, {_ENTRY_NAMES.replace('comment', 'COALESCE(comment, %s)')} FROM v "
+        "ORDER BY n RETURNING id, idempotency_key), "
+        f"act AS (INSERT INTO {EVENT_TABLE} ({_EVENT_NAMES}) "
+        "SELECT l.tenant_id, l.created_at, l.type, l.actor_kind, l.actor_id, l.actor_label, "
+        "l.object_type, ins.id, l.client_id, l.description, "
+        "jsonb_build_object('entry', ins.id) || l.payload "
+        f"FROM (SELECT * FROM {_rows_of(events, one=one)} AS l({_EVENT_NAMES}, "
+        "idempotency_key, n)) AS l JOIN ins USING (idempotency_key) ORDER BY ins.id RETURNING 1) "
+        "SELECT id, idempotency_key FROM ins"
+    )
+
+
+def _lock_accounts_sql(*, one: bool) -> str:
+    """The accounts locked in id order, with their clients' status and the ids of the entries
+    their keys posted before, in one round trip; for a posting of one, its account and key as
+    scalars."""
+    key, account = (
+        ("= %s", "= %s")
+        if one
+        else (
+            f"= ANY({array_param('text')})",
+            f"= ANY({array_param('bigint')})",
+        )
+    )
+    return (
+        "SELECT a.id, a.client_id, a.balance, a.credit_limit, a.last_posted_at, "  # noqa: S608
+        "c.status = %s, (SELECT array_agg(e.id) FROM "
+        f"{_ENTRY_TABLE} e WHERE e.tenant_id = %s AND e.idempotency_key {key}) "
+        f"FROM {_ACCOUNT_TABLE} a JOIN {_CLIENT_TABLE} c ON c.id = a.client_id "
+        f"WHERE a.tenant_id = %s AND a.id {account} ORDER BY a.id FOR UPDATE OF a"
+    )
+
+
+_WRITE_SQL = {one: _write_sql(one=one) for one in (False, True)}
+_LOCK_ACCOUNTS_SQL = {one: _lock_accounts_sql(one=one) for one in (False, True)}
 _ENTRY_FIELDS = [f.attname for f in LedgerEntry._meta.concrete_fields]
 _POSTED_SQL = (
     f"SELECT {', '.join(_ENTRY_FIELDS)} FROM {_ENTRY_TABLE} "  # noqa: S608
@@ -427,7 +456,8 @@ def ledger_post_chunk(
     if not valid:
         return results
     now = timezone.now()
-    with bound_cursor() as cursor:
+    # A single posting's statements take scalars (`_rows_of`) and are prepared.
+    with bound_cursor(prepared=len(valid) == 1) as cursor:
         keys = {r.posting.idempotency_key for r in valid}
         accounts, posted_ids = _lock_accounts(
             cursor, tenant, {r.posting.account_id for r in valid}, () if keys_after_locks else keys
@@ -494,8 +524,13 @@ def _lock_accounts(cursor, tenant: Tenant, account_ids, keys) -> tuple[dict, lis
     if not is_postgresql():
         rows = _lock_accounts_portable(tenant, account_ids, keys)
     else:
-        params = [ClientStatus.ACTIVE, tenant.pk, list(keys), tenant.pk, sorted(account_ids)]
-        cursor.execute(_LOCK_ACCOUNTS_SQL, params)
+        one = len(account_ids) == 1 and len(keys) <= 1
+        if one:
+            key, account = next(iter(keys), None), next(iter(account_ids))
+        else:
+            key, account = list(keys), sorted(account_ids)
+        params = [ClientStatus.ACTIVE, tenant.pk, key, tenant.pk, account]
+        cursor.execute(_LOCK_ACCOUNTS_SQL[one], params)
         rows = cursor.fetchall()
     accounts, posted = {}, []
     for pk, client_id, balance, limit, last, active, posted_ids in rows:
@@ -651,7 +686,7 @@ def _purpose_kept(purpose: StoredText) -> StoredText:
 
 def _write_entries(cursor, tenant, new, accounts, now) -> None:
     """The entries, the balances, the last purchase dates and the activity lines, in one
-    statement."""
+    statement (for one entry, its columns as scalars)."""
     entries = [entry for _, entry in new]
     if not is_postgresql():
         _write_entries_portable(tenant, entries, accounts, now)
@@ -659,20 +694,34 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
         return
     rows = event_rows(tenant=tenant, lines=_event_lines(tenant, new, accounts, with_entry=False))
     keys = [entry.idempotency_key for result, entry in new if result.posting.activity]
+    one = len(entries) == 1
+    if one:
+        entry_values = [_value(entries[0], name) for name, _ in _ENTRY_COLUMNS]
+        event_values = [column[0] for column in event_columns(rows)] if rows else None
+    else:
+        entry_values = [_column(entries, name) for name, _ in _ENTRY_COLUMNS]
+        event_values = event_columns(rows) if rows else None
     params = [
-        *(_column(entries, name) for name, _ in _ENTRY_COLUMNS),
+        *entry_values,
         now,
         tenant.pk,
         "",
-        *(event_columns(rows) if rows else [None] * len(EVENT_COLUMNS)),
-        keys or None,
+        *(event_values or [None] * len(EVENT_COLUMNS)),
+        (keys[0] if one else keys) if keys else None,
     ]
-    cursor.execute(_WRITE_SQL, params)
+    cursor.execute(_WRITE_SQL[one], params)
     ids = {key: pk for pk, key in cursor.fetchall()}
     for entry in entries:
         entry.pk = ids[entry.idempotency_key]
         entry._state.adding = False
         entry._state.db = "default"
+
+
+def _value(entry: LedgerEntry, name: str):
+    """The entry's value of one column, as `_column` sends it."""
+    if name == "purpose":
+        return json.dumps(entry.purpose.to_json())
+    return getattr(entry, name)
 
 
 def _column(entries, name: str) -> list | None:

@@ -3,12 +3,14 @@ the server, for statements that take whole columns as arrays (`unnest(%s::bigint
 
 Django's psycopg cursor binds parameters in the client: it quotes every array element into the
 statement's text, and PostgreSQL parses and plans that text again each time. Bound on the
-server, a statement of a thousand rows sends its arrays as parameters, and psycopg prepares a
-statement it has run a few times on a connection, so that a posting of one row is not planned
-again either. The cursor goes through Django's wrapper, so that query counts (the tests that
-pin them) and execute wrappers see its statements.
+server, a statement of a thousand rows sends its arrays as parameters. Django turns psycopg's
+prepared statements off (`prepare_threshold` None), so a hot statement asks for its own
+(`bound_cursor(prepared=True)`): the single posting's statements are then planned once per
+connection instead of once per posting. The cursor goes through Django's wrapper, so that
+query counts (the tests that pin them) and execute wrappers see its statements.
 """
 
+import sys
 from functools import cache
 
 import psycopg
@@ -19,13 +21,37 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def bound_cursor():
+class _PreparedCursor(psycopg.Cursor):
+    """Every statement prepared on the server at its first run, then executed by name."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+    def _send_query_prepared(self, name, pgq, *, binary=None):
+        self._query = pgq  # what Django's query log reads as the statement run, as unprepared
+        return super()._send_query_prepared(name, pgq, binary=binary)
+
+
+# psycopg prepares what it is asked to, and nothing by itself: Django's own cursors bind in
+# the client and are never prepared, and the array statements of the jobs keep the plans
+# made for the size of each chunk.
+_PREPARE_ONLY_WHEN_ASKED = sys.maxsize
+
+
+def bound_cursor(*, prepared: bool = False):
     """A cursor for array statements: bound on the server on PostgreSQL, Django's own
-    elsewhere (the SQLite demo, whose callers use the ORM instead of arrays)."""
+    elsewhere (the SQLite demo, whose callers use the ORM instead of arrays). `prepared`: for
+    statements of fixed shape run on every request (a single posting's), which PostgreSQL
+    then plans once per connection."""
     if not is_postgresql():
         return connection.cursor()
     connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
+    if prepared:
+        if connection.connection.prepare_threshold is None:
+            connection.connection.prepare_threshold = _PREPARE_ONLY_WHEN_ASKED
+        raw = _PreparedCursor(connection.connection)
+    else:
+        raw = psycopg.Cursor(connection.connection)
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
@@ -37,6 +63,12 @@ def array_param(db_type: str) -> str:
     into an array literal, which for a thousand JSON descriptions (their double quotes) took
     longer than the statement that wrote them; PostgreSQL then parses the literal back."""
     return f"%b::{db_type}[]"
+
+
+def scalar_param(db_type: str) -> str:
+    """The placeholder of one value in a statement whose other form takes the column as an
+    array (`array_param`), typed the same: `%s::bigint`."""
+    return f"%s::{db_type}"
 
 
 def cached_plans_discard() -> None:

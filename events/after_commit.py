@@ -56,10 +56,11 @@ def events_written(tenant) -> None:
     since = timezone.now() - FAN_OUT_MARGIN
 
     def fan_out():
+        if not _tenant_has_active_endpoints(tenant.pk):
+            return  # before the import: a process that never queues a fan-out never loads it
         from .tasks import webhooks_fan_out_run  # the tasks import the services, which call this
 
-        if _tenant_has_active_endpoints(tenant.pk):
-            webhooks_fan_out_run.delay(tenant.pk, since.isoformat())
+        webhooks_fan_out_run.delay(tenant.pk, since.isoformat())
 
     fan_out.webhooks_tenant_id = tenant.pk
     transaction.on_commit(fan_out)

@@ -251,3 +251,31 @@ def test_a_top_up_writes_its_entry_balance_and_event_in_one_statement():
     assert (event.object_type, event.object_id) == ("ledger_entry", entry.pk)
     assert (event.actor_kind, event.actor_label) == ("system", "system")
     assert str(event.description).endswith("balance 3.50 EUR (Cash)")
+
+
+def test_a_single_posting_is_planned_once_per_connection():
+    """A single posting's lock and write are prepared statements that PostgreSQL, after its
+    first few runs, executes on one plan (a generic plan) instead of planning every posting
+    again; a charge without an activity line runs the same write as a top-up with one (psycopg
+    prepares it once for each set of parameter types, NULLs being untyped)."""
+    tenant = TenantFactory()
+    (account,) = accounts_of(tenant, 1)
+    with scopes_disabled():
+        for _ in range(10):
+            account_top_up(account=account, amount=Decimal("2.00"))
+            account_charge(
+                account=account,
+                amount=Decimal("1.00"),
+                purpose=literal_text("Messages"),
+                kind=EntryKind.MESSAGING_CHARGE,
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s OR statement LIKE %s",
+            ["SELECT a.id, a.client_id, a.balance%", "WITH v AS (SELECT * FROM (VALUES%"],
+        )
+        plans = cursor.fetchall()
+    assert sorted({statement.split()[0] for statement, _, _ in plans}) == ["SELECT", "WITH"]
+    assert len({statement for statement, _, _ in plans}) == 2
+    assert all(generic >= custom for _, generic, custom in plans), plans
