@@ -52,7 +52,6 @@ Other apps call `account_charge` (a purchase) or `ledger_post_chunk_retried` / `
 once.
 """
 
-import json
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
@@ -720,7 +719,7 @@ def _write_entries(cursor, tenant, new, accounts, now) -> None:
 def _value(entry: LedgerEntry, name: str):
     """The entry's value of one column, as `_column` sends it."""
     if name == "purpose":
-        return json.dumps(entry.purpose.to_json())
+        return entry.purpose.to_json_text()
     return getattr(entry, name)
 
 
@@ -728,9 +727,7 @@ def _column(entries, name: str) -> list | None:
     """The entries' values of one column (the purpose as JSON text); None (an empty array,
     which unnest pads with NULLs) when all are NULL or empty, which saves sending a thousand of
     them."""
-    if name == "purpose":
-        return [json.dumps(entry.purpose.to_json()) for entry in entries]
-    values = [getattr(entry, name) for entry in entries]
+    values = [_value(entry, name) for entry in entries]
     return None if name in _NULLABLE_COLUMNS and not any(values) else values
 
 

@@ -31,6 +31,7 @@ with, and `text_column_to_stored_text` is the migration that turns a text column
 field in place, each old row's words kept as literal text.
 """
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -136,6 +137,10 @@ class StoredText:
 
     def _untranslated(self) -> str:
         return self.plural if self.plural and self.count != 1 else self.msgid
+
+    def to_json_text(self) -> str:
+        """`to_json` as the JSON text a raw statement binds to a jsonb column or array."""
+        return json.dumps(self.to_json())
 
     def to_json(self) -> str | dict:
         """A literal as its JSON string (as the rows before messages hold it), a message as

@@ -24,7 +24,6 @@ one router.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -61,7 +60,7 @@ logger = logging.getLogger(__name__)
 AUDIT_INTERVAL = timedelta(minutes=15)
 UNKNOWN_ERROR = stored_gettext("Unknown error")
 # An account the router matches has no sync error: the empty text, as JSON for raw SQL.
-NO_SYNC_ERROR = json.dumps(literal_text("").to_json())
+NO_SYNC_ERROR = literal_text("").to_json_text()
 
 
 def setting(name: str, default: float) -> float:
@@ -503,7 +502,7 @@ def _mark_errors(accounts, errors: dict[int, StoredText]) -> None:
     ids = list(errors)
     if connection.vendor == "postgresql":
         table = PppoeAccount._meta.db_table
-        messages = [json.dumps(errors[i].to_json(), ensure_ascii=False) for i in ids]
+        messages = [errors[i].to_json_text() for i in ids]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
