@@ -47,7 +47,9 @@ class Account(TenantOwnedModel):
     """A client's money: one per client, created with the client or on first use
     (`billing.services.account_for_client`). Available funds are balance + credit_limit."""
 
-    client = TenantOneToOneField("clients.Client", on_delete=models.CASCADE, related_name="account")
+    client = TenantOneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="account", verbose_name=_("client")
+    )
     balance = money_field(_("Balance"), default=Decimal("0.00"))
     credit_limit = money_field(
         _("Credit limit"),
@@ -56,9 +58,13 @@ class Account(TenantOwnedModel):
     )
     # The time of the latest entry: postings never go back in time, so that ordering the ledger
     # by (created_at, id) is the order in which the balance changed.
-    last_posted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_posted_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("last posting at")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("account")
@@ -106,7 +112,9 @@ class LedgerEntry(TenantOwnedModel):
     """One change of an account's balance: signed amount (positive adds to the balance),
     what it was for, who posted it, and the balance right after it."""
 
-    account = TenantForeignKey(Account, on_delete=models.RESTRICT, related_name="entries")
+    account = TenantForeignKey(
+        Account, on_delete=models.RESTRICT, related_name="entries", verbose_name=_("account")
+    )
     created_at = models.DateTimeField(_("Date"), default=timezone.now, editable=False)
     amount = money_field(_("Amount"))
     kind = models.CharField(_("Kind"), max_length=24, choices=EntryKind.choices)
@@ -122,7 +130,7 @@ class LedgerEntry(TenantOwnedModel):
         help_text=_("Empty when the system posted it (scheduled charges)."),
     )
     balance_after = money_field(_("Balance after"))
-    idempotency_key = models.CharField(max_length=100)
+    idempotency_key = models.CharField(max_length=100, verbose_name=_("idempotency key"))
     reverses = TenantOneToOneField(
         "self",
         null=True,
@@ -180,16 +188,26 @@ class CreditLimitChange(TenantOwnedModel):
     was (to be) told."""
 
     account = TenantForeignKey(
-        Account, on_delete=models.CASCADE, related_name="credit_limit_changes"
+        Account,
+        on_delete=models.CASCADE,
+        related_name="credit_limit_changes",
+        verbose_name=_("account"),
     )
     old_limit = money_field(_("Old credit limit"))
     new_limit = money_field(_("New credit limit"))
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("operator"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
     notify = models.BooleanField(_("Notify customer"), default=False)
-    idempotency_key = models.CharField(max_length=100)
+    idempotency_key = models.CharField(max_length=100, verbose_name=_("idempotency key"))
 
     class Meta:
         verbose_name = _("credit limit change")

@@ -146,8 +146,10 @@ class Client(TenantOwnedModel):
     sms_subscription = models.BooleanField(_("SMS subscription"), default=False)
     last_purchase_at = models.DateTimeField(_("Last purchase date"), null=True, blank=True)
     created_at = models.DateTimeField(_("Creation date"), default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-    search_text = models.CharField(max_length=SEARCH_TEXT_MAX, editable=False, default="")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    search_text = models.CharField(
+        max_length=SEARCH_TEXT_MAX, editable=False, default="", verbose_name=_("search text")
+    )
     external_ref = models.CharField(
         _("External reference"),
         max_length=100,
@@ -230,28 +232,48 @@ class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     LEASE_QUEUED = ImportStatus.QUEUED
 
     created_by = models.ForeignKey(
-        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    file = models.FileField(upload_to=import_upload_to, max_length=255)
-    file_name = models.CharField(max_length=255)
-    file_hash = models.CharField(max_length=64)
-    headers = models.JSONField(default=list)
-    mapping = models.JSONField(default=dict, help_text="Header -> client field.")
+    file = models.FileField(upload_to=import_upload_to, max_length=255, verbose_name=_("file"))
+    file_name = models.CharField(max_length=255, verbose_name=_("file name"))
+    file_hash = models.CharField(max_length=64, verbose_name=_("file checksum"))
+    headers = models.JSONField(default=list, verbose_name=_("headers"))
+    mapping = models.JSONField(
+        default=dict, help_text=_("Header -> client field."), verbose_name=_("column mapping")
+    )
     match_by = models.CharField(
-        max_length=20, choices=MatchBy.choices, default=MatchBy.EXTERNAL_REF
+        max_length=20,
+        choices=MatchBy.choices,
+        default=MatchBy.EXTERNAL_REF,
+        verbose_name=_("match existing clients by"),
     )
     status = models.CharField(
-        max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+        max_length=10,
+        choices=ImportStatus.choices,
+        default=ImportStatus.PREVIEWED,
+        verbose_name=_("status"),
     )
-    preview = models.JSONField(default=dict, help_text="Counts of the preview.")
-    counts = models.JSONField(default=dict, help_text="Counts of the commit so far.")
-    rows_done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    preview = models.JSONField(
+        default=dict, help_text=_("Counts of the preview."), verbose_name=_("preview")
+    )
+    counts = models.JSONField(
+        default=dict, help_text=_("Counts of the commit so far."), verbose_name=_("counts")
+    )
+    rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
+    total = models.PositiveIntegerField(default=0, verbose_name=_("rows in total"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("client import")
+        verbose_name_plural = _("client imports")
         indexes = [models.Index(fields=["tenant", "created_at", "id"], name="client_import_idx")]
 
     def __str__(self) -> str:
@@ -287,15 +309,19 @@ class ClientImportRefusal(TenantOwnedModel):
     commit's, written with each chunk: a row of its own each, so that a chunk appends its
     refusals rather than rewriting all of those before it."""
 
-    job = TenantForeignKey(ClientImport, on_delete=models.CASCADE, related_name="refusals")
-    line = models.PositiveIntegerField()
+    job = TenantForeignKey(
+        ClientImport, on_delete=models.CASCADE, related_name="refusals", verbose_name=_("import")
+    )
+    line = models.PositiveIntegerField(verbose_name=_("line"))
     # The field's label and the reason as their messages, read in each reader's language
     # (the worker wrote them in the language the import was started in).
-    field = StoredTextField(blank=True, default=str)
-    reason = StoredTextField(default=str)
-    cells = models.JSONField(default=list)
+    field = StoredTextField(blank=True, default=str, verbose_name=_("field"))
+    reason = StoredTextField(default=str, verbose_name=_("reason"))
+    cells = models.JSONField(default=list, verbose_name=_("cells of the line"))
 
     class Meta:
+        verbose_name = _("line refused by an import")
+        verbose_name_plural = _("lines refused by imports")
         ordering = ["line", "id"]
         indexes = [models.Index(fields=["job", "line"], name="client_import_refusal_idx")]
 
@@ -327,25 +353,48 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
     LEASE_QUEUED = BulkActionStatus.QUEUED
 
     created_by = models.ForeignKey(
-        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    action = models.CharField(max_length=60)
-    title = models.CharField(max_length=255, help_text="What the operator sees.")
-    parameters = models.JSONField(default=dict, blank=True)
-    selection = models.JSONField(default=dict, help_text='{"ids": [...]} or {"query": "..."}.')
+    action = models.CharField(max_length=60, verbose_name=_("action"))
+    title = models.CharField(
+        max_length=255, help_text=_("What the operator sees."), verbose_name=_("title")
+    )
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
+    selection = models.JSONField(
+        default=dict,
+        help_text=_('{"ids": [...]} or {"query": "..."}.'),
+        verbose_name=_("selected clients"),
+    )
     status = models.CharField(
-        max_length=10, choices=BulkActionStatus.choices, default=BulkActionStatus.QUEUED
+        max_length=10,
+        choices=BulkActionStatus.choices,
+        default=BulkActionStatus.QUEUED,
+        verbose_name=_("status"),
     )
-    total = models.PositiveIntegerField(default=0, help_text="Clients selected at the start.")
-    done = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    refused = models.JSONField(default=list, help_text="Refused clients: id, number, name, reason.")
-    last_client_id = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(
+        default=0, help_text=_("Clients selected at the start."), verbose_name=_("clients in total")
+    )
+    done = models.PositiveIntegerField(default=0, verbose_name=_("changed"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("unchanged"))
+    refused = models.JSONField(
+        default=list,
+        help_text=_("Refused clients: id, number, name, reason."),
+        verbose_name=_("refused"),
+    )
+    last_client_id = models.BigIntegerField(default=0, verbose_name=_("last client done"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
         indexes = [
             models.Index(fields=["tenant", "created_at", "id"], name="client_bulk_action_idx")
         ]

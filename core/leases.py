@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,15 @@ class Leased(models.Model):
     """Mixin of the records of work: the lease, its last heartbeat and the number of claims."""
 
     lease_expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="Until when the worker that runs it holds it."
+        null=True,
+        blank=True,
+        help_text=_("Until when the worker that runs it holds it."),
+        verbose_name=_("lease expires at"),
     )
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Claims so far.")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last heartbeat at"))
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Claims so far."), verbose_name=_("attempts")
+    )
 
     LEASE_QUEUED: str | None = "queued"
     LEASE_RUNNING = "running"

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from .leases import Leased
@@ -35,10 +37,10 @@ def job_choices() -> list[tuple[str, str]]:
 
 
 class JobStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    OK = "ok", "Done"
-    SKIPPED = "skipped", "Skipped (another run was under way)"
-    FAILED = "failed", "Failed"
+    RUNNING = "running", pgettext_lazy("job run status", "Running")
+    OK = "ok", pgettext_lazy("job run status", "Done")
+    SKIPPED = "skipped", _("Skipped (another run was under way)")
+    FAILED = "failed", pgettext_lazy("job run status", "Failed")
 
 
 class JobRun(Leased):
@@ -49,18 +51,27 @@ class JobRun(Leased):
     LEASE_RUNNING = JobStatus.RUNNING
     LEASE_FAILED = JobStatus.FAILED
 
-    tenant = TenantField("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
-    job = models.CharField(max_length=32, choices=job_choices)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
-    result = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    queries = models.PositiveIntegerField(null=True, blank=True)
+    tenant = TenantField(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant")
+    )
+    job = models.CharField(max_length=32, choices=job_choices, verbose_name=_("job"))
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    status = models.CharField(
+        max_length=10,
+        choices=JobStatus.choices,
+        default=JobStatus.RUNNING,
+        verbose_name=_("status"),
+    )
+    result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    queries = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("database queries"))
 
     objects = ScopedManager(tenant="tenant", _manager_class=_JobRunManagerBase)
 
     class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
         indexes = [
             models.Index(fields=["tenant", "job", "-started_at"], name="core_jobrun_last_idx"),
             models.Index(

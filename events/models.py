@@ -40,21 +40,31 @@ class Event(TenantOwnedModel):
     `payload` keeps the facts (old and new values, amounts, ids).
     """
 
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    type = models.CharField(max_length=60)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    type = models.CharField(max_length=60, verbose_name=_("event type"))
     actor_kind = models.CharField(
-        max_length=20, choices=ActorKind.choices, default=ActorKind.SYSTEM
+        max_length=20,
+        choices=ActorKind.choices,
+        default=ActorKind.SYSTEM,
+        verbose_name=_("kind of actor"),
     )
     actor = models.ForeignKey(
-        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "auth.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(max_length=100, blank=True)
-    actor_ref = models.BigIntegerField(null=True, blank=True)
-    object_type = models.CharField(max_length=40, blank=True)
-    object_id = models.BigIntegerField(null=True, blank=True)
-    client_id = models.BigIntegerField(null=True, blank=True)
-    description = StoredTextField()
-    payload = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=100, blank=True, verbose_name=_("actor's name"))
+    actor_ref = models.BigIntegerField(null=True, blank=True, verbose_name=_("actor's reference"))
+    object_type = models.CharField(max_length=40, blank=True, verbose_name=_("object type"))
+    object_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("object ID"))
+    client_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("client ID"))
+    description = StoredTextField(verbose_name=_("description"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
 
     class Meta:
         verbose_name = _("event")

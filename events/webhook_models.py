@@ -39,16 +39,18 @@ class WebhookEndpoint(TenantOwnedModel):
 
     url = models.URLField(_("URL"), max_length=URL_MAX_LENGTH)
     description = models.CharField(_("description"), max_length=200, blank=True)
-    secret_encrypted = models.TextField()
-    event_types = models.JSONField(default=list)
+    secret_encrypted = models.TextField(verbose_name=_("signing secret (encrypted)"))
+    event_types = models.JSONField(default=list, verbose_name=_("event types"))
     is_active = models.BooleanField(pgettext_lazy("webhook endpoint", "Active"), default=True)
-    active_since = models.DateTimeField(default=timezone.now)
-    failing_since = models.DateTimeField(null=True, blank=True)
-    disabled_at = models.DateTimeField(null=True, blank=True)
+    active_since = models.DateTimeField(default=timezone.now, verbose_name=_("active since"))
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name=_("failing since"))
+    disabled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("disabled at"))
     # Why Clientdesk disabled it, as its message: read in each reader's language.
-    disabled_reason = StoredTextField(blank=True, default=str)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    disabled_reason = StoredTextField(blank=True, default=str, verbose_name=_("reason disabled"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("webhook endpoint")
@@ -82,24 +84,43 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     a delivery is not sent while an earlier one of the same object is open. `attempts` counts
     the claims (each is one try at the receiver)."""
 
-    endpoint = TenantForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
-    event = TenantForeignKey(Event, on_delete=models.CASCADE, related_name="+")
-    delivery_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    redelivery_of = TenantForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    endpoint = TenantForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="+", verbose_name=_("endpoint")
     )
-    object_key = models.CharField(max_length=80)
+    event = TenantForeignKey(
+        Event, on_delete=models.CASCADE, related_name="+", verbose_name=_("event")
+    )
+    delivery_id = models.UUIDField(
+        default=uuid.uuid4, editable=False, verbose_name=_("delivery ID")
+    )
+    redelivery_of = TenantForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("redelivery of"),
+    )
+    object_key = models.CharField(max_length=80, verbose_name=_("object key"))
     status = models.CharField(
         _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    response_excerpt = models.CharField(max_length=EXCERPT_LENGTH, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    response_code = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("response code")
+    )
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("duration (ms)")
+    )
+    response_excerpt = models.CharField(
+        max_length=EXCERPT_LENGTH, blank=True, verbose_name=_("start of the response")
+    )
+    error = models.CharField(max_length=500, blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     LEASE_QUEUED = DeliveryStatus.PENDING
     LEASE_RUNNING = DeliveryStatus.RUNNING

@@ -33,17 +33,26 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
     writing it holds a lease renewed at each progress report (core/leases.py)."""
 
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     # An export started over the API: the token, which sees its own jobs as an operator does.
     api_token = TenantForeignKey(
-        "tenancy.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "tenancy.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("API token"),
     )
-    kind = models.CharField(max_length=60)
+    kind = models.CharField(max_length=60, verbose_name=_("export"))
     title = models.CharField(
         _("title"), max_length=255, blank=True, help_text=_("What the operator sees.")
     )
-    parameters = models.JSONField(default=dict, blank=True)
+    parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     status = models.CharField(
         _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )
@@ -53,12 +62,18 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
     total = models.PositiveBigIntegerField(
         _("total"), null=True, blank=True, help_text=_("Rows to write.")
     )
-    file = models.FileField(upload_to=export_upload_to, max_length=255, blank=True)
-    error = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    file = models.FileField(
+        upload_to=export_upload_to, max_length=255, blank=True, verbose_name=_("file")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    idempotency_key = models.CharField(
+        max_length=100, null=True, blank=True, verbose_name=_("idempotency key")
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name = _("export")

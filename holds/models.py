@@ -32,22 +32,37 @@ class HoldKind(models.TextChoices):
 class ClientHold(TenantOwnedModel):
     """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
 
-    client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
+    client = TenantForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="holds", verbose_name=_("client")
+    )
     kind = models.CharField(_("Hold"), max_length=16, choices=HoldKind.choices)
     reason = models.CharField(_("Reason"), max_length=500)
     set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("set by"),
     )
     set_by_job = models.CharField(
-        max_length=60, blank=True, help_text=_("The job that set it, when no operator did.")
+        max_length=60,
+        blank=True,
+        help_text=_("The job that set it, when no operator did."),
+        verbose_name=_("set by the job"),
     )
     set_at = models.DateTimeField(_("Set at"), default=timezone.now)
     lifted_at = models.DateTimeField(_("Lifted"), null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lifted by"),
     )
-    lifted_by_job = models.CharField(max_length=60, blank=True)
-    lift_reason = models.CharField(max_length=500, blank=True)
+    lifted_by_job = models.CharField(max_length=60, blank=True, verbose_name=_("lifted by the job"))
+    lift_reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason lifted"))
 
     class Meta:
         verbose_name = _("hold")
@@ -121,11 +136,16 @@ class FundsShortfall(TenantOwnedModel):
     """Since when a client's available funds have been below zero (one row while they are)."""
 
     client = TenantOneToOneField(
-        "clients.Client", on_delete=models.CASCADE, related_name="funds_shortfall"
+        "clients.Client",
+        on_delete=models.CASCADE,
+        related_name="funds_shortfall",
+        verbose_name=_("client"),
     )
-    since = models.DateTimeField()
+    since = models.DateTimeField(verbose_name=_("funds short since"))
 
     class Meta:
+        verbose_name = _("funds shortfall")
+        verbose_name_plural = _("funds shortfalls")
         indexes = [models.Index(fields=["tenant", "since"], name="shortfall_since_idx")]
 
     def __str__(self) -> str:
@@ -143,12 +163,16 @@ class NotificationTemplate(TenantOwnedModel):
     default in holds/notifications.py is used. Context: client, tenant, hold, subscription,
     package, currency, today."""
 
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    updated_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(
+        max_length=16, choices=NotificationKind.choices, verbose_name=_("notice")
+    )
+    subject = models.CharField(max_length=200, verbose_name=_("subject"))
+    body = models.TextField(verbose_name=_("body"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("notice template")
+        verbose_name_plural = _("notice templates")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind"], name="notification_template_unique")
         ]

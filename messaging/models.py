@@ -37,8 +37,8 @@ PRICE_DIGITS = {"max_digits": 14, "decimal_places": 4}
 
 
 class MessageChannel(models.TextChoices):
-    SMS = "sms", "SMS"
-    VIBER = "viber", "Viber"
+    SMS = "sms", _("SMS")
+    VIBER = "viber", _("Viber")
 
 
 class SenderStatus(models.TextChoices):
@@ -52,7 +52,9 @@ class SenderId(TenantOwnedModel):
     """A name a client sends from (the Names tab), with the questionnaire the provider needs
     before it registers the name with operators."""
 
-    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="sender_ids")
+    client = TenantForeignKey(
+        Client, on_delete=models.CASCADE, related_name="sender_ids", verbose_name=_("client")
+    )
     name = models.CharField(
         _("name"),
         max_length=16,
@@ -75,11 +77,18 @@ class SenderId(TenantOwnedModel):
     )
     status_reason = models.CharField(_("Reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("sender ID")
@@ -128,30 +137,49 @@ class Message(TenantOwnedModel):
     """One message as the gateway sent it. `key` is the idempotency key (the gateway's message
     id): importing the same message again changes nothing, and delivery reports name it."""
 
-    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=100)
-    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
-    sender = models.CharField(_("Sender ID"), max_length=16)
-    recipient = models.CharField(max_length=16, help_text="E.164")
-    country = models.CharField(max_length=2, blank=True)
-    operator = models.CharField(max_length=64, blank=True)
-    operator_source = models.CharField(
-        max_length=8, choices=OperatorSourceChoices.choices, default=OperatorSource.UNKNOWN
+    client = TenantForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
     )
-    mcc_mnc = models.CharField("MCC/MNC", max_length=6, blank=True)
-    parts = models.PositiveSmallIntegerField(default=1)
+    key = models.CharField(max_length=100, verbose_name=_("gateway message ID"))
+    channel = models.CharField(
+        max_length=8, choices=MessageChannel.choices, verbose_name=_("channel")
+    )
+    sender = models.CharField(_("Sender ID"), max_length=16)
+    recipient = models.CharField(max_length=16, help_text=_("E.164"), verbose_name=_("recipient"))
+    country = models.CharField(max_length=2, blank=True, verbose_name=_("country"))
+    operator = models.CharField(max_length=64, blank=True, verbose_name=_("mobile operator"))
+    operator_source = models.CharField(
+        max_length=8,
+        choices=OperatorSourceChoices.choices,
+        default=OperatorSource.UNKNOWN,
+        verbose_name=_("operator known from"),
+    )
+    mcc_mnc = models.CharField(_("MCC/MNC"), max_length=6, blank=True)
+    parts = models.PositiveSmallIntegerField(default=1, verbose_name=_("parts"))
     status = models.CharField(
-        max_length=10, choices=MessageStatus.choices, default=MessageStatus.SENT
+        max_length=10,
+        choices=MessageStatus.choices,
+        default=MessageStatus.SENT,
+        verbose_name=_("status"),
     )
     price = models.DecimalField(
-        **PRICE_DIGITS, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        **PRICE_DIGITS,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        verbose_name=_("price"),
     )
-    sent_at = models.DateTimeField()
-    day = models.DateField(help_text="The tenant's calendar day of sent_at.")
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"))
+    day = models.DateField(
+        help_text=_("The tenant's calendar day of sent_at."), verbose_name=_("day")
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    status_changed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("status changed at")
+    )
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="message_unique_key"),
         ]
@@ -168,25 +196,33 @@ class StatCounters(models.Model):
     """The figures every rollup row carries. `sent_parts` excludes rejected messages (the
     gateway never sent them); `price` is what the client is charged (rejected ones are free)."""
 
-    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    channel = models.CharField(max_length=8, choices=MessageChannel.choices)
-    messages = models.PositiveIntegerField(default=0)
-    sent_parts = models.PositiveBigIntegerField(default=0)
-    delivered_parts = models.PositiveBigIntegerField(default=0)
+    client = TenantForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    channel = models.CharField(
+        max_length=8, choices=MessageChannel.choices, verbose_name=_("channel")
+    )
+    messages = models.PositiveIntegerField(default=0, verbose_name=_("messages"))
+    sent_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("sent parts"))
+    delivered_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("delivered parts"))
     pending_parts = models.PositiveBigIntegerField(_("Awaiting report"), default=0)
     failed_parts = models.PositiveBigIntegerField(_("Failed or expired"), default=0)
-    rejected_parts = models.PositiveBigIntegerField(default=0)
-    price = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))
+    rejected_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("rejected parts"))
+    price = models.DecimalField(
+        **PRICE_DIGITS, default=Decimal("0"), verbose_name=_("amount charged")
+    )
 
     class Meta:
         abstract = True
 
 
 class DailySenderStat(TenantOwnedModel, StatCounters):
-    sender = models.CharField(max_length=16)
+    sender = models.CharField(max_length=16, verbose_name=_("sender ID"))
 
     class Meta:
+        verbose_name = _("daily statistics by sender ID")
+        verbose_name_plural = _("daily statistics by sender ID")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "client", "day", "channel", "sender"],
@@ -199,10 +235,12 @@ class DailySenderStat(TenantOwnedModel, StatCounters):
 
 
 class DailyRouteStat(TenantOwnedModel, StatCounters):
-    country = models.CharField(max_length=2, blank=True)
-    operator = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=2, blank=True, verbose_name=_("country"))
+    operator = models.CharField(max_length=64, blank=True, verbose_name=_("mobile operator"))
 
     class Meta:
+        verbose_name = _("daily statistics by country and operator")
+        verbose_name_plural = _("daily statistics by country and operator")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "client", "day", "channel", "country", "operator"],
@@ -218,11 +256,15 @@ class DirtyDay(TenantOwnedModel):
     """A (client, day) whose messages changed since its rollups were built. `generation` grows
     on every change, so that the rollup job removes only the marks it has caught up with."""
 
-    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    generation = models.PositiveBigIntegerField(default=1)
+    client = TenantForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    generation = models.PositiveBigIntegerField(default=1, verbose_name=_("generation"))
 
     class Meta:
+        verbose_name = _("day to recount")
+        verbose_name_plural = _("days to recount")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "client", "day"], name="dirty_day_unique")
         ]
@@ -237,17 +279,25 @@ class MessagingCharge(TenantOwnedModel):
     while the two differ; the charge job posts the difference: the first posting is the day's
     charge, later ones are corrections (a late report, a re-priced message)."""
 
-    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    due_parts = models.PositiveBigIntegerField(default=0)
-    due_amount = models.DecimalField(**PRICE_DIGITS, default=Decimal("0"))
-    charged_parts = models.PositiveBigIntegerField(default=0)
-    charged_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    postings = models.PositiveIntegerField(default=0)
-    settled = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    client = TenantForeignKey(
+        Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client")
+    )
+    day = models.DateField(verbose_name=_("day"))
+    due_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("parts due"))
+    due_amount = models.DecimalField(
+        **PRICE_DIGITS, default=Decimal("0"), verbose_name=_("amount due")
+    )
+    charged_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("parts charged"))
+    charged_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), verbose_name=_("amount charged")
+    )
+    postings = models.PositiveIntegerField(default=0, verbose_name=_("postings"))
+    settled = models.BooleanField(default=False, verbose_name=_("settled"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("daily messaging charge")
+        verbose_name_plural = _("daily messaging charges")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "client", "day"], name="messaging_charge_unique"

@@ -99,7 +99,9 @@ class Router(TenantOwnedModel):
         validators=[router_username_validator],
         help_text=_("API user."),
     )
-    password_encrypted = models.TextField(editable=False, default="")
+    password_encrypted = models.TextField(
+        editable=False, default="", verbose_name=_("password (encrypted)")
+    )
     timeout = models.FloatField(
         _("Timeout (seconds)"),
         default=5.0,
@@ -223,7 +225,9 @@ class PppoeAccount(TenantOwnedModel):
     username = models.CharField(
         _("PPPoE username"), max_length=64, validators=[pppoe_username_validator]
     )
-    password_encrypted = models.TextField(editable=False, default="")
+    password_encrypted = models.TextField(
+        editable=False, default="", verbose_name=_("password (encrypted)")
+    )
     profile = models.CharField(
         _("profile"),
         max_length=64,
@@ -378,6 +382,8 @@ class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
     finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("adoption of existing secrets")
+        verbose_name_plural = _("adoptions of existing secrets")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "router"],

@@ -77,8 +77,10 @@ class Package(TenantOwnedModel):
     )
     is_active = models.BooleanField(pgettext_lazy("package", "Active"), default=True)
     retired_at = models.DateTimeField(_("Retired"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, editable=False, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("package")
@@ -169,6 +171,7 @@ class Subscription(TenantOwnedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="subscription_charged",
+        verbose_name=_("charge"),
     )
     refund_entry = TenantOneToOneField(
         "billing.LedgerEntry",
@@ -176,9 +179,15 @@ class Subscription(TenantOwnedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="subscription_refunded",
+        verbose_name=_("refund"),
     )
     renewal_of = TenantOneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewed_by",
+        verbose_name=_("renewal of"),
     )
     origin = TenantForeignKey(
         "self",
@@ -187,6 +196,7 @@ class Subscription(TenantOwnedModel):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The first period of this series of renewals (empty on the first itself)."),
+        verbose_name=_("origin"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -195,15 +205,21 @@ class Subscription(TenantOwnedModel):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("Empty when the system created it (auto-renewal)."),
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("Created"), default=timezone.now, editable=False)
     suspended_at = models.DateTimeField(_("Suspended"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("Cancelled"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancel_reason = models.CharField(_("Reason"), max_length=500, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("subscription")

@@ -174,7 +174,9 @@ def TenantManager():  # noqa: N802 - a manager factory, named like the class it 
 class TenantOwnedModel(models.Model):
     """Base of every row a tenant owns. `clean()` refuses links to another tenant's rows."""
 
-    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
+    tenant = TenantField(
+        Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant")
+    )
 
     objects = TenantManager()
 
@@ -247,12 +249,19 @@ class OperatorProfile(models.Model):
     browser's"."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="operator_profile",
+        verbose_name=_("user"),
     )
     language = language_field(
         verbose_name=_("language"),
         help_text=_("Blank: the tenant's language, else your browser's."),
     )
+
+    class Meta:
+        verbose_name = _("operator's settings")
+        verbose_name_plural = _("operators' settings")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language or 'no language'})"
@@ -261,11 +270,15 @@ class OperatorProfile(models.Model):
 class TenantSequence(models.Model):
     """Per-tenant counters, e.g. the client number ("Client ID, your internal reference")."""
 
-    tenant = TenantField(Tenant, on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=40)
-    last_value = models.BigIntegerField(default=0)
+    tenant = TenantField(
+        Tenant, on_delete=models.CASCADE, related_name="+", verbose_name=_("tenant")
+    )
+    name = models.CharField(max_length=40, verbose_name=_("name"))
+    last_value = models.BigIntegerField(default=0, verbose_name=_("last value"))
 
     class Meta:
+        verbose_name = _("numbering")
+        verbose_name_plural = _("numberings")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="tenant_sequence_unique")
         ]
@@ -291,10 +304,17 @@ class ApiToken(TenantOwnedModel):
 
     name = models.CharField(_("name"), max_length=100)
     scope = models.CharField(_("role or scope"), max_length=20, choices=ApiTokenScope.choices)
-    prefix = models.CharField(max_length=16, editable=False)
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False, verbose_name=_("prefix"))
+    digest = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("token digest")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
@@ -327,14 +347,16 @@ class ApiIdempotencyRecord(TenantOwnedModel):
     gets it again; the same key with another body is refused. Keys are per tenant and caller
     (token or operator), so two integrations never collide."""
 
-    caller = models.CharField(max_length=40)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    caller = models.CharField(max_length=40, verbose_name=_("caller"))
+    key = models.CharField(max_length=255, verbose_name=_("idempotency key"))
+    fingerprint = models.CharField(max_length=64, verbose_name=_("request fingerprint"))
+    status = models.PositiveSmallIntegerField(verbose_name=_("response status"))
+    body = models.JSONField(verbose_name=_("response body"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("API request answered")
+        verbose_name_plural = _("API requests answered")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "caller", "key"], name="api_idempotency_unique_key"
@@ -358,13 +380,17 @@ class SavedView(TenantOwnedModel):
     the list page's URL name (e.g. `clients:client_list`); `query` is the page's URL query
     without its page number, as the list reads it."""
 
-    owner = TenantForeignKey(Membership, on_delete=models.CASCADE, related_name="saved_views")
-    list_name = models.CharField(max_length=100)
+    owner = TenantForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    list_name = models.CharField(max_length=100, verbose_name=_("list name"))
     name = models.CharField(_("name"), max_length=SAVED_VIEW_NAME_MAX)
     shared = models.BooleanField(_("shared"), default=False)
-    query = models.CharField(max_length=2000, blank=True)
-    columns = models.JSONField(default=list, blank=True)
-    per_page = models.PositiveSmallIntegerField(null=True, blank=True)
+    query = models.CharField(max_length=2000, blank=True, verbose_name=_("filters"))
+    columns = models.JSONField(default=list, blank=True, verbose_name=_("columns"))
+    per_page = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("rows per page")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
