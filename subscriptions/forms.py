@@ -52,7 +52,6 @@ class PackageForm(UnchangedValuesKeptMixin, BoundedInputMixin, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
             "period_count": forms.NumberInput(attrs={"min": "1", "max": "3650"}),
         }
-        labels = {"period_count": gettext_lazy("Period length")}
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)

@@ -57,7 +57,7 @@ class Package(TenantOwnedModel):
     name = models.CharField(_("Name"), max_length=120)
     price = money_field(_("Price"), validators=[MinValueValidator(0)])
     period_count = models.PositiveSmallIntegerField(
-        _("Period"), default=1, validators=[MinValueValidator(1)]
+        _("Period length"), default=1, validators=[MinValueValidator(1)]
     )
     period_unit = models.CharField(
         _("Period unit"), max_length=10, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
