@@ -164,15 +164,15 @@ class NotificationTemplate(TenantOwnedModel):
     package, currency, today."""
 
     kind = models.CharField(
-        max_length=16, choices=NotificationKind.choices, verbose_name=_("notice")
+        max_length=16, choices=NotificationKind.choices, verbose_name=_("e-mail")
     )
     subject = models.CharField(max_length=200, verbose_name=_("subject"))
     body = models.TextField(verbose_name=_("body"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = _("notice template")
-        verbose_name_plural = _("notice templates")
+        verbose_name = _("e-mail template")
+        verbose_name_plural = _("e-mail templates")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind"], name="notification_template_unique")
         ]

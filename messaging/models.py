@@ -155,7 +155,7 @@ class Message(TenantOwnedModel):
         verbose_name=_("operator known from"),
     )
     mcc_mnc = models.CharField(_("MCC/MNC"), max_length=6, blank=True)
-    parts = models.PositiveSmallIntegerField(default=1, verbose_name=_("parts"))
+    parts = models.PositiveSmallIntegerField(default=1, verbose_name=_("number of parts"))
     status = models.CharField(
         max_length=10,
         choices=MessageStatus.choices,
@@ -203,7 +203,7 @@ class StatCounters(models.Model):
     channel = models.CharField(
         max_length=8, choices=MessageChannel.choices, verbose_name=_("channel")
     )
-    messages = models.PositiveIntegerField(default=0, verbose_name=_("messages"))
+    messages = models.PositiveIntegerField(default=0, verbose_name=_("number of messages"))
     sent_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("sent parts"))
     delivered_parts = models.PositiveBigIntegerField(default=0, verbose_name=_("delivered parts"))
     pending_parts = models.PositiveBigIntegerField(_("Awaiting report"), default=0)

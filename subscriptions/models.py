@@ -196,7 +196,7 @@ class Subscription(TenantOwnedModel):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The first period of this series of renewals (empty on the first itself)."),
-        verbose_name=_("origin"),
+        verbose_name=_("first period"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
