@@ -44,7 +44,7 @@ def project_models() -> list[type[models.Model]]:
 
 
 def labelled_fields(model: type[models.Model]) -> list[models.Field]:
-    """The model's own concrete fields, many-to-many included, but the automatic primary key."""
+    """The model's concrete fields, inherited and many-to-many ones too, but its automatic key."""
     return [
         field
         for field in model._meta.get_fields()
