@@ -330,7 +330,10 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
         "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=60)
-    title = models.CharField(max_length=255, help_text="What the operator sees.")
+    # What the result page calls the action, read in each reader's language.
+    title = StoredTextField(
+        _("title"), blank=True, default=str, help_text=_("What the operator sees.")
+    )
     parameters = models.JSONField(default=dict, blank=True)
     selection = models.JSONField(default=dict, help_text='{"ids": [...]} or {"query": "..."}.')
     status = models.CharField(
