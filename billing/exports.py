@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from clients.models import Client
-from core.formatting import format_date
+from core.stored_text import stored_gettext
 from exports.registry import ExportGone, ExportKind, ExportSpec
 from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
@@ -109,12 +109,12 @@ def ledger_export_start(
             **period.as_params(),
             "sort": sort if sort in LEDGER_SORTS else "-created_at",
         },
-        title=_("Transactions of #%(number)s %(name)s, %(start)s – %(end)s")
-        % {
-            "number": client.number,
-            "name": client.name,
-            "start": format_date(period.start),
-            "end": format_date(period.end),
-        },
+        title=stored_gettext(
+            "Transactions of #%(number)s %(name)s, %(start)s – %(end)s",
+            number=client.number,
+            name=client.name,
+            start=period.start,
+            end=period.end,
+        ),
         idempotency_key=idempotency_key,
     )

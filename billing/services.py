@@ -1164,7 +1164,7 @@ def opening_balances_post(
             amount=to_money(amount),
             kind=EntryKind.ADJUSTMENT,
             purpose=stored_gettext("Opening balance"),
-            comment=(_("Imported from %(file)s") % {"file": file_name})[:255],
+            comment=file_name[:255],  # a name, the same in every reader's language
             idempotency_key=opening_balance_key(
                 tenant=tenant, client_id=client_id, file_hash=file_hash
             ),

@@ -85,9 +85,13 @@ class ClientImportRefusalAdmin(ReadOnlyAdmin):
 
 @admin.register(ClientBulkAction)
 class ClientBulkActionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "title", "created_by", "status", "done", "total")
+    list_display = ("id", "tenant", "title_shown", "created_by", "status", "done", "total")
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "action")
     list_select_related = ("tenant", "created_by")
     search_fields = ("title", "created_by__username")
     raw_id_fields = ("created_by",)
+
+    @admin.display(description=_("title"))
+    def title_shown(self, job: ClientBulkAction) -> str:
+        return str(job.title)

@@ -42,7 +42,7 @@ from core.leases import (
     leased_job_run,
 )
 from core.numbers import query_integer
-from core.stored_text import encode_param
+from core.stored_text import StoredText, encode_param, stored_text_required
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Capability
 
@@ -100,7 +100,7 @@ def client_bulk_action_start(
     action: BulkAction,
     selection: dict,
     parameters: dict,
-    title: str,
+    title: StoredText,
     inline_limit: int,
     list_query: str = "",
 ) -> ClientBulkAction | str:
@@ -111,6 +111,7 @@ def client_bulk_action_start(
     ticked clients applies around their ids)."""
     if not membership.allows(action.capability):
         raise PermissionDenied
+    stored_text_required(title, what="A bulk action's title")
     if action.hand_off is not None:
         return action.hand_off(
             tenant=tenant,
@@ -125,7 +126,7 @@ def client_bulk_action_start(
         tenant=tenant,
         created_by=actor,
         action=action.name,
-        title=title[:255],
+        title=title,
         parameters=parameters,
         selection=selection,
         total=total,

@@ -15,12 +15,11 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views import View
 
-from core.formatting import format_count
 from core.numbers import parse_integer
-from core.stored_text import render_param
+from core.stored_text import Count, StoredText, render_param, stored_ngettext
 from core.views import form_errors_from
 from tenancy.mixins import TenantRequiredMixin
 from tenancy.tables import BaseTable
@@ -125,12 +124,16 @@ class ClientBulkActionForm(forms.Form):
         return bulk_selection_of(ids=self.cleaned_data["client"])
 
 
-def bulk_title(action, count: int) -> str:
-    """What the result page and the job list call the action: "Delete: 5 clients"."""
-    return ngettext("%(action)s: %(count)s client", "%(action)s: %(count)s clients", count) % {
-        "action": action.label,
-        "count": format_count(count),
-    }
+def bulk_title(action, count: int) -> StoredText:
+    """What the result page and the job list call the action ("Delete: 5 clients"), read in
+    each reader's language."""
+    return stored_ngettext(
+        "%(action)s: %(count)s client",
+        "%(action)s: %(count)s clients",
+        count,
+        action=action.label,
+        count=Count(count),
+    )
 
 
 class ClientBulkActionView(TenantRequiredMixin, View):

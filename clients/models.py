@@ -360,8 +360,9 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
         verbose_name=_("created by"),
     )
     action = models.CharField(max_length=60, verbose_name=_("action"))
-    title = models.CharField(
-        max_length=255, help_text=_("What the operator sees."), verbose_name=_("title")
+    # What the result page calls the action, read in each reader's language.
+    title = StoredTextField(
+        _("title"), blank=True, default=str, help_text=_("What the operator sees.")
     )
     parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     selection = models.JSONField(

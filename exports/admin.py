@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tenancy.admin import ReadOnlyAdmin
 
@@ -7,7 +8,16 @@ from .models import ExportJob
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ReadOnlyAdmin):
-    list_display = ("id", "tenant", "kind", "title", "created_by", "status", "progress", "total")
+    list_display = (
+        "id",
+        "tenant",
+        "kind",
+        "title_shown",
+        "created_by",
+        "status",
+        "progress",
+        "total",
+    )
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "kind")
     list_select_related = ("tenant", "created_by")
@@ -15,3 +25,7 @@ class ExportJobAdmin(ReadOnlyAdmin):
     readonly_fields = ("created_at", "started_at", "finished_at", "progress", "total")
     readonly_fields += ("attempts", "heartbeat_at", "lease_expires_at")
     raw_id_fields = ("created_by",)
+
+    @admin.display(description=_("title"))
+    def title_shown(self, job: ExportJob) -> str:
+        return job.heading

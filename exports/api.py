@@ -63,7 +63,7 @@ def export_job_out(job: ExportJob) -> ExportJobOut:
     return ExportJobOut(
         id=job.pk,
         kind=job.kind,
-        title=job.title,
+        title=job.heading,
         status=job.status,
         progress=job.progress,
         total=job.total,

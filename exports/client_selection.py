@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from clients.extensions import BulkAction
+from core.stored_text import StoredText
 from tenancy.lists import list_view_table
 from tenancy.roles import Capability
 
@@ -19,7 +20,7 @@ from .services import export_job_create
 
 
 def client_selection_hand_off(
-    *, tenant, actor, membership, selection: dict, list_query: str, title: str
+    *, tenant, actor, membership, selection: dict, list_query: str, title: StoredText
 ) -> str:
     """The bulk action's part: an export job of the selection; its page shows the progress."""
     ticked = "query" not in selection

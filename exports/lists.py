@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.stored_text import StoredText, label_text
 from tenancy.lists import list_view_table
 from tenancy.models import Membership
 
@@ -32,10 +33,10 @@ LIST_EXPORT_KIND = "exports.list"
 CHUNK_SIZE = 2000
 
 
-def list_export_title(table) -> str:
-    """What the Exports page calls it: the list's rows' name (Clients, Routers, ...)."""
-    model = table.data.data.model
-    return str(model._meta.verbose_name_plural).capitalize()
+def list_export_title(table) -> StoredText:
+    """What the Exports page calls it: the list's rows' name (clients, routers, ...), read in
+    each reader's language (the job's heading capitalizes it)."""
+    return label_text(table.data.data.model._meta.verbose_name_plural)
 
 
 def list_export_parameters(*, path: str, query: str, table, ids: list[int] | None = None) -> dict:

@@ -4,11 +4,13 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from core.languages import StartedInLanguage
 from core.leases import Leased
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
@@ -49,8 +51,9 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         verbose_name=_("API token"),
     )
     kind = models.CharField(max_length=60, verbose_name=_("export"))
-    title = models.CharField(
-        _("title"), max_length=255, blank=True, help_text=_("What the operator sees.")
+    # What the Exports page calls it, read in each reader's language (`heading`).
+    title = StoredTextField(
+        _("title"), blank=True, default=str, help_text=_("What the operator sees.")
     )
     parameters = models.JSONField(default=dict, blank=True, verbose_name=_("parameters"))
     status = models.CharField(
@@ -96,7 +99,13 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title or self.kind} ({self.get_status_display()})"
+        return f"{self.heading} ({self.get_status_display()})"
+
+    @property
+    def heading(self) -> str:
+        """The title in the reader's language, its first letter upper case (a list's title is
+        its rows' name, "clients"); the kind's code for a job from before titles."""
+        return capfirst(str(self.title)) or self.kind
 
     @classmethod
     def lease_interrupted_reason(cls, attempts: int) -> str:

@@ -30,6 +30,7 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
+from core.stored_text import StoredText, label_text, stored_text_required
 from tenancy.models import Tenant
 
 from .models import ExportJob, ExportStatus
@@ -47,16 +48,20 @@ def export_job_create(
     actor,
     kind: str,
     parameters: dict,
-    title: str = "",
+    title: StoredText | None = None,
     idempotency_key: str | None = None,
     api_token=None,
 ) -> ExportJob:
     """Record an export job and queue it after commit. A repeated idempotency key (a double
     click) returns the job queued the first time. `api_token`: the token that asked, when it
-    came over the API (`actor` is then None)."""
+    came over the API (`actor` is then None). `title` is stored text, so that the Exports
+    page reads it in each colleague's language (the kind's label when none is given)."""
     export_kind = get_export_kind(kind)
     if export_kind is None:
         raise ValueError(f"Unknown export kind {kind!r}")
+    if title is None:
+        title = label_text(export_kind.label)
+    stored_text_required(title, what="An export's title")
     jobs = ExportJob.objects.for_tenant(tenant)
     with transaction.atomic():
         if idempotency_key:
@@ -68,7 +73,7 @@ def export_job_create(
             created_by=actor,
             api_token=api_token,
             kind=kind,
-            title=(title or export_kind.label)[:255],
+            title=title,
             parameters=parameters,
             idempotency_key=idempotency_key,
         )

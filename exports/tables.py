@@ -19,7 +19,7 @@ class JobProgressColumn(tables.TemplateColumn):
 
 class ExportJobTable(BaseTable):
     created_at = MomentColumn(verbose_name=_("Requested"))
-    title = tables.Column(verbose_name=_("Export"), orderable=False)
+    title = tables.Column(verbose_name=_("Export"), accessor="heading", orderable=False)
     created_by = tables.Column(
         verbose_name=pgettext_lazy("portal user", "Operator"),
         accessor="created_by__username",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from billing.selectors import Period
 from clients.models import Client
-from core.formatting import format_date
+from core.stored_text import stored_gettext
 from exports.registry import ExportGone, ExportKind, ExportSpec, SheetSpec
 from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
@@ -161,11 +161,11 @@ def statistics_export_start(
             "columns": chosen["columns"],
             "language": translation.get_language() or settings.LANGUAGE_CODE,
         },
-        title=_("Statistics of client #%(number)s, %(start)s – %(end)s")
-        % {
-            "number": client.number,
-            "start": format_date(chosen["start"]),
-            "end": format_date(chosen["end"]),
-        },
+        title=stored_gettext(
+            "Statistics of client #%(number)s, %(start)s – %(end)s",
+            number=client.number,
+            start=chosen["start"],
+            end=chosen["end"],
+        ),
         idempotency_key=idempotency_key,
     )
