@@ -405,3 +405,25 @@ def test_a_refused_opening_balance_fails_the_chunk_rather_than_count_it_created(
     with scopes_disabled():
         assert list(Client.objects.values_list("pk", flat=True)) == [before.pk]
         assert LedgerEntry.objects.count() == 1
+
+
+# -- a provider's own data ----------------------------------------------------------------------
+def test_a_stored_value_of_another_era_in_the_file_as_it_is_stored_is_unchanged(tenant, tmp_path):
+    """Importing again the file a client came from keeps what today's form would refuse (an
+    e-mail that is no address) when the cell is what the client already holds, as the edit
+    form does; a changed cell of that row is validated and written."""
+    ClientFactory(tenant=tenant, external_ref="L1", name="Long Ago", email="accounts at old-domain")
+    same = [["External ID", "Name", "E-mail"], ["L1", "Long Ago", "accounts at old-domain"]]
+    assert upload(tenant, write_csv(tmp_path / "same.csv", same)).preview == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "refused": 0,
+    }
+    renamed = [same[0], ["L1", "Renamed", "accounts at old-domain"]]
+    job = upload(tenant, write_csv(tmp_path / "renamed.csv", renamed))
+    assert job.preview == {"created": 0, "updated": 1, "unchanged": 0, "refused": 0}
+    commit(job)
+    with scopes_disabled():
+        kept = Client.objects.get(tenant=tenant, external_ref="L1")
+    assert (kept.name, kept.email) == ("Renamed", "accounts at old-domain")
