@@ -29,7 +29,10 @@ Decisions where the requirements were silent:
 """
 
 import hashlib
-from collections.abc import Iterable
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -68,12 +71,15 @@ from tenancy.services import tenant_next_number
 from .extensions import IMPORT_COLUMNS, ImportColumn
 from .forms import ClientForm
 from .import_files import (
-    ImportFile,
+    KEPT_ROWS_SUFFIX,
     ImportFileError,
     identify,
     iter_rows,
+    kept_rows,
+    kept_rows_path,
     normalize_header,
     read_headers,
+    rows_kept,
 )
 from .models import (
     Client,
@@ -527,8 +533,13 @@ def file_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-def _source(job: ClientImport) -> ImportFile:
-    return identify(job.file.path, job.file_name)
+def job_rows(job: ClientImport) -> Iterator[tuple[int, list]]:
+    """The rows of the job's file, the header first: those its preview kept, else (a file
+    uploaded before rows were kept) read from the file again."""
+    kept = kept_rows_path(job.file.path)
+    if os.path.exists(kept):
+        return kept_rows(kept)
+    return iter_rows(identify(job.file.path, job.file_name))
 
 
 def _chunks(rows: Iterable, size: int = CHUNK_ROWS):
@@ -567,22 +578,31 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     ImportFileError and nothing is kept."""
     file_name = file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "clients"
     source = identify(path, file_name)
-    rows = iter_rows(source)  # read once: the headers, then the rows of the preview
-    headers = read_headers(rows)
-    mapping = suggested_mapping(tenant, headers, actor)
-    match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
-    job = ClientImport(
-        tenant=tenant,
-        created_by=_operator(actor),
-        file_name=file_name,
-        file_hash=file_hash(path),
-        headers=headers,
-        mapping=mapping,
-        match_by=match_by,
-    )
-    preview = _preview_counts(job, rows)  # before the row exists: a bad file leaves nothing
-    with open(path, "rb") as handle:
-        job.file.save(file_name, File(handle), save=False)
+    descriptor, kept = tempfile.mkstemp(suffix=KEPT_ROWS_SUFFIX)
+    os.close(descriptor)
+    # read once, kept for a preview again and the commit: the headers, then the rows
+    rows = rows_kept(iter_rows(source), kept)
+    try:
+        headers = read_headers(rows)
+        mapping = suggested_mapping(tenant, headers, actor)
+        match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
+        job = ClientImport(
+            tenant=tenant,
+            created_by=_operator(actor),
+            file_name=file_name,
+            file_hash=file_hash(path),
+            headers=headers,
+            mapping=mapping,
+            match_by=match_by,
+        )
+        preview = _preview_counts(job, rows)  # before the row exists: a bad file leaves nothing
+        with open(path, "rb") as handle:
+            job.file.save(file_name, File(handle), save=False)
+        shutil.move(kept, kept_rows_path(job.file.path))
+    finally:
+        rows.close()  # a file refused half-way: its partial rows go too
+        if os.path.exists(kept):
+            os.unlink(kept)
     job.preview, refusals, job.total = preview
     job.save()
     _refusals_replace(job, refusals)
@@ -597,7 +617,7 @@ def client_import_preview(
         raise ValidationError(_("This import was committed already."))
     job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
-    rows = iter_rows(_source(job))
+    rows = job_rows(job)
     read_headers(rows)
     job.preview, refusals, job.total = _preview_counts(job, rows)
     job.save(update_fields=["mapping", "match_by", "preview", "total"])
@@ -683,7 +703,7 @@ def _text(error: ValidationError) -> str:
 
 def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
     mapping_checked(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
-    rows = iter_rows(_source(job))
+    rows = job_rows(job)
     read_headers(rows)
     planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     counts = {**dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0), **job.counts}

@@ -3,7 +3,10 @@ worker, tenants kept apart, and the command's last line."""
 
 import csv
 import io
+import os
+import tempfile
 import zipfile
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,7 +19,13 @@ from openpyxl import Workbook
 from billing.models import Account, EntryKind, LedgerEntry
 from billing.services import Posting, ledger_post_chunk, opening_balance_key
 from clients import importing
-from clients.import_files import ImportFileError
+from clients.import_files import (
+    ImportFileError,
+    identify,
+    iter_rows,
+    kept_rows,
+    kept_rows_path,
+)
 from clients.importing import (
     client_import_commit,
     client_import_execute,
@@ -427,3 +436,40 @@ def test_a_stored_value_of_another_era_in_the_file_as_it_is_stored_is_unchanged(
     with scopes_disabled():
         kept = Client.objects.get(tenant=tenant, external_ref="L1")
     assert (kept.name, kept.email) == ("Renamed", "accounts at old-domain")
+
+
+# -- the rows the preview kept -------------------------------------------------------------------
+KEPT = [
+    ["External ID", "Name", "Last purchase date", "SMS subscription"],
+    ["K1", "Dated", datetime(2024, 5, 6, 7, 8), True],
+    ["K2", "Day only", date(2023, 1, 2), None],
+]
+
+
+def test_the_kept_rows_read_back_as_the_file_gave_them(tenant, tmp_path):
+    path = write_xlsx(tmp_path / "kept.xlsx", KEPT)
+    job = upload(tenant, path)
+    kept = kept_rows_path(job.file.path)
+    assert list(kept_rows(kept)) == list(iter_rows(identify(path, "kept.xlsx")))
+
+
+def test_the_commit_reads_the_kept_rows_not_the_workbook(tenant, tmp_path, monkeypatch):
+    job = upload(tenant, write_xlsx(tmp_path / "kept.xlsx", KEPT))
+    monkeypatch.setattr(importing, "iter_rows", lambda source: pytest.fail("read again"))
+    assert commit(job).counts["created"] == 2
+
+
+def test_an_import_without_kept_rows_reads_its_file_again(tenant, tmp_path):
+    job = upload(tenant, write_xlsx(tmp_path / "kept.xlsx", KEPT))
+    os.unlink(kept_rows_path(job.file.path))
+    assert commit(job).counts["created"] == 2
+
+
+def test_a_file_refused_half_way_keeps_no_rows(tenant, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows = [KEPT[0], ["K1", "Fine", "", ""], ["K2", "=1+1", "", ""]]
+    with pytest.raises(ImportFileError):
+        upload(tenant, write_xlsx(tmp_path / "formula.xlsx", rows))
+    with pytest.raises(ImportFileError):
+        upload(tenant, write_csv(tmp_path / "empty.csv", []))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv", "formula.xlsx"]
