@@ -28,15 +28,18 @@ Decisions where the requirements were silent:
   each chunk, so that the foreign-key checks of a table grown from nearly empty use its index.
 """
 
-import copy
 import hashlib
-from collections.abc import Iterable
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.forms import CheckboxInput
+from django.forms.models import model_to_dict
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -49,7 +52,7 @@ from core.leases import (
     lease_requeue_or_fail,
     leased_job_run,
 )
-from core.sql import cached_plans_discard, objects_insert
+from core.sql import cached_plans_discard, instance_copy, objects_insert
 from core.stored_text import (
     StoredText,
     field_labels,
@@ -68,12 +71,15 @@ from tenancy.services import tenant_next_number
 from .extensions import IMPORT_COLUMNS, ImportColumn
 from .forms import ClientForm
 from .import_files import (
-    ImportFile,
+    KEPT_ROWS_SUFFIX,
     ImportFileError,
     identify,
     iter_rows,
+    kept_rows,
+    kept_rows_path,
     normalize_header,
     read_headers,
+    rows_kept,
 )
 from .models import (
     Client,
@@ -411,7 +417,7 @@ class Planner:
     def _client_data(self, cells: list, client: Client | None) -> dict:
         if client is None and "name" not in self.positions:
             raise ValidationError({"name": gettext_lazy("Map a column to Name to create clients.")})
-        form = self._bound_form(self._form_data(cells), copy.copy(client or self._blank))
+        form = self._bound_form(self._form_data(cells), instance_copy(client or self._blank))
         if not form.is_valid():
             raise ValidationError(form.errors.as_data())
         data = form.service_data()
@@ -433,8 +439,20 @@ class Planner:
         # The client's constraints are on fields outside the form (see ImportClientForm).
         instance.validate_constraints = _no_constraints
         form.is_bound, form.data, form.instance = True, data, instance
+        form.initial = self._initial_of(form, instance)
         form._errors, form._bound_fields_cache = None, {}
         return form
+
+    def _initial_of(self, form, instance: Client) -> dict:
+        """What the form compares a row with: the client's stored values, so that a cell the
+        file holds as the client does is left alone as on the edit form (the blank client's
+        defaults for a new one, built once)."""
+        if instance.pk is not None:
+            return model_to_dict(instance, fields=form.fields)
+        blank = getattr(self, "_blank_initial", None)
+        if blank is None:
+            blank = self._blank_initial = model_to_dict(instance, fields=form.fields)
+        return blank
 
     def _form_data(self, cells: list) -> dict:
         data = {}
@@ -515,8 +533,13 @@ def file_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-def _source(job: ClientImport) -> ImportFile:
-    return identify(job.file.path, job.file_name)
+def job_rows(job: ClientImport) -> Iterator[tuple[int, list]]:
+    """The rows of the job's file, the header first: those its preview kept, else (a file
+    uploaded before rows were kept) read from the file again."""
+    kept = kept_rows_path(job.file.path)
+    if os.path.exists(kept):
+        return kept_rows(kept)
+    return iter_rows(identify(job.file.path, job.file_name))
 
 
 def _chunks(rows: Iterable, size: int = CHUNK_ROWS):
@@ -555,22 +578,31 @@ def client_import_upload(*, tenant: Tenant, actor, path: str, file_name: str) ->
     ImportFileError and nothing is kept."""
     file_name = file_name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "clients"
     source = identify(path, file_name)
-    rows = iter_rows(source)  # read once: the headers, then the rows of the preview
-    headers = read_headers(rows)
-    mapping = suggested_mapping(tenant, headers, actor)
-    match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
-    job = ClientImport(
-        tenant=tenant,
-        created_by=_operator(actor),
-        file_name=file_name,
-        file_hash=file_hash(path),
-        headers=headers,
-        mapping=mapping,
-        match_by=match_by,
-    )
-    preview = _preview_counts(job, rows)  # before the row exists: a bad file leaves nothing
-    with open(path, "rb") as handle:
-        job.file.save(file_name, File(handle), save=False)
+    descriptor, kept = tempfile.mkstemp(suffix=KEPT_ROWS_SUFFIX)
+    os.close(descriptor)
+    # read once, kept for a preview again and the commit: the headers, then the rows
+    rows = rows_kept(iter_rows(source), kept)
+    try:
+        headers = read_headers(rows)
+        mapping = suggested_mapping(tenant, headers, actor)
+        match_by = next((m for m in MatchBy.values if m in mapping.values()), MatchBy.EXTERNAL_REF)
+        job = ClientImport(
+            tenant=tenant,
+            created_by=_operator(actor),
+            file_name=file_name,
+            file_hash=file_hash(path),
+            headers=headers,
+            mapping=mapping,
+            match_by=match_by,
+        )
+        preview = _preview_counts(job, rows)  # before the row exists: a bad file leaves nothing
+        with open(path, "rb") as handle:
+            job.file.save(file_name, File(handle), save=False)
+        shutil.move(kept, kept_rows_path(job.file.path))
+    finally:
+        rows.close()  # a file refused half-way: its partial rows go too
+        if os.path.exists(kept):
+            os.unlink(kept)
     job.preview, refusals, job.total = preview
     job.save()
     _refusals_replace(job, refusals)
@@ -585,7 +617,7 @@ def client_import_preview(
         raise ValidationError(_("This import was committed already."))
     job.mapping = mapping_checked(job.tenant, job.headers, mapping, match_by, actor)
     job.match_by = match_by
-    rows = iter_rows(_source(job))
+    rows = job_rows(job)
     read_headers(rows)
     job.preview, refusals, job.total = _preview_counts(job, rows)
     job.save(update_fields=["mapping", "match_by", "preview", "total"])
@@ -671,7 +703,7 @@ def _text(error: ValidationError) -> str:
 
 def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
     mapping_checked(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
-    rows = iter_rows(_source(job))
+    rows = job_rows(job)
     read_headers(rows)
     planner = Planner(job.tenant, job.headers, job.mapping, job.match_by, job.created_by)
     counts = {**dict.fromkeys((CREATED, UPDATED, UNCHANGED, REFUSED), 0), **job.counts}
@@ -735,7 +767,7 @@ def _write_chunk(job: ClientImport, plans: list[RowPlan]) -> dict[str, int]:
         clients = []
         blank = Client(tenant=tenant, status=ClientStatus.ACTIVE)
         for offset, plan in enumerate(created):
-            client = copy.copy(blank)  # half the cost of building each
+            client = instance_copy(blank)  # half the cost of building each
             client.number, client.created_at = first + offset, timezone.now()
             for name, value in plan.data.items():
                 setattr(client, name, value)

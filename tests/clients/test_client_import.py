@@ -3,7 +3,10 @@ worker, tenants kept apart, and the command's last line."""
 
 import csv
 import io
+import os
+import tempfile
 import zipfile
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,7 +19,13 @@ from openpyxl import Workbook
 from billing.models import Account, EntryKind, LedgerEntry
 from billing.services import Posting, ledger_post_chunk, opening_balance_key
 from clients import importing
-from clients.import_files import ImportFileError
+from clients.import_files import (
+    ImportFileError,
+    identify,
+    iter_rows,
+    kept_rows,
+    kept_rows_path,
+)
 from clients.importing import (
     client_import_commit,
     client_import_execute,
@@ -405,3 +414,62 @@ def test_a_refused_opening_balance_fails_the_chunk_rather_than_count_it_created(
     with scopes_disabled():
         assert list(Client.objects.values_list("pk", flat=True)) == [before.pk]
         assert LedgerEntry.objects.count() == 1
+
+
+# -- a provider's own data ----------------------------------------------------------------------
+def test_a_stored_value_of_another_era_in_the_file_as_it_is_stored_is_unchanged(tenant, tmp_path):
+    """Importing again the file a client came from keeps what today's form would refuse (an
+    e-mail that is no address) when the cell is what the client already holds, as the edit
+    form does; a changed cell of that row is validated and written."""
+    ClientFactory(tenant=tenant, external_ref="L1", name="Long Ago", email="accounts at old-domain")
+    same = [["External ID", "Name", "E-mail"], ["L1", "Long Ago", "accounts at old-domain"]]
+    assert upload(tenant, write_csv(tmp_path / "same.csv", same)).preview == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "refused": 0,
+    }
+    renamed = [same[0], ["L1", "Renamed", "accounts at old-domain"]]
+    job = upload(tenant, write_csv(tmp_path / "renamed.csv", renamed))
+    assert job.preview == {"created": 0, "updated": 1, "unchanged": 0, "refused": 0}
+    commit(job)
+    with scopes_disabled():
+        kept = Client.objects.get(tenant=tenant, external_ref="L1")
+    assert (kept.name, kept.email) == ("Renamed", "accounts at old-domain")
+
+
+# -- the rows the preview kept -------------------------------------------------------------------
+KEPT = [
+    ["External ID", "Name", "Last purchase date", "SMS subscription"],
+    ["K1", "Dated", datetime(2024, 5, 6, 7, 8), True],
+    ["K2", "Day only", date(2023, 1, 2), None],
+]
+
+
+def test_the_kept_rows_read_back_as_the_file_gave_them(tenant, tmp_path):
+    path = write_xlsx(tmp_path / "kept.xlsx", KEPT)
+    job = upload(tenant, path)
+    kept = kept_rows_path(job.file.path)
+    assert list(kept_rows(kept)) == list(iter_rows(identify(path, "kept.xlsx")))
+
+
+def test_the_commit_reads_the_kept_rows_not_the_workbook(tenant, tmp_path, monkeypatch):
+    job = upload(tenant, write_xlsx(tmp_path / "kept.xlsx", KEPT))
+    monkeypatch.setattr(importing, "iter_rows", lambda source: pytest.fail("read again"))
+    assert commit(job).counts["created"] == 2
+
+
+def test_an_import_without_kept_rows_reads_its_file_again(tenant, tmp_path):
+    job = upload(tenant, write_xlsx(tmp_path / "kept.xlsx", KEPT))
+    os.unlink(kept_rows_path(job.file.path))
+    assert commit(job).counts["created"] == 2
+
+
+def test_a_file_refused_half_way_keeps_no_rows(tenant, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    rows = [KEPT[0], ["K1", "Fine", "", ""], ["K2", "=1+1", "", ""]]
+    with pytest.raises(ImportFileError):
+        upload(tenant, write_xlsx(tmp_path / "formula.xlsx", rows))
+    with pytest.raises(ImportFileError):
+        upload(tenant, write_csv(tmp_path / "empty.csv", []))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv", "formula.xlsx"]
