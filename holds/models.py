@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
@@ -30,11 +31,14 @@ class HoldKind(models.TextChoices):
 
 
 class ClientHold(TenantOwnedModel):
-    """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
+    """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds).
+
+    Its reasons are stored messages (core/stored_text.py): the job's debt and a top-up's
+    release read in each reader's language; an operator's words are literal text."""
 
     client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="holds")
     kind = models.CharField(_("Hold"), max_length=16, choices=HoldKind.choices)
-    reason = models.CharField(_("Reason"), max_length=500)
+    reason = StoredTextField(_("Reason"), default=str)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -47,7 +51,7 @@ class ClientHold(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     lifted_by_job = models.CharField(max_length=60, blank=True)
-    lift_reason = models.CharField(max_length=500, blank=True)
+    lift_reason = StoredTextField(_("Reason for release"), blank=True, default=str)
 
     class Meta:
         verbose_name = _("hold")
