@@ -6,6 +6,7 @@ roles."""
 from django_scopes import scopes_disabled
 
 from clients.models import Client, ClientStatus
+from core.stored_text import literal_text
 from holds.models import ClientHold, HoldKind
 from holds.services import client_place_hold
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -80,7 +81,7 @@ def test_financial_holds_are_the_systems(api_tenant, api_as, api_client_of):
             tenant=api_tenant,
             client=customer,
             kind=HoldKind.FINANCIAL,
-            reason="Debt of 12.00",
+            reason=literal_text("Debt of 12.00"),
             job="financial holds",
         )
     api = api_as(api_tenant, "owner")

@@ -16,6 +16,7 @@ from billing.models import Account, LedgerEntry
 from clients.models import ClientStatus
 from core.jobs import _JOBS, job_get, job_run
 from core.models import JobStatus
+from core.stored_text import literal_text
 from events.models import Event
 from events.outbox import OutboxEmail
 from holds.models import ClientHold, HoldKind
@@ -122,7 +123,7 @@ def test_suspended_subscription_waits_while_days_are_given_back(tenant, funded, 
     client = funded(tenant)
     sub = subscribe(client, END)
     with scopes_disabled():
-        client_place_hold(tenant=tenant, client=client, reason="Check")
+        client_place_hold(tenant=tenant, client=client, reason=literal_text("Check"))
         assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 0
         assert refresh(sub).status == SubscriptionStatus.SUSPENDED
         tenant.suspended_days_extend = False
