@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
@@ -110,7 +111,11 @@ def test_short_of_funds_expires_and_optionally_holds(
     if hold_on_failure:
         with scopes_disabled():
             hold = ClientHold.objects.get(client=client)
-        assert hold.kind == HoldKind.FINANCIAL and "Auto-renewal" in hold.reason
+        assert hold.kind == HoldKind.FINANCIAL and not hold.reason.literal
+        with translation.override("en"):
+            assert str(hold.reason).startswith("Auto-renewal of ")
+        with translation.override("ru"):
+            assert str(hold.reason).startswith("Автопродление ")
         # Money coming in lifts it at once.
         from billing.services import account_top_up
 
