@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.models import JobRun
 from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
@@ -9,10 +10,24 @@ from .notifications import DEFAULTS
 
 @admin.register(ClientHold)
 class ClientHoldAdmin(ReadOnlyAdmin):
-    list_display = ("client", "kind", "reason", "set_at", "set_by", "set_by_job", "lifted_at")
+    list_display = ("client", "kind", "reason_text", "set_at", "set_by", "set_by_job")
+    list_display += ("lifted_at",)
     list_filter = ("tenant", "kind", ("lifted_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("client", "set_by", "lifted_by")
-    search_fields = ("reason", "client__name")
+    # The reasons are stored messages (JSON): the search matches the stored JSON's text, that
+    # is an operator's words as typed, and a message's English msgid and parameters.
+    search_fields = ("reason", "lift_reason", "client__name")
+    readonly_fields = ("reason_text", "lift_reason_text")
+    exclude = ("reason", "lift_reason")  # shown as their text above, not as JSON
+
+    @admin.display(description=_("Reason"))
+    def reason_text(self, hold: ClientHold) -> str:
+        """Why the hold was set, in the admin's language (the column holds its message)."""
+        return str(hold.reason)
+
+    @admin.display(description=_("Reason for release"))
+    def lift_reason_text(self, hold: ClientHold) -> str:
+        return str(hold.lift_reason)
 
 
 @admin.register(FundsShortfall)

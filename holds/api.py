@@ -23,12 +23,13 @@ from core.api import (
     form_problem,
     page_body,
 )
+from core.stored_text import StoredText
 from tenancy.api import api_actor, api_operation
 from tenancy.roles import Capability
 
 from .forms import HoldReasonForm
 from .models import ClientHold, HoldKind
-from .services import client_place_hold, client_release_hold
+from .services import client_place_hold, client_release_hold, operator_reason
 
 router = Router()
 
@@ -92,8 +93,11 @@ class HoldIn(Schema):
 
 
 def hold_row(hold: ClientHold, fields=HOLD_FIELDS) -> dict:
+    """A hold as the API answers it, its reasons rendered in the request's language."""
     values = {
         "client": hold.client.number,
+        "reason": str(hold.reason),
+        "lift_reason": str(hold.lift_reason),
         "in_force": hold.in_force,
         "set_by": hold.set_by_label,
         "lifted_by": hold.lifted_by_label or None,
@@ -143,8 +147,9 @@ def client_holds(request, number: ClientNumber, query: Query[ClientHoldsQuery]):
     return _hold_page(queryset, query)
 
 
-def _administrative_reason(payload: HoldIn) -> str:
-    """The cleaned reason of an administrative hold; a financial one is refused."""
+def _administrative_reason(payload: HoldIn) -> StoredText:
+    """The cleaned reason of an administrative hold, the caller's own words; a financial one
+    is refused."""
     if payload.kind != HoldKind.ADMINISTRATIVE:
         raise Problem(
             422,
@@ -163,7 +168,7 @@ def _administrative_reason(payload: HoldIn) -> str:
     form = HoldReasonForm({"reason": payload.reason})
     if not form.is_valid():
         raise form_problem(form)
-    return form.cleaned_data["reason"]
+    return operator_reason(form.cleaned_data["reason"])
 
 
 @api_operation(

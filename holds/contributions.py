@@ -11,7 +11,7 @@ from clients.models import ClientStatus
 from tenancy.roles import Capability
 
 from .models import ClientHold, HoldKind
-from .services import clean_reason, clients_place_hold, clients_release_hold
+from .services import clean_reason, clients_place_hold, clients_release_hold, operator_reason
 
 HELD = (ClientStatus.ADMINISTRATIVE_HOLD, ClientStatus.FINANCIAL_HOLD)
 
@@ -50,14 +50,21 @@ def _reason(data, tenant) -> dict:
 
 
 def _place(*, tenant, actor, client_ids, parameters):
+    """The action's reason is the operator's typed text (kept so in its parameters)."""
     return clients_place_hold(
-        tenant=tenant, actor=actor, client_ids=client_ids, reason=parameters["reason"]
+        tenant=tenant,
+        actor=actor,
+        client_ids=client_ids,
+        reason=operator_reason(parameters["reason"]),
     )
 
 
 def _release(*, tenant, actor, client_ids, parameters):
     return clients_release_hold(
-        tenant=tenant, actor=actor, client_ids=client_ids, reason=parameters["reason"]
+        tenant=tenant,
+        actor=actor,
+        client_ids=client_ids,
+        reason=operator_reason(parameters["reason"]),
     )
 
 

@@ -26,7 +26,7 @@ from billing.services import account_charge, account_for_client, account_top_up
 from clients.models import Client, ClientStatus
 from clients.signals import send_client_access_changed_later
 from core.jobs import job_run
-from core.stored_text import stored_gettext
+from core.stored_text import literal_text, stored_gettext
 from events.services import event_record
 from subscriptions.models import Package, Subscription, SubscriptionStatus, tenant_today
 from subscriptions.services import EXPIRY_JOB, purchase_purpose
@@ -35,7 +35,7 @@ from tenancy.modules import SUBSCRIPTIONS, uses_any
 from tenancy.roles import Role
 
 from .models import ClientHold, HoldKind, NotificationTemplate
-from .services import FINANCIAL_HOLDS_JOB, clients_refresh_status
+from .services import FINANCIAL_HOLDS_JOB, clients_refresh_status, reason_payload
 
 REASONS = [
     "Contract under review",
@@ -95,7 +95,7 @@ def _administrative_holds(tenant, rng, now) -> int:
             tenant=tenant,
             client_id=pk,
             kind=HoldKind.ADMINISTRATIVE,
-            reason=rng.choice(REASONS),
+            reason=literal_text(rng.choice(REASONS)),  # the manager's own words
             set_by=manager,
             set_at=max(joined, now - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 23))),
         )
@@ -121,7 +121,7 @@ def _administrative_holds(tenant, rng, now) -> int:
             description=stored_gettext(
                 "%(hold)s set: %(reason)s", hold=HoldKind.ADMINISTRATIVE.label, reason=hold.reason
             ),
-            payload={"hold": hold.pk, "kind": hold.kind, "reason": hold.reason},
+            payload={"hold": hold.pk, "kind": hold.kind, **reason_payload(hold.reason)},
             at=hold.set_at,
         )
     # As an operator's hold does: the router cuts their access (the demo's worker applies it).

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
 
@@ -30,13 +31,16 @@ class HoldKind(models.TextChoices):
 
 
 class ClientHold(TenantOwnedModel):
-    """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds)."""
+    """One hold: in force while `lifted_at` is empty. Never deleted (the history of holds).
+
+    Its reasons are stored messages (core/stored_text.py): the job's debt and a top-up's
+    release read in each reader's language; an operator's words are literal text."""
 
     client = TenantForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="holds", verbose_name=_("client")
     )
     kind = models.CharField(_("Hold"), max_length=16, choices=HoldKind.choices)
-    reason = models.CharField(_("Reason"), max_length=500)
+    reason = StoredTextField(_("Reason"), default=str)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -62,7 +66,7 @@ class ClientHold(TenantOwnedModel):
         verbose_name=_("lifted by"),
     )
     lifted_by_job = models.CharField(max_length=60, blank=True, verbose_name=_("lifted by the job"))
-    lift_reason = models.CharField(max_length=500, blank=True, verbose_name=_("reason lifted"))
+    lift_reason = StoredTextField(_("Reason for release"), blank=True, default=str)
 
     class Meta:
         verbose_name = _("hold")

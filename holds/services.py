@@ -48,9 +48,16 @@ from clients.signals import (
     send_client_access_changed,
     send_client_access_changed_later,
 )
-from core.formatting import format_amount
-from core.sql import array_param, bound_cursor, is_postgresql
-from core.stored_text import Money, StoredText, stored_gettext, stored_ngettext
+from core.languages import in_language
+from core.sql import array_param, bound_cursor, is_postgresql, scalar_param
+from core.stored_text import (
+    Money,
+    StoredText,
+    literal_text,
+    stored_gettext,
+    stored_ngettext,
+    stored_text_required,
+)
 from events.outbox import OutboxEmail, OwedEmail, emails_enqueue
 from events.services import EventLine, event_record, events_record_bulk
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -85,6 +92,8 @@ FINANCIAL_HOLDS_RESULT_LABELS = {
 
 
 def clean_reason(reason, field: str = "reason") -> str:
+    """An operator's reason as typed (a form's, the API's, a bulk action's): stripped, required,
+    at most REASON_MAX characters."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({field: _("Give a reason.")}, code="required")
@@ -97,6 +106,27 @@ def clean_reason(reason, field: str = "reason") -> str:
             code="max_length",
         )
     return reason
+
+
+def operator_reason(reason, field: str = "reason") -> StoredText:
+    """An operator's typed reason as a hold stores it: their own words, never translated."""
+    return literal_text(clean_reason(reason, field))
+
+
+def reason_checked(reason) -> StoredText:
+    """A reason as a hold stores it: a StoredText (a plain str is refused, TypeError: rendered
+    now it would stay in the writer's language), an operator's words cleaned as typed."""
+    stored_text_required(reason, what="A hold's reason")
+    if reason.literal:
+        return operator_reason(reason.msgid)
+    return reason
+
+
+def reason_payload(reason: StoredText) -> dict:
+    """A reason in an event's payload, for the audit log and webhooks: its text in the active
+    language (the tenant's: `in_language(None, tenant)` around the writer) and its message,
+    which a receiver renders in a language of its own."""
+    return {"reason": str(reason), "reason_message": reason.to_json()}
 
 
 # The refusals of a hold and a release, the same for one client and for many.
@@ -204,7 +234,7 @@ def client_place_hold(
     *,
     tenant: Tenant,
     client: Client,
-    reason: str,
+    reason: StoredText,
     kind: str = HoldKind.ADMINISTRATIVE,
     actor=None,
     job: str = "",
@@ -212,9 +242,10 @@ def client_place_hold(
     """Put a client on hold: a ClientHold in force, every active subscription Suspended, the
     status set, a line in the activity, an e-mail to the client, and access cut.
 
+    `reason` is a StoredText: `literal_text` of an operator's words, else the system's message.
     Refused (ValidationError, nothing changed): empty or too long reason, a deleted client, a
     hold of this kind already in force."""
-    reason = clean_reason(reason)
+    reason = reason_checked(reason)
     if kind not in HoldKind.values:
         raise ValueError(f"Unknown hold kind {kind!r}")
     locked = _lock_client(tenant, client)
@@ -244,7 +275,7 @@ def client_place_hold(
         actor=operator,
         actor_label="" if operator else SYSTEM,
         description=stored_gettext("%(hold)s set: %(reason)s", hold=label, reason=reason),
-        payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
+        payload=_tenant_hold_payload(tenant, hold.pk, kind, reason, job),
     )
     subscription_suspend_all(
         client=locked, actor=operator, actor_label="" if operator else SYSTEM, reason=label
@@ -266,6 +297,18 @@ HOLD_IN_SENTENCE = {
 }
 
 
+def _hold_payload(hold_id: int, kind: str, reason: StoredText, job: str) -> dict:
+    """The payload of a hold's event; made within `in_language(None, tenant)`, so that its
+    reason is in the tenant's language (`reason_payload`)."""
+    return {"hold": hold_id, "kind": kind, **reason_payload(reason), "job": job}
+
+
+def _tenant_hold_payload(tenant: Tenant, *args) -> dict:
+    """`_hold_payload` of one hold, in the tenant's language."""
+    with in_language(None, tenant):
+        return _hold_payload(*args)
+
+
 def _released_description(label, reason, remaining) -> StoredText:
     """A released hold's activity line, naming the hold still in force if one is."""
     if remaining:
@@ -283,15 +326,16 @@ def client_release_hold(
     *,
     tenant: Tenant,
     client: Client,
-    reason: str,
+    reason: StoredText,
     kind: str = HoldKind.ADMINISTRATIVE,
     actor=None,
     job: str = "",
 ) -> ClientHold:
     """Lift the client's hold of `kind`. When no other hold is in force, the suspended
     subscriptions become Active again (with the days on hold given back, unless the tenant
-    says otherwise) and access is restored; otherwise they stay suspended."""
-    reason = clean_reason(reason)
+    says otherwise) and access is restored; otherwise they stay suspended. `reason` is a
+    StoredText, as `client_place_hold` takes it."""
+    reason = reason_checked(reason)
     locked = _lock_client(tenant, client)
     hold = (
         ClientHold.objects.for_tenant(tenant)
@@ -321,7 +365,7 @@ def client_release_hold(
         actor=operator,
         actor_label="" if operator else SYSTEM,
         description=_released_description(label, reason, remaining),
-        payload={"hold": hold.pk, "kind": kind, "reason": reason, "job": job},
+        payload=_tenant_hold_payload(tenant, hold.pk, kind, reason, job),
     )
     if not remaining:
         subscription_resume_all(
@@ -412,8 +456,9 @@ def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool
             tenant=tenant,
             client=client,
             kind=HoldKind.FINANCIAL,
-            reason=_("Funds back to %(amount)s")
-            % {"amount": format_amount(account.available, currency=tenant.currency)},
+            reason=stored_gettext(
+                "Funds back to %(amount)s", amount=Money(account.available, tenant.currency)
+            ),
             job=JOB_TOP_UP,
         )
     return True
@@ -472,7 +517,7 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
 def _holds_place_bulk(
     tenant: Tenant,
-    reasons: dict[int, str],
+    reasons: dict[int, StoredText],
     *,
     kind: str,
     job: str,
@@ -496,7 +541,7 @@ def _holds_place_bulk(
             tenant=tenant,
             client_id=client_id,
             kind=kind,
-            reason=str(reason)[:REASON_MAX],
+            reason=reason_checked(reason),
             set_by=operator,
             set_by_job="" if operator else job,
             set_at=now,
@@ -515,15 +560,17 @@ def _holds_place_bulk(
         clients_refresh_status(tenant=tenant, client_ids=client_ids)
     label = HoldKind(kind).label
     lines = []
+    with in_language(None, tenant):
+        payloads = {h.pk: _hold_payload(h.pk, kind, h.reason, job) for h in created}
     for hold in created:
         lines.append(
             EventLine(
                 type="hold.placed",
                 client_id=hold.client_id,
                 description=stored_gettext(
-                    "%(hold)s set: %(reason)s", hold=label, reason=reasons[hold.client_id]
+                    "%(hold)s set: %(reason)s", hold=label, reason=hold.reason
                 ),
-                payload={"hold": hold.pk, "kind": kind, "reason": hold.reason, "job": job},
+                payload=payloads[hold.pk],
                 object_type="hold",
                 object_id=hold.pk,
                 actor=operator,
@@ -563,11 +610,13 @@ def _holds_place_bulk(
 
 HOLD_TABLE = ClientHold._meta.db_table
 CLIENT_TABLE = Client._meta.db_table
+# The reasons are bound as a jsonb array of their JSON texts; a hold in force has no lift
+# reason yet (the JSON empty string, as the column's default).
 _HOLD_INSERT_SQL = (
     f"INSERT INTO {HOLD_TABLE} (tenant_id, client_id, kind, reason, set_by_id, set_by_job, "  # noqa: S608 - names are ours
     "set_at, lifted_by_job, lift_reason) "
-    "SELECT %s, c, %s, r, %s, %s, %s, '', '' "
-    f"FROM unnest({array_param('bigint')}, {array_param('text')}) AS t(c, r) "
+    f"SELECT %s, c, %s, r, %s, %s, %s, '', {scalar_param('jsonb')} "
+    f"FROM unnest({array_param('bigint')}, {array_param('jsonb')}) AS t(c, r) "
     "RETURNING id, client_id"
 )
 
@@ -588,8 +637,9 @@ def _holds_insert(tenant: Tenant, new: list[ClientHold]) -> list[ClientHold]:
                 first.set_by_id,
                 first.set_by_job,
                 first.set_at,
+                literal_text("").to_json_text(),
                 [h.client_id for h in new],
-                [h.reason for h in new],
+                [h.reason.to_json_text() for h in new],
             ],
         )
         ids = {client_id: pk for pk, client_id in cursor.fetchall()}
@@ -618,13 +668,14 @@ def _holds_release_bulk(
     hold_ids: list[int],
     *,
     job: str,
-    reasons: dict[int, str],
+    reasons: dict[int, StoredText],
     now: datetime,
     operator=None,
-    lift_reason: str | None = None,
+    lift_reason: StoredText | None = None,
 ) -> list[int]:
     """Lift these holds, by a job or an operator; clients left without a hold get their
-    subscriptions back."""
+    subscriptions back. `reasons` name each client's release in its activity line; the holds
+    keep `lift_reason`, else "Funds back to zero or more"."""
     back_to_zero = stored_gettext("Funds back to zero or more")
     holds = ClientHold.objects.for_tenant(tenant)
     # Lock the clients first (the order an operator's hold and the top-up release use), skipping
@@ -648,7 +699,7 @@ def _holds_release_bulk(
         lifted_at=now,
         lifted_by=operator,
         lifted_by_job="" if operator else job,
-        lift_reason=str(lift_reason or back_to_zero),
+        lift_reason=reason_checked(lift_reason or back_to_zero),
     )
     client_ids = [r[1] for r in rows]
     still_held = set(
@@ -660,6 +711,11 @@ def _holds_release_bulk(
     resumed = subscriptions_resume(tenant=tenant, client_ids=free, now=now)
     clients_refresh_status(tenant=tenant, client_ids=client_ids)
     lines = []
+    with in_language(None, tenant):
+        payloads = {
+            pk: _hold_payload(pk, kind, reasons.get(client_id, back_to_zero), job)
+            for pk, client_id, kind in rows
+        }
     for pk, client_id, kind in rows:
         reason = reasons.get(client_id, back_to_zero)
         lines.append(
@@ -667,7 +723,7 @@ def _holds_release_bulk(
                 type="hold.released",
                 client_id=client_id,
                 description=_released_description(HoldKind(kind).label, reason, ()),
-                payload={"hold": pk, "kind": kind, "reason": str(reason), "job": job},
+                payload=payloads[pk],
                 object_type="hold",
                 object_id=pk,
                 actor=operator,
@@ -721,14 +777,14 @@ def _holds_in_force(tenant: Tenant, client_ids, kind: str) -> dict[int, int]:
 
 @transaction.atomic
 def clients_place_hold(
-    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+    *, tenant: Tenant, actor, client_ids, reason: StoredText, kind: str = HoldKind.ADMINISTRATIVE
 ) -> BulkOutcome:
     """`client_place_hold` for many clients at once (a chunk of a bulk action), with its rules
     and refusals: a deleted client, or one already on this hold, is refused with the single
     action's message; the others are held with the same records (hold, status, suspended
     subscriptions, activity line, e-mail, access cut). A fixed number of statements for the
-    chunk, however many clients it has."""
-    reason = clean_reason(reason)
+    chunk, however many clients it has. `reason` is a StoredText, as the single action's."""
+    reason = reason_checked(reason)
     outcome = BulkOutcome()
     locked = _lock_clients(tenant, client_ids)
     already = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
@@ -755,12 +811,12 @@ def clients_place_hold(
 
 @transaction.atomic
 def clients_release_hold(
-    *, tenant: Tenant, actor, client_ids, reason: str, kind: str = HoldKind.ADMINISTRATIVE
+    *, tenant: Tenant, actor, client_ids, reason: StoredText, kind: str = HoldKind.ADMINISTRATIVE
 ) -> BulkOutcome:
     """`client_release_hold` for many clients at once: a client not on this hold is refused
     with the single action's message; the others are released as one would be (subscriptions
     back and access restored when no other hold is in force)."""
-    reason = clean_reason(reason)
+    reason = reason_checked(reason)
     outcome = BulkOutcome()
     locked = _lock_clients(tenant, client_ids)
     in_force = _holds_in_force(tenant, [pk for pk, _ in locked], kind)
@@ -913,8 +969,9 @@ def _holds_for_failed_renewals(tenant: Tenant, failed: dict, *, now: datetime) -
         .values_list("pk", flat=True)
     )
     reasons = {
-        client_id: _("Auto-renewal of %(packages)s failed: not enough funds")
-        % {"packages": ", ".join(packages)}
+        client_id: stored_gettext(
+            "Auto-renewal of %(packages)s failed: not enough funds", packages=list(packages)
+        )
         for client_id, packages in failed.items()
         if client_id in locked
     }

@@ -18,7 +18,7 @@ from tenancy.roles import Capability
 from .forms import HoldReasonForm
 from .models import HoldKind
 from .selectors import clients_by_status, expiring_subscriptions, holds_set_today
-from .services import client_place_hold, client_release_hold
+from .services import client_place_hold, client_release_hold, operator_reason
 from .tables import DASHBOARD_ROWS, ExpiringSubscriptionTable, HoldTable
 
 
@@ -74,7 +74,7 @@ class ClientHoldActionView(ClientPageMixin, View):
                 tenant=request.tenant,
                 client=client,
                 kind=HoldKind.ADMINISTRATIVE,
-                reason=form.cleaned_data["reason"],
+                reason=operator_reason(form.cleaned_data["reason"]),
                 actor=request.user,
             )
         except ValidationError as error:

@@ -6,6 +6,7 @@ roles."""
 from django_scopes import scopes_disabled
 
 from clients.models import Client, ClientStatus
+from core.stored_text import literal_text
 from holds.models import ClientHold, HoldKind
 from holds.services import client_place_hold
 from subscriptions.models import Subscription, SubscriptionStatus
@@ -80,7 +81,7 @@ def test_financial_holds_are_the_systems(api_tenant, api_as, api_client_of):
             tenant=api_tenant,
             client=customer,
             kind=HoldKind.FINANCIAL,
-            reason="Debt of 12.00",
+            reason=literal_text("Debt of 12.00"),
             job="financial holds",
         )
     api = api_as(api_tenant, "owner")
@@ -92,7 +93,7 @@ def test_financial_holds_are_the_systems(api_tenant, api_as, api_client_of):
         assert [error["field"] for error in refused["errors"]] == ["kind"]
     # An administrative release of a client on financial hold alone: not on that hold.
     assert_problem(api.post(f"{url}release/", json={"reason": "Paid"}), 422)
-    assert holds_of(customer) == [("financial", "Debt of 12.00", None)]
+    assert holds_of(customer) == [("financial", literal_text("Debt of 12.00"), None)]
     assert status_of(customer) == ClientStatus.FINANCIAL_HOLD
 
 

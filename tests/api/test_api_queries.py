@@ -4,6 +4,7 @@
 import pytest
 from django_scopes import scopes_disabled
 
+from core.stored_text import literal_text
 from exports.models import ExportJob
 from holds.services import client_place_hold
 from tenancy.services import api_token_create
@@ -88,7 +89,7 @@ def test_hold_lists_query_counts(client, tenant, bearer, rows, django_assert_max
     held = ClientFactory.create_batch(rows, tenant=tenant)
     with scopes_disabled():
         for customer in held:
-            client_place_hold(tenant=tenant, client=customer, reason="Checked")
+            client_place_hold(tenant=tenant, client=customer, reason=literal_text("Checked"))
     client.get("/api/v1/clients/", **bearer)
     with django_assert_max_num_queries(3):
         listed = client.get("/api/v1/holds/", {"limit": 100}, **bearer)

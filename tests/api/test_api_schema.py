@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from clients.models import Client
+from core.stored_text import literal_text
 from events.models import Event
 from events.webhook_models import WebhookDelivery
 from events.webhooks import webhook_endpoint_create
@@ -117,7 +118,7 @@ def path_objects(two_tenants, api_tenant, api_other_tenant):
         SenderIdFactory(client=theirs)
         ExportJob.objects.create(tenant=api_other_tenant, kind="billing.ledger")
         held = ClientFactory(tenant=api_tenant, name="Held")
-        client_place_hold(tenant=api_tenant, client=held, reason="Walked")
+        client_place_hold(tenant=api_tenant, client=held, reason=literal_text("Walked"))
         account = PppoeAccountFactory(tenant=api_tenant, client=two_tenants)
         sender = SenderIdFactory(client=two_tenants, status="pending")
         job = ExportJob.objects.create(tenant=api_tenant, kind="billing.ledger", title="A's")

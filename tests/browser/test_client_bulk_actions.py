@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from config.celery import app as celery_app
+from core.stored_text import literal_text
 from holds.models import ClientHold
 from holds.services import client_place_hold
 from tests.factories import ClientFactory, ClientGroupFactory, MembershipFactory, make_clients
@@ -30,7 +31,9 @@ def test_bulk_hold_of_the_rows_ticked(page, log_in):
     ClientFactory(tenant=tenant, name="Bravo Bulk")
     held = ClientFactory(tenant=tenant, name="Charlie Bulk")
     with scopes_disabled():
-        client_place_hold(tenant=tenant, client=held, reason="Earlier", actor=membership.user)
+        client_place_hold(
+            tenant=tenant, client=held, reason=literal_text("Earlier"), actor=membership.user
+        )
 
     log_in(membership.user.username)
     page.goto("/clients/")

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from clients.bulk import CHUNK_SIZE, client_bulk_action_execute
 from clients.models import BulkActionStatus, Client, ClientBulkAction, ClientStatus
+from core.stored_text import literal_text
 from events.models import Event
 from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob
@@ -122,7 +123,7 @@ def test_each_refused_client_is_listed_with_the_single_actions_reason(
     client, owner, tenant, unscoped
 ):
     fine, held, gone = (ClientFactory(tenant=tenant) for _ in range(3))
-    client_place_hold(tenant=tenant, client=held, reason="Earlier", actor=owner.user)
+    client_place_hold(tenant=tenant, client=held, reason=literal_text("Earlier"), actor=owner.user)
     Client.objects.filter(pk=gone.pk).update(status=ClientStatus.DELETED)
     post_bulk(client, "hold_place", ids=[fine.pk, held.pk, gone.pk], reason="Checking")
     job = latest_job(tenant)
@@ -142,7 +143,7 @@ def test_each_refused_client_is_listed_with_the_single_actions_reason(
 
 def test_a_refusal_stored_before_messages_is_still_translated(client, owner, tenant, unscoped):
     held = ClientFactory(tenant=tenant)
-    client_place_hold(tenant=tenant, client=held, reason="Earlier", actor=owner.user)
+    client_place_hold(tenant=tenant, client=held, reason=literal_text("Earlier"), actor=owner.user)
     post_bulk(client, "hold_place", ids=[held.pk], reason="Checking")
     job = latest_job(tenant)
     job.refused = [{**job.refused[0], "reason": "The client is already on administrative hold."}]
@@ -155,7 +156,7 @@ def test_release_refuses_clients_not_on_hold_and_releases_the_others(
     client, owner, tenant, unscoped
 ):
     held, free = ClientFactory(tenant=tenant), ClientFactory(tenant=tenant)
-    client_place_hold(tenant=tenant, client=held, reason="Earlier", actor=owner.user)
+    client_place_hold(tenant=tenant, client=held, reason=literal_text("Earlier"), actor=owner.user)
     post_bulk(client, "hold_release", ids=[held.pk, free.pk], reason="Paid")
     job = latest_job(tenant)
     assert job.done == 1
@@ -351,14 +352,16 @@ def test_the_queries_of_a_chunk_do_not_grow_with_its_size(owner, tenant, service
         first = Client.objects.get(pk=ids[0])
         SubscriptionFactory(tenant=tenant, client=first, status=SubscriptionStatus.ACTIVE)
         if service == "release":
-            clients_place_hold(tenant=tenant, actor=owner.user, client_ids=ids, reason="Before")
+            clients_place_hold(
+                tenant=tenant, actor=owner.user, client_ids=ids, reason=literal_text("Before")
+            )
 
     def run(ids):
         kwargs = {"tenant": tenant, "actor": owner.user, "client_ids": ids}
         if service == "place":
-            return lambda: clients_place_hold(**kwargs, reason="Audit")
+            return lambda: clients_place_hold(**kwargs, reason=literal_text("Audit"))
         if service == "release":
-            return lambda: clients_release_hold(**kwargs, reason="Done")
+            return lambda: clients_release_hold(**kwargs, reason=literal_text("Done"))
         if service == "group":
             return lambda: clients_change_group(**kwargs, group=group)
         return lambda: clients_delete(**kwargs)

@@ -25,6 +25,7 @@ from django_scopes import scopes_disabled
 from billing.services import account_set_credit_limit
 from config.celery import app as celery_app
 from core.leases import leases_sweep
+from core.stored_text import literal_text
 from events.mail import emails_due, emails_send, message_id
 from events.outbox import EmailStatus, OutboxEmail, OwedEmail, emails_enqueue
 from events.tasks import outbox_emails_sweep
@@ -118,7 +119,9 @@ def test_non_ascii_notice_reaches_the_server(smtp):
     tenant = TenantFactory(name="Связь-Плюс")
     client = ClientFactory(tenant=tenant, name="Ольга Иванова", email="olga@пример.рф")
     with scopes_disabled():
-        hold = client_place_hold(tenant=tenant, client=client, reason="Жалоба «спам» — срочно")
+        hold = client_place_hold(
+            tenant=tenant, client=client, reason=literal_text("Жалоба «спам» — срочно")
+        )
     [envelope] = smtp.accepted
     assert envelope.rcpt_tos == ["olga@xn--e1afmkfd.xn--p1ai"]
     [message] = smtp.messages()
@@ -161,7 +164,7 @@ def test_sent_after_the_commit_with_no_transaction_or_lock_open(smtp):
     smtp.before_accept = look
     with scopes_disabled():
         with transaction.atomic():
-            client_place_hold(tenant=tenant, client=client, reason="Abuse")
+            client_place_hold(tenant=tenant, client=client, reason=literal_text("Abuse"))
             assert smtp.accepted == []  # owed, not sent, while the change is uncommitted
         assert len(smtp.accepted) == 1
     assert seen == [("idle", 0)]
@@ -180,7 +183,7 @@ def test_a_rolled_back_change_owes_nothing(smtp):
     client = ClientFactory(tenant=tenant, email="c@example.com")
     with scopes_disabled():
         with pytest.raises(ZeroDivisionError), transaction.atomic():
-            client_place_hold(tenant=tenant, client=client, reason="Abuse")
+            client_place_hold(tenant=tenant, client=client, reason=literal_text("Abuse"))
             1 / 0  # noqa: B018 - the change fails after the e-mail was owed
         assert not OutboxEmail.objects.exists()
     assert smtp.accepted == []

@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 
 from billing.services import account_top_up
 from clients.services import client_delete
+from core.stored_text import literal_text
 from holds.services import client_place_hold, client_release_hold
 from subscriptions.models import tenant_today
 from subscriptions.services import subscription_cancel, subscription_create
@@ -42,9 +43,17 @@ def test_a_hold_and_its_release_are_told_once_each(tenant, funded, subscribe, si
     client = funded(tenant, balance="10")
     subscribe(client, tenant_today(tenant) + timedelta(days=10))
     manager = UserFactory()
-    commit(client_place_hold, tenant=tenant, client=client, reason="Abuse", actor=manager)
+    commit(
+        client_place_hold, tenant=tenant, client=client, reason=literal_text("Abuse"), actor=manager
+    )
     assert signals == [(client.pk, False, "hold_set")]
-    commit(client_release_hold, tenant=tenant, client=client, reason="Done", actor=manager)
+    commit(
+        client_release_hold,
+        tenant=tenant,
+        client=client,
+        reason=literal_text("Done"),
+        actor=manager,
+    )
     assert signals[1:] == [(client.pk, True, "hold_released")]
 
 
@@ -70,7 +79,9 @@ def test_a_purchase_and_a_cancellation_are_told_by_holds(tenant, funded, signals
 
 def test_a_purchase_for_a_client_on_hold_gives_no_access(tenant, funded, signals, commit):
     client = funded(tenant, balance="100")
-    commit(client_place_hold, tenant=tenant, client=client, reason="Abuse", actor=None)
+    commit(
+        client_place_hold, tenant=tenant, client=client, reason=literal_text("Abuse"), actor=None
+    )
     signals.clear()
     signals.senders.clear()
     package = PackageFactory(tenant=tenant, price=Decimal("10.00"))
@@ -98,7 +109,13 @@ def test_a_top_up_that_lifts_a_financial_hold_is_told_once(
     tenant.save()
     client = funded(tenant, balance="-5")
     subscribe(client, tenant_today(tenant) + timedelta(days=10))
-    commit(client_place_hold, tenant=tenant, client=client, reason="Debt", kind="financial")
+    commit(
+        client_place_hold,
+        tenant=tenant,
+        client=client,
+        reason=literal_text("Debt"),
+        kind="financial",
+    )
     signals.clear()
     signals.senders.clear()
     with scopes_disabled():

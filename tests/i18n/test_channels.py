@@ -27,6 +27,7 @@ from django_scopes import scopes_disabled
 from openpyxl import load_workbook
 
 from billing.services import account_set_credit_limit
+from core.stored_text import literal_text
 from core.validation_messages import MESSAGES, field_error_message
 from events.outbox import OutboxEmail
 from exports.models import ExportJob, ExportStatus
@@ -120,9 +121,12 @@ def owe_every_notice(tenant, client) -> None:
     )
     account = make_account(client)
     with translation.override("en"), scopes_disabled(), transaction.atomic():
-        client_place_hold(tenant=tenant, client=client, reason="Проверка оплаты")
+        client_place_hold(tenant=tenant, client=client, reason=literal_text("Проверка оплаты"))
         client_place_hold(
-            tenant=tenant, client=client, reason="Долг по счёту", kind=HoldKind.FINANCIAL
+            tenant=tenant,
+            client=client,
+            reason=literal_text("Долг по счёту"),
+            kind=HoldKind.FINANCIAL,
         )
         rows = [
             (client.pk, kind, f"{kind}:{s.pk}", s.pk, None)

@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from clients.models import Client, ClientStatus
 from core.leases import LeaseLost, lease_claim
+from core.stored_text import literal_text
 from events.models import Event
 from routers import services
 from routers.forms import SELECTION_REFUSED, adoption_selection_sign
@@ -222,12 +223,16 @@ def test_adopted_secrets_are_managed_like_clientdesks_own(
     adopt(tenant, world["router"], owner.user)
     comment = sim.secret("sub-1001")["comment"]
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        client_place_hold(tenant=tenant, client=world["by_ref"], reason="Unpaid", actor=owner.user)
+        client_place_hold(
+            tenant=tenant, client=world["by_ref"], reason=literal_text("Unpaid"), actor=owner.user
+        )
     secret = sim.secret("sub-1001")
     assert secret["disabled"] == "true" and secret["comment"] == comment
     assert secret["password"] == "pw-ref"  # the router's own password, written back as it was
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
-        client_release_hold(tenant=tenant, client=world["by_ref"], reason="Paid", actor=owner.user)
+        client_release_hold(
+            tenant=tenant, client=world["by_ref"], reason=literal_text("Paid"), actor=owner.user
+        )
     assert sim.secret("sub-1001")["disabled"] == "false"
     # A full audit neither removes an adopted secret nor reports it as someone else's.
     with scopes_disabled():

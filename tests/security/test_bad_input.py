@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 
 from clients.models import ClientBulkAction
 from core.languages import javascript_catalogue_version
+from core.stored_text import literal_text
 from events.webhooks import webhook_endpoint_create
 from routers.models import RouterAdoption
 from tenancy.services import api_token_create, saved_view_create
@@ -94,7 +95,7 @@ class World:
             client_place_hold(
                 tenant=self.tenant,
                 client=ClientFactory(tenant=self.tenant),
-                reason="Неоплаченный счёт",
+                reason=literal_text("Неоплаченный счёт"),
                 actor=self.owner.user,
             )
 

@@ -10,12 +10,14 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from billing.models import Account, LedgerEntry
 from clients.models import ClientStatus
 from core.jobs import _JOBS, job_get, job_run
 from core.models import JobStatus
+from core.stored_text import literal_text
 from events.models import Event
 from events.outbox import OutboxEmail
 from holds.models import ClientHold, HoldKind
@@ -109,7 +111,11 @@ def test_short_of_funds_expires_and_optionally_holds(
     if hold_on_failure:
         with scopes_disabled():
             hold = ClientHold.objects.get(client=client)
-        assert hold.kind == HoldKind.FINANCIAL and "Auto-renewal" in hold.reason
+        assert hold.kind == HoldKind.FINANCIAL and not hold.reason.literal
+        with translation.override("en"):
+            assert str(hold.reason).startswith("Auto-renewal of ")
+        with translation.override("ru"):
+            assert str(hold.reason).startswith("Автопродление ")
         # Money coming in lifts it at once.
         from billing.services import account_top_up
 
@@ -122,7 +128,7 @@ def test_suspended_subscription_waits_while_days_are_given_back(tenant, funded, 
     client = funded(tenant)
     sub = subscribe(client, END)
     with scopes_disabled():
-        client_place_hold(tenant=tenant, client=client, reason="Check")
+        client_place_hold(tenant=tenant, client=client, reason=literal_text("Check"))
         assert expiry_run(tenant=tenant, now=AFTER_MIDNIGHT)["expired"] == 0
         assert refresh(sub).status == SubscriptionStatus.SUSPENDED
         tenant.suspended_days_extend = False

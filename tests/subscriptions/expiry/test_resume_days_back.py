@@ -37,7 +37,7 @@ def test_operator_and_job_releases_give_the_same_end_dates(tenant, funded, subsc
     by_operator, by_job = funded(tenant, balance="10"), funded(tenant)
     operator_sub, job_sub = subscribe(by_operator, end), subscribe(by_job, end)
     with scopes_disabled():
-        client_place_hold(tenant=tenant, client=by_operator, reason="Abuse report")
+        client_place_hold(tenant=tenant, client=by_operator, reason=literal_text("Abuse report"))
         account = Account.objects.select_related("tenant").get(client=by_job)
         account_charge(
             account=account,
@@ -52,7 +52,10 @@ def test_operator_and_job_releases_give_the_same_end_dates(tenant, funded, subsc
     _suspended_since(job_sub, since)
     with scopes_disabled():
         client_release_hold(
-            tenant=tenant, client=by_operator, kind=HoldKind.ADMINISTRATIVE, reason="Resolved"
+            tenant=tenant,
+            client=by_operator,
+            kind=HoldKind.ADMINISTRATIVE,
+            reason=literal_text("Resolved"),
         )
         Account.objects.filter(client=by_job).update(balance=Decimal("0"))  # no receiver: the job
         assert financial_holds_run(tenant=tenant)["released"] == 1
