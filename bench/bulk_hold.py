@@ -11,8 +11,8 @@ Then, in one run:
 
 - the floor: per chunk of --chunk clients (one transaction each, as the job), one statement
   that locks the chunk's clients and writes what the hold writes for them: the ClientHold rows,
-  the clients' status, a `hold.placed` event per client and the e-mail owed (a Notification
-  row); run over the whole selection, then rolled back;
+  the clients' status, a `hold.placed` event per client and the e-mail owed (an outbox
+  e-mail, its subject and body one text for all); run over the whole selection, then rolled back;
 - the bulk action as the operator starts it (the selection is the list's filter, `group=<id>`,
   evaluated again per chunk through the list's FilterSet), run by the job's code
   (`client_bulk_action_execute`: lease, chunks of 1,000 through `clients_place_hold`, the
@@ -113,10 +113,11 @@ def floor_sql(tenant, group, user, chunk: int):
     status, the events and the e-mails owed. Returns the last id (None when done)."""
     from clients.models import Client
     from events.models import Event
-    from holds.models import ClientHold, Notification
+    from events.outbox import OutboxEmail
+    from holds.models import ClientHold
 
     clients, holds = Client._meta.db_table, ClientHold._meta.db_table
-    events, notes = Event._meta.db_table, Notification._meta.db_table
+    events, notes = Event._meta.db_table, OutboxEmail._meta.db_table
     sql = f"""
         WITH c AS (
             SELECT id FROM {clients}
@@ -126,7 +127,8 @@ def floor_sql(tenant, group, user, chunk: int):
         ), h AS (
             INSERT INTO {holds} (tenant_id, client_id, kind, reason, set_by_id, set_by_job,
                                  set_at, lifted_by_job, lift_reason)
-            SELECT %(tenant)s, c.id, 'administrative', %(reason)s, %(user)s, '', now(), '', ''
+            SELECT %(tenant)s, c.id, 'administrative', to_jsonb(%(reason)s::text), %(user)s, '',
+                   now(), '', '""'::jsonb
             FROM c RETURNING id, client_id
         ), s AS (
             UPDATE {clients} SET status = 'administrative_hold', updated_at = now()
@@ -140,9 +142,12 @@ def floor_sql(tenant, group, user, chunk: int):
                                       'reason', %(reason)s::text, 'job', '')
             FROM h
         ), n AS (
-            INSERT INTO {notes} (tenant_id, client_id, kind, key, hold_id, created_at, outcome)
-            SELECT %(tenant)s, h.client_id, 'hold_set', 'hold:' || h.id, h.id, now(), ''
-            FROM h
+            INSERT INTO {notes} (tenant_id, key, kind, client_id, "to", subject, body, created_at,
+                                 status, next_attempt_at, attempts, error)
+            SELECT %(tenant)s, 'hold:' || h.id, 'hold_set', h.client_id,
+                   jsonb_build_array(cl.email), 'Your account is on hold', %(reason)s, now(),
+                   'queued', now() + interval '5 minutes', 0, ''
+            FROM h JOIN {clients} cl ON cl.id = h.client_id
         )
         SELECT max(client_id), count(*) FROM h
     """  # noqa: S608 - the table names are the models'
@@ -180,7 +185,7 @@ def reset(tenant) -> None:
     VACUUM, so that each run finds the tables as the floor did (not bloated by the last run)."""
     from django.db import connection
 
-    tables = ("holds_notification", "events_event", "holds_clienthold")
+    tables = ("events_outboxemail", "events_event", "holds_clienthold")
     with connection.cursor() as c:
         for table in tables:
             c.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])  # noqa: S608
@@ -199,6 +204,7 @@ def bulk_hold(tenant, group, membership, expected: int):
     from django_scopes import scope
 
     from clients.bulk import bulk_action_for, client_bulk_action_execute, client_bulk_action_start
+    from clients.bulk_views import bulk_title
     from clients.models import ClientBulkAction
 
     def run():
@@ -212,7 +218,7 @@ def bulk_hold(tenant, group, membership, expected: int):
                     action=action,
                     selection={"query": f"group={group.pk}"},
                     parameters={"reason": REASON},
-                    title="Bench",
+                    title=bulk_title(action, expected),
                     inline_limit=100,
                 )
             job = ClientBulkAction.objects.for_tenant(tenant).get(pk=job.pk)
