@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from clients.models import Client
 from core.formatting import format_date
+from core.stored_text import stored_gettext
 from exports.registry import ExportGone, ExportKind, ExportSpec
 from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
@@ -55,7 +56,7 @@ def build_ledger_export(job) -> ExportSpec:
         Client.objects.for_tenant(job.tenant).filter(number=params.get("client_number")).first()
     )
     if client is None:
-        raise ExportGone(_("The client of this export no longer exists."))
+        raise ExportGone(stored_gettext("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )

@@ -247,7 +247,7 @@ class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     counts = models.JSONField(default=dict, help_text="Counts of the commit so far.")
     rows_done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -341,7 +341,7 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
     unchanged = models.PositiveIntegerField(default=0)
     refused = models.JSONField(default=list, help_text="Refused clients: id, number, name, reason.")
     last_client_id = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -61,6 +61,11 @@ class Money:
     places: int = 2
     show_currency: bool = True
 
+    def __str__(self) -> str:
+        """In the active language's formats: a parameter of a lazy message (a ValidationError's)
+        that is rendered when it is read."""
+        return render_param(encode_param(self))
+
 
 @dataclass(frozen=True)
 class Count:
@@ -68,6 +73,9 @@ class Count:
     parts or messages, where a plain int would show "12345"."""
 
     value: int
+
+    def __str__(self) -> str:
+        return render_param(encode_param(self))
 
 
 @dataclass(frozen=True)
@@ -425,13 +433,18 @@ class StoredTextField(models.JSONField):
         return StoredText.from_json(self.value_from_object(obj)).to_json()
 
 
-def text_column_to_stored_text(app_label: str, model_name: str, name: str, old: models.Field):
+def text_column_to_stored_text(
+    app_label: str, model_name: str, name: str, old: models.Field, *, verbose_name=None
+):
     """A migration's operation: a text column becomes a StoredTextField in place, each row's
     text kept as a JSON string, which reads back as literal text (the old sentence shows as it
     was). On PostgreSQL the column changes type (`to_jsonb`); on SQLite (the demo) each value is
     quoted as JSON before the table is rebuilt with the JSON column's check. Backwards, a
-    message becomes its msgid (cut to the old column's length)."""
-    new = StoredTextField(blank=old.blank, default=str, editable=old.editable)
+    message becomes its msgid (cut to the old column's length). `verbose_name` is the new
+    field's, when it has one."""
+    new = StoredTextField(
+        blank=old.blank, default=str, editable=old.editable, verbose_name=verbose_name
+    )
 
     def fields(apps):
         model = apps.get_model(app_label, model_name)

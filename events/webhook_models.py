@@ -97,7 +97,7 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     response_excerpt = models.CharField(max_length=EXCERPT_LENGTH, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 

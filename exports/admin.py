@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from tenancy.admin import ReadOnlyAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin
 
 from .models import ExportJob
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ReadOnlyAdmin):
+class ExportJobAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "tenant", "kind", "title", "created_by", "status", "progress", "total")
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "kind")

@@ -5,10 +5,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from core.languages import StartedInLanguage
 from core.leases import Leased
+from core.stored_text import StoredText, StoredTextField, stored_ngettext
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
@@ -54,7 +55,7 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         _("total"), null=True, blank=True, help_text=_("Rows to write.")
     )
     file = models.FileField(upload_to=export_upload_to, max_length=255, blank=True)
-    error = models.TextField(blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -84,14 +85,14 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         return f"{self.title or self.kind} ({self.get_status_display()})"
 
     @classmethod
-    def lease_interrupted_reason(cls, attempts: int) -> str:
-        return ngettext(
+    def lease_interrupted_reason(cls, attempts: int) -> StoredText:
+        return stored_ngettext(
             "The export was interrupted %(count)s time (the worker stopped, e.g. out of memory). "
             "Choose a shorter period and try again.",
             "The export was interrupted %(count)s times (the worker stopped, e.g. out of "
             "memory). Choose a shorter period and try again.",
             attempts,
-        ) % {"count": attempts}
+        )
 
     def lease_on_expired(self, lease, now) -> str:
         """Restart the export from the beginning, until it was interrupted too often."""

@@ -19,7 +19,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.leases import (
     Lease,
@@ -30,6 +29,7 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
+from core.stored_text import stored_gettext
 from tenancy.models import Tenant
 
 from .models import ExportJob, ExportStatus
@@ -99,10 +99,12 @@ def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
 EXPORT_REASONS = (
     (
         SoftTimeLimitExceeded,
-        lambda _error: _("The export took too long. Choose a shorter period and try again."),
+        lambda _error: stored_gettext(
+            "The export took too long. Choose a shorter period and try again."
+        ),
     ),
-    (ExportGone, str),
 )
+EXPORT_FAILED = "The export failed. Please try again; if it fails again, contact support."
 
 
 def export_job_execute(
@@ -121,7 +123,8 @@ def export_job_execute(
             job.lease_expires_at,
         )
         return job
-    with lease_worked(lease, label=f"Export job {job.pk}", work="export", reasons=EXPORT_REASONS):
+    failed = stored_gettext(EXPORT_FAILED)
+    with lease_worked(lease, label=f"Export job {job.pk}", failed=failed, reasons=EXPORT_REASONS):
         _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
     job.refresh_from_db()
     return job
@@ -135,7 +138,7 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
     export_kind = get_export_kind(job.kind)
     if export_kind is None:
         raise ExportGone(
-            _("This kind of export (%(kind)s) is no longer available.") % {"kind": job.kind}
+            stored_gettext("This kind of export (%(kind)s) is no longer available.", kind=job.kind)
         )
     spec = export_kind.build(job)
     lease_renew(lease, total=spec.total)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from billing.selectors import Period
 from clients.models import Client
 from core.formatting import format_date
+from core.stored_text import stored_gettext
 from exports.registry import ExportGone, ExportKind, ExportSpec, SheetSpec
 from exports.services import export_job_create
 from exports.xlsx import XlsxColumn
@@ -98,7 +99,7 @@ def _build_statistics_export(job) -> ExportSpec:
         .first()
     )
     if client is None:
-        raise ExportGone(_("The client of this export no longer exists."))
+        raise ExportGone(stored_gettext("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )
