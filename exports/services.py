@@ -104,7 +104,6 @@ EXPORT_REASONS = (
         ),
     ),
 )
-EXPORT_FAILED = "The export failed. Please try again; if it fails again, contact support."
 
 
 def export_job_execute(
@@ -123,7 +122,9 @@ def export_job_execute(
             job.lease_expires_at,
         )
         return job
-    failed = stored_gettext(EXPORT_FAILED)
+    failed = stored_gettext(
+        "The export failed. Please try again; if it fails again, contact support."
+    )
     with lease_worked(lease, label=f"Export job {job.pk}", failed=failed, reasons=EXPORT_REASONS):
         _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
     job.refresh_from_db()
