@@ -24,8 +24,9 @@ or a missing parameter never raises at read time: the untranslated message, else
 msgid, is shown and the fault logged. Columns that hold one (`StoredTextField`) refuse a plain
 `str` in their writers (`stored_text_required`): an event's description, a ledger purpose.
 
-Besides events and ledger purposes, a router's last error, a disabled webhook endpoint's reason
-and an import's refused rows are stored so (a `StoredTextField` each): `label_text` stores a
+Besides events and ledger purposes, a router's last error, a disabled webhook endpoint's reason,
+an import's refused rows and every leased job's failure reason (core/leases.py) are stored so (a
+`StoredTextField` each): `label_text` stores a
 lazy label, `validation_message` a form's refusal as the msgid Django or our code raised it
 with, and `text_column_to_stored_text` is the migration that turns a text column into such a
 field in place, each old row's words kept as literal text.
