@@ -29,7 +29,7 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
-from core.stored_text import stored_gettext
+from core.stored_text import literal_text, stored_gettext
 from tenancy.models import Tenant
 
 from .models import ExportJob, ExportStatus
@@ -39,6 +39,7 @@ from .xlsx import MAX_DATA_ROWS_PER_SHEET, XlsxStreamWriter
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
+NO_ERROR = literal_text("")  # a job started again, or done, has no failure reason
 
 
 def export_job_create(
@@ -87,7 +88,7 @@ def export_job_claim(*, job: ExportJob) -> Lease | None:
     this worker only; it restarts from the first row. None when the job is finished or a
     live worker holds it."""
     now = timezone.now()
-    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error="")
+    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error=NO_ERROR)
 
 
 def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
@@ -175,7 +176,7 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
         file=job.file.name,
         progress=written,
         total=written,
-        error="",
+        error=NO_ERROR,
     )
     if not done:
         job.file.delete(save=False)
