@@ -564,7 +564,7 @@ def child_export(job_id: int) -> dict:
         "baseline_mb": baseline,
         "rows": job.progress,
         "status": job.status,
-        "error": job.error,
+        "error": str(job.error),
         "path": job.file.path if job.file else "",
         "size": job.file.size if job.file else 0,
     }

@@ -191,7 +191,7 @@ def child_export(job_id: int) -> dict:
         "cpu": watch.cpu,
         "rows": job.progress,
         "status": job.status,
-        "error": job.error,
+        "error": str(job.error),
         "size": job.file.size if job.file else 0,
     }
 

@@ -55,7 +55,7 @@ def build_ledger_export(job) -> ExportSpec:
         Client.objects.for_tenant(job.tenant).filter(number=params.get("client_number")).first()
     )
     if client is None:
-        raise ExportGone(_("The client of this export no longer exists."))
+        raise ExportGone(stored_gettext("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )

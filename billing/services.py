@@ -63,9 +63,10 @@ from django.db import IntegrityError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clients.models import Client, ClientStatus
-from core.formatting import format_amount, money
+from core.formatting import format_amount
 from core.languages import in_language_of
 from core.sql import array_param, bound_cursor, is_postgresql, scalar_param
 from core.stored_text import (
@@ -119,21 +120,29 @@ class AmountOutOfRange(LedgerError):
     pass
 
 
+# The largest amount, shown in the separators of whoever reads a refusal that names it.
+MONEY_LIMIT_SHOWN = Money(MONEY_LIMIT, show_currency=False)
+
+
 def to_money(value) -> Decimal:
-    """A Decimal quantized to 0.01. Floats are refused: they cannot hold cents exactly."""
+    """A Decimal quantized to 0.01. Floats are refused: they cannot hold cents exactly.
+
+    The refusal's message is lazy, with its parameters beside it: it reads in the language of
+    whoever shows it (an import's refused row stores it as its message)."""
     if isinstance(value, float):
         raise TypeError("Money must be Decimal, int or str, never float.")
     try:
         amount = Decimal(value) if not isinstance(value, Decimal) else value
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise AmountOutOfRange(_("Enter a valid amount.")) from exc
+        raise AmountOutOfRange(gettext_lazy("Enter a valid amount.")) from exc
     if not amount.is_finite():
-        raise AmountOutOfRange(_("Enter a valid amount."))
+        raise AmountOutOfRange(gettext_lazy("Enter a valid amount."))
     if abs(amount) <= MONEY_LIMIT:  # before quantizing: 1e400 has no cents to quantize to
         amount = amount.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP)
     if abs(amount) > MONEY_LIMIT:
         raise AmountOutOfRange(
-            _("The amount must be at most %(limit)s.") % {"limit": money(MONEY_LIMIT)}
+            gettext_lazy("The amount must be at most %(limit)s."),
+            params={"limit": MONEY_LIMIT_SHOWN},
         )
     return amount
 
@@ -629,9 +638,9 @@ def _entry_for(tenant, posting: Posting, account: _LockedAccount | None, now) ->
     new_balance = account.balance + amount
     if abs(new_balance) > MONEY_LIMIT:
         raise AmountOutOfRange(
-            _("The balance would exceed %(limit)s; nothing was posted.")
-            % {"limit": money(MONEY_LIMIT)},
+            gettext_lazy("The balance would exceed %(limit)s; nothing was posted."),
             code="balance_limit",
+            params={"limit": MONEY_LIMIT_SHOWN},
         )
     if amount < 0 and not posting.allow_overdraft and new_balance + account.credit_limit < 0:
         raise InsufficientFunds(

@@ -10,7 +10,7 @@ contradict the holds)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin, TenantOwnedAdmin
 
 from .models import Client, ClientBulkAction, ClientGroup, ClientImport, ClientImportRefusal
 
@@ -55,7 +55,7 @@ class ClientAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClientImport)
-class ClientImportAdmin(ReadOnlyAdmin):
+class ClientImportAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "tenant", "file_name", "created_by", "status", "rows_done", "total")
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "match_by")
@@ -84,14 +84,10 @@ class ClientImportRefusalAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ClientBulkAction)
-class ClientBulkActionAdmin(ReadOnlyAdmin):
+class ClientBulkActionAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     list_display = ("id", "tenant", "title_shown", "created_by", "status", "done", "total")
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "action")
     list_select_related = ("tenant", "created_by")
     search_fields = ("title", "created_by__username")
     raw_id_fields = ("created_by",)
-
-    @admin.display(description=_("title"))
-    def title_shown(self, job: ClientBulkAction) -> str:
-        return str(job.title)

@@ -37,12 +37,19 @@ from django.utils.translation import gettext_lazy
 from core.leases import (
     Lease,
     LeaseLost,
+    WorkStopped,
     lease_finish,
     lease_requeue_or_fail,
     leased_job_run,
 )
 from core.numbers import query_integer
-from core.stored_text import StoredText, encode_param, stored_text_required
+from core.stored_text import (
+    StoredText,
+    encode_param,
+    stored_gettext,
+    stored_text_required,
+    validation_message,
+)
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Capability
 
@@ -150,14 +157,13 @@ def client_bulk_action_recover(*, job: ClientBulkAction, lease: Lease, now) -> s
 
 
 # -- running ---------------------------------------------------------------------------------
-class BulkActionGone(Exception):
+class BulkActionGone(WorkStopped):
     """The action is no longer offered (its module switched off) or the creator lost the
     right to it: the job fails with this message."""
 
 
 BULK_REASONS = (
-    (BulkActionGone, str),
-    (ValidationError, lambda error: refusal_text(error)),  # e.g. the client type was removed
+    (ValidationError, validation_message),  # e.g. the client type was removed
 )
 
 
@@ -170,7 +176,9 @@ def client_bulk_action_execute(
         job,
         lambda job, lease: _run(job, lease, chunk_size),
         label=f"Client bulk action {job.pk}",
-        work="bulk action",
+        failed=stored_gettext(
+            "The action failed. Please try again; if it fails again, contact support."
+        ),
         reasons=BULK_REASONS,
     )
 
@@ -179,15 +187,17 @@ def _creator_action(job: ClientBulkAction) -> BulkAction:
     tenant = job.tenant
     membership = Membership.objects.for_tenant(tenant).filter(user_id=job.created_by_id).first()
     if membership is None:
-        raise BulkActionGone(_("The operator who started this action no longer works here."))
+        raise BulkActionGone(
+            stored_gettext("The operator who started this action no longer works here.")
+        )
     membership.tenant = tenant
     try:
         return bulk_action_for(membership, job.action)
     except LookupError:
-        raise BulkActionGone(_("This action is no longer available.")) from None
+        raise BulkActionGone(stored_gettext("This action is no longer available.")) from None
     except PermissionDenied:
         raise BulkActionGone(
-            _("The operator who started this action may no longer do it.")
+            stored_gettext("The operator who started this action may no longer do it.")
         ) from None
 
 
@@ -241,11 +251,6 @@ def _record_chunk(job: ClientBulkAction, lease: Lease, ids: list[int], outcome: 
         lease_expires_at=timezone.now() + ClientBulkAction.lease_duration(),
     ):
         raise LeaseLost(f"ClientBulkAction {job.pk}")
-
-
-def refusal_text(error: ValidationError) -> str:
-    """A single action's refusal as the bulk result lists it."""
-    return " ".join(error.messages)
 
 
 # -- the client list's own actions (registered in ClientsConfig.ready()) ----------------------

@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy
 from core.leases import (
     Lease,
     LeaseLost,
+    WorkStopped,
     lease_finish,
     lease_requeue_or_fail,
     leased_job_run,
@@ -158,8 +159,9 @@ TRUE_WORDS = {"1", "yes", "y", "true", "on", "да"}
 FALSE_WORDS = {"0", "no", "n", "false", "off", "нет", ""}
 
 
-class ImportColumnRefused(Exception):
-    """A contributed column's write was refused in the commit: the chunk rolls back."""
+class ImportColumnRefused(WorkStopped):
+    """A contributed column's write was refused in the commit: the chunk rolls back, and the
+    import fails with the reason."""
 
 
 # -- fields and mapping ------------------------------------------------------------------------
@@ -680,8 +682,7 @@ def client_import_recover(*, job: ClientImport, lease: Lease, now) -> str:
 # What an import that stops on an error tells the operator, by the error (a ValidationError:
 # the creator's right was taken away since the preview).
 IMPORT_REASONS = (
-    (ImportColumnRefused, str),
-    (ValidationError, lambda exc: _text(exc)),  # a bad file (ImportFileError) among them
+    (ValidationError, validation_message),  # a bad file (ImportFileError) among them
 )
 
 
@@ -692,13 +693,11 @@ def client_import_execute(*, job: ClientImport, chunk_rows: int = CHUNK_ROWS) ->
         job,
         lambda job, lease: _commit(job, lease, chunk_rows),
         label=f"Client import {job.pk}",
-        work="import",
+        failed=stored_gettext(
+            "The import failed. Please try again; if it fails again, contact support."
+        ),
         reasons=IMPORT_REASONS,
     )
-
-
-def _text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def _commit(job: ClientImport, lease: Lease, chunk_rows: int) -> None:
@@ -833,11 +832,14 @@ def _apply_columns(job: ClientImport, created: list[RowPlan]) -> None:
         if refused is not None:
             first, last = min(lines.values()), max(lines.values())
             raise ImportColumnRefused(
-                _(
+                stored_gettext(
                     "%(column)s of a client of lines %(first)s–%(last)s was refused: "
-                    "%(reason)s Nothing from line %(first)s on was imported."
+                    "%(reason)s Nothing from line %(first)s on was imported.",
+                    column=label_text(column.label),
+                    first=first,
+                    last=last,
+                    reason=validation_message(refused),
                 )
-                % {"column": column.label, "first": first, "last": last, "reason": _text(refused)}
             )
 
 

@@ -265,7 +265,7 @@ class ClientImport(TenantOwnedModel, Leased, StartedInLanguage):
     )
     rows_done = models.PositiveIntegerField(default=0, verbose_name=_("rows done"))
     total = models.PositiveIntegerField(default=0, verbose_name=_("rows in total"))
-    error = models.TextField(blank=True, verbose_name=_("error"))
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(
         default=timezone.now, editable=False, verbose_name=_("created at")
     )
@@ -387,7 +387,7 @@ class ClientBulkAction(TenantOwnedModel, Leased, StartedInLanguage):
         verbose_name=_("refused"),
     )
     last_client_id = models.BigIntegerField(default=0, verbose_name=_("last client done"))
-    error = models.TextField(blank=True, verbose_name=_("error"))
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(
         default=timezone.now, editable=False, verbose_name=_("created at")
     )

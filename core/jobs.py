@@ -10,7 +10,8 @@ core knows no app. `job_run` runs a registered job for one tenant:
   a lease (core/leases.py) that lasts the hard time limit;
 - a run left `running` by a worker that died is failed with its reason when the next run
   starts (it holds the lock, so that worker is gone), or by beat's lease sweep;
-- a failure is recorded with its traceback (and logged), not raised: the next run retries;
+- a failure is recorded with the exception's class and first line, for the operator, and
+  logged with its traceback, not raised: the next run retries;
 - runs older than JOB_RUNS_KEPT are deleted by the next run of the job.
 
 A service that must also run outside the job (e.g. a rollup refresh after an import) and
@@ -18,7 +19,6 @@ must never overlap a run takes the same lock with `job_lock`.
 """
 
 import logging
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from django.utils import timezone
 from .formatting import tenant_formatting
 from .leases import lease_create, lease_fail, lease_finish, leases_fail_running
 from .locks import advisory_lock, lock_namespace
+from .stored_text import StoredText, stored_gettext
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,17 @@ def job_lock(name: str, tenant_id: int) -> Iterator[bool]:
         yield held
 
 
+ERROR_LINE_MAX = 300
+
+
+def job_failed_reason(error: Exception) -> StoredText:
+    """What the dashboard says of a run that raised: the exception's class and the first line
+    of its message, as they were said (the traceback is in the log, not for operators)."""
+    first_line = next(iter(str(error).splitlines()), "")
+    said = f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+    return stored_gettext("The run failed: %(error)s", error=said[:ERROR_LINE_MAX])
+
+
 def job_runs_fail_dead(runs) -> int:
     """Fail the runs of `runs` left running: the caller holds the job's lock, so whoever
     ran them is gone (killed, out of memory, restarted)."""
@@ -122,9 +134,9 @@ def job_run(*, tenant, job: str, now: datetime | None = None):
         try:
             with tenant_formatting(tenant):  # what the job writes reads in the tenant's formats
                 result = registered.run(tenant=tenant, now=now)
-        except Exception:
+        except Exception as error:
             logger.exception("Job %s for tenant %s failed", job, tenant.pk)
-            lease_fail(lease, traceback.format_exc()[-5000:])
+            lease_fail(lease, job_failed_reason(error))
         else:
             lease_finish(lease, status=JobStatus.OK, result=result)
         run.refresh_from_db()

@@ -12,8 +12,11 @@ its lease.
 it is unchanged, so a worker that lost its lease (too slow, taken over) can no longer write over
 the work of the one that took it.
 
-A leased model has `status`, `error` (text) and `finished_at` fields of its own; it names its
-status values in LEASE_QUEUED (None when it has no queued state), LEASE_RUNNING and LEASE_FAILED.
+A leased model has `status`, `error` and `finished_at` fields of its own; it names its status
+values in LEASE_QUEUED (None when it has no queued state), LEASE_RUNNING and LEASE_FAILED. The
+error is a `StoredTextField` (core/stored_text.py): a worker or beat writes the reason once, in
+no one's language, and each operator reads it in their own, so every reason given here is a
+StoredText and a plain string is refused.
 """
 
 import logging
@@ -29,11 +32,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .stored_text import StoredText, stored_ngettext, stored_text_required
+
 logger = logging.getLogger(__name__)
 
 
 class LeaseLost(Exception):
     """The record was taken over (or finished) by another worker: stop without writing."""
+
+
+class WorkStopped(Exception):
+    """The work cannot go on for a reason the operator reads (the export's client was deleted,
+    the operator who started it left): raised by a job's work, it fails the job with `reason`,
+    a stored message read in each reader's language."""
+
+    def __init__(self, reason: StoredText) -> None:
+        stored_text_required(reason, what="Why the work stopped")
+        super().__init__(reason.msgid)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 class Leased(models.Model):
@@ -63,10 +82,13 @@ class Leased(models.Model):
         return timedelta(seconds=settings.JOB_LEASE_SECONDS)
 
     @classmethod
-    def lease_interrupted_reason(cls, attempts: int) -> str:
+    def lease_interrupted_reason(cls, attempts: int) -> StoredText:
         """What the operator reads on a record whose worker stopped and that was given up."""
-        times = "once" if attempts == 1 else f"{attempts} times"
-        return f"The worker stopped during this work ({times}: restarted or out of memory)."
+        return stored_ngettext(
+            "The worker stopped during this work (%(count)s time: restarted or out of memory).",
+            "The worker stopped during this work (%(count)s times: restarted or out of memory).",
+            attempts,
+        )
 
     def lease_on_expired(self, lease: "Lease", now: datetime) -> str:
         """What the sweep does with this record once its lease expired: fail it (here) or
@@ -185,34 +207,41 @@ def lease_heartbeat(lease: Lease):
         thread.join()
 
 
+def _stopped_reason(exc: Exception, reasons) -> StoredText | None:
+    if isinstance(exc, WorkStopped):
+        return exc.reason
+    return next((message(exc) for kind, message in reasons if isinstance(exc, kind)), None)
+
+
 @contextmanager
-def lease_worked(lease: Lease, *, label: str, work: str, reasons=()):
+def lease_worked(lease: Lease, *, label: str, failed: StoredText, reasons=()):
     """Do a claimed job's work under its heartbeat, and end it the one way every leased job
-    ends: a worker that lost the lease stops quietly; an error of `reasons` (pairs of exception
-    class and a function giving the operator's message) fails the job with that message; any
-    other error is logged and fails it with a plain request to try again. `label` names the job
-    in the log, `work` in the message ("The export failed...")."""
+    ends: a worker that lost the lease stops quietly; `WorkStopped`, or an error of `reasons`
+    (pairs of exception class and a function giving the operator's message, a StoredText),
+    fails the job with that message; any other error is logged (with its traceback, which is
+    not for the operator) and fails it with `failed`, a plain request to try again. `label`
+    names the job in the log."""
     try:
         with lease_heartbeat(lease):
             yield
     except LeaseLost:
         logger.warning("%s was taken over by another worker; this one stops", label)
     except Exception as exc:
-        reason = next((message(exc) for kind, message in reasons if isinstance(exc, kind)), None)
+        reason = _stopped_reason(exc, reasons)
         if reason is None:
             logger.exception("%s failed", label)
-            reason = f"The {work} failed. Please try again; if it fails again, contact support."
+            reason = failed
         lease_fail(lease, reason)
 
 
-def leased_job_run(job: Leased, run, *, label: str, work: str, reasons=()) -> Leased:
+def leased_job_run(job: Leased, run, *, label: str, failed: StoredText, reasons=()) -> Leased:
     """A worker's whole part in a leased job: claim it (or take over one whose worker died),
     `run(job, lease)` under `lease_worked`, and return the job as it then stands. A job another
     worker holds is returned as it is, untouched."""
     lease = lease_claim(type(job), job.pk)
     job.refresh_from_db()
     if lease is not None:
-        with lease_worked(lease, label=label, work=work, reasons=reasons):
+        with lease_worked(lease, label=label, failed=failed, reasons=reasons):
             run(job, lease)
         job.refresh_from_db()
     return job
@@ -228,8 +257,10 @@ def lease_finish(lease: Lease, *, status: str, now=None, expired_before=None, **
     )
 
 
-def lease_fail(lease: Lease, reason: str, **kwargs) -> bool:
-    """Fail the work with a reason the operator reads; False when no longer held."""
+def lease_fail(lease: Lease, reason: StoredText, **kwargs) -> bool:
+    """Fail the work with a reason the operator reads (a StoredText); False when no longer
+    held."""
+    stored_text_required(reason, what="Why the work failed")
     return lease_finish(lease, status=lease.model.LEASE_FAILED, error=reason, **kwargs)
 
 
@@ -259,9 +290,10 @@ def lease_requeue_or_fail(lease: Lease, now: datetime, *, queue) -> str:
     return "requeued"
 
 
-def leases_fail_running(queryset, reason: str) -> int:
+def leases_fail_running(queryset, reason: StoredText) -> int:
     """Fail every running record of `queryset`, whatever its lease: for a caller that knows
     their workers are gone (it holds the lock they held while they ran)."""
+    stored_text_required(reason, what="Why the work failed")
     model = queryset.model
     return queryset.filter(status=model.LEASE_RUNNING).update(
         status=model.LEASE_FAILED, error=reason, finished_at=timezone.now(), lease_expires_at=None

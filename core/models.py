@@ -12,11 +12,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
+from .formatting import format_count
 from .leases import Leased
+from .stored_text import StoredText, StoredTextField, stored_gettext
 from .tenant_keys import TenantField
 
 
@@ -64,7 +67,7 @@ class JobRun(Leased):
         verbose_name=_("status"),
     )
     result = models.JSONField(default=dict, blank=True, verbose_name=_("result"))
-    error = models.TextField(blank=True, verbose_name=_("error"))
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     queries = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("database queries"))
 
     objects = ScopedManager(tenant="tenant", _manager_class=_JobRunManagerBase)
@@ -89,23 +92,24 @@ class JobRun(Leased):
         return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 
     @classmethod
-    def lease_interrupted_reason(cls, attempts: int) -> str:
-        return (
+    def lease_interrupted_reason(cls, attempts: int) -> StoredText:
+        return stored_gettext(
             "The worker stopped before this run finished (restarted or out of memory); "
             "what it had done is kept, and the next run does the rest."
         )
 
     @property
     def summary(self) -> str:
-        """What the run did, in an operator's words: the figures its job labels that are not
-        zero, without the job's own bookkeeping (those stay in `result` for the admin)."""
+        """What the run did, in the reader's language and digit grouping: the figures its job
+        labels that are not zero, without the job's own bookkeeping (those stay in `result`
+        for the admin); a failed run, why it failed."""
         from .jobs import job_result_labels  # core.jobs records runs in this model: a circle
 
         if self.error:
-            return self.error.splitlines()[0][:200]
+            return str(self.error).splitlines()[0][:200]
         done = [
-            f"{label} {self.result[key]:,}"
+            f"{label} {format_count(self.result[key])}"
             for key, label in job_result_labels(self.job).items()
             if self.result.get(key)
         ]
-        return ", ".join(done) or "Nothing to do."
+        return ", ".join(done) or gettext("Nothing to do.")

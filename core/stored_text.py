@@ -24,8 +24,9 @@ or a missing parameter never raises at read time: the untranslated message, else
 msgid, is shown and the fault logged. Columns that hold one (`StoredTextField`) refuse a plain
 `str` in their writers (`stored_text_required`): an event's description, a ledger purpose.
 
-Besides events and ledger purposes, a router's last error, a disabled webhook endpoint's reason
-and an import's refused rows are stored so (a `StoredTextField` each): `label_text` stores a
+Besides events and ledger purposes, a router's last error, a disabled webhook endpoint's reason,
+an import's refused rows and every leased job's failure reason (core/leases.py) are stored so (a
+`StoredTextField` each): `label_text` stores a
 lazy label, `validation_message` a form's refusal as the msgid Django or our code raised it
 with, and `text_column_to_stored_text` is the migration that turns a text column into such a
 field in place, each old row's words kept as literal text.
@@ -61,6 +62,11 @@ class Money:
     places: int = 2
     show_currency: bool = True
 
+    def __str__(self) -> str:
+        """In the active language's formats: a parameter of a lazy message (a ValidationError's)
+        that is rendered when it is read."""
+        return render_param(encode_param(self))
+
 
 @dataclass(frozen=True)
 class Count:
@@ -68,6 +74,9 @@ class Count:
     parts or messages, where a plain int would show "12345"."""
 
     value: int
+
+    def __str__(self) -> str:
+        return render_param(encode_param(self))
 
 
 @dataclass(frozen=True)
@@ -425,13 +434,18 @@ class StoredTextField(models.JSONField):
         return StoredText.from_json(self.value_from_object(obj)).to_json()
 
 
-def text_column_to_stored_text(app_label: str, model_name: str, name: str, old: models.Field):
+def text_column_to_stored_text(
+    app_label: str, model_name: str, name: str, old: models.Field, *, verbose_name=None
+):
     """A migration's operation: a text column becomes a StoredTextField in place, each row's
     text kept as a JSON string, which reads back as literal text (the old sentence shows as it
     was). On PostgreSQL the column changes type (`to_jsonb`); on SQLite (the demo) each value is
     quoted as JSON before the table is rebuilt with the JSON column's check. Backwards, a
-    message becomes its msgid (cut to the old column's length)."""
-    new = StoredTextField(blank=old.blank, default=str, editable=old.editable)
+    message becomes its msgid (cut to the old column's length). `verbose_name` is the new
+    field's, when it has one."""
+    new = StoredTextField(
+        blank=old.blank, default=str, editable=old.editable, verbose_name=verbose_name
+    )
 
     def fields(apps):
         model = apps.get_model(app_label, model_name)

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.admin import ReadOnlyAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin
 
 from .models import Event
 from .outbox import OutboxEmail
@@ -34,10 +34,11 @@ class EventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(ReadOnlyAdmin):
+class OutboxEmailAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     """The e-mails owed to clients: whether each was sent, and why one failed."""
 
     list_display = ("created_at", "tenant", "key", "status", "attempts", "finished_at")
+    list_display += ("error_shown",)
     list_filter = ("tenant", "status", "kind")
     search_fields = ("=key", "=client_id")
     readonly_fields = ("created_at",)

@@ -321,7 +321,7 @@ def delivery_out(delivery: WebhookDelivery) -> WebhookDeliveryOut:
         response_code=delivery.response_code,
         duration_ms=delivery.duration_ms,
         response_excerpt=delivery.response_excerpt,
-        error=delivery.error,
+        error=str(delivery.error),
         created_at=delivery.created_at,
         finished_at=delivery.finished_at,
     )

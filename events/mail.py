@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.leases import Lease, lease_claim, lease_fail, lease_finish
+from core.stored_text import StoredText, literal_text, stored_gettext
 from tenancy.models import Tenant
 
 from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail
@@ -44,6 +45,7 @@ from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail
 logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF = timedelta(minutes=1)  # doubled after each failed attempt
+SAID_MAX = 1000  # what the mail server or the system said, kept in the row's error
 
 
 def in_transaction() -> bool:
@@ -85,7 +87,7 @@ def _refused(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
-def _give_back(lease: Lease, reason: str, now: datetime) -> None:
+def _give_back(lease: Lease, reason: StoredText, now: datetime) -> None:
     """Back to the queue, due again after a backoff that doubles with each attempt."""
     delay = RETRY_BACKOFF * 2 ** max(lease.attempt - 1, 0)
     lease.rows().update(
@@ -93,7 +95,7 @@ def _give_back(lease: Lease, reason: str, now: datetime) -> None:
         lease_expires_at=None,
         heartbeat_at=None,
         next_attempt_at=now + delay,
-        error=reason[:1000],
+        error=reason,
     )
 
 
@@ -102,14 +104,14 @@ def _send_one(smtp, email: OutboxEmail, lease: Lease) -> bool:
     try:
         smtp.send_messages([outbox_message(email)])
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+        said = f"{type(exc).__name__}: {exc}"[:SAID_MAX]
         if _refused(exc):
-            logger.warning("E-mail %s refused: %s", email.key, reason)
-            lease_fail(lease, reason[:1000])
+            logger.warning("E-mail %s refused: %s", email.key, said)
+            lease_fail(lease, stored_gettext("The mail server refused it: %(reason)s", reason=said))
             return False
-        _give_back(lease, reason, timezone.now())
+        _give_back(lease, stored_gettext("Sending failed: %(reason)s", reason=said), timezone.now())
         raise
-    if not lease_finish(lease, status=EmailStatus.SENT, error=""):
+    if not lease_finish(lease, status=EmailStatus.SENT, error=literal_text("")):
         logger.warning("E-mail %s was sent after its lease was taken over", email.key)
     return True
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.leases import Lease, Leased, lease_requeue
+from core.stored_text import StoredTextField
 from tenancy.models import Tenant, TenantOwnedModel
 
 
@@ -55,7 +56,7 @@ class OutboxEmail(Leased, TenantOwnedModel):
     finished_at = models.DateTimeField(
         _("finished"), null=True, blank=True, help_text=_("Sent or given up.")
     )
-    error = models.TextField(_("error"), blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
 
     LEASE_QUEUED = EmailStatus.QUEUED
     LEASE_RUNNING = EmailStatus.SENDING

@@ -116,7 +116,7 @@ class WebhookDelivery(Leased, TenantOwnedModel):
     response_excerpt = models.CharField(
         max_length=EXCERPT_LENGTH, blank=True, verbose_name=_("start of the response")
     )
-    error = models.CharField(max_length=500, blank=True, verbose_name=_("error"))
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(
         default=timezone.now, editable=False, verbose_name=_("created at")
     )

@@ -46,7 +46,6 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from core import crypto
@@ -54,7 +53,13 @@ from core.languages import in_language, offered, tenant_language
 from core.leases import Lease, lease_claim, lease_finish
 from core.outbound import OutboundError, check_host
 from core.outbound_http import post_checked, url_host_port
-from core.stored_text import StoredText, literal_text, stored_gettext, stored_ngettext
+from core.stored_text import (
+    StoredText,
+    literal_text,
+    stored_gettext,
+    stored_ngettext,
+    stored_text_required,
+)
 from tenancy.models import Membership, Tenant
 from tenancy.roles import Role
 
@@ -88,6 +93,8 @@ FAN_OUT_SWEEP_LOOKBACK = timedelta(minutes=5)
 DISPATCH_BATCH = 500
 DISPATCH_MAX_BATCHES = 40  # a dispatch queues at most 20,000; the next one goes on
 USER_AGENT = "Clientdesk-Webhooks/1"
+SAID_MAX = 300  # what a receiver or the system said, kept in a delivery's error
+NO_ERROR = literal_text("")
 
 
 # -- signing ----------------------------------------------------------------------------------
@@ -234,7 +241,7 @@ def webhook_endpoint_update(
         stored.updated_at = now
         stored.save()
         if "is_active" in changes and not is_active:
-            _fail_open_deliveries(stored, _("The endpoint was turned off."), now)
+            _fail_open_deliveries(stored, stored_gettext("The endpoint was turned off."), now)
         event_record(
             tenant=tenant,
             type="webhook_endpoint.updated",
@@ -433,7 +440,7 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
         return "taken"  # finished, or another worker holds it
     endpoint = delivery.endpoint
     if not endpoint.is_active:
-        error = _("The endpoint is turned off.")
+        error = stored_gettext("The endpoint is turned off.")
         if _finish(lease, delivery, DeliveryStatus.FAILED, error=error):
             webhook_outcome_observed(ENDPOINT_OFF)
         return "failed"
@@ -448,13 +455,13 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
     }
     now = timezone.now()
     if code is not None and 200 <= code < 300:
-        done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error="", **result)
+        done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error=NO_ERROR, **result)
         if done:
             webhook_delivered_observed(delivery, now)
         if done and endpoint.failing_since is not None:
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
         return "delivered"
-    error = error or _("The receiver answered %(code)s.") % {"code": code}
+    error = error or stored_gettext("The receiver answered %(code)s.", code=code)
     if now - delivery.created_at >= timedelta(seconds=settings.WEBHOOK_GIVE_UP_SECONDS):
         if _finish(lease, delivery, DeliveryStatus.FAILED, error=error, **result):
             webhook_outcome_observed(GAVE_UP)
@@ -465,7 +472,7 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
             status=DeliveryStatus.PENDING,
             lease_expires_at=None,
             next_attempt_at=retry_at,
-            error=error[:500],
+            error=error,
             **result,
         )
         webhook_outcome_observed(RETRY, retried)
@@ -480,14 +487,20 @@ def _backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(cap, base * 2 ** min(max(attempt - 1, 0), 30)))
 
 
+def said(value) -> str:
+    """What the receiver or the system said, as a literal parameter of bounded length."""
+    return str(value)[:SAID_MAX]
+
+
 def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, tenant: Tenant):
-    """(response code, body excerpt, error): one POST, never raising."""
+    """(response code, body excerpt, error): one POST, never raising. The error is a stored
+    message (empty when the receiver answered), read in each reader's language."""
     body = webhook_body(delivery.event, tenant)
     timestamp = int(time.time())
     try:
         signature = webhook_signature(endpoint.secret, timestamp, body)
-    except crypto.SecretUnreadable as error:
-        return None, "", str(error)
+    except crypto.SecretUnreadable:
+        return None, "", secret_unreadable_reason()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -505,25 +518,29 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, tenant: Tenant):
             read_limit=EXCERPT_LENGTH,
         )
     except OutboundError as error:
-        return None, "", error.message[:500]
+        return None, "", error.text
     except requests.Timeout:
         seconds = settings.WEBHOOK_TIMEOUT_SECONDS
         return (
             None,
             "",
-            ngettext(
+            stored_ngettext(
                 "No answer within %(count)s second.", "No answer within %(count)s seconds.", seconds
-            )
-            % {"count": seconds},
+            ),
         )
     except (requests.RequestException, OSError) as error:
-        return (
-            None,
-            "",
-            (_("The connection failed: %(error)s.") % {"error": type(error).__name__})[:500],
-        )
+        reason = said(type(error).__name__)
+        return None, "", stored_gettext("The connection failed: %(error)s.", error=reason)
     excerpt = answer.body.decode("utf-8", "replace")[:EXCERPT_LENGTH]
-    return answer.status, "".join(c for c in excerpt if c.isprintable() or c in "\n\t"), ""
+    return answer.status, "".join(c for c in excerpt if c.isprintable() or c in "\n\t"), NO_ERROR
+
+
+def secret_unreadable_reason() -> StoredText:
+    """The endpoint's signing secret cannot be decrypted (the key changed)."""
+    return stored_gettext(
+        "The stored secret cannot be decrypted: was %(setting)s changed?",
+        setting=crypto.ENV_NAME,
+    )
 
 
 def _finish(lease: Lease, delivery: WebhookDelivery, status: str, **changes) -> bool:
@@ -556,7 +573,8 @@ def _send_next_of_object(delivery: WebhookDelivery) -> None:
         _queue_send([(delivery.tenant_id, following)])
 
 
-def _fail_open_deliveries(endpoint: WebhookEndpoint, reason: str, now: datetime) -> int:
+def _fail_open_deliveries(endpoint: WebhookEndpoint, reason: StoredText, now: datetime) -> int:
+    stored_text_required(reason, what="Why a webhook delivery failed")
     failed = (
         WebhookDelivery.objects.filter(endpoint_id=endpoint.pk, status__in=OPEN_STATUSES)
         .exclude(status=DeliveryStatus.RUNNING, lease_expires_at__gt=now)
@@ -596,7 +614,7 @@ def webhook_endpoint_disable(*, endpoint: WebhookEndpoint, now: datetime) -> Non
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             is_active=False, disabled_at=now, disabled_reason=reason, updated_at=now
         )
-        _fail_open_deliveries(endpoint, _("The endpoint was disabled."), now)
+        _fail_open_deliveries(endpoint, stored_gettext("The endpoint was disabled."), now)
         event_record(
             tenant=tenant,
             type="webhook_endpoint.disabled",

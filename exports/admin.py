@@ -1,23 +1,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.admin import ReadOnlyAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin
 
 from .models import ExportJob
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "tenant",
-        "kind",
-        "title_shown",
-        "created_by",
-        "status",
-        "progress",
-        "total",
-    )
+class ExportJobAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
+    list_display = ("id", "tenant", "kind", "heading_shown", "created_by", "status", "progress")
+    list_display += ("total",)
     list_display += ("created_at", "finished_at")
     list_filter = ("tenant", "status", "kind")
     list_select_related = ("tenant", "created_by")
@@ -27,5 +19,5 @@ class ExportJobAdmin(ReadOnlyAdmin):
     raw_id_fields = ("created_by",)
 
     @admin.display(description=_("title"))
-    def title_shown(self, job: ExportJob) -> str:
+    def heading_shown(self, job: ExportJob) -> str:
         return job.heading

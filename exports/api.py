@@ -68,7 +68,7 @@ def export_job_out(job: ExportJob) -> ExportJobOut:
         progress=job.progress,
         total=job.total,
         percent=job.percent,
-        error=job.error,
+        error=str(job.error),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

@@ -19,10 +19,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.stored_text import StoredText, label_text
+from core.stored_text import StoredText, label_text, stored_gettext
 from tenancy.lists import list_view_table
 from tenancy.models import Membership
 
@@ -66,7 +65,9 @@ def build_list_export(job) -> ExportSpec:
         .first()
     )
     if membership is None:
-        raise ExportGone(_("The operator who asked for this export no longer works here."))
+        raise ExportGone(
+            stored_gettext("The operator who asked for this export no longer works here.")
+        )
     try:
         table = list_view_table(
             path=params["path"],
@@ -79,7 +80,9 @@ def build_list_export(job) -> ExportSpec:
         ).table
     except (Http404, PermissionDenied) as error:
         raise ExportGone(
-            _("This list is no longer available to you (%(reason)s).") % {"reason": error}
+            stored_gettext(
+                "This list is no longer available to you (%(reason)s).", reason=str(error)
+            )
         ) from None
     fields = table.export_fields()
     title = list_export_title(table)

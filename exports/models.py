@@ -6,11 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from core.languages import StartedInLanguage
 from core.leases import Leased
-from core.stored_text import StoredTextField
+from core.stored_text import StoredText, StoredTextField, stored_ngettext
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
@@ -68,7 +68,7 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
     file = models.FileField(
         upload_to=export_upload_to, max_length=255, blank=True, verbose_name=_("file")
     )
-    error = models.TextField(blank=True, verbose_name=_("error"))
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     idempotency_key = models.CharField(
         max_length=100, null=True, blank=True, verbose_name=_("idempotency key")
     )
@@ -108,14 +108,14 @@ class ExportJob(TenantOwnedModel, Leased, StartedInLanguage):
         return capfirst(str(self.title)) or self.kind
 
     @classmethod
-    def lease_interrupted_reason(cls, attempts: int) -> str:
-        return ngettext(
+    def lease_interrupted_reason(cls, attempts: int) -> StoredText:
+        return stored_ngettext(
             "The export was interrupted %(count)s time (the worker stopped, e.g. out of memory). "
             "Choose a shorter period and try again.",
             "The export was interrupted %(count)s times (the worker stopped, e.g. out of "
             "memory). Choose a shorter period and try again.",
             attempts,
-        ) % {"count": attempts}
+        )
 
     def lease_on_expired(self, lease, now) -> str:
         """Restart the export from the beginning, until it was interrupted too often."""

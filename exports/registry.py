@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from core.leases import WorkStopped
+
 from .xlsx import XlsxColumn
 
 
@@ -48,8 +50,9 @@ class ExportKind:
 EXPORT_KINDS: dict[str, ExportKind] = {}
 
 
-class ExportGone(Exception):
-    """What the export was about no longer exists (e.g. the client); the job fails quietly."""
+class ExportGone(WorkStopped):
+    """What the export was about no longer exists (e.g. the client); the job fails quietly,
+    with the reason (a stored message)."""
 
 
 def register_export_kind(kind: ExportKind) -> None:

@@ -19,7 +19,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.leases import (
     Lease,
@@ -30,7 +29,13 @@ from core.leases import (
     lease_requeue_or_fail,
     lease_worked,
 )
-from core.stored_text import StoredText, label_text, stored_text_required
+from core.stored_text import (
+    StoredText,
+    label_text,
+    literal_text,
+    stored_gettext,
+    stored_text_required,
+)
 from tenancy.models import Tenant
 
 from .models import ExportJob, ExportStatus
@@ -40,6 +45,7 @@ from .xlsx import MAX_DATA_ROWS_PER_SHEET, XlsxStreamWriter
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
+NO_ERROR = literal_text("")  # a job started again, or done, has no failure reason
 
 
 def export_job_create(
@@ -92,7 +98,7 @@ def export_job_claim(*, job: ExportJob) -> Lease | None:
     this worker only; it restarts from the first row. None when the job is finished or a
     live worker holds it."""
     now = timezone.now()
-    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error="")
+    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error=NO_ERROR)
 
 
 def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
@@ -104,9 +110,10 @@ def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
 EXPORT_REASONS = (
     (
         SoftTimeLimitExceeded,
-        lambda _error: _("The export took too long. Choose a shorter period and try again."),
+        lambda _error: stored_gettext(
+            "The export took too long. Choose a shorter period and try again."
+        ),
     ),
-    (ExportGone, str),
 )
 
 
@@ -126,7 +133,10 @@ def export_job_execute(
             job.lease_expires_at,
         )
         return job
-    with lease_worked(lease, label=f"Export job {job.pk}", work="export", reasons=EXPORT_REASONS):
+    failed = stored_gettext(
+        "The export failed. Please try again; if it fails again, contact support."
+    )
+    with lease_worked(lease, label=f"Export job {job.pk}", failed=failed, reasons=EXPORT_REASONS):
         _write(job, lease, progress_every=progress_every, rows_per_sheet=rows_per_sheet)
     job.refresh_from_db()
     return job
@@ -140,7 +150,7 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
     export_kind = get_export_kind(job.kind)
     if export_kind is None:
         raise ExportGone(
-            _("This kind of export (%(kind)s) is no longer available.") % {"kind": job.kind}
+            stored_gettext("This kind of export (%(kind)s) is no longer available.", kind=job.kind)
         )
     spec = export_kind.build(job)
     lease_renew(lease, total=spec.total)
@@ -176,7 +186,7 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
         file=job.file.name,
         progress=written,
         total=written,
-        error="",
+        error=NO_ERROR,
     )
     if not done:
         job.file.delete(save=False)

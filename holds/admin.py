@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from core.models import JobRun
-from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin, TenantOwnedAdmin
 
 from .models import ClientHold, FundsShortfall, NotificationTemplate
 from .notifications import DEFAULTS
@@ -37,11 +37,11 @@ class FundsShortfallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(JobRun)
-class JobRunAdmin(ReadOnlyAdmin):
+class JobRunAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     """Core's record of every scheduled job's runs, read beside the dashboard that shows them
     (core has no admin of its own: it is below tenancy, whose ReadOnlyAdmin this is)."""
 
-    list_display = ("job", "tenant", "started_at", "finished_at", "status", "result")
+    list_display = ("job", "tenant", "started_at", "finished_at", "status", "result", "error_shown")
     list_filter = ("tenant", "job", "status")
 
 

@@ -98,7 +98,7 @@ def _build_statistics_export(job) -> ExportSpec:
         .first()
     )
     if client is None:
-        raise ExportGone(_("The client of this export no longer exists."))
+        raise ExportGone(stored_gettext("The client of this export no longer exists."))
     period = Period(
         start=date.fromisoformat(params["start"]), end=date.fromisoformat(params["end"])
     )

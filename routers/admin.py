@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.numbers import BoundedInputMixin
-from tenancy.admin import ReadOnlyAdmin, TenantOwnedAdmin
+from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin, TenantOwnedAdmin
 
 from .models import PppoeAccount, Router, RouterAdoption
 from .services import router_address_check
@@ -49,7 +49,7 @@ class RouterAdminForm(BoundedInputMixin, forms.ModelForm):
 
 
 @admin.register(Router)
-class RouterAdmin(TenantOwnedAdmin):
+class RouterAdmin(StoredTextAdminMixin, TenantOwnedAdmin):
     form = RouterAdminForm
     list_display = (
         "name",
@@ -74,14 +74,9 @@ class RouterAdmin(TenantOwnedAdmin):
         "version",
     )
 
-    @admin.display(description=_("Last error"))
-    def last_error_shown(self, router: Router) -> str:
-        """The last error in the admin's language (the column holds its message)."""
-        return str(router.last_error)
-
 
 @admin.register(PppoeAccount)
-class PppoeAccountAdmin(ReadOnlyAdmin):
+class PppoeAccountAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     """Accounts are changed in the portal, whose services bring the router to the same state."""
 
     list_display = ("username", "tenant", "client", "router", "status", "enabled", "sync_state")
@@ -102,15 +97,9 @@ class PppoeAccountAdmin(ReadOnlyAdmin):
         "sync_version",
     )
 
-    @admin.display(description=_("Router error"))
-    def sync_error_shown(self, account: PppoeAccount) -> str:
-        """Why the router refused the last change, in the admin's language (the column holds
-        its message)."""
-        return str(account.sync_error)
-
 
 @admin.register(RouterAdoption)
-class RouterAdoptionAdmin(ReadOnlyAdmin):
+class RouterAdoptionAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
     """Adoptions of a router's existing secrets, as the job ran them: read here, started in
     the portal."""
 

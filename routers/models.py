@@ -375,7 +375,7 @@ class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
         default=0,
         help_text=_("Reviewed secrets no longer the router's own (raced)."),
     )
-    error = models.TextField(verbose_name=_("error"), blank=True)
+    error = StoredTextField(verbose_name=_("error"), blank=True, default=str)
     created_at = models.DateTimeField(
         verbose_name=_("started at"), default=timezone.now, editable=False
     )

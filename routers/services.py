@@ -25,6 +25,7 @@ from core import crypto, outbound
 from core.leases import (
     Lease,
     LeaseLost,
+    WorkStopped,
     lease_finish,
     lease_renew,
     lease_requeue_or_fail,
@@ -537,13 +538,12 @@ def router_adoption_recover(*, job: RouterAdoption, lease: Lease, now) -> str:
     return lease_requeue_or_fail(lease, now, queue=lambda: _adoption_queue(job))
 
 
-class AdoptionNotAllowed(Exception):
+class AdoptionNotAllowed(WorkStopped):
     """The operator who confirmed the adoption may no longer adopt: it fails with this."""
 
 
 ADOPTION_REASONS = (
-    (RouterError, lambda error: error.message),  # the router cannot be read (or is disabled)
-    (AdoptionNotAllowed, str),
+    (RouterError, lambda error: error.text),  # the router cannot be read (or is disabled)
 )
 
 
@@ -576,7 +576,9 @@ def router_adoption_execute(
         job,
         lambda job, lease: _adoption_run(job, lease, chunk_size),
         label=f"Router adoption {job.pk}",
-        work="adoption",
+        failed=stored_gettext(
+            "The adoption failed. Please try again; if it fails again, contact support."
+        ),
         reasons=ADOPTION_REASONS,
     )
 
@@ -588,7 +590,9 @@ def _adoption_creator_allowed(job: RouterAdoption) -> None:
         return
     membership = Membership.objects.for_tenant(job.tenant).filter(user_id=job.created_by_id).first()
     if membership is None or not membership.allows(Capability.MANAGE_ROUTERS):
-        raise AdoptionNotAllowed(_("The operator who confirmed this adoption may no longer adopt."))
+        raise AdoptionNotAllowed(
+            stored_gettext("The operator who confirmed this adoption may no longer adopt.")
+        )
 
 
 def _adoption_run(job: RouterAdoption, lease: Lease, chunk_size: int) -> None:

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.utils.text import capfirst
+
+from core.stored_text import StoredTextField
 
 from .models import (
     ApiIdempotencyRecord,
@@ -9,6 +12,41 @@ from .models import (
     Tenant,
     TenantSequence,
 )
+
+
+def stored_text_column(field: StoredTextField):
+    """An admin column showing a StoredText column as its sentence in the admin's language."""
+
+    @admin.display(description=capfirst(field.verbose_name))
+    def shown(obj) -> str:
+        return str(getattr(obj, field.attname))
+
+    shown.__name__ = f"{field.name}_shown"
+    return shown
+
+
+class StoredTextAdminMixin:
+    """Shows the model's StoredText columns (core/stored_text.py: a job's error, a router's
+    last error) as their sentences in the admin's language rather than their JSON. Each is
+    `<name>_shown`, a column list_display may name; the detail page shows it in place of the
+    raw field."""
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        for field in self.stored_text_fields():
+            setattr(self, f"{field.name}_shown", stored_text_column(field))
+
+    def stored_text_fields(self) -> list[StoredTextField]:
+        return [f for f in self.model._meta.concrete_fields if isinstance(f, StoredTextField)]
+
+    def get_exclude(self, request, obj=None):
+        raw = [field.name for field in self.stored_text_fields()]
+        return (*(super().get_exclude(request, obj) or ()), *raw)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        shown = [f"{field.name}_shown" for field in self.stored_text_fields()]
+        return (*readonly, *(name for name in shown if name not in readonly))
 
 
 class TenantOwnedAdmin(admin.ModelAdmin):

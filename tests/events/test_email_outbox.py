@@ -19,7 +19,8 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection, transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from billing.services import account_set_credit_limit
@@ -30,7 +31,8 @@ from events.mail import emails_due, emails_send, message_id
 from events.outbox import EmailStatus, OutboxEmail, OwedEmail, emails_enqueue
 from events.tasks import outbox_emails_sweep
 from holds.services import client_place_hold
-from tests.factories import ClientFactory, TenantFactory, make_account
+from tests.factories import ClientFactory, TenantFactory, UserFactory, make_account
+from tests.helpers import force_login_verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -242,8 +244,27 @@ def test_a_refused_address_fails_with_its_reason(smtp):
     with scopes_disabled():
         assert emails_send(tenant=tenant, ids=ids) == 1
         failed = OutboxEmail.objects.get(key="test:0")
-    assert failed.status == EmailStatus.FAILED and "No such user" in failed.error
+    assert failed.status == EmailStatus.FAILED and "No such user" in str(failed.error)
     assert [e.rcpt_tos for e in smtp.accepted] == [["c1@example.com"]]
+
+
+def test_the_refusal_reads_in_the_admins_language_with_the_servers_words(smtp, client):
+    tenant = TenantFactory()
+    ids = owe(tenant, 1)
+    smtp.before_accept = lambda envelope: "550 No such user"
+    with translation.override("en"), scopes_disabled():
+        emails_send(tenant=tenant, ids=ids)
+        failed = OutboxEmail.objects.get(pk=ids[0])
+    with translation.override("ru"):
+        assert str(failed.error).startswith("Почтовый сервер не принял письмо: ")
+        assert "No such user" in str(failed.error)
+    with translation.override("en"):
+        assert str(failed.error).startswith("The mail server refused it: ")
+    force_login_verified(client, UserFactory(is_superuser=True, is_staff=True))
+    listed = client.get(
+        reverse("admin:events_outboxemail_changelist"), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    assert "Почтовый сервер не принял письмо: " in listed and '"msgid"' not in listed
 
 
 def test_a_temporary_failure_is_owed_again_and_sent_by_the_sweep(smtp):
@@ -255,7 +276,7 @@ def test_a_temporary_failure_is_owed_again_and_sent_by_the_sweep(smtp):
             emails_send(tenant=tenant, ids=ids)
         email = OutboxEmail.objects.get(pk=ids[0])
         assert (email.status, email.attempts) == (EmailStatus.QUEUED, 1)
-        assert "Try again later" in email.error
+        assert "Try again later" in str(email.error)
         assert emails_due() == {}  # not before its backoff
         smtp.before_accept = None
         later = email.next_attempt_at + timedelta(seconds=1)

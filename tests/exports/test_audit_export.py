@@ -133,7 +133,7 @@ def test_the_worker_reads_the_pages_queryset_for_the_role_held_then(client, owne
     with scopes_disabled():
         Membership.objects.filter(pk=owner.pk).update(role="viewer")
     job = run_latest(tenant)
-    assert job.status == "failed" and "no longer available" in job.error
+    assert job.status == "failed" and "no longer available" in str(job.error)
 
 
 def test_with_htmx_the_address_bars_query_decides(client, owner, tenant):

@@ -161,7 +161,7 @@ def test_missing_client_fails_with_a_message(tenant, owner, ledger):
     with scopes_disabled():
         job.refresh_from_db()
     assert job.status == ExportStatus.FAILED
-    assert job.error == "The client of this export no longer exists."
+    assert str(job.error) == "The client of this export no longer exists."
 
 
 def test_unexpected_error_fails_the_job(tenant, owner, ledger, monkeypatch):
@@ -170,7 +170,7 @@ def test_unexpected_error_fails_the_job(tenant, owner, ledger, monkeypatch):
     with scopes_disabled():
         job.refresh_from_db()
     assert job.status == ExportStatus.FAILED
-    assert "The export failed" in job.error
+    assert "The export failed" in str(job.error)
 
 
 def test_export_of_client_without_entries(tenant, owner):

@@ -46,9 +46,10 @@ def test_a_running_export_shows_its_progress_in_russian(tenant):
     ("attempts", "word"), russian_plurals(("{n} раз ", "{n} раза", "{n} раз "))
 )
 def test_the_interruption_reason_counts_in_russian(attempts, word):
-    with translation.override("ru"):
+    with translation.override("en"):  # the sweep gives it up, in no one's language
         reason = ExportJob.lease_interrupted_reason(attempts)
-    assert reason.startswith(f"Экспорт прерывался {word}")
+    with translation.override("ru"):
+        assert str(reason).startswith(f"Экспорт прерывался {word}")
 
 
 def test_the_statuses_read_in_russian():

@@ -27,6 +27,7 @@ from core.leases import (
     leases_sweep,
 )
 from core.models import JobRun, JobStatus
+from core.stored_text import literal_text
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_job_execute
 from holds.services import FINANCIAL_HOLDS_JOB
@@ -126,7 +127,7 @@ def test_expired_lease_is_taken_over_and_fences_the_old_worker(queued_export):
     with pytest.raises(LeaseLost):
         lease_renew(first, progress=99)
     assert not lease_finish(first, status=ExportStatus.DONE)
-    assert not lease_fail(first, "late")
+    assert not lease_fail(first, literal_text("late"))
     job = reload(queued_export)
     assert (job.status, job.progress, job.attempts) == (ExportStatus.RUNNING, 0, 2)
     assert lease_finish(second, status=ExportStatus.DONE)
@@ -136,7 +137,7 @@ def test_expired_lease_is_taken_over_and_fences_the_old_worker(queued_export):
 
 def test_finished_or_failed_work_is_never_claimed(queued_export):
     lease = lease_claim(ExportJob, queued_export.pk)
-    lease_fail(lease, "Broken")
+    lease_fail(lease, literal_text("Broken"))
     expire(queued_export)
     assert lease_claim(ExportJob, queued_export.pk) is None
     assert reload(queued_export).status == ExportStatus.FAILED
@@ -150,7 +151,7 @@ def test_takeover_after_the_last_attempt_fails_with_the_reason(queued_export):
     job = reload(queued_export)
     assert job.status == ExportStatus.FAILED
     assert job.error == ExportJob.lease_interrupted_reason(3)
-    assert "interrupted 3 times" in job.error and job.lease_expires_at is None
+    assert "interrupted 3 times" in str(job.error) and job.lease_expires_at is None
 
 
 def test_a_redelivered_task_restarts_an_expired_export_from_scratch(queued_export):

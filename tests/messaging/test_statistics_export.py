@@ -182,4 +182,4 @@ def test_export_of_a_client_deleted_meanwhile_fails_quietly(post, client, owner,
     with scopes_disabled():
         job.save()
         job = export_job_execute(job=job)
-    assert job.status == ExportStatus.FAILED and "no longer exists" in job.error
+    assert job.status == ExportStatus.FAILED and "no longer exists" in str(job.error)

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scopes_disabled
 
 from clients.models import Client, ClientStatus
@@ -611,9 +611,14 @@ def test_a_router_that_cannot_be_read_fails_the_adoption_with_the_reason(
 ):
     router = RouterFactory(tenant=tenant, port=closed_port)
     job = run_adoption(start_adoption(tenant, router, owner.user, secret_ids=["*1"]))
-    assert job.status == "failed" and "refused the connection" in job.error
+    assert job.status == "failed" and "refused the connection" in str(job.error)
     text = client.get(job.get_absolute_url()).content.decode()
     assert "The adoption stopped." in text and "No secret was adopted." in text
+    with translation.override("ru"):
+        reason = str(job.error)  # the router's message, read in Russian
+    assert "refused the connection" not in reason
+    russian = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Перенос остановлен." in russian and reason in russian
 
 
 def test_an_adoption_of_a_creator_who_may_no_longer_adopt_fails(sim, tenant, owner, world):
@@ -622,7 +627,7 @@ def test_an_adoption_of_a_creator_who_may_no_longer_adopt_fails(sim, tenant, own
         type(owner).objects.filter(pk=owner.pk).update(role="viewer")
     before = state()
     job = run_adoption(job)
-    assert job.status == "failed" and "may no longer adopt" in job.error
+    assert job.status == "failed" and "may no longer adopt" in str(job.error)
     assert state() == before
 
 

@@ -55,5 +55,5 @@ class Command(BaseCommand):
                 raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
             job = client_import_execute(job=job)
             if job.status != ImportStatus.DONE:
-                raise CommandError(job.error or f"The import is {job.status}.")
+                raise CommandError(str(job.error) or f"The import is {job.status}.")
             self.stdout.write(summary_line(job.counts))

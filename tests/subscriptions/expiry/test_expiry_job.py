@@ -188,7 +188,7 @@ def test_failure_is_recorded_not_raised(tenant, monkeypatch):
     monkeypatch.setitem(_JOBS, EXPIRY_JOB, replace(job_get(EXPIRY_JOB), run=boom))
     with scopes_disabled():
         run = job_run(tenant=tenant, job=EXPIRY_JOB)
-    assert run.status == JobStatus.FAILED and "database went away" in run.error
+    assert run.status == JobStatus.FAILED and "database went away" in str(run.error)
 
 
 def _queries(func) -> int:
