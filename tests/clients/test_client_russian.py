@@ -56,7 +56,7 @@ def test_the_bulk_actions_title_and_confirmation_count_in_russian(
 ):
     ids = make_clients(tenant, n)
     with translation.override("ru"):
-        title = bulk_title(BULK_ACTIONS["delete"], n)
+        title = str(bulk_title(BULK_ACTIONS["delete"], n))
     assert title == f"Удалить: {n} {COUNTS[n]}"
     response = client.post(
         "/clients/bulk/", {"action": "delete", "scope": "ticked", "client": ids}, **RU
@@ -68,7 +68,7 @@ def test_the_bulk_actions_title_and_confirmation_count_in_russian(
 
 def test_bulk_titles_in_english_are_right_at_one(unscoped):
     with translation.override("en"):
-        one, many = (bulk_title(BULK_ACTIONS["delete"], n) for n in (1, 1234))
+        one, many = (str(bulk_title(BULK_ACTIONS["delete"], n)) for n in (1, 1234))
     assert one == "Delete: 1 client" and many == "Delete: 1,234 clients"
 
 
