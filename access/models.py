@@ -34,4 +34,7 @@ class OperatorSession(models.Model):
         indexes = [models.Index(fields=["user", "-last_activity"])]
 
     def __str__(self) -> str:
-        return f"{self.user} from {self.ip_address or 'unknown address'}"
+        return _("%(user)s from %(address)s") % {
+            "user": self.user,
+            "address": self.ip_address or _("an unknown address"),
+        }

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from core.formatting import money
 from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel, TenantQuerySet, _TenantManagerBase
@@ -80,7 +81,10 @@ class Account(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Account of client {self.client_id}: {self.balance}"
+        return _("Account of client %(client)s: %(balance)s") % {
+            "client": self.client_id,
+            "balance": money(self.balance),
+        }
 
     @property
     def available(self) -> Decimal:
@@ -162,7 +166,8 @@ class LedgerEntry(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:  # the purpose in the language active now, the reader's
-        return f"{self.get_kind_display()} {self.amount} → {self.balance_after}: {self.purpose}"
+        amount, after = money(self.amount), money(self.balance_after)
+        return f"{self.get_kind_display()} {amount} → {after}: {self.purpose}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -222,4 +227,7 @@ class CreditLimitChange(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Credit limit {self.old_limit} → {self.new_limit}"
+        return _("Credit limit %(old)s → %(new)s") % {
+            "old": money(self.old_limit),
+            "new": money(self.new_limit),
+        }

@@ -326,7 +326,7 @@ class ClientImportRefusal(TenantOwnedModel):
         indexes = [models.Index(fields=["job", "line"], name="client_import_refusal_idx")]
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
+        return _("line %(line)s: %(reason)s") % {"line": self.line, "reason": self.reason}
 
     @property
     def field_label(self) -> str:

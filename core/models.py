@@ -16,7 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from .formatting import format_count
+from .formatting import format_count, format_datetime
 from .leases import Leased
 from .stored_text import StoredText, StoredTextField, stored_gettext
 from .tenant_keys import TenantField
@@ -84,7 +84,8 @@ class JobRun(Leased):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_job_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+        started = format_datetime(self.started_at)
+        return f"{self.get_job_display()} {started} {self.get_status_display()}"
 
     @classmethod
     def lease_duration(cls) -> timedelta:

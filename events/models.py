@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.formatting import format_datetime
 from core.stored_text import StoredTextField
 from tenancy.models import TenantOwnedModel
 
@@ -84,7 +85,7 @@ class Event(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.type}: {self.description}"  # read now
+        return f"{format_datetime(self.created_at)} {self.type}: {self.description}"  # read now
 
     @property
     def who(self) -> str:

@@ -79,7 +79,7 @@ class OutboxEmail(Leased, TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.key} → {', '.join(self.to)} ({self.status})"
+        return f"{self.key} → {', '.join(self.to)} ({self.get_status_display()})"
 
     @classmethod
     def lease_duration(cls) -> timedelta:

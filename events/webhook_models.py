@@ -170,7 +170,7 @@ class WebhookDelivery(Leased, TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.delivery_id} ({self.status})"
+        return f"{self.delivery_id} ({self.get_status_display()})"
 
     @classmethod
     def lease_duration(cls) -> timedelta:

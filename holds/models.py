@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import format_datetime
 from core.stored_text import StoredTextField
 from core.tenant_keys import TenantForeignKey, TenantOneToOneField
 from tenancy.models import TenantOwnedModel
@@ -89,7 +90,7 @@ class ClientHold(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        state = "in force" if self.in_force else "lifted"
+        state = _("in force") if self.in_force else _("lifted")
         return f"{self.get_kind_display()} ({state}): {self.reason}"
 
     @property
@@ -153,7 +154,10 @@ class FundsShortfall(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "since"], name="shortfall_since_idx")]
 
     def __str__(self) -> str:
-        return f"Client {self.client_id} below zero since {self.since:%Y-%m-%d %H:%M}"
+        return _("Client %(client)s below zero since %(since)s") % {
+            "client": self.client_id,
+            "since": format_datetime(self.since),
+        }
 
 
 class NotificationKind(models.TextChoices):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
+from core.formatting import format_date, money
 from core.tenant_keys import TenantForeignKey
 from tenancy.models import TenantOwnedModel
 
@@ -308,4 +309,9 @@ class MessagingCharge(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_id} {self.day}: due {self.due_amount}, charged {self.charged_amount}"
+        return _("%(client)s %(day)s: due %(due)s, charged %(charged)s") % {
+            "client": self.client_id,
+            "day": format_date(self.day),
+            "due": money(self.due_amount),
+            "charged": money(self.charged_amount),
+        }

@@ -24,9 +24,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 
 from core import crypto
+from core.formatting import format_count
 from core.languages import StartedInLanguage
 from core.leases import Leased
 from core.stored_text import StoredTextField, render_param
@@ -396,7 +397,10 @@ class RouterAdoption(TenantOwnedModel, Leased, StartedInLanguage):
         ]
 
     def __str__(self) -> str:
-        return f"{self.router_id}: {self.total} secrets ({self.get_status_display()})"
+        secrets = ngettext("%(count)s secret", "%(count)s secrets", self.total) % {
+            "count": format_count(self.total)
+        }
+        return f"{self.router_id}: {secrets} ({self.get_status_display()})"
 
     def lease_on_expired(self, lease, now) -> str:
         """Queue it again: it resumes after its last committed chunk."""

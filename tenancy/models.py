@@ -231,7 +231,11 @@ class Membership(TenantOwnedModel):
         indexes = [models.Index(fields=["user", "is_active"])]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.tenant_id} as {self.role}"
+        return _("%(user)s in %(tenant)s as %(role)s") % {
+            "user": self.user,
+            "tenant": self.tenant_id,
+            "role": self.get_role_display(),
+        }
 
     def allows(self, capability: str) -> bool:
         return self.is_active and role_allows(self.role, capability)
@@ -264,7 +268,7 @@ class OperatorProfile(models.Model):
         verbose_name_plural = _("operators' settings")
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.language or 'no language'})"
+        return f"{self.user} ({self.get_language_display() or _('no language')})"
 
 
 class TenantSequence(models.Model):
