@@ -21,12 +21,12 @@ CASES = [
     (
         lambda: Account(client_id=7, balance=Decimal("1234.5")),
         "Account of client 7: 1,234.50",
-        "Счёт клиента 7: 1 234,50",
+        "Счёт клиента 7: 1\xa0234,50",
     ),
     (
         lambda: CreditLimitChange(old_limit=Decimal("0"), new_limit=Decimal("1500")),
         "Credit limit 0.00 → 1,500.00",
-        "Кредитный лимит 0,00 → 1 500,00",
+        "Кредитный лимит 0,00 → 1\xa0500,00",
     ),
     (
         lambda: ClientHold(kind=HoldKind.ADMINISTRATIVE, reason=literal_text("Fraud check")),
@@ -56,7 +56,7 @@ CASES = [
             charged_amount=Decimal("0"),
         ),
         ": due 1,234.50, charged 0.00",
-        ": к оплате 1 234,50, списано 0,00",
+        ": к оплате 1\xa0234,50, списано 0,00",
     ),
 ]
 
