@@ -146,7 +146,7 @@ def floor_sql(tenant, group, user, chunk: int):
                                  status, next_attempt_at, attempts, error)
             SELECT %(tenant)s, 'hold:' || h.id, 'hold_set', h.client_id,
                    jsonb_build_array(cl.email), 'Your account is on hold', %(reason)s, now(),
-                   'queued', now() + interval '5 minutes', 0, ''
+                   'queued', now() + interval '5 minutes', 0, '""'::jsonb
             FROM h JOIN {clients} cl ON cl.id = h.client_id
         )
         SELECT max(client_id), count(*) FROM h
