@@ -289,6 +289,7 @@ def main():
         profiler = cProfile.Profile()
         profiler.runcall(run)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     if args.profile:
         slowest = sorted(Counter.profile.items(), key=lambda item: -item[1][0])[:12]
         for statement, (spent, count) in slowest:

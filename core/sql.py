@@ -93,27 +93,33 @@ def unnest_arrays(fields) -> str:
     return f"unnest({arrays})"
 
 
-def objects_insert(objects: list) -> None:
+def objects_insert(objects: list, *, skip_conflicts: bool = False) -> None:
     """Insert new instances of one model in one statement, each column an array bound on the
     server in binary, and give each its id. Django's bulk_create quotes every value into the
     statement's text, which for a chunk of a thousand clients of forty columns was a third of
     the chunk's writing. Values are prepared as the ORM prepares them (`pre_save`, then
-    `get_db_prep_save`); the SQLite demo takes bulk_create itself."""
+    `get_db_prep_save`); the SQLite demo takes bulk_create itself. `skip_conflicts`: a row
+    that a unique constraint already holds is left out (ON CONFLICT DO NOTHING), and no
+    instance is given its id (the caller reads what it needs)."""
     if not objects:
         return
     model = type(objects[0])
     if not is_postgresql():
-        model._base_manager.bulk_create(objects)
+        model._base_manager.bulk_create(objects, ignore_conflicts=skip_conflicts)
         return
-    meta = model._meta
+    meta, quote = model._meta, connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = [_column(field, objects) for field in fields]
     sql = (
-        f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608 - names are the model's
-        f"SELECT * FROM {unnest_arrays(fields)} RETURNING {meta.pk.column}"
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names are the model's
+        f"SELECT * FROM {unnest_arrays(fields)} "
     )
+    if skip_conflicts:
+        with bound_cursor() as cursor:
+            cursor.execute(sql + "ON CONFLICT DO NOTHING", columns)
+        return
     with bound_cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql + f"RETURNING {meta.pk.column}", columns)
         ids = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.leases import Lease, Leased, lease_requeue
+from core.sql import objects_insert
 from core.stored_text import StoredTextField
 from tenancy.models import Tenant, TenantOwnedModel
 
@@ -118,7 +119,7 @@ def emails_enqueue(*, tenant: Tenant, emails: Iterable[OwedEmail]) -> list[int]:
         return []
     now = timezone.now()
     rows = OutboxEmail.objects.for_tenant(tenant)
-    rows.bulk_create(
+    objects_insert(
         [
             OutboxEmail(
                 tenant=tenant,
@@ -133,7 +134,7 @@ def emails_enqueue(*, tenant: Tenant, emails: Iterable[OwedEmail]) -> list[int]:
             )
             for email in emails
         ],
-        ignore_conflicts=True,
+        skip_conflicts=True,  # a key owed already stays as it is
     )
     ids = list(
         rows.filter(

@@ -2,6 +2,8 @@
 editable in the admin) and rendering with Django's template engine. They are owed through the
 outbox (events/outbox.py), which sends each once after the commit."""
 
+from functools import lru_cache
+
 from django.template import Context, Template
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as _
@@ -90,5 +92,13 @@ def _render_notification(templates, kind: str, *, tenant, client, hold, subscrip
         },
         autoescape=False,
     )
-    subject = " ".join(Template(subject).render(context).split())[:200]
-    return subject, Template(body).render(context)
+    subject = " ".join(_compiled(subject).render(context).split())[:200]
+    return subject, _compiled(body).render(context)
+
+
+@lru_cache(maxsize=128)
+def _compiled(text: str) -> Template:
+    """A wording compiled once per process: a bulk hold of 10,000 clients compiled the same
+    two templates 10,000 times, two thirds of its time. A compiled template renders any
+    number of contexts; the tenant's own wording is a new text, so an edit is seen at once."""
+    return Template(text)

@@ -465,10 +465,11 @@ def _financial_hold_release_if_funded(*, tenant: Tenant, client_id: int) -> bool
 
 
 # -- e-mails and access, owed by the jobs ---------------------------------------------------
-def notifications_create(*, tenant: Tenant, rows) -> list[int]:
+def notifications_create(*, tenant: Tenant, rows, holds: dict | None = None) -> list[int]:
     """Owe e-mails: rows of (client_id, kind, key, subscription_id, hold_id), rendered now and
     written to the outbox in the caller's transaction (sent after the commit, once per key).
-    Keys already owed are skipped; clients without an e-mail address are left out."""
+    Keys already owed are skipped; clients without an e-mail address are left out. `holds`:
+    the rows' holds by id when the caller holds them already (it just wrote them)."""
     rows = list(rows)
     owed = []
     templates = notification_templates(tenant) if rows else {}
@@ -481,7 +482,7 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
         )
         chunk = [r for r in chunk if r[2] not in known]
         clients = Client.objects.for_tenant(tenant).exclude(email="").in_bulk([r[0] for r in chunk])
-        holds = ClientHold.objects.for_tenant(tenant).in_bulk([r[4] for r in chunk if r[4]])
+        held = holds if holds is not None else _holds_of(tenant, chunk)
         subscriptions = (
             Subscription.objects.for_tenant(tenant)
             .select_related("package")
@@ -497,7 +498,7 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
                 kind,
                 tenant=tenant,
                 client=client,
-                hold=holds.get(hold_id),
+                hold=held.get(hold_id),
                 subscription=subscriptions.get(subscription_id),
             )
             emails.append(
@@ -512,6 +513,10 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
             )
         owed += emails_enqueue(tenant=tenant, emails=emails)
     return owed
+
+
+def _holds_of(tenant: Tenant, rows) -> dict:
+    return ClientHold.objects.for_tenant(tenant).in_bulk([r[4] for r in rows if r[4]])
 
 
 # -- holds in bulk (the jobs) ---------------------------------------------------------------
@@ -597,6 +602,7 @@ def _holds_place_bulk(
         rows=[
             (h.client_id, NotificationKind.HOLD_SET, f"hold:{h.pk}", None, h.pk) for h in created
         ],
+        holds={h.pk: h for h in created},
     )
     send_client_access_changed_later(
         sender="holds",
