@@ -2,6 +2,7 @@
 
 import select
 import socket
+from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
 
@@ -164,3 +165,21 @@ def force_login_verified(client, user):
     session[SESSION_SECOND_FACTOR_KEY] = True
     session.save()
     return device
+
+
+# -- migrations ----------------------------------------------------------------------------------
+@contextmanager
+def migrated_back_to(*targets):
+    """A cursor on the database migrated back to `targets` ((app, migration) pairs) for the
+    block, where a test writes a row as an older schema held it; then forward again to the
+    latest, whatever the block raised."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate(list(targets))
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

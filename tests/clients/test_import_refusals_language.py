@@ -7,8 +7,6 @@ rows' workbook; a row refused before keeps its words."""
 import io
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
@@ -17,6 +15,7 @@ from openpyxl import load_workbook
 from clients.importing import client_import_commit, client_import_execute, client_import_upload
 from clients.models import ClientImportRefusal
 from core.stored_text import StoredText, literal_text
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -110,17 +109,11 @@ def test_the_commits_refused_rows_read_in_the_readers_language(client, owner, pr
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_old_refused_rows_as_they_were(previewed):
-    executor = MigrationExecutor(connection)
-    executor.migrate([("clients", "0015_translatable_names")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE clients_clientimportrefusal SET field = %s, reason = %s WHERE line = 3",
-                ["E-mail", 'Enter a valid email address (100% "sure").'],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("clients", "0015_translatable_names")) as cursor:
+        cursor.execute(
+            "UPDATE clients_clientimportrefusal SET field = %s, reason = %s WHERE line = 3",
+            ["E-mail", 'Enter a valid email address (100% "sure").'],
+        )
     with scopes_disabled():
         old = ClientImportRefusal.objects.get(job=previewed, line=3)
         new = ClientImportRefusal.objects.get(job=previewed, line=4)

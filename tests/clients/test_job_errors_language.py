@@ -7,8 +7,6 @@ import csv
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -20,7 +18,7 @@ from clients.models import BulkActionStatus, ClientBulkAction, ClientImport, Imp
 from core.leases import leases_sweep
 from core.stored_text import literal_text, stored_gettext
 from tests.factories import UserFactory
-from tests.helpers import force_login_verified
+from tests.helpers import force_login_verified, migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -125,19 +123,13 @@ def test_the_migration_keeps_old_errors_forward_and_messages_back(tenant):
         job = ClientBulkAction.objects.create(
             tenant=tenant, action="hold_place", title="Hold", error=stored_gettext(GONE)
         )
-    executor = MigrationExecutor(connection)
-    executor.migrate([("clients", "0016_import_refusal_stored_text")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT error FROM clients_clientbulkaction WHERE id = %s", [job.pk])
-            assert cursor.fetchone() == (GONE,)
-            cursor.execute(
-                "UPDATE clients_clientbulkaction SET error = %s WHERE id = %s",
-                ["The client type was removed (100%).", job.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("clients", "0016_import_refusal_stored_text")) as cursor:
+        cursor.execute("SELECT error FROM clients_clientbulkaction WHERE id = %s", [job.pk])
+        assert cursor.fetchone() == (GONE,)
+        cursor.execute(
+            "UPDATE clients_clientbulkaction SET error = %s WHERE id = %s",
+            ["The client type was removed (100%).", job.pk],
+        )
     with scopes_disabled():
         error = ClientBulkAction.objects.get(pk=job.pk).error
     assert error == literal_text("The client type was removed (100%).")

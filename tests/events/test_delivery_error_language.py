@@ -5,8 +5,7 @@ was; a delivery failed by turning the endpoint off reads so too; the migration k
 error's words, and going back keeps a message's."""
 
 import pytest
-from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -18,6 +17,7 @@ from events.webhooks import webhook_endpoint_create, webhook_endpoint_update
 from tenancy.services import api_token_create
 from tests.events.receiver import Answer
 from tests.factories import MembershipFactory, TenantFactory
+from tests.helpers import migrated_back_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_eager")]
 
@@ -132,19 +132,13 @@ def test_the_migration_keeps_an_old_error_forward_and_a_message_back(receiver):
     record(tenant)
     receiver.wait_for(1)
     pk = delivery_of(tenant).pk
-    executor = MigrationExecutor(connection)
-    executor.migrate([("events", "0010_webhook_disabled_reason_stored_text")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT error FROM events_webhookdelivery WHERE id = %s", [pk])
-            assert cursor.fetchone() == ("The receiver answered %(code)s.",)
-            cursor.execute(
-                "UPDATE events_webhookdelivery SET error = %s WHERE id = %s",
-                ["The receiver answered 503 (100%).", pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("events", "0010_webhook_disabled_reason_stored_text")) as cursor:
+        cursor.execute("SELECT error FROM events_webhookdelivery WHERE id = %s", [pk])
+        assert cursor.fetchone() == ("The receiver answered %(code)s.",)
+        cursor.execute(
+            "UPDATE events_webhookdelivery SET error = %s WHERE id = %s",
+            ["The receiver answered 503 (100%).", pk],
+        )
     error = delivery_of(tenant).error
     assert error == literal_text("The receiver answered 503 (100%).")
     with translation.override("ru"):

@@ -4,8 +4,6 @@ page, the endpoint's page, the API and each owner's e-mail; a reason stored befo
 words."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_scopes import scopes_disabled
@@ -17,6 +15,7 @@ from events.webhooks import webhook_endpoint_create, webhook_endpoint_disable
 from tenancy.models import OperatorProfile
 from tenancy.services import api_token_create
 from tests.factories import MembershipFactory
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -118,17 +117,11 @@ def test_the_migration_keeps_an_old_reason_as_it_was(tenant):
             secret=SECRET,
             event_types=["client.updated"],
         )
-    executor = MigrationExecutor(connection)
-    executor.migrate([("events", "0008_event_description_stored_text")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE events_webhookendpoint SET disabled_reason = %s WHERE id = %s",
-                ["Every delivery failed for 24 hours (100%).", endpoint.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("events", "0008_event_description_stored_text")) as cursor:
+        cursor.execute(
+            "UPDATE events_webhookendpoint SET disabled_reason = %s WHERE id = %s",
+            ["Every delivery failed for 24 hours (100%).", endpoint.pk],
+        )
     with scopes_disabled():
         reason = WebhookEndpoint.objects.get(pk=endpoint.pk).disabled_reason
     assert reason == literal_text("Every delivery failed for 24 hours (100%).")

@@ -3,8 +3,6 @@ each reader reads it in their own language on the export's page, in the API and 
 an error stored before keeps its words, and the migration back keeps the message's words."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
@@ -15,7 +13,7 @@ from exports.models import ExportJob, ExportStatus
 from exports.tasks import export_job_run
 from tenancy.services import api_token_create
 from tests.factories import ClientFactory, UserFactory
-from tests.helpers import force_login_verified, ledger_export_create
+from tests.helpers import force_login_verified, ledger_export_create, migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -81,19 +79,13 @@ def test_the_migration_keeps_an_old_error_forward_and_a_message_back(tenant):
     job = ledger_export_create(owner, ClientFactory(tenant=tenant))
     with scopes_disabled():
         ExportJob.objects.filter(pk=job.pk).update(error=stored_gettext(ENGLISH))
-    executor = MigrationExecutor(connection)
-    executor.migrate([("exports", "0007_translatable_names")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT error FROM exports_exportjob WHERE id = %s", [job.pk])
-            assert cursor.fetchone() == (ENGLISH,)
-            cursor.execute(
-                "UPDATE exports_exportjob SET error = %s WHERE id = %s",
-                ["The database went away (100%).", job.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("exports", "0007_translatable_names")) as cursor:
+        cursor.execute("SELECT error FROM exports_exportjob WHERE id = %s", [job.pk])
+        assert cursor.fetchone() == (ENGLISH,)
+        cursor.execute(
+            "UPDATE exports_exportjob SET error = %s WHERE id = %s",
+            ["The database went away (100%).", job.pk],
+        )
     with scopes_disabled():
         error = ExportJob.objects.get(pk=job.pk).error
     assert isinstance(error, StoredText) and error == literal_text("The database went away (100%).")

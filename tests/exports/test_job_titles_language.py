@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -22,6 +21,7 @@ from exports.services import export_job_create
 from tenancy.models import OperatorProfile
 from tenancy.services import api_token_create
 from tests.factories import ClientFactory, MembershipFactory
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -120,23 +120,20 @@ def test_the_migrations_keep_an_old_title_as_it_was(tenant):
     with scopes_disabled():
         export = ExportJob.objects.create(tenant=tenant, kind="exports.list", title="x")
         bulk = ClientBulkAction.objects.create(tenant=tenant, action="delete", title="x")
-    executor = MigrationExecutor(connection)
-    executor.migrate(
-        [("exports", "0007_translatable_names"), ("clients", "0016_import_refusal_stored_text")]
-    )
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE exports_exportjob SET title = %s WHERE id = %s",
-                ["Ledger (100%)", export.pk],
-            )
-            cursor.execute(
-                "UPDATE clients_clientbulkaction SET title = %s WHERE id = %s",
-                ["Delete: 5 clients", bulk.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with (
+        migrated_back_to(
+            ("exports", "0007_translatable_names"), ("clients", "0016_import_refusal_stored_text")
+        ),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE exports_exportjob SET title = %s WHERE id = %s",
+            ["Ledger (100%)", export.pk],
+        )
+        cursor.execute(
+            "UPDATE clients_clientbulkaction SET title = %s WHERE id = %s",
+            ["Delete: 5 clients", bulk.pk],
+        )
     assert reloaded(ExportJob, export.pk).title == literal_text("Ledger (100%)")
     with translation.override("ru"):
         assert str(reloaded(ClientBulkAction, bulk.pk).title) == "Delete: 5 clients"

@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -22,7 +21,7 @@ from core.stored_text import literal_text, stored_gettext
 from events.services import EVENTS_PRUNE_JOB
 from subscriptions.services import EXPIRY_JOB
 from tests.factories import UserFactory
-from tests.helpers import force_login_verified
+from tests.helpers import force_login_verified, migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -111,19 +110,13 @@ def test_the_summary_groups_figures_and_says_nothing_to_do_in_the_readers_langua
 def test_the_migration_keeps_an_old_error_forward_and_a_message_back(tenant):
     run, lease = running(tenant)
     lease_fail(lease, stored_gettext("The run failed: %(error)s", error="KeyError: 'x'"))
-    executor = MigrationExecutor(connection)
-    executor.migrate([("core", "0002_tenant_keyed_keys")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT error FROM core_jobrun WHERE id = %s", [run.pk])
-            assert cursor.fetchone() == ("The run failed: %(error)s",)
-            cursor.execute(
-                "UPDATE core_jobrun SET error = %s WHERE id = %s",
-                ['Traceback (most recent call last):\n  File "x.py"\nKeyError: 100%', run.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("core", "0002_tenant_keyed_keys")), connection.cursor() as cursor:
+        cursor.execute("SELECT error FROM core_jobrun WHERE id = %s", [run.pk])
+        assert cursor.fetchone() == ("The run failed: %(error)s",)
+        cursor.execute(
+            "UPDATE core_jobrun SET error = %s WHERE id = %s",
+            ['Traceback (most recent call last):\n  File "x.py"\nKeyError: 100%', run.pk],
+        )
     with scopes_disabled():
         run = JobRun.objects.get(pk=run.pk)
     assert run.error == literal_text(

@@ -3,8 +3,6 @@ error's words forward (shown as they were in every language) and a message's bac
 shows it rendered."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -12,7 +10,7 @@ from django_scopes import scopes_disabled
 from core.stored_text import literal_text, stored_gettext
 from routers.models import RouterAdoption
 from tests.factories import RouterFactory, UserFactory
-from tests.helpers import force_login_verified
+from tests.helpers import force_login_verified, migrated_back_to
 
 NOT_ALLOWED = "The operator who confirmed this adoption may no longer adopt."
 NOT_ALLOWED_RU = "Оператору, подтвердившему перенос, это больше не разрешено."
@@ -38,19 +36,13 @@ def test_the_admin_shows_the_reason_in_the_admins_language(client, tenant):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_an_old_error_forward_and_a_message_back(tenant):
     job = adoption(tenant, stored_gettext(NOT_ALLOWED))
-    executor = MigrationExecutor(connection)
-    executor.migrate([("routers", "0012_translatable_labels")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT error FROM routers_routeradoption WHERE id = %s", [job.pk])
-            assert cursor.fetchone() == (NOT_ALLOWED,)
-            cursor.execute(
-                "UPDATE routers_routeradoption SET error = %s WHERE id = %s",
-                ["Core North refused the connection (100%).", job.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("routers", "0012_translatable_labels")) as cursor:
+        cursor.execute("SELECT error FROM routers_routeradoption WHERE id = %s", [job.pk])
+        assert cursor.fetchone() == (NOT_ALLOWED,)
+        cursor.execute(
+            "UPDATE routers_routeradoption SET error = %s WHERE id = %s",
+            ["Core North refused the connection (100%).", job.pk],
+        )
     with scopes_disabled():
         error = RouterAdoption.objects.get(pk=job.pk).error
     assert error == literal_text("Core North refused the connection (100%).")

@@ -6,8 +6,6 @@ Connection block and the API; an error stored before keeps its words."""
 from io import BytesIO
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 from django_scopes import scopes_disabled
@@ -22,6 +20,7 @@ from routers.poller import poll_routers
 from routers.routeros import RouterError
 from tenancy.services import api_token_create
 from tests.factories import PppoeAccountFactory, RouterFactory
+from tests.helpers import migrated_back_to
 
 pytestmark = pytest.mark.django_db
 
@@ -128,17 +127,11 @@ def test_a_router_error_holds_a_message_not_words():
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_an_old_error_as_it_was(tenant):
     router = RouterFactory(tenant=tenant, name="Old")
-    executor = MigrationExecutor(connection)
-    executor.migrate([("routers", "0007_translatable_names")])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE routers_router SET last_error = %s WHERE id = %s",
-                ['127.0.0.1:8728 refused the connection (100% "quoted")', router.pk],
-            )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+    with migrated_back_to(("routers", "0007_translatable_names")) as cursor:
+        cursor.execute(
+            "UPDATE routers_router SET last_error = %s WHERE id = %s",
+            ['127.0.0.1:8728 refused the connection (100% "quoted")', router.pk],
+        )
     with scopes_disabled():
         error = Router.objects.get(pk=router.pk).last_error
     assert error == literal_text('127.0.0.1:8728 refused the connection (100% "quoted")')
