@@ -55,10 +55,10 @@ from core.leases import (
 )
 from core.sql import cached_plans_discard, instance_copy, objects_insert
 from core.stored_text import (
+    EMPTY_TEXT,
     StoredText,
     field_labels,
     label_text,
-    literal_text,
     stored_gettext,
     stored_ngettext,
     validation_message,
@@ -95,7 +95,6 @@ from .modules import CLIENT_FIELDS, hidden_names
 from .signals import clients_bulk_created
 from .validators import normalize_phone
 
-EMPTY = literal_text("")
 CHUNK_ROWS = 1000
 REFUSED_SHOWN = 1000  # refused rows listed on the page (all are in the download)
 EXTERNAL_REF_MAX = 100
@@ -302,8 +301,8 @@ class RowPlan:
     client: Client | None = None
     data: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    field: StoredText = EMPTY
-    reason: StoredText = EMPTY
+    field: StoredText = EMPTY_TEXT
+    reason: StoredText = EMPTY_TEXT
 
 
 @dataclass

@@ -188,6 +188,10 @@ class StoredText:
         return cls.of_literal(document if isinstance(document, str) else str(document))
 
 
+# No text: a column's blank (no error, no reason yet). StoredText is frozen, so one serves all.
+EMPTY_TEXT = StoredText.of_literal("")
+
+
 def stored_text_required(value, *, what: str) -> None:
     """Refuse a value that is not a StoredText (TypeError): a sentence rendered when it is
     written would stay in the writer's language for every later reader. `what` names the

@@ -37,7 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.leases import Lease, lease_claim, lease_fail, lease_finish
-from core.stored_text import StoredText, literal_text, stored_gettext
+from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext
 from tenancy.models import Tenant
 
 from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail
@@ -111,7 +111,7 @@ def _send_one(smtp, email: OutboxEmail, lease: Lease) -> bool:
             return False
         _give_back(lease, stored_gettext("Sending failed: %(reason)s", reason=said), timezone.now())
         raise
-    if not lease_finish(lease, status=EmailStatus.SENT, error=literal_text("")):
+    if not lease_finish(lease, status=EmailStatus.SENT, error=EMPTY_TEXT):
         logger.warning("E-mail %s was sent after its lease was taken over", email.key)
     return True
 

@@ -54,8 +54,8 @@ from core.leases import Lease, lease_claim, lease_finish
 from core.outbound import OutboundError, check_host
 from core.outbound_http import post_checked, url_host_port
 from core.stored_text import (
+    EMPTY_TEXT,
     StoredText,
-    literal_text,
     stored_gettext,
     stored_ngettext,
     stored_text_required,
@@ -94,7 +94,6 @@ DISPATCH_BATCH = 500
 DISPATCH_MAX_BATCHES = 40  # a dispatch queues at most 20,000; the next one goes on
 USER_AGENT = "Clientdesk-Webhooks/1"
 SAID_MAX = 300  # what a receiver or the system said, kept in a delivery's error
-NO_ERROR = literal_text("")
 
 
 # -- signing ----------------------------------------------------------------------------------
@@ -237,7 +236,7 @@ def webhook_endpoint_update(
                 setattr(stored, name, value)
         if "is_active" in changes and is_active:
             stored.active_since, stored.failing_since = now, None
-            stored.disabled_at, stored.disabled_reason = None, literal_text("")
+            stored.disabled_at, stored.disabled_reason = None, EMPTY_TEXT
         stored.updated_at = now
         stored.save()
         if "is_active" in changes and not is_active:
@@ -455,7 +454,7 @@ def webhook_delivery_send(*, tenant: Tenant, delivery_pk: int) -> str:
     }
     now = timezone.now()
     if code is not None and 200 <= code < 300:
-        done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error=NO_ERROR, **result)
+        done = _finish(lease, delivery, DeliveryStatus.DELIVERED, error=EMPTY_TEXT, **result)
         if done:
             webhook_delivered_observed(delivery, now)
         if done and endpoint.failing_since is not None:
@@ -532,7 +531,7 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint, tenant: Tenant):
         reason = said(type(error).__name__)
         return None, "", stored_gettext("The connection failed: %(error)s.", error=reason)
     excerpt = answer.body.decode("utf-8", "replace")[:EXCERPT_LENGTH]
-    return answer.status, "".join(c for c in excerpt if c.isprintable() or c in "\n\t"), NO_ERROR
+    return answer.status, "".join(c for c in excerpt if c.isprintable() or c in "\n\t"), EMPTY_TEXT
 
 
 def secret_unreadable_reason() -> StoredText:

@@ -30,9 +30,9 @@ from core.leases import (
     lease_worked,
 )
 from core.stored_text import (
+    EMPTY_TEXT,
     StoredText,
     label_text,
-    literal_text,
     stored_gettext,
     stored_text_required,
 )
@@ -45,7 +45,6 @@ from .xlsx import MAX_DATA_ROWS_PER_SHEET, XlsxStreamWriter
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
-NO_ERROR = literal_text("")  # a job started again, or done, has no failure reason
 
 
 def export_job_create(
@@ -98,7 +97,7 @@ def export_job_claim(*, job: ExportJob) -> Lease | None:
     this worker only; it restarts from the first row. None when the job is finished or a
     live worker holds it."""
     now = timezone.now()
-    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error=NO_ERROR)
+    return lease_claim(ExportJob, job.pk, now=now, started_at=now, progress=0, error=EMPTY_TEXT)
 
 
 def export_job_recover(*, job: ExportJob, lease: Lease, now) -> str:
@@ -186,7 +185,7 @@ def _write(job: ExportJob, lease: Lease, *, progress_every: int, rows_per_sheet:
         file=job.file.name,
         progress=written,
         total=written,
-        error=NO_ERROR,
+        error=EMPTY_TEXT,
     )
     if not done:
         job.file.delete(save=False)

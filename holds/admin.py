@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from core.models import JobRun
 from tenancy.admin import ReadOnlyAdmin, StoredTextAdminMixin, TenantOwnedAdmin
@@ -9,25 +8,14 @@ from .notifications import DEFAULTS
 
 
 @admin.register(ClientHold)
-class ClientHoldAdmin(ReadOnlyAdmin):
-    list_display = ("client", "kind", "reason_text", "set_at", "set_by", "set_by_job")
+class ClientHoldAdmin(StoredTextAdminMixin, ReadOnlyAdmin):
+    list_display = ("client", "kind", "reason_shown", "set_at", "set_by", "set_by_job")
     list_display += ("lifted_at",)
     list_filter = ("tenant", "kind", ("lifted_at", admin.EmptyFieldListFilter))
     raw_id_fields = ("client", "set_by", "lifted_by")
     # The reasons are stored messages (JSON): the search matches the stored JSON's text, that
     # is an operator's words as typed, and a message's English msgid and parameters.
     search_fields = ("reason", "lift_reason", "client__name")
-    readonly_fields = ("reason_text", "lift_reason_text")
-    exclude = ("reason", "lift_reason")  # shown as their text above, not as JSON
-
-    @admin.display(description=_("Reason"))
-    def reason_text(self, hold: ClientHold) -> str:
-        """Why the hold was set, in the admin's language (the column holds its message)."""
-        return str(hold.reason)
-
-    @admin.display(description=_("Reason for release"))
-    def lift_reason_text(self, hold: ClientHold) -> str:
-        return str(hold.lift_reason)
 
 
 @admin.register(FundsShortfall)

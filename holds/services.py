@@ -51,6 +51,7 @@ from clients.signals import (
 from core.languages import in_language
 from core.sql import array_param, bound_cursor, is_postgresql, scalar_param
 from core.stored_text import (
+    EMPTY_TEXT,
     Money,
     StoredText,
     literal_text,
@@ -565,37 +566,36 @@ def _holds_place_bulk(
         clients_refresh_status(tenant=tenant, client_ids=client_ids)
     label = HoldKind(kind).label
     lines = []
-    with in_language(None, tenant):
-        payloads = {h.pk: _hold_payload(h.pk, kind, h.reason, job) for h in created}
-    for hold in created:
-        lines.append(
-            EventLine(
-                type="hold.placed",
-                client_id=hold.client_id,
-                description=stored_gettext(
-                    "%(hold)s set: %(reason)s", hold=label, reason=hold.reason
-                ),
-                payload=payloads[hold.pk],
-                object_type="hold",
-                object_id=hold.pk,
-                actor=operator,
-            )
-        )
-        if suspended[hold.client_id]:
+    with in_language(None, tenant):  # the payloads' reasons in the tenant's language
+        for hold in created:
             lines.append(
                 EventLine(
-                    type="subscription.suspended",
+                    type="hold.placed",
                     client_id=hold.client_id,
-                    description=stored_ngettext(
-                        "%(count)s subscription suspended: %(reason)s",
-                        "%(count)s subscriptions suspended: %(reason)s",
-                        suspended[hold.client_id],
-                        reason=label,
+                    description=stored_gettext(
+                        "%(hold)s set: %(reason)s", hold=label, reason=hold.reason
                     ),
-                    payload={"count": suspended[hold.client_id]},
+                    payload=_hold_payload(hold.pk, kind, hold.reason, job),
+                    object_type="hold",
+                    object_id=hold.pk,
                     actor=operator,
                 )
             )
+            if suspended[hold.client_id]:
+                lines.append(
+                    EventLine(
+                        type="subscription.suspended",
+                        client_id=hold.client_id,
+                        description=stored_ngettext(
+                            "%(count)s subscription suspended: %(reason)s",
+                            "%(count)s subscriptions suspended: %(reason)s",
+                            suspended[hold.client_id],
+                            reason=label,
+                        ),
+                        payload={"count": suspended[hold.client_id]},
+                        actor=operator,
+                    )
+                )
     events_record_bulk(tenant=tenant, lines=lines)
     notifications_create(
         tenant=tenant,
@@ -643,7 +643,7 @@ def _holds_insert(tenant: Tenant, new: list[ClientHold]) -> list[ClientHold]:
                 first.set_by_id,
                 first.set_by_job,
                 first.set_at,
-                literal_text("").to_json_text(),
+                EMPTY_TEXT.to_json_text(),
                 [h.client_id for h in new],
                 [h.reason.to_json_text() for h in new],
             ],
@@ -717,38 +717,34 @@ def _holds_release_bulk(
     resumed = subscriptions_resume(tenant=tenant, client_ids=free, now=now)
     clients_refresh_status(tenant=tenant, client_ids=client_ids)
     lines = []
-    with in_language(None, tenant):
-        payloads = {
-            pk: _hold_payload(pk, kind, reasons.get(client_id, back_to_zero), job)
-            for pk, client_id, kind in rows
-        }
-    for pk, client_id, kind in rows:
-        reason = reasons.get(client_id, back_to_zero)
-        lines.append(
-            EventLine(
-                type="hold.released",
-                client_id=client_id,
-                description=_released_description(HoldKind(kind).label, reason, ()),
-                payload=payloads[pk],
-                object_type="hold",
-                object_id=pk,
-                actor=operator,
-            )
-        )
-        if resumed[client_id]:
+    with in_language(None, tenant):  # the payloads' reasons in the tenant's language
+        for pk, client_id, kind in rows:
+            reason = reasons.get(client_id, back_to_zero)
             lines.append(
                 EventLine(
-                    type="subscription.resumed",
+                    type="hold.released",
                     client_id=client_id,
-                    description=stored_ngettext(
-                        "%(count)s subscription active again",
-                        "%(count)s subscriptions active again",
-                        resumed[client_id],
-                    ),
-                    payload={"count": resumed[client_id]},
+                    description=_released_description(HoldKind(kind).label, reason, ()),
+                    payload=_hold_payload(pk, kind, reason, job),
+                    object_type="hold",
+                    object_id=pk,
                     actor=operator,
                 )
             )
+            if resumed[client_id]:
+                lines.append(
+                    EventLine(
+                        type="subscription.resumed",
+                        client_id=client_id,
+                        description=stored_ngettext(
+                            "%(count)s subscription active again",
+                            "%(count)s subscriptions active again",
+                            resumed[client_id],
+                        ),
+                        payload={"count": resumed[client_id]},
+                        actor=operator,
+                    )
+                )
     events_record_bulk(tenant=tenant, lines=lines)
     send_client_access_changed_later(
         sender="holds",

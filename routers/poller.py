@@ -41,7 +41,7 @@ from django.utils import timezone, translation
 from core import crypto
 from core.locks import advisory_locks, lock_namespace
 from core.metrics import router_poll_observed
-from core.stored_text import StoredText, literal_text, stored_gettext
+from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext
 from events.services import EventLine, event_record, events_record_bulk
 from tenancy.models import Tenant
 
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 AUDIT_INTERVAL = timedelta(minutes=15)
 UNKNOWN_ERROR = stored_gettext("Unknown error")
 # An account the router matches has no sync error: the empty text, as JSON for raw SQL.
-NO_SYNC_ERROR = literal_text("").to_json_text()
+NO_SYNC_ERROR = EMPTY_TEXT.to_json_text()
 
 
 def setting(name: str, default: float) -> float:
@@ -324,7 +324,7 @@ def save_outcome(outcome: RouterOutcome, now: datetime) -> None:
             "is_reachable": True,
             "last_polled_at": now,
             "last_success_at": now,
-            "last_error": literal_text(""),
+            "last_error": EMPTY_TEXT,
             "last_error_kind": PollErrorKind.NONE,
             "sessions_online": len(outcome.active),
         }
@@ -492,7 +492,7 @@ def _mark_synced(accounts, synced: dict[int, int], now: datetime) -> None:
         accounts.filter(
             pk__in=[i for i in ids if synced[i] == version], sync_version=version
         ).exclude(sync_state=SyncState.SYNCED).update(
-            sync_state=SyncState.SYNCED, sync_error=literal_text(""), synced_at=now
+            sync_state=SyncState.SYNCED, sync_error=EMPTY_TEXT, synced_at=now
         )
 
 

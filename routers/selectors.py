@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from clients.models import HOLD_STATUSES, Client, ClientStatus
 from clients.signals import access_reason_label
 from core import crypto
-from core.stored_text import StoredText, literal_text, stored_gettext, validation_message
+from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext, validation_message
 from core.text import clean_text
 from subscriptions.selectors import client_current_subscriptions
 from tenancy.models import Tenant
@@ -165,7 +165,7 @@ class SecretProposal:
     secret: RouterSecret
     client: Client | None = None
     matched_by: str = MatchedBy.NEW
-    refused: StoredText = field(default_factory=lambda: literal_text(""))
+    refused: StoredText = EMPTY_TEXT
 
     @property
     def adoptable(self) -> bool:
@@ -266,7 +266,7 @@ def _refusal_of_secret(secret: RouterSecret, taken: dict[str, tuple]) -> StoredT
             validator(value)
         except ValidationError as error:
             return refused(validation_message(error))
-    return literal_text("")
+    return EMPTY_TEXT
 
 
 def _candidate_clients(tenant: Tenant, secrets: list[RouterSecret]) -> list[Client]:

@@ -33,10 +33,10 @@ from core.leases import (
 )
 from core.locks import advisory_xact_lock, lock_namespace
 from core.stored_text import (
+    EMPTY_TEXT,
     StoredText,
     encode_param,
     field_labels,
-    literal_text,
     stored_gettext,
     validation_message,
 )
@@ -449,7 +449,7 @@ def pppoe_account_push(*, account: PppoeAccount) -> bool:
             accounts.update(sync_state=SyncState.ERROR, sync_error=result.errors[fresh.pk])
             return False
         accounts.filter(sync_version=want.version).update(
-            sync_state=SyncState.SYNCED, sync_error=literal_text(""), synced_at=timezone.now()
+            sync_state=SyncState.SYNCED, sync_error=EMPTY_TEXT, synced_at=timezone.now()
         )
         if want.username in result.kicked:  # it was online until now
             accounts.update(

@@ -173,7 +173,7 @@ def test_the_admin_shows_and_finds_the_reasons_as_text(debtor, tenant):
         client_place_hold(tenant=tenant, client=typed, reason=literal_text(TYPED))
     admin = ClientHoldAdmin(ClientHold, None)
     with translation.override("ru"):
-        assert admin.reason_text(the_hold(debtor)).startswith(DEBT_RU)
+        assert admin.reason_shown(the_hold(debtor)).startswith(DEBT_RU)
     request = RequestFactory().get("/admin/holds/clienthold/")
     with scopes_disabled():
         for words, found in (("договора «Север»", typed), ("available funds", debtor)):
