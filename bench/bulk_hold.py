@@ -12,7 +12,8 @@ Then, in one run:
 - the floor: per chunk of --chunk clients (one transaction each, as the job), one statement
   that locks the chunk's clients and writes what the hold writes for them: the ClientHold rows,
   the clients' status, a `hold.placed` event per client and the e-mail owed (an outbox
-  e-mail, its subject and body one text for all); run over the whole selection, then rolled back;
+  e-mail owed without its text, as the job owes it: the sender renders it after the commit);
+  run over the whole selection, then rolled back;
 - the bulk action as the operator starts it (the selection is the list's filter, `group=<id>`,
   evaluated again per chunk through the list's FilterSet), run by the job's code
   (`client_bulk_action_execute`: lease, chunks of 1,000 through `clients_place_hold`, the
@@ -142,10 +143,10 @@ def floor_sql(tenant, group, user, chunk: int):
                                       'reason', %(reason)s::text, 'job', '')
             FROM h
         ), n AS (
-            INSERT INTO {notes} (tenant_id, key, kind, client_id, "to", subject, body, created_at,
-                                 status, next_attempt_at, attempts, error)
+            INSERT INTO {notes} (tenant_id, key, kind, client_id, "to", subject, body, context,
+                                 created_at, status, next_attempt_at, attempts, error)
             SELECT %(tenant)s, 'hold:' || h.id, 'hold_set', h.client_id,
-                   jsonb_build_array(cl.email), 'Your account is on hold', %(reason)s, now(),
+                   jsonb_build_array(cl.email), '', '', jsonb_build_object('hold', h.id), now(),
                    'queued', now() + interval '5 minutes', 0, '""'::jsonb
             FROM h JOIN {clients} cl ON cl.id = h.client_id
         )

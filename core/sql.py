@@ -11,11 +11,12 @@ query counts (the tests that pin them) and execute wrappers see its statements.
 """
 
 import sys
+from datetime import date, datetime
 from functools import cache
 
 import psycopg
-from django.db import connection
-from django.db.models import Field
+from django.db import connection, connections
+from django.db.models import DateField, DateTimeField, Field, TimeField
 from django.db.models.base import ModelState
 
 
@@ -93,20 +94,21 @@ def unnest_arrays(fields) -> str:
     return f"unnest({arrays})"
 
 
-def objects_insert(objects: list, *, skip_conflicts: bool = False) -> None:
+def objects_insert(objects: list, *, skip_conflicts: bool = False) -> list[int] | None:
     """Insert new instances of one model in one statement, each column an array bound on the
     server in binary, and give each its id. Django's bulk_create quotes every value into the
     statement's text, which for a chunk of a thousand clients of forty columns was a third of
     the chunk's writing. Values are prepared as the ORM prepares them (`pre_save`, then
     `get_db_prep_save`); the SQLite demo takes bulk_create itself. `skip_conflicts`: a row
     that a unique constraint already holds is left out (ON CONFLICT DO NOTHING), and no
-    instance is given its id (the caller reads what it needs)."""
+    instance is given its id: the ids of the rows written are returned instead (None on the
+    SQLite demo, where the caller reads what it needs)."""
     if not objects:
-        return
+        return []
     model = type(objects[0])
     if not is_postgresql():
         model._base_manager.bulk_create(objects, ignore_conflicts=skip_conflicts)
-        return
+        return None
     meta, quote = model._meta, connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     columns = [_column(field, objects) for field in fields]
@@ -114,41 +116,54 @@ def objects_insert(objects: list, *, skip_conflicts: bool = False) -> None:
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608 - names are the model's
         f"SELECT * FROM {unnest_arrays(fields)} "
     )
-    if skip_conflicts:
-        with bound_cursor() as cursor:
-            cursor.execute(sql + "ON CONFLICT DO NOTHING", columns)
-        return
+    conflicts = "ON CONFLICT DO NOTHING " if skip_conflicts else ""
     with bound_cursor() as cursor:
-        cursor.execute(sql + f"RETURNING {meta.pk.column}", columns)
+        cursor.execute(sql + f"{conflicts}RETURNING {quote(meta.pk.column)}", columns)
         ids = [row[0] for row in cursor.fetchall()]
+    if skip_conflicts:
+        return ids
     for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+    return ids
 
 
 def _column(field, objects: list) -> list:
     """A column's values as the ORM saves them (`pre_save`, then `get_db_prep_save`). A field
     that saves its attribute as it is prepares each distinct plain value once: most of a new
-    client's forty columns hold the same few values (blank, a default, the tenant), and
-    preparing each again cost a third of writing the chunk."""
-    if type(field).pre_save is not Field.pre_save:  # auto_now and the like: per object
-        return [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objects]
+    client's forty columns hold the same few values (blank, a default, the tenant, the one
+    time of the chunk), and preparing each again cost a third of writing the chunk. The
+    connection itself is passed, not its thread-local proxy (a lookup per value)."""
+    db = connections[connection.alias]
+    if not _saves_attribute(field):  # auto_now and the like: per object
+        return [field.get_db_prep_save(field.pre_save(obj, True), db) for obj in objects]
     attname, prepared, values = field.attname, {}, []
     for obj in objects:
         value = getattr(obj, attname)
         if type(value) not in _PLAIN:
-            values.append(field.get_db_prep_save(value, connection))
+            values.append(field.get_db_prep_save(value, db))
             continue
         key = (type(value), value)
         if key not in prepared:
-            prepared[key] = field.get_db_prep_save(value, connection)
+            prepared[key] = field.get_db_prep_save(value, db)
         values.append(prepared[key])
     return values
 
 
+def _saves_attribute(field) -> bool:
+    """The field saves its attribute as it is: its pre_save is Field's, or a date's or time's
+    without auto_now or auto_now_add (they override pre_save for those two alone)."""
+    pre_save = type(field).pre_save
+    if pre_save in _DATE_PRE_SAVES:
+        return not (field.auto_now or field.auto_now_add)
+    return pre_save is Field.pre_save
+
+
+_DATE_PRE_SAVES = (DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save)
+
 # Values whose preparation depends on the value alone (equal values of one type prepare alike).
-_PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN = frozenset({str, int, bool, type(None), datetime, date})
 
 
 def instance_copy(instance):

@@ -2,11 +2,13 @@
 transaction or under a lock, each key at least once and, but for one window, once only.
 
 How `emails_send` sends one e-mail:
-1. the SMTP connection is opened first (a server that is down claims nothing);
+1. the rows owed without their text are rendered (events/outbox.py), and the SMTP connection
+   is opened (a server that is down claims nothing);
 2. the row is claimed under a lease: one conditional UPDATE, committed at once, so that of two
    workers on one row one wins, and a sent or failed row is skipped (core/leases.py);
 3. the message goes out over SMTP with no transaction open (it raises inside one);
-4. the row is marked sent at once: one UPDATE, fenced by the claim's attempt.
+4. the row is marked sent at once, with the text rendered in step 1: one UPDATE, fenced by
+   the claim's attempt.
 
 The window: a worker that dies between the SMTP server's reply to the message (250 after
 DATA) and the commit of step 4, one round trip to PostgreSQL, leaves an e-mail that went out
@@ -40,7 +42,7 @@ from core.leases import Lease, lease_claim, lease_fail, lease_finish
 from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext
 from tenancy.models import Tenant
 
-from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail
+from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail, emails_render
 
 logger = logging.getLogger(__name__)
 
@@ -99,19 +101,25 @@ def _give_back(lease: Lease, reason: StoredText, now: datetime) -> None:
     )
 
 
-def _send_one(smtp, email: OutboxEmail, lease: Lease) -> bool:
+def _send_one(smtp, email: OutboxEmail, lease: Lease, text: dict) -> bool:
+    """Send one claimed row; `text` is its subject and body when they were rendered now, kept
+    in the row with the outcome."""
     _require_no_transaction()
+    if not email.body:
+        lease_fail(lease, stored_gettext("Its text could not be made: what it speaks of is gone."))
+        return False
     try:
         smtp.send_messages([outbox_message(email)])
     except Exception as exc:
         said = f"{type(exc).__name__}: {exc}"[:SAID_MAX]
         if _refused(exc):
             logger.warning("E-mail %s refused: %s", email.key, said)
-            lease_fail(lease, stored_gettext("The mail server refused it: %(reason)s", reason=said))
+            reason = stored_gettext("The mail server refused it: %(reason)s", reason=said)
+            lease_fail(lease, reason, **text)
             return False
         _give_back(lease, stored_gettext("Sending failed: %(reason)s", reason=said), timezone.now())
         raise
-    if not lease_finish(lease, status=EmailStatus.SENT, error=EMPTY_TEXT):
+    if not lease_finish(lease, status=EmailStatus.SENT, error=EMPTY_TEXT, **text):
         logger.warning("E-mail %s was sent after its lease was taken over", email.key)
     return True
 
@@ -125,17 +133,19 @@ def emails_send(*, tenant: Tenant, ids, now: datetime | None = None) -> int:
     owed = list(
         rows.filter(pk__in=list(ids), status__in=[EmailStatus.QUEUED, EmailStatus.SENDING])
         .order_by("pk")
-        .only("pk", "tenant_id", "key", "to", "subject", "body")
+        .only("pk", "tenant_id", "key", "kind", "client_id", "to", "subject", "body", "context")
     )
     if not owed:
         return 0
+    rendered = {email.pk for email in emails_render(tenant, owed)}
     sent = 0
     with get_connection(fail_silently=False) as smtp:
         for email in owed:
             lease = lease_claim(OutboxEmail, email.pk, now=now)
             if lease is None:  # sent, failed, or another worker's
                 continue
-            sent += _send_one(smtp, email, lease)
+            text = {"subject": email.subject, "body": email.body} if email.pk in rendered else {}
+            sent += _send_one(smtp, email, lease, text)
     return sent
 
 

@@ -20,6 +20,7 @@ class HoldsConfig(AppConfig):
         from clients.extensions import register_bulk_action, register_page_block
         from clients.signals import client_deleted, clients_deleted
         from core.jobs import job_register
+        from events.outbox import register_email_renderer
         from subscriptions.services import expiry_done, subscriptions_changed
         from tenancy.modules import for_modules
         from tenancy.navigation import NavSection, register_nav_section
@@ -27,6 +28,8 @@ class HoldsConfig(AppConfig):
 
         from . import receivers
         from .contributions import BULK_HOLD_ACTIONS, HOLDS_BLOCK
+        from .models import NotificationKind
+        from .notifications import notices_render
         from .services import (
             FINANCIAL_HOLDS_JOB,
             FINANCIAL_HOLDS_RESULT_LABELS,
@@ -43,6 +46,7 @@ class HoldsConfig(AppConfig):
             )
         )
         register_page_block(HOLDS_BLOCK)
+        register_email_renderer(NotificationKind.values, notices_render)
         # Available funds change with every posting and every credit-limit change: track since
         # when they are negative, and lift a financial hold as soon as they are not.
         funds_changed.connect(receivers.funds_changed, dispatch_uid="holds_funds")

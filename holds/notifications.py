@@ -1,6 +1,7 @@
 """The e-mails of holds and expiry: default wording, the tenant's own (NotificationTemplate,
 editable in the admin) and rendering with Django's template engine. They are owed through the
-outbox (events/outbox.py), which sends each once after the commit."""
+outbox without their text (events/outbox.py): the sender renders each just before sending it
+(`notices_render`), once after the commit."""
 
 from functools import lru_cache
 
@@ -8,11 +9,13 @@ from django.template import Context, Template
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as _
 
+from clients.models import Client
 from core.formatting import format_amount
 from core.languages import in_language_of
+from subscriptions.models import Subscription
 from tenancy.models import Tenant
 
-from .models import NotificationKind, NotificationTemplate
+from .models import ClientHold, NotificationKind, NotificationTemplate
 
 # The default wording, in English as written here and marked for the catalogue: translated
 # into the client's language when an e-mail is rendered (`render_notification`), while the
@@ -65,6 +68,38 @@ def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
         )
     )
     return texts
+
+
+def notices_render(tenant: Tenant, emails: list) -> None:
+    """The subject and body of these outbox rows (events/outbox.py's renderer of the kinds
+    above), each from its client and the hold or subscription of its `context`, read in three
+    queries for all. A row whose client or object is gone keeps its empty body."""
+    templates = notification_templates(tenant)
+    clients = Client.objects.for_tenant(tenant).in_bulk({e.client_id for e in emails})
+    holds = ClientHold.objects.for_tenant(tenant).in_bulk(_ids_in(emails, "hold"))
+    subscriptions = (
+        Subscription.objects.for_tenant(tenant)
+        .select_related("package")
+        .in_bulk(_ids_in(emails, "subscription"))
+    )
+    for email in emails:
+        client = clients.get(email.client_id)
+        hold = holds.get(email.context.get("hold"))
+        subscription = subscriptions.get(email.context.get("subscription"))
+        if client is None or (hold, subscription) == (None, None):
+            continue
+        email.subject, email.body = render_notification(
+            templates,
+            email.kind,
+            tenant=tenant,
+            client=client,
+            hold=hold,
+            subscription=subscription,
+        )
+
+
+def _ids_in(emails, name: str) -> set[int]:
+    return {e.context[name] for e in emails if e.context.get(name)}
 
 
 def render_notification(templates, kind: str, *, tenant, client, **objects):

@@ -359,3 +359,47 @@ def test_a_sender_killed_mid_send_loses_nothing_and_sends_once(smtp, tmp_path):
         assert emails_send(tenant=tenant, ids=ids, now=after_lease) == 0
         assert OutboxEmail.objects.get(pk=ids[0]).status == EmailStatus.SENT
     assert len(smtp.accepted) == 1
+
+
+def test_a_hold_notice_is_owed_without_text_and_keeps_the_text_it_was_sent_with(smtp):
+    tenant = TenantFactory(name="Fibra Norte")
+    client = ClientFactory(tenant=tenant, name="Ada Brandt", email="ada@example.com")
+    with scopes_disabled():
+        with transaction.atomic():
+            hold = client_place_hold(tenant=tenant, client=client, reason=literal_text("Audit"))
+            owed = OutboxEmail.objects.get(key=f"hold:{hold.pk}")
+            # Owed in the hold's transaction with what its text is made from, not the text.
+            assert (owed.subject, owed.body, owed.context) == ("", "", {"hold": hold.pk})
+        sent = OutboxEmail.objects.get(pk=owed.pk)
+    [message] = smtp.messages()
+    assert sent.status == EmailStatus.SENT
+    assert sent.subject == message["Subject"].strip() == "Fibra Norte: your service is on hold"
+    assert sent.body == message.get_content().replace("\r\n", "\n").rstrip("\n") + "\n"
+    assert "Dear Ada Brandt" in sent.body and "Reason: Audit" in sent.body
+
+
+def test_a_notice_whose_hold_is_gone_fails_with_its_reason_and_sends_nothing(smtp):
+    from holds.models import NotificationKind
+    from holds.services import notifications_create
+
+    tenant = TenantFactory()
+    client = ClientFactory(tenant=tenant, email="c@example.com")
+    with scopes_disabled():
+        with transaction.atomic():
+            [pk] = notifications_create(
+                tenant=tenant,
+                rows=[(client.pk, NotificationKind.HOLD_SET, "hold:gone", None, 987654321)],
+            )
+        email = OutboxEmail.objects.get(pk=pk)
+    assert smtp.accepted == []
+    assert email.status == EmailStatus.FAILED and email.body == ""
+    assert "what it speaks of is gone" in str(email.error)
+
+
+def test_owing_without_text_needs_a_renderer_for_the_kind():
+    tenant = TenantFactory()
+    email = OwedEmail(key="k", to=("a@example.com",), kind="no-such-kind", context={"x": 1})
+    with transaction.atomic(), pytest.raises(ValueError, match="no-such-kind"):
+        emails_enqueue(tenant=tenant, emails=[email])
+    with scopes_disabled():
+        assert not OutboxEmail.objects.exists()

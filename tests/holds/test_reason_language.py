@@ -21,7 +21,7 @@ from billing.models import Account
 from billing.services import account_charge, account_top_up
 from core.stored_text import StoredText, literal_text, stored_gettext
 from events.models import Event
-from events.outbox import OutboxEmail
+from events.outbox import OutboxEmail, emails_render
 from events.webhooks import webhook_body
 from exports.lists import LIST_EXPORT_KIND
 from exports.models import ExportJob, ExportStatus
@@ -232,7 +232,9 @@ def test_the_hold_e_mail_is_in_the_clients_language(tenant, funded):
             )
         with translation.override("en"):
             financial_holds_run(tenant=tenant)
-        bodies = dict(OutboxEmail.objects.values_list("client_id", "body"))
+            emails = list(OutboxEmail.objects.all())
+            emails_render(tenant, emails)  # as the sender does, in a worker's language
+        bodies = {email.client_id: email.body for email in emails}
     assert DEBT_RU in bodies[russian.pk] and DEBT_EN not in bodies[russian.pk]
     assert DEBT_EN in bodies[english.pk]
 

@@ -29,7 +29,7 @@ from openpyxl import load_workbook
 from billing.services import account_set_credit_limit
 from core.stored_text import literal_text
 from core.validation_messages import MESSAGES, field_error_message
-from events.outbox import OutboxEmail
+from events.outbox import OutboxEmail, emails_render
 from exports.models import ExportJob, ExportStatus
 from exports.tasks import export_job_run
 from holds.models import HoldKind, NotificationKind
@@ -104,8 +104,12 @@ def russian_client(tenant, **kwargs):
 
 
 def owed_emails(tenant, client) -> list[OutboxEmail]:
-    with scopes_disabled():
-        return list(OutboxEmail.objects.filter(tenant=tenant, client_id=client.pk).order_by("pk"))
+    """The e-mails owed to `client`, with the text the sender gives those owed without one,
+    rendered in English (a worker's language)."""
+    with translation.override("en"), scopes_disabled():
+        emails = list(OutboxEmail.objects.filter(tenant=tenant, client_id=client.pk).order_by("pk"))
+        emails_render(tenant, emails)
+    return emails
 
 
 def owe_every_notice(tenant, client) -> None:
