@@ -17,8 +17,9 @@ Then, in one run:
 - the bulk action as the operator starts it (the selection is the list's filter, `group=<id>`,
   evaluated again per chunk through the list's FilterSet), run by the job's code
   (`client_bulk_action_execute`: lease, chunks of 1,000 through `clients_place_hold`, the
-  job's progress in each chunk's transaction), best of --repeat runs, each on the same start
-  (the holds and their rows removed between runs, outside the timing);
+  job's progress in each chunk's transaction), in a process whose startup heap is frozen as a
+  worker's is (core/heap.py), best of --repeat runs, each on the same start (the holds and
+  their rows removed between runs, outside the timing);
 - the number of SQL statements of each (counted by an execute wrapper).
 
 The figure, `bulk_hold_clients_per_s` with its floor, is written to bench/out/bulk_hold.json;
@@ -240,6 +241,7 @@ def main():
     from django.db import connection
 
     import clients.bulk as bulk
+    from core.heap import startup_heap_freeze
 
     common.migrate()
     now = datetime.now(UTC)
@@ -259,6 +261,8 @@ def main():
         raise SystemExit(f"the floor held {floor_timing.result}, not {args.clients}")
 
     run = bulk_hold(tenant, group, membership, args.clients)
+    # The worker's process, as it starts: its heap frozen once the app is loaded.
+    startup_heap_freeze()
     if args.profile:
         Counter.profile = {}
     times, cpu, statements = [], [], 0

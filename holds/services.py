@@ -54,6 +54,7 @@ from core.stored_text import (
     EMPTY_TEXT,
     Money,
     StoredText,
+    label_text,
     literal_text,
     stored_gettext,
     stored_ngettext,
@@ -477,7 +478,7 @@ def notifications_create(*, tenant: Tenant, rows) -> list[int]:
         addresses = dict(
             Client.objects.for_tenant(tenant)
             .exclude(email="")
-            .filter(pk__in={r[0] for r in chunk})
+            .filter(pk__any={r[0] for r in chunk})
             .values_list("pk", "email")
         )
         emails = [
@@ -547,7 +548,7 @@ def _holds_place_bulk(
         _clients_set_status(tenant, client_ids, status_from_holds({kind}), now)
     else:
         clients_refresh_status(tenant=tenant, client_ids=client_ids)
-    label = HoldKind(kind).label
+    label = label_text(HoldKind(kind).label)  # stored once, not once per client
     lines = []
     with in_language(None, tenant):  # the payloads' reasons in the tenant's language
         for hold in created:
@@ -743,7 +744,7 @@ def _lock_clients(tenant: Tenant, client_ids) -> list[tuple[int, str]]:
     """(id, status) of these clients, locked in id order, the order every writer locks them."""
     return list(
         Client.objects.for_tenant(tenant)
-        .filter(pk__in=list(client_ids))
+        .filter(pk__any=list(client_ids))
         .order_by("pk")
         .select_for_update()
         .values_list("pk", "status")
@@ -754,7 +755,7 @@ def _holds_in_force(tenant: Tenant, client_ids, kind: str) -> dict[int, int]:
     """Client id -> id of its hold of `kind` in force."""
     return dict(
         ClientHold.objects.for_tenant(tenant)
-        .filter(client_id__in=list(client_ids), kind=kind, lifted_at__isnull=True)
+        .filter(client_id__any=list(client_ids), kind=kind, lifted_at__isnull=True)
         .values_list("client_id", "pk")
     )
 

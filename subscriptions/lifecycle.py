@@ -193,7 +193,7 @@ def subscriptions_suspend(*, tenant: Tenant, client_ids, now: datetime | None = 
     Returns how many each client had suspended. Idempotent: suspended ones stay as they are."""
     now = now or timezone.now()
     active = Subscription.objects.for_tenant(tenant).filter(
-        client_id__in=list(client_ids), status=SubscriptionStatus.ACTIVE
+        client_id__any=list(client_ids), status=SubscriptionStatus.ACTIVE
     )
     suspended = Counter(active.values_list("client_id", flat=True))
     if suspended:
