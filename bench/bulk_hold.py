@@ -261,7 +261,7 @@ def main():
         raise SystemExit(f"the floor held {floor_timing.result}, not {args.clients}")
 
     run = bulk_hold(tenant, group, membership, args.clients)
-    # The worker's process, as it starts: its heap frozen once the app is loaded.
+    # The worker, as it starts: its heap frozen once the app is loaded (core.heap).
     startup_heap_freeze()
     if args.profile:
         Counter.profile = {}

@@ -1,7 +1,7 @@
 """The shared pieces every app uses (numbers, text, date formats, locks, job runs, leases,
 the task base, the outbound policy), and operations: health, metrics, structured logs, the
 single beat. Sends no event and hears none; hears Celery's task signals (core.logs) and a
-worker process's start (core.heap).
+worker's start (core.heap).
 """
 
 from django.apps import AppConfig
@@ -14,7 +14,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import (
-            heap,  # noqa: F401 - a worker's process freezes its startup heap (core.heap)
+            heap,  # noqa: F401 - a worker freezes its startup heap before its pool forks
             logs,  # noqa: F401 - connects the task log and metrics to Celery's signals
             lookups,  # noqa: F401 - registers `field__any`
             tenant_keys,  # noqa: F401 - registers the check that links are tenant-keyed

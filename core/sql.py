@@ -102,7 +102,7 @@ def objects_insert(objects: list, *, skip_conflicts: bool = False) -> list[int] 
     `get_db_prep_save`); the SQLite demo takes bulk_create itself. `skip_conflicts`: a row
     that a unique constraint already holds is left out (ON CONFLICT DO NOTHING), and no
     instance is given its id: the ids of the rows written are returned instead (None on the
-    SQLite demo, where the caller reads what it needs)."""
+    SQLite demo, where the caller reads what it needs; nothing to insert is always [])."""
     if not objects:
         return []
     model = type(objects[0])

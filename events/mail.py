@@ -42,12 +42,18 @@ from core.leases import Lease, lease_claim, lease_fail, lease_finish
 from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext
 from tenancy.models import Tenant
 
-from .outbox import SEND_CHUNK, EmailStatus, OutboxEmail, emails_render
+from .outbox import (
+    SAID_MAX,
+    SEND_CHUNK,
+    EmailStatus,
+    OutboxEmail,
+    email_render_failure,
+    emails_render,
+)
 
 logger = logging.getLogger(__name__)
 
 RETRY_BACKOFF = timedelta(minutes=1)  # doubled after each failed attempt
-SAID_MAX = 1000  # what the mail server or the system said, kept in the row's error
 
 
 def in_transaction() -> bool:
@@ -89,8 +95,9 @@ def _refused(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
-def _give_back(lease: Lease, reason: StoredText, now: datetime) -> None:
-    """Back to the queue, due again after a backoff that doubles with each attempt."""
+def _give_back(lease: Lease, reason: StoredText, now: datetime, **text) -> None:
+    """Back to the queue, due again after a backoff that doubles with each attempt; the text
+    rendered for this attempt is kept, so that the retry sends the same."""
     delay = RETRY_BACKOFF * 2 ** max(lease.attempt - 1, 0)
     lease.rows().update(
         status=EmailStatus.QUEUED,
@@ -98,6 +105,7 @@ def _give_back(lease: Lease, reason: StoredText, now: datetime) -> None:
         heartbeat_at=None,
         next_attempt_at=now + delay,
         error=reason,
+        **text,
     )
 
 
@@ -106,7 +114,7 @@ def _send_one(smtp, email: OutboxEmail, lease: Lease, text: dict) -> bool:
     in the row with the outcome."""
     _require_no_transaction()
     if not email.body:
-        lease_fail(lease, stored_gettext("Its text could not be made: what it speaks of is gone."))
+        lease_fail(lease, email_render_failure(email))
         return False
     try:
         smtp.send_messages([outbox_message(email)])
@@ -117,7 +125,8 @@ def _send_one(smtp, email: OutboxEmail, lease: Lease, text: dict) -> bool:
             reason = stored_gettext("The mail server refused it: %(reason)s", reason=said)
             lease_fail(lease, reason, **text)
             return False
-        _give_back(lease, stored_gettext("Sending failed: %(reason)s", reason=said), timezone.now())
+        reason = stored_gettext("Sending failed: %(reason)s", reason=said)
+        _give_back(lease, reason, timezone.now(), **text)
         raise
     if not lease_finish(lease, status=EmailStatus.SENT, error=EMPTY_TEXT, **text):
         logger.warning("E-mail %s was sent after its lease was taken over", email.key)

@@ -13,11 +13,16 @@ Rules:
   (`register_email_renderer`). Rendering ten thousand e-mails through the template engine
   inside the hold's transaction kept a thousand clients locked for most of each chunk; after
   the commit it costs the sender a fraction of the SMTP round trip it makes anyway. Either
-  way the row keeps the text as the client received it: the sender stores it with the outcome.
+  way the row keeps the text the sender sent: it is stored with the outcome, or with the
+  give-back of a retry, so a retry sends what the first attempt did. What a notice says is
+  what its objects say when it is sent (a client renamed meanwhile is named as renamed); a
+  notice whose objects are gone by then, or whose wording cannot be rendered, is failed with
+  the reason.
 - A row is a leased record of work (core/leases.py): `queued` until a worker claims it,
   `sending` under the worker's lease, then `sent`, or `failed` with the reason.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,8 +35,10 @@ from django.utils.translation import pgettext_lazy
 
 from core.leases import Lease, Leased, lease_requeue
 from core.sql import instance_copy, objects_insert
-from core.stored_text import StoredTextField
+from core.stored_text import StoredText, StoredTextField, stored_gettext
 from tenancy.models import Tenant, TenantOwnedModel
+
+logger = logging.getLogger(__name__)
 
 
 class EmailStatus(models.TextChoices):
@@ -53,6 +60,7 @@ class OutboxEmail(Leased, TenantOwnedModel):
     context = models.JSONField(
         _("context"),
         default=dict,
+        db_default={},  # an old process's insert during an upgrade still writes its row
         blank=True,
         help_text=_(
             "The ids of the objects an e-mail owed without its text speaks of: "
@@ -121,9 +129,13 @@ class OwedEmail:
 
 
 # Makes the text of the given rows of one tenant, owed without it, in place (subject and body);
-# a row it cannot render (what it speaks of is gone) keeps an empty body.
+# a row it cannot render keeps an empty body and says why (`email_render_failed`).
 EmailRenderer = Callable[[Tenant, list[OutboxEmail]], None]
 _RENDERERS: dict[str, EmailRenderer] = {}
+
+WHAT_IT_SPEAKS_OF_IS_GONE = stored_gettext("Its text could not be made: what it speaks of is gone.")
+NOT_RENDERED = stored_gettext("Its text could not be made.")
+SAID_MAX = 1000  # what the system said, kept in a row's error
 
 
 def register_email_renderer(kinds: Iterable[str], renderer: EmailRenderer) -> None:
@@ -135,14 +147,45 @@ def register_email_renderer(kinds: Iterable[str], renderer: EmailRenderer) -> No
 
 def emails_render(tenant: Tenant, emails: list[OutboxEmail]) -> list[OutboxEmail]:
     """Render the rows owed without their text, one renderer call per kind; returns the rows
-    rendered now (those still without a body could not be)."""
+    rendered now. A row still without a body is failed by the sender with the reason its
+    renderer gave (`email_render_failure`)."""
     by_kind: dict[str, list[OutboxEmail]] = {}
     for email in emails:
         if not email.body:
             by_kind.setdefault(email.kind, []).append(email)
     for kind, group in by_kind.items():
-        _RENDERERS[kind](tenant, group)
+        _render_group(tenant, _RENDERERS[kind], group)
     return [email for group in by_kind.values() for email in group if email.body]
+
+
+def _render_group(tenant: Tenant, renderer: EmailRenderer, group: list[OutboxEmail]) -> None:
+    """One call for the kind's rows; when it raises (a tenant's wording that does not
+    compile), one call per row still without text, so that only the rows it fails on fail,
+    with what it said, and the others are sent."""
+    try:
+        renderer(tenant, group)
+        return
+    except Exception:
+        logger.exception("E-mails of kind %s could not be rendered together", group[0].kind)
+    for email in group:
+        if email.body:
+            continue
+        try:
+            renderer(tenant, [email])
+        except Exception as exc:  # noqa: BLE001 - any failure fails this row, with its reason
+            said = f"{type(exc).__name__}: {exc}"[:SAID_MAX]
+            email_render_failed(
+                email, stored_gettext("Its text could not be made: %(reason)s", reason=said)
+            )
+
+
+def email_render_failed(email: OutboxEmail, reason: StoredText) -> None:
+    """Why a renderer left this row without text: the sender fails it with this reason."""
+    email._render_failure = reason
+
+
+def email_render_failure(email: OutboxEmail) -> StoredText:
+    return getattr(email, "_render_failure", None) or NOT_RENDERED
 
 
 # The worker queued at the commit sends a row first; the sweep takes it only after this.
@@ -168,7 +211,8 @@ def _outbox_rows(tenant: Tenant, emails: list[OwedEmail]) -> list[OutboxEmail]:
 
 def emails_enqueue(*, tenant: Tenant, emails: Iterable[OwedEmail]) -> list[int]:
     """Owe these e-mails in the caller's transaction (keys already owed are left as they are)
-    and queue their sending after the commit. Returns the ids of the rows written."""
+    and queue their sending after the commit. Returns the ids of the rows written (on the
+    SQLite demo, of the rows of these keys still queued)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("E-mails are owed in the transaction of their change.")
     emails = [email for email in emails if email.to]

@@ -15,8 +15,10 @@ A separate table rather than an Account column, so that billing's model stays bi
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.template import Template, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -187,3 +189,17 @@ class NotificationTemplate(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    def clean(self):
+        """A wording that does not compile is refused next to its field when it is saved,
+        rather than found out by the sender of every e-mail that uses it."""
+        errors = {}
+        for name in ("subject", "body"):
+            try:
+                Template(getattr(self, name) or "")
+            except TemplateSyntaxError as exc:
+                errors[name] = ValidationError(
+                    _("This is not a valid template: %(error)s"), params={"error": exc}
+                )
+        if errors:
+            raise ValidationError(errors)

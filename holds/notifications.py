@@ -12,10 +12,14 @@ from django.utils.translation import gettext_noop as _
 from clients.models import Client
 from core.formatting import format_amount
 from core.languages import in_language_of
+from core.stored_text import stored_gettext
+from events.outbox import WHAT_IT_SPEAKS_OF_IS_GONE, email_render_failed
 from subscriptions.models import Subscription
 from tenancy.models import Tenant
 
 from .models import ClientHold, NotificationKind, NotificationTemplate
+
+EMPTY_WORDING = stored_gettext("Its text could not be made: its wording renders to nothing.")
 
 # The default wording, in English as written here and marked for the catalogue: translated
 # into the client's language when an e-mail is rendered (`render_notification`), while the
@@ -73,7 +77,8 @@ def notification_templates(tenant: Tenant) -> dict[str, tuple[str, str]]:
 def notices_render(tenant: Tenant, emails: list) -> None:
     """The subject and body of these outbox rows (events/outbox.py's renderer of the kinds
     above), each from its client and the hold or subscription of its `context`, read in three
-    queries for all. A row whose client or object is gone keeps its empty body."""
+    queries for all. A row whose client or object is gone, or whose wording renders to
+    nothing, keeps its empty body and says why."""
     templates = notification_templates(tenant)
     clients = Client.objects.for_tenant(tenant).in_bulk({e.client_id for e in emails})
     holds = ClientHold.objects.for_tenant(tenant).in_bulk(_ids_in(emails, "hold"))
@@ -87,8 +92,9 @@ def notices_render(tenant: Tenant, emails: list) -> None:
         hold = holds.get(email.context.get("hold"))
         subscription = subscriptions.get(email.context.get("subscription"))
         if client is None or (hold, subscription) == (None, None):
+            email_render_failed(email, WHAT_IT_SPEAKS_OF_IS_GONE)
             continue
-        email.subject, email.body = render_notification(
+        subject, body = render_notification(
             templates,
             email.kind,
             tenant=tenant,
@@ -96,6 +102,10 @@ def notices_render(tenant: Tenant, emails: list) -> None:
             hold=hold,
             subscription=subscription,
         )
+        if not body.strip():
+            email_render_failed(email, EMPTY_WORDING)
+            continue
+        email.subject, email.body = subject, body
 
 
 def _ids_in(emails, name: str) -> set[int]:
@@ -109,7 +119,7 @@ def render_notification(templates, kind: str, *, tenant, client, **objects):
 
 
 def _render_notification(templates, kind: str, *, tenant, client, hold, subscription):
-    """The subject and body of one e-mail, rendered when it is owed (events/outbox.py)."""
+    """The subject and body of one e-mail, rendered by the sender (events/outbox.py)."""
     subject, body = templates[kind]
     if (subject, body) == DEFAULTS.get(kind):
         subject, body = gettext(subject), gettext(body)

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outboxemail',
             name='context',
-            field=models.JSONField(blank=True, default=dict, help_text='The ids of the objects an e-mail owed without its text speaks of: the sender renders it from them.', verbose_name='context'),
+            field=models.JSONField(blank=True, db_default={}, default=dict, help_text='The ids of the objects an e-mail owed without its text speaks of: the sender renders it from them.', verbose_name='context'),
         ),
         migrations.AlterField(
             model_name='outboxemail',

@@ -47,3 +47,28 @@ def test_an_empty_list_selects_nothing(clients):
     with scopes_disabled():
         assert not Client.objects.filter(pk__any=[]).exists()
         assert Client.objects.exclude(pk__any=[]).count() == len(clients)
+
+
+def test_none_matches_nothing_and_instances_stand_for_their_ids(clients):
+    for client in clients:
+        make_account(client)
+    with scopes_disabled():
+        accounts = Account.objects.all()
+        others = accounts.exclude(client_id__any=[clients[0].pk, None])
+        assert others.count() == len(clients) - 1  # as __in: None drops out, not NULL for all
+        chosen = accounts.filter(client__any=clients[:2]).values_list("client_id", flat=True)
+        assert set(chosen) == {c.pk for c in clients[:2]}
+
+
+def test_a_text_is_matched_whole_beyond_its_columns_length(clients):
+    full = "n" * Client._meta.get_field("name").max_length
+    with scopes_disabled():
+        Client.objects.filter(pk=clients[0].pk).update(name=full)
+        # a cast to the column's varchar(n) would cut the longer value down to the stored one
+        assert not Client.objects.filter(name__any=[full + "more"]).exists()
+        assert Client.objects.filter(name__any=[full]).get() == clients[0]
+
+
+def test_a_subquery_is_refused_with_a_clear_message(clients):
+    with scopes_disabled(), pytest.raises(TypeError, match="subquery goes through __in"):
+        Client.objects.filter(pk__any=Client.objects.values("pk"))

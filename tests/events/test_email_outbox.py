@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from celery.exceptions import Retry
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -403,3 +404,63 @@ def test_owing_without_text_needs_a_renderer_for_the_kind():
         emails_enqueue(tenant=tenant, emails=[email])
     with scopes_disabled():
         assert not OutboxEmail.objects.exists()
+
+
+def _tenant_wording(tenant, kind, body, subject="Notice"):
+    """A tenant's wording as an older release could store it (without the model's check)."""
+    from holds.models import NotificationTemplate
+
+    with scopes_disabled():
+        NotificationTemplate.objects.create(tenant=tenant, kind=kind, subject=subject, body=body)
+
+
+def test_a_wording_that_does_not_compile_fails_its_notices_and_the_rest_are_sent(smtp):
+    from holds.models import NotificationKind
+
+    tenant = TenantFactory()
+    _tenant_wording(tenant, NotificationKind.HOLD_SET, "Dear {% if client.name %}{{ client.name }}")
+    client = ClientFactory(tenant=tenant, email="c@example.com")
+    with scopes_disabled():
+        with transaction.atomic():  # a hold's notice and an e-mail with its own text, together
+            hold = client_place_hold(tenant=tenant, client=client, reason=literal_text("Audit"))
+        held = OutboxEmail.objects.get(key=f"hold:{hold.pk}")
+        [other] = owe(tenant, 1)
+        OutboxEmail.objects.filter(pk=held.pk).update(status=EmailStatus.QUEUED, attempts=0)
+        assert emails_send(tenant=tenant, ids=[held.pk, other]) == 1
+        held.refresh_from_db()
+    assert [m["Subject"] for m in smtp.messages()] == ["Notice 0"]
+    assert held.status == EmailStatus.FAILED and held.body == ""
+    assert "Its text could not be made: TemplateSyntaxError" in str(held.error)
+    assert emails_due(now=timezone.now() + timedelta(days=1)) == {}  # nothing left to retry
+
+
+def test_a_wording_that_renders_to_nothing_fails_with_its_reason(smtp):
+    from holds.models import NotificationKind
+
+    tenant = TenantFactory()
+    _tenant_wording(tenant, NotificationKind.HOLD_SET, "{% if False %}Hello{% endif %}")
+    client = ClientFactory(tenant=tenant, email="c@example.com")
+    with scopes_disabled():
+        with transaction.atomic():
+            hold = client_place_hold(tenant=tenant, client=client, reason=literal_text("Audit"))
+        email = OutboxEmail.objects.get(key=f"hold:{hold.pk}")
+    assert smtp.accepted == []
+    assert email.status == EmailStatus.FAILED
+    assert "its wording renders to nothing" in str(email.error)
+
+
+def test_a_retry_sends_the_text_of_the_first_attempt(smtp):
+    tenant = TenantFactory(name="Fibra Norte")
+    client = ClientFactory(tenant=tenant, name="Ada Brandt", email="ada@example.com")
+    smtp.before_accept = lambda envelope: "451 Try again later"
+    with scopes_disabled():
+        with pytest.raises(Retry), transaction.atomic():  # the sending task, to retry later
+            hold = client_place_hold(tenant=tenant, client=client, reason=literal_text("Audit"))
+        email = OutboxEmail.objects.get(key=f"hold:{hold.pk}")
+        assert email.status == EmailStatus.QUEUED and "Dear Ada Brandt" in email.body
+        type(client).objects.filter(pk=client.pk).update(name="Renamed meanwhile")
+        smtp.before_accept = None
+        later = email.next_attempt_at + timedelta(seconds=1)
+        assert emails_send(tenant=tenant, ids=[email.pk], now=later) == 1
+    [message] = smtp.messages()
+    assert "Dear Ada Brandt" in message.get_content()
