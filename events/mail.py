@@ -43,12 +43,12 @@ from core.stored_text import EMPTY_TEXT, StoredText, stored_gettext
 from tenancy.models import Tenant
 
 from .outbox import (
-    SAID_MAX,
     SEND_CHUNK,
     EmailStatus,
     OutboxEmail,
     email_render_failure,
     emails_render,
+    exception_said,
 )
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _send_one(smtp, email: OutboxEmail, lease: Lease, text: dict) -> bool:
     try:
         smtp.send_messages([outbox_message(email)])
     except Exception as exc:
-        said = f"{type(exc).__name__}: {exc}"[:SAID_MAX]
+        said = exception_said(exc)
         if _refused(exc):
             logger.warning("E-mail %s refused: %s", email.key, said)
             reason = stored_gettext("The mail server refused it: %(reason)s", reason=said)

@@ -173,10 +173,15 @@ def _render_group(tenant: Tenant, renderer: EmailRenderer, group: list[OutboxEma
         try:
             renderer(tenant, [email])
         except Exception as exc:  # noqa: BLE001 - any failure fails this row, with its reason
-            said = f"{type(exc).__name__}: {exc}"[:SAID_MAX]
-            email_render_failed(
-                email, stored_gettext("Its text could not be made: %(reason)s", reason=said)
+            reason = stored_gettext(
+                "Its text could not be made: %(reason)s", reason=exception_said(exc)
             )
+            email_render_failed(email, reason)
+
+
+def exception_said(exc: Exception) -> str:
+    """What the system or the mail server said, as a literal parameter of a row's error."""
+    return f"{type(exc).__name__}: {exc}"[:SAID_MAX]
 
 
 def email_render_failed(email: OutboxEmail, reason: StoredText) -> None:
